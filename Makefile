@@ -1,0 +1,108 @@
+# rdsim build. `make` builds bin/rds-controlplane, bin/rds-agent, bin/rdsctl.
+# `make check` installs what is missing, builds, and runs every test.
+# SANITIZE=address|undefined builds (into build/<variant>) and tests the same.
+
+SANITIZE ?=
+VARIANT  := $(if $(SANITIZE),$(SANITIZE),default)
+B        := build/$(VARIANT)
+
+CC      ?= cc
+PG_INC  := $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wwrite-strings -Wno-format-nonliteral -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(PG_INC)
+LDLIBS  := -levent -lcares -lcjson -lsqlite3 -lpq -lcrypto -lm
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+# One static library per folder; main.c of each program stays out of it so
+# unit tests can link any module.
+LIB_SRC  := $(wildcard lib/*.c) $(wildcard dns/*.c)
+CP_SRC   := $(filter-out controlplane/main.c,$(wildcard controlplane/*.c))
+AG_SRC   := $(filter-out agent/main.c,$(wildcard agent/*.c))
+CLI_SRC  := $(filter-out cli/main.c,$(wildcard cli/*.c))
+TEST_SRC := $(wildcard tests/unit/*/test_*.c)
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+LIBRDSIM := $(B)/librdsim.a
+LIBCP    := $(B)/libcp.a
+LIBAG    := $(B)/libagent.a
+LIBCLI   := $(B)/libcli.a
+TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
+PROGS    := bin/rds-controlplane bin/rds-agent bin/rdsctl
+
+all: $(PROGS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBRDSIM): $(call obj,$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBCP): $(call obj,$(CP_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBAG): $(call obj,$(AG_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIBCLI): $(call obj,$(CLI_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+# bin/ always holds the variant built last: the stamp forces a relink when
+# the variant changes.
+bin/.variant: FORCE
+	@mkdir -p bin
+	@[ "$$(cat $@ 2>/dev/null)" = "$(VARIANT)" ] || echo "$(VARIANT)" > $@
+
+bin/rds-controlplane: $(B)/controlplane/main.o $(LIBCP) $(LIBRDSIM) bin/.variant
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+bin/rds-agent: $(B)/agent/main.o $(LIBAG) $(LIBRDSIM) bin/.variant
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+bin/rdsctl: $(B)/cli/main.o $(LIBCLI) $(LIBRDSIM) bin/.variant
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+
+# A unit test in tests/unit/<folder>/ links that folder's library and the
+# shared one, so a test builds while other folders are mid-change.
+$(B)/tests/lib/%: $(B)/tests/unit/lib/%.o $(LIBRDSIM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/dns/%: $(B)/tests/unit/dns/%.o $(LIBRDSIM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/controlplane/%: $(B)/tests/unit/controlplane/%.o $(LIBCP) $(LIBRDSIM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/agent/%: $(B)/tests/unit/agent/%.o $(LIBAG) $(LIBRDSIM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/cli/%: $(B)/tests/unit/cli/%.o $(LIBCLI) $(LIBRDSIM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(TESTS)
+
+# Unit tests first (fast), then the end-to-end tests against real daemons.
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	prove -f $(TESTS)
+	prove -f tests/integration/*.t
+
+check-unit: all unit
+	prove -f $(TESTS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	scripts/demo.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps unit check check-unit demo fuzz clean FORCE
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

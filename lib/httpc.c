@@ -1,0 +1,127 @@
+/* httpc: see httpc.h. */
+#include "lib/httpc.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+typedef struct {
+    httpc_cb cb;
+    void *arg;
+} httpc_call;
+
+static void httpc_done(struct evhttp_request *req, void *arg)
+{
+    httpc_call *call = arg;
+    int status = req ? evhttp_request_get_response_code(req) : 0;
+    sbuf body = {0};
+    if (req && status > 0) {
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t n = evbuffer_get_length(in);
+        if (n > 0)
+            sbuf_append(&body, (const char *)evbuffer_pullup(in, (ssize_t)n), n);
+    }
+    call->cb(status, body.data ? body.data : "", body.len, call->arg);
+    sbuf_free(&body);
+    free(call);
+}
+
+bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
+                   httpc_cb cb, void *arg)
+{
+    struct evhttp_uri *uri = evhttp_uri_parse(url);
+    if (!uri) {
+        LOG_ERROR("bad url url=%s", url);
+        return false;
+    }
+    const char *scheme = evhttp_uri_get_scheme(uri);
+    const char *host = evhttp_uri_get_host(uri);
+    int port = evhttp_uri_get_port(uri);
+    if (!scheme || strcmp(scheme, "http") != 0 || !host) {
+        LOG_ERROR("only http urls are supported url=%s", url);
+        evhttp_uri_free(uri);
+        return false;
+    }
+    const char *path = evhttp_uri_get_path(uri);
+    const char *query = evhttp_uri_get_query(uri);
+    char *target = xasprintf("%s%s%s", (path && *path) ? path : "/", query ? "?" : "",
+                             query ? query : "");
+    struct evhttp_connection *conn =
+        evhttp_connection_base_new(base, NULL, host, (unsigned short)(port < 0 ? 80 : port));
+    evhttp_connection_set_timeout(conn, opts->timeout_s > 0 ? opts->timeout_s : 10);
+    evhttp_connection_set_retries(conn, 0);
+    httpc_call *call = xmalloc(sizeof *call);
+    call->cb = cb;
+    call->arg = arg;
+    struct evhttp_request *req = evhttp_request_new(httpc_done, call);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    char hostport[300];
+    snprintf(hostport, sizeof hostport, "%s:%d", host, port < 0 ? 80 : port);
+    evhttp_add_header(h, "Host", hostport);
+    evhttp_add_header(h, "Connection", "close");
+    if (opts->content_type)
+        evhttp_add_header(h, "Content-Type", opts->content_type);
+    if (opts->accept)
+        evhttp_add_header(h, "Accept", opts->accept);
+    if (opts->body)
+        evbuffer_add(evhttp_request_get_output_buffer(req), opts->body, opts->body_len);
+    enum evhttp_cmd_type cmd =
+        (opts->method && strcmp(opts->method, "GET") == 0) ? EVHTTP_REQ_GET : EVHTTP_REQ_POST;
+    evhttp_connection_free_on_completion(conn);
+    /* On failure evhttp_make_request frees req and calls nothing. */
+    if (evhttp_make_request(conn, req, cmd, target) != 0) {
+        free(call);
+        evhttp_connection_free(conn);
+        free(target);
+        evhttp_uri_free(uri);
+        LOG_ERROR("request failed to start url=%s", url);
+        return false;
+    }
+    free(target);
+    evhttp_uri_free(uri);
+    return true;
+}
+
+typedef struct {
+    int status;
+    char *body;
+    size_t len;
+    struct event_base *base;
+} httpc_sync;
+
+static void httpc_sync_done(int status, const char *body, size_t len, void *arg)
+{
+    httpc_sync *s = arg;
+    s->status = status;
+    s->body = xstrndup(body, len);
+    s->len = len;
+    event_base_loopbreak(s->base);
+}
+
+int httpc_request_sync(const char *url, const httpc_opts *opts, char **body_out,
+                       size_t *len_out)
+{
+    httpc_sync s = {0};
+    s.base = event_base_new();
+    if (!s.base)
+        return 0;
+    if (!httpc_request(s.base, url, opts, httpc_sync_done, &s)) {
+        event_base_free(s.base);
+        return 0;
+    }
+    event_base_dispatch(s.base);
+    event_base_free(s.base);
+    if (body_out)
+        *body_out = s.body ? s.body : xstrdup("");
+    else
+        free(s.body);
+    if (len_out)
+        *len_out = s.len;
+    return s.status;
+}

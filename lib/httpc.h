@@ -1,0 +1,39 @@
+/* httpc: a small HTTP/1.1 client on libevent's evhttp.
+ *
+ * Used by the agent (asynchronously, on its event loop) and by rdsctl
+ * (synchronously). One request per connection; the connection is freed by
+ * libevent when the request completes. */
+#ifndef RDSIM_HTTPC_H
+#define RDSIM_HTTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct event_base;
+
+/* Called exactly once. status is the HTTP status, or 0 when the request
+ * failed in transport (refused, timed out, reset); body is NUL-terminated
+ * and valid only during the call. */
+typedef void (*httpc_cb)(int status, const char *body, size_t len, void *arg);
+
+typedef struct {
+    const char *method;       /* "GET" or "POST" (default POST) */
+    const char *content_type; /* may be NULL */
+    const char *accept;       /* may be NULL */
+    const char *body;         /* may be NULL */
+    size_t body_len;
+    int timeout_s;            /* 0: 10 s */
+} httpc_opts;
+
+/* Starts a request to url ("http://host:port/path"). Returns false (cb is
+ * not called) if the URL is not a plain http URL. */
+bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
+                   httpc_cb cb, void *arg);
+
+/* Blocking form with its own event base. Returns the HTTP status (0 on
+ * transport failure) and, if body_out is not NULL, the body, which the
+ * caller frees. */
+int httpc_request_sync(const char *url, const httpc_opts *opts, char **body_out,
+                       size_t *len_out);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package rdsim needs to build, run and test.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+
+PKGS=(
+  build-essential pkg-config
+  libevent-dev libc-ares-dev libcjson-dev libsqlite3-dev libpq-dev libssl-dev
+  postgresql-15 postgresql-client-15
+  sqlite3 jq bats dnsutils curl procps psmisc iproute2 perl
+  clang
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# The real aws CLI is the reference client; Debian's awscli provides one
+# where none is on the PATH (a pip-installed one is used as it is).
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's postgresql package starts a cluster of its own on 5432; rdsim
+# runs its own servers and never needs that one.
