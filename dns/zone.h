@@ -32,8 +32,67 @@ bool zone_set_a(zone *z, const char *name, const char *ipv4, uint32_t ttl);
 /* Removes every record of name; true if there was one. */
 bool zone_remove(zone *z, const char *name);
 
+/* Adds ipv4 to the A records of name (at most ZONE_A_MAX, all sharing
+ * ttl, which replaces the previous one: RFC 2181 §5.2). A CNAME at name
+ * is replaced. false if invalid, outside, the apex, or full. Adding an
+ * address name already has changes nothing (serial unchanged, true). */
+bool zone_add_a(zone *z, const char *name, const char *ipv4, uint32_t ttl);
+
 uint32_t zone_serial(const zone *z);
+/* The apex as given to zone_new, lowercase, no trailing dot. */
 const char *zone_apex(const zone *z);
+/* Names holding records (A or CNAME), the ns name included. */
 size_t zone_size(const zone *z);
+
+/* Reads name's records as text, for the API and rdsctl: *type is "A",
+ * "CNAME" or "" (no such name; also empty non-terminals and the apex);
+ * data gets the target or the addresses joined by ','; *ttl the TTL.
+ * false if name is not a valid name or cap is too small. */
+bool zone_get(const zone *z, const char *name, const char **type, char *data, size_t cap,
+              uint32_t *ttl);
+
+/* Calls fn for every name holding records, in no particular order, with
+ * the same strings as zone_get. fn must not change the zone. */
+typedef void (*zone_visit_fn)(const char *name, const char *type, const char *data,
+                              uint32_t ttl, void *arg);
+void zone_foreach(const zone *z, zone_visit_fn fn, void *arg);
+
+/* ---- lookup by wire name, for process.c (the query hot path) ---- */
+
+#define ZONE_A_MAX 16
+
+typedef enum {
+    ZONE_LOOKUP_OUTSIDE,  /* not at or below the apex: REFUSED */
+    ZONE_LOOKUP_NXDOMAIN, /* below the apex, no such name */
+    ZONE_LOOKUP_APEX,     /* the apex (SOA and NS) */
+    ZONE_LOOKUP_EMPTY,    /* an empty non-terminal: exists, no data (RFC 8020) */
+    ZONE_LOOKUP_A,
+    ZONE_LOOKUP_CNAME,
+} zone_lookup_kind;
+
+/* What a lookup found; pointers borrow the zone's storage and stay valid
+ * until the next mutation of the zone. */
+typedef struct {
+    zone_lookup_kind kind;
+    uint32_t ttl;
+    const uint8_t *target; /* CNAME: wire form, lowercase */
+    size_t target_len;
+    const uint8_t (*addrs)[4]; /* A: network order */
+    size_t naddrs;
+} zone_rrset;
+
+/* The apex's SOA and NS data (names in lowercase wire form). */
+typedef struct {
+    const uint8_t *apex, *mname, *rname;
+    size_t apex_len, mname_len, rname_len;
+    uint32_t ttl; /* of the SOA RR itself */
+    uint32_t serial, refresh, retry, expire, minimum;
+    uint32_t ns_ttl;
+} zone_soa;
+
+/* Looks name (uncompressed wire form, any case, well-formed) up. No
+ * allocation; O(1) expected. Returns out->kind. */
+zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zone_rrset *out);
+void zone_get_soa(const zone *z, zone_soa *out);
 
 #endif
