@@ -18,19 +18,39 @@
 
 #define RDS_XMLNS "http://rds.amazonaws.com/doc/2014-10-31/"
 
-/* The list item element name for an array member named `list`. */
+/* The list item element name for an array member named `list`: its
+ * locationName in botocore's model (RDS 2014-10-31, output shapes), or
+ * "member" when the model has none or the name is unknown. Never NULL.
+ * Three names differ by enclosing structure (AssociatedRoles, StatusInfos:
+ * DBInstance… in a DBInstance, DBCluster… in a DBCluster; Parameters is
+ * "member" inside a RecommendedAction); this returns the DB instance /
+ * parameter group choice. */
 const char *render_list_item(const char *list);
+/* The same, given the name of the XML element that encloses the list
+ * (e.g. "DBCluster", "DBInstance", "DescribeDBParametersResult"); the
+ * renderer uses this one. */
+const char *render_list_item_in(const char *parent, const char *list);
 
 /* <ActionResponse xmlns=…><ActionResult>…</ActionResult>
  * <ResponseMetadata><RequestId>id</RequestId></ResponseMetadata>
- * </ActionResponse>. The caller frees the string. */
+ * </ActionResponse>, indented like AWS's. The Result element is always
+ * present (empty for a NULL result). Members with invalid XML names, NULL
+ * and non-finite numbers are omitted; text is escaped, characters XML 1.0
+ * cannot carry are dropped, invalid UTF-8 becomes U+FFFD. Never NULL
+ * (out-of-memory aborts); the caller frees the string with free(). */
 char *render_xml_result(const char *action, const cJSON *result, const char *request_id);
 /* <ErrorResponse xmlns=…><Error><Type/><Code/><Message/></Error>
- * <RequestId/></ErrorResponse>. */
+ * <RequestId/></ErrorResponse>, Type/Code from awserr_type and
+ * awserr_wire_code (the HTTP status is awserr_http_status's: the caller
+ * sends it). err NULL is rendered as InternalFailure. Caller frees. */
 char *render_xml_error(const awserr *err, const char *request_id);
-/* The result object itself as JSON, with "ResponseMetadata":{"RequestId"}. */
+/* The result object itself as JSON (unformatted), with
+ * "ResponseMetadata":{"RequestId"} added (replacing one the handler may
+ * have set); result is not modified. NULL gives {"ResponseMetadata":…}.
+ * Strings are printed as cJSON prints them (no UTF-8 repair). The caller
+ * frees with free(). */
 char *render_json_result(const cJSON *result, const char *request_id);
-/* {"Error":{"Type","Code","Message"},"RequestId"}. */
+/* {"Error":{"Type","Code","Message"},"RequestId"}, as render_xml_error. */
 char *render_json_error(const awserr *err, const char *request_id);
 
 #endif
