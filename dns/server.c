@@ -61,6 +61,7 @@ struct dns_server {
     struct evconnlistener *listener;
     dns_conn *conns;
     size_t nconns;
+    dns_server_stats stats;
     /* UDP batch state, reused for every wakeup. */
     struct mmsghdr rx[DNS_UDP_BATCH], tx[DNS_UDP_BATCH];
     struct iovec rx_iov[DNS_UDP_BATCH], tx_iov[DNS_UDP_BATCH];
@@ -103,16 +104,22 @@ static void dns_udp_cb(evutil_socket_t fd, short what, void *arg)
             return;
         }
         int out = 0;
+        s->stats.udp_queries += (uint64_t)n;
         for (int i = 0; i < n; i++) {
-            if (dns_peer_port_zero(&s->peer[i]))
-                continue; /* cannot be answered; likely a reflection attempt */
+            if (dns_peer_port_zero(&s->peer[i])) {
+                s->stats.dropped++; /* cannot be answered; likely spoofed */
+                continue;
+            }
             dns_answer kind;
             size_t len = dns_process_answer(s->rx_buf[i], s->rx[i].msg_len, s->z, false,
                                             s->tx_buf[out], DNS_UDP_PAYLOAD_MAX, &kind);
             LOG_DEBUG("dns query proto=udp len=%u answer=%s rlen=%zu", s->rx[i].msg_len,
                       dns_answer_name(kind), len);
-            if (len == 0)
+            if (len == 0) {
+                s->stats.dropped++;
                 continue;
+            }
+            s->stats.answers++;
             s->tx_iov[out] = (struct iovec){s->tx_buf[out], len};
             s->tx[out].msg_hdr = (struct msghdr){
                 .msg_name = &s->peer[i],
@@ -178,7 +185,11 @@ static void dns_conn_read_cb(struct bufferevent *bev, void *arg)
         evbuffer_drain(in, 2 + n);
         LOG_DEBUG("dns query proto=tcp len=%zu answer=%s rlen=%zu", n, dns_answer_name(kind),
                   len);
+        s->stats.tcp_queries++;
+        if (len == 0)
+            s->stats.dropped++;
         if (len > 0) {
+            s->stats.answers++;
             s->tcp_out[0] = (uint8_t)(len >> 8);
             s->tcp_out[1] = (uint8_t)len;
             bufferevent_write(bev, s->tcp_out, len + 2);
@@ -228,6 +239,7 @@ static void dns_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
     (void)salen;
     if (s->nconns >= DNS_TCP_CONN_MAX) {
         LOG_DEBUG("dns tcp connection refused open=%zu max=%d", s->nconns, DNS_TCP_CONN_MAX);
+        s->stats.tcp_rejected++;
         evutil_closesocket(fd);
         return;
     }
@@ -245,6 +257,7 @@ static void dns_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
         s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    s->stats.tcp_accepted++;
     struct timeval idle = {DNS_TCP_IDLE_SEC, 0};
     bufferevent_set_timeouts(bev, &idle, &idle);
     /* Two maximal messages: a complete one is always readable. */
@@ -370,6 +383,8 @@ dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, u
 }
 
 uint16_t dns_server_port(const dns_server *s) { return s->port; }
+
+void dns_server_get_stats(const dns_server *s, dns_server_stats *out) { *out = s->stats; }
 
 void dns_server_free(dns_server *s)
 {

@@ -2,7 +2,8 @@
  *
  * Moves bytes only; every answer comes from dns_process (process.h).
  * TCP follows RFC 7766 (2-byte length prefix, several queries per
- * connection, idle timeout, a connection limit). */
+ * connection answered in order, a 10 s idle timeout, at most 256
+ * connections, bounded buffers). Queries are logged at DEBUG only. */
 #ifndef RDSIM_DNS_SERVER_H
 #define RDSIM_DNS_SERVER_H
 
@@ -18,6 +19,17 @@ typedef struct dns_server dns_server;
  * Returns NULL (logged) if a socket cannot be bound. */
 dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, uint16_t port);
 uint16_t dns_server_port(const dns_server *s);
+
+/* Counters since dns_server_new, for metrics and tests. */
+typedef struct {
+    uint64_t udp_queries;   /* datagrams received */
+    uint64_t tcp_queries;   /* length-prefixed messages received */
+    uint64_t answers;       /* responses sent (or queued, for TCP) */
+    uint64_t dropped;       /* no answer: short, QR=1, source port 0 */
+    uint64_t tcp_accepted;  /* connections served */
+    uint64_t tcp_rejected;  /* connections closed at once: over the limit */
+} dns_server_stats;
+void dns_server_get_stats(const dns_server *s, dns_server_stats *out);
 void dns_server_free(dns_server *s);
 
 #endif
