@@ -1,0 +1,371 @@
+/* agent: heartbeat loop and reconciliation. See agent.h.
+ *
+ * Invariants:
+ *  1. At most one heartbeat request is in flight (hb_in_flight); a wish to
+ *     send while one is out sets hb_again, honoured when it completes.
+ *  2. agent.json is rewritten (synchronously, it is small) whenever a goal,
+ *     generation, spec or restart count changes, before the nodes act on it.
+ *  3. Nodes are freed only from the tick or a heartbeat reply, never from
+ *     inside one of their own callbacks, and only once absent (no children). */
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/heartbeat.h"
+#include "agent/node.h"
+#include "agent/nodestate.h"
+#include "lib/fsutil.h"
+#include "lib/httpc.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+enum { TICK_MS = 100, MAX_REJECTED = 64, HEARTBEAT_TIMEOUT_S = 2 };
+
+/* Kinds of heartbeat outcome, so each kind of failure is logged once. */
+typedef enum { HB_OK, HB_TRANSPORT, HB_HTTP, HB_BAD_REPLY, HB_NONE } hb_outcome;
+
+typedef struct {
+    node *n;
+    bool absent_sent; /* the absent state went out in the request in flight */
+} agent_node;
+
+struct agent {
+    struct event_base *base;
+    char *url, *az, *addr_base, *home, *nodes_dir, *record_path;
+    node_env env;
+    proc_reaper *reaper;
+    agent_node *nodes;
+    size_t nnodes;
+    heartbeat_rejected rejected[MAX_REJECTED];
+    size_t nrejected;
+    struct event *hb_timer, *tick;
+    int interval_ms;
+    bool hb_in_flight, hb_again;
+    hb_outcome last_outcome;
+    char *last_entry_error; /* last logged per-entry reply problem */
+    int64_t started_at_ms;
+};
+
+/* ---- record ----------------------------------------------------------------- */
+
+/* Invariant 2. */
+static void record_save(agent *a)
+{
+    nodestate st = {0};
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        nodestate_add(&st, r.node_id, r.goal, r.generation, r.restarts, r.spec);
+    }
+    nodestate_save(a->record_path, &st);
+    nodestate_free(&st);
+}
+
+/* ---- heartbeat ---------------------------------------------------------------- */
+
+static void hb_schedule(agent *a, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(a->hb_timer, &tv);
+}
+
+/* A node changed: heartbeat now (invariant 1), persist if asked. */
+static void on_node_changed(void *arg, bool persist)
+{
+    agent *a = arg;
+    if (persist)
+        record_save(a);
+    if (a->hb_in_flight)
+        a->hb_again = true;
+    else
+        hb_schedule(a, 0);
+}
+
+static void rejected_clear(agent *a)
+{
+    for (size_t i = 0; i < a->nrejected; i++) {
+        free(a->rejected[i].node_id);
+        free(a->rejected[i].error);
+    }
+    a->nrejected = 0;
+}
+
+static void note_entry_error(agent *a, const char *node_id, const char *error)
+{
+    char *msg = xasprintf("%s: %s", node_id_valid(node_id) ? node_id : "(invalid id)", error);
+    if (!a->last_entry_error || strcmp(msg, a->last_entry_error) != 0) {
+        LOG_WARN("goal refused node_id=%s error=\"%s\"",
+                 node_id_valid(node_id) ? node_id : "(invalid)", error);
+        free(a->last_entry_error);
+        a->last_entry_error = msg;
+    } else {
+        free(msg);
+    }
+}
+
+static agent_node *find_node(agent *a, const char *id)
+{
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        if (strcmp(r.node_id, id) == 0)
+            return &a->nodes[i];
+    }
+    return NULL;
+}
+
+static void add_node(agent *a, node *n)
+{
+    a->nodes = xrealloc(a->nodes, (a->nnodes + 1) * sizeof *a->nodes);
+    a->nodes[a->nnodes++] = (agent_node){n, false};
+}
+
+static void apply_goal(agent *a, const heartbeat_goal *g, bool *persist)
+{
+    agent_node *an = find_node(a, g->node_id);
+    if (g->error) {
+        note_entry_error(a, g->node_id, g->error);
+        if (!an && a->nrejected < MAX_REJECTED) {
+            a->rejected[a->nrejected].node_id = xstrdup(g->node_id);
+            a->rejected[a->nrejected].error = xstrdup(g->error);
+            a->nrejected++;
+        }
+        return;
+    }
+    const node_spec *spec = g->has_spec ? &g->spec : NULL;
+    if (!an) {
+        char *dir = xasprintf("%s/%s", a->nodes_dir, g->node_id);
+        bool exists = fs_exists(dir);
+        free(dir);
+        if (g->goal == NODE_GOAL_ABSENT && !exists)
+            return; /* nothing here, nothing to report */
+        add_node(a, node_new(&a->env, g->node_id, g->goal, g->generation, 0, spec));
+        *persist = true;
+        return;
+    }
+    node_report r;
+    node_get_report(an->n, &r);
+    if (g->generation < r.generation) {
+        note_entry_error(a, g->node_id, "stale generation ignored");
+        return;
+    }
+    if (node_set_goal(an->n, g->goal, g->generation, spec))
+        *persist = true;
+}
+
+static void apply_reply(agent *a, const heartbeat_reply *rep)
+{
+    bool persist = false;
+    rejected_clear(a);
+    if (rep->interval_ms > 0)
+        a->interval_ms = rep->interval_ms;
+    for (size_t i = 0; i < rep->n; i++)
+        apply_goal(a, &rep->goals[i], &persist);
+    if (rep->authoritative) {
+        /* An orphan: a node we have that the controlplane does not know. */
+        for (size_t i = 0; i < a->nnodes; i++) {
+            node_report r;
+            node_get_report(a->nodes[i].n, &r);
+            bool listed = false;
+            for (size_t j = 0; j < rep->n && !listed; j++)
+                listed = strcmp(rep->goals[j].node_id, r.node_id) == 0;
+            if (!listed && r.goal != NODE_GOAL_ABSENT) {
+                LOG_WARN("orphan node, deleting node_id=%s", r.node_id);
+                node_set_goal(a->nodes[i].n, NODE_GOAL_ABSENT, r.generation, NULL);
+                persist = true;
+            }
+        }
+    }
+    if (persist)
+        record_save(a);
+    for (size_t i = 0; i < a->nnodes; i++)
+        node_step(a->nodes[i].n);
+}
+
+/* Forgets nodes whose absence the controlplane has now heard (invariant 3). */
+static void drop_acked_absent(agent *a)
+{
+    size_t kept = 0;
+    bool dropped = false;
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        if (a->nodes[i].absent_sent && r.state == NODE_ABSENT) {
+            LOG_INFO("node forgotten node_id=%s", r.node_id);
+            node_free(a->nodes[i].n);
+            dropped = true;
+            continue;
+        }
+        a->nodes[kept] = a->nodes[i];
+        a->nodes[kept].absent_sent = false;
+        kept++;
+    }
+    a->nnodes = kept;
+    if (dropped)
+        record_save(a);
+}
+
+static void hb_log_outcome(agent *a, hb_outcome kind, int status, const char *why)
+{
+    if (kind == a->last_outcome)
+        return;
+    if (kind == HB_OK)
+        LOG_INFO("heartbeat ok url=%s", a->url);
+    else if (kind == HB_TRANSPORT)
+        LOG_WARN("heartbeat failed, keeping last goals url=%s why=transport", a->url);
+    else if (kind == HB_HTTP)
+        LOG_WARN("heartbeat failed, keeping last goals url=%s status=%d", a->url, status);
+    else
+        LOG_WARN("heartbeat reply refused, keeping last goals url=%s why=\"%s\"", a->url, why);
+    a->last_outcome = kind;
+}
+
+static void hb_done(int status, const char *body, size_t len, void *arg)
+{
+    agent *a = arg;
+    /* Still "in flight" while the reply is applied: node changes it causes
+     * set hb_again instead of being overridden by the schedule below. */
+    char why[200] = "";
+    heartbeat_reply rep;
+    if (status == 0) {
+        hb_log_outcome(a, HB_TRANSPORT, status, NULL);
+    } else if (status != 200) {
+        hb_log_outcome(a, HB_HTTP, status, NULL);
+    } else if (!heartbeat_parse_reply(body, len, &rep, why, sizeof why)) {
+        hb_log_outcome(a, HB_BAD_REPLY, status, why);
+    } else {
+        hb_log_outcome(a, HB_OK, status, NULL);
+        drop_acked_absent(a);
+        apply_reply(a, &rep);
+        heartbeat_reply_free(&rep);
+    }
+    if (status != 200 || why[0])
+        for (size_t i = 0; i < a->nnodes; i++)
+            a->nodes[i].absent_sent = false;
+    bool again = a->hb_again;
+    a->hb_again = false;
+    a->hb_in_flight = false;
+    hb_schedule(a, again ? 0 : a->interval_ms);
+}
+
+static void hb_send(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agent *a = arg;
+    if (a->hb_in_flight) {
+        a->hb_again = true;
+        return;
+    }
+    node_report *reports = xcalloc(a->nnodes + 1, sizeof *reports);
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_get_report(a->nodes[i].n, &reports[i]);
+        a->nodes[i].absent_sent = reports[i].state == NODE_ABSENT;
+    }
+    heartbeat_agent ha = {a->az, a->az, a->addr_base, (long)getpid(), a->started_at_ms};
+    char *body = heartbeat_render_request(&ha, reports, a->nnodes, a->rejected, a->nrejected);
+    free(reports);
+    httpc_opts opts = {.method = "POST", .content_type = "application/json",
+                       .accept = "application/json", .body = body, .body_len = strlen(body),
+                       .timeout_s = HEARTBEAT_TIMEOUT_S};
+    if (httpc_request(a->base, a->url, &opts, hb_done, a))
+        a->hb_in_flight = true;
+    else
+        hb_schedule(a, a->interval_ms);
+    free(body);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agent *a = arg;
+    for (size_t i = 0; i < a->nnodes; i++)
+        node_step(a->nodes[i].n);
+}
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+static bool prepare_home(agent *a, const agent_config *cfg)
+{
+    if (!fs_mkdir_p(cfg->home, 0755))
+        return false;
+    char abs[PATH_MAX];
+    if (!realpath(cfg->home, abs)) {
+        LOG_ERROR("bad home path=%s err=%s", cfg->home, strerror(errno));
+        return false;
+    }
+    a->home = xstrdup(abs);
+    a->nodes_dir = xasprintf("%s/nodes", abs);
+    a->record_path = xasprintf("%s/agent.json", abs);
+    return proc_user_check_path(cfg->user, a->home) && fs_mkdir_p(a->nodes_dir, 0755) &&
+           proc_user_check_path(cfg->user, a->nodes_dir);
+}
+
+agent *agent_new(struct event_base *base, const agent_config *cfg)
+{
+    agent *a = xcalloc(1, sizeof *a);
+    a->base = base;
+    a->url = xasprintf("%s/agent/v1/heartbeat", cfg->controlplane);
+    a->az = xstrdup(cfg->az);
+    a->addr_base = xstrdup(cfg->addr_base);
+    a->interval_ms = cfg->heartbeat_ms;
+    a->last_outcome = HB_NONE;
+    a->started_at_ms = wall_ms();
+    if (!prepare_home(a, cfg))
+        goto fail;
+    a->reaper = proc_reaper_new(base);
+    if (!a->reaper)
+        goto fail;
+    a->env = (node_env){.reaper = a->reaper, .user = cfg->user, .bindir = cfg->bindir,
+                        .nodes_dir = a->nodes_dir, .changed = on_node_changed, .arg = a};
+    a->hb_timer = evtimer_new(base, hb_send, a);
+    a->tick = event_new(base, -1, EV_PERSIST, on_tick, a);
+    nodestate st;
+    if (!nodestate_load(a->record_path, &st))
+        goto fail;
+    for (size_t i = 0; i < st.n; i++) {
+        nodestate_record *r = &st.recs[i];
+        add_node(a, node_new(&a->env, r->node_id, r->goal, r->generation, r->restarts,
+                             r->has_spec ? &r->spec : NULL));
+    }
+    nodestate_free(&st);
+    LOG_INFO("agent started az=%s home=%s nodes=%zu pg_user=%s url=%s", a->az, a->home,
+             a->nnodes, cfg->user->name, a->url);
+    struct timeval tick = {0, TICK_MS * 1000};
+    event_add(a->tick, &tick);
+    hb_schedule(a, 0);
+    return a;
+fail:
+    agent_free(a);
+    return NULL;
+}
+
+void agent_free(agent *a)
+{
+    if (!a)
+        return;
+    if (a->hb_timer)
+        event_free(a->hb_timer);
+    if (a->tick)
+        event_free(a->tick);
+    for (size_t i = 0; i < a->nnodes; i++)
+        node_free(a->nodes[i].n);
+    free(a->nodes);
+    rejected_clear(a);
+    proc_reaper_free(a->reaper);
+    free(a->url);
+    free(a->az);
+    free(a->addr_base);
+    free(a->home);
+    free(a->nodes_dir);
+    free(a->record_path);
+    free(a->last_entry_error);
+    free(a);
+}

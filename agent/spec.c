@@ -1,0 +1,313 @@
+/* spec: parsing and validation of a node's goal spec. See spec.h.
+ *
+ * Every check here exists because the values end up in a PostgreSQL
+ * configuration file, a file name or an argv: a spec that passes cannot
+ * inject a line into rdsim.conf or a path component into the node's
+ * directory. */
+#include "agent/spec.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+static const char *const goal_names[] = {
+    [NODE_GOAL_RUNNING] = "running",
+    [NODE_GOAL_STOPPED] = "stopped",
+    [NODE_GOAL_ABSENT] = "absent",
+};
+
+const char *spec_goal_name(node_goal goal)
+{
+    if ((unsigned)goal >= sizeof goal_names / sizeof goal_names[0])
+        return "unknown";
+    return goal_names[goal];
+}
+
+bool spec_goal_parse(const char *name, node_goal *out)
+{
+    if (!name)
+        return false;
+    for (size_t i = 0; i < sizeof goal_names / sizeof goal_names[0]; i++) {
+        if (strcmp(name, goal_names[i]) == 0) {
+            *out = (node_goal)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Settings the agent writes itself, or that would move files the agent
+ * relies on: a spec may not set them. */
+static const char *const managed_keys[] = {
+    "listen_addresses", "port", "unix_socket_directories", "unix_socket_group",
+    "unix_socket_permissions", "logging_collector", "log_directory", "log_filename",
+    "data_directory", "config_file", "hba_file", "ident_file", "external_pid_file",
+    "include", "include_dir", "include_if_exists", "password_encryption",
+};
+
+static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool spec_valid_sql_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 63)
+        return false;
+    if (!is_lower(s[0]) && !is_upper(s[0]) && s[0] != '_')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!is_lower(*p) && !is_upper(*p) && !is_digit(*p) && *p != '_')
+            return false;
+    return true;
+}
+
+bool spec_valid_setting_key(const char *s)
+{
+    if (!s || !*s || strlen(s) > 63)
+        return false;
+    if (!is_lower(s[0]) && s[0] != '_')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!is_lower(*p) && !is_digit(*p) && *p != '_' && *p != '.')
+            return false;
+    for (size_t i = 0; i < sizeof managed_keys / sizeof managed_keys[0]; i++)
+        if (strcmp(s, managed_keys[i]) == 0)
+            return false;
+    return true;
+}
+
+static bool valid_instance_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 63)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!is_lower(*p) && !is_upper(*p) && !is_digit(*p) && *p != '-')
+            return false;
+    return true;
+}
+
+static bool valid_role(const char *s)
+{
+    if (!s || !*s || strlen(s) > 32)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!is_lower(*p) && *p != '_')
+            return false;
+    return true;
+}
+
+static bool valid_loopback(const char *s)
+{
+    struct in_addr a;
+    if (!s || strlen(s) > 15 || inet_pton(AF_INET, s, &a) != 1)
+        return false;
+    return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* Printable ASCII or UTF-8 bytes, no control characters: the value goes
+ * between quotes on one line of rdsim.conf. */
+static bool valid_text(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+        if (*p < 0x20 || *p == 0x7f || n >= max)
+            return false;
+    return true;
+}
+
+/* Returns the string member, or NULL if absent; *bad is set if present but
+ * not a string. */
+static const char *get_string(const cJSON *obj, const char *name, bool *bad)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!it || cJSON_IsNull(it))
+        return NULL;
+    if (!cJSON_IsString(it) || !it->valuestring) {
+        *bad = true;
+        return NULL;
+    }
+    return it->valuestring;
+}
+
+static int setting_cmp(const void *a, const void *b)
+{
+    return strcmp(((const spec_setting *)a)->key, ((const spec_setting *)b)->key);
+}
+
+static bool fail(char *err, size_t errlen, const char *why, const char *field)
+{
+    snprintf(err, errlen, "%s: %s", why, field);
+    return false;
+}
+
+static bool parse_settings(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(obj, "settings");
+    if (!set || cJSON_IsNull(set))
+        return true;
+    if (!cJSON_IsObject(set))
+        return fail(err, errlen, "not an object", "settings");
+    int count = cJSON_GetArraySize(set);
+    if (count > SPEC_MAX_SETTINGS)
+        return fail(err, errlen, "too many", "settings");
+    out->settings = xcalloc((size_t)count + 1, sizeof *out->settings);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, set) {
+        char num[32];
+        const char *value = NULL;
+        if (cJSON_IsString(it) && it->valuestring)
+            value = it->valuestring;
+        else if (cJSON_IsNumber(it)) {
+            /* Integers as integers; the controlplane normally sends strings. */
+            double d = it->valuedouble;
+            if (d == (double)(long long)d)
+                snprintf(num, sizeof num, "%lld", (long long)d);
+            else
+                snprintf(num, sizeof num, "%.17g", d);
+            value = num;
+        } else if (cJSON_IsBool(it))
+            value = cJSON_IsTrue(it) ? "on" : "off";
+        if (!it->string || !spec_valid_setting_key(it->string))
+            return fail(err, errlen, "setting not allowed", it->string ? it->string : "?");
+        if (!value || !valid_text(value, SPEC_MAX_VALUE))
+            return fail(err, errlen, "bad setting value", it->string);
+        spec_setting *s = &out->settings[out->nsettings++];
+        s->key = xstrdup(it->string);
+        s->value = xstrdup(value);
+    }
+    qsort(out->settings, out->nsettings, sizeof *out->settings, setting_cmp);
+    for (size_t i = 1; i < out->nsettings; i++)
+        if (strcmp(out->settings[i - 1].key, out->settings[i].key) == 0)
+            return fail(err, errlen, "duplicate setting", out->settings[i].key);
+    return true;
+}
+
+static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    if (!cJSON_IsObject(obj))
+        return fail(err, errlen, "not an object", "spec");
+    bool bad = false;
+    const char *instance_id = get_string(obj, "instance_id", &bad);
+    const char *addr = get_string(obj, "addr", &bad);
+    const char *role = get_string(obj, "role", &bad);
+    const char *user = get_string(obj, "master_username", &bad);
+    const char *password = get_string(obj, "master_password", &bad);
+    const char *db_name = get_string(obj, "db_name", &bad);
+    if (bad)
+        return fail(err, errlen, "field of the wrong type", "spec");
+    if (!valid_instance_id(instance_id))
+        return fail(err, errlen, "invalid or missing", "instance_id");
+    if (!valid_loopback(addr))
+        return fail(err, errlen, "invalid or missing (must be in 127.0.0.0/8)", "addr");
+    const cJSON *port = cJSON_GetObjectItemCaseSensitive(obj, "port");
+    if (!cJSON_IsNumber(port) || port->valuedouble < 1 || port->valuedouble > 65535 ||
+        port->valuedouble != (double)(int)port->valuedouble)
+        return fail(err, errlen, "invalid or missing", "port");
+    if (role && !valid_role(role))
+        return fail(err, errlen, "invalid", "role");
+    if (!spec_valid_sql_name(user))
+        return fail(err, errlen, "invalid or missing", "master_username");
+    if (password && (!*password || !valid_text(password, SPEC_MAX_PASSWORD)))
+        return fail(err, errlen, "invalid", "master_password");
+    if (db_name && *db_name && !spec_valid_sql_name(db_name))
+        return fail(err, errlen, "invalid", "db_name");
+    out->instance_id = xstrdup(instance_id);
+    out->addr = xstrdup(addr);
+    out->port = (int)port->valuedouble;
+    out->role = xstrdup(role ? role : "primary");
+    out->master_username = xstrdup(user);
+    out->master_password = password ? xstrdup(password) : NULL;
+    out->db_name = (db_name && *db_name) ? xstrdup(db_name) : NULL;
+    return parse_settings(obj, out, err, errlen);
+}
+
+bool spec_from_json(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (spec_parse(obj, out, err, errlen))
+        return true;
+    spec_free(out);
+    return false;
+}
+
+cJSON *spec_to_json(const node_spec *spec)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "instance_id", spec->instance_id);
+    cJSON_AddStringToObject(o, "addr", spec->addr);
+    cJSON_AddNumberToObject(o, "port", spec->port);
+    cJSON_AddStringToObject(o, "role", spec->role);
+    cJSON_AddStringToObject(o, "master_username", spec->master_username);
+    if (spec->db_name)
+        cJSON_AddStringToObject(o, "db_name", spec->db_name);
+    cJSON *set = cJSON_AddObjectToObject(o, "settings");
+    for (size_t i = 0; i < spec->nsettings; i++)
+        cJSON_AddStringToObject(set, spec->settings[i].key, spec->settings[i].value);
+    return o;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void spec_copy(node_spec *dst, const node_spec *src)
+{
+    dst->instance_id = dup_or_null(src->instance_id);
+    dst->addr = dup_or_null(src->addr);
+    dst->port = src->port;
+    dst->role = dup_or_null(src->role);
+    dst->master_username = dup_or_null(src->master_username);
+    dst->master_password = dup_or_null(src->master_password);
+    dst->db_name = dup_or_null(src->db_name);
+    dst->nsettings = src->nsettings;
+    dst->settings = xcalloc(src->nsettings + 1, sizeof *dst->settings);
+    for (size_t i = 0; i < src->nsettings; i++) {
+        dst->settings[i].key = xstrdup(src->settings[i].key);
+        dst->settings[i].value = xstrdup(src->settings[i].value);
+    }
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return (a && b) ? strcmp(a, b) == 0 : a == b;
+}
+
+bool spec_same(const node_spec *a, const node_spec *b)
+{
+    if (!str_same(a->instance_id, b->instance_id) || !str_same(a->addr, b->addr) ||
+        a->port != b->port || !str_same(a->role, b->role) ||
+        !str_same(a->master_username, b->master_username) || !str_same(a->db_name, b->db_name) ||
+        a->nsettings != b->nsettings)
+        return false;
+    for (size_t i = 0; i < a->nsettings; i++)
+        if (strcmp(a->settings[i].key, b->settings[i].key) != 0 ||
+            strcmp(a->settings[i].value, b->settings[i].value) != 0)
+            return false;
+    return true;
+}
+
+void spec_free(node_spec *spec)
+{
+    free(spec->instance_id);
+    free(spec->addr);
+    free(spec->role);
+    free(spec->master_username);
+    if (spec->master_password) {
+        /* volatile so the wipe is not optimised away before free. */
+        for (volatile char *p = spec->master_password; *p; p++)
+            *p = 0;
+        free(spec->master_password);
+    }
+    free(spec->db_name);
+    for (size_t i = 0; i < spec->nsettings; i++) {
+        free(spec->settings[i].key);
+        free(spec->settings[i].value);
+    }
+    free(spec->settings);
+    memset(spec, 0, sizeof *spec);
+}

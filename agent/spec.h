@@ -1,0 +1,70 @@
+/* spec: what the controlplane wants of one node — its goal and its spec.
+ *
+ * A node_spec is parsed from untrusted JSON (a heartbeat reply, or the
+ * agent's own agent.json) and validated here once, so the rest of the agent
+ * can render configuration from it without re-checking: every string in a
+ * parsed spec is short, printable and safe to put in a PostgreSQL
+ * configuration file or an argv. The password is kept only in memory and
+ * never serialised by spec_to_json. */
+#ifndef RDSIM_AGENT_SPEC_H
+#define RDSIM_AGENT_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+typedef enum { NODE_GOAL_RUNNING, NODE_GOAL_STOPPED, NODE_GOAL_ABSENT } node_goal;
+
+/* "running", "stopped", "absent". */
+const char *spec_goal_name(node_goal goal);
+/* Returns false (out unchanged) for any other string, NULL included. */
+bool spec_goal_parse(const char *name, node_goal *out);
+
+enum {
+    SPEC_MAX_SETTINGS = 200,
+    SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */
+    SPEC_MAX_PASSWORD = 1024,
+};
+
+typedef struct {
+    char *key;   /* [a-z_][a-z0-9_.]*, at most 63, not one the agent manages */
+    char *value; /* printable, no newline, at most SPEC_MAX_VALUE */
+} spec_setting;
+
+typedef struct node_spec {
+    char *instance_id;     /* [A-Za-z0-9-]{1,63} */
+    char *addr;            /* dotted IPv4 inside 127.0.0.0/8 */
+    int port;              /* 1..65535 */
+    char *role;            /* [a-z_]{1,32}, "primary" if absent */
+    char *master_username; /* [A-Za-z_][A-Za-z0-9_]{0,62} */
+    char *master_password; /* NULL when not given; memory only */
+    char *db_name;         /* NULL or [A-Za-z_][A-Za-z0-9_]{0,62} */
+    spec_setting *settings; /* sorted by key, keys unique */
+    size_t nsettings;
+} node_spec;
+
+/* Parses and validates a spec object. Returns true and fills out (caller
+ * frees with spec_free); returns false with a one-line reason in err (which
+ * never contains the password) and out zeroed. */
+bool spec_from_json(const struct cJSON *obj, node_spec *out, char *err, size_t errlen);
+
+/* A new cJSON object for the spec WITHOUT the password; caller deletes. */
+struct cJSON *spec_to_json(const node_spec *spec);
+
+/* Deep copy (password included); dst is overwritten, not freed first. */
+void spec_copy(node_spec *dst, const node_spec *src);
+
+/* True when a and b render the same configuration and identity (every
+ * field but the password). */
+bool spec_same(const node_spec *a, const node_spec *b);
+
+/* Frees every field (wiping the password) and zeroes the struct. */
+void spec_free(node_spec *spec);
+
+/* Table-driven validators, exposed for the unit tests. */
+bool spec_valid_sql_name(const char *s);   /* [A-Za-z_][A-Za-z0-9_]{0,62} */
+bool spec_valid_setting_key(const char *s); /* syntax and not managed */
+
+#endif
