@@ -1,5 +1,6 @@
 /* Unit tests for controlplane/query: decoding, limits, refusals, typed
  * getters and lists, each as a table of named cases. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,6 +414,56 @@ static void test_structs(void)
     params_free(p);
 }
 
+/* Deterministic pseudo-random bodies built from the bytes that matter to
+ * the parser: no input may crash it, and whatever it accepts must obey
+ * the invariants (unique names, count within limits, lists consistent). */
+static void test_random_bodies(void)
+{
+    static const char *const atoms[] = {"&", "=", "%", "%0", "%00", "%2", "%2B", "%C3", "%A9",
+                                        "%FF", "+", ".", "member", ".1", ".2", ".0", "L", "A",
+                                        "Tags.Tag.", "x", "\xC3\xA9", "\xFF", "1"};
+    uint32_t seed = 12345;
+    int accepted = 0, crashed_invariants = 0;
+    for (int round = 0; round < 5000; round++) {
+        sbuf b = {0};
+        sbuf_puts(&b, "");
+        seed = seed * 1103515245u + 12345u;
+        int n = (int)(seed >> 16) % 12;
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            sbuf_puts(&b, atoms[(seed >> 16) % (sizeof atoms / sizeof atoms[0])]);
+        }
+        awserr e = {0};
+        params *p = params_parse(b.data, b.len, &e);
+        if (p != NULL) {
+            accepted++;
+            for (size_t i = 0; i < params_count(p); i++) {
+                const char *nm = params_name_at(p, i);
+                if (nm == NULL || params_get(p, nm) == NULL)
+                    crashed_invariants++;
+            }
+            const char **items = NULL;
+            int c = params_get_list(p, "L", "member", &items, &e);
+            if (c >= 0) {
+                for (int k = 0; k < c; k++)
+                    if (items[k] == NULL)
+                        crashed_invariants++;
+                if (items[c] != NULL)
+                    crashed_invariants++;
+            }
+            free(items);
+            params_count_structs(p, "Tags", "Tag", &e);
+        } else if (e.code == AWSERR_NONE) {
+            crashed_invariants++;
+        }
+        params_free(p);
+        sbuf_free(&b);
+    }
+    ok(crashed_invariants == 0, "random bodies: invariants hold for accepted, code set for refused");
+    ok(accepted > 100 && accepted < 5000, "random bodies: a mix of accepted and refused");
+    diag("random bodies accepted: %d of 5000", accepted);
+}
+
 int main(void)
 {
     test_parse();
@@ -423,5 +474,6 @@ int main(void)
     test_bools();
     test_lists();
     test_structs();
+    test_random_bodies();
     return done_testing();
 }

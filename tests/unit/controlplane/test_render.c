@@ -1,6 +1,7 @@
 /* Unit tests for controlplane/render: list item names from the botocore
  * model, XML escaping and scalar formatting, whole documents, JSON. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,62 @@ static void test_errors(void)
     free(json);
 }
 
+/* True when s is well-formed UTF-8 with no character XML 1.0 forbids. */
+static bool xml_chars_ok(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        if (*u < 0x20 && *u != '\t' && *u != '\n')
+            return false;
+        if (*u < 0x80) {
+            u++;
+            continue;
+        }
+        int need = (*u >= 0xF0 && *u <= 0xF4) ? 3 : (*u >= 0xE0) ? 2 : (*u >= 0xC2 && *u <= 0xDF) ? 1 : -1;
+        if (need < 0 || *u > 0xF4)
+            return false;
+        for (int k = 1; k <= need; k++)
+            if ((u[k] & 0xC0) != 0x80)
+                return false;
+        if (need == 2 && u[0] == 0xEF && u[1] == 0xBF && (u[2] == 0xBE || u[2] == 0xBF))
+            return false;
+        if (need == 2 && u[0] == 0xED && u[1] >= 0xA0)
+            return false;
+        u += need + 1;
+    }
+    return true;
+}
+
+/* Random byte strings (deterministic) as text: the output must never
+ * contain a raw '<', '&' from the input, or a character XML forbids. */
+static void test_random_text(void)
+{
+    uint32_t seed = 777;
+    int bad = 0;
+    for (int round = 0; round < 3000; round++) {
+        char in[32];
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 16) % (sizeof in - 1);
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            in[k] = (char)(1 + (seed >> 16) % 255);
+        }
+        in[n] = '\0';
+        char *got = render_one(cJSON_CreateString(in));
+        if (got == NULL || !xml_chars_ok(got) || strchr(got, '<') != NULL ||
+            strchr(got, '>') != NULL || strchr(got, '"') != NULL) {
+            bad++;
+        } else {
+            for (const char *a = strchr(got, '&'); a != NULL; a = strchr(a + 1, '&'))
+                if (strncmp(a, "&amp;", 5) && strncmp(a, "&lt;", 4) && strncmp(a, "&gt;", 4) &&
+                    strncmp(a, "&quot;", 6) && strncmp(a, "&apos;", 6) && strncmp(a, "&#13;", 5))
+                    bad++;
+        }
+        free(got);
+    }
+    ok(bad == 0, "random text: output is always well-formed XML character data");
+}
+
 int main(void)
 {
     test_items();
@@ -382,5 +439,6 @@ int main(void)
     test_numbers();
     test_documents();
     test_errors();
+    test_random_text();
     return done_testing();
 }
