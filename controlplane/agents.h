@@ -1,0 +1,54 @@
+/* agents: the registry of rds-agents and their last reports, and the
+ * controlplane's side of the heartbeat protocol (agent/README.md).
+ *
+ * The registry is memory only: every heartbeat carries an agent's whole
+ * state, so after a controlplane restart it is complete again within one
+ * heartbeat interval. Goals come from the store on every reply, so a reply
+ * is never staler than the last commit. */
+#ifndef RDSIM_AGENTS_H
+#define RDSIM_AGENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct region region;
+typedef struct agents agents;
+
+#define AGENTS_HEARTBEAT_MS 250
+
+/* What an agent last said about one of its nodes. */
+typedef struct {
+    char node_id[96];
+    char state[24];       /* creating, starting, running, stopping, stopped, failed, deleting, absent */
+    int64_t pid;
+    int64_t restarts;
+    int64_t generation;   /* goal generation last applied */
+    char error[256];      /* "" when none */
+} agent_node_report;
+
+agents *agents_new(void);
+void agents_free(agents *a);
+
+/* Handles one heartbeat body. Returns the reply body (malloc'd) and sets
+ * *status to 200, or 400 with a JSON error for a malformed report (the
+ * registry is then unchanged). */
+char *agents_heartbeat(region *r, const char *body, size_t len, int *status);
+
+/* The last report of node_id from agent_id, or NULL when that agent's last
+ * heartbeat did not mention it (or the agent is unknown). Borrowed until
+ * the next heartbeat. */
+const agent_node_report *agents_node_report(const agents *a, const char *agent_id,
+                                            const char *node_id);
+/* true if the agent heartbeated within timeout_ms. */
+bool agents_alive(const agents *a, const char *agent_id, int64_t timeout_ms);
+/* Monotonic ms of the agent's last heartbeat, 0 if never seen. */
+int64_t agents_last_seen(const agents *a, const char *agent_id);
+/* The address base ("127.0.1") the agent registered, or NULL. */
+const char *agents_addr_base(const agents *a, const char *agent_id);
+/* The id of an alive agent in az, or NULL. */
+const char *agents_in_az(const agents *a, const char *az, int64_t timeout_ms);
+/* Number of known agents. */
+int agents_count(const agents *a);
+
+#endif

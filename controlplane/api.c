@@ -1,0 +1,210 @@
+/* api: see api.h. */
+#include "controlplane/api.h"
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "controlplane/actions.h"
+#include "controlplane/agents.h"
+#include "controlplane/dnssync.h"
+#include "controlplane/query.h"
+#include "controlplane/region.h"
+#include "controlplane/render.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct api {
+    region *r;
+    struct evhttp *http;
+};
+
+static char *api_request_id(void)
+{
+    char *h = region_random_label(32);
+    char *id = xasprintf("%.8s-%.4s-4%.3s-a%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
+    free(h);
+    return id;
+}
+
+static void api_send(struct evhttp_request *req, int status, const char *ctype, const char *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", ctype);
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, body, strlen(body));
+    const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" : status >= 500
+                                                                                  ? "Server Error"
+                                                                                  : "Bad Request";
+    evhttp_send_reply(req, status, reason, out);
+    evbuffer_free(out);
+}
+
+/* Schedules a workflow pass right away (the cron event, made active). */
+static void api_kick(region *r)
+{
+    if (r->cron)
+        event_active(r->cron, EV_TIMEOUT, 1);
+}
+
+static bool wants_json(struct evhttp_request *req)
+{
+    const char *accept =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+    return accept && strstr(accept, "application/json") != NULL;
+}
+
+/* Copies the request body out of its evbuffer; NULL if over max. */
+static char *api_body(struct evhttp_request *req, size_t max, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    if (n > max)
+        return NULL;
+    char *b = xmalloc(n + 1);
+    evbuffer_copyout(in, b, n);
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+static void api_query(api *a, struct evhttp_request *req)
+{
+    region *r = a->r;
+    bool json = wants_json(req);
+    char *rid = api_request_id();
+    awserr err = {0};
+    cJSON *result = NULL;
+    params *p = NULL;
+    char *body = NULL;
+    const char *action = "(none)";
+    int64_t t0 = mono_ms();
+    size_t len = 0;
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+        const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+        body = xstrdup(q ? q : "");
+        len = strlen(body);
+    } else {
+        body = api_body(req, QUERY_MAX_BODY, &len);
+    }
+    if (!body) {
+        awserr_set(&err, AWSERR_MALFORMED_QUERY_STRING, "The request body is too large.");
+        goto reply;
+    }
+    p = params_parse(body, len, &err);
+    if (!p)
+        goto reply;
+    action = params_get(p, "Action");
+    if (!action || !*action) {
+        action = "(none)";
+        awserr_set(&err, AWSERR_MISSING_ACTION, "The request must contain the parameter Action.");
+        goto reply;
+    }
+    const char *version = params_get(p, "Version");
+    const action_def *def = actions_find(action);
+    if (!def || (version && strcmp(version, "2014-10-31") != 0)) {
+        awserr_set(&err, AWSERR_INVALID_ACTION, "Could not find operation %s for version %s",
+                   action, version ? version : "2014-10-31");
+        goto reply;
+    }
+    result = cJSON_CreateObject();
+    if (!def->fn(r, p, result, &err) && err.code == AWSERR_NONE)
+        awserr_set(&err, AWSERR_INTERNAL_FAILURE, "The request failed for an internal reason.");
+    if (def->mutates && err.code == AWSERR_NONE) {
+        /* DNS follows the commit before anyone hears of it. */
+        dnssync_apply(r);
+        api_kick(r);
+    }
+reply:;
+    char *out;
+    int status = 200;
+    if (err.code != AWSERR_NONE) {
+        status = awserr_http_status(err.code);
+        out = json ? render_json_error(&err, rid) : render_xml_error(&err, rid);
+    } else {
+        out = json ? render_json_result(result, rid) : render_xml_result(action, result, rid);
+    }
+    api_send(req, status, json ? "application/json" : "text/xml", out);
+    if (err.code != AWSERR_NONE)
+        LOG_INFO("api action=%s status=%d code=%s ms=%lld request_id=%s", action, status,
+                 awserr_wire_code(err.code), (long long)(mono_ms() - t0), rid);
+    else
+        LOG_INFO("api action=%s status=200 ms=%lld request_id=%s", action,
+                 (long long)(mono_ms() - t0), rid);
+    free(out);
+    cJSON_Delete(result);
+    params_free(p);
+    free(body);
+    free(rid);
+}
+
+static void api_heartbeat(api *a, struct evhttp_request *req)
+{
+    size_t len = 0;
+    char *body = api_body(req, 1024 * 1024, &len);
+    int status = 400;
+    char *out = body ? agents_heartbeat(a->r, body, len, &status)
+                     : xstrdup("{\"error\":\"body too large\"}");
+    api_send(req, status, "application/json", out);
+    free(out);
+    free(body);
+    if (status == 200)
+        api_kick(a->r);
+}
+
+static void api_request(struct evhttp_request *req, void *arg)
+{
+    api *a = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (path && strcmp(path, "/agent/v1/heartbeat") == 0 && cmd == EVHTTP_REQ_POST) {
+        api_heartbeat(a, req);
+    } else if (path && strcmp(path, "/healthz") == 0) {
+        char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d}\n", agents_count(a->r->agents));
+        api_send(req, 200, "application/json", body);
+        free(body);
+    } else if (!path || strcmp(path, "/") == 0 || path[0] == '\0') {
+        api_query(a, req);
+    } else {
+        api_send(req, 404, "text/plain", "not found\n");
+    }
+}
+
+api *api_start(region *r, const char *addr, uint16_t port, uint16_t *bound)
+{
+    api *a = xcalloc(1, sizeof *a);
+    a->r = r;
+    a->http = evhttp_new(r->base);
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    evhttp_set_max_body_size(a->http, QUERY_MAX_BODY);
+    evhttp_set_max_headers_size(a->http, 64 * 1024);
+    evhttp_set_timeout(a->http, 30);
+    evhttp_set_gencb(a->http, api_request, a);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(a->http, addr, port);
+    if (!sock) {
+        LOG_ERROR("api bind failed addr=%s port=%u", addr, port);
+        api_stop(a);
+        return NULL;
+    }
+    struct sockaddr_in sin;
+    socklen_t slen = sizeof sin;
+    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &slen);
+    *bound = ntohs(sin.sin_port);
+    LOG_INFO("api listening addr=%s port=%u", addr, *bound);
+    return a;
+}
+
+void api_stop(api *a)
+{
+    if (!a)
+        return;
+    if (a->http)
+        evhttp_free(a->http);
+    free(a);
+}

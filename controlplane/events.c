@@ -1,0 +1,106 @@
+/* events: see events.h. */
+#include "controlplane/events.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/region.h"
+#include "controlplane/store.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+typedef struct {
+    const char *id;
+    const char *categories;
+    const char *message;
+} event_def;
+
+static const event_def event_table[] = {
+    {"RDS-EVENT-0001", "backup", "Backing up DB instance."},
+    {"RDS-EVENT-0002", "backup", "Finished DB instance backup."},
+    {"RDS-EVENT-0003", "deletion", "DB instance deleted."},
+    {"RDS-EVENT-0004", "availability", "DB instance shutdown."},
+    {"RDS-EVENT-0005", "creation", "DB instance created."},
+    {"RDS-EVENT-0006", "availability", "DB instance restarted."},
+    {"RDS-EVENT-0012", "configuration change",
+     "Applying modification to database instance class."},
+    {"RDS-EVENT-0013", "failover", "Multi-AZ instance failover started."},
+    {"RDS-EVENT-0014", "configuration change",
+     "Finished applying modification to DB instance class."},
+    {"RDS-EVENT-0015", "failover",
+     "Multi-AZ failover to standby complete - DNS propagation may take a few minutes."},
+    {"RDS-EVENT-0016", "configuration change", "Reset master credentials."},
+    {"RDS-EVENT-0017", "configuration change",
+     "Finished applying modification to allocated storage."},
+    {"RDS-EVENT-0018", "configuration change", "Applying modification to allocated storage."},
+    {"RDS-EVENT-0020", "recovery",
+     "Recovery of the DB instance has started. Recovery time will vary with the amount of "
+     "data to be recovered."},
+    {"RDS-EVENT-0021", "recovery", "Recovery of the DB instance is complete."},
+    {"RDS-EVENT-0024", "configuration change",
+     "Applying modification to convert to a Multi-AZ DB instance."},
+    {"RDS-EVENT-0025", "configuration change",
+     "Finished applying modification to convert to a Multi-AZ DB instance."},
+    {"RDS-EVENT-0028", "configuration change", "Disabled automated backups."},
+    {"RDS-EVENT-0029", "configuration change",
+     "Finished applying modification to convert to a standard (Single-AZ) DB instance."},
+    {"RDS-EVENT-0030", "configuration change",
+     "Applying modification to convert to a standard (Single-AZ) DB instance."},
+    {"RDS-EVENT-0031", "failure",
+     "DB instance put into failed state. RDS recommends that you initiate a "
+     "point-in-time-restore."},
+    {"RDS-EVENT-0032", "configuration change", "Enabled automated backups."},
+    {"RDS-EVENT-0049", "failover", "Multi-AZ instance failover completed."},
+    {"RDS-EVENT-0052", "recovery", "Multi-AZ instance recovery started."},
+    {"RDS-EVENT-0053", "recovery",
+     "Multi-AZ instance recovery completed. Pending failover or activation."},
+    {"RDS-EVENT-0278", "failure", "The DB instance creation failed."},
+};
+
+const char *const events_categories[] = {
+    "availability", "backup", "configuration change", "creation", "deletion", "failover",
+    "failure", "low storage", "maintenance", "notification", "read replica", "recovery",
+    "restoration", "security", "security patching", NULL,
+};
+
+bool events_lookup(const char *event_id, const char **message, const char **categories)
+{
+    for (size_t i = 0; i < sizeof event_table / sizeof event_table[0]; i++) {
+        if (strcmp(event_table[i].id, event_id) == 0) {
+            *message = event_table[i].message;
+            *categories = event_table[i].categories;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool events_emit(region *r, const char *instance_id, const char *event_id, const char *detail)
+{
+    const char *message, *cats;
+    if (!events_lookup(event_id, &message, &cats)) {
+        LOG_ERROR("unknown event id=%s", event_id);
+        return false;
+    }
+    cJSON *arr = cJSON_CreateArray();
+    cJSON_AddItemToArray(arr, cJSON_CreateString(cats));
+    char *cats_json = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    char *arn = region_instance_arn(r, instance_id);
+    store_event e = {
+        .source_id = (char *)instance_id,
+        .source_type = (char *)"db-instance",
+        .event_id = (char *)event_id,
+        .message = (char *)(detail ? detail : message),
+        .categories = cats_json,
+        .date_ms = region_now_ms(r),
+        .source_arn = arn,
+    };
+    bool ok = store_event_insert(r->st, &e);
+    if (ok)
+        LOG_INFO("event instance=%s id=%s", instance_id, event_id);
+    free(cats_json);
+    free(arn);
+    return ok;
+}

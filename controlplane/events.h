@@ -1,0 +1,25 @@
+/* events: the region's event log (DescribeEvents), with RDS's event IDs,
+ * categories and messages (shared/RDS-REFERENCE.md §3).
+ *
+ * events_emit writes in the caller's transaction, so an event exists iff
+ * the state change it reports was committed. */
+#ifndef RDSIM_EVENTS_H
+#define RDSIM_EVENTS_H
+
+#include <stdbool.h>
+
+typedef struct region region;
+
+/* Records event_id ("RDS-EVENT-0005") for a db-instance source. detail,
+ * if not NULL, replaces the table's message (for messages with blanks to
+ * fill). false if the id is unknown (a bug, logged) or the insert failed. */
+bool events_emit(region *r, const char *instance_id, const char *event_id, const char *detail);
+
+/* The table row for an id: message and categories (a comma-separated list
+ * as RDS names them); false if unknown. */
+bool events_lookup(const char *event_id, const char **message, const char **categories);
+
+/* The category names DescribeEventCategories lists for db-instance. */
+extern const char *const events_categories[];
+
+#endif

@@ -1,0 +1,39 @@
+/* lifecycle: the DB instance status machine (DBInstanceStatus).
+ *
+ *            ┌────────────── deleting ◀──────────────┐ (from any state but deleting)
+ *            │                                        │
+ *  creating ─┴─▶ available ◀─▶ modifying / rebooting / backing-up
+ *     │              │  ▲
+ *     ▼              ▼  │
+ *   failed        stopping ─▶ stopped ─▶ starting
+ *
+ * The table in lifecycle.c is the only place that says which moves are
+ * allowed; lifecycle_apply is the only function that changes a status. */
+#ifndef RDSIM_LIFECYCLE_H
+#define RDSIM_LIFECYCLE_H
+
+#include <stdbool.h>
+
+typedef struct store_instance_s store_instance_fwd;
+
+/* Every status name the region uses, as RDS spells it. */
+extern const char *const lifecycle_states[];
+
+bool lifecycle_is_state(const char *status);
+/* true when the table allows from → to. */
+bool lifecycle_allowed(const char *from, const char *to);
+/* For an instance row: if allowed, logs the move and sets *status to a new
+ * copy of `to` (freeing the old one); the caller then persists the row in
+ * its transaction. false (logged) when not allowed. */
+bool lifecycle_apply(const char *instance_id, char **status, const char *to);
+
+/* Allowed (from, to) pairs, for tests that walk the table. */
+typedef struct {
+    const char *from;
+    const char *to;
+    const char *why;
+} lifecycle_move;
+extern const lifecycle_move lifecycle_moves[];
+extern const int lifecycle_move_count;
+
+#endif

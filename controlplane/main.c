@@ -1,0 +1,291 @@
+/* rds-controlplane: the region's API, store, workflows and DNS server, on
+ * one libevent loop. main builds the context, the listeners and the
+ * periodic work, dispatches, and frees in reverse. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/agents.h"
+#include "controlplane/api.h"
+#include "controlplane/dnssync.h"
+#include "controlplane/region.h"
+#include "controlplane/store.h"
+#include "controlplane/workflow.h"
+#include "dns/server.h"
+#include "dns/zone.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define CRON_MS 100
+#define DNS_NEG_TTL 5
+
+typedef struct {
+    const char *home;
+    const char *api_addr;
+    int api_port;
+    const char *dns_addr;
+    int dns_port;
+    const char *azs;
+    const char *port_file;
+} cp_opts;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rds-controlplane --home DIR [options]\n"
+            "  --home DIR            state directory (store: DIR/controlplane.db)\n"
+            "  --api-addr ADDR       API listen address (127.0.0.1)\n"
+            "  --api-port N          API port (0: ephemeral; default 8780)\n"
+            "  --dns-addr ADDR       DNS listen address (127.0.0.1)\n"
+            "  --dns-port N          DNS port, UDP and TCP (0: ephemeral; default 8753)\n"
+            "  --region NAME         region name (us-east-1)\n"
+            "  --azs A,B,C           availability zones (<region>a,<region>b,<region>c)\n"
+            "  --dns-suffix S        zone suffix (rds.internal)\n"
+            "  --dns-ttl SECONDS     default endpoint TTL (5)\n"
+            "  --node-ttl SECONDS    node A record TTL (60)\n"
+            "  --create-timeout S    seconds before a create fails (300)\n"
+            "  --agent-timeout-ms N  an agent silent this long is lost (2000)\n"
+            "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
+            "  --log-level LEVEL     debug|info|warn|error (info)\n");
+}
+
+static bool parse_int_opt(const char *name, const char *v, int64_t min, int64_t max,
+                          int64_t *out)
+{
+    if (str_to_int64(v, min, max, out))
+        return true;
+    fprintf(stderr, "rds-controlplane: %s must be a whole number from %lld to %lld\n", name,
+            (long long)min, (long long)max);
+    return false;
+}
+
+/* Splits the comma-separated AZ list into cfg (borrowing from buf). */
+static bool parse_azs(char *buf, region_config *cfg)
+{
+    cfg->naz = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (cfg->naz == REGION_MAX_AZS || !*t)
+            return false;
+        cfg->azs[cfg->naz++] = t;
+    }
+    return cfg->naz > 0;
+}
+
+/* The installed PostgreSQL version, e.g. "15.18", from pg_config. */
+static char *detect_pg_version(void)
+{
+    FILE *f = popen("pg_config --version 2>/dev/null", "r");
+    char line[256] = "";
+    if (f) {
+        if (!fgets(line, sizeof line, f))
+            line[0] = '\0';
+        pclose(f);
+    }
+    char ver[64] = "";
+    if (sscanf(line, "PostgreSQL %63[0-9.]", ver) != 1) {
+        LOG_WARN("cannot read pg_config --version; assuming 15");
+        return xstrdup("15");
+    }
+    return xstrdup(ver);
+}
+
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    workflow_run_all(arg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    region *r = arg;
+    LOG_INFO("signal received sig=%d: stopping", (int)sig);
+    event_base_loopexit(r->base, NULL);
+}
+
+/* Loads the region's durable identity (hash, clock offset, DNS serial),
+ * creating it on first start. */
+static bool load_region_meta(region *r, uint32_t *serial)
+{
+    r->hash = store_meta_get(r->st, "region_hash");
+    if (!r->hash) {
+        r->hash = region_random_label(12);
+        if (!store_meta_set(r->st, "region_hash", r->hash))
+            return false;
+    }
+    char *off = store_meta_get(r->st, "clock_offset_ms");
+    if (off)
+        str_to_int64(off, INT64_MIN, INT64_MAX, &r->clock_offset_ms);
+    free(off);
+    char *ser = store_meta_get(r->st, "dns_serial");
+    int64_t s = 1;
+    if (ser)
+        str_to_int64(ser, 0, UINT32_MAX, &s);
+    free(ser);
+    /* Start one past the stored serial: changes made but not yet persisted
+     * before a crash must not reuse a serial. */
+    *serial = (uint32_t)(s + 1);
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    log_set_ident("controlplane");
+    cp_opts o = {.api_addr = "127.0.0.1", .api_port = 8780, .dns_addr = "127.0.0.1",
+                 .dns_port = 8753};
+    region r = {0};
+    r.cfg = (region_config){.name = "us-east-1", .dns_suffix = "rds.internal", .dns_ttl_s = 5,
+                            .node_ttl_s = 60, .create_timeout_ms = 300000,
+                            .agent_timeout_ms = 2000, .account = "123456789012"};
+    static const struct option longopts[] = {
+        {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
+        {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
+        {"dns-port", required_argument, 0, 'D'},   {"region", required_argument, 0, 'r'},
+        {"azs", required_argument, 0, 'z'},        {"dns-suffix", required_argument, 0, 's'},
+        {"dns-ttl", required_argument, 0, 't'},    {"node-ttl", required_argument, 0, 'n'},
+        {"create-timeout", required_argument, 0, 'c'},
+        {"agent-timeout-ms", required_argument, 0, 'A'},
+        {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
+        {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
+    };
+    int64_t v;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': o.home = optarg; break;
+        case 'a': o.api_addr = optarg; break;
+        case 'd': o.dns_addr = optarg; break;
+        case 'r': r.cfg.name = optarg; break;
+        case 'z': o.azs = optarg; break;
+        case 's': r.cfg.dns_suffix = optarg; break;
+        case 'f': o.port_file = optarg; break;
+        case 'p':
+            if (!parse_int_opt("--api-port", optarg, 0, 65535, &v)) return 2;
+            o.api_port = (int)v;
+            break;
+        case 'D':
+            if (!parse_int_opt("--dns-port", optarg, 0, 65535, &v)) return 2;
+            o.dns_port = (int)v;
+            break;
+        case 't':
+            if (!parse_int_opt("--dns-ttl", optarg, 0, 86400, &r.cfg.dns_ttl_s)) return 2;
+            break;
+        case 'n':
+            if (!parse_int_opt("--node-ttl", optarg, 0, 86400, &r.cfg.node_ttl_s)) return 2;
+            break;
+        case 'c':
+            if (!parse_int_opt("--create-timeout", optarg, 1, 86400, &v)) return 2;
+            r.cfg.create_timeout_ms = v * 1000;
+            break;
+        case 'A':
+            if (!parse_int_opt("--agent-timeout-ms", optarg, 100, 3600000, &r.cfg.agent_timeout_ms))
+                return 2;
+            break;
+        case 'l': {
+            log_level lvl;
+            if (!log_parse_level(optarg, &lvl)) {
+                fprintf(stderr, "rds-controlplane: unknown log level %s\n", optarg);
+                return 2;
+            }
+            log_set_level(lvl);
+            break;
+        }
+        default: usage(c == '?' && optopt == 0 ? stdout : stderr); return c == '?' ? 2 : 2;
+        }
+    }
+    if (!o.home || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    char *azbuf = o.azs ? xstrdup(o.azs)
+                        : xasprintf("%sa,%sb,%sc", r.cfg.name, r.cfg.name, r.cfg.name);
+    if (!parse_azs(azbuf, &r.cfg)) {
+        fprintf(stderr, "rds-controlplane: --azs must list 1 to %d names\n", REGION_MAX_AZS);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int rc = 1;
+    char *dbpath = xasprintf("%s/controlplane.db", o.home);
+    api *a = NULL;
+    dns_server *dns = NULL;
+    struct event *sigint = NULL, *sigterm = NULL;
+    if (!fs_mkdir_p(o.home, 0755))
+        goto done;
+    r.base = event_base_new();
+    r.st = store_open(dbpath);
+    if (!r.base || !r.st)
+        goto done;
+    uint32_t serial;
+    if (!load_region_meta(&r, &serial))
+        goto done;
+    r.pg_version = detect_pg_version();
+    r.pg_major = xstrndup(r.pg_version, strcspn(r.pg_version, "."));
+    r.apex = xasprintf("%s.%s", r.cfg.name, r.cfg.dns_suffix);
+    char *ns = xasprintf("ns.%s", r.apex);
+    r.zone = zone_new(r.apex, ns, o.dns_addr, serial, DNS_NEG_TTL);
+    free(ns);
+    if (!r.zone) {
+        LOG_ERROR("bad zone apex=%s", r.apex);
+        goto done;
+    }
+    r.agents = agents_new();
+    r.dns = dnssync_new();
+    if (!dnssync_apply(&r))
+        goto done;
+    dns = dns_server_new(r.base, r.zone, o.dns_addr, (uint16_t)o.dns_port);
+    if (!dns)
+        goto done;
+    uint16_t api_port = 0;
+    a = api_start(&r, o.api_addr, (uint16_t)o.api_port, &api_port);
+    if (!a)
+        goto done;
+    r.cron = event_new(r.base, -1, EV_PERSIST, on_cron, &r);
+    struct timeval tv = {0, CRON_MS * 1000};
+    event_add(r.cron, &tv);
+    sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
+    sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
+    event_add(sigint, NULL);
+    event_add(sigterm, NULL);
+    if (o.port_file) {
+        char *ports = xasprintf("RDS_API_PORT=%u\nRDS_DNS_PORT=%u\n", api_port,
+                                dns_server_port(dns));
+        bool ok = fs_write_atomic(o.port_file, ports, strlen(ports), 0644);
+        free(ports);
+        if (!ok)
+            goto done;
+    }
+    LOG_INFO("controlplane ready region=%s apex=%s api_port=%u dns_port=%u pg=%s serial=%u",
+             r.cfg.name, r.apex, api_port, dns_server_port(dns), r.pg_version, zone_serial(r.zone));
+    event_base_dispatch(r.base);
+    rc = 0;
+done:
+    if (sigint)
+        event_free(sigint);
+    if (sigterm)
+        event_free(sigterm);
+    if (r.cron)
+        event_free(r.cron);
+    api_stop(a);
+    if (dns)
+        dns_server_free(dns);
+    dnssync_free(r.dns);
+    agents_free(r.agents);
+    if (r.zone)
+        zone_free(r.zone);
+    store_close(r.st);
+    if (r.base)
+        event_base_free(r.base);
+    free(r.hash);
+    free(r.apex);
+    free(r.pg_version);
+    free(r.pg_major);
+    free(azbuf);
+    free(dbpath);
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* region: the controlplane's context and the region's names.
+ *
+ * One `region` is built by main and passed (as void *arg) to every
+ * callback; it is the only long-lived state of the process. This module
+ * also owns naming: endpoint and node DNS names, ARNs, resource ids. */
+#ifndef RDSIM_REGION_H
+#define RDSIM_REGION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+struct event;
+typedef struct store store;
+typedef struct zone zone;
+typedef struct agents agents;
+typedef struct dnssync dnssync;
+
+#define REGION_MAX_AZS 8
+
+typedef struct {
+    const char *name;          /* "us-east-1" */
+    const char *dns_suffix;    /* "rds.internal" */
+    const char *azs[REGION_MAX_AZS]; /* "us-east-1a", ... */
+    int naz;
+    int64_t dns_ttl_s;         /* default endpoint CNAME TTL (RDS: 5) */
+    int64_t node_ttl_s;        /* node A record TTL */
+    int64_t create_timeout_ms; /* a create that takes longer fails */
+    int64_t agent_timeout_ms;  /* an agent silent this long is lost */
+    const char *account;       /* "123456789012" */
+} region_config;
+
+typedef struct region {
+    region_config cfg;
+    struct event_base *base;
+    store *st;
+    zone *zone;
+    agents *agents;
+    dnssync *dns;              /* what the zone was last told */
+    struct event *cron;        /* periodic work: workflows, health */
+    bool kick_pending;         /* a workflow pass is already scheduled */
+    char *hash;                /* the endpoint's region-unique label, from the store */
+    char *apex;                /* "<region>.<dns_suffix>" */
+    char *pg_version;          /* installed PostgreSQL, e.g. "15.18" */
+    char *pg_major;            /* "15" */
+    int64_t clock_offset_ms;   /* region clock = wall + offset (store meta) */
+} region;
+
+/* Region time now, ms since the epoch. */
+int64_t region_now_ms(const region *r);
+
+/* Names; each returns a malloc'd string the caller frees.
+ * endpoint: "<id>.<hash>.<region>.<suffix>";
+ * node:     "ip-127-0-1-5.<az>.<region>.<suffix>";
+ * arn:      "arn:aws:rds:<region>:<account>:db:<id>". */
+char *region_endpoint_name(const region *r, const char *instance_id);
+char *region_node_name(const region *r, const char *az, const char *addr);
+char *region_instance_arn(const region *r, const char *instance_id);
+/* A fresh random lowercase alphanumeric string of len characters. */
+char *region_random_label(int len);
+
+bool region_has_az(const region *r, const char *az);
+
+#endif

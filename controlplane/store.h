@@ -1,0 +1,147 @@
+/* store: the controlplane's durable truth, in SQLite (WAL mode).
+ *
+ * Invariants:
+ *  1. Every state change is committed before it is reported to anyone
+ *     (API reply, agent goal, DNS answer).
+ *  2. An accepted state-changing request exists as a workflow row written
+ *     in the same transaction as the instance change it implies.
+ *  3. The schema is versioned (meta.schema_version); store_open migrates
+ *     forward step by step, each step in its own transaction.
+ *
+ * Functions return bool: false means the statement failed and was logged
+ * here; callers just return. Transactions: store_begin/commit/rollback
+ * (IMMEDIATE, so a writer never deadlocks on upgrade). */
+#ifndef RDSIM_STORE_H
+#define RDSIM_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+#define STORE_SCHEMA_VERSION 1
+
+/* One DB instance, as the store holds it. Strings are owned by the struct
+ * (store_instance_clear frees them). JSON-valued fields hold JSON text. */
+typedef struct {
+    char *id;              /* lowercase DBInstanceIdentifier */
+    char *resource_id;     /* DbiResourceId, "db-..." */
+    char *status;          /* DBInstanceStatus, see lifecycle.h */
+    char *db_class;
+    char *engine;
+    char *engine_version;
+    char *master_username;
+    char *master_password;
+    char *db_name;         /* NULL when not given */
+    int64_t port;
+    int64_t allocated_storage;
+    char *storage_type;
+    int64_t iops;          /* 0: none */
+    int64_t max_allocated_storage; /* 0: none */
+    bool multi_az;
+    char *az;              /* primary's AZ, NULL until placed */
+    char *secondary_az;    /* NULL unless Multi-AZ with a standby */
+    int64_t backup_retention;
+    char *backup_window;
+    char *maintenance_window;
+    bool deletion_protection;
+    bool storage_encrypted;
+    char *kms_key_id;      /* NULL unless encrypted */
+    int64_t dns_ttl;       /* -1: region default */
+    char *tags;            /* JSON array [{"Key":..,"Value":..}] */
+    char *pending;         /* JSON object: PendingModifiedValues */
+    char *extra;           /* JSON object: stored settings without behaviour yet */
+    int64_t created_ms;    /* region clock */
+    char *primary_node;    /* node id of the current primary, NULL until placed */
+    int64_t restart_seq;   /* bumped to ask for a restart (reboot, class change) */
+} store_instance;
+
+typedef struct {
+    char *id;
+    char *instance_id;
+    char *agent_id;
+    char *role;            /* "primary" | "standby" */
+    char *goal;            /* "running" | "stopped" | "absent" */
+    char *addr;
+    int64_t port;
+    int64_t generation;    /* bumped on every goal/spec change */
+    int64_t created_ms;
+} store_node;
+
+typedef struct {
+    int64_t id;
+    char *instance_id;
+    char *kind;            /* workflow kind, see workflow.h */
+    char *step;
+    char *state;           /* "active" | "done" | "failed" */
+    char *data;            /* JSON object, the workflow's own memory */
+    int64_t created_ms;    /* wall clock */
+    int64_t step_started_ms; /* wall clock: when the current step began */
+} store_workflow;
+
+typedef struct {
+    int64_t id;
+    char *source_id;
+    char *source_type;     /* "db-instance", ... */
+    char *event_id;        /* "RDS-EVENT-0005" */
+    char *message;
+    char *categories;      /* JSON array of strings */
+    int64_t date_ms;       /* region clock */
+    char *source_arn;
+} store_event;
+
+/* Opens (creating and migrating) the store at path. NULL on failure. */
+store *store_open(const char *path);
+void store_close(store *s);
+
+bool store_begin(store *s);
+bool store_commit(store *s);
+void store_rollback(store *s);
+
+/* meta key/value. store_meta_get returns a malloc'd string or NULL. */
+char *store_meta_get(store *s, const char *key);
+bool store_meta_set(store *s, const char *key, const char *value);
+
+/* Instances. get: true and *out filled when found; false when absent or on
+ * error (*found distinguishes). list: ids after `after` (exclusive, NULL =
+ * from the start), ordered by id, at most limit; returns the count, -1 on
+ * error; *ids is a malloc'd array of malloc'd strings. */
+bool store_instance_get(store *s, const char *id, store_instance *out, bool *found);
+bool store_instance_insert(store *s, const store_instance *in);
+bool store_instance_update(store *s, const store_instance *in);
+bool store_instance_delete(store *s, const char *id);
+int store_instance_list(store *s, const char *after, int limit, char ***ids);
+int store_instance_count(store *s);
+void store_instance_clear(store_instance *in);
+
+bool store_node_insert(store *s, const store_node *n);
+bool store_node_update(store *s, const store_node *n);
+bool store_node_delete(store *s, const char *id);
+bool store_node_get(store *s, const char *id, store_node *out, bool *found);
+/* Nodes of an instance (instance_id) or of an agent (agent_id); pass NULL
+ * for the other. Returns count or -1; *out is a malloc'd array the caller
+ * frees with store_node_list_free. */
+int store_node_list(store *s, const char *instance_id, const char *agent_id, store_node **out);
+void store_node_list_free(store_node *nodes, int n);
+void store_node_clear(store_node *n);
+/* true if addr is used by any node. */
+bool store_addr_in_use(store *s, const char *addr, bool *in_use);
+
+/* Workflows. insert sets *id_out. active: the active workflow of an
+ * instance (found=false if none). list_active: every active one. */
+bool store_workflow_insert(store *s, store_workflow *w);
+bool store_workflow_update(store *s, const store_workflow *w);
+bool store_workflow_active_for(store *s, const char *instance_id, store_workflow *out,
+                               bool *found);
+int store_workflow_list_active(store *s, store_workflow **out);
+void store_workflow_list_free(store_workflow *w, int n);
+void store_workflow_clear(store_workflow *w);
+
+bool store_event_insert(store *s, const store_event *e);
+/* Events with date in [start_ms, end_ms], id > after_id, optional source
+ * filters (NULL = any), ascending, at most limit. */
+int store_event_list(store *s, const char *source_id, const char *source_type, int64_t start_ms,
+                     int64_t end_ms, int64_t after_id, int limit, store_event **out);
+void store_event_list_free(store_event *e, int n);
+
+#endif

@@ -1,0 +1,443 @@
+/* workflow: see workflow.h.
+ *
+ * A step function reads the store and the agents' reports, may change the
+ * instance (ctx->in) and its nodes, and says what happens next:
+ *   WF_NEXT  the step is done: commit, move to `next` (or finish);
+ *   WF_WAIT  not yet: commit only what it changed (ctx->dirty), retry on
+ *            a later pass;
+ *   WF_FAIL  give up: the kind's on_fail runs (status failed, event),
+ *            and the workflow ends as failed.
+ * A step that waits longer than its timeout fails. */
+#include "controlplane/workflow.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/agents.h"
+#include "controlplane/dnssync.h"
+#include "controlplane/events.h"
+#include "controlplane/lifecycle.h"
+#include "controlplane/region.h"
+#include "controlplane/store.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+typedef enum { WF_NEXT, WF_WAIT, WF_FAIL } wf_result;
+
+typedef struct {
+    region *r;
+    store_workflow *w;
+    store_instance *in;   /* the instance row; in->id NULL when it is gone */
+    cJSON *data;          /* the workflow's memory (w->data parsed) */
+    bool dirty;           /* ctx->in or data changed and must be written */
+    bool deleted;         /* the step deleted the instance row */
+    char why[512];        /* for WF_FAIL */
+} wf_ctx;
+
+typedef wf_result (*wf_fn)(wf_ctx *c);
+
+typedef struct {
+    const char *kind;
+    const char *step;
+    wf_fn fn;
+    const char *next;     /* NULL: the workflow is done after this step */
+    int64_t timeout_ms;   /* 0: none; otherwise from the region config */
+} wf_step;
+
+/* ---- shared step helpers ---- */
+
+static wf_result wf_fail(wf_ctx *c, const char *fmt, const char *arg)
+{
+    snprintf(c->why, sizeof c->why, fmt, arg ? arg : "");
+    return WF_FAIL;
+}
+
+/* Bumps the generation of every node of the instance so the agents apply
+ * the current spec again (settings, restart_seq). */
+static bool wf_bump_nodes(wf_ctx *c, const char *goal)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
+    if (n < 0)
+        return false;
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        if (goal) {
+            free(nodes[i].goal);
+            nodes[i].goal = xstrdup(goal);
+        }
+        nodes[i].generation++;
+        ok = store_node_update(c->r->st, &nodes[i]);
+    }
+    store_node_list_free(nodes, n);
+    return ok;
+}
+
+/* WF_NEXT when every node of the instance whose goal is running reports
+ * running at (at least) its current generation. */
+static wf_result step_wait_running(wf_ctx *c)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
+    if (n < 0)
+        return WF_WAIT;
+    wf_result res = n > 0 ? WF_NEXT : WF_WAIT;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(nodes[i].goal, "running") != 0)
+            continue;
+        const agent_node_report *rep =
+            agents_node_report(c->r->agents, nodes[i].agent_id, nodes[i].id);
+        if (rep && rep->generation >= nodes[i].generation && strcmp(rep->state, "failed") == 0) {
+            snprintf(c->why, sizeof c->why, "node %s failed: %s", nodes[i].id, rep->error);
+            res = WF_FAIL;
+            break;
+        }
+        if (!rep || rep->generation < nodes[i].generation || strcmp(rep->state, "running") != 0)
+            res = WF_WAIT;
+    }
+    store_node_list_free(nodes, n);
+    return res;
+}
+
+/* Emits the events listed in data.finish_events. */
+static void wf_emit_finish_events(wf_ctx *c)
+{
+    const cJSON *evs = cJSON_GetObjectItemCaseSensitive(c->data, "finish_events");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, evs)
+        if (cJSON_IsString(e))
+            events_emit(c->r, c->in->id, e->valuestring, NULL);
+}
+
+static wf_result step_finish_available(wf_ctx *c)
+{
+    if (!lifecycle_apply(c->in->id, &c->in->status, "available"))
+        return wf_fail(c, "cannot become available from %s", c->in->status);
+    wf_emit_finish_events(c);
+    c->dirty = true;
+    return WF_NEXT;
+}
+
+/* ---- create ---- */
+
+/* Picks the AZ with an alive agent holding the fewest nodes. */
+static const char *create_pick_az(region *r)
+{
+    const char *best = NULL;
+    int best_n = 0;
+    for (int i = 0; i < r->cfg.naz; i++) {
+        const char *agent = agents_in_az(r->agents, r->cfg.azs[i], r->cfg.agent_timeout_ms);
+        if (!agent)
+            continue;
+        store_node *nodes = NULL;
+        int n = store_node_list(r->st, NULL, agent, &nodes);
+        store_node_list_free(nodes, n < 0 ? 0 : n);
+        if (n >= 0 && (!best || n < best_n)) {
+            best = r->cfg.azs[i];
+            best_n = n;
+        }
+    }
+    return best;
+}
+
+static wf_result step_create_place(wf_ctx *c)
+{
+    region *r = c->r;
+    store_instance *in = c->in;
+    if (in->primary_node)
+        return WF_NEXT; /* placed before a restart */
+    const char *az = in->az ? in->az : create_pick_az(r);
+    if (!az)
+        return WF_WAIT; /* no agent yet: the region may be starting */
+    const char *agent = agents_in_az(r->agents, az, r->cfg.agent_timeout_ms);
+    const char *base = agent ? agents_addr_base(r->agents, agent) : NULL;
+    if (!agent || !base)
+        return WF_WAIT;
+    char addr[32] = "";
+    for (int i = 2; i < 255 && !addr[0]; i++) {
+        char cand[32];
+        bool used = true;
+        snprintf(cand, sizeof cand, "%s.%d", base, i);
+        if (!store_addr_in_use(r->st, cand, &used))
+            return WF_WAIT;
+        if (!used)
+            memcpy(addr, cand, sizeof addr);
+    }
+    if (!addr[0])
+        return wf_fail(c, "no free address in %s", az);
+    char *label = region_random_label(6);
+    store_node n = {
+        .id = xasprintf("%s-%s", in->id, label),
+        .instance_id = in->id,
+        .agent_id = (char *)agent,
+        .role = (char *)"primary",
+        .goal = (char *)"running",
+        .addr = addr,
+        .port = in->port,
+        .generation = 1,
+        .created_ms = region_now_ms(r),
+    };
+    free(label);
+    bool ok = store_node_insert(r->st, &n);
+    if (ok) {
+        LOG_INFO("node placed instance=%s node=%s az=%s addr=%s port=%lld", in->id, n.id, az,
+                 addr, (long long)in->port);
+        in->primary_node = n.id;
+        free(in->az);
+        in->az = xstrdup(az);
+        c->dirty = true;
+    } else {
+        free(n.id);
+    }
+    return ok ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_create_finish(wf_ctx *c)
+{
+    if (!lifecycle_apply(c->in->id, &c->in->status, "available"))
+        return wf_fail(c, "cannot become available from %s", c->in->status);
+    events_emit(c->r, c->in->id, "RDS-EVENT-0005", NULL);
+    c->dirty = true;
+    return WF_NEXT;
+}
+
+/* ---- delete ---- */
+
+static wf_result step_delete_remove_nodes(wf_ctx *c)
+{
+    return wf_bump_nodes(c, "absent") ? WF_NEXT : WF_WAIT;
+}
+
+/* A node is gone when its agent reports it absent, or when its agent has
+ * heartbeated since this step began without mentioning it, or when its
+ * agent has been lost for longer than the agent timeout (the agent removes
+ * the orphan itself when it returns: the store is authoritative). */
+static wf_result step_delete_wait_gone(wf_ctx *c)
+{
+    region *r = c->r;
+    store_node *nodes = NULL;
+    int n = store_node_list(r->st, c->in->id, NULL, &nodes);
+    if (n < 0)
+        return WF_WAIT;
+    int64_t step_age = wall_ms() - c->w->step_started_ms;
+    int left = 0;
+    for (int i = 0; i < n; i++) {
+        const char *agent = nodes[i].agent_id;
+        const agent_node_report *rep = agents_node_report(r->agents, agent, nodes[i].id);
+        int64_t seen_ago = mono_ms() - agents_last_seen(r->agents, agent);
+        bool gone = (rep && strcmp(rep->state, "absent") == 0) ||
+                    (!rep && agents_last_seen(r->agents, agent) > 0 &&
+                     seen_ago < step_age - 2 * AGENTS_HEARTBEAT_MS) ||
+                    (!agents_alive(r->agents, agent, r->cfg.agent_timeout_ms) &&
+                     step_age > r->cfg.agent_timeout_ms);
+        if (gone) {
+            LOG_INFO("node removed instance=%s node=%s", c->in->id, nodes[i].id);
+            store_node_delete(r->st, nodes[i].id);
+            c->dirty = true;
+        } else {
+            left++;
+        }
+    }
+    store_node_list_free(nodes, n);
+    return left ? WF_WAIT : WF_NEXT;
+}
+
+static wf_result step_delete_finish(wf_ctx *c)
+{
+    events_emit(c->r, c->in->id, "RDS-EVENT-0003", NULL);
+    if (!store_instance_delete(c->r->st, c->in->id))
+        return WF_WAIT;
+    c->deleted = true;
+    return WF_NEXT;
+}
+
+/* ---- modify and reboot ---- */
+
+static wf_result step_modify_apply(wf_ctx *c)
+{
+    return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_reboot_restart(wf_ctx *c)
+{
+    c->in->restart_seq++;
+    c->dirty = true;
+    return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
+}
+
+/* ---- the tables ---- */
+
+#define T_CREATE (-1) /* timeout from r->cfg.create_timeout_ms */
+
+static const wf_step wf_steps[] = {
+    {"create", "place", step_create_place, "wait_running", T_CREATE},
+    {"create", "wait_running", step_wait_running, "finish", T_CREATE},
+    {"create", "finish", step_create_finish, NULL, 0},
+    {"delete", "remove_nodes", step_delete_remove_nodes, "wait_gone", 0},
+    {"delete", "wait_gone", step_delete_wait_gone, "finish", 0},
+    {"delete", "finish", step_delete_finish, NULL, 0},
+    {"modify", "apply", step_modify_apply, "wait_running", 0},
+    {"modify", "wait_running", step_wait_running, "finish", T_CREATE},
+    {"modify", "finish", step_finish_available, NULL, 0},
+    {"reboot", "restart", step_reboot_restart, "wait_running", 0},
+    {"reboot", "wait_running", step_wait_running, "finish", T_CREATE},
+    {"reboot", "finish", step_finish_available, NULL, 0},
+};
+#define WF_NSTEPS ((int)(sizeof wf_steps / sizeof wf_steps[0]))
+
+static const wf_step *wf_find(const char *kind, const char *step)
+{
+    for (int i = 0; i < WF_NSTEPS; i++)
+        if (strcmp(wf_steps[i].kind, kind) == 0 && (!step || strcmp(wf_steps[i].step, step) == 0))
+            return &wf_steps[i];
+    return NULL;
+}
+
+bool workflow_tables_consistent(void)
+{
+    for (int i = 0; i < WF_NSTEPS; i++)
+        if (wf_steps[i].next && !wf_find(wf_steps[i].kind, wf_steps[i].next))
+            return false;
+    return true;
+}
+
+bool workflow_start(region *r, const char *instance_id, const char *kind, const cJSON *data)
+{
+    const wf_step *first = wf_find(kind, NULL);
+    if (!first) {
+        LOG_ERROR("unknown workflow kind=%s", kind);
+        return false;
+    }
+    char *json = data ? cJSON_PrintUnformatted(data) : xstrdup("{}");
+    store_workflow w = {
+        .instance_id = (char *)instance_id,
+        .kind = (char *)kind,
+        .step = (char *)first->step,
+        .state = (char *)"active",
+        .data = json,
+        .created_ms = wall_ms(),
+        .step_started_ms = wall_ms(),
+    };
+    bool ok = store_workflow_insert(r->st, &w);
+    if (ok)
+        LOG_INFO("workflow started id=%lld instance=%s kind=%s", (long long)w.id, instance_id,
+                 kind);
+    free(json);
+    return ok;
+}
+
+/* What a failed workflow leaves behind: the instance in `failed` (unless
+ * it is being deleted), with the failure event. */
+static void wf_on_fail(wf_ctx *c)
+{
+    LOG_ERROR("workflow failed id=%lld instance=%s kind=%s step=%s why=\"%s\"",
+              (long long)c->w->id, c->w->instance_id, c->w->kind, c->w->step, c->why);
+    if (!c->in->id || strcmp(c->w->kind, "delete") == 0)
+        return;
+    if (lifecycle_apply(c->in->id, &c->in->status, "failed")) {
+        char *msg = xasprintf("%s %s", strcmp(c->w->kind, "create") == 0
+                                           ? "The DB instance creation failed."
+                                           : "DB instance put into failed state.",
+                              c->why);
+        events_emit(c->r, c->in->id,
+                    strcmp(c->w->kind, "create") == 0 ? "RDS-EVENT-0278" : "RDS-EVENT-0031", msg);
+        free(msg);
+        c->dirty = true;
+    }
+}
+
+/* Runs the current step of one workflow in its own transaction. Returns
+ * true when it committed anything. */
+static bool wf_run_one(region *r, store_workflow *w)
+{
+    const wf_step *def = wf_find(w->kind, w->step);
+    if (!store_begin(r->st))
+        return false;
+    store_instance in = {0};
+    bool found = false;
+    store_instance_get(r->st, w->instance_id, &in, &found);
+    wf_ctx c = {.r = r, .w = w, .in = &in};
+    c.data = cJSON_Parse(w->data ? w->data : "{}");
+    if (!cJSON_IsObject(c.data)) {
+        cJSON_Delete(c.data);
+        c.data = cJSON_CreateObject();
+    }
+    wf_result res;
+    if (!def) {
+        snprintf(c.why, sizeof c.why, "unknown step %s/%s", w->kind, w->step);
+        res = WF_FAIL;
+    } else if (!found) {
+        snprintf(c.why, sizeof c.why, "instance %s is gone", w->instance_id);
+        res = WF_FAIL;
+    } else {
+        res = def->fn(&c);
+        int64_t timeout = def->timeout_ms == T_CREATE ? r->cfg.create_timeout_ms : def->timeout_ms;
+        if (res == WF_WAIT && timeout > 0 && wall_ms() - w->step_started_ms > timeout) {
+            snprintf(c.why, sizeof c.why, "step %s timed out after %lld ms", w->step,
+                     (long long)timeout);
+            res = WF_FAIL;
+        }
+    }
+    bool write = res != WF_WAIT || c.dirty;
+    if (res == WF_FAIL) {
+        wf_on_fail(&c);
+        free(w->state);
+        w->state = xstrdup("failed");
+    } else if (res == WF_NEXT) {
+        LOG_INFO("workflow step done id=%lld instance=%s kind=%s step=%s", (long long)w->id,
+                 w->instance_id, w->kind, w->step);
+        free(w->step);
+        w->step = xstrdup(def->next ? def->next : def->step);
+        if (!def->next) {
+            free(w->state);
+            w->state = xstrdup("done");
+        }
+        w->step_started_ms = wall_ms();
+    }
+    bool ok = true;
+    if (write) {
+        free(w->data);
+        w->data = cJSON_PrintUnformatted(c.data);
+        if (found && !c.deleted && c.dirty)
+            ok = store_instance_update(r->st, &in);
+        ok = ok && store_workflow_update(r->st, w);
+    }
+    if (write && ok)
+        ok = store_commit(r->st);
+    else
+        store_rollback(r->st);
+    cJSON_Delete(c.data);
+    store_instance_clear(&in);
+    return write && ok;
+}
+
+int workflow_run_all(region *r)
+{
+    store_workflow *ws = NULL;
+    int n = store_workflow_list_active(r->st, &ws);
+    if (n <= 0) {
+        free(ws);
+        return 0;
+    }
+    bool changed = false;
+    int active = 0;
+    for (int i = 0; i < n; i++) {
+        /* A step may move straight on to the next: run until it waits. */
+        for (int guard = 0; guard < 8; guard++) {
+            char *step_before = xstrdup(ws[i].step);
+            bool committed = wf_run_one(r, &ws[i]);
+            changed |= committed;
+            bool moved = strcmp(step_before, ws[i].step) != 0;
+            free(step_before);
+            if (!committed || !moved || strcmp(ws[i].state, "active") != 0)
+                break;
+        }
+        active += strcmp(ws[i].state, "active") == 0;
+    }
+    store_workflow_list_free(ws, n);
+    if (changed)
+        dnssync_apply(r);
+    return active;
+}

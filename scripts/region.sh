@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Starts, stops and shows a local region: one rds-controlplane and one
+# rds-agent per Availability Zone, all under $RDS_HOME.
+#
+#   scripts/region.sh up       start whatever is not running (idempotent; also
+#                              how to recover after kill -9 of any process)
+#   scripts/region.sh down     stop everything, PostgreSQL servers included
+#   scripts/region.sh status   show what runs
+#
+# Environment (defaults): RDS_HOME (./run), RDS_API_PORT (8780),
+# RDS_DNS_PORT (8753), RDS_REGION (us-east-1), RDS_NET (0: AZ n's hosts get
+# 127.$RDS_NET.n.x; pick another to run regions side by side),
+# RDS_DNS_TTL (5), RDS_LOG_LEVEL (info).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${RDS_BIN:-$here/bin}
+home=${RDS_HOME:-./run}
+mkdir -p "$home"
+home=$(cd "$home" && pwd)
+api_port=${RDS_API_PORT:-8780}
+dns_port=${RDS_DNS_PORT:-8753}
+region=${RDS_REGION:-us-east-1}
+net=${RDS_NET:-0}
+log_level=${RDS_LOG_LEVEL:-info}
+azs=("${region}a" "${region}b" "${region}c")
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Polls a command until it succeeds or `secs` pass; no fixed sleeps.
+wait_for() {
+  local secs=$1; shift
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.05
+  done
+}
+
+agents_registered() {
+  curl -sf "http://127.0.0.1:$api_port/healthz" | grep -q "\"agents\":${#azs[@]}"
+}
+
+up() {
+  mkdir -p "$home/logs" "$home/controlplane" "$home/agents"
+  # PostgreSQL runs as an unprivileged user when we are root: it must be
+  # able to reach the node directories below $RDS_HOME.
+  chmod 755 "$home" "$home/agents"
+  if ! alive "$home/controlplane.pid"; then
+    # A restarted controlplane comes back on the ports it had, so running
+    # agents and clients find it again (also when the ports were ephemeral).
+    if [ -f "$home/ports.env" ]; then
+      # shellcheck disable=SC1091
+      . "$home/ports.env"
+      [ "$api_port" != 0 ] || api_port=$RDS_API_PORT
+      [ "$dns_port" != 0 ] || dns_port=$RDS_DNS_PORT
+    fi
+    rm -f "$home/ports.env"
+    setsid "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
+      --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
+      --port-file "$home/ports.env" --log-level "$log_level" \
+      </dev/null >>"$home/logs/controlplane.log" 2>&1 &
+    echo $! >"$home/controlplane.pid"
+    if ! wait_for 20 test -s "$home/ports.env"; then
+      echo "region: the controlplane did not start; see $home/logs/controlplane.log" >&2
+      exit 1
+    fi
+  fi
+  # shellcheck disable=SC1091
+  . "$home/ports.env"
+  api_port=$RDS_API_PORT
+  dns_port=$RDS_DNS_PORT
+  local i=1
+  for az in "${azs[@]}"; do
+    if ! alive "$home/agents/$az.pid"; then
+      mkdir -p "$home/agents/$az"
+      setsid "$bin/rds-agent" --controlplane "http://127.0.0.1:$api_port" --az "$az" \
+        --addr-base "127.$net.$i" --home "$home/agents/$az" --log-level "$log_level" \
+        </dev/null >>"$home/logs/agent-$az.log" 2>&1 &
+      echo $! >"$home/agents/$az.pid"
+    fi
+    i=$((i + 1))
+  done
+  if ! wait_for 20 agents_registered; then
+    echo "region: agents did not register; see $home/logs/" >&2
+    exit 1
+  fi
+  cat >"$home/region.env" <<EOT
+RDS_HOME=$home
+RDS_API_PORT=$api_port
+RDS_DNS_PORT=$dns_port
+RDS_REGION=$region
+EOT
+  echo "region $region up: API http://127.0.0.1:$api_port  DNS 127.0.0.1:$dns_port  home $home"
+}
+
+# Stops a process by pid file: TERM, then KILL if it lingers.
+stop_pid() {
+  local pidfile=$1
+  if alive "$pidfile"; then
+    local pid
+    pid=$(cat "$pidfile")
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_for 10 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+down() {
+  for az in "${azs[@]}"; do stop_pid "$home/agents/$az.pid"; done
+  stop_pid "$home/controlplane.pid"
+  # Agents leave PostgreSQL running on purpose (a restarted agent adopts
+  # it); a region going down stops every server: fast shutdown, then
+  # immediate, then kill.
+  local pm
+  for pm in "$home"/agents/*/nodes/*/data/postmaster.pid; do
+    [ -f "$pm" ] || continue
+    local pid
+    pid=$(head -1 "$pm")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+    kill -INT "$pid" 2>/dev/null || true
+    if ! wait_for 15 bash -c "! kill -0 $pid"; then
+      kill -QUIT "$pid" 2>/dev/null || true
+      wait_for 5 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -f "$home/region.env"
+  echo "region down"
+}
+
+status() {
+  local state
+  alive "$home/controlplane.pid" && state="running (pid $(cat "$home/controlplane.pid"))" || state="stopped"
+  echo "controlplane: $state"
+  for az in "${azs[@]}"; do
+    alive "$home/agents/$az.pid" && state="running (pid $(cat "$home/agents/$az.pid"))" || state="stopped"
+    echo "agent $az: $state"
+  done
+  local n=0 pm
+  for pm in "$home"/agents/*/nodes/*/data/postmaster.pid; do
+    [ -f "$pm" ] && kill -0 "$(head -1 "$pm")" 2>/dev/null && n=$((n + 1))
+  done
+  echo "postgres servers: $n"
+  [ -f "$home/region.env" ] && cat "$home/region.env"
+  return 0
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac
