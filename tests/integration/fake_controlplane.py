@@ -2,7 +2,8 @@
 """A fake rds-controlplane for tests/integration/agent.t.
 
 Serves POST /agent/v1/heartbeat: records the last request body to
-<dir>/last_heartbeat.json (atomically) and replies with <dir>/goals.json.
+<dir>/last_heartbeat.json (atomically), appends it as one line to
+<dir>/heartbeats.log, and replies with <dir>/goals.json.
 The goals file may hold {"__status": 500} to reply with that status, or
 {"__raw": "text"} to reply with that text (for garbage-reply tests).
 Binds 127.0.0.1 port 0 and writes the port to <dir>/port.
@@ -30,6 +31,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         write_atomic(os.path.join(DIR, "last_heartbeat.json"), body)
+        with open(os.path.join(DIR, "heartbeats.log"), "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
         try:
             with open(os.path.join(DIR, "goals.json"), "rb") as f:
                 goals = f.read()
