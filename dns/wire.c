@@ -146,6 +146,53 @@ bool wire_read_rr(wire_cursor *c, wire_rr *rr)
     return true;
 }
 
+/* The rdata of the types this server writes must decode exactly: names
+ * (compressed against the message) and fixed fields, nothing left over. */
+static bool wire_rdata_check(const uint8_t *msg, const wire_rr *rr)
+{
+    wire_cursor c;
+    uint8_t name[WIRE_NAME_MAX];
+    size_t nlen;
+    size_t start = (size_t)(rr->rdata - msg);
+    wire_cursor_init(&c, msg, start + rr->rdlength);
+    c.pos = start;
+    switch (rr->type) {
+    case WIRE_TYPE_A:
+        return rr->rdlength == 4;
+    case WIRE_TYPE_CNAME:
+    case WIRE_TYPE_NS:
+        return wire_read_name(&c, name, &nlen) && wire_cursor_left(&c) == 0;
+    case WIRE_TYPE_SOA:
+        return wire_read_name(&c, name, &nlen) && wire_read_name(&c, name, &nlen) &&
+               wire_cursor_left(&c) == 20;
+    default:
+        return true;
+    }
+}
+
+bool wire_message_check(const uint8_t *buf, size_t len)
+{
+    wire_cursor c;
+    wire_header h;
+    wire_cursor_init(&c, buf, len);
+    if (!wire_read_header(&c, &h))
+        return false;
+    for (unsigned i = 0; i < h.qdcount; i++) {
+        uint8_t name[WIRE_NAME_MAX];
+        size_t nlen;
+        uint16_t t, k;
+        if (!wire_read_question(&c, name, &nlen, &t, &k))
+            return false;
+    }
+    unsigned rrs = (unsigned)h.ancount + h.nscount + h.arcount;
+    for (unsigned i = 0; i < rrs; i++) {
+        wire_rr rr;
+        if (!wire_read_rr(&c, &rr) || !wire_rdata_check(buf, &rr))
+            return false;
+    }
+    return wire_cursor_left(&c) == 0;
+}
+
 /* ---- names ---- */
 
 static bool wire_label_char_ok(char ch)

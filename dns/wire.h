@@ -115,6 +115,11 @@ bool wire_read_question(wire_cursor *c, uint8_t name[WIRE_NAME_MAX], size_t *nam
  * is not decoded). */
 bool wire_read_rr(wire_cursor *c, wire_rr *rr);
 
+/* true if buf is one complete, well-formed message: a header, exactly
+ * the questions and RRs its counts announce, and no byte after them.
+ * For tests and the fuzzer: answers must always pass it. */
+bool wire_message_check(const uint8_t *buf, size_t len);
+
 /* ---- names ---- */
 
 /* Converts "db.example.internal" (one trailing dot allowed; "" or "." is
