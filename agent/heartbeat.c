@@ -90,7 +90,7 @@ static void parse_goal(const cJSON *o, heartbeat_goal *g)
     } else if (!cJSON_IsString(goal) || !spec_goal_parse(goal->valuestring, &g->goal)) {
         g->error = xstrdup("invalid goal");
     } else if (!cJSON_IsNumber(gen) || gen->valuedouble < 0 ||
-               gen->valuedouble > 9007199254740992.0 ||
+               gen->valuedouble > (double)SPEC_MAX_COUNT ||
                gen->valuedouble != (double)(int64_t)gen->valuedouble) {
         g->error = xstrdup("invalid generation");
     } else if ((!spec || cJSON_IsNull(spec)) && g->goal == NODE_GOAL_ABSENT) {

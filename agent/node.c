@@ -226,8 +226,9 @@ bool node_pidfile_parse(const char *text, size_t len, node_pidfile *out)
             continue;
         size_t n = i - start;
         char buf[64];
-        if (n >= sizeof buf)
-            n = sizeof buf - 1; /* a long line cannot be a valid field */
+        /* A long line or one with a NUL cannot be a valid field: blank it. */
+        if (n >= sizeof buf || memchr(text + start, '\0', n))
+            n = 0;
         memcpy(buf, text + start, n);
         buf[n] = '\0';
         /* Status is space-padded so the postmaster can rewrite it in place. */
@@ -238,7 +239,7 @@ bool node_pidfile_parse(const char *text, size_t len, node_pidfile *out)
             have_pid = str_to_int64(buf, 1, 0x7fffffff, &v) && (out->pid = (pid_t)v) > 0;
         else if (line == 4 && str_to_int64(buf, 1, 65535, &v))
             out->port = (int)v;
-        else if (line == 8 && n < sizeof out->status && memchr(buf, '\0', n) == NULL)
+        else if (line == 8 && n < sizeof out->status)
             memcpy(out->status, buf, n + 1);
         start = i + 1;
         line++;

@@ -45,7 +45,7 @@ void nodestate_free(nodestate *st)
 static bool get_count(const cJSON *obj, const char *name, int64_t *out)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 9007199254740992.0)
+    if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > (double)SPEC_MAX_COUNT)
         return false;
     *out = (int64_t)it->valuedouble;
     return (double)*out == it->valuedouble;

@@ -22,6 +22,10 @@ const char *spec_goal_name(node_goal goal);
 /* Returns false (out unchanged) for any other string, NULL included. */
 bool spec_goal_parse(const char *name, node_goal *out);
 
+/* Largest generation or restart count: cJSON prints numbers with 15
+ * significant digits, so larger integers would not round-trip exactly. */
+#define SPEC_MAX_COUNT 999999999999999LL
+
 enum {
     SPEC_MAX_SETTINGS = 200,
     SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */

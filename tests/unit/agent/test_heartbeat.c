@@ -1,0 +1,204 @@
+/* Unit tests for agent/heartbeat and agent/spec: reply parsing (whole-reply
+ * refusals versus per-entry errors), spec validation, request rendering. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/heartbeat.h"
+#include "agent/spec.h"
+#include "lib/tap.h"
+#include "lib/util.h"
+
+#define SPEC_OK                                                                        \
+    "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,\"role\":\"primary\"," \
+    "\"master_username\":\"app\",\"master_password\":\"pw\",\"db_name\":\"orders\","    \
+    "\"settings\":{\"shared_buffers\":\"128MB\"}}"
+
+static void test_spec(void)
+{
+    static const struct {
+        const char *name;
+        const char *json;
+        bool ok;
+    } cases[] = {
+        {"full spec", SPEC_OK, true},
+        {"minimal spec", "{\"instance_id\":\"s\",\"addr\":\"127.1.2.3\",\"port\":1,"
+                         "\"master_username\":\"u\"}", true},
+        {"null db_name", "{\"instance_id\":\"s\",\"addr\":\"127.1.2.3\",\"port\":1,"
+                         "\"master_username\":\"u\",\"db_name\":null}", true},
+        {"addr outside loopback", "{\"instance_id\":\"s\",\"addr\":\"10.0.0.1\",\"port\":1,"
+                                  "\"master_username\":\"u\"}", false},
+        {"addr not an address", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1; rm\",\"port\":1,"
+                                "\"master_username\":\"u\"}", false},
+        {"port 0", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":0,"
+                   "\"master_username\":\"u\"}", false},
+        {"port 65536", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":65536,"
+                       "\"master_username\":\"u\"}", false},
+        {"port fractional", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":5432.5,"
+                            "\"master_username\":\"u\"}", false},
+        {"port as string", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":\"5432\","
+                           "\"master_username\":\"u\"}", false},
+        {"username with a quote", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                  "\"master_username\":\"a'b\"}", false},
+        {"username starting with a digit", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\","
+                                           "\"port\":1,\"master_username\":\"1a\"}", false},
+        {"db_name with a quote", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                 "\"master_username\":\"u\",\"db_name\":\"x\\\"y\"}", false},
+        {"password with a newline", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                    "\"master_username\":\"u\",\"master_password\":\"a\\nb\"}",
+         false},
+        {"empty password", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                           "\"master_username\":\"u\",\"master_password\":\"\"}", false},
+        {"managed setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                            "\"master_username\":\"u\",\"settings\":{\"port\":\"1\"}}", false},
+        {"file-moving setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                "\"master_username\":\"u\",\"settings\":{\"hba_file\":\"/x\"}}",
+         false},
+        {"setting value with a newline",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"settings\":{\"work_mem\":\"1\\ninclude = '/etc/x'\"}}", false},
+        {"setting key with a space", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                     "\"master_username\":\"u\",\"settings\":{\"a b\":\"1\"}}",
+         false},
+        {"setting value an object", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                    "\"master_username\":\"u\",\"settings\":{\"a\":{}}}", false},
+        {"bool setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                         "\"master_username\":\"u\",\"settings\":{\"fsync\":true}}", true},
+        {"role with capitals", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                               "\"master_username\":\"u\",\"role\":\"Primary\"}", false},
+        {"instance id with a slash", "{\"instance_id\":\"a/b\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                     "\"master_username\":\"u\"}", false},
+        {"not an object", "[]", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *o = cJSON_Parse(cases[i].json);
+        node_spec s;
+        char err[200] = "";
+        bool got = spec_from_json(o, &s, err, sizeof err);
+        ok(got == cases[i].ok && (got || (err[0] && !strstr(err, "a\nb"))), cases[i].name);
+        if (got)
+            spec_free(&s);
+        cJSON_Delete(o);
+    }
+    ok(!spec_from_json(NULL, &(node_spec){0}, (char[64]){0}, 64), "NULL spec refused");
+}
+
+static void test_reply(void)
+{
+    static const struct {
+        const char *name;
+        const char *body;
+        bool ok;
+        size_t n;
+        int bad_entries;
+    } cases[] = {
+        {"one good goal",
+         "{\"interval_ms\":250,\"authoritative\":true,\"nodes\":[{\"node_id\":\"shop-1\","
+         "\"goal\":\"running\",\"generation\":3,\"spec\":" SPEC_OK "}]}", true, 1, 0},
+        {"empty list", "{\"nodes\":[]}", true, 0, 0},
+        {"absent without spec",
+         "{\"nodes\":[{\"node_id\":\"a\",\"goal\":\"absent\",\"generation\":2}]}", true, 1, 0},
+        {"running without spec is an entry error",
+         "{\"nodes\":[{\"node_id\":\"a\",\"goal\":\"running\",\"generation\":2}]}", true, 1, 1},
+        {"bad node id is an entry error",
+         "{\"nodes\":[{\"node_id\":\"../a\",\"goal\":\"absent\",\"generation\":2}]}", true, 1, 1},
+        {"bad goal is an entry error",
+         "{\"nodes\":[{\"node_id\":\"a\",\"goal\":\"up\",\"generation\":2}]}", true, 1, 1},
+        {"bad generation is an entry error",
+         "{\"nodes\":[{\"node_id\":\"a\",\"goal\":\"absent\",\"generation\":\"2\"}]}", true, 1, 1},
+        {"garbage", "{not json", false, 0, 0},
+        {"empty body", "", false, 0, 0},
+        {"not an object", "[]", false, 0, 0},
+        {"no nodes", "{\"authoritative\":true}", false, 0, 0},
+        {"nodes not an array", "{\"nodes\":{}}", false, 0, 0},
+        {"entry without node_id", "{\"nodes\":[{\"goal\":\"absent\"}]}", false, 0, 0},
+        {"entry not an object", "{\"nodes\":[1]}", false, 0, 0},
+        {"node_id not a string", "{\"nodes\":[{\"node_id\":5}]}", false, 0, 0},
+        {"duplicate node_id",
+         "{\"nodes\":[{\"node_id\":\"a\",\"goal\":\"absent\",\"generation\":1},"
+         "{\"node_id\":\"a\",\"goal\":\"absent\",\"generation\":1}]}", false, 0, 0},
+        {"authoritative not a bool", "{\"authoritative\":1,\"nodes\":[]}", false, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        heartbeat_reply r;
+        char err[200] = "";
+        bool got = heartbeat_parse_reply(cases[i].body, strlen(cases[i].body), &r, err, sizeof err);
+        int bad = 0;
+        for (size_t j = 0; j < r.n; j++)
+            bad += r.goals[j].error != NULL;
+        ok(got == cases[i].ok && r.n == cases[i].n && bad == cases[i].bad_entries &&
+               (got || err[0]),
+           cases[i].name);
+        heartbeat_reply_free(&r);
+    }
+    heartbeat_reply r;
+    char err[200];
+    const char *body = "{\"interval_ms\":250,\"authoritative\":true,\"nodes\":[{\"node_id\":"
+                       "\"shop-1\",\"goal\":\"stopped\",\"generation\":3,\"spec\":" SPEC_OK "}]}";
+    ok(heartbeat_parse_reply(body, strlen(body), &r, err, sizeof err) && r.interval_ms == 250 &&
+           r.authoritative && r.goals[0].goal == NODE_GOAL_STOPPED &&
+           r.goals[0].generation == 3 && r.goals[0].has_spec &&
+           strcmp(r.goals[0].spec.master_password, "pw") == 0 && r.goals[0].spec.port == 5432,
+       "fields of a good reply");
+    heartbeat_reply_free(&r);
+    body = "{\"interval_ms\":1,\"nodes\":[]}";
+    ok(heartbeat_parse_reply(body, strlen(body), &r, err, sizeof err) && r.interval_ms == 0 &&
+           !r.authoritative,
+       "interval out of range ignored; authoritative defaults to false");
+    heartbeat_reply_free(&r);
+    /* The length is respected: a valid prefix of a longer buffer. */
+    body = "{\"nodes\":[]}GARBAGE";
+    ok(heartbeat_parse_reply(body, 12, &r, err, sizeof err), "length bounds the parse");
+    heartbeat_reply_free(&r);
+}
+
+static void test_request(void)
+{
+    cJSON *o = cJSON_Parse(SPEC_OK);
+    node_spec s;
+    char err[200];
+    spec_from_json(o, &s, err, sizeof err);
+    cJSON_Delete(o);
+    node_report reps[] = {
+        {.node_id = "shop-1", .state = NODE_RUNNING, .goal = NODE_GOAL_RUNNING, .pid = 4567,
+         .spec = &s, .generation = 3, .restarts = 1, .last_exit = "signal 9"},
+        {.node_id = "gone", .state = NODE_ABSENT, .goal = NODE_GOAL_ABSENT},
+    };
+    char rid[] = "../x", rerr[] = "invalid node_id";
+    heartbeat_rejected rej = {rid, rerr};
+    heartbeat_agent a = {"us-east-1a", "us-east-1a", "127.0.1", 1234, 1790000000000};
+    char *body = heartbeat_render_request(&a, reps, 2, &rej, 1);
+    ok(!strstr(body, "\"pw\""), "request carries no password");
+    cJSON *root = cJSON_Parse(body);
+    cJSON *nodes = cJSON_GetObjectItem(root, "nodes");
+    cJSON *n0 = cJSON_GetArrayItem(nodes, 0), *n1 = cJSON_GetArrayItem(nodes, 1),
+          *n2 = cJSON_GetArrayItem(nodes, 2);
+    ok(root && cJSON_GetArraySize(nodes) == 3, "three node entries");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(root, "agent_id")), "us-east-1a", "agent_id");
+    ok(cJSON_GetObjectItem(root, "started_at_ms")->valuedouble == 1790000000000.0, "started_at_ms");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "state")), "running", "state");
+    ok(cJSON_GetObjectItem(n0, "pid")->valueint == 4567, "pid");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "addr")), "127.0.1.5", "addr");
+    ok(cJSON_GetObjectItem(n0, "port")->valueint == 5432, "port");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "role")), "primary", "role");
+    ok(cJSON_GetObjectItem(n0, "restarts")->valueint == 1, "restarts");
+    ok(cJSON_IsNull(cJSON_GetObjectItem(n0, "error")), "error null");
+    ok(cJSON_GetObjectItem(n0, "generation")->valueint == 3, "generation");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "last_exit")), "signal 9", "last_exit");
+    ok(cJSON_IsNull(cJSON_GetObjectItem(n1, "pid")) && cJSON_IsNull(cJSON_GetObjectItem(n1, "addr")),
+       "absent node: pid and addr null");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n2, "state")), "failed", "rejected is failed");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n2, "error")), "invalid node_id",
+           "rejected carries its error");
+    cJSON_Delete(root);
+    free(body);
+    spec_free(&s);
+}
+
+int main(void)
+{
+    test_spec();
+    test_reply();
+    test_request();
+    return done_testing();
+}
