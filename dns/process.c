@@ -179,7 +179,7 @@ static bool dns_put_negative(dns_response *r, const zone_soa *soa)
 /* Answers an in-zone question; returns the kind, false in *fits when a
  * required RRset did not fit. */
 static dns_answer dns_answer_zone(dns_response *r, const zone *z, const dns_query *q,
-                                  bool *fits)
+                                  zone_rrset rs, bool *fits)
 {
     zone_soa soa;
     zone_get_soa(z, &soa);
@@ -188,9 +188,11 @@ static dns_answer dns_answer_zone(dns_response *r, const zone *z, const dns_quer
     uint16_t qt = q->qtype;
     *fits = true;
 
+    /* rs holds the qname's lookup; each CNAME link looks its target up. */
     for (int link = 0;; link++) {
-        zone_rrset rs;
-        switch (zone_lookup(z, name, nlen, &rs)) {
+        if (link > 0)
+            zone_lookup(z, name, nlen, &rs);
+        switch (rs.kind) {
         case ZONE_LOOKUP_OUTSIDE:
             /* Only reachable at the end of a CNAME chain (the caller
              * refused out-of-zone questions): the resolver goes on. */
@@ -339,7 +341,7 @@ size_t dns_process_answer(const uint8_t *query, size_t qlen, const zone *z, bool
         }
         r.flags |= WIRE_FLAG_AA;
         bool fits;
-        ans = dns_answer_zone(&r, z, &q, &fits);
+        ans = dns_answer_zone(&r, z, &q, rs, &fits);
         if (!fits) {
             /* Drop every RRset rather than send a partial one. */
             wire_writer_rollback(&r.w, after_question);

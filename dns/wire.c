@@ -201,7 +201,11 @@ static bool wire_label_char_ok(char ch)
            ch == '-' || ch == '_';
 }
 
-static uint8_t wire_lower(uint8_t b) { return (b >= 'A' && b <= 'Z') ? (uint8_t)(b + 32) : b; }
+/* Branch-free ASCII lowercase: sets 0x20 exactly for 'A'..'Z'. */
+static inline uint8_t wire_lower(uint8_t b)
+{
+    return (uint8_t)(b | ((uint8_t)(b - 'A') < 26u) << 5);
+}
 
 bool wire_name_from_text(const char *text, uint8_t out[WIRE_NAME_MAX], size_t *out_len)
 {
@@ -281,6 +285,8 @@ bool wire_name_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t ble
 {
     if (alen != blen)
         return false;
+    if (memcmp(a, b, alen) == 0)
+        return true; /* the common case: same spelling */
     for (size_t i = 0; i < alen; i++)
         if (wire_lower(a[i]) != wire_lower(b[i]))
             return false;
@@ -321,46 +327,9 @@ void wire_writer_rollback(wire_writer *w, wire_mark m)
     w->overflow = false;
 }
 
-static bool wire_room(wire_writer *w, size_t n)
-{
-    if (w->overflow || w->limit - w->pos < n) {
-        w->overflow = true;
-        return false;
-    }
-    return true;
-}
-
-bool wire_put_u8(wire_writer *w, uint8_t v)
-{
-    if (!wire_room(w, 1))
-        return false;
-    w->buf[w->pos++] = v;
-    return true;
-}
-
-bool wire_put_u16(wire_writer *w, uint16_t v)
-{
-    if (!wire_room(w, 2))
-        return false;
-    w->buf[w->pos++] = (uint8_t)(v >> 8);
-    w->buf[w->pos++] = (uint8_t)v;
-    return true;
-}
-
-bool wire_put_u32(wire_writer *w, uint32_t v)
-{
-    if (!wire_room(w, 4))
-        return false;
-    w->buf[w->pos++] = (uint8_t)(v >> 24);
-    w->buf[w->pos++] = (uint8_t)(v >> 16);
-    w->buf[w->pos++] = (uint8_t)(v >> 8);
-    w->buf[w->pos++] = (uint8_t)v;
-    return true;
-}
-
 bool wire_put_bytes(wire_writer *w, const void *p, size_t n)
 {
-    if (!wire_room(w, n))
+    if (!wire_writer_room(w, n))
         return false;
     memcpy(w->buf + w->pos, p, n);
     w->pos += n;

@@ -167,10 +167,47 @@ void wire_writer_init(wire_writer *w, uint8_t *buf, size_t limit);
 wire_mark wire_writer_mark(const wire_writer *w);
 /* Returns to mark and clears the overflow flag. */
 void wire_writer_rollback(wire_writer *w, wire_mark m);
-/* Each put returns false (and sets overflow) when it does not fit. */
-bool wire_put_u8(wire_writer *w, uint8_t v);
-bool wire_put_u16(wire_writer *w, uint16_t v);
-bool wire_put_u32(wire_writer *w, uint32_t v);
+/* Each put returns false (and sets overflow) when it does not fit. The
+ * small ones are inline: they run several times per answered RR. */
+static inline bool wire_writer_room(wire_writer *w, size_t n)
+{
+    if (w->overflow || w->limit - w->pos < n) {
+        w->overflow = true;
+        return false;
+    }
+    return true;
+}
+
+static inline bool wire_put_u8(wire_writer *w, uint8_t v)
+{
+    if (!wire_writer_room(w, 1))
+        return false;
+    w->buf[w->pos++] = v;
+    return true;
+}
+
+static inline bool wire_put_u16(wire_writer *w, uint16_t v)
+{
+    if (!wire_writer_room(w, 2))
+        return false;
+    w->buf[w->pos] = (uint8_t)(v >> 8);
+    w->buf[w->pos + 1] = (uint8_t)v;
+    w->pos += 2;
+    return true;
+}
+
+static inline bool wire_put_u32(wire_writer *w, uint32_t v)
+{
+    if (!wire_writer_room(w, 4))
+        return false;
+    w->buf[w->pos] = (uint8_t)(v >> 24);
+    w->buf[w->pos + 1] = (uint8_t)(v >> 16);
+    w->buf[w->pos + 2] = (uint8_t)(v >> 8);
+    w->buf[w->pos + 3] = (uint8_t)v;
+    w->pos += 4;
+    return true;
+}
+
 bool wire_put_bytes(wire_writer *w, const void *p, size_t n);
 /* Overwrites a u16 already written at off (e.g. a count, an rdlength). */
 void wire_patch_u16(wire_writer *w, size_t off, uint16_t v);

@@ -408,12 +408,22 @@ void zone_foreach(const zone *z, zone_visit_fn fn, void *arg)
 zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zone_rrset *out)
 {
     memset(out, 0, sizeof *out);
-    if (!wire_name_in(name, len, z->apex, z->apex_len))
+    if (len < z->apex_len)
+        return out->kind = ZONE_LOOKUP_OUTSIDE;
+    /* One lowercase copy serves the apex test and the hash probe. */
+    uint8_t lower[WIRE_NAME_MAX];
+    wire_name_lower(name, len, lower);
+    if (memcmp(lower + len - z->apex_len, z->apex, z->apex_len) != 0)
         return out->kind = ZONE_LOOKUP_OUTSIDE;
     if (len == z->apex_len)
         return out->kind = ZONE_LOOKUP_APEX;
-    uint8_t lower[WIRE_NAME_MAX];
-    wire_name_lower(name, len, lower);
+    /* The matching bytes must start at a label ("xus-east-1..." is not
+     * below "us-east-1..."). */
+    size_t i = 0;
+    while (len - i > z->apex_len)
+        i += (size_t)lower[i] + 1;
+    if (len - i != z->apex_len)
+        return out->kind = ZONE_LOOKUP_OUTSIDE;
     const zone_node *n = zone_find(z, lower, len);
     if (!n)
         return out->kind = ZONE_LOOKUP_NXDOMAIN;
