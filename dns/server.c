@@ -62,6 +62,7 @@ struct dns_server {
     dns_conn *conns;
     size_t nconns;
     dns_server_stats stats;
+    struct timeval tcp_idle;
     /* UDP batch state, reused for every wakeup. */
     struct mmsghdr rx[DNS_UDP_BATCH], tx[DNS_UDP_BATCH];
     struct iovec rx_iov[DNS_UDP_BATCH], tx_iov[DNS_UDP_BATCH];
@@ -258,8 +259,7 @@ static void dns_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
     s->conns = c;
     s->nconns++;
     s->stats.tcp_accepted++;
-    struct timeval idle = {DNS_TCP_IDLE_SEC, 0};
-    bufferevent_set_timeouts(bev, &idle, &idle);
+    bufferevent_set_timeouts(bev, &s->tcp_idle, &s->tcp_idle);
     /* Two maximal messages: a complete one is always readable. */
     bufferevent_setwatermark(bev, EV_READ, 0, 2 * (2 + DNS_TCP_MSG_MAX));
     bufferevent_setcb(bev, dns_conn_read_cb, dns_conn_write_cb, dns_conn_event_cb, c);
@@ -363,6 +363,7 @@ dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, u
     s->base = base;
     s->z = z;
     s->udp_fd = -1;
+    s->tcp_idle = (struct timeval){DNS_TCP_IDLE_SEC, 0};
     int tfd = -1;
     if (!dns_bind(s, addr, port, &tfd)) {
         free(s);
@@ -383,6 +384,11 @@ dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, u
 }
 
 uint16_t dns_server_port(const dns_server *s) { return s->port; }
+
+void dns_server_set_tcp_idle_ms(dns_server *s, unsigned ms)
+{
+    s->tcp_idle = (struct timeval){(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+}
 
 void dns_server_get_stats(const dns_server *s, dns_server_stats *out) { *out = s->stats; }
 

@@ -19,6 +19,9 @@ typedef struct dns_server dns_server;
  * Returns NULL (logged) if a socket cannot be bound. */
 dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, uint16_t port);
 uint16_t dns_server_port(const dns_server *s);
+/* Sets the TCP idle timeout (default 10 000 ms) for connections accepted
+ * from now on; a connection that sends nothing for that long is closed. */
+void dns_server_set_tcp_idle_ms(dns_server *s, unsigned ms);
 
 /* Counters since dns_server_new, for metrics and tests. */
 typedef struct {

@@ -346,6 +346,37 @@ static void client_raw(uint16_t port)
     report(again, "tcp accepts again after the clients left", detail);
 }
 
+/* The idle timeout, against a second server whose timeout is 200 ms. */
+static void client_idle(uint16_t port)
+{
+    int fd = connect_to(port, SOCK_STREAM);
+    int64_t t0 = mono_ms();
+    bool closed = fd >= 0 && wait_eof(fd, 5000);
+    int64_t waited = mono_ms() - t0;
+    char detail[64];
+    snprintf(detail, sizeof detail, "waited_ms=%lld", (long long)waited);
+    report(closed && waited >= 150, "tcp silent connection closed after the idle timeout",
+           detail);
+    if (fd >= 0)
+        close(fd);
+
+    /* Activity resets the timer: a query at 100 ms, answered, then idle. */
+    uint8_t buf[600], a[600], len[2];
+    size_t qn = build_query(buf + 2, 400, "node1." APEX, WIRE_TYPE_A);
+    buf[0] = 0;
+    buf[1] = (uint8_t)qn;
+    fd = connect_to(port, SOCK_STREAM);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    bool quiet = fd >= 0 && poll(&p, 1, 100) == 0;
+    bool answered = quiet && write(fd, buf, qn + 2) == (ssize_t)(qn + 2) &&
+                    read_full(fd, len, 2, 2000) &&
+                    read_full(fd, a, (size_t)len[0] << 8 | len[1], 2000);
+    report(answered && wait_eof(fd, 5000), "tcp connection closed when idle after a query",
+           NULL);
+    if (fd >= 0)
+        close(fd);
+}
+
 /* ---- the server side (parent) ---- */
 
 typedef struct {
@@ -404,6 +435,10 @@ int main(void)
     ok(dns_server_new(base, z, "not-an-address", 0) == NULL, "a bad address is refused");
     dns_server *clash = dns_server_new(base, z, "127.0.0.1", port);
     ok(clash == NULL, "the same port twice is refused");
+    dns_server *brief = dns_server_new(base, z, "127.0.0.1", 0);
+    ok(brief != NULL && dns_server_port(brief) != port, "a second server gets its own port");
+    dns_server_set_tcp_idle_ms(brief, 200);
+    uint16_t brief_port = brief ? dns_server_port(brief) : 0;
 
     int pfd[2];
     if (pipe(pfd) != 0)
@@ -415,6 +450,7 @@ int main(void)
         report_fd = pfd[1];
         client_dig(port);
         client_raw(port);
+        client_idle(brief_port);
         _exit(0);
     }
     close(pfd[1]);
@@ -456,7 +492,7 @@ int main(void)
             retry_conns = atoi(detail + 6);
     }
     free(text);
-    is_int(checks, (int)(sizeof dig_cases / sizeof dig_cases[0]) + 1 + 10,
+    is_int(checks, (int)(sizeof dig_cases / sizeof dig_cases[0]) + 1 + 10 + 2,
            "every client check reported");
 
     dns_server_stats st;
@@ -472,6 +508,7 @@ int main(void)
     event_free(rev);
     event_free(tev);
     close(pfd[0]);
+    dns_server_free(brief);
     dns_server_free(s);
     zone_free(z);
     event_base_free(base);
