@@ -6,12 +6,12 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-AGENT_BIN="$ROOT/bin/rds-agent"
+AGENT_BIN="${RDS_AGENT_BIN:-$ROOT/bin/rds-agent}" # override to test a sanitizer build
 FAKE="$ROOT/tests/integration/fake_controlplane.py"
 BINDIR=$(pg_config --bindir)
 PSQL="$BINDIR/psql"
 
-echo "1..25"
+echo "1..27"
 N=0
 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
@@ -186,5 +186,14 @@ check "goal absent: reported absent" wait_for 30 reported_absent
 check "absent node forgotten after the report" wait_for 10 hb_is shop-2 node_id missing
 check "goal absent: directory removed" test ! -e "$HOME_DIR/nodes/shop-2"
 check "other node still running" sql_is "$A1" 5432 postgres "SELECT 1" 1
+
+# ---- SIGTERM: the agent exits, PostgreSQL stays -----------------------------------
+
+PM1=$(pm_pid shop-1)
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+check "SIGTERM: agent exits cleanly" test $? -eq 0
+AGENT_PID=
+check "SIGTERM: postgres keeps running" bash -c "kill -0 $PM1 && [ \"\$(head -1 '$HOME_DIR/nodes/shop-1/data/postmaster.pid')\" = $PM1 ]"
 
 exit $(( FAILED > 0 ))
