@@ -317,6 +317,10 @@ static int cli_run_wait(const cli_ctx *ctx, const command *cmd, int argc, char *
         sbuf_free(&msg);
         return CLI_EXIT_USAGE;
     }
+    if (strcmp(argv[0], "help") == 0) {
+        cli_print_command_help(cmd, cmd->name);
+        return CLI_EXIT_OK;
+    }
     const wait_spec *w = wait_find(argv[0]);
     if (!w) {
         char *msg = xasprintf("argument waiter: Invalid choice: '%s'", argv[0]);
@@ -470,8 +474,11 @@ static void cli_print_help(void)
     printf("usage: " CLI_PROG " [options] <command> [parameters]\n\n"
            CLI_PROG " drives the rdsim controlplane the way `aws rds` drives Amazon RDS:\n"
            "same subcommands, flags and JSON output.\n\nCommands:\n");
-    for (const command *c = commands; c->name; c++)
-        printf("  %-40s %s\n", c->name, c->action ? c->action : "");
+    for (const command *c = commands; c->name; c++) {
+        /* The first clause of the help is the summary. */
+        size_t n = strcspn(c->help, ".:;");
+        printf("  %-40s %.*s\n", c->name, (int)n, c->help);
+    }
     printf("  %-40s %s\n", "help", "This text; `" CLI_PROG " <command> help` for one command");
     printf("\nOptions (anywhere on the line):\n"
            "  --endpoint-url URL       controlplane URL\n"

@@ -160,8 +160,8 @@ int wait_run(const api_client *client, const wait_spec *w, const query *params,
         if (opts->progress) {
             sbuf line = {0};
             wait_describe(w, &reply, &line);
-            fprintf(stderr, "\r\033[KWaiting for %s: %s (%llds)", w->waiter, line.data,
-                    (long long)((mono_ms() - start) / 1000));
+            fprintf(stderr, "\r\033[KWaiting for %s: %s (%.1fs)", w->waiter, line.data,
+                    (double)(mono_ms() - start) / 1000.0);
             fflush(stderr);
             sbuf_free(&line);
         }
