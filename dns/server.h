@@ -14,7 +14,8 @@ struct event_base;
 typedef struct zone zone;
 typedef struct dns_server dns_server;
 
-/* Listens on addr:port for UDP and TCP (port 0: an ephemeral port, the
+/* Listens on addr:port (addr numeric, IPv4 or IPv6) for UDP and TCP
+ * (port 0: an ephemeral port, the
  * same for both). The zone is borrowed and may change between queries.
  * Returns NULL (logged) if a socket cannot be bound. */
 dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, uint16_t port);

@@ -205,6 +205,10 @@ static zone_node *zone_node_for_data(zone *z, const uint8_t *name, size_t len)
     return n;
 }
 
+/* RFC 2181 §8: a TTL with the top bit set means 0 to a receiver; store
+ * the largest meaningful value instead. */
+static uint32_t zone_ttl(uint32_t ttl) { return ttl > 0x7FFFFFFFu ? 0x7FFFFFFFu : ttl; }
+
 static void zone_bump(zone *z) { z->serial += 1; /* RFC 1982: wraps modulo 2^32 */ }
 
 static void zone_store_a(zone *z, const uint8_t *name, size_t len, const uint8_t addr[4],
@@ -212,7 +216,7 @@ static void zone_store_a(zone *z, const uint8_t *name, size_t len, const uint8_t
 {
     zone_node *n = zone_node_for_data(z, name, len);
     n->kind = ZONE_LOOKUP_A;
-    n->ttl = ttl;
+    n->ttl = zone_ttl(ttl);
     n->target_len = 0;
     n->naddrs = 1;
     memcpy(n->addrs[0], addr, 4);
@@ -235,6 +239,7 @@ bool zone_add_a(zone *z, const char *name, const char *ipv4, uint32_t ttl)
     size_t len;
     if (!zone_name_below(z, name, wname, &len) || !zone_parse_ipv4(ipv4, addr))
         return false;
+    ttl = zone_ttl(ttl);
     zone_node *n = zone_find(z, wname, len);
     if (!n || n->kind != ZONE_LOOKUP_A) {
         zone_store_a(z, wname, len, addr, ttl);
@@ -268,7 +273,7 @@ bool zone_set_cname(zone *z, const char *name, const char *target, uint32_t ttl)
     }
     zone_node *n = zone_node_for_data(z, wname, len);
     n->kind = ZONE_LOOKUP_CNAME;
-    n->ttl = ttl;
+    n->ttl = zone_ttl(ttl);
     n->naddrs = 0;
     n->target_len = (uint8_t)tlen;
     memcpy(n->target, wtarget, tlen);

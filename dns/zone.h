@@ -23,7 +23,9 @@ zone *zone_new(const char *apex, const char *ns, const char *ns_addr, uint32_t s
                uint32_t neg_ttl);
 void zone_free(zone *z);
 
-/* Sets name to a CNAME to target with ttl, replacing whatever name held.
+/* TTLs above 2^31-1 are stored as 2^31-1 (RFC 2181 §8).
+ *
+ * Sets name to a CNAME to target with ttl, replacing whatever name held.
  * false if name is not inside the zone (or is the apex) or invalid. */
 bool zone_set_cname(zone *z, const char *name, const char *target, uint32_t ttl);
 /* Sets name to the single A record ipv4 ("127.0.1.5") with ttl, replacing

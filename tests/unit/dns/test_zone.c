@@ -186,6 +186,9 @@ static void test_limits(void)
     zone_rrset rs;
     lookup(z, "a." APEX, &rs);
     is_int(rs.naddrs, ZONE_A_MAX, "add_a: all addresses kept");
+    ok(zone_set_cname(z, "big." APEX, "a." APEX, 0x80000000u), "ttl: 2^31 accepted");
+    lookup(z, "big." APEX, &rs);
+    is_int(rs.ttl, 0x7FFFFFFF, "ttl: clamped to 2^31-1 (RFC 2181 section 8)");
     zone_free(z);
 }
 
