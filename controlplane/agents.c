@@ -114,7 +114,6 @@ static cJSON *agents_settings(const store_instance *in)
     cJSON_AddStringToObject(s, "effective_cache_size", buf);
     snprintf(buf, sizeof buf, "%lldkB", (long long)maint_kb);
     cJSON_AddStringToObject(s, "maintenance_work_mem", buf);
-    cJSON_AddStringToObject(s, "password_encryption", "scram-sha-256");
     /* A placeholder setting whose change makes the agent restart the node:
      * how RebootDBInstance reaches a real postmaster restart. */
     snprintf(buf, sizeof buf, "%lld", (long long)in->restart_seq);
