@@ -8,7 +8,7 @@ PKGS=(
   libevent-dev libc-ares-dev libcjson-dev libsqlite3-dev libpq-dev libssl-dev
   postgresql-15 postgresql-client-15
   sqlite3 jq bats dnsutils curl procps psmisc iproute2 perl
-  clang python3
+  clang libclang-rt-14-dev python3
 )
 
 missing=()
