@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "controlplane/events.h"
+#include "controlplane/ha.h"
 #include "controlplane/instview.h"
 #include "controlplane/lifecycle.h"
 #include "controlplane/region.h"
@@ -350,9 +351,10 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "Requesting a specific availability zone is not valid for Multi-AZ "
                           "instances.");
-    if (multi_az)
+    if (multi_az && r->cfg.naz < 2)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                          "Multi-AZ instances are not available in this region yet.");
+                          "Multi-AZ instances need at least two Availability Zones; this region "
+                          "has %d.", r->cfg.naz);
     if (az && !region_has_az(r, az))
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "Invalid availability zone: %s", az);
@@ -412,6 +414,7 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
         kms_arn = kms ? xstrdup(kms)
                       : xasprintf("arn:aws:kms:%s:%s:alias/aws/rds", r->cfg.name, r->cfg.account);
     char *extra_json = json_text(extra);
+    char *repl_password = multi_az ? region_random_label(24) : xstrdup("");
     store_instance in = {
         .id = id,
         .resource_id = resource_id,
@@ -440,6 +443,8 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
         .pending = (char *)"{}",
         .extra = extra_json,
         .created_ms = region_now_ms(r),
+        .ha_state = (char *)"none",
+        .repl_password = repl_password,
     };
     ok = store_instance_insert(r->st, &in) && workflow_start(r, id, "create", NULL);
     if (ok)
@@ -455,6 +460,7 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     free(resource_id);
     free(kms_arn);
     free(extra_json);
+    free(repl_password);
 done:
     free(id);
     free(tags);
@@ -655,7 +661,7 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
     bool now = false;
     if (!params_get_bool(p, "ApplyImmediately", &now, NULL, err))
         goto done;
-    static const char *const unsupported[] = {"NewDBInstanceIdentifier", "MultiAZ",
+    static const char *const unsupported[] = {"NewDBInstanceIdentifier",
                                               "MasterUserPassword", "EngineVersion",
                                               "DBParameterGroupName", "DBPortNumber", NULL};
     for (int i = 0; unsupported[i]; i++)
@@ -819,6 +825,41 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         }
         changed = true;
     }
+    bool maz = false, has_maz = false, convert = false;
+    if (!params_get_bool(p, "MultiAZ", &maz, &has_maz, err))
+        goto done_events;
+    if (has_maz && maz != in.multi_az) {
+        if (!maz) {
+            awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                       "Converting a Multi-AZ instance to Single-AZ is not supported in this "
+                       "region yet.");
+            goto done_events;
+        }
+        if (r->cfg.naz < 2) {
+            awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                       "Multi-AZ instances need at least two Availability Zones.");
+            goto done_events;
+        }
+        if (restart) {
+            awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                       "Change the instance class and Multi-AZ in separate requests here.");
+            goto done_events;
+        }
+        if (now) {
+            /* No downtime: a standby is built from the running primary. */
+            events_emit(r, in.id, "RDS-EVENT-0024", NULL);
+            cJSON_AddItemToArray(finish_events, cJSON_CreateString("RDS-EVENT-0025"));
+            cJSON_DeleteItemFromObject(pending, "MultiAZ");
+            cJSON_AddBoolToObject(pending, "MultiAZ", true);
+            convert = true;
+        } else {
+            cJSON_DeleteItemFromObject(pending, "MultiAZ");
+            cJSON_AddBoolToObject(pending, "MultiAZ", true);
+        }
+        changed = true;
+    } else if (has_maz) {
+        changed = true;
+    }
     if (!changed) {
         awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION, "No modifications were requested");
         goto done_events;
@@ -827,6 +868,18 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
     in.pending = json_text(pending);
     free(in.extra);
     in.extra = json_text(extra);
+    if (convert) {
+        lifecycle_apply(in.id, &in.status, "modifying");
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddBoolToObject(data, "multi_az", true);
+        cJSON_AddItemToObject(data, "finish_events", cJSON_Duplicate(finish_events, true));
+        bool started = workflow_start(r, in.id, "convert", data);
+        cJSON_Delete(data);
+        if (!started) {
+            awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+            goto done_events;
+        }
+    }
     if (restart) {
         lifecycle_apply(in.id, &in.status, "modifying");
         cJSON *data = cJSON_CreateObject();
@@ -949,10 +1002,37 @@ static bool action_reboot_db_instance(region *r, const params *p, cJSON *result,
         goto done;
     }
     cJSON *data = cJSON_CreateObject();
-    cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
-    cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0006"));
-    bool started = lifecycle_apply(in.id, &in.status, "rebooting") &&
-                   store_instance_update(r->st, &in) && workflow_start(r, in.id, "reboot", data);
+    bool started;
+    if (force) {
+        /* A planned failover: only to a synchronous standby (ha.h). */
+        store_node *nodes = NULL;
+        int n = store_node_list(r->st, in.id, NULL, &nodes);
+        const char *standby = NULL;
+        for (int i = 0; i < n; i++)
+            if (strcmp(nodes[i].role, "standby") == 0 && strcmp(nodes[i].goal, "running") == 0)
+                standby = nodes[i].id;
+        if (strcmp(in.ha_state, "healthy") != 0 || !standby || !in.primary_node) {
+            awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                       "Instance %s cannot fail over now: its standby is not in sync (%s).",
+                       in.id, in.ha_state);
+            store_node_list_free(nodes, n < 0 ? 0 : n);
+            cJSON_Delete(data);
+            goto done;
+        }
+        cJSON_AddStringToObject(data, "old", in.primary_node);
+        cJSON_AddStringToObject(data, "new", standby);
+        cJSON_AddBoolToObject(data, "forced", true);
+        store_node_list_free(nodes, n < 0 ? 0 : n);
+        started = lifecycle_apply(in.id, &in.status, "rebooting") &&
+                  ha_apply(in.id, &in.ha_state, "failing_over") &&
+                  events_emit(r, in.id, "RDS-EVENT-0013", NULL) &&
+                  store_instance_update(r->st, &in) && workflow_start(r, in.id, "switchover", data);
+    } else {
+        cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
+        cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0006"));
+        started = lifecycle_apply(in.id, &in.status, "rebooting") &&
+                  store_instance_update(r->st, &in) && workflow_start(r, in.id, "reboot", data);
+    }
     cJSON_Delete(data);
     if (!started) {
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");

@@ -121,6 +121,36 @@ static cJSON *agents_settings(const store_instance *in)
     return s;
 }
 
+/* The Multi-AZ part of a node's spec (agent/README.md): replication role,
+ * supervision, the upstream of a standby, a primary's synchronous
+ * standbys, and the rebuild counter. */
+static void agents_spec_ha(region *r, const store_node *nd, const store_instance *in,
+                           cJSON *spec)
+{
+    cJSON_AddStringToObject(spec, "supervise", nd->supervise ? nd->supervise : "restart");
+    cJSON_AddNumberToObject(spec, "rebuild_seq", (double)nd->rebuild_seq);
+    if (!in->repl_password || !*in->repl_password)
+        return;
+    cJSON *repl = cJSON_AddObjectToObject(spec, "replication");
+    cJSON_AddStringToObject(repl, "user", "rdsrepladmin");
+    cJSON_AddStringToObject(repl, "password", in->repl_password);
+    if (strcmp(nd->role, "primary") == 0) {
+        cJSON *sync = cJSON_Parse(nd->sync_standbys ? nd->sync_standbys : "[]");
+        cJSON_AddItemToObject(spec, "sync_standbys", cJSON_IsArray(sync) ? sync
+                                                     : (cJSON_Delete(sync), cJSON_CreateArray()));
+    } else if (nd->upstream) {
+        store_node up = {0};
+        bool found = false;
+        if (store_node_get(r->st, nd->upstream, &up, &found)) {
+            cJSON *u = cJSON_AddObjectToObject(spec, "upstream");
+            cJSON_AddStringToObject(u, "node_id", up.id);
+            cJSON_AddStringToObject(u, "addr", up.addr);
+            cJSON_AddNumberToObject(u, "port", (double)up.port);
+        }
+        store_node_clear(&up);
+    }
+}
+
 /* The goal list for one agent, from the store. */
 static cJSON *agents_goals(region *r, const char *agent_id)
 {
@@ -148,6 +178,7 @@ static cJSON *agents_goals(region *r, const char *agent_id)
             if (in.db_name)
                 cJSON_AddStringToObject(spec, "db_name", in.db_name);
             cJSON_AddItemToObject(spec, "settings", agents_settings(&in));
+            agents_spec_ha(r, nd, &in, spec);
         }
         cJSON_AddItemToArray(list, g);
         store_instance_clear(&in);
@@ -205,6 +236,8 @@ char *agents_heartbeat(region *r, const char *body, size_t len, int *status)
         }
         if (!json_str(nd, "error", rep->error, sizeof rep->error, false))
             snprintf(rep->error, sizeof rep->error, "(unreadable error)");
+        if (!json_str(nd, "role", rep->role, sizeof rep->role, false))
+            rep->role[0] = '\0';
         rep->pid = json_int(nd, "pid");
         rep->restarts = json_int(nd, "restarts");
         rep->generation = json_int(nd, "generation");

@@ -12,6 +12,8 @@
 #include "controlplane/agents.h"
 #include "controlplane/api.h"
 #include "controlplane/dnssync.h"
+#include "controlplane/ha.h"
+#include "controlplane/health.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "controlplane/workflow.h"
@@ -50,6 +52,10 @@ static void usage(FILE *f)
             "  --node-ttl SECONDS    node A record TTL (60)\n"
             "  --create-timeout S    seconds before a create fails (300)\n"
             "  --agent-timeout-ms N  an agent silent this long is lost (2000)\n"
+            "  --probe-interval-ms N health probe of each node every N ms (200)\n"
+            "  --probe-timeout-ms N  a probe slower than this fails (500)\n"
+            "  --detect-ms N         a node failing this long (3+ probes) is lost (1000)\n"
+            "  --standby-replace-ms N  replace a standby whose host is gone this long (15000)\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n");
 }
@@ -94,11 +100,20 @@ static char *detect_pg_version(void)
     return xstrdup(ver);
 }
 
+/* Periodic work, one pass: probes, workflows, then the Multi-AZ monitor
+ * (which may start failovers the next pass runs). Also run at once when
+ * an API call or a heartbeat makes the cron event active. */
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    workflow_run_all(arg);
+    region *r = arg;
+    health_tick(r->health);
+    workflow_run_all(r);
+    if (ha_tick(r, r->health)) {
+        dnssync_apply(r);
+        workflow_run_all(r);
+    }
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -142,7 +157,9 @@ int main(int argc, char **argv)
     region r = {0};
     r.cfg = (region_config){.name = "us-east-1", .dns_suffix = "rds.internal", .dns_ttl_s = 5,
                             .node_ttl_s = 60, .create_timeout_ms = 300000,
-                            .agent_timeout_ms = 2000, .account = "123456789012"};
+                            .agent_timeout_ms = 2000, .account = "123456789012",
+                            .probe_interval_ms = 200, .probe_timeout_ms = 500,
+                            .detect_ms = 1000, .standby_replace_ms = 15000};
     static const struct option longopts[] = {
         {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
         {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
@@ -151,6 +168,10 @@ int main(int argc, char **argv)
         {"dns-ttl", required_argument, 0, 't'},    {"node-ttl", required_argument, 0, 'n'},
         {"create-timeout", required_argument, 0, 'c'},
         {"agent-timeout-ms", required_argument, 0, 'A'},
+        {"probe-interval-ms", required_argument, 0, 'I'},
+        {"probe-timeout-ms", required_argument, 0, 'T'},
+        {"detect-ms", required_argument, 0, 'E'},
+        {"standby-replace-ms", required_argument, 0, 'R'},
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
@@ -185,6 +206,23 @@ int main(int argc, char **argv)
             break;
         case 'A':
             if (!parse_int_opt("--agent-timeout-ms", optarg, 100, 3600000, &r.cfg.agent_timeout_ms))
+                return 2;
+            break;
+        case 'I':
+            if (!parse_int_opt("--probe-interval-ms", optarg, 10, 60000, &r.cfg.probe_interval_ms))
+                return 2;
+            break;
+        case 'T':
+            if (!parse_int_opt("--probe-timeout-ms", optarg, 10, 60000, &r.cfg.probe_timeout_ms))
+                return 2;
+            break;
+        case 'E':
+            if (!parse_int_opt("--detect-ms", optarg, 0, 600000, &r.cfg.detect_ms))
+                return 2;
+            break;
+        case 'R':
+            if (!parse_int_opt("--standby-replace-ms", optarg, 0, 3600000,
+                               &r.cfg.standby_replace_ms))
                 return 2;
             break;
         case 'l': {
@@ -236,6 +274,8 @@ int main(int argc, char **argv)
     }
     r.agents = agents_new();
     r.dns = dnssync_new();
+    r.health = health_new(&r, (health_config){.interval_ms = r.cfg.probe_interval_ms,
+                                              .timeout_ms = r.cfg.probe_timeout_ms});
     if (!dnssync_apply(&r))
         goto done;
     dns = dns_server_new(r.base, r.zone, o.dns_addr, (uint16_t)o.dns_port);
@@ -274,6 +314,7 @@ done:
     api_stop(a);
     if (dns)
         dns_server_free(dns);
+    health_free(r.health);
     dnssync_free(r.dns);
     agents_free(r.agents);
     if (r.zone)

@@ -15,6 +15,7 @@ typedef struct store store;
 typedef struct zone zone;
 typedef struct agents agents;
 typedef struct dnssync dnssync;
+typedef struct health health;
 
 #define REGION_MAX_AZS 8
 
@@ -28,6 +29,10 @@ typedef struct {
     int64_t create_timeout_ms; /* a create that takes longer fails */
     int64_t agent_timeout_ms;  /* an agent silent this long is lost */
     const char *account;       /* "123456789012" */
+    int64_t probe_interval_ms; /* health probes of each node */
+    int64_t probe_timeout_ms;  /* a probe slower than this fails */
+    int64_t detect_ms;         /* a node failing this long (3+ probes) is lost */
+    int64_t standby_replace_ms;/* a standby whose host is gone this long is replaced */
 } region_config;
 
 typedef struct region {
@@ -37,6 +42,7 @@ typedef struct region {
     zone *zone;
     agents *agents;
     dnssync *dns;              /* what the zone was last told */
+    health *health;            /* the controlplane's probes of every node */
     struct event *cron;        /* periodic work: workflows, health */
     bool kick_pending;         /* a workflow pass is already scheduled */
     char *hash;                /* the endpoint's region-unique label, from the store */

@@ -50,6 +50,13 @@ static const char *const store_migrations[] = {
     " event_id TEXT NOT NULL, message TEXT NOT NULL, categories TEXT NOT NULL,"
     " date_ms INTEGER NOT NULL, source_arn TEXT NOT NULL);"
     "CREATE INDEX events_date ON events(date_ms);",
+    /* 1 -> 2: Multi-AZ */
+    "ALTER TABLE instances ADD COLUMN ha_state TEXT NOT NULL DEFAULT 'none';"
+    "ALTER TABLE instances ADD COLUMN repl_password TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE nodes ADD COLUMN upstream TEXT;"
+    "ALTER TABLE nodes ADD COLUMN supervise TEXT NOT NULL DEFAULT 'restart';"
+    "ALTER TABLE nodes ADD COLUMN sync_standbys TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE nodes ADD COLUMN rebuild_seq INTEGER NOT NULL DEFAULT 0;",
 };
 
 static bool store_exec(store *s, const char *sql)
@@ -202,7 +209,7 @@ bool store_meta_set(store *s, const char *key, const char *value)
     "db_name,port,allocated_storage,storage_type,iops,max_allocated_storage,multi_az,az,"  \
     "secondary_az,backup_retention,backup_window,maintenance_window,deletion_protection,"  \
     "storage_encrypted,kms_key_id,dns_ttl,tags,pending,extra,created_ms,primary_node,"     \
-    "restart_seq"
+    "restart_seq,ha_state,repl_password"
 
 /* Binds every column in INSTANCE_COLS order, starting at index 1. */
 static void instance_bind(sqlite3_stmt *st, const store_instance *in)
@@ -238,6 +245,8 @@ static void instance_bind(sqlite3_stmt *st, const store_instance *in)
     sqlite3_bind_int64(st, i++, in->created_ms);
     bind_text(st, i++, in->primary_node);
     sqlite3_bind_int64(st, i++, in->restart_seq);
+    bind_text(st, i++, in->ha_state ? in->ha_state : "none");
+    bind_text(st, i++, in->repl_password ? in->repl_password : "");
 }
 
 static void instance_read(sqlite3_stmt *st, store_instance *in)
@@ -273,6 +282,8 @@ static void instance_read(sqlite3_stmt *st, store_instance *in)
     in->created_ms = sqlite3_column_int64(st, i++);
     in->primary_node = col_text(st, i++);
     in->restart_seq = sqlite3_column_int64(st, i++);
+    in->ha_state = col_text(st, i++);
+    in->repl_password = col_text(st, i++);
 }
 
 void store_instance_clear(store_instance *in)
@@ -281,7 +292,8 @@ void store_instance_clear(store_instance *in)
                      &in->engine_version, &in->master_username, &in->master_password,
                      &in->db_name, &in->storage_type, &in->az, &in->secondary_az,
                      &in->backup_window, &in->maintenance_window, &in->kms_key_id, &in->tags,
-                     &in->pending, &in->extra, &in->primary_node};
+                     &in->pending, &in->extra, &in->primary_node, &in->ha_state,
+                     &in->repl_password};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -311,7 +323,7 @@ bool store_instance_insert(store *s, const store_instance *in)
 {
     sqlite3_stmt *st = store_prepare(
         s, "INSERT INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-           "?,?,?,?,?,?,?,?,?,?,?)");
+           "?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return false;
     instance_bind(st, in);
@@ -323,7 +335,7 @@ bool store_instance_update(store *s, const store_instance *in)
     /* REPLACE keeps the statement in one place; the row is keyed by id. */
     sqlite3_stmt *st = store_prepare(
         s, "REPLACE INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-           "?,?,?,?,?,?,?,?,?,?,?,?)");
+           "?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return false;
     instance_bind(st, in);
@@ -370,7 +382,9 @@ int store_instance_count(store *s)
 
 /* ---- nodes ---- */
 
-#define NODE_COLS "id,instance_id,agent_id,role,goal,addr,port,generation,created_ms"
+#define NODE_COLS                                                                  \
+    "id,instance_id,agent_id,role,goal,addr,port,generation,created_ms,upstream,supervise," \
+    "sync_standbys,rebuild_seq"
 
 static void node_bind(sqlite3_stmt *st, const store_node *n)
 {
@@ -383,6 +397,10 @@ static void node_bind(sqlite3_stmt *st, const store_node *n)
     sqlite3_bind_int64(st, 7, n->port);
     sqlite3_bind_int64(st, 8, n->generation);
     sqlite3_bind_int64(st, 9, n->created_ms);
+    bind_text(st, 10, n->upstream);
+    bind_text(st, 11, n->supervise ? n->supervise : "restart");
+    bind_text(st, 12, n->sync_standbys ? n->sync_standbys : "[]");
+    sqlite3_bind_int64(st, 13, n->rebuild_seq);
 }
 
 static void node_read(sqlite3_stmt *st, store_node *n)
@@ -396,6 +414,10 @@ static void node_read(sqlite3_stmt *st, store_node *n)
     n->port = sqlite3_column_int64(st, 6);
     n->generation = sqlite3_column_int64(st, 7);
     n->created_ms = sqlite3_column_int64(st, 8);
+    n->upstream = col_text(st, 9);
+    n->supervise = col_text(st, 10);
+    n->sync_standbys = col_text(st, 11);
+    n->rebuild_seq = sqlite3_column_int64(st, 12);
 }
 
 void store_node_clear(store_node *n)
@@ -406,13 +428,16 @@ void store_node_clear(store_node *n)
     free(n->role);
     free(n->goal);
     free(n->addr);
+    free(n->upstream);
+    free(n->supervise);
+    free(n->sync_standbys);
     memset(n, 0, sizeof *n);
 }
 
 bool store_node_insert(store *s, const store_node *n)
 {
     sqlite3_stmt *st =
-        store_prepare(s, "INSERT INTO nodes(" NODE_COLS ") VALUES(?,?,?,?,?,?,?,?,?)");
+        store_prepare(s, "INSERT INTO nodes(" NODE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return false;
     node_bind(st, n);
@@ -422,7 +447,7 @@ bool store_node_insert(store *s, const store_node *n)
 bool store_node_update(store *s, const store_node *n)
 {
     sqlite3_stmt *st =
-        store_prepare(s, "REPLACE INTO nodes(" NODE_COLS ") VALUES(?,?,?,?,?,?,?,?,?)");
+        store_prepare(s, "REPLACE INTO nodes(" NODE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return false;
     node_bind(st, n);

@@ -19,7 +19,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* One DB instance, as the store holds it. Strings are owned by the struct
  * (store_instance_clear frees them). JSON-valued fields hold JSON text. */
@@ -54,6 +54,8 @@ typedef struct {
     int64_t created_ms;    /* region clock */
     char *primary_node;    /* node id of the current primary, NULL until placed */
     int64_t restart_seq;   /* bumped to ask for a restart (reboot, class change) */
+    char *ha_state;        /* Multi-AZ state, see ha.h ("none" for Single-AZ) */
+    char *repl_password;   /* the replication role's password ("" until Multi-AZ) */
 } store_instance;
 
 typedef struct {
@@ -66,6 +68,10 @@ typedef struct {
     int64_t port;
     int64_t generation;    /* bumped on every goal/spec change */
     int64_t created_ms;
+    char *upstream;        /* standby: the node it streams from; NULL otherwise */
+    char *supervise;       /* "restart" | "report": what the agent does on a crash */
+    char *sync_standbys;   /* primary: JSON array of synchronous standby node ids */
+    int64_t rebuild_seq;   /* bumped to rebuild a standby from a fresh base backup */
 } store_node;
 
 typedef struct {

@@ -18,6 +18,8 @@
 #include "controlplane/agents.h"
 #include "controlplane/dnssync.h"
 #include "controlplane/events.h"
+#include "controlplane/ha.h"
+#include "controlplane/health.h"
 #include "controlplane/lifecycle.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
@@ -267,13 +269,188 @@ static wf_result step_reboot_restart(wf_ctx *c)
     return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
 }
 
+/* ---- failover (automatic) and switchover (reboot --force-failover) ---- */
+
+static const char *wf_data_str(wf_ctx *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->data, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Loads the data member `name` as a node of this instance. */
+static bool wf_node(wf_ctx *c, const char *name, store_node *out)
+{
+    const char *id = wf_data_str(c, name);
+    bool found = false;
+    if (id)
+        store_node_get(c->r->st, id, out, &found);
+    if (found && strcmp(out->instance_id, c->in->id) != 0) {
+        store_node_clear(out);
+        found = false;
+    }
+    return found;
+}
+
+static void wf_node_set(char **field, const char *value)
+{
+    free(*field);
+    *field = value ? xstrdup(value) : NULL;
+}
+
+/* Planned: stop the old primary first; with synchronous replication its
+ * shutdown checkpoint reaches the standby, so nothing is lost and the old
+ * node rejoins without a rewind. */
+static wf_result step_switch_fence(wf_ctx *c)
+{
+    store_node old = {0};
+    if (!wf_node(c, "old", &old))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "old"));
+    wf_node_set(&old.goal, "stopped");
+    wf_node_set(&old.supervise, "restart");
+    old.generation++;
+    bool ok = store_node_update(c->r->st, &old);
+    store_node_clear(&old);
+    return ok ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_switch_wait_fenced(wf_ctx *c)
+{
+    store_node old = {0};
+    if (!wf_node(c, "old", &old))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "old"));
+    const agent_node_report *rep = agents_node_report(c->r->agents, old.agent_id, old.id);
+    bool done = (rep && strcmp(rep->state, "stopped") == 0 && rep->generation >= old.generation) ||
+                !agents_alive(c->r->agents, old.agent_id, c->r->cfg.agent_timeout_ms);
+    store_node_clear(&old);
+    /* Promotion is safe even if the old primary never stops: it cannot
+     * commit without its synchronous standby (ha.h invariant 3). */
+    if (!done && wall_ms() - c->w->step_started_ms > 10000)
+        done = true;
+    return done ? WF_NEXT : WF_WAIT;
+}
+
+/* Fences the old primary (goal stopped: it is dead or hung already) and
+ * promotes the standby, in one commit. */
+static wf_result step_failover_promote(wf_ctx *c)
+{
+    store_node old = {0}, nw = {0};
+    if (!wf_node(c, "old", &old) || !wf_node(c, "new", &nw)) {
+        store_node_clear(&old);
+        return wf_fail(c, "failover nodes of %s are gone", c->in->id);
+    }
+    wf_node_set(&old.goal, "stopped");
+    wf_node_set(&old.supervise, "restart");
+    old.generation++;
+    wf_node_set(&nw.role, "primary");
+    wf_node_set(&nw.upstream, NULL);
+    wf_node_set(&nw.sync_standbys, "[]");
+    wf_node_set(&nw.supervise, "restart");
+    nw.generation++;
+    bool ok = store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw);
+    if (ok)
+        LOG_INFO("promoting instance=%s new=%s old=%s", c->in->id, nw.id, old.id);
+    store_node_clear(&old);
+    store_node_clear(&nw);
+    return ok ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_failover_wait_promoted(wf_ctx *c)
+{
+    store_node nw = {0};
+    if (!wf_node(c, "new", &nw))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "new"));
+    const agent_node_report *rep = agents_node_report(c->r->agents, nw.agent_id, nw.id);
+    bool promoted = rep && rep->generation >= nw.generation && strcmp(rep->state, "running") == 0 &&
+                    strcmp(rep->role, "primary") == 0;
+    bool failed = rep && rep->generation >= nw.generation && strcmp(rep->state, "failed") == 0;
+    char why[300];
+    snprintf(why, sizeof why, "promotion of %s failed: %s", nw.id, rep ? rep->error : "");
+    store_node_clear(&nw);
+    if (failed)
+        return wf_fail(c, "%s", why);
+    return promoted ? WF_NEXT : WF_WAIT;
+}
+
+/* The new primary serves: point the endpoint at it (DNS follows this
+ * commit), swap the AZs, and send the old primary to rejoin as its
+ * standby. */
+static wf_result step_failover_flip(wf_ctx *c)
+{
+    store_node old = {0}, nw = {0};
+    if (!wf_node(c, "old", &old) || !wf_node(c, "new", &nw)) {
+        store_node_clear(&old);
+        return wf_fail(c, "failover nodes of %s are gone", c->in->id);
+    }
+    wf_node_set(&c->in->primary_node, nw.id);
+    wf_node_set(&c->in->az, nw.agent_id);
+    wf_node_set(&c->in->secondary_az, old.agent_id);
+    ha_apply(c->in->id, &c->in->ha_state, "building");
+    if (strcmp(c->in->status, "rebooting") == 0)
+        lifecycle_apply(c->in->id, &c->in->status, "available");
+    wf_node_set(&old.role, "standby");
+    wf_node_set(&old.upstream, nw.id);
+    wf_node_set(&old.goal, "running");
+    wf_node_set(&old.sync_standbys, "[]");
+    wf_node_set(&old.supervise, "restart");
+    old.generation++;
+    bool ok = store_node_update(c->r->st, &old);
+    if (ok) {
+        events_emit(c->r, c->in->id, "RDS-EVENT-0049", NULL);
+        events_emit(c->r, c->in->id, "RDS-EVENT-0052", NULL);
+        LOG_INFO("failover completed instance=%s primary=%s az=%s", c->in->id, nw.id, nw.agent_id);
+    }
+    c->dirty = true;
+    store_node_clear(&old);
+    store_node_clear(&nw);
+    return ok ? WF_NEXT : WF_WAIT;
+}
+
+/* ---- Multi-AZ create and conversion ---- */
+
+/* Starts the standby's life (ha.c places it) once the primary runs. */
+static wf_result step_standby_start(wf_ctx *c)
+{
+    if (!c->in->multi_az && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->data, "multi_az")))
+        return WF_NEXT;
+    if (!c->in->repl_password || !*c->in->repl_password) {
+        free(c->in->repl_password);
+        c->in->repl_password = region_random_label(24);
+        /* The primary must learn the replication role's password. */
+        wf_bump_nodes(c, NULL);
+    }
+    if (!ha_apply(c->in->id, &c->in->ha_state, "building"))
+        return wf_fail(c, "cannot build a standby from ha state %s", c->in->ha_state);
+    c->dirty = true;
+    return WF_NEXT;
+}
+
+static wf_result step_standby_wait_healthy(wf_ctx *c)
+{
+    if (!c->in->multi_az && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->data, "multi_az")))
+        return WF_NEXT;
+    return strcmp(c->in->ha_state, "healthy") == 0 ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_convert_finish(wf_ctx *c)
+{
+    c->in->multi_az = true;
+    cJSON *pending = cJSON_Parse(c->in->pending ? c->in->pending : "{}");
+    cJSON_DeleteItemFromObject(pending, "MultiAZ");
+    free(c->in->pending);
+    c->in->pending = cJSON_PrintUnformatted(pending ? pending : cJSON_CreateObject());
+    cJSON_Delete(pending);
+    return step_finish_available(c);
+}
+
 /* ---- the tables ---- */
 
 #define T_CREATE (-1) /* timeout from r->cfg.create_timeout_ms */
 
 static const wf_step wf_steps[] = {
     {"create", "place", step_create_place, "wait_running", T_CREATE},
-    {"create", "wait_running", step_wait_running, "finish", T_CREATE},
+    {"create", "wait_running", step_wait_running, "standby", T_CREATE},
+    {"create", "standby", step_standby_start, "wait_healthy", 0},
+    {"create", "wait_healthy", step_standby_wait_healthy, "finish", T_CREATE},
     {"create", "finish", step_create_finish, NULL, 0},
     {"delete", "remove_nodes", step_delete_remove_nodes, "wait_gone", 0},
     {"delete", "wait_gone", step_delete_wait_gone, "finish", 0},
@@ -284,6 +461,17 @@ static const wf_step wf_steps[] = {
     {"reboot", "restart", step_reboot_restart, "wait_running", 0},
     {"reboot", "wait_running", step_wait_running, "finish", T_CREATE},
     {"reboot", "finish", step_finish_available, NULL, 0},
+    {"failover", "promote", step_failover_promote, "wait_promoted", 0},
+    {"failover", "wait_promoted", step_failover_wait_promoted, "flip", T_CREATE},
+    {"failover", "flip", step_failover_flip, NULL, 0},
+    {"switchover", "fence", step_switch_fence, "wait_fenced", 0},
+    {"switchover", "wait_fenced", step_switch_wait_fenced, "promote", 0},
+    {"switchover", "promote", step_failover_promote, "wait_promoted", 0},
+    {"switchover", "wait_promoted", step_failover_wait_promoted, "flip", T_CREATE},
+    {"switchover", "flip", step_failover_flip, NULL, 0},
+    {"convert", "standby", step_standby_start, "wait_healthy", 0},
+    {"convert", "wait_healthy", step_standby_wait_healthy, "finish", T_CREATE},
+    {"convert", "finish", step_convert_finish, NULL, 0},
 };
 #define WF_NSTEPS ((int)(sizeof wf_steps / sizeof wf_steps[0]))
 

@@ -1,0 +1,56 @@
+/* ha: Multi-AZ — the standby, synchronous replication, and automatic
+ * failover, as one state machine per instance (instances.ha_state):
+ *
+ *   none ──standby placed──▶ building ──standby streams, then is sync──▶ healthy
+ *                              ▲   │                                   │   │
+ *                              │   └──standby fails──▶ standby_lost ◀──┘   │
+ *                              │                          │ (relaxed sync) │ primary lost
+ *                              └────── replacement ◀──────┘                ▼
+ *                              └─────────── old primary rejoins ◀── failing_over
+ *
+ * Invariants:
+ *  1. A primary lists a standby in synchronous_standby_names only once the
+ *     standby streams from it (else commits would block); an instance is
+ *     `healthy` only once the primary reports the standby as `sync`.
+ *  2. A standby is promoted only if the instance was `healthy` — the
+ *     standby synchronous — when the primary was lost (ha_promotion_allowed).
+ *     So every commit acknowledged to a client is on the promoted node.
+ *  3. A fenced (old) primary is never given a configuration that relaxes its
+ *     synchronous replication, so it can never acknowledge a write again;
+ *     it is stopped, and rejoins only as a standby of the new primary.
+ *
+ * The table in ha.c lists the allowed moves; ha_apply is the only function
+ * that changes ha_state. ha_tick is level-triggered: it recomputes what to
+ * do from the store and the current health every cron pass, so a crash of
+ * the controlplane at any point is resumed by the next pass. */
+#ifndef RDSIM_HA_H
+#define RDSIM_HA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct region region;
+typedef struct health health;
+
+typedef struct {
+    const char *from;
+    const char *to;
+    const char *why;
+} ha_move;
+extern const ha_move ha_moves[];
+extern const int ha_move_count;
+extern const char *const ha_states[];
+
+bool ha_allowed(const char *from, const char *to);
+/* Validates, logs and sets *state (freeing the old string). */
+bool ha_apply(const char *instance_id, char **state, const char *to);
+
+/* The promotion rule (invariant 2): the instance was healthy when its
+ * primary was lost, and the primary last reported the standby as sync. */
+bool ha_promotion_allowed(const char *ha_state_at_loss, const char *standby_sync_state);
+
+/* One pass over every Multi-AZ instance (called from the cron). Returns
+ * true if it committed anything (DNS then needs a sync). */
+bool ha_tick(region *r, health *h);
+
+#endif

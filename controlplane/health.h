@@ -1,0 +1,63 @@
+/* health: the controlplane's own view of every node, from non-blocking
+ * libpq probes on the event loop (PQconnectStartParams/PQconnectPoll,
+ * PQsendQuery/PQconsumeInput), so a dead host and a hung postgres
+ * (SIGSTOP) are both seen even when an agent says all is well.
+ *
+ * One connection per node is kept open and queried every probe interval;
+ * a probe that does not answer within the timeout counts as a failure and
+ * its connection is dropped. Memory only: after a restart, a node is
+ * "unknown" until its first probe answers. */
+#ifndef RDSIM_HEALTH_H
+#define RDSIM_HEALTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct region region;
+typedef struct health health;
+
+#define HEALTH_MAX_REPLICAS 8
+
+typedef struct {
+    char name[96];        /* application_name = the standby's node id */
+    char state[24];       /* streaming, catchup, startup, backup */
+    char sync_state[16];  /* sync, async, potential, quorum */
+} health_replica;
+
+typedef struct {
+    bool known;           /* at least one probe has finished */
+    bool up;              /* the last probe answered */
+    int fails;            /* consecutive failed probes */
+    int64_t last_ok_ms;   /* monotonic ms of the last answer (0: never) */
+    int64_t first_fail_ms;/* monotonic ms of the first failure of the current run */
+    bool in_recovery;     /* a standby (pg_is_in_recovery) */
+    char lsn[32];         /* current (primary) or replayed (standby) WAL LSN */
+    int nreplicas;        /* primary: its walsenders */
+    health_replica replicas[HEALTH_MAX_REPLICAS];
+} node_health;
+
+typedef struct {
+    int64_t interval_ms;  /* between probes of one node */
+    int64_t timeout_ms;   /* a probe (connect or query) slower than this fails */
+} health_config;
+
+health *health_new(region *r, health_config cfg);
+void health_free(health *h);
+
+/* Starts due probes for every node in the store (called from the cron).
+ * Forgets nodes the store no longer has. */
+void health_tick(health *h);
+
+/* The node's view, or NULL if the node was never probed. */
+const node_health *health_get(const health *h, const char *node_id);
+
+/* true when the node has failed for at least fail_ms with at least
+ * min_fails consecutive failures, and has answered before or been probed
+ * long enough to tell. */
+bool health_is_down(const health *h, const char *node_id, int64_t fail_ms, int min_fails);
+
+/* The replica entry of `standby` in `primary`'s view, or NULL. */
+const health_replica *health_replica_of(const health *h, const char *primary,
+                                        const char *standby);
+
+#endif
