@@ -7,10 +7,13 @@
 #   scripts/region.sh down     stop everything, PostgreSQL servers included
 #   scripts/region.sh status   show what runs
 #
-# Environment (defaults): RDS_HOME (./run), RDS_API_PORT (8780),
-# RDS_DNS_PORT (8753), RDS_REGION (us-east-1), RDS_NET (0: AZ n's hosts get
-# 127.$RDS_NET.n.x; pick another to run regions side by side),
-# RDS_DNS_TTL (5), RDS_LOG_LEVEL (info).
+# Environment (defaults): RDS_HOME (./run), RDS_API_PORT (8780; 0 picks a
+# free port), RDS_DNS_PORT (8753; 0 likewise), RDS_REGION (us-east-1),
+# RDS_NET (0: AZ n's hosts get 127.$RDS_NET.n.x; pick another to run
+# regions side by side), RDS_DNS_TTL (5), RDS_LOG_LEVEL (info). A restart
+# in an existing home (after a crash) reuses the ports and network the
+# region had unless they are given; the ports in use land in
+# $RDS_HOME/region.env.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,14 +21,32 @@ bin=${RDS_BIN:-$here/bin}
 home=${RDS_HOME:-./run}
 mkdir -p "$home"
 home=$(cd "$home" && pwd)
-api_port=${RDS_API_PORT:-8780}
-dns_port=${RDS_DNS_PORT:-8753}
+# Empty means "not given": a restart then reuses the ports the region had.
+api_port=${RDS_API_PORT:-}
+dns_port=${RDS_DNS_PORT:-}
 region=${RDS_REGION:-us-east-1}
+# The hosts' network is part of the region: agents restarted later must
+# get the same addresses, so the first `up` records it.
+if [ -z "${RDS_NET:-}" ] && [ -f "$home/net.env" ]; then
+  # shellcheck disable=SC1091
+  . "$home/net.env"
+fi
 net=${RDS_NET:-0}
 log_level=${RDS_LOG_LEVEL:-info}
 azs=("${region}a" "${region}b" "${region}c")
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process that exists and is not a zombie: a killed process stays a
+# zombie until init reaps it, and kill -0 still succeeds on one.
+running() {
+  local pid=$1 stat
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat:0:1}" != Z ]
+}
+
+alive() { [ -f "$1" ] && running "$(cat "$1")"; }
+not_running() { ! running "$1"; }
 
 # Polls a command until it succeeds or `secs` pass; no fixed sleeps.
 wait_for() {
@@ -43,6 +64,7 @@ agents_registered() {
 
 up() {
   mkdir -p "$home/logs" "$home/controlplane" "$home/agents"
+  echo "RDS_NET=$net" >"$home/net.env"
   # PostgreSQL runs as an unprivileged user when we are root: it must be
   # able to reach the node directories below $RDS_HOME.
   chmod 755 "$home" "$home/agents"
@@ -50,11 +72,14 @@ up() {
     # A restarted controlplane comes back on the ports it had, so running
     # agents and clients find it again (also when the ports were ephemeral).
     if [ -f "$home/ports.env" ]; then
+      local given_api=$api_port given_dns=$dns_port
       # shellcheck disable=SC1091
       . "$home/ports.env"
-      [ "$api_port" != 0 ] || api_port=$RDS_API_PORT
-      [ "$dns_port" != 0 ] || dns_port=$RDS_DNS_PORT
+      [ -n "$given_api" ] && [ "$given_api" != 0 ] && api_port=$given_api || api_port=$RDS_API_PORT
+      [ -n "$given_dns" ] && [ "$given_dns" != 0 ] && dns_port=$given_dns || dns_port=$RDS_DNS_PORT
     fi
+    api_port=${api_port:-8780}
+    dns_port=${dns_port:-8753}
     rm -f "$home/ports.env"
     setsid "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
       --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
@@ -90,6 +115,7 @@ RDS_HOME=$home
 RDS_API_PORT=$api_port
 RDS_DNS_PORT=$dns_port
 RDS_REGION=$region
+RDS_NET=$net
 EOT
   echo "region $region up: API http://127.0.0.1:$api_port  DNS 127.0.0.1:$dns_port  home $home"
 }
@@ -101,7 +127,7 @@ stop_pid() {
     local pid
     pid=$(cat "$pidfile")
     kill -TERM "$pid" 2>/dev/null || true
-    wait_for 10 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+    wait_for 10 not_running "$pid" || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }
@@ -117,11 +143,11 @@ down() {
     [ -f "$pm" ] || continue
     local pid
     pid=$(head -1 "$pm")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+    running "$pid" || continue
     kill -INT "$pid" 2>/dev/null || true
-    if ! wait_for 15 bash -c "! kill -0 $pid"; then
+    if ! wait_for 15 not_running "$pid"; then
       kill -QUIT "$pid" 2>/dev/null || true
-      wait_for 5 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+      wait_for 5 not_running "$pid" || kill -KILL "$pid" 2>/dev/null || true
     fi
   done
   rm -f "$home/region.env"
@@ -138,7 +164,7 @@ status() {
   done
   local n=0 pm
   for pm in "$home"/agents/*/nodes/*/data/postmaster.pid; do
-    [ -f "$pm" ] && kill -0 "$(head -1 "$pm")" 2>/dev/null && n=$((n + 1))
+    [ -f "$pm" ] && running "$(head -1 "$pm")" && n=$((n + 1))
   done
   echo "postgres servers: $n"
   [ -f "$home/region.env" ] && cat "$home/region.env"
