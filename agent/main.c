@@ -96,6 +96,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (strncmp(controlplane, "http://", 7) != 0 || strlen(controlplane) <= 7) {
+        fprintf(stderr, "rds-agent: --controlplane must be an http:// URL\n");
+        return 2;
+    }
     char *bindir = bindir_flag ? xstrdup(bindir_flag) : find_bindir();
     if (!bindir) {
         LOG_ERROR("cannot find PostgreSQL binaries: pass --pg-bindir or put pg_config on PATH");

@@ -477,7 +477,8 @@ static bool job_spawn(node *n, node_job job, const char *const *argv, const char
                     ? xasprintf("%s/%s.log", n->log_dir, job_names[job])
                     : NULL;
     proc_spec ps = {.argv = argv, .cwd = as_pg_user ? n->dir : "/", .stdin_data = stdin_data,
-                    .out_path = out, .user = as_pg_user ? n->env->user : NULL};
+                    .out_path = out, .user = as_pg_user ? n->env->user : NULL,
+                    .die_with_agent = true};
     pid_t pid = proc_spawn(n->env->reaper, &ps, on_job_exit, n);
     free(out);
     if (pid < 0)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -257,7 +258,8 @@ static void child_fail(int fd, int stage)
 }
 
 /* Runs in the child (invariant 1). Never returns. */
-static void child_exec(const proc_spec *spec, char **envp, int errfd, int stdin_fd)
+static void child_exec(const proc_spec *spec, char **envp, int errfd, int stdin_fd,
+                       pid_t parent)
 {
     for (int s = 1; s < NSIG; s++)
         if (s != SIGKILL && s != SIGSTOP)
@@ -276,6 +278,11 @@ static void child_exec(const proc_spec *spec, char **envp, int errfd, int stdin_
         if (setuid(u->uid) != 0)
             child_fail(errfd, 3);
     }
+    /* After the identity change, which clears the parent-death signal; if
+     * the agent already died, its exit was missed: go now. */
+    if (spec->die_with_agent &&
+        (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+        _exit(127);
     if (chdir(spec->cwd ? spec->cwd : "/") != 0)
         child_fail(errfd, 4);
     int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
@@ -321,13 +328,14 @@ pid_t proc_spawn(proc_reaper *r, const proc_spec *spec, proc_exit_cb cb, void *a
         close(inpipe[1]);
     }
     char **envp = build_env(spec->env);
+    pid_t parent = getpid();
     sigset_t all, old;
     sigfillset(&all);
     /* No libevent signal handler may run in the child before exec. */
     sigprocmask(SIG_SETMASK, &all, &old);
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(spec, envp, errpipe[1], inpipe[0]);
+        child_exec(spec, envp, errpipe[1], inpipe[0], parent);
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &old, NULL);
     free(envp);

@@ -64,6 +64,8 @@ typedef struct {
     const char *stdin_data;  /* at most 4000 bytes fed on stdin; NULL: /dev/null */
     const char *out_path;    /* stdout+stderr appended here; NULL: /dev/null */
     bool new_session;        /* setsid(): outlives the agent's process group */
+    bool die_with_agent;     /* SIGKILLed if the agent dies (jobs, not postmasters):
+                                a restarted agent must not race an orphaned initdb */
     const proc_user *user;   /* NULL or drop=false: run as the agent */
 } proc_spec;
 

@@ -11,7 +11,7 @@ FAKE="$ROOT/tests/integration/fake_controlplane.py"
 BINDIR=$(pg_config --bindir)
 PSQL="$BINDIR/psql"
 
-echo "1..27"
+echo "1..29"
 N=0
 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
@@ -153,6 +153,12 @@ check "postmaster killed: supervisor restarts it (restarts=1)" wait_for 60 bash 
 check "new postmaster pid, crash reported" test "$(hb_field shop-1 pid)" != "$PM1" -a "$(hb_field shop-1 last_exit)" != null
 check "restarted node answers" sql_is "$A1" 5432 orders "SELECT 1" 1
 
+# ---- a settings change is applied by a restart ----------------------------------
+
+set_goals "[$(node_goal shop-1 running 2 "$A1" 5432 orders | sed 's/"max_connections":"30"/"max_connections":"40"/'),$(node_goal shop-2 running 1 "$A2" 5432)]"
+check "settings change applied by a restart" wait_for 30 sql_is "$A1" 5432 postgres "SHOW max_connections" 40
+check "a configuration restart is not a crash" test "$(hb_field shop-1 restarts)" = 1 -a "$(hb_field shop-1 generation)" = 2
+
 # ---- bad replies --------------------------------------------------------------
 
 PM1=$(pm_pid shop-1) PM2=$(pm_pid shop-2)
@@ -170,15 +176,16 @@ echo "$GOOD" > "$T/goals.json"
 
 # ---- a node id the agent must refuse ------------------------------------------
 
-set_goals "[$(node_goal shop-1 running 1 "$A1" 5432 orders),$(node_goal shop-2 running 1 "$A2" 5432),$(node_goal ../evil running 1 "$BASE.9" 5432)]"
+set_goals "[$(node_goal shop-1 running 2 "$A1" 5432 orders | sed 's/"max_connections":"30"/"max_connections":"40"/'),$(node_goal shop-2 running 1 "$A2" 5432),$(node_goal ../evil running 1 "$BASE.9" 5432)]"
 check "invalid node_id reported failed, nothing created" bash -c "$(declare -f hb_field hb_is wait_for); T='$T'; wait_for 10 hb_is ../evil state failed && [ ! -e '$HOME_DIR/evil' ] && [ \$(ls '$HOME_DIR/nodes' | wc -l) -eq 2 ]"
 
 # ---- stop and delete ------------------------------------------------------------
 
-set_goals "[$(node_goal shop-1 running 1 "$A1" 5432 orders),$(node_goal shop-2 stopped 2 "$A2" 5432)]"
+S1="$(node_goal shop-1 running 2 "$A1" 5432 orders | sed 's/"max_connections":"30"/"max_connections":"40"/')"
+set_goals "[$S1,$(node_goal shop-2 stopped 2 "$A2" 5432)]"
 check "goal stopped: reported stopped" wait_for 30 hb_is shop-2 state stopped
 check "stopped: postmaster gone" wait_for 10 dead "$PM2"
-set_goals "[$(node_goal shop-1 running 1 "$A1" 5432 orders),{\"node_id\":\"shop-2\",\"goal\":\"absent\",\"generation\":3}]"
+set_goals "[$S1,{\"node_id\":\"shop-2\",\"goal\":\"absent\",\"generation\":3}]"
 reported_absent() {
     grep -q '"node_id":"shop-2","state":"absent"' "$T/heartbeats.log"
 }
