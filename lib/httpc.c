@@ -14,7 +14,19 @@
 typedef struct {
     httpc_cb cb;
     void *arg;
+    struct event_base *base;
+    struct evhttp_connection *conn;
 } httpc_call;
+
+/* The connection is freed here, on a later turn of the loop: never inside
+ * its own request's callback, and on every outcome (libevent's
+ * free-on-completion misses a refused connect). */
+static void httpc_free_conn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evhttp_connection_free(arg);
+}
 
 static void httpc_done(struct evhttp_request *req, void *arg)
 {
@@ -29,6 +41,9 @@ static void httpc_done(struct evhttp_request *req, void *arg)
     }
     call->cb(status, body.data ? body.data : "", body.len, call->arg);
     sbuf_free(&body);
+    const struct timeval now = {0, 0};
+    if (event_base_once(call->base, -1, EV_TIMEOUT, httpc_free_conn, call->conn, &now) != 0)
+        LOG_ERROR("cannot schedule an HTTP connection's release");
     free(call);
 }
 
@@ -59,6 +74,8 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
     httpc_call *call = xmalloc(sizeof *call);
     call->cb = cb;
     call->arg = arg;
+    call->base = base;
+    call->conn = conn;
     struct evhttp_request *req = evhttp_request_new(httpc_done, call);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char hostport[300];
@@ -73,7 +90,6 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
         evbuffer_add(evhttp_request_get_output_buffer(req), opts->body, opts->body_len);
     enum evhttp_cmd_type cmd =
         (opts->method && strcmp(opts->method, "GET") == 0) ? EVHTTP_REQ_GET : EVHTTP_REQ_POST;
-    evhttp_connection_free_on_completion(conn);
     /* On failure evhttp_make_request frees req and calls nothing. */
     if (evhttp_make_request(conn, req, cmd, target) != 0) {
         free(call);
@@ -101,7 +117,6 @@ static void httpc_sync_done(int status, const char *body, size_t len, void *arg)
     s->status = status;
     s->body = xstrndup(body, len);
     s->len = len;
-    event_base_loopbreak(s->base);
 }
 
 int httpc_request_sync(const char *url, const httpc_opts *opts, char **body_out,
@@ -115,6 +130,8 @@ int httpc_request_sync(const char *url, const httpc_opts *opts, char **body_out,
         event_base_free(s.base);
         return 0;
     }
+    /* Returns once the request is answered and its connection released:
+     * nothing else lives on this private base. */
     event_base_dispatch(s.base);
     event_base_free(s.base);
     if (body_out)

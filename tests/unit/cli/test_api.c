@@ -25,17 +25,6 @@
 #include "lib/tap.h"
 #include "lib/util.h"
 
-/* lib/httpc leaks its evhttp connection when the connection is refused
- * (libevent 2.1 does not honour evhttp_connection_free_on_completion on a
- * failed connect); reported to lib/'s owner. Until it is fixed, tell
- * LeakSanitizer (address builds) that this one leak is known, so the rest
- * of this test still runs leak-checked. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:evhttp_connection_base_bufferevent_new\n";
-}
-
 /* ------------------------------------------------------ fake controlplane */
 
 typedef struct {
