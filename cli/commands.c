@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/api.h"
+#include "cli/dnslookup.h"
 #include "cli/exitcode.h"
 #include "cli/wait.h"
 
@@ -414,6 +415,9 @@ const command commands[] = {
      "Polls every $RDSCTL_WAIT_DELAY seconds (default 0.5).", cli_run_wait, NULL, wait_flags, NULL},
     {"call", "Sends any action with raw Query parameters: rdsctl call ACTION Name=Value ...",
      cli_run_call, NULL, no_flags, NULL},
+    {"dns", "Resolves a name through the region's DNS server, with TTLs (rdsim). rdsctl dns lookup "
+     "NAME prints the CNAME chain, each record's TTL and the zone's SOA serial.", dnslookup_run, NULL,
+     dnslookup_flags, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
