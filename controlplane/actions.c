@@ -57,10 +57,13 @@ static bool load_instance(region *r, const params *p, const char *param, store_i
     return found;
 }
 
+/* Replaces a malloc'd field. value may be the field's own string (callers
+ * pass "the new value, else the current one"), so copy before freeing. */
 static void set_str(char **field, const char *value)
 {
+    char *copy = value ? xstrdup(value) : NULL;
     free(*field);
-    *field = value ? xstrdup(value) : NULL;
+    *field = copy;
 }
 
 /* RDS's defaults: a random 30-minute backup window in an 8-hour block,
