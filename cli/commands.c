@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/api.h"
+#include "cli/chaos.h"
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
 #include "cli/wait.h"
@@ -418,6 +419,10 @@ const command commands[] = {
     {"dns", "Resolves a name through the region's DNS server, with TTLs (rdsim). rdsctl dns lookup "
      "NAME prints the CNAME chain, each record's TTL and the zone's SOA serial.", dnslookup_run, NULL,
      dnslookup_flags, NULL},
+    {"chaos", "Injects faults into a Multi-AZ instance while writers run through its endpoint "
+     "(rdsim): kills, host losses, hangs, controlplane kills mid-failover, forced failovers; "
+     "measures each failover and checks that no acknowledged write was lost.", chaos_run, NULL,
+     chaos_flags, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
