@@ -161,7 +161,7 @@ int64_t chaos_count_missing(const workload_ack *acks, size_t n, const int64_t *p
 {
     int64_t missing = 0;
     for (size_t i = 0; i < n; i++)
-        if (!bsearch(&acks[i].id, present, npresent, sizeof *present, chaos_cmp_i64))
+        if (!npresent || !bsearch(&acks[i].id, present, npresent, sizeof *present, chaos_cmp_i64))
             missing++;
     return missing;
 }
