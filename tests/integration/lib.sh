@@ -168,6 +168,7 @@ region_up() {
   export RDSCTL_ENDPOINT="http://127.0.0.1:$RDS_API_PORT"
   export RDSCTL_WAIT_DELAY=0.1
   API="http://127.0.0.1:$RDS_API_PORT/"
+  diag "region home $RDS_HOME (KEEP_RDS_HOME=1 keeps it)"
 }
 
 # region.sh up again in the same home (restarts only what is down, on the
@@ -226,6 +227,8 @@ cleanup() {
   rm -f "$T_OUT"
 }
 trap cleanup EXIT
+# Interrupted (prove killed, ^C): exit, which runs the cleanup above.
+trap 'exit 130' INT TERM HUP
 
 # ---- asking the region -----------------------------------------------------
 
