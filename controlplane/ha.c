@@ -76,10 +76,12 @@ typedef struct {
     bool changed;
 } ha_ctx;
 
+/* Replaces *field with a copy of value (which may alias *field). */
 static void set_str(char **field, const char *value)
 {
+    char *copy = value ? xstrdup(value) : NULL;
     free(*field);
-    *field = value ? xstrdup(value) : NULL;
+    *field = copy;
 }
 
 static bool node_save(ha_ctx *c, store_node *n)

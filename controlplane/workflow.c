@@ -187,8 +187,8 @@ static wf_result step_create_place(wf_ctx *c)
         LOG_INFO("node placed instance=%s node=%s az=%s addr=%s port=%lld", in->id, n.id, az,
                  addr, (long long)in->port);
         in->primary_node = n.id;
-        free(in->az);
-        in->az = xstrdup(az);
+        if (!in->az) /* az may be in->az itself: keep it */
+            in->az = xstrdup(az);
         c->dirty = true;
     } else {
         free(n.id);
@@ -291,10 +291,12 @@ static bool wf_node(wf_ctx *c, const char *name, store_node *out)
     return found;
 }
 
+/* Replaces *field with a copy of value (which may alias *field). */
 static void wf_node_set(char **field, const char *value)
 {
+    char *copy = value ? xstrdup(value) : NULL;
     free(*field);
-    *field = value ? xstrdup(value) : NULL;
+    *field = copy;
 }
 
 /* Planned: stop the old primary first; with synchronous replication its
