@@ -1,0 +1,191 @@
+/* kms: the region's key service, in the image of AWS KMS.
+ *
+ * Symmetric keys (KeyId a uuid, Arn "arn:aws:kms:<region>:<account>:
+ * key/<uuid>"), aliases ("alias/..."), the states Enabled, Disabled and
+ * PendingDeletion, and the default RDS key behind "alias/aws/rds", made on
+ * first use as AWS does. Each key's 32 bytes of material are stored in
+ * SQLite sealed (AES-256-GCM) by the region master key, which lives in its
+ * own 0600 file (<home>/kms-master.key) and never in the store or near a
+ * backup: a copy of the store alone decrypts nothing.
+ *
+ * Two faces:
+ *  - kms_api_handle: the AWS KMS JSON 1.1 protocol (X-Amz-Target
+ *    "TrentService.<Operation>"), for `aws kms` and `rdsctl kms`:
+ *    CreateKey, DescribeKey, ListKeys, ListAliases, CreateAlias,
+ *    DisableKey, EnableKey, ScheduleKeyDeletion, CancelKeyDeletion,
+ *    GenerateDataKey, Encrypt, Decrypt;
+ *  - C calls for the controlplane (kms_key_*, kms_encrypt, kms_decrypt,
+ *    kms_generate_data_key) and envelope.h adapters that wrap and unwrap
+ *    backup data keys.
+ * A key reference (key_ref) is what AWS accepts as KeyId: a key id, a key
+ * ARN, an alias name or an alias ARN.
+ *
+ * Storage: kms_open creates its own tables (kms_keys, kms_aliases; CREATE
+ * TABLE IF NOT EXISTS) in the SQLite handle it is given and changes them
+ * inside SAVEPOINTs, so calls may run inside or outside a transaction of
+ * the same connection. Times come from the region clock. Everything here
+ * runs on the event loop (SQLite and AES of a few bytes). */
+#ifndef RDSIM_KMS_H
+#define RDSIM_KMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/envelope.h"
+
+typedef struct sqlite3 sqlite3;
+typedef struct kms kms;
+
+#define KMS_KEY_ID_LEN 36       /* a uuid */
+#define KMS_ARN_MAX 256
+#define KMS_DATA_KEY_LEN 32
+#define KMS_PLAINTEXT_MAX 4096  /* Encrypt's limit, as AWS */
+#define KMS_BLOB_MAX (4 + KMS_KEY_ID_LEN + 12 + KMS_PLAINTEXT_MAX + 16)
+#define KMS_DEFAULT_RDS_ALIAS "alias/aws/rds"
+
+typedef enum {
+    KMS_OK = 0,
+    KMS_NOT_FOUND,           /* NotFoundException */
+    KMS_DISABLED,            /* DisabledException */
+    KMS_INVALID_STATE,       /* KMSInvalidStateException: pending deletion */
+    KMS_INVALID_CIPHERTEXT,  /* InvalidCiphertextException */
+    KMS_INCORRECT_KEY,       /* IncorrectKeyException */
+    KMS_ALREADY_EXISTS,      /* AlreadyExistsException */
+    KMS_INVALID_ALIAS_NAME,  /* InvalidAliasNameException */
+    KMS_INVALID_MARKER,      /* InvalidMarkerException */
+    KMS_ACCESS_DENIED,       /* AccessDeniedException: managing an AWS managed key */
+    KMS_UNSUPPORTED,         /* UnsupportedOperationException */
+    KMS_VALIDATION,          /* ValidationException */
+    KMS_SERIALIZATION,       /* SerializationException: a body that is not the JSON asked for */
+    KMS_UNKNOWN_OPERATION,   /* UnknownOperationException */
+    KMS_INTERNAL,            /* KMSInternalException (500) */
+} kms_errcode;
+
+typedef struct {
+    kms_errcode code;
+    char message[512];
+} kms_err;
+
+/* The wire name ("NotFoundException", ...); never NULL. */
+const char *kms_err_name(kms_errcode code);
+/* True for the errors RDS surfaces as KMSKeyNotAccessibleFault (and an
+ * instance as inaccessible-encryption-credentials): the key is gone,
+ * disabled or pending deletion. */
+bool kms_err_key_inaccessible(kms_errcode code);
+
+typedef enum { KMS_KEY_ENABLED, KMS_KEY_DISABLED, KMS_KEY_PENDING_DELETION } kms_key_state;
+
+/* "Enabled" | "Disabled" | "PendingDeletion". */
+const char *kms_key_state_name(kms_key_state st);
+
+/* A key's metadata (never its material). description is owned:
+ * kms_key_clear frees it. */
+typedef struct {
+    char key_id[KMS_KEY_ID_LEN + 1];
+    char arn[KMS_ARN_MAX];
+    kms_key_state state;
+    bool aws_managed;         /* KeyManager AWS (alias/aws/rds) or CUSTOMER */
+    char *description;
+    int64_t created_ms;       /* region clock */
+    int64_t deletion_ms;      /* PendingDeletion: when it goes; else 0 */
+    int pending_days;         /* PendingDeletion: the window asked for */
+} kms_key;
+
+void kms_key_clear(kms_key *key);
+
+typedef struct {
+    const char *region;          /* "us-east-1"; copied */
+    const char *account;         /* "123456789012"; copied */
+    const char *master_key_path; /* created (32 random bytes, 0600) when missing; copied */
+    const int64_t *clock_offset_ms; /* the region clock's offset, read at every call; NULL: 0 */
+} kms_config;
+
+/* Opens the service on db (borrowed: it must outlive the kms): creates the
+ * tables when missing and loads (or creates) the master key. NULL (logged)
+ * when the tables cannot be made or the master key file is unreadable,
+ * not 32 bytes, not a regular file, or readable by group or others. */
+kms *kms_open(sqlite3 *db, const kms_config *cfg);
+/* The same on a connection of its own to the SQLite file at db_path (WAL
+ * mode), which kms_close closes. */
+kms *kms_open_path(const char *db_path, const kms_config *cfg);
+/* Wipes the master key and frees; NULL is fine. */
+void kms_close(kms *k);
+
+/* ---- keys (each op first deletes keys whose deletion date has come) ---- */
+
+/* CreateKey: a new Enabled customer managed key. */
+bool kms_key_create(kms *k, const char *description, kms_key *out, kms_err *err);
+/* DescribeKey. KMS_DEFAULT_RDS_ALIAS (by name or alias ARN) is created on
+ * first use. NOT_FOUND for an unknown or malformed reference. */
+bool kms_key_describe(kms *k, const char *key_ref, kms_key *out, kms_err *err);
+/* EnableKey / DisableKey: INVALID_STATE while pending deletion,
+ * ACCESS_DENIED on an AWS managed key. Idempotent otherwise. */
+bool kms_key_set_enabled(kms *k, const char *key_ref, bool enabled, kms_err *err);
+/* ScheduleKeyDeletion: days 7..30 (VALIDATION otherwise); INVALID_STATE
+ * if already pending. *out (may be NULL) gets the new metadata. */
+bool kms_key_schedule_deletion(kms *k, const char *key_ref, int days, kms_key *out,
+                               kms_err *err);
+/* CancelKeyDeletion: the key comes back Disabled, as in AWS;
+ * INVALID_STATE when it was not pending. */
+bool kms_key_cancel_deletion(kms *k, const char *key_ref, kms_key *out, kms_err *err);
+/* CreateAlias: name "alias/<1-250 of [A-Za-z0-9/_-]>", not "alias/aws/..."
+ * (INVALID_ALIAS_NAME); ALREADY_EXISTS; the target is a key id or ARN
+ * (NOT_FOUND for an alias), not pending deletion, customer managed. */
+bool kms_alias_create(kms *k, const char *alias_name, const char *target_key_ref,
+                      kms_err *err);
+
+/* ---- cryptographic operations ---- */
+
+/* Encrypt: seals plain (1..KMS_PLAINTEXT_MAX bytes) under the key. blob
+ * has KMS_BLOB_MAX bytes of room; *blob_len gets the length; arn_out
+ * (KMS_ARN_MAX, may be NULL) the key's ARN. The blob names its key, as an
+ * AWS ciphertext blob does. Errors: NOT_FOUND, DISABLED, INVALID_STATE,
+ * VALIDATION. */
+bool kms_encrypt(kms *k, const char *key_ref, const uint8_t *plain, size_t len, uint8_t *blob,
+                 size_t *blob_len, char *arn_out, kms_err *err);
+/* Decrypt: plain has KMS_PLAINTEXT_MAX bytes of room. expect_key_ref
+ * (may be NULL) must name the blob's key (INCORRECT_KEY otherwise).
+ * Errors: INVALID_CIPHERTEXT, NOT_FOUND (the key was deleted), DISABLED,
+ * INVALID_STATE. */
+bool kms_decrypt(kms *k, const uint8_t *blob, size_t blob_len, const char *expect_key_ref,
+                 uint8_t *plain, size_t *plain_len, char *arn_out, kms_err *err);
+/* GenerateDataKey: nbytes (1..1024) random bytes into plain, and the same
+ * sealed into blob, as Encrypt would. */
+bool kms_generate_data_key(kms *k, const char *key_ref, size_t nbytes, uint8_t *plain,
+                           uint8_t *blob, size_t *blob_len, char *arn_out, kms_err *err);
+
+/* ---- envelope.h adapters ---- */
+
+/* ctx for kms_envelope_wrap/unwrap: key_ref is the key to wrap with (the
+ * instance's KmsKeyId); err holds the last KMS error, for the caller to
+ * map (kms_err_key_inaccessible → KMSKeyNotAccessibleFault). */
+typedef struct {
+    kms *k;
+    const char *key_ref;
+    kms_err err;
+} kms_envelope_ctx;
+
+/* envelope_wrap_fn: Encrypt of the data key; key_id_out gets the ARN. */
+bool kms_envelope_wrap(void *ctx, const uint8_t *plain_key, size_t len, uint8_t *out,
+                       size_t *out_len, char *key_id_out);
+/* envelope_unwrap_fn: Decrypt. ENVELOPE_KEY when the key is inaccessible,
+ * ENVELOPE_CORRUPT for a bad blob or one whose key is not the header's. */
+envelope_status kms_envelope_unwrap(void *ctx, const char *key_id, const uint8_t *wrapped,
+                                    size_t wrapped_len, uint8_t *plain_out, size_t *plain_len);
+
+/* ---- the JSON 1.1 API ---- */
+
+/* Limit of a request body. */
+#define KMS_API_MAX_BODY (256 * 1024)
+
+/* Handles one request: target is the X-Amz-Target header
+ * ("TrentService.CreateKey"), body[0..len) the JSON body (need not be
+ * NUL-terminated). Always sets *reply (a JSON document the caller frees,
+ * to send as application/x-amz-json-1.1) and *status (200, 400, or 500
+ * for KMSInternalException). Errors are {"__type": name, "message": ...}.
+ * Returns true for a 200. */
+bool kms_api_handle(kms *k, const char *target, const char *body, size_t len, char **reply,
+                    int *status);
+
+#endif
