@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "controlplane/clock.h"
 #include "controlplane/events.h"
 #include "controlplane/ha.h"
 #include "controlplane/instview.h"
@@ -1384,6 +1385,8 @@ static const action_def action_table[] = {
     {"ListTagsForResource", action_list_tags, false},
     {"AddTagsToResource", action_add_tags, true},
     {"RemoveTagsFromResource", action_remove_tags, true},
+    {"DescribeRegionClock", clock_action_describe, false}, /* rdsim */
+    {"AdvanceRegionClock", clock_action_advance, true},    /* rdsim */
 };
 
 const action_def *actions_find(const char *name)
