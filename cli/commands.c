@@ -14,8 +14,10 @@
 
 #include "cli/api.h"
 #include "cli/chaos.h"
+#include "cli/clock.h"
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
+#include "cli/kms.h"
 #include "cli/wait.h"
 
 #define CLI_PROG "rdsctl"
@@ -419,6 +421,11 @@ const command commands[] = {
     {"dns", "Resolves a name through the region's DNS server, with TTLs (rdsim). rdsctl dns lookup "
      "NAME prints the CNAME chain, each record's TTL and the zone's SOA serial.", dnslookup_run, NULL,
      dnslookup_flags, NULL},
+    {"clock", "Shows or advances the region clock (rdsim): rdsctl clock show | rdsctl clock "
+     "advance DURATION (36d, 12h, 90m, 30s, 1d12h).", clock_cli_run, NULL, clock_cli_flags, NULL},
+    {"kms", "Manages the region's KMS keys, as `aws kms` does: create-key, describe-key, list-keys, "
+     "list-aliases, create-alias, disable-key, enable-key, schedule-key-deletion, "
+     "cancel-key-deletion (rdsctl kms <subcommand> help).", kms_cli_run, NULL, kms_cli_flags, NULL},
     {"chaos", "Injects faults into a Multi-AZ instance while writers run through its endpoint "
      "(rdsim): kills, host losses, hangs, controlplane kills mid-failover, forced failovers; "
      "measures each failover and checks that no acknowledged write was lost.", chaos_run, NULL,
