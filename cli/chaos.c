@@ -195,6 +195,7 @@ typedef struct {
     char *endpoint;
     int port;
     int64_t timeout_ms;
+    int64_t clock_offset_ms; /* region clock - wall clock */
     workload *wl;
 } chaos_ctx;
 
@@ -290,7 +291,7 @@ static bool chaos_events(chaos_ctx *c, int64_t since_ms, chaos_seen *seen)
     memset(seen, 0, sizeof *seen);
     seen->last = -1;
     char start[40];
-    rclock_format(since_ms, start, sizeof start);
+    rclock_format(since_ms + c->clock_offset_ms, start, sizeof start);
     query params = {0};
     query_add(&params, "SourceIdentifier", c->id);
     query_add(&params, "SourceType", "db-instance");
@@ -310,8 +311,10 @@ static bool chaos_events(chaos_ctx *c, int64_t since_ms, chaos_seen *seen)
             const cJSON *msg = cJSON_GetObjectItemCaseSensitive(ev, "Message");
             const cJSON *date = cJSON_GetObjectItemCaseSensitive(ev, "Date");
             int64_t ms;
-            if (!cJSON_IsString(msg) || !cJSON_IsString(date) || !rclock_parse(date->valuestring, &ms) ||
-                ms < since_ms)
+            if (!cJSON_IsString(msg) || !cJSON_IsString(date) || !rclock_parse(date->valuestring, &ms))
+                continue;
+            ms -= c->clock_offset_ms; /* back to the wall clock the harness measures in */
+            if (ms < since_ms)
                 continue;
             for (int k = 0; k < EV_N; k++) {
                 if (strncmp(msg->valuestring, chaos_event_messages[k],
@@ -336,6 +339,23 @@ static bool chaos_events(chaos_ctx *c, int64_t since_ms, chaos_seen *seen)
     }
     query_free(&params);
     return ok;
+}
+
+/* The region clock's offset from the wall clock (DescribeRegionClock, an
+ * rdsim extension); 0 when the controlplane does not have the action. */
+static int64_t chaos_clock_offset(chaos_ctx *c)
+{
+    query params = {0};
+    api_reply reply;
+    int64_t offset = 0;
+    if (api_call(&c->api, "DescribeRegionClock", &params, &reply) == API_OK) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(reply.result, "OffsetSeconds");
+        if (cJSON_IsNumber(o) && o->valuedouble >= 0 && o->valuedouble < 1e12)
+            offset = (int64_t)o->valuedouble * 1000;
+    }
+    api_reply_free(&reply);
+    query_free(&params);
+    return offset;
 }
 
 /* ---- the region's files ---- */
@@ -918,6 +938,7 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
+    c.clock_offset_ms = chaos_clock_offset(&c);
     /* The instance must be Multi-AZ, available, and healthy (its last
      * Multi-AZ event a recovery completed, or none at all). */
     chaos_instance in;
@@ -934,7 +955,7 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
             goto restore;
         }
         bool healthy = strcmp(in.status, "available") == 0 &&
-                       chaos_events(&c, wall_ms() - 14LL * 86400000, &seen) &&
+                       chaos_events(&c, wall_ms() - 13LL * 86400000, &seen) &&
                        (seen.last == EV_0053 || seen.last == -1);
         if (healthy)
             break;

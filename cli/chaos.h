@@ -30,7 +30,9 @@
  * completed (RDS-EVENT-0049), client-observed downtime (last writer ack on
  * the old primary to first writer ack on another node — writers honour the
  * TTL), and recovery (RDS-EVENT-0053). Times are wall clock; event Dates
- * are the region clock, which equals the wall clock unless advanced.
+ * are the region clock's, taken back to the wall clock with the offset
+ * DescribeRegionClock reports at the start (do not advance the clock
+ * during a run).
  *
  * Exit status: 0 when every fault recovered, no acknowledged write is
  * missing and no fenced node acknowledged a write; 1 otherwise; 252 for a
