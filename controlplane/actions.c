@@ -12,6 +12,7 @@
 #include "controlplane/events.h"
 #include "controlplane/ha.h"
 #include "controlplane/instview.h"
+#include "controlplane/kms.h"
 #include "controlplane/lifecycle.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
@@ -362,8 +363,8 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     if (az && !region_has_az(r, az))
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "Invalid availability zone: %s", az);
-    const char *kms = params_get(p, "KmsKeyId");
-    if (kms && !encrypted)
+    const char *kms_ref = params_get(p, "KmsKeyId");
+    if (kms_ref && !encrypted)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "KmsKeyId can only be given with StorageEncrypted.");
     const char *bw = params_get(p, "PreferredBackupWindow");
@@ -414,9 +415,24 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     for (char *c = resource_id + 3; *c; c++)
         *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
     char *kms_arn = NULL;
-    if (encrypted)
-        kms_arn = kms ? xstrdup(kms)
-                      : xasprintf("arn:aws:kms:%s:%s:alias/aws/rds", r->cfg.name, r->cfg.account);
+    if (encrypted) {
+        /* The key must exist and be usable now; the instance records its ARN. */
+        kms_key key = {0};
+        kms_err kerr = {0};
+        if (!kms_key_describe(r->kms, kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS, &key, &kerr) ||
+            key.state != KMS_KEY_ENABLED) {
+            store_rollback(r->st);
+            awserr_set(err, AWSERR_KMS_KEY_NOT_ACCESSIBLE, "The specified KMS key [%s] %s.",
+                       kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS,
+                       kerr.code != KMS_OK ? "does not exist or is not accessible"
+                                           : "is not enabled");
+            kms_key_clear(&key);
+            free(resource_id);
+            goto done;
+        }
+        kms_arn = xstrdup(key.arn);
+        kms_key_clear(&key);
+    }
     char *extra_json = json_text(extra);
     char *repl_password = multi_az ? region_random_label(24) : xstrdup("");
     store_instance in = {

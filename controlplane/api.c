@@ -14,6 +14,7 @@
 #include "controlplane/actions.h"
 #include "controlplane/agents.h"
 #include "controlplane/dnssync.h"
+#include "controlplane/kms.h"
 #include "controlplane/query.h"
 #include "controlplane/region.h"
 #include "controlplane/render.h"
@@ -158,6 +159,23 @@ static void api_heartbeat(api *a, struct evhttp_request *req)
         api_kick(a->r);
 }
 
+/* The KMS's JSON 1.1 protocol (aws kms), on the same endpoint. */
+static void api_kms(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, KMS_API_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    if (!body)
+        out = xstrdup("{\"__type\":\"SerializationException\",\"message\":\"The request body "
+                      "is too large.\"}");
+    else
+        kms_api_handle(a->r->kms, target, body, len, &out, &status);
+    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
+    free(out);
+    free(body);
+}
+
 static void api_request(struct evhttp_request *req, void *arg)
 {
     api *a = arg;
@@ -170,7 +188,12 @@ static void api_request(struct evhttp_request *req, void *arg)
         api_send(req, 200, "application/json", body);
         free(body);
     } else if (!path || strcmp(path, "/") == 0 || path[0] == '\0') {
-        api_query(a, req);
+        const char *target =
+            evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
+        if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "TrentService.", 13) == 0)
+            api_kms(a, req, target);
+        else
+            api_query(a, req);
     } else {
         api_send(req, 404, "text/plain", "not found\n");
     }

@@ -14,6 +14,7 @@
 #include "controlplane/dnssync.h"
 #include "controlplane/ha.h"
 #include "controlplane/health.h"
+#include "controlplane/kms.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "controlplane/workflow.h"
@@ -262,6 +263,13 @@ int main(int argc, char **argv)
     uint32_t serial;
     if (!load_region_meta(&r, &serial))
         goto done;
+    char *master = xasprintf("%s/kms-master.key", o.home);
+    kms_config kc = {.region = r.cfg.name, .account = r.cfg.account,
+                     .master_key_path = master, .clock_offset_ms = &r.clock_offset_ms};
+    r.kms = kms_open(store_sqlite(r.st), &kc);
+    free(master);
+    if (!r.kms)
+        goto done;
     r.pg_version = detect_pg_version();
     r.pg_major = xstrndup(r.pg_version, strcspn(r.pg_version, "."));
     r.apex = xasprintf("%s.%s", r.cfg.name, r.cfg.dns_suffix);
@@ -319,6 +327,7 @@ done:
     agents_free(r.agents);
     if (r.zone)
         zone_free(r.zone);
+    kms_close(r.kms);
     store_close(r.st);
     if (r.base)
         event_base_free(r.base);

@@ -16,6 +16,7 @@ typedef struct zone zone;
 typedef struct agents agents;
 typedef struct dnssync dnssync;
 typedef struct health health;
+typedef struct kms kms;
 
 #define REGION_MAX_AZS 8
 
@@ -43,6 +44,7 @@ typedef struct region {
     agents *agents;
     dnssync *dns;              /* what the zone was last told */
     health *health;            /* the controlplane's probes of every node */
+    kms *kms;                  /* the key service (kms.h) */
     struct event *cron;        /* periodic work: workflows, health */
     bool kick_pending;         /* a workflow pass is already scheduled */
     char *hash;                /* the endpoint's region-unique label, from the store */

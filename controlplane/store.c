@@ -170,6 +170,11 @@ void store_close(store *s)
     free(s);
 }
 
+struct sqlite3 *store_sqlite(store *s)
+{
+    return s->db;
+}
+
 bool store_begin(store *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
 bool store_commit(store *s) { return store_exec(s, "COMMIT"); }
 void store_rollback(store *s)

@@ -96,6 +96,12 @@ typedef struct {
     char *source_arn;
 } store_event;
 
+struct sqlite3;
+
+/* The store's connection, for a module that keeps tables of its own in the
+ * same database and transactions (the KMS). Borrowed. */
+struct sqlite3 *store_sqlite(store *s);
+
 /* Opens (creating and migrating) the store at path. NULL on failure. */
 store *store_open(const char *path);
 void store_close(store *s);
