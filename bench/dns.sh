@@ -41,6 +41,8 @@ NCPU=$(nproc)
 SERVER_CPU=$((NCPU - 1))
 CLIENT_CPU=$((NCPU > 1 ? NCPU - 2 : 0))
 CLK_TCK=$(getconf CLK_TCK)
+# The system python starts faster than a version manager's shim.
+PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 
 # ---- tools ---------------------------------------------------------------------
 
@@ -87,7 +89,7 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 free_port() {
-  python3 -c 'import socket
+  "$PYTHON" -c 'import socket
 for _ in range(50):
     t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -259,7 +261,7 @@ change_latency() {
   else
     how=("$ROOT/bin/rdsctl" modify-db-instance --db-instance-identifier bench1 --dns-ttl "$2" --apply-immediately)
   fi
-  python3 "$ROOT/bench/change_latency.py" "$RDS_DNS_PORT" "$ep" "$2" "${how[@]}"
+  "$PYTHON" "$ROOT/bench/change_latency.py" "$RDS_DNS_PORT" "$ep" "$2" "${how[@]}"
 }
 declare -A served replied
 for kind in api rdsctl; do

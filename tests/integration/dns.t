@@ -12,6 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 
 PROBE="$ROOT/tests/integration/dnsprobe.py"
+# The system python starts in a tenth of the time a version manager's
+# shim does, and the probes need only the standard library.
+PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 APEX=us-east-1.rds.internal
 
 region_up || bail "the region did not start"
@@ -20,7 +23,7 @@ ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, net 127.$RDS_NET)"
 # ---- helpers -----------------------------------------------------------------
 
 d() { dig +time=2 +tries=1 @127.0.0.1 -p "$RDS_DNS_PORT" "$@"; }
-probe() { python3 "$PROBE" "$1" "$RDS_DNS_PORT" "${@:2}"; }
+probe() { "$PYTHON" "$PROBE" "$1" "$RDS_DNS_PORT" "${@:2}"; }
 # The header flags dig shows ("qr aa rd"), the status, the section counts.
 flags_of() { d "$@" | sed -n 's/^;; flags: \([a-z ]*\);.*/\1/p'; }
 rcode_of() { d "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'; }
@@ -116,14 +119,19 @@ like "$(d axfr "$APEX")" "Transfer failed" "dig axfr: the transfer is refused"
 is "$(probe header "$APEX" AXFR 9 tcp)" "id=9 qr=1 aa=0 ra=0 rd=1 rcode=5 an=0 ns=0" "AXFR over TCP: REFUSED"
 
 # Queries dig cannot send.
-for c in "qdcount0 1 QDCOUNT 0" "qdcount2 1 QDCOUNT 2" "two_opt 1 two OPT records" \
-         "trailing 1 bytes after the question" "ptr_loop 1 a compression pointer to itself" \
-         "long_label 1 a 64-octet label" "maila 4 QTYPE MAILA" "chaos 5 class CHAOS"; do
-  read -r name rcode what <<<"$c"
-  is "$(probe case "$EP" "$name")" "id=77 rcode=$rcode" "$what: rcode $rcode"
-done
-is "$(probe case "$EP" response)" "no answer" "a response (QR=1) is never answered"
-is "$(probe case "$EP" short)" "no answer" "a 5-byte packet is dropped"
+cases=$(probe case "$EP" qdcount0 qdcount2 two_opt trailing ptr_loop long_label maila chaos \
+  response short)
+case_is() { is "$(awk -v c="$1" '$1 == c { $1 = ""; print substr($0, 2) }' <<<"$cases")" "$2" "$3"; }
+case_is qdcount0 "id=77 rcode=1" "QDCOUNT 0: FORMERR"
+case_is qdcount2 "id=77 rcode=1" "QDCOUNT 2: FORMERR"
+case_is two_opt "id=77 rcode=1" "two OPT records: FORMERR"
+case_is trailing "id=77 rcode=1" "bytes after the question: FORMERR"
+case_is ptr_loop "id=77 rcode=1" "a compression pointer to itself: FORMERR"
+case_is long_label "id=77 rcode=1" "a 64-octet label: FORMERR"
+case_is maila "id=77 rcode=4" "QTYPE MAILA: NOTIMP"
+case_is chaos "id=77 rcode=5" "class CHAOS: REFUSED"
+case_is response "no answer" "a response (QR=1) is never answered"
+case_is short "no answer" "a 5-byte packet is dropped"
 
 # ---- transports and EDNS ---------------------------------------------------------
 
@@ -223,7 +231,7 @@ is "$?" 254 "rdsctl dns lookup of a missing name: exit 254"
 like "$(cat "$T_OUT")" "no such name \(NXDOMAIN\)" "... says NXDOMAIN"
 rdsctl dns lookup example.com >"$T_OUT" 2>&1
 is "$?" 254 "rdsctl dns lookup out of the zone: exit 254 (REFUSED)"
-rdsctl dns lookup "$EP" --dns-port "$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" >"$T_OUT" 2>&1
+rdsctl dns lookup "$EP" --dns-port "$("$PYTHON" -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')" >"$T_OUT" 2>&1
 is "$?" 255 "rdsctl dns lookup with nobody on the port: exit 255"
 
 # ---- delete ----------------------------------------------------------------------

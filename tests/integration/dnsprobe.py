@@ -11,10 +11,11 @@ server that stops answering makes a probe fail, never hang.
   dnsprobe.py pipeline PORT NAME COUNT
       COUNT queries in one write on one TCP connection (IDs 1..COUNT);
       prints "answered=N ids=ok|bad"
-  dnsprobe.py case PORT NAME CASE
-      one malformed or unusual query about NAME over UDP (CASE: qdcount0,
+  dnsprobe.py case PORT NAME CASE...
+      malformed or unusual queries about NAME over UDP (CASE: qdcount0,
       qdcount2, response, short, two_opt, maila, chaos, trailing,
-      ptr_loop, long_label); prints "id=N rcode=N" or "no answer"
+      ptr_loop, long_label); one line each: "CASE id=N rcode=N" or
+      "CASE no answer"
   dnsprobe.py replay PORT FILE...
       sends each file's bytes over UDP, then, length-prefixed, over one TCP
       connection each; prints "sent=N udp_answers=N tcp_answers=N"
@@ -120,15 +121,17 @@ def case_packet(name, case):
     return cases[case]()
 
 
-def cmd_case(port, name, case):
-    # Some cases must be dropped: waiting for them is the test's cost, and
-    # a loopback answer takes well under a millisecond.
-    a = udp_exchange(port, case_packet(name, case), 0.5)
-    if a is None:
-        print("no answer")
-    else:
-        h = header(a)
-        print("id=%d rcode=%d" % (h["id"], h["rcode"]))
+def cmd_case(port, name, *cases):
+    """One line per case: "CASE id=N rcode=N" or "CASE no answer"."""
+    for case in cases:
+        # Some cases must be dropped: waiting for them is the test's cost,
+        # and a loopback answer takes well under a millisecond.
+        a = udp_exchange(port, case_packet(name, case), 0.5)
+        if a is None:
+            print("%s no answer" % case)
+        else:
+            h = header(a)
+            print("%s id=%d rcode=%d" % (case, h["id"], h["rcode"]))
     return 0
 
 
