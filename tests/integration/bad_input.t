@@ -278,14 +278,20 @@ is "$(jqs "$d" '.DBInstances[0] | [.DBInstanceStatus, .AllocatedStorage, .Backup
   .DBInstanceClass, (.PendingModifiedValues | length)] | join(" ")')" "available 20 1 db.t3.micro 0" \
   "the refused modifications changed nothing"
 
-# A delete takes a few hundred milliseconds: the next two requests come
-# right after it, while the instance is still deleting.
-del=$(api "$(body DeleteDBInstance DBInstanceIdentifier=good SkipFinalSnapshot=true)")
-again=$(api "$(body DeleteDBInstance DBInstanceIdentifier=good SkipFinalSnapshot=true)")
-reboot=$(api "$(body RebootDBInstance DBInstanceIdentifier=good)")
-is "$del" "200 -" "delete good"
-is "$again" "400 InvalidDBInstanceState" "delete it again while deleting: 400 InvalidDBInstanceState"
-is "$reboot" "400 InvalidDBInstanceState" "reboot while deleting: 400 InvalidDBInstanceState"
+# A delete takes a few hundred milliseconds: the next two requests go on
+# the same connection right behind it (curl --next), while the instance
+# is still deleting.
+seq_dir=$(mktemp -d /tmp/rdsim-seq.XXXXXX)
+statuses=$(curl -s -m 10 -H 'Accept: application/json' -o "$seq_dir/1" -w '%{http_code}\n' \
+  --data-binary "$(body DeleteDBInstance DBInstanceIdentifier=good SkipFinalSnapshot=true)" "$API" \
+  --next -s -m 10 -H 'Accept: application/json' -o "$seq_dir/2" -w '%{http_code}\n' \
+  --data-binary "$(body DeleteDBInstance DBInstanceIdentifier=good SkipFinalSnapshot=true)" "$API" \
+  --next -s -m 10 -H 'Accept: application/json' -o "$seq_dir/3" -w '%{http_code}\n' \
+  --data-binary "$(body RebootDBInstance DBInstanceIdentifier=good)" "$API" | xargs)
+codes=$(for f in 1 2 3; do jq -r '.Error.Code // "-"' "$seq_dir/$f"; done | xargs)
+rm -rf "$seq_dir"
+is "$statuses $codes" "200 400 400 - InvalidDBInstanceState InvalidDBInstanceState" \
+  "delete good, then delete and reboot it while deleting: InvalidDBInstanceState"
 poll 60 status_is good gone
 ok $? "good is gone"
 check "nothing left" nothing_created "" 0
