@@ -75,8 +75,7 @@ poll 60 status_is shop2 available
 ok $? "shop2 becomes available"
 poll 60 status_is pinned available
 ok $? "pinned becomes available"
-todo "bug: workflow.c step_create_place frees in->az, then copies it" \
-  is "$(rdsctl describe-db-instances --db-instance-identifier pinned |
+is "$(rdsctl describe-db-instances --db-instance-identifier pinned |
   jq -r '.DBInstances[0].AvailabilityZone')" us-east-1c "pinned stays in us-east-1c"
 like "$(resolve "$(endpoint_of pinned)")" "^127\.$RDS_NET\.3\.[0-9]+\$" "pinned's address is in AZ c's range"
 d2=$(rdsctl describe-db-instances --db-instance-identifier shop2)
