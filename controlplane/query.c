@@ -16,6 +16,8 @@
  * UTF-8 without NUL; values are valid UTF-8 without NUL (possibly empty). */
 #include "controlplane/query.h"
 
+#include <ctype.h>
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +157,17 @@ params *params_parse(const char *body, size_t len, awserr *err)
     }
     /* libevent decodes %00 to a NUL and then measures with strlen, which
      * would silently cut the value: refuse the escape itself. */
-    for (size_t i = 0; i + 2 < len; i++) {
-        if (body[i] == '%' && body[i + 1] == '0' && body[i + 2] == '0') {
+    for (size_t i = 0; i < len; i++) {
+        if (body[i] != '%')
+            continue;
+        /* libevent keeps a bad escape such as %zz as it is: refuse it. */
+        if (i + 2 >= len || !isxdigit((unsigned char)body[i + 1]) ||
+            !isxdigit((unsigned char)body[i + 2])) {
+            awserr_set(err, AWSERR_MALFORMED_QUERY_STRING,
+                       "The query string contains an invalid percent-encoding.");
+            return NULL;
+        }
+        if (body[i + 1] == '0' && body[i + 2] == '0') {
             awserr_set(err, AWSERR_MALFORMED_QUERY_STRING,
                        "The query string contains an encoded NUL byte (%%00).");
             return NULL;

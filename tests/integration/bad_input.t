@@ -175,8 +175,7 @@ expect "an empty pair (&&)" "404 MalformedQueryString" "Action=DescribeDBInstanc
 expect "a name without =" "404 MalformedQueryString" "Action=DescribeDBInstances&oops"
 expect "a pair with an empty name" "404 MalformedQueryString" "Action=DescribeDBInstances&=x"
 expect "an encoded NUL" "404 MalformedQueryString" "Action=DescribeDBInstances&x=a%00b"
-todo "bug: invalid percent-escapes are taken literally (query.c)" \
-  expect "an invalid percent-escape (%zz)" "404 MalformedQueryString" "Action=DescribeDBInstances&a=%zz"
+expect "an invalid percent-escape (%zz)" "404 MalformedQueryString" "Action=DescribeDBInstances&a=%zz"
 expect "a repeated parameter name" "$IPV" "Action=DescribeDBInstances&Action=DescribeDBInstances"
 expect "invalid UTF-8 in a value" "$IPV" "Action=DescribeDBInstances&DBInstanceIdentifier=%ff%fe"
 expect "invalid UTF-8 in a name" "404 MalformedQueryString" \
