@@ -40,9 +40,11 @@ static void api_send(struct evhttp_request *req, int status, const char *ctype, 
     evhttp_add_header(h, "Content-Type", ctype);
     struct evbuffer *out = evbuffer_new();
     evbuffer_add(out, body, strlen(body));
-    const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" : status >= 500
-                                                                                  ? "Server Error"
-                                                                                  : "Bad Request";
+    const char *reason = status == 200   ? "OK"
+                         : status == 404 ? "Not Found"
+                         : status == 405 ? "Method Not Allowed"
+                         : status >= 500 ? "Server Error"
+                                         : "Bad Request";
     evhttp_send_reply(req, status, reason, out);
     evbuffer_free(out);
 }
@@ -181,6 +183,16 @@ static void api_request(struct evhttp_request *req, void *arg)
     api *a = arg;
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
+        awserr e = {0};
+        awserr_set(&e, AWSERR_INVALID_ACTION, "Only GET and POST are supported.");
+        char *rid = api_request_id();
+        char *out = wants_json(req) ? render_json_error(&e, rid) : render_xml_error(&e, rid);
+        api_send(req, 405, wants_json(req) ? "application/json" : "text/xml", out);
+        free(out);
+        free(rid);
+        return;
+    }
     if (path && strcmp(path, "/agent/v1/heartbeat") == 0 && cmd == EVHTTP_REQ_POST) {
         api_heartbeat(a, req);
     } else if (path && strcmp(path, "/healthz") == 0) {
@@ -204,7 +216,11 @@ api *api_start(region *r, const char *addr, uint16_t port, uint16_t *bound)
     api *a = xcalloc(1, sizeof *a);
     a->r = r;
     a->http = evhttp_new(r->base);
-    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+    /* Every method reaches us, so the others get an AWS-shaped 405; a body
+     * over the Query limit is refused by libevent with 413. */
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_max_body_size(a->http, QUERY_MAX_BODY);
     evhttp_set_max_headers_size(a->http, 64 * 1024);
     evhttp_set_timeout(a->http, 30);

@@ -194,7 +194,7 @@ like "$got" '^<DescribeDBInstancesResponse xmlns="http://rds\.amazonaws\.com/doc
   "a GET with a query string works"
 for m in PUT DELETE PATCH; do
   got=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X "$m" -d 'Action=DescribeDBInstances' "$API")
-  like "$got" '^(405|501)$' "$m is refused ($got)"
+  is "$got" 405 "$m is refused with 405"
 done
 is "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "${API}nowhere")" 404 "an unknown path: 404"
 
