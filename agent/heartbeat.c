@@ -40,12 +40,14 @@ char *heartbeat_render_request(const heartbeat_agent *a, const node_report *node
             cJSON_AddNumberToObject(o, "port", r->spec->port);
         else
             cJSON_AddNullToObject(o, "port");
-        add_string_or_null(o, "role", r->spec ? r->spec->role : NULL);
+        /* The role in effect (a promotion shows only once it accepts writes). */
+        add_string_or_null(o, "role", node_role_name(r->role));
         cJSON_AddNumberToObject(o, "restarts", (double)r->restarts);
         add_string_or_null(o, "error", r->error);
         cJSON_AddNumberToObject(o, "generation", (double)r->generation);
         cJSON_AddStringToObject(o, "goal", spec_goal_name(r->goal));
         add_string_or_null(o, "last_exit", r->last_exit);
+        add_string_or_null(o, "rejoin", r->rejoin);
         cJSON_AddItemToArray(arr, o);
     }
     for (size_t i = 0; i < nrej; i++) {

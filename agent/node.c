@@ -1,17 +1,35 @@
 /* node: one PostgreSQL node's lifecycle. See node.h for the state diagram.
  *
  * Invariants:
- *  1. At most one job child (rm, initdb, createdb) per node; while it runs
- *     node_step only waits (or, for goal absent, asks it to stop).
+ *  1. At most one job child (rm, initdb, createdb, pg_basebackup, pg_rewind)
+ *     per node; while it runs node_step only waits (or, for goal absent,
+ *     asks it to stop). The replication-role psql is apart (sql_pid): it
+ *     must never delay a stop, so a stop kills it.
  *  2. pm_pid is the postmaster we believe alive: our child (pm_child, its
  *     exit comes from the reaper) or an adopted one (checked through /proc
- *     every step). postmaster_gone is the one place that clears it.
+ *     every step). postmaster_gone is the one place that clears it, and it
+ *     kills what is left of the postmaster's process group: a backend of a
+ *     dead postmaster must not go on serving (nor hold the shared memory a
+ *     restart needs).
  *  3. A node is "initialized" iff <dir>/initialized exists; it is written
- *     last, after initdb, configuration and the database, so a crash at any
- *     point of creation leads to a clean re-creation, never a half node.
- *  4. The password goes only into <dir>/pwfile (0600, pg user) for the
- *     lifetime of initdb, and is removed when initdb exits (or on the next
- *     probe after a crash). */
+ *     last, after initdb, configuration and the database (or a base backup
+ *     or rewind, configuration and standby.signal), and removed before data
+ *     is wiped, so a crash at any point leads to a clean re-creation, never
+ *     a half node. n->built mirrors its contents.
+ *  4. The master password goes only into <dir>/pwfile (0600, pg user) for
+ *     the lifetime of initdb, and is removed when initdb exits (or on the
+ *     next probe after a crash); to a child's environment (PGPASSWORD) for
+ *     pg_rewind and psql. The replication password goes to <dir>/repl.pgpass
+ *     (0600, the standby's walreceiver reads it) and to pg_basebackup's
+ *     environment, and to psql's stdin. None of them is logged.
+ *  5. A stop that fences (goal stopped, or a demotion) ends with SIGKILL of
+ *     the postmaster's whole process group after FENCE_KILL_AFTER_MS, at
+ *     once if the postmaster is SIGSTOPped: a hung primary must never come
+ *     back and acknowledge a write.
+ *  6. n->role is the role in effect, refreshed on every step: for a ready
+ *     postmaster from global/pg_control (in production = accepts writes =
+ *     primary; in archive recovery = standby), otherwise from
+ *     data/standby.signal; never from the spec. */
 #include "agent/node.h"
 
 #include <errno.h>
@@ -29,21 +47,37 @@
 #include "lib/util.h"
 
 enum {
-    STOP_QUIT_AFTER_MS = 10000, /* fast shutdown → immediate shutdown */
-    STOP_KILL_AFTER_MS = 20000, /* immediate shutdown → SIGKILL */
+    FENCE_KILL_AFTER_MS = 2000, /* fencing: fast shutdown → SIGKILL of the group */
+    STOP_QUIT_AFTER_MS = 10000, /* ordinary stop: fast shutdown → immediate shutdown */
+    STOP_KILL_AFTER_MS = 20000, /* ordinary stop: immediate shutdown → SIGKILL of the group */
     RETRY_MIN_MS = 500,
     RETRY_MAX_MS = 10000,
+    BUILD_RETRY_MIN_MS = 250, /* pg_basebackup while the upstream is not reachable yet */
+    BUILD_RETRY_MAX_MS = 2000,
+    SQL_RETRY_MS = 1000,
     SOCKET_PATH_MAX = 107, /* sizeof(sun_path) - 1 */
 };
 
-typedef enum { JOB_NONE, JOB_RM_DATA, JOB_INITDB, JOB_CREATEDB, JOB_RM_DIR } node_job;
+typedef enum {
+    JOB_NONE,
+    JOB_RM_DATA,
+    JOB_INITDB,
+    JOB_CREATEDB,
+    JOB_RM_DIR,
+    JOB_BASEBACKUP,
+    JOB_CHECKPOINT,
+    JOB_REWIND,
+} node_job;
 
-static const char *const job_names[] = {"none", "rm-data", "initdb", "createdb", "rm-dir"};
+static const char *const job_names[] = {"none",       "rm-data",    "initdb",
+                                        "createdb",   "rm-dir",     "basebackup",
+                                        "checkpoint", "rewind"};
 
 struct node {
     const node_env *env;
     char *id;
     char *dir, *data_dir, *sock_dir, *log_dir, *marker, *pwfile, *pidfile;
+    char *signal_path, *promote_path, *pgpass;
     node_goal goal;
     int64_t generation;
     int64_t restarts;
@@ -54,23 +88,33 @@ struct node {
     char *last_exit;
     pid_t pm_pid;
     bool pm_child;
+    bool pm_group; /* pm_pid leads its own process group (postgres runs in its own session) */
     pid_t job_pid;
     node_job job;
     bool job_killed;
     int64_t stop_sent_ms;
-    int stop_level; /* 1 SIGINT sent, 2 SIGQUIT, 3 SIGKILL */
+    int stop_level; /* 1 SIGINT sent, 2 SIGQUIT, 3 SIGKILL of the group */
+    bool stop_fence; /* invariant 5 */
     int failures;   /* consecutive, for the retry backoff */
     int64_t retry_at_ms;
     bool conf_checked;
     bool restart_pending;
+    nodeconf_marker built; /* invariant 3: what <dir>/initialized says */
+    node_role role;        /* invariant 6 */
+    const char *rejoin;    /* "rewind", "basebackup" or NULL (static strings) */
+    pid_t sql_pid;         /* invariant 1: the replication-role psql */
+    char *sql_key;         /* "user\npassword" the running psql sets */
+    char *repl_ensured;    /* "user\npassword" last set successfully (memory only) */
+    int64_t sql_retry_at_ms;
 };
 
 /* ---- states ------------------------------------------------------------- */
 
 static const char *const state_names[NODE_STATE_COUNT] = {
-    [NODE_NEW] = "creating",      [NODE_CREATING] = "creating", [NODE_STARTING] = "starting",
-    [NODE_RUNNING] = "running",   [NODE_STOPPING] = "stopping", [NODE_STOPPED] = "stopped",
-    [NODE_FAILED] = "failed",     [NODE_DELETING] = "deleting", [NODE_ABSENT] = "absent",
+    [NODE_NEW] = "creating",       [NODE_CREATING] = "creating",   [NODE_STARTING] = "starting",
+    [NODE_RUNNING] = "running",    [NODE_PROMOTING] = "promoting", [NODE_CRASHED] = "crashed",
+    [NODE_REJOINING] = "rejoining", [NODE_STOPPING] = "stopping",   [NODE_STOPPED] = "stopped",
+    [NODE_FAILED] = "failed",      [NODE_DELETING] = "deleting",   [NODE_ABSENT] = "absent",
 };
 
 const char *node_state_name(node_state s)
@@ -85,11 +129,21 @@ static const unsigned allowed[NODE_STATE_COUNT] = {
     [NODE_CREATING] = B(NODE_STOPPED) | B(NODE_FAILED) | B(NODE_DELETING),
     /* → STOPPED: the postmaster died while the goal was no longer running. */
     [NODE_STARTING] = B(NODE_RUNNING) | B(NODE_FAILED) | B(NODE_STOPPING) | B(NODE_STOPPED),
-    /* → STARTING: a crash restarted by the supervisor. */
-    [NODE_RUNNING] = B(NODE_STARTING) | B(NODE_STOPPING) | B(NODE_FAILED) | B(NODE_STOPPED),
+    /* → STARTING: a crash restarted by the supervisor; → CRASHED: one it
+     * must only report (supervise=report). */
+    [NODE_RUNNING] = B(NODE_STARTING) | B(NODE_STOPPING) | B(NODE_FAILED) | B(NODE_STOPPED) |
+                     B(NODE_PROMOTING) | B(NODE_CRASHED),
+    [NODE_PROMOTING] = B(NODE_RUNNING) | B(NODE_STARTING) | B(NODE_STOPPING) |
+                       B(NODE_STOPPED) | B(NODE_CRASHED),
+    /* → STARTING when supervise goes back to restart; → REJOINING when the
+     * controlplane makes it the new primary's standby. */
+    [NODE_CRASHED] = B(NODE_STARTING) | B(NODE_STOPPED) | B(NODE_REJOINING) | B(NODE_DELETING) |
+                     B(NODE_FAILED),
+    [NODE_REJOINING] = B(NODE_STOPPED) | B(NODE_FAILED) | B(NODE_DELETING),
     [NODE_STOPPING] = B(NODE_STOPPED),
-    [NODE_STOPPED] = B(NODE_STARTING) | B(NODE_DELETING) | B(NODE_FAILED),
-    [NODE_FAILED] = B(NODE_CREATING) | B(NODE_STARTING) | B(NODE_STOPPED) | B(NODE_DELETING),
+    [NODE_STOPPED] = B(NODE_STARTING) | B(NODE_DELETING) | B(NODE_FAILED) | B(NODE_REJOINING),
+    [NODE_FAILED] = B(NODE_CREATING) | B(NODE_STARTING) | B(NODE_STOPPED) | B(NODE_DELETING) |
+                    B(NODE_REJOINING),
     [NODE_DELETING] = B(NODE_ABSENT) | B(NODE_FAILED),
     [NODE_ABSENT] = B(NODE_CREATING) | B(NODE_FAILED),
 };
@@ -129,90 +183,96 @@ static bool set_state(node *n, node_state to, const char *error)
     return true;
 }
 
+/* A new reason without a transition (logged and reported if new). */
+static void note_error(node *n, const char *error)
+{
+    if (n->error && strcmp(n->error, error) == 0)
+        return;
+    LOG_WARN("node problem node_id=%s state=%s error=\"%s\"", n->id, log_name(n->state), error);
+    free(n->error);
+    n->error = xstrdup(error);
+    n->env->changed(n->env->arg, false);
+}
+
+static int64_t backoff_ms(int failures, int64_t min, int64_t max)
+{
+    int64_t delay = min;
+    for (int i = 1; i < failures && delay < max; i++)
+        delay *= 2;
+    return delay < max ? delay : max;
+}
+
 /* A step failed: go to FAILED and retry later with a growing delay. */
 static void fail(node *n, const char *error)
 {
     n->failures++;
-    int64_t delay = RETRY_MIN_MS;
-    for (int i = 1; i < n->failures && delay < RETRY_MAX_MS; i++)
-        delay *= 2;
-    n->retry_at_ms = mono_ms() + (delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS);
-    if (n->state != NODE_FAILED) {
+    n->retry_at_ms = mono_ms() + backoff_ms(n->failures, RETRY_MIN_MS, RETRY_MAX_MS);
+    if (n->state != NODE_FAILED)
         set_state(n, NODE_FAILED, error);
-        return;
-    }
-    /* Failing again: no transition, only a new reason (logged if new). */
-    if (n->error && strcmp(n->error, error) == 0)
-        return;
-    LOG_WARN("node still failed node_id=%s error=\"%s\"", n->id, error);
-    free(n->error);
-    n->error = xstrdup(error);
-    n->env->changed(n->env->arg, false);
+    else
+        note_error(n, error); /* failing again: no transition */
+}
+
+/* A base backup could not be made (the upstream is not reachable yet, or
+ * the replication role does not exist there yet): stay in CREATING or
+ * REJOINING — "failed" would make the controlplane replace the standby —
+ * and try again soon. */
+static void build_retry_later(node *n, const char *error)
+{
+    n->failures++;
+    n->retry_at_ms = mono_ms() + backoff_ms(n->failures, BUILD_RETRY_MIN_MS, BUILD_RETRY_MAX_MS);
+    note_error(n, error);
 }
 
 /* ---- pure helpers --------------------------------------------------------- */
 
 bool node_id_valid(const char *id)
 {
-    if (!id || !*id || strlen(id) > 80)
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-            return false;
-    return true;
+    return spec_valid_node_id(id);
 }
 
-/* A PostgreSQL configuration string literal: '' for ', \\ for \. */
-static void put_quoted(sbuf *b, const char *s)
+const char *node_role_name(node_role r)
 {
-    sbuf_putc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'' || *s == '\\')
-            sbuf_putc(b, *s);
-        sbuf_putc(b, *s);
-    }
-    sbuf_putc(b, '\'');
+    return r == NODE_ROLE_PRIMARY ? "primary" : r == NODE_ROLE_STANDBY ? "standby" : NULL;
 }
 
-static void put_setting(sbuf *b, const char *key, const char *value)
+const char *node_action_name(node_action a)
 {
-    sbuf_printf(b, "%s = ", key);
-    put_quoted(b, value);
-    sbuf_putc(b, '\n');
+    static const char *const names[] = {"keep", "promote", "rejoin", "rebuild"};
+    return (unsigned)a < sizeof names / sizeof names[0] ? names[a] : "unknown";
 }
 
-char *node_render_conf(const char *node_dir, const node_spec *spec)
+/* The table of role changes, in order (the first that applies wins):
+ *
+ *   have     want     and                                  → action
+ *   standby  primary                                       → promote
+ *   primary  standby                                       → rejoin
+ *   standby  standby  rebuild_seq differs from the built   → rebuild
+ *   standby  standby  built from another upstream          → rejoin
+ *   otherwise                                              → keep
+ *
+ * rebuild_seq is never looked at on a primary: wiping a primary's data is
+ * never what a counter should do. A marker without an upstream (the
+ * original marker) never triggers a rejoin. */
+node_action node_role_decide(bool have_standby, const nodeconf_marker *built,
+                             const node_spec *want)
 {
-    sbuf b = {0};
-    sbuf_puts(&b, "# Written by rds-agent from the node's spec; rewritten on every change.\n");
-    sbuf_printf(&b, "# instance_id = %s, role = %s\n", spec->instance_id, spec->role);
-    /* The spec's settings first; spec_valid_setting_key keeps them from
-     * naming the keys below, which the agent owns. */
-    for (size_t i = 0; i < spec->nsettings; i++)
-        put_setting(&b, spec->settings[i].key, spec->settings[i].value);
-    char *sock = xasprintf("%s/sock", node_dir);
-    char *log = xasprintf("%s/log", node_dir);
-    char port[16];
-    snprintf(port, sizeof port, "%d", spec->port);
-    put_setting(&b, "listen_addresses", spec->addr);
-    put_setting(&b, "port", port);
-    put_setting(&b, "unix_socket_directories", sock);
-    put_setting(&b, "password_encryption", "scram-sha-256");
-    put_setting(&b, "logging_collector", "on");
-    put_setting(&b, "log_directory", log);
-    put_setting(&b, "log_filename", "postgresql.log.%Y-%m-%d-%H");
-    free(sock);
-    free(log);
-    return sbuf_take(&b);
-}
-
-char *node_render_hba(void)
-{
-    return xstrdup("# Written by rds-agent.\n"
-                   "# TYPE  DATABASE     USER  ADDRESS       METHOD\n"
-                   "local   all          all                 scram-sha-256\n"
-                   "host    all          all   127.0.0.0/8   scram-sha-256\n"
-                   "host    replication  all   127.0.0.0/8   scram-sha-256\n");
+    static const nodeconf_marker none = {0};
+    if (!built)
+        built = &none;
+    bool want_standby = spec_is_standby(want);
+    if (have_standby && !want_standby)
+        return NODE_ACT_PROMOTE;
+    if (!have_standby && want_standby)
+        return NODE_ACT_REJOIN;
+    if (!have_standby)
+        return NODE_ACT_KEEP;
+    if (built->rebuild_seq != want->rebuild_seq)
+        return NODE_ACT_REBUILD;
+    if (want->has_upstream && built->upstream[0] &&
+        strcmp(built->upstream, want->upstream.node_id) != 0)
+        return NODE_ACT_REJOIN;
+    return NODE_ACT_KEEP;
 }
 
 bool node_pidfile_parse(const char *text, size_t len, node_pidfile *out)
@@ -247,28 +307,66 @@ bool node_pidfile_parse(const char *text, size_t len, node_pidfile *out)
     return have_pid;
 }
 
+int node_controlfile_state(const unsigned char *buf, size_t len)
+{
+    if (!buf || len < 20)
+        return -1;
+    uint32_t version, state;
+    memcpy(&version, buf + 8, sizeof version);
+    memcpy(&state, buf + 16, sizeof state);
+    /* PG_CONTROL_VERSION is 1300 for PostgreSQL 13 to 16; the first fields
+     * have kept this layout since 9.x. */
+    if (version < 900 || version > 9999 || state > NODE_DB_IN_PRODUCTION)
+        return -1;
+    return (int)state;
+}
+
 /* ---- files ---------------------------------------------------------------- */
+
+static void wipe_free(char *s)
+{
+    if (!s)
+        return;
+    for (volatile char *p = s; *p; p++)
+        *p = 0;
+    free(s);
+}
 
 static bool write_owned(const node *n, const char *path, const char *text, mode_t mode)
 {
     size_t len = 0;
     char *old = fs_read_all(path, 1 << 20, &len);
     bool same = old && len == strlen(text) && memcmp(old, text, len) == 0;
-    free(old);
+    wipe_free(old);
     if (same)
         return true;
     return fs_write_atomic(path, text, strlen(text), mode) &&
            proc_user_chown(n->env->user, path);
 }
 
-/* Writes rdsim.conf and pg_hba.conf if they differ from what is there. */
+/* The replication password file, when the spec says who and we know the
+ * password (after an agent restart it is not known until the controlplane
+ * answers: the file on disk is then kept as it is). */
+static bool write_pgpass(node *n)
+{
+    if (!n->spec.repl_user || !n->spec.repl_password)
+        return true;
+    char *text = nodeconf_render_pgpass(n->spec.repl_user, n->spec.repl_password);
+    bool ok = write_owned(n, n->pgpass, text, 0600);
+    wipe_free(text);
+    return ok;
+}
+
+/* Writes rdsim.conf, pg_hba.conf and repl.pgpass if they differ from what
+ * is there. */
 static bool write_config(node *n)
 {
-    char *conf = node_render_conf(n->dir, &n->spec);
-    char *hba = node_render_hba();
+    char *conf = nodeconf_render_conf(n->dir, n->id, &n->spec);
+    char *hba = nodeconf_render_hba();
     char *conf_path = xasprintf("%s/rdsim.conf", n->data_dir);
     char *hba_path = xasprintf("%s/pg_hba.conf", n->data_dir);
-    bool ok = write_owned(n, conf_path, conf, 0600) && write_owned(n, hba_path, hba, 0600);
+    bool ok = write_owned(n, conf_path, conf, 0600) && write_owned(n, hba_path, hba, 0600) &&
+              write_pgpass(n);
     free(conf);
     free(hba);
     free(conf_path);
@@ -314,6 +412,21 @@ static bool make_dirs(node *n)
     return true;
 }
 
+/* The node directory without data/: pg_basebackup makes data/ itself. */
+static bool make_dirs_but_data(node *n)
+{
+    const char *dirs[] = {n->dir, n->sock_dir, n->log_dir};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        if (!fs_mkdir_p(dirs[i], 0700) || !proc_user_chown(n->env->user, dirs[i]))
+            return false;
+        if (chmod(dirs[i], 0700) != 0) {
+            LOG_ERROR("chmod failed path=%s err=%s", dirs[i], strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The password file for initdb: created exclusively, 0600, owned by the pg
  * user, holding the password and nothing else (invariant 4). */
 static bool write_pwfile(node *n)
@@ -338,10 +451,99 @@ static bool write_pwfile(node *n)
     return ok;
 }
 
+static bool initialized(const node *n)
+{
+    return fs_exists(n->marker);
+}
+
+/* Invariant 3: reads the marker into n->built (zero when missing). */
+static void marker_load(node *n)
+{
+    size_t len = 0;
+    char *text = fs_read_all(n->marker, 4096, &len);
+    if (text && !nodeconf_marker_parse(text, len, &n->built))
+        LOG_WARN("unreadable marker, taken as rebuild_seq=0 node_id=%s", n->id);
+    if (!text)
+        memset(&n->built, 0, sizeof n->built);
+    free(text);
+}
+
+/* Invariant 3: written last, when the data directory is complete. */
+static bool marker_write(node *n, const char *upstream)
+{
+    nodeconf_marker m = {.rebuild_seq = n->spec.rebuild_seq};
+    if (upstream)
+        snprintf(m.upstream, sizeof m.upstream, "%s", upstream);
+    char *text = nodeconf_marker_render(&m);
+    bool ok = fs_write_atomic(n->marker, text, strlen(text), 0600);
+    free(text);
+    if (ok)
+        n->built = m;
+    return ok;
+}
+
+/* Invariant 3: before any data is wiped. */
+static bool marker_remove(node *n)
+{
+    if (unlink(n->marker) != 0 && errno != ENOENT) {
+        LOG_ERROR("cannot remove marker node_id=%s err=%s", n->id, strerror(errno));
+        return false;
+    }
+    memset(&n->built, 0, sizeof n->built);
+    return true;
+}
+
 /* ---- postmaster ----------------------------------------------------------- */
 
 static void on_postmaster_exit(pid_t pid, int status, void *arg);
 static void run_step(node *n);
+static void sql_kill(node *n);
+
+static bool read_pidfile(const node *n, node_pidfile *pf)
+{
+    size_t len = 0;
+    char *text = fs_read_all(n->pidfile, 4096, &len);
+    bool ok = text && node_pidfile_parse(text, len, pf);
+    free(text);
+    return ok;
+}
+
+/* The state of global/pg_control (20 bytes read), or -1. */
+static int controlfile_state(const node *n)
+{
+    char *path = xasprintf("%s/global/pg_control", n->data_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return -1;
+    unsigned char buf[20];
+    ssize_t got = pread(fd, buf, sizeof buf, 0);
+    close(fd);
+    return got < 0 ? -1 : node_controlfile_state(buf, (size_t)got);
+}
+
+/* Invariant 6. Heartbeats at once when the role in effect changes (a
+ * promotion that finished). */
+static void role_refresh(node *n)
+{
+    node_role r = NODE_ROLE_UNKNOWN;
+    int db = -1;
+    if (n->pm_pid > 0 && (n->state == NODE_RUNNING || n->state == NODE_PROMOTING))
+        db = controlfile_state(n);
+    if (db == NODE_DB_IN_PRODUCTION)
+        r = NODE_ROLE_PRIMARY;
+    else if (db == NODE_DB_IN_ARCHIVE_RECOVERY || fs_exists(n->signal_path))
+        r = NODE_ROLE_STANDBY;
+    else if (n->pm_pid > 0 || initialized(n))
+        r = NODE_ROLE_PRIMARY;
+    if (r == n->role)
+        return;
+    LOG_INFO("role in effect node_id=%s from=%s to=%s", n->id,
+             node_role_name(n->role) ? node_role_name(n->role) : "unknown",
+             node_role_name(r) ? node_role_name(r) : "unknown");
+    n->role = r;
+    n->env->changed(n->env->arg, false);
+}
 
 static void postmaster_spawn(node *n)
 {
@@ -363,6 +565,7 @@ static void postmaster_spawn(node *n)
     }
     n->pm_pid = pid;
     n->pm_child = true;
+    n->pm_group = true; /* new_session: it leads its own session and group */
     n->conf_checked = true; /* it starts with the configuration just written */
     n->restart_pending = false;
     LOG_INFO("postmaster spawned node_id=%s pid=%ld addr=%s port=%d", n->id, (long)pid,
@@ -370,13 +573,32 @@ static void postmaster_spawn(node *n)
     set_state(n, NODE_STARTING, NULL);
 }
 
+/* SIGKILL to the postmaster's process group (its children share it), or to
+ * the postmaster alone if it does not lead a group. */
+static void kill_group(const node *n, pid_t pid, bool group)
+{
+    if (group && kill(-pid, SIGKILL) == 0)
+        return;
+    if (kill(pid, SIGKILL) != 0 && errno != ESRCH)
+        LOG_WARN("cannot kill postmaster node_id=%s pid=%ld err=%s", n->id, (long)pid,
+                 strerror(errno));
+}
+
 /* Invariant 2: the one place a postmaster is declared gone. how is
  * "exit 1", "signal 9", or "gone" for an adopted process. */
 static void postmaster_gone(node *n, const char *how)
 {
     pid_t pid = n->pm_pid;
+    bool group = n->pm_group;
     n->pm_pid = 0;
     n->pm_child = false;
+    n->pm_group = false;
+    /* Backends of a dead postmaster linger until they notice; none may go
+     * on serving a client. After a clean stop the group is already empty. */
+    if (group && kill(-pid, SIGKILL) == 0)
+        LOG_INFO("killed what was left of the postmaster's group node_id=%s pgid=%ld", n->id,
+                 (long)pid);
+    sql_kill(n);
     switch (n->state) {
     case NODE_STOPPING:
         LOG_INFO("postmaster stopped node_id=%s pid=%ld how=\"%s\"", n->id, (long)pid, how);
@@ -384,17 +606,26 @@ static void postmaster_gone(node *n, const char *how)
         set_state(n, NODE_STOPPED, NULL);
         break;
     case NODE_RUNNING:
-        if (n->goal == NODE_GOAL_RUNNING) {
-            n->restarts++;
-            free(n->last_exit);
-            n->last_exit = xstrdup(how);
-            LOG_WARN("postmaster crashed, restarting node_id=%s pid=%ld how=\"%s\" restarts=%lld",
-                     n->id, (long)pid, how, (long long)n->restarts);
-            n->env->changed(n->env->arg, true);
-            postmaster_spawn(n);
-        } else {
+    case NODE_PROMOTING:
+        if (n->goal != NODE_GOAL_RUNNING) {
             set_state(n, NODE_STOPPED, NULL);
+            break;
         }
+        free(n->last_exit);
+        n->last_exit = xstrdup(how);
+        if (n->has_spec && n->spec.supervise_report) {
+            /* Multi-AZ primary: the controlplane decides (usually a
+             * failover); restarting it here could race the promotion. */
+            LOG_WARN("postmaster crashed, reporting (supervise=report) node_id=%s pid=%ld "
+                     "how=\"%s\"", n->id, (long)pid, how);
+            set_state(n, NODE_CRASHED, NULL);
+            break;
+        }
+        n->restarts++;
+        LOG_WARN("postmaster crashed, restarting node_id=%s pid=%ld how=\"%s\" restarts=%lld",
+                 n->id, (long)pid, how, (long long)n->restarts);
+        n->env->changed(n->env->arg, true);
+        postmaster_spawn(n);
         break;
     case NODE_STARTING:
         if (n->goal == NODE_GOAL_RUNNING) {
@@ -426,23 +657,33 @@ static void on_postmaster_exit(pid_t pid, int status, void *arg)
  * connections ("ready", or "standby" for a hot standby). */
 static bool postmaster_ready(const node *n, pid_t pid)
 {
-    size_t len = 0;
-    char *text = fs_read_all(n->pidfile, 4096, &len);
     node_pidfile pf;
-    bool ready = text && node_pidfile_parse(text, len, &pf) && pf.pid == pid &&
-                 (strcmp(pf.status, "ready") == 0 || strcmp(pf.status, "standby") == 0);
-    free(text);
-    return ready;
+    return read_pidfile(n, &pf) && pf.pid == pid &&
+           (strcmp(pf.status, "ready") == 0 || strcmp(pf.status, "standby") == 0);
 }
 
-static void stop_begin(node *n)
+/* fence: invariant 5 (goal stopped, or a demotion); otherwise the patient
+ * escalation of an ordinary restart or delete. */
+static void stop_begin(node *n, bool fence)
 {
-    /* SIGINT is PostgreSQL's fast shutdown: roll back sessions, checkpoint, exit. */
-    if (kill(n->pm_pid, SIGINT) != 0 && errno != ESRCH)
-        LOG_WARN("cannot signal postmaster node_id=%s pid=%ld err=%s", n->id, (long)n->pm_pid,
-                 strerror(errno));
+    sql_kill(n);
     n->stop_sent_ms = mono_ms();
-    n->stop_level = 1;
+    n->stop_fence = fence;
+    if (proc_is_stopped(n->pm_pid)) {
+        /* SIGSTOPped: it cannot shut down, and waiting only widens the
+         * window in which its backends (not stopped) answer clients. */
+        LOG_WARN("postmaster is stopped (SIGSTOP), killing its group node_id=%s pid=%ld",
+                 n->id, (long)n->pm_pid);
+        kill_group(n, n->pm_pid, n->pm_group);
+        n->stop_level = 3;
+    } else {
+        /* SIGINT is PostgreSQL's fast shutdown: roll back sessions, checkpoint, exit. */
+        if (kill(n->pm_pid, SIGINT) != 0 && errno != ESRCH)
+            LOG_WARN("cannot signal postmaster node_id=%s pid=%ld err=%s", n->id,
+                     (long)n->pm_pid, strerror(errno));
+        n->stop_level = 1;
+    }
+    LOG_INFO("stopping node_id=%s pid=%ld fence=%d", n->id, (long)n->pm_pid, fence);
     set_state(n, NODE_STOPPING, NULL);
 }
 
@@ -453,32 +694,63 @@ static void stop_progress(node *n)
         return;
     }
     int64_t waited = mono_ms() - n->stop_sent_ms;
-    if (n->stop_level == 1 && waited >= STOP_QUIT_AFTER_MS) {
+    if (n->stop_fence && n->stop_level < 3 &&
+        (waited >= FENCE_KILL_AFTER_MS || proc_is_stopped(n->pm_pid))) {
+        LOG_WARN("fencing: fast shutdown too slow, killing the group node_id=%s pid=%ld "
+                 "waited_ms=%lld", n->id, (long)n->pm_pid, (long long)waited);
+        kill_group(n, n->pm_pid, n->pm_group);
+        n->stop_level = 3;
+    } else if (n->stop_level == 1 && waited >= STOP_QUIT_AFTER_MS) {
         LOG_WARN("fast shutdown too slow, immediate shutdown node_id=%s pid=%ld", n->id,
                  (long)n->pm_pid);
         kill(n->pm_pid, SIGQUIT);
         n->stop_level = 2;
     } else if (n->stop_level == 2 && waited >= STOP_KILL_AFTER_MS) {
-        LOG_WARN("immediate shutdown too slow, killing node_id=%s pid=%ld", n->id,
+        LOG_WARN("immediate shutdown too slow, killing the group node_id=%s pid=%ld", n->id,
                  (long)n->pm_pid);
-        kill(n->pm_pid, SIGKILL);
+        kill_group(n, n->pm_pid, n->pm_group);
         n->stop_level = 3;
     }
+}
+
+/* Asks a hot standby to end recovery, as `pg_ctl promote` does: the
+ * "promote" file, then SIGUSR1 to the postmaster (it signals the startup
+ * process). Done in the agent, not in a pg_ctl child, because it is two
+ * system calls; completion is seen in postmaster.pid ("ready") by
+ * role_refresh. */
+static void promote_begin(node *n)
+{
+    if (!fs_write_atomic(n->promote_path, "", 0, 0600) ||
+        !proc_user_chown(n->env->user, n->promote_path)) {
+        fail(n, "cannot write the promote signal file");
+        return;
+    }
+    if (kill(n->pm_pid, SIGUSR1) != 0) {
+        LOG_WARN("cannot signal postmaster to promote node_id=%s pid=%ld err=%s", n->id,
+                 (long)n->pm_pid, strerror(errno));
+        return; /* it is dying: postmaster_gone follows */
+    }
+    LOG_INFO("promoting node_id=%s pid=%ld generation=%lld", n->id, (long)n->pm_pid,
+             (long long)n->generation);
+    set_state(n, NODE_PROMOTING, NULL);
 }
 
 /* ---- jobs ----------------------------------------------------------------- */
 
 static void on_job_exit(pid_t pid, int status, void *arg);
 
+/* Spawns a job (invariant 1). env: extra "K=V" entries (a password for the
+ * child only), or NULL. Its output goes to log/<job>.log for the jobs that
+ * say something useful. */
 static bool job_spawn(node *n, node_job job, const char *const *argv, const char *stdin_data,
-                      bool as_pg_user)
+                      bool as_pg_user, const char *const *env)
 {
-    char *out = (job == JOB_INITDB || job == JOB_CREATEDB)
-                    ? xasprintf("%s/%s.log", n->log_dir, job_names[job])
-                    : NULL;
-    proc_spec ps = {.argv = argv, .cwd = as_pg_user ? n->dir : "/", .stdin_data = stdin_data,
-                    .out_path = out, .user = as_pg_user ? n->env->user : NULL,
-                    .die_with_agent = true};
+    bool logged = job == JOB_INITDB || job == JOB_CREATEDB || job == JOB_BASEBACKUP ||
+                  job == JOB_CHECKPOINT || job == JOB_REWIND;
+    char *out = logged ? xasprintf("%s/%s.log", n->log_dir, job_names[job]) : NULL;
+    proc_spec ps = {.argv = argv, .env = env, .cwd = as_pg_user ? n->dir : "/",
+                    .stdin_data = stdin_data, .out_path = out,
+                    .user = as_pg_user ? n->env->user : NULL, .die_with_agent = true};
     pid_t pid = proc_spawn(n->env->reaper, &ps, on_job_exit, n);
     free(out);
     if (pid < 0)
@@ -493,12 +765,19 @@ static bool job_spawn(node *n, node_job job, const char *const *argv, const char
 static void rm_spawn(node *n, node_job job, const char *path)
 {
     const char *argv[] = {"/bin/rm", "-rf", "--", path, NULL};
-    if (!job_spawn(n, job, argv, NULL, false))
+    if (!job_spawn(n, job, argv, NULL, false, NULL))
         fail(n, "cannot spawn rm");
 }
 
+/* --no-sync: the initialized marker is written (and fsynced) after initdb
+ * and the database; a killed process cannot lose the page cache, and a
+ * half-made node without the marker is made again anyway. */
 static void initdb_spawn(node *n)
 {
+    if (!n->spec.master_password) {
+        fail(n, "master_password is required to create the node");
+        return;
+    }
     if (!make_dirs(n) || !write_pwfile(n)) {
         fail(n, "cannot prepare node directory");
         return;
@@ -507,8 +786,8 @@ static void initdb_spawn(node *n)
     char *pwopt = xasprintf("--pwfile=%s", n->pwfile);
     const char *argv[] = {prog, "-D", n->data_dir, "-U", n->spec.master_username, pwopt,
                           "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
-                          "-E", "UTF8", "--locale=C", NULL};
-    if (!job_spawn(n, JOB_INITDB, argv, NULL, true)) {
+                          "-E", "UTF8", "--locale=C", "--no-sync", NULL};
+    if (!job_spawn(n, JOB_INITDB, argv, NULL, true, NULL)) {
         unlink(n->pwfile);
         fail(n, "cannot spawn initdb");
     }
@@ -526,15 +805,63 @@ static void createdb_spawn(node *n)
     char *sql = xasprintf("CREATE DATABASE \"%s\"\n", n->spec.db_name);
     const char *argv[] = {prog, "--single", "-D", n->data_dir, "-c", "exit_on_error=on",
                           "postgres", NULL};
-    if (!job_spawn(n, JOB_CREATEDB, argv, sql, true))
+    if (!job_spawn(n, JOB_CREATEDB, argv, sql, true, NULL))
         fail(n, "cannot spawn postgres --single");
     free(prog);
     free(sql);
 }
 
+/* A standby's data: pg_basebackup from the upstream as the replication
+ * user, its password in the child's environment only. A failure (the
+ * upstream or its replication role not there yet) is retried. */
+static void basebackup_spawn(node *n)
+{
+    if (!n->spec.has_upstream || !n->spec.repl_user) {
+        build_retry_later(n, "a standby needs an upstream and a replication user");
+        return;
+    }
+    if (!n->spec.repl_password) {
+        build_retry_later(n, "replication password not known yet");
+        return;
+    }
+    if (!make_dirs_but_data(n)) {
+        fail(n, "cannot prepare node directory");
+        return;
+    }
+    char *prog = xasprintf("%s/pg_basebackup", n->env->bindir);
+    char port[16];
+    snprintf(port, sizeof port, "%d", n->spec.upstream.port);
+    char *pgdata = xasprintf("--pgdata=%s", n->data_dir);
+    const char *argv[] = {prog, "-h", n->spec.upstream.addr, "-p", port,
+                          "-U", n->spec.repl_user, pgdata, "--wal-method=stream",
+                          "--checkpoint=fast", "--no-password", "--no-sync", NULL};
+    char *pw = xasprintf("PGPASSWORD=%s", n->spec.repl_password);
+    const char *env[] = {pw, "PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent-basebackup", NULL};
+    LOG_INFO("base backup node_id=%s upstream=%s addr=%s port=%d", n->id,
+             n->spec.upstream.node_id, n->spec.upstream.addr, n->spec.upstream.port);
+    if (!job_spawn(n, JOB_BASEBACKUP, argv, NULL, true, env))
+        build_retry_later(n, "cannot spawn pg_basebackup");
+    wipe_free(pw);
+    free(prog);
+    free(pgdata);
+}
+
+/* Makes the data directory from scratch, in steps: remove what is there,
+ * then initdb for a primary or a base backup for a standby. Each job's
+ * exit calls it again until there is data. */
+static void data_begin(node *n)
+{
+    if (fs_exists(n->data_dir))
+        rm_spawn(n, JOB_RM_DATA, n->data_dir); /* half-made, or thrown away for a rebuild */
+    else if (spec_is_standby(&n->spec))
+        basebackup_spawn(n);
+    else
+        initdb_spawn(n);
+}
+
 static void create_finish(node *n)
 {
-    if (!fs_write_atomic(n->marker, "1\n", 2, 0600)) {
+    if (!marker_write(n, NULL)) {
         fail(n, "cannot write the initialized marker");
         return;
     }
@@ -542,10 +869,28 @@ static void create_finish(node *n)
     set_state(n, NODE_STOPPED, NULL);
 }
 
+/* After a base backup or a rewind: our configuration (both copy the
+ * upstream's rdsim.conf and pg_hba.conf), standby.signal, then the marker
+ * naming the upstream (invariant 3). */
+static void standby_finish(node *n)
+{
+    if (!include_rdsim_conf(n) || !write_config(n) ||
+        !fs_write_atomic(n->signal_path, "", 0, 0600) ||
+        !proc_user_chown(n->env->user, n->signal_path) ||
+        !marker_write(n, n->spec.upstream.node_id)) {
+        fail(n, "cannot write the standby configuration");
+        return;
+    }
+    LOG_INFO("standby ready to start node_id=%s upstream=%s rejoin=%s", n->id,
+             n->spec.upstream.node_id, n->rejoin ? n->rejoin : "none");
+    n->failures = 0;
+    set_state(n, NODE_STOPPED, NULL);
+}
+
 static void create_begin(node *n)
 {
-    if (!n->has_spec || !n->spec.master_password) {
-        fail(n, "master_password is required to create the node");
+    if (!n->has_spec) {
+        fail(n, "no spec to create the node from");
         return;
     }
     char *sock = xasprintf("%s/.s.PGSQL.%d", n->sock_dir, n->spec.port);
@@ -555,12 +900,85 @@ static void create_begin(node *n)
         fail(n, "socket path too long: use a shorter --home");
         return;
     }
+    if (!spec_is_standby(&n->spec) && !n->spec.master_password) {
+        fail(n, "master_password is required to create the node");
+        return;
+    }
     if (!set_state(n, NODE_CREATING, NULL))
         return;
-    if (fs_exists(n->data_dir))
-        rm_spawn(n, JOB_RM_DATA, n->data_dir); /* a half-made node from a crash */
-    else
-        initdb_spawn(n);
+    n->failures = 0;
+    data_begin(n);
+}
+
+/* The wipe-and-base-backup way to become a standby (a rebuild, or a rewind
+ * that failed). */
+static void rejoin_by_basebackup(node *n)
+{
+    n->rejoin = "basebackup";
+    n->failures = 0;
+    n->env->changed(n->env->arg, false);
+    if (!marker_remove(n)) {
+        fail(n, "cannot remove the initialized marker");
+        return;
+    }
+    data_begin(n);
+}
+
+/* pg_rewind with the upstream as source, as the master user (who can read
+ * what pg_rewind needs; password in the child's environment only). It
+ * first runs crash recovery in single-user mode if the node was not shut
+ * down cleanly (a fenced or crashed primary). */
+static void rewind_spawn(node *n)
+{
+    char *prog = xasprintf("%s/pg_rewind", n->env->bindir);
+    char *target = xasprintf("--target-pgdata=%s", n->data_dir);
+    char *source = xasprintf("--source-server=host=%s port=%d user=%s dbname=postgres "
+                             "connect_timeout=5 application_name=rds-agent-rewind",
+                             n->spec.upstream.addr, n->spec.upstream.port,
+                             n->spec.master_username);
+    const char *argv[] = {prog, target, source, "--no-sync", NULL};
+    char *pw = xasprintf("PGPASSWORD=%s", n->spec.master_password);
+    const char *env[] = {pw, NULL};
+    if (!job_spawn(n, JOB_REWIND, argv, NULL, true, env))
+        rejoin_by_basebackup(n);
+    wipe_free(pw);
+    free(prog);
+    free(target);
+    free(source);
+}
+
+/* A stopped node becomes a standby of its upstream. First a CHECKPOINT on
+ * the upstream: a just-promoted primary's pg_control still names the old
+ * timeline until its first checkpoint, and pg_rewind would then say "no
+ * rewind required" for a node that has diverged — which could then never
+ * stream. */
+static void rejoin_begin(node *n, node_action act)
+{
+    if (!n->spec.has_upstream || !n->spec.repl_user) {
+        fail(n, "a standby needs an upstream and a replication user");
+        return;
+    }
+    if (!set_state(n, NODE_REJOINING, NULL))
+        return;
+    LOG_INFO("rejoining node_id=%s action=%s upstream=%s", n->id, node_action_name(act),
+             n->spec.upstream.node_id);
+    if (act == NODE_ACT_REBUILD || !n->spec.master_password) {
+        rejoin_by_basebackup(n);
+        return;
+    }
+    n->rejoin = "rewind";
+    char *prog = xasprintf("%s/psql", n->env->bindir);
+    char port[16];
+    snprintf(port, sizeof port, "%d", n->spec.upstream.port);
+    const char *argv[] = {prog, "-X", "-q", "-h", n->spec.upstream.addr, "-p", port,
+                          "-U", n->spec.master_username, "-d", "postgres",
+                          "-c", "CHECKPOINT", NULL};
+    char *pw = xasprintf("PGPASSWORD=%s", n->spec.master_password);
+    const char *env[] = {pw, "PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent-rewind", NULL};
+    if (!job_spawn(n, JOB_CHECKPOINT, argv, NULL, true, env))
+        rewind_spawn(n);
+    wipe_free(pw);
+    free(prog);
 }
 
 static void on_job_exit(pid_t pid, int status, void *arg)
@@ -585,12 +1003,33 @@ static void on_job_exit(pid_t pid, int status, void *arg)
             fail(n, "cannot remove the node directory");
     } else if (n->goal == NODE_GOAL_ABSENT) {
         /* Creation abandoned: run_step deletes what is there. */
+    } else if (job == JOB_CHECKPOINT) {
+        /* Failed (upstream not reachable): pg_rewind fails too, and the
+         * base backup that follows retries until it is. */
+        rewind_spawn(n);
+    } else if (job == JOB_REWIND) {
+        if (ok) {
+            standby_finish(n);
+        } else {
+            LOG_WARN("pg_rewind failed, falling back to a base backup node_id=%s how=\"%s\"; "
+                     "see log/rewind.log", n->id, how);
+            rejoin_by_basebackup(n);
+        }
+    } else if (job == JOB_BASEBACKUP) {
+        if (ok) {
+            standby_finish(n);
+        } else {
+            char *err = xasprintf("pg_basebackup failed (%s), retrying; see log/basebackup.log",
+                                  how);
+            build_retry_later(n, err);
+            free(err);
+        }
     } else if (!ok) {
         char *err = xasprintf("%s failed (%s); see log/", job_names[job], how);
         fail(n, err);
         free(err);
     } else if (job == JOB_RM_DATA) {
-        initdb_spawn(n);
+        data_begin(n);
     } else if (job == JOB_INITDB) {
         if (!include_rdsim_conf(n) || !write_config(n))
             fail(n, "cannot write configuration");
@@ -604,35 +1043,153 @@ static void on_job_exit(pid_t pid, int status, void *arg)
     run_step(n);
 }
 
-/* ---- reconciliation ------------------------------------------------------- */
+/* ---- the replication role (primary) ----------------------------------------- */
 
-static bool initialized(const node *n)
+static void on_sql_exit(pid_t pid, int status, void *arg)
 {
-    return fs_exists(n->marker);
+    node *n = arg;
+    if (pid != n->sql_pid)
+        return;
+    n->sql_pid = 0;
+    char how[32];
+    proc_describe_status(status, how, sizeof how);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        LOG_INFO("replication role ensured node_id=%s user=%s", n->id,
+                 n->spec.repl_user ? n->spec.repl_user : "?");
+        wipe_free(n->repl_ensured);
+        n->repl_ensured = n->sql_key;
+    } else {
+        LOG_WARN("cannot ensure the replication role node_id=%s how=\"%s\"; see "
+                 "log/repl-role.log", n->id, how);
+        n->sql_retry_at_ms = mono_ms() + SQL_RETRY_MS;
+        wipe_free(n->sql_key);
+    }
+    n->sql_key = NULL;
 }
+
+static void sql_kill(node *n)
+{
+    if (n->sql_pid <= 0)
+        return;
+    kill(n->sql_pid, SIGKILL);
+    proc_reaper_forget(n->env->reaper, n->sql_pid);
+    n->sql_pid = 0;
+    wipe_free(n->sql_key);
+    n->sql_key = NULL;
+}
+
+/* On a primary whose spec has "replication": the role exists with that
+ * password. psql runs as the pg user over the node's unix socket, as the
+ * master user (PGPASSWORD in its environment only); the statement, which
+ * holds the replication password, goes on its stdin. Idempotent; redone
+ * when the password changes and once after every agent start. */
+static void repl_role_ensure(node *n)
+{
+    const node_spec *s = &n->spec;
+    if (!s->repl_user || !s->repl_password || !s->master_password || n->sql_pid > 0 ||
+        n->role != NODE_ROLE_PRIMARY || mono_ms() < n->sql_retry_at_ms)
+        return;
+    char *key = xasprintf("%s\n%s", s->repl_user, s->repl_password);
+    if (n->repl_ensured && strcmp(n->repl_ensured, key) == 0) {
+        wipe_free(key);
+        return;
+    }
+    char *prog = xasprintf("%s/psql", n->env->bindir);
+    char port[16];
+    snprintf(port, sizeof port, "%d", s->port);
+    char *out = xasprintf("%s/repl-role.log", n->log_dir);
+    const char *argv[] = {prog, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", n->sock_dir,
+                          "-p", port, "-U", s->master_username, "-d", "postgres", "-f", "-",
+                          NULL};
+    char *pw = xasprintf("PGPASSWORD=%s", s->master_password);
+    const char *env[] = {pw, "PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent", NULL};
+    char *sql = nodeconf_render_repl_sql(s->repl_user, s->repl_password);
+    proc_spec ps = {.argv = argv, .env = env, .cwd = n->dir, .stdin_data = sql,
+                    .out_path = out, .user = n->env->user, .die_with_agent = true};
+    pid_t pid = proc_spawn(n->env->reaper, &ps, on_sql_exit, n);
+    if (pid > 0) {
+        n->sql_pid = pid;
+        n->sql_key = key;
+    } else {
+        n->sql_retry_at_ms = mono_ms() + SQL_RETRY_MS;
+        wipe_free(key);
+    }
+    wipe_free(sql);
+    wipe_free(pw);
+    free(prog);
+    free(out);
+}
+
+/* ---- reconciliation ------------------------------------------------------- */
 
 static bool retry_due(const node *n)
 {
-    return n->state != NODE_FAILED || mono_ms() >= n->retry_at_ms;
+    return mono_ms() >= n->retry_at_ms;
 }
 
-/* If the on-disk configuration differs from the spec's, restart to apply it. */
+/* If the on-disk configuration differs from the spec's: a reload when only
+ * settings PostgreSQL re-reads changed (the synchronous standby list, a
+ * standby's upstream), else a restart. */
 static void check_config(node *n)
 {
     if (n->conf_checked)
         return;
     n->conf_checked = true;
-    char *want = node_render_conf(n->dir, &n->spec);
+    char *want = nodeconf_render_conf(n->dir, n->id, &n->spec);
     char *path = xasprintf("%s/rdsim.conf", n->data_dir);
     size_t len = 0;
     char *have = fs_read_all(path, 1 << 20, &len);
-    if (!have || len != strlen(want) || memcmp(have, want, len) != 0) {
+    bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
+    if (same) {
+        write_pgpass(n); /* a new replication password needs no reload */
+    } else if (have && nodeconf_reload_only(have, want) && write_config(n)) {
+        LOG_INFO("configuration changed, reloading node_id=%s pid=%ld", n->id, (long)n->pm_pid);
+        if (kill(n->pm_pid, SIGHUP) != 0)
+            LOG_WARN("cannot signal postmaster node_id=%s err=%s", n->id, strerror(errno));
+    } else {
         LOG_INFO("configuration changed, restarting node_id=%s", n->id);
         n->restart_pending = true;
     }
     free(want);
     free(have);
     free(path);
+}
+
+static node_action decide(const node *n)
+{
+    return node_role_decide(n->role == NODE_ROLE_STANDBY, &n->built, &n->spec);
+}
+
+/* A node with data and no postmaster: rejoin or rebuild if its role must
+ * change. Returns true if it started doing so (a promotion happens once
+ * the node runs). */
+static bool act_on_role(node *n)
+{
+    node_action act = decide(n);
+    if (act != NODE_ACT_REJOIN && act != NODE_ACT_REBUILD)
+        return false;
+    rejoin_begin(n, act);
+    return true;
+}
+
+static void running_step(node *n)
+{
+    node_action act = decide(n);
+    if (act == NODE_ACT_PROMOTE) {
+        promote_begin(n);
+        return;
+    }
+    if (act == NODE_ACT_REJOIN || act == NODE_ACT_REBUILD) {
+        /* A demotion: the controlplane has a new primary already. */
+        LOG_INFO("role change needs a stop node_id=%s action=%s", n->id, node_action_name(act));
+        stop_begin(n, true);
+        return;
+    }
+    check_config(n);
+    if (n->restart_pending)
+        stop_begin(n, false);
+    else
+        repl_role_ensure(n);
 }
 
 static void want_running(node *n)
@@ -645,29 +1202,54 @@ static void want_running(node *n)
     case NODE_FAILED:
         if (!retry_due(n))
             break;
-        if (initialized(n))
-            postmaster_spawn(n);
-        else
+        if (!initialized(n))
             create_begin(n);
+        else if (!act_on_role(n))
+            postmaster_spawn(n);
         break;
     case NODE_STOPPED:
+        if (!act_on_role(n))
+            postmaster_spawn(n);
+        break;
+    case NODE_CRASHED:
+        if (act_on_role(n) || n->spec.supervise_report)
+            break; /* report only: the controlplane decides */
+        n->restarts++;
+        LOG_INFO("restarting a crashed postmaster (supervise=restart) node_id=%s restarts=%lld",
+                 n->id, (long long)n->restarts);
+        n->env->changed(n->env->arg, true);
         postmaster_spawn(n);
         break;
     case NODE_STARTING:
         if (postmaster_ready(n, n->pm_pid)) {
             n->failures = 0;
             set_state(n, NODE_RUNNING, NULL);
+            role_refresh(n); /* now from pg_control */
+            running_step(n);
         }
         break;
     case NODE_RUNNING:
-        check_config(n);
-        if (n->restart_pending)
-            stop_begin(n);
+        running_step(n);
+        break;
+    case NODE_PROMOTING:
+        /* Invariant 6: primary only once postmaster.pid says "ready". Then
+         * the configuration loses primary_conninfo (a reload). */
+        if (n->role == NODE_ROLE_PRIMARY) {
+            LOG_INFO("promoted node_id=%s generation=%lld", n->id, (long long)n->generation);
+            n->conf_checked = false;
+            set_state(n, NODE_RUNNING, NULL);
+            running_step(n);
+        }
         break;
     case NODE_STOPPING:
         stop_progress(n);
         break;
-    case NODE_CREATING: /* a job is under way */
+    case NODE_CREATING:
+    case NODE_REJOINING:
+        /* No job: a base backup waiting for its retry. */
+        if (retry_due(n))
+            data_begin(n);
+        break;
     case NODE_DELETING:
     case NODE_STATE_COUNT:
         break;
@@ -689,13 +1271,21 @@ static void want_stopped(node *n)
         break;
     case NODE_STARTING:
     case NODE_RUNNING:
-        stop_begin(n);
+    case NODE_PROMOTING:
+        stop_begin(n, true);
         break;
     case NODE_STOPPING:
         stop_progress(n);
         break;
-    case NODE_STOPPED:
+    case NODE_CRASHED:
+        set_state(n, NODE_STOPPED, NULL);
+        break;
     case NODE_CREATING:
+    case NODE_REJOINING:
+        if (retry_due(n))
+            data_begin(n);
+        break;
+    case NODE_STOPPED:
     case NODE_DELETING:
     case NODE_STATE_COUNT:
         break;
@@ -707,7 +1297,8 @@ static void want_absent(node *n)
     switch (n->state) {
     case NODE_STARTING:
     case NODE_RUNNING:
-        stop_begin(n);
+    case NODE_PROMOTING:
+        stop_begin(n, false);
         break;
     case NODE_STOPPING:
         stop_progress(n);
@@ -716,6 +1307,8 @@ static void want_absent(node *n)
     case NODE_CREATING:
     case NODE_STOPPED:
     case NODE_FAILED:
+    case NODE_CRASHED:
+    case NODE_REJOINING:
         if (n->state == NODE_FAILED && !retry_due(n))
             break;
         if (set_state(n, NODE_DELETING, NULL))
@@ -741,6 +1334,7 @@ static void run_step(node *n)
         }
         return;
     }
+    role_refresh(n);
     switch (n->goal) {
     case NODE_GOAL_RUNNING:
         want_running(n);
@@ -765,16 +1359,23 @@ void node_step(node *n)
 static void probe(node *n)
 {
     unlink(n->pwfile); /* invariant 4: left by a crash during initdb */
-    size_t len = 0;
-    char *text = fs_read_all(n->pidfile, 4096, &len);
     node_pidfile pf;
-    if (text && node_pidfile_parse(text, len, &pf) && proc_is_postmaster_of(pf.pid, n->data_dir)) {
+    bool have_pf = read_pidfile(n, &pf);
+    marker_load(n);
+    if (have_pf && proc_is_postmaster_of(pf.pid, n->data_dir)) {
         n->pm_pid = pf.pid;
         n->pm_child = false;
+        n->pm_group = getpgid(pf.pid) == pf.pid;
         bool ready = strcmp(pf.status, "ready") == 0 || strcmp(pf.status, "standby") == 0;
         n->state = ready ? NODE_RUNNING : NODE_STARTING;
         LOG_INFO("postmaster adopted node_id=%s pid=%ld status=%s", n->id, (long)pf.pid,
                  pf.status);
+    } else if (initialized(n) && have_pf && n->goal == NODE_GOAL_RUNNING && n->has_spec &&
+               n->spec.supervise_report) {
+        /* A stale postmaster.pid: it died while we were away (a clean stop
+         * removes the file). supervise=report: say so, do not restart. */
+        n->state = NODE_CRASHED;
+        n->last_exit = xstrdup("gone");
     } else if (initialized(n)) {
         n->state = NODE_STOPPED;
     } else if (!fs_exists(n->dir) && n->goal == NODE_GOAL_ABSENT) {
@@ -782,9 +1383,9 @@ static void probe(node *n)
     } else {
         n->state = NODE_NEW;
     }
-    free(text);
-    LOG_INFO("node probed node_id=%s state=%s goal=%s", n->id, log_name(n->state),
-             spec_goal_name(n->goal));
+    role_refresh(n);
+    LOG_INFO("node probed node_id=%s state=%s goal=%s role=%s", n->id, log_name(n->state),
+             spec_goal_name(n->goal), node_role_name(n->role) ? node_role_name(n->role) : "none");
 }
 
 node *node_new(const node_env *env, const char *id, node_goal goal, int64_t generation,
@@ -800,6 +1401,9 @@ node *node_new(const node_env *env, const char *id, node_goal goal, int64_t gene
     n->marker = xasprintf("%s/initialized", n->dir);
     n->pwfile = xasprintf("%s/pwfile", n->dir);
     n->pidfile = xasprintf("%s/postmaster.pid", n->data_dir);
+    n->signal_path = xasprintf("%s/standby.signal", n->data_dir);
+    n->promote_path = xasprintf("%s/promote", n->data_dir);
+    n->pgpass = xasprintf("%s/repl.pgpass", n->dir);
     n->goal = goal;
     n->generation = generation;
     n->restarts = restarts;
@@ -817,6 +1421,8 @@ void node_free(node *n)
         return;
     if (n->job_pid > 0)
         proc_reaper_forget(n->env->reaper, n->job_pid);
+    if (n->sql_pid > 0)
+        proc_reaper_forget(n->env->reaper, n->sql_pid);
     if (n->pm_pid > 0 && n->pm_child)
         proc_reaper_forget(n->env->reaper, n->pm_pid);
     spec_free(&n->spec);
@@ -828,9 +1434,21 @@ void node_free(node *n)
     free(n->marker);
     free(n->pwfile);
     free(n->pidfile);
+    free(n->signal_path);
+    free(n->promote_path);
+    free(n->pgpass);
     free(n->error);
     free(n->last_exit);
+    wipe_free(n->sql_key);
+    wipe_free(n->repl_ensured);
     free(n);
+}
+
+/* The passwords are memory only: a spec without one keeps the one we have. */
+static void keep_password(char **dst, const char *have)
+{
+    if (!*dst && have)
+        *dst = xstrdup(have);
 }
 
 bool node_set_goal(node *n, node_goal goal, int64_t generation, const node_spec *spec)
@@ -843,19 +1461,28 @@ bool node_set_goal(node *n, node_goal goal, int64_t generation, const node_spec 
     n->generation = generation;
     if (spec) {
         bool same = n->has_spec && spec_same(&n->spec, spec);
-        if (!same || (spec->master_password && !n->spec.master_password)) {
+        bool new_secret =
+            (spec->master_password &&
+             (!n->spec.master_password || strcmp(spec->master_password, n->spec.master_password))) ||
+            (spec->repl_password &&
+             (!n->spec.repl_password || strcmp(spec->repl_password, n->spec.repl_password)));
+        if (!same || new_secret) {
             node_spec copy;
             spec_copy(&copy, spec);
-            if (!copy.master_password && n->spec.master_password)
-                copy.master_password = xstrdup(n->spec.master_password);
+            keep_password(&copy.master_password, n->spec.master_password);
+            if (copy.repl_user && n->spec.repl_user && strcmp(copy.repl_user, n->spec.repl_user) == 0)
+                keep_password(&copy.repl_password, n->spec.repl_password);
+            if (n->has_spec && strcmp(copy.role, n->spec.role) != 0)
+                LOG_INFO("role wanted node_id=%s from=%s to=%s generation=%lld", n->id,
+                         n->spec.role, copy.role, (long long)generation);
             spec_free(&n->spec);
             n->spec = copy;
             n->has_spec = true;
         }
-        if (!same) {
-            n->conf_checked = false;
+        if (!same || new_secret)
+            n->conf_checked = false; /* a new replication password: rewrite repl.pgpass */
+        if (!same)
             changed = true;
-        }
     }
     return changed;
 }
@@ -872,4 +1499,6 @@ void node_get_report(const node *n, node_report *out)
     out->error = n->error;
     out->last_exit = n->last_exit;
     out->busy = n->job_pid > 0;
+    out->role = n->role;
+    out->rejoin = n->rejoin;
 }

@@ -8,20 +8,35 @@
  * the agent did not start, found alive after an agent restart) is checked
  * through /proc on every step.
  *
- * Lifecycle (the table in node.c is the authority; node_set_state refuses
+ * Lifecycle (the table in node.c is the authority; set_state refuses
  * anything else):
  *
- *     NEW ──▶ CREATING ──▶ STOPPED ──▶ STARTING ──▶ RUNNING
- *              │  ▲          ▲  │        │  ▲         │ │
- *              ▼  │          │  │        ▼  └─crash───┘ │
- *             FAILED ◀───────┼──┼─── (exit before ready)│
- *                            └──┴── STOPPING ◀──────────┘
- *     any but RUNNING/STARTING ──▶ DELETING ──▶ ABSENT
+ *     NEW ──▶ CREATING ──▶ STOPPED ──▶ STARTING ──▶ RUNNING ──▶ PROMOTING
+ *              │  ▲          ▲  │ ▲      │  ▲        │ │  ▲        │
+ *              ▼  │          │  │ │      ▼  └─crash──┘ │  └────────┘
+ *             FAILED ◀───────┼──┼─┼─ (exit before ready)│
+ *                            │  │ └─ REJOINING ◀─┐     ├──▶ CRASHED (supervise=report)
+ *                            └──┴── STOPPING ◀───┼─────┘      │
+ *                                                └────────────┘
+ *     any but RUNNING/STARTING/PROMOTING ──▶ DELETING ──▶ ABSENT
+ *
+ * Roles (Multi-AZ): the role in effect is read from the data directory —
+ * for a running node, global/pg_control's state ("in production" accepts
+ * writes: primary; "in archive recovery": standby), as `pg_ctl promote -w`
+ * does (postmaster.pid says "ready" for a hot standby too); a node not
+ * running is a standby iff data/standby.signal exists. When the spec's
+ * role differs, node_role_decide picks promote (standby → primary, in
+ * place), rejoin (primary → standby: stop, pg_rewind from the upstream,
+ * falling back to a fresh base backup) or rebuild (rebuild_seq changed).
+ * A standby is created with pg_basebackup instead of initdb.
  *
  * Directory layout: <nodes_dir>/<id>/{data,sock,log}, plus
- * <id>/initialized (written when initdb, configuration and the database
- * exist: creation is all-or-nothing, a node without it is re-created from
- * scratch) and, only while initdb runs, <id>/pwfile (0600). */
+ * <id>/initialized (written when the data directory is complete — after
+ * initdb, configuration and the database, or after a base backup or
+ * rewind; creation is all-or-nothing, a node without it is re-created from
+ * scratch; it records the rebuild_seq and upstream the data was made
+ * with), <id>/repl.pgpass (0600: the replication password a standby's
+ * walreceiver reads) and, only while initdb runs, <id>/pwfile (0600). */
 #ifndef RDSIM_AGENT_NODE_H
 #define RDSIM_AGENT_NODE_H
 
@@ -30,14 +45,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/nodeconf.h"
 #include "agent/proc.h"
 #include "agent/spec.h"
 
 typedef enum {
     NODE_NEW, /* nothing decided yet; reported as "creating" */
-    NODE_CREATING,
+    NODE_CREATING,   /* initdb, or pg_basebackup for a standby (retried while the upstream is down) */
     NODE_STARTING,
     NODE_RUNNING,
+    NODE_PROMOTING,  /* a standby asked to promote, not yet accepting writes */
+    NODE_CRASHED,    /* postmaster died with supervise=report: waiting for the controlplane */
+    NODE_REJOINING,  /* pg_rewind or a fresh base backup to become a standby again */
     NODE_STOPPING,
     NODE_STOPPED,
     NODE_FAILED,
@@ -65,6 +84,12 @@ typedef struct node_env {
 
 typedef struct node node;
 
+/* The role a node's data directory is in. */
+typedef enum { NODE_ROLE_UNKNOWN, NODE_ROLE_PRIMARY, NODE_ROLE_STANDBY } node_role;
+
+/* "primary", "standby", or NULL for unknown. */
+const char *node_role_name(node_role r);
+
 /* [a-z0-9-]{1,80}: the id is a directory name. */
 bool node_id_valid(const char *id);
 
@@ -79,7 +104,8 @@ node *node_new(const node_env *env, const char *id, node_goal goal, int64_t gene
 void node_free(node *n);
 
 /* Applies a goal from the controlplane. spec may be NULL (keep the current
- * one); a spec without a password keeps the password already in memory.
+ * one); a spec without a password (master or replication) keeps the one
+ * already in memory.
  * Returns true when the durable record (goal, generation, spec) changed. */
 bool node_set_goal(node *n, node_goal goal, int64_t generation, const node_spec *spec);
 
@@ -99,16 +125,40 @@ typedef struct {
     const char *error;       /* NULL if none */
     const char *last_exit;   /* how the postmaster last died unexpectedly, or NULL */
     bool busy;               /* a child (initdb, rm, ...) is running */
+    node_role role;          /* in effect (from the data directory), not the spec's */
+    const char *rejoin;      /* "rewind" or "basebackup": the last rejoin's method, or NULL */
 } node_report;
 
 void node_get_report(const node *n, node_report *out);
 
 /* ---- pure helpers (unit-tested) ---------------------------------------- */
 
-/* The contents of data/rdsim.conf for a node living in node_dir. Caller frees. */
-char *node_render_conf(const char *node_dir, const node_spec *spec);
-/* The contents of data/pg_hba.conf. Caller frees. */
-char *node_render_hba(void);
+/* What to do when the data directory's role (have_standby) and what it
+ * was built from (built) differ from the spec. */
+typedef enum {
+    NODE_ACT_KEEP,    /* nothing: same role (or no role to change) */
+    NODE_ACT_PROMOTE, /* a standby whose spec says primary: promote in place */
+    NODE_ACT_REJOIN,  /* a primary whose spec says standby, or a standby of another
+                         upstream: stop, pg_rewind (or a fresh base backup), start */
+    NODE_ACT_REBUILD, /* a standby whose rebuild_seq changed: wipe, base backup */
+} node_action;
+
+/* "keep", "promote", "rejoin", "rebuild". */
+const char *node_action_name(node_action a);
+
+/* The table of role changes (see node.c). built may be NULL (unknown:
+ * treated as rebuild_seq 0 and no upstream). */
+node_action node_role_decide(bool have_standby, const nodeconf_marker *built,
+                             const node_spec *want);
+
+/* The values of PostgreSQL's DBState the agent looks at. */
+enum { NODE_DB_IN_ARCHIVE_RECOVERY = 5, NODE_DB_IN_PRODUCTION = 6 };
+
+/* The cluster state from the first bytes of global/pg_control (after the
+ * 64-bit system identifier and two 32-bit versions, in host byte order):
+ * 0..6, or -1 when fewer than 20 bytes are given or the version or the
+ * state is implausible. */
+int node_controlfile_state(const unsigned char *buf, size_t len);
 
 typedef struct {
     pid_t pid;       /* line 1 */

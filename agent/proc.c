@@ -402,23 +402,39 @@ bool proc_cmdline_matches(const char *cmdline, size_t len, const char *data_dir)
     return false;
 }
 
-bool proc_is_postmaster_of(pid_t pid, const char *data_dir)
+/* The state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', ...), or 0 if
+ * the process does not exist. */
+static char proc_state(pid_t pid)
 {
     if (pid <= 0)
-        return false;
+        return 0;
     char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
     size_t len = 0;
     char *stat = fs_read_all(path, 4096, &len);
     if (!stat)
-        return false;
-    /* "pid (comm) S ...": comm may hold ')', so take the last one. A zombie
-     * (nobody reaped it yet) is dead for our purposes. */
+        return 0;
+    /* "pid (comm) S ...": comm may hold ')', so take the last one. */
     char *paren = strrchr(stat, ')');
-    bool alive = paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X' && paren[2];
+    char state = (paren && paren[1] == ' ') ? paren[2] : 0;
     free(stat);
-    if (!alive)
+    return state;
+}
+
+bool proc_is_stopped(pid_t pid)
+{
+    char s = proc_state(pid);
+    return s == 'T' || s == 't';
+}
+
+bool proc_is_postmaster_of(pid_t pid, const char *data_dir)
+{
+    /* A zombie (nobody reaped it yet) is dead for our purposes. */
+    char state = proc_state(pid);
+    if (state == 0 || state == 'Z' || state == 'X')
         return false;
+    char path[64];
+    size_t len = 0;
     snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)pid);
     char *cmd = fs_read_all(path, 65536, &len);
     if (!cmd)

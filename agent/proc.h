@@ -82,7 +82,11 @@ const char *proc_describe_status(int status, char *buf, size_t len);
  * "<dir>/postgres ... -D <data_dir> ...". Reads /proc; never blocks. */
 bool proc_is_postmaster_of(pid_t pid, const char *data_dir);
 
-/* Pure part of the above: does this NUL-separated cmdline (as in
+/* True if pid exists and is stopped (SIGSTOP, or a tracing stop): such a
+ * postmaster cannot shut down by itself. Reads /proc; never blocks. */
+bool proc_is_stopped(pid_t pid);
+
+/* Pure part of proc_is_postmaster_of: does this NUL-separated cmdline (as in
  * /proc/PID/cmdline) run postgres on data_dir? */
 bool proc_cmdline_matches(const char *cmdline, size_t len, const char *data_dir);
 

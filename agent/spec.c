@@ -47,6 +47,10 @@ static const char *const managed_keys[] = {
     "unix_socket_permissions", "logging_collector", "log_directory", "log_filename",
     "data_directory", "config_file", "hba_file", "ident_file", "external_pid_file",
     "include", "include_dir", "include_if_exists", "password_encryption",
+    /* Replication (Multi-AZ): zero acknowledged-write loss depends on them. */
+    "wal_level", "max_wal_senders", "max_replication_slots", "hot_standby", "wal_log_hints",
+    "synchronous_commit", "synchronous_standby_names", "primary_conninfo", "primary_slot_name",
+    "wal_retrieve_retry_interval", "wal_keep_size", "restore_command", "recovery_target_timeline",
 };
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -78,6 +82,21 @@ bool spec_valid_setting_key(const char *s)
         if (strcmp(s, managed_keys[i]) == 0)
             return false;
     return true;
+}
+
+bool spec_valid_node_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 80)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!is_lower(*p) && !is_digit(*p) && *p != '-')
+            return false;
+    return true;
+}
+
+bool spec_is_standby(const node_spec *spec)
+{
+    return spec->role && strcmp(spec->role, "standby") == 0;
 }
 
 static bool valid_instance_id(const char *s)
@@ -186,6 +205,82 @@ static bool parse_settings(const cJSON *obj, node_spec *out, char *err, size_t e
     return true;
 }
 
+static bool valid_port(const cJSON *port)
+{
+    return cJSON_IsNumber(port) && port->valuedouble >= 1 && port->valuedouble <= 65535 &&
+           port->valuedouble == (double)(int)port->valuedouble;
+}
+
+/* The Multi-AZ fields: supervise, rebuild_seq, replication, upstream,
+ * sync_standbys. */
+static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    bool bad = false;
+    const char *supervise = get_string(obj, "supervise", &bad);
+    if (bad || (supervise && strcmp(supervise, "restart") != 0 && strcmp(supervise, "report") != 0))
+        return fail(err, errlen, "must be \"restart\" or \"report\"", "supervise");
+    out->supervise_report = supervise && strcmp(supervise, "report") == 0;
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(obj, "rebuild_seq");
+    if (seq && !cJSON_IsNull(seq)) {
+        if (!cJSON_IsNumber(seq) || seq->valuedouble < 0 ||
+            seq->valuedouble > (double)SPEC_MAX_COUNT ||
+            seq->valuedouble != (double)(int64_t)seq->valuedouble)
+            return fail(err, errlen, "invalid", "rebuild_seq");
+        out->rebuild_seq = (int64_t)seq->valuedouble;
+    }
+    const cJSON *repl = cJSON_GetObjectItemCaseSensitive(obj, "replication");
+    if (repl && !cJSON_IsNull(repl)) {
+        if (!cJSON_IsObject(repl))
+            return fail(err, errlen, "not an object", "replication");
+        const char *user = get_string(repl, "user", &bad);
+        const char *password = get_string(repl, "password", &bad);
+        if (bad || !spec_valid_sql_name(user))
+            return fail(err, errlen, "invalid or missing", "replication.user");
+        if (password && (!*password || !valid_text(password, SPEC_MAX_PASSWORD)))
+            return fail(err, errlen, "invalid", "replication.password");
+        out->repl_user = xstrdup(user);
+        out->repl_password = password ? xstrdup(password) : NULL;
+    }
+    const cJSON *up = cJSON_GetObjectItemCaseSensitive(obj, "upstream");
+    if (up && !cJSON_IsNull(up)) {
+        if (!cJSON_IsObject(up))
+            return fail(err, errlen, "not an object", "upstream");
+        const char *id = get_string(up, "node_id", &bad);
+        const char *addr = get_string(up, "addr", &bad);
+        if (bad || !spec_valid_node_id(id))
+            return fail(err, errlen, "invalid or missing", "upstream.node_id");
+        if (!valid_loopback(addr))
+            return fail(err, errlen, "invalid or missing (must be in 127.0.0.0/8)",
+                        "upstream.addr");
+        const cJSON *port = cJSON_GetObjectItemCaseSensitive(up, "port");
+        if (!valid_port(port))
+            return fail(err, errlen, "invalid or missing", "upstream.port");
+        out->has_upstream = true;
+        out->upstream.node_id = xstrdup(id);
+        out->upstream.addr = xstrdup(addr);
+        out->upstream.port = (int)port->valuedouble;
+    }
+    const cJSON *sync = cJSON_GetObjectItemCaseSensitive(obj, "sync_standbys");
+    if (sync && !cJSON_IsNull(sync)) {
+        if (!cJSON_IsArray(sync))
+            return fail(err, errlen, "not an array", "sync_standbys");
+        int count = cJSON_GetArraySize(sync);
+        if (count > SPEC_MAX_SYNC)
+            return fail(err, errlen, "too many", "sync_standbys");
+        out->sync_standbys = xcalloc((size_t)count + 1, sizeof *out->sync_standbys);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, sync) {
+            if (!cJSON_IsString(it) || !spec_valid_node_id(it->valuestring))
+                return fail(err, errlen, "invalid node id in", "sync_standbys");
+            for (size_t i = 0; i < out->nsync; i++)
+                if (strcmp(out->sync_standbys[i], it->valuestring) == 0)
+                    return fail(err, errlen, "duplicate node id in", "sync_standbys");
+            out->sync_standbys[out->nsync++] = xstrdup(it->valuestring);
+        }
+    }
+    return true;
+}
+
 static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(obj))
@@ -204,8 +299,7 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     if (!valid_loopback(addr))
         return fail(err, errlen, "invalid or missing (must be in 127.0.0.0/8)", "addr");
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(obj, "port");
-    if (!cJSON_IsNumber(port) || port->valuedouble < 1 || port->valuedouble > 65535 ||
-        port->valuedouble != (double)(int)port->valuedouble)
+    if (!valid_port(port))
         return fail(err, errlen, "invalid or missing", "port");
     if (role && !valid_role(role))
         return fail(err, errlen, "invalid", "role");
@@ -222,7 +316,7 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     out->master_username = xstrdup(user);
     out->master_password = password ? xstrdup(password) : NULL;
     out->db_name = (db_name && *db_name) ? xstrdup(db_name) : NULL;
-    return parse_settings(obj, out, err, errlen);
+    return parse_settings(obj, out, err, errlen) && parse_ha(obj, out, err, errlen);
 }
 
 bool spec_from_json(const cJSON *obj, node_spec *out, char *err, size_t errlen)
@@ -247,6 +341,23 @@ cJSON *spec_to_json(const node_spec *spec)
     cJSON *set = cJSON_AddObjectToObject(o, "settings");
     for (size_t i = 0; i < spec->nsettings; i++)
         cJSON_AddStringToObject(set, spec->settings[i].key, spec->settings[i].value);
+    cJSON_AddStringToObject(o, "supervise", spec->supervise_report ? "report" : "restart");
+    cJSON_AddNumberToObject(o, "rebuild_seq", (double)spec->rebuild_seq);
+    if (spec->repl_user) {
+        cJSON *repl = cJSON_AddObjectToObject(o, "replication");
+        cJSON_AddStringToObject(repl, "user", spec->repl_user);
+    }
+    if (spec->has_upstream) {
+        cJSON *up = cJSON_AddObjectToObject(o, "upstream");
+        cJSON_AddStringToObject(up, "node_id", spec->upstream.node_id);
+        cJSON_AddStringToObject(up, "addr", spec->upstream.addr);
+        cJSON_AddNumberToObject(up, "port", spec->upstream.port);
+    }
+    if (spec->sync_standbys) {
+        cJSON *sync = cJSON_AddArrayToObject(o, "sync_standbys");
+        for (size_t i = 0; i < spec->nsync; i++)
+            cJSON_AddItemToArray(sync, cJSON_CreateString(spec->sync_standbys[i]));
+    }
     return o;
 }
 
@@ -270,6 +381,21 @@ void spec_copy(node_spec *dst, const node_spec *src)
         dst->settings[i].key = xstrdup(src->settings[i].key);
         dst->settings[i].value = xstrdup(src->settings[i].value);
     }
+    dst->supervise_report = src->supervise_report;
+    dst->rebuild_seq = src->rebuild_seq;
+    dst->repl_user = dup_or_null(src->repl_user);
+    dst->repl_password = dup_or_null(src->repl_password);
+    dst->has_upstream = src->has_upstream;
+    dst->upstream.node_id = dup_or_null(src->upstream.node_id);
+    dst->upstream.addr = dup_or_null(src->upstream.addr);
+    dst->upstream.port = src->upstream.port;
+    dst->nsync = src->nsync;
+    dst->sync_standbys = NULL;
+    if (src->sync_standbys) {
+        dst->sync_standbys = xcalloc(src->nsync + 1, sizeof *dst->sync_standbys);
+        for (size_t i = 0; i < src->nsync; i++)
+            dst->sync_standbys[i] = xstrdup(src->sync_standbys[i]);
+    }
 }
 
 static bool str_same(const char *a, const char *b)
@@ -282,13 +408,31 @@ bool spec_same(const node_spec *a, const node_spec *b)
     if (!str_same(a->instance_id, b->instance_id) || !str_same(a->addr, b->addr) ||
         a->port != b->port || !str_same(a->role, b->role) ||
         !str_same(a->master_username, b->master_username) || !str_same(a->db_name, b->db_name) ||
-        a->nsettings != b->nsettings)
+        a->nsettings != b->nsettings || a->supervise_report != b->supervise_report ||
+        a->rebuild_seq != b->rebuild_seq || !str_same(a->repl_user, b->repl_user) ||
+        a->has_upstream != b->has_upstream ||
+        !str_same(a->upstream.node_id, b->upstream.node_id) ||
+        !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
+        a->nsync != b->nsync)
         return false;
+    for (size_t i = 0; i < a->nsync; i++)
+        if (strcmp(a->sync_standbys[i], b->sync_standbys[i]) != 0)
+            return false;
     for (size_t i = 0; i < a->nsettings; i++)
         if (strcmp(a->settings[i].key, b->settings[i].key) != 0 ||
             strcmp(a->settings[i].value, b->settings[i].value) != 0)
             return false;
     return true;
+}
+
+/* volatile so the wipe is not optimised away before free. */
+static void free_secret(char *s)
+{
+    if (!s)
+        return;
+    for (volatile char *p = s; *p; p++)
+        *p = 0;
+    free(s);
 }
 
 void spec_free(node_spec *spec)
@@ -297,12 +441,14 @@ void spec_free(node_spec *spec)
     free(spec->addr);
     free(spec->role);
     free(spec->master_username);
-    if (spec->master_password) {
-        /* volatile so the wipe is not optimised away before free. */
-        for (volatile char *p = spec->master_password; *p; p++)
-            *p = 0;
-        free(spec->master_password);
-    }
+    free_secret(spec->master_password);
+    free(spec->repl_user);
+    free_secret(spec->repl_password);
+    free(spec->upstream.node_id);
+    free(spec->upstream.addr);
+    for (size_t i = 0; i < spec->nsync; i++)
+        free(spec->sync_standbys[i]);
+    free(spec->sync_standbys);
     free(spec->db_name);
     for (size_t i = 0; i < spec->nsettings; i++) {
         free(spec->settings[i].key);

@@ -30,6 +30,7 @@ enum {
     SPEC_MAX_SETTINGS = 200,
     SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */
     SPEC_MAX_PASSWORD = 1024,
+    SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
 };
 
 typedef struct {
@@ -37,38 +38,59 @@ typedef struct {
     char *value; /* printable, no newline, at most SPEC_MAX_VALUE */
 } spec_setting;
 
+/* The primary a standby streams from (Multi-AZ). */
+typedef struct {
+    char *node_id; /* [a-z0-9-]{1,80} */
+    char *addr;    /* dotted IPv4 inside 127.0.0.0/8 */
+    int port;      /* 1..65535 */
+} spec_upstream;
+
 typedef struct node_spec {
     char *instance_id;     /* [A-Za-z0-9-]{1,63} */
     char *addr;            /* dotted IPv4 inside 127.0.0.0/8 */
     int port;              /* 1..65535 */
-    char *role;            /* [a-z_]{1,32}, "primary" if absent */
+    char *role;            /* [a-z_]{1,32}, "primary" if absent; "standby" makes a standby */
     char *master_username; /* [A-Za-z_][A-Za-z0-9_]{0,62} */
     char *master_password; /* NULL when not given; memory only */
     char *db_name;         /* NULL or [A-Za-z_][A-Za-z0-9_]{0,62} */
     spec_setting *settings; /* sorted by key, keys unique */
     size_t nsettings;
+    /* Multi-AZ (README "Multi-AZ additions"); all optional. */
+    bool supervise_report;  /* "report": a crashed postmaster is reported, not restarted */
+    int64_t rebuild_seq;    /* 0..SPEC_MAX_COUNT; a change rebuilds a standby */
+    char *repl_user;        /* NULL without "replication"; else a SQL name */
+    char *repl_password;    /* NULL when not given; memory only */
+    bool has_upstream;
+    spec_upstream upstream; /* meaningful only when has_upstream */
+    char **sync_standbys;   /* node ids, at most SPEC_MAX_SYNC, in the given order */
+    size_t nsync;
 } node_spec;
+
+/* True when the spec asks for a standby ("standby" role). */
+bool spec_is_standby(const node_spec *spec);
 
 /* Parses and validates a spec object. Returns true and fills out (caller
  * frees with spec_free); returns false with a one-line reason in err (which
  * never contains the password) and out zeroed. */
 bool spec_from_json(const struct cJSON *obj, node_spec *out, char *err, size_t errlen);
 
-/* A new cJSON object for the spec WITHOUT the password; caller deletes. */
+/* A new cJSON object for the spec WITHOUT the passwords (master and
+ * replication); caller deletes. */
 struct cJSON *spec_to_json(const node_spec *spec);
 
 /* Deep copy (password included); dst is overwritten, not freed first. */
 void spec_copy(node_spec *dst, const node_spec *src);
 
 /* True when a and b render the same configuration and identity (every
- * field but the password). */
+ * field but the two passwords). */
 bool spec_same(const node_spec *a, const node_spec *b);
 
-/* Frees every field (wiping the password) and zeroes the struct. */
+/* Frees every field (wiping the passwords) and zeroes the struct. */
 void spec_free(node_spec *spec);
 
 /* Table-driven validators, exposed for the unit tests. */
 bool spec_valid_sql_name(const char *s);   /* [A-Za-z_][A-Za-z0-9_]{0,62} */
 bool spec_valid_setting_key(const char *s); /* syntax and not managed */
+bool spec_valid_node_id(const char *s);     /* [a-z0-9-]{1,80} */
 
 #endif

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Black-box test of bin/rds-agent against a fake controlplane
 # (fake_controlplane.py): create, connect, two nodes on one port, agent
-# kill -9 and adoption, supervisor restart, stop, delete, bad replies.
+# kill -9 and adoption, supervisor restart, stop, delete, bad replies; then
+# Multi-AZ with two more agents (two AZs): conversion to Multi-AZ, a standby
+# built with pg_basebackup, synchronous replication, promotion, fencing of
+# the old primary and its rejoin with pg_rewind, supervise=report, and the
+# fencing of a SIGSTOPped postmaster.
 # Prints TAP; run with `prove tests/integration/agent.t` after `make`.
 set -u
 
@@ -11,7 +15,6 @@ FAKE="$ROOT/tests/integration/fake_controlplane.py"
 BINDIR=$(pg_config --bindir)
 PSQL="$BINDIR/psql"
 
-echo "1..29"
 N=0
 FAILED=0
 ok() { N=$((N + 1)); echo "ok $N - $1"; }
@@ -35,19 +38,26 @@ HOME_DIR="$T/agent"
 BASE="127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))"
 FAKE_PID= AGENT_PID=
 
+AGENT_B= AGENT_C=
 cleanup() {
-    [ -n "$AGENT_PID" ] && { kill -9 "$AGENT_PID" && wait "$AGENT_PID"; } 2>/dev/null
+    for a in "$AGENT_PID" "$AGENT_B" "$AGENT_C"; do
+        [ -n "$a" ] && { kill -9 "$a" && wait "$a"; } 2>/dev/null
+    done
     [ -n "$FAKE_PID" ] && { kill "$FAKE_PID" && wait "$FAKE_PID"; } 2>/dev/null
-    for pf in "$HOME_DIR"/nodes/*/data/postmaster.pid; do
+    for pf in "$T"/*/nodes/*/data/postmaster.pid; do
         [ -f "$pf" ] || continue
         pid=$(head -1 "$pf")
+        kill -CONT "$pid" 2>/dev/null # a SIGSTOPped one cannot shut down
         kill -QUIT "$pid" 2>/dev/null
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 -- "-$pid" 2>/dev/null
     done
     if [ "$FAILED" -ne 0 ]; then
-        echo "# agent log:"; sed 's/^/#   /' "$T"/agent*.log 2>/dev/null | tail -40
+        for log in "$T"/agent*.log; do
+            echo "# $(basename "$log"):"; sed 's/^/#   /' "$log" | tail -40
+        done
     fi
-    rm -rf "$T"
+    if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 
@@ -203,4 +213,156 @@ check "SIGTERM: agent exits cleanly" test $? -eq 0
 AGENT_PID=
 check "SIGTERM: postgres keeps running" bash -c "kill -0 $PM1 && [ \"\$(head -1 '$HOME_DIR/nodes/shop-1/data/postmaster.pid')\" = $PM1 ]"
 
+# ==== Multi-AZ: two agents in two AZs, one fake controlplane ==================
+
+HOME_B="$T/b" HOME_C="$T/c"
+# Two more address ranges, distinct from BASE (whose shop-1 still runs) and
+# from each other: the second octet moves.
+IFS=. read -r _ O2 O3 <<< "$BASE"
+BASE_B="127.$(( (O2 - 20 + 1) % 200 + 20 )).$O3"
+BASE_C="127.$(( (O2 - 20 + 2) % 200 + 20 )).$O3"
+AA="$BASE_B.5" AB="$BASE_C.5" # node ha-a starts in AZ b, ha-b in AZ c
+RPW="r'p:w-$RANDOM$RANDOM" # a quote and a colon: both quoting levels used
+start_ha_agent() { # start_ha_agent AZ BASE HOME
+    "$AGENT_BIN" --controlplane "http://127.0.0.1:$CP_PORT" --az "$1" \
+        --addr-base "$2" --home "$3" --heartbeat-ms 100 >> "$T/agent-$1.log" 2>&1 &
+}
+ha_goals() { # ha_goals AZ JSON-NODES-ARRAY
+    printf '{"interval_ms":100,"authoritative":true,"nodes":%s}\n' "$2" > "$T/goals.tmp"
+    mv "$T/goals.tmp" "$T/goals-$1.json"
+}
+# ha_node ID GOAL GEN ADDR ROLE EXTRA-SPEC-JSON (starting with a comma, or "")
+ha_node() {
+    printf '{"node_id":"%s","goal":"%s","generation":%s,"spec":{"instance_id":"ha","addr":"%s","port":5432,"role":"%s","master_username":"app","master_password":"%s","db_name":"orders","settings":{"shared_buffers":"16MB","max_connections":"30"}%s}}' \
+        "$1" "$2" "$3" "$4" "$5" "$PASSWORD" "$6"
+}
+REPL=",\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"$RPW\"}"
+up() { printf ',"upstream":{"node_id":"%s","addr":"%s","port":5432}' "$1" "$2"; }
+sync_list() { printf ',"sync_standbys":[%s]' "$1"; }
+hbx() { # hbx AZ ID FIELD: the field from that agent's last heartbeat
+    python3 - "$T/last_heartbeat-$1.json" "$2" "$3" <<'PY'
+import json, sys
+try:
+    hb = json.load(open(sys.argv[1]))
+except Exception:
+    sys.exit(1)
+for n in hb.get("nodes", []):
+    if n.get("node_id") == sys.argv[2]:
+        v = n.get(sys.argv[3])
+        print("null" if v is None else v)
+        sys.exit(0)
+print("missing")
+PY
+}
+hbx_is() { [ "$(hbx "$1" "$2" "$3")" = "$4" ]; }
+ha_pm() { head -1 "$T/$1/nodes/$2/data/postmaster.pid" 2>/dev/null; } # ha_pm b|c ID
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# Replication as the primary sees it: "app_name state sync_state" lines.
+repl_of() { sql "$1" 5432 postgres "SELECT application_name || ' ' || state || ' ' || sync_state FROM pg_stat_replication"; }
+repl_has() { repl_of "$1" | grep -qx "$2"; }
+
+ha_goals us-east-1b '[]'
+ha_goals us-east-1c '[]'
+start_ha_agent us-east-1b "$BASE_B" "$HOME_B"; AGENT_B=$!
+start_ha_agent us-east-1c "$BASE_C" "$HOME_C"; AGENT_C=$!
+
+# A Single-AZ primary first, then converted: the spec gains "replication"
+# (generation 2) and a standby appears in the other AZ at once (it retries
+# its base backup until the primary and the role are there).
+ha_goals us-east-1b "[$(ha_node ha-a running 1 "$AA" primary ',"supervise":"restart","rebuild_seq":0')]"
+check "ha: Single-AZ primary runs" wait_for 60 hbx_is us-east-1b ha-a state running
+check "ha: role in effect reported: primary" hbx_is us-east-1b ha-a role primary
+check "ha: replication settings on every node" sql_is "$AA" 5432 postgres \
+    "SELECT string_agg(setting, ',' ORDER BY name) FROM pg_settings WHERE name IN ('wal_level','hot_standby','wal_log_hints','synchronous_commit','max_wal_senders')" \
+    "on,10,on,replica,on"
+PMA=$(ha_pm b ha-a)
+t0=$(now_ms)
+ha_goals us-east-1b "[$(ha_node ha-a running 2 "$AA" primary "$REPL$(sync_list '')")]"
+ha_goals us-east-1c "[$(ha_node ha-b running 1 "$AB" standby "$REPL$(up ha-a "$AA")")]"
+check "ha: conversion creates the replication role" wait_for 20 sql_is "$AA" 5432 postgres \
+    "SELECT rolreplication AND rolcanlogin FROM pg_roles WHERE rolname = 'rdsrepladmin'" t
+check "ha: conversion without a restart" test "$(ha_pm b ha-a)" = "$PMA"
+check "ha: standby built by pg_basebackup and running" wait_for 60 hbx_is us-east-1c ha-b state running
+t1=$(now_ms)
+echo "# conversion -> standby running: $((t1 - t0)) ms"
+check "ha: standby reports role standby" wait_for 10 hbx_is us-east-1c ha-b role standby
+check "ha: standby never reported failed while waiting for its upstream" \
+    bash -c "! grep -q '\"node_id\":\"ha-b\",\"state\":\"failed\"' '$T/heartbeats.log'"
+check "ha: the standby is in recovery" sql_is "$AB" 5432 postgres "SELECT pg_is_in_recovery()" t
+check "ha: primary streams to it (async while not listed)" wait_for 20 repl_has "$AA" "ha-b streaming async"
+check "ha: replication password in no agent record, log or rdsim.conf" bash -c \
+    "! grep -rqsF -- \"\$1\" '$HOME_B/agent.json' '$HOME_C/agent.json' '$T'/agent-*.log '$HOME_C/nodes/ha-b/data/rdsim.conf' '$HOME_C/nodes/ha-b/log'" _ "$RPW"
+check "ha: replication password only in the 0600 passfile" \
+    test "$(stat -c %a "$HOME_C/nodes/ha-b/repl.pgpass")" = 600
+
+# Synchronous: listed in sync_standbys, applied by a reload.
+ha_goals us-east-1b "[$(ha_node ha-a running 3 "$AA" primary "$REPL$(sync_list '"ha-b"')")]"
+check "ha: sync_standbys makes it synchronous" wait_for 20 repl_has "$AA" "ha-b streaming sync"
+check "ha: synchronous_standby_names set" sql_is "$AA" 5432 postgres "SHOW synchronous_standby_names" 'FIRST 1 ("ha-b")'
+check "ha: applied by a reload, not a restart" test "$(ha_pm b ha-a)" = "$PMA"
+sql "$AA" 5432 orders "CREATE TABLE t (id int primary key, at text); INSERT INTO t VALUES (1, 'on a')" >/dev/null
+check "ha: a row committed on the primary is on the standby" wait_for 10 sql_is "$AB" 5432 orders "SELECT at FROM t WHERE id = 1" "on a"
+
+# Failover: ha-b promoted (generation 2), ha-a fenced (goal stopped); the
+# fake does both in one step, as the controlplane's promote step does.
+PMB=$(ha_pm c ha-b)
+t0=$(now_ms)
+ha_goals us-east-1c "[$(ha_node ha-b running 2 "$AB" primary "$REPL$(sync_list '')")]"
+ha_goals us-east-1b "[$(ha_node ha-a stopped 4 "$AA" primary "$REPL$(sync_list '"ha-b"')")]"
+check "ha: promoted: role primary, running, generation 2" wait_for 20 bash -c \
+    "$(declare -f hbx hbx_is); T='$T'; hbx_is us-east-1c ha-b role primary && hbx_is us-east-1c ha-b state running && hbx_is us-east-1c ha-b generation 2"
+t1=$(now_ms)
+echo "# goal changed -> promoted and reported: $((t1 - t0)) ms"
+check "ha: the new primary accepts writes" sql_is "$AB" 5432 orders \
+    "WITH i AS (INSERT INTO t VALUES (2, 'on b') RETURNING at) SELECT at FROM i" "on b"
+check "ha: no longer in recovery" sql_is "$AB" 5432 postgres "SELECT pg_is_in_recovery()" f
+check "ha: primary_conninfo gone from the configuration" sql_is "$AB" 5432 postgres "SHOW primary_conninfo" ""
+check "ha: promoted in place (same postmaster)" test "$(ha_pm c ha-b)" = "$PMB"
+check "ha: old primary fenced: stopped" wait_for 10 hbx_is us-east-1b ha-a state stopped
+check "ha: old primary's postmaster gone" dead "$PMA"
+
+# Rejoin: the old primary becomes the new primary's standby.
+t0=$(now_ms)
+ha_goals us-east-1b "[$(ha_node ha-a running 5 "$AA" standby "$REPL$(up ha-b "$AB")")]"
+check "ha: old primary rejoins as a standby" wait_for 60 bash -c \
+    "$(declare -f hbx hbx_is); T='$T'; hbx_is us-east-1b ha-a state running && hbx_is us-east-1b ha-a role standby"
+t1=$(now_ms)
+echo "# rejoin goal -> running standby: $((t1 - t0)) ms"
+check "ha: rejoined by pg_rewind" hbx_is us-east-1b ha-a rejoin rewind
+check "ha: rejoining was reported meanwhile" grep -q '"node_id":"ha-a","state":"rejoining"' "$T/heartbeats.log"
+check "ha: the new primary streams to it" wait_for 20 repl_has "$AB" "ha-a streaming async"
+check "ha: the new primary's rows reach it" wait_for 10 sql_is "$AA" 5432 orders "SELECT string_agg(at, ',' ORDER BY id) FROM t" "on a,on b"
+ha_goals us-east-1c "[$(ha_node ha-b running 3 "$AB" primary "$REPL$(sync_list '"ha-a"')")]"
+check "ha: and it becomes synchronous" wait_for 20 repl_has "$AB" "ha-a streaming sync"
+
+# supervise=report: a crash is reported at once, not restarted.
+ha_goals us-east-1c "[$(ha_node ha-b running 4 "$AB" primary "$REPL$(sync_list '"ha-a"'),\"supervise\":\"report\"")]"
+wait_for 10 hbx_is us-east-1c ha-b generation 4
+PMB=$(ha_pm c ha-b)
+kill -9 "$PMB"
+check "ha: supervise=report: crashed reported" wait_for 10 hbx_is us-east-1c ha-b state crashed
+check "ha: crashed with last_exit" hbx_is us-east-1c ha-b last_exit "signal 9"
+beats_after() { [ "$(grep -c '"agent_id":"us-east-1c"' "$T/heartbeats.log")" -ge "$1" ]; }
+n_beats=$(grep -c '"agent_id":"us-east-1c"' "$T/heartbeats.log")
+wait_for 10 beats_after $((n_beats + 10)) # ten more heartbeats, ~1 s
+check "ha: still crashed ten heartbeats later, not restarted" bash -c \
+    "$(declare -f hbx hbx_is); T='$T'; hbx_is us-east-1c ha-b state crashed && hbx_is us-east-1c ha-b pid null && hbx_is us-east-1c ha-b restarts 0"
+check "ha: no new postmaster for it" bash -c "! kill -0 $PMB 2>/dev/null && [ \"\$(head -1 '$HOME_C/nodes/ha-b/data/postmaster.pid')\" = $PMB ]"
+ha_goals us-east-1c "[$(ha_node ha-b running 5 "$AB" primary "$REPL$(sync_list '"ha-a"'),\"supervise\":\"restart\"")]"
+check "ha: supervise back to restart: restarted" wait_for 30 bash -c \
+    "$(declare -f hbx hbx_is); T='$T'; hbx_is us-east-1c ha-b state running && hbx_is us-east-1c ha-b restarts 1"
+
+# Fencing a hung (SIGSTOPped) primary: gone within ~3 s of the goal.
+wait_for 10 repl_has "$AB" "ha-a streaming sync"
+PMB=$(ha_pm c ha-b)
+kill -STOP "$PMB"
+t0=$(now_ms)
+ha_goals us-east-1c "[$(ha_node ha-b stopped 6 "$AB" primary "$REPL$(sync_list '"ha-a"')")]"
+check "ha: SIGSTOPped postmaster fenced within 3 s" wait_for 3 dead "$PMB"
+t1=$(now_ms)
+echo "# fence goal -> SIGSTOPped postmaster gone: $((t1 - t0)) ms"
+check "ha: no process of its group left" bash -c "! kill -0 -- -$PMB 2>/dev/null"
+check "ha: fenced node reported stopped" wait_for 5 hbx_is us-east-1c ha-b state stopped
+
+echo "1..$N"
 exit $(( FAILED > 0 ))

@@ -2,8 +2,10 @@
 """A fake rds-controlplane for tests/integration/agent.t.
 
 Serves POST /agent/v1/heartbeat: records the last request body to
-<dir>/last_heartbeat.json (atomically), appends it as one line to
-<dir>/heartbeats.log, and replies with <dir>/goals.json.
+<dir>/last_heartbeat.json and <dir>/last_heartbeat-<agent_id>.json
+(atomically), appends it as one line to <dir>/heartbeats.log, and replies
+with <dir>/goals-<agent_id>.json if it exists, else <dir>/goals.json (so
+one fake serves several agents, each with its own goals).
 The goals file may hold {"__status": 500} to reply with that status, or
 {"__raw": "text"} to reply with that text (for garbage-reply tests).
 Binds 127.0.0.1 port 0 and writes the port to <dir>/port.
@@ -11,6 +13,7 @@ Binds 127.0.0.1 port 0 and writes the port to <dir>/port.
 import http.server
 import json
 import os
+import re
 import sys
 
 DIR = sys.argv[1]
@@ -31,12 +34,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         write_atomic(os.path.join(DIR, "last_heartbeat.json"), body)
+        agent = ""
+        try:
+            agent = str(json.loads(body).get("agent_id", ""))
+        except (ValueError, AttributeError):
+            pass
+        agent = re.sub(r"[^A-Za-z0-9-]", "_", agent)[:64]
+        if agent:
+            write_atomic(os.path.join(DIR, "last_heartbeat-%s.json" % agent), body)
         with open(os.path.join(DIR, "heartbeats.log"), "ab") as f:
             f.write(body.replace(b"\n", b" ") + b"\n")
-        try:
-            with open(os.path.join(DIR, "goals.json"), "rb") as f:
-                goals = f.read()
-        except FileNotFoundError:
+        goals = None
+        for name in (["goals-%s.json" % agent] if agent else []) + ["goals.json"]:
+            try:
+                with open(os.path.join(DIR, name), "rb") as f:
+                    goals = f.read()
+                break
+            except FileNotFoundError:
+                pass
+        if goals is None:
             goals = b'{"interval_ms": 100, "authoritative": false, "nodes": []}'
         status = 200
         try:

@@ -69,6 +69,61 @@ static void test_spec(void)
         {"instance id with a slash", "{\"instance_id\":\"a/b\",\"addr\":\"127.0.0.1\",\"port\":1,"
                                      "\"master_username\":\"u\"}", false},
         {"not an object", "[]", false},
+        /* Multi-AZ fields */
+        {"standby with upstream and replication",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"role\":\"standby\",\"supervise\":\"restart\",\"rebuild_seq\":2,"
+         "\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"r'p:w\"},"
+         "\"upstream\":{\"node_id\":\"s-a\",\"addr\":\"127.0.2.5\",\"port\":5432}}", true},
+        {"primary with sync standbys, supervise report",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"supervise\":\"report\",\"sync_standbys\":[\"s-b\",\"s-c\"]}", true},
+        {"empty sync list", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                            "\"master_username\":\"u\",\"sync_standbys\":[]}", true},
+        {"replication without password (agent.json)",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"replication\":{\"user\":\"r\"}}", true},
+        {"supervise unknown", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                              "\"master_username\":\"u\",\"supervise\":\"ignore\"}", false},
+        {"rebuild_seq negative", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                 "\"master_username\":\"u\",\"rebuild_seq\":-1}", false},
+        {"rebuild_seq fractional", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                   "\"master_username\":\"u\",\"rebuild_seq\":1.5}", false},
+        {"replication user with a quote",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"replication\":{\"user\":\"a'b\",\"password\":\"x\"}}", false},
+        {"replication password with a newline",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"replication\":{\"user\":\"r\",\"password\":\"a\\nb\"}}", false},
+        {"replication not an object", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                      "\"master_username\":\"u\",\"replication\":\"r\"}", false},
+        {"upstream outside loopback",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"upstream\":{\"node_id\":\"a\",\"addr\":\"10.0.0.1\",\"port\":1}}", false},
+        {"upstream bad node id",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"upstream\":{\"node_id\":\"../a\",\"addr\":\"127.0.0.2\",\"port\":1}}", false},
+        {"upstream without port",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"upstream\":{\"node_id\":\"a\",\"addr\":\"127.0.0.2\"}}", false},
+        {"sync standby with a quote", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                      "\"master_username\":\"u\",\"sync_standbys\":[\"a\\\"b\"]}",
+         false},
+        {"sync standbys duplicate", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                    "\"master_username\":\"u\",\"sync_standbys\":[\"a\",\"a\"]}",
+         false},
+        {"sync standbys not an array", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                       "\"master_username\":\"u\",\"sync_standbys\":\"a\"}", false},
+        {"sync standbys too many",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"sync_standbys\":[\"a1\",\"a2\",\"a3\",\"a4\",\"a5\",\"a6\",\"a7\",\"a8\",\"a9\","
+         "\"a10\",\"a11\",\"a12\",\"a13\",\"a14\",\"a15\",\"a16\",\"a17\"]}", false},
+        {"replication setting is the agent's",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"settings\":{\"synchronous_commit\":\"off\"}}", false},
+        {"primary_conninfo is the agent's",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"settings\":{\"primary_conninfo\":\"host=x\"}}", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *o = cJSON_Parse(cases[i].json);
@@ -161,7 +216,8 @@ static void test_request(void)
     cJSON_Delete(o);
     node_report reps[] = {
         {.node_id = "shop-1", .state = NODE_RUNNING, .goal = NODE_GOAL_RUNNING, .pid = 4567,
-         .spec = &s, .generation = 3, .restarts = 1, .last_exit = "signal 9"},
+         .spec = &s, .generation = 3, .restarts = 1, .last_exit = "signal 9",
+         .role = NODE_ROLE_PRIMARY, .rejoin = "rewind"},
         {.node_id = "gone", .state = NODE_ABSENT, .goal = NODE_GOAL_ABSENT},
     };
     char rid[] = "../x", rerr[] = "invalid node_id";
@@ -180,7 +236,10 @@ static void test_request(void)
     ok(cJSON_GetObjectItem(n0, "pid")->valueint == 4567, "pid");
     is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "addr")), "127.0.1.5", "addr");
     ok(cJSON_GetObjectItem(n0, "port")->valueint == 5432, "port");
-    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "role")), "primary", "role");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "role")), "primary", "role in effect");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(n0, "rejoin")), "rewind", "rejoin method");
+    ok(cJSON_IsNull(cJSON_GetObjectItem(n1, "role")) && cJSON_IsNull(cJSON_GetObjectItem(n1, "rejoin")),
+       "unknown role and no rejoin: null");
     ok(cJSON_GetObjectItem(n0, "restarts")->valueint == 1, "restarts");
     ok(cJSON_IsNull(cJSON_GetObjectItem(n0, "error")), "error null");
     ok(cJSON_GetObjectItem(n0, "generation")->valueint == 3, "generation");

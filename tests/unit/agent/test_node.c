@@ -1,7 +1,9 @@
-/* Unit tests for the pure parts of agent/node and agent/proc: rendering
- * rdsim.conf and pg_hba.conf, parsing postmaster.pid, node_id validation,
- * the lifecycle table, and recognising a postmaster's cmdline. */
+/* Unit tests for the pure parts of agent/node and agent/proc: the
+ * role-change table, parsing postmaster.pid, node_id validation, the
+ * lifecycle table, and recognising a postmaster's cmdline. */
 #include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,59 +53,67 @@ static bool parse_spec(const char *json, node_spec *out)
     return ok;
 }
 
-static void test_render_conf(void)
+/* The role-change table (node_role_decide), walked row by row. */
+static void test_role_decide(void)
 {
+#define BASE "\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\""
+#define UP(id) ",\"upstream\":{\"node_id\":\"" id "\",\"addr\":\"127.0.0.2\",\"port\":1}"
     static const struct {
         const char *name;
+        bool have_standby;
+        int64_t built_seq;
+        const char *built_upstream;
         const char *spec;
-        const char *want; /* exact rdsim.conf */
+        node_action want;
     } cases[] = {
-        {"minimal spec",
-         "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,"
-         "\"master_username\":\"app\"}",
-         "# Written by rds-agent from the node's spec; rewritten on every change.\n"
-         "# instance_id = shop, role = primary\n"
-         "listen_addresses = '127.0.1.5'\n"
-         "port = '5432'\n"
-         "unix_socket_directories = '/h/nodes/n/sock'\n"
-         "password_encryption = 'scram-sha-256'\n"
-         "logging_collector = 'on'\n"
-         "log_directory = '/h/nodes/n/log'\n"
-         "log_filename = 'postgresql.log.%Y-%m-%d-%H'\n"},
-        {"settings sorted, quoted, numbers as text",
-         "{\"instance_id\":\"shop\",\"addr\":\"127.9.9.9\",\"port\":6543,\"role\":\"standby\","
-         "\"master_username\":\"app\",\"settings\":{\"shared_buffers\":\"128MB\","
-         "\"max_connections\":87,\"search_path\":\"'$user', public\",\"x.y\":\"a\\\\b\"}}",
-         "# Written by rds-agent from the node's spec; rewritten on every change.\n"
-         "# instance_id = shop, role = standby\n"
-         "max_connections = '87'\n"
-         "search_path = '''$user'', public'\n"
-         "shared_buffers = '128MB'\n"
-         "x.y = 'a\\\\b'\n"
-         "listen_addresses = '127.9.9.9'\n"
-         "port = '6543'\n"
-         "unix_socket_directories = '/h/nodes/n/sock'\n"
-         "password_encryption = 'scram-sha-256'\n"
-         "logging_collector = 'on'\n"
-         "log_directory = '/h/nodes/n/log'\n"
-         "log_filename = 'postgresql.log.%Y-%m-%d-%H'\n"},
+        {"primary stays primary", false, 0, "", "{" BASE "}", NODE_ACT_KEEP},
+        {"primary, explicit role", false, 0, "", "{" BASE ",\"role\":\"primary\"}", NODE_ACT_KEEP},
+        {"standby stays standby", true, 0, "a",
+         "{" BASE ",\"role\":\"standby\"" UP("a") "}", NODE_ACT_KEEP},
+        {"standby asked to be primary: promote", true, 0, "a",
+         "{" BASE ",\"role\":\"primary\"}", NODE_ACT_PROMOTE},
+        {"promote wins over a rebuild_seq change", true, 0, "a",
+         "{" BASE ",\"role\":\"primary\",\"rebuild_seq\":3}", NODE_ACT_PROMOTE},
+        {"old primary asked to be standby: rejoin", false, 0, "",
+         "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_REJOIN},
+        {"old primary, rebuild_seq changed too: still rejoin (rewind first)", false, 0, "",
+         "{" BASE ",\"role\":\"standby\",\"rebuild_seq\":2" UP("b") "}", NODE_ACT_REJOIN},
+        {"standby, rebuild_seq changed: rebuild", true, 1, "a",
+         "{" BASE ",\"role\":\"standby\",\"rebuild_seq\":2" UP("a") "}", NODE_ACT_REBUILD},
+        {"standby, rebuild_seq same: keep", true, 2, "a",
+         "{" BASE ",\"role\":\"standby\",\"rebuild_seq\":2" UP("a") "}", NODE_ACT_KEEP},
+        {"standby of another upstream: rejoin", true, 0, "a",
+         "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_REJOIN},
+        {"standby with the original marker: keep", true, 0, "",
+         "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_KEEP},
+        {"standby spec without upstream: keep", true, 0, "a",
+         "{" BASE ",\"role\":\"standby\"}", NODE_ACT_KEEP},
+        {"rebuild_seq never wipes a primary", false, 0, "",
+         "{" BASE ",\"rebuild_seq\":9}", NODE_ACT_KEEP},
+        {"retired role counts as primary (no demotion)", false, 0, "",
+         "{" BASE ",\"role\":\"retired\"}", NODE_ACT_KEEP},
     };
+#undef BASE
+#undef UP
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         node_spec s;
         if (!ok(parse_spec(cases[i].spec, &s), cases[i].name))
             continue;
-        char *conf = node_render_conf("/h/nodes/n", &s);
-        is_str(conf, cases[i].want, cases[i].name);
-        free(conf);
+        nodeconf_marker m = {.rebuild_seq = cases[i].built_seq};
+        snprintf(m.upstream, sizeof m.upstream, "%s", cases[i].built_upstream);
+        node_action got = node_role_decide(cases[i].have_standby, &m, &s);
+        is_str(node_action_name(got), node_action_name(cases[i].want), cases[i].name);
         spec_free(&s);
     }
-    char *hba = node_render_hba();
-    ok(strstr(hba, "\nlocal   all          all                 scram-sha-256\n") &&
-           strstr(hba, "\nhost    all          all   127.0.0.0/8   scram-sha-256\n") &&
-           strstr(hba, "\nhost    replication  all   127.0.0.0/8   scram-sha-256\n") &&
-           !strstr(hba, "trust") && !strstr(hba, "md5"),
-       "pg_hba: scram everywhere, loopback only, replication allowed");
-    free(hba);
+    node_spec s;
+    parse_spec("{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+               "\"master_username\":\"u\",\"role\":\"standby\",\"rebuild_seq\":1}", &s);
+    is_str(node_action_name(node_role_decide(true, NULL, &s)), "rebuild",
+           "unknown marker is rebuild_seq 0");
+    spec_free(&s);
+    is_str(node_action_name((node_action)99), "unknown", "out-of-range action name");
+    is_str(node_role_name(NODE_ROLE_STANDBY), "standby", "role name");
+    ok(node_role_name(NODE_ROLE_UNKNOWN) == NULL, "unknown role has no name");
 }
 
 static void test_pidfile(void)
@@ -150,6 +160,36 @@ static void test_pidfile(void)
     ok(node_pidfile_parse("12\n", 2, &pf) && pf.pid == 12, "length respected (no newline)");
 }
 
+static void test_controlfile(void)
+{
+    static const struct {
+        const char *name;
+        uint32_t version, state;
+        size_t len;
+        int want;
+    } cases[] = {
+        {"PG15 primary: in production", 1300, 6, 8192, NODE_DB_IN_PRODUCTION},
+        {"PG15 standby: in archive recovery", 1300, 5, 8192, NODE_DB_IN_ARCHIVE_RECOVERY},
+        {"shut down", 1300, 1, 20, 1},
+        {"exactly 20 bytes", 1300, 6, 20, 6},
+        {"too short", 1300, 6, 19, -1},
+        {"state out of range", 1300, 7, 8192, -1},
+        {"garbage version", 12, 6, 8192, -1},
+        {"version too large", 123456, 6, 8192, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char buf[8192] = {0};
+        uint64_t sysid = 7300000000000000001ULL;
+        uint32_t catver = 202209061;
+        memcpy(buf, &sysid, 8);
+        memcpy(buf + 8, &cases[i].version, 4);
+        memcpy(buf + 12, &catver, 4);
+        memcpy(buf + 16, &cases[i].state, 4);
+        is_int(node_controlfile_state(buf, cases[i].len), cases[i].want, cases[i].name);
+    }
+    is_int(node_controlfile_state(NULL, 100), -1, "NULL buffer");
+}
+
 static void test_transitions(void)
 {
     /* The lifecycle table, walked: every pair named here is allowed, every
@@ -164,10 +204,20 @@ static void test_transitions(void)
         {NODE_STARTING, NODE_STOPPING},    {NODE_STARTING, NODE_STOPPED},
         {NODE_RUNNING, NODE_STARTING},     {NODE_RUNNING, NODE_STOPPING},
         {NODE_RUNNING, NODE_FAILED},       {NODE_RUNNING, NODE_STOPPED},
+        {NODE_RUNNING, NODE_PROMOTING},    {NODE_RUNNING, NODE_CRASHED},
+        {NODE_PROMOTING, NODE_RUNNING},    {NODE_PROMOTING, NODE_STARTING},
+        {NODE_PROMOTING, NODE_STOPPING},   {NODE_PROMOTING, NODE_STOPPED},
+        {NODE_PROMOTING, NODE_CRASHED},    {NODE_CRASHED, NODE_STARTING},
+        {NODE_CRASHED, NODE_STOPPED},      {NODE_CRASHED, NODE_REJOINING},
+        {NODE_CRASHED, NODE_DELETING},     {NODE_CRASHED, NODE_FAILED},
+        {NODE_REJOINING, NODE_STOPPED},    {NODE_REJOINING, NODE_FAILED},
+        {NODE_REJOINING, NODE_DELETING},
         {NODE_STOPPING, NODE_STOPPED},     {NODE_STOPPED, NODE_STARTING},
         {NODE_STOPPED, NODE_DELETING},     {NODE_STOPPED, NODE_FAILED},
+        {NODE_STOPPED, NODE_REJOINING},
         {NODE_FAILED, NODE_CREATING},      {NODE_FAILED, NODE_STARTING},
         {NODE_FAILED, NODE_STOPPED},       {NODE_FAILED, NODE_DELETING},
+        {NODE_FAILED, NODE_REJOINING},
         {NODE_DELETING, NODE_ABSENT},      {NODE_DELETING, NODE_FAILED},
         {NODE_ABSENT, NODE_CREATING},      {NODE_ABSENT, NODE_FAILED},
     };
@@ -188,6 +238,9 @@ static void test_transitions(void)
     ok(!node_transition_allowed(NODE_STATE_COUNT, NODE_NEW), "out-of-range state refused");
     is_str(node_state_name(NODE_NEW), "creating", "NEW is reported as creating");
     is_str(node_state_name(NODE_ABSENT), "absent", "absent name");
+    is_str(node_state_name(NODE_CRASHED), "crashed", "crashed name");
+    is_str(node_state_name(NODE_REJOINING), "rejoining", "rejoining name");
+    is_str(node_state_name(NODE_PROMOTING), "promoting", "promoting name");
 }
 
 static void test_cmdline(void)
@@ -221,8 +274,9 @@ static void test_cmdline(void)
 int main(void)
 {
     test_node_id();
-    test_render_conf();
+    test_role_decide();
     test_pidfile();
+    test_controlfile();
     test_transitions();
     test_cmdline();
     return done_testing();

@@ -72,6 +72,46 @@ static void test_round_trip(void)
     spec_free(&b);
 }
 
+/* The Multi-AZ fields survive agent.json; the replication password does not. */
+static void test_ha_round_trip(void)
+{
+    static const char json[] =
+        "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,\"role\":\"standby\","
+        "\"master_username\":\"app\",\"master_password\":\"m-secret\",\"supervise\":\"report\","
+        "\"rebuild_seq\":4,\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"r-secret\"},"
+        "\"upstream\":{\"node_id\":\"shop-a\",\"addr\":\"127.0.2.5\",\"port\":5433},"
+        "\"sync_standbys\":[\"shop-b\"]}";
+    cJSON *o = cJSON_Parse(json);
+    node_spec s;
+    char err[200] = "";
+    if (!ok(spec_from_json(o, &s, err, sizeof err), "Multi-AZ spec parses")) {
+        diag("%s", err);
+        cJSON_Delete(o);
+        return;
+    }
+    cJSON_Delete(o);
+    nodestate st = {0};
+    nodestate_add(&st, "shop-1", NODE_GOAL_RUNNING, 2, 0, &s);
+    char *text = nodestate_render(&st);
+    ok(!strstr(text, "r-secret") && !strstr(text, "m-secret"), "no password of either kind");
+    nodestate back;
+    ok(nodestate_parse(text, strlen(text), &back, err, sizeof err) && back.n == 1,
+       "Multi-AZ record parses");
+    if (back.n == 1) {
+        node_spec *b = &back.recs[0].spec;
+        ok(spec_same(b, &s), "Multi-AZ spec round-trips");
+        ok(b->supervise_report && b->rebuild_seq == 4 && b->has_upstream &&
+               b->upstream.port == 5433 && b->nsync == 1 && strcmp(b->sync_standbys[0], "shop-b") == 0,
+           "fields back");
+        ok(b->repl_user && strcmp(b->repl_user, "rdsrepladmin") == 0 && !b->repl_password,
+           "replication user kept, password not");
+    }
+    nodestate_free(&back);
+    free(text);
+    nodestate_free(&st);
+    spec_free(&s);
+}
+
 static void test_corrupt(void)
 {
     static const char good_spec[] =
@@ -183,6 +223,7 @@ static void test_load_save(void)
 int main(void)
 {
     test_round_trip();
+    test_ha_round_trip();
     test_corrupt();
     test_load_save();
     return done_testing();

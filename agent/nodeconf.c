@@ -1,0 +1,341 @@
+/* nodeconf: the text of a node's files. See nodeconf.h.
+ *
+ * Two levels of quoting meet in primary_conninfo: a libpq connection string
+ * (values in '…' with \' and \\) inside a PostgreSQL configuration string
+ * literal (' doubled, \ doubled). Each level has its own helper so neither
+ * is forgotten. */
+#include "agent/nodeconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* A PostgreSQL configuration string literal: '' for ', \\ for \. */
+static void put_quoted(sbuf *b, const char *s)
+{
+    sbuf_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'' || *s == '\\')
+            sbuf_putc(b, *s);
+        sbuf_putc(b, *s);
+    }
+    sbuf_putc(b, '\'');
+}
+
+static void put_setting(sbuf *b, const char *key, const char *value)
+{
+    sbuf_printf(b, "%s = ", key);
+    put_quoted(b, value);
+    sbuf_putc(b, '\n');
+}
+
+/* One "key='value' " of a libpq connection string. */
+static void put_conninfo(sbuf *b, const char *key, const char *value)
+{
+    sbuf_printf(b, "%s%s='", b->len ? " " : "", key);
+    for (const char *p = value; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            sbuf_putc(b, '\\');
+        sbuf_putc(b, *p);
+    }
+    sbuf_putc(b, '\'');
+}
+
+/* primary_conninfo of a standby: the password is read from the passfile by
+ * the walreceiver at each connection, so rdsim.conf holds no secret and can
+ * be rendered without knowing the password (after an agent restart). */
+static char *render_conninfo(const char *node_dir, const char *node_id, const node_spec *spec)
+{
+    sbuf b = {0};
+    char port[16];
+    snprintf(port, sizeof port, "%d", spec->upstream.port);
+    char *passfile = xasprintf("%s/repl.pgpass", node_dir);
+    put_conninfo(&b, "host", spec->upstream.addr);
+    put_conninfo(&b, "port", port);
+    put_conninfo(&b, "user", spec->repl_user);
+    put_conninfo(&b, "passfile", passfile);
+    put_conninfo(&b, "application_name", node_id);
+    put_conninfo(&b, "connect_timeout", "5");
+    free(passfile);
+    return sbuf_take(&b);
+}
+
+/* 'FIRST 1 ("a", "b")': node ids hold '-', so each is double-quoted. */
+static char *render_sync_names(const node_spec *spec)
+{
+    if (spec->nsync == 0)
+        return xstrdup("");
+    sbuf b = {0};
+    sbuf_puts(&b, "FIRST 1 (");
+    for (size_t i = 0; i < spec->nsync; i++)
+        sbuf_printf(&b, "%s\"%s\"", i ? ", " : "", spec->sync_standbys[i]);
+    sbuf_putc(&b, ')');
+    return sbuf_take(&b);
+}
+
+char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node_spec *spec)
+{
+    sbuf b = {0};
+    sbuf_puts(&b, "# Written by rds-agent from the node's spec; rewritten on every change.\n");
+    sbuf_printf(&b, "# instance_id = %s, role = %s\n", spec->instance_id, spec->role);
+    /* The spec's settings first; spec_valid_setting_key keeps them from
+     * naming the keys below, which the agent owns. */
+    for (size_t i = 0; i < spec->nsettings; i++)
+        put_setting(&b, spec->settings[i].key, spec->settings[i].value);
+    char *sock = xasprintf("%s/sock", node_dir);
+    char *log = xasprintf("%s/log", node_dir);
+    char port[16];
+    snprintf(port, sizeof port, "%d", spec->port);
+    put_setting(&b, "listen_addresses", spec->addr);
+    put_setting(&b, "port", port);
+    put_setting(&b, "unix_socket_directories", sock);
+    put_setting(&b, "password_encryption", "scram-sha-256");
+    put_setting(&b, "logging_collector", "on");
+    put_setting(&b, "log_directory", log);
+    put_setting(&b, "log_filename", "postgresql.log.%Y-%m-%d-%H");
+    free(sock);
+    free(log);
+    /* Every node can be a primary or a standby: the same settings on both
+     * let a promotion or a rejoin happen without a restart. wal_log_hints
+     * is what pg_rewind needs (initdb runs without data checksums). */
+    put_setting(&b, "wal_level", "replica");
+    put_setting(&b, "max_wal_senders", "10");
+    put_setting(&b, "max_replication_slots", "10");
+    put_setting(&b, "hot_standby", "on");
+    put_setting(&b, "wal_log_hints", "on");
+    /* pg_rewind reads the old primary's WAL back to the last checkpoint
+     * before the divergence: keep it (and a lagging standby's WAL). */
+    put_setting(&b, "wal_keep_size", "256MB");
+    put_setting(&b, "wal_retrieve_retry_interval", "1s");
+    put_setting(&b, "synchronous_commit", "on");
+    char *sync = render_sync_names(spec);
+    put_setting(&b, "synchronous_standby_names", sync);
+    free(sync);
+    if (spec_is_standby(spec) && spec->has_upstream && spec->repl_user) {
+        char *ci = render_conninfo(node_dir, node_id, spec);
+        put_setting(&b, "primary_conninfo", ci);
+        free(ci);
+    }
+    return sbuf_take(&b);
+}
+
+char *nodeconf_render_hba(void)
+{
+    return xstrdup("# Written by rds-agent.\n"
+                   "# TYPE  DATABASE     USER  ADDRESS       METHOD\n"
+                   "local   all          all                 scram-sha-256\n"
+                   "host    all          all   127.0.0.0/8   scram-sha-256\n"
+                   "host    replication  all   127.0.0.0/8   scram-sha-256\n");
+}
+
+/* ---- reload or restart -------------------------------------------------- */
+
+/* Settings PostgreSQL 15 re-reads on SIGHUP that the agent changes while a
+ * node runs: the synchronous standby list, the standby's upstream. */
+static const char *const reloadable[] = {
+    "synchronous_standby_names",
+    "synchronous_commit",
+    "primary_conninfo",
+    "wal_retrieve_retry_interval",
+    "wal_keep_size",
+};
+
+typedef struct {
+    const char *key, *value; /* into the parse copy */
+    size_t klen, vlen;
+} conf_line;
+
+/* Splits text (modified in place) into key/value lines; comments and blank
+ * lines are dropped. A line without '=' is its own key with no value. */
+static size_t conf_parse(char *text, conf_line **out)
+{
+    size_t n = 0, cap = 0;
+    conf_line *lines = NULL;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != '#') {
+            char *eq = strchr(p, '=');
+            char *kend = eq ? eq : p + strlen(p);
+            while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
+                kend--;
+            const char *v = eq ? eq + 1 : "";
+            while (*v == ' ' || *v == '\t')
+                v++;
+            size_t vlen = strlen(v);
+            while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\r'))
+                vlen--;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                lines = xrealloc(lines, cap * sizeof *lines);
+            }
+            lines[n++] = (conf_line){p, v, (size_t)(kend - p), vlen};
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    *out = lines;
+    return n;
+}
+
+static bool key_reloadable(const char *key, size_t len)
+{
+    for (size_t i = 0; i < sizeof reloadable / sizeof reloadable[0]; i++)
+        if (strlen(reloadable[i]) == len && memcmp(reloadable[i], key, len) == 0)
+            return true;
+    return false;
+}
+
+/* The last value of key in lines (PostgreSQL keeps the last), or NULL. */
+static const conf_line *conf_find(const conf_line *lines, size_t n, const conf_line *key)
+{
+    const conf_line *found = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (lines[i].klen == key->klen && memcmp(lines[i].key, key->key, key->klen) == 0)
+            found = &lines[i];
+    return found;
+}
+
+/* Every key of a whose value differs in b (or is missing there) reloads. */
+static bool diff_reloadable(const conf_line *a, size_t na, const conf_line *b, size_t nb)
+{
+    for (size_t i = 0; i < na; i++) {
+        const conf_line *last = conf_find(a, na, &a[i]);
+        const conf_line *other = conf_find(b, nb, &a[i]);
+        bool same = other && other->vlen == last->vlen &&
+                    memcmp(other->value, last->value, last->vlen) == 0;
+        if (!same && !key_reloadable(a[i].key, a[i].klen))
+            return false;
+    }
+    return true;
+}
+
+bool nodeconf_reload_only(const char *have, const char *want)
+{
+    char *h = xstrdup(have), *w = xstrdup(want);
+    conf_line *hl = NULL, *wl = NULL;
+    size_t nh = conf_parse(h, &hl), nw = conf_parse(w, &wl);
+    bool ok = diff_reloadable(hl, nh, wl, nw) && diff_reloadable(wl, nw, hl, nh);
+    free(hl);
+    free(wl);
+    free(h);
+    free(w);
+    return ok;
+}
+
+/* ---- secrets -------------------------------------------------------------- */
+
+static void put_pgpass_field(sbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == ':' || *s == '\\')
+            sbuf_putc(b, '\\');
+        sbuf_putc(b, *s);
+    }
+}
+
+char *nodeconf_render_pgpass(const char *user, const char *password)
+{
+    sbuf b = {0};
+    sbuf_puts(&b, "*:*:*:");
+    put_pgpass_field(&b, user);
+    sbuf_putc(&b, ':');
+    put_pgpass_field(&b, password);
+    sbuf_putc(&b, '\n');
+    return sbuf_take(&b);
+}
+
+/* An SQL string literal with standard_conforming_strings on (set first). */
+static void put_sql_literal(sbuf *b, const char *s)
+{
+    sbuf_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            sbuf_putc(b, '\'');
+        sbuf_putc(b, *s);
+    }
+    sbuf_putc(b, '\'');
+}
+
+char *nodeconf_render_repl_sql(const char *user, const char *password)
+{
+    /* user is a validated SQL name ([A-Za-z_][A-Za-z0-9_]*): safe inside
+     * double quotes and a literal. A failed statement would be logged with
+     * its text by log_min_error_statement: turned off first. */
+    sbuf b = {0};
+    sbuf_puts(&b, "SET standard_conforming_strings = on;\n"
+                  "SET log_statement = 'none';\n"
+                  "SET log_min_error_statement = 'panic';\n"
+                  "SET log_min_duration_statement = -1;\n");
+    sbuf_printf(&b,
+                "DO $rds$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') "
+                "THEN CREATE ROLE \"%s\"; END IF; END$rds$;\n",
+                user, user);
+    sbuf_printf(&b, "ALTER ROLE \"%s\" WITH REPLICATION LOGIN PASSWORD ", user);
+    put_sql_literal(&b, password);
+    sbuf_puts(&b, ";\n");
+    return sbuf_take(&b);
+}
+
+/* ---- marker ---------------------------------------------------------------- */
+
+static bool valid_node_id_n(const char *s, size_t n)
+{
+    if (n == 0 || n > 80)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+bool nodeconf_marker_parse(const char *text, size_t len, nodeconf_marker *out)
+{
+    memset(out, 0, sizeof *out);
+    if (memchr(text, '\0', len))
+        return false; /* not a text file: never ours */
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && text[i] != '\n')
+            continue;
+        const char *line = text + start;
+        size_t n = i - start;
+        start = i + 1;
+        static const char seq[] = "rebuild_seq=", up[] = "upstream=";
+        if (n >= sizeof seq - 1 && memcmp(line, seq, sizeof seq - 1) == 0) {
+            char buf[32];
+            size_t vn = n - (sizeof seq - 1);
+            int64_t v;
+            if (vn >= sizeof buf)
+                goto bad;
+            memcpy(buf, line + sizeof seq - 1, vn);
+            buf[vn] = '\0';
+            if (!str_to_int64(buf, 0, SPEC_MAX_COUNT, &v))
+                goto bad;
+            out->rebuild_seq = v;
+        } else if (n >= sizeof up - 1 && memcmp(line, up, sizeof up - 1) == 0) {
+            size_t vn = n - (sizeof up - 1);
+            if (vn > 0 && !valid_node_id_n(line + sizeof up - 1, vn))
+                goto bad;
+            memcpy(out->upstream, line + sizeof up - 1, vn);
+            out->upstream[vn] = '\0';
+        }
+    }
+    return true;
+bad:
+    memset(out, 0, sizeof *out);
+    return false;
+}
+
+char *nodeconf_marker_render(const nodeconf_marker *m)
+{
+    if (m->upstream[0])
+        return xasprintf("rebuild_seq=%lld\nupstream=%s\n", (long long)m->rebuild_seq,
+                         m->upstream);
+    return xasprintf("rebuild_seq=%lld\n", (long long)m->rebuild_seq);
+}

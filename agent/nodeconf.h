@@ -1,0 +1,68 @@
+/* nodeconf: the text of the files the agent writes for a node — pure.
+ *
+ * rdsim.conf (the configuration include), pg_hba.conf, the replication
+ * password file a standby's walreceiver reads, the SQL that makes the
+ * replication role exist, and the <id>/initialized marker; plus the one
+ * decision that depends only on text: can a configuration change be applied
+ * with a reload, or does it need a restart. No I/O here, so every rule is
+ * unit-tested (tests/unit/agent/test_nodeconf.c).
+ *
+ * Every value placed in these files comes from a validated node_spec
+ * (spec.h): short, printable, no newline. Quoting is still done for every
+ * value, because a path under --home may hold quotes or spaces. */
+#ifndef RDSIM_AGENT_NODECONF_H
+#define RDSIM_AGENT_NODECONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/spec.h"
+
+/* The contents of data/rdsim.conf for node node_id living in node_dir:
+ * the spec's settings, then the settings the agent owns — addresses,
+ * sockets, logs, replication on every node (wal_level replica, senders,
+ * slots, hot_standby, wal_log_hints, wal_keep_size), synchronous_commit on,
+ * synchronous_standby_names = 'FIRST 1 ("a", "b")' from sync_standbys ('' when
+ * there are none), and for a standby spec with an upstream and a replication
+ * user, primary_conninfo (application_name = node_id) whose password comes
+ * from <node_dir>/repl.pgpass, so the file holds no secret. Caller frees. */
+char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node_spec *spec);
+
+/* The contents of data/pg_hba.conf: scram-sha-256 everywhere, loopback only,
+ * replication allowed. Caller frees. */
+char *nodeconf_render_hba(void);
+
+/* True if going from configuration text have to want needs only a reload
+ * (SIGHUP): every changed, added or removed setting is one the agent owns
+ * and PostgreSQL re-reads (synchronous_standby_names, synchronous_commit,
+ * primary_conninfo, wal_retrieve_retry_interval, wal_keep_size). True when they are the
+ * same; false if any other setting differs. Comments and blank lines are
+ * ignored. */
+bool nodeconf_reload_only(const char *have, const char *want);
+
+/* The replication password file: "*:*:*:<user>:<password>\n", ':' and '\'
+ * escaped as libpq wants. Caller frees (and should wipe: it holds the
+ * password). */
+char *nodeconf_render_pgpass(const char *user, const char *password);
+
+/* The SQL, fed to psql on stdin, that makes the replication role exist with
+ * this password (REPLICATION LOGIN), idempotently, and keeps the statement
+ * out of the server log. Caller frees (and should wipe). */
+char *nodeconf_render_repl_sql(const char *user, const char *password);
+
+/* What <id>/initialized records about how the data directory was made. */
+typedef struct {
+    int64_t rebuild_seq;
+    char upstream[81]; /* the upstream's node id for a standby, "" if none */
+} nodeconf_marker;
+
+/* Parses a marker. The original marker ("1\n") and unknown lines are
+ * accepted (rebuild_seq 0, no upstream). Returns false (out zeroed) for a
+ * malformed rebuild_seq or upstream line. */
+bool nodeconf_marker_parse(const char *text, size_t len, nodeconf_marker *out);
+
+/* "rebuild_seq=N\nupstream=ID\n" (upstream line only when set). Caller frees. */
+char *nodeconf_marker_render(const nodeconf_marker *m);
+
+#endif

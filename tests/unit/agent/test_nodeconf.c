@@ -1,0 +1,283 @@
+/* Unit tests for agent/nodeconf: rdsim.conf for primaries and standbys
+ * (synchronous standby names, primary_conninfo and its two levels of
+ * quoting), pg_hba.conf, the reload-or-restart decision, the replication
+ * password file and SQL, and the initialized marker. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/nodeconf.h"
+#include "agent/spec.h"
+#include "lib/tap.h"
+#include "lib/util.h"
+
+static bool parse_spec(const char *json, node_spec *out)
+{
+    cJSON *o = cJSON_Parse(json);
+    char err[200] = "";
+    bool ok = o && spec_from_json(o, out, err, sizeof err);
+    if (!ok)
+        diag("bad fixture: %s", err);
+    cJSON_Delete(o);
+    return ok;
+}
+
+/* What every node gets after the spec's settings and the addresses. */
+#define OWNED                                                                   \
+    "listen_addresses = '127.0.1.5'\n"                                          \
+    "port = '5432'\n"                                                           \
+    "unix_socket_directories = '/h/nodes/n/sock'\n"                             \
+    "password_encryption = 'scram-sha-256'\n"                                   \
+    "logging_collector = 'on'\n"                                                \
+    "log_directory = '/h/nodes/n/log'\n"                                        \
+    "log_filename = 'postgresql.log.%Y-%m-%d-%H'\n"                             \
+    "wal_level = 'replica'\n"                                                   \
+    "max_wal_senders = '10'\n"                                                  \
+    "max_replication_slots = '10'\n"                                            \
+    "hot_standby = 'on'\n"                                                      \
+    "wal_log_hints = 'on'\n"                                                    \
+    "wal_keep_size = '256MB'\n"                                                 \
+    "wal_retrieve_retry_interval = '1s'\n"                                      \
+    "synchronous_commit = 'on'\n"
+#define HEAD(role)                                                              \
+    "# Written by rds-agent from the node's spec; rewritten on every change.\n" \
+    "# instance_id = shop, role = " role "\n"
+#define SPEC "\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,\"master_username\":\"app\""
+#define REPL ",\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"secret\"}"
+#define UP ",\"upstream\":{\"node_id\":\"shop-a\",\"addr\":\"127.0.2.5\",\"port\":5433}"
+
+static void test_render_conf(void)
+{
+    static const struct {
+        const char *name;
+        const char *node_dir;
+        const char *spec;
+        const char *want; /* exact rdsim.conf */
+    } cases[] = {
+        {"minimal spec", "/h/nodes/n", "{" SPEC "}",
+         HEAD("primary") OWNED "synchronous_standby_names = ''\n"},
+        {"settings sorted, quoted, numbers as text", "/h/nodes/n",
+         "{" SPEC ",\"settings\":{\"shared_buffers\":\"128MB\",\"max_connections\":87,"
+         "\"search_path\":\"'$user', public\",\"x.y\":\"a\\\\b\"}}",
+         HEAD("primary")
+         "max_connections = '87'\n"
+         "search_path = '''$user'', public'\n"
+         "shared_buffers = '128MB'\n"
+         "x.y = 'a\\\\b'\n" OWNED "synchronous_standby_names = ''\n"},
+        {"primary with one sync standby", "/h/nodes/n",
+         "{" SPEC REPL ",\"sync_standbys\":[\"shop-b\"]}",
+         HEAD("primary") OWNED "synchronous_standby_names = 'FIRST 1 (\"shop-b\")'\n"},
+        {"primary with two sync standbys, order kept", "/h/nodes/n",
+         "{" SPEC REPL ",\"sync_standbys\":[\"shop-c\",\"shop-b\"]}",
+         HEAD("primary") OWNED
+         "synchronous_standby_names = 'FIRST 1 (\"shop-c\", \"shop-b\")'\n"},
+        {"primary with an empty sync list: asynchronous", "/h/nodes/n",
+         "{" SPEC REPL ",\"sync_standbys\":[]}",
+         HEAD("primary") OWNED "synchronous_standby_names = ''\n"},
+        {"primary with an upstream: no conninfo", "/h/nodes/n", "{" SPEC REPL UP "}",
+         HEAD("primary") OWNED "synchronous_standby_names = ''\n"},
+        {"standby streams from its upstream, password in the passfile", "/h/nodes/n",
+         "{" SPEC ",\"role\":\"standby\"" REPL UP "}",
+         HEAD("standby") OWNED "synchronous_standby_names = ''\n"
+         "primary_conninfo = 'host=''127.0.2.5'' port=''5433'' user=''rdsrepladmin'' "
+         "passfile=''/h/nodes/n/repl.pgpass'' application_name=''n'' connect_timeout=''5'''\n"},
+        {"standby: a quote and a backslash in the path, quoted twice", "/h/it's\\x/n",
+         "{" SPEC ",\"role\":\"standby\"" REPL UP "}",
+         HEAD("standby")
+         "listen_addresses = '127.0.1.5'\n"
+         "port = '5432'\n"
+         "unix_socket_directories = '/h/it''s\\\\x/n/sock'\n"
+         "password_encryption = 'scram-sha-256'\n"
+         "logging_collector = 'on'\n"
+         "log_directory = '/h/it''s\\\\x/n/log'\n"
+         "log_filename = 'postgresql.log.%Y-%m-%d-%H'\n"
+         "wal_level = 'replica'\n"
+         "max_wal_senders = '10'\n"
+         "max_replication_slots = '10'\n"
+         "hot_standby = 'on'\n"
+         "wal_log_hints = 'on'\n"
+         "wal_keep_size = '256MB'\n"
+         "wal_retrieve_retry_interval = '1s'\n"
+         "synchronous_commit = 'on'\n"
+         "synchronous_standby_names = ''\n"
+         "primary_conninfo = 'host=''127.0.2.5'' port=''5433'' user=''rdsrepladmin'' "
+         "passfile=''/h/it\\\\''s\\\\\\\\x/n/repl.pgpass'' application_name=''n'' "
+         "connect_timeout=''5'''\n"},
+        {"standby without upstream: no conninfo", "/h/nodes/n",
+         "{" SPEC ",\"role\":\"standby\"" REPL "}",
+         HEAD("standby") OWNED "synchronous_standby_names = ''\n"},
+        {"standby without replication user: no conninfo", "/h/nodes/n",
+         "{" SPEC ",\"role\":\"standby\"" UP "}",
+         HEAD("standby") OWNED "synchronous_standby_names = ''\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        node_spec s;
+        if (!ok(parse_spec(cases[i].spec, &s), cases[i].name))
+            continue;
+        /* the node id is the directory's name in real use; "n" here */
+        char *conf = nodeconf_render_conf(cases[i].node_dir, "n", &s);
+        is_str(conf, cases[i].want, cases[i].name);
+        ok(!strstr(conf, "secret"), "no password in rdsim.conf");
+        free(conf);
+        spec_free(&s);
+    }
+    char *hba = nodeconf_render_hba();
+    ok(strstr(hba, "\nlocal   all          all                 scram-sha-256\n") &&
+           strstr(hba, "\nhost    all          all   127.0.0.0/8   scram-sha-256\n") &&
+           strstr(hba, "\nhost    replication  all   127.0.0.0/8   scram-sha-256\n") &&
+           !strstr(hba, "trust") && !strstr(hba, "md5"),
+       "pg_hba: scram everywhere, loopback only, replication allowed");
+    free(hba);
+}
+
+/* Going from one spec's configuration to another's: reload or restart. */
+static void test_reload_only(void)
+{
+    static const struct {
+        const char *name;
+        const char *from, *to;
+        bool reload_only;
+    } cases[] = {
+        {"same spec", "{" SPEC REPL "}", "{" SPEC REPL "}", true},
+        {"replication added (Single-AZ to Multi-AZ)", "{" SPEC "}", "{" SPEC REPL "}", true},
+        {"sync standby listed", "{" SPEC REPL ",\"sync_standbys\":[]}",
+         "{" SPEC REPL ",\"sync_standbys\":[\"shop-b\"]}", true},
+        {"sync standby dropped (standby lost)", "{" SPEC REPL ",\"sync_standbys\":[\"shop-b\"]}",
+         "{" SPEC REPL ",\"sync_standbys\":[]}", true},
+        {"promoted: primary_conninfo removed", "{" SPEC ",\"role\":\"standby\"" REPL UP "}",
+         "{" SPEC ",\"role\":\"primary\"" REPL "}", true},
+        {"standby's upstream moves", "{" SPEC ",\"role\":\"standby\"" REPL UP "}",
+         "{" SPEC ",\"role\":\"standby\"" REPL
+         ",\"upstream\":{\"node_id\":\"shop-a\",\"addr\":\"127.0.2.6\",\"port\":5433}}", true},
+        {"supervise and rebuild_seq do not touch the file", "{" SPEC REPL "}",
+         "{" SPEC REPL ",\"supervise\":\"report\",\"rebuild_seq\":3}", true},
+        {"a setting changes: restart", "{" SPEC ",\"settings\":{\"work_mem\":\"4MB\"}}",
+         "{" SPEC ",\"settings\":{\"work_mem\":\"8MB\"}}", false},
+        {"a setting added: restart", "{" SPEC "}", "{" SPEC ",\"settings\":{\"work_mem\":\"4MB\"}}",
+         false},
+        {"a setting removed: restart", "{" SPEC ",\"settings\":{\"work_mem\":\"4MB\"}}",
+         "{" SPEC "}", false},
+        {"port changes: restart", "{" SPEC "}",
+         "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5433,\"master_username\":\"app\"}",
+         false},
+        {"restart_seq placeholder changes: restart",
+         "{" SPEC ",\"settings\":{\"rdsim.restart_seq\":\"1\"}}",
+         "{" SPEC ",\"settings\":{\"rdsim.restart_seq\":\"2\"}}", false},
+        {"sync list and a setting: restart", "{" SPEC ",\"sync_standbys\":[]}",
+         "{" SPEC ",\"sync_standbys\":[\"b\"],\"settings\":{\"work_mem\":\"1MB\"}}", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        node_spec a, b;
+        bool pa = parse_spec(cases[i].from, &a), pb = parse_spec(cases[i].to, &b);
+        if (!ok(pa && pb, cases[i].name)) {
+            if (pa)
+                spec_free(&a);
+            if (pb)
+                spec_free(&b);
+            continue;
+        }
+        char *ca = nodeconf_render_conf("/h/nodes/n", "n", &a);
+        char *cb = nodeconf_render_conf("/h/nodes/n", "n", &b);
+        ok(nodeconf_reload_only(ca, cb) == cases[i].reload_only, cases[i].name);
+        ok(nodeconf_reload_only(cb, ca) == cases[i].reload_only, "and back");
+        free(ca);
+        free(cb);
+        spec_free(&a);
+        spec_free(&b);
+    }
+    /* Text the agent did not write (an upstream's file after a base backup). */
+    static const struct {
+        const char *name, *from, *to;
+        bool reload_only;
+    } raw[] = {
+        {"comments and blanks ignored", "# x\n\na = '1'\n", "a = '1'\n# y\n", true},
+        {"spacing around = ignored", "a='1'\n", "  a  =  '1'  \n", true},
+        {"last value wins", "a = '1'\na = '2'\n", "a = '2'\n", true},
+        {"line without =", "garbage\n", "", false},
+        {"reloadable key only", "synchronous_commit = 'on'\n", "", true},
+        {"empty both", "", "", true},
+    };
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
+        ok(nodeconf_reload_only(raw[i].from, raw[i].to) == raw[i].reload_only, raw[i].name);
+}
+
+static void test_secrets(void)
+{
+    static const struct {
+        const char *name, *user, *password, *want;
+    } pgpass[] = {
+        {"plain", "rdsrepladmin", "pw", "*:*:*:rdsrepladmin:pw\n"},
+        {"colon and backslash escaped", "r", "a:b\\c", "*:*:*:r:a\\:b\\\\c\n"},
+        {"quote kept", "r", "it's", "*:*:*:r:it's\n"},
+    };
+    for (size_t i = 0; i < sizeof pgpass / sizeof pgpass[0]; i++) {
+        char *got = nodeconf_render_pgpass(pgpass[i].user, pgpass[i].password);
+        is_str(got, pgpass[i].want, pgpass[i].name);
+        free(got);
+    }
+    char *sql = nodeconf_render_repl_sql("rdsrepladmin", "it's\\x");
+    ok(strstr(sql, "SET log_min_error_statement = 'panic';\n") != NULL &&
+           strstr(sql, "SET log_statement = 'none';\n") != NULL &&
+           strstr(sql, "SET standard_conforming_strings = on;\n") != NULL,
+       "SQL keeps itself out of the server log");
+    ok(strstr(sql, "CREATE ROLE \"rdsrepladmin\"") != NULL &&
+           strstr(sql, "WHERE rolname = 'rdsrepladmin'") != NULL,
+       "SQL creates the role only if missing");
+    ok(strstr(sql, "ALTER ROLE \"rdsrepladmin\" WITH REPLICATION LOGIN PASSWORD 'it''s\\x';\n") !=
+           NULL,
+       "SQL sets the password, quote doubled, backslash literal");
+    ok(strstr(sql, "SET log_min_error_statement") < strstr(sql, "PASSWORD"),
+       "logging is off before the password appears");
+    free(sql);
+}
+
+static void test_marker(void)
+{
+    static const struct {
+        const char *name, *text;
+        bool ok;
+        long long seq;
+        const char *upstream;
+    } cases[] = {
+        {"original marker", "1\n", true, 0, ""},
+        {"empty", "", true, 0, ""},
+        {"primary", "rebuild_seq=3\n", true, 3, ""},
+        {"standby", "rebuild_seq=0\nupstream=shop-a\n", true, 0, "shop-a"},
+        {"no final newline", "rebuild_seq=7\nupstream=b", true, 7, "b"},
+        {"unknown line ignored", "x=1\nrebuild_seq=2\n", true, 2, ""},
+        {"empty upstream", "upstream=\n", true, 0, ""},
+        {"bad seq", "rebuild_seq=x\n", false, 0, ""},
+        {"negative seq", "rebuild_seq=-1\n", false, 0, ""},
+        {"seq too long", "rebuild_seq=99999999999999999999999999999999999\n", false, 0, ""},
+        {"upstream with a slash", "upstream=../x\n", false, 0, ""},
+        {"upstream too long",
+         "upstream=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+         false, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        nodeconf_marker m;
+        bool got = nodeconf_marker_parse(cases[i].text, strlen(cases[i].text), &m);
+        ok(got == cases[i].ok && m.rebuild_seq == cases[i].seq &&
+               strcmp(m.upstream, cases[i].upstream) == 0,
+           cases[i].name);
+    }
+    nodeconf_marker m = {.rebuild_seq = 42}, back;
+    memcpy(m.upstream, "shop-x", 7);
+    char *text = nodeconf_marker_render(&m);
+    is_str(text, "rebuild_seq=42\nupstream=shop-x\n", "marker rendered");
+    ok(nodeconf_marker_parse(text, strlen(text), &back) && back.rebuild_seq == 42 &&
+           strcmp(back.upstream, "shop-x") == 0,
+       "marker round-trips");
+    free(text);
+    static const char bin[] = "rebuild_seq=1\0\nupstream=a";
+    ok(!nodeconf_marker_parse(bin, sizeof bin - 1, &back), "embedded NUL refused");
+}
+
+int main(void)
+{
+    test_render_conf();
+    test_reload_only();
+    test_secrets();
+    test_marker();
+    return done_testing();
+}
