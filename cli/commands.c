@@ -18,6 +18,7 @@
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
 #include "cli/kms.h"
+#include "cli/lab.h"
 #include "cli/wait.h"
 
 #define CLI_PROG "rdsctl"
@@ -430,6 +431,10 @@ const command commands[] = {
      "(rdsim): kills, host losses, hangs, controlplane kills mid-failover, forced failovers; "
      "measures each failover and checks that no acknowledged write was lost.", chaos_run, NULL,
      chaos_flags, NULL},
+    {"lab", "Runs a lab (rdsim): rdsctl lab dns-caching --db-instance-identifier X "
+     "--master-user-password PW: client models with different DNS caches write through a Multi-AZ "
+     "instance while it fails over; a table, --json and an --svg timeline of what each lived "
+     "through.", lab_run, NULL, lab_flags, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
