@@ -45,7 +45,8 @@
  * reports what it saw. */
 static volatile sig_atomic_t lab_interrupted;
 
-/* The Multi-AZ events, matched by message as DescribeEvents shows them. */
+/* The Multi-AZ events, matched by the start of the message as
+ * DescribeEvents shows it (0053 goes on "Pending failover or activation."). */
 enum { EV_0013, EV_0049, EV_0053, EV_N };
 static const char *const lab_event_messages[EV_N] = {
     "Multi-AZ instance failover started.",
@@ -230,7 +231,8 @@ static bool lab_events(lab_ctx *c, int64_t since_ms, int64_t first[EV_N])
             if (ms < since_ms)
                 continue;
             for (int k = 0; k < EV_N; k++)
-                if (strcmp(msg->valuestring, lab_event_messages[k]) == 0 &&
+                if (strncmp(msg->valuestring, lab_event_messages[k],
+                            strlen(lab_event_messages[k])) == 0 &&
                     (!first[k] || ms < first[k]))
                     first[k] = ms;
         }
@@ -351,6 +353,12 @@ done:
     return ttl;
 }
 
+static void lab_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static bool lab_create_table(lab_ctx *c)
 {
     char port[16];
@@ -365,6 +373,7 @@ static bool lab_create_table(lab_ctx *c)
         fprintf(stderr, "\nCannot connect to %s:%s as %s: %s\n", c->primary, port, c->user,
                 PQerrorMessage(conn));
     } else {
+        PQsetNoticeProcessor(conn, lab_quiet, NULL); /* "already exists, skipping" */
         PGresult *res = PQexec(conn, labclients_create_sql);
         ok = PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok)

@@ -170,7 +170,7 @@ static void lc_copy(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
     /* libpq messages end with a newline; keep one line. */
     for (char *p = dst; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = (p[1] ? ' ' : '\0');
 }
 

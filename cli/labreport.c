@@ -143,6 +143,16 @@ static double lab_rel_s(int64_t from, int64_t ms)
     return from && ms ? (double)(ms - from) / 1000.0 : NAN;
 }
 
+/* "+1.23 s" from the failover, or "-" when not seen. */
+static void lab_fmt_rel(int64_t from, int64_t ms, char *buf, size_t cap)
+{
+    double v = lab_rel_s(from, ms);
+    if (isnan(v))
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%+.2f s", v);
+}
+
 void labreport_table(const lab_attempt *a, size_t n, unsigned present, const lab_timeline *t,
                      sbuf *out)
 {
@@ -173,10 +183,13 @@ void labreport_table(const lab_attempt *a, size_t n, unsigned present, const lab
                      "primary; wrong: writes acknowledged by a node that was not the primary; "
                      "fail-after: failures after recovering)\n");
     if (from) {
-        sbuf_printf(out, "failover %s -> %s; DNS flipped at %+.2f s, failover completed at "
-                         "%+.2f s, old primary back as a standby at %+.2f s; endpoint TTL %d s\n",
-                    oa, na, lab_rel_s(from, t->dns_flip_ms), lab_rel_s(from, t->completed_ms),
-                    lab_rel_s(from, t->standby_back_ms), t->dns_ttl);
+        char flip[16], done[16], back[16];
+        lab_fmt_rel(from, t->dns_flip_ms, flip, sizeof flip);
+        lab_fmt_rel(from, t->completed_ms, done, sizeof done);
+        lab_fmt_rel(from, t->standby_back_ms, back, sizeof back);
+        sbuf_printf(out, "failover %s -> %s; DNS flipped at %s, failover completed (0049) at %s, "
+                         "old primary back as a standby (0053) at %s; endpoint TTL %d s\n",
+                    oa, na, flip, done, back, t->dns_ttl);
     } else {
         sbuf_printf(out, "no failover happened during the run (primary %s)\n", oa);
     }
@@ -272,10 +285,10 @@ cJSON *labreport_json(const char *instance, const char *endpoint, const lab_atte
 
 /* ------------------------------------------------------------------- SVG */
 
-#define SVG_W 1120
-#define SVG_LEFT 250    /* lane labels */
+#define SVG_W 1240
+#define SVG_LEFT 330    /* lane labels */
 #define SVG_RIGHT 190   /* verdicts */
-#define SVG_TOP 96      /* title and landmark labels */
+#define SVG_TOP 124     /* title and landmark labels */
 #define SVG_LANE 44
 #define SVG_TICK 26
 #define SVG_BOTTOM 92   /* axis and legend */
@@ -321,7 +334,7 @@ static void lab_svg_marker(sbuf *out, const lab_axis *ax, int64_t ms, int row, i
     if (!ms)
         return;
     double x = lab_x(ax, ms);
-    int ly = SVG_TOP - 58 + row * 16;
+    int ly = SVG_TOP - 60 + row * 16;
     sbuf_printf(out, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
                      "stroke-width=\"2\"%s%s%s/>\n",
                 x, ly + 4, x, lanes_bottom, colour, dash ? " stroke-dasharray=\"" : "",
