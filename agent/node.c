@@ -29,7 +29,13 @@
  *  6. n->role is the role in effect, refreshed on every step: for a ready
  *     postmaster from global/pg_control (in production = accepts writes =
  *     primary; in archive recovery = standby), otherwise from
- *     data/standby.signal; never from the spec. */
+ *     data/standby.signal; never from the spec.
+ *  7. A postmaster seen SIGSTOPped for HUNG_AFTER_MS while
+ *     supervise=report is reported crashed though alive (pm_pid kept): its
+ *     backends still serve existing connections, but it accepts none, and
+ *     the controlplane's probe on a kept connection cannot see that. A
+ *     crashed node with such a postmaster is stopped (SIGKILL of the group)
+ *     before anything else is done with it. */
 #include "agent/node.h"
 
 #include <errno.h>
@@ -55,6 +61,7 @@ enum {
     BUILD_RETRY_MIN_MS = 250, /* pg_basebackup while the upstream is not reachable yet */
     BUILD_RETRY_MAX_MS = 2000,
     SQL_RETRY_MS = 1000,
+    HUNG_AFTER_MS = 500, /* a SIGSTOPped postmaster, supervise=report: reported crashed */
     SOCKET_PATH_MAX = 107, /* sizeof(sun_path) - 1 */
 };
 
@@ -93,6 +100,7 @@ struct node {
     node_job job;
     bool job_killed;
     int64_t stop_sent_ms;
+    int64_t pm_stopped_since_ms; /* first step that saw the postmaster SIGSTOPped, 0 if not */
     int stop_level; /* 1 SIGINT sent, 2 SIGQUIT, 3 SIGKILL of the group */
     bool stop_fence; /* invariant 5 */
     int failures;   /* consecutive, for the retry backoff */
@@ -138,7 +146,7 @@ static const unsigned allowed[NODE_STATE_COUNT] = {
     /* → STARTING when supervise goes back to restart; → REJOINING when the
      * controlplane makes it the new primary's standby. */
     [NODE_CRASHED] = B(NODE_STARTING) | B(NODE_STOPPED) | B(NODE_REJOINING) | B(NODE_DELETING) |
-                     B(NODE_FAILED),
+                     B(NODE_FAILED) | B(NODE_STOPPING),
     [NODE_REJOINING] = B(NODE_STOPPED) | B(NODE_FAILED) | B(NODE_DELETING),
     [NODE_STOPPING] = B(NODE_STOPPED),
     [NODE_STOPPED] = B(NODE_STARTING) | B(NODE_DELETING) | B(NODE_FAILED) | B(NODE_REJOINING),
@@ -667,6 +675,7 @@ static bool postmaster_ready(const node *n, pid_t pid)
 static void stop_begin(node *n, bool fence)
 {
     sql_kill(n);
+    n->pm_stopped_since_ms = 0;
     n->stop_sent_ms = mono_ms();
     n->stop_fence = fence;
     if (proc_is_stopped(n->pm_pid)) {
@@ -1192,6 +1201,31 @@ static void running_step(node *n)
         repl_role_ensure(n);
 }
 
+/* Invariant 7. */
+static void hang_check(node *n)
+{
+    bool watched = (n->state == NODE_RUNNING || n->state == NODE_PROMOTING) && n->pm_pid > 0 &&
+                   n->goal == NODE_GOAL_RUNNING && n->has_spec && n->spec.supervise_report;
+    if (!watched || !proc_is_stopped(n->pm_pid)) {
+        n->pm_stopped_since_ms = 0;
+        return;
+    }
+    int64_t now = mono_ms();
+    if (n->pm_stopped_since_ms == 0) {
+        n->pm_stopped_since_ms = now;
+        return;
+    }
+    if (now - n->pm_stopped_since_ms < HUNG_AFTER_MS)
+        return;
+    LOG_WARN("postmaster hung (SIGSTOPped), reporting (supervise=report) node_id=%s pid=%ld "
+             "stopped_ms=%lld", n->id, (long)n->pm_pid,
+             (long long)(now - n->pm_stopped_since_ms));
+    free(n->last_exit);
+    n->last_exit = xstrdup("stopped (SIGSTOP)");
+    n->pm_stopped_since_ms = 0;
+    set_state(n, NODE_CRASHED, NULL);
+}
+
 static void want_running(node *n)
 {
     switch (n->state) {
@@ -1212,6 +1246,13 @@ static void want_running(node *n)
             postmaster_spawn(n);
         break;
     case NODE_CRASHED:
+        if (n->pm_pid > 0) {
+            /* Invariant 7: a hung postmaster goes before a restart or a rejoin. */
+            node_action act = decide(n);
+            if (!n->spec.supervise_report || act == NODE_ACT_REJOIN || act == NODE_ACT_REBUILD)
+                stop_begin(n, true);
+            break;
+        }
         if (act_on_role(n) || n->spec.supervise_report)
             break; /* report only: the controlplane decides */
         n->restarts++;
@@ -1278,7 +1319,10 @@ static void want_stopped(node *n)
         stop_progress(n);
         break;
     case NODE_CRASHED:
-        set_state(n, NODE_STOPPED, NULL);
+        if (n->pm_pid > 0)
+            stop_begin(n, true); /* invariant 7 */
+        else
+            set_state(n, NODE_STOPPED, NULL);
         break;
     case NODE_CREATING:
     case NODE_REJOINING:
@@ -1309,6 +1353,10 @@ static void want_absent(node *n)
     case NODE_FAILED:
     case NODE_CRASHED:
     case NODE_REJOINING:
+        if (n->state == NODE_CRASHED && n->pm_pid > 0) {
+            stop_begin(n, true); /* invariant 7 */
+            break;
+        }
         if (n->state == NODE_FAILED && !retry_due(n))
             break;
         if (set_state(n, NODE_DELETING, NULL))
@@ -1335,6 +1383,7 @@ static void run_step(node *n)
         return;
     }
     role_refresh(n);
+    hang_check(n);
     switch (n->goal) {
     case NODE_GOAL_RUNNING:
         want_running(n);

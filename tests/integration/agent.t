@@ -364,5 +364,23 @@ echo "# fence goal -> SIGSTOPped postmaster gone: $((t1 - t0)) ms"
 check "ha: no process of its group left" bash -c "! kill -0 -- -$PMB 2>/dev/null"
 check "ha: fenced node reported stopped" wait_for 5 hbx_is us-east-1c ha-b state stopped
 
+# A hang under supervise=report: the controlplane's probe, on a connection
+# it keeps, is answered by a backend (not stopped), so the agent reports it.
+ha_goals us-east-1c "[$(ha_node ha-b running 7 "$AB" primary "$REPL$(sync_list '"ha-a"'),\"supervise\":\"report\"")]"
+check "ha: restarted after the fence (crash recovery)" wait_for 30 bash -c \
+    "$(declare -f hbx hbx_is); T='$T'; hbx_is us-east-1c ha-b state running && hbx_is us-east-1c ha-b generation 7"
+PMB=$(ha_pm c ha-b)
+kill -STOP "$PMB"
+check "ha: SIGSTOPped postmaster under supervise=report: reported crashed" \
+    wait_for 5 hbx_is us-east-1c ha-b state crashed
+check "ha: with last_exit saying so, and its pid (still alive)" bash -c \
+    "$(declare -f hbx hbx_is); T='$T'; hbx_is us-east-1c ha-b last_exit 'stopped (SIGSTOP)' && hbx_is us-east-1c ha-b pid $PMB"
+t0=$(now_ms)
+ha_goals us-east-1c "[$(ha_node ha-b stopped 8 "$AB" primary "$REPL$(sync_list '"ha-a"')")]"
+check "ha: the hung, crashed node fenced within 3 s" wait_for 3 dead "$PMB"
+t1=$(now_ms)
+echo "# fence goal -> hung postmaster gone: $((t1 - t0)) ms"
+check "ha: and reported stopped" wait_for 5 hbx_is us-east-1c ha-b state stopped
+
 echo "1..$N"
 exit $(( FAILED > 0 ))
