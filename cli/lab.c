@@ -578,14 +578,24 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
             c.id, c.endpoint, t.dns_ttl, negative_ttl, c.primary,
             c.standby[0] ? c.standby : "?");
 
-    /* Warm-up: every client writes, and the lanes show some green. */
+    /* Warm-up: every client writes, the lanes show some green, and the
+     * endpoint's TTL runs out — at the failover the TTL-honouring caches
+     * are stale, as in an application that has been up for a while: the
+     * first failure makes them look the name up again. */
+    int64_t warmup = (int64_t)t.dns_ttl * 1000 + LAB_WARMUP_TTL_MARGIN_MS;
+    if (warmup < LAB_WARMUP_MS)
+        warmup = LAB_WARMUP_MS;
+    if (warmup > LAB_WARMUP_MAX_MS)
+        warmup = LAB_WARMUP_MAX_MS;
+    if (warmup > duration_s * 1000 / 2)
+        warmup = duration_s * 1000 / 2 > LAB_WARMUP_MS ? duration_s * 1000 / 2 : LAB_WARMUP_MS;
     while (!lab_interrupted && mono_ms() < end_mono &&
-           !(mono_ms() - start_mono >= LAB_WARMUP_MS && lab_all_wrote(l, present, 0))) {
+           !(mono_ms() - start_mono >= warmup && lab_all_wrote(l, present, 0))) {
         if (mono_ms() - start_mono > LAB_FIRST_WRITE_TIMEOUT_MS)
             break;
         lab_sleep_ms(LAB_POLL_MS);
     }
-    if (!lab_all_wrote(l, present, 0)) {
+    if (!lab_all_wrote(l, present, 0) || lab_interrupted) {
         for (int k = 0; k < LAB_NCLIENTS; k++) {
             char e[LABCLIENTS_ERROR_MAX];
             labclients_last_error(l, (lab_client_kind)k, e, sizeof e);

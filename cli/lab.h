@@ -9,7 +9,13 @@
  *
  * The run: the instance must be Multi-AZ and available; the clients
  * (cli/labclients.h) start and write until each has written at least once
- * and LAB_WARMUP_MS have passed; then the lab forces a failover
+ * and the warm-up has passed: the endpoint's TTL plus
+ * LAB_WARMUP_TTL_MARGIN_MS, at least LAB_WARMUP_MS, at most
+ * LAB_WARMUP_MAX_MS and half the duration. Outlasting the TTL makes the
+ * TTL-honouring clients' cached answers stale at the failover, as in an
+ * application that has been up for a while: their first failure makes
+ * them look the name up again — typically before DNS has flipped, so they
+ * cache the old answer for one more TTL. Then the lab forces a failover
  * (RebootDBInstance ForceFailover=true) or, with --no-failover, waits for
  * one the user causes (RDS-EVENT-0013 or the endpoint's answer changing).
  * The clients keep writing until every one has written on the new primary
@@ -41,6 +47,8 @@
 #include "cli/commands.h"
 
 #define LAB_WARMUP_MS 3000
+#define LAB_WARMUP_TTL_MARGIN_MS 1500
+#define LAB_WARMUP_MAX_MS 30000
 #define LAB_TAIL_MS 2000
 #define LAB_DEFAULT_DURATION_S 60
 

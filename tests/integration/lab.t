@@ -4,10 +4,11 @@
 # while its client models write, and reports what each lived through.
 #
 # What must hold, whatever the machine's speed: the JSON has one row per
-# client; the client honouring the TTL, the libpq multi-host client and
-# the pool reach the new primary; the clients that cache forever never do
-# within the run — they get "connection refused" while the old primary is
-# down, then "read-only transaction" errors (25006) once it is back as a
+# client; the client honouring the TTL and the libpq multi-host client
+# reach the new primary; the pool either does or stays stuck on the old
+# node with read-only errors; the clients that cache forever never reach
+# it within the run — they get "connection refused" while the old primary
+# is down, then "read-only transaction" errors (25006) once it is back as a
 # standby; the 30-second cache recovers, later than the TTL-honouring
 # client; no write is acknowledged by a node that was not the primary; the
 # SVG is well-formed XML with a lane per client. No wall-clock bound is
@@ -79,9 +80,17 @@ is "$(jq -r .NegativeTtl "$J")" 5 "a name that does not exist is cached negative
 like "$(jq -r .Failover.DnsFlipSeconds "$J")" '^[0-9.]+$' "the DNS flip was seen"
 like "$(jq -r .Failover.StandbyBackSeconds "$J")" '^[0-9.]+$' "RDS-EVENT-0053 was seen (old primary back)"
 
-for c in ttl multi-host pool cache-30s; do
+for c in ttl multi-host cache-30s; do
   is "$(client "$J" "$c" .Recovered)" true "$c reached the new primary"
 done
+# The pool reconnects with the TTL honoured, but keeps a connection that
+# gets "read-only" errors: if one of its lookups during the outage still
+# got the old answer and the old node was back as a standby within that
+# TTL, its connections stay there. Either outcome is honest; nothing else is.
+pool_rec=$(client "$J" pool .Recovered)
+pool_ro=$(client "$J" pool .Failed.ReadOnly)
+ok "$( [ "$pool_rec" = true ] || [ "$pool_ro" -gt 0 ]; echo $?)" \
+  "pool: reached the new primary, or is stuck on the old one with read-only errors (recovered $pool_rec, read-only $pool_ro)"
 for c in cache-forever sticky-address; do
   is "$(client "$J" "$c" .Recovered)" false "$c never reached the new primary"
   like "$(client "$J" "$c" .Failed.ReadOnly)" '^[1-9][0-9]*$' \
