@@ -15,7 +15,7 @@
 typedef struct region region;
 typedef struct agents agents;
 
-#define AGENTS_HEARTBEAT_MS 250
+#define AGENTS_HEARTBEAT_MS 150
 
 /* What an agent last said about one of its nodes. */
 typedef struct {

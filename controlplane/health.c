@@ -2,7 +2,7 @@
  *
  * Per node a small connection state machine:
  *
- *   IDLE ──start──▶ CONNECTING ──ok──▶ READY ──send──▶ QUERYING ──result──▶ READY
+ *   IDLE ──start──▶ CONNECTING ──ok──▶ READY ──send──▶ QUERYING ──result──▶ IDLE (closed)
  *     ▲                 │ fail/timeout                     │ fail/timeout
  *     └─────────────────┴──────────────────────────────────┘ (close, count a failure)
  *
@@ -223,10 +223,10 @@ static void probe_query_step(probe *p, short what)
         return;
     }
     event_del(p->timer);
-    if (p->io) {
-        event_free(p->io);
-        p->io = NULL;
-    }
+    /* Every probe opens a fresh connection: a hung postmaster (SIGSTOP)
+     * accepts no new connection, while an old one, served by its own
+     * backend, would keep answering. */
+    probe_close(p);
     int64_t now = mono_ms();
     if (p->view.fails > 0)
         LOG_INFO("probe recovered node=%s after_fails=%d", p->node_id, p->view.fails);
@@ -234,7 +234,6 @@ static void probe_query_step(probe *p, short what)
     p->view.fails = 0;
     p->view.first_fail_ms = 0;
     p->view.last_ok_ms = now;
-    p->state = PROBE_READY;
     p->next_due_ms = now + p->h->cfg.interval_ms;
 }
 

@@ -3,9 +3,9 @@
  * PQsendQuery/PQconsumeInput), so a dead host and a hung postgres
  * (SIGSTOP) are both seen even when an agent says all is well.
  *
- * One connection per node is kept open and queried every probe interval;
- * a probe that does not answer within the timeout counts as a failure and
- * its connection is dropped. Memory only: after a restart, a node is
+ * Each probe is a fresh connection and one query (a hung postmaster takes
+ * no new connection, while an established one would still answer); a
+ * probe that does not finish within the timeout counts as a failure. Memory only: after a restart, a node is
  * "unknown" until its first probe answers. */
 #ifndef RDSIM_HEALTH_H
 #define RDSIM_HEALTH_H
