@@ -524,10 +524,12 @@ static void *lc_main(void *arg)
             wake = l->watch_next;
         int ares_first = n;
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(l->ch, socks, ARES_GETSOCK_MAXNUM);
+        /* The bits tested unsigned: c-ares's own ARES_GETSOCK_WRITABLE
+         * shifts a signed 1 into the sign bit for the last socket. */
+        unsigned bits = (unsigned)ares_getsock(l->ch, socks, ARES_GETSOCK_MAXNUM);
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                               (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+            short ev = (short)((((bits >> i) & 1u) ? POLLIN : 0) |
+                               (((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ? POLLOUT : 0));
             if (ev)
                 pfd[n++] = (struct pollfd){.fd = socks[i], .events = ev};
         }
