@@ -349,8 +349,11 @@ static void dnslookup_wait(ares_channel ch, dnslookup_reply *const *replies, siz
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
         nfds_t nfd = 0;
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                               (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+            /* Unsigned tests: c-ares's macros shift a signed 1 into the
+             * sign bit for the last slot (undefined behaviour). */
+            unsigned ubits = (unsigned)bits;
+            short ev = (short)(((ubits >> i) & 1u ? POLLIN : 0) |
+                               ((ubits >> (i + ARES_GETSOCK_MAXNUM)) & 1u ? POLLOUT : 0));
             if (ev)
                 pfd[nfd++] = (struct pollfd){.fd = socks[i], .events = ev};
         }
