@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -128,12 +129,13 @@ void chaos_plan(unsigned mask, int n, uint64_t seed, chaos_kind *out)
     }
 }
 
-int64_t chaos_count_fenced(const workload_ack *acks, size_t n, const chaos_epoch *epochs,
+int64_t chaos_count_fenced(const workload_ack *acks, size_t n, chaos_epoch *epochs,
                            int nepochs)
 {
     int64_t count = 0;
     for (int k = 0; k < nepochs; k++) {
-        const chaos_epoch *e = &epochs[k];
+        chaos_epoch *e = &epochs[k];
+        e->fenced = 0;
         if (!e->old_addr || !e->fence_ms)
             continue;
         int64_t end = INT64_MAX;
@@ -145,7 +147,8 @@ int64_t chaos_count_fenced(const workload_ack *acks, size_t n, const chaos_epoch
         for (size_t i = 0; i < n; i++)
             if (acks[i].addr == e->old_addr && acks[i].server_ms > e->fence_ms &&
                 acks[i].server_ms < end)
-                count++;
+                e->fenced++;
+        count += e->fenced;
     }
     return count;
 }
@@ -180,6 +183,8 @@ typedef struct {
     int64_t t_ev[EV_N];     /* event Dates (ms) newer than the fault; 0: not seen */
     workload_window win;
     bool recovered;
+    int64_t fenced;         /* acks from the old primary after its fence */
+    double standby_s;       /* fault -> a marker written after recovery is read on the standby */
     char error[256];
 } chaos_fault;
 
@@ -209,6 +214,14 @@ static void chaos_sleep_ms(int ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* Notices ("relation already exists, skipping") are not the harness's
+ * output. */
+static void chaos_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
 }
 
 static void chaos_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -491,6 +504,53 @@ static bool chaos_region_up(chaos_ctx *c)
     return true;
 }
 
+/* The parent pid of pid from /proc/<pid>/stat, or 0. The command name
+ * (field 2) may hold spaces and parentheses: the fields after it start
+ * after its last ')'. */
+static pid_t chaos_ppid_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    int ppid = 0;
+    char st;
+    if (!close || sscanf(close + 1, " %c %d", &st, &ppid) != 2)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* Signals a whole PostgreSQL server: the postmaster's process group, then
+ * every child of the postmaster. PostgreSQL's children call setsid(), so
+ * the postmaster's group holds the postmaster alone: stopping only it
+ * would leave existing sessions and the walsender running (a hung
+ * postmaster, not a hung server). The postmaster goes first so that it
+ * forks nothing while its children are being stopped. */
+static bool chaos_signal_server(pid_t postmaster, int sig)
+{
+    bool ok = kill(-postmaster, sig) == 0;
+    int saved = errno;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return ok;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int64_t pid;
+        if (!str_to_int64(e->d_name, 2, INT_MAX, &pid))
+            continue;
+        if (chaos_ppid_of((pid_t)pid) == postmaster)
+            kill((pid_t)pid, sig);
+    }
+    closedir(d);
+    errno = saved;
+    return ok;
+}
+
 /* ---- one fault ---- */
 
 static bool chaos_find_primary(chaos_ctx *c, chaos_fault *f, chaos_node *primary,
@@ -540,7 +600,7 @@ static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
             ok = false;
         break;
     case CHAOS_HANG:
-        ok = kill(-p->postmaster, SIGSTOP) == 0;
+        ok = chaos_signal_server(p->postmaster, SIGSTOP);
         break;
     case CHAOS_FORCED: {
         query params = {0};
@@ -602,7 +662,7 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
         }
         if (f->kind == CHAOS_HANG && !resumed && f->t_ev[EV_0049]) {
             chaos_say("  failed over; resuming the hung postgres (it must be fenced)");
-            kill(-p->postmaster, SIGCONT);
+            chaos_signal_server(p->postmaster, SIGCONT);
             resumed = true;
         }
         bool undone = (f->kind != CHAOS_CPKILL || cp_killed) && (f->kind != CHAOS_HOST || host_back) &&
@@ -623,7 +683,7 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
                                               : "did not recover in time (no RDS-EVENT-0053 with "
                                                 "the instance available and Multi-AZ)");
     if (f->kind == CHAOS_HANG && !resumed)
-        kill(-p->postmaster, SIGCONT);
+        chaos_signal_server(p->postmaster, SIGCONT);
     if ((f->kind == CHAOS_HOST && !host_back) || (f->kind == CHAOS_CPKILL && cp_killed))
         chaos_region_up(c);
 }
@@ -746,12 +806,104 @@ static cJSON *chaos_fault_json(const chaos_fault *f)
     chaos_add_secs(o, "FirstClientWriteSeconds", t.first_write);
     chaos_add_secs(o, "ClientDowntimeSeconds", t.downtime);
     chaos_add_secs(o, "RecoverySeconds", t.recovery);
+    chaos_add_secs(o, "StandbyReplayingSeconds", f->standby_s);
+    cJSON_AddNumberToObject(o, "FencedAcks", (double)f->fenced);
     cJSON_AddBoolToObject(o, "Recovered", f->recovered);
     if (f->error[0] && !f->recovered)
         cJSON_AddStringToObject(o, "Error", f->error);
     else
         cJSON_AddNullToObject(o, "Error");
     return o;
+}
+
+/* ---- connections of the controller (blocking: it has no loop) ---- */
+
+/* A connection to addr as the master user; NULL (message in why) on a
+ * failure. */
+static PGconn *chaos_connect(chaos_ctx *c, const char *addr, const char *app, char *why,
+                             size_t why_size)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", c->port);
+    const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
+                          "sslmode", "gssencmode", "application_name", NULL};
+    const char *vals[] = {addr, port, c->user, c->password, "postgres", "3", "disable",
+                          "disable", app, NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 0);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(why, why_size, "%s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    PQsetNoticeProcessor(conn, chaos_quiet, NULL);
+    return conn;
+}
+
+/* Runs one statement with text parameters; true if it returned tuples
+ * (*rows set) or completed. */
+static bool chaos_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       int *rows, char *why, size_t why_size)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    bool ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+    if (ok && rows)
+        *rows = st == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+    if (!ok)
+        snprintf(why, why_size, "%s", PQresultErrorMessage(res));
+    PQclear(res);
+    return ok;
+}
+
+#define CHAOS_STANDBY_TIMEOUT_MS 20000
+
+/* RDS-EVENT-0053 says the standby is synchronous again; this checks that
+ * one really receives and replays: a marker row written on the primary
+ * after the recovery (run = -run, id = the fault's index) must become
+ * visible on another node. Sets f->standby_s; false (f->error set) if no
+ * node shows it in time. */
+static bool chaos_check_standby(chaos_ctx *c, chaos_fault *f, int64_t run)
+{
+    char primary[WORKLOAD_ADDR_MAX], why[256] = "";
+    char runs[24], ids[16];
+    snprintf(runs, sizeof runs, "%lld", -(long long)run);
+    snprintf(ids, sizeof ids, "%d", f->index);
+    const char *params[2] = {runs, ids};
+    if (!chaos_resolve(c, primary, sizeof primary)) {
+        snprintf(f->error, sizeof f->error, "after recovery the endpoint does not resolve");
+        return false;
+    }
+    PGconn *p = chaos_connect(c, primary, "rdsim-chaos-check", why, sizeof why);
+    bool ok = p && chaos_exec(p, "INSERT INTO rdsim_chaos (run, id, writer) VALUES ($1, $2, -1) "
+                                 "ON CONFLICT DO NOTHING", 2, params, NULL, why, sizeof why);
+    PQfinish(p);
+    if (!ok) {
+        snprintf(f->error, sizeof f->error, "after recovery the primary %s takes no write: %.150s",
+                 primary, why);
+        return false;
+    }
+    int64_t deadline = mono_ms() + CHAOS_STANDBY_TIMEOUT_MS;
+    while (mono_ms() < deadline && !chaos_interrupted) {
+        chaos_node nodes[16];
+        int n = chaos_list_nodes(c, nodes, 16);
+        for (int i = 0; i < n; i++) {
+            if (strcmp(nodes[i].addr, primary) == 0)
+                continue;
+            PGconn *s = chaos_connect(c, nodes[i].addr, "rdsim-chaos-check", why, sizeof why);
+            int rows = 0;
+            bool seen = s && chaos_exec(s, "SELECT 1 FROM rdsim_chaos WHERE run = $1 AND id = $2",
+                                        2, params, &rows, why, sizeof why) && rows == 1;
+            PQfinish(s);
+            if (seen) {
+                f->standby_s = (double)(wall_ms() - f->t_fault) / 1000.0;
+                return true;
+            }
+        }
+        chaos_sleep_ms(100);
+    }
+    snprintf(f->error, sizeof f->error, "RDS-EVENT-0053, but no standby replays a write made on "
+                                        "the primary after it (%d s)", CHAOS_STANDBY_TIMEOUT_MS / 1000);
+    return false;
 }
 
 /* ---- final check ---- */
@@ -762,42 +914,35 @@ static int64_t chaos_read_ids(chaos_ctx *c, int64_t run, int64_t **ids)
 {
     *ids = NULL;
     int64_t deadline = mono_ms() + 30000;
-    char port[16], runs[24];
-    snprintf(port, sizeof port, "%d", c->port);
+    char runs[24], why[512];
     snprintf(runs, sizeof runs, "%lld", (long long)run);
+    const char *params[1] = {runs};
+    int said = 0;
     while (mono_ms() < deadline && !chaos_interrupted) {
         char addr[WORKLOAD_ADDR_MAX];
-        if (!chaos_resolve(c, addr, sizeof addr)) {
-            chaos_sleep_ms(200);
-            continue;
-        }
-        const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
-                              "sslmode", "gssencmode", "application_name", NULL};
-        const char *vals[] = {addr, port, c->user, c->password, "postgres", "5", "disable",
-                              "disable", "rdsim-chaos-check", NULL};
-        PGconn *conn = PQconnectdbParams(keys, vals, 0);
-        if (PQstatus(conn) != CONNECTION_OK) {
-            chaos_say("final check: cannot connect to %s: %s", addr, PQerrorMessage(conn));
-            PQfinish(conn);
-            chaos_sleep_ms(500);
-            continue;
-        }
-        const char *params[1] = {runs};
-        PGresult *res = PQexecParams(conn, "SELECT id FROM rdsim_chaos WHERE run = $1 ORDER BY id",
-                                     1, NULL, params, NULL, NULL, 0);
+        PGconn *conn = NULL;
+        if (chaos_resolve(c, addr, sizeof addr))
+            conn = chaos_connect(c, addr, "rdsim-chaos-check", why, sizeof why);
+        else
+            snprintf(why, sizeof why, "the endpoint does not resolve");
+        PGresult *res = conn ? PQexecParams(conn, "SELECT id FROM rdsim_chaos WHERE run = $1 "
+                                                  "ORDER BY id", 1, NULL, params, NULL, NULL, 0)
+                             : NULL;
         int64_t n = -1;
-        if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
             n = PQntuples(res);
             *ids = xcalloc((size_t)n + 1, sizeof **ids);
             for (int64_t i = 0; i < n; i++)
                 str_to_int64(PQgetvalue(res, (int)i, 0), INT64_MIN, INT64_MAX, &(*ids)[i]);
-        } else {
-            chaos_say("final check: %s", PQresultErrorMessage(res));
+        } else if (res) {
+            snprintf(why, sizeof why, "%s", PQresultErrorMessage(res));
         }
         PQclear(res);
         PQfinish(conn);
         if (n >= 0)
             return n;
+        if (!said++)
+            chaos_say("final check: cannot read the table yet (retrying for 30 s): %s", why);
         chaos_sleep_ms(500);
     }
     return -1;
@@ -806,25 +951,13 @@ static int64_t chaos_read_ids(chaos_ctx *c, int64_t run, int64_t **ids)
 /* Runs workload_create_sql on the primary. */
 static bool chaos_create_table(chaos_ctx *c, const char *addr)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%d", c->port);
-    const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
-                          "sslmode", "gssencmode", NULL};
-    const char *vals[] = {addr, port, c->user, c->password, "postgres", "5", "disable", "disable",
-                          NULL};
-    PGconn *conn = PQconnectdbParams(keys, vals, 0);
-    bool ok = false;
-    if (PQstatus(conn) != CONNECTION_OK) {
-        fprintf(stderr, "\nCannot connect to %s:%s as %s: %s\n", addr, port, c->user,
-                PQerrorMessage(conn));
-    } else {
-        PGresult *res = PQexec(conn, workload_create_sql);
-        ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-            fprintf(stderr, "\nCannot create the table: %s\n", PQresultErrorMessage(res));
-        PQclear(res);
-    }
+    char why[512] = "";
+    PGconn *conn = chaos_connect(c, addr, "rdsim-chaos-check", why, sizeof why);
+    bool ok = conn && chaos_exec(conn, workload_create_sql, 0, NULL, NULL, why, sizeof why);
     PQfinish(conn);
+    if (!ok)
+        fprintf(stderr, "\nCannot create the table on %s:%d as %s: %s\n", addr, c->port, c->user,
+                why);
     return ok;
 }
 
@@ -1041,6 +1174,8 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
         }
         chaos_follow(&c, f, &primary);
         workload_set_probes(c.wl, NULL, 0);
+        if (f->recovered && !chaos_check_standby(&c, f, run))
+            f->recovered = false;
         /* The writers reach the new primary once their TTL runs out. */
         if (f->recovered && !chaos_wait_writes(&c, f->t_fault, f->old_addr_n, true, &f->win)) {
             f->recovered = false;
@@ -1051,8 +1186,8 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
         chaos_times tm = chaos_times_of(f);
         if (f->recovered)
             chaos_say("  recovered: detected %.2fs, writable %.2fs, DNS %.2fs, client downtime "
-                      "%.2fs, standby back %.2fs", tm.detect, tm.writable, tm.dns, tm.downtime,
-                      tm.recovery);
+                      "%.2fs, standby back %.2fs (replaying %.2fs)", tm.detect, tm.writable, tm.dns,
+                      tm.downtime, tm.recovery, f->standby_s);
         else
             chaos_say("  FAILED: %s", f->error);
         if (!f->recovered) {
@@ -1093,6 +1228,9 @@ stop:
         }
     }
     int64_t fenced = chaos_count_fenced(acks, nacks, epochs, nep);
+    for (int i = 0, k = 0; i < nfaults && k < nep; i++)
+        if (faults[i].t_fault)
+            faults[i].fenced = epochs[k++].fenced;
     free(epochs);
 
     int recovered = 0;

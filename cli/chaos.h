@@ -79,13 +79,15 @@ typedef struct {
     uint32_t new_addr; /* primary after it; 0 if unknown */
     int64_t fence_ms;  /* from here on old_addr may not acknowledge (0: unknown) */
     int64_t fault_ms;
+    int64_t fenced;    /* out: this epoch's count */
 } chaos_epoch;
 
 /* Counts acks (by server_ms) from a fenced node: from epoch k's old_addr
  * after its fence_ms and before the next epoch j > k whose new_addr is
  * that address again (from j's fault_ms on, that node may legitimately
- * be primary once more). Epochs are in fault order. */
-int64_t chaos_count_fenced(const workload_ack *acks, size_t n, const chaos_epoch *epochs,
+ * be primary once more). Epochs are in fault order; each epoch's own
+ * count goes to its fenced field, the total is returned. */
+int64_t chaos_count_fenced(const workload_ack *acks, size_t n, chaos_epoch *epochs,
                            int nepochs);
 
 /* Counts acks whose id is not in present (sorted ascending, npresent). */

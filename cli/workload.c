@@ -117,7 +117,8 @@ static void wl_record_ack(workload *w, const workload_ack *a)
         w->acks = xrealloc(w->acks, w->acks_cap * sizeof *w->acks);
     }
     w->acks[w->nacks++] = *a;
-    w->acked++;
+    if (a->writer >= 0)
+        w->acked++;
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -168,9 +169,13 @@ static void wl_send_insert(workload *w, wl_client *c, int64_t now)
         wl_fail(w, c, now, "send", PQerrorMessage(c->conn));
         return;
     }
-    pthread_mutex_lock(&w->mu);
-    w->sent++;
-    pthread_mutex_unlock(&w->mu);
+    /* Probes are expected to fail until their node is promoted: only the
+     * writers' inserts count. */
+    if (c->number >= 0) {
+        pthread_mutex_lock(&w->mu);
+        w->sent++;
+        pthread_mutex_unlock(&w->mu);
+    }
     c->in_flight = true;
     c->acked = false;
     int f = PQflush(c->conn);

@@ -97,9 +97,10 @@ typedef struct {
 
 void workload_window_get(workload *w, uint32_t old_addr, int64_t from_ms, workload_window *out);
 
-/* The acknowledged inserts, in order of arrival, and the count of inserts
- * sent but not acknowledged (an error, a lost connection, no reply in
- * time: failed or of unknown outcome). Only after workload_stop. */
+/* The acknowledged inserts (writers' and probes'), in order of arrival,
+ * and the count of the writers' inserts sent but not acknowledged (an
+ * error, a lost connection, no reply in time: failed or of unknown
+ * outcome). Only after workload_stop. */
 size_t workload_acks(const workload *w, const workload_ack **acks);
 int64_t workload_unacknowledged(const workload *w);
 

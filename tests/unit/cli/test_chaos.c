@@ -121,6 +121,10 @@ static void test_fenced(void)
         workload_ack a = {.id = 1, .addr = ip(cases[i].addr), .server_ms = cases[i].server_ms};
         is_int(chaos_count_fenced(&a, 1, ep, 2), cases[i].want, cases[i].name);
     }
+    workload_ack log[] = {{.id = 1, .addr = A, .server_ms = 1600}, {.id = 2, .addr = A, .server_ms = 1700},
+                          {.id = 3, .addr = B, .server_ms = 6000}, {.id = 4, .addr = B, .server_ms = 2000}};
+    is_int(chaos_count_fenced(log, 4, ep, 2), 3, "a log: the total over the epochs");
+    ok(ep[0].fenced == 2 && ep[1].fenced == 1, "... and each epoch's own count");
     chaos_epoch unknown = {.old_addr = A, .new_addr = B, .fence_ms = 0, .fault_ms = 1000};
     workload_ack late = {.id = 1, .addr = A, .server_ms = 9000};
     is_int(chaos_count_fenced(&late, 1, &unknown, 1), 0, "no fence time known: nothing counted");
