@@ -1273,6 +1273,23 @@ stop:
             cJSON_AddNumberToObject(tot, "MissingWrites", (double)missing);
         else
             cJSON_AddNullToObject(tot, "MissingWrites");
+        /* The first missing writes in full, to find them in the logs. */
+        cJSON *sample = cJSON_AddArrayToObject(root, "MissingSample");
+        for (size_t i = 0, k = 0; missing > 0 && i < nacks && k < 20; i++) {
+            if (npresent > 0 && bsearch(&acks[i].id, present, (size_t)npresent, sizeof *present,
+                                        chaos_cmp_i64))
+                continue;
+            cJSON *m = cJSON_CreateObject();
+            char buf[40], at[WORKLOAD_ADDR_MAX];
+            chaos_addr_text(acks[i].addr, at, sizeof at);
+            cJSON_AddNumberToObject(m, "Id", (double)acks[i].id);
+            cJSON_AddNumberToObject(m, "Writer", acks[i].writer);
+            cJSON_AddStringToObject(m, "Address", at);
+            cJSON_AddStringToObject(m, "ServerTime", rclock_format(acks[i].server_ms, buf, sizeof buf));
+            cJSON_AddStringToObject(m, "AckTime", rclock_format(acks[i].client_ms, buf, sizeof buf));
+            cJSON_AddItemToArray(sample, m);
+            k++;
+        }
         cJSON_AddNumberToObject(tot, "FencedAcks", (double)fenced);
         char *text = cJSON_Print(root);
         size_t len = strlen(text);

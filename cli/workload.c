@@ -284,6 +284,9 @@ static void wl_on_connecting(workload *w, wl_client *c, short revents, int64_t n
 static void wl_finish_insert(workload *w, wl_client *c, int64_t now)
 {
     c->in_flight = false;
+    /* ReadyForQuery said idle: the autocommit transaction is over. */
+    if (c->acked && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+        c->acked = false;
     if (c->acked) {
         wl_record_ack(w, &c->ack);
         wl_pause(c, now, w->cfg.interval_ms);
@@ -332,6 +335,13 @@ static void wl_on_busy(workload *w, wl_client *c, short revents, int64_t now)
                     wl_note_error(w, c, "insert", "unexpected reply");
                 }
             } else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+                /* The row came back before the commit: in the extended
+                 * protocol the implicit transaction commits (and waits for
+                 * the synchronous standby) at Sync, after CommandComplete.
+                 * An error then ("canceling the wait for synchronous
+                 * replication and terminating connection ... might not
+                 * have been replicated") means not acknowledged. */
+                c->acked = false;
                 wl_note_error(w, c, "insert", PQresultErrorMessage(res));
             }
             PQclear(res);

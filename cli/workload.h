@@ -11,6 +11,11 @@
  *    own transaction:
  *        INSERT INTO rdsim_chaos (run, id, writer) VALUES (...)
  *        RETURNING host(inet_server_addr()), clock_timestamp() in ms
+ *    An insert is acknowledged only when its reply ends (ReadyForQuery)
+ *    with the row and no error: the implicit transaction commits at the
+ *    protocol's Sync, after the row and CommandComplete were sent, so an
+ *    error after the row (a commit that waited for the synchronous standby
+ *    and was cancelled) means "not acknowledged".
  *    On any error or timeout it drops the connection and starts again
  *    (re-resolving if the TTL ran out). An insert whose outcome is unknown
  *    (connection lost or timed out before the reply) is not acknowledged.
