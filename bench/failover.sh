@@ -46,29 +46,29 @@ say() { echo "bench: $*" >&2; }
 region_up || { say "the region did not start"; exit 1; }
 say "region up in $RDS_HOME (API $RDS_API_PORT, DNS $RDS_DNS_PORT)"
 
-# A fresh Multi-AZ instance at default settings; echoes its id.
+# new_instance: a fresh Multi-AZ instance at default settings, in INSTANCE.
 INSTANCE_N=0
+INSTANCE=
 new_instance() {
   INSTANCE_N=$((INSTANCE_N + 1))
-  local id=bench$INSTANCE_N
-  create_instance "$id" --multi-az >/dev/null || { say "create $id failed"; return 1; }
-  poll 300 status_is "$id" available || { say "$id did not become available"; return 1; }
-  say "Multi-AZ instance $id available: $(endpoint_of "$id")"
-  echo "$id"
+  INSTANCE=bench$INSTANCE_N
+  create_instance "$INSTANCE" --multi-az >/dev/null || { say "create $INSTANCE failed"; return 1; }
+  poll 300 status_is "$INSTANCE" available || { say "$INSTANCE did not become available"; return 1; }
+  say "Multi-AZ instance $INSTANCE available: $(endpoint_of "$INSTANCE")"
 }
 
 # run_chaos KIND N: N recovered faults of KIND, in as many chaos runs as it
 # takes (at most 4): a run stops at the first fault that does not recover,
 # and the instance may then be left failed, so the next run gets a fresh
 # instance. The runs' faults are merged into $OUT/KIND.json.
-INSTANCE=$(new_instance) || exit 1
+new_instance || exit 1
 run_chaos() {
   local kind=$1 want=$2 got=0 attempt=0 files=()
   while [ "$got" -lt "$want" ] && [ $attempt -lt 4 ]; do
     attempt=$((attempt + 1))
     if [ "$(status_of "$INSTANCE")" != available ]; then
       say "$INSTANCE is $(status_of "$INSTANCE"); starting over with a fresh instance"
-      INSTANCE=$(new_instance) || return 1
+      new_instance || return 1
     fi
     local f=$OUT/$kind-$attempt.json
     say "$((want - got)) × $kind on $INSTANCE (run $attempt; progress in $OUT/$kind-$attempt.log)"

@@ -818,6 +818,9 @@ static cJSON *chaos_fault_json(const chaos_fault *f)
 
 /* ---- connections of the controller (blocking: it has no loop) ---- */
 
+#define CHAOS_STATEMENT_TIMEOUT "5000" /* ms */
+#define CHAOS_STATEMENT_TIMEOUT_MS 5000
+
 /* A connection to addr as the master user; NULL (message in why) on a
  * failure. */
 static PGconn *chaos_connect(chaos_ctx *c, const char *addr, const char *app, char *why,
@@ -825,10 +828,12 @@ static PGconn *chaos_connect(chaos_ctx *c, const char *addr, const char *app, ch
 {
     char port[16];
     snprintf(port, sizeof port, "%d", c->port);
+    /* A statement that waits longer (a commit waiting for a standby that
+     * never confirms) is cancelled: the controller must not hang. */
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
-                          "sslmode", "gssencmode", "application_name", NULL};
+                          "sslmode", "gssencmode", "application_name", "options", NULL};
     const char *vals[] = {addr, port, c->user, c->password, "postgres", "3", "disable",
-                          "disable", app, NULL};
+                          "disable", app, "-c statement_timeout=" CHAOS_STATEMENT_TIMEOUT, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 0);
     if (PQstatus(conn) != CONNECTION_OK) {
         snprintf(why, why_size, "%s", PQerrorMessage(conn));
@@ -874,12 +879,21 @@ static bool chaos_check_standby(chaos_ctx *c, chaos_fault *f, int64_t run)
         return false;
     }
     PGconn *p = chaos_connect(c, primary, "rdsim-chaos-check", why, sizeof why);
+    int64_t t0 = mono_ms();
     bool ok = p && chaos_exec(p, "INSERT INTO rdsim_chaos (run, id, writer) VALUES ($1, $2, -1) "
                                  "ON CONFLICT DO NOTHING", 2, params, NULL, why, sizeof why);
     PQfinish(p);
     if (!ok) {
         snprintf(f->error, sizeof f->error, "after recovery the primary %s takes no write: %.150s",
                  primary, why);
+        return false;
+    }
+    /* A cancelled wait for the synchronous standby is a WARNING, not an
+     * error: the commit stays local. Its sign is the time it took. */
+    if (mono_ms() - t0 >= CHAOS_STATEMENT_TIMEOUT_MS) {
+        snprintf(f->error, sizeof f->error, "after RDS-EVENT-0053 a commit on the primary %s waited "
+                                            "%d s for its synchronous standby in vain", primary,
+                 CHAOS_STATEMENT_TIMEOUT_MS / 1000);
         return false;
     }
     int64_t deadline = mono_ms() + CHAOS_STANDBY_TIMEOUT_MS;
