@@ -729,9 +729,14 @@ static void stop_progress(node *n)
  * role_refresh. */
 static void promote_begin(node *n)
 {
-    if (!fs_write_atomic(n->promote_path, "", 0, 0600) ||
-        !proc_user_chown(n->env->user, n->promote_path)) {
+    if (!fs_write_atomic(n->promote_path, "", 0, 0600)) {
         fail(n, "cannot write the promote signal file");
+        return;
+    }
+    /* The postmaster may consume the file before we hand it over (any
+     * signal makes it look): a file already gone means promotion began. */
+    if (!proc_user_chown(n->env->user, n->promote_path) && fs_exists(n->promote_path)) {
+        fail(n, "cannot hand the promote signal file to the postgres user");
         return;
     }
     if (kill(n->pm_pid, SIGUSR1) != 0) {

@@ -186,6 +186,20 @@ static void probe_connect_step(probe *p)
         probe_send(p);
         break;
     default:
+        /* A server refusing for lack of connection slots is alive: blocked
+         * clients piling up must not look like a dead primary. Its last
+         * replication view is kept. */
+        if (strstr(PQerrorMessage(p->conn), "too many clients")) {
+            probe_close(p);
+            event_del(p->timer);
+            int64_t now = mono_ms();
+            p->view.known = p->view.up = true;
+            p->view.fails = 0;
+            p->view.first_fail_ms = 0;
+            p->view.last_ok_ms = now;
+            p->next_due_ms = now + p->h->cfg.interval_ms;
+            break;
+        }
         probe_fail(p, PQerrorMessage(p->conn));
         break;
     }
