@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The guided tour `make demo` runs: a local region, an instance created
-# through the API, reached through the region's own DNS by a real psql,
-# rebooted, and deleted. Leaves nothing running unless DEMO_KEEP=1.
+# The guided tour `make demo` runs: a local region, a Multi-AZ instance
+# created through the API, reached through the region's own DNS by a real
+# psql, its primary killed (the endpoint moves to the standby), rebooted,
+# and deleted. Leaves nothing running unless DEMO_KEEP=1.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,13 +31,13 @@ trap cleanup EXIT
 . "$RDS_HOME/region.env"
 export RDSCTL_ENDPOINT="http://127.0.0.1:$RDS_API_PORT"
 
-say "Creating a PostgreSQL instance"
+say "Creating a Multi-AZ PostgreSQL instance (a synchronous standby in another AZ)"
 "$rdsctl" delete-db-instance --db-instance-identifier "$db" --skip-final-snapshot >/dev/null 2>&1 &&
   "$rdsctl" wait db-instance-deleted --db-instance-identifier "$db" || true
 start=$(date +%s.%N)
 run "$rdsctl" create-db-instance --db-instance-identifier "$db" --engine postgres \
   --db-instance-class db.t3.micro --master-username app --master-user-password "$pw" \
-  --allocated-storage 20 --output table
+  --allocated-storage 20 --multi-az --dns-ttl 1 --output table
 run "$rdsctl" wait db-instance-available --db-instance-identifier "$db"
 end=$(date +%s.%N)
 awk -v a="$start" -v b="$end" 'BEGIN { printf "available after %.1f s (RDS takes minutes)\n", b - a }'
@@ -54,6 +55,17 @@ say "Connecting with psql to $addr:5432 as the master user"
 export PGPASSWORD=$pw
 run psql "host=$addr port=5432 user=app dbname=postgres" -v ON_ERROR_STOP=1 -c \
   "CREATE TABLE IF NOT EXISTS visits(at timestamptz DEFAULT now()); INSERT INTO visits DEFAULT VALUES; SELECT count(*) AS visits, inet_server_addr() AS server FROM visits;"
+
+say "Killing the primary's postmaster (kill -9): the standby takes over and DNS follows"
+pm=$(grep -l "^$addr\$" "$RDS_HOME"/agents/*/nodes/*/data/postmaster.pid | head -1)
+kill -9 "$(head -1 "$pm")"
+t0=$(date +%s%N)
+while [ "$(dig +short @127.0.0.1 -p "$RDS_DNS_PORT" "$endpoint" | tail -1)" = "$addr" ]; do sleep 0.02; done
+echo "endpoint moved after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+run dig @127.0.0.1 -p "$RDS_DNS_PORT" "$endpoint" +noall +answer
+addr=$(dig +short @127.0.0.1 -p "$RDS_DNS_PORT" "$endpoint" | tail -1)
+run psql "host=$addr port=5432 user=app dbname=postgres" -Atc "INSERT INTO visits DEFAULT VALUES; SELECT 'rows on the new primary ' || inet_server_addr() || ': ' || count(*) FROM visits"
+"$rdsctl" describe-db-instances --db-instance-identifier "$db" | jq -c '.DBInstances[0] | {DBInstanceStatus, AvailabilityZone, SecondaryAvailabilityZone}'
 
 say "Rebooting it (a real postmaster restart)"
 run "$rdsctl" reboot-db-instance --db-instance-identifier "$db" --output text
