@@ -950,3 +950,19 @@ args_status args_parse(const arg_spec *specs, int argc, char *const *argv, query
     sbuf_free(&unknown);
     return st;
 }
+
+bool args_opt_int(const query *opts, const char *name, int64_t min, int64_t max, int64_t def,
+                  int64_t *out, sbuf *err)
+{
+    const char *v = query_get(opts, name);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (!str_to_int64(v, min, max, out)) {
+        sbuf_printf(err, "argument --%s: must be an integer from %lld to %lld", name,
+                    (long long)min, (long long)max);
+        return false;
+    }
+    return true;
+}

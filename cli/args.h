@@ -81,6 +81,12 @@ args_status args_parse(const arg_spec *specs, int argc, char *const *argv, query
  * on a syntax error. Exposed for tests. */
 struct cJSON *args_parse_shorthand(const char *input, sbuf *err);
 
+/* Reads the local option `name` from opts (filled by args_parse) as an
+ * integer in [min, max]: def when absent; false with "argument --NAME:
+ * must be an integer from MIN to MAX" in err otherwise. */
+bool args_opt_int(const query *opts, const char *name, int64_t min, int64_t max, int64_t def,
+                  int64_t *out, sbuf *err);
+
 /* Converts a timestamp argument to the wire form. Returns false on a value
  * it does not understand. Exposed for tests. */
 bool args_format_timestamp(const char *in, char *out, size_t size);

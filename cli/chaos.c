@@ -1005,22 +1005,6 @@ static int chaos_usage(const char *message)
     return CLI_EXIT_USAGE;
 }
 
-static bool chaos_opt_int(const query *opts, const char *name, int64_t min, int64_t max,
-                          int64_t def, int64_t *out, sbuf *err)
-{
-    const char *v = query_get(opts, name);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    if (!str_to_int64(v, min, max, out)) {
-        sbuf_printf(err, "argument --%s: must be an integer from %lld to %lld", name,
-                    (long long)min, (long long)max);
-        return false;
-    }
-    return true;
-}
-
 /* The region script: $RDS_REGION_SH, else scripts/region.sh next to the
  * bin/ directory rdsctl runs from. */
 static char *chaos_region_script(void)
@@ -1053,11 +1037,11 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     bool all_recovered = true;
     unsigned mask = CHAOS_ALL_KINDS;
     if (args_parse(chaos_flags, argc, argv, &params, &opts, &err) != ARGS_OK ||
-        !chaos_opt_int(&opts, "faults", 1, CHAOS_MAX_FAULTS, CHAOS_DEFAULT_FAULTS, &nfaults, &err) ||
-        !chaos_opt_int(&opts, "seed", 0, INT64_MAX, wall_ms() % 1000000, &seed, &err) ||
-        !chaos_opt_int(&opts, "writers", 1, WORKLOAD_MAX_WRITERS, CHAOS_DEFAULT_WRITERS, &nwriters,
+        !args_opt_int(&opts, "faults", 1, CHAOS_MAX_FAULTS, CHAOS_DEFAULT_FAULTS, &nfaults, &err) ||
+        !args_opt_int(&opts, "seed", 0, INT64_MAX, wall_ms() % 1000000, &seed, &err) ||
+        !args_opt_int(&opts, "writers", 1, WORKLOAD_MAX_WRITERS, CHAOS_DEFAULT_WRITERS, &nwriters,
                        &err) ||
-        !chaos_opt_int(&opts, "interval-ms", 0, 10000, CHAOS_DEFAULT_INTERVAL_MS, &interval, &err) ||
+        !args_opt_int(&opts, "interval-ms", 0, 10000, CHAOS_DEFAULT_INTERVAL_MS, &interval, &err) ||
         (query_get(&opts, "kinds") && !chaos_parse_kinds(query_get(&opts, "kinds"), &mask, &err))) {
         rc = chaos_usage(err.data ? err.data : "bad arguments");
         goto done;

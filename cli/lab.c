@@ -448,22 +448,6 @@ static int lab_usage(const char *message)
     return CLI_EXIT_USAGE;
 }
 
-static bool lab_opt_int(const query *opts, const char *name, int64_t min, int64_t max,
-                        int64_t def, int64_t *out, sbuf *err)
-{
-    const char *v = query_get(opts, name);
-    if (!v) {
-        *out = def;
-        return true;
-    }
-    if (!str_to_int64(v, min, max, out)) {
-        sbuf_printf(err, "argument --%s: must be an integer from %lld to %lld", name,
-                    (long long)min, (long long)max);
-        return false;
-    }
-    return true;
-}
-
 /* One progress line: who has recovered so far. */
 static void lab_progress(labclients *l, unsigned present, const lab_timeline *t, int64_t now)
 {
@@ -500,9 +484,9 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     int rc = CLI_EXIT_USAGE;
     int64_t duration_s, min_ttl;
     if (args_parse(lab_flags, argc - 1, argv + 1, &params, &opts, &err) != ARGS_OK ||
-        !lab_opt_int(&opts, "duration", 5, LAB_MAX_DURATION_S, LAB_DEFAULT_DURATION_S,
+        !args_opt_int(&opts, "duration", 5, LAB_MAX_DURATION_S, LAB_DEFAULT_DURATION_S,
                      &duration_s, &err) ||
-        !lab_opt_int(&opts, "resolver-min-ttl", 1, 86400, 0, &min_ttl, &err)) {
+        !args_opt_int(&opts, "resolver-min-ttl", 1, 86400, 0, &min_ttl, &err)) {
         rc = lab_usage(err.data ? err.data : "bad arguments");
         goto done;
     }
