@@ -252,6 +252,55 @@ static void ha_reap(ha_ctx *c)
     }
 }
 
+/* The primary's agent has applied the node's current goal (and so its
+ * supervise mode: the agent records a goal before it acts on it). */
+static bool goal_applied(const ha_ctx *c, const store_node *n)
+{
+    const agent_node_report *rep = agents_node_report(c->r->agents, n->agent_id, n->id);
+    return rep && rep->generation >= n->generation;
+}
+
+/* The probe of n answered last time and has not failed since. */
+static bool probe_up(const ha_ctx *c, const store_node *n)
+{
+    const node_health *v = health_get(c->h, n->id);
+    return v && v->up && v->fails == 0;
+}
+
+/* How long a standby that answers probes has not been streaming from its
+ * primary (0 if it streams, or if we cannot tell). */
+static int64_t not_streaming_ms(const ha_ctx *c, const store_node *s)
+{
+    const node_health *v = health_get(c->h, s->id);
+    if (!v || !v->up || !v->in_recovery || v->norecv_since_ms == 0 || !probe_up(c, c->primary))
+        return 0;
+    return mono_ms() - v->norecv_since_ms;
+}
+
+/* A standby its agent runs on the current goal, whose primary is up, but
+ * that has not streamed for standby_stream_ms cannot follow its primary —
+ * a rejoin that left it on a diverged timeline, say (pg_rewind can say
+ * "no rewind required" for a node that was restarted in recovery). A
+ * fresh base backup is the cure. */
+static bool standby_stuck(const ha_ctx *c, const store_node *s)
+{
+    const agent_node_report *rep = agents_node_report(c->r->agents, s->agent_id, s->id);
+    return rep && strcmp(rep->state, "running") == 0 && goal_applied(c, s) &&
+           not_streaming_ms(c, s) > c->r->cfg.standby_stream_ms;
+}
+
+/* The standby is synchronous for good, not for one lucky probe: the same
+ * walsender streamed as `sync` on HA_SYNC_STREAK probes in a row, its
+ * receiver is streaming, and its flush is close to the primary's WAL. */
+#define HA_SYNC_STREAK 3
+#define HA_SYNC_LAG_MAX (16LL * 1024 * 1024)
+static bool standby_in_sync(const ha_ctx *c, const health_replica *rep, const store_node *s)
+{
+    const node_health *v = health_get(c->h, s->id);
+    return rep->streak >= HA_SYNC_STREAK && rep->lag_bytes >= 0 &&
+           rep->lag_bytes <= HA_SYNC_LAG_MAX && v && v->up && v->recv_pid != 0;
+}
+
 static void ha_building(ha_ctx *c)
 {
     region *r = c->r;
@@ -272,6 +321,19 @@ static void ha_building(ha_ctx *c)
         place_standby(c);
         return;
     }
+    /* The primary went down before the standby was synchronous: nothing
+     * may be promoted, so its own agent brings it back. */
+    if (reported_down(c, c->primary)) {
+        set_supervise(c, c->primary, "restart");
+        return;
+    }
+    if (standby_stuck(c, s)) {
+        LOG_WARN("standby not streaming, rebuilding it instance=%s node=%s for_ms=%lld",
+                 c->in->id, s->id, (long long)not_streaming_ms(c, s));
+        s->rebuild_seq++;
+        node_save(c, s);
+        return;
+    }
     const health_replica *rep = health_replica_of(c->h, c->primary->id, s->id);
     if (!rep || strcmp(rep->state, "streaming") != 0)
         return;
@@ -279,8 +341,14 @@ static void ha_building(ha_ctx *c)
         set_sync(c, s->id); /* invariant 1: only once it streams */
         return;
     }
-    if (strcmp(rep->sync_state, "sync") == 0 && ha_apply(c->in->id, &c->in->ha_state, "healthy")) {
-        set_supervise(c, c->primary, "report");
+    if (!standby_in_sync(c, rep, s))
+        return;
+    /* From `healthy` on, a crashed primary is failed over, not restarted:
+     * its agent must hold supervise=report before we say so, or a crash in
+     * between would be restarted on the old timeline while the standby is
+     * promoted. */
+    set_supervise(c, c->primary, "report");
+    if (goal_applied(c, c->primary) && ha_apply(c->in->id, &c->in->ha_state, "healthy")) {
         events_emit(r, c->in->id, "RDS-EVENT-0053", NULL);
         c->changed = true;
     }
@@ -318,7 +386,10 @@ static void ha_healthy(ha_ctx *c)
         }
         return;
     }
-    if (node_lost(c, s)) {
+    /* A standby that answers but stopped streaming blocks every commit:
+     * the same as a lost one. (Only while the primary answers its probes,
+     * so that a primary loss, which also stops the stream, is a failover.) */
+    if (node_lost(c, s) || not_streaming_ms(c, s) > 2 * r->cfg.detect_ms) {
         /* Keep the primary writable: relax synchronous replication while no
          * standby is healthy (pg_auto_failover's wait_primary). Failover is
          * off until a standby is synchronous again. */

@@ -23,13 +23,17 @@
 
 #define HEALTH_MAX_NODES 256
 
-/* One query tells role, position and, on a primary, its standbys. */
+/* One query tells role, position, on a primary its standbys (with how far
+ * behind each one's flush is), on a standby its WAL receiver. */
 static const char probe_sql[] =
     "SELECT pg_is_in_recovery(), "
     "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
     "ELSE pg_current_wal_lsn() END, "
-    "coalesce((SELECT string_agg(application_name || ' ' || state || ' ' || sync_state, ',') "
-    "FROM pg_stat_replication), '')";
+    "coalesce((SELECT string_agg(application_name || ' ' || state || ' ' || sync_state || ' ' "
+    "|| pid || ' ' || CASE WHEN pg_is_in_recovery() OR flush_lsn IS NULL THEN -1 "
+    "ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint END, ',') "
+    "FROM pg_stat_replication), ''), "
+    "coalesce((SELECT status || ' ' || pid FROM pg_stat_wal_receiver), '')";
 
 typedef enum { PROBE_IDLE, PROBE_CONNECTING, PROBE_READY, PROBE_QUERYING } probe_state;
 
@@ -109,6 +113,9 @@ static void probe_fail(probe *p, const char *why)
         p->view.first_fail_ms = now;
     p->view.fails++;
     p->view.up = false;
+    p->view.norecv_since_ms = 0;
+    p->view.recv_pid = 0;
+    p->view.recv_since_ms = 0;
     p->view.known = true;
     if (p->view.fails == 1 || p->view.fails % 50 == 0)
         LOG_INFO("probe failed node=%s fails=%d why=\"%s\"", p->node_id, p->view.fails, why);
@@ -131,23 +138,68 @@ static void probe_arm_timeout(probe *p)
     event_add(p->timer, &tv);
 }
 
-/* Parses one probe result row into the view. */
-static bool probe_read_result(probe *p, PGresult *res)
+static const health_replica *replica_find(const health_replica *reps, int n, const char *name)
 {
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 3)
-        return false;
-    node_health *v = &p->view;
-    v->in_recovery = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    snprintf(v->lsn, sizeof v->lsn, "%s", PQgetvalue(res, 0, 1));
+    for (int i = 0; i < n; i++)
+        if (strcmp(reps[i].name, name) == 0)
+            return &reps[i];
+    return NULL;
+}
+
+void health_view_update(node_health *v, const char *in_recovery, const char *lsn,
+                        const char *replicas, const char *receiver, int64_t now_ms)
+{
+    health_replica prev[HEALTH_MAX_REPLICAS];
+    int nprev = v->nreplicas;
+    memcpy(prev, v->replicas, sizeof prev);
+    v->in_recovery = strcmp(in_recovery, "t") == 0;
+    snprintf(v->lsn, sizeof v->lsn, "%s", lsn);
     v->nreplicas = 0;
-    char *list = xstrdup(PQgetvalue(res, 0, 2));
+    char *list = xstrdup(replicas);
     for (char *save = NULL, *t = strtok_r(list, ",", &save);
          t && v->nreplicas < HEALTH_MAX_REPLICAS; t = strtok_r(NULL, ",", &save)) {
         health_replica *rep = &v->replicas[v->nreplicas];
-        if (sscanf(t, "%95s %23s %15s", rep->name, rep->state, rep->sync_state) == 3)
-            v->nreplicas++;
+        long long pid = 0, lag = -1;
+        if (sscanf(t, "%95s %23s %15s %lld %lld", rep->name, rep->state, rep->sync_state, &pid,
+                   &lag) != 5)
+            continue;
+        rep->pid = pid;
+        rep->lag_bytes = lag;
+        /* A streak counts one walsender's unbroken synchronous streaming: a
+         * standby that keeps reconnecting (one that cannot follow this
+         * timeline, say) never builds one. */
+        const health_replica *old = replica_find(prev, nprev, rep->name);
+        bool good = strcmp(rep->state, "streaming") == 0 && strcmp(rep->sync_state, "sync") == 0;
+        rep->streak = !good ? 0 : old && old->pid == rep->pid ? old->streak + 1 : 1;
+        v->nreplicas++;
     }
     free(list);
+    char status[24] = "";
+    long long rpid = 0;
+    if (sscanf(receiver, "%23s %lld", status, &rpid) != 2 || strcmp(status, "streaming") != 0)
+        rpid = 0;
+    if (rpid == 0) {
+        v->recv_pid = 0;
+        v->recv_since_ms = 0;
+        if (!v->in_recovery)
+            v->norecv_since_ms = 0;
+        else if (v->norecv_since_ms == 0)
+            v->norecv_since_ms = now_ms;
+    } else {
+        if (v->recv_pid != rpid)
+            v->recv_since_ms = now_ms;
+        v->recv_pid = rpid;
+        v->norecv_since_ms = 0;
+    }
+}
+
+/* Parses one probe result row into the view. */
+static bool probe_read_result(probe *p, PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 4)
+        return false;
+    health_view_update(&p->view, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                       PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), mono_ms());
     return true;
 }
 

@@ -22,6 +22,9 @@ typedef struct {
     char name[96];        /* application_name = the standby's node id */
     char state[24];       /* streaming, catchup, startup, backup */
     char sync_state[16];  /* sync, async, potential, quorum */
+    int64_t pid;          /* the walsender's pid */
+    int64_t lag_bytes;    /* primary's current LSN minus the standby's flush LSN; -1 unknown */
+    int streak;           /* consecutive probes that saw this walsender streaming and sync */
 } health_replica;
 
 typedef struct {
@@ -34,6 +37,11 @@ typedef struct {
     char lsn[32];         /* current (primary) or replayed (standby) WAL LSN */
     int nreplicas;        /* primary: its walsenders */
     health_replica replicas[HEALTH_MAX_REPLICAS];
+    /* A standby's own WAL receiver (pg_stat_wal_receiver). */
+    int64_t recv_pid;         /* the receiver streaming now, 0 if none */
+    int64_t recv_since_ms;    /* monotonic ms since that receiver streams, 0 if none */
+    int64_t norecv_since_ms;  /* monotonic ms since a standby answering probes has
+                               * not been streaming, 0 when it streams (or is no standby) */
 } node_health;
 
 typedef struct {
@@ -55,6 +63,14 @@ const node_health *health_get(const health *h, const char *node_id);
  * min_fails consecutive failures, and has answered before or been probed
  * long enough to tell. */
 bool health_is_down(const health *h, const char *node_id, int64_t fail_ms, int min_fails);
+
+/* Folds one probe's answer into a view (pure; the probe calls it, the
+ * unit tests too): in_recovery "t"/"f", the LSN, the primary's walsenders
+ * as "name state sync_state pid lag_bytes" joined by ',', and a standby's
+ * receiver as "status pid" (or ""). Streaks and "since" times carry over
+ * from the previous answer when it is the same walsender or receiver. */
+void health_view_update(node_health *v, const char *in_recovery, const char *lsn,
+                        const char *replicas, const char *receiver, int64_t now_ms);
 
 /* The replica entry of `standby` in `primary`'s view, or NULL. */
 const health_replica *health_replica_of(const health *h, const char *primary,

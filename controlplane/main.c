@@ -57,6 +57,9 @@ static void usage(FILE *f)
             "  --probe-timeout-ms N  a probe slower than this fails (500)\n"
             "  --detect-ms N         a node failing this long (3+ probes) is lost (1000)\n"
             "  --standby-replace-ms N  replace a standby whose host is gone this long (15000)\n"
+            "  --standby-stream-timeout-ms N\n"
+            "                          rebuild a running standby that has not streamed this\n"
+            "                          long, with a fresh base backup (10000)\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n");
 }
@@ -160,7 +163,8 @@ int main(int argc, char **argv)
                             .node_ttl_s = 60, .create_timeout_ms = 300000,
                             .agent_timeout_ms = 2000, .account = "123456789012",
                             .probe_interval_ms = 200, .probe_timeout_ms = 500,
-                            .detect_ms = 1000, .standby_replace_ms = 15000};
+                            .detect_ms = 1000, .standby_replace_ms = 15000,
+                            .standby_stream_ms = 10000};
     static const struct option longopts[] = {
         {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
         {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
@@ -173,6 +177,7 @@ int main(int argc, char **argv)
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
         {"standby-replace-ms", required_argument, 0, 'R'},
+        {"standby-stream-timeout-ms", required_argument, 0, 'W'},
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
@@ -224,6 +229,11 @@ int main(int argc, char **argv)
         case 'R':
             if (!parse_int_opt("--standby-replace-ms", optarg, 0, 3600000,
                                &r.cfg.standby_replace_ms))
+                return 2;
+            break;
+        case 'W':
+            if (!parse_int_opt("--standby-stream-timeout-ms", optarg, 1000, 3600000,
+                               &r.cfg.standby_stream_ms))
                 return 2;
             break;
         case 'l': {

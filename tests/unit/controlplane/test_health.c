@@ -1,0 +1,76 @@
+/* The probe's view: streaks of synchronous streaming per walsender, and a
+ * standby's receiver runs (what ha.c's "in sync" and "stuck" rules read). */
+#include <stdio.h>
+#include <string.h>
+
+#include "controlplane/health.h"
+#include "lib/tap.h"
+
+static const health_replica *rep_of(const node_health *v, const char *name)
+{
+    for (int i = 0; i < v->nreplicas; i++)
+        if (strcmp(v->replicas[i].name, name) == 0)
+            return &v->replicas[i];
+    return NULL;
+}
+
+static void primary_streaks(void)
+{
+    node_health v = {0};
+    health_view_update(&v, "f", "0/3000000", "sb-1 streaming sync 101 0", "", 1000);
+    const health_replica *r = rep_of(&v, "sb-1");
+    ok(r && r->streak == 1 && r->pid == 101 && r->lag_bytes == 0, "first sync probe: streak 1");
+    health_view_update(&v, "f", "0/3000100", "sb-1 streaming sync 101 256", "", 1200);
+    health_view_update(&v, "f", "0/3000200", "sb-1 streaming sync 101 0", "", 1400);
+    r = rep_of(&v, "sb-1");
+    ok(r && r->streak == 3 && r->lag_bytes == 0, "same walsender three probes: streak 3");
+    is_int(v.norecv_since_ms, 0, "a primary is never 'not streaming'");
+
+    health_view_update(&v, "f", "0/3000300", "sb-1 streaming sync 202 0", "", 1600);
+    r = rep_of(&v, "sb-1");
+    ok(r && r->streak == 1, "a new walsender (reconnect) starts a new streak");
+    health_view_update(&v, "f", "0/3000300", "sb-1 catchup sync 202 9000", "", 1800);
+    r = rep_of(&v, "sb-1");
+    ok(r && r->streak == 0 && r->lag_bytes == 9000, "catchup breaks the streak");
+    health_view_update(&v, "f", "0/3000300", "sb-1 streaming async 202 0", "", 2000);
+    ok(rep_of(&v, "sb-1")->streak == 0, "async is no streak");
+    health_view_update(&v, "f", "0/3000300", "", "", 2200);
+    is_int(v.nreplicas, 0, "no walsender: no replica");
+    health_view_update(&v, "f", "0/3000300", "sb-1 streaming sync 202 0", "", 2400);
+    ok(rep_of(&v, "sb-1")->streak == 1, "a replica that was absent starts again at 1");
+
+    health_view_update(&v, "f", "0/1",
+                       "sb-1 streaming sync 7 0,sb-2 streaming potential 8 -1,junk,,x y", "", 2600);
+    is_int(v.nreplicas, 2, "two well-formed rows, malformed ones skipped");
+    ok(rep_of(&v, "sb-2") && rep_of(&v, "sb-2")->lag_bytes == -1, "unknown lag is -1");
+}
+
+static void standby_receiver(void)
+{
+    node_health v = {0};
+    health_view_update(&v, "t", "0/2000000", "", "", 5000);
+    is_int(v.norecv_since_ms, 5000, "standby without receiver: not streaming since now");
+    health_view_update(&v, "t", "0/2000000", "", "starting 0", 5200);
+    is_int(v.norecv_since_ms, 5000, "still not streaming: the first time is kept");
+    health_view_update(&v, "t", "0/2000000", "", "streaming 333", 5400);
+    ok(v.norecv_since_ms == 0 && v.recv_pid == 333 && v.recv_since_ms == 5400,
+       "streaming: since recorded, not-streaming cleared");
+    health_view_update(&v, "t", "0/2000100", "", "streaming 333", 5600);
+    is_int(v.recv_since_ms, 5400, "same receiver: since kept");
+    health_view_update(&v, "t", "0/2000100", "", "streaming 334", 5800);
+    is_int(v.recv_since_ms, 5800, "a new receiver restarts the run");
+    health_view_update(&v, "t", "0/2000100", "", "waiting 334", 6000);
+    ok(v.recv_pid == 0 && v.recv_since_ms == 0 && v.norecv_since_ms == 6000,
+       "a receiver that waits is not streaming");
+    health_view_update(&v, "f", "0/2000100", "", "", 6200);
+    is_int(v.norecv_since_ms, 0, "promoted: no longer a standby that does not stream");
+    health_view_update(&v, "t", "0/0", "", "streaming notanumber", 6400);
+    ok(v.recv_pid == 0 && v.norecv_since_ms == 6400, "malformed receiver row: not streaming");
+}
+
+int main(void)
+{
+    primary_streaks();
+    standby_receiver();
+    return done_testing();
+}
