@@ -37,7 +37,7 @@ static bool parse_spec(const char *json, node_spec *out)
     "hot_standby = 'on'\n"                                                      \
     "wal_log_hints = 'on'\n"                                                    \
     "wal_keep_size = '256MB'\n"                                                 \
-    "wal_retrieve_retry_interval = '1s'\n"                                      \
+    "wal_retrieve_retry_interval = '100ms'\n"                                      \
     "synchronous_commit = 'on'\n"
 #define HEAD(role)                                                              \
     "# Written by rds-agent from the node's spec; rewritten on every change.\n" \
@@ -97,7 +97,7 @@ static void test_render_conf(void)
          "hot_standby = 'on'\n"
          "wal_log_hints = 'on'\n"
          "wal_keep_size = '256MB'\n"
-         "wal_retrieve_retry_interval = '1s'\n"
+         "wal_retrieve_retry_interval = '100ms'\n"
          "synchronous_commit = 'on'\n"
          "synchronous_standby_names = ''\n"
          "primary_conninfo = 'host=''127.0.2.5'' port=''5433'' user=''rdsrepladmin'' "
