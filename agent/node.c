@@ -50,6 +50,7 @@
 
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/ptree.h"
 #include "lib/util.h"
 
 enum {
@@ -581,13 +582,13 @@ static void postmaster_spawn(node *n)
     set_state(n, NODE_STARTING, NULL);
 }
 
-/* SIGKILL to the postmaster's process group (its children share it), or to
- * the postmaster alone if it does not lead a group. */
-static void kill_group(const node *n, pid_t pid, bool group)
+/* SIGKILL to the whole server: the postmaster (with its process group when
+ * it leads one) and each of its children, which lead sessions of their own
+ * (lib/ptree.h). Children of a SIGSTOPped server are stopped too: they
+ * would never notice their postmaster's death and would stay forever. */
+static void kill_server(const node *n, pid_t pid)
 {
-    if (group && kill(-pid, SIGKILL) == 0)
-        return;
-    if (kill(pid, SIGKILL) != 0 && errno != ESRCH)
+    if (!ptree_signal_server(pid, SIGKILL, NULL, 0, NULL) && errno != ESRCH)
         LOG_WARN("cannot kill postmaster node_id=%s pid=%ld err=%s", n->id, (long)pid,
                  strerror(errno));
 }
@@ -681,9 +682,9 @@ static void stop_begin(node *n, bool fence)
     if (proc_is_stopped(n->pm_pid)) {
         /* SIGSTOPped: it cannot shut down, and waiting only widens the
          * window in which its backends (not stopped) answer clients. */
-        LOG_WARN("postmaster is stopped (SIGSTOP), killing its group node_id=%s pid=%ld",
+        LOG_WARN("postmaster is stopped (SIGSTOP), killing it and its children node_id=%s pid=%ld",
                  n->id, (long)n->pm_pid);
-        kill_group(n, n->pm_pid, n->pm_group);
+        kill_server(n, n->pm_pid);
         n->stop_level = 3;
     } else {
         /* SIGINT is PostgreSQL's fast shutdown: roll back sessions, checkpoint, exit. */
@@ -705,9 +706,9 @@ static void stop_progress(node *n)
     int64_t waited = mono_ms() - n->stop_sent_ms;
     if (n->stop_fence && n->stop_level < 3 &&
         (waited >= FENCE_KILL_AFTER_MS || proc_is_stopped(n->pm_pid))) {
-        LOG_WARN("fencing: fast shutdown too slow, killing the group node_id=%s pid=%ld "
+        LOG_WARN("fencing: fast shutdown too slow, killing the server node_id=%s pid=%ld "
                  "waited_ms=%lld", n->id, (long)n->pm_pid, (long long)waited);
-        kill_group(n, n->pm_pid, n->pm_group);
+        kill_server(n, n->pm_pid);
         n->stop_level = 3;
     } else if (n->stop_level == 1 && waited >= STOP_QUIT_AFTER_MS) {
         LOG_WARN("fast shutdown too slow, immediate shutdown node_id=%s pid=%ld", n->id,
@@ -715,9 +716,9 @@ static void stop_progress(node *n)
         kill(n->pm_pid, SIGQUIT);
         n->stop_level = 2;
     } else if (n->stop_level == 2 && waited >= STOP_KILL_AFTER_MS) {
-        LOG_WARN("immediate shutdown too slow, killing the group node_id=%s pid=%ld", n->id,
+        LOG_WARN("immediate shutdown too slow, killing the server node_id=%s pid=%ld", n->id,
                  (long)n->pm_pid);
-        kill_group(n, n->pm_pid, n->pm_group);
+        kill_server(n, n->pm_pid);
         n->stop_level = 3;
     }
 }

@@ -13,7 +13,6 @@
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -37,6 +36,7 @@
 #include "cli/stubres.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/ptree.h"
 #include "lib/rclock.h"
 
 extern char **environ;
@@ -185,6 +185,9 @@ typedef struct {
     bool recovered;
     int64_t fenced;         /* acks from the old primary after its fence */
     double standby_s;       /* fault -> a marker written after recovery is read on the standby */
+    pid_t hung[PTREE_MAX]; /* the hung server's children, to resume even once the
+                            * postmaster is gone (they are reparented then) */
+    int nhung;
     char error[256];
 } chaos_fault;
 
@@ -504,54 +507,15 @@ static bool chaos_region_up(chaos_ctx *c)
     return true;
 }
 
-/* The parent pid of pid from /proc/<pid>/stat, or 0. The command name
- * (field 2) may hold spaces and parentheses: the fields after it start
- * after its last ')'. */
-static pid_t chaos_ppid_of(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *fp = fopen(path, "re");
-    if (!fp)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    const char *close = strrchr(buf, ')');
-    int ppid = 0;
-    char st;
-    if (!close || sscanf(close + 1, " %c %d", &st, &ppid) != 2)
-        return 0;
-    return (pid_t)ppid;
-}
-
-/* Signals a whole PostgreSQL server: the postmaster's process group, then
- * every child of the postmaster. PostgreSQL's children call setsid(), so
- * the postmaster's group holds the postmaster alone: stopping only it
- * would leave existing sessions and the walsender running (a hung
- * postmaster, not a hung server). The postmaster goes first so that it
- * forks nothing while its children are being stopped. */
-static bool chaos_signal_server(pid_t postmaster, int sig)
-{
-    bool ok = kill(-postmaster, sig) == 0;
-    int saved = errno;
-    DIR *d = opendir("/proc");
-    if (!d)
-        return ok;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        int64_t pid;
-        if (!str_to_int64(e->d_name, 2, INT_MAX, &pid))
-            continue;
-        if (chaos_ppid_of((pid_t)pid) == postmaster)
-            kill((pid_t)pid, sig);
-    }
-    closedir(d);
-    errno = saved;
-    return ok;
-}
-
 /* ---- one fault ---- */
+
+/* Resumes a server the fault hung: the postmaster (if it still runs) and
+ * every child it had when it was stopped. */
+static void chaos_resume(const chaos_fault *f, pid_t postmaster)
+{
+    kill(postmaster, SIGCONT);
+    ptree_signal_list(f->hung, f->nhung, SIGCONT);
+}
 
 static bool chaos_find_primary(chaos_ctx *c, chaos_fault *f, chaos_node *primary,
                                char probes[][WORKLOAD_ADDR_MAX], int *nprobes)
@@ -600,7 +564,7 @@ static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
             ok = false;
         break;
     case CHAOS_HANG:
-        ok = chaos_signal_server(p->postmaster, SIGSTOP);
+        ok = ptree_signal_server(p->postmaster, SIGSTOP, f->hung, PTREE_MAX, &f->nhung);
         break;
     case CHAOS_FORCED: {
         query params = {0};
@@ -662,7 +626,7 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
         }
         if (f->kind == CHAOS_HANG && !resumed && f->t_ev[EV_0049]) {
             chaos_say("  failed over; resuming the hung postgres (it must be fenced)");
-            chaos_signal_server(p->postmaster, SIGCONT);
+            chaos_resume(f, p->postmaster);
             resumed = true;
         }
         bool undone = (f->kind != CHAOS_CPKILL || cp_killed) && (f->kind != CHAOS_HOST || host_back) &&
@@ -683,7 +647,7 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
                                               : "did not recover in time (no RDS-EVENT-0053 with "
                                                 "the instance available and Multi-AZ)");
     if (f->kind == CHAOS_HANG && !resumed)
-        chaos_signal_server(p->postmaster, SIGCONT);
+        chaos_resume(f, p->postmaster);
     if ((f->kind == CHAOS_HOST && !host_back) || (f->kind == CHAOS_CPKILL && cp_killed))
         chaos_region_up(c);
 }

@@ -183,7 +183,18 @@ region_stop() {
 }
 
 # Processes whose command line mentions our region's home.
-region_procs() { pgrep -f -- "$RDS_HOME" || true; }
+# Every process of the region: those whose command line names our unique
+# home, and those working inside it (a postmaster's children are named
+# "postgres: walsender …" but run in the node's data directory).
+region_procs() {
+  {
+    pgrep -f -- "$RDS_HOME" || true
+    local p
+    for p in /proc/[0-9]*; do
+      case "$(readlink "$p/cwd" 2>/dev/null)" in "$RDS_HOME"/*) echo "${p#/proc/}" ;; esac
+    done
+  } | sort -un
+}
 
 # Postmasters of our region (their command line names the data directory).
 our_postgres() { pgrep -f -- "postgres -D $RDS_HOME/" || true; }
