@@ -115,7 +115,12 @@ hb_from_agent() { [ "$(python3 -c 'import json,sys; print(json.load(open(sys.arg
 
 python3 "$FAKE" "$T" > "$T/fake.log" 2>&1 &
 FAKE_PID=$!
-wait_for 10 test -s "$T/port"
+# A loaded machine can take seconds to start a Python; without the fake
+# controlplane nothing below means anything.
+if ! wait_for 60 test -s "$T/port"; then
+  echo "Bail out! the fake controlplane did not start: $(tail -3 "$T/fake.log" | xargs)"
+  exit 1
+fi
 CP_PORT=$(cat "$T/port")
 set_goals '[]'
 start_agent
