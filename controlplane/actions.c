@@ -10,6 +10,7 @@
 
 #include "controlplane/clock.h"
 #include "controlplane/events.h"
+#include "controlplane/evsub.h"
 #include "controlplane/ha.h"
 #include "controlplane/instview.h"
 #include "controlplane/kms.h"
@@ -1398,6 +1399,12 @@ static const action_def action_table[] = {
     {"DescribeOrderableDBInstanceOptions", action_describe_orderable, false},
     {"DescribeEvents", action_describe_events, false},
     {"DescribeEventCategories", action_describe_event_categories, false},
+    {"CreateEventSubscription", evsub_action_create, false},
+    {"DescribeEventSubscriptions", evsub_action_describe, false},
+    {"ModifyEventSubscription", evsub_action_modify, false},
+    {"DeleteEventSubscription", evsub_action_delete, false},
+    {"AddSourceIdentifierToSubscription", evsub_action_add_source, false},
+    {"RemoveSourceIdentifierFromSubscription", evsub_action_remove_source, false},
     {"ListTagsForResource", action_list_tags, false},
     {"AddTagsToResource", action_add_tags, true},
     {"RemoveTagsFromResource", action_remove_tags, true},

@@ -18,6 +18,8 @@
 #include "controlplane/query.h"
 #include "controlplane/region.h"
 #include "controlplane/render.h"
+#include "controlplane/sns.h"
+#include "controlplane/sqs.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -77,6 +79,26 @@ static char *api_body(struct evhttp_request *req, size_t max, size_t *len)
     return b;
 }
 
+/* The action table of the Query request's Version: RDS (also when no
+ * Version is given), SNS or SQS; *xmlns gets its XML namespace. NULL for
+ * an unknown action or version. */
+static const action_def *api_find_action(const char *action, const char *version,
+                                         const char **xmlns)
+{
+    *xmlns = NULL;
+    if (!version || strcmp(version, "2014-10-31") == 0)
+        return actions_find(action);
+    if (strcmp(version, SNS_API_VERSION) == 0) {
+        *xmlns = SNS_XMLNS;
+        return sns_actions_find(action);
+    }
+    if (strcmp(version, SQS_API_VERSION) == 0) {
+        *xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+        return sqs_actions_find(action);
+    }
+    return NULL;
+}
+
 static void api_query(api *a, struct evhttp_request *req)
 {
     region *r = a->r;
@@ -87,6 +109,7 @@ static void api_query(api *a, struct evhttp_request *req)
     params *p = NULL;
     char *body = NULL;
     const char *action = "(none)";
+    const char *xmlns = NULL;
     int64_t t0 = mono_ms();
     size_t len = 0;
     if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
@@ -110,8 +133,8 @@ static void api_query(api *a, struct evhttp_request *req)
         goto reply;
     }
     const char *version = params_get(p, "Version");
-    const action_def *def = actions_find(action);
-    if (!def || (version && strcmp(version, "2014-10-31") != 0)) {
+    const action_def *def = api_find_action(action, version, &xmlns);
+    if (!def) {
         awserr_set(&err, AWSERR_INVALID_ACTION, "Could not find operation %s for version %s",
                    action, version ? version : "2014-10-31");
         goto reply;
@@ -131,7 +154,8 @@ reply:;
         status = awserr_http_status(err.code);
         out = json ? render_json_error(&err, rid) : render_xml_error(&err, rid);
     } else {
-        out = json ? render_json_result(result, rid) : render_xml_result(action, result, rid);
+        out = json ? render_json_result(result, rid)
+                   : render_xml_result_ns(xmlns, action, result, rid);
     }
     api_send(req, status, json ? "application/json" : "text/xml", out);
     if (err.code != AWSERR_NONE)
@@ -178,6 +202,31 @@ static void api_kms(api *a, struct evhttp_request *req, const char *target)
     free(body);
 }
 
+/* SQS's JSON 1.0 protocol (aws sqs), on the same endpoint. The
+ * x-amzn-query-error header carries the Query error code, which botocore
+ * reports for this awsQueryCompatible service. */
+static void api_sqs(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, QUERY_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    const char *qerr = "InvalidParameterValue";
+    if (!body)
+        out = xstrdup("{\"__type\":\"com.amazonaws.sqs#InvalidParameterValue\",\"message\":"
+                      "\"The request body is too large.\"}");
+    else
+        sqs_json_handle(a->r, target, body, len, &out, &status, &qerr);
+    if (qerr) {
+        char *h = xasprintf("%s;Sender", qerr);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "x-amzn-query-error", h);
+        free(h);
+    }
+    api_send(req, status, "application/x-amz-json-1.0", out ? out : "{}");
+    free(out);
+    free(body);
+}
+
 static void api_request(struct evhttp_request *req, void *arg)
 {
     api *a = arg;
@@ -204,6 +253,8 @@ static void api_request(struct evhttp_request *req, void *arg)
             evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
         if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "TrentService.", 13) == 0)
             api_kms(a, req, target);
+        else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
+            api_sqs(a, req, target);
         else
             api_query(a, req);
     } else {

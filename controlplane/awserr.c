@@ -67,6 +67,14 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_SNS_TOPIC_ARN_NOT_FOUND] = {"SNSTopicArnNotFound", 404, true},
     [AWSERR_SNS_INVALID_TOPIC] = {"SNSInvalidTopic", 400, true},
     [AWSERR_OPTION_GROUP_NOT_FOUND] = {"OptionGroupNotFoundFault", 404, true},
+
+    /* SNS (botocore sns 2010-03-31) and SQS (sqs 2012-11-05: the query
+     * codes that its awsQueryCompatible header carries). */
+    [AWSERR_SNS_NOT_FOUND] = {"NotFound", 404, true},
+    [AWSERR_SNS_INVALID_PARAMETER] = {"InvalidParameter", 400, true},
+    [AWSERR_SQS_QUEUE_DOES_NOT_EXIST] = {"AWS.SimpleQueueService.NonExistentQueue", 400, true},
+    [AWSERR_SQS_RECEIPT_HANDLE_INVALID] = {"ReceiptHandleIsInvalid", 400, true},
+    [AWSERR_SQS_QUEUE_NAME_EXISTS] = {"QueueAlreadyExists", 400, true},
 };
 
 /* An out-of-range value (memory corruption, a cast gone wrong) or a row

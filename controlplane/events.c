@@ -2,9 +2,11 @@
 #include "controlplane/events.h"
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/evsub.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "lib/log.h"
@@ -97,7 +99,16 @@ bool events_emit(region *r, const char *instance_id, const char *event_id, const
         .date_ms = region_now_ms(r),
         .source_arn = arn,
     };
-    bool ok = store_event_insert(r->st, &e);
+    /* The event and its notifications' delivery rows commit together,
+     * also when the caller has no transaction open (a savepoint is one). */
+    sqlite3 *db = store_sqlite(r->st);
+    bool ok = sqlite3_exec(db, "SAVEPOINT events_emit", NULL, NULL, NULL) == SQLITE_OK;
+    ok = ok && store_event_insert(r->st, &e) &&
+         evsub_fanout(r, e.source_type, e.source_id, e.source_arn, e.event_id, e.message,
+                      e.categories, e.date_ms);
+    if (!ok)
+        sqlite3_exec(db, "ROLLBACK TO events_emit", NULL, NULL, NULL);
+    sqlite3_exec(db, "RELEASE events_emit", NULL, NULL, NULL);
     if (ok)
         LOG_INFO("event instance=%s id=%s", instance_id, event_id);
     free(cats_json);

@@ -2,7 +2,8 @@
  * categories and messages (shared/RDS-REFERENCE.md §3).
  *
  * events_emit writes in the caller's transaction, so an event exists iff
- * the state change it reports was committed. */
+ * the state change it reports was committed; the deliveries of the
+ * notifications it causes (evsub.h) are written with it. */
 #ifndef RDSIM_EVENTS_H
 #define RDSIM_EVENTS_H
 

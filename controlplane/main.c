@@ -11,6 +11,7 @@
 
 #include "controlplane/agents.h"
 #include "controlplane/api.h"
+#include "controlplane/delivery.h"
 #include "controlplane/dnssync.h"
 #include "controlplane/ha.h"
 #include "controlplane/health.h"
@@ -118,6 +119,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         dnssync_apply(r);
         workflow_run_all(r);
     }
+    delivery_tick(r->delivery);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -290,6 +292,8 @@ int main(int argc, char **argv)
         LOG_ERROR("bad zone apex=%s", r.apex);
         goto done;
     }
+    r.home = o.home;
+    r.delivery = delivery_new(&r);
     r.agents = agents_new();
     r.dns = dnssync_new();
     r.health = health_new(&r, (health_config){.interval_ms = r.cfg.probe_interval_ms,
@@ -332,6 +336,7 @@ done:
     api_stop(a);
     if (dns)
         dns_server_free(dns);
+    delivery_free(r.delivery);
     health_free(r.health);
     dnssync_free(r.dns);
     agents_free(r.agents);

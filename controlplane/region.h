@@ -17,6 +17,7 @@ typedef struct agents agents;
 typedef struct dnssync dnssync;
 typedef struct health health;
 typedef struct kms kms;
+typedef struct delivery delivery;
 
 #define REGION_MAX_AZS 8
 
@@ -46,6 +47,8 @@ typedef struct region {
     dnssync *dns;              /* what the zone was last told */
     health *health;            /* the controlplane's probes of every node */
     kms *kms;                  /* the key service (kms.h) */
+    delivery *delivery;        /* SNS deliveries in flight (delivery.h) */
+    const char *home;          /* the region's directory (--home) */
     struct event *cron;        /* periodic work: workflows, health */
     bool kick_pending;         /* a workflow pass is already scheduled */
     char *hash;                /* the endpoint's region-unique label, from the store */

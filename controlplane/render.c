@@ -142,6 +142,8 @@ static const struct {
     /* RecommendedAction appears as <member> inside DBRecommendation's
      * Actions list; its Parameters list has no locationName. */
     {"member", "Parameters", "member"},
+    /* SNS's TopicAttributesMap, given as a list of {key, value} (sns.c) */
+    {"GetTopicAttributesResult", "Attributes", "entry"},
 };
 
 static int list_row_cmp(const void *key, const void *row)
@@ -366,12 +368,18 @@ static void put_request_id(sbuf *b, const char *request_id, int depth)
 
 char *render_xml_result(const char *action, const cJSON *result, const char *request_id)
 {
+    return render_xml_result_ns(NULL, action, result, request_id);
+}
+
+char *render_xml_result_ns(const char *xmlns, const char *action, const cJSON *result,
+                           const char *request_id)
+{
     if (!xml_name_ok(action)) {
         LOG_ERROR("render: invalid action name");
         action = "Unknown";
     }
     sbuf b = {0};
-    sbuf_printf(&b, "<%sResponse xmlns=\"%s\">", action, RDS_XMLNS);
+    sbuf_printf(&b, "<%sResponse xmlns=\"%s\">", action, xmlns ? xmlns : RDS_XMLNS);
     /* The Result element is written even when empty: botocore looks it up
      * by name for every action whose output has a resultWrapper. */
     char *wrapper = xasprintf("%sResult", action);

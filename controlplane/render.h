@@ -39,6 +39,9 @@ const char *render_list_item_in(const char *parent, const char *list);
  * cannot carry are dropped, invalid UTF-8 becomes U+FFFD. Never NULL
  * (out-of-memory aborts); the caller frees the string with free(). */
 char *render_xml_result(const char *action, const cJSON *result, const char *request_id);
+/* The same in another service's namespace (SNS, SQS); xmlns NULL: RDS's. */
+char *render_xml_result_ns(const char *xmlns, const char *action, const cJSON *result,
+                           const char *request_id);
 /* <ErrorResponse xmlns=…><Error><Type/><Code/><Message/></Error>
  * <RequestId/></ErrorResponse>, Type/Code from awserr_type and
  * awserr_wire_code (the HTTP status is awserr_http_status's: the caller

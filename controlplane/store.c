@@ -57,6 +57,28 @@ static const char *const store_migrations[] = {
     "ALTER TABLE nodes ADD COLUMN supervise TEXT NOT NULL DEFAULT 'restart';"
     "ALTER TABLE nodes ADD COLUMN sync_standbys TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE nodes ADD COLUMN rebuild_seq INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: SNS topics and subscriptions, RDS event subscriptions, the
+     * durable delivery queue (sns.h, evsub.h, delivery.h) and SQS queues */
+    "CREATE TABLE sns_topics(arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE sns_subscriptions(arn TEXT PRIMARY KEY, topic_arn TEXT NOT NULL,"
+    " protocol TEXT NOT NULL, endpoint TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX sns_subscriptions_topic ON sns_subscriptions(topic_arn);"
+    "CREATE TABLE event_subscriptions(name TEXT PRIMARY KEY, topic_arn TEXT NOT NULL,"
+    " source_type TEXT, source_ids TEXT NOT NULL, categories TEXT NOT NULL,"
+    " enabled INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE deliveries(id INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL,"
+    " topic_arn TEXT NOT NULL, subscription_arn TEXT NOT NULL, protocol TEXT NOT NULL,"
+    " endpoint TEXT NOT NULL, event_subscription TEXT, subject TEXT, body TEXT NOT NULL,"
+    " state TEXT NOT NULL, attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL,"
+    " last_error TEXT, created_ms INTEGER NOT NULL, done_ms INTEGER);"
+    "CREATE INDEX deliveries_due ON deliveries(state, next_ms);"
+    "CREATE TABLE sqs_queues(name TEXT PRIMARY KEY, visibility_s INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE sqs_messages(id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+    " message_id TEXT NOT NULL, body TEXT NOT NULL, receipt TEXT, visible_ms INTEGER NOT NULL,"
+    " receive_count INTEGER NOT NULL, sent_ms INTEGER NOT NULL);"
+    "CREATE INDEX sqs_messages_queue ON sqs_messages(queue, visible_ms);",
 };
 
 static bool store_exec(store *s, const char *sql)

@@ -86,6 +86,8 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
         evhttp_add_header(h, "Content-Type", opts->content_type);
     if (opts->accept)
         evhttp_add_header(h, "Accept", opts->accept);
+    for (const char *const *kv = opts->headers; kv && kv[0] && kv[1]; kv += 2)
+        evhttp_add_header(h, kv[0], kv[1]);
     if (opts->body)
         evbuffer_add(evhttp_request_get_output_buffer(req), opts->body, opts->body_len);
     enum evhttp_cmd_type cmd =

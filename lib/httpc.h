@@ -23,6 +23,7 @@ typedef struct {
     const char *body;         /* may be NULL */
     size_t body_len;
     int timeout_s;            /* 0: 10 s */
+    const char *const *headers; /* NULL, or name, value, ..., NULL: extra headers */
 } httpc_opts;
 
 /* Starts a request to url ("http://host:port/path"). Returns false (cb is
