@@ -161,9 +161,9 @@ void api_reply_free(api_reply *reply)
 api_status api_call(const api_client *client, const char *action, const query *params,
                     api_reply *reply)
 {
-    char *body = query_encode(action, params, false);
+    char *body = query_encode_version(action, client->version, params, false);
     if (client->debug) {
-        char *shown = query_encode(action, params, true);
+        char *shown = query_encode_version(action, client->version, params, true);
         fprintf(stderr, "rdsctl: POST %s body=%s\n", client->endpoint, shown);
         free(shown);
     }

@@ -20,6 +20,7 @@ typedef struct {
     const char *endpoint; /* "http://127.0.0.1:8780" (no trailing path needed) */
     bool debug;           /* print request (passwords redacted) and reply to stderr */
     int timeout_s;        /* 0: 30 s */
+    const char *version;  /* the API's Version; NULL: RDS's 2014-10-31 */
 } api_client;
 
 typedef enum {

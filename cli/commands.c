@@ -19,6 +19,7 @@
 #include "cli/exitcode.h"
 #include "cli/kms.h"
 #include "cli/lab.h"
+#include "cli/svc.h"
 #include "cli/wait.h"
 
 #define CLI_PROG "rdsctl"
@@ -395,6 +396,50 @@ static int cli_run_call(const cli_ctx *ctx, const command *cmd, int argc, char *
     return rc;
 }
 
+static const arg_spec create_event_subscription_flags[] = {
+    F_REQ("subscription-name", "SubscriptionName", "Name of the subscription (< 255 characters)"),
+    F_REQ("sns-topic-arn", "SnsTopicArn", "SNS topic the notifications go to"),
+    F_STR("source-type", "SourceType", "db-instance, db-snapshot, ... (none: every source)"),
+    F_LIST("event-categories", "EventCategories", "EventCategory", "Only these categories (describe-event-categories)"),
+    F_LIST("source-ids", "SourceIds", "SourceId", "Only these sources (needs --source-type)"),
+    F_BOOL("enabled", "Enabled", "Send notifications (default true)"),
+    F_END,
+};
+
+static const arg_spec describe_event_subscriptions_flags[] = {
+    F_STR("subscription-name", "SubscriptionName", "Only this subscription"),
+    F_FILTERS,
+    F_PAGING,
+    F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec modify_event_subscription_flags[] = {
+    F_REQ("subscription-name", "SubscriptionName", "The subscription"),
+    F_STR("sns-topic-arn", "SnsTopicArn", "New SNS topic"),
+    F_STR("source-type", "SourceType", "New source type"),
+    F_LIST("event-categories", "EventCategories", "EventCategory", "New categories"),
+    F_BOOL("enabled", "Enabled", "Turn notifications on or off"),
+    F_END,
+};
+
+static const arg_spec subscription_name_flags[] = {
+    F_REQ("subscription-name", "SubscriptionName", "The subscription"),
+    F_END,
+};
+
+static const arg_spec subscription_source_flags[] = {
+    F_REQ("subscription-name", "SubscriptionName", "The subscription"),
+    F_REQ("source-identifier", "SourceIdentifier", "A DB instance identifier"),
+    F_END,
+};
+
+static const arg_spec describe_event_categories_flags[] = {
+    F_STR("source-type", "SourceType", "db-instance"),
+    F_FILTERS,
+    F_END,
+};
+
 /* ----------------------------------------------------------------- table */
 
 const command commands[] = {
@@ -415,6 +460,23 @@ const command commands[] = {
      "OrderableDBInstanceOptions"},
     {"describe-events", "Lists events (the last hour unless --start-time/--duration).", NULL,
      "DescribeEvents", describe_events_flags, "Events"},
+    {"describe-event-categories", "Lists the event categories of a source type.", NULL,
+     "DescribeEventCategories", describe_event_categories_flags, NULL},
+    {"create-event-subscription", "Subscribes an SNS topic to RDS events (filtered by source "
+     "type, source ids and categories).", NULL, "CreateEventSubscription",
+     create_event_subscription_flags, NULL},
+    {"describe-event-subscriptions", "Describes event subscriptions (all pages).", NULL,
+     "DescribeEventSubscriptions", describe_event_subscriptions_flags, "EventSubscriptionsList"},
+    {"modify-event-subscription", "Changes an event subscription's topic, source type, "
+     "categories or Enabled.", NULL, "ModifyEventSubscription", modify_event_subscription_flags,
+     NULL},
+    {"delete-event-subscription", "Deletes an event subscription.", NULL,
+     "DeleteEventSubscription", subscription_name_flags, NULL},
+    {"add-source-identifier-to-subscription", "Adds a source to an event subscription.", NULL,
+     "AddSourceIdentifierToSubscription", subscription_source_flags, NULL},
+    {"remove-source-identifier-from-subscription", "Removes a source from an event "
+     "subscription.", NULL, "RemoveSourceIdentifierFromSubscription", subscription_source_flags,
+     NULL},
     {"wait", "Waits until a DB instance reaches a state: rdsctl wait <waiter> [parameters]. "
      "Polls every $RDSCTL_WAIT_DELAY seconds (default 0.5).", cli_run_wait, NULL, wait_flags, NULL},
     {"call", "Sends any action with raw Query parameters: rdsctl call ACTION Name=Value ...",
@@ -427,6 +489,13 @@ const command commands[] = {
     {"kms", "Manages the region's KMS keys, as `aws kms` does: create-key, describe-key, list-keys, "
      "list-aliases, create-alias, disable-key, enable-key, schedule-key-deletion, "
      "cancel-key-deletion (rdsctl kms <subcommand> help).", kms_cli_run, NULL, kms_cli_flags, NULL},
+    {"sns", "The region's notification service, as `aws sns` (rdsim): create-topic, list-topics, "
+     "delete-topic, get-topic-attributes, subscribe, unsubscribe, list-subscriptions, "
+     "list-subscriptions-by-topic, publish, and list-deliveries (delivery status per "
+     "subscription). rdsctl sns <subcommand> help.", svc_cli_run_sns, NULL, svc_cli_flags, NULL},
+    {"sqs", "The region's local queues, as `aws sqs` (rdsim): create-queue, get-queue-url, "
+     "list-queues, delete-queue, send-message, receive-message, delete-message. rdsctl sqs "
+     "<subcommand> help.", svc_cli_run_sqs, NULL, svc_cli_flags, NULL},
     {"chaos", "Injects faults into a Multi-AZ instance while writers run through its endpoint "
      "(rdsim): kills, host losses, hangs, controlplane kills mid-failover, forced failovers; "
      "measures each failover and checks that no acknowledged write was lost.", chaos_run, NULL,

@@ -78,10 +78,17 @@ static void query_put_encoded(sbuf *b, const char *s)
 
 char *query_encode(const char *action, const query *q, bool redact)
 {
+    return query_encode_version(action, NULL, q, redact);
+}
+
+char *query_encode_version(const char *action, const char *version, const query *q,
+                           bool redact)
+{
     sbuf b = {0};
     sbuf_puts(&b, "Action=");
     query_put_encoded(&b, action);
-    sbuf_puts(&b, "&Version=" QUERY_API_VERSION);
+    sbuf_puts(&b, "&Version=");
+    query_put_encoded(&b, version ? version : QUERY_API_VERSION);
     for (size_t i = 0; i < q->len; i++) {
         sbuf_putc(&b, '&');
         query_put_encoded(&b, q->items[i].name);

@@ -40,5 +40,9 @@ void query_free(query *q);
  * the caller frees it. With redact, the value of every parameter whose
  * name contains "Password" is replaced by "REDACTED" (for --debug). */
 char *query_encode(const char *action, const query *q, bool redact);
+/* The same with another API version ("2010-03-31" for SNS); NULL is
+ * RDS's. */
+char *query_encode_version(const char *action, const char *version, const query *q,
+                           bool redact);
 
 #endif
