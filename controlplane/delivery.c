@@ -139,7 +139,8 @@ static void delivery_finish(delivery *d, int64_t id, const char *error)
     if (ok) {
         sqlrow_bind_text(st, 1, state);
         sqlite3_bind_int(st, 2, attempts);
-        sqlite3_bind_int64(st, 3, now + (error ? snsmsg_backoff_ms(attempts) : 0));
+        sqlite3_bind_int64(st, 3, now + (error ? snsmsg_backoff_ms(attempts, d->r->cfg.delivery_retry_ms)
+                                               : 0));
         sqlrow_bind_text(st, 4, error);
         if (strcmp(state, "pending") == 0)
             sqlite3_bind_null(st, 5);

@@ -17,6 +17,7 @@
 #include "controlplane/health.h"
 #include "controlplane/kms.h"
 #include "controlplane/region.h"
+#include "controlplane/snsmsg.h"
 #include "controlplane/store.h"
 #include "controlplane/workflow.h"
 #include "dns/server.h"
@@ -61,6 +62,8 @@ static void usage(FILE *f)
             "  --standby-stream-timeout-ms N\n"
             "                          rebuild a running standby that has not streamed this\n"
             "                          long, with a fresh base backup (10000)\n"
+            "  --delivery-retry-ms N  first retry of a failed SNS delivery after N ms, doubling\n"
+            "                          up to 30 N; dead after 8 attempts (1000)\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n");
 }
@@ -166,7 +169,8 @@ int main(int argc, char **argv)
                             .agent_timeout_ms = 2000, .account = "123456789012",
                             .probe_interval_ms = 200, .probe_timeout_ms = 500,
                             .detect_ms = 1000, .standby_replace_ms = 15000,
-                            .standby_stream_ms = 10000};
+                            .standby_stream_ms = 10000,
+                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
     static const struct option longopts[] = {
         {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
         {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
@@ -176,6 +180,7 @@ int main(int argc, char **argv)
         {"create-timeout", required_argument, 0, 'c'},
         {"agent-timeout-ms", required_argument, 0, 'A'},
         {"probe-interval-ms", required_argument, 0, 'I'},
+        {"delivery-retry-ms", required_argument, 0, 'Y'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
         {"standby-replace-ms", required_argument, 0, 'R'},
@@ -214,6 +219,11 @@ int main(int argc, char **argv)
             break;
         case 'A':
             if (!parse_int_opt("--agent-timeout-ms", optarg, 100, 3600000, &r.cfg.agent_timeout_ms))
+                return 2;
+            break;
+        case 'Y':
+            if (!parse_int_opt("--delivery-retry-ms", optarg, 1, 3600000,
+                               &r.cfg.delivery_retry_ms))
                 return 2;
             break;
         case 'I':

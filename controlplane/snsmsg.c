@@ -141,14 +141,16 @@ char *snsmsg_uuid(void)
                      b[12], b[13], b[14], b[15]);
 }
 
-int64_t snsmsg_backoff_ms(int failures)
+int64_t snsmsg_backoff_ms(int failures, int64_t base_ms)
 {
     if (failures < 1)
         failures = 1;
-    int64_t d = SNSMSG_BACKOFF_BASE_MS;
-    for (int i = 1; i < failures && d < SNSMSG_BACKOFF_CAP_MS; i++)
+    if (base_ms < 1)
+        base_ms = 1;
+    int64_t cap = base_ms * SNSMSG_BACKOFF_CAP_FACTOR, d = base_ms;
+    for (int i = 1; i < failures && d < cap; i++)
         d *= 2;
-    return d < SNSMSG_BACKOFF_CAP_MS ? d : SNSMSG_BACKOFF_CAP_MS;
+    return d < cap ? d : cap;
 }
 
 bool snsmsg_exhausted(int failures)

@@ -22,9 +22,9 @@
 #define SNSMSG_RDS_SUBJECT "RDS Notification Message"
 /* A delivery is tried at most this many times, then dead-lettered. */
 #define SNSMSG_MAX_ATTEMPTS 8
-/* First retry delay and the cap of the doubling. */
+/* The default first retry delay; the doubling stops at 30 times it. */
 #define SNSMSG_BACKOFF_BASE_MS 1000
-#define SNSMSG_BACKOFF_CAP_MS 30000
+#define SNSMSG_BACKOFF_CAP_FACTOR 30
 
 typedef struct {
     const char *message_id;
@@ -57,8 +57,9 @@ char *snsmsg_sms_line(const snsmsg_note *n);
 char *snsmsg_uuid(void);
 
 /* The wait before the next try after `failures` failed tries (>= 1):
- * base * 2^(failures-1), capped. */
-int64_t snsmsg_backoff_ms(int failures);
+ * base_ms * 2^(failures-1), capped at SNSMSG_BACKOFF_CAP_FACTOR * base_ms
+ * (1, 2, 4, 8, 16, 30, 30 s for the default base). */
+int64_t snsmsg_backoff_ms(int failures, int64_t base_ms);
 /* true when a delivery that has failed `failures` times is dead. */
 bool snsmsg_exhausted(int failures);
 

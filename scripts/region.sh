@@ -84,6 +84,7 @@ up() {
     setsid "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
       --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
       --port-file "$home/ports.env" --log-level "$log_level" \
+      --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" \
       </dev/null >>"$home/logs/controlplane.log" 2>&1 &
     echo $! >"$home/controlplane.pid"
     if ! wait_for 20 test -s "$home/ports.env"; then

@@ -4,12 +4,17 @@
 # event exactly once to a local HTTP receiver, an sqs queue, an email
 # spool, a firehose stream and a lambda command when a forced failover
 # happens; a receiver that is down gets its message once it is back; a
-# controlplane killed with -9 while deliveries are pending loses none;
+# controlplane killed with -9 while deliveries are pending loses none; a
+# subscriber that always fails ends as a dead-letter record;
 # the AWS error codes of the subscription API; the real `aws sns` and
 # `aws sqs` against the endpoint (visibility timeout, delete-message).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# Retries after 0.15, 0.3, 0.6, 1.2, 2.4, 4.5, 4.5 s (the default: 1 s base),
+# so a dead letter takes seconds; a receiver down for a few seconds is far
+# from the eighth attempt.
+export RDS_DELIVERY_RETRY_MS=150
 region_up || bail "the region did not start"
 ok 0 "region up"
 
@@ -215,9 +220,24 @@ is "$(rdsctl sqs receive-message --queue-url "$QURL" --max-number-of-messages 10
   jq '[.Messages[] | select(.Body | contains("across-a-crash"))] | length')" 1 \
   "one copy in the queue"
 
+# ---- a subscriber that keeps failing ends as a dead-letter record ------------------
+
+BT=$(rdsctl sns create-topic --name broken | jq -r .TopicArn)
+printf '#!/bin/sh\ncat >/dev/null\nexit 3\n' >"$CP_HOME/lambda/refuse"
+chmod +x "$CP_HOME/lambda/refuse"
+rdsctl sns subscribe --topic-arn "$BT" --protocol lambda \
+  --notification-endpoint "arn:aws:lambda:us-east-1:$ACCT:function:refuse" >/dev/null
+mid=$(rdsctl sns publish --topic-arn "$BT" --message doomed | jq -r .MessageId)
+poll 90 state_is "$mid" lambda dead
+ok $? "a lambda that always fails: the delivery ends dead"
+is "$(delivery_attempts "$mid" lambda)" 8 "... after 8 attempts"
+like "$(deliveries --state dead | jq -r --arg m "$mid" '.Deliveries[] | select(.MessageId == $m) | .LastError')" \
+  'status 3' "... with the command's exit status as the last error"
+
 # ---- the real aws CLI ----------------------------------------------------------------
 
-is "$(awsx sns list-topics | jq -r '.Topics[].TopicArn')" "$TOPIC" "aws sns list-topics"
+is "$(awsx sns list-topics | jq -r '.Topics[].TopicArn' | sort | paste -sd ' ')" "$BT $TOPIC" \
+  "aws sns list-topics"
 is "$(awsx sns list-subscriptions-by-topic --topic-arn "$TOPIC" | jq '.Subscriptions | length')" 5 \
   "aws sns list-subscriptions-by-topic"
 is "$(awsx sns get-topic-attributes --topic-arn "$TOPIC" | jq -r .Attributes.SubscriptionsConfirmed)" 5 \

@@ -110,14 +110,18 @@ static void test_backoff(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[64];
         snprintf(name, sizeof name, "backoff after %d failures", cases[i].failures);
-        is_int((long long)snsmsg_backoff_ms(cases[i].failures), cases[i].ms, name);
+        is_int((long long)snsmsg_backoff_ms(cases[i].failures, SNSMSG_BACKOFF_BASE_MS),
+               cases[i].ms, name);
     }
     ok(!snsmsg_exhausted(SNSMSG_MAX_ATTEMPTS - 1), "one attempt left before the limit");
     ok(snsmsg_exhausted(SNSMSG_MAX_ATTEMPTS), "dead at the limit");
     long long total = 0;
     for (int f = 1; f < SNSMSG_MAX_ATTEMPTS; f++)
-        total += snsmsg_backoff_ms(f);
+        total += snsmsg_backoff_ms(f, SNSMSG_BACKOFF_BASE_MS);
     ok(total >= 60000 && total <= 180000, "retries span one to three minutes");
+    is_int((long long)snsmsg_backoff_ms(3, 100), 400, "a smaller base scales the schedule");
+    is_int((long long)snsmsg_backoff_ms(20, 100), 3000, "... and its cap");
+    is_int((long long)snsmsg_backoff_ms(1, 0), 1, "a base under 1 ms is 1 ms");
 }
 
 int main(void)
