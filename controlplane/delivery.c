@@ -345,9 +345,10 @@ static void delivery_start(delivery *d, const due_row *w)
     *f = (flight){.id = w->id, .started_ms = mono_ms()};
     char error[600] = "";
     const char *p = w->protocol;
-    bool async = strcmp(p, "http") == 0 || strcmp(p, "lambda") == 0;
+    bool web = strcmp(p, "http") == 0 || strcmp(p, "https") == 0;
+    bool async = web || strcmp(p, "lambda") == 0;
     bool ok;
-    if (strcmp(p, "http") == 0)
+    if (web)
         ok = send_http(d, w, error, sizeof error);
     else if (strcmp(p, "lambda") == 0)
         ok = send_lambda(d, w, f, error, sizeof error);

@@ -85,9 +85,7 @@ static bool endpoint_check(region *r, const char *proto, const char *e, awserr *
     if (strcmp(proto, "http") == 0)
         ok = strncmp(e, "http://", 7) == 0 && e[7] && strlen(e) <= 2048;
     else if (strcmp(proto, "https") == 0)
-        return awserr_set(err, AWSERR_SNS_INVALID_PARAMETER,
-                          "Invalid parameter: rdsim cannot deliver to https endpoints (no TLS "
-                          "client); use http");
+        ok = strncmp(e, "https://", 8) == 0 && e[8] && strlen(e) <= 2048;
     else if (strcmp(proto, "email") == 0 || strcmp(proto, "email-json") == 0)
         ok = endpoint_ok_email(e);
     else if (strcmp(proto, "sms") == 0)

@@ -8,7 +8,8 @@
  * SubscriptionConfirmation). Protocols and endpoints:
  *   http      http://host:port/path (host should be an address: names
  *             are resolved by libevent synchronously)
- *   https     refused (InvalidParameter): rdsim has no TLS client
+ *   https     https://host:port/path: the same over TLS, WITHOUT certificate
+ *             verification (local receivers have self-signed certificates)
  *   email, email-json   an address; appended to <home>/mail/<address>
  *   sms       a phone number (+ and digits); appended to <home>/sms/<number>
  *   sqs       arn:aws:sqs:<region>:<account>:<queue>; a queue of sqs.h

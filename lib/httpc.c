@@ -2,9 +2,11 @@
 #include "lib/httpc.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,26 @@ static void httpc_done(struct evhttp_request *req, void *arg)
     free(call);
 }
 
+/* A TLS bufferevent for host (SNI), or NULL. The SSL goes with the
+ * bufferevent (BEV_OPT_CLOSE_ON_FREE), which goes with the connection. */
+static struct bufferevent *httpc_tls_bev(struct event_base *base, const char *host)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    SSL_CTX_free(ctx); /* the SSL holds its own reference */
+    if (!ssl)
+        return NULL;
+    SSL_set_tlsext_host_name(ssl, host);
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
 bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
                    httpc_cb cb, void *arg)
 {
@@ -58,8 +80,17 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
     const char *scheme = evhttp_uri_get_scheme(uri);
     const char *host = evhttp_uri_get_host(uri);
     int port = evhttp_uri_get_port(uri);
-    if (!scheme || strcmp(scheme, "http") != 0 || !host) {
-        LOG_ERROR("only http urls are supported url=%s", url);
+    bool tls = scheme && strcmp(scheme, "https") == 0;
+    if (!scheme || (!tls && strcmp(scheme, "http") != 0) || !host) {
+        LOG_ERROR("only http and https urls are supported url=%s", url);
+        evhttp_uri_free(uri);
+        return false;
+    }
+    if (port < 0)
+        port = tls ? 443 : 80;
+    struct bufferevent *bev = tls ? httpc_tls_bev(base, host) : NULL;
+    if (tls && !bev) {
+        LOG_ERROR("cannot set up TLS url=%s", url);
         evhttp_uri_free(uri);
         return false;
     }
@@ -68,7 +99,7 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
     char *target = xasprintf("%s%s%s", (path && *path) ? path : "/", query ? "?" : "",
                              query ? query : "");
     struct evhttp_connection *conn =
-        evhttp_connection_base_new(base, NULL, host, (unsigned short)(port < 0 ? 80 : port));
+        evhttp_connection_base_bufferevent_new(base, NULL, bev, host, (unsigned short)port);
     evhttp_connection_set_timeout(conn, opts->timeout_s > 0 ? opts->timeout_s : 10);
     evhttp_connection_set_retries(conn, 0);
     httpc_call *call = xmalloc(sizeof *call);
@@ -79,7 +110,7 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
     struct evhttp_request *req = evhttp_request_new(httpc_done, call);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char hostport[300];
-    snprintf(hostport, sizeof hostport, "%s:%d", host, port < 0 ? 80 : port);
+    snprintf(hostport, sizeof hostport, "%s:%d", host, port);
     evhttp_add_header(h, "Host", hostport);
     evhttp_add_header(h, "Connection", "close");
     if (opts->content_type)

@@ -26,8 +26,11 @@ typedef struct {
     const char *const *headers; /* NULL, or name, value, ..., NULL: extra headers */
 } httpc_opts;
 
-/* Starts a request to url ("http://host:port/path"). Returns false (cb is
- * not called) if the URL is not a plain http URL. */
+/* Starts a request to url ("http://host:port/path" or "https://...").
+ * https is TLS (libevent's OpenSSL bufferevent, SNI set) WITHOUT
+ * certificate verification: it is for local receivers with self-signed
+ * certificates, not for talking to the internet. Returns false (cb is not
+ * called) for another scheme or a malformed URL. */
 bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
                    httpc_cb cb, void *arg);
 

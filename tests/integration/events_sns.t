@@ -220,6 +220,25 @@ is "$(rdsctl sqs receive-message --queue-url "$QURL" --max-number-of-messages 10
   jq '[.Messages[] | select(.Body | contains("across-a-crash"))] | length')" 1 \
   "one copy in the queue"
 
+# ---- https (TLS, a self-signed certificate: rdsim does not verify) ----------------------
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -keyout "$RDS_HOME/tls.key" -out "$RDS_HOME/tls.crt" >/dev/null 2>&1
+ok $? "a self-signed certificate"
+python3 "$ROOT/tests/integration/sns_receiver.py" --port-file "$RDS_HOME/tls.port" \
+  --out "$RDS_HOME/tls.jsonl" --cert "$RDS_HOME/tls.crt" --key "$RDS_HOME/tls.key" >/dev/null 2>&1 &
+TLS_PID=$!
+poll 10 test -s "$RDS_HOME/tls.port"
+ok $? "an HTTPS receiver listens"
+TT=$(rdsctl sns create-topic --name tls | jq -r .TopicArn)
+awsx sns subscribe --topic-arn "$TT" --protocol https \
+  --notification-endpoint "https://127.0.0.1:$(cat "$RDS_HOME/tls.port")/hook" >/dev/null
+ok $? "aws sns subscribe --protocol https"
+awsx sns publish --topic-arn "$TT" --message over-tls >/dev/null
+poll 30 grep -q over-tls "$RDS_HOME/tls.jsonl"
+ok $? "the https receiver got the envelope"
+kill "$TLS_PID" 2>/dev/null
+
 # ---- a subscriber that keeps failing ends as a dead-letter record ------------------
 
 BT=$(rdsctl sns create-topic --name broken | jq -r .TopicArn)
@@ -236,7 +255,7 @@ like "$(deliveries --state dead | jq -r --arg m "$mid" '.Deliveries[] | select(.
 
 # ---- the real aws CLI ----------------------------------------------------------------
 
-is "$(awsx sns list-topics | jq -r '.Topics[].TopicArn' | sort | paste -sd ' ')" "$BT $TOPIC" \
+is "$(awsx sns list-topics | jq -r '.Topics[].TopicArn' | sort | paste -sd ' ')" "$BT $TOPIC $TT" \
   "aws sns list-topics"
 is "$(awsx sns list-subscriptions-by-topic --topic-arn "$TOPIC" | jq '.Subscriptions | length')" 5 \
   "aws sns list-subscriptions-by-topic"
@@ -244,8 +263,10 @@ is "$(awsx sns get-topic-attributes --topic-arn "$TOPIC" | jq -r .Attributes.Sub
   "aws sns get-topic-attributes"
 is "$(code_of awsx sns publish --topic-arn "arn:aws:sns:us-east-1:$ACCT:nope" --message x)" NotFound \
   "aws sns publish to no topic: NotFound"
-is "$(code_of awsx sns subscribe --topic-arn "$TOPIC" --protocol https --notification-endpoint https://x)" \
-  InvalidParameter "https is refused (no TLS client): InvalidParameter"
+is "$(code_of awsx sns subscribe --topic-arn "$TOPIC" --protocol https --notification-endpoint http://x)" \
+  InvalidParameter "an https subscription to an http URL: InvalidParameter"
+is "$(code_of awsx sns subscribe --topic-arn "$TOPIC" --protocol pigeon --notification-endpoint x)" \
+  InvalidParameter "an unknown protocol: InvalidParameter"
 awsx sqs create-queue --queue-name cli-q >/dev/null
 ok $? "aws sqs create-queue"
 CQ=$(awsx sqs get-queue-url --queue-name cli-q | jq -r .QueueUrl)

@@ -5,12 +5,13 @@ Listens on 127.0.0.1 (--port, 0 = any free port), writes the port it got
 to --port-file, and appends one line per POST to --out: the body (the SNS
 notification envelope, one line of JSON) with the x-amz-sns-message-type
 header folded in as "_type", so the test can count what arrived. Answers
-200 to every POST.
+200 to every POST. With --cert and --key it speaks HTTPS.
 """
 import argparse
 import http.server
 import json
 import os
+import ssl
 
 
 def main():
@@ -18,6 +19,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     args = ap.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -42,6 +45,10 @@ def main():
 
     http.server.HTTPServer.allow_reuse_address = True
     srv = http.server.HTTPServer(("127.0.0.1", args.port), Handler)
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.server_address[1]))
