@@ -251,6 +251,10 @@ static bool note_of(const char *body, cJSON **root, snsmsg_note *n)
 static bool send_spool(delivery *d, const due_row *w, char *error, size_t esize)
 {
     bool sms = strcmp(w->protocol, "sms") == 0;
+    if (w->endpoint[0] == '.' || strchr(w->endpoint, '/')) {
+        snprintf(error, esize, "malformed endpoint %s", w->endpoint);
+        return false;
+    }
     if (strcmp(w->protocol, "email-json") == 0) {
         /* email-json: the envelope itself is the mail body. */
         snsmsg_note n = {.message_id = w->message_id, .topic_arn = w->topic_arn,
@@ -275,9 +279,23 @@ static bool send_spool(delivery *d, const due_row *w, char *error, size_t esize)
     return ok;
 }
 
+/* The part of endpoint after marker, or NULL (rows come from validated
+ * subscriptions, but the store is a file anyone can edit). */
+static const char *endpoint_after(const char *endpoint, const char *marker, char *error,
+                                  size_t esize)
+{
+    const char *m = strstr(endpoint, marker);
+    if (m && m[strlen(marker)])
+        return m + strlen(marker);
+    snprintf(error, esize, "malformed endpoint %s", endpoint);
+    return NULL;
+}
+
 static bool send_firehose(delivery *d, const due_row *w, char *error, size_t esize)
 {
-    const char *name = strstr(w->endpoint, ":deliverystream/") + strlen(":deliverystream/");
+    const char *name = endpoint_after(w->endpoint, ":deliverystream/", error, esize);
+    if (!name || name[0] == '.' || strchr(name, '/'))
+        return false;
     char *line = xasprintf("%s\n", w->body);
     bool ok = append_file(d, "firehose", name, line, error, esize);
     free(line);
@@ -286,7 +304,11 @@ static bool send_firehose(delivery *d, const due_row *w, char *error, size_t esi
 
 static bool send_sqs(delivery *d, const due_row *w, char *error, size_t esize)
 {
-    const char *name = strrchr(w->endpoint, ':') + 1;
+    const char *name = endpoint_after(w->endpoint, ":sqs:", error, esize);
+    name = name ? strrchr(name, ':') : NULL;
+    if (!name)
+        return false;
+    name++;
     awserr e = {0};
     if (sqs_enqueue(d->r, name, w->body, &e))
         return true;
@@ -299,7 +321,9 @@ static bool send_sqs(delivery *d, const due_row *w, char *error, size_t esize)
  * <home>/lambda/<name>.log. The child is reaped by delivery_tick. */
 static bool send_lambda(delivery *d, const due_row *w, flight *f, char *error, size_t esize)
 {
-    const char *name = strstr(w->endpoint, ":function:") + strlen(":function:");
+    const char *name = endpoint_after(w->endpoint, ":function:", error, esize);
+    if (!name || name[0] == '.' || strchr(name, '/'))
+        return false;
     char *dir = xasprintf("%s/lambda", d->r->home);
     char *cmd = xasprintf("%s/%s", dir, name);
     char *log = xasprintf("%s/%s.log", dir, name);
