@@ -381,6 +381,12 @@ static char *json_to_form(const char *body, size_t len)
     const cJSON *m;
     cJSON_ArrayForEach(m, root)
     {
+        /* Member names are the client's too: only model-like names pass. */
+        if (strspn(m->string, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+            strlen(m->string)) {
+            ok = false;
+            break;
+        }
         char *v = NULL;
         if (cJSON_IsString(m))
             v = xstrdup(m->valuestring);
