@@ -347,7 +347,7 @@ bool evsub_action_create(region *r, const params *p, cJSON *result, awserr *err)
             ok = awserr_set(err, AWSERR_SUBSCRIPTION_ALREADY_EXIST,
                             "Subscription %s already exists.", name);
     if (ok && n >= EVSUB_QUOTA)
-        ok = awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+        ok = awserr_set(err, AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED,
                         "Cannot create more than %d event subscriptions.", EVSUB_QUOTA);
     rows_free(all, n < 0 ? 0 : n);
     ok = ok && n >= 0 && save_and_answer(r, &s, result, err);

@@ -35,7 +35,8 @@ receiver_up() { # [PORT]
   python3 "$ROOT/tests/integration/sns_receiver.py" --port "${1:-0}" \
     --port-file "$RECV_PORT_FILE" --out "$RECV_OUT" >/dev/null 2>&1 &
   RECV_PID=$!
-  poll 10 test -s "$RECV_PORT_FILE"
+  # python's start-up can take seconds on a loaded machine
+  poll 60 test -s "$RECV_PORT_FILE"
 }
 receiver_down() { kill "$RECV_PID" 2>/dev/null; wait "$RECV_PID" 2>/dev/null; RECV_PID=; }
 
@@ -60,7 +61,7 @@ state_is() { [ "$(delivery_state "$1" "$2")" = "$3" ]; }
 attempted() { [ "$(delivery_attempts "$1" "$2")" -ge 1 ]; }
 
 receiver_up
-ok $? "the HTTP receiver listens"
+ok $? "the HTTP receiver listens" || bail "no HTTP receiver"
 RECV_PORT=$(cat "$RECV_PORT_FILE")
 
 # ---- topic, queue, subscriptions -------------------------------------------------
@@ -228,7 +229,7 @@ ok $? "a self-signed certificate"
 python3 "$ROOT/tests/integration/sns_receiver.py" --port-file "$RDS_HOME/tls.port" \
   --out "$RDS_HOME/tls.jsonl" --cert "$RDS_HOME/tls.crt" --key "$RDS_HOME/tls.key" >/dev/null 2>&1 &
 TLS_PID=$!
-poll 10 test -s "$RDS_HOME/tls.port"
+poll 60 test -s "$RDS_HOME/tls.port"
 ok $? "an HTTPS receiver listens"
 TT=$(rdsctl sns create-topic --name tls | jq -r .TopicArn)
 awsx sns subscribe --topic-arn "$TT" --protocol https \

@@ -47,6 +47,7 @@ static const struct {
     {AWSERR_SOURCE_NOT_FOUND, "SourceNotFound", 404, "Sender"},
     {AWSERR_SNS_TOPIC_ARN_NOT_FOUND, "SNSTopicArnNotFound", 404, "Sender"},
     {AWSERR_SNS_INVALID_TOPIC, "SNSInvalidTopic", 400, "Sender"},
+    {AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED, "EventSubscriptionQuotaExceeded", 400, "Sender"},
     {AWSERR_OPTION_GROUP_NOT_FOUND, "OptionGroupNotFoundFault", 404, "Sender"},
     {AWSERR_SNS_NOT_FOUND, "NotFound", 404, "Sender"},
     {AWSERR_SNS_INVALID_PARAMETER, "InvalidParameter", 400, "Sender"},
