@@ -10,7 +10,8 @@
 # Environment (defaults): RDS_HOME (./run), RDS_API_PORT (8780; 0 picks a
 # free port), RDS_DNS_PORT (8753; 0 likewise), RDS_REGION (us-east-1),
 # RDS_NET (0: AZ n's hosts get 127.$RDS_NET.n.x; pick another to run
-# regions side by side), RDS_DNS_TTL (5), RDS_LOG_LEVEL (info). A restart
+# regions side by side), RDS_DNS_TTL (5), RDS_LOG_LEVEL (info),
+# RDS_DELIVERY_RETRY_MS (1000: SNS's first retry delay). A restart
 # in an existing home (after a crash) reuses the ports and network the
 # region had unless they are given; the ports in use land in
 # $RDS_HOME/region.env.
