@@ -20,6 +20,7 @@
 #include "agent/heartbeat.h"
 #include "agent/node.h"
 #include "agent/nodestate.h"
+#include "agent/telemetry.h"
 #include "lib/fsutil.h"
 #include "lib/httpc.h"
 #include "lib/log.h"
@@ -45,6 +46,7 @@ struct agent {
     heartbeat_rejected rejected[MAX_REJECTED];
     size_t nrejected;
     struct event *hb_timer, *tick;
+    telemetry *telemetry;     /* storage, OS metrics, log files (telemetry.h) */
     int interval_ms;
     bool hb_in_flight, hb_again;
     hb_outcome last_outcome;
@@ -290,6 +292,22 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         node_step(a->nodes[i].n);
 }
 
+/* The telemetry's view of the nodes: those with a spec (an instance). */
+static int list_for_telemetry(void *arg, telemetry_node *out, int max)
+{
+    agent *a = arg;
+    int n = 0;
+    for (size_t i = 0; i < a->nnodes && n < max; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        if (!r.spec || r.state == NODE_ABSENT)
+            continue;
+        out[n++] = (telemetry_node){r.node_id, r.spec->instance_id,
+                                    r.state == NODE_RUNNING ? r.pid : 0};
+    }
+    return n;
+}
+
 /* ---- lifecycle ------------------------------------------------------------- */
 
 static bool prepare_home(agent *a, const agent_config *cfg)
@@ -341,6 +359,8 @@ agent *agent_new(struct event_base *base, const agent_config *cfg)
     struct timeval tick = {0, TICK_MS * 1000};
     event_add(a->tick, &tick);
     hb_schedule(a, 0);
+    a->telemetry = telemetry_new(base, cfg->controlplane, a->az, a->nodes_dir,
+                                 list_for_telemetry, a);
     return a;
 fail:
     agent_free(a);
@@ -355,6 +375,7 @@ void agent_free(agent *a)
         event_free(a->hb_timer);
     if (a->tick)
         event_free(a->tick);
+    telemetry_free(a->telemetry);
     for (size_t i = 0; i < a->nnodes; i++)
         node_free(a->nodes[i].n);
     free(a->nodes);

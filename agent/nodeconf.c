@@ -95,6 +95,9 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
     put_setting(&b, "logging_collector", "on");
     put_setting(&b, "log_directory", log);
     put_setting(&b, "log_filename", "postgresql.log.%Y-%m-%d-%H");
+    /* One file per UTC hour, named as RDS names them (agent/pglogs.h). */
+    put_setting(&b, "log_rotation_age", "60");
+    put_setting(&b, "log_timezone", "UTC");
     free(sock);
     free(log);
     /* Every node can be a primary or a standby: the same settings on both
@@ -144,6 +147,9 @@ static const char *const reloadable[] = {
     "primary_conninfo",
     "wal_retrieve_retry_interval",
     "wal_keep_size",
+    "log_rotation_age",
+    "log_timezone",
+    "default_transaction_read_only", /* storage-full (controlplane/telemetry.c) */
 };
 
 typedef struct {

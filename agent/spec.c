@@ -45,6 +45,7 @@ bool spec_goal_parse(const char *name, node_goal *out)
 static const char *const managed_keys[] = {
     "listen_addresses", "port", "unix_socket_directories", "unix_socket_group",
     "unix_socket_permissions", "logging_collector", "log_directory", "log_filename",
+    "log_rotation_age", "log_timezone",
     "data_directory", "config_file", "hba_file", "ident_file", "external_pid_file",
     "include", "include_dir", "include_if_exists", "password_encryption",
     /* Replication (Multi-AZ): zero acknowledged-write loss depends on them. */

@@ -18,6 +18,7 @@
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
 #include "cli/kms.h"
+#include "cli/telemetry.h"
 #include "cli/lab.h"
 #include "cli/svc.h"
 #include "cli/wait.h"
@@ -164,6 +165,25 @@ static const arg_spec describe_orderable_flags[] = {
     F_FILTERS,
     F_PAGING,
     F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec describe_db_log_files_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "The instance"),
+    F_STR("filename-contains", "FilenameContains", "Only files whose name contains this"),
+    F_STR("file-last-written", "FileLastWritten", "Only files written since (POSIX ms)"),
+    F_STR("file-size", "FileSize", "Only files larger than this many bytes"),
+    F_FILTERS,
+    F_PAGING,
+    F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec download_db_log_file_portion_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "The instance"),
+    F_REQ("log-file-name", "LogFileName", "error/postgresql.log.YYYY-MM-DD-HH"),
+    F_STR("marker", "Marker", "\"0\" for the start of the file, or the Marker of a previous call"),
+    F_INT("number-of-lines", "NumberOfLines", "Lines to return (without --marker: the last ones)"),
     F_END,
 };
 
@@ -477,6 +497,11 @@ const command commands[] = {
     {"remove-source-identifier-from-subscription", "Removes a source from an event "
      "subscription.", NULL, "RemoveSourceIdentifierFromSubscription", subscription_source_flags,
      NULL},
+    {"describe-db-log-files", "Lists an instance's PostgreSQL log files (all pages).", NULL,
+     "DescribeDBLogFiles", describe_db_log_files_flags, "DescribeDBLogFiles"},
+    {"download-db-log-file-portion", "Downloads part of a log file: the last lines, or from a "
+     "Marker (\"0\": the start).", NULL, "DownloadDBLogFilePortion",
+     download_db_log_file_portion_flags, NULL},
     {"wait", "Waits until a DB instance reaches a state: rdsctl wait <waiter> [parameters]. "
      "Polls every $RDSCTL_WAIT_DELAY seconds (default 0.5).", cli_run_wait, NULL, wait_flags, NULL},
     {"call", "Sends any action with raw Query parameters: rdsctl call ACTION Name=Value ...",
@@ -496,6 +521,12 @@ const command commands[] = {
     {"sqs", "The region's local queues, as `aws sqs` (rdsim): create-queue, get-queue-url, "
      "list-queues, delete-queue, send-message, receive-message, delete-message. rdsctl sqs "
      "<subcommand> help.", svc_cli_run_sqs, NULL, svc_cli_flags, NULL},
+    {"monitoring", "Shows Enhanced Monitoring's OS metrics of an instance (rdsim): rdsctl "
+     "monitoring get --db-instance-identifier X [--start-time T --end-time T].",
+     monitoring_cli_run, NULL, monitoring_cli_flags, NULL},
+    {"logs", "Prints an instance's newest PostgreSQL log lines (rdsim): rdsctl logs tail "
+     "--db-instance-identifier X [--lines N] [--follow].", logs_cli_run, NULL, logs_cli_flags,
+     NULL},
     {"chaos", "Injects faults into a Multi-AZ instance while writers run through its endpoint "
      "(rdsim): kills, host losses, hangs, controlplane kills mid-failover, forced failovers; "
      "measures each failover and checks that no acknowledged write was lost.", chaos_run, NULL,

@@ -15,6 +15,8 @@
 #include "controlplane/instview.h"
 #include "controlplane/kms.h"
 #include "controlplane/lifecycle.h"
+#include "controlplane/logfiles.h"
+#include "controlplane/monitoring.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "controlplane/validate.h"
@@ -691,7 +693,8 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
                        "Modifying %s is not supported in this region yet.", unsupported[i]);
             goto done;
         }
-    if (strcmp(in.status, "available") != 0) {
+    /* storage-full: RDS lets you add storage (controlplane/storage.h). */
+    if (strcmp(in.status, "available") != 0 && strcmp(in.status, "storage-full") != 0) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Instance %s is not in available state.", in.id);
         goto done;
@@ -816,8 +819,17 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
     if (params_get(p, "MonitoringInterval") || params_get(p, "MonitoringRoleArn") ||
         params_get(p, "AutoMinorVersionUpgrade") || params_get(p, "CopyTagsToSnapshot") ||
         params_get(p, "PubliclyAccessible")) {
+        int old_interval = monitoring_interval(&in);
         if (!read_extra(p, extra, err))
             goto done_events;
+        const cJSON *mi = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringInterval");
+        int new_interval = cJSON_IsNumber(mi) ? mi->valueint : 0;
+        if (new_interval != old_interval) {
+            /* Applied at once: the agent reads it from its next telemetry reply. */
+            char msg[64];
+            snprintf(msg, sizeof msg, "Monitoring Interval changed to %d.", new_interval);
+            events_emit(r, in.id, "RDS-EVENT-0078", msg);
+        }
         changed = true;
     }
     if (params_get(p, "CloudwatchLogsExportConfiguration.EnableLogTypes.member.1") ||
@@ -1408,6 +1420,9 @@ static const action_def action_table[] = {
     {"ListTagsForResource", action_list_tags, false},
     {"AddTagsToResource", action_add_tags, true},
     {"RemoveTagsFromResource", action_remove_tags, true},
+    {"DescribeDBLogFiles", logfiles_action_describe, false},
+    {"DownloadDBLogFilePortion", logfiles_action_download, false},
+    {"DescribeEnhancedMonitoring", monitoring_action_describe, false}, /* rdsim */
     {"DescribeRegionClock", clock_action_describe, false}, /* rdsim */
     {"AdvanceRegionClock", clock_action_advance, true},    /* rdsim */
 };

@@ -118,6 +118,9 @@ static cJSON *agents_settings(const store_instance *in)
      * how RebootDBInstance reaches a real postmaster restart. */
     snprintf(buf, sizeof buf, "%lld", (long long)in->restart_seq);
     cJSON_AddStringToObject(s, "rdsim.restart_seq", buf);
+    /* Writes stop while the storage is full (controlplane/storage.h). */
+    if (strcmp(in->status, "storage-full") == 0)
+        cJSON_AddStringToObject(s, "default_transaction_read_only", "on");
     return s;
 }
 

@@ -13,6 +13,7 @@
 
 #include "controlplane/actions.h"
 #include "controlplane/agents.h"
+#include "controlplane/telemetry.h"
 #include "controlplane/dnssync.h"
 #include "controlplane/kms.h"
 #include "controlplane/query.h"
@@ -185,6 +186,23 @@ static void api_heartbeat(api *a, struct evhttp_request *req)
         api_kick(a->r);
 }
 
+/* An agent's telemetry (controlplane/telemetry.h): log chunks of up to
+ * 256 KiB, escaped, plus samples, fit in 4 MiB. */
+static void api_telemetry(api *a, struct evhttp_request *req)
+{
+    size_t len = 0;
+    char *body = api_body(req, 4 * 1024 * 1024, &len);
+    int status = 400;
+    bool changed = false;
+    char *out = body ? telemetry_agent_post(a->r, body, len, &status, &changed)
+                     : xstrdup("{\"error\":\"body too large\"}");
+    api_send(req, status, "application/json", out);
+    free(out);
+    free(body);
+    if (changed)
+        api_kick(a->r);
+}
+
 /* The KMS's JSON 1.1 protocol (aws kms), on the same endpoint. */
 static void api_kms(api *a, struct evhttp_request *req, const char *target)
 {
@@ -244,6 +262,8 @@ static void api_request(struct evhttp_request *req, void *arg)
     }
     if (path && strcmp(path, "/agent/v1/heartbeat") == 0 && cmd == EVHTTP_REQ_POST) {
         api_heartbeat(a, req);
+    } else if (path && strcmp(path, "/agent/v1/telemetry") == 0 && cmd == EVHTTP_REQ_POST) {
+        api_telemetry(a, req);
     } else if (path && strcmp(path, "/healthz") == 0) {
         char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d}\n", agents_count(a->r->agents));
         api_send(req, 200, "application/json", body);

@@ -58,6 +58,24 @@ static const event_def event_table[] = {
     {"RDS-EVENT-0053", "recovery",
      "Multi-AZ instance recovery completed. Pending failover or activation."},
     {"RDS-EVENT-0278", "failure", "The DB instance creation failed."},
+    /* Enhanced Monitoring and storage (controlplane/telemetry.c, storage.c);
+     * the messages with blanks are filled by the caller. */
+    {"RDS-EVENT-0007", "low storage",
+     "Allocated storage has been exhausted. Allocate additional storage to resolve."},
+    {"RDS-EVENT-0078", "configuration change", "Monitoring Interval changed to 0."},
+    {"RDS-EVENT-0089", "low storage",
+     "The free storage capacity for DB instance is low."},
+    {"RDS-EVENT-0217", "configuration change",
+     "Applying autoscaling-initiated modification to allocated storage."},
+    {"RDS-EVENT-0218", "configuration change",
+     "Finished applying autoscaling-initiated modification to allocated storage."},
+    {"RDS-EVENT-0221", "availability",
+     "DB instance has reached the storage-full threshold, and the database has been shut "
+     "down. You can increase the allocated storage to address this issue."},
+    {"RDS-EVENT-0224", "failure",
+     "The storage autoscaling request would exceed the maximum storage threshold."},
+    {"RDS-EVENT-0225", "notification",
+     "Storage size is approaching the maximum storage threshold."},
 };
 
 const char *const events_categories[] = {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/monitoring.h"
 #include "controlplane/region.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
@@ -99,6 +100,11 @@ cJSON *instview_render(region *r, const store_instance *in)
     const cJSON *mra = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringRoleArn");
     if (cJSON_IsString(mra))
         cJSON_AddStringToObject(o, "MonitoringRoleArn", mra->valuestring);
+    if (cJSON_IsNumber(mi) && mi->valuedouble > 0) {
+        char *em = monitoring_resource_arn(r, in);
+        cJSON_AddStringToObject(o, "EnhancedMonitoringResourceArn", em);
+        free(em);
+    }
     char *arn = region_instance_arn(r, in->id);
     cJSON_AddStringToObject(o, "DBInstanceArn", arn);
     free(arn);

@@ -25,6 +25,7 @@ const lifecycle_move lifecycle_moves[] = {
     {"available", "failed", "unrecoverable host or storage loss"},
     {"available", "storage-full", "allocated storage exhausted"},
     {"storage-full", "modifying", "storage increased"},
+    {"storage-full", "available", "allocated storage exceeds the use again"},
     {"modifying", "available", "modification applied"},
     {"modifying", "failed", "modification could not be applied"},
     {"rebooting", "available", "reboot finished"},

@@ -19,6 +19,7 @@
 #include "controlplane/region.h"
 #include "controlplane/snsmsg.h"
 #include "controlplane/store.h"
+#include "controlplane/telemetry.h"
 #include "controlplane/workflow.h"
 #include "dns/server.h"
 #include "dns/zone.h"
@@ -64,6 +65,7 @@ static void usage(FILE *f)
             "                          long, with a fresh base backup (10000)\n"
             "  --delivery-retry-ms N  first retry of a failed SNS delivery after N ms, doubling\n"
             "                          up to 30 N; dead after 8 attempts (1000)\n"
+            "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n");
 }
@@ -170,7 +172,8 @@ int main(int argc, char **argv)
                             .probe_interval_ms = 200, .probe_timeout_ms = 500,
                             .detect_ms = 1000, .standby_replace_ms = 15000,
                             .standby_stream_ms = 10000,
-                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
+                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS,
+                            .storage_unit_bytes = 1LL << 30};
     static const struct option longopts[] = {
         {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
         {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
         {"detect-ms", required_argument, 0, 'E'},
         {"standby-replace-ms", required_argument, 0, 'R'},
         {"standby-stream-timeout-ms", required_argument, 0, 'W'},
+        {"storage-unit-mib", required_argument, 0, 'U'},
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
@@ -248,6 +252,11 @@ int main(int argc, char **argv)
                                &r.cfg.standby_stream_ms))
                 return 2;
             break;
+        case 'U':
+            if (!parse_int_opt("--storage-unit-mib", optarg, 1, 1024, &v))
+                return 2;
+            r.cfg.storage_unit_bytes = v << 20;
+            break;
         case 'l': {
             log_level lvl;
             if (!log_parse_level(optarg, &lvl)) {
@@ -290,7 +299,7 @@ int main(int argc, char **argv)
                      .master_key_path = master, .clock_offset_ms = &r.clock_offset_ms};
     r.kms = kms_open(store_sqlite(r.st), &kc);
     free(master);
-    if (!r.kms)
+    if (!r.kms || !telemetry_schema(store_sqlite(r.st)))
         goto done;
     r.pg_version = detect_pg_version();
     r.pg_major = xstrndup(r.pg_version, strcspn(r.pg_version, "."));

@@ -11,7 +11,8 @@
 # free port), RDS_DNS_PORT (8753; 0 likewise), RDS_REGION (us-east-1),
 # RDS_NET (0: AZ n's hosts get 127.$RDS_NET.n.x; pick another to run
 # regions side by side), RDS_DNS_TTL (5), RDS_LOG_LEVEL (info),
-# RDS_DELIVERY_RETRY_MS (1000: SNS's first retry delay). A restart
+# RDS_DELIVERY_RETRY_MS (1000: SNS's first retry delay), RDS_CP_ARGS
+# (more controlplane flags, e.g. "--storage-unit-mib 1"). A restart
 # in an existing home (after a crash) reuses the ports and network the
 # region had unless they are given; the ports in use land in
 # $RDS_HOME/region.env.
@@ -82,10 +83,11 @@ up() {
     api_port=${api_port:-8780}
     dns_port=${dns_port:-8753}
     rm -f "$home/ports.env"
+    # shellcheck disable=SC2086 # RDS_CP_ARGS is a list of flags
     setsid "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
       --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
       --port-file "$home/ports.env" --log-level "$log_level" \
-      --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" \
+      --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" ${RDS_CP_ARGS:-} \
       </dev/null >>"$home/logs/controlplane.log" 2>&1 &
     echo $! >"$home/controlplane.pid"
     if ! wait_for 20 test -s "$home/ports.env"; then

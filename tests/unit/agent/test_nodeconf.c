@@ -31,6 +31,8 @@ static bool parse_spec(const char *json, node_spec *out)
     "logging_collector = 'on'\n"                                                \
     "log_directory = '/h/nodes/n/log'\n"                                        \
     "log_filename = 'postgresql.log.%Y-%m-%d-%H'\n"                             \
+    "log_rotation_age = '60'\n"                                                 \
+    "log_timezone = 'UTC'\n"                                                    \
     "wal_level = 'replica'\n"                                                   \
     "max_wal_senders = '10'\n"                                                  \
     "max_replication_slots = '10'\n"                                            \
@@ -91,6 +93,8 @@ static void test_render_conf(void)
          "logging_collector = 'on'\n"
          "log_directory = '/h/it''s\\\\x/n/log'\n"
          "log_filename = 'postgresql.log.%Y-%m-%d-%H'\n"
+         "log_rotation_age = '60'\n"
+         "log_timezone = 'UTC'\n"
          "wal_level = 'replica'\n"
          "max_wal_senders = '10'\n"
          "max_replication_slots = '10'\n"

@@ -1,0 +1,92 @@
+/* pglogs: see pglogs.h. */
+#include "agent/pglogs.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+static const char PREFIX[] = "postgresql.log.";
+
+bool pglogs_rds_name(const char *file, char *out, size_t size)
+{
+    static const char shape[] = "dddd-dd-dd-dd";
+    size_t plen = sizeof PREFIX - 1;
+    if (!file || strncmp(file, PREFIX, plen) != 0 || strlen(file) != plen + sizeof shape - 1)
+        return false;
+    for (size_t i = 0; shape[i]; i++) {
+        char c = file[plen + i];
+        if (shape[i] == 'd' ? !isdigit((unsigned char)c) : c != shape[i])
+            return false;
+    }
+    int n = snprintf(out, size, "error/%s", file);
+    return n > 0 && (size_t)n < size;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const pglogs_file *)a)->file, ((const pglogs_file *)b)->file);
+}
+
+int pglogs_list(const char *dir, int64_t now_ms, int64_t retention_ms, pglogs_file *out, int max)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        pglogs_file f = {0};
+        if (!pglogs_rds_name(e->d_name, f.rds_name, sizeof f.rds_name))
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0) {
+            int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+            if (now_ms - mtime > retention_ms) {
+                if (unlink(path) == 0)
+                    LOG_INFO("log file past retention removed path=%s", path);
+            } else {
+                memcpy(f.file, e->d_name, strlen(e->d_name) + 1); /* 28 bytes, checked */
+                f.size = (int64_t)st.st_size;
+                f.mtime_ms = mtime;
+                out[n++] = f;
+            }
+        }
+        free(path);
+    }
+    closedir(d);
+    qsort(out, (size_t)n, sizeof *out, by_name);
+    return n;
+}
+
+char *pglogs_read(const char *dir, const char *file, int64_t offset, size_t max, size_t *len)
+{
+    char *path = xasprintf("%s/%s", dir, file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return NULL;
+    char *buf = xmalloc(max + 1);
+    size_t got = 0;
+    while (got < max) {
+        ssize_t r = pread(fd, buf + got, max - got, (off_t)offset + (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}

@@ -1,0 +1,278 @@
+/* telemetry: see telemetry.h.
+ *
+ * Invariants:
+ *  1. At most one request in flight; a tick that finds one out does nothing.
+ *  2. Log bytes of a node go out only once a reply told the node's sizes
+ *     (known), and always from exactly that size: the controlplane appends
+ *     a chunk only at its own end, so a lost reply costs a resend, never a
+ *     hole or a duplicate. */
+#include "agent/telemetry.h"
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/dusage.h"
+#include "agent/osmetrics.h"
+#include "agent/pglogs.h"
+#include "lib/httpc.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+enum { MAX_NODES = 64, TIMEOUT_S = 5 };
+
+typedef struct {
+    char rds_name[80];
+    int64_t size;
+} shipped;
+
+typedef struct {
+    char *node_id;
+    int interval_s;         /* from the last reply; 0: off */
+    int64_t next_sample_ms; /* monotonic */
+    osm_state *osm;
+    bool known;             /* invariant 2 */
+    shipped files[PGLOGS_MAX_FILES];
+    int nfiles;
+    bool seen;              /* listed by this tick */
+} tnode;
+
+struct telemetry {
+    struct event_base *base;
+    char *url, *agent_id, *nodes_dir;
+    telemetry_list_fn list;
+    void *arg;
+    struct event *tick;
+    bool in_flight;
+    bool failing;           /* last request failed: logged once */
+    tnode nodes[MAX_NODES];
+    int nnodes;
+};
+
+static tnode *tnode_get(telemetry *t, const char *id, bool create)
+{
+    for (int i = 0; i < t->nnodes; i++)
+        if (strcmp(t->nodes[i].node_id, id) == 0)
+            return &t->nodes[i];
+    if (!create || t->nnodes >= MAX_NODES)
+        return NULL;
+    tnode *n = &t->nodes[t->nnodes++];
+    memset(n, 0, sizeof *n);
+    n->node_id = xstrdup(id);
+    return n;
+}
+
+static void tnode_clear(tnode *n)
+{
+    free(n->node_id);
+    osm_state_free(n->osm);
+}
+
+/* Forgets nodes the agent no longer has. */
+static void tnodes_sweep(telemetry *t)
+{
+    int kept = 0;
+    for (int i = 0; i < t->nnodes; i++) {
+        if (!t->nodes[i].seen) {
+            tnode_clear(&t->nodes[i]);
+            continue;
+        }
+        t->nodes[kept++] = t->nodes[i];
+    }
+    t->nnodes = kept;
+}
+
+static int64_t shipped_size(const tnode *n, const char *rds_name)
+{
+    for (int i = 0; i < n->nfiles; i++)
+        if (strcmp(n->files[i].rds_name, rds_name) == 0)
+            return n->files[i].size;
+    return 0;
+}
+
+/* log_files and, when known, log_chunks of one node; *budget shrinks. */
+static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t *budget)
+{
+    char *dir = xasprintf("%s/%s/log", t->nodes_dir, n->node_id);
+    pglogs_file *files = xcalloc(PGLOGS_MAX_FILES, sizeof *files);
+    int nf = pglogs_list(dir, wall_ms(), PGLOGS_RETENTION_MS, files, PGLOGS_MAX_FILES);
+    cJSON *list = cJSON_AddArrayToObject(o, "log_files");
+    cJSON *chunks = cJSON_AddArrayToObject(o, "log_chunks");
+    for (int i = 0; i < nf; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "name", files[i].rds_name);
+        cJSON_AddNumberToObject(f, "size", (double)files[i].size);
+        cJSON_AddNumberToObject(f, "mtime_ms", (double)files[i].mtime_ms);
+        cJSON_AddItemToArray(list, f);
+        int64_t have = shipped_size(n, files[i].rds_name);
+        if (!n->known || have >= files[i].size || *budget == 0)
+            continue;
+        size_t want = (size_t)(files[i].size - have);
+        size_t len = 0;
+        char *data = pglogs_read(dir, files[i].file, have, want < *budget ? want : *budget, &len);
+        if (data && len > 0) {
+            /* JSON strings carry text: a NUL would cut it short. */
+            for (size_t k = 0; k < len; k++)
+                if (data[k] == '\0')
+                    data[k] = ' ';
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "name", files[i].rds_name);
+            cJSON_AddNumberToObject(c, "offset", (double)have);
+            cJSON_AddStringToObject(c, "data", data);
+            cJSON_AddItemToArray(chunks, c);
+            *budget -= len;
+        }
+        free(data);
+    }
+    free(files);
+    free(dir);
+}
+
+static void add_sample(telemetry *t, tnode *n, pid_t pid, cJSON *o)
+{
+    int64_t now = mono_ms();
+    if (n->interval_s <= 0 || pid <= 0 || now < n->next_sample_ms)
+        return;
+    if (!n->osm) {
+        /* The first reading only primes the rates. */
+        n->osm = osm_state_new();
+        char *dd = xasprintf("%s/%s/data", t->nodes_dir, n->node_id);
+        cJSON_Delete(osm_sample(n->osm, pid, dd));
+        free(dd);
+        n->next_sample_ms = now + n->interval_s * 1000;
+        return;
+    }
+    char *dd = xasprintf("%s/%s/data", t->nodes_dir, n->node_id);
+    cJSON *s = osm_sample(n->osm, pid, dd);
+    free(dd);
+    if (s)
+        cJSON_AddItemToObject(o, "os", s);
+    /* Keep the cadence, but never fall behind by more than a tick. */
+    n->next_sample_ms += n->interval_s * 1000;
+    if (n->next_sample_ms < now)
+        n->next_sample_ms = now + n->interval_s * 1000;
+}
+
+static void apply_reply(telemetry *t, const char *body, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
+    const cJSON *e, *map = cJSON_IsObject(nodes) ? nodes : NULL;
+    cJSON_ArrayForEach(e, map) {
+        tnode *n = e->string ? tnode_get(t, e->string, false) : NULL;
+        if (!n)
+            continue;
+        const cJSON *mi = cJSON_GetObjectItemCaseSensitive(e, "monitoring_interval");
+        int interval = cJSON_IsNumber(mi) && mi->valueint >= 0 && mi->valueint <= 60
+                           ? mi->valueint : 0;
+        if (interval != n->interval_s) {
+            LOG_INFO("monitoring interval node_id=%s interval_s=%d", n->node_id, interval);
+            n->interval_s = interval;
+            n->next_sample_ms = 0;
+            osm_state_free(n->osm);
+            n->osm = NULL;
+        }
+        const cJSON *sizes = cJSON_GetObjectItemCaseSensitive(e, "log_sizes");
+        n->nfiles = 0;
+        const cJSON *f, *smap = cJSON_IsObject(sizes) ? sizes : NULL;
+        cJSON_ArrayForEach(f, smap) {
+            if (n->nfiles >= PGLOGS_MAX_FILES || !cJSON_IsNumber(f) || !f->string ||
+                strlen(f->string) >= sizeof n->files[0].rds_name)
+                continue;
+            snprintf(n->files[n->nfiles].rds_name, sizeof n->files[0].rds_name, "%s", f->string);
+            n->files[n->nfiles++].size = (int64_t)f->valuedouble;
+        }
+        n->known = true;
+    }
+    cJSON_Delete(root);
+}
+
+static void on_reply(int status, const char *body, size_t len, void *arg)
+{
+    telemetry *t = arg;
+    t->in_flight = false;
+    if (status != 200) {
+        if (!t->failing)
+            LOG_WARN("telemetry not accepted status=%d url=%s", status, t->url);
+        t->failing = true;
+        /* Sizes may be stale: ask again before sending bytes. */
+        for (int i = 0; i < t->nnodes; i++)
+            t->nodes[i].known = false;
+        return;
+    }
+    t->failing = false;
+    apply_reply(t, body, len);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    telemetry *t = arg;
+    if (t->in_flight)
+        return; /* invariant 1 */
+    telemetry_node list[MAX_NODES];
+    int n = t->list(t->arg, list, MAX_NODES);
+    for (int i = 0; i < t->nnodes; i++)
+        t->nodes[i].seen = false;
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "agent_id", t->agent_id);
+    cJSON *arr = cJSON_AddArrayToObject(root, "nodes");
+    size_t budget = TELEMETRY_CHUNK_MAX;
+    for (int i = 0; i < n; i++) {
+        tnode *tn = tnode_get(t, list[i].node_id, true);
+        if (!tn)
+            continue;
+        tn->seen = true;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "node_id", list[i].node_id);
+        cJSON_AddStringToObject(o, "instance_id", list[i].instance_id);
+        char *dd = xasprintf("%s/%s/data", t->nodes_dir, list[i].node_id);
+        int64_t bytes;
+        if (dusage_bytes(dd, &bytes))
+            cJSON_AddNumberToObject(o, "data_bytes", (double)bytes);
+        free(dd);
+        add_sample(t, tn, list[i].pid, o);
+        add_logs(t, tn, o, &budget);
+        cJSON_AddItemToArray(arr, o);
+    }
+    tnodes_sweep(t);
+    char *body = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    httpc_opts opts = {.method = "POST", .content_type = "application/json",
+                       .accept = "application/json", .body = body, .body_len = strlen(body),
+                       .timeout_s = TIMEOUT_S};
+    t->in_flight = httpc_request(t->base, t->url, &opts, on_reply, t);
+    free(body);
+}
+
+telemetry *telemetry_new(struct event_base *base, const char *controlplane, const char *agent_id,
+                         const char *nodes_dir, telemetry_list_fn list, void *arg)
+{
+    telemetry *t = xcalloc(1, sizeof *t);
+    t->base = base;
+    t->url = xasprintf("%s/agent/v1/telemetry", controlplane);
+    t->agent_id = xstrdup(agent_id);
+    t->nodes_dir = xstrdup(nodes_dir);
+    t->list = list;
+    t->arg = arg;
+    t->tick = event_new(base, -1, EV_PERSIST, on_tick, t);
+    struct timeval tv = {TELEMETRY_TICK_MS / 1000, (TELEMETRY_TICK_MS % 1000) * 1000};
+    event_add(t->tick, &tv);
+    return t;
+}
+
+void telemetry_free(telemetry *t)
+{
+    if (!t)
+        return;
+    event_free(t->tick);
+    for (int i = 0; i < t->nnodes; i++)
+        tnode_clear(&t->nodes[i]);
+    free(t->url);
+    free(t->agent_id);
+    free(t->nodes_dir);
+    free(t);
+}

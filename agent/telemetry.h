@@ -1,0 +1,46 @@
+/* telemetry: what the agent measures on its host and ships to the
+ * controlplane, apart from the heartbeat.
+ *
+ * Every second (one request in flight at most) the agent POSTs to
+ * /agent/v1/telemetry, per node it runs:
+ *   - data_bytes: the real size of the node's data directory (dusage.h);
+ *   - os: an Enhanced Monitoring sample (osmetrics.h) when the node's
+ *     monitoring interval is > 0 and a sample is due;
+ *   - log_files: the node's PostgreSQL log files (pglogs.h) with sizes,
+ *     and log_chunks: bytes of them from where the controlplane's copy
+ *     ends, at most TELEMETRY_CHUNK_MAX bytes per request.
+ * The reply says, per node, the monitoring interval to use and how many
+ * bytes of each log file the controlplane already holds. The agent keeps
+ * no durable record of either: after a restart it sends no log bytes
+ * until a reply has told it the controlplane's sizes, so a file is never
+ * shipped twice or with a gap. A node the reply does not mention gets no
+ * samples (interval 0) and no log bytes. Wire format: agent/README.md. */
+#ifndef RDSIM_AGENT_TELEMETRY_H
+#define RDSIM_AGENT_TELEMETRY_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct event_base;
+
+#define TELEMETRY_TICK_MS 1000
+#define TELEMETRY_CHUNK_MAX (256 * 1024)
+
+/* A node as the telemetry sees it. Strings are borrowed for one call. */
+typedef struct {
+    const char *node_id;
+    const char *instance_id;
+    pid_t pid;      /* postmaster, 0 if not running */
+} telemetry_node;
+
+/* Fills out with at most max nodes that have a spec; returns how many. */
+typedef int (*telemetry_list_fn)(void *arg, telemetry_node *out, int max);
+
+typedef struct telemetry telemetry;
+
+/* Arms the tick on base. nodes_dir holds <node_id>/{data,log}. */
+telemetry *telemetry_new(struct event_base *base, const char *controlplane, const char *agent_id,
+                         const char *nodes_dir, telemetry_list_fn list, void *arg);
+void telemetry_free(telemetry *t);
+
+#endif
