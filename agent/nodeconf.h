@@ -21,8 +21,9 @@
 
 /* The contents of data/rdsim.conf for node node_id living in node_dir:
  * the spec's settings, then the settings the agent owns — addresses,
- * sockets, logs, replication on every node (wal_level replica, senders,
- * slots, hot_standby, wal_log_hints, wal_keep_size), synchronous_commit on,
+ * sockets, logs (hourly UTC files, agent/pglogs.h), replication on every
+ * node (wal_level replica, senders, slots, hot_standby, wal_log_hints,
+ * wal_keep_size), synchronous_commit on,
  * synchronous_standby_names = 'FIRST 1 ("a", "b")' from sync_standbys ('' when
  * there are none), and for a standby spec with an upstream and a replication
  * user, primary_conninfo (application_name = node_id) whose password comes
@@ -34,9 +35,11 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
 char *nodeconf_render_hba(void);
 
 /* True if going from configuration text have to want needs only a reload
- * (SIGHUP): every changed, added or removed setting is one the agent owns
- * and PostgreSQL re-reads (synchronous_standby_names, synchronous_commit,
- * primary_conninfo, wal_retrieve_retry_interval, wal_keep_size). True when they are the
+ * (SIGHUP): every changed, added or removed setting is one PostgreSQL
+ * re-reads that the agent or the controlplane changes on a running node
+ * (synchronous_standby_names, synchronous_commit, primary_conninfo,
+ * wal_retrieve_retry_interval, wal_keep_size, log_rotation_age,
+ * log_timezone, default_transaction_read_only). True when they are the
  * same; false if any other setting differs. Comments and blank lines are
  * ignored. */
 bool nodeconf_reload_only(const char *have, const char *want);
