@@ -18,6 +18,7 @@
 #include "controlplane/kms.h"
 #include "controlplane/region.h"
 #include "controlplane/snsmsg.h"
+#include "controlplane/storage.h"
 #include "controlplane/store.h"
 #include "controlplane/telemetry.h"
 #include "controlplane/workflow.h"
@@ -172,8 +173,7 @@ int main(int argc, char **argv)
                             .probe_interval_ms = 200, .probe_timeout_ms = 500,
                             .detect_ms = 1000, .standby_replace_ms = 15000,
                             .standby_stream_ms = 10000,
-                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS,
-                            .storage_unit_bytes = 1LL << 30};
+                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
     static const struct option longopts[] = {
         {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
         {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
     if (!r.base || !r.st)
         goto done;
     uint32_t serial;
-    if (!load_region_meta(&r, &serial))
+    if (!load_region_meta(&r, &serial) || !storage_unit_resolve(&r))
         goto done;
     char *master = xasprintf("%s/kms-master.key", o.home);
     kms_config kc = {.region = r.cfg.name, .account = r.cfg.account,

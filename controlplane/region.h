@@ -37,7 +37,8 @@ typedef struct {
     int64_t standby_replace_ms;/* a standby whose host is gone this long is replaced */
     int64_t standby_stream_ms; /* a running standby not streaming this long is rebuilt */
     int64_t delivery_retry_ms; /* SNS: the first retry delay of a failed delivery (snsmsg.h) */
-    int64_t storage_unit_bytes;/* one unit of AllocatedStorage: 1 GiB, or --storage-unit-mib */
+    int64_t storage_unit_bytes;/* one unit of AllocatedStorage: 1 GiB, or --storage-unit-mib
+                                  (0 until storage_unit_resolve) */
 } region_config;
 
 typedef struct region {

@@ -246,8 +246,13 @@ bool storage_observe(region *r, store_instance *in, int64_t used_bytes, bool *ch
                     .available = strcmp(in->status, "available") == 0,
                     .full = strcmp(in->status, "storage-full") == 0};
     state_load(r, in, &s, &seen);
-    if (seen != in->allocated_storage) /* a ModifyDBInstance changed it */
+    if (seen != in->allocated_storage) {
+        /* A ModifyDBInstance changed it: the cooling-off restarts, and so
+         * does the low-storage episode (a new 0089 if still low). */
         s.last_change_ms = now;
+        s.low_since_ms = 0;
+        s.warned_low = s.warned_cap = false;
+    }
     s.growth_per_hour = growth_track(r, in->id, now, used_bytes);
     storage_out o;
     storage_decide(&s, &o);
@@ -285,4 +290,22 @@ bool storage_prune_orphans(region *r)
                                 "(SELECT id FROM instances)"));
     return step_done(prep(r, "DELETE FROM storage_samples WHERE instance_id NOT IN "
                              "(SELECT id FROM instances)")) && ok;
+}
+
+bool storage_unit_resolve(region *r)
+{
+    if (r->cfg.storage_unit_bytes > 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)r->cfg.storage_unit_bytes);
+        return store_meta_set(r->st, "storage_unit_bytes", buf);
+    }
+    char *v = store_meta_get(r->st, "storage_unit_bytes");
+    int64_t bytes = 1LL << 30;
+    if (v && !str_to_int64(v, 1LL << 20, 1LL << 40, &bytes))
+        bytes = 1LL << 30;
+    free(v);
+    r->cfg.storage_unit_bytes = bytes;
+    if (bytes != 1LL << 30)
+        LOG_INFO("storage unit from the store unit_mib=%lld", (long long)(bytes >> 20));
+    return true;
 }

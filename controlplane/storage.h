@@ -69,6 +69,12 @@ bool storage_schema(struct sqlite3 *db);
 /* One observation of the instance's primary: decides, persists and emits
  * in the caller's transaction (in is updated and stored when it changes).
  * *changed: the instance row changed (status or allocation). */
+/* The region's storage unit is a setting of the region, not of one run:
+ * a --storage-unit-mib given (r->cfg.storage_unit_bytes > 0) is recorded
+ * in the store's meta; without it, the recorded unit (else 1 GiB) is used,
+ * so a controlplane restarted without the flag keeps the same unit. */
+bool storage_unit_resolve(region *r);
+
 /* Drops the state of instances that no longer exist. */
 bool storage_prune_orphans(region *r);
 

@@ -161,6 +161,38 @@ out=$(aws --endpoint-url "$API" --output text rds download-db-log-file-portion \
   --db-instance-identifier "$ID" --log-file-name "$name" --starting-token 0)
 like "$out" "rdsim-tel-line 40" "aws rds download-db-log-file-portion --starting-token 0 (paginated)"
 
+is "$(api "Action=DownloadDBLogFilePortion&DBInstanceIdentifier=$ID")" "400 MissingParameter" \
+  "DownloadDBLogFilePortion without LogFileName: MissingParameter"
+is "$(api "Action=DownloadDBLogFilePortion&DBInstanceIdentifier=$ID&LogFileName=$name&Marker=x1")" \
+  "400 InvalidParameterValue" "a Marker that is not ours: InvalidParameterValue"
+is "$(api "Action=DownloadDBLogFilePortion&DBInstanceIdentifier=$ID&LogFileName=$name&NumberOfLines=0")" \
+  "400 InvalidParameterValue" "NumberOfLines 0: InvalidParameterValue"
+is "$(api "Action=DescribeDBLogFiles&DBInstanceIdentifier=nope")" "404 DBInstanceNotFound" \
+  "DescribeDBLogFiles of an unknown instance: DBInstanceNotFound"
+is "$(api "Action=DescribeDBLogFiles&DBInstanceIdentifier=$ID&MaxRecords=5")" \
+  "400 InvalidParameterValue" "DescribeDBLogFiles MaxRecords 5: InvalidParameterValue"
+is "$(rdsctl describe-db-log-files --db-instance-identifier "$ID" --filename-contains 2001-01 |
+  jq '.DescribeDBLogFiles | length')" 0 "--filename-contains filters"
+
+# The controlplane killed: what it held survives, shipping resumes with no
+# gap and no duplicate. It restarts without RDS_CP_ARGS: the 1 MiB unit is
+# the region's, kept in its store.
+kill -KILL "$(cp_pid)"
+region_restart
+ok $? "controlplane SIGKILLed and restarted"
+psql_at "$addr" "DO \$\$ BEGIN RAISE LOG 'rdsim-tel-after-restart'; END \$\$" >/dev/null 2>&1
+whole() {
+  rdsctl download-db-log-file-portion --db-instance-identifier "$ID" --log-file-name "$name" \
+    --marker 0 | jq -j .LogFileData >"$RDS_HOME/whole.out"
+}
+after_restart() { whole && grep -q rdsim-tel-after-restart "$RDS_HOME/whole.out"; }
+poll 30 after_restart
+ok $? "a line logged after the restart is served"
+check "the file served equals the node's file (no gap, no duplicate)" \
+  cmp "$RDS_HOME/whole.out" <(head -c "$(stat -c %s "$RDS_HOME/whole.out")" "$ondisk")
+poll 30 has_sample
+ok $? "monitoring samples are still there after the restart"
+
 tail_out=$RDS_HOME/tail.out
 rdsctl logs tail --db-instance-identifier "$ID" --lines 3 --follow --interval-ms 200 >"$tail_out" 2>&1 &
 tail_pid=$!
@@ -183,8 +215,8 @@ poll 30 status_is "$ID" available
 ok $? "available again once the allocation exceeds the use"
 poll 30 psql_at "$addr" "CREATE TABLE IF NOT EXISTS t(x int)"
 ok $? "writes work again"
-poll 30 has_event "The free storage capacity for DB instance: $ID is low"
-ok $? "RDS-EVENT-0089: free storage under 10 %"
+poll 30 has_event "Provisioned Storage: $target MiB"
+ok $? "RDS-EVENT-0089: free storage under 10 % of the new $target MiB"
 rdsctl clock advance 7h >/dev/null
 ok $? "region clock advanced 7 hours (past the 6-hour cooling-off and the 5 low minutes)"
 grown() { [ "$(field AllocatedStorage)" -gt "$target" ]; }
