@@ -3,7 +3,8 @@
  *
  * Every second (one request in flight at most) the agent POSTs to
  * /agent/v1/telemetry, per node it runs:
- *   - data_bytes: the real size of the node's data directory (dusage.h);
+ *   - data_bytes: the real size of the node's data directory (dusage.h),
+ *     measured every 5 seconds (absent in the requests between);
  *   - os: an Enhanced Monitoring sample (osmetrics.h) when the node's
  *     monitoring interval is > 0 and a sample is due;
  *   - log_files: the node's PostgreSQL log files (pglogs.h) with sizes,
