@@ -416,13 +416,12 @@ static char *proc_name(pid_t pid)
 }
 
 /* One pass over /proc: task counts of the host and the node's processes. */
-static void add_tasks_procs(cJSON *root, osm_state *s, pid_t pmpid, double secs,
-                            const osm_mem *m, double cpu_jiffies, tracked *next, int *nnext)
+static void add_tasks_procs(cJSON *root, const osm_state *s, pid_t pmpid, const osm_mem *m,
+                            double cpu_jiffies, tracked *next, int *nnext)
 {
     int64_t running = 0, sleeping = 0, blocked = 0, stopped = 0, zombie = 0, total = 0;
     cJSON *list = cJSON_CreateArray();
     double page_kb = (double)sysconf(_SC_PAGESIZE) / 1024;
-    (void)secs;
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -533,7 +532,7 @@ cJSON *osm_sample(osm_state *s, pid_t pmpid, const char *data_dir)
                           s->cpu.iowait + s->cpu.irq + s->cpu.softirq + s->cpu.steal;
     tracked *next = xcalloc(MAX_TRACKED, sizeof *next);
     int nnext = 0;
-    add_tasks_procs(root, s, pmpid, secs, &m,
+    add_tasks_procs(root, s, pmpid, &m,
                     s->primed && all > all_before ? (double)(all - all_before) : 0, next, &nnext);
     memcpy(s->procs, next, sizeof(tracked) * (size_t)nnext);
     s->nprocs = nnext;

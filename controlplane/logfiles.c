@@ -298,10 +298,10 @@ bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr 
         sqlite3_bind_int64(st, 3, last);
         sqlite3_bind_int64(st, 4, minsize);
         sqlite3_bind_text(st, 5, contains ? contains : "", -1, SQLITE_TRANSIENT);
-        const char *last_name = NULL;
-        cJSON *last_item = NULL;
+        const char *last_name = NULL; /* into the last item */
         while (sqlite3_step(st) == SQLITE_ROW) {
             if (n == max) {
+                /* One more row exists: the page ends after the last one shown. */
                 cJSON_AddStringToObject(result, "Marker", last_name);
                 break;
             }
@@ -310,8 +310,7 @@ bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr 
             cJSON_AddNumberToObject(f, "LastWritten", (double)sqlite3_column_int64(st, 1));
             cJSON_AddNumberToObject(f, "Size", (double)sqlite3_column_int64(st, 2));
             cJSON_AddItemToArray(list, f);
-            last_item = f;
-            last_name = cJSON_GetObjectItemCaseSensitive(last_item, "LogFileName")->valuestring;
+            last_name = cJSON_GetObjectItemCaseSensitive(f, "LogFileName")->valuestring;
             n++;
         }
     }
