@@ -371,7 +371,7 @@ static bool write_pgpass(node *n)
 static bool write_config(node *n)
 {
     char *conf = nodeconf_render_conf(n->dir, n->id, &n->spec);
-    char *hba = nodeconf_render_hba();
+    char *hba = nodeconf_render_hba(&n->spec);
     char *conf_path = xasprintf("%s/rdsim.conf", n->data_dir);
     char *hba_path = xasprintf("%s/pg_hba.conf", n->data_dir);
     bool ok = write_owned(n, conf_path, conf, 0600) && write_owned(n, hba_path, hba, 0600) &&
@@ -1142,6 +1142,20 @@ static bool retry_due(const node *n)
     return mono_ms() >= n->retry_at_ms;
 }
 
+/* True when data/pg_hba.conf already says what the spec asks. */
+static bool hba_same(const node *n)
+{
+    char *want = nodeconf_render_hba(&n->spec);
+    char *path = xasprintf("%s/pg_hba.conf", n->data_dir);
+    size_t len = 0;
+    char *have = fs_read_all(path, 1 << 20, &len);
+    bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
+    free(want);
+    free(have);
+    free(path);
+    return same;
+}
+
 /* If the on-disk configuration differs from the spec's: a reload when only
  * settings PostgreSQL re-reads changed (the synchronous standby list, a
  * standby's upstream), else a restart. */
@@ -1155,7 +1169,14 @@ static void check_config(node *n)
     size_t len = 0;
     char *have = fs_read_all(path, 1 << 20, &len);
     bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
-    if (same) {
+    if (same && !hba_same(n)) {
+        /* Security group rules: pg_hba.conf is re-read on SIGHUP. */
+        if (write_config(n)) {
+            LOG_INFO("pg_hba.conf changed, reloading node_id=%s pid=%ld", n->id, (long)n->pm_pid);
+            if (kill(n->pm_pid, SIGHUP) != 0)
+                LOG_WARN("cannot signal postmaster node_id=%s err=%s", n->id, strerror(errno));
+        }
+    } else if (same) {
         write_pgpass(n); /* a new replication password needs no reload */
     } else if (have && nodeconf_reload_only(have, want) && write_config(n)) {
         LOG_INFO("configuration changed, reloading node_id=%s pid=%ld", n->id, (long)n->pm_pid);

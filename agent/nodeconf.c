@@ -128,13 +128,28 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
     return sbuf_take(&b);
 }
 
-char *nodeconf_render_hba(void)
+char *nodeconf_render_hba(const node_spec *spec)
 {
-    return xstrdup("# Written by rds-agent.\n"
-                   "# TYPE  DATABASE     USER  ADDRESS       METHOD\n"
-                   "local   all          all                 scram-sha-256\n"
-                   "host    all          all   127.0.0.0/8   scram-sha-256\n"
-                   "host    replication  all   127.0.0.0/8   scram-sha-256\n");
+    sbuf b = {0};
+    sbuf_puts(&b, "# Written by rds-agent.\n"
+                  "# TYPE  DATABASE     USER  ADDRESS       METHOD\n"
+                  "local   all          all                 scram-sha-256\n");
+    if (!spec || !spec->has_hba) {
+        sbuf_puts(&b, "host    all          all   127.0.0.0/8   scram-sha-256\n"
+                      "host    replication  all   127.0.0.0/8   scram-sha-256\n");
+        return sbuf_take(&b);
+    }
+    /* Connections the region makes itself (health probes, a standby's
+     * walreceiver, pg_rewind) come from 127.0.0.1, the kernel's source
+     * address for loopback; like RDS's management traffic, security groups
+     * never block them. */
+    sbuf_puts(&b, "# the region's own address (probes, replication, rewind)\n"
+                  "host    all          all   127.0.0.1/32  scram-sha-256\n"
+                  "host    replication  all   127.0.0.1/32  scram-sha-256\n"
+                  "# VPC security groups: ingress rules on the instance's port\n");
+    for (size_t i = 0; i < spec->nhba; i++)
+        sbuf_printf(&b, "host    all          all   %-13s scram-sha-256\n", spec->allowed_cidrs[i]);
+    return sbuf_take(&b);
 }
 
 /* ---- reload or restart -------------------------------------------------- */

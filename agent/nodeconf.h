@@ -30,9 +30,13 @@
  * from <node_dir>/repl.pgpass, so the file holds no secret. Caller frees. */
 char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node_spec *spec);
 
-/* The contents of data/pg_hba.conf: scram-sha-256 everywhere, loopback only,
- * replication allowed. Caller frees. */
-char *nodeconf_render_hba(void);
+/* The contents of data/pg_hba.conf, scram-sha-256 everywhere: local
+ * connections; then, when the spec has no allowed_cidrs (spec NULL too),
+ * the whole loopback 127.0.0.0/8 for everything and replication; else
+ * 127.0.0.1/32 (the region's own source address: probes, replication,
+ * pg_rewind) and one `host all all CIDR` line per allowed block. Caller
+ * frees. A change of this text needs only a reload. */
+char *nodeconf_render_hba(const node_spec *spec);
 
 /* True if going from configuration text have to want needs only a reload
  * (SIGHUP): every changed, added or removed setting is one PostgreSQL

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cidr.h"
 #include "lib/util.h"
 
 static const char *const goal_names[] = {
@@ -282,6 +283,30 @@ static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
     return true;
 }
 
+/* allowed_cidrs: absent or null = the default rule; else an array (maybe
+ * empty: no client address at all) of canonical CIDR blocks. */
+static bool parse_hba(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "allowed_cidrs");
+    if (!arr || cJSON_IsNull(arr))
+        return true;
+    if (!cJSON_IsArray(arr))
+        return fail(err, errlen, "not an array", "allowed_cidrs");
+    int count = cJSON_GetArraySize(arr);
+    if (count > SPEC_MAX_HBA)
+        return fail(err, errlen, "too many", "allowed_cidrs");
+    out->has_hba = true;
+    out->allowed_cidrs = xcalloc((size_t)count + 1, sizeof *out->allowed_cidrs);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        cidr c;
+        if (!cJSON_IsString(it) || !cidr_parse(it->valuestring, &c))
+            return fail(err, errlen, "invalid CIDR block in", "allowed_cidrs");
+        out->allowed_cidrs[out->nhba++] = xstrdup(it->valuestring);
+    }
+    return true;
+}
+
 static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(obj))
@@ -317,7 +342,8 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     out->master_username = xstrdup(user);
     out->master_password = password ? xstrdup(password) : NULL;
     out->db_name = (db_name && *db_name) ? xstrdup(db_name) : NULL;
-    return parse_settings(obj, out, err, errlen) && parse_ha(obj, out, err, errlen);
+    return parse_settings(obj, out, err, errlen) && parse_ha(obj, out, err, errlen) &&
+           parse_hba(obj, out, err, errlen);
 }
 
 bool spec_from_json(const cJSON *obj, node_spec *out, char *err, size_t errlen)
@@ -359,6 +385,11 @@ cJSON *spec_to_json(const node_spec *spec)
         for (size_t i = 0; i < spec->nsync; i++)
             cJSON_AddItemToArray(sync, cJSON_CreateString(spec->sync_standbys[i]));
     }
+    if (spec->has_hba) {
+        cJSON *hba = cJSON_AddArrayToObject(o, "allowed_cidrs");
+        for (size_t i = 0; i < spec->nhba; i++)
+            cJSON_AddItemToArray(hba, cJSON_CreateString(spec->allowed_cidrs[i]));
+    }
     return o;
 }
 
@@ -397,6 +428,14 @@ void spec_copy(node_spec *dst, const node_spec *src)
         for (size_t i = 0; i < src->nsync; i++)
             dst->sync_standbys[i] = xstrdup(src->sync_standbys[i]);
     }
+    dst->has_hba = src->has_hba;
+    dst->nhba = src->nhba;
+    dst->allowed_cidrs = NULL;
+    if (src->allowed_cidrs) {
+        dst->allowed_cidrs = xcalloc(src->nhba + 1, sizeof *dst->allowed_cidrs);
+        for (size_t i = 0; i < src->nhba; i++)
+            dst->allowed_cidrs[i] = xstrdup(src->allowed_cidrs[i]);
+    }
 }
 
 static bool str_same(const char *a, const char *b)
@@ -414,8 +453,11 @@ bool spec_same(const node_spec *a, const node_spec *b)
         a->has_upstream != b->has_upstream ||
         !str_same(a->upstream.node_id, b->upstream.node_id) ||
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
-        a->nsync != b->nsync)
+        a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba)
         return false;
+    for (size_t i = 0; i < a->nhba; i++)
+        if (strcmp(a->allowed_cidrs[i], b->allowed_cidrs[i]) != 0)
+            return false;
     for (size_t i = 0; i < a->nsync; i++)
         if (strcmp(a->sync_standbys[i], b->sync_standbys[i]) != 0)
             return false;
@@ -450,6 +492,9 @@ void spec_free(node_spec *spec)
     for (size_t i = 0; i < spec->nsync; i++)
         free(spec->sync_standbys[i]);
     free(spec->sync_standbys);
+    for (size_t i = 0; i < spec->nhba; i++)
+        free(spec->allowed_cidrs[i]);
+    free(spec->allowed_cidrs);
     free(spec->db_name);
     for (size_t i = 0; i < spec->nsettings; i++) {
         free(spec->settings[i].key);

@@ -31,6 +31,7 @@ enum {
     SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */
     SPEC_MAX_PASSWORD = 1024,
     SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
+    SPEC_MAX_HBA = 64,      /* allowed_cidrs entries */
 };
 
 typedef struct {
@@ -64,6 +65,11 @@ typedef struct node_spec {
     spec_upstream upstream; /* meaningful only when has_upstream */
     char **sync_standbys;   /* node ids, at most SPEC_MAX_SYNC, in the given order */
     size_t nsync;
+    /* Network (README "Network additions"): the client CIDRs pg_hba.conf
+     * allows; has_hba false = the whole loopback (127.0.0.0/8). */
+    bool has_hba;
+    char **allowed_cidrs;   /* canonical "a.b.c.d/n", at most SPEC_MAX_HBA */
+    size_t nhba;
 } node_spec;
 
 /* True when the spec asks for a standby ("standby" role). */

@@ -125,13 +125,53 @@ static void test_render_conf(void)
         free(conf);
         spec_free(&s);
     }
-    char *hba = nodeconf_render_hba();
+    char *hba = nodeconf_render_hba(NULL);
     ok(strstr(hba, "\nlocal   all          all                 scram-sha-256\n") &&
            strstr(hba, "\nhost    all          all   127.0.0.0/8   scram-sha-256\n") &&
            strstr(hba, "\nhost    replication  all   127.0.0.0/8   scram-sha-256\n") &&
            !strstr(hba, "trust") && !strstr(hba, "md5"),
        "pg_hba: scram everywhere, loopback only, replication allowed");
     free(hba);
+}
+
+/* pg_hba.conf from a spec's allowed_cidrs (security groups). */
+static void test_hba_rules(void)
+{
+    static const char base[] = "{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                               "\"master_username\":\"app\",\"settings\":{}";
+    node_spec s;
+    char *json = xasprintf("%s,\"allowed_cidrs\":[\"127.0.9.0/24\",\"127.0.8.7/32\"]}", base);
+    if (ok(parse_spec(json, &s), "spec with allowed_cidrs parses")) {
+        char *hba = nodeconf_render_hba(&s);
+        ok(strstr(hba, "\nhost    all          all   127.0.9.0/24  scram-sha-256\n") &&
+               strstr(hba, "\nhost    all          all   127.0.8.7/32  scram-sha-256\n"),
+           "pg_hba: one host line per allowed block");
+        ok(strstr(hba, "\nhost    replication  all   127.0.0.1/32  scram-sha-256\n") &&
+               strstr(hba, "\nhost    all          all   127.0.0.1/32  scram-sha-256\n"),
+           "pg_hba: the region's own address keeps probes and replication working");
+        ok(!strstr(hba, "127.0.0.0/8"), "pg_hba: no blanket loopback rule with rules given");
+        free(hba);
+        spec_free(&s);
+    }
+    free(json);
+    json = xasprintf("%s,\"allowed_cidrs\":[]}", base);
+    if (ok(parse_spec(json, &s), "spec with no allowed block parses")) {
+        char *hba = nodeconf_render_hba(&s);
+        ok(!strstr(hba, "/24") && !strstr(hba, "/8 "), "pg_hba: no client block at all");
+        free(hba);
+        spec_free(&s);
+    }
+    free(json);
+    static const char *const bad[] = {"[\"127.0.9.1/24\"]", "[\"nope\"]", "\"127.0.0.0/8\"", "[5]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json = xasprintf("%s,\"allowed_cidrs\":%s}", base, bad[i]);
+        cJSON *o = cJSON_Parse(json);
+        char err[200] = "";
+        ok(o && !spec_from_json(o, &s, err, sizeof err) && strstr(err, "allowed_cidrs"),
+           "a bad allowed_cidrs refuses the spec");
+        cJSON_Delete(o);
+        free(json);
+    }
 }
 
 /* Going from one spec's configuration to another's: reload or restart. */
@@ -280,6 +320,7 @@ static void test_marker(void)
 int main(void)
 {
     test_render_conf();
+    test_hba_rules();
     test_reload_only();
     test_secrets();
     test_marker();
