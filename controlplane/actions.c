@@ -12,6 +12,7 @@
 #include "controlplane/events.h"
 #include "controlplane/evsub.h"
 #include "controlplane/ha.h"
+#include "controlplane/instnet.h"
 #include "controlplane/instview.h"
 #include "controlplane/kms.h"
 #include "controlplane/lifecycle.h"
@@ -19,6 +20,7 @@
 #include "controlplane/monitoring.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
+#include "controlplane/subnetgroup.h"
 #include "controlplane/validate.h"
 #include "controlplane/workflow.h"
 #include "lib/log.h"
@@ -384,7 +386,8 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     char *maint_window = mw ? xstrdup(mw) : default_maintenance_window();
     bool ok = false;
     if (!tag_dns_ttl(tags, &tag_ttl, err) || !read_extra(p, extra, err) ||
-        !apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true, extra, err))
+        !apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true, extra, err) ||
+        !instnet_read_create(r, p, az, multi_az, extra, err))
         goto done;
     if (dns_ttl < 0)
         dns_ttl = tag_ttl;
@@ -841,6 +844,8 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
             goto done_events;
         changed = true;
     }
+    if (!instnet_read_modify(r, p, &in, extra, &changed, err))
+        goto done_events;
     const char *cls = params_get(p, "DBInstanceClass");
     if (cls) {
         if (!validate_db_instance_class(cls, err))
@@ -1425,6 +1430,10 @@ static const action_def action_table[] = {
     {"DescribeEnhancedMonitoring", monitoring_action_describe, false}, /* rdsim */
     {"DescribeRegionClock", clock_action_describe, false}, /* rdsim */
     {"AdvanceRegionClock", clock_action_advance, true},    /* rdsim */
+    {"CreateDBSubnetGroup", subnetgroup_action_create, true},
+    {"DescribeDBSubnetGroups", subnetgroup_action_describe, false},
+    {"ModifyDBSubnetGroup", subnetgroup_action_modify, true},
+    {"DeleteDBSubnetGroup", subnetgroup_action_delete, true},
 };
 
 const action_def *actions_find(const char *name)

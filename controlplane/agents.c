@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "controlplane/instnet.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "controlplane/validate.h"
@@ -182,6 +183,7 @@ static cJSON *agents_goals(region *r, const char *agent_id)
                 cJSON_AddStringToObject(spec, "db_name", in.db_name);
             cJSON_AddItemToObject(spec, "settings", agents_settings(&in));
             agents_spec_ha(r, nd, &in, spec);
+            cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, &in));
         }
         cJSON_AddItemToArray(list, g);
         store_instance_clear(&in);

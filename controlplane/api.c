@@ -15,6 +15,7 @@
 #include "controlplane/agents.h"
 #include "controlplane/telemetry.h"
 #include "controlplane/dnssync.h"
+#include "controlplane/ec2.h"
 #include "controlplane/kms.h"
 #include "controlplane/query.h"
 #include "controlplane/region.h"
@@ -100,6 +101,23 @@ static const action_def *api_find_action(const char *action, const char *version
     return NULL;
 }
 
+/* EC2's Query protocol (aws ec2), on the same endpoint: Version 2016-11-15. */
+static void api_ec2(api *a, struct evhttp_request *req, const params *p, bool json,
+                    const char *rid)
+{
+    char *out = NULL;
+    int status = 400;
+    bool mutated = false;
+    ec2_handle(a->r, p, json, rid, &out, &status, &mutated);
+    api_send(req, status, json ? "application/json" : "text/xml", out);
+    free(out);
+    if (mutated) {
+        /* Security group rules reach the agents with the next goals. */
+        dnssync_apply(a->r);
+        api_kick(a->r);
+    }
+}
+
 static void api_query(api *a, struct evhttp_request *req)
 {
     region *r = a->r;
@@ -134,6 +152,15 @@ static void api_query(api *a, struct evhttp_request *req)
         goto reply;
     }
     const char *version = params_get(p, "Version");
+    if (version && strcmp(version, EC2_API_VERSION) == 0) {
+        api_ec2(a, req, p, json, rid);
+        LOG_INFO("api action=%s service=ec2 ms=%lld request_id=%s", action,
+                 (long long)(mono_ms() - t0), rid);
+        params_free(p);
+        free(body);
+        free(rid);
+        return;
+    }
     const action_def *def = api_find_action(action, version, &xmlns);
     if (!def) {
         awserr_set(&err, AWSERR_INVALID_ACTION, "Could not find operation %s for version %s",

@@ -76,6 +76,13 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_SQS_QUEUE_DOES_NOT_EXIST] = {"AWS.SimpleQueueService.NonExistentQueue", 400, true},
     [AWSERR_SQS_RECEIPT_HANDLE_INVALID] = {"ReceiptHandleIsInvalid", 400, true},
     [AWSERR_SQS_QUEUE_NAME_EXISTS] = {"QueueAlreadyExists", 400, true},
+    [AWSERR_DB_SUBNET_GROUP_ALREADY_EXISTS] = {"DBSubnetGroupAlreadyExists", 400, true},
+    [AWSERR_DB_SUBNET_GROUP_QUOTA_EXCEEDED] = {"DBSubnetGroupQuotaExceeded", 400, true},
+    [AWSERR_DB_SUBNET_QUOTA_EXCEEDED] = {"DBSubnetQuotaExceededFault", 400, true},
+    [AWSERR_DB_SUBNET_GROUP_NOT_ENOUGH_AZS] = {"DBSubnetGroupDoesNotCoverEnoughAZs", 400, true},
+    [AWSERR_INVALID_SUBNET] = {"InvalidSubnet", 400, true},
+    [AWSERR_INVALID_DB_SUBNET_GROUP_STATE] = {"InvalidDBSubnetGroupStateFault", 400, true},
+    [AWSERR_INVALID_VPC_NETWORK_STATE] = {"InvalidVPCNetworkStateFault", 400, true},
 };
 
 /* An out-of-range value (memory corruption, a cast gone wrong) or a row

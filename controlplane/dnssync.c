@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/instnet.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "dns/zone.h"
@@ -87,9 +88,13 @@ static bool dnssync_desired(region *r, dns_rec **out, int *nout)
                 strcmp(in.status, "creating") != 0 && strcmp(in.status, "deleting") != 0) {
                 for (int k = 0; k < nn; k++) {
                     if (strcmp(nodes[k].id, in.primary_node) == 0) {
+                        int64_t ttl = in.dns_ttl >= 0 ? in.dns_ttl : r->cfg.dns_ttl_s;
                         recs_add(&recs, &n, region_endpoint_name(r, in.id), true,
-                                 region_node_name(r, nodes[k].agent_id, nodes[k].addr),
-                                 in.dns_ttl >= 0 ? in.dns_ttl : r->cfg.dns_ttl_s);
+                                 region_node_name(r, nodes[k].agent_id, nodes[k].addr), ttl);
+                        /* PubliclyAccessible: a second name, the same target. */
+                        if (instnet_public(&in))
+                            recs_add(&recs, &n, region_public_endpoint_name(r, in.id), true,
+                                     region_node_name(r, nodes[k].agent_id, nodes[k].addr), ttl);
                         break;
                     }
                 }

@@ -11,6 +11,7 @@
 #include "controlplane/health.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
+#include "controlplane/subnetgroup.h"
 #include "controlplane/workflow.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -124,11 +125,13 @@ static const char *pick_standby_az(const ha_ctx *c)
     region *r = c->r;
     const char *paz = c->primary->agent_id;
     if (c->in->secondary_az && strcmp(c->in->secondary_az, paz) != 0 &&
-        agents_in_az(r->agents, c->in->secondary_az, r->cfg.agent_timeout_ms))
+        agents_in_az(r->agents, c->in->secondary_az, r->cfg.agent_timeout_ms) &&
+        subnetgroup_az_ok(r, c->in, c->in->secondary_az))
         return c->in->secondary_az;
     for (int i = 0; i < r->cfg.naz; i++)
         if (strcmp(r->cfg.azs[i], paz) != 0 &&
-            agents_in_az(r->agents, r->cfg.azs[i], r->cfg.agent_timeout_ms))
+            agents_in_az(r->agents, r->cfg.azs[i], r->cfg.agent_timeout_ms) &&
+            subnetgroup_az_ok(r, c->in, r->cfg.azs[i]))
             return r->cfg.azs[i];
     return NULL;
 }
@@ -140,18 +143,8 @@ static void place_standby(ha_ctx *c)
     const char *az = pick_standby_az(c);
     if (!az)
         return; /* no other AZ has a host now: try on a later pass */
-    const char *base = agents_addr_base(r->agents, az);
     char addr[32] = "";
-    for (int i = 2; i < 255 && !addr[0]; i++) {
-        char cand[32];
-        bool used = true;
-        snprintf(cand, sizeof cand, "%s.%d", base, i);
-        if (!store_addr_in_use(r->st, cand, &used))
-            return;
-        if (!used)
-            memcpy(addr, cand, sizeof addr);
-    }
-    if (!addr[0])
+    if (!subnetgroup_pick_addr(r, c->in, az, addr, sizeof addr) || !addr[0])
         return;
     char *label = region_random_label(6);
     store_node s = {

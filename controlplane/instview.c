@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controlplane/monitoring.h"
+#include "controlplane/instnet.h"
 #include "controlplane/region.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
@@ -50,11 +51,7 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddStringToObject(o, "PreferredBackupWindow", in->backup_window);
     cJSON_AddNumberToObject(o, "BackupRetentionPeriod", (double)in->backup_retention);
     cJSON_AddItemToObject(o, "DBSecurityGroups", cJSON_CreateArray());
-    cJSON *vpcs = cJSON_AddArrayToObject(o, "VpcSecurityGroups");
-    cJSON *sg = cJSON_CreateObject();
-    cJSON_AddStringToObject(sg, "VpcSecurityGroupId", "sg-00000000rdsim");
-    cJSON_AddStringToObject(sg, "Status", "active");
-    cJSON_AddItemToArray(vpcs, sg);
+    instnet_render_sgs(in, o);
     cJSON *pgs = cJSON_AddArrayToObject(o, "DBParameterGroups");
     cJSON *pg = cJSON_CreateObject();
     char *pgname = xasprintf("default.postgres%s", r->pg_major);
@@ -64,6 +61,7 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddItemToArray(pgs, pg);
     if (in->az)
         cJSON_AddStringToObject(o, "AvailabilityZone", in->az);
+    instnet_render_subnet_group(r, in, o);
     cJSON_AddStringToObject(o, "PreferredMaintenanceWindow", in->maintenance_window);
     add_json(o, "PendingModifiedValues", in->pending, "{}");
     cJSON_AddBoolToObject(o, "MultiAZ", in->multi_az);

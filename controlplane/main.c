@@ -13,6 +13,7 @@
 #include "controlplane/api.h"
 #include "controlplane/delivery.h"
 #include "controlplane/dnssync.h"
+#include "controlplane/ec2.h"
 #include "controlplane/ha.h"
 #include "controlplane/health.h"
 #include "controlplane/kms.h"
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
                      .master_key_path = master, .clock_offset_ms = &r.clock_offset_ms};
     r.kms = kms_open(store_sqlite(r.st), &kc);
     free(master);
-    if (!r.kms || !telemetry_schema(store_sqlite(r.st)))
+    if (!r.kms || !telemetry_schema(store_sqlite(r.st)) || !ec2_open(&r))
         goto done;
     r.pg_version = detect_pg_version();
     r.pg_major = xstrndup(r.pg_version, strcspn(r.pg_version, "."));

@@ -18,6 +18,11 @@ char *region_endpoint_name(const region *r, const char *instance_id)
     return xasprintf("%s.%s.%s", instance_id, r->hash, r->apex);
 }
 
+char *region_public_endpoint_name(const region *r, const char *instance_id)
+{
+    return xasprintf("%s.public.%s.%s", instance_id, r->hash, r->apex);
+}
+
 char *region_node_name(const region *r, const char *az, const char *addr)
 {
     char *dashed = xstrdup(addr);

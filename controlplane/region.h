@@ -67,8 +67,10 @@ int64_t region_now_ms(const region *r);
 /* Names; each returns a malloc'd string the caller frees.
  * endpoint: "<id>.<hash>.<region>.<suffix>";
  * node:     "ip-127-0-1-5.<az>.<region>.<suffix>";
+ * public:   "<id>.public.<hash>.<region>.<suffix>" (PubliclyAccessible);
  * arn:      "arn:aws:rds:<region>:<account>:db:<id>". */
 char *region_endpoint_name(const region *r, const char *instance_id);
+char *region_public_endpoint_name(const region *r, const char *instance_id);
 char *region_node_name(const region *r, const char *az, const char *addr);
 char *region_instance_arn(const region *r, const char *instance_id);
 /* A fresh random lowercase alphanumeric string of len characters. */

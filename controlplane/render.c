@@ -218,7 +218,7 @@ static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
     return need + 1;
 }
 
-static void xml_text(sbuf *b, const char *s)
+void render_xml_text(sbuf *b, const char *s)
 {
     if (s == NULL)
         return;
@@ -350,7 +350,7 @@ static void xml_element(sbuf *b, const char *parent, const char *name, const cJS
 
     sbuf_putc(b, '>');
     if (cJSON_IsString(v))
-        xml_text(b, v->valuestring);
+        render_xml_text(b, v->valuestring);
     else if (cJSON_IsNumber(v))
         put_number(b, v->valuedouble);
     else if (cJSON_IsBool(v))
@@ -362,7 +362,7 @@ static void put_request_id(sbuf *b, const char *request_id, int depth)
 {
     indent(b, depth);
     sbuf_puts(b, "<RequestId>");
-    xml_text(b, request_id != NULL ? request_id : "");
+    render_xml_text(b, request_id != NULL ? request_id : "");
     sbuf_puts(b, "</RequestId>");
 }
 
@@ -426,7 +426,7 @@ char *render_xml_error(const awserr *err, const char *request_id)
     sbuf_printf(&b, "<Code>%s</Code>", awserr_wire_code(code));
     indent(&b, 2);
     sbuf_puts(&b, "<Message>");
-    xml_text(&b, err_message(err));
+    render_xml_text(&b, err_message(err));
     sbuf_puts(&b, "</Message>");
     indent(&b, 1);
     sbuf_puts(&b, "</Error>");

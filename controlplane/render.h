@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "controlplane/awserr.h"
+#include "lib/util.h"
 
 #define RDS_XMLNS "http://rds.amazonaws.com/doc/2014-10-31/"
 
@@ -53,6 +54,9 @@ char *render_xml_error(const awserr *err, const char *request_id);
  * Strings are printed as cJSON prints them (no UTF-8 repair). The caller
  * frees with free(). */
 char *render_json_result(const cJSON *result, const char *request_id);
+/* Appends s XML-escaped (the rules above) to b; for the EC2 service's own
+ * documents (ec2.c). NULL appends nothing. */
+void render_xml_text(sbuf *b, const char *s);
 /* {"Error":{"Type","Code","Message"},"RequestId"}, as render_xml_error. */
 char *render_json_error(const awserr *err, const char *request_id);
 

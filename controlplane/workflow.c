@@ -23,6 +23,7 @@
 #include "controlplane/lifecycle.h"
 #include "controlplane/region.h"
 #include "controlplane/store.h"
+#include "controlplane/subnetgroup.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -124,14 +125,15 @@ static wf_result step_finish_available(wf_ctx *c)
 
 /* ---- create ---- */
 
-/* Picks the AZ with an alive agent holding the fewest nodes. */
-static const char *create_pick_az(region *r)
+/* Picks the AZ with an alive agent holding the fewest nodes, among the
+ * AZs the instance's DB subnet group covers. */
+static const char *create_pick_az(region *r, const store_instance *in)
 {
     const char *best = NULL;
     int best_n = 0;
     for (int i = 0; i < r->cfg.naz; i++) {
         const char *agent = agents_in_az(r->agents, r->cfg.azs[i], r->cfg.agent_timeout_ms);
-        if (!agent)
+        if (!agent || !subnetgroup_az_ok(r, in, r->cfg.azs[i]))
             continue;
         store_node *nodes = NULL;
         int n = store_node_list(r->st, NULL, agent, &nodes);
@@ -150,7 +152,7 @@ static wf_result step_create_place(wf_ctx *c)
     store_instance *in = c->in;
     if (in->primary_node)
         return WF_NEXT; /* placed before a restart */
-    const char *az = in->az ? in->az : create_pick_az(r);
+    const char *az = in->az ? in->az : create_pick_az(r, in);
     if (!az)
         return WF_WAIT; /* no agent yet: the region may be starting */
     const char *agent = agents_in_az(r->agents, az, r->cfg.agent_timeout_ms);
@@ -158,17 +160,10 @@ static wf_result step_create_place(wf_ctx *c)
     if (!agent || !base)
         return WF_WAIT;
     char addr[32] = "";
-    for (int i = 2; i < 255 && !addr[0]; i++) {
-        char cand[32];
-        bool used = true;
-        snprintf(cand, sizeof cand, "%s.%d", base, i);
-        if (!store_addr_in_use(r->st, cand, &used))
-            return WF_WAIT;
-        if (!used)
-            memcpy(addr, cand, sizeof addr);
-    }
+    if (!subnetgroup_pick_addr(r, in, az, addr, sizeof addr))
+        return WF_WAIT;
     if (!addr[0])
-        return wf_fail(c, "no free address in %s", az);
+        return wf_fail(c, "no free address in the DB subnet group's subnets in %s", az);
     char *label = region_random_label(6);
     store_node n = {
         .id = xasprintf("%s-%s", in->id, label),

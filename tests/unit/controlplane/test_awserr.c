@@ -54,6 +54,13 @@ static const struct {
     {AWSERR_SQS_QUEUE_DOES_NOT_EXIST, "AWS.SimpleQueueService.NonExistentQueue", 400, "Sender"},
     {AWSERR_SQS_RECEIPT_HANDLE_INVALID, "ReceiptHandleIsInvalid", 400, "Sender"},
     {AWSERR_SQS_QUEUE_NAME_EXISTS, "QueueAlreadyExists", 400, "Sender"},
+    {AWSERR_DB_SUBNET_GROUP_ALREADY_EXISTS, "DBSubnetGroupAlreadyExists", 400, "Sender"},
+    {AWSERR_DB_SUBNET_GROUP_QUOTA_EXCEEDED, "DBSubnetGroupQuotaExceeded", 400, "Sender"},
+    {AWSERR_DB_SUBNET_QUOTA_EXCEEDED, "DBSubnetQuotaExceededFault", 400, "Sender"},
+    {AWSERR_DB_SUBNET_GROUP_NOT_ENOUGH_AZS, "DBSubnetGroupDoesNotCoverEnoughAZs", 400, "Sender"},
+    {AWSERR_INVALID_SUBNET, "InvalidSubnet", 400, "Sender"},
+    {AWSERR_INVALID_DB_SUBNET_GROUP_STATE, "InvalidDBSubnetGroupStateFault", 400, "Sender"},
+    {AWSERR_INVALID_VPC_NETWORK_STATE, "InvalidVPCNetworkStateFault", 400, "Sender"},
 };
 
 int main(void)
