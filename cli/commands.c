@@ -16,6 +16,7 @@
 #include "cli/chaos.h"
 #include "cli/clock.h"
 #include "cli/dnslookup.h"
+#include "cli/ec2.h"
 #include "cli/exitcode.h"
 #include "cli/kms.h"
 #include "cli/telemetry.h"
@@ -80,7 +81,7 @@ static const arg_spec create_db_instance_flags[] = {
     F_STR("engine-version", "EngineVersion", "Engine version"),
     F_BOOL("auto-minor-version-upgrade", "AutoMinorVersionUpgrade", "Apply minor upgrades in the maintenance window"),
     F_INT("iops", "Iops", "Provisioned IOPS"),
-    F_BOOL("publicly-accessible", "PubliclyAccessible", "Listen beyond loopback"),
+    F_BOOL("publicly-accessible", "PubliclyAccessible", "Give the endpoint a public DNS name too"),
     F_STRUCTS("tags", "Tags", "Tag", &tag_shape, "Tags: Key=string,Value=string ..."),
     F_STR("storage-type", "StorageType", "gp2 | gp3 | io1 | io2 | standard"),
     F_BOOL("storage-encrypted", "StorageEncrypted", "Encrypt storage and backups"),
@@ -107,6 +108,8 @@ static const arg_spec modify_db_instance_flags[] = {
     F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to modify"),
     F_INT("allocated-storage", "AllocatedStorage", "New storage in GiB"),
     F_STR("db-instance-class", "DBInstanceClass", "New instance class"),
+    F_STR("db-subnet-group-name", "DBSubnetGroupName", "DB subnet group (only the current one here)"),
+    F_LIST("vpc-security-group-ids", "VpcSecurityGroupIds", "VpcSecurityGroupId", "VPC security group IDs (applied at once)"),
     F_BOOL("apply-immediately", "ApplyImmediately", "Apply now rather than in the maintenance window"),
     F_STR("master-user-password", "MasterUserPassword", "New master user password"),
     F_STR("db-parameter-group-name", "DBParameterGroupName", "New DB parameter group"),
@@ -123,7 +126,7 @@ static const arg_spec modify_db_instance_flags[] = {
     F_BOOL("copy-tags-to-snapshot", "CopyTagsToSnapshot", "Copy tags to snapshots"),
     F_INT("monitoring-interval", "MonitoringInterval", "Enhanced Monitoring interval: 0|1|5|10|15|30|60"),
     F_INT("db-port-number", "DBPortNumber", "New port (reboots the instance)"),
-    F_BOOL("publicly-accessible", "PubliclyAccessible", "Listen beyond loopback"),
+    F_BOOL("publicly-accessible", "PubliclyAccessible", "Give the endpoint a public DNS name too"),
     F_STR("monitoring-role-arn", "MonitoringRoleArn", "Role for Enhanced Monitoring"),
     F_STRUCT("cloudwatch-logs-export-configuration", "CloudwatchLogsExportConfiguration", &log_export_shape,
              "EnableLogTypes=string,string,DisableLogTypes=string,string"),
@@ -197,6 +200,34 @@ static const arg_spec describe_events_flags[] = {
     F_FILTERS,
     F_PAGING,
     F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec create_db_subnet_group_flags[] = {
+    F_REQ("db-subnet-group-name", "DBSubnetGroupName", "Name: letters, digits, . _ - and spaces"),
+    F_REQ("db-subnet-group-description", "DBSubnetGroupDescription", "Description"),
+    F_LIST("subnet-ids", "SubnetIds", "SubnetIdentifier", "Subnets (rdsctl ec2 describe-subnets)"),
+    F_STRUCTS("tags", "Tags", "Tag", &tag_shape, "Tags: Key=string,Value=string ..."),
+    F_END,
+};
+
+static const arg_spec describe_db_subnet_groups_flags[] = {
+    F_STR("db-subnet-group-name", "DBSubnetGroupName", "Only this group"),
+    F_FILTERS,
+    F_PAGING,
+    F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec modify_db_subnet_group_flags[] = {
+    F_REQ("db-subnet-group-name", "DBSubnetGroupName", "The group"),
+    F_STR("db-subnet-group-description", "DBSubnetGroupDescription", "New description"),
+    F_LIST("subnet-ids", "SubnetIds", "SubnetIdentifier", "The new list of subnets"),
+    F_END,
+};
+
+static const arg_spec delete_db_subnet_group_flags[] = {
+    F_REQ("db-subnet-group-name", "DBSubnetGroupName", "The group"),
     F_END,
 };
 
@@ -478,6 +509,15 @@ const command commands[] = {
     {"describe-orderable-db-instance-options", "Lists the instance classes and storage an engine "
      "can be ordered with.", NULL, "DescribeOrderableDBInstanceOptions", describe_orderable_flags,
      "OrderableDBInstanceOptions"},
+    {"create-db-subnet-group", "Creates a DB subnet group: subnets (rdsctl ec2 create-subnet) in at "
+     "least two AZs where the nodes of its instances live.", NULL, "CreateDBSubnetGroup",
+     create_db_subnet_group_flags, NULL},
+    {"describe-db-subnet-groups", "Describes DB subnet groups (all pages).", NULL,
+     "DescribeDBSubnetGroups", describe_db_subnet_groups_flags, "DBSubnetGroups"},
+    {"modify-db-subnet-group", "Replaces a DB subnet group's subnets.", NULL, "ModifyDBSubnetGroup",
+     modify_db_subnet_group_flags, NULL},
+    {"delete-db-subnet-group", "Deletes a DB subnet group no instance uses.", NULL,
+     "DeleteDBSubnetGroup", delete_db_subnet_group_flags, NULL},
     {"describe-events", "Lists events (the last hour unless --start-time/--duration).", NULL,
      "DescribeEvents", describe_events_flags, "Events"},
     {"describe-event-categories", "Lists the event categories of a source type.", NULL,
@@ -511,6 +551,11 @@ const command commands[] = {
      dnslookup_flags, NULL},
     {"clock", "Shows or advances the region clock (rdsim): rdsctl clock show | rdsctl clock "
      "advance DURATION (36d, 12h, 90m, 30s, 1d12h).", clock_cli_run, NULL, clock_cli_flags, NULL},
+    {"ec2", "Manages the region's simulated VPC, as `aws ec2` does: security groups (ingress rules "
+     "become pg_hba.conf lines) and subnets (loopback blocks per AZ): create-security-group, "
+     "describe-security-groups, delete-security-group, authorize-security-group-ingress, "
+     "revoke-security-group-ingress, create-subnet, describe-subnets, delete-subnet (rdsctl ec2 "
+     "<subcommand> help).", ec2_cli_run, NULL, ec2_cli_flags, NULL},
     {"kms", "Manages the region's KMS keys, as `aws kms` does: create-key, describe-key, list-keys, "
      "list-aliases, create-alias, disable-key, enable-key, schedule-key-deletion, "
      "cancel-key-deletion (rdsctl kms <subcommand> help).", kms_cli_run, NULL, kms_cli_flags, NULL},
