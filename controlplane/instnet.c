@@ -77,17 +77,20 @@ bool instnet_read_create(region *r, const params *p, const char *az, bool multi_
     else if (!found)
         ok = awserr_set(err, AWSERR_DB_SUBNET_GROUP_NOT_FOUND, "DBSubnetGroup '%s' not found.",
                         name);
-    else if (multi_az && subnetgroup_az_count(s, n) < 2)
+    bool dflt = strcmp(name, SUBNETGROUP_DEFAULT) == 0;
+    /* The default group covers every AZ of the region by definition (its
+     * subnets appear as the agents register, maybe after this request:
+     * the region-wide checks of CreateDBInstance apply instead). */
+    if (ok && !dflt && multi_az && subnetgroup_az_count(s, n) < 2)
         ok = awserr_set(err, AWSERR_DB_SUBNET_GROUP_NOT_ENOUGH_AZS,
                         "DB Subnet Group '%s' does not cover enough Availability Zones for a "
                         "Multi-AZ instance: it covers %d.", name, subnetgroup_az_count(s, n));
-    bool covered = az == NULL;
+    bool covered = az == NULL || dflt;
     for (int i = 0; ok && i < n && !covered; i++)
         covered = strcmp(s[i].az, az) == 0;
     if (ok && !covered)
         ok = awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                         "No subnet of DB subnet group '%s' is in Availability Zone %s.", name, az);
-    bool dflt = strcmp(name, SUBNETGROUP_DEFAULT) == 0;
     if (ok && !dflt)
         cJSON_AddStringToObject(extra, "DBSubnetGroupName", name);
     if (ok && !cJSON_GetObjectItemCaseSensitive(extra, "PubliclyAccessible"))
