@@ -107,6 +107,11 @@ is "$(jqs "$out" '.DBInstances[0].VpcSecurityGroups | map(.VpcSecurityGroupId + 
 NODE=$(resolve "$(endpoint_of net1)")
 like "$NODE" "^127\\.$N\\.102\\.[0-9]+$" "the node's address comes from the group's subnet in us-east-1b ($NODE)"
 is "$(sql net1 'select 1')" 1 "the region's own address still connects (endpoint, psql)"
+if have_aws; then
+  out=$(aws --endpoint-url "$API" --output json rds describe-db-instances --db-instance-identifier net1)
+  is "$(jqs "$out" '.DBInstances[0] | .DBSubnetGroup.DBSubnetGroupName + " " + (.DBSubnetGroup.Subnets | length | tostring) + " " + .VpcSecurityGroups[0].Status')" \
+    "web 2 active" "aws rds reads DBSubnetGroup and VpcSecurityGroups from the XML"
+fi
 
 # ---- the rule really refuses, and allows after authorize, with a reload --------
 
@@ -175,6 +180,8 @@ check "then the subnet group goes" rdsctl delete-db-subnet-group --db-subnet-gro
 check "then the security group goes" rdsctl ec2 delete-security-group --group-id "$SG"
 check "then the subnets go" rdsctl ec2 delete-subnet --subnet-id "$S1"
 if have_aws; then
+  is "$(code_of awsec2 delete-security-group --group-id "$DEFAULT_SG")" CannotDelete \
+    "aws ec2 reads our EC2 error document"
   is "$(awsec2 describe-subnets --subnet-ids "$S2" | jq -r '.Subnets[0].CidrBlock')" "127.$N.102.0/24" \
     "aws ec2 describe-subnets reads our XML"
 fi
