@@ -60,7 +60,6 @@ static const struct {
     {AWSERR_DB_SUBNET_GROUP_NOT_ENOUGH_AZS, "DBSubnetGroupDoesNotCoverEnoughAZs", 400, "Sender"},
     {AWSERR_INVALID_SUBNET, "InvalidSubnet", 400, "Sender"},
     {AWSERR_INVALID_DB_SUBNET_GROUP_STATE, "InvalidDBSubnetGroupStateFault", 400, "Sender"},
-    {AWSERR_INVALID_VPC_NETWORK_STATE, "InvalidVPCNetworkStateFault", 400, "Sender"},
 };
 
 int main(void)
