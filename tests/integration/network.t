@@ -162,6 +162,23 @@ poll 10 test "$(dns_rcode "$PUBLIC")" = NXDOMAIN
 ok $? "the public name is gone again"
 is "$(postmaster_pid net1)" "$PID" "still the same postmaster"
 
+# ---- Multi-AZ in the subnet group: both nodes in its subnets --------------------
+
+# The listen addresses of an instance's nodes, sorted, one line.
+node_addrs() {
+  sed -n "s/^listen_addresses = '\(.*\)'/\1/p" "$RDS_HOME"/agents/*/nodes/"$1"-*/data/rdsim.conf 2>/dev/null |
+    sort | tr '\n' ' '
+}
+two_nodes() { [ "$(node_addrs "$1" | wc -w)" = 2 ]; }
+create_instance net2 --multi-az --db-subnet-group-name web >/dev/null
+ok $? "create a Multi-AZ instance in the subnet group"
+poll 150 status_is net2 available && poll 30 two_nodes net2
+ok $? "net2 available with a primary and a standby"
+like "$(node_addrs net2)" "^127\.$N\.101\.[0-9]+ 127\.$N\.102\.[0-9]+ $" \
+  "one node in each of the group's subnets: $(node_addrs net2)"
+rdsctl delete-db-instance --db-instance-identifier net2 --skip-final-snapshot >/dev/null
+ok $? "delete net2"
+
 # ---- what is in use cannot go ------------------------------------------------------
 
 is "$(code_of rdsctl delete-db-subnet-group --db-subnet-group-name web)" InvalidDBSubnetGroupStateFault \
@@ -174,8 +191,8 @@ is "$(code_of rdsctl ec2 delete-security-group --group-id "$SG")" DependencyViol
 is "$(code_of rdsctl ec2 delete-security-group --group-id "$DEFAULT_SG")" CannotDelete \
   "the default security group cannot be deleted"
 rdsctl delete-db-instance --db-instance-identifier net1 --skip-final-snapshot >/dev/null
-poll 60 status_is net1 gone
-ok $? "net1 deleted"
+poll 60 status_is net1 gone && poll 60 status_is net2 gone
+ok $? "net1 and net2 deleted"
 check "then the subnet group goes" rdsctl delete-db-subnet-group --db-subnet-group-name web
 check "then the security group goes" rdsctl ec2 delete-security-group --group-id "$SG"
 check "then the subnets go" rdsctl ec2 delete-subnet --subnet-id "$S1"
