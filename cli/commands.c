@@ -144,6 +144,18 @@ static const arg_spec delete_db_instance_flags[] = {
     F_END,
 };
 
+static const arg_spec stop_db_instance_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to stop"),
+    F_STR("db-snapshot-identifier", "DBSnapshotIdentifier",
+          "Snapshot to take before stopping (not supported by rdsim yet)"),
+    F_END,
+};
+
+static const arg_spec start_db_instance_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to start"),
+    F_END,
+};
+
 static const arg_spec reboot_db_instance_flags[] = {
     F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to reboot"),
     F_BOOL("force-failover", "ForceFailover", "Reboot with a failover to the standby (Multi-AZ)"),
@@ -504,6 +516,10 @@ const command commands[] = {
      "--skip-final-snapshot.", NULL, "DeleteDBInstance", delete_db_instance_flags, NULL},
     {"reboot-db-instance", "Reboots a DB instance; --force-failover promotes the standby.", NULL,
      "RebootDBInstance", reboot_db_instance_flags, NULL},
+    {"stop-db-instance", "Stops a DB instance (its nodes shut down; it starts by itself after "
+     "7 days on the region clock).", NULL, "StopDBInstance", stop_db_instance_flags, NULL},
+    {"start-db-instance", "Starts a stopped DB instance.", NULL, "StartDBInstance",
+     start_db_instance_flags, NULL},
     {"describe-db-engine-versions", "Lists the engine versions rdsim can run.", NULL,
      "DescribeDBEngineVersions", describe_db_engine_versions_flags, "DBEngineVersions"},
     {"describe-orderable-db-instance-options", "Lists the instance classes and storage an engine "

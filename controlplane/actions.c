@@ -19,6 +19,7 @@
 #include "controlplane/logfiles.h"
 #include "controlplane/monitoring.h"
 #include "controlplane/region.h"
+#include "controlplane/stopstart.h"
 #include "controlplane/store.h"
 #include "controlplane/subnetgroup.h"
 #include "controlplane/validate.h"
@@ -1086,6 +1087,39 @@ done:
     return ok;
 }
 
+/* ---- StopDBInstance, StartDBInstance ---- */
+
+static bool stop_or_start(region *r, const params *p, cJSON *result, awserr *err, bool stop)
+{
+    if (stop && params_get(p, "DBSnapshotIdentifier"))
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "DBSnapshotIdentifier: a snapshot before stopping is not supported by "
+                          "rdsim yet.");
+    store_instance in = {0};
+    if (!store_begin(r->st))
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    bool ok = load_instance(r, p, "DBInstanceIdentifier", &in, err) &&
+              (stop ? stopstart_begin_stop(r, &in, err)
+                    : stopstart_begin_start(r, &in, false, err)) &&
+              commit_or_fail(r, err);
+    if (ok)
+        cJSON_AddItemToObject(result, "DBInstance", instview_render(r, &in));
+    else
+        store_rollback(r->st);
+    store_instance_clear(&in);
+    return ok;
+}
+
+static bool action_stop_db_instance(region *r, const params *p, cJSON *result, awserr *err)
+{
+    return stop_or_start(r, p, result, err, true);
+}
+
+static bool action_start_db_instance(region *r, const params *p, cJSON *result, awserr *err)
+{
+    return stop_or_start(r, p, result, err, false);
+}
+
 /* ---- engine versions and orderable options ---- */
 
 static bool action_describe_db_engine_versions(region *r, const params *p, cJSON *result,
@@ -1412,6 +1446,8 @@ static const action_def action_table[] = {
     {"ModifyDBInstance", action_modify_db_instance, true},
     {"DeleteDBInstance", action_delete_db_instance, true},
     {"RebootDBInstance", action_reboot_db_instance, true},
+    {"StopDBInstance", action_stop_db_instance, true},
+    {"StartDBInstance", action_start_db_instance, true},
     {"DescribeDBEngineVersions", action_describe_db_engine_versions, false},
     {"DescribeOrderableDBInstanceOptions", action_describe_orderable, false},
     {"DescribeEvents", action_describe_events, false},

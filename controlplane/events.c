@@ -57,6 +57,10 @@ static const event_def event_table[] = {
     {"RDS-EVENT-0052", "recovery", "Multi-AZ instance recovery started."},
     {"RDS-EVENT-0053", "recovery",
      "Multi-AZ instance recovery completed. Pending failover or activation."},
+    {"RDS-EVENT-0087", "notification", "DB instance stopped."},
+    {"RDS-EVENT-0088", "notification", "DB instance started."},
+    {"RDS-EVENT-0154", "notification",
+     "DB instance is being started due to it exceeding the maximum allowed time being stopped."},
     {"RDS-EVENT-0278", "failure", "The DB instance creation failed."},
     /* Enhanced Monitoring and storage (controlplane/telemetry.c, storage.c);
      * the messages with blanks are filled by the caller. */

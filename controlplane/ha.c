@@ -10,6 +10,7 @@
 #include "controlplane/events.h"
 #include "controlplane/health.h"
 #include "controlplane/region.h"
+#include "controlplane/stopstart.h"
 #include "controlplane/store.h"
 #include "controlplane/subnetgroup.h"
 #include "controlplane/workflow.h"
@@ -437,7 +438,8 @@ bool ha_tick(region *r, health *h)
             found = false;
         store_workflow_clear(&w);
         if (!found || !in.ha_state || strcmp(in.ha_state, "none") == 0 ||
-            strcmp(in.status, "deleting") == 0 || strcmp(in.status, "failed") == 0) {
+            strcmp(in.status, "deleting") == 0 || strcmp(in.status, "failed") == 0 ||
+            stopstart_is_stopped(in.status)) {
             store_rollback(r->st);
             store_instance_clear(&in);
             continue;

@@ -8,6 +8,7 @@
 #include "controlplane/monitoring.h"
 #include "controlplane/instnet.h"
 #include "controlplane/region.h"
+#include "controlplane/stopstart.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
 
@@ -48,6 +49,11 @@ cJSON *instview_render(region *r, const store_instance *in)
     }
     cJSON_AddNumberToObject(o, "AllocatedStorage", (double)in->allocated_storage);
     add_time(o, "InstanceCreateTime", in->created_ms);
+    if (strcmp(in->status, "stopped") == 0) {
+        int64_t at = stopstart_stopped_at(r, in->id);
+        if (at)
+            add_time(o, "AutomaticRestartTime", at + STOPSTART_MAX_STOPPED_MS);
+    }
     cJSON_AddStringToObject(o, "PreferredBackupWindow", in->backup_window);
     cJSON_AddNumberToObject(o, "BackupRetentionPeriod", (double)in->backup_retention);
     cJSON_AddItemToObject(o, "DBSecurityGroups", cJSON_CreateArray());

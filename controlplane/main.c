@@ -20,6 +20,7 @@
 #include "controlplane/region.h"
 #include "controlplane/snsmsg.h"
 #include "controlplane/storage.h"
+#include "controlplane/stopstart.h"
 #include "controlplane/store.h"
 #include "controlplane/telemetry.h"
 #include "controlplane/workflow.h"
@@ -121,6 +122,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     (void)what;
     region *r = arg;
     health_tick(r->health);
+    stopstart_tick(r);
     workflow_run_all(r);
     if (ha_tick(r, r->health)) {
         dnssync_apply(r);

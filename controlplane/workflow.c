@@ -22,6 +22,7 @@
 #include "controlplane/health.h"
 #include "controlplane/lifecycle.h"
 #include "controlplane/region.h"
+#include "controlplane/stopstart.h"
 #include "controlplane/store.h"
 #include "controlplane/subnetgroup.h"
 #include "lib/log.h"
@@ -439,6 +440,78 @@ static wf_result step_convert_finish(wf_ctx *c)
     return step_finish_available(c);
 }
 
+/* ---- stop and start ---- */
+
+/* Sets goal `to` on every node whose goal is `from` (a retired standby,
+ * goal absent, stays absent). */
+static bool wf_move_goals(wf_ctx *c, const char *from, const char *to)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
+    if (n < 0)
+        return false;
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        if (strcmp(nodes[i].goal, from) != 0)
+            continue;
+        wf_node_set(&nodes[i].goal, to);
+        nodes[i].generation++;
+        ok = store_node_update(c->r->st, &nodes[i]);
+    }
+    store_node_list_free(nodes, n);
+    return ok;
+}
+
+/* Every node's postgres is shut down cleanly (the synchronous standby list
+ * stays as it is: a primary cannot acknowledge a commit its standby does
+ * not have, so the standby is still a safe promotion target on start). */
+static wf_result step_stop_nodes(wf_ctx *c)
+{
+    /* After the start the standby must prove again that it is synchronous
+     * (ha.c's building), and the health views from before the stop must
+     * not look like a primary lost: no failover until then. */
+    const char *ha = c->in->ha_state ? c->in->ha_state : "none";
+    if ((strcmp(ha, "healthy") == 0 || strcmp(ha, "building") == 0) &&
+        ha_apply(c->in->id, &c->in->ha_state, "standby_lost"))
+        c->dirty = true;
+    return wf_move_goals(c, "running", "stopped") ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_wait_stopped(wf_ctx *c)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
+    if (n < 0)
+        return WF_WAIT;
+    wf_result res = WF_NEXT;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(nodes[i].goal, "stopped") != 0)
+            continue;
+        const agent_node_report *rep =
+            agents_node_report(c->r->agents, nodes[i].agent_id, nodes[i].id);
+        if (!rep || rep->generation < nodes[i].generation || strcmp(rep->state, "stopped") != 0)
+            res = WF_WAIT;
+    }
+    store_node_list_free(nodes, n);
+    return res;
+}
+
+static wf_result step_stop_finish(wf_ctx *c)
+{
+    if (!lifecycle_apply(c->in->id, &c->in->status, "stopped"))
+        return wf_fail(c, "cannot become stopped from %s", c->in->status);
+    if (!stopstart_mark_stopped(c->r, c->in->id))
+        return WF_WAIT;
+    events_emit(c->r, c->in->id, "RDS-EVENT-0087", NULL);
+    c->dirty = true;
+    return WF_NEXT;
+}
+
+static wf_result step_start_nodes(wf_ctx *c)
+{
+    return wf_move_goals(c, "stopped", "running") ? WF_NEXT : WF_WAIT;
+}
+
 /* ---- the tables ---- */
 
 #define T_CREATE (-1) /* timeout from r->cfg.create_timeout_ms */
@@ -466,6 +539,12 @@ static const wf_step wf_steps[] = {
     {"switchover", "promote", step_failover_promote, "wait_promoted", 0},
     {"switchover", "wait_promoted", step_failover_wait_promoted, "flip", T_CREATE},
     {"switchover", "flip", step_failover_flip, NULL, 0},
+    {"stop", "stop_nodes", step_stop_nodes, "wait_stopped", 0},
+    {"stop", "wait_stopped", step_wait_stopped, "finish", T_CREATE},
+    {"stop", "finish", step_stop_finish, NULL, 0},
+    {"start", "start_nodes", step_start_nodes, "wait_running", 0},
+    {"start", "wait_running", step_wait_running, "finish", T_CREATE},
+    {"start", "finish", step_finish_available, NULL, 0},
     {"convert", "standby", step_standby_start, "wait_healthy", 0},
     {"convert", "wait_healthy", step_standby_wait_healthy, "finish", T_CREATE},
     {"convert", "finish", step_convert_finish, NULL, 0},
