@@ -32,7 +32,7 @@ LIBCP    := $(B)/libcp.a
 LIBAG    := $(B)/libagent.a
 LIBCLI   := $(B)/libcli.a
 TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
-PROGS    := bin/rds-controlplane bin/rds-agent bin/rdsctl
+PROGS    := bin/rds-controlplane bin/rds-agent bin/rdsctl bin/rds-backup
 
 all: $(PROGS)
 
@@ -60,6 +60,8 @@ bin/rds-controlplane: $(B)/controlplane/main.o $(LIBCP) $(LIBRDSIM) bin/.variant
 bin/rds-agent: $(B)/agent/main.o $(LIBAG) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 bin/rdsctl: $(B)/cli/main.o $(LIBCLI) $(LIBRDSIM) bin/.variant
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+bin/rds-backup: $(B)/backup/main.o $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 # A unit test in tests/unit/<folder>/ links that folder's library and the

@@ -75,11 +75,12 @@ typedef enum {
     JOB_BASEBACKUP,
     JOB_CHECKPOINT,
     JOB_REWIND,
+    JOB_RESTORE,
 } node_job;
 
 static const char *const job_names[] = {"none",       "rm-data",    "initdb",
                                         "createdb",   "rm-dir",     "basebackup",
-                                        "checkpoint", "rewind"};
+                                        "checkpoint", "rewind",     "restore"};
 
 struct node {
     const node_env *env;
@@ -761,7 +762,7 @@ static bool job_spawn(node *n, node_job job, const char *const *argv, const char
                       bool as_pg_user, const char *const *env)
 {
     bool logged = job == JOB_INITDB || job == JOB_CREATEDB || job == JOB_BASEBACKUP ||
-                  job == JOB_CHECKPOINT || job == JOB_REWIND;
+                  job == JOB_CHECKPOINT || job == JOB_REWIND || job == JOB_RESTORE;
     char *out = logged ? xasprintf("%s/%s.log", n->log_dir, job_names[job]) : NULL;
     proc_spec ps = {.argv = argv, .env = env, .cwd = as_pg_user ? n->dir : "/",
                     .stdin_data = stdin_data, .out_path = out,
@@ -861,6 +862,34 @@ static void basebackup_spawn(node *n)
     free(pgdata);
 }
 
+/* A primary restored from a snapshot: bin/rds-backup (next to this
+ * program) opens the sealed object, unwrapping its data key through the
+ * controlplane's KMS, into data/ — whole or not at all — owned by the pg
+ * user. It runs as the agent: the backup store is not the pg user's. */
+static void restore_spawn(node *n)
+{
+    if (!make_dirs_but_data(n)) {
+        fail(n, "cannot prepare node directory");
+        return;
+    }
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    char *prog = xasprintf("%s/rds-backup", self);
+    const proc_user *u = n->env->user;
+    char *owner = u && u->drop ? xasprintf("%ld:%ld", (long)u->uid, (long)u->gid) : NULL;
+    const char *argv[] = {prog, "restore", "--in", n->spec.restore_path, "--data", n->data_dir,
+                          "--kms", n->spec.restore_kms, owner ? "--owner" : NULL, owner, NULL};
+    LOG_INFO("restore node_id=%s from=%s", n->id, n->spec.restore_path);
+    if (!job_spawn(n, JOB_RESTORE, argv, NULL, false, NULL))
+        fail(n, "cannot spawn rds-backup");
+    free(prog);
+    free(owner);
+}
+
 /* Makes the data directory from scratch, in steps: remove what is there,
  * then initdb for a primary or a base backup for a standby. Each job's
  * exit calls it again until there is data. */
@@ -870,6 +899,8 @@ static void data_begin(node *n)
         rm_spawn(n, JOB_RM_DATA, n->data_dir); /* half-made, or thrown away for a rebuild */
     else if (spec_is_standby(&n->spec))
         basebackup_spawn(n);
+    else if (n->spec.restore_path)
+        restore_spawn(n);
     else
         initdb_spawn(n);
 }
@@ -1054,6 +1085,11 @@ static void on_job_exit(pid_t pid, int status, void *arg)
             create_finish(n);
     } else if (job == JOB_CREATEDB) {
         create_finish(n);
+    } else if (job == JOB_RESTORE) {
+        if (!include_rdsim_conf(n) || !write_config(n))
+            fail(n, "cannot write configuration");
+        else
+            create_finish(n);
     }
     run_step(n);
 }

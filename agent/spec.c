@@ -307,6 +307,32 @@ static bool parse_hba(const cJSON *obj, node_spec *out, char *err, size_t errlen
     return true;
 }
 
+bool spec_valid_restore_path(const char *s)
+{
+    return s && s[0] == '/' && valid_text(s, SPEC_MAX_PATH) && !strstr(s, "..") &&
+           !strstr(s, "//");
+}
+
+/* "restore": {"path": ..., "kms": ...}, optional. */
+static bool parse_restore(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(obj, "restore");
+    if (!rs || cJSON_IsNull(rs))
+        return true;
+    if (!cJSON_IsObject(rs))
+        return fail(err, errlen, "not an object", "restore");
+    bool bad = false;
+    const char *path = get_string(rs, "path", &bad);
+    const char *kms = get_string(rs, "kms", &bad);
+    if (bad || !spec_valid_restore_path(path))
+        return fail(err, errlen, "invalid or missing", "restore.path");
+    if (!kms || strncmp(kms, "http://127.", 11) != 0 || !valid_text(kms, SPEC_MAX_PATH))
+        return fail(err, errlen, "invalid or missing", "restore.kms");
+    out->restore_path = xstrdup(path);
+    out->restore_kms = xstrdup(kms);
+    return true;
+}
+
 static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(obj))
@@ -343,7 +369,8 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     out->master_password = password ? xstrdup(password) : NULL;
     out->db_name = (db_name && *db_name) ? xstrdup(db_name) : NULL;
     return parse_settings(obj, out, err, errlen) && parse_ha(obj, out, err, errlen) &&
-           parse_hba(obj, out, err, errlen);
+           parse_hba(obj, out, err, errlen) &&
+           parse_restore(obj, out, err, errlen);
 }
 
 bool spec_from_json(const cJSON *obj, node_spec *out, char *err, size_t errlen)
@@ -390,6 +417,11 @@ cJSON *spec_to_json(const node_spec *spec)
         for (size_t i = 0; i < spec->nhba; i++)
             cJSON_AddItemToArray(hba, cJSON_CreateString(spec->allowed_cidrs[i]));
     }
+    if (spec->restore_path) {
+        cJSON *rs = cJSON_AddObjectToObject(o, "restore");
+        cJSON_AddStringToObject(rs, "path", spec->restore_path);
+        cJSON_AddStringToObject(rs, "kms", spec->restore_kms);
+    }
     return o;
 }
 
@@ -421,6 +453,8 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->upstream.node_id = dup_or_null(src->upstream.node_id);
     dst->upstream.addr = dup_or_null(src->upstream.addr);
     dst->upstream.port = src->upstream.port;
+    dst->restore_path = dup_or_null(src->restore_path);
+    dst->restore_kms = dup_or_null(src->restore_kms);
     dst->nsync = src->nsync;
     dst->sync_standbys = NULL;
     if (src->sync_standbys) {
@@ -453,7 +487,9 @@ bool spec_same(const node_spec *a, const node_spec *b)
         a->has_upstream != b->has_upstream ||
         !str_same(a->upstream.node_id, b->upstream.node_id) ||
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
-        a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba)
+        a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba ||
+        !str_same(a->restore_path, b->restore_path) ||
+        !str_same(a->restore_kms, b->restore_kms))
         return false;
     for (size_t i = 0; i < a->nhba; i++)
         if (strcmp(a->allowed_cidrs[i], b->allowed_cidrs[i]) != 0)
@@ -489,6 +525,8 @@ void spec_free(node_spec *spec)
     free_secret(spec->repl_password);
     free(spec->upstream.node_id);
     free(spec->upstream.addr);
+    free(spec->restore_path);
+    free(spec->restore_kms);
     for (size_t i = 0; i < spec->nsync; i++)
         free(spec->sync_standbys[i]);
     free(spec->sync_standbys);

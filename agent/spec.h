@@ -32,6 +32,7 @@ enum {
     SPEC_MAX_PASSWORD = 1024,
     SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
     SPEC_MAX_HBA = 64,      /* allowed_cidrs entries */
+    SPEC_MAX_PATH = 1024,   /* restore.path, restore.kms */
 };
 
 typedef struct {
@@ -70,6 +71,10 @@ typedef struct node_spec {
     bool has_hba;
     char **allowed_cidrs;   /* canonical "a.b.c.d/n", at most SPEC_MAX_HBA */
     size_t nhba;
+    /* Restore from a snapshot (README "Snapshots"): a primary made from
+     * this object by bin/rds-backup instead of initdb. Both or neither. */
+    char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH */
+    char *restore_kms;      /* "http://127.x.x.x:port/...": the key service */
 } node_spec;
 
 /* True when the spec asks for a standby ("standby" role). */
@@ -98,5 +103,6 @@ void spec_free(node_spec *spec);
 bool spec_valid_sql_name(const char *s);   /* [A-Za-z_][A-Za-z0-9_]{0,62} */
 bool spec_valid_setting_key(const char *s); /* syntax and not managed */
 bool spec_valid_node_id(const char *s);     /* [a-z0-9-]{1,80} */
+bool spec_valid_restore_path(const char *s); /* absolute, printable, no "..", no "//" */
 
 #endif

@@ -156,6 +156,44 @@ static const arg_spec start_db_instance_flags[] = {
     F_END,
 };
 
+static const arg_spec create_db_snapshot_flags[] = {
+    F_REQ("db-snapshot-identifier", "DBSnapshotIdentifier", "Name of the snapshot"),
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to snapshot"),
+    F_END,
+};
+
+static const arg_spec describe_db_snapshots_flags[] = {
+    F_STR("db-instance-identifier", "DBInstanceIdentifier", "Only this instance's snapshots"),
+    F_STR("db-snapshot-identifier", "DBSnapshotIdentifier", "Only this snapshot"),
+    F_STR("snapshot-type", "SnapshotType", "manual | automated"),
+    F_FILTERS,
+    F_END,
+};
+
+static const arg_spec delete_db_snapshot_flags[] = {
+    F_REQ("db-snapshot-identifier", "DBSnapshotIdentifier", "Snapshot to delete"),
+    F_END,
+};
+
+static const arg_spec copy_db_snapshot_flags[] = {
+    F_REQ("source-db-snapshot-identifier", "SourceDBSnapshotIdentifier", "Snapshot to copy"),
+    F_REQ("target-db-snapshot-identifier", "TargetDBSnapshotIdentifier", "Name of the copy"),
+    F_STR("kms-key-id", "KmsKeyId", "Encrypt the copy with this KMS key"),
+    F_END,
+};
+
+static const arg_spec restore_from_snapshot_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Name of the new instance"),
+    F_REQ("db-snapshot-identifier", "DBSnapshotIdentifier", "Snapshot to restore"),
+    F_STR("db-instance-class", "DBInstanceClass", "Class (default: the snapshot's)"),
+    F_INT("port", "Port", "Port (default: the snapshot's)"),
+    F_STR("availability-zone", "AvailabilityZone", "AZ of the primary"),
+    F_BOOL("multi-az", "MultiAZ", "With a synchronous standby in another AZ"),
+    F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
+    F_INT("dns-ttl", "DnsTtl", "Endpoint TTL in seconds (rdsim)"),
+    F_END,
+};
+
 static const arg_spec reboot_db_instance_flags[] = {
     F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to reboot"),
     F_BOOL("force-failover", "ForceFailover", "Reboot with a failover to the standby (Multi-AZ)"),
@@ -245,6 +283,7 @@ static const arg_spec delete_db_subnet_group_flags[] = {
 
 static const arg_spec wait_flags[] = {
     F_STR("db-instance-identifier", "DBInstanceIdentifier", "Instance to wait for (default: all)"),
+    F_STR("db-snapshot-identifier", "DBSnapshotIdentifier", "Snapshot to wait for (snapshot waiters)"),
     F_FILTERS,
     F_LOCAL("timeout", ARG_SECONDS, "Give up after this many seconds (default 600)"),
     F_END,
@@ -514,6 +553,16 @@ const command commands[] = {
      "for the maintenance window.", NULL, "ModifyDBInstance", modify_db_instance_flags, NULL},
     {"delete-db-instance", "Deletes a DB instance, with a final snapshot unless "
      "--skip-final-snapshot.", NULL, "DeleteDBInstance", delete_db_instance_flags, NULL},
+    {"create-db-snapshot", "Takes a manual snapshot of an available instance.", NULL,
+     "CreateDBSnapshot", create_db_snapshot_flags, NULL},
+    {"describe-db-snapshots", "Describes DB snapshots.", NULL, "DescribeDBSnapshots",
+     describe_db_snapshots_flags, "DBSnapshots"},
+    {"delete-db-snapshot", "Deletes a DB snapshot and its backup object.", NULL,
+     "DeleteDBSnapshot", delete_db_snapshot_flags, NULL},
+    {"copy-db-snapshot", "Copies a snapshot; --kms-key-id encrypts the copy.", NULL,
+     "CopyDBSnapshot", copy_db_snapshot_flags, NULL},
+    {"restore-db-instance-from-db-snapshot", "Creates an instance from a snapshot's data.", NULL,
+     "RestoreDBInstanceFromDBSnapshot", restore_from_snapshot_flags, NULL},
     {"reboot-db-instance", "Reboots a DB instance; --force-failover promotes the standby.", NULL,
      "RebootDBInstance", reboot_db_instance_flags, NULL},
     {"stop-db-instance", "Stops a DB instance (its nodes shut down; it starts by itself after "

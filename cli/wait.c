@@ -35,6 +35,16 @@ const wait_spec wait_specs[] = {
       {WAIT_PATH_ANY, "rebooting", WAIT_FAILURE},
       {WAIT_PATH_ANY, "resetting-master-credentials", WAIT_FAILURE},
       {0, NULL, 0}}},
+    {"db-snapshot-available", "DBSnapshotAvailable",
+     "Wait until the DB snapshot's status is available.", "DescribeDBSnapshots", "DBSnapshots",
+     "Status",
+     {{WAIT_PATH_ALL, "available", WAIT_SUCCESS},
+      {WAIT_PATH_ANY, "deleted", WAIT_FAILURE},
+      {WAIT_PATH_ANY, "deleting", WAIT_FAILURE},
+      {WAIT_PATH_ANY, "failed", WAIT_FAILURE},
+      {WAIT_PATH_ANY, "incompatible-restore", WAIT_FAILURE},
+      {WAIT_PATH_ANY, "incompatible-parameters", WAIT_FAILURE},
+      {0, NULL, 0}}},
     {NULL, NULL, NULL, NULL, NULL, NULL, {{0, NULL, 0}}},
 };
 

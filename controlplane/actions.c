@@ -19,6 +19,7 @@
 #include "controlplane/logfiles.h"
 #include "controlplane/monitoring.h"
 #include "controlplane/region.h"
+#include "controlplane/snapshot.h"
 #include "controlplane/stopstart.h"
 #include "controlplane/store.h"
 #include "controlplane/subnetgroup.h"
@@ -28,10 +29,8 @@
 #include "lib/rclock.h"
 #include "lib/util.h"
 
-#define REGION_INSTANCE_QUOTA 40
 #define REGION_STORAGE_QUOTA_GIB 100000
 #define TAGS_MAX 50
-#define DNS_TTL_MAX 86400
 #define DNS_TTL_TAG "rdsim:dns-ttl"
 
 /* ---- helpers ---- */
@@ -985,11 +984,18 @@ static bool action_delete_db_instance(region *r, const params *p, cJSON *result,
                    "try again.");
         goto done;
     }
+    cJSON *wdata = cJSON_CreateObject();
     if (final) {
-        awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                   "This region cannot take DB snapshots yet: delete with SkipFinalSnapshot.");
-        goto done;
+        char *sid = str_lower(xstrdup(final));
+        bool taken = snapshot_begin_final(r, &in, sid, err);
+        cJSON_AddStringToObject(wdata, "final_snapshot", sid);
+        free(sid);
+        if (!taken) {
+            cJSON_Delete(wdata);
+            goto done;
+        }
     }
+    snapshot_forget_restore(r, in.id);
     /* A delete supersedes whatever the instance was doing. */
     store_workflow w = {0};
     bool busy = false;
@@ -1002,10 +1008,12 @@ static bool action_delete_db_instance(region *r, const params *p, cJSON *result,
             break;
     }
     if (!lifecycle_apply(in.id, &in.status, "deleting") || !store_instance_update(r->st, &in) ||
-        !workflow_start(r, in.id, "delete", NULL)) {
+        !workflow_start(r, in.id, "delete", wdata)) {
+        cJSON_Delete(wdata);
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
         goto done;
     }
+    cJSON_Delete(wdata);
     ok = commit_or_fail(r, err);
     if (ok)
         cJSON_AddItemToObject(result, "DBInstance", instview_render(r, &in));
@@ -1470,6 +1478,11 @@ static const action_def action_table[] = {
     {"DescribeDBSubnetGroups", subnetgroup_action_describe, false},
     {"ModifyDBSubnetGroup", subnetgroup_action_modify, true},
     {"DeleteDBSubnetGroup", subnetgroup_action_delete, true},
+    {"CreateDBSnapshot", snapshot_action_create, true},
+    {"DescribeDBSnapshots", snapshot_action_describe, false},
+    {"DeleteDBSnapshot", snapshot_action_delete, true},
+    {"CopyDBSnapshot", snapshot_action_copy, true},
+    {"RestoreDBInstanceFromDBSnapshot", snapshot_action_restore, true},
 };
 
 const action_def *actions_find(const char *name)

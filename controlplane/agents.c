@@ -9,6 +9,7 @@
 
 #include "controlplane/instnet.h"
 #include "controlplane/region.h"
+#include "controlplane/snapshot.h"
 #include "controlplane/store.h"
 #include "controlplane/validate.h"
 #include "lib/log.h"
@@ -184,6 +185,8 @@ static cJSON *agents_goals(region *r, const char *agent_id)
             cJSON_AddItemToObject(spec, "settings", agents_settings(&in));
             agents_spec_ha(r, nd, &in, spec);
             cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, &in));
+            if (strcmp(nd->role, "primary") == 0)
+                snapshot_spec_restore(r, in.id, spec);
         }
         cJSON_AddItemToArray(list, g);
         store_instance_clear(&in);

@@ -80,6 +80,13 @@ static const event_def event_table[] = {
      "The storage autoscaling request would exceed the maximum storage threshold."},
     {"RDS-EVENT-0225", "notification",
      "Storage size is approaching the maximum storage threshold."},
+    /* db-snapshot sources (events_emit_source) */
+    {"RDS-EVENT-0040", "creation", "Creating manual snapshot."},
+    {"RDS-EVENT-0041", "deletion", "Deleted user snapshot."},
+    {"RDS-EVENT-0042", "creation", "Manual snapshot created."},
+    {"RDS-EVENT-0043", "restoration", "Restored from snapshot"},
+    {"RDS-EVENT-0196", "notification", "Started copy of snapshot."},
+    {"RDS-EVENT-0197", "notification", "Finished copy of snapshot."},
 };
 
 const char *const events_categories[] = {
@@ -102,6 +109,15 @@ bool events_lookup(const char *event_id, const char **message, const char **cate
 
 bool events_emit(region *r, const char *instance_id, const char *event_id, const char *detail)
 {
+    char *arn = region_instance_arn(r, instance_id);
+    bool ok = events_emit_source(r, "db-instance", instance_id, arn, event_id, detail);
+    free(arn);
+    return ok;
+}
+
+bool events_emit_source(region *r, const char *source_type, const char *source_id,
+                        const char *arn, const char *event_id, const char *detail)
+{
     const char *message, *cats;
     if (!events_lookup(event_id, &message, &cats)) {
         LOG_ERROR("unknown event id=%s", event_id);
@@ -111,15 +127,14 @@ bool events_emit(region *r, const char *instance_id, const char *event_id, const
     cJSON_AddItemToArray(arr, cJSON_CreateString(cats));
     char *cats_json = cJSON_PrintUnformatted(arr);
     cJSON_Delete(arr);
-    char *arn = region_instance_arn(r, instance_id);
     store_event e = {
-        .source_id = (char *)instance_id,
-        .source_type = (char *)"db-instance",
+        .source_id = (char *)source_id,
+        .source_type = (char *)source_type,
         .event_id = (char *)event_id,
         .message = (char *)(detail ? detail : message),
         .categories = cats_json,
         .date_ms = region_now_ms(r),
-        .source_arn = arn,
+        .source_arn = (char *)arn,
     };
     /* The event and its notifications' delivery rows commit together,
      * also when the caller has no transaction open (a savepoint is one). */
@@ -132,8 +147,7 @@ bool events_emit(region *r, const char *instance_id, const char *event_id, const
         sqlite3_exec(db, "ROLLBACK TO events_emit", NULL, NULL, NULL);
     sqlite3_exec(db, "RELEASE events_emit", NULL, NULL, NULL);
     if (ok)
-        LOG_INFO("event instance=%s id=%s", instance_id, event_id);
+        LOG_INFO("event %s=%s id=%s", source_type, source_id, event_id);
     free(cats_json);
-    free(arn);
     return ok;
 }

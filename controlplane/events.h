@@ -15,6 +15,9 @@ typedef struct region region;
  * if not NULL, replaces the table's message (for messages with blanks to
  * fill). false if the id is unknown (a bug, logged) or the insert failed. */
 bool events_emit(region *r, const char *instance_id, const char *event_id, const char *detail);
+/* The same for any source type ("db-snapshot") with its ARN. */
+bool events_emit_source(region *r, const char *source_type, const char *source_id,
+                        const char *arn, const char *event_id, const char *detail);
 
 /* The table row for an id: message and categories (a comma-separated list
  * as RDS names them); false if unknown. */

@@ -18,6 +18,7 @@
 #include "controlplane/health.h"
 #include "controlplane/kms.h"
 #include "controlplane/region.h"
+#include "controlplane/snapshot.h"
 #include "controlplane/snsmsg.h"
 #include "controlplane/storage.h"
 #include "controlplane/stopstart.h"
@@ -129,6 +130,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         workflow_run_all(r);
     }
     delivery_tick(r->delivery);
+    snapshot_tick(r);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -327,6 +329,7 @@ int main(int argc, char **argv)
         goto done;
     uint16_t api_port = 0;
     a = api_start(&r, o.api_addr, (uint16_t)o.api_port, &api_port);
+    r.api_port = api_port;
     if (!a)
         goto done;
     r.cron = event_new(r.base, -1, EV_PERSIST, on_cron, &r);

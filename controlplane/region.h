@@ -59,7 +59,12 @@ typedef struct region {
     char *pg_version;          /* installed PostgreSQL, e.g. "15.18" */
     char *pg_major;            /* "15" */
     int64_t clock_offset_ms;   /* region clock = wall + offset (store meta) */
+    int api_port;              /* where the API (and KMS) listens, once started */
 } region;
+
+/* Limits shared by the actions that create instances. */
+#define REGION_INSTANCE_QUOTA 40
+#define DNS_TTL_MAX 86400
 
 /* Region time now, ms since the epoch. */
 int64_t region_now_ms(const region *r);

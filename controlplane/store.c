@@ -79,6 +79,15 @@ static const char *const store_migrations[] = {
     " message_id TEXT NOT NULL, body TEXT NOT NULL, receipt TEXT, visible_ms INTEGER NOT NULL,"
     " receive_count INTEGER NOT NULL, sent_ms INTEGER NOT NULL);"
     "CREATE INDEX sqs_messages_queue ON sqs_messages(queue, visible_ms);",
+    /* 3 -> 4: DB snapshots and the instances restored from one (snapshot.h) */
+    "CREATE TABLE db_snapshots(id TEXT PRIMARY KEY, instance_id TEXT NOT NULL,"
+    " resource_id TEXT, type TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " source TEXT, encrypted INTEGER NOT NULL, kms_key_id TEXT, engine_version TEXT NOT NULL,"
+    " db_class TEXT NOT NULL, master_username TEXT NOT NULL, master_password TEXT NOT NULL,"
+    " db_name TEXT, port INTEGER NOT NULL, allocated_storage INTEGER NOT NULL,"
+    " storage_type TEXT NOT NULL, iops INTEGER NOT NULL, az TEXT,"
+    " instance_created_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL, error TEXT);"
+    "CREATE TABLE snapshot_restores(instance_id TEXT PRIMARY KEY, snapshot_id TEXT NOT NULL);",
 };
 
 static bool store_exec(store *s, const char *sql)

@@ -22,6 +22,7 @@
 #include "controlplane/health.h"
 #include "controlplane/lifecycle.h"
 #include "controlplane/region.h"
+#include "controlplane/snapshot.h"
 #include "controlplane/stopstart.h"
 #include "controlplane/store.h"
 #include "controlplane/subnetgroup.h"
@@ -202,6 +203,25 @@ static wf_result step_create_finish(wf_ctx *c)
 }
 
 /* ---- delete ---- */
+
+static const char *wf_data_str(wf_ctx *c, const char *name);
+
+/* DeleteDBInstance with FinalDBSnapshotIdentifier: the nodes stay until
+ * the snapshot (snapshot.c) is available. */
+static wf_result step_delete_final_snapshot(wf_ctx *c)
+{
+    const char *sid = wf_data_str(c, "final_snapshot");
+    if (!sid)
+        return WF_NEXT;
+    char *status = snapshot_status(c->r, sid);
+    wf_result res = !status || strcmp(status, "failed") == 0 ? WF_FAIL
+                    : strcmp(status, "available") == 0      ? WF_NEXT
+                                                            : WF_WAIT;
+    if (res == WF_FAIL)
+        wf_fail(c, "the final snapshot %s failed: the instance is kept", sid);
+    free(status);
+    return res;
+}
 
 static wf_result step_delete_remove_nodes(wf_ctx *c)
 {
@@ -522,6 +542,7 @@ static const wf_step wf_steps[] = {
     {"create", "standby", step_standby_start, "wait_healthy", 0},
     {"create", "wait_healthy", step_standby_wait_healthy, "finish", T_CREATE},
     {"create", "finish", step_create_finish, NULL, 0},
+    {"delete", "final_snapshot", step_delete_final_snapshot, "remove_nodes", T_CREATE},
     {"delete", "remove_nodes", step_delete_remove_nodes, "wait_gone", 0},
     {"delete", "wait_gone", step_delete_wait_gone, "finish", 0},
     {"delete", "finish", step_delete_finish, NULL, 0},

@@ -8,7 +8,7 @@
  * Steps are idempotent: after a crash the current step simply runs again.
  *
  *   create: place → wait_running → finish
- *   delete: remove_nodes → wait_gone → finish
+ *   delete: final_snapshot → remove_nodes → wait_gone → finish
  *   modify: apply → wait_running → finish
  *   reboot: restart → wait_running → finish
  */
