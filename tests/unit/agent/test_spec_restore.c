@@ -1,0 +1,73 @@
+/* spec: the "restore" member (a primary made from a snapshot object):
+ * parsed, validated (absolute path without "..", a loopback KMS
+ * endpoint), kept by spec_to_json (agent.json must remember it across an
+ * agent restart), copied and compared. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/spec.h"
+#include "lib/tap.h"
+
+static const char *base =
+    "{\"instance_id\":\"db1\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+    "\"master_username\":\"app\",\"master_password\":\"pw\"%s}";
+
+static bool parse(const char *extra, node_spec *out)
+{
+    char buf[2048], err[256];
+    snprintf(buf, sizeof buf, base, extra);
+    cJSON *o = cJSON_Parse(buf);
+    bool ok = o && spec_from_json(o, out, err, sizeof err);
+    cJSON_Delete(o);
+    return ok;
+}
+
+int main(void)
+{
+    node_spec s;
+    ok(parse("", &s) && !s.restore_path, "no restore: initdb as before");
+    spec_free(&s);
+    ok(parse(",\"restore\":{\"path\":\"/r/backups/snapshots/s1/base.tar.env\","
+             "\"kms\":\"http://127.0.0.1:8780/\"}", &s),
+       "a restore parses");
+    is_str(s.restore_path, "/r/backups/snapshots/s1/base.tar.env", "its path");
+    is_str(s.restore_kms, "http://127.0.0.1:8780/", "its KMS endpoint");
+    cJSON *j = spec_to_json(&s);
+    node_spec back;
+    char err[256];
+    ok(spec_from_json(j, &back, err, sizeof err) && back.restore_path &&
+           strcmp(back.restore_path, s.restore_path) == 0,
+       "spec_to_json keeps it (agent.json)");
+    cJSON_Delete(j);
+    spec_free(&back);
+    node_spec copy = {0};
+    spec_copy(&copy, &s);
+    ok(spec_same(&copy, &s), "a copy is the same");
+    free(copy.restore_path);
+    copy.restore_path = strdup("/other");
+    ok(!spec_same(&copy, &s), "another path is not");
+    spec_free(&copy);
+    spec_free(&s);
+
+    const char *bad[] = {
+        ",\"restore\":{\"path\":\"relative/x\",\"kms\":\"http://127.0.0.1:1/\"}",
+        ",\"restore\":{\"path\":\"/a/../etc/shadow\",\"kms\":\"http://127.0.0.1:1/\"}",
+        ",\"restore\":{\"path\":\"/a\\nb\",\"kms\":\"http://127.0.0.1:1/\"}",
+        ",\"restore\":{\"path\":\"/a\",\"kms\":\"http://10.0.0.1:1/\"}",
+        ",\"restore\":{\"path\":\"/a\"}",
+        ",\"restore\":\"/a\"",
+        ",\"restore\":{\"path\":5,\"kms\":\"http://127.0.0.1:1/\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "bad restore %zu refused", i);
+        ok(!parse(bad[i], &s), name);
+        spec_free(&s);
+    }
+    ok(spec_valid_restore_path("/x/y.env"), "an absolute path is valid");
+    ok(!spec_valid_restore_path("//x"), "a double slash is not");
+    ok(!spec_valid_restore_path(NULL), "NULL is not");
+    return done_testing();
+}
