@@ -1,4 +1,4 @@
-# rdsim build. `make` builds bin/rds-controlplane, bin/rds-agent, bin/rdsctl.
+# rdsim build. `make` builds bin/rds-controlplane, bin/rds-agent, bin/rdsctl, bin/rds-backup.
 # `make check` installs what is missing, builds, and runs every test.
 # SANITIZE=address|undefined builds (into build/<variant>) and tests the same.
 
