@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,19 @@ static char *default_bindir(void)
     return xstrdup(line[0] ? line : "/usr/lib/postgresql/15/bin");
 }
 
+/* Removes the temporary files of an earlier run killed half-way. */
+static void remove_stale(const char *out)
+{
+    char *pattern = xasprintf("%s.tmp.*", out);
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            unlink(g.gl_pathv[i]);
+        globfree(&g);
+    }
+    free(pattern);
+}
+
 /* Makes tmp durable and renames it to path. */
 static bool publish(int fd, const char *tmp, const char *path)
 {
@@ -138,6 +152,7 @@ static int cmd_snapshot(const opts *o)
 {
     if (!o->host || !o->port || !o->user || !o->out || (o->key_id && !o->kms))
         return failf(EXIT_USAGE, "snapshot needs --host --port --user --out", NULL);
+    remove_stale(o->out);
     char *bindir = o->bindir ? xstrdup(o->bindir) : default_bindir();
     char *prog = xasprintf("%s/pg_basebackup", bindir);
     const char *argv[] = {prog, "-h", o->host, "-p", o->port, "-U", o->user,
@@ -199,6 +214,7 @@ static int cmd_copy(const opts *o)
 {
     if (!o->in || !o->out)
         return failf(EXIT_USAGE, "copy needs --in --out", NULL);
+    remove_stale(o->out);
     int in = open(o->in, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return failf(EXIT_FAIL, "cannot open", o->in);

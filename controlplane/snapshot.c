@@ -245,6 +245,8 @@ static bool commit_or_fail(region *r, awserr *err)
 
 /* ---- CreateDBSnapshot and the final snapshot ---- */
 
+static char *usable_key(region *r, const char *ref, awserr *err);
+
 /* A new `creating` row from an instance, in the caller's transaction. */
 static bool snap_from_instance(region *r, const store_instance *in, const char *id,
                                const char *type, awserr *err)
@@ -259,6 +261,11 @@ static bool snap_from_instance(region *r, const store_instance *in, const char *
     if (snap_count(r) >= SNAPSHOT_QUOTA)
         return awserr_set(err, AWSERR_SNAPSHOT_QUOTA_EXCEEDED,
                           "Cannot create more than %d manual snapshots", SNAPSHOT_QUOTA);
+    /* An encrypted instance's snapshot is sealed under its key: it must be usable now. */
+    char *arn = in->storage_encrypted ? usable_key(r, in->kms_key_id, err) : NULL;
+    if (in->storage_encrypted && !arn)
+        return false;
+    free(arn);
     snap_row s = {
         .id = (char *)id, .instance_id = in->id, .resource_id = in->resource_id,
         .type = (char *)type, .status = (char *)"creating", .created_ms = region_now_ms(r),

@@ -143,6 +143,21 @@ like "$(cat "$RDS_HOME"/agents/*/nodes/tampered-*/log/restore.log)" 'does not ve
   "the restore log says the object does not verify"
 
 
+# ---- kill -9 of the controlplane while a snapshot is made --------------------------
+
+rdsctl create-db-snapshot --db-snapshot-identifier crash-snap --db-instance-identifier enc >/dev/null
+ok $? "create-db-snapshot crash-snap"
+kill -KILL "$(cp_pid)"
+check "controlplane killed" poll 10 gone "$(cp_pid)"
+region_restart
+ok $? "region.sh up again"
+check "crash-snap becomes available after the restart" poll 120 snap_is crash-snap available
+check "and no temporary file is left" eval '! ls "$(STORE crash-snap)" | grep -q tmp'
+rdsctl kms disable-key --key-id "$key" >/dev/null
+is "$(err_code rdsctl create-db-snapshot --db-snapshot-identifier nokey-snap --db-instance-identifier enc)" \
+  KMSKeyNotAccessibleFault "a snapshot of an instance whose key is disabled: KMSKeyNotAccessibleFault"
+rdsctl kms enable-key --key-id "$key" >/dev/null
+
 # ---- delete with a final snapshot -----------------------------------------------
 
 is "$(err_code rdsctl delete-db-instance --db-instance-identifier src)" InvalidParameterCombination \
