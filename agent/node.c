@@ -882,7 +882,14 @@ static void restore_spawn(node *n)
     const proc_user *u = n->env->user;
     char *owner = u && u->drop ? xasprintf("%ld:%ld", (long)u->uid, (long)u->gid) : NULL;
     const char *argv[] = {prog, "restore", "--in", n->spec.restore_path, "--data", n->data_dir,
-                          "--kms", n->spec.restore_kms, owner ? "--owner" : NULL, owner, NULL};
+                          "--kms", n->spec.restore_kms, "--owner", owner,
+                          "--wal-dir", n->spec.restore_wal, "--target-time",
+                          n->spec.restore_target, NULL};
+    /* Optional pairs end the list where they are missing. */
+    if (!owner)
+        argv[7] = NULL;
+    else if (!n->spec.restore_wal)
+        argv[9] = NULL;
     LOG_INFO("restore node_id=%s from=%s", n->id, n->spec.restore_path);
     if (!job_spawn(n, JOB_RESTORE, argv, NULL, false, NULL))
         fail(n, "cannot spawn rds-backup");
