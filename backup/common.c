@@ -41,6 +41,8 @@ pid_t spawn_piped(const char *const argv[], int which_fd, int *fd)
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return -1;
+    /* A large pipe: fewer, larger reads and writes on both sides. */
+    fcntl(p[0], F_SETPIPE_SZ, BACKUP_IO_SIZE);
     pid_t pid = fork();
     if (pid < 0)
         return -1;

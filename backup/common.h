@@ -10,6 +10,9 @@
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_KEY = 3, EXIT_CORRUPT = 4 };
 
+/* The chunk size of the objects rds-backup writes, and its pipes' size. */
+#define BACKUP_IO_SIZE (1024 * 1024)
+
 typedef struct {
     const char *host, *port, *user, *out, *in, *data, *kms, *key_id, *bindir, *owner;
     const char *info, *wal_dir, *target_time, *spool, *status;

@@ -109,7 +109,8 @@ static int cmd_snapshot(const opts *o)
     char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
     int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     kmsclient kc = {.endpoint = o->kms, .key_ref = o->key_id};
-    envelope_opts eo = {.wrap = o->key_id ? kmsclient_wrap : NULL, .wrap_ctx = &kc};
+    envelope_opts eo = {.wrap = o->key_id ? kmsclient_wrap : NULL, .wrap_ctx = &kc,
+                        .chunk_size = BACKUP_IO_SIZE};
     envelope_status st = out < 0 ? ENVELOPE_IO
                                  : envelope_seal(&eo, envelope_source_fd, &in, envelope_sink_fd,
                                                  &out, NULL);
@@ -178,7 +179,8 @@ static int cmd_copy(const opts *o)
                                 : (envelope_reader_encrypted(rs.r) ? envelope_reader_key_id(rs.r)
                                                                    : NULL);
     kmsclient wk = {.endpoint = o->kms, .key_ref = key};
-    envelope_opts eo = {.wrap = key ? kmsclient_wrap : NULL, .wrap_ctx = &wk};
+    envelope_opts eo = {.wrap = key ? kmsclient_wrap : NULL, .wrap_ctx = &wk,
+                        .chunk_size = BACKUP_IO_SIZE};
     char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
     int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     st = out < 0 ? ENVELOPE_IO

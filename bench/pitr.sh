@@ -54,7 +54,7 @@ while kill -0 "$bench_pid" 2>/dev/null; do
 done
 wait "$bench_pid"
 tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$RDS_HOME/pgbench.out" | head -1)
-p95() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(NR * 0.95 + 0.5) > 0 ? int(NR * 0.95 + 0.5) : 1] }'; }
+p95() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { i = int(NR * 0.95 + 0.5); if (i < 1) i = 1; print v[i] }'; }
 max() { printf '%s\n' "$@" | sort -g | tail -1; }
 diag "pgbench: ${tps} tps for ${SECONDS_RUN} s"
 
@@ -96,9 +96,15 @@ as_pg "$PG_BIN/postgres" -D "$plain/data" -c listen_addresses= -c "unix_socket_d
   -c recovery_target_action=promote -c synchronous_standby_names= -c logging_collector=off \
   -c ssl=off >"$plain/recovery.log" 2>&1 &
 pg=$!
-poll 1800 eval '"$PG_BIN/pg_controldata" "$plain/data" | grep -q "in production"' || bail "plain recovery"
+# Promoted: recovery.signal gone (a primary's base backup says "in
+# production" from the start) and the control file in production.
+promoted() {
+  [ ! -e "$plain/data/recovery.signal" ] &&
+    "$PG_BIN/pg_controldata" "$plain/data" | grep -q "in production"
+}
+poll 1800 promoted || bail "plain recovery"
 t_plain=$(elapsed "$t0" "$(now_s)")
-kill -INT "$pg"
+kill -INT "$(head -1 "$plain/data/postmaster.pid")" # a fast shutdown of the postmaster
 wait "$pg"
 
 t0=$(now_s)

@@ -879,14 +879,30 @@ static void add_time(cJSON *o, const char *name, int64_t ms)
     cJSON_AddStringToObject(o, name, rclock_format(ms, buf, sizeof buf));
 }
 
+/* Whether rid has a base backup taken after the archive's last gap. */
+static bool has_base(region *r, const ab_row *a)
+{
+    base_row *b = NULL;
+    int n = bases_list(r, a->rid, "available", &b);
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        any = any || b[i].start_ms >= a->gap_ms;
+    bases_free(b, n);
+    return any;
+}
+
 void autobackup_render(region *r, const store_instance *in, cJSON *o)
 {
     ab_state *s = in->resource_id ? state_get(in->resource_id, false) : NULL;
-    if (s && s->base_pid > 0 && strcmp(in->status, "available") == 0)
+    ab_row a = {0};
+    bool have = in->backup_retention > 0 && in->resource_id && ab_get(r, in->resource_id, &a);
+    /* As RDS: creating -> backing-up (the first backup) -> available, and
+     * backing-up while a daily one runs. */
+    if (strcmp(in->status, "available") == 0 && in->backup_retention > 0 &&
+        ((s && s->base_pid > 0) || !have || !has_base(r, &a)))
         cJSON_ReplaceItemInObjectCaseSensitive(o, "DBInstanceStatus",
                                                cJSON_CreateString("backing-up"));
-    ab_row a = {0};
-    if (in->backup_retention <= 0 || !in->resource_id || !ab_get(r, in->resource_id, &a))
+    if (!have)
         return;
     int64_t earliest = 0, latest = 0;
     if (restorable_window(r, &a, &earliest, &latest)) {
