@@ -509,7 +509,8 @@ bool maint_tick(region *r)
     int64_t now = region_now_ms(r);
     char *v = store_meta_get(r->st, "maint:checked_at");
     int64_t since = now;
-    if (v && *v && !str_to_int64(v, 0, INT64_MAX, &since))
+    bool have = v && *v && str_to_int64(v, 0, INT64_MAX, &since);
+    if (!have)
         since = now;
     free(v);
     char **ids = NULL;
@@ -520,7 +521,7 @@ bool maint_tick(region *r)
     for (int i = 0; i < n; i++)
         free(ids[i]);
     free(ids);
-    if (n >= 0 && now != since) {
+    if (n >= 0 && (!have || now != since)) {
         char buf[24];
         snprintf(buf, sizeof buf, "%lld", (long long)now);
         store_meta_set(r->st, "maint:checked_at", buf);
