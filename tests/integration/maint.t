@@ -96,7 +96,8 @@ is "$(pending_of mt DBInstanceClass)" db.t3.medium "pending db.t3.medium"
 out=$(rdsctl modify-db-instance --db-instance-identifier mt --backup-retention-period 3 --apply-immediately)
 ok $? "a later modify with --apply-immediately (backup retention)"
 is "$(jqs "$out" .DBInstance.DBInstanceStatus)" modifying "it applies the queued class: modifying"
-kill -9 "$(cp_pid)"
+cp=$(cp_pid)
+kill -KILL "$cp" && poll 10 gone "$cp"
 ok $? "kill -9 of the controlplane mid-apply"
 region_restart
 ok $? "region up again"
@@ -218,6 +219,58 @@ poll 300 no_actions mz
 ok $? "applied in the window: nothing pending for mz"
 poll 300 status_is mz available
 ok $? "mz available"
+
+# ---- db-upgrade: an instance on an older minor than the region runs ----------------
+# The region has one PostgreSQL (pg_config --version): an instance whose
+# store row says an older minor of it is what a region upgraded under its
+# instances looks like (apt upgraded the binaries; the running postmasters
+# are the old ones until a restart). The store is edited with the
+# controlplane down.
+
+installed=$(describe mt .EngineVersion)
+older="${installed%%.*}.0"
+cp=$(cp_pid)
+kill -TERM "$cp" && poll 30 gone "$cp"
+ok $? "controlplane stopped"
+python3 - "$RDS_HOME/controlplane/controlplane.db" "$older" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE instances SET engine_version = ? WHERE id = 'mt'", (sys.argv[2],))
+db.commit()
+PY
+ok $? "mt's EngineVersion set to $older in the store"
+region_restart
+ok $? "region up again"
+poll 30 api_alive
+is "$(actions_of mt)" "db-upgrade:-" "mt is offered a db-upgrade"
+out=$(rdsctl describe-pending-maintenance-actions --filters Name=db-instance-id,Values=mt)
+like "$(jqs "$out" '.PendingMaintenanceActions[0].PendingMaintenanceActionDetails[0].Description')" \
+  "$installed" "its description names the installed version $installed"
+isnt "$(jqs "$out" '.PendingMaintenanceActions[0].PendingMaintenanceActionDetails[0].AutoAppliedAfterDate // empty')" \
+  "" "AutoMinorVersionUpgrade (default true): AutoAppliedAfterDate is set"
+rdsctl modify-db-instance --db-instance-identifier mt --no-auto-minor-version-upgrade >/dev/null
+ok $? "--no-auto-minor-version-upgrade"
+w=$(window_in 2)
+rdsctl modify-db-instance --db-instance-identifier mt --preferred-maintenance-window "$w" >/dev/null
+ok $? "mt window $w"
+rdsctl clock advance 4d >/dev/null
+rdsctl describe-db-instances >/dev/null
+is "$(status_of mt)" available "the window passed without an upgrade"
+is "$(describe mt .EngineVersion)" "$older" "still $older"
+rdsctl modify-db-instance --db-instance-identifier mt --auto-minor-version-upgrade >/dev/null
+ok $? "--auto-minor-version-upgrade"
+w=$(window_in 2)
+rdsctl modify-db-instance --db-instance-identifier mt --preferred-maintenance-window "$w" >/dev/null
+rdsctl clock advance 4d >/dev/null
+ok $? "clock advance 4d past the next window"
+engine_is() { [ "$(describe mt .EngineVersion)" = "$1" ]; }
+poll 120 engine_is "$installed"
+ok $? "the minor upgrade was applied in the window: $installed"
+poll 120 status_is mt available
+ok $? "mt available"
+poll 10 no_actions mt
+ok $? "nothing pending"
+check "RDS-EVENT-0047 Database instance patched." has_message mt "Database instance patched."
 
 # ---- the aws CLI -------------------------------------------------------------------
 
