@@ -24,6 +24,7 @@ LIB_SRC  := $(wildcard lib/*.c) $(wildcard dns/*.c)
 CP_SRC   := $(filter-out controlplane/main.c,$(wildcard controlplane/*.c))
 AG_SRC   := $(filter-out agent/main.c,$(wildcard agent/*.c))
 CLI_SRC  := $(filter-out cli/main.c,$(wildcard cli/*.c))
+BK_SRC   := $(filter-out backup/main.c,$(wildcard backup/*.c))
 TEST_SRC := $(wildcard tests/unit/*/test_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
@@ -31,6 +32,7 @@ LIBRDSIM := $(B)/librdsim.a
 LIBCP    := $(B)/libcp.a
 LIBAG    := $(B)/libagent.a
 LIBCLI   := $(B)/libcli.a
+LIBBK    := $(B)/libbackup.a
 TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
 PROGS    := bin/rds-controlplane bin/rds-agent bin/rdsctl bin/rds-backup
 
@@ -48,6 +50,8 @@ $(LIBAG): $(call obj,$(AG_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(LIBCLI): $(call obj,$(CLI_SRC))
 	@rm -f $@; ar rcs $@ $^
+$(LIBBK): $(call obj,$(BK_SRC))
+	@rm -f $@; ar rcs $@ $^
 
 # bin/ always holds the variant built last: the stamp forces a relink when
 # the variant changes.
@@ -61,7 +65,7 @@ bin/rds-agent: $(B)/agent/main.o $(LIBAG) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 bin/rdsctl: $(B)/cli/main.o $(LIBCLI) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
-bin/rds-backup: $(B)/backup/main.o $(LIBRDSIM) bin/.variant
+bin/rds-backup: $(B)/backup/main.o $(LIBBK) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 
 # A unit test in tests/unit/<folder>/ links that folder's library and the
@@ -79,6 +83,9 @@ $(B)/tests/agent/%: $(B)/tests/unit/agent/%.o $(LIBAG) $(LIBRDSIM)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/cli/%: $(B)/tests/unit/cli/%.o $(LIBCLI) $(LIBRDSIM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/backup/%: $(B)/tests/unit/backup/%.o $(LIBBK) $(LIBRDSIM)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

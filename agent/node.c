@@ -881,8 +881,20 @@ static void restore_spawn(node *n)
     char *prog = xasprintf("%s/rds-backup", self);
     const proc_user *u = n->env->user;
     char *owner = u && u->drop ? xasprintf("%ld:%ld", (long)u->uid, (long)u->gid) : NULL;
-    const char *argv[] = {prog, "restore", "--in", n->spec.restore_path, "--data", n->data_dir,
-                          "--kms", n->spec.restore_kms, owner ? "--owner" : NULL, owner, NULL};
+    const char *argv[16] = {prog, "restore", "--in", n->spec.restore_path, "--data", n->data_dir,
+                            "--kms", n->spec.restore_kms};
+    int argc = 8;
+    if (owner) {
+        argv[argc++] = "--owner";
+        argv[argc++] = owner;
+    }
+    if (n->spec.restore_wal) { /* a point-in-time restore */
+        argv[argc++] = "--wal-dir";
+        argv[argc++] = n->spec.restore_wal;
+        argv[argc++] = "--target-time";
+        argv[argc++] = n->spec.restore_target;
+    }
+    argv[argc] = NULL;
     LOG_INFO("restore node_id=%s from=%s", n->id, n->spec.restore_path);
     if (!job_spawn(n, JOB_RESTORE, argv, NULL, false, NULL))
         fail(n, "cannot spawn rds-backup");

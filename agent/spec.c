@@ -313,7 +313,20 @@ bool spec_valid_restore_path(const char *s)
            !strstr(s, "//");
 }
 
-/* "restore": {"path": ..., "kms": ...}, optional. */
+bool spec_valid_restore_target(const char *s)
+{
+    /* "2026-11-24 10:43:14.550+00": digits and the separators only. */
+    size_t n = s ? strlen(s) : 0;
+    if (n < 19 || n > 40)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789-: .+", s[i]))
+            return false;
+    return true;
+}
+
+/* "restore": {"path": ..., "kms": ..., ["wal": ..., "target": ...]},
+ * optional. */
 static bool parse_restore(const cJSON *obj, node_spec *out, char *err, size_t errlen)
 {
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(obj, "restore");
@@ -328,8 +341,17 @@ static bool parse_restore(const cJSON *obj, node_spec *out, char *err, size_t er
         return fail(err, errlen, "invalid or missing", "restore.path");
     if (!kms || strncmp(kms, "http://127.", 11) != 0 || !valid_text(kms, SPEC_MAX_PATH))
         return fail(err, errlen, "invalid or missing", "restore.kms");
+    /* A point-in-time restore also names the WAL archive and the target. */
+    const char *wal = get_string(rs, "wal", &bad);
+    const char *target = get_string(rs, "target", &bad);
+    if (bad || (wal != NULL) != (target != NULL) || (wal && !spec_valid_restore_path(wal)))
+        return fail(err, errlen, "invalid", "restore.wal");
+    if (target && !spec_valid_restore_target(target))
+        return fail(err, errlen, "invalid", "restore.target");
     out->restore_path = xstrdup(path);
     out->restore_kms = xstrdup(kms);
+    out->restore_wal = wal ? xstrdup(wal) : NULL;
+    out->restore_target = target ? xstrdup(target) : NULL;
     return true;
 }
 
@@ -421,6 +443,10 @@ cJSON *spec_to_json(const node_spec *spec)
         cJSON *rs = cJSON_AddObjectToObject(o, "restore");
         cJSON_AddStringToObject(rs, "path", spec->restore_path);
         cJSON_AddStringToObject(rs, "kms", spec->restore_kms);
+        if (spec->restore_wal) {
+            cJSON_AddStringToObject(rs, "wal", spec->restore_wal);
+            cJSON_AddStringToObject(rs, "target", spec->restore_target);
+        }
     }
     return o;
 }
@@ -455,6 +481,8 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->upstream.port = src->upstream.port;
     dst->restore_path = dup_or_null(src->restore_path);
     dst->restore_kms = dup_or_null(src->restore_kms);
+    dst->restore_wal = dup_or_null(src->restore_wal);
+    dst->restore_target = dup_or_null(src->restore_target);
     dst->nsync = src->nsync;
     dst->sync_standbys = NULL;
     if (src->sync_standbys) {
@@ -489,7 +517,9 @@ bool spec_same(const node_spec *a, const node_spec *b)
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
         a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba ||
         !str_same(a->restore_path, b->restore_path) ||
-        !str_same(a->restore_kms, b->restore_kms))
+        !str_same(a->restore_kms, b->restore_kms) ||
+        !str_same(a->restore_wal, b->restore_wal) ||
+        !str_same(a->restore_target, b->restore_target))
         return false;
     for (size_t i = 0; i < a->nhba; i++)
         if (strcmp(a->allowed_cidrs[i], b->allowed_cidrs[i]) != 0)
@@ -527,6 +557,8 @@ void spec_free(node_spec *spec)
     free(spec->upstream.addr);
     free(spec->restore_path);
     free(spec->restore_kms);
+    free(spec->restore_wal);
+    free(spec->restore_target);
     for (size_t i = 0; i < spec->nsync; i++)
         free(spec->sync_standbys[i]);
     free(spec->sync_standbys);

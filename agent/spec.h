@@ -75,6 +75,8 @@ typedef struct node_spec {
      * this object by bin/rds-backup instead of initdb. Both or neither. */
     char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH */
     char *restore_kms;      /* "http://127.x.x.x:port/...": the key service */
+    char *restore_wal;      /* point in time: the WAL archive (a restore_path), or NULL */
+    char *restore_target;   /* point in time: PostgreSQL's recovery_target_time, or NULL */
 } node_spec;
 
 /* True when the spec asks for a standby ("standby" role). */
@@ -104,5 +106,6 @@ bool spec_valid_sql_name(const char *s);   /* [A-Za-z_][A-Za-z0-9_]{0,62} */
 bool spec_valid_setting_key(const char *s); /* syntax and not managed */
 bool spec_valid_node_id(const char *s);     /* [a-z0-9-]{1,80} */
 bool spec_valid_restore_path(const char *s); /* absolute, printable, no "..", no "//" */
+bool spec_valid_restore_target(const char *s); /* "YYYY-MM-DD HH:MM:SS[.fff]+00" charset */
 
 #endif

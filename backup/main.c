@@ -16,6 +16,18 @@
  *       chunk and the trailer verified, chowns it and renames it to DIR;
  *       on any failure DIR.restoring is removed and DIR never appears.
  *
+ *   rds-backup restore ... --wal-dir DIR --target-time T
+ *       then replays the archive onto it up to T (backup/pitr.c) before
+ *       the rename.
+ *   rds-backup open --in OBJ --out FILE [--kms URL]
+ *       one object's verified payload into FILE (an operator's tool; the
+ *       PITR benchmark's baseline).
+ *   rds-backup snapshot ... --info FILE
+ *       also writes the backup's WAL start/end points and timeline (JSON).
+ *   rds-backup archive --host A --port P --user U --spool DIR --out WALDIR
+ *                      --status FILE [--kms URL --key-id ARN]
+ *       continuous WAL archiving until SIGTERM (backup/archive.c).
+ *
  * Exit status: 0 done, 1 failed, 3 the KMS key is not accessible
  * (disabled, pending deletion, deleted), 4 the object is corrupt or
  * truncated. One line on stderr says why. */
@@ -32,119 +44,33 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backup/archive.h"
+#include "backup/common.h"
+#include "backup/pitr.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/kmsclient.h"
 #include "lib/util.h"
+#include "lib/wal.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_KEY = 3, EXIT_CORRUPT = 4 };
-
-typedef struct {
-    const char *host, *port, *user, *out, *in, *data, *kms, *key_id, *bindir, *owner;
-} opts;
-
-static int status_exit(envelope_status st)
+/* --info FILE: {"start_lsn", "end_lsn", "timeline"} from pg_basebackup's
+ * verbose stderr, written atomically. */
+static bool write_info(const char *errpath, const char *info)
 {
-    switch (st) {
-    case ENVELOPE_OK: return EXIT_OK;
-    case ENVELOPE_KEY: return EXIT_KEY;
-    case ENVELOPE_CORRUPT:
-    case ENVELOPE_TRUNCATED:
-    case ENVELOPE_BAD_HEADER: return EXIT_CORRUPT;
-    default: return EXIT_FAIL;
-    }
-}
-
-static int failf(int code, const char *what, const char *detail)
-{
-    fprintf(stderr, "rds-backup: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
-    return code;
-}
-
-/* Forks argv with stdin or stdout (which_fd) on one end of a pipe; *fd
- * gets the other end. The child dies with us. */
-static pid_t spawn_piped(const char *const argv[], int which_fd, int *fd)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(which_fd == 0 ? p[0] : p[1], which_fd);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(which_fd == 0 ? p[0] : p[1]);
-    *fd = which_fd == 0 ? p[1] : p[0];
-    return pid;
-}
-
-static bool wait_ok(pid_t pid)
-{
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return false;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-static bool run_ok(const char *const argv[])
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return pid > 0 && wait_ok(pid);
-}
-
-static char *default_bindir(void)
-{
-    char line[512] = "";
-    FILE *f = popen("pg_config --bindir", "r");
-    if (f) {
-        if (!fgets(line, sizeof line, f))
-            line[0] = '\0';
-        pclose(f);
-    }
-    line[strcspn(line, "\n")] = '\0';
-    return xstrdup(line[0] ? line : "/usr/lib/postgresql/15/bin");
-}
-
-/* Removes the temporary files of an earlier run killed half-way. */
-static void remove_stale(const char *out)
-{
-    char *pattern = xasprintf("%s.tmp.*", out);
-    glob_t g;
-    if (glob(pattern, 0, NULL, &g) == 0) {
-        for (size_t i = 0; i < g.gl_pathc; i++)
-            unlink(g.gl_pathv[i]);
-        globfree(&g);
-    }
-    free(pattern);
-}
-
-/* Makes tmp durable and renames it to path. */
-static bool publish(int fd, const char *tmp, const char *path)
-{
-    bool ok = fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (ok) {
-        char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = '\0';
-        int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir);
-    }
+    size_t len = 0;
+    char *text = fs_read_all(errpath, 1 << 20, &len);
+    wal_lsn start = 0, end = 0;
+    uint32_t tli = 0;
+    bool ok = text && wal_basebackup_points(text, &start, &end, &tli);
+    free(text);
+    if (!ok)
+        return false;
+    char a[24], b[24];
+    char *json = xasprintf("{\"start_lsn\":\"%s\",\"end_lsn\":\"%s\",\"timeline\":%u}\n",
+                           wal_lsn_format(start, a, sizeof a), wal_lsn_format(end, b, sizeof b),
+                           tli);
+    ok = fs_write_atomic(info, json, strlen(json), 0600);
+    free(json);
     return ok;
 }
 
@@ -157,9 +83,25 @@ static int cmd_snapshot(const opts *o)
     char *prog = xasprintf("%s/pg_basebackup", bindir);
     const char *argv[] = {prog, "-h", o->host, "-p", o->port, "-U", o->user,
                     "-D", "-", "-F", "t", "-X", "fetch", "--checkpoint=fast", "--no-password",
-                    NULL};
+                    o->info ? "--verbose" : NULL, NULL};
+    /* With --info, pg_basebackup's stderr goes to a file we read back for
+     * the backup's WAL start and end points. */
+    char *errpath = o->info ? xasprintf("%s.err.tmp.%ld", o->out, (long)getpid()) : NULL;
+    int saved_err = -1;
+    if (errpath) {
+        int efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        saved_err = efd >= 0 ? dup(2) : -1;
+        if (efd >= 0) {
+            dup2(efd, 2);
+            close(efd);
+        }
+    }
     int in = -1;
     pid_t pid = spawn_piped(argv, 1, &in);
+    if (saved_err >= 0) {
+        dup2(saved_err, 2);
+        close(saved_err);
+    }
     free(prog);
     free(bindir);
     if (pid < 0)
@@ -167,7 +109,8 @@ static int cmd_snapshot(const opts *o)
     char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
     int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     kmsclient kc = {.endpoint = o->kms, .key_ref = o->key_id};
-    envelope_opts eo = {.wrap = o->key_id ? kmsclient_wrap : NULL, .wrap_ctx = &kc};
+    envelope_opts eo = {.wrap = o->key_id ? kmsclient_wrap : NULL, .wrap_ctx = &kc,
+                        .chunk_size = BACKUP_IO_SIZE};
     envelope_status st = out < 0 ? ENVELOPE_IO
                                  : envelope_seal(&eo, envelope_source_fd, &in, envelope_sink_fd,
                                                  &out, NULL);
@@ -181,6 +124,8 @@ static int cmd_snapshot(const opts *o)
                      kc.error[0] ? kc.error : envelope_status_name(st));
     else if (!child_ok)
         code = failf(EXIT_FAIL, "pg_basebackup failed", NULL);
+    else if (o->info && !write_info(errpath, o->info))
+        code = failf(EXIT_FAIL, "pg_basebackup did not report its WAL points", errpath);
     else if (!publish(out, tmp, o->out))
         code = failf(EXIT_FAIL, "cannot write", o->out);
     else
@@ -190,6 +135,9 @@ static int cmd_snapshot(const opts *o)
             close(out);
         unlink(tmp);
     }
+    if (errpath)
+        unlink(errpath);
+    free(errpath);
     free(tmp);
     return code;
 }
@@ -231,7 +179,8 @@ static int cmd_copy(const opts *o)
                                 : (envelope_reader_encrypted(rs.r) ? envelope_reader_key_id(rs.r)
                                                                    : NULL);
     kmsclient wk = {.endpoint = o->kms, .key_ref = key};
-    envelope_opts eo = {.wrap = key ? kmsclient_wrap : NULL, .wrap_ctx = &wk};
+    envelope_opts eo = {.wrap = key ? kmsclient_wrap : NULL, .wrap_ctx = &wk,
+                        .chunk_size = BACKUP_IO_SIZE};
     char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
     int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     st = out < 0 ? ENVELOPE_IO
@@ -240,27 +189,39 @@ static int cmd_copy(const opts *o)
         st = rs.st;
     envelope_reader_free(rs.r);
     close(in);
-    int code = EXIT_OK;
-    if (st != ENVELOPE_OK)
-        code = failf(status_exit(st), "cannot copy",
-                     wk.error[0] ? wk.error : envelope_status_name(st));
-    else if (!publish(out, tmp, o->out))
-        code = failf(EXIT_FAIL, "cannot write", o->out);
-    else
-        out = -1;
-    if (code != EXIT_OK) {
-        if (out >= 0)
-            close(out);
-        unlink(tmp);
-    }
-    free(tmp);
-    return code;
+    int code = st == ENVELOPE_OK ? EXIT_OK
+                                 : failf(status_exit(st), "cannot copy",
+                                         wk.error[0] ? wk.error : envelope_status_name(st));
+    return finish_object(code, out, tmp, o->out);
+}
+
+/* open --in OBJ --out FILE: one object's verified payload into FILE. */
+static int cmd_open(const opts *o)
+{
+    if (!o->in || !o->out)
+        return failf(EXIT_USAGE, "open needs --in --out", NULL);
+    int in = open(o->in, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return failf(EXIT_FAIL, "cannot open", o->in);
+    char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
+    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    kmsclient kc = {.endpoint = o->kms};
+    envelope_status st = out < 0 ? ENVELOPE_IO
+                                 : envelope_open(envelope_source_fd, &in,
+                                                 o->kms ? kmsclient_unwrap : NULL, &kc,
+                                                 envelope_sink_fd, &out, NULL);
+    close(in);
+    int code = st == ENVELOPE_OK ? EXIT_OK
+                                 : failf(status_exit(st), "the object does not verify",
+                                         kc.error[0] ? kc.error : envelope_status_name(st));
+    return finish_object(code, out, tmp, o->out);
 }
 
 static int cmd_restore(const opts *o)
 {
-    if (!o->in || !o->data)
-        return failf(EXIT_USAGE, "restore needs --in --data", NULL);
+    if (!o->in || !o->data || (o->wal_dir != NULL) != (o->target_time != NULL))
+        return failf(EXIT_USAGE, "restore needs --in --data (and --wal-dir with --target-time)",
+                     NULL);
     if (fs_exists(o->data))
         return failf(EXIT_FAIL, "the data directory already exists", o->data);
     int in = open(o->in, O_RDONLY | O_CLOEXEC);
@@ -288,6 +249,8 @@ static int cmd_restore(const opts *o)
                          kc.error[0] ? kc.error : envelope_status_name(st));
         else if (!tar_ok)
             code = failf(EXIT_FAIL, "tar failed", NULL);
+        else if (o->wal_dir && (code = pitr_recover(o, tmp, o->data)) != EXIT_OK)
+            ; /* pitr_recover said why */
         else if (o->owner && !run_ok((const char *[]){"/bin/chown", "-R", o->owner, tmp, NULL}))
             code = failf(EXIT_FAIL, "chown failed", o->owner);
         else if (rename(tmp, o->data) != 0)
@@ -312,6 +275,9 @@ int main(int argc, char **argv)
         {"in", required_argument, 0, 'i'},    {"data", required_argument, 0, 'd'},
         {"kms", required_argument, 0, 'k'},   {"key-id", required_argument, 0, 'K'},
         {"pg-bindir", required_argument, 0, 'b'}, {"owner", required_argument, 0, 'O'},
+        {"info", required_argument, 0, 'I'},  {"wal-dir", required_argument, 0, 'w'},
+        {"target-time", required_argument, 0, 't'}, {"spool", required_argument, 0, 's'},
+        {"status", required_argument, 0, 'S'}, {"interval-ms", required_argument, 0, 'n'},
         {0, 0, 0, 0}};
     int c;
     optind = 2;
@@ -327,6 +293,12 @@ int main(int argc, char **argv)
         case 'K': o.key_id = optarg; break;
         case 'b': o.bindir = optarg; break;
         case 'O': o.owner = optarg; break;
+        case 'I': o.info = optarg; break;
+        case 'w': o.wal_dir = optarg; break;
+        case 't': o.target_time = optarg; break;
+        case 's': o.spool = optarg; break;
+        case 'S': o.status = optarg; break;
+        case 'n': o.interval_ms = atoi(optarg); break;
         default: return EXIT_USAGE;
         }
     }
@@ -336,5 +308,9 @@ int main(int argc, char **argv)
         return cmd_copy(&o);
     if (strcmp(argv[1], "restore") == 0)
         return cmd_restore(&o);
+    if (strcmp(argv[1], "archive") == 0)
+        return cmd_archive(&o);
+    if (strcmp(argv[1], "open") == 0)
+        return cmd_open(&o);
     return failf(EXIT_USAGE, "unknown command", argv[1]);
 }

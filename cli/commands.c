@@ -194,6 +194,40 @@ static const arg_spec restore_from_snapshot_flags[] = {
     F_END,
 };
 
+static const arg_spec restore_to_point_in_time_flags[] = {
+    F_REQ("target-db-instance-identifier", "TargetDBInstanceIdentifier", "Name of the new instance"),
+    F_STR("source-db-instance-identifier", "SourceDBInstanceIdentifier", "Instance to restore"),
+    F_STR("source-dbi-resource-id", "SourceDbiResourceId",
+          "DbiResourceId of the (possibly deleted) instance to restore"),
+    F_STR("source-db-instance-automated-backups-arn", "SourceDBInstanceAutomatedBackupsArn",
+          "ARN of the retained automated backups to restore"),
+    F_STR("restore-time", "RestoreTime", "Time to restore to (ISO 8601 UTC, region clock)"),
+    F_BOOL("use-latest-restorable-time", "UseLatestRestorableTime",
+           "Restore to LatestRestorableTime"),
+    F_STR("db-instance-class", "DBInstanceClass", "Class (default: the source's)"),
+    F_INT("port", "Port", "Port (default: the source's)"),
+    F_STR("availability-zone", "AvailabilityZone", "AZ of the primary"),
+    F_BOOL("multi-az", "MultiAZ", "With a synchronous standby in another AZ"),
+    F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
+    F_INT("dns-ttl", "DnsTtl", "Endpoint TTL in seconds (rdsim)"),
+    F_END,
+};
+
+static const arg_spec describe_automated_backups_flags[] = {
+    F_STR("db-instance-identifier", "DBInstanceIdentifier", "Only this instance's backups"),
+    F_STR("dbi-resource-id", "DbiResourceId", "Only this DbiResourceId's backups"),
+    F_STR("db-instance-automated-backups-arn", "DBInstanceAutomatedBackupsArn",
+          "Only these automated backups"),
+    F_END,
+};
+
+static const arg_spec delete_automated_backup_flags[] = {
+    F_STR("dbi-resource-id", "DbiResourceId", "DbiResourceId of the retained backups"),
+    F_STR("db-instance-automated-backups-arn", "DBInstanceAutomatedBackupsArn",
+          "ARN of the retained backups"),
+    F_END,
+};
+
 static const arg_spec reboot_db_instance_flags[] = {
     F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Instance to reboot"),
     F_BOOL("force-failover", "ForceFailover", "Reboot with a failover to the standby (Multi-AZ)"),
@@ -578,6 +612,16 @@ const command commands[] = {
      "CopyDBSnapshot", copy_db_snapshot_flags, NULL},
     {"restore-db-instance-from-db-snapshot", "Creates an instance from a snapshot's data.", NULL,
      "RestoreDBInstanceFromDBSnapshot", restore_from_snapshot_flags, NULL},
+    {"restore-db-instance-to-point-in-time", "Creates an instance holding exactly what was "
+     "committed up to --restore-time (or the latest restorable time).", NULL,
+     "RestoreDBInstanceToPointInTime", restore_to_point_in_time_flags, NULL},
+    {"describe-db-instance-automated-backups", "Lists automated backups: of instances, and "
+     "retained ones of deleted instances, with their restore windows.", NULL,
+     "DescribeDBInstanceAutomatedBackups", describe_automated_backups_flags,
+     "DBInstanceAutomatedBackups"},
+    {"delete-db-instance-automated-backup", "Deletes the retained automated backups of a "
+     "deleted instance.", NULL, "DeleteDBInstanceAutomatedBackup", delete_automated_backup_flags,
+     NULL},
     {"reboot-db-instance", "Reboots a DB instance; --force-failover promotes the standby.", NULL,
      "RebootDBInstance", reboot_db_instance_flags, NULL},
     {"stop-db-instance", "Stops a DB instance (its nodes shut down; it starts by itself after "

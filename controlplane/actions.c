@@ -1,6 +1,7 @@
 /* actions: see actions.h. One handler per RDS action; the table at the
  * end maps names to handlers. */
 #include "controlplane/actions.h"
+#include "controlplane/autobackup.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -942,9 +943,9 @@ done:
 
 static bool action_delete_db_instance(region *r, const params *p, cJSON *result, awserr *err)
 {
-    bool skip = false;
+    bool skip = false, delete_backups = true;
     if (!params_get_bool(p, "SkipFinalSnapshot", &skip, NULL, err) ||
-        !params_get_bool(p, "DeleteAutomatedBackups", &(bool){true}, NULL, err))
+        !params_get_bool(p, "DeleteAutomatedBackups", &delete_backups, NULL, err))
         return false;
     const char *final = params_get(p, "FinalDBSnapshotIdentifier");
     if (skip && final)
@@ -986,6 +987,12 @@ static bool action_delete_db_instance(region *r, const params *p, cJSON *result,
         }
     }
     snapshot_forget_restore(r, in.id);
+    autobackup_forget_restore(r, in.id);
+    if (!autobackup_on_delete(r, &in, delete_backups)) {
+        cJSON_Delete(wdata);
+        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+        goto done;
+    }
     /* A delete supersedes whatever the instance was doing. */
     store_workflow w = {0};
     bool busy = false;
@@ -1475,6 +1482,9 @@ static const action_def action_table[] = {
     {"DeleteDBSnapshot", snapshot_action_delete, true},
     {"CopyDBSnapshot", snapshot_action_copy, true},
     {"RestoreDBInstanceFromDBSnapshot", snapshot_action_restore, true},
+    {"RestoreDBInstanceToPointInTime", autobackup_action_restore, true},
+    {"DescribeDBInstanceAutomatedBackups", autobackup_action_describe, false},
+    {"DeleteDBInstanceAutomatedBackup", autobackup_action_delete, true},
 };
 
 const action_def *actions_find(const char *name)

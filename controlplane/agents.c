@@ -1,5 +1,6 @@
 /* agents: see agents.h. */
 #include "controlplane/agents.h"
+#include "controlplane/autobackup.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -191,8 +192,10 @@ static cJSON *agents_goals(region *r, const char *agent_id)
             cJSON_AddItemToObject(spec, "settings", agents_settings(&in, nd->id));
             agents_spec_ha(r, nd, &in, spec);
             cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, &in));
-            if (strcmp(nd->role, "primary") == 0)
+            if (strcmp(nd->role, "primary") == 0) {
                 snapshot_spec_restore(r, in.id, spec);
+                autobackup_spec_restore(r, in.id, spec);
+            }
         }
         cJSON_AddItemToArray(list, g);
         store_instance_clear(&in);

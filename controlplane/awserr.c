@@ -59,6 +59,8 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_POINT_IN_TIME_RESTORE_NOT_ENABLED] = {"PointInTimeRestoreNotEnabled", 400, true},
     [AWSERR_DB_INSTANCE_AUTOMATED_BACKUP_NOT_FOUND] = {"DBInstanceAutomatedBackupNotFound", 404,
                                                        true},
+    [AWSERR_INVALID_DB_INSTANCE_AUTOMATED_BACKUP_STATE] = {
+        "InvalidDBInstanceAutomatedBackupState", 400, true},
     [AWSERR_DB_LOG_FILE_NOT_FOUND] = {"DBLogFileNotFoundFault", 404, true},
     [AWSERR_SUBSCRIPTION_ALREADY_EXIST] = {"SubscriptionAlreadyExist", 400, true},
     [AWSERR_SUBSCRIPTION_NOT_FOUND] = {"SubscriptionNotFound", 404, true},

@@ -3,11 +3,13 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "controlplane/region.h"
 #include "controlplane/store.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
+#include "lib/util.h"
 
 static void clock_result(const region *r, cJSON *result)
 {
@@ -40,8 +42,20 @@ bool clock_action_advance(region *r, const params *p, cJSON *result, awserr *err
                           CLOCK_MAX_OFFSET_MS / 86400000);
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", (long long)offset);
-    if (!store_meta_set(r->st, "clock_offset_ms", buf))
+    /* The history maps region times back to real ones (lib/rclock.h). */
+    char *hist = store_meta_get(r->st, "clock_history");
+    char *line = xasprintf("%s%lld %lld %lld\n", hist ? hist : "",
+                           (long long)rclock_now_ms(0), (long long)r->clock_offset_ms,
+                           (long long)offset);
+    free(hist);
+    bool saved = store_begin(r->st);
+    saved = saved && store_meta_set(r->st, "clock_offset_ms", buf) &&
+            store_meta_set(r->st, "clock_history", line) && store_commit(r->st);
+    free(line);
+    if (!saved) {
+        store_rollback(r->st);
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The region clock could not be saved.");
+    }
     LOG_INFO("region clock advanced seconds=%lld offset_ms=%lld", (long long)seconds,
              (long long)offset);
     r->clock_offset_ms = offset;

@@ -88,6 +88,7 @@ static const event_def event_table[] = {
     {"RDS-EVENT-0041", "deletion", "Deleted user snapshot."},
     {"RDS-EVENT-0042", "creation", "Manual snapshot created."},
     {"RDS-EVENT-0043", "restoration", "Restored from snapshot"},
+    {"RDS-EVENT-0019", "restoration", "Restored from DB instance"},
     {"RDS-EVENT-0196", "notification", "Started copy of snapshot."},
     {"RDS-EVENT-0197", "notification", "Finished copy of snapshot."},
 };

@@ -1,5 +1,6 @@
 /* instview: see instview.h. */
 #include "controlplane/instview.h"
+#include "controlplane/autobackup.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -127,6 +128,7 @@ cJSON *instview_render(region *r, const store_instance *in)
     if (strcmp(in->storage_type, "gp3") == 0)
         cJSON_AddNumberToObject(o, "StorageThroughput", in->allocated_storage >= 400 ? 500 : 125);
     cJSON_AddBoolToObject(o, "DedicatedLogVolume", false);
+    autobackup_render(r, in, o);
     cJSON_Delete(extra);
     return o;
 }

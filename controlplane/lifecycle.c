@@ -10,7 +10,9 @@
 
 const char *const lifecycle_states[] = {
     "creating", "available", "modifying", "rebooting", "backing-up", "deleting",
-    "failed", "stopping", "stopped", "starting", "storage-full", NULL,
+    "failed", "stopping", "stopped", "starting", "storage-full",
+    "inaccessible-encryption-credentials-recoverable", "inaccessible-encryption-credentials",
+    NULL,
 };
 
 const lifecycle_move lifecycle_moves[] = {
@@ -33,6 +35,16 @@ const lifecycle_move lifecycle_moves[] = {
     {"stopping", "stopped", "stop finished"},
     {"stopped", "starting", "StartDBInstance"},
     {"starting", "available", "start finished"},
+    /* controlplane/kmswatch.h: the instance's KMS key. */
+    {"available", "inaccessible-encryption-credentials-recoverable", "KMS key disabled"},
+    {"backing-up", "inaccessible-encryption-credentials-recoverable", "KMS key disabled"},
+    {"storage-full", "inaccessible-encryption-credentials-recoverable", "KMS key disabled"},
+    {"inaccessible-encryption-credentials-recoverable", "available", "KMS key enabled again"},
+    {"inaccessible-encryption-credentials-recoverable", "inaccessible-encryption-credentials",
+     "KMS key deleted, or 7 days without it"},
+    {"available", "inaccessible-encryption-credentials", "KMS key deleted"},
+    {"backing-up", "inaccessible-encryption-credentials", "KMS key deleted"},
+    {"storage-full", "inaccessible-encryption-credentials", "KMS key deleted"},
     /* DeleteDBInstance is accepted in every state but deleting itself. */
     {"creating", "deleting", "delete"},
     {"available", "deleting", "delete"},
@@ -44,6 +56,8 @@ const lifecycle_move lifecycle_moves[] = {
     {"stopped", "deleting", "delete"},
     {"starting", "deleting", "delete"},
     {"storage-full", "deleting", "delete"},
+    {"inaccessible-encryption-credentials-recoverable", "deleting", "delete"},
+    {"inaccessible-encryption-credentials", "deleting", "delete"},
 };
 const int lifecycle_move_count = (int)(sizeof lifecycle_moves / sizeof lifecycle_moves[0]);
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "controlplane/agents.h"
+#include "controlplane/autobackup.h"
+#include "controlplane/kmswatch.h"
 #include "controlplane/api.h"
 #include "controlplane/delivery.h"
 #include "controlplane/dnssync.h"
@@ -126,6 +128,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     health_tick(r->health);
     stopstart_tick(r);
     maint_tick(r);
+    kmswatch_tick(r);
     workflow_run_all(r);
     if (ha_tick(r, r->health)) {
         dnssync_apply(r);
@@ -133,6 +136,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     }
     delivery_tick(r->delivery);
     snapshot_tick(r);
+    autobackup_tick(r);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -306,7 +310,8 @@ int main(int argc, char **argv)
                      .master_key_path = master, .clock_offset_ms = &r.clock_offset_ms};
     r.kms = kms_open(store_sqlite(r.st), &kc);
     free(master);
-    if (!r.kms || !telemetry_schema(store_sqlite(r.st)) || !ec2_open(&r))
+    if (!r.kms || !telemetry_schema(store_sqlite(r.st)) || !ec2_open(&r) ||
+        !autobackup_init(&r))
         goto done;
     r.pg_version = detect_pg_version();
     r.pg_major = xstrndup(r.pg_version, strcspn(r.pg_version, "."));

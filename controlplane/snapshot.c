@@ -598,8 +598,8 @@ static bool restore_record(region *r, const char *instance_id, const char *snaps
 
 /* The instance a restore makes: the snapshot's settings, the request's
  * overrides (class, Multi-AZ, port, AZ, deletion protection). */
-static bool restore_params(region *r, const params *p, const snap_row *s, store_instance *in,
-                           awserr *err)
+static bool restore_params(region *r, const params *p, const snapshot_source *s,
+                           store_instance *in, awserr *err)
 {
     const char *cls = params_get(p, "DBInstanceClass");
     int64_t port = s->port, dns_ttl = -1;
@@ -640,7 +640,8 @@ static char *resource_id_new(void)
     return id;
 }
 
-static bool restore_insert(region *r, const snap_row *s, store_instance *in, awserr *err)
+static bool restore_insert(region *r, const snapshot_source *s, store_instance *in,
+                           awserr *err)
 {
     bool exists = false;
     store_instance old = {0};
@@ -676,13 +677,29 @@ static bool restore_insert(region *r, const snap_row *s, store_instance *in, aws
     in->created_ms = region_now_ms(r);
     in->ha_state = xstrdup("none");
     in->repl_password = in->multi_az ? region_random_label(24) : xstrdup("");
-    if (!store_instance_insert(r->st, in) || !restore_record(r, in->id, s->id) ||
-        !workflow_start(r, in->id, "create", NULL))
+    if (!store_instance_insert(r->st, in) || !workflow_start(r, in->id, "create", NULL))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-    char *msg = xasprintf("Restored from snapshot %s", s->id);
-    events_emit(r, in->id, "RDS-EVENT-0043", msg);
-    free(msg);
     return true;
+}
+
+bool snapshot_restore_instance(region *r, const params *p, const snapshot_source *src,
+                               store_instance *in, awserr *err)
+{
+    return restore_params(r, p, src, in, err) && restore_insert(r, src, in, err);
+}
+
+static snapshot_source snap_source(const snap_row *s)
+{
+    return (snapshot_source){.db_class = s->db_class,
+                             .port = s->port,
+                             .encrypted = s->encrypted,
+                             .kms_key_id = s->kms_key_id,
+                             .master_username = s->master_username,
+                             .master_password = s->master_password,
+                             .db_name = s->db_name,
+                             .allocated_storage = s->allocated_storage,
+                             .storage_type = s->storage_type,
+                             .iops = s->iops};
 }
 
 bool snapshot_action_restore(region *r, const params *p, cJSON *result, awserr *err)
@@ -703,8 +720,17 @@ bool snapshot_action_restore(region *r, const params *p, cJSON *result, awserr *
     if (strcmp(s.status, "available") != 0)
         awserr_set(err, AWSERR_INVALID_DB_SNAPSHOT_STATE, "Snapshot %s is not in available "
                    "state.", s.id);
-    else
-        ok = restore_params(r, p, &s, &in, err) && restore_insert(r, &s, &in, err);
+    else {
+        snapshot_source src = snap_source(&s);
+        ok = snapshot_restore_instance(r, p, &src, &in, err);
+        if (ok && !restore_record(r, in.id, s.id))
+            ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+        if (ok) {
+            char *msg = xasprintf("Restored from snapshot %s", s.id);
+            events_emit(r, in.id, "RDS-EVENT-0043", msg);
+            free(msg);
+        }
+    }
     if (ok)
         ok = commit_or_fail(r, err);
     else

@@ -24,6 +24,7 @@
 #define RDSIM_SNAPSHOT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "controlplane/awserr.h"
 #include "controlplane/query.h"
@@ -43,6 +44,27 @@ bool snapshot_action_restore(region *r, const params *p, cJSON *result, awserr *
  * for. */
 bool snapshot_begin_final(region *r, const store_instance *in, const char *snapshot_id,
                           awserr *err);
+/* What a restored instance takes from its source (a snapshot, or an
+ * instance's automated backups), before the request's overrides. */
+typedef struct {
+    const char *db_class;
+    int64_t port;
+    bool encrypted;
+    const char *kms_key_id;
+    const char *master_username, *master_password, *db_name;
+    int64_t allocated_storage;
+    const char *storage_type;
+    int64_t iops;
+} snapshot_source;
+
+/* Inside the caller's transaction: reads the request's instance settings
+ * (DBInstanceClass, Port, MultiAZ, AvailabilityZone, DeletionProtection,
+ * DnsTtl) over src's, checks the target and the key (KMSKeyNotAccessible),
+ * and inserts the instance with its create workflow. in->id is set by the
+ * caller; the rest of *in is filled. */
+bool snapshot_restore_instance(region *r, const params *p, const snapshot_source *src,
+                               store_instance *in, awserr *err);
+
 /* "creating", "available", "failed", or NULL when there is no such row. */
 char *snapshot_status(region *r, const char *snapshot_id);
 /* Forgets that instance_id was restored from a snapshot (it is deleted). */

@@ -649,7 +649,7 @@ bool envelope_reader_digest(const envelope_reader *r, uint8_t out[ENVELOPE_DIGES
 
 /* ------------------------------------------------------- whole streams */
 
-#define ENV_COPY_BUF (64 * 1024)
+#define ENV_COPY_BUF (1024 * 1024)
 
 envelope_status envelope_seal(const envelope_opts *opts, envelope_source_fn src, void *src_ctx,
                               envelope_sink_fn sink, void *sink_ctx,

@@ -50,3 +50,51 @@ bool rclock_parse(const char *s, int64_t *ms_out)
     *ms_out = (int64_t)t * 1000 + frac;
     return true;
 }
+
+int rclock_history_parse(const char *text, rclock_step **out)
+{
+    *out = NULL;
+    int n = 0, cap = 0;
+    for (const char *p = text; p && *p;) {
+        long long a = 0, b = 0, c = 0;
+        if (sscanf(p, "%lld %lld %lld", &a, &b, &c) == 3) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 8;
+                *out = xrealloc(*out, (size_t)cap * sizeof **out);
+            }
+            (*out)[n++] = (rclock_step){.real_ms = a, .from = b, .to = c};
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+int64_t rclock_real_to_region(const rclock_step *h, int n, int64_t current, int64_t real_ms)
+{
+    if (n == 0)
+        return real_ms + current;
+    int64_t off = h[0].from;
+    for (int i = 0; i < n && h[i].real_ms <= real_ms; i++)
+        off = h[i].to;
+    return real_ms + off;
+}
+
+int64_t rclock_region_to_real(const rclock_step *h, int n, int64_t current, int64_t region_ms)
+{
+    if (n == 0)
+        return region_ms - current;
+    /* Interval k runs from h[k-1].real_ms (or the beginning) to h[k].real_ms
+     * (or the end) with offset h[k-1].to (or h[0].from). */
+    int64_t off = h[0].from;
+    for (int k = 0; k < n; k++) {
+        int64_t end = h[k].real_ms;
+        if (region_ms < end + off)
+            return region_ms - off;
+        if (region_ms < end + h[k].to)
+            return end; /* the clock jumped over it */
+        off = h[k].to;
+    }
+    return region_ms - off;
+}

@@ -20,4 +20,23 @@ char *rclock_format(int64_t ms, char *buf, size_t size);
  * anything else. */
 bool rclock_parse(const char *s, int64_t *ms_out);
 
+/* The clock's history, to map region times back to real ones (a restore
+ * time becomes PostgreSQL's real recovery target). Each advance is one
+ * step: from real_ms on, the offset is `to` instead of `from`. Steps are
+ * in real-time order; with none the offset has always been `current`. */
+typedef struct {
+    int64_t real_ms;
+    int64_t from;
+    int64_t to;
+} rclock_step;
+
+/* Parses the stored history, one "real_ms from to" line per step; bad
+ * lines are skipped. Returns the count; *out is malloc'd (NULL when 0). */
+int rclock_history_parse(const char *text, rclock_step **out);
+/* The region time that real_ms was shown as. */
+int64_t rclock_real_to_region(const rclock_step *h, int n, int64_t current, int64_t real_ms);
+/* The real time a region time stands for; a region time the clock jumped
+ * over maps to the real instant of the jump. */
+int64_t rclock_region_to_real(const rclock_step *h, int n, int64_t current, int64_t region_ms);
+
 #endif

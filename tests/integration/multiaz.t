@@ -64,7 +64,10 @@ standby_addr() {
   node_addrs "$1" | grep -vxF "$p" | head -1
 }
 
-sync_state_on() { psql_at "$1" "SELECT string_agg(sync_state, ',') FROM pg_stat_replication"; }
+# The standbys' walsenders (not the WAL archiver's, controlplane/autobackup.h).
+sync_state_on() {
+  psql_at "$1" "SELECT string_agg(sync_state, ',') FROM pg_stat_replication WHERE application_name <> 'rdsim_archiver'"
+}
 is_sync() { [ "$(sync_state_on "$1")" = sync ]; }
 in_recovery() { psql_at "$1" "SELECT pg_is_in_recovery()"; }
 

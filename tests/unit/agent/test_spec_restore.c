@@ -51,7 +51,32 @@ int main(void)
     spec_free(&copy);
     spec_free(&s);
 
+    ok(parse(",\"restore\":{\"path\":\"/r/b.env\",\"kms\":\"http://127.0.0.1:1/\","
+             "\"wal\":\"/r/backups/automated/db-X/wal\",\"target\":\"2026-11-24 10:43:14.550+00\"}",
+             &s),
+       "a point-in-time restore parses");
+    is_str(s.restore_wal, "/r/backups/automated/db-X/wal", "its WAL archive");
+    is_str(s.restore_target, "2026-11-24 10:43:14.550+00", "its target");
+    j = spec_to_json(&s);
+    ok(spec_from_json(j, &back, err, sizeof err) && back.restore_target &&
+           strcmp(back.restore_target, s.restore_target) == 0,
+       "spec_to_json keeps the target");
+    cJSON_Delete(j);
+    spec_free(&back);
+    spec_copy(&copy, &s);
+    free(copy.restore_target);
+    copy.restore_target = strdup("2026-11-24 10:43:15.000+00");
+    ok(!spec_same(&copy, &s), "another target is another spec");
+    spec_free(&copy);
+    spec_free(&s);
+
     const char *bad[] = {
+        ",\"restore\":{\"path\":\"/a\",\"kms\":\"http://127.0.0.1:1/\",\"wal\":\"/w\"}",
+        ",\"restore\":{\"path\":\"/a\",\"kms\":\"http://127.0.0.1:1/\",\"target\":\"2026-11-24 10:43:14+00\"}",
+        ",\"restore\":{\"path\":\"/a\",\"kms\":\"http://127.0.0.1:1/\",\"wal\":\"/w\","
+        "\"target\":\"2026-11-24'; DROP\"}",
+        ",\"restore\":{\"path\":\"/a\",\"kms\":\"http://127.0.0.1:1/\",\"wal\":\"w\","
+        "\"target\":\"2026-11-24 10:43:14+00\"}",
         ",\"restore\":{\"path\":\"relative/x\",\"kms\":\"http://127.0.0.1:1/\"}",
         ",\"restore\":{\"path\":\"/a/../etc/shadow\",\"kms\":\"http://127.0.0.1:1/\"}",
         ",\"restore\":{\"path\":\"/a\\nb\",\"kms\":\"http://127.0.0.1:1/\"}",

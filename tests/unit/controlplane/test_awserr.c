@@ -40,6 +40,8 @@ static const struct {
     {AWSERR_POINT_IN_TIME_RESTORE_NOT_ENABLED, "PointInTimeRestoreNotEnabled", 400, "Sender"},
     {AWSERR_DB_INSTANCE_AUTOMATED_BACKUP_NOT_FOUND, "DBInstanceAutomatedBackupNotFound", 404,
      "Sender"},
+    {AWSERR_INVALID_DB_INSTANCE_AUTOMATED_BACKUP_STATE, "InvalidDBInstanceAutomatedBackupState", 400,
+     "Sender"},
     {AWSERR_DB_LOG_FILE_NOT_FOUND, "DBLogFileNotFoundFault", 404, "Sender"},
     {AWSERR_SUBSCRIPTION_ALREADY_EXIST, "SubscriptionAlreadyExist", 400, "Sender"},
     {AWSERR_SUBSCRIPTION_NOT_FOUND, "SubscriptionNotFound", 404, "Sender"},
