@@ -274,6 +274,21 @@ static const arg_spec download_db_log_file_portion_flags[] = {
     F_END,
 };
 
+static const arg_spec describe_pending_maintenance_actions_flags[] = {
+    F_STR("resource-identifier", "ResourceIdentifier", "The instance's ARN"),
+    F_FILTERS,
+    F_PAGING,
+    F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec apply_pending_maintenance_action_flags[] = {
+    F_REQ("resource-identifier", "ResourceIdentifier", "The instance's ARN"),
+    F_REQ("apply-action", "ApplyAction", "system-update | db-upgrade"),
+    F_REQ("opt-in-type", "OptInType", "immediate | next-maintenance | undo-opt-in"),
+    F_END,
+};
+
 static const arg_spec describe_events_flags[] = {
     F_STR("source-identifier", "SourceIdentifier", "Events of this source (needs --source-type)"),
     F_STR("source-type", "SourceType", "db-instance | db-snapshot | db-parameter-group | ..."),
@@ -613,6 +628,13 @@ const command commands[] = {
      "7 days on the region clock).", NULL, "StopDBInstance", stop_db_instance_flags, NULL},
     {"start-db-instance", "Starts a stopped DB instance.", NULL, "StartDBInstance",
      start_db_instance_flags, NULL},
+    {"describe-pending-maintenance-actions", "Lists the maintenance actions pending for "
+     "instances (all pages): system-update, db-upgrade.", NULL,
+     "DescribePendingMaintenanceActions", describe_pending_maintenance_actions_flags,
+     "PendingMaintenanceActions"},
+    {"apply-pending-maintenance-action", "Applies a pending maintenance action now "
+     "(immediate) or in the next maintenance window, or undoes that opt-in.", NULL,
+     "ApplyPendingMaintenanceAction", apply_pending_maintenance_action_flags, NULL},
     {"describe-db-engine-versions", "Lists the engine versions rdsim can run.", NULL,
      "DescribeDBEngineVersions", describe_db_engine_versions_flags, "DBEngineVersions"},
     {"describe-orderable-db-instance-options", "Lists the instance classes and storage an engine "

@@ -17,6 +17,7 @@
 #include "controlplane/instview.h"
 #include "controlplane/kms.h"
 #include "controlplane/lifecycle.h"
+#include "controlplane/maint.h"
 #include "controlplane/logfiles.h"
 #include "controlplane/monitoring.h"
 #include "controlplane/region.h"
@@ -852,15 +853,12 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         if (!validate_db_instance_class(cls, err))
             goto done_events;
         if (strcmp(cls, in.db_class) != 0) {
-            if (now) {
-                events_emit(r, in.id, "RDS-EVENT-0012", NULL);
-                cJSON_AddItemToArray(finish_events, cJSON_CreateString("RDS-EVENT-0014"));
-                set_str(&in.db_class, cls);
-                restart = true;
-            } else {
-                cJSON_DeleteItemFromObject(pending, "DBInstanceClass");
-                cJSON_AddStringToObject(pending, "DBInstanceClass", cls);
-            }
+            /* Applied by maint_begin below when now (maint.h). */
+            cJSON_DeleteItemFromObject(pending, "DBInstanceClass");
+            cJSON_AddStringToObject(pending, "DBInstanceClass", cls);
+            restart = now;
+        } else {
+            cJSON_DeleteItemFromObject(pending, "DBInstanceClass");
         }
         changed = true;
     }
@@ -903,6 +901,9 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION, "No modifications were requested");
         goto done_events;
     }
+    /* ApplyImmediately applies every pending value, queued ones too. */
+    if (now && !maint_begin(r, &in, pending, NULL, !convert, err))
+        goto done_events;
     set_str(&in.pending, NULL);
     in.pending = json_text(pending);
     free(in.extra);
@@ -913,17 +914,6 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         cJSON_AddBoolToObject(data, "multi_az", true);
         cJSON_AddItemToObject(data, "finish_events", cJSON_Duplicate(finish_events, true));
         bool started = workflow_start(r, in.id, "convert", data);
-        cJSON_Delete(data);
-        if (!started) {
-            awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-            goto done_events;
-        }
-    }
-    if (restart) {
-        lifecycle_apply(in.id, &in.status, "modifying");
-        cJSON *data = cJSON_CreateObject();
-        cJSON_AddItemToObject(data, "finish_events", cJSON_Duplicate(finish_events, true));
-        bool started = workflow_start(r, in.id, "modify", data);
         cJSON_Delete(data);
         if (!started) {
             awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
@@ -1463,6 +1453,8 @@ static const action_def action_table[] = {
     {"RebootDBInstance", action_reboot_db_instance, true},
     {"StopDBInstance", action_stop_db_instance, true},
     {"StartDBInstance", action_start_db_instance, true},
+    {"DescribePendingMaintenanceActions", maint_action_describe, false},
+    {"ApplyPendingMaintenanceAction", maint_action_apply, true},
     {"DescribeDBEngineVersions", action_describe_db_engine_versions, false},
     {"DescribeOrderableDBInstanceOptions", action_describe_orderable, false},
     {"DescribeEvents", action_describe_events, false},

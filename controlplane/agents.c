@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "controlplane/instnet.h"
+#include "controlplane/maint.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/store.h"
@@ -88,9 +89,14 @@ static bool is_addr_base(const char *s)
  * parameter group derives them from DBInstanceClassMemory. shared_buffers
  * is capped at 1/16 of this host's memory so a simulated large class still
  * starts on one machine. */
-static cJSON *agents_settings(const store_instance *in)
+static cJSON *agents_settings(const store_instance *in, const char *node_id)
 {
-    int64_t mib = validate_class_memory_mib(in->db_class);
+    /* A rolling class change or restart runs ahead on some nodes (maint.h). */
+    char cls[64];
+    int64_t restart_seq = in->restart_seq;
+    snprintf(cls, sizeof cls, "%s", in->db_class);
+    maint_node_settings(in, node_id, cls, sizeof cls, &restart_seq);
+    int64_t mib = validate_class_memory_mib(cls);
     if (mib <= 0)
         mib = 1024;
     int64_t host_mib = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / (1024 * 1024);
@@ -119,7 +125,7 @@ static cJSON *agents_settings(const store_instance *in)
     cJSON_AddStringToObject(s, "maintenance_work_mem", buf);
     /* A placeholder setting whose change makes the agent restart the node:
      * how RebootDBInstance reaches a real postmaster restart. */
-    snprintf(buf, sizeof buf, "%lld", (long long)in->restart_seq);
+    snprintf(buf, sizeof buf, "%lld", (long long)restart_seq);
     cJSON_AddStringToObject(s, "rdsim.restart_seq", buf);
     /* Writes stop while the storage is full (controlplane/storage.h). */
     if (strcmp(in->status, "storage-full") == 0)
@@ -183,7 +189,7 @@ static cJSON *agents_goals(region *r, const char *agent_id)
             cJSON_AddStringToObject(spec, "master_password", in.master_password);
             if (in.db_name)
                 cJSON_AddStringToObject(spec, "db_name", in.db_name);
-            cJSON_AddItemToObject(spec, "settings", agents_settings(&in));
+            cJSON_AddItemToObject(spec, "settings", agents_settings(&in, nd->id));
             agents_spec_ha(r, nd, &in, spec);
             cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, &in));
             if (strcmp(nd->role, "primary") == 0) {

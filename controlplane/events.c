@@ -44,6 +44,8 @@ static const event_def event_table[] = {
      "Applying modification to convert to a Multi-AZ DB instance."},
     {"RDS-EVENT-0025", "configuration change",
      "Finished applying modification to convert to a Multi-AZ DB instance."},
+    {"RDS-EVENT-0026", "maintenance", "Applying off-line patches to DB instance."},
+    {"RDS-EVENT-0027", "maintenance", "Finished applying off-line patches to DB instance."},
     {"RDS-EVENT-0028", "configuration change", "Disabled automated backups."},
     {"RDS-EVENT-0029", "configuration change",
      "Finished applying modification to convert to a standard (Single-AZ) DB instance."},
@@ -53,6 +55,7 @@ static const event_def event_table[] = {
      "DB instance put into failed state. RDS recommends that you initiate a "
      "point-in-time-restore."},
     {"RDS-EVENT-0032", "configuration change", "Enabled automated backups."},
+    {"RDS-EVENT-0047", "maintenance", "Database instance patched."},
     {"RDS-EVENT-0049", "failover", "Multi-AZ instance failover completed."},
     {"RDS-EVENT-0052", "recovery", "Multi-AZ instance recovery started."},
     {"RDS-EVENT-0053", "recovery",

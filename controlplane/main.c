@@ -19,6 +19,7 @@
 #include "controlplane/ha.h"
 #include "controlplane/health.h"
 #include "controlplane/kms.h"
+#include "controlplane/maint.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/snsmsg.h"
@@ -126,6 +127,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     region *r = arg;
     health_tick(r->health);
     stopstart_tick(r);
+    maint_tick(r);
     kmswatch_tick(r);
     workflow_run_all(r);
     if (ha_tick(r, r->health)) {

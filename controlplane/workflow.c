@@ -21,6 +21,7 @@
 #include "controlplane/ha.h"
 #include "controlplane/health.h"
 #include "controlplane/lifecycle.h"
+#include "controlplane/maint.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/stopstart.h"
@@ -532,6 +533,57 @@ static wf_result step_start_nodes(wf_ctx *c)
     return wf_move_goals(c, "stopped", "running") ? WF_NEXT : WF_WAIT;
 }
 
+/* ---- maintain (maint.h): class changes and maintenance actions ---- */
+
+static wf_result wf_maint_result(int res)
+{
+    return res > 0 ? WF_NEXT : res < 0 ? WF_FAIL : WF_WAIT;
+}
+
+static wf_result step_maint_begin(wf_ctx *c)
+{
+    return wf_maint_result(maint_step_begin(c->r, c->in, c->data, &c->dirty, c->why,
+                                               sizeof c->why));
+}
+
+/* Multi-AZ: the standby restarted with the new settings and is
+ * synchronous again. */
+static wf_result step_maint_wait_standby(wf_ctx *c)
+{
+    wf_result res = step_wait_running(c);
+    if (res == WF_NEXT && strcmp(c->in->ha_state, "healthy") != 0)
+        res = WF_WAIT;
+    return res;
+}
+
+static wf_result step_maint_prepare_switch(wf_ctx *c)
+{
+    return wf_maint_result(maint_step_prepare_switch(c->r, c->in, c->data, &c->dirty));
+}
+
+static wf_result step_maint_wait_healthy(wf_ctx *c)
+{
+    return strcmp(c->in->ha_state, "healthy") == 0 ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result step_maint_finish(wf_ctx *c)
+{
+    if (!maint_finish(c->r, c->in, c->data))
+        return WF_WAIT;
+    c->dirty = true;
+    return step_finish_available(c);
+}
+
+/* A Single-AZ "maintain" (data.single) has no standby to run ahead and
+ * nothing to switch over: only begin, wait_running and finish run. */
+static bool wf_skipped(const wf_step *def, const cJSON *data)
+{
+    return strcmp(def->kind, "maintain") == 0 &&
+           cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "single")) &&
+           strcmp(def->step, "begin") != 0 && strcmp(def->step, "wait_running") != 0 &&
+           strcmp(def->step, "finish") != 0;
+}
+
 /* ---- the tables ---- */
 
 #define T_CREATE (-1) /* timeout from r->cfg.create_timeout_ms */
@@ -569,6 +621,19 @@ static const wf_step wf_steps[] = {
     {"convert", "standby", step_standby_start, "wait_healthy", 0},
     {"convert", "wait_healthy", step_standby_wait_healthy, "finish", T_CREATE},
     {"convert", "finish", step_convert_finish, NULL, 0},
+    /* Single-AZ: begin → wait_running → finish. Multi-AZ: the standby
+     * first, then a planned switchover to it, then the old primary. */
+    {"maintain", "begin", step_maint_begin, "wait_standby", T_CREATE},
+    {"maintain", "wait_standby", step_maint_wait_standby, "prepare_switch", T_CREATE},
+    {"maintain", "prepare_switch", step_maint_prepare_switch, "fence", T_CREATE},
+    {"maintain", "fence", step_switch_fence, "wait_fenced", 0},
+    {"maintain", "wait_fenced", step_switch_wait_fenced, "promote", 0},
+    {"maintain", "promote", step_failover_promote, "wait_promoted", 0},
+    {"maintain", "wait_promoted", step_failover_wait_promoted, "flip", T_CREATE},
+    {"maintain", "flip", step_failover_flip, "wait_running", 0},
+    {"maintain", "wait_running", step_wait_running, "wait_healthy", T_CREATE},
+    {"maintain", "wait_healthy", step_maint_wait_healthy, "finish", T_CREATE},
+    {"maintain", "finish", step_maint_finish, NULL, 0},
 };
 #define WF_NSTEPS ((int)(sizeof wf_steps / sizeof wf_steps[0]))
 
@@ -656,6 +721,8 @@ static bool wf_run_one(region *r, store_workflow *w)
     } else if (!found) {
         snprintf(c.why, sizeof c.why, "instance %s is gone", w->instance_id);
         res = WF_FAIL;
+    } else if (wf_skipped(def, c.data)) {
+        res = WF_NEXT;
     } else {
         res = def->fn(&c);
         int64_t timeout = def->timeout_ms == T_CREATE ? r->cfg.create_timeout_ms : def->timeout_ms;

@@ -11,6 +11,8 @@
  *   delete: final_snapshot → remove_nodes → wait_gone → finish
  *   modify: apply → wait_running → finish
  *   reboot: restart → wait_running → finish
+ *   maintain: begin → (Multi-AZ: wait_standby → prepare_switch → the
+ *             switchover's steps) → wait_running → (wait_healthy) → finish
  */
 #ifndef RDSIM_WORKFLOW_H
 #define RDSIM_WORKFLOW_H

@@ -62,6 +62,7 @@ static const struct {
     {AWSERR_DB_SUBNET_GROUP_NOT_ENOUGH_AZS, "DBSubnetGroupDoesNotCoverEnoughAZs", 400, "Sender"},
     {AWSERR_INVALID_SUBNET, "InvalidSubnet", 400, "Sender"},
     {AWSERR_INVALID_DB_SUBNET_GROUP_STATE, "InvalidDBSubnetGroupStateFault", 400, "Sender"},
+    {AWSERR_RESOURCE_NOT_FOUND, "ResourceNotFoundFault", 404, "Sender"},
 };
 
 int main(void)
