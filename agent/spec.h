@@ -27,7 +27,7 @@ bool spec_goal_parse(const char *name, node_goal *out);
 #define SPEC_MAX_COUNT 999999999999999LL
 
 enum {
-    SPEC_MAX_SETTINGS = 200,
+    SPEC_MAX_SETTINGS = 200, /* also the most parameters */
     SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */
     SPEC_MAX_PASSWORD = 1024,
     SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
@@ -75,6 +75,14 @@ typedef struct node_spec {
      * this object by bin/rds-backup instead of initdb. Both or neither. */
     char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH */
     char *restore_kms;      /* "http://127.x.x.x:port/...": the key service */
+    /* DB parameter group (README "Parameter groups"): the user's
+     * parameters, written to data/rdsim-params.conf and applied by a
+     * reload (a restart applies static ones); params_id names this set
+     * and is reported back once the file is written and PostgreSQL
+     * signalled. Absent: no parameters, params_id NULL. */
+    spec_setting *params;   /* sorted by key, keys unique, same rules as settings */
+    size_t nparams;
+    char *params_id;        /* [0-9a-f]{1,32} or NULL */
 } node_spec;
 
 /* True when the spec asks for a standby ("standby" role). */

@@ -21,6 +21,7 @@
 #include "controlplane/ha.h"
 #include "controlplane/health.h"
 #include "controlplane/lifecycle.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/stopstart.h"
@@ -275,12 +276,16 @@ static wf_result step_delete_finish(wf_ctx *c)
 
 static wf_result step_modify_apply(wf_ctx *c)
 {
+    /* The nodes restart: pending parameter changes come with it. */
+    paramgroup_on_restart(c->r, c->in);
+    c->dirty = true;
     return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result step_reboot_restart(wf_ctx *c)
 {
     c->in->restart_seq++;
+    paramgroup_on_restart(c->r, c->in);
     c->dirty = true;
     return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
 }
@@ -529,6 +534,8 @@ static wf_result step_stop_finish(wf_ctx *c)
 
 static wf_result step_start_nodes(wf_ctx *c)
 {
+    paramgroup_on_restart(c->r, c->in);
+    c->dirty = true;
     return wf_move_goals(c, "stopped", "running") ? WF_NEXT : WF_WAIT;
 }
 

@@ -24,6 +24,7 @@ static bool parse_spec(const char *json, node_spec *out)
 
 /* What every node gets after the spec's settings and the addresses. */
 #define OWNED                                                                   \
+    "include_if_exists = 'rdsim-params.conf'\n"                                \
     "listen_addresses = '127.0.1.5'\n"                                          \
     "port = '5432'\n"                                                           \
     "unix_socket_directories = '/h/nodes/n/sock'\n"                             \
@@ -86,6 +87,7 @@ static void test_render_conf(void)
         {"standby: a quote and a backslash in the path, quoted twice", "/h/it's\\x/n",
          "{" SPEC ",\"role\":\"standby\"" REPL UP "}",
          HEAD("standby")
+         "include_if_exists = 'rdsim-params.conf'\n"
          "listen_addresses = '127.0.1.5'\n"
          "port = '5432'\n"
          "unix_socket_directories = '/h/it''s\\\\x/n/sock'\n"
