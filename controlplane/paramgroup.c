@@ -740,9 +740,8 @@ done:
     return ok;
 }
 
-/* Reads Parameters.Parameter.N (1..20). need_value: Modify; Reset gives
- * names only. Each name is checked; returns the count or -1. */
-static int read_param_list(region *r, const params *p, bool need_value, awserr *err)
+int paramgroup_check_params(const pgcatalog *cat, const params *p, bool need_value,
+                            awserr *err)
 {
     int n = params_count_structs(p, "Parameters", "Parameter", err);
     if (n < 0)
@@ -772,10 +771,10 @@ static int read_param_list(region *r, const params *p, bool need_value, awserr *
                            "Parameter %s has no ParameterValue.", name);
                 return -1;
             }
-            if (!pgcatalog_check(r->pgcat, name, value, &pp, err))
+            if (!pgcatalog_check(cat, name, value, &pp, err))
                 return -1;
         } else {
-            pp = pgcatalog_find(r->pgcat, name);
+            pp = pgcatalog_find(cat, name);
             if (!pp) {
                 awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                            "Could not find parameter with name: %.100s", name);
@@ -809,7 +808,7 @@ bool paramgroup_action_modify(region *r, const params *p, cJSON *result, awserr 
     char *name = NULL;
     if (!load_modifiable(r, p, &name, err))
         return false;
-    int n = read_param_list(r, p, true, err);
+    int n = paramgroup_check_params(r->pgcat, p, true, err);
     if (n == 0)
         awserr_set(err, AWSERR_MISSING_PARAMETER,
                    "The request must contain the parameter Parameters.");
@@ -860,7 +859,7 @@ bool paramgroup_action_reset(region *r, const params *p, cJSON *result, awserr *
     bool all = false, has_all = false;
     int n = 0;
     if (!params_get_bool(p, "ResetAllParameters", &all, &has_all, err) ||
-        (n = read_param_list(r, p, false, err)) < 0) {
+        (n = paramgroup_check_params(r->pgcat, p, false, err)) < 0) {
         free(name);
         return false;
     }

@@ -36,6 +36,7 @@
 
 struct cJSON;
 struct region;
+struct pgcatalog;
 
 #define PARAMGROUP_MAX_MODIFY 20 /* parameters per Modify/Reset request, as RDS */
 #define PARAMGROUP_QUOTA 50      /* groups per region, RDS's default quota */
@@ -69,6 +70,15 @@ bool paramgroup_read_create(struct region *r, const params *p, struct cJSON *ext
  * *changed when it was given. */
 bool paramgroup_read_modify(struct region *r, const params *p, struct cJSON *extra,
                             bool *changed, awserr *err);
+
+/* Checks Parameters.Parameter.N of a Modify (need_value) or Reset request
+ * against the catalogue — pure: at most PARAMGROUP_MAX_MODIFY, every name
+ * known, every value valid (need_value), ApplyMethod immediate |
+ * pending-reboot, never immediate for a static parameter
+ * (InvalidParameterCombination, as RDS). Returns the count (0 when absent)
+ * or -1 with the error. */
+int paramgroup_check_params(const struct pgcatalog *cat, const params *p, bool need_value,
+                            awserr *err);
 
 /* The DBInstance member DBParameterGroups (to o). */
 void paramgroup_render(struct region *r, const store_instance *in, struct cJSON *o);
