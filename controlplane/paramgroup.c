@@ -387,11 +387,14 @@ static cJSON *spec_parameters(region *r, const store_instance *in, char id[17])
             free(val);
             continue;
         }
-        cJSON_AddStringToObject(out, p->name, val);
-        h = fnv(p->name, h);
+        /* PostgreSQL's names are case-insensitive; the agent takes lowercase. */
+        char *key = str_lower(xstrdup(p->name));
+        cJSON_AddStringToObject(out, key, val);
+        h = fnv(key, h);
         h = fnv("=", h);
         h = fnv(val, h);
         h = fnv("\n", h);
+        free(key);
         free(val);
     }
     snprintf(id, 17, "%016llx", (unsigned long long)h);
