@@ -189,6 +189,7 @@ static const arg_spec restore_from_snapshot_flags[] = {
     F_INT("port", "Port", "Port (default: the snapshot's)"),
     F_STR("availability-zone", "AvailabilityZone", "AZ of the primary"),
     F_BOOL("multi-az", "MultiAZ", "With a synchronous standby in another AZ"),
+    F_STR("db-parameter-group-name", "DBParameterGroupName", "DB parameter group (default: default.postgres15)"),
     F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
     F_INT("dns-ttl", "DnsTtl", "Endpoint TTL in seconds (rdsim)"),
     F_END,
