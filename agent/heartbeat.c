@@ -48,6 +48,7 @@ char *heartbeat_render_request(const heartbeat_agent *a, const node_report *node
         cJSON_AddStringToObject(o, "goal", spec_goal_name(r->goal));
         add_string_or_null(o, "last_exit", r->last_exit);
         add_string_or_null(o, "rejoin", r->rejoin);
+        add_string_or_null(o, "parameters_id", r->params_id);
         cJSON_AddItemToArray(arr, o);
     }
     for (size_t i = 0; i < nrej; i++) {

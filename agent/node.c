@@ -109,6 +109,7 @@ struct node {
     int64_t retry_at_ms;
     bool conf_checked;
     bool restart_pending;
+    char *params_applied;  /* the spec's params_id PostgreSQL was given (file + start or SIGHUP) */
     nodeconf_marker built; /* invariant 3: what <dir>/initialized says */
     node_role role;        /* invariant 6 */
     const char *rejoin;    /* "rewind", "basebackup" or NULL (static strings) */
@@ -369,14 +370,46 @@ static bool write_pgpass(node *n)
 
 /* Writes rdsim.conf, pg_hba.conf and repl.pgpass if they differ from what
  * is there. */
+static bool write_params(node *n)
+{
+    char *text = nodeconf_render_params(&n->spec);
+    char *path = xasprintf("%s/rdsim-params.conf", n->data_dir);
+    bool ok = write_owned(n, path, text, 0600);
+    free(text);
+    free(path);
+    return ok;
+}
+
+/* True when data/rdsim-params.conf already says what the spec asks. */
+static bool params_same(const node *n)
+{
+    char *want = nodeconf_render_params(&n->spec);
+    char *path = xasprintf("%s/rdsim-params.conf", n->data_dir);
+    size_t len = 0;
+    char *have = fs_read_all(path, 1 << 20, &len);
+    bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
+    free(want);
+    free(have);
+    free(path);
+    return same;
+}
+
+static void params_applied_set(node *n)
+{
+    free(n->params_applied);
+    n->params_applied = n->spec.params_id ? xstrdup(n->spec.params_id) : NULL;
+}
+
+/* Writes rdsim.conf, rdsim-params.conf, pg_hba.conf and repl.pgpass if
+ * they differ from what is there. */
 static bool write_config(node *n)
 {
     char *conf = nodeconf_render_conf(n->dir, n->id, &n->spec);
     char *hba = nodeconf_render_hba(&n->spec);
     char *conf_path = xasprintf("%s/rdsim.conf", n->data_dir);
     char *hba_path = xasprintf("%s/pg_hba.conf", n->data_dir);
-    bool ok = write_owned(n, conf_path, conf, 0600) && write_owned(n, hba_path, hba, 0600) &&
-              write_pgpass(n);
+    bool ok = write_owned(n, conf_path, conf, 0600) && write_params(n) &&
+              write_owned(n, hba_path, hba, 0600) && write_pgpass(n);
     free(conf);
     free(hba);
     free(conf_path);
@@ -578,6 +611,7 @@ static void postmaster_spawn(node *n)
     n->pm_group = true; /* new_session: it leads its own session and group */
     n->conf_checked = true; /* it starts with the configuration just written */
     n->restart_pending = false;
+    params_applied_set(n);
     LOG_INFO("postmaster spawned node_id=%s pid=%ld addr=%s port=%d", n->id, (long)pid,
              n->spec.addr, n->spec.port);
     set_state(n, NODE_STARTING, NULL);
@@ -1234,6 +1268,22 @@ static void check_config(node *n)
         LOG_INFO("configuration changed, restarting node_id=%s", n->id);
         n->restart_pending = true;
     }
+    /* The parameter group: a reload, never a restart (PostgreSQL keeps a
+     * changed static parameter for the next restart, as RDS's reboot). */
+    if (!n->restart_pending && !params_same(n)) {
+        if (write_params(n)) {
+            LOG_INFO("parameters changed, reloading node_id=%s pid=%ld parameters_id=%s", n->id,
+                     (long)n->pm_pid, n->spec.params_id ? n->spec.params_id : "none");
+            if (kill(n->pm_pid, SIGHUP) != 0)
+                LOG_WARN("cannot signal postmaster node_id=%s err=%s", n->id, strerror(errno));
+            else
+                params_applied_set(n);
+        } else {
+            n->conf_checked = false; /* try again next step */
+        }
+    } else if (!n->restart_pending) {
+        params_applied_set(n);
+    }
     free(want);
     free(have);
     free(path);
@@ -1563,6 +1613,7 @@ void node_free(node *n)
     free(n->pgpass);
     free(n->error);
     free(n->last_exit);
+    free(n->params_applied);
     wipe_free(n->sql_key);
     wipe_free(n->repl_ensured);
     free(n);
@@ -1625,4 +1676,5 @@ void node_get_report(const node *n, node_report *out)
     out->busy = n->job_pid > 0;
     out->role = n->role;
     out->rejoin = n->rejoin;
+    out->params_id = n->params_applied;
 }

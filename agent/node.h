@@ -127,6 +127,7 @@ typedef struct {
     bool busy;               /* a child (initdb, rm, ...) is running */
     node_role role;          /* in effect (from the data directory), not the spec's */
     const char *rejoin;      /* "rewind" or "basebackup": the last rejoin's method, or NULL */
+    const char *params_id;   /* the spec's parameters_id PostgreSQL was last given, or NULL */
 } node_report;
 
 void node_get_report(const node *n, node_report *out);

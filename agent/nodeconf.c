@@ -84,6 +84,7 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
      * naming the keys below, which the agent owns. */
     for (size_t i = 0; i < spec->nsettings; i++)
         put_setting(&b, spec->settings[i].key, spec->settings[i].value);
+    put_setting(&b, "include_if_exists", "rdsim-params.conf");
     char *sock = xasprintf("%s/sock", node_dir);
     char *log = xasprintf("%s/log", node_dir);
     char port[16];
@@ -125,6 +126,16 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
         put_setting(&b, "primary_conninfo", ci);
         free(ci);
     }
+    return sbuf_take(&b);
+}
+
+char *nodeconf_render_params(const node_spec *spec)
+{
+    sbuf b = {0};
+    sbuf_printf(&b, "# Written by rds-agent: the DB parameter group (parameters_id = %s).\n",
+                spec->params_id ? spec->params_id : "none");
+    for (size_t i = 0; i < spec->nparams; i++)
+        put_setting(&b, spec->params[i].key, spec->params[i].value);
     return sbuf_take(&b);
 }
 

@@ -30,6 +30,14 @@
  * from <node_dir>/repl.pgpass, so the file holds no secret. Caller frees. */
 char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node_spec *spec);
 
+/* The contents of data/rdsim-params.conf: the spec's parameters (its DB
+ * parameter group), included by rdsim.conf right after the spec's settings
+ * so they override the class defaults but never the settings the agent
+ * owns (which follow, and which the parameters may not name). A change of
+ * this text is applied by a reload; PostgreSQL itself keeps a changed
+ * static (postmaster) parameter for the next restart. Caller frees. */
+char *nodeconf_render_params(const node_spec *spec);
+
 /* The contents of data/pg_hba.conf, scram-sha-256 everywhere: local
  * connections; then, when the spec has no allowed_cidrs (spec NULL too),
  * the whole loopback 127.0.0.0/8 for everything and replication; else

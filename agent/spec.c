@@ -165,17 +165,20 @@ static bool fail(char *err, size_t errlen, const char *why, const char *field)
     return false;
 }
 
-static bool parse_settings(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+/* An object of settings (member "settings" or "parameters") into a sorted
+ * array. */
+static bool parse_kv(const cJSON *obj, const char *member, spec_setting **list, size_t *n,
+                     char *err, size_t errlen)
 {
-    const cJSON *set = cJSON_GetObjectItemCaseSensitive(obj, "settings");
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(obj, member);
     if (!set || cJSON_IsNull(set))
         return true;
     if (!cJSON_IsObject(set))
-        return fail(err, errlen, "not an object", "settings");
+        return fail(err, errlen, "not an object", member);
     int count = cJSON_GetArraySize(set);
     if (count > SPEC_MAX_SETTINGS)
-        return fail(err, errlen, "too many", "settings");
-    out->settings = xcalloc((size_t)count + 1, sizeof *out->settings);
+        return fail(err, errlen, "too many", member);
+    *list = xcalloc((size_t)count + 1, sizeof **list);
     const cJSON *it;
     cJSON_ArrayForEach(it, set) {
         char num[32];
@@ -196,14 +199,30 @@ static bool parse_settings(const cJSON *obj, node_spec *out, char *err, size_t e
             return fail(err, errlen, "setting not allowed", it->string ? it->string : "?");
         if (!value || !valid_text(value, SPEC_MAX_VALUE))
             return fail(err, errlen, "bad setting value", it->string);
-        spec_setting *s = &out->settings[out->nsettings++];
+        spec_setting *s = &(*list)[(*n)++];
         s->key = xstrdup(it->string);
         s->value = xstrdup(value);
     }
-    qsort(out->settings, out->nsettings, sizeof *out->settings, setting_cmp);
-    for (size_t i = 1; i < out->nsettings; i++)
-        if (strcmp(out->settings[i - 1].key, out->settings[i].key) == 0)
-            return fail(err, errlen, "duplicate setting", out->settings[i].key);
+    qsort(*list, *n, sizeof **list, setting_cmp);
+    for (size_t i = 1; i < *n; i++)
+        if (strcmp((*list)[i - 1].key, (*list)[i].key) == 0)
+            return fail(err, errlen, "duplicate setting", (*list)[i].key);
+    return true;
+}
+
+static bool parse_settings(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    if (!parse_kv(obj, "settings", &out->settings, &out->nsettings, err, errlen) ||
+        !parse_kv(obj, "parameters", &out->params, &out->nparams, err, errlen))
+        return false;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "parameters_id");
+    if (!id || cJSON_IsNull(id))
+        return true;
+    const char *s = cJSON_IsString(id) ? id->valuestring : NULL;
+    size_t len = s ? strlen(s) : 0;
+    if (len == 0 || len > 32 || strspn(s, "0123456789abcdef") != len)
+        return fail(err, errlen, "invalid", "parameters_id");
+    out->params_id = xstrdup(s);
     return true;
 }
 
@@ -417,6 +436,12 @@ cJSON *spec_to_json(const node_spec *spec)
     cJSON *set = cJSON_AddObjectToObject(o, "settings");
     for (size_t i = 0; i < spec->nsettings; i++)
         cJSON_AddStringToObject(set, spec->settings[i].key, spec->settings[i].value);
+    if (spec->params_id) {
+        cJSON *prm = cJSON_AddObjectToObject(o, "parameters");
+        for (size_t i = 0; i < spec->nparams; i++)
+            cJSON_AddStringToObject(prm, spec->params[i].key, spec->params[i].value);
+        cJSON_AddStringToObject(o, "parameters_id", spec->params_id);
+    }
     cJSON_AddStringToObject(o, "supervise", spec->supervise_report ? "report" : "restart");
     cJSON_AddNumberToObject(o, "rebuild_seq", (double)spec->rebuild_seq);
     if (spec->repl_user) {
@@ -471,6 +496,13 @@ void spec_copy(node_spec *dst, const node_spec *src)
         dst->settings[i].key = xstrdup(src->settings[i].key);
         dst->settings[i].value = xstrdup(src->settings[i].value);
     }
+    dst->nparams = src->nparams;
+    dst->params = xcalloc(src->nparams + 1, sizeof *dst->params);
+    for (size_t i = 0; i < src->nparams; i++) {
+        dst->params[i].key = xstrdup(src->params[i].key);
+        dst->params[i].value = xstrdup(src->params[i].value);
+    }
+    dst->params_id = dup_or_null(src->params_id);
     dst->supervise_report = src->supervise_report;
     dst->rebuild_seq = src->rebuild_seq;
     dst->repl_user = dup_or_null(src->repl_user);
@@ -519,8 +551,13 @@ bool spec_same(const node_spec *a, const node_spec *b)
         !str_same(a->restore_path, b->restore_path) ||
         !str_same(a->restore_kms, b->restore_kms) ||
         !str_same(a->restore_wal, b->restore_wal) ||
-        !str_same(a->restore_target, b->restore_target))
+        !str_same(a->restore_target, b->restore_target) || a->nparams != b->nparams ||
+        !str_same(a->params_id, b->params_id))
         return false;
+    for (size_t i = 0; i < a->nparams; i++)
+        if (strcmp(a->params[i].key, b->params[i].key) != 0 ||
+            strcmp(a->params[i].value, b->params[i].value) != 0)
+            return false;
     for (size_t i = 0; i < a->nhba; i++)
         if (strcmp(a->allowed_cidrs[i], b->allowed_cidrs[i]) != 0)
             return false;
@@ -571,5 +608,11 @@ void spec_free(node_spec *spec)
         free(spec->settings[i].value);
     }
     free(spec->settings);
+    for (size_t i = 0; i < spec->nparams; i++) {
+        free(spec->params[i].key);
+        free(spec->params[i].value);
+    }
+    free(spec->params);
+    free(spec->params_id);
     memset(spec, 0, sizeof *spec);
 }

@@ -27,7 +27,7 @@ bool spec_goal_parse(const char *name, node_goal *out);
 #define SPEC_MAX_COUNT 999999999999999LL
 
 enum {
-    SPEC_MAX_SETTINGS = 200,
+    SPEC_MAX_SETTINGS = 200, /* also the most parameters */
     SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */
     SPEC_MAX_PASSWORD = 1024,
     SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
@@ -77,6 +77,14 @@ typedef struct node_spec {
     char *restore_kms;      /* "http://127.x.x.x:port/...": the key service */
     char *restore_wal;      /* point in time: the WAL archive (a restore_path), or NULL */
     char *restore_target;   /* point in time: PostgreSQL's recovery_target_time, or NULL */
+    /* DB parameter group (README "Parameter groups"): the user's
+     * parameters, written to data/rdsim-params.conf and applied by a
+     * reload (a restart applies static ones); params_id names this set
+     * and is reported back once the file is written and PostgreSQL
+     * signalled. Absent: no parameters, params_id NULL. */
+    spec_setting *params;   /* sorted by key, keys unique, same rules as settings */
+    size_t nparams;
+    char *params_id;        /* [0-9a-f]{1,32} or NULL */
 } node_spec;
 
 /* True when the spec asks for a standby ("standby" role). */

@@ -189,6 +189,7 @@ static const arg_spec restore_from_snapshot_flags[] = {
     F_INT("port", "Port", "Port (default: the snapshot's)"),
     F_STR("availability-zone", "AvailabilityZone", "AZ of the primary"),
     F_BOOL("multi-az", "MultiAZ", "With a synchronous standby in another AZ"),
+    F_STR("db-parameter-group-name", "DBParameterGroupName", "DB parameter group (default: default.postgres15)"),
     F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
     F_INT("dns-ttl", "DnsTtl", "Endpoint TTL in seconds (rdsim)"),
     F_END,
@@ -327,6 +328,66 @@ static const arg_spec modify_db_subnet_group_flags[] = {
 
 static const arg_spec delete_db_subnet_group_flags[] = {
     F_REQ("db-subnet-group-name", "DBSubnetGroupName", "The group"),
+    F_END,
+};
+
+static const arg_field parameter_fields[] = {
+    {"ParameterName", NULL, false}, {"ParameterValue", NULL, false}, {"Description", NULL, false},
+    {"Source", NULL, false}, {"ApplyType", NULL, false}, {"DataType", NULL, false},
+    {"AllowedValues", NULL, false}, {"IsModifiable", NULL, false},
+    {"MinimumEngineVersion", NULL, false}, {"ApplyMethod", NULL, false}, {NULL, NULL, false}};
+static const arg_shape parameter_shape = {parameter_fields};
+
+static const arg_spec create_db_parameter_group_flags[] = {
+    F_REQ("db-parameter-group-name", "DBParameterGroupName", "Name: 1-255 letters, digits, hyphens"),
+    F_REQ("db-parameter-group-family", "DBParameterGroupFamily", "Family: postgres15"),
+    F_REQ("description", "Description", "Description"),
+    F_STRUCTS("tags", "Tags", "Tag", &tag_shape, "Tags: Key=string,Value=string ..."),
+    F_END,
+};
+
+static const arg_spec describe_db_parameter_groups_flags[] = {
+    F_STR("db-parameter-group-name", "DBParameterGroupName", "Only this group"),
+    F_FILTERS,
+    F_PAGING,
+    F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec modify_db_parameter_group_flags[] = {
+    F_REQ("db-parameter-group-name", "DBParameterGroupName", "The group"),
+    F_STRUCTS("parameters", "Parameters", "Parameter", &parameter_shape,
+              "At most 20: ParameterName=string,ParameterValue=string,ApplyMethod=immediate|pending-reboot ..."),
+    F_END,
+};
+
+static const arg_spec describe_db_parameters_flags[] = {
+    F_REQ("db-parameter-group-name", "DBParameterGroupName", "The group"),
+    F_STR("source", "Source", "Only these: user | system | engine-default"),
+    F_FILTERS,
+    F_PAGING,
+    F_NO_PAGINATE,
+    F_END,
+};
+
+static const arg_spec reset_db_parameter_group_flags[] = {
+    F_REQ("db-parameter-group-name", "DBParameterGroupName", "The group"),
+    F_BOOL("reset-all-parameters", "ResetAllParameters", "Reset every parameter"),
+    F_STRUCTS("parameters", "Parameters", "Parameter", &parameter_shape,
+              "At most 20: ParameterName=string,ApplyMethod=immediate|pending-reboot ..."),
+    F_END,
+};
+
+static const arg_spec delete_db_parameter_group_flags[] = {
+    F_REQ("db-parameter-group-name", "DBParameterGroupName", "The group"),
+    F_END,
+};
+
+static const arg_spec describe_engine_default_parameters_flags[] = {
+    F_REQ("db-parameter-group-family", "DBParameterGroupFamily", "Family: postgres15"),
+    F_FILTERS,
+    F_INT("max-records", "MaxRecords", "Page size (20-100)"),
+    F_STR("marker", "Marker", "Start after this marker"),
     F_END,
 };
 
@@ -649,6 +710,22 @@ const command commands[] = {
      modify_db_subnet_group_flags, NULL},
     {"delete-db-subnet-group", "Deletes a DB subnet group no instance uses.", NULL,
      "DeleteDBSubnetGroup", delete_db_subnet_group_flags, NULL},
+    {"create-db-parameter-group", "Creates a DB parameter group (family postgres15).", NULL,
+     "CreateDBParameterGroup", create_db_parameter_group_flags, NULL},
+    {"describe-db-parameter-groups", "Describes DB parameter groups (all pages).", NULL,
+     "DescribeDBParameterGroups", describe_db_parameter_groups_flags, "DBParameterGroups"},
+    {"modify-db-parameter-group", "Sets up to 20 parameters of a DB parameter group; dynamic "
+     "ones with ApplyMethod=immediate reach running instances at once.", NULL,
+     "ModifyDBParameterGroup", modify_db_parameter_group_flags, NULL},
+    {"describe-db-parameters", "Lists a DB parameter group's parameters (all pages).", NULL,
+     "DescribeDBParameters", describe_db_parameters_flags, "Parameters"},
+    {"reset-db-parameter-group", "Resets some or all parameters of a DB parameter group.", NULL,
+     "ResetDBParameterGroup", reset_db_parameter_group_flags, NULL},
+    {"delete-db-parameter-group", "Deletes a DB parameter group no instance uses.", NULL,
+     "DeleteDBParameterGroup", delete_db_parameter_group_flags, NULL},
+    {"describe-engine-default-parameters", "Lists the engine's default parameters (one page; "
+     "EngineDefaults.Marker for the next).", NULL, "DescribeEngineDefaultParameters",
+     describe_engine_default_parameters_flags, NULL},
     {"describe-events", "Lists events (the last hour unless --start-time/--duration).", NULL,
      "DescribeEvents", describe_events_flags, "Events"},
     {"describe-event-categories", "Lists the event categories of a source type.", NULL,

@@ -20,6 +20,7 @@
 #include "controlplane/maint.h"
 #include "controlplane/logfiles.h"
 #include "controlplane/monitoring.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/stopstart.h"
@@ -389,7 +390,8 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     bool ok = false;
     if (!tag_dns_ttl(tags, &tag_ttl, err) || !read_extra(p, extra, err) ||
         !apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true, extra, err) ||
-        !instnet_read_create(r, p, az, multi_az, extra, err))
+        !instnet_read_create(r, p, az, multi_az, extra, err) ||
+        !paramgroup_read_create(r, p, extra, err))
         goto done;
     if (dns_ttl < 0)
         dns_ttl = tag_ttl;
@@ -691,7 +693,7 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         goto done;
     static const char *const unsupported[] = {"NewDBInstanceIdentifier",
                                               "MasterUserPassword", "EngineVersion",
-                                              "DBParameterGroupName", "DBPortNumber", NULL};
+                                              "DBPortNumber", NULL};
     for (int i = 0; unsupported[i]; i++)
         if (params_get(p, unsupported[i])) {
             awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
@@ -846,7 +848,8 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
             goto done_events;
         changed = true;
     }
-    if (!instnet_read_modify(r, p, &in, extra, &changed, err))
+    if (!instnet_read_modify(r, p, &in, extra, &changed, err) ||
+        !paramgroup_read_modify(r, p, extra, &changed, err))
         goto done_events;
     const char *cls = params_get(p, "DBInstanceClass");
     if (cls) {
@@ -1485,6 +1488,13 @@ static const action_def action_table[] = {
     {"RestoreDBInstanceToPointInTime", autobackup_action_restore, true},
     {"DescribeDBInstanceAutomatedBackups", autobackup_action_describe, false},
     {"DeleteDBInstanceAutomatedBackup", autobackup_action_delete, true},
+    {"CreateDBParameterGroup", paramgroup_action_create, false},
+    {"DescribeDBParameterGroups", paramgroup_action_describe, false},
+    {"ModifyDBParameterGroup", paramgroup_action_modify, false},
+    {"ResetDBParameterGroup", paramgroup_action_reset, false},
+    {"DeleteDBParameterGroup", paramgroup_action_delete, false},
+    {"DescribeDBParameters", paramgroup_action_describe_parameters, false},
+    {"DescribeEngineDefaultParameters", paramgroup_action_engine_defaults, false},
 };
 
 const action_def *actions_find(const char *name)

@@ -10,6 +10,7 @@
 
 #include "controlplane/instnet.h"
 #include "controlplane/maint.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/store.h"
@@ -190,6 +191,7 @@ static cJSON *agents_goals(region *r, const char *agent_id)
             if (in.db_name)
                 cJSON_AddStringToObject(spec, "db_name", in.db_name);
             cJSON_AddItemToObject(spec, "settings", agents_settings(&in, nd->id));
+            paramgroup_spec(r, &in, spec);
             agents_spec_ha(r, nd, &in, spec);
             cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, &in));
             if (strcmp(nd->role, "primary") == 0) {
@@ -255,6 +257,8 @@ char *agents_heartbeat(region *r, const char *body, size_t len, int *status)
             snprintf(rep->error, sizeof rep->error, "(unreadable error)");
         if (!json_str(nd, "role", rep->role, sizeof rep->role, false))
             rep->role[0] = '\0';
+        if (!json_str(nd, "parameters_id", rep->parameters_id, sizeof rep->parameters_id, false))
+            rep->parameters_id[0] = '\0';
         rep->pid = json_int(nd, "pid");
         rep->restarts = json_int(nd, "restarts");
         rep->generation = json_int(nd, "generation");

@@ -26,6 +26,7 @@ typedef struct {
     int64_t generation;   /* goal generation last applied */
     char error[256];      /* "" when none */
     char role[16];        /* role in effect: "primary" | "standby" ("" if not said) */
+    char parameters_id[24]; /* the spec's parameters_id the node runs with ("" if not said) */
 } agent_node_report;
 
 agents *agents_new(void);

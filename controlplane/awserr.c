@@ -85,6 +85,9 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_INVALID_SUBNET] = {"InvalidSubnet", 400, true},
     [AWSERR_INVALID_DB_SUBNET_GROUP_STATE] = {"InvalidDBSubnetGroupStateFault", 400, true},
     [AWSERR_RESOURCE_NOT_FOUND] = {"ResourceNotFoundFault", 404, true},
+    [AWSERR_DB_PARAMETER_GROUP_ALREADY_EXISTS] = {"DBParameterGroupAlreadyExists", 400, true},
+    [AWSERR_INVALID_DB_PARAMETER_GROUP_STATE] = {"InvalidDBParameterGroupState", 400, true},
+    [AWSERR_DB_PARAMETER_GROUP_QUOTA_EXCEEDED] = {"DBParameterGroupQuotaExceeded", 400, true},
 };
 
 /* An out-of-range value (memory corruption, a cast gone wrong) or a row

@@ -8,6 +8,7 @@
 
 #include "controlplane/monitoring.h"
 #include "controlplane/instnet.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/stopstart.h"
 #include "lib/rclock.h"
@@ -59,13 +60,7 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddNumberToObject(o, "BackupRetentionPeriod", (double)in->backup_retention);
     cJSON_AddItemToObject(o, "DBSecurityGroups", cJSON_CreateArray());
     instnet_render_sgs(in, o);
-    cJSON *pgs = cJSON_AddArrayToObject(o, "DBParameterGroups");
-    cJSON *pg = cJSON_CreateObject();
-    char *pgname = xasprintf("default.postgres%s", r->pg_major);
-    cJSON_AddStringToObject(pg, "DBParameterGroupName", pgname);
-    free(pgname);
-    cJSON_AddStringToObject(pg, "ParameterApplyStatus", "in-sync");
-    cJSON_AddItemToArray(pgs, pg);
+    paramgroup_render(r, in, o);
     if (in->az)
         cJSON_AddStringToObject(o, "AvailabilityZone", in->az);
     instnet_render_subnet_group(r, in, o);

@@ -20,6 +20,7 @@
 #include "controlplane/health.h"
 #include "controlplane/kms.h"
 #include "controlplane/maint.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/snsmsg.h"
@@ -324,6 +325,8 @@ int main(int argc, char **argv)
         goto done;
     }
     r.home = o.home;
+    if (!paramgroup_open(&r))
+        goto done;
     r.delivery = delivery_new(&r);
     r.agents = agents_new();
     r.dns = dnssync_new();
@@ -374,6 +377,7 @@ done:
     agents_free(r.agents);
     if (r.zone)
         zone_free(r.zone);
+    paramgroup_close(&r);
     kms_close(r.kms);
     store_close(r.st);
     if (r.base)

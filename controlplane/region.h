@@ -18,6 +18,7 @@ typedef struct dnssync dnssync;
 typedef struct health health;
 typedef struct kms kms;
 typedef struct delivery delivery;
+typedef struct pgcatalog pgcatalog;
 
 #define REGION_MAX_AZS 8
 
@@ -51,6 +52,7 @@ typedef struct region {
     health *health;            /* the controlplane's probes of every node */
     kms *kms;                  /* the key service (kms.h) */
     delivery *delivery;        /* SNS deliveries in flight (delivery.h) */
+    pgcatalog *pgcat;          /* PostgreSQL's parameter list (pgcatalog.h, paramgroup.h) */
     const char *home;          /* the region's directory (--home) */
     struct event *cron;        /* periodic work: workflows, health */
     bool kick_pending;         /* a workflow pass is already scheduled */

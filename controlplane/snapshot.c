@@ -19,6 +19,7 @@
 #include "controlplane/events.h"
 #include "controlplane/instview.h"
 #include "controlplane/kms.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/sqlrow.h"
 #include "controlplane/validate.h"
@@ -627,7 +628,13 @@ static bool restore_params(region *r, const params *p, const snapshot_source *s,
     in->deletion_protection = protect;
     in->az = az ? xstrdup(az) : NULL;
     in->dns_ttl = dns_ttl;
-    return true;
+    /* DBParameterGroupName (paramgroup.h): the default when not given. */
+    cJSON *extra = cJSON_CreateObject();
+    bool ok = paramgroup_read_create(r, p, extra, err);
+    if (ok)
+        in->extra = cJSON_PrintUnformatted(extra);
+    cJSON_Delete(extra);
+    return ok;
 }
 
 static char *resource_id_new(void)
@@ -673,7 +680,8 @@ static bool restore_insert(region *r, const snapshot_source *s, store_instance *
     in->kms_key_id = arn;
     in->tags = xstrdup("[]");
     in->pending = xstrdup("{}");
-    in->extra = xstrdup("{}");
+    if (!in->extra)
+        in->extra = xstrdup("{}");
     in->created_ms = region_now_ms(r);
     in->ha_state = xstrdup("none");
     in->repl_password = in->multi_az ? region_random_label(24) : xstrdup("");

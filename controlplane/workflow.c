@@ -22,6 +22,7 @@
 #include "controlplane/health.h"
 #include "controlplane/lifecycle.h"
 #include "controlplane/maint.h"
+#include "controlplane/paramgroup.h"
 #include "controlplane/region.h"
 #include "controlplane/snapshot.h"
 #include "controlplane/stopstart.h"
@@ -276,12 +277,16 @@ static wf_result step_delete_finish(wf_ctx *c)
 
 static wf_result step_modify_apply(wf_ctx *c)
 {
+    /* The nodes restart: pending parameter changes come with it. */
+    paramgroup_on_restart(c->r, c->in);
+    c->dirty = true;
     return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result step_reboot_restart(wf_ctx *c)
 {
     c->in->restart_seq++;
+    paramgroup_on_restart(c->r, c->in);
     c->dirty = true;
     return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
 }
@@ -530,6 +535,8 @@ static wf_result step_stop_finish(wf_ctx *c)
 
 static wf_result step_start_nodes(wf_ctx *c)
 {
+    paramgroup_on_restart(c->r, c->in);
+    c->dirty = true;
     return wf_move_goals(c, "stopped", "running") ? WF_NEXT : WF_WAIT;
 }
 
@@ -542,6 +549,8 @@ static wf_result wf_maint_result(int res)
 
 static wf_result step_maint_begin(wf_ctx *c)
 {
+    /* The nodes restart: pending parameter changes come with it. */
+    paramgroup_on_restart(c->r, c->in);
     return wf_maint_result(maint_step_begin(c->r, c->in, c->data, &c->dirty, c->why,
                                                sizeof c->why));
 }

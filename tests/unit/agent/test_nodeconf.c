@@ -24,6 +24,7 @@ static bool parse_spec(const char *json, node_spec *out)
 
 /* What every node gets after the spec's settings and the addresses. */
 #define OWNED                                                                   \
+    "include_if_exists = 'rdsim-params.conf'\n"                                \
     "listen_addresses = '127.0.1.5'\n"                                          \
     "port = '5432'\n"                                                           \
     "unix_socket_directories = '/h/nodes/n/sock'\n"                             \
@@ -86,6 +87,7 @@ static void test_render_conf(void)
         {"standby: a quote and a backslash in the path, quoted twice", "/h/it's\\x/n",
          "{" SPEC ",\"role\":\"standby\"" REPL UP "}",
          HEAD("standby")
+         "include_if_exists = 'rdsim-params.conf'\n"
          "listen_addresses = '127.0.1.5'\n"
          "port = '5432'\n"
          "unix_socket_directories = '/h/it''s\\\\x/n/sock'\n"
@@ -317,8 +319,56 @@ static void test_marker(void)
     ok(!nodeconf_marker_parse(bin, sizeof bin - 1, &back), "embedded NUL refused");
 }
 
+/* The DB parameter group's file and the spec members behind it. */
+static void test_params(void)
+{
+    node_spec a, b, c;
+    ok(parse_spec("{" SPEC ",\"parameters\":{\"work_mem\":\"8MB\",\"datestyle\":\"ISO, DMY\","
+                  "\"search_path\":\"\\\"$user\\\", public\"},\"parameters_id\":\"00ff\"}",
+                  &a),
+       "a spec with parameters parses");
+    char *text = nodeconf_render_params(&a);
+    is_str(text,
+           "# Written by rds-agent: the DB parameter group (parameters_id = 00ff).\n"
+           "datestyle = 'ISO, DMY'\n"
+           "search_path = '\"$user\", public'\n"
+           "work_mem = '8MB'\n",
+           "rdsim-params.conf: sorted, quoted");
+    free(text);
+    ok(parse_spec("{" SPEC ",\"parameters\":{\"work_mem\":\"16MB\"},\"parameters_id\":\"0100\"}",
+                  &b),
+       "another set parses");
+    ok(!spec_same(&a, &b), "a parameter change is a spec change");
+    char *ca = nodeconf_render_conf("/h/nodes/n", "n", &a);
+    char *cb = nodeconf_render_conf("/h/nodes/n", "n", &b);
+    is_str(ca, cb, "but rdsim.conf is the same: no restart for a parameter change");
+    free(ca);
+    free(cb);
+    cJSON *j = spec_to_json(&a);
+    ok(spec_from_json(j, &c, (char[64]){0}, 64) && spec_same(&a, &c),
+       "parameters survive agent.json");
+    cJSON_Delete(j);
+    spec_free(&c);
+    spec_free(&a);
+    spec_free(&b);
+    cJSON *bad = cJSON_Parse("{" SPEC ",\"parameters\":{\"port\":\"1\"}}");
+    char err[200];
+    ok(!spec_from_json(bad, &c, err, sizeof err), "a parameter the agent owns refuses the spec");
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{" SPEC ",\"parameters_id\":\"XYZ\"}");
+    ok(!spec_from_json(bad, &c, err, sizeof err), "a bad parameters_id refuses the spec");
+    cJSON_Delete(bad);
+    ok(parse_spec("{" SPEC "}", &c), "no parameters at all");
+    text = nodeconf_render_params(&c);
+    is_str(text, "# Written by rds-agent: the DB parameter group (parameters_id = none).\n",
+           "an empty rdsim-params.conf");
+    free(text);
+    spec_free(&c);
+}
+
 int main(void)
 {
+    test_params();
     test_render_conf();
     test_hba_rules();
     test_reload_only();

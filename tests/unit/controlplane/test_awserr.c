@@ -63,6 +63,9 @@ static const struct {
     {AWSERR_INVALID_SUBNET, "InvalidSubnet", 400, "Sender"},
     {AWSERR_INVALID_DB_SUBNET_GROUP_STATE, "InvalidDBSubnetGroupStateFault", 400, "Sender"},
     {AWSERR_RESOURCE_NOT_FOUND, "ResourceNotFoundFault", 404, "Sender"},
+    {AWSERR_DB_PARAMETER_GROUP_ALREADY_EXISTS, "DBParameterGroupAlreadyExists", 400, "Sender"},
+    {AWSERR_INVALID_DB_PARAMETER_GROUP_STATE, "InvalidDBParameterGroupState", 400, "Sender"},
+    {AWSERR_DB_PARAMETER_GROUP_QUOTA_EXCEEDED, "DBParameterGroupQuotaExceeded", 400, "Sender"},
 };
 
 int main(void)
