@@ -21,7 +21,7 @@ endif
 # One static library per folder; main.c of each program stays out of it so
 # unit tests can link any module.
 LIB_SRC  := $(wildcard lib/*.c) $(wildcard dns/*.c)
-CP_SRC   := $(filter-out controlplane/main.c,$(wildcard controlplane/*.c))
+CP_SRC   := $(wildcard controlplane/*/*.c)
 AG_SRC   := $(filter-out agent/main.c,$(wildcard agent/*.c))
 CLI_SRC  := $(filter-out cli/main.c,$(wildcard cli/*.c))
 BK_SRC   := $(filter-out backup/main.c,$(wildcard backup/*.c))

@@ -3,7 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "controlplane/autobackup.h"
+#include "controlplane/domain/autobackup.h"
 #include "lib/tap.h"
 
 #define H (3600LL * 1000)

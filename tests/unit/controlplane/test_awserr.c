@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controlplane/awserr.h"
+#include "controlplane/core/awserr.h"
 #include "lib/tap.h"
 
 static const struct {

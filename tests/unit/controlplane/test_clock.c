@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/clock.h"
-#include "controlplane/region.h"
-#include "controlplane/store.h"
+#include "controlplane/api/clock.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/store.h"
 #include "lib/fsutil.h"
 #include "lib/rclock.h"
 #include "lib/tap.h"

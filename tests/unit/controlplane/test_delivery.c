@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controlplane/delivery.h"
-#include "controlplane/region.h"
-#include "controlplane/snsmsg.h"
-#include "controlplane/sqs.h"
-#include "controlplane/store.h"
+#include "controlplane/notify/delivery.h"
+#include "controlplane/core/region.h"
+#include "controlplane/notify/snsmsg.h"
+#include "controlplane/notify/sqs.h"
+#include "controlplane/core/store.h"
 #include "lib/fsutil.h"
 #include "lib/tap.h"
 #include "lib/util.h"

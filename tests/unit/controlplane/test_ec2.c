@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controlplane/agents.h"
-#include "controlplane/ec2.h"
-#include "controlplane/query.h"
-#include "controlplane/region.h"
-#include "controlplane/store.h"
+#include "controlplane/core/agents.h"
+#include "controlplane/net/ec2.h"
+#include "controlplane/core/query.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/store.h"
 #include "lib/fsutil.h"
 #include "lib/tap.h"
 #include "lib/util.h"

@@ -2,7 +2,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
-#include "controlplane/evsub.h"
+#include "controlplane/notify/evsub.h"
 #include "lib/tap.h"
 
 typedef struct {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/ha.h"
+#include "controlplane/domain/ha.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

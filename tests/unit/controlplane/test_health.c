@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controlplane/health.h"
+#include "controlplane/core/health.h"
 #include "lib/tap.h"
 
 static const health_replica *rep_of(const node_health *v, const char *name)

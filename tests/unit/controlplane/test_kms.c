@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "controlplane/kms.h"
+#include "controlplane/core/kms.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"

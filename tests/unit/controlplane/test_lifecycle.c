@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/lifecycle.h"
-#include "controlplane/workflow.h"
+#include "controlplane/core/lifecycle.h"
+#include "controlplane/wf/workflow.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

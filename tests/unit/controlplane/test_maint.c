@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controlplane/maint.h"
-#include "controlplane/validate.h"
+#include "controlplane/domain/maint.h"
+#include "controlplane/core/validate.h"
 #include "lib/rclock.h"
 #include "lib/tap.h"
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/paramgroup.h"
-#include "controlplane/pgcatalog.h"
-#include "controlplane/query.h"
+#include "controlplane/domain/paramgroup.h"
+#include "controlplane/core/pgcatalog.h"
+#include "controlplane/core/query.h"
 #include "lib/tap.h"
 
 /* Lines as `postgres --describe-config` prints them (PostgreSQL 15). */

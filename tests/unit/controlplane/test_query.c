@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/query.h"
+#include "controlplane/core/query.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/render.h"
+#include "controlplane/core/render.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/snsmsg.h"
+#include "controlplane/notify/snsmsg.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

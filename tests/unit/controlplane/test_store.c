@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controlplane/store.h"
+#include "controlplane/core/store.h"
 #include "lib/fsutil.h"
 #include "lib/tap.h"
 #include "lib/util.h"

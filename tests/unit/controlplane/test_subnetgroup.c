@@ -1,7 +1,7 @@
 /* Unit tests for controlplane/subnetgroup's pure rules: AZ coverage. */
 #include <string.h>
 
-#include "controlplane/subnetgroup.h"
+#include "controlplane/net/subnetgroup.h"
 #include "lib/tap.h"
 
 static ec2_subnet subnet(const char *id, const char *az, const char *cidr)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/logfiles.h"
-#include "controlplane/storage.h"
+#include "controlplane/domain/logfiles.h"
+#include "controlplane/domain/storage.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

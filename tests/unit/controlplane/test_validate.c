@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/validate.h"
+#include "controlplane/core/validate.h"
 #include "lib/tap.h"
 #include "lib/util.h"
 

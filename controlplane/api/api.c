@@ -1,0 +1,347 @@
+/* api: see api.h. */
+#include "controlplane/api/api.h"
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "controlplane/api/actions.h"
+#include "controlplane/core/agents.h"
+#include "controlplane/domain/telemetry.h"
+#include "controlplane/net/dnssync.h"
+#include "controlplane/net/ec2.h"
+#include "controlplane/core/kms.h"
+#include "controlplane/core/query.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/render.h"
+#include "controlplane/notify/sns.h"
+#include "controlplane/notify/sqs.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct api {
+    region *r;
+    struct evhttp *http;
+};
+
+static char *api_request_id(void)
+{
+    char *h = region_random_label(32);
+    char *id = xasprintf("%.8s-%.4s-4%.3s-a%.3s-%.12s", h, h + 8, h + 12, h + 15, h + 18);
+    free(h);
+    return id;
+}
+
+static void api_send(struct evhttp_request *req, int status, const char *ctype, const char *body)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", ctype);
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, body, strlen(body));
+    const char *reason = status == 200   ? "OK"
+                         : status == 404 ? "Not Found"
+                         : status == 405 ? "Method Not Allowed"
+                         : status >= 500 ? "Server Error"
+                                         : "Bad Request";
+    evhttp_send_reply(req, status, reason, out);
+    evbuffer_free(out);
+}
+
+/* Schedules a workflow pass right away (the cron event, made active). */
+static void api_kick(region *r)
+{
+    if (r->cron)
+        event_active(r->cron, EV_TIMEOUT, 1);
+}
+
+static bool wants_json(struct evhttp_request *req)
+{
+    const char *accept =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+    return accept && strstr(accept, "application/json") != NULL;
+}
+
+/* Copies the request body out of its evbuffer; NULL if over max. */
+static char *api_body(struct evhttp_request *req, size_t max, size_t *len)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    if (n > max)
+        return NULL;
+    char *b = xmalloc(n + 1);
+    evbuffer_copyout(in, b, n);
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+/* The action table of the Query request's Version: RDS (also when no
+ * Version is given), SNS or SQS; *xmlns gets its XML namespace. NULL for
+ * an unknown action or version. */
+static const action_def *api_find_action(const char *action, const char *version,
+                                         const char **xmlns)
+{
+    *xmlns = NULL;
+    if (!version || strcmp(version, "2014-10-31") == 0)
+        return actions_find(action);
+    if (strcmp(version, SNS_API_VERSION) == 0) {
+        *xmlns = SNS_XMLNS;
+        return sns_actions_find(action);
+    }
+    if (strcmp(version, SQS_API_VERSION) == 0) {
+        *xmlns = "http://queue.amazonaws.com/doc/2012-11-05/";
+        return sqs_actions_find(action);
+    }
+    return NULL;
+}
+
+/* EC2's Query protocol (aws ec2), on the same endpoint: Version 2016-11-15. */
+static void api_ec2(api *a, struct evhttp_request *req, const params *p, bool json,
+                    const char *rid)
+{
+    char *out = NULL;
+    int status = 400;
+    bool mutated = false;
+    ec2_handle(a->r, p, json, rid, &out, &status, &mutated);
+    api_send(req, status, json ? "application/json" : "text/xml", out);
+    free(out);
+    if (mutated) {
+        /* Security group rules reach the agents with the next goals. */
+        dnssync_apply(a->r);
+        api_kick(a->r);
+    }
+}
+
+static void api_query(api *a, struct evhttp_request *req)
+{
+    region *r = a->r;
+    bool json = wants_json(req);
+    char *rid = api_request_id();
+    awserr err = {0};
+    cJSON *result = NULL;
+    params *p = NULL;
+    char *body = NULL;
+    const char *action = "(none)";
+    const char *xmlns = NULL;
+    int64_t t0 = mono_ms();
+    size_t len = 0;
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+        const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+        body = xstrdup(q ? q : "");
+        len = strlen(body);
+    } else {
+        body = api_body(req, QUERY_MAX_BODY, &len);
+    }
+    if (!body) {
+        awserr_set(&err, AWSERR_MALFORMED_QUERY_STRING, "The request body is too large.");
+        goto reply;
+    }
+    p = params_parse(body, len, &err);
+    if (!p)
+        goto reply;
+    action = params_get(p, "Action");
+    if (!action || !*action) {
+        action = "(none)";
+        awserr_set(&err, AWSERR_MISSING_ACTION, "The request must contain the parameter Action.");
+        goto reply;
+    }
+    const char *version = params_get(p, "Version");
+    if (version && strcmp(version, EC2_API_VERSION) == 0) {
+        api_ec2(a, req, p, json, rid);
+        LOG_INFO("api action=%s service=ec2 ms=%lld request_id=%s", action,
+                 (long long)(mono_ms() - t0), rid);
+        params_free(p);
+        free(body);
+        free(rid);
+        return;
+    }
+    const action_def *def = api_find_action(action, version, &xmlns);
+    if (!def) {
+        awserr_set(&err, AWSERR_INVALID_ACTION, "Could not find operation %s for version %s",
+                   action, version ? version : "2014-10-31");
+        goto reply;
+    }
+    result = cJSON_CreateObject();
+    if (!def->fn(r, p, result, &err) && err.code == AWSERR_NONE)
+        awserr_set(&err, AWSERR_INTERNAL_FAILURE, "The request failed for an internal reason.");
+    if (def->mutates && err.code == AWSERR_NONE) {
+        /* DNS follows the commit before anyone hears of it. */
+        dnssync_apply(r);
+        api_kick(r);
+    }
+reply:;
+    char *out;
+    int status = 200;
+    if (err.code != AWSERR_NONE) {
+        status = awserr_http_status(err.code);
+        out = json ? render_json_error(&err, rid) : render_xml_error(&err, rid);
+    } else {
+        out = json ? render_json_result(result, rid)
+                   : render_xml_result_ns(xmlns, action, result, rid);
+    }
+    api_send(req, status, json ? "application/json" : "text/xml", out);
+    if (err.code != AWSERR_NONE)
+        LOG_INFO("api action=%s status=%d code=%s ms=%lld request_id=%s", action, status,
+                 awserr_wire_code(err.code), (long long)(mono_ms() - t0), rid);
+    else
+        LOG_INFO("api action=%s status=200 ms=%lld request_id=%s", action,
+                 (long long)(mono_ms() - t0), rid);
+    free(out);
+    cJSON_Delete(result);
+    params_free(p);
+    free(body);
+    free(rid);
+}
+
+static void api_heartbeat(api *a, struct evhttp_request *req)
+{
+    size_t len = 0;
+    char *body = api_body(req, 1024 * 1024, &len);
+    int status = 400;
+    char *out = body ? agents_heartbeat(a->r, body, len, &status)
+                     : xstrdup("{\"error\":\"body too large\"}");
+    api_send(req, status, "application/json", out);
+    free(out);
+    free(body);
+    if (status == 200)
+        api_kick(a->r);
+}
+
+/* An agent's telemetry (controlplane/telemetry.h): log chunks of up to
+ * 256 KiB, escaped, plus samples, fit in 4 MiB. */
+static void api_telemetry(api *a, struct evhttp_request *req)
+{
+    size_t len = 0;
+    char *body = api_body(req, 4 * 1024 * 1024, &len);
+    int status = 400;
+    bool changed = false;
+    char *out = body ? telemetry_agent_post(a->r, body, len, &status, &changed)
+                     : xstrdup("{\"error\":\"body too large\"}");
+    api_send(req, status, "application/json", out);
+    free(out);
+    free(body);
+    if (changed)
+        api_kick(a->r);
+}
+
+/* The KMS's JSON 1.1 protocol (aws kms), on the same endpoint. */
+static void api_kms(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, KMS_API_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    if (!body)
+        out = xstrdup("{\"__type\":\"SerializationException\",\"message\":\"The request body "
+                      "is too large.\"}");
+    else
+        kms_api_handle(a->r->kms, target, body, len, &out, &status);
+    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
+    free(out);
+    free(body);
+}
+
+/* SQS's JSON 1.0 protocol (aws sqs), on the same endpoint. The
+ * x-amzn-query-error header carries the Query error code, which botocore
+ * reports for this awsQueryCompatible service. */
+static void api_sqs(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, QUERY_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    const char *qerr = "InvalidParameterValue";
+    if (!body)
+        out = xstrdup("{\"__type\":\"com.amazonaws.sqs#InvalidParameterValue\",\"message\":"
+                      "\"The request body is too large.\"}");
+    else
+        sqs_json_handle(a->r, target, body, len, &out, &status, &qerr);
+    if (qerr) {
+        char *h = xasprintf("%s;Sender", qerr);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "x-amzn-query-error", h);
+        free(h);
+    }
+    api_send(req, status, "application/x-amz-json-1.0", out ? out : "{}");
+    free(out);
+    free(body);
+}
+
+static void api_request(struct evhttp_request *req, void *arg)
+{
+    api *a = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
+        awserr e = {0};
+        awserr_set(&e, AWSERR_INVALID_ACTION, "Only GET and POST are supported.");
+        char *rid = api_request_id();
+        char *out = wants_json(req) ? render_json_error(&e, rid) : render_xml_error(&e, rid);
+        api_send(req, 405, wants_json(req) ? "application/json" : "text/xml", out);
+        free(out);
+        free(rid);
+        return;
+    }
+    if (path && strcmp(path, "/agent/v1/heartbeat") == 0 && cmd == EVHTTP_REQ_POST) {
+        api_heartbeat(a, req);
+    } else if (path && strcmp(path, "/agent/v1/telemetry") == 0 && cmd == EVHTTP_REQ_POST) {
+        api_telemetry(a, req);
+    } else if (path && strcmp(path, "/healthz") == 0) {
+        char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d}\n", agents_count(a->r->agents));
+        api_send(req, 200, "application/json", body);
+        free(body);
+    } else if (!path || strcmp(path, "/") == 0 || path[0] == '\0') {
+        const char *target =
+            evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
+        if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "TrentService.", 13) == 0)
+            api_kms(a, req, target);
+        else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
+            api_sqs(a, req, target);
+        else
+            api_query(a, req);
+    } else {
+        api_send(req, 404, "text/plain", "not found\n");
+    }
+}
+
+api *api_start(region *r, const char *addr, uint16_t port, uint16_t *bound)
+{
+    api *a = xcalloc(1, sizeof *a);
+    a->r = r;
+    a->http = evhttp_new(r->base);
+    /* Every method reaches us, so the others get an AWS-shaped 405; a body
+     * over the Query limit is refused by libevent with 413. */
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+                                            EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_max_body_size(a->http, QUERY_MAX_BODY);
+    evhttp_set_max_headers_size(a->http, 64 * 1024);
+    evhttp_set_timeout(a->http, 30);
+    evhttp_set_gencb(a->http, api_request, a);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(a->http, addr, port);
+    if (!sock) {
+        LOG_ERROR("api bind failed addr=%s port=%u", addr, port);
+        api_stop(a);
+        return NULL;
+    }
+    struct sockaddr_in sin;
+    socklen_t slen = sizeof sin;
+    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &slen);
+    *bound = ntohs(sin.sin_port);
+    LOG_INFO("api listening addr=%s port=%u", addr, *bound);
+    return a;
+}
+
+void api_stop(api *a)
+{
+    if (!a)
+        return;
+    if (a->http)
+        evhttp_free(a->http);
+    free(a);
+}

@@ -1,0 +1,432 @@
+/* health: see health.h.
+ *
+ * Per node a small connection state machine:
+ *
+ *   IDLE ──start──▶ CONNECTING ──ok──▶ READY ──send──▶ QUERYING ──result──▶ IDLE (closed)
+ *     ▲                 │ fail/timeout                     │ fail/timeout
+ *     └─────────────────┴──────────────────────────────────┘ (close, count a failure)
+ *
+ * Sockets are watched with one libevent event per node, re-armed with the
+ * direction libpq asks for; a timer per node bounds every step. */
+#include "controlplane/core/health.h"
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/core/region.h"
+#include "controlplane/core/store.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define HEALTH_MAX_NODES 256
+
+/* One query tells role, position, on a primary its standbys (with how far
+ * behind each one's flush is), on a standby its WAL receiver. */
+static const char probe_sql[] =
+    "SELECT pg_is_in_recovery(), "
+    "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+    "ELSE pg_current_wal_lsn() END, "
+    "coalesce((SELECT string_agg(application_name || ' ' || state || ' ' || sync_state || ' ' "
+    "|| pid || ' ' || CASE WHEN pg_is_in_recovery() OR flush_lsn IS NULL THEN -1 "
+    "ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint END, ',') "
+    "FROM pg_stat_replication), ''), "
+    "coalesce((SELECT status || ' ' || pid FROM pg_stat_wal_receiver), '')";
+
+typedef enum { PROBE_IDLE, PROBE_CONNECTING, PROBE_READY, PROBE_QUERYING } probe_state;
+
+typedef struct probe {
+    health *h;
+    char node_id[96];
+    char addr[32];
+    int64_t port;
+    char *user;
+    char *password;
+    PGconn *conn;
+    probe_state state;
+    struct event *io;
+    struct event *timer;
+    int64_t next_due_ms;
+    bool seen;             /* still in the store at the last tick */
+    node_health view;
+} probe;
+
+struct health {
+    region *r;
+    health_config cfg;
+    int n;
+    probe *probes[HEALTH_MAX_NODES];
+};
+
+static void probe_io(evutil_socket_t fd, short what, void *arg);
+static void probe_timeout(evutil_socket_t fd, short what, void *arg);
+
+health *health_new(region *r, health_config cfg)
+{
+    health *h = xcalloc(1, sizeof *h);
+    h->r = r;
+    h->cfg = cfg;
+    return h;
+}
+
+static void probe_close(probe *p)
+{
+    if (p->io) {
+        event_free(p->io);
+        p->io = NULL;
+    }
+    if (p->conn) {
+        PQfinish(p->conn);
+        p->conn = NULL;
+    }
+    p->state = PROBE_IDLE;
+}
+
+static void probe_free(probe *p)
+{
+    probe_close(p);
+    if (p->timer)
+        event_free(p->timer);
+    free(p->user);
+    if (p->password) {
+        memset(p->password, 0, strlen(p->password));
+        free(p->password);
+    }
+    free(p);
+}
+
+void health_free(health *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < h->n; i++)
+        probe_free(h->probes[i]);
+    free(h);
+}
+
+static void probe_fail(probe *p, const char *why)
+{
+    int64_t now = mono_ms();
+    if (p->view.fails == 0)
+        p->view.first_fail_ms = now;
+    p->view.fails++;
+    p->view.up = false;
+    p->view.norecv_since_ms = 0;
+    p->view.recv_pid = 0;
+    p->view.recv_since_ms = 0;
+    p->view.known = true;
+    if (p->view.fails == 1 || p->view.fails % 50 == 0)
+        LOG_INFO("probe failed node=%s fails=%d why=\"%s\"", p->node_id, p->view.fails, why);
+    probe_close(p);
+    event_del(p->timer);
+    p->next_due_ms = now + p->h->cfg.interval_ms;
+}
+
+static void probe_arm(probe *p, short what)
+{
+    if (p->io)
+        event_free(p->io);
+    p->io = event_new(p->h->r->base, PQsocket(p->conn), what, probe_io, p);
+    event_add(p->io, NULL);
+}
+
+static void probe_arm_timeout(probe *p)
+{
+    struct timeval tv = {p->h->cfg.timeout_ms / 1000, (p->h->cfg.timeout_ms % 1000) * 1000};
+    event_add(p->timer, &tv);
+}
+
+static const health_replica *replica_find(const health_replica *reps, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(reps[i].name, name) == 0)
+            return &reps[i];
+    return NULL;
+}
+
+void health_view_update(node_health *v, const char *in_recovery, const char *lsn,
+                        const char *replicas, const char *receiver, int64_t now_ms)
+{
+    health_replica prev[HEALTH_MAX_REPLICAS];
+    int nprev = v->nreplicas;
+    memcpy(prev, v->replicas, sizeof prev);
+    v->in_recovery = strcmp(in_recovery, "t") == 0;
+    snprintf(v->lsn, sizeof v->lsn, "%s", lsn);
+    v->nreplicas = 0;
+    char *list = xstrdup(replicas);
+    for (char *save = NULL, *t = strtok_r(list, ",", &save);
+         t && v->nreplicas < HEALTH_MAX_REPLICAS; t = strtok_r(NULL, ",", &save)) {
+        health_replica *rep = &v->replicas[v->nreplicas];
+        long long pid = 0, lag = -1;
+        if (sscanf(t, "%95s %23s %15s %lld %lld", rep->name, rep->state, rep->sync_state, &pid,
+                   &lag) != 5)
+            continue;
+        rep->pid = pid;
+        rep->lag_bytes = lag;
+        /* A streak counts one walsender's unbroken synchronous streaming: a
+         * standby that keeps reconnecting (one that cannot follow this
+         * timeline, say) never builds one. */
+        const health_replica *old = replica_find(prev, nprev, rep->name);
+        bool good = strcmp(rep->state, "streaming") == 0 && strcmp(rep->sync_state, "sync") == 0;
+        rep->streak = !good ? 0 : old && old->pid == rep->pid ? old->streak + 1 : 1;
+        v->nreplicas++;
+    }
+    free(list);
+    char status[24] = "";
+    long long rpid = 0;
+    if (sscanf(receiver, "%23s %lld", status, &rpid) != 2 || strcmp(status, "streaming") != 0)
+        rpid = 0;
+    if (rpid == 0) {
+        v->recv_pid = 0;
+        v->recv_since_ms = 0;
+        if (!v->in_recovery)
+            v->norecv_since_ms = 0;
+        else if (v->norecv_since_ms == 0)
+            v->norecv_since_ms = now_ms;
+    } else {
+        if (v->recv_pid != rpid)
+            v->recv_since_ms = now_ms;
+        v->recv_pid = rpid;
+        v->norecv_since_ms = 0;
+    }
+}
+
+/* Parses one probe result row into the view. */
+static bool probe_read_result(probe *p, PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 4)
+        return false;
+    health_view_update(&p->view, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+                       PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), mono_ms());
+    return true;
+}
+
+static void probe_send(probe *p)
+{
+    if (!PQsendQuery(p->conn, probe_sql)) {
+        probe_fail(p, PQerrorMessage(p->conn));
+        return;
+    }
+    p->state = PROBE_QUERYING;
+    /* Flush what libpq could not write at once, then wait for the answer. */
+    int f = PQflush(p->conn);
+    if (f < 0) {
+        probe_fail(p, "flush failed");
+        return;
+    }
+    probe_arm(p, f == 1 ? EV_WRITE | EV_READ : EV_READ);
+    probe_arm_timeout(p);
+}
+
+static void probe_connect_step(probe *p)
+{
+    switch (PQconnectPoll(p->conn)) {
+    case PGRES_POLLING_READING:
+        probe_arm(p, EV_READ);
+        break;
+    case PGRES_POLLING_WRITING:
+        probe_arm(p, EV_WRITE);
+        break;
+    case PGRES_POLLING_OK:
+        p->state = PROBE_READY;
+        if (PQsetnonblocking(p->conn, 1) != 0) {
+            probe_fail(p, "cannot make the connection non-blocking");
+            return;
+        }
+        probe_send(p);
+        break;
+    default:
+        /* A server refusing for lack of connection slots is alive: blocked
+         * clients piling up must not look like a dead primary. Its last
+         * replication view is kept. */
+        if (strstr(PQerrorMessage(p->conn), "too many clients")) {
+            probe_close(p);
+            event_del(p->timer);
+            int64_t now = mono_ms();
+            p->view.known = p->view.up = true;
+            p->view.fails = 0;
+            p->view.first_fail_ms = 0;
+            p->view.last_ok_ms = now;
+            p->next_due_ms = now + p->h->cfg.interval_ms;
+            break;
+        }
+        probe_fail(p, PQerrorMessage(p->conn));
+        break;
+    }
+}
+
+static void probe_query_step(probe *p, short what)
+{
+    if (what & EV_WRITE) {
+        int f = PQflush(p->conn);
+        if (f < 0) {
+            probe_fail(p, "flush failed");
+            return;
+        }
+        if (f == 1) {
+            probe_arm(p, EV_WRITE | EV_READ);
+            return;
+        }
+    }
+    if (!PQconsumeInput(p->conn)) {
+        probe_fail(p, PQerrorMessage(p->conn));
+        return;
+    }
+    if (PQisBusy(p->conn)) {
+        probe_arm(p, EV_READ);
+        return;
+    }
+    bool ok = false;
+    PGresult *res;
+    while ((res = PQgetResult(p->conn)) != NULL) {
+        ok = probe_read_result(p, res) || ok;
+        PQclear(res);
+    }
+    if (!ok) {
+        probe_fail(p, "unexpected probe result");
+        return;
+    }
+    event_del(p->timer);
+    /* Every probe opens a fresh connection: a hung postmaster (SIGSTOP)
+     * accepts no new connection, while an old one, served by its own
+     * backend, would keep answering. */
+    probe_close(p);
+    int64_t now = mono_ms();
+    if (p->view.fails > 0)
+        LOG_INFO("probe recovered node=%s after_fails=%d", p->node_id, p->view.fails);
+    p->view.known = p->view.up = true;
+    p->view.fails = 0;
+    p->view.first_fail_ms = 0;
+    p->view.last_ok_ms = now;
+    p->next_due_ms = now + p->h->cfg.interval_ms;
+}
+
+static void probe_io(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    probe *p = arg;
+    if (p->state == PROBE_CONNECTING)
+        probe_connect_step(p);
+    else if (p->state == PROBE_QUERYING)
+        probe_query_step(p, what);
+}
+
+static void probe_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    probe *p = arg;
+    if (p->state == PROBE_CONNECTING || p->state == PROBE_QUERYING)
+        probe_fail(p, p->state == PROBE_CONNECTING ? "connect timed out" : "query timed out");
+}
+
+static void probe_start(probe *p)
+{
+    if (p->state == PROBE_READY && p->conn && PQstatus(p->conn) == CONNECTION_OK) {
+        probe_send(p);
+        return;
+    }
+    probe_close(p);
+    char port[16];
+    snprintf(port, sizeof port, "%lld", (long long)p->port);
+    const char *keys[] = {"hostaddr", "port", "user", "password", "dbname",
+                          "application_name", "connect_timeout", "sslmode", NULL};
+    const char *vals[] = {p->addr, port, p->user, p->password, "postgres",
+                          "rdsim-health", "2", "disable", NULL};
+    p->conn = PQconnectStartParams(keys, vals, 0);
+    if (!p->conn || PQstatus(p->conn) == CONNECTION_BAD) {
+        probe_fail(p, p->conn ? PQerrorMessage(p->conn) : "out of memory");
+        return;
+    }
+    p->state = PROBE_CONNECTING;
+    probe_arm(p, EV_WRITE);
+    probe_arm_timeout(p);
+}
+
+static probe *health_find(const health *h, const char *node_id)
+{
+    for (int i = 0; i < h->n; i++)
+        if (strcmp(h->probes[i]->node_id, node_id) == 0)
+            return h->probes[i];
+    return NULL;
+}
+
+void health_tick(health *h)
+{
+    region *r = h->r;
+    store_node *nodes = NULL;
+    int n = store_node_list(r->st, NULL, NULL, &nodes);
+    if (n < 0)
+        return;
+    for (int i = 0; i < h->n; i++)
+        h->probes[i]->seen = false;
+    int64_t now = mono_ms();
+    for (int i = 0; i < n; i++) {
+        store_node *nd = &nodes[i];
+        probe *p = health_find(h, nd->id);
+        if (!p && h->n < HEALTH_MAX_NODES) {
+            store_instance in = {0};
+            bool found = false;
+            if (!store_instance_get(r->st, nd->instance_id, &in, &found))
+                continue;
+            p = xcalloc(1, sizeof *p);
+            p->h = h;
+            snprintf(p->node_id, sizeof p->node_id, "%s", nd->id);
+            p->user = xstrdup(in.master_username);
+            p->password = xstrdup(in.master_password);
+            p->timer = evtimer_new(r->base, probe_timeout, p);
+            h->probes[h->n++] = p;
+            store_instance_clear(&in);
+        }
+        if (!p)
+            continue;
+        p->seen = true;
+        /* The address and port are fixed per node; refresh in case. */
+        snprintf(p->addr, sizeof p->addr, "%s", nd->addr);
+        p->port = nd->port;
+        /* Only nodes meant to run are probed. */
+        if (strcmp(nd->goal, "running") != 0) {
+            probe_close(p);
+            continue;
+        }
+        if ((p->state == PROBE_IDLE || p->state == PROBE_READY) && now >= p->next_due_ms)
+            probe_start(p);
+    }
+    store_node_list_free(nodes, n);
+    for (int i = 0; i < h->n;) {
+        if (!h->probes[i]->seen) {
+            probe_free(h->probes[i]);
+            h->probes[i] = h->probes[--h->n];
+        } else {
+            i++;
+        }
+    }
+}
+
+const node_health *health_get(const health *h, const char *node_id)
+{
+    probe *p = health_find(h, node_id);
+    return p && p->view.known ? &p->view : NULL;
+}
+
+bool health_is_down(const health *h, const char *node_id, int64_t fail_ms, int min_fails)
+{
+    probe *p = health_find(h, node_id);
+    if (!p || !p->view.known || p->view.up)
+        return false;
+    return p->view.fails >= min_fails && mono_ms() - p->view.first_fail_ms >= fail_ms;
+}
+
+const health_replica *health_replica_of(const health *h, const char *primary,
+                                        const char *standby)
+{
+    const node_health *v = health_get(h, primary);
+    if (!v || !v->up)
+        return NULL;
+    for (int i = 0; i < v->nreplicas; i++)
+        if (strcmp(v->replicas[i].name, standby) == 0)
+            return &v->replicas[i];
+    return NULL;
+}

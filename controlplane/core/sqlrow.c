@@ -1,0 +1,46 @@
+/* sqlrow: see sqlrow.h. */
+#include "controlplane/core/sqlrow.h"
+
+#include <sqlite3.h>
+
+#include "controlplane/core/store.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+sqlite3_stmt *sqlrow_prepare(store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        LOG_ERROR("sql prepare failed err=\"%s\"", sqlite3_errmsg(store_sqlite(s)));
+        return NULL;
+    }
+    return st;
+}
+
+void sqlrow_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+bool sqlrow_run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        LOG_ERROR("sql step failed rc=%d err=\"%s\"", rc, sqlite3_errmsg(sqlite3_db_handle(st)));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE;
+}
+
+char *sqlrow_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+int sqlrow_changes(store *s)
+{
+    return sqlite3_changes(store_sqlite(s));
+}

@@ -1,0 +1,723 @@
+/* store: see store.h.
+ *
+ * Design notes:
+ *  - One connection, used only from the event loop thread.
+ *  - WAL mode with synchronous=FULL: a commit that returned is on disk, so
+ *    kill -9 right after an API reply loses nothing the reply promised.
+ *  - Migrations are an array of SQL scripts; migration i takes the schema
+ *    from version i to i+1. Never edit a released step: append one. */
+#include "controlplane/core/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct store {
+    sqlite3 *db;
+};
+
+static const char *const store_migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE instances("
+    " id TEXT PRIMARY KEY, resource_id TEXT NOT NULL UNIQUE, status TEXT NOT NULL,"
+    " db_class TEXT NOT NULL, engine TEXT NOT NULL, engine_version TEXT NOT NULL,"
+    " master_username TEXT NOT NULL, master_password TEXT NOT NULL, db_name TEXT,"
+    " port INTEGER NOT NULL, allocated_storage INTEGER NOT NULL, storage_type TEXT NOT NULL,"
+    " iops INTEGER NOT NULL, max_allocated_storage INTEGER NOT NULL, multi_az INTEGER NOT NULL,"
+    " az TEXT, secondary_az TEXT, backup_retention INTEGER NOT NULL, backup_window TEXT NOT NULL,"
+    " maintenance_window TEXT NOT NULL, deletion_protection INTEGER NOT NULL,"
+    " storage_encrypted INTEGER NOT NULL, kms_key_id TEXT, dns_ttl INTEGER NOT NULL,"
+    " tags TEXT NOT NULL, pending TEXT NOT NULL, extra TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " primary_node TEXT, restart_seq INTEGER NOT NULL);"
+    "CREATE TABLE nodes("
+    " id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, agent_id TEXT NOT NULL, role TEXT NOT NULL,"
+    " goal TEXT NOT NULL, addr TEXT NOT NULL UNIQUE, port INTEGER NOT NULL,"
+    " generation INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX nodes_instance ON nodes(instance_id);"
+    "CREATE INDEX nodes_agent ON nodes(agent_id);"
+    "CREATE TABLE workflows("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " step TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " step_started_ms INTEGER NOT NULL);"
+    "CREATE INDEX workflows_active ON workflows(state, instance_id);"
+    "CREATE TABLE events("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, source_id TEXT NOT NULL, source_type TEXT NOT NULL,"
+    " event_id TEXT NOT NULL, message TEXT NOT NULL, categories TEXT NOT NULL,"
+    " date_ms INTEGER NOT NULL, source_arn TEXT NOT NULL);"
+    "CREATE INDEX events_date ON events(date_ms);",
+    /* 1 -> 2: Multi-AZ */
+    "ALTER TABLE instances ADD COLUMN ha_state TEXT NOT NULL DEFAULT 'none';"
+    "ALTER TABLE instances ADD COLUMN repl_password TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE nodes ADD COLUMN upstream TEXT;"
+    "ALTER TABLE nodes ADD COLUMN supervise TEXT NOT NULL DEFAULT 'restart';"
+    "ALTER TABLE nodes ADD COLUMN sync_standbys TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE nodes ADD COLUMN rebuild_seq INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: SNS topics and subscriptions, RDS event subscriptions, the
+     * durable delivery queue (sns.h, evsub.h, delivery.h) and SQS queues */
+    "CREATE TABLE sns_topics(arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE sns_subscriptions(arn TEXT PRIMARY KEY, topic_arn TEXT NOT NULL,"
+    " protocol TEXT NOT NULL, endpoint TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX sns_subscriptions_topic ON sns_subscriptions(topic_arn);"
+    "CREATE TABLE event_subscriptions(name TEXT PRIMARY KEY, topic_arn TEXT NOT NULL,"
+    " source_type TEXT, source_ids TEXT NOT NULL, categories TEXT NOT NULL,"
+    " enabled INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE deliveries(id INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL,"
+    " topic_arn TEXT NOT NULL, subscription_arn TEXT NOT NULL, protocol TEXT NOT NULL,"
+    " endpoint TEXT NOT NULL, event_subscription TEXT, subject TEXT, body TEXT NOT NULL,"
+    " state TEXT NOT NULL, attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL,"
+    " last_error TEXT, created_ms INTEGER NOT NULL, done_ms INTEGER);"
+    "CREATE INDEX deliveries_due ON deliveries(state, next_ms);"
+    "CREATE TABLE sqs_queues(name TEXT PRIMARY KEY, visibility_s INTEGER NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE sqs_messages(id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+    " message_id TEXT NOT NULL, body TEXT NOT NULL, receipt TEXT, visible_ms INTEGER NOT NULL,"
+    " receive_count INTEGER NOT NULL, sent_ms INTEGER NOT NULL);"
+    "CREATE INDEX sqs_messages_queue ON sqs_messages(queue, visible_ms);",
+    /* 3 -> 4: DB snapshots and the instances restored from one (snapshot.h) */
+    "CREATE TABLE db_snapshots(id TEXT PRIMARY KEY, instance_id TEXT NOT NULL,"
+    " resource_id TEXT, type TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " source TEXT, encrypted INTEGER NOT NULL, kms_key_id TEXT, engine_version TEXT NOT NULL,"
+    " db_class TEXT NOT NULL, master_username TEXT NOT NULL, master_password TEXT NOT NULL,"
+    " db_name TEXT, port INTEGER NOT NULL, allocated_storage INTEGER NOT NULL,"
+    " storage_type TEXT NOT NULL, iops INTEGER NOT NULL, az TEXT,"
+    " instance_created_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL, error TEXT);"
+    "CREATE TABLE snapshot_restores(instance_id TEXT PRIMARY KEY, snapshot_id TEXT NOT NULL);",
+};
+
+static bool store_exec(store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        LOG_ERROR("sql failed err=\"%s\"", msg ? msg : "?");
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+static sqlite3_stmt *store_prepare(store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        LOG_ERROR("sql prepare failed err=\"%s\"", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    return st;
+}
+
+/* Steps a statement that returns no rows and finalizes it. */
+static bool store_step_done(store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        LOG_ERROR("sql step failed rc=%d err=\"%s\"", rc, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int store_schema_version(store *s)
+{
+    sqlite3_stmt *st = NULL;
+    /* A new store has no meta table yet: version 0. */
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0;
+    int v = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = atoi((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static bool store_migrate(store *s)
+{
+    int n = (int)(sizeof store_migrations / sizeof store_migrations[0]);
+    int v = store_schema_version(s);
+    if (v > n) {
+        LOG_ERROR("store is newer than this program schema_version=%d known=%d", v, n);
+        return false;
+    }
+    for (; v < n; v++) {
+        if (!store_begin(s))
+            return false;
+        char ver[16];
+        snprintf(ver, sizeof ver, "%d", v + 1);
+        if (!store_exec(s, store_migrations[v]) || !store_meta_set(s, "schema_version", ver)) {
+            store_rollback(s);
+            return false;
+        }
+        if (!store_commit(s))
+            return false;
+        LOG_INFO("store migrated schema_version=%d", v + 1);
+    }
+    return true;
+}
+
+store *store_open(const char *path)
+{
+    store *s = xcalloc(1, sizeof *s);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        LOG_ERROR("store open failed path=%s err=\"%s\"", path,
+                  s->db ? sqlite3_errmsg(s->db) : "?");
+        store_close(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                       "PRAGMA foreign_keys=ON;") ||
+        !store_migrate(s)) {
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s);
+}
+
+struct sqlite3 *store_sqlite(store *s)
+{
+    return s->db;
+}
+
+bool store_begin(store *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
+bool store_commit(store *s) { return store_exec(s, "COMMIT"); }
+void store_rollback(store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        store_exec(s, "ROLLBACK");
+}
+
+char *store_meta_get(store *s, const char *key)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT value FROM meta WHERE key=?");
+    if (!st)
+        return NULL;
+    bind_text(st, 1, key);
+    char *v = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = col_text(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+bool store_meta_set(store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = store_prepare(s, "INSERT INTO meta(key,value) VALUES(?,?) "
+                                        "ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    if (!st)
+        return false;
+    bind_text(st, 1, key);
+    bind_text(st, 2, value);
+    return store_step_done(s, st);
+}
+
+/* ---- instances ---- */
+
+#define INSTANCE_COLS                                                                      \
+    "id,resource_id,status,db_class,engine,engine_version,master_username,master_password," \
+    "db_name,port,allocated_storage,storage_type,iops,max_allocated_storage,multi_az,az,"  \
+    "secondary_az,backup_retention,backup_window,maintenance_window,deletion_protection,"  \
+    "storage_encrypted,kms_key_id,dns_ttl,tags,pending,extra,created_ms,primary_node,"     \
+    "restart_seq,ha_state,repl_password"
+
+/* Binds every column in INSTANCE_COLS order, starting at index 1. */
+static void instance_bind(sqlite3_stmt *st, const store_instance *in)
+{
+    int i = 1;
+    bind_text(st, i++, in->id);
+    bind_text(st, i++, in->resource_id);
+    bind_text(st, i++, in->status);
+    bind_text(st, i++, in->db_class);
+    bind_text(st, i++, in->engine);
+    bind_text(st, i++, in->engine_version);
+    bind_text(st, i++, in->master_username);
+    bind_text(st, i++, in->master_password);
+    bind_text(st, i++, in->db_name);
+    sqlite3_bind_int64(st, i++, in->port);
+    sqlite3_bind_int64(st, i++, in->allocated_storage);
+    bind_text(st, i++, in->storage_type);
+    sqlite3_bind_int64(st, i++, in->iops);
+    sqlite3_bind_int64(st, i++, in->max_allocated_storage);
+    sqlite3_bind_int(st, i++, in->multi_az);
+    bind_text(st, i++, in->az);
+    bind_text(st, i++, in->secondary_az);
+    sqlite3_bind_int64(st, i++, in->backup_retention);
+    bind_text(st, i++, in->backup_window);
+    bind_text(st, i++, in->maintenance_window);
+    sqlite3_bind_int(st, i++, in->deletion_protection);
+    sqlite3_bind_int(st, i++, in->storage_encrypted);
+    bind_text(st, i++, in->kms_key_id);
+    sqlite3_bind_int64(st, i++, in->dns_ttl);
+    bind_text(st, i++, in->tags ? in->tags : "[]");
+    bind_text(st, i++, in->pending ? in->pending : "{}");
+    bind_text(st, i++, in->extra ? in->extra : "{}");
+    sqlite3_bind_int64(st, i++, in->created_ms);
+    bind_text(st, i++, in->primary_node);
+    sqlite3_bind_int64(st, i++, in->restart_seq);
+    bind_text(st, i++, in->ha_state ? in->ha_state : "none");
+    bind_text(st, i++, in->repl_password ? in->repl_password : "");
+}
+
+static void instance_read(sqlite3_stmt *st, store_instance *in)
+{
+    int i = 0;
+    in->id = col_text(st, i++);
+    in->resource_id = col_text(st, i++);
+    in->status = col_text(st, i++);
+    in->db_class = col_text(st, i++);
+    in->engine = col_text(st, i++);
+    in->engine_version = col_text(st, i++);
+    in->master_username = col_text(st, i++);
+    in->master_password = col_text(st, i++);
+    in->db_name = col_text(st, i++);
+    in->port = sqlite3_column_int64(st, i++);
+    in->allocated_storage = sqlite3_column_int64(st, i++);
+    in->storage_type = col_text(st, i++);
+    in->iops = sqlite3_column_int64(st, i++);
+    in->max_allocated_storage = sqlite3_column_int64(st, i++);
+    in->multi_az = sqlite3_column_int(st, i++) != 0;
+    in->az = col_text(st, i++);
+    in->secondary_az = col_text(st, i++);
+    in->backup_retention = sqlite3_column_int64(st, i++);
+    in->backup_window = col_text(st, i++);
+    in->maintenance_window = col_text(st, i++);
+    in->deletion_protection = sqlite3_column_int(st, i++) != 0;
+    in->storage_encrypted = sqlite3_column_int(st, i++) != 0;
+    in->kms_key_id = col_text(st, i++);
+    in->dns_ttl = sqlite3_column_int64(st, i++);
+    in->tags = col_text(st, i++);
+    in->pending = col_text(st, i++);
+    in->extra = col_text(st, i++);
+    in->created_ms = sqlite3_column_int64(st, i++);
+    in->primary_node = col_text(st, i++);
+    in->restart_seq = sqlite3_column_int64(st, i++);
+    in->ha_state = col_text(st, i++);
+    in->repl_password = col_text(st, i++);
+}
+
+void store_instance_clear(store_instance *in)
+{
+    char **strs[] = {&in->id, &in->resource_id, &in->status, &in->db_class, &in->engine,
+                     &in->engine_version, &in->master_username, &in->master_password,
+                     &in->db_name, &in->storage_type, &in->az, &in->secondary_az,
+                     &in->backup_window, &in->maintenance_window, &in->kms_key_id, &in->tags,
+                     &in->pending, &in->extra, &in->primary_node, &in->ha_state,
+                     &in->repl_password};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+    memset(in, 0, sizeof *in);
+}
+
+bool store_instance_get(store *s, const char *id, store_instance *out, bool *found)
+{
+    *found = false;
+    sqlite3_stmt *st = store_prepare(s, "SELECT " INSTANCE_COLS " FROM instances WHERE id=?");
+    if (!st)
+        return false;
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        instance_read(st, out);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        LOG_ERROR("instance get failed id=%s err=\"%s\"", id, sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    return *found;
+}
+
+bool store_instance_insert(store *s, const store_instance *in)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+           "?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    instance_bind(st, in);
+    return store_step_done(s, st);
+}
+
+bool store_instance_update(store *s, const store_instance *in)
+{
+    /* REPLACE keeps the statement in one place; the row is keyed by id. */
+    sqlite3_stmt *st = store_prepare(
+        s, "REPLACE INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+           "?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    instance_bind(st, in);
+    return store_step_done(s, st);
+}
+
+bool store_instance_delete(store *s, const char *id)
+{
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM instances WHERE id=?");
+    if (!st)
+        return false;
+    bind_text(st, 1, id);
+    return store_step_done(s, st);
+}
+
+int store_instance_list(store *s, const char *after, int limit, char ***ids)
+{
+    sqlite3_stmt *st =
+        store_prepare(s, "SELECT id FROM instances WHERE id > ? ORDER BY id LIMIT ?");
+    if (!st)
+        return -1;
+    bind_text(st, 1, after ? after : "");
+    sqlite3_bind_int(st, 2, limit);
+    int n = 0;
+    char **out = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        out = xrealloc(out, sizeof *out * (size_t)(n + 1));
+        out[n++] = col_text(st, 0);
+    }
+    sqlite3_finalize(st);
+    *ids = out;
+    return n;
+}
+
+int store_instance_count(store *s)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT count(*) FROM instances");
+    if (!st)
+        return -1;
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* ---- nodes ---- */
+
+#define NODE_COLS                                                                  \
+    "id,instance_id,agent_id,role,goal,addr,port,generation,created_ms,upstream,supervise," \
+    "sync_standbys,rebuild_seq"
+
+static void node_bind(sqlite3_stmt *st, const store_node *n)
+{
+    bind_text(st, 1, n->id);
+    bind_text(st, 2, n->instance_id);
+    bind_text(st, 3, n->agent_id);
+    bind_text(st, 4, n->role);
+    bind_text(st, 5, n->goal);
+    bind_text(st, 6, n->addr);
+    sqlite3_bind_int64(st, 7, n->port);
+    sqlite3_bind_int64(st, 8, n->generation);
+    sqlite3_bind_int64(st, 9, n->created_ms);
+    bind_text(st, 10, n->upstream);
+    bind_text(st, 11, n->supervise ? n->supervise : "restart");
+    bind_text(st, 12, n->sync_standbys ? n->sync_standbys : "[]");
+    sqlite3_bind_int64(st, 13, n->rebuild_seq);
+}
+
+static void node_read(sqlite3_stmt *st, store_node *n)
+{
+    n->id = col_text(st, 0);
+    n->instance_id = col_text(st, 1);
+    n->agent_id = col_text(st, 2);
+    n->role = col_text(st, 3);
+    n->goal = col_text(st, 4);
+    n->addr = col_text(st, 5);
+    n->port = sqlite3_column_int64(st, 6);
+    n->generation = sqlite3_column_int64(st, 7);
+    n->created_ms = sqlite3_column_int64(st, 8);
+    n->upstream = col_text(st, 9);
+    n->supervise = col_text(st, 10);
+    n->sync_standbys = col_text(st, 11);
+    n->rebuild_seq = sqlite3_column_int64(st, 12);
+}
+
+void store_node_clear(store_node *n)
+{
+    free(n->id);
+    free(n->instance_id);
+    free(n->agent_id);
+    free(n->role);
+    free(n->goal);
+    free(n->addr);
+    free(n->upstream);
+    free(n->supervise);
+    free(n->sync_standbys);
+    memset(n, 0, sizeof *n);
+}
+
+bool store_node_insert(store *s, const store_node *n)
+{
+    sqlite3_stmt *st =
+        store_prepare(s, "INSERT INTO nodes(" NODE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    node_bind(st, n);
+    return store_step_done(s, st);
+}
+
+bool store_node_update(store *s, const store_node *n)
+{
+    sqlite3_stmt *st =
+        store_prepare(s, "REPLACE INTO nodes(" NODE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    node_bind(st, n);
+    return store_step_done(s, st);
+}
+
+bool store_node_delete(store *s, const char *id)
+{
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM nodes WHERE id=?");
+    if (!st)
+        return false;
+    bind_text(st, 1, id);
+    return store_step_done(s, st);
+}
+
+bool store_node_get(store *s, const char *id, store_node *out, bool *found)
+{
+    *found = false;
+    sqlite3_stmt *st = store_prepare(s, "SELECT " NODE_COLS " FROM nodes WHERE id=?");
+    if (!st)
+        return false;
+    bind_text(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        node_read(st, out);
+        *found = true;
+    }
+    sqlite3_finalize(st);
+    return *found;
+}
+
+int store_node_list(store *s, const char *instance_id, const char *agent_id, store_node **out)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT " NODE_COLS " FROM nodes WHERE (?1 IS NULL OR instance_id=?1) "
+           "AND (?2 IS NULL OR agent_id=?2) ORDER BY created_ms, id");
+    if (!st)
+        return -1;
+    bind_text(st, 1, instance_id);
+    bind_text(st, 2, agent_id);
+    int n = 0;
+    store_node *v = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+        node_read(st, &v[n++]);
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    return n;
+}
+
+void store_node_list_free(store_node *nodes, int n)
+{
+    for (int i = 0; i < n; i++)
+        store_node_clear(&nodes[i]);
+    free(nodes);
+}
+
+bool store_addr_in_use(store *s, const char *addr, bool *in_use)
+{
+    sqlite3_stmt *st = store_prepare(s, "SELECT 1 FROM nodes WHERE addr=?");
+    if (!st)
+        return false;
+    bind_text(st, 1, addr);
+    int rc = sqlite3_step(st);
+    *in_use = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* ---- workflows ---- */
+
+#define WF_COLS "id,instance_id,kind,step,state,data,created_ms,step_started_ms"
+
+static void wf_read(sqlite3_stmt *st, store_workflow *w)
+{
+    w->id = sqlite3_column_int64(st, 0);
+    w->instance_id = col_text(st, 1);
+    w->kind = col_text(st, 2);
+    w->step = col_text(st, 3);
+    w->state = col_text(st, 4);
+    w->data = col_text(st, 5);
+    w->created_ms = sqlite3_column_int64(st, 6);
+    w->step_started_ms = sqlite3_column_int64(st, 7);
+}
+
+void store_workflow_clear(store_workflow *w)
+{
+    free(w->instance_id);
+    free(w->kind);
+    free(w->step);
+    free(w->state);
+    free(w->data);
+    memset(w, 0, sizeof *w);
+}
+
+bool store_workflow_insert(store *s, store_workflow *w)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT INTO workflows(instance_id,kind,step,state,data,created_ms,step_started_ms) "
+           "VALUES(?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    bind_text(st, 1, w->instance_id);
+    bind_text(st, 2, w->kind);
+    bind_text(st, 3, w->step);
+    bind_text(st, 4, w->state);
+    bind_text(st, 5, w->data ? w->data : "{}");
+    sqlite3_bind_int64(st, 6, w->created_ms);
+    sqlite3_bind_int64(st, 7, w->step_started_ms);
+    if (!store_step_done(s, st))
+        return false;
+    w->id = sqlite3_last_insert_rowid(s->db);
+    return true;
+}
+
+bool store_workflow_update(store *s, const store_workflow *w)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "UPDATE workflows SET step=?, state=?, data=?, step_started_ms=? WHERE id=?");
+    if (!st)
+        return false;
+    bind_text(st, 1, w->step);
+    bind_text(st, 2, w->state);
+    bind_text(st, 3, w->data ? w->data : "{}");
+    sqlite3_bind_int64(st, 4, w->step_started_ms);
+    sqlite3_bind_int64(st, 5, w->id);
+    return store_step_done(s, st);
+}
+
+bool store_workflow_active_for(store *s, const char *instance_id, store_workflow *out,
+                               bool *found)
+{
+    *found = false;
+    sqlite3_stmt *st = store_prepare(s, "SELECT " WF_COLS " FROM workflows WHERE "
+                                        "state='active' AND instance_id=? ORDER BY id LIMIT 1");
+    if (!st)
+        return false;
+    bind_text(st, 1, instance_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        wf_read(st, out);
+        *found = true;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+int store_workflow_list_active(store *s, store_workflow **out)
+{
+    sqlite3_stmt *st =
+        store_prepare(s, "SELECT " WF_COLS " FROM workflows WHERE state='active' ORDER BY id");
+    if (!st)
+        return -1;
+    int n = 0;
+    store_workflow *v = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+        wf_read(st, &v[n++]);
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    return n;
+}
+
+void store_workflow_list_free(store_workflow *w, int n)
+{
+    for (int i = 0; i < n; i++)
+        store_workflow_clear(&w[i]);
+    free(w);
+}
+
+/* ---- events ---- */
+
+bool store_event_insert(store *s, const store_event *e)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT INTO events(source_id,source_type,event_id,message,categories,date_ms,"
+           "source_arn) VALUES(?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    bind_text(st, 1, e->source_id);
+    bind_text(st, 2, e->source_type);
+    bind_text(st, 3, e->event_id);
+    bind_text(st, 4, e->message);
+    bind_text(st, 5, e->categories ? e->categories : "[]");
+    sqlite3_bind_int64(st, 6, e->date_ms);
+    bind_text(st, 7, e->source_arn ? e->source_arn : "");
+    return store_step_done(s, st);
+}
+
+int store_event_list(store *s, const char *source_id, const char *source_type, int64_t start_ms,
+                     int64_t end_ms, int64_t after_id, int limit, store_event **out)
+{
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT id,source_id,source_type,event_id,message,categories,date_ms,source_arn "
+           "FROM events WHERE date_ms BETWEEN ?1 AND ?2 AND id > ?3 "
+           "AND (?4 IS NULL OR source_id=?4) AND (?5 IS NULL OR source_type=?5) "
+           "ORDER BY id LIMIT ?6");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, start_ms);
+    sqlite3_bind_int64(st, 2, end_ms);
+    sqlite3_bind_int64(st, 3, after_id);
+    bind_text(st, 4, source_id);
+    bind_text(st, 5, source_type);
+    sqlite3_bind_int(st, 6, limit);
+    int n = 0;
+    store_event *v = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+        store_event *e = &v[n++];
+        e->id = sqlite3_column_int64(st, 0);
+        e->source_id = col_text(st, 1);
+        e->source_type = col_text(st, 2);
+        e->event_id = col_text(st, 3);
+        e->message = col_text(st, 4);
+        e->categories = col_text(st, 5);
+        e->date_ms = sqlite3_column_int64(st, 6);
+        e->source_arn = col_text(st, 7);
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    return n;
+}
+
+void store_event_list_free(store_event *e, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(e[i].source_id);
+        free(e[i].source_type);
+        free(e[i].event_id);
+        free(e[i].message);
+        free(e[i].categories);
+        free(e[i].source_arn);
+    }
+    free(e);
+}

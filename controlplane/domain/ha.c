@@ -1,0 +1,462 @@
+/* ha: see ha.h. */
+#include "controlplane/domain/ha.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/core/agents.h"
+#include "controlplane/notify/events.h"
+#include "controlplane/core/health.h"
+#include "controlplane/core/region.h"
+#include "controlplane/domain/stopstart.h"
+#include "controlplane/core/store.h"
+#include "controlplane/net/subnetgroup.h"
+#include "controlplane/wf/workflow.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+const char *const ha_states[] = {"none", "building", "healthy", "standby_lost", "failing_over",
+                                 NULL};
+
+const ha_move ha_moves[] = {
+    {"none", "building", "a standby is placed (create or modify with MultiAZ)"},
+    {"building", "healthy", "the standby streams and the primary reports it synchronous"},
+    {"building", "standby_lost", "the standby failed while being built"},
+    {"healthy", "standby_lost", "the standby is lost: synchronous replication relaxed"},
+    {"healthy", "failing_over", "the primary is lost (or a failover was asked) while the "
+                                "standby is synchronous"},
+    {"standby_lost", "building", "the standby is back or replaced, catching up"},
+    {"failing_over", "building", "the standby is promoted; the old primary rejoins as standby"},
+    {"failing_over", "healthy", "a planned failover was abandoned before promotion"},
+    {"building", "none", "converted to Single-AZ"},
+    {"healthy", "none", "converted to Single-AZ"},
+    {"standby_lost", "none", "converted to Single-AZ"},
+};
+const int ha_move_count = (int)(sizeof ha_moves / sizeof ha_moves[0]);
+
+bool ha_allowed(const char *from, const char *to)
+{
+    for (int i = 0; i < ha_move_count; i++)
+        if (strcmp(ha_moves[i].from, from) == 0 && strcmp(ha_moves[i].to, to) == 0)
+            return true;
+    return false;
+}
+
+bool ha_apply(const char *instance_id, char **state, const char *to)
+{
+    const char *from = *state ? *state : "none";
+    if (strcmp(from, to) == 0)
+        return true;
+    if (!ha_allowed(from, to)) {
+        LOG_ERROR("ha move refused instance=%s from=%s to=%s", instance_id, from, to);
+        return false;
+    }
+    LOG_INFO("ha instance=%s from=%s to=%s", instance_id, from, to);
+    free(*state);
+    *state = xstrdup(to);
+    return true;
+}
+
+bool ha_promotion_allowed(const char *ha_state_at_loss, const char *standby_sync_state)
+{
+    return ha_state_at_loss && strcmp(ha_state_at_loss, "healthy") == 0 &&
+           standby_sync_state && strcmp(standby_sync_state, "sync") == 0;
+}
+
+/* ---- one instance ---- */
+
+typedef struct {
+    region *r;
+    health *h;
+    store_instance *in;
+    store_node *nodes;
+    int n;
+    store_node *primary;
+    store_node *standby;   /* the current standby (role standby, goal running), or NULL */
+    bool changed;
+} ha_ctx;
+
+/* Replaces *field with a copy of value (which may alias *field). */
+static void set_str(char **field, const char *value)
+{
+    char *copy = value ? xstrdup(value) : NULL;
+    free(*field);
+    *field = copy;
+}
+
+static bool node_save(ha_ctx *c, store_node *n)
+{
+    n->generation++;
+    c->changed = true;
+    return store_node_update(c->r->st, n);
+}
+
+/* true if the agent says the node is down although its goal is running. */
+static bool reported_down(const ha_ctx *c, const store_node *n)
+{
+    const agent_node_report *rep = agents_node_report(c->r->agents, n->agent_id, n->id);
+    return rep && (strcmp(rep->state, "crashed") == 0 || strcmp(rep->state, "failed") == 0 ||
+                   (strcmp(rep->state, "stopped") == 0 && rep->generation >= n->generation));
+}
+
+static bool node_lost(const ha_ctx *c, const store_node *n)
+{
+    region *r = c->r;
+    return reported_down(c, n) ||
+           health_is_down(c->h, n->id, r->cfg.detect_ms, 3) ||
+           (!agents_alive(r->agents, n->agent_id, r->cfg.agent_timeout_ms) &&
+            health_is_down(c->h, n->id, 0, 2));
+}
+
+/* The standby is usable for a promotion: its agent is alive and our probe
+ * answered recently. */
+static bool standby_ready(const ha_ctx *c, const store_node *s)
+{
+    const node_health *v = health_get(c->h, s->id);
+    return v && v->up && v->in_recovery &&
+           agents_alive(c->r->agents, s->agent_id, c->r->cfg.agent_timeout_ms);
+}
+
+/* Picks an AZ other than the primary's with an alive agent, preferring
+ * the instance's secondary AZ. NULL if none. */
+static const char *pick_standby_az(const ha_ctx *c)
+{
+    region *r = c->r;
+    const char *paz = c->primary->agent_id;
+    if (c->in->secondary_az && strcmp(c->in->secondary_az, paz) != 0 &&
+        agents_in_az(r->agents, c->in->secondary_az, r->cfg.agent_timeout_ms) &&
+        subnetgroup_az_ok(r, c->in, c->in->secondary_az))
+        return c->in->secondary_az;
+    for (int i = 0; i < r->cfg.naz; i++)
+        if (strcmp(r->cfg.azs[i], paz) != 0 &&
+            agents_in_az(r->agents, r->cfg.azs[i], r->cfg.agent_timeout_ms) &&
+            subnetgroup_az_ok(r, c->in, r->cfg.azs[i]))
+            return r->cfg.azs[i];
+    return NULL;
+}
+
+/* Places a new standby node streaming from the primary. */
+static void place_standby(ha_ctx *c)
+{
+    region *r = c->r;
+    const char *az = pick_standby_az(c);
+    if (!az)
+        return; /* no other AZ has a host now: try on a later pass */
+    char addr[32] = "";
+    if (!subnetgroup_pick_addr(r, c->in, az, addr, sizeof addr) || !addr[0])
+        return;
+    char *label = region_random_label(6);
+    store_node s = {
+        .id = xasprintf("%s-%s", c->in->id, label),
+        .instance_id = c->in->id,
+        .agent_id = (char *)az,
+        .role = (char *)"standby",
+        .goal = (char *)"running",
+        .addr = addr,
+        .port = c->in->port,
+        .generation = 1,
+        .created_ms = region_now_ms(r),
+        .upstream = c->primary->id,
+        .supervise = (char *)"restart",
+        .sync_standbys = (char *)"[]",
+    };
+    free(label);
+    if (store_node_insert(r->st, &s)) {
+        LOG_INFO("standby placed instance=%s node=%s az=%s addr=%s upstream=%s", c->in->id, s.id,
+                 az, addr, c->primary->id);
+        set_str(&c->in->secondary_az, az);
+        c->changed = true;
+    }
+    free(s.id);
+}
+
+/* Retires the standby: goal absent, so its agent removes it; the row goes
+ * when the agent reports it gone (ha_reap). */
+static void retire_standby(ha_ctx *c, const char *why)
+{
+    store_node *s = c->standby;
+    LOG_INFO("standby retired instance=%s node=%s why=\"%s\"", c->in->id, s->id, why);
+    set_str(&s->goal, "absent");
+    set_str(&s->role, "retired");
+    node_save(c, s);
+    c->standby = NULL;
+}
+
+static bool sync_lists(const store_node *p, const char *standby)
+{
+    cJSON *arr = cJSON_Parse(p->sync_standbys ? p->sync_standbys : "[]");
+    bool found = false;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+        found |= cJSON_IsString(e) && strcmp(e->valuestring, standby) == 0;
+    cJSON_Delete(arr);
+    return found;
+}
+
+static void set_sync(ha_ctx *c, const char *standby)
+{
+    store_node *p = c->primary;
+    char *json;
+    if (standby) {
+        cJSON *arr = cJSON_CreateArray();
+        cJSON_AddItemToArray(arr, cJSON_CreateString(standby));
+        json = cJSON_PrintUnformatted(arr);
+        cJSON_Delete(arr);
+    } else {
+        json = xstrdup("[]");
+    }
+    if (strcmp(p->sync_standbys ? p->sync_standbys : "[]", json) != 0) {
+        LOG_INFO("synchronous standbys instance=%s primary=%s list=%s", c->in->id, p->id, json);
+        free(p->sync_standbys);
+        p->sync_standbys = json;
+        node_save(c, p);
+    } else {
+        free(json);
+    }
+}
+
+static void set_supervise(ha_ctx *c, store_node *n, const char *mode)
+{
+    if (strcmp(n->supervise ? n->supervise : "restart", mode) != 0) {
+        set_str(&n->supervise, mode);
+        node_save(c, n);
+    }
+}
+
+/* Deletes retired nodes once their agent has removed them (or their host
+ * has been gone past the replacement delay: it cleans up on return). */
+static void ha_reap(ha_ctx *c)
+{
+    region *r = c->r;
+    for (int i = 0; i < c->n; i++) {
+        store_node *n = &c->nodes[i];
+        if (strcmp(n->role, "retired") != 0)
+            continue;
+        const agent_node_report *rep = agents_node_report(r->agents, n->agent_id, n->id);
+        bool alive = agents_alive(r->agents, n->agent_id, r->cfg.agent_timeout_ms);
+        if ((rep && strcmp(rep->state, "absent") == 0) || (alive && !rep) ||
+            (!alive && mono_ms() - agents_last_seen(r->agents, n->agent_id) >
+                           r->cfg.standby_replace_ms)) {
+            LOG_INFO("retired node removed instance=%s node=%s", c->in->id, n->id);
+            store_node_delete(r->st, n->id);
+            c->changed = true;
+        }
+    }
+}
+
+/* The primary's agent has applied the node's current goal (and so its
+ * supervise mode: the agent records a goal before it acts on it). */
+static bool goal_applied(const ha_ctx *c, const store_node *n)
+{
+    const agent_node_report *rep = agents_node_report(c->r->agents, n->agent_id, n->id);
+    return rep && rep->generation >= n->generation;
+}
+
+/* The probe of n answered last time and has not failed since. */
+static bool probe_up(const ha_ctx *c, const store_node *n)
+{
+    const node_health *v = health_get(c->h, n->id);
+    return v && v->up && v->fails == 0;
+}
+
+/* How long a standby that answers probes has not been streaming from its
+ * primary (0 if it streams, or if we cannot tell). */
+static int64_t not_streaming_ms(const ha_ctx *c, const store_node *s)
+{
+    const node_health *v = health_get(c->h, s->id);
+    if (!v || !v->up || !v->in_recovery || v->norecv_since_ms == 0 || !probe_up(c, c->primary))
+        return 0;
+    return mono_ms() - v->norecv_since_ms;
+}
+
+/* A standby its agent runs on the current goal, whose primary is up, but
+ * that has not streamed for standby_stream_ms cannot follow its primary —
+ * a rejoin that left it on a diverged timeline, say (pg_rewind can say
+ * "no rewind required" for a node that was restarted in recovery). A
+ * fresh base backup is the cure. */
+static bool standby_stuck(const ha_ctx *c, const store_node *s)
+{
+    const agent_node_report *rep = agents_node_report(c->r->agents, s->agent_id, s->id);
+    return rep && strcmp(rep->state, "running") == 0 && goal_applied(c, s) &&
+           not_streaming_ms(c, s) > c->r->cfg.standby_stream_ms;
+}
+
+/* The standby is synchronous for good, not for one lucky probe: the same
+ * walsender streamed as `sync` on HA_SYNC_STREAK probes in a row, its
+ * receiver is streaming, and its flush is close to the primary's WAL. */
+#define HA_SYNC_STREAK 3
+#define HA_SYNC_LAG_MAX (16LL * 1024 * 1024)
+static bool standby_in_sync(const ha_ctx *c, const health_replica *rep, const store_node *s)
+{
+    const node_health *v = health_get(c->h, s->id);
+    return rep->streak >= HA_SYNC_STREAK && rep->lag_bytes >= 0 &&
+           rep->lag_bytes <= HA_SYNC_LAG_MAX && v && v->up && v->recv_pid != 0;
+}
+
+static void ha_building(ha_ctx *c)
+{
+    region *r = c->r;
+    store_node *s = c->standby;
+    if (!s) {
+        place_standby(c);
+        return;
+    }
+    /* A standby whose host has been gone too long, or that failed to
+     * build, is replaced by a fresh one. */
+    const agent_node_report *arep = agents_node_report(r->agents, s->agent_id, s->id);
+    bool host_gone = !agents_alive(r->agents, s->agent_id, r->cfg.agent_timeout_ms) &&
+                     mono_ms() - agents_last_seen(r->agents, s->agent_id) > r->cfg.standby_replace_ms;
+    if (host_gone || (arep && strcmp(arep->state, "failed") == 0 &&
+                      arep->generation >= s->generation)) {
+        retire_standby(c, host_gone ? "host lost" : arep->error);
+        set_sync(c, NULL);
+        place_standby(c);
+        return;
+    }
+    /* The primary went down before the standby was synchronous: nothing
+     * may be promoted, so its own agent brings it back. */
+    if (reported_down(c, c->primary)) {
+        set_supervise(c, c->primary, "restart");
+        return;
+    }
+    if (standby_stuck(c, s)) {
+        LOG_WARN("standby not streaming, rebuilding it instance=%s node=%s for_ms=%lld",
+                 c->in->id, s->id, (long long)not_streaming_ms(c, s));
+        s->rebuild_seq++;
+        node_save(c, s);
+        return;
+    }
+    const health_replica *rep = health_replica_of(c->h, c->primary->id, s->id);
+    if (!rep || strcmp(rep->state, "streaming") != 0)
+        return;
+    if (!sync_lists(c->primary, s->id)) {
+        set_sync(c, s->id); /* invariant 1: only once it streams */
+        return;
+    }
+    if (!standby_in_sync(c, rep, s))
+        return;
+    /* From `healthy` on, a crashed primary is failed over, not restarted:
+     * its agent must hold supervise=report before we say so, or a crash in
+     * between would be restarted on the old timeline while the standby is
+     * promoted. */
+    set_supervise(c, c->primary, "report");
+    if (goal_applied(c, c->primary) && ha_apply(c->in->id, &c->in->ha_state, "healthy")) {
+        events_emit(r, c->in->id, "RDS-EVENT-0053", NULL);
+        c->changed = true;
+    }
+}
+
+static void ha_healthy(ha_ctx *c)
+{
+    region *r = c->r;
+    store_node *p = c->primary, *s = c->standby;
+    if (!s) {
+        if (ha_apply(c->in->id, &c->in->ha_state, "standby_lost"))
+            c->changed = true;
+        return;
+    }
+    if (node_lost(c, p)) {
+        if (standby_ready(c, s) && ha_promotion_allowed(c->in->ha_state, "sync")) {
+            cJSON *data = cJSON_CreateObject();
+            cJSON_AddStringToObject(data, "old", p->id);
+            cJSON_AddStringToObject(data, "new", s->id);
+            if (ha_apply(c->in->id, &c->in->ha_state, "failing_over") &&
+                events_emit(r, c->in->id, "RDS-EVENT-0013", NULL) &&
+                workflow_start(r, c->in->id, "failover", data)) {
+                LOG_INFO("failover started instance=%s old=%s new=%s", c->in->id, p->id, s->id);
+                c->changed = true;
+            }
+            cJSON_Delete(data);
+        } else if (ha_apply(c->in->id, &c->in->ha_state, "standby_lost")) {
+            /* Nothing can be promoted: the primary's own host must bring it
+             * back, so its agent restarts it again. */
+            LOG_WARN("primary lost but standby not ready instance=%s primary=%s standby=%s",
+                     c->in->id, p->id, s->id);
+            set_sync(c, NULL);
+            set_supervise(c, p, "restart");
+            c->changed = true;
+        }
+        return;
+    }
+    /* A standby that answers but stopped streaming blocks every commit:
+     * the same as a lost one. (Only while the primary answers its probes,
+     * so that a primary loss, which also stops the stream, is a failover.) */
+    if (node_lost(c, s) || not_streaming_ms(c, s) > 2 * r->cfg.detect_ms) {
+        /* Keep the primary writable: relax synchronous replication while no
+         * standby is healthy (pg_auto_failover's wait_primary). Failover is
+         * off until a standby is synchronous again. */
+        if (ha_apply(c->in->id, &c->in->ha_state, "standby_lost")) {
+            set_sync(c, NULL);
+            set_supervise(c, p, "restart");
+            events_emit(r, c->in->id, "RDS-EVENT-0052", NULL);
+            c->changed = true;
+        }
+    }
+}
+
+static void ha_eval(ha_ctx *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        store_node *n = &c->nodes[i];
+        if (c->in->primary_node && strcmp(n->id, c->in->primary_node) == 0)
+            c->primary = n;
+        else if (strcmp(n->role, "standby") == 0 && strcmp(n->goal, "running") == 0 && !c->standby)
+            c->standby = n;
+    }
+    if (!c->primary)
+        return;
+    ha_reap(c);
+    const char *st = c->in->ha_state;
+    if (strcmp(st, "building") == 0)
+        ha_building(c);
+    else if (strcmp(st, "healthy") == 0)
+        ha_healthy(c);
+    else if (strcmp(st, "standby_lost") == 0) {
+        if (ha_apply(c->in->id, &c->in->ha_state, "building"))
+            c->changed = true;
+    }
+}
+
+bool ha_tick(region *r, health *h)
+{
+    char **ids = NULL;
+    int nids = store_instance_list(r->st, NULL, 10000, &ids);
+    bool any = false;
+    for (int i = 0; i < nids; i++) {
+        if (!store_begin(r->st))
+            break;
+        store_instance in = {0};
+        bool found = false, busy = false;
+        store_workflow w = {0};
+        store_instance_get(r->st, ids[i], &in, &found);
+        /* Failovers and deletes run as workflows and own the instance. */
+        if (found && store_workflow_active_for(r->st, in.id, &w, &busy) && busy &&
+            (strcmp(w.kind, "failover") == 0 || strcmp(w.kind, "switchover") == 0 ||
+             strcmp(w.kind, "delete") == 0))
+            found = false;
+        store_workflow_clear(&w);
+        if (!found || !in.ha_state || strcmp(in.ha_state, "none") == 0 ||
+            strcmp(in.status, "deleting") == 0 || strcmp(in.status, "failed") == 0 ||
+            stopstart_is_stopped(in.status)) {
+            store_rollback(r->st);
+            store_instance_clear(&in);
+            continue;
+        }
+        ha_ctx c = {.r = r, .h = h, .in = &in};
+        c.n = store_node_list(r->st, in.id, NULL, &c.nodes);
+        if (c.n > 0)
+            ha_eval(&c);
+        if (c.changed && store_instance_update(r->st, &in) && store_commit(r->st))
+            any = true;
+        else
+            store_rollback(r->st);
+        store_node_list_free(c.nodes, c.n < 0 ? 0 : c.n);
+        store_instance_clear(&in);
+    }
+    for (int i = 0; i < nids; i++)
+        free(ids[i]);
+    free(ids);
+    return any;
+}

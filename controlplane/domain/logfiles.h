@@ -1,0 +1,62 @@
+/* logfiles: the instances' PostgreSQL log files (DescribeDBLogFiles,
+ * DownloadDBLogFilePortion).
+ *
+ * The agents ship each node's log files (agent/telemetry.h): a listing
+ * with every telemetry request, and bytes appended in order. The store
+ * keeps, per node and RDS file name ("error/postgresql.log.YYYY-MM-DD-HH"),
+ * the bytes received as chunks; a file the agent no longer lists (past
+ * its 3-day retention) is dropped here too. The API shows the files of
+ * the instance's current primary node, as RDS shows the primary host's.
+ *
+ * Markers of DownloadDBLogFilePortion are byte offsets in decimal ("0" is
+ * the start of the file), so a marker stays valid while the file grows. */
+#ifndef RDSIM_LOGFILES_H
+#define RDSIM_LOGFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controlplane/core/awserr.h"
+#include "controlplane/core/query.h"
+
+typedef struct cJSON cJSON;
+typedef struct region region;
+struct sqlite3;
+
+#define LOGFILES_PORTION_MAX (1024 * 1024) /* "up to 1 MB" */
+#define LOGFILES_DEFAULT_LINES 10000
+
+/* Creates the module's tables if missing. */
+bool logfiles_schema(struct sqlite3 *db);
+
+/* Applies one node's listing (files: [{name,size,mtime_ms}]) and chunks
+ * ([{name,offset,data}]) from an agent; a chunk is appended only when its
+ * offset is exactly the bytes held (agent/telemetry.c invariant 2).
+ * Runs in the caller's transaction. */
+bool logfiles_ingest(region *r, const char *node_id, const char *instance_id,
+                     const cJSON *files, const cJSON *chunks);
+
+/* {"error/...": bytes held, ...} for node_id (caller deletes). */
+cJSON *logfiles_sizes(region *r, const char *node_id);
+
+/* Drops the files of nodes that no longer exist. */
+bool logfiles_prune_orphans(region *r);
+
+/* Which bytes of a file of size `size` a portion request returns (pure).
+ * has_marker/marker: the Marker (an offset); lines: NumberOfLines (0: not
+ * given). data is the whole file. Forward from a marker: up to `lines`
+ * lines (or all, with no limit) and at most LOGFILES_PORTION_MAX bytes.
+ * Without a marker: the last `lines` lines (LOGFILES_DEFAULT_LINES when 0),
+ * at most LOGFILES_PORTION_MAX bytes, ending at the end of the file.
+ * Sets [*from, *to) and *pending (bytes remain after *to). */
+void logfiles_portion(const char *data, size_t size, bool has_marker, int64_t marker,
+                      int64_t lines, size_t *from, size_t *to, bool *pending);
+
+/* Parses a Marker: a decimal offset 0..INT64_MAX; false otherwise. */
+bool logfiles_parse_marker(const char *s, int64_t *out);
+
+bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr *err);
+bool logfiles_action_download(region *r, const params *p, cJSON *result, awserr *err);
+
+#endif

@@ -1,0 +1,112 @@
+/* stopstart: see stopstart.h. */
+#include "controlplane/domain/stopstart.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/notify/events.h"
+#include "controlplane/core/lifecycle.h"
+#include "controlplane/core/region.h"
+#include "controlplane/wf/workflow.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+bool stopstart_is_stopped(const char *status)
+{
+    return strcmp(status, "stopping") == 0 || strcmp(status, "stopped") == 0 ||
+           strcmp(status, "starting") == 0;
+}
+
+static char *stopped_key(const char *instance_id)
+{
+    return xasprintf("stopped_at:%s", instance_id);
+}
+
+bool stopstart_mark_stopped(region *r, const char *instance_id)
+{
+    char *key = stopped_key(instance_id);
+    char val[32];
+    snprintf(val, sizeof val, "%lld", (long long)region_now_ms(r));
+    bool ok = store_meta_set(r->st, key, val);
+    free(key);
+    return ok;
+}
+
+int64_t stopstart_stopped_at(region *r, const char *instance_id)
+{
+    char *key = stopped_key(instance_id);
+    char *val = store_meta_get(r->st, key);
+    int64_t at = 0;
+    if (!val || !str_to_int64(val, 0, INT64_MAX, &at))
+        at = 0;
+    free(val);
+    free(key);
+    return at;
+}
+
+bool stopstart_begin_stop(region *r, store_instance *in, awserr *err)
+{
+    if (strcmp(in->status, "available") != 0)
+        return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                          "Instance %s is not in available state.", in->id);
+    cJSON *data = cJSON_CreateObject();
+    bool ok = lifecycle_apply(in->id, &in->status, "stopping") &&
+              store_instance_update(r->st, in) && workflow_start(r, in->id, "stop", data);
+    cJSON_Delete(data);
+    if (!ok)
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    LOG_INFO("stopping instance=%s", in->id);
+    return true;
+}
+
+bool stopstart_begin_start(region *r, store_instance *in, bool automatic, awserr *err)
+{
+    if (strcmp(in->status, "stopped") != 0)
+        return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                          "Instance %s is not stopped, it cannot be started.", in->id);
+    cJSON *data = cJSON_CreateObject();
+    cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
+    cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0088"));
+    char *key = stopped_key(in->id);
+    bool ok = lifecycle_apply(in->id, &in->status, "starting") &&
+              (!automatic || events_emit(r, in->id, "RDS-EVENT-0154", NULL)) &&
+              store_meta_set(r->st, key, "") && store_instance_update(r->st, in) &&
+              workflow_start(r, in->id, "start", data);
+    free(key);
+    cJSON_Delete(data);
+    if (!ok)
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    LOG_INFO("starting instance=%s automatic=%d", in->id, automatic);
+    return true;
+}
+
+bool stopstart_tick(region *r)
+{
+    char **ids = NULL;
+    int n = store_instance_list(r->st, NULL, 10000, &ids);
+    bool any = false;
+    int64_t now = region_now_ms(r);
+    for (int i = 0; i < n; i++) {
+        int64_t at = stopstart_stopped_at(r, ids[i]);
+        if (at == 0 || now - at < STOPSTART_MAX_STOPPED_MS || !store_begin(r->st))
+            continue;
+        store_instance in = {0};
+        bool found = false;
+        awserr err = {0};
+        if (store_instance_get(r->st, ids[i], &in, &found) && found &&
+            strcmp(in.status, "stopped") == 0 && stopstart_begin_start(r, &in, true, &err) &&
+            store_commit(r->st)) {
+            LOG_INFO("instance stopped for 7 days: starting it instance=%s", in.id);
+            any = true;
+        } else {
+            store_rollback(r->st);
+        }
+        store_instance_clear(&in);
+    }
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    return any;
+}

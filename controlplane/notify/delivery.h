@@ -1,0 +1,66 @@
+/* delivery: the durable, at-least-once delivery of SNS messages.
+ *
+ * Invariants:
+ *  1. A message exists as one `deliveries` row per subscriber, written in
+ *     the transaction that published it (sns_publish), before any attempt.
+ *  2. A row is `pending` until an attempt succeeds (`delivered`) or
+ *     SNSMSG_MAX_ATTEMPTS attempts failed (`dead`: the dead-letter record,
+ *     with the last error). Each failure is committed with the next
+ *     attempt's time (snsmsg_backoff_ms, wall clock).
+ *  3. Attempts in flight are only in memory: after a crash or restart the
+ *     row is still `pending` and is sent again (so a subscriber may see a
+ *     MessageId twice, never zero times).
+ *  4. Nothing blocks the loop: http goes through lib/httpc, lambda runs
+ *     as a child reaped with waitpid(WNOHANG) on the next ticks, files
+ *     (email, sms, firehose) are appends of one message, sqs is an insert.
+ *
+ * Protocols are those of sns.h. A row's body is the notification
+ * envelope (snsmsg_envelope); email and sms are written from its Subject
+ * and Message. */
+#ifndef RDSIM_DELIVERY_H
+#define RDSIM_DELIVERY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controlplane/core/service.h"
+
+typedef struct delivery delivery;
+typedef struct store store;
+
+/* At most this many attempts in flight at once. */
+#define DELIVERY_MAX_IN_FLIGHT 32
+/* An http attempt that takes longer fails (seconds). */
+#define DELIVERY_HTTP_TIMEOUT_S 5
+/* A lambda command that runs longer is killed and the attempt fails. */
+#define DELIVERY_LAMBDA_TIMEOUT_MS 30000
+
+typedef struct {
+    const char *message_id;
+    const char *topic_arn;
+    const char *subscription_arn;
+    const char *protocol;
+    const char *endpoint;
+    const char *evsub;    /* RDS event subscription name, or NULL */
+    const char *subject;  /* or NULL */
+    const char *body;     /* the envelope */
+} delivery_item;
+
+/* Writes a pending row due now (wall clock ms), in the caller's
+ * transaction. false on a store error (logged). */
+bool delivery_enqueue(store *s, const delivery_item *it, int64_t now_ms);
+
+delivery *delivery_new(region *r);
+/* Kills lambda children still running; frees. NULL is fine. */
+void delivery_free(delivery *d);
+
+/* One pass (from the cron): reaps finished lambda commands, then starts
+ * the due pending rows not already in flight. */
+void delivery_tick(delivery *d);
+
+/* rdsim's ListDeliveries (SNS endpoint): SubscriptionArn, TopicArn,
+ * EventSubscription, State (pending|delivered|dead) filters; MaxItems
+ * (1-1000, 100) and NextToken paging. */
+bool delivery_action_list(region *r, const params *p, cJSON *result, awserr *err);
+
+#endif
