@@ -2,11 +2,7 @@
  * User Guide's "Viewing DB instance status" table. */
 #include "controlplane/core/lifecycle.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-#include "lib/log.h"
-#include "lib/util.h"
 
 const char *const lifecycle_states[] = {
     "creating", "available", "modifying", "rebooting", "backing-up", "deleting",
@@ -69,25 +65,19 @@ bool lifecycle_is_state(const char *status)
     return false;
 }
 
+static const transition_table lifecycle_table = {
+    .what = "status",
+    .unset = "(none)",
+    .moves = lifecycle_moves,
+    .nmoves = (int)(sizeof lifecycle_moves / sizeof lifecycle_moves[0]),
+};
+
 bool lifecycle_allowed(const char *from, const char *to)
 {
-    for (int i = 0; i < lifecycle_move_count; i++)
-        if (strcmp(lifecycle_moves[i].from, from) == 0 && strcmp(lifecycle_moves[i].to, to) == 0)
-            return true;
-    return false;
+    return transition_allowed(&lifecycle_table, from, to);
 }
 
 bool lifecycle_apply(const char *instance_id, char **status, const char *to)
 {
-    const char *from = *status ? *status : "(none)";
-    if (strcmp(from, to) == 0)
-        return true; /* idempotent: a retried step re-applies its own move */
-    if (!lifecycle_allowed(from, to)) {
-        LOG_ERROR("status move refused instance=%s from=%s to=%s", instance_id, from, to);
-        return false;
-    }
-    LOG_INFO("status instance=%s from=%s to=%s", instance_id, from, to);
-    free(*status);
-    *status = xstrdup(to);
-    return true;
+    return transition_apply(&lifecycle_table, instance_id, status, to);
 }

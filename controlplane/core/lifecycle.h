@@ -8,13 +8,14 @@
  *   failed        stopping ─▶ stopped ─▶ starting
  *
  * The table in lifecycle.c is the only place that says which moves are
- * allowed; lifecycle_apply is the only function that changes a status. */
+ * allowed; lifecycle_apply (transition.h's walker over it) is the only
+ * function that changes a status. */
 #ifndef RDSIM_LIFECYCLE_H
 #define RDSIM_LIFECYCLE_H
 
 #include <stdbool.h>
 
-typedef struct store_instance_s store_instance_fwd;
+#include "controlplane/core/transition.h"
 
 /* Every status name the region uses, as RDS spells it. */
 extern const char *const lifecycle_states[];
@@ -27,12 +28,9 @@ bool lifecycle_allowed(const char *from, const char *to);
  * its transaction. false (logged) when not allowed. */
 bool lifecycle_apply(const char *instance_id, char **status, const char *to);
 
-/* Allowed (from, to) pairs, for tests that walk the table. */
-typedef struct {
-    const char *from;
-    const char *to;
-    const char *why;
-} lifecycle_move;
+/* Allowed (from, to) pairs, for tests that walk the table; the walker is
+ * transition.h's. */
+typedef transition_move lifecycle_move;
 extern const lifecycle_move lifecycle_moves[];
 extern const int lifecycle_move_count;
 

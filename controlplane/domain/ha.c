@@ -36,27 +36,21 @@ const ha_move ha_moves[] = {
 };
 const int ha_move_count = (int)(sizeof ha_moves / sizeof ha_moves[0]);
 
+static const transition_table ha_table = {
+    .what = "ha",
+    .unset = "none",
+    .moves = ha_moves,
+    .nmoves = (int)(sizeof ha_moves / sizeof ha_moves[0]),
+};
+
 bool ha_allowed(const char *from, const char *to)
 {
-    for (int i = 0; i < ha_move_count; i++)
-        if (strcmp(ha_moves[i].from, from) == 0 && strcmp(ha_moves[i].to, to) == 0)
-            return true;
-    return false;
+    return transition_allowed(&ha_table, from, to);
 }
 
 bool ha_apply(const char *instance_id, char **state, const char *to)
 {
-    const char *from = *state ? *state : "none";
-    if (strcmp(from, to) == 0)
-        return true;
-    if (!ha_allowed(from, to)) {
-        LOG_ERROR("ha move refused instance=%s from=%s to=%s", instance_id, from, to);
-        return false;
-    }
-    LOG_INFO("ha instance=%s from=%s to=%s", instance_id, from, to);
-    free(*state);
-    *state = xstrdup(to);
-    return true;
+    return transition_apply(&ha_table, instance_id, state, to);
 }
 
 bool ha_promotion_allowed(const char *ha_state_at_loss, const char *standby_sync_state)

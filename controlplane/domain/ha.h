@@ -19,8 +19,8 @@
  *     synchronous replication, so it can never acknowledge a write again;
  *     it is stopped, and rejoins only as a standby of the new primary.
  *
- * The table in ha.c lists the allowed moves; ha_apply is the only function
- * that changes ha_state. ha_tick is level-triggered: it recomputes what to
+ * The table in ha.c lists the allowed moves; ha_apply (transition.h's
+ * walker over it) is the only function that changes ha_state. ha_tick is level-triggered: it recomputes what to
  * do from the store and the current health every cron pass, so a crash of
  * the controlplane at any point is resumed by the next pass. */
 #ifndef RDSIM_HA_H
@@ -29,14 +29,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "controlplane/core/transition.h"
+
 typedef struct region region;
 typedef struct health health;
 
-typedef struct {
-    const char *from;
-    const char *to;
-    const char *why;
-} ha_move;
+/* Allowed moves, for tests that walk the table (transition.h's walker). */
+typedef transition_move ha_move;
 extern const ha_move ha_moves[];
 extern const int ha_move_count;
 extern const char *const ha_states[];
