@@ -16,7 +16,9 @@
 #include "controlplane/notify/delivery.h"
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
+#include "controlplane/domain/failover.h"
 #include "controlplane/domain/ha.h"
+#include "controlplane/domain/instwf.h"
 #include "controlplane/core/health.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/domain/maint.h"
@@ -37,6 +39,10 @@
 
 #define CRON_MS 100
 #define DNS_NEG_TTL 5
+
+/* Every workflow kind, by the subsystem that owns it (workflow.h). */
+static const wf_kind *const wf_tables[] = {instwf_kinds, failover_kinds, stopstart_kinds,
+                                           maint_kinds, NULL};
 
 typedef struct {
     const char *home;
@@ -325,7 +331,7 @@ int main(int argc, char **argv)
         goto done;
     }
     r.home = o.home;
-    if (!paramgroup_open(&r))
+    if (!paramgroup_open(&r) || !workflow_register(&r, wf_tables))
         goto done;
     r.delivery = delivery_new(&r);
     r.agents = agents_new();

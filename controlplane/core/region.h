@@ -19,6 +19,7 @@ typedef struct health health;
 typedef struct kms kms;
 typedef struct delivery delivery;
 typedef struct pgcatalog pgcatalog;
+struct wf_kind;
 
 #define REGION_MAX_AZS 8
 
@@ -62,6 +63,7 @@ typedef struct region {
     char *pg_major;            /* "15" */
     int64_t clock_offset_ms;   /* region clock = wall + offset (store meta) */
     int api_port;              /* where the API (and KMS) listens, once started */
+    const struct wf_kind *const *wf_kinds; /* the workflow kinds main registered (workflow.h) */
 } region;
 
 /* Limits shared by the actions that create instances. */

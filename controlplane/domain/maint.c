@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/notify/events.h"
-#include "controlplane/domain/ha.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/validate.h"
-#include "controlplane/wf/workflow.h"
+#include "controlplane/domain/failover.h"
+#include "controlplane/domain/ha.h"
+#include "controlplane/domain/paramgroup.h"
+#include "controlplane/notify/events.h"
+#include "controlplane/wf/wfsteps.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
@@ -270,7 +272,9 @@ bool maint_begin(region *r, store_instance *in, cJSON *pending, const cJSON *act
     return true;
 }
 
-bool maint_finish(region *r, store_instance *in, const cJSON *data)
+/* The "maintain" workflow's last step: records what was applied (class,
+ * engine version, system level), clears the opt-ins and the pending class. */
+static bool maint_finish(region *r, store_instance *in, const cJSON *data)
 {
     const char *cls = json_str(data, "class");
     if (cls)
@@ -347,9 +351,13 @@ static bool node_bump(region *r, const char *node_id, const char *sync_standbys,
 /* Single-AZ: the one node restarts with the new class. Multi-AZ: the
  * standby restarts first, with synchronous replication relaxed while it is
  * away so the primary keeps committing (ha.c then rebuilds the sync). */
-int maint_step_begin(region *r, store_instance *in, cJSON *data, bool *dirty, char *why,
-                     size_t why_size)
+static wf_result maint_step_begin(wf_ctx *c)
 {
+    region *r = c->r;
+    store_instance *in = c->in;
+    cJSON *data = c->data;
+    /* The nodes restart: pending parameter changes come with it. */
+    paramgroup_on_restart(r, in);
     const char *cls = json_str(data, "class");
     bool multi = in->multi_az && in->ha_state && strcmp(in->ha_state, "none") != 0;
     if (!multi) {
@@ -357,22 +365,14 @@ int maint_step_begin(region *r, store_instance *in, cJSON *data, bool *dirty, ch
         if (cls)
             set_str(&in->db_class, cls);
         in->restart_seq++;
-        *dirty = true;
-        store_node *nodes = NULL;
-        int n = store_node_list(r->st, in->id, NULL, &nodes);
-        bool ok = n >= 0;
-        for (int i = 0; i < n && ok; i++) {
-            nodes[i].generation++;
-            ok = store_node_update(r->st, &nodes[i]);
-        }
-        store_node_list_free(nodes, n < 0 ? 0 : n);
-        return ok ? 1 : 0;
+        c->dirty = true;
+        return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
     }
     if (strcmp(in->ha_state, "healthy") != 0 || !in->primary_node)
-        return 0; /* the standby must be synchronous first: it will be promoted */
+        return WF_WAIT; /* the standby must be synchronous first: it will be promoted */
     store_node sb = {0};
     if (!find_standby(r, in, &sb))
-        return 0;
+        return WF_WAIT;
     cJSON_DeleteItemFromObjectCaseSensitive(data, "old");
     cJSON_DeleteItemFromObjectCaseSensitive(data, "new");
     cJSON_AddStringToObject(data, "old", in->primary_node);
@@ -389,25 +389,28 @@ int maint_step_begin(region *r, store_instance *in, cJSON *data, bool *dirty, ch
     bool ok = ha_apply(in->id, &in->ha_state, "standby_lost") &&
               node_bump(r, in->primary_node, "[]", "restart") && node_bump(r, sb.id, NULL, NULL);
     if (!ok)
-        snprintf(why, why_size, "cannot restart the standby %s first", sb.id);
+        wf_fail(c, "cannot restart the standby %s first", sb.id);
     else
         LOG_INFO("maintenance: standby first instance=%s standby=%s class=%s", in->id, sb.id,
                  cls ? cls : in->db_class);
     store_node_clear(&sb);
-    *dirty = true;
-    return ok ? 1 : -1;
+    c->dirty = true;
+    return ok ? WF_NEXT : WF_FAIL;
 }
 
 /* The standby runs the new settings and is synchronous again: the
  * instance takes them on (the fenced old primary restarts with them) and
  * the planned switchover begins. */
-int maint_step_prepare_switch(region *r, store_instance *in, cJSON *data, bool *dirty)
+static wf_result maint_step_prepare_switch(wf_ctx *c)
 {
+    region *r = c->r;
+    store_instance *in = c->in;
+    cJSON *data = c->data;
     if (strcmp(in->ha_state, "healthy") != 0)
-        return 0;
+        return WF_WAIT;
     store_node sb = {0};
     if (!find_standby(r, in, &sb))
-        return 0;
+        return WF_WAIT;
     const char *want = json_str(data, "new");
     if (!want || strcmp(sb.id, want) != 0) {
         /* ha.c replaced the standby meanwhile: it restarts with the new
@@ -423,8 +426,8 @@ int maint_step_prepare_switch(region *r, store_instance *in, cJSON *data, bool *
         cJSON_AddStringToObject(data, "new", sb.id);
         node_bump(r, sb.id, NULL, NULL);
         store_node_clear(&sb);
-        *dirty = true;
-        return 0;
+        c->dirty = true;
+        return WF_WAIT;
     }
     store_node_clear(&sb);
     cJSON *extra = json_obj(in->extra);
@@ -438,13 +441,68 @@ int maint_step_prepare_switch(region *r, store_instance *in, cJSON *data, bool *
     cJSON_DeleteItemFromObjectCaseSensitive(extra, "MaintRolling");
     json_store(&in->extra, extra);
     cJSON_Delete(extra);
-    *dirty = true;
+    c->dirty = true;
     if (!ha_apply(in->id, &in->ha_state, "failing_over"))
-        return -1;
+        return WF_FAIL;
     events_emit(r, in->id, "RDS-EVENT-0013", NULL);
     LOG_INFO("maintenance: switching over instance=%s to=%s", in->id, json_str(data, "new"));
-    return 1;
+    return WF_NEXT;
 }
+
+/* Multi-AZ: the standby restarted with the new settings and is
+ * synchronous again. */
+static wf_result maint_step_wait_standby(wf_ctx *c)
+{
+    wf_result res = wf_step_wait_running(c);
+    if (res == WF_NEXT && strcmp(c->in->ha_state, "healthy") != 0)
+        res = WF_WAIT;
+    return res;
+}
+
+static wf_result maint_step_wait_healthy(wf_ctx *c)
+{
+    return strcmp(c->in->ha_state, "healthy") == 0 ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result maint_step_finish(wf_ctx *c)
+{
+    if (!maint_finish(c->r, c->in, c->data))
+        return WF_WAIT;
+    c->dirty = true;
+    return wf_step_finish_available(c);
+}
+
+/* A Single-AZ "maintain" (data.single) has no standby to run ahead and
+ * nothing to switch over: only begin, wait_running and finish run. */
+static bool maint_skip(const wf_step *def, const cJSON *data)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "single")) &&
+           strcmp(def->step, "begin") != 0 && strcmp(def->step, "wait_running") != 0 &&
+           strcmp(def->step, "finish") != 0;
+}
+
+/* Single-AZ: begin → wait_running → finish. Multi-AZ: the standby first,
+ * then a planned switchover to it (failover.h's steps), then the old
+ * primary. */
+static const wf_step maintain_steps[] = {
+    {"begin", maint_step_begin, "wait_standby", WF_T_CREATE},
+    {"wait_standby", maint_step_wait_standby, "prepare_switch", WF_T_CREATE},
+    {"prepare_switch", maint_step_prepare_switch, "fence", WF_T_CREATE},
+    {"fence", failover_step_fence, "wait_fenced", 0},
+    {"wait_fenced", failover_step_wait_fenced, "promote", 0},
+    {"promote", failover_step_promote, "wait_promoted", 0},
+    {"wait_promoted", failover_step_wait_promoted, "flip", WF_T_CREATE},
+    {"flip", failover_step_flip, "wait_running", 0},
+    {"wait_running", wf_step_wait_running, "wait_healthy", WF_T_CREATE},
+    {"wait_healthy", maint_step_wait_healthy, "finish", WF_T_CREATE},
+    {"finish", maint_step_finish, NULL, 0},
+};
+
+const wf_kind maint_kinds[] = {
+    {"maintain", maintain_steps, (int)(sizeof maintain_steps / sizeof maintain_steps[0]),
+     maint_skip, wf_on_fail_status},
+    {NULL, NULL, 0, NULL, NULL},
+};
 
 /* ---- the cron ---- */
 

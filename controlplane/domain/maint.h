@@ -19,11 +19,15 @@
  *    the applied system level in "maint:system:<id>", the last region time
  *    the cron looked at the windows in "maint:checked_at".
  *
- * Whatever restarts nodes runs as the durable workflow "maintain"
- * (workflow.c): Single-AZ restarts its node; Multi-AZ restarts the standby
- * first (with the new class), waits until it is synchronous again,
- * switches over to it (the endpoint follows in DNS), and lets the old
- * primary rejoin as the standby with the new settings. While the standby
+ * Whatever restarts nodes runs as the durable workflow "maintain", whose
+ * steps are here:
+ *   begin → wait_standby → prepare_switch → fence → wait_fenced → promote
+ *   → wait_promoted → flip → wait_running → wait_healthy → finish
+ * (fence … flip are failover.h's switchover steps). Single-AZ restarts its
+ * node; Multi-AZ restarts the standby first (with the new class), waits
+ * until it is synchronous again, switches over to it (the endpoint follows
+ * in DNS), and lets the old primary rejoin as the standby with the new
+ * settings. While the standby
  * runs ahead, the instance's extra JSON holds "MaintRolling" {class,
  * restart_seq, nodes}: the settings those nodes get instead of the
  * instance's (maint_node_settings). */
@@ -37,6 +41,7 @@
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/store.h"
+#include "controlplane/wf/workflow.h"
 
 typedef struct region region;
 typedef struct cJSON cJSON;
@@ -79,17 +84,10 @@ void maint_node_settings(const store_instance *in, const char *node_id, char *cl
 bool maint_begin(region *r, store_instance *in, cJSON *pending, const cJSON *actions,
                  bool allow_workflow, awserr *err);
 
-/* The "maintain" workflow's last step (workflow.c): records what was
- * applied (class, engine version, system level), clears the opt-ins and
- * the pending class. */
-bool maint_finish(region *r, store_instance *in, const cJSON *data);
-
-/* ---- the workflow's own steps (workflow.c wraps them; each returns 1 when
- * done, 0 to wait, -1 on failure with why filled; *dirty when *in or data
- * changed) ---- */
-int maint_step_begin(region *r, store_instance *in, cJSON *data, bool *dirty, char *why,
-                     size_t why_size);
-int maint_step_prepare_switch(region *r, store_instance *in, cJSON *data, bool *dirty);
+/* The kind "maintain" (steps above, in the header comment), ended by a
+ * {NULL} entry, for workflow_register. A Single-AZ run marks data.single
+ * in begin and skips every step but begin, wait_running and finish. */
+extern const wf_kind maint_kinds[];
 
 /* The cron: for each available instance whose window is due, applies its
  * pending values, opted-in actions and (AutoMinorVersionUpgrade) minor

@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controlplane/notify/events.h"
+#include "controlplane/core/agents.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
-#include "controlplane/wf/workflow.h"
+#include "controlplane/domain/ha.h"
+#include "controlplane/domain/paramgroup.h"
+#include "controlplane/notify/events.h"
+#include "controlplane/wf/wfsteps.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -82,6 +85,60 @@ bool stopstart_begin_start(region *r, store_instance *in, bool automatic, awserr
     return true;
 }
 
+/* ---- the workflows' steps ---- */
+
+/* Every node's postgres is shut down cleanly (the synchronous standby list
+ * stays as it is: a primary cannot acknowledge a commit its standby does
+ * not have, so the standby is still a safe promotion target on start). */
+static wf_result stopstart_step_stop_nodes(wf_ctx *c)
+{
+    /* After the start the standby must prove again that it is synchronous
+     * (ha.c's building), and the health views from before the stop must
+     * not look like a primary lost: no failover until then. */
+    const char *ha = c->in->ha_state ? c->in->ha_state : "none";
+    if ((strcmp(ha, "healthy") == 0 || strcmp(ha, "building") == 0) &&
+        ha_apply(c->in->id, &c->in->ha_state, "standby_lost"))
+        c->dirty = true;
+    return wf_move_goals(c, "running", "stopped") ? WF_NEXT : WF_WAIT;
+}
+
+static wf_result stopstart_step_wait_stopped(wf_ctx *c)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
+    if (n < 0)
+        return WF_WAIT;
+    wf_result res = WF_NEXT;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(nodes[i].goal, "stopped") != 0)
+            continue;
+        const agent_node_report *rep =
+            agents_node_report(c->r->agents, nodes[i].agent_id, nodes[i].id);
+        if (!rep || rep->generation < nodes[i].generation || strcmp(rep->state, "stopped") != 0)
+            res = WF_WAIT;
+    }
+    store_node_list_free(nodes, n);
+    return res;
+}
+
+static wf_result stopstart_step_stop_finish(wf_ctx *c)
+{
+    if (!lifecycle_apply(c->in->id, &c->in->status, "stopped"))
+        return wf_fail(c, "cannot become stopped from %s", c->in->status);
+    if (!stopstart_mark_stopped(c->r, c->in->id))
+        return WF_WAIT;
+    events_emit(c->r, c->in->id, "RDS-EVENT-0087", NULL);
+    c->dirty = true;
+    return WF_NEXT;
+}
+
+static wf_result stopstart_step_start_nodes(wf_ctx *c)
+{
+    paramgroup_on_restart(c->r, c->in);
+    c->dirty = true;
+    return wf_move_goals(c, "stopped", "running") ? WF_NEXT : WF_WAIT;
+}
+
 bool stopstart_tick(region *r)
 {
     char **ids = NULL;
@@ -110,3 +167,25 @@ bool stopstart_tick(region *r)
     free(ids);
     return any;
 }
+
+/* ---- the kinds ---- */
+
+static const wf_step stop_steps[] = {
+    {"stop_nodes", stopstart_step_stop_nodes, "wait_stopped", 0},
+    {"wait_stopped", stopstart_step_wait_stopped, "finish", WF_T_CREATE},
+    {"finish", stopstart_step_stop_finish, NULL, 0},
+};
+
+static const wf_step start_steps[] = {
+    {"start_nodes", stopstart_step_start_nodes, "wait_running", 0},
+    {"wait_running", wf_step_wait_running, "finish", WF_T_CREATE},
+    {"finish", wf_step_finish_available, NULL, 0},
+};
+
+#define NSTEPS(a) ((int)(sizeof a / sizeof a[0]))
+
+const wf_kind stopstart_kinds[] = {
+    {"stop", stop_steps, NSTEPS(stop_steps), NULL, wf_on_fail_status},
+    {"start", start_steps, NSTEPS(start_steps), NULL, wf_on_fail_status},
+    {NULL, NULL, 0, NULL, NULL},
+};
