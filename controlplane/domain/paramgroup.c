@@ -25,16 +25,23 @@ static const char paramgroup_sql[] =
     " grp TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, method TEXT NOT NULL,"
     " PRIMARY KEY(grp, name));";
 
-/* What the default group holds beyond PostgreSQL's defaults, as RDS's
- * default.postgres15 shows them (Source "system"); agents.c applies the
- * same numbers as the node's base settings. */
+/* What the default group holds beyond PostgreSQL's defaults (Source
+ * "system"): the one statement of the memory settings every node runs with
+ * (paramgroup_system_settings puts them in its spec), evaluated for the
+ * node's class. `unit` is the formula's base unit. These are the numbers
+ * nodes have run with since rdsim began, so an upgrade restarts none of
+ * them; two differ from what RDS's default.postgres15 shows:
+ * effective_cache_size is 3/4 of the class memory (RDS: half,
+ * {DBInstanceClassMemory/16384}) and maintenance_work_mem divides before it
+ * multiplies (RDS: {DBInstanceClassMemory*1024/63963136}). Listed in the
+ * order of the spec's settings. */
 static const struct {
-    const char *name, *value;
+    const char *name, *value, *unit;
 } system_rows[] = {
-    {"effective_cache_size", "{DBInstanceClassMemory/16384}"},
-    {"maintenance_work_mem", "GREATEST({DBInstanceClassMemory*1024/63963136},65536)"},
-    {"max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)"},
-    {"shared_buffers", "{DBInstanceClassMemory/32768}"},
+    {"shared_buffers", "{DBInstanceClassMemory/32768}", "8kB"},
+    {"max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)", ""},
+    {"effective_cache_size", "{DBInstanceClassMemory*3/32768}", "8kB"},
+    {"maintenance_work_mem", "GREATEST({DBInstanceClassMemory/63963136*1024},65536)", "kB"},
 };
 
 static const char *system_value(const char *name)
@@ -325,22 +332,59 @@ void paramgroup_on_restart(region *r, store_instance *in)
     free(applied);
 }
 
-/* The formula variables of an instance. */
-static pgcatalog_vars instance_vars(const store_instance *in)
+/* The formula variables of a class (unknown: 1 GiB, 2 vCPUs). */
+static pgcatalog_vars class_vars(const char *db_class)
 {
-    int64_t mib = validate_class_memory_mib(in->db_class);
-    if (mib <= 0)
-        mib = 1024;
-    int vcpus = validate_class_vcpus(in->db_class);
-    pgcatalog_vars v = {mib * 1024 * 1024, vcpus > 0 ? vcpus : 2,
-                        in->allocated_storage * (1LL << 30), in->port};
+    int64_t mib = validate_class_memory_mib(db_class);
+    int vcpus = validate_class_vcpus(db_class);
+    pgcatalog_vars v = {(mib > 0 ? mib : 1024) * 1024 * 1024, vcpus > 0 ? vcpus : 2, 0, 0};
     return v;
 }
 
+/* The formula variables of an instance. */
+static pgcatalog_vars instance_vars(const store_instance *in)
+{
+    pgcatalog_vars v = class_vars(in->db_class);
+    v.allocated_storage = in->allocated_storage * (1LL << 30);
+    v.port = in->port;
+    return v;
+}
+
+/* shared_buffers (8 kB pages) capped at 1/16 of the host's memory, but
+ * not below 16 MB, so a large simulated class still starts on one machine.
+ * host_bytes <= 0: no cap. */
+static int64_t cap_shared_buffers(int64_t pages, int64_t host_bytes)
+{
+    int64_t cap = host_bytes / 16 / 8192;
+    if (cap < 2048)
+        cap = 2048;
+    return host_bytes > 0 && pages > cap ? cap : pages;
+}
+
+cJSON *paramgroup_system_settings(const char *db_class, int64_t host_bytes)
+{
+    pgcatalog_vars vars = class_vars(db_class);
+    cJSON *s = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof system_rows / sizeof system_rows[0]; i++) {
+        int64_t v = 0;
+        char buf[32];
+        pgcatalog_eval(system_rows[i].value, &vars, &v); /* always: test_nodespec.c */
+        if (strcmp(system_rows[i].name, "shared_buffers") == 0)
+            v = cap_shared_buffers(v, host_bytes);
+        if (strcmp(system_rows[i].unit, "8kB") == 0 && v % 128 == 0)
+            snprintf(buf, sizeof buf, "%lldMB", (long long)(v / 128));
+        else if (strcmp(system_rows[i].unit, "8kB") == 0)
+            snprintf(buf, sizeof buf, "%lldkB", (long long)(v * 8));
+        else
+            snprintf(buf, sizeof buf, "%lld%s", (long long)v, system_rows[i].unit);
+        cJSON_AddStringToObject(s, system_rows[i].name, buf);
+    }
+    return s;
+}
+
 /* name → value for PostgreSQL: a formula evaluated (shared_buffers capped
- * at 1/16 of this host's memory, as agents.c caps the class default, so a
- * large simulated class still starts on one machine). NULL when a formula
- * does not evaluate (the parameter is then left out). */
+ * as the system rows' is). NULL when a formula does not evaluate (the
+ * parameter is then left out). */
 static char *deliver_value(const pgparam *p, const char *raw, const pgcatalog_vars *vars)
 {
     if (!p || !pgcatalog_is_formula(raw))
@@ -348,12 +392,8 @@ static char *deliver_value(const pgparam *p, const char *raw, const pgcatalog_va
     int64_t v;
     if (!pgcatalog_eval(raw, vars, &v))
         return NULL;
-    if (strcmp(p->name, "shared_buffers") == 0) {
-        int64_t host = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
-        int64_t cap = host / 16 / 8192;
-        if (host > 0 && v > cap)
-            v = cap;
-    }
+    if (strcmp(p->name, "shared_buffers") == 0)
+        v = cap_shared_buffers(v, (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
     if (v < (int64_t)p->min)
         v = (int64_t)p->min;
     if (v > (int64_t)p->max)
