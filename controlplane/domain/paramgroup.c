@@ -350,31 +350,32 @@ static pgcatalog_vars instance_vars(const store_instance *in)
     return v;
 }
 
-/* shared_buffers (8 kB pages) capped at 1/16 of the host's memory, but
- * not below 16 MB, so a large simulated class still starts on one machine.
- * host_bytes <= 0: no cap. */
-static int64_t cap_shared_buffers(int64_t pages, int64_t host_bytes)
+/* The most shared_buffers (8 kB pages) a node gets: 1/16 of this host's
+ * memory, so a large simulated class still starts on one machine. 0 (no
+ * cap) when host_bytes is unknown. */
+static int64_t shared_buffers_cap(int64_t host_bytes)
 {
-    int64_t cap = host_bytes / 16 / 8192;
-    if (cap < 2048)
-        cap = 2048;
-    return host_bytes > 0 && pages > cap ? cap : pages;
+    return host_bytes > 0 ? host_bytes / 16 / 8192 : 0;
 }
 
 cJSON *paramgroup_system_settings(const char *db_class, int64_t host_bytes)
 {
     pgcatalog_vars vars = class_vars(db_class);
+    int64_t cap = shared_buffers_cap(host_bytes);
     cJSON *s = cJSON_CreateObject();
     for (size_t i = 0; i < sizeof system_rows / sizeof system_rows[0]; i++) {
         int64_t v = 0;
         char buf[32];
         pgcatalog_eval(system_rows[i].value, &vars, &v); /* always: test_nodespec.c */
-        if (strcmp(system_rows[i].name, "shared_buffers") == 0)
-            v = cap_shared_buffers(v, host_bytes);
-        if (strcmp(system_rows[i].unit, "8kB") == 0 && v % 128 == 0)
+        if (strcmp(system_rows[i].name, "shared_buffers") == 0) {
+            if (cap > 0 && v > cap)
+                v = cap;
+            if (v < 2048)
+                v = 2048; /* 16MB, so that a tiny host still starts a node */
+        }
+        /* Pages as whole MB, rounded down, as the spec has always said. */
+        if (strcmp(system_rows[i].unit, "8kB") == 0)
             snprintf(buf, sizeof buf, "%lldMB", (long long)(v / 128));
-        else if (strcmp(system_rows[i].unit, "8kB") == 0)
-            snprintf(buf, sizeof buf, "%lldkB", (long long)(v * 8));
         else
             snprintf(buf, sizeof buf, "%lld%s", (long long)v, system_rows[i].unit);
         cJSON_AddStringToObject(s, system_rows[i].name, buf);
@@ -392,8 +393,9 @@ static char *deliver_value(const pgparam *p, const char *raw, const pgcatalog_va
     int64_t v;
     if (!pgcatalog_eval(raw, vars, &v))
         return NULL;
-    if (strcmp(p->name, "shared_buffers") == 0)
-        v = cap_shared_buffers(v, (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+    int64_t cap = shared_buffers_cap((int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+    if (strcmp(p->name, "shared_buffers") == 0 && cap > 0 && v > cap)
+        v = cap;
     if (v < (int64_t)p->min)
         v = (int64_t)p->min;
     if (v > (int64_t)p->max)

@@ -88,8 +88,9 @@ void paramgroup_render(struct region *r, const store_instance *in, struct cJSON 
 /* The default group's system rows (the memory settings) evaluated for
  * db_class (an unknown one counts as 1 GiB): a new object {name: value} in
  * PostgreSQL's syntax ("256MB", "112", "68608kB"), the base of every node's
- * spec "settings". shared_buffers is capped at 1/16 of host_bytes (not
- * below 16MB; host_bytes 0: no cap), as formulas in a group are. Pure. */
+ * spec "settings"; values in 8 kB pages as whole MB, rounded down.
+ * shared_buffers is capped at 1/16 of host_bytes (0: no cap), as formulas
+ * in a group are, but not below 16MB. Pure. */
 struct cJSON *paramgroup_system_settings(const char *db_class, int64_t host_bytes);
 /* Adds "parameters" ({name: value}, formulas evaluated for the instance's
  * class) and "parameters_id" to a node's spec. */
