@@ -52,7 +52,16 @@ typedef struct {
     int dns_port;
     const char *azs;
     const char *port_file;
+    char *azbuf; /* owned: the AZ names in cfg point into it */
 } cp_opts;
+
+/* What main builds beyond the region context, for cp_close. */
+typedef struct {
+    char *dbpath;
+    api *a;
+    dns_server *dns;
+    struct event *sigint, *sigterm;
+} cp_wiring;
 
 static void usage(FILE *f)
 {
@@ -179,19 +188,10 @@ static bool load_region_meta(region *r, uint32_t *serial)
     return true;
 }
 
-int main(int argc, char **argv)
+/* The flags over the defaults in *o and *cfg, then the AZ list. -1 to go
+ * on, else the exit code (2: a bad flag, usage printed). */
+static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
 {
-    log_set_ident("controlplane");
-    cp_opts o = {.api_addr = "127.0.0.1", .api_port = 8780, .dns_addr = "127.0.0.1",
-                 .dns_port = 8753};
-    region r = {0};
-    r.cfg = (region_config){.name = "us-east-1", .dns_suffix = "rds.internal", .dns_ttl_s = 5,
-                            .node_ttl_s = 60, .create_timeout_ms = 300000,
-                            .agent_timeout_ms = 2000, .account = "123456789012",
-                            .probe_interval_ms = 200, .probe_timeout_ms = 500,
-                            .detect_ms = 1000, .standby_replace_ms = 15000,
-                            .standby_stream_ms = 10000,
-                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
     static const struct option longopts[] = {
         {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
         {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
@@ -214,66 +214,66 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'h': o.home = optarg; break;
-        case 'a': o.api_addr = optarg; break;
-        case 'd': o.dns_addr = optarg; break;
-        case 'r': r.cfg.name = optarg; break;
-        case 'z': o.azs = optarg; break;
-        case 's': r.cfg.dns_suffix = optarg; break;
-        case 'f': o.port_file = optarg; break;
+        case 'h': o->home = optarg; break;
+        case 'a': o->api_addr = optarg; break;
+        case 'd': o->dns_addr = optarg; break;
+        case 'r': cfg->name = optarg; break;
+        case 'z': o->azs = optarg; break;
+        case 's': cfg->dns_suffix = optarg; break;
+        case 'f': o->port_file = optarg; break;
         case 'p':
             if (!parse_int_opt("--api-port", optarg, 0, 65535, &v)) return 2;
-            o.api_port = (int)v;
+            o->api_port = (int)v;
             break;
         case 'D':
             if (!parse_int_opt("--dns-port", optarg, 0, 65535, &v)) return 2;
-            o.dns_port = (int)v;
+            o->dns_port = (int)v;
             break;
         case 't':
-            if (!parse_int_opt("--dns-ttl", optarg, 0, 86400, &r.cfg.dns_ttl_s)) return 2;
+            if (!parse_int_opt("--dns-ttl", optarg, 0, 86400, &cfg->dns_ttl_s)) return 2;
             break;
         case 'n':
-            if (!parse_int_opt("--node-ttl", optarg, 0, 86400, &r.cfg.node_ttl_s)) return 2;
+            if (!parse_int_opt("--node-ttl", optarg, 0, 86400, &cfg->node_ttl_s)) return 2;
             break;
         case 'c':
             if (!parse_int_opt("--create-timeout", optarg, 1, 86400, &v)) return 2;
-            r.cfg.create_timeout_ms = v * 1000;
+            cfg->create_timeout_ms = v * 1000;
             break;
         case 'A':
-            if (!parse_int_opt("--agent-timeout-ms", optarg, 100, 3600000, &r.cfg.agent_timeout_ms))
+            if (!parse_int_opt("--agent-timeout-ms", optarg, 100, 3600000, &cfg->agent_timeout_ms))
                 return 2;
             break;
         case 'Y':
             if (!parse_int_opt("--delivery-retry-ms", optarg, 1, 3600000,
-                               &r.cfg.delivery_retry_ms))
+                               &cfg->delivery_retry_ms))
                 return 2;
             break;
         case 'I':
-            if (!parse_int_opt("--probe-interval-ms", optarg, 10, 60000, &r.cfg.probe_interval_ms))
+            if (!parse_int_opt("--probe-interval-ms", optarg, 10, 60000, &cfg->probe_interval_ms))
                 return 2;
             break;
         case 'T':
-            if (!parse_int_opt("--probe-timeout-ms", optarg, 10, 60000, &r.cfg.probe_timeout_ms))
+            if (!parse_int_opt("--probe-timeout-ms", optarg, 10, 60000, &cfg->probe_timeout_ms))
                 return 2;
             break;
         case 'E':
-            if (!parse_int_opt("--detect-ms", optarg, 0, 600000, &r.cfg.detect_ms))
+            if (!parse_int_opt("--detect-ms", optarg, 0, 600000, &cfg->detect_ms))
                 return 2;
             break;
         case 'R':
             if (!parse_int_opt("--standby-replace-ms", optarg, 0, 3600000,
-                               &r.cfg.standby_replace_ms))
+                               &cfg->standby_replace_ms))
                 return 2;
             break;
         case 'W':
             if (!parse_int_opt("--standby-stream-timeout-ms", optarg, 1000, 3600000,
-                               &r.cfg.standby_stream_ms))
+                               &cfg->standby_stream_ms))
                 return 2;
             break;
         case 'U':
             if (!parse_int_opt("--storage-unit-mib", optarg, 1, 1024, &v))
                 return 2;
-            r.cfg.storage_unit_bytes = v << 20;
+            cfg->storage_unit_bytes = v << 20;
             break;
         case 'l': {
             log_level lvl;
@@ -287,112 +287,150 @@ int main(int argc, char **argv)
         default: usage(c == '?' && optopt == 0 ? stdout : stderr); return c == '?' ? 2 : 2;
         }
     }
-    if (!o.home || optind != argc) {
+    if (!o->home || optind != argc) {
         usage(stderr);
         return 2;
     }
-    char *azbuf = o.azs ? xstrdup(o.azs)
-                        : xasprintf("%sa,%sb,%sc", r.cfg.name, r.cfg.name, r.cfg.name);
-    if (!parse_azs(azbuf, &r.cfg)) {
+    o->azbuf = o->azs ? xstrdup(o->azs)
+                      : xasprintf("%sa,%sb,%sc", cfg->name, cfg->name, cfg->name);
+    if (!parse_azs(o->azbuf, cfg)) {
         fprintf(stderr, "rds-controlplane: --azs must list 1 to %d names\n", REGION_MAX_AZS);
         return 2;
     }
-    signal(SIGPIPE, SIG_IGN);
-    int rc = 1;
-    char *dbpath = xasprintf("%s/controlplane.db", o.home);
-    api *a = NULL;
-    dns_server *dns = NULL;
-    struct event *sigint = NULL, *sigterm = NULL;
-    if (!fs_mkdir_p(o.home, 0755))
-        goto done;
-    r.base = event_base_new();
-    r.st = store_open(dbpath);
-    if (!r.base || !r.st)
-        goto done;
+    return -1;
+}
+
+/* Builds the context, the listeners and the periodic work, each after
+ * what it needs: the store, the region's identity, KMS and the modules'
+ * tables, the zone, the registries, the DNS and API listeners, the cron,
+ * the signals, the port file. false (logged) at the first failure;
+ * cp_close frees whatever was built. */
+static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
+{
+    w->dbpath = xasprintf("%s/controlplane.db", o->home);
+    if (!fs_mkdir_p(o->home, 0755))
+        return false;
+    r->base = event_base_new();
+    r->st = store_open(w->dbpath);
+    if (!r->base || !r->st)
+        return false;
     uint32_t serial;
-    if (!load_region_meta(&r, &serial) || !storage_unit_resolve(&r))
-        goto done;
-    char *master = xasprintf("%s/kms-master.key", o.home);
-    kms_config kc = {.region = r.cfg.name, .account = r.cfg.account,
-                     .master_key_path = master, .clock_offset_ms = &r.clock_offset_ms};
-    r.kms = kms_open(store_sqlite(r.st), &kc);
+    if (!load_region_meta(r, &serial) || !storage_unit_resolve(r))
+        return false;
+    char *master = xasprintf("%s/kms-master.key", o->home);
+    kms_config kc = {.region = r->cfg.name, .account = r->cfg.account,
+                     .master_key_path = master, .clock_offset_ms = &r->clock_offset_ms};
+    r->kms = kms_open(store_sqlite(r->st), &kc);
     free(master);
-    if (!r.kms || !telemetry_schema(store_sqlite(r.st)) || !ec2_open(&r) ||
-        !autobackup_init(&r))
-        goto done;
-    r.pg_version = detect_pg_version();
-    r.pg_major = xstrndup(r.pg_version, strcspn(r.pg_version, "."));
-    r.apex = xasprintf("%s.%s", r.cfg.name, r.cfg.dns_suffix);
-    char *ns = xasprintf("ns.%s", r.apex);
-    r.zone = zone_new(r.apex, ns, o.dns_addr, serial, DNS_NEG_TTL);
+    if (!r->kms || !telemetry_schema(store_sqlite(r->st)) || !ec2_open(r) ||
+        !autobackup_init(r))
+        return false;
+    r->pg_version = detect_pg_version();
+    r->pg_major = xstrndup(r->pg_version, strcspn(r->pg_version, "."));
+    r->apex = xasprintf("%s.%s", r->cfg.name, r->cfg.dns_suffix);
+    char *ns = xasprintf("ns.%s", r->apex);
+    r->zone = zone_new(r->apex, ns, o->dns_addr, serial, DNS_NEG_TTL);
     free(ns);
-    if (!r.zone) {
-        LOG_ERROR("bad zone apex=%s", r.apex);
-        goto done;
+    if (!r->zone) {
+        LOG_ERROR("bad zone apex=%s", r->apex);
+        return false;
     }
-    r.home = o.home;
-    if (!paramgroup_open(&r) || !workflow_register(&r, wf_tables))
-        goto done;
-    r.delivery = delivery_new(&r);
-    r.agents = agents_new();
-    r.dns = dnssync_new();
-    r.health = health_new(&r, (health_config){.interval_ms = r.cfg.probe_interval_ms,
-                                              .timeout_ms = r.cfg.probe_timeout_ms});
-    if (!dnssync_apply(&r))
-        goto done;
-    dns = dns_server_new(r.base, r.zone, o.dns_addr, (uint16_t)o.dns_port);
-    if (!dns)
-        goto done;
+    r->home = o->home;
+    if (!paramgroup_open(r) || !workflow_register(r, wf_tables))
+        return false;
+    r->delivery = delivery_new(r);
+    r->agents = agents_new();
+    r->dns = dnssync_new();
+    r->health = health_new(r, (health_config){.interval_ms = r->cfg.probe_interval_ms,
+                                              .timeout_ms = r->cfg.probe_timeout_ms});
+    if (!dnssync_apply(r))
+        return false;
+    w->dns = dns_server_new(r->base, r->zone, o->dns_addr, (uint16_t)o->dns_port);
+    if (!w->dns)
+        return false;
     uint16_t api_port = 0;
-    a = api_start(&r, o.api_addr, (uint16_t)o.api_port, &api_port);
-    r.api_port = api_port;
-    if (!a)
-        goto done;
-    r.cron = event_new(r.base, -1, EV_PERSIST, on_cron, &r);
+    w->a = api_start(r, o->api_addr, (uint16_t)o->api_port, &api_port);
+    r->api_port = api_port;
+    if (!w->a)
+        return false;
+    r->cron = event_new(r->base, -1, EV_PERSIST, on_cron, r);
     struct timeval tv = {0, CRON_MS * 1000};
-    event_add(r.cron, &tv);
-    sigint = evsignal_new(r.base, SIGINT, on_signal, &r);
-    sigterm = evsignal_new(r.base, SIGTERM, on_signal, &r);
-    event_add(sigint, NULL);
-    event_add(sigterm, NULL);
-    if (o.port_file) {
+    event_add(r->cron, &tv);
+    w->sigint = evsignal_new(r->base, SIGINT, on_signal, r);
+    w->sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
+    event_add(w->sigint, NULL);
+    event_add(w->sigterm, NULL);
+    if (o->port_file) {
         char *ports = xasprintf("RDS_API_PORT=%u\nRDS_DNS_PORT=%u\n", api_port,
-                                dns_server_port(dns));
-        bool ok = fs_write_atomic(o.port_file, ports, strlen(ports), 0644);
+                                dns_server_port(w->dns));
+        bool ok = fs_write_atomic(o->port_file, ports, strlen(ports), 0644);
         free(ports);
         if (!ok)
-            goto done;
+            return false;
     }
     LOG_INFO("controlplane ready region=%s apex=%s api_port=%u dns_port=%u pg=%s serial=%u",
-             r.cfg.name, r.apex, api_port, dns_server_port(dns), r.pg_version, zone_serial(r.zone));
-    event_base_dispatch(r.base);
-    rc = 0;
-done:
-    if (sigint)
-        event_free(sigint);
-    if (sigterm)
-        event_free(sigterm);
-    if (r.cron)
-        event_free(r.cron);
-    api_stop(a);
-    if (dns)
-        dns_server_free(dns);
-    delivery_free(r.delivery);
-    health_free(r.health);
-    dnssync_free(r.dns);
-    agents_free(r.agents);
-    if (r.zone)
-        zone_free(r.zone);
-    paramgroup_close(&r);
-    kms_close(r.kms);
-    store_close(r.st);
-    if (r.base)
-        event_base_free(r.base);
-    free(r.hash);
-    free(r.apex);
-    free(r.pg_version);
-    free(r.pg_major);
-    free(azbuf);
-    free(dbpath);
+             r->cfg.name, r->apex, api_port, dns_server_port(w->dns), r->pg_version,
+             zone_serial(r->zone));
+    return true;
+}
+
+/* Frees what cp_open built, in reverse; safe after a partial cp_open. */
+static void cp_close(region *r, cp_wiring *w)
+{
+    if (w->sigint)
+        event_free(w->sigint);
+    if (w->sigterm)
+        event_free(w->sigterm);
+    if (r->cron)
+        event_free(r->cron);
+    api_stop(w->a);
+    if (w->dns)
+        dns_server_free(w->dns);
+    delivery_free(r->delivery);
+    health_free(r->health);
+    dnssync_free(r->dns);
+    agents_free(r->agents);
+    if (r->zone)
+        zone_free(r->zone);
+    paramgroup_close(r);
+    kms_close(r->kms);
+    store_close(r->st);
+    if (r->base)
+        event_base_free(r->base);
+    free(r->hash);
+    free(r->apex);
+    free(r->pg_version);
+    free(r->pg_major);
+    free(w->dbpath);
+}
+
+/* Flags, wiring, the loop until SIGINT or SIGTERM, teardown. */
+int main(int argc, char **argv)
+{
+    log_set_ident("controlplane");
+    cp_opts o = {.api_addr = "127.0.0.1", .api_port = 8780, .dns_addr = "127.0.0.1",
+                 .dns_port = 8753};
+    region r = {0};
+    r.cfg = (region_config){.name = "us-east-1", .dns_suffix = "rds.internal", .dns_ttl_s = 5,
+                            .node_ttl_s = 60, .create_timeout_ms = 300000,
+                            .agent_timeout_ms = 2000, .account = "123456789012",
+                            .probe_interval_ms = 200, .probe_timeout_ms = 500,
+                            .detect_ms = 1000, .standby_replace_ms = 15000,
+                            .standby_stream_ms = 10000,
+                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
+    int rc = parse_flags(argc, argv, &o, &r.cfg);
+    if (rc >= 0) {
+        free(o.azbuf);
+        return rc;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    rc = 1;
+    cp_wiring w = {0};
+    if (cp_open(&r, &o, &w)) {
+        event_base_dispatch(r.base);
+        rc = 0;
+    }
+    cp_close(&r, &w);
+    free(o.azbuf);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include "controlplane/core/render.h"
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/sqs.h"
+#include "controlplane/view/nodespec.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -204,7 +205,7 @@ static void api_heartbeat(api *a, struct evhttp_request *req)
     size_t len = 0;
     char *body = api_body(req, 1024 * 1024, &len);
     int status = 400;
-    char *out = body ? agents_heartbeat(a->r, body, len, &status)
+    char *out = body ? nodespec_heartbeat(a->r, body, len, &status)
                      : xstrdup("{\"error\":\"body too large\"}");
     api_send(req, status, "application/json", out);
     free(out);

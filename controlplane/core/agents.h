@@ -1,10 +1,12 @@
-/* agents: the registry of rds-agents and their last reports, and the
- * controlplane's side of the heartbeat protocol (agent/README.md).
+/* agents: the registry of rds-agents and their last reports — what the
+ * heartbeat's request says (agent/README.md). The reply, every node's goal
+ * and spec, is built above this layer (view/nodespec.h); here are only the
+ * facts the Multi-AZ monitor, the workflows, the parameter groups and the
+ * subnets query: who is alive, where, and what each node last reported.
  *
  * The registry is memory only: every heartbeat carries an agent's whole
  * state, so after a controlplane restart it is complete again within one
- * heartbeat interval. Goals come from the store on every reply, so a reply
- * is never staler than the last commit. */
+ * heartbeat interval. */
 #ifndef RDSIM_AGENTS_H
 #define RDSIM_AGENTS_H
 
@@ -15,7 +17,8 @@
 typedef struct region region;
 typedef struct agents agents;
 
-#define AGENTS_HEARTBEAT_MS 150
+#define AGENTS_HEARTBEAT_MS 150 /* the interval_ms every reply asks for */
+#define AGENTS_ID_MAX 64           /* agent_id buffer size, NUL included */
 
 /* What an agent last said about one of its nodes. */
 typedef struct {
@@ -32,10 +35,15 @@ typedef struct {
 agents *agents_new(void);
 void agents_free(agents *a);
 
-/* Handles one heartbeat body. Returns the reply body (malloc'd) and sets
- * *status to 200, or 400 with a JSON error for a malformed report (the
- * registry is then unchanged). */
-char *agents_heartbeat(region *r, const char *body, size_t len, int *status);
+/* Records one heartbeat request body in r->agents: the agent's az and
+ * address base, the time, and its node reports (replacing the last ones).
+ * true with the agent's id in agent_id. false with *error set to the
+ * reply (malloc'd JSON {"error": "…"}, HTTP 400, the caller's to free) when
+ * the report is malformed (not an object, bad agent_id, az or addr_base,
+ * more than 512 nodes, a node without node_id and state) or the registry
+ * is full; the registry is then unchanged. */
+bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS_ID_MAX],
+                   char **error);
 
 /* The last report of node_id from agent_id, or NULL when that agent's last
  * heartbeat did not mention it (or the agent is unknown). Borrowed until

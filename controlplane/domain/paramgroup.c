@@ -25,16 +25,23 @@ static const char paramgroup_sql[] =
     " grp TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, method TEXT NOT NULL,"
     " PRIMARY KEY(grp, name));";
 
-/* What the default group holds beyond PostgreSQL's defaults, as RDS's
- * default.postgres15 shows them (Source "system"); agents.c applies the
- * same numbers as the node's base settings. */
+/* What the default group holds beyond PostgreSQL's defaults (Source
+ * "system"): the one statement of the memory settings every node runs with
+ * (paramgroup_system_settings puts them in its spec), evaluated for the
+ * node's class. `unit` is the formula's base unit. These are the numbers
+ * nodes have run with since rdsim began, so an upgrade restarts none of
+ * them; two differ from what RDS's default.postgres15 shows:
+ * effective_cache_size is 3/4 of the class memory (RDS: half,
+ * {DBInstanceClassMemory/16384}) and maintenance_work_mem divides before it
+ * multiplies (RDS: {DBInstanceClassMemory*1024/63963136}). Listed in the
+ * order of the spec's settings. */
 static const struct {
-    const char *name, *value;
+    const char *name, *value, *unit;
 } system_rows[] = {
-    {"effective_cache_size", "{DBInstanceClassMemory/16384}"},
-    {"maintenance_work_mem", "GREATEST({DBInstanceClassMemory*1024/63963136},65536)"},
-    {"max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)"},
-    {"shared_buffers", "{DBInstanceClassMemory/32768}"},
+    {"shared_buffers", "{DBInstanceClassMemory/32768}", "8kB"},
+    {"max_connections", "LEAST({DBInstanceClassMemory/9531392},5000)", ""},
+    {"effective_cache_size", "{DBInstanceClassMemory*3/32768}", "8kB"},
+    {"maintenance_work_mem", "GREATEST({DBInstanceClassMemory/63963136*1024},65536)", "kB"},
 };
 
 static const char *system_value(const char *name)
@@ -325,22 +332,60 @@ void paramgroup_on_restart(region *r, store_instance *in)
     free(applied);
 }
 
-/* The formula variables of an instance. */
-static pgcatalog_vars instance_vars(const store_instance *in)
+/* The formula variables of a class (unknown: 1 GiB, 2 vCPUs). */
+static pgcatalog_vars class_vars(const char *db_class)
 {
-    int64_t mib = validate_class_memory_mib(in->db_class);
-    if (mib <= 0)
-        mib = 1024;
-    int vcpus = validate_class_vcpus(in->db_class);
-    pgcatalog_vars v = {mib * 1024 * 1024, vcpus > 0 ? vcpus : 2,
-                        in->allocated_storage * (1LL << 30), in->port};
+    int64_t mib = validate_class_memory_mib(db_class);
+    int vcpus = validate_class_vcpus(db_class);
+    pgcatalog_vars v = {(mib > 0 ? mib : 1024) * 1024 * 1024, vcpus > 0 ? vcpus : 2, 0, 0};
     return v;
 }
 
+/* The formula variables of an instance. */
+static pgcatalog_vars instance_vars(const store_instance *in)
+{
+    pgcatalog_vars v = class_vars(in->db_class);
+    v.allocated_storage = in->allocated_storage * (1LL << 30);
+    v.port = in->port;
+    return v;
+}
+
+/* The most shared_buffers (8 kB pages) a node gets: 1/16 of this host's
+ * memory, so a large simulated class still starts on one machine. 0 (no
+ * cap) when host_bytes is unknown. */
+static int64_t shared_buffers_cap(int64_t host_bytes)
+{
+    return host_bytes > 0 ? host_bytes / 16 / 8192 : 0;
+}
+
+cJSON *paramgroup_system_settings(const char *db_class, int64_t host_bytes)
+{
+    pgcatalog_vars vars = class_vars(db_class);
+    int64_t cap = shared_buffers_cap(host_bytes);
+    cJSON *s = cJSON_CreateObject();
+    for (size_t i = 0; i < sizeof system_rows / sizeof system_rows[0]; i++) {
+        int64_t v = 0;
+        char buf[32];
+        pgcatalog_eval(system_rows[i].value, &vars, &v); /* always: test_nodespec.c */
+        if (strcmp(system_rows[i].name, "shared_buffers") == 0) {
+            if (cap > 0 && v > cap)
+                v = cap;
+            if (v < 2048)
+                v = 2048; /* 16MB, so that a tiny host still starts a node */
+        }
+        /* Pages as whole MB, rounded down, as the spec has always said. */
+        if (strcmp(system_rows[i].unit, "8kB") == 0)
+            snprintf(buf, sizeof buf, "%lldMB", (long long)(v / 128));
+        else
+            snprintf(buf, sizeof buf, "%lld%s", (long long)v, system_rows[i].unit);
+        cJSON_AddStringToObject(s, system_rows[i].name, buf);
+    }
+    return s;
+}
+
 /* name → value for PostgreSQL: a formula evaluated (shared_buffers capped
- * at 1/16 of this host's memory, as agents.c caps the class default, so a
- * large simulated class still starts on one machine). NULL when a formula
- * does not evaluate (the parameter is then left out). */
+ * as the system rows' is). NULL when a formula does not evaluate (the
+ * parameter is then left out). */
 static char *deliver_value(const pgparam *p, const char *raw, const pgcatalog_vars *vars)
 {
     if (!p || !pgcatalog_is_formula(raw))
@@ -348,12 +393,9 @@ static char *deliver_value(const pgparam *p, const char *raw, const pgcatalog_va
     int64_t v;
     if (!pgcatalog_eval(raw, vars, &v))
         return NULL;
-    if (strcmp(p->name, "shared_buffers") == 0) {
-        int64_t host = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
-        int64_t cap = host / 16 / 8192;
-        if (host > 0 && v > cap)
-            v = cap;
-    }
+    int64_t cap = shared_buffers_cap((int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE));
+    if (strcmp(p->name, "shared_buffers") == 0 && cap > 0 && v > cap)
+        v = cap;
     if (v < (int64_t)p->min)
         v = (int64_t)p->min;
     if (v > (int64_t)p->max)

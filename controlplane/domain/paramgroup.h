@@ -1,7 +1,9 @@
 /* paramgroup: DB parameter groups — the actions (Create/Describe/Modify/
  * Reset/DeleteDBParameterGroup, DescribeDBParameters,
  * DescribeEngineDefaultParameters), an instance's group and its
- * ParameterApplyStatus, and the `parameters` member of its nodes' spec.
+ * ParameterApplyStatus, the `parameters` member of its nodes' spec, and
+ * the default group's system rows (the memory settings every spec starts
+ * from, paramgroup_system_settings).
  *
  * Tables (created here, like kms.c's): db_parameter_groups(name, family,
  * description, created_ms) and db_parameters(grp, name, value, method).
@@ -29,6 +31,7 @@
 #define RDSIM_PARAMGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
@@ -82,6 +85,13 @@ int paramgroup_check_params(const struct pgcatalog *cat, const params *p, bool n
 
 /* The DBInstance member DBParameterGroups (to o). */
 void paramgroup_render(struct region *r, const store_instance *in, struct cJSON *o);
+/* The default group's system rows (the memory settings) evaluated for
+ * db_class (an unknown one counts as 1 GiB): a new object {name: value} in
+ * PostgreSQL's syntax ("256MB", "112", "68608kB"), the base of every node's
+ * spec "settings"; values in 8 kB pages as whole MB, rounded down.
+ * shared_buffers is capped at 1/16 of host_bytes (0: no cap), as formulas
+ * in a group are, but not below 16MB. Pure. */
+struct cJSON *paramgroup_system_settings(const char *db_class, int64_t host_bytes);
 /* Adds "parameters" ({name: value}, formulas evaluated for the instance's
  * class) and "parameters_id" to a node's spec. */
 void paramgroup_spec(struct region *r, const store_instance *in, struct cJSON *spec);

@@ -1,0 +1,128 @@
+/* nodespec: see nodespec.h. */
+#include "controlplane/view/nodespec.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controlplane/core/agents.h"
+#include "controlplane/core/region.h"
+#include "controlplane/domain/autobackup.h"
+#include "controlplane/domain/maint.h"
+#include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/snapshot.h"
+#include "controlplane/net/instnet.h"
+
+cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t host_bytes)
+{
+    char cls[64];
+    int64_t restart_seq = in->restart_seq;
+    snprintf(cls, sizeof cls, "%s", in->db_class);
+    maint_node_settings(in, node_id, cls, sizeof cls, &restart_seq);
+    cJSON *s = paramgroup_system_settings(cls, host_bytes);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)restart_seq);
+    cJSON_AddStringToObject(s, "rdsim.restart_seq", buf);
+    /* Writes stop while the storage is full (domain/storage.h). */
+    if (strcmp(in->status, "storage-full") == 0)
+        cJSON_AddStringToObject(s, "default_transaction_read_only", "on");
+    return s;
+}
+
+/* The Multi-AZ part of a node's spec (agent/README.md): replication role,
+ * supervision, the upstream of a standby, a primary's synchronous
+ * standbys, and the rebuild counter. */
+static void nodespec_ha(region *r, const store_node *nd, const store_instance *in, cJSON *spec)
+{
+    cJSON_AddStringToObject(spec, "supervise", nd->supervise ? nd->supervise : "restart");
+    cJSON_AddNumberToObject(spec, "rebuild_seq", (double)nd->rebuild_seq);
+    if (!in->repl_password || !*in->repl_password)
+        return;
+    cJSON *repl = cJSON_AddObjectToObject(spec, "replication");
+    cJSON_AddStringToObject(repl, "user", "rdsrepladmin");
+    cJSON_AddStringToObject(repl, "password", in->repl_password);
+    if (strcmp(nd->role, "primary") == 0) {
+        cJSON *sync = cJSON_Parse(nd->sync_standbys ? nd->sync_standbys : "[]");
+        cJSON_AddItemToObject(spec, "sync_standbys", cJSON_IsArray(sync) ? sync
+                                                     : (cJSON_Delete(sync), cJSON_CreateArray()));
+    } else if (nd->upstream) {
+        store_node up = {0};
+        bool found = false;
+        if (store_node_get(r->st, nd->upstream, &up, &found)) {
+            cJSON *u = cJSON_AddObjectToObject(spec, "upstream");
+            cJSON_AddStringToObject(u, "node_id", up.id);
+            cJSON_AddStringToObject(u, "addr", up.addr);
+            cJSON_AddNumberToObject(u, "port", (double)up.port);
+        }
+        store_node_clear(&up);
+    }
+}
+
+/* One node's spec; the member order is the wire's since the beginning. */
+static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instance *in)
+{
+    cJSON *spec = cJSON_CreateObject();
+    cJSON_AddStringToObject(spec, "instance_id", in->id);
+    cJSON_AddStringToObject(spec, "addr", nd->addr);
+    cJSON_AddNumberToObject(spec, "port", (double)nd->port);
+    cJSON_AddStringToObject(spec, "role", nd->role);
+    cJSON_AddStringToObject(spec, "master_username", in->master_username);
+    cJSON_AddStringToObject(spec, "master_password", in->master_password);
+    if (in->db_name)
+        cJSON_AddStringToObject(spec, "db_name", in->db_name);
+    int64_t host = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    cJSON_AddItemToObject(spec, "settings", nodespec_settings(in, nd->id, host));
+    paramgroup_spec(r, in, spec);
+    nodespec_ha(r, nd, in, spec);
+    cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, in));
+    if (strcmp(nd->role, "primary") == 0) {
+        snapshot_spec_restore(r, in->id, spec);
+        autobackup_spec_restore(r, in->id, spec);
+    }
+    return spec;
+}
+
+/* The goal list for one agent, from the store. */
+static cJSON *nodespec_goals(region *r, const char *agent_id)
+{
+    cJSON *list = cJSON_CreateArray();
+    store_node *nodes = NULL;
+    int n = store_node_list(r->st, NULL, agent_id, &nodes);
+    for (int i = 0; i < n; i++) {
+        store_node *nd = &nodes[i];
+        store_instance in = {0};
+        bool found = false;
+        store_instance_get(r->st, nd->instance_id, &in, &found);
+        cJSON *g = cJSON_CreateObject();
+        cJSON_AddStringToObject(g, "node_id", nd->id);
+        /* A node whose instance row is gone has no reason to exist. */
+        cJSON_AddStringToObject(g, "goal", found ? nd->goal : "absent");
+        cJSON_AddNumberToObject(g, "generation", (double)nd->generation);
+        if (found)
+            cJSON_AddItemToObject(g, "spec", nodespec_spec(r, nd, &in));
+        cJSON_AddItemToArray(list, g);
+        store_instance_clear(&in);
+    }
+    store_node_list_free(nodes, n < 0 ? 0 : n);
+    return list;
+}
+
+char *nodespec_heartbeat(region *r, const char *body, size_t len, int *status)
+{
+    char id[AGENTS_ID_MAX];
+    char *error = NULL;
+    if (!agents_record(r, body, len, id, &error)) {
+        *status = 400;
+        return error;
+    }
+    cJSON *reply = cJSON_CreateObject();
+    cJSON_AddNumberToObject(reply, "interval_ms", AGENTS_HEARTBEAT_MS);
+    cJSON_AddBoolToObject(reply, "authoritative", true);
+    cJSON_AddItemToObject(reply, "nodes", nodespec_goals(r, id));
+    char *out = cJSON_PrintUnformatted(reply);
+    cJSON_Delete(reply);
+    *status = 200;
+    return out;
+}

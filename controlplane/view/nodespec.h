@@ -1,0 +1,37 @@
+/* nodespec: the controlplane's side of the heartbeat protocol
+ * (agent/README.md) — every node's goal and spec, built from the store on
+ * each reply, so a reply is never staler than the last commit.
+ *
+ * A spec gathers what the layers below decide: the instance row and its
+ * node (address, role, credentials), the memory settings of the class
+ * (paramgroup's system rows; a rolling class change or restart runs ahead
+ * on some nodes, maint.h), the parameter group's values, the Multi-AZ part
+ * (replication, upstream, sync standbys), the allowed client blocks
+ * (instnet.h) and, on a primary, what to restore from (snapshot.h,
+ * autobackup.h). The registry of agents (core/agents.h) only records the
+ * reports. */
+#ifndef RDSIM_NODESPEC_H
+#define RDSIM_NODESPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "controlplane/core/store.h"
+
+typedef struct cJSON cJSON;
+typedef struct region region;
+
+/* Handles one heartbeat body: agents_record, then the reply. Returns the
+ * reply body (malloc'd, the caller's) and sets *status to 200; or, for a
+ * malformed report, 400 with agents_record's JSON error (the registry is
+ * then unchanged). */
+char *nodespec_heartbeat(region *r, const char *body, size_t len, int *status);
+
+/* The "settings" of node_id's spec (a new object): the system rows for
+ * the class the node runs with (shared_buffers capped by host_bytes, see
+ * paramgroup_system_settings), rdsim.restart_seq (its change restarts the
+ * node: RebootDBInstance), and default_transaction_read_only "on" while
+ * the instance is storage-full. */
+cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t host_bytes);
+
+#endif
