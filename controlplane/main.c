@@ -311,7 +311,7 @@ int main(int argc, char **argv)
                      .master_key_path = master, .clock_offset_ms = &r.clock_offset_ms};
     r.kms = kms_open(store_sqlite(r.st), &kc);
     free(master);
-    if (!r.kms || !telemetry_schema(store_sqlite(r.st)) || !ec2_open(&r) ||
+    if (!r.kms || !ec2_open(&r) ||
         !autobackup_init(&r))
         goto done;
     r.pg_version = detect_pg_version();

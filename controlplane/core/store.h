@@ -19,7 +19,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* One DB instance, as the store holds it. Strings are owned by the struct
  * (store_instance_clear frees them). JSON-valued fields hold JSON text. */

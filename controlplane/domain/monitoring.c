@@ -1,6 +1,6 @@
 /* monitoring: see monitoring.h.
  *
- * Table (module-owned): em_samples(instance_id, ts_ms, sample) with
+ * Table (in core/store.c's schema): em_samples(instance_id, ts_ms, sample) with
  * ts_ms on the region clock and sample the RDSOSMetrics JSON text. */
 #include "controlplane/domain/monitoring.h"
 
@@ -14,22 +14,6 @@
 #include "lib/log.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
-
-static const char monitoring_sql[] =
-    "CREATE TABLE IF NOT EXISTS em_samples("
-    " instance_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, sample TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS em_samples_ts ON em_samples(instance_id, ts_ms);";
-
-bool monitoring_schema(struct sqlite3 *db)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, monitoring_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("monitoring schema failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
 
 static sqlite3_stmt *prep(region *r, const char *sql)
 {

@@ -17,13 +17,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-static const char paramgroup_sql[] =
-    "CREATE TABLE IF NOT EXISTS db_parameter_groups("
-    " name TEXT PRIMARY KEY, family TEXT NOT NULL, description TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS db_parameters("
-    " grp TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, method TEXT NOT NULL,"
-    " PRIMARY KEY(grp, name));";
+/* Tables db_parameter_groups and db_parameters: core/store.c's schema. */
 
 /* What the default group holds beyond PostgreSQL's defaults, as RDS's
  * default.postgres15 shows them (Source "system"); agents.c applies the
@@ -47,12 +41,6 @@ static const char *system_value(const char *name)
 
 bool paramgroup_open(region *r)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(store_sqlite(r->st), paramgroup_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("paramgroup schema failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
     char *cache = xasprintf("%s/pg-describe-config.txt", r->home);
     r->pgcat = pgcatalog_load(NULL, cache);
     free(cache);
