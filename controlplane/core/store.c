@@ -431,13 +431,40 @@ bool store_instance_update(store *s, const store_instance *in)
     return store_step_done(s, st);
 }
 
-bool store_instance_delete(store *s, const char *id)
+/* The meta keys that belong to one instance (see store.h): they go with
+ * the row, or a new instance reusing the identifier would inherit them.
+ * The opt-in keys are matched by exact prefix, not LIKE (an identifier
+ * is letters, digits and hyphens, but a prefix compare needs no escaping
+ * argument at all). */
+static bool store_instance_meta_delete(store *s, const char *id)
 {
-    sqlite3_stmt *st = store_prepare(s, "DELETE FROM instances WHERE id=?");
+    sqlite3_stmt *st = store_prepare(
+        s, "DELETE FROM meta WHERE key IN ('maint:system:' || ?1, 'stopped_at:' || ?1,"
+           " 'kms_lost_at:' || ?1)"
+           " OR substr(key, 1, length('maint:optin:' || ?1 || ':')) = 'maint:optin:' || ?1 || ':'");
     if (!st)
         return false;
     bind_text(st, 1, id);
     return store_step_done(s, st);
+}
+
+bool store_instance_delete(store *s, const char *id)
+{
+    /* A savepoint makes the two statements one change whether or not the
+     * caller holds a transaction (the workflow engine does). */
+    if (!store_exec(s, "SAVEPOINT instance_delete"))
+        return false;
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM instances WHERE id=?");
+    bool ok = st != NULL;
+    if (ok) {
+        bind_text(st, 1, id);
+        ok = store_step_done(s, st);
+    }
+    ok = ok && store_instance_meta_delete(s, id);
+    if (ok)
+        return store_exec(s, "RELEASE instance_delete");
+    store_exec(s, "ROLLBACK TO instance_delete; RELEASE instance_delete");
+    return false;
 }
 
 int store_instance_list(store *s, const char *after, int limit, char ***ids)

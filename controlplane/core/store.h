@@ -121,6 +121,10 @@ bool store_meta_set(store *s, const char *key, const char *value);
 bool store_instance_get(store *s, const char *id, store_instance *out, bool *found);
 bool store_instance_insert(store *s, const store_instance *in);
 bool store_instance_update(store *s, const store_instance *in);
+/* Deletes the row and, in the same transaction, the instance's meta keys:
+ * "maint:system:<id>", "maint:optin:<id>:<action>", "stopped_at:<id>" and
+ * "kms_lost_at:<id>" (maint.h, stopstart.h, kmswatch.c), so an instance
+ * created later under the same identifier starts clean. */
 bool store_instance_delete(store *s, const char *id);
 int store_instance_list(store *s, const char *after, int limit, char ***ids);
 int store_instance_count(store *s);

@@ -1,6 +1,6 @@
 /* The store: migrations (a fresh store has the whole schema; a store at
  * the previous version, synthetic and as the old binary wrote it, migrates),
- * CRUD, transactions, reopen. */
+ * CRUD, the instance's meta keys going with it, transactions, reopen. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +141,59 @@ static void test_migrate_fixture(const char *dir)
     free(path);
 }
 
+/* Deleting an instance deletes its meta keys, and only its own. */
+static void test_delete_meta(const char *dir)
+{
+    char *path = xasprintf("%s/meta.db", dir);
+    store *s = store_open(path);
+    store_instance a = sample("web");
+    store_instance b = sample("web-2");
+    b.resource_id = (char *)"db-WEB2";
+    ok(store_instance_insert(s, &a) && store_instance_insert(s, &b), "delete: two instances");
+    static const char *const gone[] = {"maint:system:web", "maint:optin:web:system-update",
+                                       "maint:optin:web:db-upgrade", "stopped_at:web",
+                                       "kms_lost_at:web", NULL};
+    static const char *const kept[] = {"maint:system:web-2", "maint:optin:web-2:system-update",
+                                       "stopped_at:web-2", "kms_lost_at:web-2",
+                                       "maint:checked_at", "stopped_at:web2", NULL};
+    bool set = true;
+    for (int i = 0; gone[i]; i++)
+        set = set && store_meta_set(s, gone[i], "1");
+    for (int i = 0; kept[i]; i++)
+        set = set && store_meta_set(s, kept[i], "1");
+    ok(set, "delete: meta keys of both set");
+    ok(store_begin(s) && store_instance_delete(s, "web"), "delete web in a transaction");
+    store_rollback(s);
+    char *v = store_meta_get(s, "stopped_at:web");
+    is_str(v, "1", "delete: a rolled-back delete keeps the keys");
+    free(v);
+    ok(store_begin(s) && store_instance_delete(s, "web") && store_commit(s), "delete web");
+    int left = 0;
+    for (int i = 0; gone[i]; i++) {
+        v = store_meta_get(s, gone[i]);
+        left += v != NULL;
+        free(v);
+    }
+    is_int(left, 0, "delete: every meta key of web is gone");
+    int kept_n = 0;
+    for (int i = 0; kept[i]; i++) {
+        v = store_meta_get(s, kept[i]);
+        kept_n += v != NULL;
+        free(v);
+    }
+    is_int(kept_n, 6, "delete: web-2's keys and the region's stay");
+    ok(store_instance_insert(s, &a), "delete: a new web under the same identifier");
+    v = store_meta_get(s, "maint:system:web");
+    is_str(v, NULL, "delete: it inherits no maintenance level");
+    free(v);
+    ok(store_instance_delete(s, "web-2"), "delete outside a transaction (its own savepoint)");
+    v = store_meta_get(s, "stopped_at:web-2");
+    is_str(v, NULL, "delete: web-2's keys gone too");
+    free(v);
+    store_close(s);
+    free(path);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/rdsim-store-XXXXXX";
@@ -246,6 +299,7 @@ int main(void)
 
     test_migrate_synthetic(dir);
     test_migrate_fixture(dir);
+    test_delete_meta(dir);
     fs_rm_rf(dir);
     free(path);
     return done_testing();
