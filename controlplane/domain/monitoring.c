@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/region.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
@@ -36,11 +37,7 @@ static bool step_done(sqlite3_stmt *st)
 
 int monitoring_interval(const store_instance *in)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    const cJSON *mi = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringInterval");
-    int v = cJSON_IsNumber(mi) ? mi->valueint : 0;
-    cJSON_Delete(extra);
-    return v;
+    return (int)instextra_monitoring_interval(in);
 }
 
 char *monitoring_resource_arn(const region *r, const store_instance *in)

@@ -3,7 +3,7 @@
  * DescribeEngineDefaultParameters), an instance's group and its
  * ParameterApplyStatus, and the `parameters` member of its nodes' spec.
  *
- * Tables (created here, like kms.c's): db_parameter_groups(name, family,
+ * Tables (core/store.c's schema): db_parameter_groups(name, family,
  * description, created_ms) and db_parameters(grp, name, value, method).
  * The default group `default.postgres<major>` is virtual: no rows, never
  * modified or deleted. Values are checked against PostgreSQL's own list
