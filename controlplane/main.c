@@ -322,7 +322,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
                      .master_key_path = master, .clock_offset_ms = &r->clock_offset_ms};
     r->kms = kms_open(store_sqlite(r->st), &kc);
     free(master);
-    if (!r->kms || !telemetry_schema(store_sqlite(r->st)) || !ec2_open(r) ||
+    if (!r->kms || !ec2_open(r) ||
         !autobackup_init(r))
         return false;
     r->pg_version = detect_pg_version();

@@ -15,6 +15,7 @@
 #include "controlplane/domain/ha.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/view/instview.h"
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/domain/maint.h"
@@ -182,14 +183,12 @@ static bool read_extra(const params *p, cJSON *extra, awserr *err)
     bool has_mi = false;
     if (!params_get_int(p, "MonitoringInterval", INT32_MIN, INT32_MAX, &mi, &has_mi, err))
         return false;
-    const cJSON *old_mi = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringInterval");
-    if (!has_mi && cJSON_IsNumber(old_mi))
-        mi = (int64_t)old_mi->valuedouble;
+    if (!has_mi)
+        mi = instextra_int(extra, INSTEXTRA_MONITORING_INTERVAL, 0);
     if (!validate_monitoring_interval(mi, err))
         return false;
     const char *role = params_get(p, "MonitoringRoleArn");
-    const cJSON *old_role = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringRoleArn");
-    bool has_role = (role && *role) || (!role && cJSON_IsString(old_role));
+    bool has_role = (role && *role) || (!role && instextra_str(extra, INSTEXTRA_MONITORING_ROLE));
     if (mi != 0 && !has_role)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "A MonitoringRoleARN value is required if you specify a "
@@ -201,23 +200,20 @@ static bool read_extra(const params *p, cJSON *extra, awserr *err)
     if (role && strncmp(role, "arn:aws:iam::", 13) != 0 && *role)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "Invalid MonitoringRoleArn: %s is not an IAM role ARN.", role);
-    cJSON_DeleteItemFromObject(extra, "MonitoringInterval");
-    cJSON_AddNumberToObject(extra, "MonitoringInterval", (double)mi);
+    instextra_set_int(extra, INSTEXTRA_MONITORING_INTERVAL, mi);
     if (role) {
-        cJSON_DeleteItemFromObject(extra, "MonitoringRoleArn");
+        instextra_remove(extra, INSTEXTRA_MONITORING_ROLE);
         if (*role)
-            cJSON_AddStringToObject(extra, "MonitoringRoleArn", role);
+            instextra_set_str(extra, INSTEXTRA_MONITORING_ROLE, role);
     }
-    const char *const flags[] = {"AutoMinorVersionUpgrade", "CopyTagsToSnapshot",
-                                 "PubliclyAccessible", NULL};
+    const char *const flags[] = {INSTEXTRA_AUTO_MINOR_UPGRADE, INSTEXTRA_COPY_TAGS,
+                                 INSTEXTRA_PUBLIC, NULL};
     for (int i = 0; flags[i]; i++) {
         bool v = false, present = false;
         if (!params_get_bool(p, flags[i], &v, &present, err))
             return false;
-        if (present) {
-            cJSON_DeleteItemFromObject(extra, flags[i]);
-            cJSON_AddBoolToObject(extra, flags[i], v);
-        }
+        if (present)
+            instextra_set_bool(extra, flags[i], v);
     }
     return true;
 }
@@ -231,11 +227,9 @@ static bool apply_log_exports(const params *p, const char *list_name, const char
     int n = params_get_list(p, list_name, item, &types, err);
     if (n < 0)
         return false;
-    cJSON *cur = cJSON_GetObjectItemCaseSensitive(extra, "EnabledCloudwatchLogsExports");
-    if (!cJSON_IsArray(cur)) {
-        cJSON_DeleteItemFromObject(extra, "EnabledCloudwatchLogsExports");
-        cur = cJSON_AddArrayToObject(extra, "EnabledCloudwatchLogsExports");
-    }
+    cJSON *cur = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
+    if (!cur)
+        cur = instextra_set_item(extra, INSTEXTRA_LOG_EXPORTS, cJSON_CreateArray());
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
         if (!validate_log_export_type(types[i], err)) {
@@ -383,7 +377,7 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     if (!tags)
         return false;
     int64_t tag_ttl;
-    cJSON *extra = cJSON_CreateObject();
+    cJSON *extra = instextra_new();
     char *id = str_lower(xstrdup(idv));
     char *backup_window = bw ? xstrdup(bw) : default_backup_window();
     char *maint_window = mw ? xstrdup(mw) : default_maintenance_window();
@@ -683,11 +677,9 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
     if (!load_instance(r, p, "DBInstanceIdentifier", &in, err))
         goto done;
     pending = cJSON_Parse(in.pending ? in.pending : "{}");
-    extra = cJSON_Parse(in.extra ? in.extra : "{}");
+    extra = instextra_parse(&in);
     if (!pending)
         pending = cJSON_CreateObject();
-    if (!extra)
-        extra = cJSON_CreateObject();
     bool now = false;
     if (!params_get_bool(p, "ApplyImmediately", &now, NULL, err))
         goto done;
@@ -829,8 +821,7 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         int old_interval = monitoring_interval(&in);
         if (!read_extra(p, extra, err))
             goto done_events;
-        const cJSON *mi = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringInterval");
-        int new_interval = cJSON_IsNumber(mi) ? mi->valueint : 0;
+        int new_interval = (int)instextra_int(extra, INSTEXTRA_MONITORING_INTERVAL, 0);
         if (new_interval != old_interval) {
             /* Applied at once: the agent reads it from its next telemetry reply. */
             char msg[64];
@@ -909,8 +900,7 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
         goto done_events;
     set_str(&in.pending, NULL);
     in.pending = json_text(pending);
-    free(in.extra);
-    in.extra = json_text(extra);
+    instextra_store(&in, extra);
     if (convert) {
         lifecycle_apply(in.id, &in.status, "modifying");
         cJSON *data = cJSON_CreateObject();

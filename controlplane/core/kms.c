@@ -16,6 +16,7 @@
  * (kms_store_*, the only SQL); key references; operations; envelope
  * adapters; the JSON 1.1 API. */
 #include "controlplane/core/kms.h"
+#include "controlplane/core/store.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -53,7 +54,7 @@
 
 struct kms {
     sqlite3 *db;
-    bool owns_db;
+    store *own;     /* kms_open_path's store, closed by kms_close; else NULL */
     char *region;
     char *account;
     const int64_t *clock_offset_ms;
@@ -306,15 +307,8 @@ static bool kms_master_load(const char *path, uint8_t key[KMS_MASTER_LEN])
 
 /* ---------------------------------------------------------- storage */
 
-static const char kms_schema[] =
-    "CREATE TABLE IF NOT EXISTS kms_keys("
-    " key_id TEXT PRIMARY KEY, description TEXT NOT NULL, state TEXT NOT NULL,"
-    " manager TEXT NOT NULL, created_ms INTEGER NOT NULL, deletion_ms INTEGER NOT NULL,"
-    " pending_days INTEGER NOT NULL, material BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS kms_aliases("
-    " name TEXT PRIMARY KEY, key_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
-    " updated_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS kms_aliases_key ON kms_aliases(key_id);";
+/* The tables (kms_keys, kms_aliases) are the store's: core/store.c's
+ * schema creates them. */
 
 static bool kms_store_exec(kms *k, const char *sql)
 {
@@ -513,7 +507,7 @@ kms *kms_open(sqlite3 *db, const kms_config *cfg)
     k->region = xstrdup(cfg->region);
     k->account = xstrdup(cfg->account);
     k->clock_offset_ms = cfg->clock_offset_ms;
-    if (!kms_store_exec(k, kms_schema) || !kms_master_load(cfg->master_key_path, k->master)) {
+    if (!kms_master_load(cfg->master_key_path, k->master)) {
         kms_close(k);
         return NULL;
     }
@@ -522,21 +516,15 @@ kms *kms_open(sqlite3 *db, const kms_config *cfg)
 
 kms *kms_open_path(const char *db_path, const kms_config *cfg)
 {
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        LOG_ERROR("kms: cannot open path=%s err=\"%s\"", db_path, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
+    store *st = store_open(db_path);
+    if (!st)
         return NULL;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL);
-    kms *k = kms_open(db, cfg);
+    kms *k = kms_open(store_sqlite(st), cfg);
     if (!k) {
-        sqlite3_close(db);
+        store_close(st);
         return NULL;
     }
-    k->owns_db = true;
+    k->own = st;
     return k;
 }
 
@@ -545,8 +533,7 @@ void kms_close(kms *k)
     if (!k)
         return;
     OPENSSL_cleanse(k->master, sizeof k->master);
-    if (k->owns_db)
-        sqlite3_close(k->db);
+    store_close(k->own);
     free(k->region);
     free(k->account);
     free(k);

@@ -20,8 +20,9 @@
  * A key reference (key_ref) is what AWS accepts as KeyId: a key id, a key
  * ARN, an alias name or an alias ARN.
  *
- * Storage: kms_open creates its own tables (kms_keys, kms_aliases; CREATE
- * TABLE IF NOT EXISTS) in the SQLite handle it is given and changes them
+ * Storage: the tables kms_keys and kms_aliases are part of the store's
+ * schema (core/store.c creates them, in controlplane.db); kms_open works on
+ * the SQLite handle of a store it is given and changes them
  * inside SAVEPOINTs, so calls may run inside or outside a transaction of
  * the same connection. Times come from the region clock. Everything here
  * runs on the event loop (SQLite and AES of a few bytes). */
@@ -101,13 +102,13 @@ typedef struct {
     const int64_t *clock_offset_ms; /* the region clock's offset, read at every call; NULL: 0 */
 } kms_config;
 
-/* Opens the service on db (borrowed: it must outlive the kms): creates the
- * tables when missing and loads (or creates) the master key. NULL (logged)
- * when the tables cannot be made or the master key file is unreadable,
+/* Opens the service on db, a store's connection (borrowed: it must outlive
+ * the kms; store_open made the tables), and loads (or creates) the master
+ * key. NULL (logged) when the master key file is unreadable,
  * not 32 bytes, not a regular file, or readable by group or others. */
 kms *kms_open(sqlite3 *db, const kms_config *cfg);
-/* The same on a connection of its own to the SQLite file at db_path (WAL
- * mode), which kms_close closes. */
+/* The same on a store of its own opened at db_path (store_open: WAL mode,
+ * the whole schema), which kms_close closes. */
 kms *kms_open_path(const char *db_path, const kms_config *cfg);
 /* Wipes the master key and frees; NULL is fine. */
 void kms_close(kms *k);

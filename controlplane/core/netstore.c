@@ -18,20 +18,6 @@ static sqlite3_stmt *prepare(store *s, const char *sql)
     return st;
 }
 
-bool netstore_open(store *s)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(store_sqlite(s),
-                     "CREATE TABLE IF NOT EXISTS network_objects(kind TEXT NOT NULL,"
-                     " id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY(kind, id));",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("netstore: sql failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
-
 cJSON *netstore_get(store *s, const char *kind, const char *id, bool *found)
 {
     *found = false;

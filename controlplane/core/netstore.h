@@ -2,7 +2,7 @@
  * groups and subnets, RDS DB subnet groups — as JSON documents.
  *
  * One table, network_objects(kind, id, doc), in the controlplane's SQLite
- * database (created IF NOT EXISTS by netstore_open, like the KMS's tables),
+ * database (part of core/store.c's schema),
  * so a change joins the caller's transaction (store_begin/commit) and a
  * kill -9 loses nothing committed. Documents are the API shapes themselves
  * (what Describe* shows), so reading one back needs no mapping.
@@ -19,9 +19,6 @@ typedef struct store store;
 #define NETSTORE_SG "sg"
 #define NETSTORE_SUBNET "subnet"
 #define NETSTORE_DBSUBNETGROUP "dbsubnetgroup"
-
-/* Creates the table if missing. */
-bool netstore_open(store *s);
 
 /* The document of (kind, id): a new cJSON the caller deletes, or NULL when
  * absent (*found false) or on error. */

@@ -88,7 +88,60 @@ static const char *const store_migrations[] = {
     " storage_type TEXT NOT NULL, iops INTEGER NOT NULL, az TEXT,"
     " instance_created_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL, error TEXT);"
     "CREATE TABLE snapshot_restores(instance_id TEXT PRIMARY KEY, snapshot_id TEXT NOT NULL);",
+    /* 4 -> 5: one schema. The tables that modules used to create at start-up
+     * (CREATE TABLE IF NOT EXISTS in kms, netstore, paramgroup, autobackup,
+     * monitoring, logfiles, storage), with the same columns and indexes.
+     * IF NOT EXISTS because every store written before this step already
+     * holds them; a new store gets them here and nowhere else. */
+    "CREATE TABLE IF NOT EXISTS kms_keys("
+    " key_id TEXT PRIMARY KEY, description TEXT NOT NULL, state TEXT NOT NULL,"
+    " manager TEXT NOT NULL, created_ms INTEGER NOT NULL, deletion_ms INTEGER NOT NULL,"
+    " pending_days INTEGER NOT NULL, material BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS kms_aliases("
+    " name TEXT PRIMARY KEY, key_id TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS kms_aliases_key ON kms_aliases(key_id);"
+    "CREATE TABLE IF NOT EXISTS network_objects(kind TEXT NOT NULL,"
+    " id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY(kind, id));"
+    "CREATE TABLE IF NOT EXISTS db_parameter_groups("
+    " name TEXT PRIMARY KEY, family TEXT NOT NULL, description TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS db_parameters("
+    " grp TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, method TEXT NOT NULL,"
+    " PRIMARY KEY(grp, name));"
+    "CREATE TABLE IF NOT EXISTS ab_backups(resource_id TEXT PRIMARY KEY,"
+    " instance_id TEXT NOT NULL, status TEXT NOT NULL, info TEXT NOT NULL,"
+    " retention INTEGER NOT NULL, deleted_ms INTEGER NOT NULL DEFAULT 0,"
+    " restorable_ms INTEGER NOT NULL DEFAULT 0, gaps INTEGER NOT NULL"
+    " DEFAULT 0, gap_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS ab_bases(id TEXT PRIMARY KEY,"
+    " resource_id TEXT NOT NULL, status TEXT NOT NULL,"
+    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL DEFAULT 0,"
+    " start_lsn TEXT, end_lsn TEXT, timeline INTEGER NOT NULL DEFAULT 0,"
+    " size_bytes INTEGER NOT NULL DEFAULT 0, error TEXT);"
+    "CREATE TABLE IF NOT EXISTS ab_restores(instance_id TEXT PRIMARY KEY,"
+    " base_path TEXT NOT NULL, wal_dir TEXT NOT NULL,"
+    " target_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS em_samples("
+    " instance_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, sample TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS em_samples_ts ON em_samples(instance_id, ts_ms);"
+    "CREATE TABLE IF NOT EXISTS log_files("
+    " node_id TEXT NOT NULL, name TEXT NOT NULL, instance_id TEXT NOT NULL,"
+    " size INTEGER NOT NULL, last_written_ms INTEGER NOT NULL, PRIMARY KEY(node_id, name));"
+    "CREATE TABLE IF NOT EXISTS log_chunks("
+    " node_id TEXT NOT NULL, name TEXT NOT NULL, offset INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY(node_id, name, offset));"
+    "CREATE TABLE IF NOT EXISTS storage_state("
+    " instance_id TEXT PRIMARY KEY, low_since_ms INTEGER NOT NULL, last_change_ms INTEGER NOT NULL,"
+    " allocated_seen INTEGER NOT NULL, warned_low INTEGER NOT NULL, warned_max INTEGER NOT NULL,"
+    " warned_cap INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS storage_samples("
+    " instance_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, used_bytes INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS storage_samples_ts ON storage_samples(instance_id, ts_ms);",
 };
+
+_Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION is the number of migrations");
 
 static bool store_exec(store *s, const char *sql)
 {
@@ -378,13 +431,40 @@ bool store_instance_update(store *s, const store_instance *in)
     return store_step_done(s, st);
 }
 
-bool store_instance_delete(store *s, const char *id)
+/* The meta keys that belong to one instance (see store.h): they go with
+ * the row, or a new instance reusing the identifier would inherit them.
+ * The opt-in keys are matched by exact prefix, not LIKE (an identifier
+ * is letters, digits and hyphens, but a prefix compare needs no escaping
+ * argument at all). */
+static bool store_instance_meta_delete(store *s, const char *id)
 {
-    sqlite3_stmt *st = store_prepare(s, "DELETE FROM instances WHERE id=?");
+    sqlite3_stmt *st = store_prepare(
+        s, "DELETE FROM meta WHERE key IN ('maint:system:' || ?1, 'stopped_at:' || ?1,"
+           " 'kms_lost_at:' || ?1)"
+           " OR substr(key, 1, length('maint:optin:' || ?1 || ':')) = 'maint:optin:' || ?1 || ':'");
     if (!st)
         return false;
     bind_text(st, 1, id);
     return store_step_done(s, st);
+}
+
+bool store_instance_delete(store *s, const char *id)
+{
+    /* A savepoint makes the two statements one change whether or not the
+     * caller holds a transaction (the workflow engine does). */
+    if (!store_exec(s, "SAVEPOINT instance_delete"))
+        return false;
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM instances WHERE id=?");
+    bool ok = st != NULL;
+    if (ok) {
+        bind_text(st, 1, id);
+        ok = store_step_done(s, st);
+    }
+    ok = ok && store_instance_meta_delete(s, id);
+    if (ok)
+        return store_exec(s, "RELEASE instance_delete");
+    store_exec(s, "ROLLBACK TO instance_delete; RELEASE instance_delete");
+    return false;
 }
 
 int store_instance_list(store *s, const char *after, int limit, char ***ids)

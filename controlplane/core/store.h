@@ -19,7 +19,39 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
+
+/* The instance row's `extra` column: a JSON object of the settings that
+ * have no column of their own. Read and written only through
+ * core/instextra.h (its INSTEXTRA_* names are these keys). Every key may
+ * be absent (rows older than the key, or never set); the reader's default
+ * is given.
+ *
+ *   key                           value; meaning (default)            written by
+ *   VpcSecurityGroupIds           [sg id]; the instance's security     net/instnet.c (create,
+ *                                 groups (absent: the default group)   modify)
+ *   DBSubnetGroupName             string; its DB subnet group          net/instnet.c (create)
+ *                                 (absent: "default")
+ *   PubliclyAccessible            bool; (false)                        net/instnet.c (create),
+ *                                                                      api/actions.c (modify)
+ *   MonitoringInterval            number, s; Enhanced Monitoring (0)   api/actions.c
+ *   MonitoringRoleArn             string; (absent: none)               api/actions.c
+ *   EnabledCloudwatchLogsExports  [log type]; ([])                     api/actions.c
+ *   AutoMinorVersionUpgrade       bool; (true)                         api/actions.c
+ *   CopyTagsToSnapshot            bool; (false)                        api/actions.c
+ *   MaintRolling                  {class, restart_seq, nodes}: a       domain/maint.c
+ *                                 rolling change's settings for the
+ *                                 nodes restarted first (absent: none)
+ *   DBParameterGroupName          string; the group it should use      domain/paramgroup.c
+ *                                 (absent: the default group)
+ *   ParamGroupApplied             string; the group its nodes run      domain/paramgroup.c
+ *                                 with (absent: DBParameterGroupName)
+ *   ParamBoot                     {name: value} of that group at the   domain/paramgroup.c
+ *                                 nodes' last (re)start
+ *
+ * A restored instance (domain/snapshot.c's restore_params, also used by
+ * autobackup's point-in-time restore) gets only the DBParameterGroupName,
+ * ParamGroupApplied and ParamBoot keys (paramgroup_read_create). */
 
 /* One DB instance, as the store holds it. Strings are owned by the struct
  * (store_instance_clear frees them). JSON-valued fields hold JSON text. */
@@ -50,7 +82,7 @@ typedef struct {
     int64_t dns_ttl;       /* -1: region default */
     char *tags;            /* JSON array [{"Key":..,"Value":..}] */
     char *pending;         /* JSON object: PendingModifiedValues */
-    char *extra;           /* JSON object: stored settings without behaviour yet */
+    char *extra;           /* JSON object: the settings without a column (below) */
     int64_t created_ms;    /* region clock */
     char *primary_node;    /* node id of the current primary, NULL until placed */
     int64_t restart_seq;   /* bumped to ask for a restart (reboot, class change) */
@@ -121,6 +153,10 @@ bool store_meta_set(store *s, const char *key, const char *value);
 bool store_instance_get(store *s, const char *id, store_instance *out, bool *found);
 bool store_instance_insert(store *s, const store_instance *in);
 bool store_instance_update(store *s, const store_instance *in);
+/* Deletes the row and, in the same transaction, the instance's meta keys:
+ * "maint:system:<id>", "maint:optin:<id>:<action>", "stopped_at:<id>" and
+ * "kms_lost_at:<id>" (maint.h, stopstart.h, kmswatch.c), so an instance
+ * created later under the same identifier starts clean. */
 bool store_instance_delete(store *s, const char *id);
 int store_instance_list(store *s, const char *after, int limit, char ***ids);
 int store_instance_count(store *s);

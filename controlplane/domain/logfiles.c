@@ -1,6 +1,6 @@
 /* logfiles: see logfiles.h.
  *
- * Tables (module-owned, like the KMS's, in the store's database):
+ * Tables (in core/store.c's schema):
  *   log_files(node_id, name, instance_id, size, last_written_ms)
  *   log_chunks(node_id, name, offset, data)
  * Invariant: a file's size is the sum of its chunks' lengths, and its
@@ -17,25 +17,6 @@
 #include "controlplane/core/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-static const char logfiles_sql[] =
-    "CREATE TABLE IF NOT EXISTS log_files("
-    " node_id TEXT NOT NULL, name TEXT NOT NULL, instance_id TEXT NOT NULL,"
-    " size INTEGER NOT NULL, last_written_ms INTEGER NOT NULL, PRIMARY KEY(node_id, name));"
-    "CREATE TABLE IF NOT EXISTS log_chunks("
-    " node_id TEXT NOT NULL, name TEXT NOT NULL, offset INTEGER NOT NULL, data BLOB NOT NULL,"
-    " PRIMARY KEY(node_id, name, offset));";
-
-bool logfiles_schema(struct sqlite3 *db)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, logfiles_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("logfiles schema failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
 
 static sqlite3_stmt *prep(region *r, const char *sql)
 {

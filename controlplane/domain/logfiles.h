@@ -22,13 +22,9 @@
 
 typedef struct cJSON cJSON;
 typedef struct region region;
-struct sqlite3;
 
 #define LOGFILES_PORTION_MAX (1024 * 1024) /* "up to 1 MB" */
 #define LOGFILES_DEFAULT_LINES 10000
-
-/* Creates the module's tables if missing. */
-bool logfiles_schema(struct sqlite3 *db);
 
 /* Applies one node's listing (files: [{name,size,mtime_ms}]) and chunks
  * ([{name,offset,data}]) from an agent; a chunk is appended only when its

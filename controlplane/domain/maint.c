@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/validate.h"
@@ -150,11 +151,7 @@ static bool action_offered(region *r, const store_instance *in, const char *acti
 
 static bool auto_minor_upgrade(const store_instance *in)
 {
-    cJSON *extra = json_obj(in->extra);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(extra, "AutoMinorVersionUpgrade");
-    bool on = v ? cJSON_IsTrue(v) : true;
-    cJSON_Delete(extra);
-    return on;
+    return instextra_auto_minor_upgrade(in);
 }
 
 static const char *const maint_actions[] = {ACTION_SYSTEM_UPDATE, ACTION_DB_UPGRADE, NULL};
@@ -164,10 +161,8 @@ static const char *const maint_actions[] = {ACTION_SYSTEM_UPDATE, ACTION_DB_UPGR
 void maint_node_settings(const store_instance *in, const char *node_id, char *cls,
                          size_t cls_size, int64_t *restart_seq)
 {
-    if (!in->extra || !strstr(in->extra, "MaintRolling"))
-        return;
-    cJSON *extra = json_obj(in->extra);
-    const cJSON *roll = cJSON_GetObjectItemCaseSensitive(extra, "MaintRolling");
+    cJSON *extra = instextra_parse(in);
+    const cJSON *roll = instextra_object(extra, INSTEXTRA_MAINT_ROLLING);
     if (json_has_str(cJSON_GetObjectItemCaseSensitive(roll, "nodes"), node_id)) {
         const char *c = json_str(roll, "class");
         const cJSON *seq = cJSON_GetObjectItemCaseSensitive(roll, "restart_seq");
@@ -282,10 +277,10 @@ static bool maint_finish(region *r, store_instance *in, const cJSON *data)
     const char *ver = json_str(data, "engine_version");
     if (ver)
         set_str(&in->engine_version, ver);
-    cJSON *extra = json_obj(in->extra);
-    if (cJSON_GetObjectItemCaseSensitive(extra, "MaintRolling")) {
-        cJSON_DeleteItemFromObjectCaseSensitive(extra, "MaintRolling");
-        json_store(&in->extra, extra);
+    cJSON *extra = instextra_parse(in);
+    if (instextra_has(extra, INSTEXTRA_MAINT_ROLLING)) {
+        instextra_remove(extra, INSTEXTRA_MAINT_ROLLING);
+        instextra_store(in, extra);
     }
     cJSON_Delete(extra);
     cJSON *pending = json_obj(in->pending);
@@ -377,14 +372,13 @@ static wf_result maint_step_begin(wf_ctx *c)
     cJSON_DeleteItemFromObjectCaseSensitive(data, "new");
     cJSON_AddStringToObject(data, "old", in->primary_node);
     cJSON_AddStringToObject(data, "new", sb.id);
-    cJSON *extra = json_obj(in->extra);
-    cJSON_DeleteItemFromObjectCaseSensitive(extra, "MaintRolling");
-    cJSON *roll = cJSON_AddObjectToObject(extra, "MaintRolling");
+    cJSON *extra = instextra_parse(in);
+    cJSON *roll = instextra_set_item(extra, INSTEXTRA_MAINT_ROLLING, cJSON_CreateObject());
     cJSON_AddStringToObject(roll, "class", cls ? cls : in->db_class);
     cJSON_AddNumberToObject(roll, "restart_seq", (double)(in->restart_seq + 1));
     cJSON *nodes = cJSON_AddArrayToObject(roll, "nodes");
     cJSON_AddItemToArray(nodes, cJSON_CreateString(sb.id));
-    json_store(&in->extra, extra);
+    instextra_store(in, extra);
     cJSON_Delete(extra);
     bool ok = ha_apply(in->id, &in->ha_state, "standby_lost") &&
               node_bump(r, in->primary_node, "[]", "restart") && node_bump(r, sb.id, NULL, NULL);
@@ -415,12 +409,12 @@ static wf_result maint_step_prepare_switch(wf_ctx *c)
     if (!want || strcmp(sb.id, want) != 0) {
         /* ha.c replaced the standby meanwhile: it restarts with the new
          * settings too before it may be promoted. */
-        cJSON *extra = json_obj(in->extra);
+        cJSON *extra = instextra_parse(in);
         cJSON *nodes = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(extra, "MaintRolling"), "nodes");
+            instextra_object(extra, INSTEXTRA_MAINT_ROLLING), "nodes");
         if (cJSON_IsArray(nodes) && !json_has_str(nodes, sb.id))
             cJSON_AddItemToArray(nodes, cJSON_CreateString(sb.id));
-        json_store(&in->extra, extra);
+        instextra_store(in, extra);
         cJSON_Delete(extra);
         cJSON_DeleteItemFromObjectCaseSensitive(data, "new");
         cJSON_AddStringToObject(data, "new", sb.id);
@@ -430,16 +424,16 @@ static wf_result maint_step_prepare_switch(wf_ctx *c)
         return WF_WAIT;
     }
     store_node_clear(&sb);
-    cJSON *extra = json_obj(in->extra);
-    const cJSON *roll = cJSON_GetObjectItemCaseSensitive(extra, "MaintRolling");
+    cJSON *extra = instextra_parse(in);
+    const cJSON *roll = instextra_object(extra, INSTEXTRA_MAINT_ROLLING);
     const char *cls = json_str(roll, "class");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(roll, "restart_seq");
     if (cls)
         set_str(&in->db_class, cls);
     if (cJSON_IsNumber(seq))
         in->restart_seq = (int64_t)seq->valuedouble;
-    cJSON_DeleteItemFromObjectCaseSensitive(extra, "MaintRolling");
-    json_store(&in->extra, extra);
+    instextra_remove(extra, INSTEXTRA_MAINT_ROLLING);
+    instextra_store(in, extra);
     cJSON_Delete(extra);
     c->dirty = true;
     if (!ha_apply(in->id, &in->ha_state, "failing_over"))

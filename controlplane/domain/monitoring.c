@@ -1,6 +1,6 @@
 /* monitoring: see monitoring.h.
  *
- * Table (module-owned): em_samples(instance_id, ts_ms, sample) with
+ * Table (in core/store.c's schema): em_samples(instance_id, ts_ms, sample) with
  * ts_ms on the region clock and sample the RDSOSMetrics JSON text. */
 #include "controlplane/domain/monitoring.h"
 
@@ -10,26 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/region.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
-
-static const char monitoring_sql[] =
-    "CREATE TABLE IF NOT EXISTS em_samples("
-    " instance_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, sample TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS em_samples_ts ON em_samples(instance_id, ts_ms);";
-
-bool monitoring_schema(struct sqlite3 *db)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, monitoring_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("monitoring schema failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
 
 static sqlite3_stmt *prep(region *r, const char *sql)
 {
@@ -52,11 +37,7 @@ static bool step_done(sqlite3_stmt *st)
 
 int monitoring_interval(const store_instance *in)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    const cJSON *mi = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringInterval");
-    int v = cJSON_IsNumber(mi) ? mi->valueint : 0;
-    cJSON_Delete(extra);
-    return v;
+    return (int)instextra_monitoring_interval(in);
 }
 
 char *monitoring_resource_arn(const region *r, const store_instance *in)

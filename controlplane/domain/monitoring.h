@@ -23,12 +23,9 @@
 
 typedef struct cJSON cJSON;
 typedef struct region region;
-struct sqlite3;
 
 #define MONITORING_RETENTION_MS (3600LL * 1000)
 #define MONITORING_MAX_RESULTS 3600
-
-bool monitoring_schema(struct sqlite3 *db);
 
 /* The instance's MonitoringInterval (0: off). */
 int monitoring_interval(const store_instance *in);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "controlplane/core/agents.h"
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/pgcatalog.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
@@ -17,13 +18,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-static const char paramgroup_sql[] =
-    "CREATE TABLE IF NOT EXISTS db_parameter_groups("
-    " name TEXT PRIMARY KEY, family TEXT NOT NULL, description TEXT NOT NULL,"
-    " created_ms INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS db_parameters("
-    " grp TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, method TEXT NOT NULL,"
-    " PRIMARY KEY(grp, name));";
+/* Tables db_parameter_groups and db_parameters: core/store.c's schema. */
 
 /* What the default group holds beyond PostgreSQL's defaults (Source
  * "system"): the one statement of the memory settings every node runs with
@@ -54,12 +49,6 @@ static const char *system_value(const char *name)
 
 bool paramgroup_open(region *r)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(store_sqlite(r->st), paramgroup_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("paramgroup schema failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
     char *cache = xasprintf("%s/pg-describe-config.txt", r->home);
     r->pgcat = pgcatalog_load(NULL, cache);
     free(cache);
@@ -176,17 +165,17 @@ static cJSON *group_values(region *r, const char *name)
     return o;
 }
 
-static const char *extra_str(const cJSON *extra, const char *key)
+static const char *str_of(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(extra, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* The wanted and applied groups of an instance (malloc'd). */
 static void instance_groups(region *r, const cJSON *extra, char **want, char **applied)
 {
-    const char *w = extra_str(extra, "DBParameterGroupName");
-    const char *a = extra_str(extra, "ParamGroupApplied");
+    const char *w = instextra_str(extra, INSTEXTRA_PARAM_GROUP);
+    const char *a = instextra_str(extra, INSTEXTRA_PARAM_APPLIED);
     *want = w ? xstrdup(w) : default_name(r);
     *applied = xstrdup(a ? a : *want);
 }
@@ -197,7 +186,7 @@ static cJSON *values_now(region *r, const cJSON *extra)
     char *want, *applied;
     instance_groups(r, extra, &want, &applied);
     cJSON *rows = group_rows(r, applied);
-    const cJSON *boot = cJSON_GetObjectItemCaseSensitive(extra, "ParamBoot");
+    const cJSON *boot = instextra_object(extra, INSTEXTRA_PARAM_BOOT);
     cJSON *out = cJSON_CreateObject();
     const cJSON *row;
     cJSON_ArrayForEach(row, rows) {
@@ -205,7 +194,7 @@ static cJSON *values_now(region *r, const cJSON *extra)
         const char *method = cJSON_GetObjectItemCaseSensitive(row, "method")->valuestring;
         bool now = p && !pgcatalog_is_static(p) && strcmp(method, "immediate") == 0;
         const char *v = now ? cJSON_GetObjectItemCaseSensitive(row, "value")->valuestring
-                            : extra_str(boot, row->string);
+                            : str_of(boot, row->string);
         if (v)
             cJSON_AddStringToObject(out, row->string, v);
     }
@@ -240,12 +229,6 @@ static bool same_values(const cJSON *a, const cJSON *b)
 }
 
 /* ---- per instance ---- */
-
-static void set_extra_str(cJSON *extra, const char *key, const char *v)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(extra, key);
-    cJSON_AddStringToObject(extra, key, v);
-}
 
 static bool read_group_param(region *r, const params *p, char **name, awserr *err)
 {
@@ -283,10 +266,9 @@ bool paramgroup_read_create(region *r, const params *p, cJSON *extra, awserr *er
         return false;
     if (!name)
         name = default_name(r);
-    set_extra_str(extra, "DBParameterGroupName", name);
-    set_extra_str(extra, "ParamGroupApplied", name);
-    cJSON_DeleteItemFromObjectCaseSensitive(extra, "ParamBoot");
-    cJSON_AddItemToObject(extra, "ParamBoot", group_values(r, name));
+    instextra_set_str(extra, INSTEXTRA_PARAM_GROUP, name);
+    instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, name);
+    instextra_set_item(extra, INSTEXTRA_PARAM_BOOT, group_values(r, name));
     free(name);
     return true;
 }
@@ -299,14 +281,14 @@ bool paramgroup_read_modify(region *r, const params *p, cJSON *extra, bool *chan
     if (!name)
         return true;
     /* Instances made before parameter groups: they run the default. */
-    if (!extra_str(extra, "ParamGroupApplied")) {
+    if (!instextra_str(extra, INSTEXTRA_PARAM_APPLIED)) {
         char *want, *applied;
         instance_groups(r, extra, &want, &applied);
-        set_extra_str(extra, "ParamGroupApplied", applied);
+        instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, applied);
         free(want);
         free(applied);
     }
-    set_extra_str(extra, "DBParameterGroupName", name);
+    instextra_set_str(extra, INSTEXTRA_PARAM_GROUP, name);
     LOG_INFO("parameter group wanted group=%s (applies at the next reboot)", name);
     free(name);
     *changed = true;
@@ -315,18 +297,12 @@ bool paramgroup_read_modify(region *r, const params *p, cJSON *extra, bool *chan
 
 void paramgroup_on_restart(region *r, store_instance *in)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    if (!cJSON_IsObject(extra)) {
-        cJSON_Delete(extra);
-        extra = cJSON_CreateObject();
-    }
+    cJSON *extra = instextra_parse(in);
     char *want, *applied;
     instance_groups(r, extra, &want, &applied);
-    set_extra_str(extra, "ParamGroupApplied", want);
-    cJSON_DeleteItemFromObjectCaseSensitive(extra, "ParamBoot");
-    cJSON_AddItemToObject(extra, "ParamBoot", group_values(r, want));
-    free(in->extra);
-    in->extra = cJSON_PrintUnformatted(extra);
+    instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, want);
+    instextra_set_item(extra, INSTEXTRA_PARAM_BOOT, group_values(r, want));
+    instextra_store(in, extra);
     cJSON_Delete(extra);
     free(want);
     free(applied);
@@ -416,7 +392,7 @@ static uint64_t fnv(const char *s, uint64_t h)
 /* The spec's parameters and their id (hex). */
 static cJSON *spec_parameters(region *r, const store_instance *in, char id[17])
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
+    cJSON *extra = instextra_parse(in);
     cJSON *now = values_now(r, extra);
     pgcatalog_vars vars = instance_vars(in);
     cJSON *out = cJSON_CreateObject();
@@ -454,7 +430,7 @@ void paramgroup_spec(region *r, const store_instance *in, cJSON *spec)
 
 static const char *apply_status(region *r, const store_instance *in)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
+    cJSON *extra = instextra_parse(in);
     char *want, *applied;
     instance_groups(r, extra, &want, &applied);
     cJSON *now = values_now(r, extra);
@@ -486,7 +462,7 @@ static const char *apply_status(region *r, const store_instance *in)
 
 void paramgroup_render(region *r, const store_instance *in, cJSON *o)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
+    cJSON *extra = instextra_parse(in);
     char *want, *applied;
     instance_groups(r, extra, &want, &applied);
     cJSON *pgs = cJSON_AddArrayToObject(o, "DBParameterGroups");
@@ -685,7 +661,7 @@ static char *group_user(region *r, const char *name)
         store_instance in = {0};
         bool found = false;
         if (!user && store_instance_get(r->st, ids[i], &in, &found) && found) {
-            cJSON *extra = cJSON_Parse(in.extra ? in.extra : "{}");
+            cJSON *extra = instextra_parse(&in);
             char *want, *applied;
             instance_groups(r, extra, &want, &applied);
             if (strcmp(want, name) == 0 || strcmp(applied, name) == 0)

@@ -5,7 +5,7 @@
  * the default group's system rows (the memory settings every spec starts
  * from, paramgroup_system_settings).
  *
- * Tables (created here, like kms.c's): db_parameter_groups(name, family,
+ * Tables (core/store.c's schema): db_parameter_groups(name, family,
  * description, created_ms) and db_parameters(grp, name, value, method).
  * The default group `default.postgres<major>` is virtual: no rows, never
  * modified or deleted. Values are checked against PostgreSQL's own list

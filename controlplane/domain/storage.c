@@ -1,6 +1,6 @@
 /* storage: see storage.h.
  *
- * Tables (module-owned):
+ * Tables (in core/store.c's schema):
  *   storage_state(instance_id, low_since_ms, last_change_ms, allocated_seen,
  *                 warned_low, warned_max, warned_cap)
  *   storage_samples(instance_id, ts_ms, used_bytes): at most one a minute,
@@ -19,26 +19,6 @@
 #include "lib/util.h"
 
 enum { SAMPLE_EVERY_MS = 60 * 1000, HOUR_MS = 3600 * 1000 };
-
-static const char storage_sql[] =
-    "CREATE TABLE IF NOT EXISTS storage_state("
-    " instance_id TEXT PRIMARY KEY, low_since_ms INTEGER NOT NULL, last_change_ms INTEGER NOT NULL,"
-    " allocated_seen INTEGER NOT NULL, warned_low INTEGER NOT NULL, warned_max INTEGER NOT NULL,"
-    " warned_cap INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS storage_samples("
-    " instance_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, used_bytes INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS storage_samples_ts ON storage_samples(instance_id, ts_ms);";
-
-bool storage_schema(struct sqlite3 *db)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, storage_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        LOG_ERROR("storage schema failed err=\"%s\"", msg ? msg : "?");
-        sqlite3_free(msg);
-        return false;
-    }
-    return true;
-}
 
 /* ---- the rules (pure) ------------------------------------------------------- */
 

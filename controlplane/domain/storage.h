@@ -28,7 +28,6 @@
 #include "controlplane/core/store.h"
 
 typedef struct region region;
-struct sqlite3;
 
 #define STORAGE_LOW_MS (5LL * 60 * 1000)         /* low for 5 minutes */
 #define STORAGE_COOLDOWN_MS (6LL * 3600 * 1000)  /* 6 hours between changes */
@@ -63,8 +62,6 @@ int64_t storage_increment(int64_t allocated, int64_t growth_per_hour, int64_t un
 
 /* Applies the rules above to one observation (pure). */
 void storage_decide(const storage_in *in, storage_out *out);
-
-bool storage_schema(struct sqlite3 *db);
 
 /* One observation of the instance's primary: decides, persists and emits
  * in the caller's transaction (in is updated and stored when it changes).

@@ -16,11 +16,6 @@
 
 enum { MAX_NODES = 512 };
 
-bool telemetry_schema(struct sqlite3 *db)
-{
-    return monitoring_schema(db) && logfiles_schema(db) && storage_schema(db);
-}
-
 static char *telemetry_error(int *status, const char *why)
 {
     *status = 400;

@@ -14,11 +14,6 @@
 #include <stddef.h>
 
 typedef struct region region;
-struct sqlite3;
-
-/* Creates the tables of monitoring, logfiles and storage if missing. */
-bool telemetry_schema(struct sqlite3 *db);
-
 /* Handles one body. Returns the reply (malloc'd) with *status 200, or 400
  * with {"error": ...} for a malformed body. *changed: an instance row
  * changed (status or storage), so workflows and goals should run. */

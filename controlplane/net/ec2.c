@@ -146,7 +146,7 @@ bool ec2_valid_text(const char *s)
 
 bool ec2_open(region *r)
 {
-    return netstore_open(r->st) && ec2_sg_ensure_default(r);
+    return ec2_sg_ensure_default(r);
 }
 
 /* ---- the VPC and its AZs ------------------------------------------------ */

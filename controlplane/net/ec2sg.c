@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "controlplane/net/ec2svc.h"
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/netstore.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
@@ -556,14 +557,10 @@ static bool sg_in_use(region *r, const char *id, char *user, size_t len)
         store_instance in = {0};
         bool found = false;
         if (!used && store_instance_get(r->st, ids[i], &in, &found)) {
-            cJSON *extra = cJSON_Parse(in.extra ? in.extra : "{}");
-            const cJSON *g;
-            cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(extra, "VpcSecurityGroupIds"))
-                if (cJSON_IsString(g) && strcmp(g->valuestring, id) == 0 && !used) {
-                    used = true;
-                    snprintf(user, len, "%s", in.id);
-                }
-            cJSON_Delete(extra);
+            if (instextra_names_security_group(&in, id)) {
+                used = true;
+                snprintf(user, len, "%s", in.id);
+            }
         }
         store_instance_clear(&in);
         free(ids[i]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/net/ec2.h"
 #include "controlplane/core/region.h"
 #include "controlplane/net/subnetgroup.h"
@@ -12,11 +13,11 @@
 
 /* The instance's groups: extra.VpcSecurityGroupIds, else [default]. A new
  * array. */
-static cJSON *sg_ids_of(const cJSON *extra)
+static cJSON *sg_ids_of(const store_instance *in)
 {
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(extra, "VpcSecurityGroupIds");
-    if (cJSON_IsArray(ids))
-        return cJSON_Duplicate(ids, true);
+    cJSON *ids = instextra_security_groups(in);
+    if (ids)
+        return ids;
     cJSON *d = cJSON_CreateArray();
     cJSON_AddItemToArray(d, cJSON_CreateString(EC2_DEFAULT_SG_ID));
     return d;
@@ -52,8 +53,7 @@ static bool read_sgs(region *r, const params *p, cJSON *extra, bool *given, awse
     }
     free(ids);
     if (ok) {
-        cJSON_DeleteItemFromObjectCaseSensitive(extra, "VpcSecurityGroupIds");
-        cJSON_AddItemToObject(extra, "VpcSecurityGroupIds", arr);
+        instextra_set_item(extra, INSTEXTRA_SECURITY_GROUPS, arr);
     } else {
         cJSON_Delete(arr);
     }
@@ -92,9 +92,9 @@ bool instnet_read_create(region *r, const params *p, const char *az, bool multi_
         ok = awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                         "No subnet of DB subnet group '%s' is in Availability Zone %s.", name, az);
     if (ok && !dflt)
-        cJSON_AddStringToObject(extra, "DBSubnetGroupName", name);
-    if (ok && !cJSON_GetObjectItemCaseSensitive(extra, "PubliclyAccessible"))
-        cJSON_AddBoolToObject(extra, "PubliclyAccessible", dflt);
+        instextra_set_str(extra, INSTEXTRA_SUBNET_GROUP, name);
+    if (ok && !instextra_has(extra, INSTEXTRA_PUBLIC))
+        instextra_set_bool(extra, INSTEXTRA_PUBLIC, dflt);
     free(s);
     free(name);
     return ok;
@@ -123,8 +123,7 @@ bool instnet_read_modify(region *r, const params *p, const store_instance *in, c
 
 void instnet_render_sgs(const store_instance *in, cJSON *o)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    cJSON *ids = sg_ids_of(extra);
+    cJSON *ids = sg_ids_of(in);
     cJSON *vpcs = cJSON_AddArrayToObject(o, "VpcSecurityGroups");
     const cJSON *id;
     cJSON_ArrayForEach(id, ids) {
@@ -134,7 +133,6 @@ void instnet_render_sgs(const store_instance *in, cJSON *o)
         cJSON_AddItemToArray(vpcs, sg);
     }
     cJSON_Delete(ids);
-    cJSON_Delete(extra);
 }
 
 void instnet_render_subnet_group(region *r, const store_instance *in, cJSON *o)
@@ -147,18 +145,13 @@ void instnet_render_subnet_group(region *r, const store_instance *in, cJSON *o)
 
 cJSON *instnet_allowed_cidrs(region *r, const store_instance *in)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    cJSON *ids = sg_ids_of(extra);
+    cJSON *ids = sg_ids_of(in);
     cJSON *out = ec2_allowed_cidrs(r, ids, in->port);
     cJSON_Delete(ids);
-    cJSON_Delete(extra);
     return out;
 }
 
 bool instnet_public(const store_instance *in)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    bool pub = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(extra, "PubliclyAccessible"));
-    cJSON_Delete(extra);
-    return pub;
+    return instextra_public(in);
 }

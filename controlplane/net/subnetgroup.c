@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/netstore.h"
 #include "controlplane/core/region.h"
 #include "lib/cidr.h"
@@ -109,11 +110,7 @@ bool subnetgroup_uses_subnet(region *r, const char *subnet_id, char *group, size
 
 const char *subnetgroup_of_instance(const store_instance *in, char *buf, size_t len)
 {
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
-    const cJSON *g = cJSON_GetObjectItemCaseSensitive(extra, "DBSubnetGroupName");
-    snprintf(buf, len, "%s", cJSON_IsString(g) ? g->valuestring : SUBNETGROUP_DEFAULT);
-    cJSON_Delete(extra);
-    return buf;
+    return instextra_subnet_group(in, SUBNETGROUP_DEFAULT, buf, len);
 }
 
 /* ---- placement ---------------------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/domain/monitoring.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/domain/paramgroup.h"
@@ -32,7 +33,7 @@ static void add_json(cJSON *o, const char *name, const char *text, const char *f
 cJSON *instview_render(region *r, const store_instance *in)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
+    cJSON *extra = instextra_parse(in);
     cJSON_AddStringToObject(o, "DBInstanceIdentifier", in->id);
     cJSON_AddStringToObject(o, "DBInstanceClass", in->db_class);
     cJSON_AddStringToObject(o, "Engine", in->engine);
@@ -68,8 +69,8 @@ cJSON *instview_render(region *r, const store_instance *in)
     add_json(o, "PendingModifiedValues", in->pending, "{}");
     cJSON_AddBoolToObject(o, "MultiAZ", in->multi_az);
     cJSON_AddStringToObject(o, "EngineVersion", in->engine_version);
-    const cJSON *amvu = cJSON_GetObjectItemCaseSensitive(extra, "AutoMinorVersionUpgrade");
-    cJSON_AddBoolToObject(o, "AutoMinorVersionUpgrade", amvu ? cJSON_IsTrue(amvu) : true);
+    cJSON_AddBoolToObject(o, "AutoMinorVersionUpgrade",
+                          instextra_bool(extra, INSTEXTRA_AUTO_MINOR_UPGRADE, true));
     cJSON_AddItemToObject(o, "ReadReplicaDBInstanceIdentifiers", cJSON_CreateArray());
     cJSON_AddStringToObject(o, "LicenseModel", "postgresql-license");
     if (in->iops > 0)
@@ -83,8 +84,7 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddItemToArray(ogs, og);
     if (in->secondary_az)
         cJSON_AddStringToObject(o, "SecondaryAvailabilityZone", in->secondary_az);
-    const cJSON *pa = cJSON_GetObjectItemCaseSensitive(extra, "PubliclyAccessible");
-    cJSON_AddBoolToObject(o, "PubliclyAccessible", pa ? cJSON_IsTrue(pa) : false);
+    cJSON_AddBoolToObject(o, "PubliclyAccessible", instextra_bool(extra, INSTEXTRA_PUBLIC, false));
     cJSON_AddStringToObject(o, "StorageType", in->storage_type);
     cJSON_AddNumberToObject(o, "DbInstancePort", 0);
     cJSON_AddBoolToObject(o, "StorageEncrypted", in->storage_encrypted);
@@ -93,14 +93,13 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddStringToObject(o, "DbiResourceId", in->resource_id);
     cJSON_AddStringToObject(o, "CACertificateIdentifier", "rds-ca-rsa2048-g1");
     cJSON_AddItemToObject(o, "DomainMemberships", cJSON_CreateArray());
-    const cJSON *cts = cJSON_GetObjectItemCaseSensitive(extra, "CopyTagsToSnapshot");
-    cJSON_AddBoolToObject(o, "CopyTagsToSnapshot", cts ? cJSON_IsTrue(cts) : false);
-    const cJSON *mi = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringInterval");
-    cJSON_AddNumberToObject(o, "MonitoringInterval", cJSON_IsNumber(mi) ? mi->valuedouble : 0);
-    const cJSON *mra = cJSON_GetObjectItemCaseSensitive(extra, "MonitoringRoleArn");
-    if (cJSON_IsString(mra))
-        cJSON_AddStringToObject(o, "MonitoringRoleArn", mra->valuestring);
-    if (cJSON_IsNumber(mi) && mi->valuedouble > 0) {
+    cJSON_AddBoolToObject(o, "CopyTagsToSnapshot", instextra_bool(extra, INSTEXTRA_COPY_TAGS, false));
+    int64_t mi = instextra_int(extra, INSTEXTRA_MONITORING_INTERVAL, 0);
+    cJSON_AddNumberToObject(o, "MonitoringInterval", (double)mi);
+    const char *mra = instextra_str(extra, INSTEXTRA_MONITORING_ROLE);
+    if (mra)
+        cJSON_AddStringToObject(o, "MonitoringRoleArn", mra);
+    if (mi > 0) {
         char *em = monitoring_resource_arn(r, in);
         cJSON_AddStringToObject(o, "EnhancedMonitoringResourceArn", em);
         free(em);
@@ -110,8 +109,8 @@ cJSON *instview_render(region *r, const store_instance *in)
     free(arn);
     cJSON_AddBoolToObject(o, "IAMDatabaseAuthenticationEnabled", false);
     cJSON_AddBoolToObject(o, "PerformanceInsightsEnabled", false);
-    const cJSON *logs = cJSON_GetObjectItemCaseSensitive(extra, "EnabledCloudwatchLogsExports");
-    if (cJSON_IsArray(logs) && cJSON_GetArraySize(logs) > 0)
+    const cJSON *logs = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
+    if (logs && cJSON_GetArraySize(logs) > 0)
         cJSON_AddItemToObject(o, "EnabledCloudwatchLogsExports", cJSON_Duplicate(logs, true));
     cJSON_AddBoolToObject(o, "DeletionProtection", in->deletion_protection);
     if (in->max_allocated_storage > 0)

@@ -130,6 +130,25 @@ poll 10 has_event ss 0154
 ok $? "RDS-EVENT-0154 (started: stopped too long)"
 is "$(sql ss "SELECT v FROM t")" kept "the row is still there"
 
+# ---- a stopped instance deleted: a new one under its identifier starts clean -----
+# (its meta keys, stopped_at:<id> among them, go with the instance row)
+
+rdsctl stop-db-instance --db-instance-identifier ss >/dev/null
+poll 60 status_is ss stopped
+ok $? "ss stopped once more"
+rdsctl delete-db-instance --db-instance-identifier ss --skip-final-snapshot >/dev/null
+ok $? "the stopped ss deleted"
+poll 60 status_is ss gone
+ok $? "ss is gone"
+is "$(sqlite3 "$RDS_HOME/controlplane/controlplane.db" "SELECT group_concat(key, ' ') FROM meta
+  WHERE key IN ('stopped_at:ss', 'maint:system:ss', 'kms_lost_at:ss')
+  OR substr(key, 1, 15) = 'maint:optin:ss:'")" "" "no meta key of ss is left in the store"
+create_instance ss >/dev/null
+ok $? "create a new ss under the same identifier"
+poll 180 status_is ss available
+ok $? "the new ss becomes available"
+is "$(describe ss .AutomaticRestartTime)" null "and carries no restart time"
+
 check "region down" region_stop
 is "$(region_procs | xargs)" "" "no process of the region is left"
 

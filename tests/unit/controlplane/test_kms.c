@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "controlplane/core/kms.h"
+#include "controlplane/core/store.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -481,8 +482,8 @@ static void test_api(kms *k)
 static void test_transactions(void)
 {
     char *path = xasprintf("%s/tx.db", dir);
-    sqlite3 *db = NULL;
-    sqlite3_open(path, &db);
+    store *st = store_open(path); /* the schema holds the KMS's tables */
+    sqlite3 *db = store_sqlite(st);
     char *master = xasprintf("%s/master.key", dir);
     kms_config cfg = {.region = "us-east-1", .account = "123456789012", .master_key_path = master};
     kms *k = kms_open(db, &cfg);
@@ -497,7 +498,7 @@ static void test_transactions(void)
        "rolled back with it");
     kms_key_clear(&a);
     kms_close(k);
-    sqlite3_close(db);
+    store_close(st);
     free(master);
     free(path);
 }

@@ -1,4 +1,7 @@
-/* The store: migrations, CRUD, transactions, reopen after close. */
+/* The store: migrations (a fresh store has the whole schema; a store at
+ * the previous version, synthetic and as the old binary wrote it, migrates),
+ * CRUD, the instance's meta keys going with it, transactions, reopen. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +22,176 @@ static store_instance sample(const char *id)
         .backup_window = (char *)"03:00-03:30", .maintenance_window = (char *)"mon:12:00-mon:12:30",
         .dns_ttl = -1, .created_ms = 1000,
     };
+}
+
+/* Every table and index of the schema, the modules' included. */
+static const char *const schema_objects[] = {
+    "meta", "instances", "nodes", "workflows", "events", "sns_topics", "sns_subscriptions",
+    "event_subscriptions", "deliveries", "sqs_queues", "sqs_messages", "db_snapshots",
+    "snapshot_restores",
+    /* the step that took over the modules' CREATE TABLE IF NOT EXISTS */
+    "kms_keys", "kms_aliases", "network_objects", "db_parameter_groups", "db_parameters",
+    "ab_backups", "ab_bases", "ab_restores", "em_samples", "log_files", "log_chunks",
+    "storage_state", "storage_samples",
+    "nodes_instance", "nodes_agent", "workflows_active", "events_date",
+    "sns_subscriptions_topic", "deliveries_due", "sqs_messages_queue", "kms_aliases_key",
+    "em_samples_ts", "storage_samples_ts", NULL};
+
+/* The names in schema_objects that the store lacks, space-separated ("" if
+ * none; malloc'd). */
+static char *schema_missing(store *s)
+{
+    char *out = xstrdup("");
+    for (int i = 0; schema_objects[i]; i++) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_prepare_v2(store_sqlite(s), "SELECT 1 FROM sqlite_master WHERE name=?", -1, &st,
+                           NULL);
+        sqlite3_bind_text(st, 1, schema_objects[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            char *more = xasprintf("%s%s ", out, schema_objects[i]);
+            free(out);
+            out = more;
+        }
+        sqlite3_finalize(st);
+    }
+    return out;
+}
+
+static int schema_version_of(store *s)
+{
+    char *v = store_meta_get(s, "schema_version");
+    int n = atoi(v ? v : "0");
+    free(v);
+    return n;
+}
+
+static int count_rows(store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A store at the previous version without the modules' tables (as if no
+ * module had run yet) migrates to the current one and gains them. */
+static void test_migrate_synthetic(const char *dir)
+{
+    char *path = xasprintf("%s/v4.db", dir);
+    store *s = store_open(path);
+    ok(s != NULL, "v4 (synthetic): a store to wind back");
+    ok(sqlite3_exec(store_sqlite(s),
+                    "DROP TABLE kms_keys; DROP TABLE kms_aliases; DROP TABLE network_objects;"
+                    "DROP TABLE db_parameter_groups; DROP TABLE db_parameters;"
+                    "DROP TABLE ab_backups; DROP TABLE ab_bases; DROP TABLE ab_restores;"
+                    "DROP TABLE em_samples; DROP TABLE log_files; DROP TABLE log_chunks;"
+                    "DROP TABLE storage_state; DROP TABLE storage_samples;"
+                    "UPDATE meta SET value='4' WHERE key='schema_version';",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "v4 (synthetic): the modules' tables dropped, version set back to 4");
+    store_close(s);
+    s = store_open(path);
+    ok(s != NULL, "v4 (synthetic): opens");
+    is_int(schema_version_of(s), STORE_SCHEMA_VERSION, "v4 (synthetic): migrated to the current version");
+    char *missing = schema_missing(s);
+    is_str(missing, "", "v4 (synthetic): every table and index is there");
+    free(missing);
+    store_close(s);
+    free(path);
+}
+
+/* The upgrade fixture: a store the old binary (schema 4) wrote, with the
+ * modules' tables made by the modules, rows in them, and a create
+ * workflow mid-step. It migrates without losing a row. */
+static void test_migrate_fixture(const char *dir)
+{
+    const char *dump = "tests/integration/fixtures/upgrade-9c99fdb/controlplane.sql";
+    char *sql = fs_read_all(dump, 1 << 22, NULL);
+    if (!sql) {
+        ok(false, "v4 (old binary): the fixture is readable (run from the top of the tree)");
+        return;
+    }
+    char *path = xasprintf("%s/old.db", dir);
+    sqlite3 *db = NULL;
+    bool loaded = sqlite3_open(path, &db) == SQLITE_OK &&
+                  sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    free(sql);
+    ok(loaded, "v4 (old binary): the fixture's dump loads");
+    store *s = store_open(path);
+    ok(s != NULL, "v4 (old binary): opens");
+    if (s) {
+        is_int(schema_version_of(s), STORE_SCHEMA_VERSION, "v4 (old binary): migrated");
+        char *missing = schema_missing(s);
+        is_str(missing, "", "v4 (old binary): every table and index is there");
+        free(missing);
+        is_int(count_rows(s, "SELECT count(*) FROM network_objects WHERE kind='sg'"), 1,
+               "v4 (old binary): the module rows kept (the default security group)");
+        store_workflow w = {0};
+        bool found = false;
+        ok(store_workflow_active_for(s, "upg", &w, &found) && found,
+           "v4 (old binary): the pending workflow is still active");
+        is_str(w.step, "wait_running", "v4 (old binary): at the step it was killed at");
+        store_workflow_clear(&w);
+    }
+    store_close(s);
+    free(path);
+}
+
+/* Deleting an instance deletes its meta keys, and only its own. */
+static void test_delete_meta(const char *dir)
+{
+    char *path = xasprintf("%s/meta.db", dir);
+    store *s = store_open(path);
+    store_instance a = sample("web");
+    store_instance b = sample("web-2");
+    b.resource_id = (char *)"db-WEB2";
+    ok(store_instance_insert(s, &a) && store_instance_insert(s, &b), "delete: two instances");
+    static const char *const gone[] = {"maint:system:web", "maint:optin:web:system-update",
+                                       "maint:optin:web:db-upgrade", "stopped_at:web",
+                                       "kms_lost_at:web", NULL};
+    static const char *const kept[] = {"maint:system:web-2", "maint:optin:web-2:system-update",
+                                       "stopped_at:web-2", "kms_lost_at:web-2",
+                                       "maint:checked_at", "stopped_at:web2", NULL};
+    bool set = true;
+    for (int i = 0; gone[i]; i++)
+        set = set && store_meta_set(s, gone[i], "1");
+    for (int i = 0; kept[i]; i++)
+        set = set && store_meta_set(s, kept[i], "1");
+    ok(set, "delete: meta keys of both set");
+    ok(store_begin(s) && store_instance_delete(s, "web"), "delete web in a transaction");
+    store_rollback(s);
+    char *v = store_meta_get(s, "stopped_at:web");
+    is_str(v, "1", "delete: a rolled-back delete keeps the keys");
+    free(v);
+    ok(store_begin(s) && store_instance_delete(s, "web") && store_commit(s), "delete web");
+    int left = 0;
+    for (int i = 0; gone[i]; i++) {
+        v = store_meta_get(s, gone[i]);
+        left += v != NULL;
+        free(v);
+    }
+    is_int(left, 0, "delete: every meta key of web is gone");
+    int kept_n = 0;
+    for (int i = 0; kept[i]; i++) {
+        v = store_meta_get(s, kept[i]);
+        kept_n += v != NULL;
+        free(v);
+    }
+    is_int(kept_n, 6, "delete: web-2's keys and the region's stay");
+    ok(store_instance_insert(s, &a), "delete: a new web under the same identifier");
+    v = store_meta_get(s, "maint:system:web");
+    is_str(v, NULL, "delete: it inherits no maintenance level");
+    free(v);
+    ok(store_instance_delete(s, "web-2"), "delete outside a transaction (its own savepoint)");
+    v = store_meta_get(s, "stopped_at:web-2");
+    is_str(v, NULL, "delete: web-2's keys gone too");
+    free(v);
+    store_close(s);
+    free(path);
 }
 
 int main(void)
@@ -119,7 +292,14 @@ int main(void)
     ok(s != NULL, "reopens");
     ok(store_instance_get(s, "zeta", &got, &found) && found, "data survives reopen");
     store_instance_clear(&got);
+    char *missing = schema_missing(s);
+    is_str(missing, "", "a fresh store has every table and index of the schema");
+    free(missing);
     store_close(s);
+
+    test_migrate_synthetic(dir);
+    test_migrate_fixture(dir);
+    test_delete_meta(dir);
     fs_rm_rf(dir);
     free(path);
     return done_testing();
