@@ -9,7 +9,8 @@
  * backup: a copy of the store alone decrypts nothing.
  *
  * Two faces:
- *  - kms_api_handle: the AWS KMS JSON 1.1 protocol (X-Amz-Target
+ *  - kms_api_handle (kmsapi.c, built on the C calls below alone): the
+ *    AWS KMS JSON 1.1 protocol (X-Amz-Target
  *    "TrentService.<Operation>"), for `aws kms` and `rdsctl kms`:
  *    CreateKey, DescribeKey, ListKeys, ListAliases, CreateAlias,
  *    DisableKey, EnableKey, ScheduleKeyDeletion, CancelKeyDeletion,
@@ -42,6 +43,7 @@ typedef struct kms kms;
 #define KMS_ARN_MAX 256
 #define KMS_DATA_KEY_LEN 32
 #define KMS_PLAINTEXT_MAX 4096  /* Encrypt's limit, as AWS */
+#define KMS_DATA_KEY_MAX_BYTES 1024 /* GenerateDataKey's limit, as AWS */
 #define KMS_BLOB_MAX (4 + KMS_KEY_ID_LEN + 12 + KMS_PLAINTEXT_MAX + 16)
 #define KMS_DEFAULT_RDS_ALIAS "alias/aws/rds"
 
@@ -68,6 +70,10 @@ typedef struct {
     char message[512];
 } kms_err;
 
+/* Sets err (if not NULL) to code and the message; returns false, so a
+ * failing path can `return kms_err_set(...)`. */
+bool kms_err_set(kms_err *err, kms_errcode code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The wire name ("NotFoundException", ...); never NULL. */
 const char *kms_err_name(kms_errcode code);
 /* True for the errors RDS surfaces as KMSKeyNotAccessibleFault (and an
@@ -135,6 +141,32 @@ bool kms_key_cancel_deletion(kms *k, const char *key_ref, kms_key *out, kms_err 
  * (NOT_FOUND for an alias), not pending deletion, customer managed. */
 bool kms_alias_create(kms *k, const char *alias_name, const char *target_key_ref,
                       kms_err *err);
+
+/* ---- listings (ListKeys, ListAliases) ---- */
+
+/* One listed key or alias; the strings live for the callback only. */
+typedef struct {
+    const char *key_id;       /* the key (an alias: its target) */
+    const char *arn;          /* the key's ARN, or the alias's */
+    const char *alias_name;   /* "alias/..."; NULL for a key */
+    int64_t created_ms;       /* region clock */
+    int64_t updated_ms;       /* an alias's last change; a key's creation */
+} kms_list_item;
+
+typedef void (*kms_list_fn)(void *ctx, const kms_list_item *item);
+
+/* The keys after rowid `after` (0: from the first), in creation order, at
+ * most limit (>= 1) of them, each passed to fn. *next gets the value to
+ * pass as `after` for the next page, or 0 when no key follows. INTERNAL
+ * when the store fails. */
+bool kms_key_list(kms *k, int64_t after, int64_t limit, kms_list_fn fn, void *ctx,
+                  int64_t *next, kms_err *err);
+/* The same for aliases, only those of key_ref's key when key_ref is not
+ * NULL (NOT_FOUND when it names no key; an alias is not accepted). */
+bool kms_alias_list(kms *k, const char *key_ref, int64_t after, int64_t limit, kms_list_fn fn,
+                    void *ctx, int64_t *next, kms_err *err);
+/* The account the keys belong to (kms_config.account). */
+const char *kms_account(const kms *k);
 
 /* ---- cryptographic operations ---- */
 

@@ -315,6 +315,33 @@ bool params_get_int(const params *p, const char *name, int64_t min, int64_t max,
     return true;
 }
 
+bool params_get_paging(const params *p, int64_t *max, int64_t *offset, awserr *err)
+{
+    int64_t n = QUERY_MAX_RECORDS;
+    bool present = false;
+    if (!params_get_int(p, "MaxRecords", INT32_MIN, INT32_MAX, &n, &present, err))
+        return false;
+    if (present && (n < QUERY_MIN_RECORDS || n > QUERY_MAX_RECORDS))
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "Invalid value %" PRId64 " for MaxRecords. Must be between %d and %d", n,
+                          QUERY_MIN_RECORDS, QUERY_MAX_RECORDS);
+    if (offset && !params_get_marker_offset(p, offset, err))
+        return false;
+    *max = n;
+    return true;
+}
+
+bool params_get_marker_offset(const params *p, int64_t *offset, awserr *err)
+{
+    const char *m = params_get(p, "Marker");
+    int64_t v = 0;
+    if (m && *m && !str_to_int64(m, 0, QUERY_MARKER_MAX, &v))
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "Invalid Marker: %." QUOTE_MAX "s", m);
+    *offset = v;
+    return true;
+}
+
 /* Parses the 1-based position at *s: decimal, no sign, no leading zero.
  * Returns it (> 0) and advances *s past the digits, or 0 when malformed.
  * Positions above QUERY_MAX_PARAMS cannot be gap-free, so they are

@@ -51,6 +51,23 @@ bool params_get_bool(const params *p, const char *name, bool *out, bool *present
 bool params_get_int(const params *p, const char *name, int64_t min, int64_t max, int64_t *out,
                     bool *present, awserr *err);
 
+/* Paging of RDS's Describe* actions, written once. MaxRecords: 20..100,
+ * QUERY_MAX_RECORDS when absent; out of range it fails with RDS's own
+ * InvalidParameterValue text, "Invalid value 5 for MaxRecords. Must be
+ * between 20 and 100" (a non-integer gets params_get_int's message).
+ * offset NULL: only MaxRecords is read; the Marker is the caller's
+ * (an opaque name, read with params_get). offset not NULL: the Marker is
+ * a decimal offset we handed out, 0..QUERY_MARKER_MAX; absent or empty
+ * is 0, anything else fails with "Invalid Marker: <marker>". *max and
+ * *offset are set only on success. */
+#define QUERY_MAX_RECORDS 100
+#define QUERY_MIN_RECORDS 20
+#define QUERY_MARKER_MAX INT32_MAX
+bool params_get_paging(const params *p, int64_t *max, int64_t *offset, awserr *err);
+/* The Marker alone as an offset, as params_get_paging reads it: for
+ * handlers that check other parameters between MaxRecords and Marker. */
+bool params_get_marker_offset(const params *p, int64_t *offset, awserr *err);
+
 /* A list: collects NAME.ITEM.1, NAME.ITEM.2, ... (item is "member" or the
  * location name such as "VpcSecurityGroupId"), which must be numbered
  * 1..n without gaps or leading zeros. Returns the count (0 when absent;

@@ -39,6 +39,56 @@ char *region_instance_arn(const region *r, const char *instance_id)
     return xasprintf("arn:aws:rds:%s:%s:db:%s", r->cfg.name, r->cfg.account, instance_id);
 }
 
+bool region_arn_parse(const char *text, region_arn *out)
+{
+    size_t n = strlen(text);
+    if (strncmp(text, "arn:", 4) != 0 || n > REGION_ARN_MAX)
+        return false;
+    memcpy(out->buf, text, n + 1);
+    const char **fields[] = {&out->partition, &out->service, &out->region, &out->account,
+                             &out->resource};
+    char *c = out->buf + 4;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        *fields[i] = c;
+        if (i + 1 == sizeof fields / sizeof fields[0])
+            break;
+        c = strchr(c, ':');
+        if (!c)
+            return false;
+        *c++ = '\0';
+    }
+    return true;
+}
+
+bool region_arn_is_local(const region_arn *a, const char *service, const char *region_name,
+                         const char *account)
+{
+    return strcmp(a->partition, "aws") == 0 && strcmp(a->service, service) == 0 &&
+           strcmp(a->region, region_name) == 0 && strcmp(a->account, account) == 0;
+}
+
+const char *region_arn_resource_id(const region_arn *a, const char *type_prefix)
+{
+    size_t n = strlen(type_prefix);
+    return strncmp(a->resource, type_prefix, n) == 0 ? a->resource + n : NULL;
+}
+
+char *region_instance_id_from(const char *value)
+{
+    region_arn a;
+    const char *id = region_arn_parse(value, &a) ? region_arn_resource_id(&a, "db:") : NULL;
+    return str_lower(xstrdup(id ? id : value));
+}
+
+char *region_instance_arn_id(const region *r, const char *text)
+{
+    region_arn a;
+    if (!region_arn_parse(text, &a) || !region_arn_is_local(&a, "rds", r->cfg.name, r->cfg.account))
+        return NULL;
+    const char *id = region_arn_resource_id(&a, "db:");
+    return id ? str_lower(xstrdup(id)) : NULL;
+}
+
 char *region_random_label(int len)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";

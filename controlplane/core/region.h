@@ -82,6 +82,38 @@ char *region_endpoint_name(const region *r, const char *instance_id);
 char *region_public_endpoint_name(const region *r, const char *instance_id);
 char *region_node_name(const region *r, const char *az, const char *addr);
 char *region_instance_arn(const region *r, const char *instance_id);
+/* ---- ARNs, read once here ----
+ * "arn:<partition>:<service>:<region>:<account>:<resource>", the resource
+ * keeping its own ':' or '/' ("db:shop", "key/<uuid>", "alias/aws/rds"). */
+#define REGION_ARN_MAX 2048
+
+typedef struct {
+    char buf[REGION_ARN_MAX + 1]; /* the text, with NULs at the field colons */
+    const char *partition, *service, *region, *account, *resource; /* into buf */
+} region_arn;
+
+/* Splits text into *out. false when it does not start with "arn:", has
+ * fewer than six fields, or is longer than REGION_ARN_MAX. Fields may be
+ * empty (an IAM ARN has no region). */
+bool region_arn_parse(const char *text, region_arn *out);
+/* True when the ARN is in partition "aws", of `service`, in region_name and
+ * `account` (exact, case-sensitive). */
+bool region_arn_is_local(const region_arn *a, const char *service, const char *region_name,
+                         const char *account);
+/* The id after type_prefix ("db:", "key/") at the start of the resource
+ * (possibly empty), pointing into a; NULL when the resource is of another
+ * type. */
+const char *region_arn_resource_id(const region_arn *a, const char *type_prefix);
+
+/* An instance identifier from a parameter that AWS lets be the identifier
+ * or the instance's ARN ("arn:...:db:<id>", whatever its region): the id,
+ * lowercased and malloc'd. A value that is no instance ARN is taken as the
+ * identifier itself. */
+char *region_instance_id_from(const char *value);
+/* The id of an instance ARN of this region and account, lowercased and
+ * malloc'd (possibly empty); NULL when text is not one. */
+char *region_instance_arn_id(const region *r, const char *text);
+
 /* A fresh random lowercase alphanumeric string of len characters. */
 char *region_random_label(int len);
 

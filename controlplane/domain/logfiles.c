@@ -253,16 +253,11 @@ static bool primary_of(region *r, const params *p, char **instance, char **node,
 
 bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr *err)
 {
-    int64_t last = 0, minsize = 0, max = 100;
-    bool has_max = false;
+    int64_t last = 0, minsize = 0, max;
     if (!params_get_int(p, "FileLastWritten", 0, INT64_MAX, &last, NULL, err) ||
         !params_get_int(p, "FileSize", 0, INT64_MAX, &minsize, NULL, err) ||
-        !params_get_int(p, "MaxRecords", INT32_MIN, INT32_MAX, &max, &has_max, err))
+        !params_get_paging(p, &max, NULL, err))
         return false;
-    if (has_max && (max < 20 || max > 100))
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                          "Invalid value %lld for MaxRecords. Must be between 20 and 100",
-                          (long long)max);
     char *instance = NULL, *node = NULL;
     if (!primary_of(r, p, &instance, &node, err))
         return false;

@@ -658,8 +658,8 @@ static bool load_by_arn(region *r, const char *arn, store_instance *in, awserr *
 
 bool maint_action_describe(region *r, const params *p, cJSON *result, awserr *err)
 {
-    int64_t max = 100;
-    if (!params_get_int(p, "MaxRecords", 20, 100, &max, NULL, err))
+    int64_t max;
+    if (!params_get_paging(p, &max, NULL, err))
         return false;
     const char *rid = params_get(p, "ResourceIdentifier");
     cJSON *list = cJSON_AddArrayToObject(result, "PendingMaintenanceActions");

@@ -581,28 +581,10 @@ done:
     return ok;
 }
 
-/* MaxRecords 20..100 (default 100) and Marker (an offset we gave). */
-static bool read_paging(const params *p, int64_t *max, int64_t *offset, awserr *err)
-{
-    bool has = false;
-    *max = 100;
-    if (!params_get_int(p, "MaxRecords", INT32_MIN, INT32_MAX, max, &has, err))
-        return false;
-    if (has && (*max < 20 || *max > 100))
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                          "Invalid value %lld for MaxRecords. Must be between 20 and 100",
-                          (long long)*max);
-    *offset = 0;
-    const char *m = params_get(p, "Marker");
-    if (m && *m && !str_to_int64(m, 0, 1 << 30, offset))
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE, "Invalid Marker: %.64s", m);
-    return true;
-}
-
 bool paramgroup_action_describe(region *r, const params *p, cJSON *result, awserr *err)
 {
     int64_t max, off;
-    if (!read_paging(p, &max, &off, err))
+    if (!params_get_paging(p, &max, &off, err))
         return false;
     const char *g = params_get(p, "DBParameterGroupName");
     cJSON *list = cJSON_CreateArray();
@@ -955,7 +937,7 @@ static bool describe_params(region *r, const params *p, const char *group, cJSON
                             awserr *err)
 {
     int64_t max, off;
-    if (!read_paging(p, &max, &off, err))
+    if (!params_get_paging(p, &max, &off, err))
         return false;
     const char *source = params_get(p, "Source");
     if (source && strcmp(source, "user") != 0 && strcmp(source, "system") != 0 &&

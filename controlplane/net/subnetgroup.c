@@ -375,14 +375,9 @@ done:
 
 bool subnetgroup_action_describe(region *r, const params *p, cJSON *result, awserr *err)
 {
-    int64_t max = 100;
-    bool has_max = false;
-    if (!params_get_int(p, "MaxRecords", INT32_MIN, INT32_MAX, &max, &has_max, err))
+    int64_t max;
+    if (!params_get_paging(p, &max, NULL, err))
         return false;
-    if (has_max && (max < 20 || max > 100))
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                          "Invalid value %lld for MaxRecords. Must be between 20 and 100",
-                          (long long)max);
     const char *want = params_get(p, "DBSubnetGroupName");
     const char *marker = params_get(p, "Marker");
     char *lower = want ? str_lower(xstrdup(want)) : NULL;

@@ -360,8 +360,8 @@ bool evsub_action_create(region *r, const params *p, cJSON *result, awserr *err)
 bool evsub_action_describe(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *name = params_get(p, "SubscriptionName");
-    int64_t max = 100;
-    if (!params_get_int(p, "MaxRecords", 20, 100, &max, NULL, err))
+    int64_t max;
+    if (!params_get_paging(p, &max, NULL, err))
         return false;
     evsub_row *v;
     int n = rows_list(r, name, params_get(p, "Marker"), (int)max + 1, &v);

@@ -466,6 +466,59 @@ static void test_random_bodies(void)
     diag("random bodies accepted: %d of 5000", accepted);
 }
 
+/* ---- params_get_paging: MaxRecords 20..100 and an offset Marker ---- */
+static void test_paging(void)
+{
+    static const struct {
+        const char *name, *body;
+        bool with_offset;
+        int64_t max, offset;
+        const char *error; /* NULL: accepted */
+    } cases[] = {
+        {"absent: 100 and 0", "", true, 100, 0, NULL},
+        {"20 is the least", "MaxRecords=20", true, 20, 0, NULL},
+        {"100 is the most", "MaxRecords=100", false, 100, 0, NULL},
+        {"19 is refused with RDS's text", "MaxRecords=19", false, 0, 0,
+         "Invalid value 19 for MaxRecords. Must be between 20 and 100"},
+        {"101 is refused", "MaxRecords=101", true, 0, 0,
+         "Invalid value 101 for MaxRecords. Must be between 20 and 100"},
+        {"negative is refused", "MaxRecords=-5", true, 0, 0,
+         "Invalid value -5 for MaxRecords. Must be between 20 and 100"},
+        {"not a number", "MaxRecords=ten", true, 0, 0,
+         "Invalid value 'ten' for parameter MaxRecords: must be an integer."},
+        {"an offset marker", "MaxRecords=30&Marker=60", true, 30, 60, NULL},
+        {"an empty marker is the start", "Marker=", true, 100, 0, NULL},
+        {"a name marker is the caller's", "Marker=shop", false, 100, 0, NULL},
+        {"a name marker is no offset", "Marker=shop", true, 0, 0, "Invalid Marker: shop"},
+        {"a negative offset", "Marker=-1", true, 0, 0, "Invalid Marker: -1"},
+        {"an offset past the limit", "Marker=2147483648", true, 0, 0,
+         "Invalid Marker: 2147483648"},
+        {"MaxRecords is checked before the Marker", "MaxRecords=5&Marker=x", true, 0, 0,
+         "Invalid value 5 for MaxRecords. Must be between 20 and 100"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        awserr e = {0};
+        params *p = params_parse(cases[i].body, strlen(cases[i].body), &e);
+        int64_t max = -7, offset = -7;
+        bool good = p && params_get_paging(p, &max, cases[i].with_offset ? &offset : NULL, &e);
+        if (cases[i].error) {
+            ok(!good && e.code == AWSERR_INVALID_PARAMETER_VALUE, cases[i].name);
+            is_str(e.message, cases[i].error, cases[i].name);
+            is_int(max, -7, "a refusal leaves MaxRecords untouched");
+        } else {
+            ok(good, cases[i].name);
+            is_int(max, cases[i].max, cases[i].name);
+            is_int(offset, cases[i].with_offset ? cases[i].offset : -7, cases[i].name);
+        }
+        params_free(p);
+    }
+    awserr e = {0};
+    params *p = params_parse("Marker=12", 9, &e);
+    int64_t off = -1;
+    ok(params_get_marker_offset(p, &off, &e) && off == 12, "the Marker alone as an offset");
+    params_free(p);
+}
+
 int main(void)
 {
     test_parse();
@@ -477,5 +530,6 @@ int main(void)
     test_lists();
     test_structs();
     test_random_bodies();
+    test_paging();
     return done_testing();
 }

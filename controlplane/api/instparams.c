@@ -1,0 +1,117 @@
+/* instparams: see instparams.h. */
+#include "controlplane/api/instparams.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/core/instextra.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/validate.h"
+#include "lib/util.h"
+
+bool instparams_load(region *r, const params *p, const char *param, store_instance *in,
+                     awserr *err)
+{
+    const char *v = params_require(p, param, err);
+    if (!v)
+        return false;
+    char *id = region_instance_id_from(v);
+    bool found = false;
+    store_instance_get(r->st, id, in, &found);
+    if (!found)
+        awserr_set(err, AWSERR_DB_INSTANCE_NOT_FOUND, "DBInstance %s not found.", id);
+    free(id);
+    return found;
+}
+
+void instparams_set_str(char **field, const char *value)
+{
+    char *copy = value ? xstrdup(value) : NULL;
+    free(*field);
+    *field = copy;
+}
+
+bool instparams_read_extra(const params *p, cJSON *extra, awserr *err)
+{
+    int64_t mi = 0;
+    bool has_mi = false;
+    if (!params_get_int(p, "MonitoringInterval", INT32_MIN, INT32_MAX, &mi, &has_mi, err))
+        return false;
+    if (!has_mi)
+        mi = instextra_int(extra, INSTEXTRA_MONITORING_INTERVAL, 0);
+    if (!validate_monitoring_interval(mi, err))
+        return false;
+    const char *role = params_get(p, "MonitoringRoleArn");
+    bool has_role = (role && *role) || (!role && instextra_str(extra, INSTEXTRA_MONITORING_ROLE));
+    if (mi != 0 && !has_role)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "A MonitoringRoleARN value is required if you specify a "
+                          "MonitoringInterval value other than 0.");
+    if (mi == 0 && role && *role)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "A MonitoringInterval value other than 0 is required if you specify a "
+                          "MonitoringRoleARN value.");
+    if (role && strncmp(role, "arn:aws:iam::", 13) != 0 && *role)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "Invalid MonitoringRoleArn: %s is not an IAM role ARN.", role);
+    instextra_set_int(extra, INSTEXTRA_MONITORING_INTERVAL, mi);
+    if (role) {
+        instextra_remove(extra, INSTEXTRA_MONITORING_ROLE);
+        if (*role)
+            instextra_set_str(extra, INSTEXTRA_MONITORING_ROLE, role);
+    }
+    const char *const flags[] = {INSTEXTRA_AUTO_MINOR_UPGRADE, INSTEXTRA_COPY_TAGS,
+                                 INSTEXTRA_PUBLIC, NULL};
+    for (int i = 0; flags[i]; i++) {
+        bool v = false, present = false;
+        if (!params_get_bool(p, flags[i], &v, &present, err))
+            return false;
+        if (present)
+            instextra_set_bool(extra, flags[i], v);
+    }
+    return true;
+}
+
+/* Applies EnableLogTypes/DisableLogTypes (or the create-time list) to
+ * extra.EnabledCloudwatchLogsExports. */
+bool instparams_apply_log_exports(const params *p, const char *list_name, const char *item,
+                                  bool enable, cJSON *extra, awserr *err)
+{
+    const char **types = NULL;
+    int n = params_get_list(p, list_name, item, &types, err);
+    if (n < 0)
+        return false;
+    cJSON *cur = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
+    if (!cur)
+        cur = instextra_set_item(extra, INSTEXTRA_LOG_EXPORTS, cJSON_CreateArray());
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        if (!validate_log_export_type(types[i], err)) {
+            ok = false;
+            break;
+        }
+        int idx = 0, found = -1;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cur) {
+            if (cJSON_IsString(e) && strcmp(e->valuestring, types[i]) == 0)
+                found = idx;
+            idx++;
+        }
+        if (enable && found < 0)
+            cJSON_AddItemToArray(cur, cJSON_CreateString(types[i]));
+        if (!enable && found >= 0)
+            cJSON_DeleteItemFromArray(cur, found);
+    }
+    free(types);
+    return ok;
+}
+
+bool instparams_commit(region *r, awserr *err)
+{
+    if (store_commit(r->st))
+        return true;
+    store_rollback(r->st);
+    return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+}
