@@ -98,7 +98,8 @@ static void child_exec(const reaper_spec *spec, char **envp, pid_t parent)
         setpgid(0, 0);
     int in = open(spec->stdin_path ? spec->stdin_path : "/dev/null", O_RDONLY);
     int flags = O_WRONLY | O_CREAT | (spec->out_append ? O_APPEND : O_TRUNC);
-    int out = open(spec->out_path ? spec->out_path : "/dev/null", flags, 0600);
+    int out = open(spec->out_path ? spec->out_path : "/dev/null", flags,
+                   spec->out_mode ? spec->out_mode : 0600);
     if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         _exit(127);
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {

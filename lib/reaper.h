@@ -42,6 +42,7 @@ typedef struct {
     const char *stdin_path;  /* read as stdin; NULL: /dev/null */
     const char *out_path;    /* stdout and stderr; NULL: /dev/null */
     bool out_append;         /* append to out_path (else it is truncated) */
+    mode_t out_mode;         /* out_path's mode when it is created; 0: 0600 */
     bool own_group;          /* the child leads a new process group:
                                 reaper_kill signals the whole group */
     bool die_with_parent;    /* SIGKILLed when the parent dies */

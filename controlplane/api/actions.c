@@ -10,9 +10,11 @@
 #include <strings.h>
 
 #include "controlplane/api/clock.h"
+#include "controlplane/api/restores.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/notify/evsub.h"
 #include "controlplane/domain/ha.h"
+#include "controlplane/domain/instrow.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/view/instview.h"
 #include "controlplane/core/kms.h"
@@ -74,28 +76,6 @@ static void set_str(char **field, const char *value)
     char *copy = value ? xstrdup(value) : NULL;
     free(*field);
     *field = copy;
-}
-
-/* RDS's defaults: a random 30-minute backup window in an 8-hour block,
- * and a random 30-minute maintenance window on a random day in another. */
-static char *default_backup_window(void)
-{
-    char *rnd = region_random_label(2);
-    int start = 3 * 60 + ((unsigned char)rnd[0] * 7 + (unsigned char)rnd[1]) % 15 * 30;
-    free(rnd);
-    return xasprintf("%02d:%02d-%02d:%02d", start / 60, start % 60, (start + 30) / 60 % 24,
-                     (start + 30) % 60);
-}
-
-static char *default_maintenance_window(void)
-{
-    static const char *days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    char *rnd = region_random_label(2);
-    int day = (unsigned char)rnd[0] % 7;
-    int start = 12 * 60 + (unsigned char)rnd[1] % 15 * 30;
-    free(rnd);
-    return xasprintf("%s:%02d:%02d-%s:%02d:%02d", days[day], start / 60, start % 60, days[day],
-                     (start + 30) / 60, (start + 30) % 60);
 }
 
 /* Tags.Tag.N.Key/Value into a JSON array (merged into `existing`, which
@@ -385,8 +365,6 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     int64_t tag_ttl;
     cJSON *extra = cJSON_CreateObject();
     char *id = str_lower(xstrdup(idv));
-    char *backup_window = bw ? xstrdup(bw) : default_backup_window();
-    char *maint_window = mw ? xstrdup(mw) : default_maintenance_window();
     bool ok = false;
     if (!tag_dns_ttl(tags, &tag_ttl, err) || !read_extra(p, extra, err) ||
         !apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true, extra, err) ||
@@ -395,63 +373,15 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
         goto done;
     if (dns_ttl < 0)
         dns_ttl = tag_ttl;
-    if (!validate_windows_disjoint(backup_window, maint_window, err))
-        goto done;
 
     if (!store_begin(r->st)) {
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
         goto done;
     }
-    store_instance old = {0};
-    bool exists = false;
-    store_instance_get(r->st, id, &old, &exists);
-    store_instance_clear(&old);
-    if (exists) {
-        store_rollback(r->st);
-        awserr_set(err, AWSERR_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-        goto done;
-    }
-    if (store_instance_count(r->st) >= REGION_INSTANCE_QUOTA) {
-        store_rollback(r->st);
-        awserr_set(err, AWSERR_INSTANCE_QUOTA_EXCEEDED,
-                   "DB Instance quota exceeded: at most %d instances per region.",
-                   REGION_INSTANCE_QUOTA);
-        goto done;
-    }
-    char *resource = region_random_label(26);
-    str_lower(resource);
-    char *resource_id = xasprintf("db-%s", resource);
-    free(resource);
-    for (char *c = resource_id + 3; *c; c++)
-        *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-    char *kms_arn = NULL;
-    if (encrypted) {
-        /* The key must exist and be usable now; the instance records its ARN. */
-        kms_key key = {0};
-        kms_err kerr = {0};
-        if (!kms_key_describe(r->kms, kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS, &key, &kerr) ||
-            key.state != KMS_KEY_ENABLED) {
-            store_rollback(r->st);
-            awserr_set(err, AWSERR_KMS_KEY_NOT_ACCESSIBLE, "The specified KMS key [%s] %s.",
-                       kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS,
-                       kerr.code != KMS_OK ? "does not exist or is not accessible"
-                                           : "is not enabled");
-            kms_key_clear(&key);
-            free(resource_id);
-            goto done;
-        }
-        kms_arn = xstrdup(key.arn);
-        kms_key_clear(&key);
-    }
     char *extra_json = json_text(extra);
-    char *repl_password = multi_az ? region_random_label(24) : xstrdup("");
-    store_instance in = {
+    store_instance req = {
         .id = id,
-        .resource_id = resource_id,
-        .status = (char *)"creating",
         .db_class = (char *)cls,
-        .engine = (char *)"postgres",
-        .engine_version = r->pg_version,
         .master_username = (char *)user,
         .master_password = (char *)pw,
         .db_name = (char *)dbname,
@@ -463,39 +393,30 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
         .multi_az = multi_az,
         .az = (char *)az,
         .backup_retention = retention,
-        .backup_window = backup_window,
-        .maintenance_window = maint_window,
+        .backup_window = (char *)bw,
+        .maintenance_window = (char *)mw,
         .deletion_protection = deletion_protection,
         .storage_encrypted = encrypted,
-        .kms_key_id = kms_arn,
+        .kms_key_id = (char *)(kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS),
         .dns_ttl = dns_ttl,
         .tags = tags,
-        .pending = (char *)"{}",
         .extra = extra_json,
-        .created_ms = region_now_ms(r),
-        .ha_state = (char *)"none",
-        .repl_password = repl_password,
     };
-    ok = store_instance_insert(r->st, &in) && workflow_start(r, id, "create", NULL);
+    store_instance in = {0};
+    ok = instrow_insert(r, &req, &in, err);
     if (ok)
         ok = commit_or_fail(r, err);
-    else {
+    else
         store_rollback(r->st);
-        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-    }
     if (ok) {
         LOG_INFO("create accepted instance=%s class=%s storage=%lld", id, cls, (long long)storage);
         cJSON_AddItemToObject(result, "DBInstance", instview_render(r, &in));
     }
-    free(resource_id);
-    free(kms_arn);
+    store_instance_clear(&in);
     free(extra_json);
-    free(repl_password);
 done:
     free(id);
     free(tags);
-    free(backup_window);
-    free(maint_window);
     cJSON_Delete(extra);
     return ok;
 }
@@ -1484,8 +1405,8 @@ static const action_def action_table[] = {
     {"DescribeDBSnapshots", snapshot_action_describe, false},
     {"DeleteDBSnapshot", snapshot_action_delete, true},
     {"CopyDBSnapshot", snapshot_action_copy, true},
-    {"RestoreDBInstanceFromDBSnapshot", snapshot_action_restore, true},
-    {"RestoreDBInstanceToPointInTime", autobackup_action_restore, true},
+    {"RestoreDBInstanceFromDBSnapshot", restores_action_from_snapshot, true},
+    {"RestoreDBInstanceToPointInTime", restores_action_to_point_in_time, true},
     {"DescribeDBInstanceAutomatedBackups", autobackup_action_describe, false},
     {"DeleteDBInstanceAutomatedBackup", autobackup_action_delete, true},
     {"CreateDBParameterGroup", paramgroup_action_create, false},
