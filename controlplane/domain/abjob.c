@@ -25,7 +25,6 @@
 #include "lib/util.h"
 #include "lib/wal.h"
 
-#define DAY_MS (86400LL * 1000)
 /* A daily backup is due when the last one began this long ago. */
 #define BASE_EVERY_MS (23LL * 3600 * 1000)
 #define BASE_RETRY_MS 30000
@@ -401,7 +400,8 @@ static void prune(region *r)
     abstore_clock c = abstore_clock_load(r);
     for (int i = 0; i < n; i++) {
         abstore_row *a = &rows[i];
-        if (strcmp(a->status, "retained") == 0 && now > a->deleted_ms + a->retention * DAY_MS) {
+        if (strcmp(a->status, "retained") == 0 &&
+            now > a->deleted_ms + a->retention * ABPOLICY_DAY_MS) {
             abstore_remove(r, a->rid);
             continue;
         }
@@ -416,7 +416,7 @@ static void prune(region *r)
         for (int k = 0; k < nb; k++)
             ends[k] = b[k].end_ms;
         int64_t window_start = abstore_clock_to_real(
-            &c, (a->deleted_ms ? a->deleted_ms : now) - a->retention * DAY_MS);
+            &c, (a->deleted_ms ? a->deleted_ms : now) - a->retention * ABPOLICY_DAY_MS);
         abpolicy_retain(ends, nb, window_start, keep);
         wal_lsn oldest = UINT64_MAX;
         for (int k = 0; k < nb; k++) {

@@ -3,8 +3,6 @@
 
 #include <stdio.h>
 
-#define DAY_MS (86400LL * 1000)
-
 bool abpolicy_in_window(const char *window, int64_t ms)
 {
     int h1, m1, h2, m2;
@@ -12,7 +10,7 @@ bool abpolicy_in_window(const char *window, int64_t ms)
     if (!window || sscanf(window, "%d:%d-%d:%d%c", &h1, &m1, &h2, &m2, &tail) != 4)
         return false;
     int start = h1 * 60 + m1, end = h2 * 60 + m2;
-    int64_t day_ms = ((ms % DAY_MS) + DAY_MS) % DAY_MS;
+    int64_t day_ms = ((ms % ABPOLICY_DAY_MS) + ABPOLICY_DAY_MS) % ABPOLICY_DAY_MS;
     int now = (int)(day_ms / 60000);
     return start <= end ? now >= start && now < end : now >= start || now < end;
 }

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A day, the unit of BackupRetentionPeriod. */
+#define ABPOLICY_DAY_MS (86400LL * 1000)
+
 /* Is region time ms inside a daily window "hh24:mi-hh24:mi" (UTC, may
  * wrap midnight)? A malformed or NULL window is never open. */
 bool abpolicy_in_window(const char *window, int64_t ms);

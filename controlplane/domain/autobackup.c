@@ -14,6 +14,7 @@
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/abjob.h"
+#include "controlplane/domain/abpolicy.h"
 #include "controlplane/domain/abstore.h"
 #include "controlplane/domain/instrow.h"
 #include "controlplane/notify/events.h"
@@ -21,7 +22,6 @@
 #include "lib/rclock.h"
 #include "lib/util.h"
 
-#define DAY_MS (86400LL * 1000)
 #define MAX_RETAINED 40
 
 bool autobackup_init(region *r)
@@ -63,7 +63,7 @@ static bool restorable_window(region *r, const abstore_row *a, int64_t *earliest
     /* Retention: nothing before the window's start, on the region clock. */
     int64_t window_start =
         abstore_clock_to_real(&c, (a->deleted_ms ? a->deleted_ms : region_now_ms(r)) -
-                                      a->retention * DAY_MS);
+                                      a->retention * ABPOLICY_DAY_MS);
     free(c.h);
     *earliest = first > window_start ? first : window_start;
     *latest = reach;
