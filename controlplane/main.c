@@ -16,9 +16,8 @@
 #include "controlplane/notify/delivery.h"
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
-#include "controlplane/domain/failover.h"
 #include "controlplane/domain/ha.h"
-#include "controlplane/domain/instwf.h"
+#include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/health.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/domain/maint.h"
@@ -39,10 +38,6 @@
 
 #define CRON_MS 100
 #define DNS_NEG_TTL 5
-
-/* Every workflow kind, by the subsystem that owns it (workflow.h). */
-static const wf_kind *const wf_tables[] = {instwf_kinds, failover_kinds, stopstart_kinds,
-                                           maint_kinds, NULL};
 
 typedef struct {
     const char *home;
@@ -322,8 +317,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
                      .master_key_path = master, .clock_offset_ms = &r->clock_offset_ms};
     r->kms = kms_open(store_sqlite(r->st), &kc);
     free(master);
-    if (!r->kms || !ec2_open(r) ||
-        !autobackup_init(r))
+    if (!r->kms || !ec2_open(r))
         return false;
     r->pg_version = detect_pg_version();
     r->pg_major = xstrndup(r->pg_version, strcspn(r->pg_version, "."));
@@ -336,7 +330,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
         return false;
     }
     r->home = o->home;
-    if (!paramgroup_open(r) || !workflow_register(r, wf_tables))
+    if (!paramgroup_open(r) || !workflow_register(r, wfkinds_all))
         return false;
     r->delivery = delivery_new(r);
     r->agents = agents_new();

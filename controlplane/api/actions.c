@@ -12,6 +12,7 @@
 
 #include "controlplane/api/clock.h"
 #include "controlplane/api/instances.h"
+#include "controlplane/api/restores.h"
 #include "controlplane/api/tags.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
@@ -279,8 +280,8 @@ static const action_def action_table[] = {
     {"DescribeDBSnapshots", snapshot_action_describe, false},
     {"DeleteDBSnapshot", snapshot_action_delete, true},
     {"CopyDBSnapshot", snapshot_action_copy, true},
-    {"RestoreDBInstanceFromDBSnapshot", snapshot_action_restore, true},
-    {"RestoreDBInstanceToPointInTime", autobackup_action_restore, true},
+    {"RestoreDBInstanceFromDBSnapshot", restores_action_from_snapshot, true},
+    {"RestoreDBInstanceToPointInTime", restores_action_to_point_in_time, true},
     {"DescribeDBInstanceAutomatedBackups", autobackup_action_describe, false},
     {"DeleteDBInstanceAutomatedBackup", autobackup_action_delete, true},
     {"CreateDBParameterGroup", paramgroup_action_create, false},

@@ -22,6 +22,7 @@
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/ha.h"
+#include "controlplane/domain/instrow.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/domain/stopstart.h"
@@ -31,28 +32,6 @@
 #include "controlplane/wf/workflow.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-/* RDS's defaults: a random 30-minute backup window in an 8-hour block,
- * and a random 30-minute maintenance window on a random day in another. */
-static char *default_backup_window(void)
-{
-    char *rnd = region_random_label(2);
-    int start = 3 * 60 + ((unsigned char)rnd[0] * 7 + (unsigned char)rnd[1]) % 15 * 30;
-    free(rnd);
-    return xasprintf("%02d:%02d-%02d:%02d", start / 60, start % 60, (start + 30) / 60 % 24,
-                     (start + 30) % 60);
-}
-
-static char *default_maintenance_window(void)
-{
-    static const char *days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    char *rnd = region_random_label(2);
-    int day = (unsigned char)rnd[0] % 7;
-    int start = 12 * 60 + (unsigned char)rnd[1] % 15 * 30;
-    free(rnd);
-    return xasprintf("%s:%02d:%02d-%s:%02d:%02d", days[day], start / 60, start % 60, days[day],
-                     (start + 30) / 60, (start + 30) % 60);
-}
 
 /* ---- CreateDBInstance ---- */
 
@@ -189,68 +168,18 @@ static bool create_read_settings(region *r, const params *p, create_req *q, awse
     return true;
 }
 
-/* The KMS key an encrypted instance records (its ARN, malloc'd into
- * *arn): it must exist and be usable now. */
-static bool create_kms_key(region *r, const char *kms_ref, char **arn, awserr *err)
-{
-    kms_key key = {0};
-    kms_err kerr = {0};
-    if (!kms_key_describe(r->kms, kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS, &key, &kerr) ||
-        key.state != KMS_KEY_ENABLED) {
-        awserr_set(err, AWSERR_KMS_KEY_NOT_ACCESSIBLE, "The specified KMS key [%s] %s.",
-                   kms_ref ? kms_ref : KMS_DEFAULT_RDS_ALIAS,
-                   kerr.code != KMS_OK ? "does not exist or is not accessible"
-                                       : "is not enabled");
-        kms_key_clear(&key);
-        return false;
-    }
-    *arn = xstrdup(key.arn);
-    kms_key_clear(&key);
-    return true;
-}
-
-/* Stores the new row and its create workflow in one transaction, and
- * renders it into result. */
+/* Stores the new row (domain/instrow builds it the way every new instance
+ * is built) and its create workflow in one transaction, and renders it
+ * into result. */
 static bool create_store(region *r, const create_req *q, char *id, char *tags, cJSON *extra,
-                         char *backup_window, char *maint_window, cJSON *result, awserr *err)
+                         cJSON *result, awserr *err)
 {
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
-    store_instance old = {0};
-    bool exists = false;
-    store_instance_get(r->st, id, &old, &exists);
-    store_instance_clear(&old);
-    if (exists) {
-        store_rollback(r->st);
-        return awserr_set(err, AWSERR_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-    }
-    if (store_instance_count(r->st) >= REGION_INSTANCE_QUOTA) {
-        store_rollback(r->st);
-        return awserr_set(err, AWSERR_INSTANCE_QUOTA_EXCEEDED,
-                          "DB Instance quota exceeded: at most %d instances per region.",
-                          REGION_INSTANCE_QUOTA);
-    }
-    char *resource = region_random_label(26);
-    str_lower(resource);
-    char *resource_id = xasprintf("db-%s", resource);
-    free(resource);
-    for (char *c = resource_id + 3; *c; c++)
-        *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
-    char *kms_arn = NULL;
-    if (q->encrypted && !create_kms_key(r, q->kms_ref, &kms_arn, err)) {
-        store_rollback(r->st);
-        free(resource_id);
-        return false;
-    }
     char *extra_json = cJSON_PrintUnformatted(extra);
-    char *repl_password = q->multi_az ? region_random_label(24) : xstrdup("");
-    store_instance in = {
+    store_instance req = {
         .id = id,
-        .resource_id = resource_id,
-        .status = (char *)"creating",
         .db_class = (char *)q->cls,
-        .engine = (char *)"postgres",
-        .engine_version = r->pg_version,
         .master_username = (char *)q->user,
         .master_password = (char *)q->pw,
         .db_name = (char *)q->dbname,
@@ -262,35 +191,28 @@ static bool create_store(region *r, const create_req *q, char *id, char *tags, c
         .multi_az = q->multi_az,
         .az = (char *)q->az,
         .backup_retention = q->retention,
-        .backup_window = backup_window,
-        .maintenance_window = maint_window,
+        .backup_window = (char *)q->bw,
+        .maintenance_window = (char *)q->mw,
         .deletion_protection = q->deletion_protection,
         .storage_encrypted = q->encrypted,
-        .kms_key_id = kms_arn,
+        .kms_key_id = (char *)(q->kms_ref ? q->kms_ref : KMS_DEFAULT_RDS_ALIAS),
         .dns_ttl = q->dns_ttl,
         .tags = tags,
-        .pending = (char *)"{}",
         .extra = extra_json,
-        .created_ms = region_now_ms(r),
-        .ha_state = (char *)"none",
-        .repl_password = repl_password,
     };
-    bool ok = store_instance_insert(r->st, &in) && workflow_start(r, id, "create", NULL);
+    store_instance in = {0};
+    bool ok = instrow_insert(r, &req, &in, err);
     if (ok)
         ok = instparams_commit(r, err);
-    else {
+    else
         store_rollback(r->st);
-        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-    }
     if (ok) {
         LOG_INFO("create accepted instance=%s class=%s storage=%lld", id, q->cls,
                  (long long)q->storage);
         cJSON_AddItemToObject(result, "DBInstance", instview_render(r, &in));
     }
-    free(resource_id);
-    free(kms_arn);
+    store_instance_clear(&in);
     free(extra_json);
-    free(repl_password);
     return ok;
 }
 
@@ -305,8 +227,6 @@ bool instances_action_create(region *r, const params *p, cJSON *result, awserr *
     int64_t tag_ttl;
     cJSON *extra = instextra_new();
     char *id = str_lower(xstrdup(q.idv));
-    char *backup_window = q.bw ? xstrdup(q.bw) : default_backup_window();
-    char *maint_window = q.mw ? xstrdup(q.mw) : default_maintenance_window();
     bool ok = false;
     if (!tags_dns_ttl(tags, &tag_ttl, err) || !instparams_read_extra(p, extra, err) ||
         !instparams_apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true, extra,
@@ -316,14 +236,10 @@ bool instances_action_create(region *r, const params *p, cJSON *result, awserr *
         goto done;
     if (q.dns_ttl < 0)
         q.dns_ttl = tag_ttl;
-    if (!validate_windows_disjoint(backup_window, maint_window, err))
-        goto done;
-    ok = create_store(r, &q, id, tags, extra, backup_window, maint_window, result, err);
+    ok = create_store(r, &q, id, tags, extra, result, err);
 done:
     free(id);
     free(tags);
-    free(backup_window);
-    free(maint_window);
     cJSON_Delete(extra);
     return ok;
 }

@@ -28,6 +28,7 @@
 #include "lib/httpc.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
+#include "lib/reaper.h"
 #include "lib/util.h"
 
 typedef struct {
@@ -41,6 +42,7 @@ struct delivery {
     region *r;
     flight fl[DELIVERY_MAX_IN_FLIGHT];
     int n;
+    reaper *children;      /* the lambda commands */
 };
 
 typedef struct {
@@ -316,9 +318,12 @@ static bool send_sqs(delivery *d, const due_row *w, char *error, size_t esize)
     return false;
 }
 
+static void lambda_exit(pid_t pid, int status, void *arg);
+
 /* Forks <home>/lambda/<name> with the Lambda event on stdin (a file, so
  * no pipe can block the loop), stdout and stderr appended to
- * <home>/lambda/<name>.log. The child is reaped by delivery_tick. */
+ * <home>/lambda/<name>.log, in its own process group (a timeout kills it
+ * whole). The child is reaped by delivery_tick (lambda_exit). */
 static bool send_lambda(delivery *d, const due_row *w, flight *f, char *error, size_t esize)
 {
     const char *name = endpoint_after(w->endpoint, ":function:", error, esize);
@@ -333,16 +338,10 @@ static bool send_lambda(delivery *d, const due_row *w, flight *f, char *error, s
               fs_write_atomic(input, event, strlen(event), 0600);
     if (!ok)
         snprintf(error, esize, "function %s: no executable %s", name, cmd);
-    pid_t pid = ok ? fork() : -1;
-    if (pid == 0) {
-        int in = open(input, O_RDONLY);
-        int out = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);
-        if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-            _exit(127);
-        setpgid(0, 0);
-        execl(cmd, cmd, (char *)NULL);
-        _exit(127);
-    }
+    const char *argv[] = {cmd, NULL};
+    reaper_spec spec = {.argv = argv, .stdin_path = input, .out_path = log, .out_append = true,
+                        .out_mode = 0644, .own_group = true};
+    pid_t pid = ok ? reaper_spawn(d->children, &spec, lambda_exit, d) : -1;
     if (ok && pid < 0) {
         snprintf(error, esize, "fork failed: %s", strerror(errno));
         ok = false;
@@ -390,26 +389,33 @@ static void delivery_start(delivery *d, const due_row *w)
 
 /* ---- the tick ---- */
 
-static void reap_lambdas(delivery *d)
+/* lib/reaper's callback for a lambda command: arg is the delivery. */
+static void lambda_exit(pid_t pid, int status, void *arg)
 {
-    for (int i = d->n - 1; i >= 0; i--) {
-        flight *f = &d->fl[i];
-        if (f->pid <= 0)
+    delivery *d = arg;
+    for (int i = 0; i < d->n; i++) {
+        if (d->fl[i].pid != pid)
             continue;
-        int status;
-        pid_t got = waitpid(f->pid, &status, WNOHANG);
-        if (got == 0) {
-            if (mono_ms() - f->started_ms > DELIVERY_LAMBDA_TIMEOUT_MS)
-                kill(-f->pid, SIGKILL);
-            continue;
-        }
         char error[80] = "";
-        if (got < 0)
-            snprintf(error, sizeof error, "lost the command: %s", strerror(errno));
+        if (status == REAPER_LOST)
+            snprintf(error, sizeof error, "lost the command: %s", strerror(ECHILD));
         else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             snprintf(error, sizeof error, "the command failed (status %d)",
                      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-        delivery_finish(d, f->id, error[0] ? error : NULL);
+        delivery_finish(d, d->fl[i].id, error[0] ? error : NULL);
+        return;
+    }
+}
+
+/* Reaps the lambda commands that ended; kills those past their time
+ * (reaped on a later tick). */
+static void reap_lambdas(delivery *d)
+{
+    reaper_poll(d->children);
+    for (int i = 0; i < d->n; i++) {
+        flight *f = &d->fl[i];
+        if (f->pid > 0 && mono_ms() - f->started_ms > DELIVERY_LAMBDA_TIMEOUT_MS)
+            reaper_kill(d->children, f->pid, SIGKILL);
     }
 }
 
@@ -454,6 +460,7 @@ delivery *delivery_new(region *r)
 {
     delivery *d = xcalloc(1, sizeof *d);
     d->r = r;
+    d->children = reaper_new();
     return d;
 }
 
@@ -461,11 +468,8 @@ void delivery_free(delivery *d)
 {
     if (!d)
         return;
+    reaper_free(d->children); /* kills the lambda commands still running */
     for (int i = 0; i < d->n; i++) {
-        if (d->fl[i].pid > 0) {
-            kill(-d->fl[i].pid, SIGKILL);
-            waitpid(d->fl[i].pid, NULL, 0);
-        }
         if (d->fl[i].input) {
             unlink(d->fl[i].input);
             free(d->fl[i].input);

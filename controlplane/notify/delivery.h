@@ -11,7 +11,7 @@
  *     row is still `pending` and is sent again (so a subscriber may see a
  *     MessageId twice, never zero times).
  *  4. Nothing blocks the loop: http goes through lib/httpc, lambda runs
- *     as a child reaped with waitpid(WNOHANG) on the next ticks, files
+ *     as a child reaped by lib/reaper on the next ticks, files
  *     (email, sms, firehose) are appends of one message, sqs is an insert.
  *
  * Protocols are those of sns.h. A row's body is the notification

@@ -1,7 +1,9 @@
 /* delivery: the durable queue's state machine against a real store and
  * event loop — pending → delivered (email spool, sqs), pending → retried
  * → dead (a queue that does not exist) with the attempts counted, rows
- * resumed by a new engine (a restart), and ListDeliveries' filters. */
+ * resumed by a new engine (a restart), and ListDeliveries' filters; lambda
+ * commands as reaped children (the event on stdin, a failing command's
+ * status, a command still running when the engine goes). */
 #include <cjson/cJSON.h>
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -63,6 +65,71 @@ static void run_until_done(delivery *d, const char *mid, int seconds)
         event_base_loop(r.base, EVLOOP_NONBLOCK);
         usleep(2000);
     }
+}
+
+/* <home>/lambda/<name>, an executable shell script. */
+static void lambda_script(const char *home, const char *name, const char *script)
+{
+    char *dir = xasprintf("%s/lambda", home);
+    char *path = xasprintf("%s/%s", dir, name);
+    char *text = xasprintf("#!/bin/sh\n%s\n", script);
+    ok(fs_mkdir_p(dir, 0755) && fs_write_atomic(path, text, strlen(text), 0755),
+       "a lambda command");
+    free(text);
+    free(path);
+    free(dir);
+}
+
+static char *last_error_of(const char *mid)
+{
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(store_sqlite(r.st), "SELECT last_error FROM deliveries WHERE message_id=?",
+                       -1, &st, NULL);
+    sqlite3_bind_text(st, 1, mid, -1, SQLITE_STATIC);
+    char *e = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        e = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return e ? e : xstrdup("");
+}
+
+/* lambda: the command runs as a reaped child with the event on stdin. */
+static void test_lambda(delivery **d, const char *dir)
+{
+    lambda_script(dir, "good", "cat > \"$0.event\"; echo ran");
+    enqueue("m-lambda", "lambda", "arn:aws:lambda:us-east-1:123456789012:function:good");
+    run_until_done(*d, "m-lambda", 5);
+    int a = 0;
+    is_str(state_of("m-lambda", &a), "delivered", "lambda: a command that exits 0 delivers");
+    char *path = xasprintf("%s/lambda/good.event", dir);
+    char *event = fs_read_all(path, 1 << 20, NULL);
+    ok(event && strstr(event, "\"EventSource\"") && strstr(event, "hello"),
+       "lambda: the Lambda event was its stdin");
+    free(event);
+    free(path);
+    path = xasprintf("%s/lambda/good.log", dir);
+    char *log = fs_read_all(path, 1 << 20, NULL);
+    is_str(log, "ran\n", "lambda: its output is appended to <name>.log");
+    free(log);
+    free(path);
+
+    lambda_script(dir, "bad", "exit 3");
+    enqueue("m-lambda-bad", "lambda", "arn:aws:lambda:us-east-1:123456789012:function:bad");
+    run_until_done(*d, "m-lambda-bad", 10);
+    is_str(state_of("m-lambda-bad", &a), "dead", "lambda: a command that always fails ends dead");
+    char *e = last_error_of("m-lambda-bad");
+    is_str(e, "the command failed (status 3)", "  ... with its exit status as the last error");
+    free(e);
+
+    lambda_script(dir, "slow", "sleep 30");
+    enqueue("m-lambda-slow", "lambda", "arn:aws:lambda:us-east-1:123456789012:function:slow");
+    for (int i = 0; i < 5; i++)
+        delivery_tick(*d);
+    int64_t t0 = mono_ms();
+    delivery_free(*d);
+    ok(mono_ms() - t0 < 5000, "delivery_free kills a running command at once");
+    is_str(state_of("m-lambda-slow", &a), "pending", "  ... and its row stays pending");
+    *d = delivery_new(&r);
 }
 
 static int list_count(const char *body)
@@ -139,6 +206,8 @@ int main(void)
            "ListDeliveries by subscription");
     is_int(list_count("MaxItems=1"), 1, "ListDeliveries MaxItems");
     is_int(list_count("State=bogus"), -1, "ListDeliveries refuses an unknown State");
+
+    test_lambda(&d, dir);
 
     delivery_free(d);
     store_close(r.st);

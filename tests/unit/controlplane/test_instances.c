@@ -194,7 +194,7 @@ int main(void)
     ok(mkdtemp(dir) != NULL, "temp dir");
     char *path = xasprintf("%s/cp.db", dir);
     R.st = store_open(path);
-    ok(R.st != NULL && netstore_open(R.st), "store");
+    ok(R.st != NULL, "store");
     R.agents = agents_new();
     R.cfg.name = "us-east-1";
     R.cfg.account = "123456789012";

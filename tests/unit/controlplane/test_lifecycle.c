@@ -2,10 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
-#include "controlplane/domain/failover.h"
-#include "controlplane/domain/instwf.h"
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/stopstart.h"
 #include "controlplane/wf/workflow.h"
@@ -56,9 +55,7 @@ int main(void)
     /* The kinds as main registers them (test_workflow.c checks them row
      * by row). */
     region r = {0};
-    const wf_kind *const kinds[] = {instwf_kinds, failover_kinds, stopstart_kinds, maint_kinds,
-                                    NULL};
-    ok(workflow_register(&r, kinds) && workflow_tables_consistent(&r),
+    ok(workflow_register(&r, wfkinds_all) && workflow_tables_consistent(&r),
        "every workflow step's next step exists");
     return done_testing();
 }

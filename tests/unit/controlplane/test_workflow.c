@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/failover.h"
@@ -68,8 +69,7 @@ static const char *const want[][3] = {
 };
 #define NWANT ((int)(sizeof want / sizeof want[0]))
 
-static const wf_kind *const real[] = {instwf_kinds, failover_kinds, stopstart_kinds, maint_kinds,
-                                      NULL};
+#define real wfkinds_all
 
 static bool same(const char *a, const char *b)
 {

@@ -1,0 +1,161 @@
+/* snaprow: see snaprow.h. */
+#include "controlplane/domain/snaprow.h"
+
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
+#include "controlplane/notify/events.h"
+#include "lib/util.h"
+
+void snaprow_clear(snaprow *s)
+{
+    char **strs[] = {&s->id, &s->instance_id, &s->resource_id, &s->type, &s->status,
+                     &s->source, &s->kms_key_id, &s->engine_version, &s->db_class,
+                     &s->master_username, &s->master_password, &s->db_name, &s->storage_type,
+                     &s->az, &s->error};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(*strs[i]);
+    memset(s, 0, sizeof *s);
+}
+
+void snaprow_read(sqlite3_stmt *st, snaprow *s)
+{
+    s->id = sqlrow_text(st, 0);
+    s->instance_id = sqlrow_text(st, 1);
+    s->resource_id = sqlrow_text(st, 2);
+    s->type = sqlrow_text(st, 3);
+    s->status = sqlrow_text(st, 4);
+    s->created_ms = sqlite3_column_int64(st, 5);
+    s->source = sqlrow_text(st, 6);
+    s->encrypted = sqlite3_column_int(st, 7) != 0;
+    s->kms_key_id = sqlrow_text(st, 8);
+    s->engine_version = sqlrow_text(st, 9);
+    s->db_class = sqlrow_text(st, 10);
+    s->master_username = sqlrow_text(st, 11);
+    s->master_password = sqlrow_text(st, 12);
+    s->db_name = sqlrow_text(st, 13);
+    s->port = sqlite3_column_int64(st, 14);
+    s->allocated_storage = sqlite3_column_int64(st, 15);
+    s->storage_type = sqlrow_text(st, 16);
+    s->iops = sqlite3_column_int64(st, 17);
+    s->az = sqlrow_text(st, 18);
+    s->instance_created_ms = sqlite3_column_int64(st, 19);
+    s->size_bytes = sqlite3_column_int64(st, 20);
+    s->error = sqlrow_text(st, 21);
+}
+
+bool snaprow_get(region *r, const char *id, snaprow *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st =
+        sqlrow_prepare(r->st, "SELECT " SNAPROW_COLS " FROM db_snapshots WHERE id=?");
+    if (!st)
+        return false;
+    sqlrow_bind_text(st, 1, id);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found)
+        snaprow_read(st, out);
+    sqlite3_finalize(st);
+    return found;
+}
+
+bool snaprow_insert(region *r, const snaprow *s)
+{
+    sqlite3_stmt *st = sqlrow_prepare(
+        r->st, "INSERT INTO db_snapshots(" SNAPROW_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+               "?,?,?,?,?,?,?)");
+    if (!st)
+        return false;
+    const char *texts[] = {s->id, s->instance_id, s->resource_id, s->type, s->status};
+    for (int i = 0; i < 5; i++)
+        sqlrow_bind_text(st, i + 1, texts[i]);
+    sqlite3_bind_int64(st, 6, s->created_ms);
+    sqlrow_bind_text(st, 7, s->source);
+    sqlite3_bind_int(st, 8, s->encrypted);
+    const char *more[] = {s->kms_key_id, s->engine_version, s->db_class, s->master_username,
+                          s->master_password, s->db_name};
+    for (int i = 0; i < 6; i++)
+        sqlrow_bind_text(st, 9 + i, more[i]);
+    sqlite3_bind_int64(st, 15, s->port);
+    sqlite3_bind_int64(st, 16, s->allocated_storage);
+    sqlrow_bind_text(st, 17, s->storage_type);
+    sqlite3_bind_int64(st, 18, s->iops);
+    sqlrow_bind_text(st, 19, s->az);
+    sqlite3_bind_int64(st, 20, s->instance_created_ms);
+    sqlite3_bind_int64(st, 21, s->size_bytes);
+    sqlrow_bind_text(st, 22, s->error);
+    return sqlrow_run(st);
+}
+
+int snaprow_count(region *r)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT count(*) FROM db_snapshots");
+    int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
+bool snaprow_finish(region *r, const char *id, bool ok, int64_t size, const char *error,
+                    int64_t created_ms)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "UPDATE db_snapshots SET status=?, size_bytes=?, "
+                                             "error=?, created_ms=? WHERE id=? AND "
+                                             "status='creating'");
+    if (!st)
+        return false;
+    sqlrow_bind_text(st, 1, ok ? "available" : "failed");
+    sqlite3_bind_int64(st, 2, size);
+    sqlrow_bind_text(st, 3, ok ? NULL : error);
+    sqlite3_bind_int64(st, 4, created_ms);
+    sqlrow_bind_text(st, 5, id);
+    return sqlrow_run(st);
+}
+
+/* ---- names and paths ---- */
+
+char *snaprow_arn(region *r, const char *id)
+{
+    return xasprintf("arn:aws:rds:%s:%s:snapshot:%s", r->cfg.name, r->cfg.account, id);
+}
+
+/* <RDS_HOME>/backups: the controlplane's home is <RDS_HOME>/controlplane. */
+static char *snaprow_store_dir(region *r)
+{
+    char *home = xstrdup(r->home);
+    char *dir = xasprintf("%s/backups/snapshots", dirname(home));
+    free(home);
+    return dir;
+}
+
+char *snaprow_dir(region *r, const char *id)
+{
+    char *base = snaprow_store_dir(r);
+    char *dir = xasprintf("%s/%s", base, id);
+    free(base);
+    return dir;
+}
+
+char *snaprow_object(region *r, const char *id)
+{
+    char *dir = snaprow_dir(r, id);
+    char *path = xasprintf("%s/base.tar.env", dir);
+    free(dir);
+    return path;
+}
+
+char *snaprow_kms_url(region *r)
+{
+    return xasprintf("http://127.0.0.1:%d/", r->api_port);
+}
+
+
+void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail)
+{
+    char *arn = snaprow_arn(r, id);
+    events_emit_source(r, "db-snapshot", id, arn, event_id, detail);
+    free(arn);
+}

@@ -1,0 +1,61 @@
+/* snaprow: one DB snapshot as the store and the backup store hold it —
+ * its db_snapshots row (the truth; the table is made by core/store.c's
+ * migrations), its ARN, and the directory and object that hold its bytes,
+ * <RDS_HOME>/backups/snapshots/<id>/base.tar.env. Shared by the API
+ * handlers (snapshot.c) and the children that make the objects
+ * (snapjob.c). */
+#ifndef RDSIM_SNAPROW_H
+#define RDSIM_SNAPROW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct region region;
+typedef struct sqlite3_stmt sqlite3_stmt;
+
+/* A db_snapshots row. Strings are owned (snaprow_clear frees them). */
+typedef struct {
+    char *id, *instance_id, *resource_id, *type, *status;
+    int64_t created_ms;
+    char *source; /* a copy: the source snapshot's id */
+    bool encrypted;
+    char *kms_key_id, *engine_version, *db_class, *master_username, *master_password, *db_name;
+    int64_t port, allocated_storage;
+    char *storage_type;
+    int64_t iops;
+    char *az;
+    int64_t instance_created_ms, size_bytes;
+    char *error;
+} snaprow;
+
+/* The columns snaprow_read reads, in its order: "SELECT " SNAPROW_COLS. */
+#define SNAPROW_COLS                                                                          \
+    "id, instance_id, resource_id, type, status, created_ms, source, encrypted, kms_key_id,"  \
+    " engine_version, db_class, master_username, master_password, db_name, port,"             \
+    " allocated_storage, storage_type, iops, az, instance_created_ms, size_bytes, error"
+
+void snaprow_clear(snaprow *s);
+/* The current row of a SELECT SNAPROW_COLS statement into *s (owned). */
+void snaprow_read(sqlite3_stmt *st, snaprow *s);
+/* The row of id into *out; false (and *out empty) when there is none. */
+bool snaprow_get(region *r, const char *id, snaprow *out);
+/* Inserts s; false on a store error (logged). */
+bool snaprow_insert(region *r, const snaprow *s);
+/* How many snapshots the region holds. */
+int snaprow_count(region *r);
+/* Ends a `creating` snapshot in the caller's transaction: `available`
+ * (size, created now) or `failed` (error). False on a store error. */
+bool snaprow_finish(region *r, const char *id, bool ok, int64_t size, const char *error,
+                    int64_t created_ms);
+
+/* Names and paths; each malloc'd. */
+char *snaprow_arn(region *r, const char *id);
+char *snaprow_dir(region *r, const char *id);
+char *snaprow_object(region *r, const char *id);
+/* The KMS endpoint the children use: this controlplane's own API. */
+char *snaprow_kms_url(region *r);
+
+/* An event of the snapshot (source type db-snapshot). */
+void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail);
+
+#endif
