@@ -97,10 +97,12 @@ unit: $(TESTS)
 # Unit tests first (fast), then the end-to-end tests against real daemons.
 check: deps
 	@$(MAKE) --no-print-directory all unit
+	prove -f tests/scripts/*.t
 	prove -f $(TESTS)
 	prove -f tests/integration/*.t
 
 check-unit: all unit
+	prove -f tests/scripts/*.t
 	prove -f $(TESTS)
 
 demo: deps
