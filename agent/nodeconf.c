@@ -175,7 +175,7 @@ static const char *const reloadable[] = {
     "wal_keep_size",
     "log_rotation_age",
     "log_timezone",
-    "default_transaction_read_only", /* storage-full (controlplane/telemetry.c) */
+    "default_transaction_read_only", /* storage-full (controlplane/domain/storage.c) */
 };
 
 typedef struct {

@@ -64,7 +64,7 @@ standby_addr() {
   node_addrs "$1" | grep -vxF "$p" | head -1
 }
 
-# The standbys' walsenders (not the WAL archiver's, controlplane/autobackup.h).
+# The standbys' walsenders (not the WAL archiver's, controlplane/domain/abjob.c).
 sync_state_on() {
   psql_at "$1" "SELECT string_agg(sync_state, ',') FROM pg_stat_replication WHERE application_name <> 'rdsim_archiver'"
 }
