@@ -641,15 +641,11 @@ static cJSON *render_resource(region *r, const store_instance *in)
  * otherwise. */
 static bool load_by_arn(region *r, const char *arn, store_instance *in, awserr *err)
 {
-    char *prefix = xasprintf("arn:aws:rds:%s:%s:db:", r->cfg.name, r->cfg.account);
-    bool ok = strncmp(arn, prefix, strlen(prefix)) == 0;
+    char *id = region_instance_arn_id(r, arn);
     bool found = false;
-    if (ok) {
-        char *id = str_lower(xstrdup(arn + strlen(prefix)));
+    if (id && *id)
         store_instance_get(r->st, id, in, &found);
-        free(id);
-    }
-    free(prefix);
+    free(id);
     if (!found)
         return awserr_set(err, AWSERR_RESOURCE_NOT_FOUND, "The specified resource ID %s was not "
                           "found.", arn);
@@ -689,8 +685,7 @@ bool maint_action_describe(region *r, const params *p, cJSON *result, awserr *er
             return false;
         }
         for (int j = 0; j < nv; j++) {
-            const char *v = strrchr(vals[j], ':');
-            char *id = str_lower(xstrdup(v ? v + 1 : vals[j]));
+            char *id = region_instance_id_from(vals[j]);
             cJSON_AddItemToArray(ids, cJSON_CreateString(id));
             free(id);
         }

@@ -293,8 +293,9 @@ static bool load_snapshot(region *r, const params *p, const char *param, snaprow
     const char *v = params_require(p, param, err);
     if (!v)
         return false;
-    const char *colon = strncmp(v, "arn:", 4) == 0 ? strrchr(v, ':') : NULL;
-    char *id = lower_dup(colon ? colon + 1 : v);
+    region_arn a;
+    const char *sid = region_arn_parse(v, &a) ? region_arn_resource_id(&a, "snapshot:") : NULL;
+    char *id = lower_dup(sid ? sid : v);
     bool found = snaprow_get(r, id, s);
     if (!found)
         awserr_set(err, AWSERR_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found.", id);

@@ -293,6 +293,19 @@ static const char *endpoint_after(const char *endpoint, const char *marker, char
     return NULL;
 }
 
+/* The name an ARN of `service` ends with (a queue's, "arn:aws:sqs:<region>:
+ * <account>:<name>"), or NULL with error set. Borrowed from endpoint. */
+static const char *endpoint_arn_name(const char *endpoint, const char *service, char *error,
+                                     size_t esize)
+{
+    region_arn a;
+    if (region_arn_parse(endpoint, &a) && strcmp(a.service, service) == 0 && a.resource[0] &&
+        !strchr(a.resource, ':'))
+        return endpoint + (a.resource - a.buf);
+    snprintf(error, esize, "malformed endpoint %s", endpoint);
+    return NULL;
+}
+
 static bool send_firehose(delivery *d, const due_row *w, char *error, size_t esize)
 {
     const char *name = endpoint_after(w->endpoint, ":deliverystream/", error, esize);
@@ -306,11 +319,9 @@ static bool send_firehose(delivery *d, const due_row *w, char *error, size_t esi
 
 static bool send_sqs(delivery *d, const due_row *w, char *error, size_t esize)
 {
-    const char *name = endpoint_after(w->endpoint, ":sqs:", error, esize);
-    name = name ? strrchr(name, ':') : NULL;
+    const char *name = endpoint_arn_name(w->endpoint, "sqs", error, esize);
     if (!name)
         return false;
-    name++;
     awserr e = {0};
     if (sqs_enqueue(d->r, name, w->body, &e))
         return true;

@@ -48,13 +48,12 @@ static char *arn_prefix(const region *r, const char *svc)
 static const char *arn_rest(const region *r, const char *value, const char *svc,
                             const char *kind)
 {
-    char *pre = arn_prefix(r, svc);
-    size_t n = strlen(pre);
-    const char *rest = NULL;
-    if (strncmp(value, pre, n) == 0 && strncmp(value + n, kind, strlen(kind)) == 0)
-        rest = value + n + strlen(kind);
-    free(pre);
-    return rest;
+    region_arn a;
+    if (!region_arn_parse(value, &a) ||
+        !region_arn_is_local(&a, svc, r->cfg.name, r->cfg.account))
+        return NULL;
+    const char *rest = region_arn_resource_id(&a, kind);
+    return rest ? value + (rest - a.buf) : NULL;
 }
 
 /* ---- endpoints ---- */
