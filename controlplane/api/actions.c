@@ -448,7 +448,7 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
     store_instance in = {
         .id = id,
         .resource_id = resource_id,
-        .status = (char *)"creating",
+        .status = STATUS_CREATING,
         .db_class = (char *)cls,
         .engine = (char *)"postgres",
         .engine_version = r->pg_version,
@@ -473,7 +473,7 @@ static bool action_create_db_instance(region *r, const params *p, cJSON *result,
         .pending = (char *)"{}",
         .extra = extra_json,
         .created_ms = region_now_ms(r),
-        .ha_state = (char *)"none",
+        .ha_state = HA_NONE,
         .repl_password = repl_password,
     };
     ok = store_instance_insert(r->st, &in) && workflow_start(r, id, "create", NULL);
@@ -701,7 +701,7 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
             goto done;
         }
     /* storage-full: RDS lets you add storage (controlplane/storage.h). */
-    if (strcmp(in.status, "available") != 0 && strcmp(in.status, "storage-full") != 0) {
+    if (in.status != STATUS_AVAILABLE && in.status != STATUS_STORAGE_FULL) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Instance %s is not in available state.", in.id);
         goto done;
@@ -912,7 +912,7 @@ static bool action_modify_db_instance(region *r, const params *p, cJSON *result,
     free(in.extra);
     in.extra = json_text(extra);
     if (convert) {
-        lifecycle_apply(in.id, &in.status, "modifying");
+        lifecycle_apply(in.id, &in.status, STATUS_MODIFYING);
         cJSON *data = cJSON_CreateObject();
         cJSON_AddBoolToObject(data, "multi_az", true);
         cJSON_AddItemToObject(data, "finish_events", cJSON_Duplicate(finish_events, true));
@@ -967,7 +967,7 @@ static bool action_delete_db_instance(region *r, const params *p, cJSON *result,
     bool ok = false;
     if (!load_instance(r, p, "DBInstanceIdentifier", &in, err))
         goto done;
-    if (strcmp(in.status, "deleting") == 0) {
+    if (in.status == STATUS_DELETING) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE, "Instance %s is already being deleted.",
                    in.id);
         goto done;
@@ -1000,15 +1000,15 @@ static bool action_delete_db_instance(region *r, const params *p, cJSON *result,
     store_workflow w = {0};
     bool busy = false;
     while (store_workflow_active_for(r->st, in.id, &w, &busy) && busy) {
-        set_str(&w.state, "superseded");
+        w.state = WF_STATE_SUPERSEDED;
         bool upd = store_workflow_update(r->st, &w);
         LOG_INFO("workflow superseded id=%lld instance=%s kind=%s", (long long)w.id, in.id, w.kind);
         store_workflow_clear(&w);
         if (!upd)
             break;
     }
-    if (!lifecycle_apply(in.id, &in.status, "deleting") || !store_instance_update(r->st, &in) ||
-        !workflow_start(r, in.id, "delete", wdata)) {
+    if (!lifecycle_apply(in.id, &in.status, STATUS_DELETING) ||
+        !store_instance_update(r->st, &in) || !workflow_start(r, in.id, "delete", wdata)) {
         cJSON_Delete(wdata);
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
         goto done;
@@ -1043,7 +1043,7 @@ static bool action_reboot_db_instance(region *r, const params *p, cJSON *result,
                    "instance.", in.id);
         goto done;
     }
-    if (strcmp(in.status, "available") != 0) {
+    if (in.status != STATUS_AVAILABLE) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Instance %s is not in available state.", in.id);
         goto done;
@@ -1056,12 +1056,12 @@ static bool action_reboot_db_instance(region *r, const params *p, cJSON *result,
         int n = store_node_list(r->st, in.id, NULL, &nodes);
         const char *standby = NULL;
         for (int i = 0; i < n; i++)
-            if (strcmp(nodes[i].role, "standby") == 0 && strcmp(nodes[i].goal, "running") == 0)
+            if (nodes[i].role == ROLE_STANDBY && nodes[i].goal == GOAL_RUNNING)
                 standby = nodes[i].id;
-        if (strcmp(in.ha_state, "healthy") != 0 || !standby || !in.primary_node) {
+        if (in.ha_state != HA_HEALTHY || !standby || !in.primary_node) {
             awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                        "Instance %s cannot fail over now: its standby is not in sync (%s).",
-                       in.id, in.ha_state);
+                       in.id, ha_state_name(in.ha_state));
             store_node_list_free(nodes, n < 0 ? 0 : n);
             cJSON_Delete(data);
             goto done;
@@ -1070,14 +1070,14 @@ static bool action_reboot_db_instance(region *r, const params *p, cJSON *result,
         cJSON_AddStringToObject(data, "new", standby);
         cJSON_AddBoolToObject(data, "forced", true);
         store_node_list_free(nodes, n < 0 ? 0 : n);
-        started = lifecycle_apply(in.id, &in.status, "rebooting") &&
-                  ha_apply(in.id, &in.ha_state, "failing_over") &&
+        started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
+                  ha_apply(in.id, &in.ha_state, HA_FAILING_OVER) &&
                   events_emit(r, in.id, "RDS-EVENT-0013", NULL) &&
                   store_instance_update(r->st, &in) && workflow_start(r, in.id, "switchover", data);
     } else {
         cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
         cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0006"));
-        started = lifecycle_apply(in.id, &in.status, "rebooting") &&
+        started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
                   store_instance_update(r->st, &in) && workflow_start(r, in.id, "reboot", data);
     }
     cJSON_Delete(data);

@@ -129,7 +129,7 @@ static cJSON *agents_settings(const store_instance *in, const char *node_id)
     snprintf(buf, sizeof buf, "%lld", (long long)restart_seq);
     cJSON_AddStringToObject(s, "rdsim.restart_seq", buf);
     /* Writes stop while the storage is full (controlplane/storage.h). */
-    if (strcmp(in->status, "storage-full") == 0)
+    if (in->status == STATUS_STORAGE_FULL)
         cJSON_AddStringToObject(s, "default_transaction_read_only", "on");
     return s;
 }
@@ -140,14 +140,14 @@ static cJSON *agents_settings(const store_instance *in, const char *node_id)
 static void agents_spec_ha(region *r, const store_node *nd, const store_instance *in,
                            cJSON *spec)
 {
-    cJSON_AddStringToObject(spec, "supervise", nd->supervise ? nd->supervise : "restart");
+    cJSON_AddStringToObject(spec, "supervise", node_supervise_name(nd->supervise));
     cJSON_AddNumberToObject(spec, "rebuild_seq", (double)nd->rebuild_seq);
     if (!in->repl_password || !*in->repl_password)
         return;
     cJSON *repl = cJSON_AddObjectToObject(spec, "replication");
     cJSON_AddStringToObject(repl, "user", "rdsrepladmin");
     cJSON_AddStringToObject(repl, "password", in->repl_password);
-    if (strcmp(nd->role, "primary") == 0) {
+    if (nd->role == ROLE_PRIMARY) {
         cJSON *sync = cJSON_Parse(nd->sync_standbys ? nd->sync_standbys : "[]");
         cJSON_AddItemToObject(spec, "sync_standbys", cJSON_IsArray(sync) ? sync
                                                      : (cJSON_Delete(sync), cJSON_CreateArray()));
@@ -178,14 +178,14 @@ static cJSON *agents_goals(region *r, const char *agent_id)
         cJSON *g = cJSON_CreateObject();
         cJSON_AddStringToObject(g, "node_id", nd->id);
         /* A node whose instance row is gone has no reason to exist. */
-        cJSON_AddStringToObject(g, "goal", found ? nd->goal : "absent");
+        cJSON_AddStringToObject(g, "goal", node_goal_name(found ? nd->goal : GOAL_ABSENT));
         cJSON_AddNumberToObject(g, "generation", (double)nd->generation);
         if (found) {
             cJSON *spec = cJSON_AddObjectToObject(g, "spec");
             cJSON_AddStringToObject(spec, "instance_id", in.id);
             cJSON_AddStringToObject(spec, "addr", nd->addr);
             cJSON_AddNumberToObject(spec, "port", (double)nd->port);
-            cJSON_AddStringToObject(spec, "role", nd->role);
+            cJSON_AddStringToObject(spec, "role", node_role_name(nd->role));
             cJSON_AddStringToObject(spec, "master_username", in.master_username);
             cJSON_AddStringToObject(spec, "master_password", in.master_password);
             if (in.db_name)
@@ -194,7 +194,7 @@ static cJSON *agents_goals(region *r, const char *agent_id)
             paramgroup_spec(r, &in, spec);
             agents_spec_ha(r, nd, &in, spec);
             cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, &in));
-            if (strcmp(nd->role, "primary") == 0) {
+            if (nd->role == ROLE_PRIMARY) {
                 snapshot_spec_restore(r, in.id, spec);
                 autobackup_spec_restore(r, in.id, spec);
             }
@@ -246,17 +246,20 @@ char *agents_heartbeat(region *r, const char *body, size_t len, int *status)
     const cJSON *nd;
     cJSON_ArrayForEach(nd, nodes) {
         agent_node_report *rep = &reports[i];
+        char state[24], role[16];
         if (!cJSON_IsObject(nd) ||
             !json_str(nd, "node_id", rep->node_id, sizeof rep->node_id, true) ||
-            !json_str(nd, "state", rep->state, sizeof rep->state, true)) {
+            !json_str(nd, "state", state, sizeof state, true)) {
             free(reports);
             cJSON_Delete(root);
             return agents_error(status, "each node needs node_id and state strings");
         }
         if (!json_str(nd, "error", rep->error, sizeof rep->error, false))
             snprintf(rep->error, sizeof rep->error, "(unreadable error)");
-        if (!json_str(nd, "role", rep->role, sizeof rep->role, false))
-            rep->role[0] = '\0';
+        if (!agent_node_state_parse(state, &rep->state))
+            rep->state = AGENT_NODE_OTHER; /* accepted; matches no test, as before */
+        rep->has_role = json_str(nd, "role", role, sizeof role, false) &&
+                        node_role_parse(role, &rep->role);
         if (!json_str(nd, "parameters_id", rep->parameters_id, sizeof rep->parameters_id, false))
             rep->parameters_id[0] = '\0';
         rep->pid = json_int(nd, "pid");

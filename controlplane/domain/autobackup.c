@@ -603,13 +603,13 @@ static void reap(region *r)
 
 /* ---- per instance ---- */
 
-static bool archiving_status(const char *status)
+static bool archiving_status(instance_status status)
 {
-    static const char *const no[] = {"creating", "deleting", "stopped", "stopping", "starting",
-                                     "failed", "inaccessible-encryption-credentials",
-                                     "inaccessible-encryption-credentials-recoverable", NULL};
-    for (int i = 0; no[i]; i++)
-        if (strcmp(status, no[i]) == 0)
+    static const instance_status no[] = {STATUS_CREATING, STATUS_DELETING, STATUS_STOPPED,
+                                         STATUS_STOPPING, STATUS_STARTING, STATUS_FAILED,
+                                         STATUS_INACCESSIBLE, STATUS_INACCESSIBLE_RECOVERABLE};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (status == no[i])
             return false;
     return true;
 }
@@ -621,10 +621,10 @@ static bool backup_source(region *r, const store_instance *in, store_node *out)
     store_node *nodes = NULL;
     int n = store_node_list(r->st, in->id, NULL, &nodes);
     int pick = -1;
-    bool healthy = in->ha_state && strcmp(in->ha_state, "healthy") == 0;
+    bool healthy = in->ha_state == HA_HEALTHY;
     for (int i = 0; i < n; i++) {
         bool primary = in->primary_node && strcmp(nodes[i].id, in->primary_node) == 0;
-        if (healthy && !primary && strcmp(nodes[i].role, "standby") == 0)
+        if (healthy && !primary && nodes[i].role == ROLE_STANDBY)
             pick = i;
         if (primary && pick < 0)
             pick = i;
@@ -725,7 +725,7 @@ static void tick_instance(region *r, const store_instance *in)
         a.gap_ms = rclock_now_ms(0);
         LOG_WARN("WAL archive gap instance=%s: a new base backup is needed", in->id);
     }
-    if (s->base_pid <= 0 && s->restorable_ms > 0 && strcmp(in->status, "available") == 0 &&
+    if (s->base_pid <= 0 && s->restorable_ms > 0 && in->status == STATUS_AVAILABLE &&
         rclock_now_ms(0) >= s->base_next_ms && base_due(r, &a, in)) {
         store_node nd = {0};
         if (backup_source(r, in, &nd))
@@ -898,7 +898,7 @@ void autobackup_render(region *r, const store_instance *in, cJSON *o)
     bool have = in->backup_retention > 0 && in->resource_id && ab_get(r, in->resource_id, &a);
     /* As RDS: creating -> backing-up (the first backup) -> available, and
      * backing-up while a daily one runs. */
-    if (strcmp(in->status, "available") == 0 && in->backup_retention > 0 &&
+    if (in->status == STATUS_AVAILABLE && in->backup_retention > 0 &&
         ((s && s->base_pid > 0) || !have || !has_base(r, &a)))
         cJSON_ReplaceItemInObjectCaseSensitive(o, "DBInstanceStatus",
                                                cJSON_CreateString("backing-up"));
