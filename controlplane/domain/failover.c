@@ -78,7 +78,7 @@ wf_result failover_step_wait_promoted(wf_ctx *c)
         return wf_fail(c, "node %s is gone", wf_data_str(c, "new"));
     const agent_node_report *rep = agents_node_report(c->r->agents, nw.agent_id, nw.id);
     bool promoted = rep && rep->generation >= nw.generation && rep->state == AGENT_NODE_RUNNING &&
-                    rep->role == ROLE_PRIMARY;
+                    rep->has_role && rep->role == ROLE_PRIMARY;
     bool failed = rep && rep->generation >= nw.generation && rep->state == AGENT_NODE_FAILED;
     char why[300];
     snprintf(why, sizeof why, "promotion of %s failed: %s", nw.id, rep ? rep->error : "");
