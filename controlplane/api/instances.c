@@ -427,7 +427,7 @@ bool instances_action_delete(region *r, const params *p, cJSON *result, awserr *
     bool ok = false;
     if (!instparams_load(r, p, "DBInstanceIdentifier", &in, err))
         goto done;
-    if (strcmp(in.status, "deleting") == 0) {
+    if (in.status == STATUS_DELETING) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE, "Instance %s is already being deleted.",
                    in.id);
         goto done;
@@ -460,15 +460,15 @@ bool instances_action_delete(region *r, const params *p, cJSON *result, awserr *
     store_workflow w = {0};
     bool busy = false;
     while (store_workflow_active_for(r->st, in.id, &w, &busy) && busy) {
-        instparams_set_str(&w.state, "superseded");
+        w.state = WF_STATE_SUPERSEDED;
         bool upd = store_workflow_update(r->st, &w);
         LOG_INFO("workflow superseded id=%lld instance=%s kind=%s", (long long)w.id, in.id, w.kind);
         store_workflow_clear(&w);
         if (!upd)
             break;
     }
-    if (!lifecycle_apply(in.id, &in.status, "deleting") || !store_instance_update(r->st, &in) ||
-        !workflow_start(r, in.id, "delete", wdata)) {
+    if (!lifecycle_apply(in.id, &in.status, STATUS_DELETING) ||
+        !store_instance_update(r->st, &in) || !workflow_start(r, in.id, "delete", wdata)) {
         cJSON_Delete(wdata);
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
         goto done;
@@ -503,7 +503,7 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
                    "instance.", in.id);
         goto done;
     }
-    if (strcmp(in.status, "available") != 0) {
+    if (in.status != STATUS_AVAILABLE) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Instance %s is not in available state.", in.id);
         goto done;
@@ -516,12 +516,12 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
         int n = store_node_list(r->st, in.id, NULL, &nodes);
         const char *standby = NULL;
         for (int i = 0; i < n; i++)
-            if (strcmp(nodes[i].role, "standby") == 0 && strcmp(nodes[i].goal, "running") == 0)
+            if (nodes[i].role == ROLE_STANDBY && nodes[i].goal == GOAL_RUNNING)
                 standby = nodes[i].id;
-        if (strcmp(in.ha_state, "healthy") != 0 || !standby || !in.primary_node) {
+        if (in.ha_state != HA_HEALTHY || !standby || !in.primary_node) {
             awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                        "Instance %s cannot fail over now: its standby is not in sync (%s).",
-                       in.id, in.ha_state);
+                       in.id, ha_state_name(in.ha_state));
             store_node_list_free(nodes, n < 0 ? 0 : n);
             cJSON_Delete(data);
             goto done;
@@ -530,14 +530,14 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
         cJSON_AddStringToObject(data, "new", standby);
         cJSON_AddBoolToObject(data, "forced", true);
         store_node_list_free(nodes, n < 0 ? 0 : n);
-        started = lifecycle_apply(in.id, &in.status, "rebooting") &&
-                  ha_apply(in.id, &in.ha_state, "failing_over") &&
+        started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
+                  ha_apply(in.id, &in.ha_state, HA_FAILING_OVER) &&
                   events_emit(r, in.id, "RDS-EVENT-0013", NULL) &&
                   store_instance_update(r->st, &in) && workflow_start(r, in.id, "switchover", data);
     } else {
         cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
         cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0006"));
-        started = lifecycle_apply(in.id, &in.status, "rebooting") &&
+        started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
                   store_instance_update(r->st, &in) && workflow_start(r, in.id, "reboot", data);
     }
     cJSON_Delete(data);

@@ -76,7 +76,7 @@ static bool modify_begin(modify_ctx *m, awserr *err)
                               "Modifying %s is not supported in this region yet.",
                               unsupported[i]);
     /* storage-full: RDS lets you add storage (controlplane/storage.h). */
-    if (strcmp(m->in.status, "available") != 0 && strcmp(m->in.status, "storage-full") != 0)
+    if (m->in.status != STATUS_AVAILABLE && m->in.status != STATUS_STORAGE_FULL)
         return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                           "Instance %s is not in available state.", m->in.id);
     m->finish_events = cJSON_CreateArray();
@@ -351,7 +351,7 @@ static bool modify_finish(modify_ctx *m, cJSON *result, awserr *err)
     m->in.pending = cJSON_PrintUnformatted(m->pending);
     instextra_store(&m->in, m->extra);
     if (m->convert) {
-        lifecycle_apply(m->in.id, &m->in.status, "modifying");
+        lifecycle_apply(m->in.id, &m->in.status, STATUS_MODIFYING);
         cJSON *data = cJSON_CreateObject();
         cJSON_AddBoolToObject(data, "multi_az", true);
         cJSON_AddItemToObject(data, "finish_events", cJSON_Duplicate(m->finish_events, true));

@@ -119,17 +119,20 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
     const cJSON *nd;
     cJSON_ArrayForEach(nd, nodes) {
         agent_node_report *rep = &reports[i];
+        char state[24], role[16];
         if (!cJSON_IsObject(nd) ||
             !json_str(nd, "node_id", rep->node_id, sizeof rep->node_id, true) ||
-            !json_str(nd, "state", rep->state, sizeof rep->state, true)) {
+            !json_str(nd, "state", state, sizeof state, true)) {
             free(reports);
             cJSON_Delete(root);
             return agents_error(error, "each node needs node_id and state strings");
         }
         if (!json_str(nd, "error", rep->error, sizeof rep->error, false))
             snprintf(rep->error, sizeof rep->error, "(unreadable error)");
-        if (!json_str(nd, "role", rep->role, sizeof rep->role, false))
-            rep->role[0] = '\0';
+        if (!agent_node_state_parse(state, &rep->state))
+            rep->state = AGENT_NODE_OTHER; /* accepted; matches no test, as before */
+        rep->has_role = json_str(nd, "role", role, sizeof role, false) &&
+                        node_role_parse(role, &rep->role);
         if (!json_str(nd, "parameters_id", rep->parameters_id, sizeof rep->parameters_id, false))
             rep->parameters_id[0] = '\0';
         rep->pid = json_int(nd, "pid");

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controlplane/core/states.h"
+
 typedef struct region region;
 typedef struct agents agents;
 
@@ -23,12 +25,13 @@ typedef struct agents agents;
 /* What an agent last said about one of its nodes. */
 typedef struct {
     char node_id[96];
-    char state[24];       /* creating, starting, running, stopping, stopped, failed, deleting, absent */
+    agent_node_state state; /* parsed at the heartbeat; AGENT_NODE_OTHER: a name unknown here */
     int64_t pid;
     int64_t restarts;
     int64_t generation;   /* goal generation last applied */
     char error[256];      /* "" when none */
-    char role[16];        /* role in effect: "primary" | "standby" ("" if not said) */
+    node_role role;       /* role in effect, when has_role */
+    bool has_role;        /* false if the agent did not say (or said something else) */
     char parameters_id[24]; /* the spec's parameters_id the node runs with ("" if not said) */
 } agent_node_report;
 

@@ -169,7 +169,8 @@ void health_view_update(node_health *v, const char *in_recovery, const char *lsn
          * standby that keeps reconnecting (one that cannot follow this
          * timeline, say) never builds one. */
         const health_replica *old = replica_find(prev, nprev, rep->name);
-        bool good = strcmp(rep->state, "streaming") == 0 && strcmp(rep->sync_state, "sync") == 0;
+        rep->streaming = strcmp(rep->state, "streaming") == 0;
+        bool good = rep->streaming && strcmp(rep->sync_state, "sync") == 0;
         rep->streak = !good ? 0 : old && old->pid == rep->pid ? old->streak + 1 : 1;
         v->nreplicas++;
     }
@@ -387,7 +388,7 @@ void health_tick(health *h)
         snprintf(p->addr, sizeof p->addr, "%s", nd->addr);
         p->port = nd->port;
         /* Only nodes meant to run are probed. */
-        if (strcmp(nd->goal, "running") != 0) {
+        if (nd->goal != GOAL_RUNNING) {
             probe_close(p);
             continue;
         }

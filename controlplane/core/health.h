@@ -22,6 +22,7 @@ typedef struct {
     char name[96];        /* application_name = the standby's node id */
     char state[24];       /* streaming, catchup, startup, backup */
     char sync_state[16];  /* sync, async, potential, quorum */
+    bool streaming;       /* state is "streaming" (decided where the answer is parsed) */
     int64_t pid;          /* the walsender's pid */
     int64_t lag_bytes;    /* primary's current LSN minus the standby's flush LSN; -1 unknown */
     int streak;           /* consecutive probes that saw this walsender streaming and sync */

@@ -15,18 +15,19 @@
 
 #include <stdbool.h>
 
+#include "controlplane/core/states.h"
 #include "controlplane/core/transition.h"
 
-/* Every status name the region uses, as RDS spells it. */
-extern const char *const lifecycle_states[];
+/* The statuses themselves, and their RDS names, are states.h's
+ * instance_status. */
 
-bool lifecycle_is_state(const char *status);
 /* true when the table allows from → to. */
-bool lifecycle_allowed(const char *from, const char *to);
-/* For an instance row: if allowed, logs the move and sets *status to a new
- * copy of `to` (freeing the old one); the caller then persists the row in
- * its transaction. false (logged) when not allowed. */
-bool lifecycle_apply(const char *instance_id, char **status, const char *to);
+bool lifecycle_allowed(instance_status from, instance_status to);
+/* For an instance row: true at once when *status is already `to`; else, if
+ * allowed, logs the move and sets *status = to; the caller then persists
+ * the row in its transaction. false (logged, *status untouched) when not
+ * allowed. */
+bool lifecycle_apply(const char *instance_id, instance_status *status, instance_status to);
 
 /* Allowed (from, to) pairs, for tests that walk the table; the walker is
  * transition.h's. */

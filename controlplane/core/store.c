@@ -300,13 +300,27 @@ bool store_meta_set(store *s, const char *key, const char *value)
     "storage_encrypted,kms_key_id,dns_ttl,tags,pending,extra,created_ms,primary_node,"     \
     "restart_seq,ha_state,repl_password"
 
+/* The text of column i for an enum's parse function (NULL for SQL NULL). */
+static const char *col_name(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Logs a state column whose text no enum knows; the row is refused. */
+static bool bad_name(const char *table, const char *id, const char *column, const char *name)
+{
+    LOG_ERROR("store row refused table=%s id=%s column=%s value=\"%s\" err=\"unknown name\"",
+              table, id ? id : "?", column, name ? name : "(null)");
+    return false;
+}
+
 /* Binds every column in INSTANCE_COLS order, starting at index 1. */
 static void instance_bind(sqlite3_stmt *st, const store_instance *in)
 {
     int i = 1;
     bind_text(st, i++, in->id);
     bind_text(st, i++, in->resource_id);
-    bind_text(st, i++, in->status);
+    bind_text(st, i++, instance_status_name(in->status));
     bind_text(st, i++, in->db_class);
     bind_text(st, i++, in->engine);
     bind_text(st, i++, in->engine_version);
@@ -334,16 +348,21 @@ static void instance_bind(sqlite3_stmt *st, const store_instance *in)
     sqlite3_bind_int64(st, i++, in->created_ms);
     bind_text(st, i++, in->primary_node);
     sqlite3_bind_int64(st, i++, in->restart_seq);
-    bind_text(st, i++, in->ha_state ? in->ha_state : "none");
+    bind_text(st, i++, ha_state_name(in->ha_state));
     bind_text(st, i++, in->repl_password ? in->repl_password : "");
 }
 
-static void instance_read(sqlite3_stmt *st, store_instance *in)
+/* Fills *in from the row (the caller clears it either way); false (logged)
+ * when a state column holds a name the enums do not know. */
+static bool instance_read(sqlite3_stmt *st, store_instance *in)
 {
     int i = 0;
+    bool ok = true;
     in->id = col_text(st, i++);
     in->resource_id = col_text(st, i++);
-    in->status = col_text(st, i++);
+    if (!instance_status_parse(col_name(st, i), &in->status))
+        ok = bad_name("instances", in->id, "status", col_name(st, i));
+    i++;
     in->db_class = col_text(st, i++);
     in->engine = col_text(st, i++);
     in->engine_version = col_text(st, i++);
@@ -371,18 +390,20 @@ static void instance_read(sqlite3_stmt *st, store_instance *in)
     in->created_ms = sqlite3_column_int64(st, i++);
     in->primary_node = col_text(st, i++);
     in->restart_seq = sqlite3_column_int64(st, i++);
-    in->ha_state = col_text(st, i++);
+    if (!ha_state_parse(col_name(st, i), &in->ha_state))
+        ok = bad_name("instances", in->id, "ha_state", col_name(st, i));
+    i++;
     in->repl_password = col_text(st, i++);
+    return ok;
 }
 
 void store_instance_clear(store_instance *in)
 {
-    char **strs[] = {&in->id, &in->resource_id, &in->status, &in->db_class, &in->engine,
+    char **strs[] = {&in->id, &in->resource_id, &in->db_class, &in->engine,
                      &in->engine_version, &in->master_username, &in->master_password,
                      &in->db_name, &in->storage_type, &in->az, &in->secondary_az,
                      &in->backup_window, &in->maintenance_window, &in->kms_key_id, &in->tags,
-                     &in->pending, &in->extra, &in->primary_node, &in->ha_state,
-                     &in->repl_password};
+                     &in->pending, &in->extra, &in->primary_node, &in->repl_password};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -399,8 +420,9 @@ bool store_instance_get(store *s, const char *id, store_instance *out, bool *fou
     bind_text(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        instance_read(st, out);
-        *found = true;
+        *found = instance_read(st, out);
+        if (!*found)
+            store_instance_clear(out);
     } else if (rc != SQLITE_DONE) {
         LOG_ERROR("instance get failed id=%s err=\"%s\"", id, sqlite3_errmsg(s->db));
     }
@@ -507,33 +529,40 @@ static void node_bind(sqlite3_stmt *st, const store_node *n)
     bind_text(st, 1, n->id);
     bind_text(st, 2, n->instance_id);
     bind_text(st, 3, n->agent_id);
-    bind_text(st, 4, n->role);
-    bind_text(st, 5, n->goal);
+    bind_text(st, 4, node_role_name(n->role));
+    bind_text(st, 5, node_goal_name(n->goal));
     bind_text(st, 6, n->addr);
     sqlite3_bind_int64(st, 7, n->port);
     sqlite3_bind_int64(st, 8, n->generation);
     sqlite3_bind_int64(st, 9, n->created_ms);
     bind_text(st, 10, n->upstream);
-    bind_text(st, 11, n->supervise ? n->supervise : "restart");
+    bind_text(st, 11, node_supervise_name(n->supervise));
     bind_text(st, 12, n->sync_standbys ? n->sync_standbys : "[]");
     sqlite3_bind_int64(st, 13, n->rebuild_seq);
 }
 
-static void node_read(sqlite3_stmt *st, store_node *n)
+/* Fills *n from the row (the caller clears it either way); false (logged)
+ * when role, goal or supervise holds a name the enums do not know. */
+static bool node_read(sqlite3_stmt *st, store_node *n)
 {
+    bool ok = true;
     n->id = col_text(st, 0);
     n->instance_id = col_text(st, 1);
     n->agent_id = col_text(st, 2);
-    n->role = col_text(st, 3);
-    n->goal = col_text(st, 4);
+    if (!node_role_parse(col_name(st, 3), &n->role))
+        ok = bad_name("nodes", n->id, "role", col_name(st, 3));
+    if (!node_goal_parse(col_name(st, 4), &n->goal))
+        ok = bad_name("nodes", n->id, "goal", col_name(st, 4));
     n->addr = col_text(st, 5);
     n->port = sqlite3_column_int64(st, 6);
     n->generation = sqlite3_column_int64(st, 7);
     n->created_ms = sqlite3_column_int64(st, 8);
     n->upstream = col_text(st, 9);
-    n->supervise = col_text(st, 10);
+    if (!node_supervise_parse(col_name(st, 10), &n->supervise))
+        ok = bad_name("nodes", n->id, "supervise", col_name(st, 10));
     n->sync_standbys = col_text(st, 11);
     n->rebuild_seq = sqlite3_column_int64(st, 12);
+    return ok;
 }
 
 void store_node_clear(store_node *n)
@@ -541,11 +570,8 @@ void store_node_clear(store_node *n)
     free(n->id);
     free(n->instance_id);
     free(n->agent_id);
-    free(n->role);
-    free(n->goal);
     free(n->addr);
     free(n->upstream);
-    free(n->supervise);
     free(n->sync_standbys);
     memset(n, 0, sizeof *n);
 }
@@ -587,8 +613,9 @@ bool store_node_get(store *s, const char *id, store_node *out, bool *found)
         return false;
     bind_text(st, 1, id);
     if (sqlite3_step(st) == SQLITE_ROW) {
-        node_read(st, out);
-        *found = true;
+        *found = node_read(st, out);
+        if (!*found)
+            store_node_clear(out);
     }
     sqlite3_finalize(st);
     return *found;
@@ -607,7 +634,10 @@ int store_node_list(store *s, const char *instance_id, const char *agent_id, sto
     store_node *v = NULL;
     while (sqlite3_step(st) == SQLITE_ROW) {
         v = xrealloc(v, sizeof *v * (size_t)(n + 1));
-        node_read(st, &v[n++]);
+        if (node_read(st, &v[n]))
+            n++;
+        else
+            store_node_clear(&v[n]); /* refused row: left out, logged */
     }
     sqlite3_finalize(st);
     *out = v;
@@ -637,16 +667,24 @@ bool store_addr_in_use(store *s, const char *addr, bool *in_use)
 
 #define WF_COLS "id,instance_id,kind,step,state,data,created_ms,step_started_ms"
 
-static void wf_read(sqlite3_stmt *st, store_workflow *w)
+/* Fills *w from the row (the caller clears it either way); false (logged)
+ * when its state is a name wf_state does not know. */
+static bool wf_read(sqlite3_stmt *st, store_workflow *w)
 {
+    bool ok = true;
     w->id = sqlite3_column_int64(st, 0);
     w->instance_id = col_text(st, 1);
     w->kind = col_text(st, 2);
     w->step = col_text(st, 3);
-    w->state = col_text(st, 4);
+    if (!wf_state_parse(col_name(st, 4), &w->state)) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)w->id);
+        ok = bad_name("workflows", id, "state", col_name(st, 4));
+    }
     w->data = col_text(st, 5);
     w->created_ms = sqlite3_column_int64(st, 6);
     w->step_started_ms = sqlite3_column_int64(st, 7);
+    return ok;
 }
 
 void store_workflow_clear(store_workflow *w)
@@ -654,7 +692,6 @@ void store_workflow_clear(store_workflow *w)
     free(w->instance_id);
     free(w->kind);
     free(w->step);
-    free(w->state);
     free(w->data);
     memset(w, 0, sizeof *w);
 }
@@ -669,7 +706,7 @@ bool store_workflow_insert(store *s, store_workflow *w)
     bind_text(st, 1, w->instance_id);
     bind_text(st, 2, w->kind);
     bind_text(st, 3, w->step);
-    bind_text(st, 4, w->state);
+    bind_text(st, 4, wf_state_name(w->state));
     bind_text(st, 5, w->data ? w->data : "{}");
     sqlite3_bind_int64(st, 6, w->created_ms);
     sqlite3_bind_int64(st, 7, w->step_started_ms);
@@ -686,7 +723,7 @@ bool store_workflow_update(store *s, const store_workflow *w)
     if (!st)
         return false;
     bind_text(st, 1, w->step);
-    bind_text(st, 2, w->state);
+    bind_text(st, 2, wf_state_name(w->state));
     bind_text(st, 3, w->data ? w->data : "{}");
     sqlite3_bind_int64(st, 4, w->step_started_ms);
     sqlite3_bind_int64(st, 5, w->id);
@@ -703,12 +740,14 @@ bool store_workflow_active_for(store *s, const char *instance_id, store_workflow
         return false;
     bind_text(st, 1, instance_id);
     int rc = sqlite3_step(st);
+    bool ok = rc == SQLITE_DONE;
     if (rc == SQLITE_ROW) {
-        wf_read(st, out);
-        *found = true;
+        ok = *found = wf_read(st, out);
+        if (!ok)
+            store_workflow_clear(out);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+    return ok;
 }
 
 int store_workflow_list_active(store *s, store_workflow **out)
@@ -721,7 +760,10 @@ int store_workflow_list_active(store *s, store_workflow **out)
     store_workflow *v = NULL;
     while (sqlite3_step(st) == SQLITE_ROW) {
         v = xrealloc(v, sizeof *v * (size_t)(n + 1));
-        wf_read(st, &v[n++]);
+        if (wf_read(st, &v[n]))
+            n++;
+        else
+            store_workflow_clear(&v[n]); /* refused row: left out, logged */
     }
     sqlite3_finalize(st);
     *out = v;

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "controlplane/core/states.h"
+
 typedef struct store store;
 
 #define STORE_SCHEMA_VERSION 5
@@ -54,11 +56,14 @@ typedef struct store store;
  * ParamGroupApplied and ParamBoot keys (paramgroup_read_create). */
 
 /* One DB instance, as the store holds it. Strings are owned by the struct
- * (store_instance_clear frees them). JSON-valued fields hold JSON text. */
+ * (store_instance_clear frees them). JSON-valued fields hold JSON text.
+ * States, roles and goals are states.h's enums; the store keeps their
+ * names, and a row whose name no enum knows is refused when read (logged;
+ * get and list treat it as a failed read). */
 typedef struct {
     char *id;              /* lowercase DBInstanceIdentifier */
     char *resource_id;     /* DbiResourceId, "db-..." */
-    char *status;          /* DBInstanceStatus, see lifecycle.h */
+    instance_status status; /* DBInstanceStatus; its moves: lifecycle.h */
     char *db_class;
     char *engine;
     char *engine_version;
@@ -86,7 +91,7 @@ typedef struct {
     int64_t created_ms;    /* region clock */
     char *primary_node;    /* node id of the current primary, NULL until placed */
     int64_t restart_seq;   /* bumped to ask for a restart (reboot, class change) */
-    char *ha_state;        /* Multi-AZ state, see ha.h ("none" for Single-AZ) */
+    ha_state ha_state;     /* Multi-AZ state, its moves: ha.h (HA_NONE for Single-AZ) */
     char *repl_password;   /* the replication role's password ("" until Multi-AZ) */
 } store_instance;
 
@@ -94,14 +99,14 @@ typedef struct {
     char *id;
     char *instance_id;
     char *agent_id;
-    char *role;            /* "primary" | "standby" */
-    char *goal;            /* "running" | "stopped" | "absent" */
+    node_role role;
+    node_goal goal;
     char *addr;
     int64_t port;
     int64_t generation;    /* bumped on every goal/spec change */
     int64_t created_ms;
     char *upstream;        /* standby: the node it streams from; NULL otherwise */
-    char *supervise;       /* "restart" | "report": what the agent does on a crash */
+    node_supervise supervise; /* what the agent does on a crash */
     char *sync_standbys;   /* primary: JSON array of synchronous standby node ids */
     int64_t rebuild_seq;   /* bumped to rebuild a standby from a fresh base backup */
 } store_node;
@@ -111,7 +116,7 @@ typedef struct {
     char *instance_id;
     char *kind;            /* workflow kind, see workflow.h */
     char *step;
-    char *state;           /* "active" | "done" | "failed" */
+    wf_state state;
     char *data;            /* JSON object, the workflow's own memory */
     int64_t created_ms;    /* wall clock */
     int64_t step_started_ms; /* wall clock: when the current step began */

@@ -1,38 +1,38 @@
 /* transition: one walker for the region's small state machines.
  *
- * A machine is a table of allowed moves {from, to, why} plus the names it
- * logs under. The instance status (lifecycle.h) and the Multi-AZ state
- * (ha.h) each keep their own table and hand it to these two functions, so
- * "is from → to allowed, log it, apply it" is written once. */
+ * A machine is an enum, its name function (states.h) and a table of
+ * allowed moves {from, to, why}. The instance status (lifecycle.h) and the
+ * Multi-AZ state (ha.h) each keep their own table and hand it to these two
+ * functions, so "is from → to allowed, log it" is written once; the typed
+ * wrappers (lifecycle_apply, ha_apply) then store the new value. */
 #ifndef RDSIM_TRANSITION_H
 #define RDSIM_TRANSITION_H
 
 #include <stdbool.h>
 
-/* One allowed move; `why` says when it happens (tests print it). */
+/* One allowed move between two values of the machine's enum; `why` says
+ * when it happens (tests print it). */
 typedef struct {
-    const char *from;
-    const char *to;
+    int from;
+    int to;
     const char *why;
 } transition_move;
 
 typedef struct {
-    const char *what;             /* log prefix: "status", "ha" */
-    const char *unset;            /* the from state logged when *state is NULL */
+    const char *what;              /* log prefix: "status", "ha" */
+    const char *(*name)(int state); /* the state's name, for the log */
     const transition_move *moves;
     int nmoves;
 } transition_table;
 
 /* true when the table lists from → to. */
-bool transition_allowed(const transition_table *t, const char *from, const char *to);
+bool transition_allowed(const transition_table *t, int from, int to);
 
-/* Moves *state to `to` for the instance: true at once when it is already
- * there (a retried step re-applies its own move); otherwise, if the table
- * allows it, logs "<what> instance=… from=… to=…" and sets *state to a new
- * copy of `to` (freeing the old string); false, logged as "<what> move
- * refused", and *state untouched when it does not. A NULL *state moves
- * from t->unset (refused unless the table lists that name). */
-bool transition_apply(const transition_table *t, const char *instance_id, char **state,
-                      const char *to);
+/* Decides the move from → to for the instance: true at once when from ==
+ * to (a retried step re-applies its own move); otherwise, if the table
+ * allows it, logs "<what> instance=… from=… to=…" and returns true (the
+ * caller then sets the new state); false, logged as "<what> move refused",
+ * when it does not. */
+bool transition_check(const transition_table *t, const char *instance_id, int from, int to);
 
 #endif

@@ -278,13 +278,13 @@ static void child_exit(pid_t pid, int status, void *arg)
 
 /* ---- per instance ---- */
 
-static bool archiving_status(const char *status)
+static bool archiving_status(instance_status status)
 {
-    static const char *const no[] = {"creating", "deleting", "stopped", "stopping", "starting",
-                                     "failed", "inaccessible-encryption-credentials",
-                                     "inaccessible-encryption-credentials-recoverable", NULL};
-    for (int i = 0; no[i]; i++)
-        if (strcmp(status, no[i]) == 0)
+    static const instance_status no[] = {STATUS_CREATING, STATUS_DELETING, STATUS_STOPPED,
+                                         STATUS_STOPPING, STATUS_STARTING, STATUS_FAILED,
+                                         STATUS_INACCESSIBLE, STATUS_INACCESSIBLE_RECOVERABLE};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (status == no[i])
             return false;
     return true;
 }
@@ -296,10 +296,10 @@ static bool backup_source(region *r, const store_instance *in, store_node *out)
     store_node *nodes = NULL;
     int n = store_node_list(r->st, in->id, NULL, &nodes);
     int pick = -1;
-    bool healthy = in->ha_state && strcmp(in->ha_state, "healthy") == 0;
+    bool healthy = in->ha_state == HA_HEALTHY;
     for (int i = 0; i < n; i++) {
         bool primary = in->primary_node && strcmp(nodes[i].id, in->primary_node) == 0;
-        if (healthy && !primary && strcmp(nodes[i].role, "standby") == 0)
+        if (healthy && !primary && nodes[i].role == ROLE_STANDBY)
             pick = i;
         if (primary && pick < 0)
             pick = i;
@@ -380,7 +380,7 @@ static void tick_instance(region *r, const store_instance *in)
         a.gap_ms = rclock_now_ms(0);
         LOG_WARN("WAL archive gap instance=%s: a new base backup is needed", in->id);
     }
-    if (s->base_pid <= 0 && s->restorable_ms > 0 && strcmp(in->status, "available") == 0 &&
+    if (s->base_pid <= 0 && s->restorable_ms > 0 && in->status == STATUS_AVAILABLE &&
         rclock_now_ms(0) >= s->base_next_ms && base_due(r, &a, in)) {
         store_node nd = {0};
         if (backup_source(r, in, &nd))

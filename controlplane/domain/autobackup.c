@@ -93,7 +93,7 @@ void autobackup_render(region *r, const store_instance *in, cJSON *o)
     bool have = in->backup_retention > 0 && in->resource_id && abstore_get(r, in->resource_id, &a);
     /* As RDS: creating -> backing-up (the first backup) -> available, and
      * backing-up while a daily one runs. */
-    if (strcmp(in->status, "available") == 0 && in->backup_retention > 0 &&
+    if (in->status == STATUS_AVAILABLE && in->backup_retention > 0 &&
         ((in->resource_id && abjob_base_running(in->resource_id)) || !have || !has_base(r, &a)))
         cJSON_ReplaceItemInObjectCaseSensitive(o, "DBInstanceStatus",
                                                cJSON_CreateString("backing-up"));

@@ -22,8 +22,8 @@ wf_result failover_step_fence(wf_ctx *c)
     store_node old = {0};
     if (!wf_node(c, "old", &old))
         return wf_fail(c, "node %s is gone", wf_data_str(c, "old"));
-    wf_str_set(&old.goal, "stopped");
-    wf_str_set(&old.supervise, "restart");
+    old.goal = GOAL_STOPPED;
+    old.supervise = SUPERVISE_RESTART;
     old.generation++;
     bool ok = store_node_update(c->r->st, &old);
     store_node_clear(&old);
@@ -36,7 +36,7 @@ wf_result failover_step_wait_fenced(wf_ctx *c)
     if (!wf_node(c, "old", &old))
         return wf_fail(c, "node %s is gone", wf_data_str(c, "old"));
     const agent_node_report *rep = agents_node_report(c->r->agents, old.agent_id, old.id);
-    bool done = (rep && strcmp(rep->state, "stopped") == 0 && rep->generation >= old.generation) ||
+    bool done = (rep && rep->state == AGENT_NODE_STOPPED && rep->generation >= old.generation) ||
                 !agents_alive(c->r->agents, old.agent_id, c->r->cfg.agent_timeout_ms);
     store_node_clear(&old);
     /* Promotion is safe even if the old primary never stops: it cannot
@@ -55,13 +55,13 @@ wf_result failover_step_promote(wf_ctx *c)
         store_node_clear(&old);
         return wf_fail(c, "failover nodes of %s are gone", c->in->id);
     }
-    wf_str_set(&old.goal, "stopped");
-    wf_str_set(&old.supervise, "restart");
+    old.goal = GOAL_STOPPED;
+    old.supervise = SUPERVISE_RESTART;
     old.generation++;
-    wf_str_set(&nw.role, "primary");
+    nw.role = ROLE_PRIMARY;
     wf_str_set(&nw.upstream, NULL);
     wf_str_set(&nw.sync_standbys, "[]");
-    wf_str_set(&nw.supervise, "restart");
+    nw.supervise = SUPERVISE_RESTART;
     nw.generation++;
     bool ok = store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw);
     if (ok)
@@ -77,9 +77,9 @@ wf_result failover_step_wait_promoted(wf_ctx *c)
     if (!wf_node(c, "new", &nw))
         return wf_fail(c, "node %s is gone", wf_data_str(c, "new"));
     const agent_node_report *rep = agents_node_report(c->r->agents, nw.agent_id, nw.id);
-    bool promoted = rep && rep->generation >= nw.generation && strcmp(rep->state, "running") == 0 &&
-                    strcmp(rep->role, "primary") == 0;
-    bool failed = rep && rep->generation >= nw.generation && strcmp(rep->state, "failed") == 0;
+    bool promoted = rep && rep->generation >= nw.generation && rep->state == AGENT_NODE_RUNNING &&
+                    rep->has_role && rep->role == ROLE_PRIMARY;
+    bool failed = rep && rep->generation >= nw.generation && rep->state == AGENT_NODE_FAILED;
     char why[300];
     snprintf(why, sizeof why, "promotion of %s failed: %s", nw.id, rep ? rep->error : "");
     store_node_clear(&nw);
@@ -101,14 +101,14 @@ wf_result failover_step_flip(wf_ctx *c)
     wf_str_set(&c->in->primary_node, nw.id);
     wf_str_set(&c->in->az, nw.agent_id);
     wf_str_set(&c->in->secondary_az, old.agent_id);
-    ha_apply(c->in->id, &c->in->ha_state, "building");
-    if (strcmp(c->in->status, "rebooting") == 0)
-        lifecycle_apply(c->in->id, &c->in->status, "available");
-    wf_str_set(&old.role, "standby");
+    ha_apply(c->in->id, &c->in->ha_state, HA_BUILDING);
+    if (c->in->status == STATUS_REBOOTING)
+        lifecycle_apply(c->in->id, &c->in->status, STATUS_AVAILABLE);
+    old.role = ROLE_STANDBY;
     wf_str_set(&old.upstream, nw.id);
-    wf_str_set(&old.goal, "running");
+    old.goal = GOAL_RUNNING;
     wf_str_set(&old.sync_standbys, "[]");
-    wf_str_set(&old.supervise, "restart");
+    old.supervise = SUPERVISE_RESTART;
     old.generation++;
     bool ok = store_node_update(c->r->st, &old);
     if (ok) {

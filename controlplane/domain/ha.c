@@ -17,46 +17,50 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-const char *const ha_states[] = {"none", "building", "healthy", "standby_lost", "failing_over",
-                                 NULL};
-
 const ha_move ha_moves[] = {
-    {"none", "building", "a standby is placed (create or modify with MultiAZ)"},
-    {"building", "healthy", "the standby streams and the primary reports it synchronous"},
-    {"building", "standby_lost", "the standby failed while being built"},
-    {"healthy", "standby_lost", "the standby is lost: synchronous replication relaxed"},
-    {"healthy", "failing_over", "the primary is lost (or a failover was asked) while the "
+    {HA_NONE, HA_BUILDING, "a standby is placed (create or modify with MultiAZ)"},
+    {HA_BUILDING, HA_HEALTHY, "the standby streams and the primary reports it synchronous"},
+    {HA_BUILDING, HA_STANDBY_LOST, "the standby failed while being built"},
+    {HA_HEALTHY, HA_STANDBY_LOST, "the standby is lost: synchronous replication relaxed"},
+    {HA_HEALTHY, HA_FAILING_OVER, "the primary is lost (or a failover was asked) while the "
                                 "standby is synchronous"},
-    {"standby_lost", "building", "the standby is back or replaced, catching up"},
-    {"failing_over", "building", "the standby is promoted; the old primary rejoins as standby"},
-    {"failing_over", "healthy", "a planned failover was abandoned before promotion"},
-    {"building", "none", "converted to Single-AZ"},
-    {"healthy", "none", "converted to Single-AZ"},
-    {"standby_lost", "none", "converted to Single-AZ"},
+    {HA_STANDBY_LOST, HA_BUILDING, "the standby is back or replaced, catching up"},
+    {HA_FAILING_OVER, HA_BUILDING, "the standby is promoted; the old primary rejoins as standby"},
+    {HA_FAILING_OVER, HA_HEALTHY, "a planned failover was abandoned before promotion"},
+    {HA_BUILDING, HA_NONE, "converted to Single-AZ"},
+    {HA_HEALTHY, HA_NONE, "converted to Single-AZ"},
+    {HA_STANDBY_LOST, HA_NONE, "converted to Single-AZ"},
 };
 const int ha_move_count = (int)(sizeof ha_moves / sizeof ha_moves[0]);
 
+static const char *state_name(int st)
+{
+    return ha_state_name((ha_state)st);
+}
+
 static const transition_table ha_table = {
     .what = "ha",
-    .unset = "none",
+    .name = state_name,
     .moves = ha_moves,
     .nmoves = (int)(sizeof ha_moves / sizeof ha_moves[0]),
 };
 
-bool ha_allowed(const char *from, const char *to)
+bool ha_allowed(ha_state from, ha_state to)
 {
-    return transition_allowed(&ha_table, from, to);
+    return transition_allowed(&ha_table, (int)from, (int)to);
 }
 
-bool ha_apply(const char *instance_id, char **state, const char *to)
+bool ha_apply(const char *instance_id, ha_state *state, ha_state to)
 {
-    return transition_apply(&ha_table, instance_id, state, to);
+    if (!transition_check(&ha_table, instance_id, (int)*state, (int)to))
+        return false;
+    *state = to;
+    return true;
 }
 
-bool ha_promotion_allowed(const char *ha_state_at_loss, const char *standby_sync_state)
+bool ha_promotion_allowed(ha_state at_loss, bool standby_sync)
 {
-    return ha_state_at_loss && strcmp(ha_state_at_loss, "healthy") == 0 &&
-           standby_sync_state && strcmp(standby_sync_state, "sync") == 0;
+    return at_loss == HA_HEALTHY && standby_sync;
 }
 
 /* ---- one instance ---- */
@@ -91,8 +95,8 @@ static bool node_save(ha_ctx *c, store_node *n)
 static bool reported_down(const ha_ctx *c, const store_node *n)
 {
     const agent_node_report *rep = agents_node_report(c->r->agents, n->agent_id, n->id);
-    return rep && (strcmp(rep->state, "crashed") == 0 || strcmp(rep->state, "failed") == 0 ||
-                   (strcmp(rep->state, "stopped") == 0 && rep->generation >= n->generation));
+    return rep && (rep->state == AGENT_NODE_CRASHED || rep->state == AGENT_NODE_FAILED ||
+                   (rep->state == AGENT_NODE_STOPPED && rep->generation >= n->generation));
 }
 
 static bool node_lost(const ha_ctx *c, const store_node *n)
@@ -146,14 +150,14 @@ static void place_standby(ha_ctx *c)
         .id = xasprintf("%s-%s", c->in->id, label),
         .instance_id = c->in->id,
         .agent_id = (char *)az,
-        .role = (char *)"standby",
-        .goal = (char *)"running",
+        .role = ROLE_STANDBY,
+        .goal = GOAL_RUNNING,
         .addr = addr,
         .port = c->in->port,
         .generation = 1,
         .created_ms = region_now_ms(r),
         .upstream = c->primary->id,
-        .supervise = (char *)"restart",
+        .supervise = SUPERVISE_RESTART,
         .sync_standbys = (char *)"[]",
     };
     free(label);
@@ -172,8 +176,8 @@ static void retire_standby(ha_ctx *c, const char *why)
 {
     store_node *s = c->standby;
     LOG_INFO("standby retired instance=%s node=%s why=\"%s\"", c->in->id, s->id, why);
-    set_str(&s->goal, "absent");
-    set_str(&s->role, "retired");
+    s->goal = GOAL_ABSENT;
+    s->role = ROLE_RETIRED;
     node_save(c, s);
     c->standby = NULL;
 }
@@ -211,10 +215,10 @@ static void set_sync(ha_ctx *c, const char *standby)
     }
 }
 
-static void set_supervise(ha_ctx *c, store_node *n, const char *mode)
+static void set_supervise(ha_ctx *c, store_node *n, node_supervise mode)
 {
-    if (strcmp(n->supervise ? n->supervise : "restart", mode) != 0) {
-        set_str(&n->supervise, mode);
+    if (n->supervise != mode) {
+        n->supervise = mode;
         node_save(c, n);
     }
 }
@@ -226,11 +230,11 @@ static void ha_reap(ha_ctx *c)
     region *r = c->r;
     for (int i = 0; i < c->n; i++) {
         store_node *n = &c->nodes[i];
-        if (strcmp(n->role, "retired") != 0)
+        if (n->role != ROLE_RETIRED)
             continue;
         const agent_node_report *rep = agents_node_report(r->agents, n->agent_id, n->id);
         bool alive = agents_alive(r->agents, n->agent_id, r->cfg.agent_timeout_ms);
-        if ((rep && strcmp(rep->state, "absent") == 0) || (alive && !rep) ||
+        if ((rep && rep->state == AGENT_NODE_ABSENT) || (alive && !rep) ||
             (!alive && mono_ms() - agents_last_seen(r->agents, n->agent_id) >
                            r->cfg.standby_replace_ms)) {
             LOG_INFO("retired node removed instance=%s node=%s", c->in->id, n->id);
@@ -273,7 +277,7 @@ static int64_t not_streaming_ms(const ha_ctx *c, const store_node *s)
 static bool standby_stuck(const ha_ctx *c, const store_node *s)
 {
     const agent_node_report *rep = agents_node_report(c->r->agents, s->agent_id, s->id);
-    return rep && strcmp(rep->state, "running") == 0 && goal_applied(c, s) &&
+    return rep && rep->state == AGENT_NODE_RUNNING && goal_applied(c, s) &&
            not_streaming_ms(c, s) > c->r->cfg.standby_stream_ms;
 }
 
@@ -302,7 +306,7 @@ static void ha_building(ha_ctx *c)
     const agent_node_report *arep = agents_node_report(r->agents, s->agent_id, s->id);
     bool host_gone = !agents_alive(r->agents, s->agent_id, r->cfg.agent_timeout_ms) &&
                      mono_ms() - agents_last_seen(r->agents, s->agent_id) > r->cfg.standby_replace_ms;
-    if (host_gone || (arep && strcmp(arep->state, "failed") == 0 &&
+    if (host_gone || (arep && arep->state == AGENT_NODE_FAILED &&
                       arep->generation >= s->generation)) {
         retire_standby(c, host_gone ? "host lost" : arep->error);
         set_sync(c, NULL);
@@ -312,7 +316,7 @@ static void ha_building(ha_ctx *c)
     /* The primary went down before the standby was synchronous: nothing
      * may be promoted, so its own agent brings it back. */
     if (reported_down(c, c->primary)) {
-        set_supervise(c, c->primary, "restart");
+        set_supervise(c, c->primary, SUPERVISE_RESTART);
         return;
     }
     if (standby_stuck(c, s)) {
@@ -323,7 +327,7 @@ static void ha_building(ha_ctx *c)
         return;
     }
     const health_replica *rep = health_replica_of(c->h, c->primary->id, s->id);
-    if (!rep || strcmp(rep->state, "streaming") != 0)
+    if (!rep || !rep->streaming)
         return;
     if (!sync_lists(c->primary, s->id)) {
         set_sync(c, s->id); /* invariant 1: only once it streams */
@@ -335,8 +339,8 @@ static void ha_building(ha_ctx *c)
      * its agent must hold supervise=report before we say so, or a crash in
      * between would be restarted on the old timeline while the standby is
      * promoted. */
-    set_supervise(c, c->primary, "report");
-    if (goal_applied(c, c->primary) && ha_apply(c->in->id, &c->in->ha_state, "healthy")) {
+    set_supervise(c, c->primary, SUPERVISE_REPORT);
+    if (goal_applied(c, c->primary) && ha_apply(c->in->id, &c->in->ha_state, HA_HEALTHY)) {
         events_emit(r, c->in->id, "RDS-EVENT-0053", NULL);
         c->changed = true;
     }
@@ -347,29 +351,29 @@ static void ha_healthy(ha_ctx *c)
     region *r = c->r;
     store_node *p = c->primary, *s = c->standby;
     if (!s) {
-        if (ha_apply(c->in->id, &c->in->ha_state, "standby_lost"))
+        if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST))
             c->changed = true;
         return;
     }
     if (node_lost(c, p)) {
-        if (standby_ready(c, s) && ha_promotion_allowed(c->in->ha_state, "sync")) {
+        if (standby_ready(c, s) && ha_promotion_allowed(c->in->ha_state, true)) {
             cJSON *data = cJSON_CreateObject();
             cJSON_AddStringToObject(data, "old", p->id);
             cJSON_AddStringToObject(data, "new", s->id);
-            if (ha_apply(c->in->id, &c->in->ha_state, "failing_over") &&
+            if (ha_apply(c->in->id, &c->in->ha_state, HA_FAILING_OVER) &&
                 events_emit(r, c->in->id, "RDS-EVENT-0013", NULL) &&
                 workflow_start(r, c->in->id, "failover", data)) {
                 LOG_INFO("failover started instance=%s old=%s new=%s", c->in->id, p->id, s->id);
                 c->changed = true;
             }
             cJSON_Delete(data);
-        } else if (ha_apply(c->in->id, &c->in->ha_state, "standby_lost")) {
+        } else if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
             /* Nothing can be promoted: the primary's own host must bring it
              * back, so its agent restarts it again. */
             LOG_WARN("primary lost but standby not ready instance=%s primary=%s standby=%s",
                      c->in->id, p->id, s->id);
             set_sync(c, NULL);
-            set_supervise(c, p, "restart");
+            set_supervise(c, p, SUPERVISE_RESTART);
             c->changed = true;
         }
         return;
@@ -381,9 +385,9 @@ static void ha_healthy(ha_ctx *c)
         /* Keep the primary writable: relax synchronous replication while no
          * standby is healthy (pg_auto_failover's wait_primary). Failover is
          * off until a standby is synchronous again. */
-        if (ha_apply(c->in->id, &c->in->ha_state, "standby_lost")) {
+        if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
             set_sync(c, NULL);
-            set_supervise(c, p, "restart");
+            set_supervise(c, p, SUPERVISE_RESTART);
             events_emit(r, c->in->id, "RDS-EVENT-0052", NULL);
             c->changed = true;
         }
@@ -396,19 +400,19 @@ static void ha_eval(ha_ctx *c)
         store_node *n = &c->nodes[i];
         if (c->in->primary_node && strcmp(n->id, c->in->primary_node) == 0)
             c->primary = n;
-        else if (strcmp(n->role, "standby") == 0 && strcmp(n->goal, "running") == 0 && !c->standby)
+        else if (n->role == ROLE_STANDBY && n->goal == GOAL_RUNNING && !c->standby)
             c->standby = n;
     }
     if (!c->primary)
         return;
     ha_reap(c);
-    const char *st = c->in->ha_state;
-    if (strcmp(st, "building") == 0)
+    ha_state st = c->in->ha_state;
+    if (st == HA_BUILDING)
         ha_building(c);
-    else if (strcmp(st, "healthy") == 0)
+    else if (st == HA_HEALTHY)
         ha_healthy(c);
-    else if (strcmp(st, "standby_lost") == 0) {
-        if (ha_apply(c->in->id, &c->in->ha_state, "building"))
+    else if (st == HA_STANDBY_LOST) {
+        if (ha_apply(c->in->id, &c->in->ha_state, HA_BUILDING))
             c->changed = true;
     }
 }
@@ -431,8 +435,8 @@ bool ha_tick(region *r, health *h)
              strcmp(w.kind, "delete") == 0))
             found = false;
         store_workflow_clear(&w);
-        if (!found || !in.ha_state || strcmp(in.ha_state, "none") == 0 ||
-            strcmp(in.status, "deleting") == 0 || strcmp(in.status, "failed") == 0 ||
+        if (!found || in.ha_state == HA_NONE || in.status == STATUS_DELETING ||
+            in.status == STATUS_FAILED ||
             stopstart_is_stopped(in.status)) {
             store_rollback(r->st);
             store_instance_clear(&in);

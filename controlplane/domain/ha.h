@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "controlplane/core/states.h"
 #include "controlplane/core/transition.h"
 
 typedef struct region region;
@@ -38,15 +39,16 @@ typedef struct health health;
 typedef transition_move ha_move;
 extern const ha_move ha_moves[];
 extern const int ha_move_count;
-extern const char *const ha_states[];
 
-bool ha_allowed(const char *from, const char *to);
-/* Validates, logs and sets *state (freeing the old string). */
-bool ha_apply(const char *instance_id, char **state, const char *to);
+/* The states themselves, and their names, are states.h's ha_state. */
+bool ha_allowed(ha_state from, ha_state to);
+/* true at once when *state is already `to`; else validates, logs and sets
+ * *state = to; false (logged, *state untouched) when not allowed. */
+bool ha_apply(const char *instance_id, ha_state *state, ha_state to);
 
 /* The promotion rule (invariant 2): the instance was healthy when its
  * primary was lost, and the primary last reported the standby as sync. */
-bool ha_promotion_allowed(const char *ha_state_at_loss, const char *standby_sync_state);
+bool ha_promotion_allowed(ha_state at_loss, bool standby_sync);
 
 /* One pass over every Multi-AZ instance (called from the cron). Returns
  * true if it committed anything (DNS then needs a sync). */

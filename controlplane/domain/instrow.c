@@ -107,7 +107,7 @@ static void row_fill(region *r, const store_instance *req, store_instance *out)
     *out = (store_instance){
         .id = xstrdup(req->id),
         .resource_id = resource_id_new(),
-        .status = xstrdup("creating"),
+        .status = STATUS_CREATING,
         .db_class = xstrdup(req->db_class),
         .engine = xstrdup("postgres"),
         .engine_version = xstrdup(r->pg_version),
@@ -134,7 +134,7 @@ static void row_fill(region *r, const store_instance *req, store_instance *out)
         .pending = xstrdup("{}"),
         .extra = dup_or(req->extra, "{}"),
         .created_ms = region_now_ms(r),
-        .ha_state = xstrdup("none"),
+        .ha_state = HA_NONE,
         .repl_password = req->multi_az ? region_random_label(24) : xstrdup(""),
     };
 }

@@ -65,8 +65,8 @@ static wf_result instwf_create_place(wf_ctx *c)
         .id = xasprintf("%s-%s", in->id, label),
         .instance_id = in->id,
         .agent_id = (char *)agent,
-        .role = (char *)"primary",
-        .goal = (char *)"running",
+        .role = ROLE_PRIMARY,
+        .goal = GOAL_RUNNING,
         .addr = addr,
         .port = in->port,
         .generation = 1,
@@ -89,8 +89,9 @@ static wf_result instwf_create_place(wf_ctx *c)
 
 static wf_result instwf_create_finish(wf_ctx *c)
 {
-    if (!lifecycle_apply(c->in->id, &c->in->status, "available"))
-        return wf_fail(c, "cannot become available from %s", c->in->status);
+    if (!lifecycle_apply(c->in->id, &c->in->status, STATUS_AVAILABLE))
+        return wf_fail(c, "cannot become available from %s",
+                       instance_status_name(c->in->status));
     events_emit(c->r, c->in->id, "RDS-EVENT-0005", NULL);
     c->dirty = true;
     return WF_NEXT;
@@ -117,7 +118,7 @@ static wf_result instwf_delete_final_snapshot(wf_ctx *c)
 
 static wf_result instwf_delete_remove_nodes(wf_ctx *c)
 {
-    return wf_bump_nodes(c, "absent") ? WF_NEXT : WF_WAIT;
+    return wf_bump_nodes_to(c, GOAL_ABSENT) ? WF_NEXT : WF_WAIT;
 }
 
 /* A node is gone when its agent reports it absent, or when its agent has
@@ -137,7 +138,7 @@ static wf_result instwf_delete_wait_gone(wf_ctx *c)
         const char *agent = nodes[i].agent_id;
         const agent_node_report *rep = agents_node_report(r->agents, agent, nodes[i].id);
         int64_t seen_ago = mono_ms() - agents_last_seen(r->agents, agent);
-        bool gone = (rep && strcmp(rep->state, "absent") == 0) ||
+        bool gone = (rep && rep->state == AGENT_NODE_ABSENT) ||
                     (!rep && agents_last_seen(r->agents, agent) > 0 &&
                      seen_ago < step_age - 2 * AGENTS_HEARTBEAT_MS) ||
                     (!agents_alive(r->agents, agent, r->cfg.agent_timeout_ms) &&
@@ -170,7 +171,7 @@ static wf_result instwf_modify_apply(wf_ctx *c)
     /* The nodes restart: pending parameter changes come with it. */
     paramgroup_on_restart(c->r, c->in);
     c->dirty = true;
-    return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
+    return wf_bump_nodes(c) ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result instwf_reboot_restart(wf_ctx *c)
@@ -178,7 +179,7 @@ static wf_result instwf_reboot_restart(wf_ctx *c)
     c->in->restart_seq++;
     paramgroup_on_restart(c->r, c->in);
     c->dirty = true;
-    return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
+    return wf_bump_nodes(c) ? WF_NEXT : WF_WAIT;
 }
 
 /* ---- Multi-AZ create and conversion ---- */
@@ -192,10 +193,11 @@ static wf_result instwf_standby_start(wf_ctx *c)
         free(c->in->repl_password);
         c->in->repl_password = region_random_label(24);
         /* The primary must learn the replication role's password. */
-        wf_bump_nodes(c, NULL);
+        wf_bump_nodes(c);
     }
-    if (!ha_apply(c->in->id, &c->in->ha_state, "building"))
-        return wf_fail(c, "cannot build a standby from ha state %s", c->in->ha_state);
+    if (!ha_apply(c->in->id, &c->in->ha_state, HA_BUILDING))
+        return wf_fail(c, "cannot build a standby from ha state %s",
+                       ha_state_name(c->in->ha_state));
     c->dirty = true;
     return WF_NEXT;
 }
@@ -204,7 +206,7 @@ static wf_result instwf_standby_wait_healthy(wf_ctx *c)
 {
     if (!c->in->multi_az && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->data, "multi_az")))
         return WF_NEXT;
-    return strcmp(c->in->ha_state, "healthy") == 0 ? WF_NEXT : WF_WAIT;
+    return c->in->ha_state == HA_HEALTHY ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result instwf_convert_finish(wf_ctx *c)

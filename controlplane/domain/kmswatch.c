@@ -16,24 +16,25 @@
 
 #define EVERY_MS 1000
 
-/* "ok", "recoverable" or "terminal" for a key reference. */
-static const char *key_verdict(region *r, const char *ref)
+/* What a key reference means for its instances. */
+typedef enum { KEY_OK, KEY_RECOVERABLE, KEY_TERMINAL } key_verdict_t;
+
+static key_verdict_t key_verdict(region *r, const char *ref)
 {
     kms_key key = {0};
     kms_err err = {0};
-    const char *v = "ok";
+    key_verdict_t v = KEY_OK;
     if (!kms_key_describe(r->kms, ref, &key, &err))
-        v = err.code == KMS_NOT_FOUND ? "terminal" : "ok"; /* other errors: keep as is */
+        v = err.code == KMS_NOT_FOUND ? KEY_TERMINAL : KEY_OK; /* other errors: keep as is */
     else if (key.state != KMS_KEY_ENABLED)
-        v = "recoverable";
+        v = KEY_RECOVERABLE;
     kms_key_clear(&key);
     return v;
 }
 
-static bool running_status(const char *s)
+static bool running_status(instance_status s)
 {
-    return strcmp(s, "available") == 0 || strcmp(s, "backing-up") == 0 ||
-           strcmp(s, "storage-full") == 0;
+    return s == STATUS_AVAILABLE || s == STATUS_BACKING_UP || s == STATUS_STORAGE_FULL;
 }
 
 /* meta "kms_lost_at:<id>": when the instance became recoverable. */
@@ -42,20 +43,20 @@ static char *lost_key(const char *id)
     return xasprintf("kms_lost_at:%s", id);
 }
 
-static bool move(region *r, store_instance *in, const char *to)
+static bool move(region *r, store_instance *in, instance_status to)
 {
-    char *from = xstrdup(in->status);
+    instance_status from = in->status;
     bool ok = lifecycle_apply(in->id, &in->status, to) && store_instance_update(r->st, in);
     if (ok) {
         char *k = lost_key(in->id);
         char buf[32];
         snprintf(buf, sizeof buf, "%lld", (long long)region_now_ms(r));
-        ok = store_meta_set(r->st, k, strcmp(to, KMSWATCH_RECOVERABLE) == 0 ? buf : "0");
+        ok = store_meta_set(r->st, k, to == STATUS_INACCESSIBLE_RECOVERABLE ? buf : "0");
         free(k);
     }
     if (ok)
-        LOG_WARN("instance=%s status %s -> %s: KMS key %s", in->id, from, to, in->kms_key_id);
-    free(from);
+        LOG_WARN("instance=%s status %s -> %s: KMS key %s", in->id, instance_status_name(from),
+                 instance_status_name(to), in->kms_key_id);
     return ok;
 }
 
@@ -77,21 +78,22 @@ bool kmswatch_tick(region *r)
         bool changed = false;
         if (store_instance_get(r->st, ids[i], &in, &found) && found && in.storage_encrypted &&
             in.kms_key_id) {
-            const char *v = key_verdict(r, in.kms_key_id);
-            bool recoverable = strcmp(in.status, KMSWATCH_RECOVERABLE) == 0;
-            if (running_status(in.status) && strcmp(v, "ok") != 0) {
-                changed = move(r, &in, v[0] == 'r' ? KMSWATCH_RECOVERABLE : KMSWATCH_TERMINAL);
-            } else if (recoverable && strcmp(v, "ok") == 0) {
-                changed = move(r, &in, "available");
+            key_verdict_t v = key_verdict(r, in.kms_key_id);
+            bool recoverable = in.status == STATUS_INACCESSIBLE_RECOVERABLE;
+            if (running_status(in.status) && v != KEY_OK) {
+                changed = move(r, &in, v == KEY_RECOVERABLE ? STATUS_INACCESSIBLE_RECOVERABLE
+                                                            : STATUS_INACCESSIBLE);
+            } else if (recoverable && v == KEY_OK) {
+                changed = move(r, &in, STATUS_AVAILABLE);
             } else if (recoverable) {
                 char *k = lost_key(in.id);
                 char *at = store_meta_get(r->st, k);
                 free(k);
                 int64_t since = at ? strtoll(at, NULL, 10) : 0;
                 free(at);
-                if (strcmp(v, "terminal") == 0 ||
+                if (v == KEY_TERMINAL ||
                     (since > 0 && region_now_ms(r) - since >= KMSWATCH_RECOVERABLE_MS))
-                    changed = move(r, &in, KMSWATCH_TERMINAL);
+                    changed = move(r, &in, STATUS_INACCESSIBLE);
             }
         }
         if (changed && store_commit(r->st))

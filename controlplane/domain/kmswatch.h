@@ -17,8 +17,6 @@
 
 typedef struct region region;
 
-#define KMSWATCH_RECOVERABLE "inaccessible-encryption-credentials-recoverable"
-#define KMSWATCH_TERMINAL "inaccessible-encryption-credentials"
 #define KMSWATCH_RECOVERABLE_MS (7LL * 86400 * 1000)
 
 /* One pass (rate-limited inside); true when a status changed. */

@@ -204,7 +204,7 @@ static bool begin_maintain(region *r, store_instance *in, const char *cls, const
         if (json_str(data, "engine_version"))
             cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0047"));
     }
-    bool ok = lifecycle_apply(in->id, &in->status, "modifying") &&
+    bool ok = lifecycle_apply(in->id, &in->status, STATUS_MODIFYING) &&
               workflow_start(r, in->id, "maintain", data);
     cJSON_Delete(data);
     if (!ok)
@@ -258,7 +258,7 @@ bool maint_begin(region *r, store_instance *in, cJSON *pending, const cJSON *act
         cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
         cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0025"));
         bool ok = events_emit(r, in->id, "RDS-EVENT-0024", NULL) &&
-                  lifecycle_apply(in->id, &in->status, "modifying") &&
+                  lifecycle_apply(in->id, &in->status, STATUS_MODIFYING) &&
                   workflow_start(r, in->id, "convert", data);
         cJSON_Delete(data);
         if (!ok)
@@ -317,7 +317,7 @@ static bool find_standby(region *r, const store_instance *in, store_node *out)
     int n = store_node_list(r->st, in->id, NULL, &nodes);
     bool found = false;
     for (int i = 0; i < n && !found; i++)
-        if (strcmp(nodes[i].role, "standby") == 0 && strcmp(nodes[i].goal, "running") == 0) {
+        if (nodes[i].role == ROLE_STANDBY && nodes[i].goal == GOAL_RUNNING) {
             *out = nodes[i];
             memset(&nodes[i], 0, sizeof nodes[i]);
             found = true;
@@ -326,8 +326,9 @@ static bool find_standby(region *r, const store_instance *in, store_node *out)
     return found;
 }
 
-static bool node_bump(region *r, const char *node_id, const char *sync_standbys,
-                      const char *supervise)
+/* Bumps the node's generation; sync_standbys non-NULL replaces its list,
+ * and restart sets its supervise mode to restart. */
+static bool node_bump(region *r, const char *node_id, const char *sync_standbys, bool restart)
 {
     store_node nd = {0};
     bool found = false;
@@ -335,8 +336,8 @@ static bool node_bump(region *r, const char *node_id, const char *sync_standbys,
         return false;
     if (sync_standbys)
         set_str(&nd.sync_standbys, sync_standbys);
-    if (supervise)
-        set_str(&nd.supervise, supervise);
+    if (restart)
+        nd.supervise = SUPERVISE_RESTART;
     nd.generation++;
     bool ok = store_node_update(r->st, &nd);
     store_node_clear(&nd);
@@ -354,16 +355,16 @@ static wf_result maint_step_begin(wf_ctx *c)
     /* The nodes restart: pending parameter changes come with it. */
     paramgroup_on_restart(r, in);
     const char *cls = json_str(data, "class");
-    bool multi = in->multi_az && in->ha_state && strcmp(in->ha_state, "none") != 0;
+    bool multi = in->multi_az && in->ha_state != HA_NONE;
     if (!multi) {
         cJSON_AddBoolToObject(data, "single", true);
         if (cls)
             set_str(&in->db_class, cls);
         in->restart_seq++;
         c->dirty = true;
-        return wf_bump_nodes(c, NULL) ? WF_NEXT : WF_WAIT;
+        return wf_bump_nodes(c) ? WF_NEXT : WF_WAIT;
     }
-    if (strcmp(in->ha_state, "healthy") != 0 || !in->primary_node)
+    if (in->ha_state != HA_HEALTHY || !in->primary_node)
         return WF_WAIT; /* the standby must be synchronous first: it will be promoted */
     store_node sb = {0};
     if (!find_standby(r, in, &sb))
@@ -380,8 +381,8 @@ static wf_result maint_step_begin(wf_ctx *c)
     cJSON_AddItemToArray(nodes, cJSON_CreateString(sb.id));
     instextra_store(in, extra);
     cJSON_Delete(extra);
-    bool ok = ha_apply(in->id, &in->ha_state, "standby_lost") &&
-              node_bump(r, in->primary_node, "[]", "restart") && node_bump(r, sb.id, NULL, NULL);
+    bool ok = ha_apply(in->id, &in->ha_state, HA_STANDBY_LOST) &&
+              node_bump(r, in->primary_node, "[]", true) && node_bump(r, sb.id, NULL, false);
     if (!ok)
         wf_fail(c, "cannot restart the standby %s first", sb.id);
     else
@@ -400,7 +401,7 @@ static wf_result maint_step_prepare_switch(wf_ctx *c)
     region *r = c->r;
     store_instance *in = c->in;
     cJSON *data = c->data;
-    if (strcmp(in->ha_state, "healthy") != 0)
+    if (in->ha_state != HA_HEALTHY)
         return WF_WAIT;
     store_node sb = {0};
     if (!find_standby(r, in, &sb))
@@ -418,7 +419,7 @@ static wf_result maint_step_prepare_switch(wf_ctx *c)
         cJSON_Delete(extra);
         cJSON_DeleteItemFromObjectCaseSensitive(data, "new");
         cJSON_AddStringToObject(data, "new", sb.id);
-        node_bump(r, sb.id, NULL, NULL);
+        node_bump(r, sb.id, NULL, false);
         store_node_clear(&sb);
         c->dirty = true;
         return WF_WAIT;
@@ -436,7 +437,7 @@ static wf_result maint_step_prepare_switch(wf_ctx *c)
     instextra_store(in, extra);
     cJSON_Delete(extra);
     c->dirty = true;
-    if (!ha_apply(in->id, &in->ha_state, "failing_over"))
+    if (!ha_apply(in->id, &in->ha_state, HA_FAILING_OVER))
         return WF_FAIL;
     events_emit(r, in->id, "RDS-EVENT-0013", NULL);
     LOG_INFO("maintenance: switching over instance=%s to=%s", in->id, json_str(data, "new"));
@@ -448,14 +449,14 @@ static wf_result maint_step_prepare_switch(wf_ctx *c)
 static wf_result maint_step_wait_standby(wf_ctx *c)
 {
     wf_result res = wf_step_wait_running(c);
-    if (res == WF_NEXT && strcmp(c->in->ha_state, "healthy") != 0)
+    if (res == WF_NEXT && c->in->ha_state != HA_HEALTHY)
         res = WF_WAIT;
     return res;
 }
 
 static wf_result maint_step_wait_healthy(wf_ctx *c)
 {
-    return strcmp(c->in->ha_state, "healthy") == 0 ? WF_NEXT : WF_WAIT;
+    return c->in->ha_state == HA_HEALTHY ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result maint_step_finish(wf_ctx *c)
@@ -529,7 +530,7 @@ static bool tick_one(region *r, const char *id, int64_t since, int64_t now)
     int ws = 0, we = 0;
     cJSON *pending = NULL, *acts = NULL;
     if (!store_instance_get(r->st, id, &in, &found) || !found ||
-        strcmp(in.status, "available") != 0 ||
+        in.status != STATUS_AVAILABLE ||
         !validate_parse_maintenance_window(in.maintenance_window, &ws, &we) ||
         !maint_window_due(ws, we, since, now))
         goto done;
@@ -768,7 +769,7 @@ bool maint_action_apply(region *r, const params *p, cJSON *result, awserr *err)
         goto done;
     }
     if (strcmp(opt, "immediate") == 0) {
-        if (strcmp(in.status, "available") != 0) {
+        if (in.status != STATUS_AVAILABLE) {
             awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                        "Instance %s is not in available state.", in.id);
             goto done;

@@ -446,11 +446,11 @@ static const char *apply_status(region *r, const store_instance *in)
     int n = store_node_list(r->st, in->id, NULL, &nodes);
     bool applying = false;
     for (int i = 0; i < n; i++) {
-        if (strcmp(nodes[i].goal, "running") != 0)
+        if (nodes[i].goal != GOAL_RUNNING)
             continue;
         const agent_node_report *rep =
             agents_node_report(r->agents, nodes[i].agent_id, nodes[i].id);
-        if (rep && strcmp(rep->state, "running") == 0 && strcmp(rep->parameters_id, id) != 0)
+        if (rep && rep->state == AGENT_NODE_RUNNING && strcmp(rep->parameters_id, id) != 0)
             applying = true;
     }
     store_node_list_free(nodes, n < 0 ? 0 : n);

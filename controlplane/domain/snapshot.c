@@ -123,13 +123,13 @@ static bool snap_from_instance(region *r, const store_instance *in, const char *
 bool snapshot_begin_final(region *r, const store_instance *in, const char *snapshot_id,
                           awserr *err)
 {
-    static const char *const refused[] = {"creating", "failed", "incompatible-restore",
-                                          "incompatible-network"};
+    static const instance_status refused[] = {STATUS_CREATING, STATUS_FAILED};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        if (strcmp(in->status, refused[i]) == 0)
+        if (in->status == refused[i])
             return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                               "Instance %s is in %s state: a final snapshot cannot be taken; "
-                              "delete with SkipFinalSnapshot.", in->id, in->status);
+                              "delete with SkipFinalSnapshot.",
+                              in->id, instance_status_name(in->status));
     return snap_from_instance(r, in, snapshot_id, "manual", err);
 }
 
@@ -156,7 +156,7 @@ bool snapshot_action_create(region *r, const params *p, cJSON *result, awserr *e
     store_instance_get(r->st, inst, &in, &found);
     if (!found)
         awserr_set(err, AWSERR_DB_INSTANCE_NOT_FOUND, "DBInstance %s not found.", inst);
-    else if (strcmp(in.status, "available") != 0)
+    else if (in.status != STATUS_AVAILABLE)
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Cannot create a snapshot because the database instance %s is not currently "
                    "in the available state.", inst);

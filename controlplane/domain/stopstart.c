@@ -16,10 +16,10 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-bool stopstart_is_stopped(const char *status)
+bool stopstart_is_stopped(instance_status status)
 {
-    return strcmp(status, "stopping") == 0 || strcmp(status, "stopped") == 0 ||
-           strcmp(status, "starting") == 0;
+    return status == STATUS_STOPPING || status == STATUS_STOPPED ||
+           status == STATUS_STARTING;
 }
 
 static char *stopped_key(const char *instance_id)
@@ -51,11 +51,11 @@ int64_t stopstart_stopped_at(region *r, const char *instance_id)
 
 bool stopstart_begin_stop(region *r, store_instance *in, awserr *err)
 {
-    if (strcmp(in->status, "available") != 0)
+    if (in->status != STATUS_AVAILABLE)
         return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                           "Instance %s is not in available state.", in->id);
     cJSON *data = cJSON_CreateObject();
-    bool ok = lifecycle_apply(in->id, &in->status, "stopping") &&
+    bool ok = lifecycle_apply(in->id, &in->status, STATUS_STOPPING) &&
               store_instance_update(r->st, in) && workflow_start(r, in->id, "stop", data);
     cJSON_Delete(data);
     if (!ok)
@@ -66,14 +66,14 @@ bool stopstart_begin_stop(region *r, store_instance *in, awserr *err)
 
 bool stopstart_begin_start(region *r, store_instance *in, bool automatic, awserr *err)
 {
-    if (strcmp(in->status, "stopped") != 0)
+    if (in->status != STATUS_STOPPED)
         return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                           "Instance %s is not stopped, it cannot be started.", in->id);
     cJSON *data = cJSON_CreateObject();
     cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
     cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0088"));
     char *key = stopped_key(in->id);
-    bool ok = lifecycle_apply(in->id, &in->status, "starting") &&
+    bool ok = lifecycle_apply(in->id, &in->status, STATUS_STARTING) &&
               (!automatic || events_emit(r, in->id, "RDS-EVENT-0154", NULL)) &&
               store_meta_set(r->st, key, "") && store_instance_update(r->st, in) &&
               workflow_start(r, in->id, "start", data);
@@ -95,11 +95,11 @@ static wf_result stopstart_step_stop_nodes(wf_ctx *c)
     /* After the start the standby must prove again that it is synchronous
      * (ha.c's building), and the health views from before the stop must
      * not look like a primary lost: no failover until then. */
-    const char *ha = c->in->ha_state ? c->in->ha_state : "none";
-    if ((strcmp(ha, "healthy") == 0 || strcmp(ha, "building") == 0) &&
-        ha_apply(c->in->id, &c->in->ha_state, "standby_lost"))
+    ha_state ha = c->in->ha_state;
+    if ((ha == HA_HEALTHY || ha == HA_BUILDING) &&
+        ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST))
         c->dirty = true;
-    return wf_move_goals(c, "running", "stopped") ? WF_NEXT : WF_WAIT;
+    return wf_move_goals(c, GOAL_RUNNING, GOAL_STOPPED) ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result stopstart_step_wait_stopped(wf_ctx *c)
@@ -110,11 +110,11 @@ static wf_result stopstart_step_wait_stopped(wf_ctx *c)
         return WF_WAIT;
     wf_result res = WF_NEXT;
     for (int i = 0; i < n; i++) {
-        if (strcmp(nodes[i].goal, "stopped") != 0)
+        if (nodes[i].goal != GOAL_STOPPED)
             continue;
         const agent_node_report *rep =
             agents_node_report(c->r->agents, nodes[i].agent_id, nodes[i].id);
-        if (!rep || rep->generation < nodes[i].generation || strcmp(rep->state, "stopped") != 0)
+        if (!rep || rep->generation < nodes[i].generation || rep->state != AGENT_NODE_STOPPED)
             res = WF_WAIT;
     }
     store_node_list_free(nodes, n);
@@ -123,8 +123,8 @@ static wf_result stopstart_step_wait_stopped(wf_ctx *c)
 
 static wf_result stopstart_step_stop_finish(wf_ctx *c)
 {
-    if (!lifecycle_apply(c->in->id, &c->in->status, "stopped"))
-        return wf_fail(c, "cannot become stopped from %s", c->in->status);
+    if (!lifecycle_apply(c->in->id, &c->in->status, STATUS_STOPPED))
+        return wf_fail(c, "cannot become stopped from %s", instance_status_name(c->in->status));
     if (!stopstart_mark_stopped(c->r, c->in->id))
         return WF_WAIT;
     events_emit(c->r, c->in->id, "RDS-EVENT-0087", NULL);
@@ -136,7 +136,7 @@ static wf_result stopstart_step_start_nodes(wf_ctx *c)
 {
     paramgroup_on_restart(c->r, c->in);
     c->dirty = true;
-    return wf_move_goals(c, "stopped", "running") ? WF_NEXT : WF_WAIT;
+    return wf_move_goals(c, GOAL_STOPPED, GOAL_RUNNING) ? WF_NEXT : WF_WAIT;
 }
 
 bool stopstart_tick(region *r)
@@ -153,7 +153,7 @@ bool stopstart_tick(region *r)
         bool found = false;
         awserr err = {0};
         if (store_instance_get(r->st, ids[i], &in, &found) && found &&
-            strcmp(in.status, "stopped") == 0 && stopstart_begin_start(r, &in, true, &err) &&
+            in.status == STATUS_STOPPED && stopstart_begin_start(r, &in, true, &err) &&
             store_commit(r->st)) {
             LOG_INFO("instance stopped for 7 days: starting it instance=%s", in.id);
             any = true;

@@ -223,8 +223,8 @@ bool storage_observe(region *r, store_instance *in, int64_t used_bytes, bool *ch
     storage_in s = {.now_ms = now, .unit_bytes = r->cfg.storage_unit_bytes,
                     .allocated = in->allocated_storage,
                     .max_allocated = in->max_allocated_storage, .used_bytes = used_bytes,
-                    .available = strcmp(in->status, "available") == 0,
-                    .full = strcmp(in->status, "storage-full") == 0};
+                    .available = in->status == STATUS_AVAILABLE,
+                    .full = in->status == STATUS_STORAGE_FULL};
     state_load(r, in, &s, &seen);
     if (seen != in->allocated_storage) {
         /* A ModifyDBInstance changed it: the cooling-off restarts, and so
@@ -251,12 +251,12 @@ bool storage_observe(region *r, store_instance *in, int64_t used_bytes, bool *ch
     }
     if (o.emit_max)
         emit_max(r, in);
-    if (o.go_full && lifecycle_apply(in->id, &in->status, "storage-full")) {
+    if (o.go_full && lifecycle_apply(in->id, &in->status, STATUS_STORAGE_FULL)) {
         events_emit(r, in->id, "RDS-EVENT-0007", NULL);
         events_emit(r, in->id, "RDS-EVENT-0221", NULL);
         *changed = true;
     }
-    if (o.leave_full && lifecycle_apply(in->id, &in->status, "available"))
+    if (o.leave_full && lifecycle_apply(in->id, &in->status, STATUS_AVAILABLE))
         *changed = true;
     bool ok = state_save(r, in->id, &o, s.last_change_ms, in->allocated_storage);
     if (*changed)

@@ -85,7 +85,7 @@ static bool dnssync_desired(region *r, dns_rec **out, int *nout)
             store_instance in = {0};
             bool found;
             if (store_instance_get(r->st, ids[i], &in, &found) && in.primary_node &&
-                strcmp(in.status, "creating") != 0 && strcmp(in.status, "deleting") != 0) {
+                in.status != STATUS_CREATING && in.status != STATUS_DELETING) {
                 for (int k = 0; k < nn; k++) {
                     if (strcmp(nodes[k].id, in.primary_node) == 0) {
                         int64_t ttl = in.dns_ttl >= 0 ? in.dns_ttl : r->cfg.dns_ttl_s;

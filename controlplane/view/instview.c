@@ -37,12 +37,12 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddStringToObject(o, "DBInstanceIdentifier", in->id);
     cJSON_AddStringToObject(o, "DBInstanceClass", in->db_class);
     cJSON_AddStringToObject(o, "Engine", in->engine);
-    cJSON_AddStringToObject(o, "DBInstanceStatus", in->status);
+    cJSON_AddStringToObject(o, "DBInstanceStatus", instance_status_name(in->status));
     cJSON_AddStringToObject(o, "MasterUsername", in->master_username);
     if (in->db_name)
         cJSON_AddStringToObject(o, "DBName", in->db_name);
     /* RDS shows the endpoint once the instance exists on a host. */
-    if (in->primary_node && strcmp(in->status, "creating") != 0) {
+    if (in->primary_node && in->status != STATUS_CREATING) {
         cJSON *ep = cJSON_AddObjectToObject(o, "Endpoint");
         char *addr = region_endpoint_name(r, in->id);
         cJSON_AddStringToObject(ep, "Address", addr);
@@ -52,7 +52,7 @@ cJSON *instview_render(region *r, const store_instance *in)
     }
     cJSON_AddNumberToObject(o, "AllocatedStorage", (double)in->allocated_storage);
     add_time(o, "InstanceCreateTime", in->created_ms);
-    if (strcmp(in->status, "stopped") == 0) {
+    if (in->status == STATUS_STOPPED) {
         int64_t at = stopstart_stopped_at(r, in->id);
         if (at)
             add_time(o, "AutomaticRestartTime", at + STOPSTART_MAX_STOPPED_MS);

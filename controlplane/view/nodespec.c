@@ -26,7 +26,7 @@ cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t 
     snprintf(buf, sizeof buf, "%lld", (long long)restart_seq);
     cJSON_AddStringToObject(s, "rdsim.restart_seq", buf);
     /* Writes stop while the storage is full (domain/storage.h). */
-    if (strcmp(in->status, "storage-full") == 0)
+    if (in->status == STATUS_STORAGE_FULL)
         cJSON_AddStringToObject(s, "default_transaction_read_only", "on");
     return s;
 }
@@ -36,14 +36,14 @@ cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t 
  * standbys, and the rebuild counter. */
 static void nodespec_ha(region *r, const store_node *nd, const store_instance *in, cJSON *spec)
 {
-    cJSON_AddStringToObject(spec, "supervise", nd->supervise ? nd->supervise : "restart");
+    cJSON_AddStringToObject(spec, "supervise", node_supervise_name(nd->supervise));
     cJSON_AddNumberToObject(spec, "rebuild_seq", (double)nd->rebuild_seq);
     if (!in->repl_password || !*in->repl_password)
         return;
     cJSON *repl = cJSON_AddObjectToObject(spec, "replication");
     cJSON_AddStringToObject(repl, "user", "rdsrepladmin");
     cJSON_AddStringToObject(repl, "password", in->repl_password);
-    if (strcmp(nd->role, "primary") == 0) {
+    if (nd->role == ROLE_PRIMARY) {
         cJSON *sync = cJSON_Parse(nd->sync_standbys ? nd->sync_standbys : "[]");
         cJSON_AddItemToObject(spec, "sync_standbys", cJSON_IsArray(sync) ? sync
                                                      : (cJSON_Delete(sync), cJSON_CreateArray()));
@@ -67,7 +67,7 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     cJSON_AddStringToObject(spec, "instance_id", in->id);
     cJSON_AddStringToObject(spec, "addr", nd->addr);
     cJSON_AddNumberToObject(spec, "port", (double)nd->port);
-    cJSON_AddStringToObject(spec, "role", nd->role);
+    cJSON_AddStringToObject(spec, "role", node_role_name(nd->role));
     cJSON_AddStringToObject(spec, "master_username", in->master_username);
     cJSON_AddStringToObject(spec, "master_password", in->master_password);
     if (in->db_name)
@@ -77,7 +77,7 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     paramgroup_spec(r, in, spec);
     nodespec_ha(r, nd, in, spec);
     cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, in));
-    if (strcmp(nd->role, "primary") == 0) {
+    if (nd->role == ROLE_PRIMARY) {
         snapshot_spec_restore(r, in->id, spec);
         autobackup_spec_restore(r, in->id, spec);
     }
@@ -98,7 +98,7 @@ static cJSON *nodespec_goals(region *r, const char *agent_id)
         cJSON *g = cJSON_CreateObject();
         cJSON_AddStringToObject(g, "node_id", nd->id);
         /* A node whose instance row is gone has no reason to exist. */
-        cJSON_AddStringToObject(g, "goal", found ? nd->goal : "absent");
+        cJSON_AddStringToObject(g, "goal", node_goal_name(found ? nd->goal : GOAL_ABSENT));
         cJSON_AddNumberToObject(g, "generation", (double)nd->generation);
         if (found)
             cJSON_AddItemToObject(g, "spec", nodespec_spec(r, nd, &in));

@@ -45,7 +45,8 @@ bool wf_node(wf_ctx *c, const char *name, store_node *out)
     return found;
 }
 
-bool wf_bump_nodes(wf_ctx *c, const char *goal)
+/* wf_bump_nodes, and with set_goal, sets goal on every node. */
+static bool bump_nodes(wf_ctx *c, bool set_goal, node_goal goal)
 {
     store_node *nodes = NULL;
     int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
@@ -53,8 +54,8 @@ bool wf_bump_nodes(wf_ctx *c, const char *goal)
         return false;
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
-        if (goal)
-            wf_str_set(&nodes[i].goal, goal);
+        if (set_goal)
+            nodes[i].goal = goal;
         nodes[i].generation++;
         ok = store_node_update(c->r->st, &nodes[i]);
     }
@@ -62,7 +63,17 @@ bool wf_bump_nodes(wf_ctx *c, const char *goal)
     return ok;
 }
 
-bool wf_move_goals(wf_ctx *c, const char *from, const char *to)
+bool wf_bump_nodes(wf_ctx *c)
+{
+    return bump_nodes(c, false, GOAL_RUNNING);
+}
+
+bool wf_bump_nodes_to(wf_ctx *c, node_goal goal)
+{
+    return bump_nodes(c, true, goal);
+}
+
+bool wf_move_goals(wf_ctx *c, node_goal from, node_goal to)
 {
     store_node *nodes = NULL;
     int n = store_node_list(c->r->st, c->in->id, NULL, &nodes);
@@ -70,9 +81,9 @@ bool wf_move_goals(wf_ctx *c, const char *from, const char *to)
         return false;
     bool ok = true;
     for (int i = 0; i < n && ok; i++) {
-        if (strcmp(nodes[i].goal, from) != 0)
+        if (nodes[i].goal != from)
             continue;
-        wf_str_set(&nodes[i].goal, to);
+        nodes[i].goal = to;
         nodes[i].generation++;
         ok = store_node_update(c->r->st, &nodes[i]);
     }
@@ -88,16 +99,16 @@ wf_result wf_step_wait_running(wf_ctx *c)
         return WF_WAIT;
     wf_result res = n > 0 ? WF_NEXT : WF_WAIT;
     for (int i = 0; i < n; i++) {
-        if (strcmp(nodes[i].goal, "running") != 0)
+        if (nodes[i].goal != GOAL_RUNNING)
             continue;
         const agent_node_report *rep =
             agents_node_report(c->r->agents, nodes[i].agent_id, nodes[i].id);
-        if (rep && rep->generation >= nodes[i].generation && strcmp(rep->state, "failed") == 0) {
+        if (rep && rep->generation >= nodes[i].generation && rep->state == AGENT_NODE_FAILED) {
             snprintf(c->why, sizeof c->why, "node %s failed: %s", nodes[i].id, rep->error);
             res = WF_FAIL;
             break;
         }
-        if (!rep || rep->generation < nodes[i].generation || strcmp(rep->state, "running") != 0)
+        if (!rep || rep->generation < nodes[i].generation || rep->state != AGENT_NODE_RUNNING)
             res = WF_WAIT;
     }
     store_node_list_free(nodes, n);
@@ -115,8 +126,9 @@ void wf_emit_finish_events(wf_ctx *c)
 
 wf_result wf_step_finish_available(wf_ctx *c)
 {
-    if (!lifecycle_apply(c->in->id, &c->in->status, "available"))
-        return wf_fail(c, "cannot become available from %s", c->in->status);
+    if (!lifecycle_apply(c->in->id, &c->in->status, STATUS_AVAILABLE))
+        return wf_fail(c, "cannot become available from %s",
+                       instance_status_name(c->in->status));
     wf_emit_finish_events(c);
     c->dirty = true;
     return WF_NEXT;
@@ -124,7 +136,7 @@ wf_result wf_step_finish_available(wf_ctx *c)
 
 void wf_fail_instance(wf_ctx *c, const char *event, const char *prefix)
 {
-    if (!lifecycle_apply(c->in->id, &c->in->status, "failed"))
+    if (!lifecycle_apply(c->in->id, &c->in->status, STATUS_FAILED))
         return;
     char *msg = xasprintf("%s %s", prefix, c->why);
     events_emit(c->r, c->in->id, event, msg);

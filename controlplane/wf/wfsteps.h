@@ -31,14 +31,15 @@ void wf_str_set(char **field, const char *value);
 bool wf_node(wf_ctx *c, const char *name, store_node *out);
 
 /* Bumps the generation of every node of the instance so the agents apply
- * the current spec again (settings, restart_seq); with goal non-NULL, sets
- * that goal too. false on a store error. */
-bool wf_bump_nodes(wf_ctx *c, const char *goal);
+ * the current spec again (settings, restart_seq). false on a store error. */
+bool wf_bump_nodes(wf_ctx *c);
+/* The same, and sets goal on every node too. */
+bool wf_bump_nodes_to(wf_ctx *c, node_goal goal);
 
 /* Sets goal `to` on every node whose goal is `from`, bumping its
  * generation (a retired standby, goal absent, stays absent). false on a
  * store error. */
-bool wf_move_goals(wf_ctx *c, const char *from, const char *to);
+bool wf_move_goals(wf_ctx *c, node_goal from, node_goal to);
 
 /* Step: WF_NEXT when every node of the instance whose goal is running
  * reports running at (at least) its current generation; WF_FAIL when one

@@ -98,7 +98,7 @@ bool workflow_start(region *r, const char *instance_id, const char *kind, const 
         .instance_id = (char *)instance_id,
         .kind = (char *)kind,
         .step = (char *)k->steps[0].step,
-        .state = (char *)"active",
+        .state = WF_STATE_ACTIVE,
         .data = json,
         .created_ms = wall_ms(),
         .step_started_ms = wall_ms(),
@@ -170,13 +170,13 @@ static bool wf_run_one(region *r, store_workflow *w)
     bool write = res != WF_WAIT || c.dirty;
     if (res == WF_FAIL) {
         wf_on_fail(&c, k);
-        wf_str_set(&w->state, "failed");
+        w->state = WF_STATE_FAILED;
     } else if (res == WF_NEXT) {
         LOG_INFO("workflow step done id=%lld instance=%s kind=%s step=%s", (long long)w->id,
                  w->instance_id, w->kind, w->step);
         wf_str_set(&w->step, def->next ? def->next : def->step);
         if (!def->next)
-            wf_str_set(&w->state, "done");
+            w->state = WF_STATE_DONE;
         w->step_started_ms = wall_ms();
     }
     bool ok = true;
@@ -214,10 +214,10 @@ int workflow_run_all(region *r)
             changed |= committed;
             bool moved = strcmp(step_before, ws[i].step) != 0;
             free(step_before);
-            if (!committed || !moved || strcmp(ws[i].state, "active") != 0)
+            if (!committed || !moved || ws[i].state != WF_STATE_ACTIVE)
                 break;
         }
-        active += strcmp(ws[i].state, "active") == 0;
+        active += ws[i].state == WF_STATE_ACTIVE;
     }
     store_workflow_list_free(ws, n);
     if (changed)

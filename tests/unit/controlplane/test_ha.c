@@ -1,53 +1,52 @@
 /* Walks the Multi-AZ state table and the promotion rule. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "controlplane/domain/ha.h"
 #include "lib/tap.h"
-#include "lib/util.h"
 
 int main(void)
 {
     for (int i = 0; i < ha_move_count; i++) {
         char name[200];
-        snprintf(name, sizeof name, "%s -> %s allowed (%s)", ha_moves[i].from, ha_moves[i].to,
-                 ha_moves[i].why);
-        char *st = xstrdup(ha_moves[i].from);
-        ok(ha_apply("t", &st, ha_moves[i].to) && strcmp(st, ha_moves[i].to) == 0, name);
-        free(st);
+        ha_state from = (ha_state)ha_moves[i].from, to = (ha_state)ha_moves[i].to;
+        snprintf(name, sizeof name, "%s -> %s allowed (%s)", ha_state_name(from),
+                 ha_state_name(to), ha_moves[i].why);
+        ha_state st = from;
+        ok(from != to && ha_apply("t", &st, to) && st == to, name);
     }
     int pairs = 0, refused = 0;
-    for (int a = 0; ha_states[a]; a++)
-        for (int b = 0; ha_states[b]; b++) {
-            if (a == b || ha_allowed(ha_states[a], ha_states[b]))
+    for (int a = 0; a < HA_STATE_COUNT; a++)
+        for (int b = 0; b < HA_STATE_COUNT; b++) {
+            if (a == b || ha_allowed((ha_state)a, (ha_state)b))
                 continue;
             pairs++;
-            char *st = xstrdup(ha_states[a]);
-            refused += !ha_apply("t", &st, ha_states[b]) && strcmp(st, ha_states[a]) == 0;
-            free(st);
+            ha_state st = (ha_state)a;
+            refused += !ha_apply("t", &st, (ha_state)b) && st == (ha_state)a;
         }
     is_int(refused, pairs, "every move outside the table is refused");
-    ok(!ha_allowed("building", "failing_over"), "no failover while the standby is being built");
-    ok(!ha_allowed("standby_lost", "failing_over"), "no failover while the standby is lost");
-    ok(!ha_allowed("none", "failing_over"), "no failover for Single-AZ");
+    ok(!ha_allowed(HA_BUILDING, HA_FAILING_OVER), "no failover while the standby is being built");
+    ok(!ha_allowed(HA_STANDBY_LOST, HA_FAILING_OVER), "no failover while the standby is lost");
+    ok(!ha_allowed(HA_NONE, HA_FAILING_OVER), "no failover for Single-AZ");
+    ha_state st = HA_HEALTHY;
+    ok(ha_apply("t", &st, HA_HEALTHY) && st == HA_HEALTHY,
+       "re-applying the same state is idempotent");
 
     /* The promotion rule: only a standby that was synchronous. */
     static const struct {
-        const char *ha, *sync;
+        ha_state ha;
+        bool sync;
         bool allowed;
     } cases[] = {
-        {"healthy", "sync", true},       {"healthy", "async", false},
-        {"healthy", "potential", false}, {"healthy", NULL, false},
-        {"building", "sync", false},     {"standby_lost", "sync", false},
-        {"failing_over", "sync", false}, {"none", "sync", false},
-        {NULL, "sync", false},
+        {HA_HEALTHY, true, true},       {HA_HEALTHY, false, false},
+        {HA_BUILDING, true, false},     {HA_STANDBY_LOST, true, false},
+        {HA_FAILING_OVER, true, false}, {HA_NONE, true, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[120];
-        snprintf(name, sizeof name, "promotion %s when ha=%s standby=%s",
-                 cases[i].allowed ? "allowed" : "refused", cases[i].ha ? cases[i].ha : "(none)",
-                 cases[i].sync ? cases[i].sync : "(unseen)");
+        snprintf(name, sizeof name, "promotion %s when ha=%s standby %s",
+                 cases[i].allowed ? "allowed" : "refused", ha_state_name(cases[i].ha),
+                 cases[i].sync ? "sync" : "not sync");
         ok(ha_promotion_allowed(cases[i].ha, cases[i].sync) == cases[i].allowed, name);
     }
     return done_testing();

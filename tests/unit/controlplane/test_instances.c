@@ -40,7 +40,7 @@ static awserr call(const char *action, const char *body)
 static void seed_instance(void)
 {
     store_instance in = {
-        .id = (char *)"shop", .resource_id = (char *)"db-SHOP", .status = (char *)"available",
+        .id = (char *)"shop", .resource_id = (char *)"db-SHOP", .status = STATUS_AVAILABLE,
         .db_class = (char *)"db.t3.micro", .engine = (char *)"postgres",
         .engine_version = (char *)"15.18", .master_username = (char *)"app",
         .master_password = (char *)"s3cret-pass", .port = 5432, .allocated_storage = 100,
@@ -48,7 +48,7 @@ static void seed_instance(void)
         .backup_window = (char *)"03:00-03:30",
         .maintenance_window = (char *)"mon:12:00-mon:12:30", .dns_ttl = -1,
         .tags = (char *)"[]", .pending = (char *)"{}", .extra = (char *)"{}",
-        .created_ms = 1000, .ha_state = (char *)"none", .repl_password = (char *)"",
+        .created_ms = 1000, .ha_state = HA_NONE, .repl_password = (char *)"",
     };
     ok(store_begin(R.st) && store_instance_insert(R.st, &in) && store_commit(R.st),
        "an available instance to modify");

@@ -243,7 +243,7 @@ static void test_snapshot_restore(const char *sg)
     awserr err = {0};
     ok(snapshot_restore(&R, p, "fromsnap", &in, &err), "snapshot_restore with network settings");
     ok(in.port == 6543 && strcmp(in.db_class, "db.t3.small") == 0 &&
-           strcmp(in.status, "creating") == 0 && strncmp(in.resource_id, "db-", 3) == 0,
+           in.status == STATUS_CREATING && strncmp(in.resource_id, "db-", 3) == 0,
        "  ... the snapshot's settings, `creating`, a fresh DbiResourceId");
     ok(window_in_block(in.backup_window, 3 * 60, 10 * 60) && maintenance_ok(in.maintenance_window),
        "  ... random windows like a create (not a fixed 03:00-03:30)");

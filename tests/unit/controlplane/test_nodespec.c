@@ -141,7 +141,7 @@ static void test_every_class(void)
             diag("no row for %s: add the old value", *c);
             continue;
         }
-        store_instance in = {.status = (char *)"available", .db_class = (char *)*c,
+        store_instance in = {.status = STATUS_AVAILABLE, .db_class = (char *)*c,
                              .restart_seq = 3};
         for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
             char shared[32], name[96];
@@ -164,7 +164,7 @@ static void test_every_class(void)
  * some nodes, read-only while storage-full, an unknown class as 1 GiB. */
 static void test_instance_state(void)
 {
-    store_instance in = {.status = (char *)"storage-full", .db_class = (char *)"db.t3.micro",
+    store_instance in = {.status = STATUS_STORAGE_FULL, .db_class = (char *)"db.t3.micro",
                          .restart_seq = 4,
                          .extra = (char *)"{\"MaintRolling\":{\"nodes\":[\"x-2\"],"
                                           "\"class\":\"db.r5.large\",\"restart_seq\":5}}"};
@@ -173,7 +173,7 @@ static void test_instance_state(void)
     is_str(got, want, "a node not yet rolled: the instance's class, read-only while full");
     free(want);
     free(got);
-    in.status = (char *)"modifying";
+    in.status = STATUS_MODIFYING;
     want = want_json(row_of("db.r5.large"), NULL, 5, false);
     got = got_json(&in, "x-2", 0);
     is_str(got, want, "a rolled node: the new class and restart_seq");

@@ -199,7 +199,7 @@ static void test_engine(const char *dir)
     const wf_kind *const tables[] = {t_kinds, NULL};
     ok(r.st && workflow_register(&r, tables), "a store and the test's kind");
     store_instance in = {
-        .id = (char *)"shop", .resource_id = (char *)"db-ABC", .status = (char *)"available",
+        .id = (char *)"shop", .resource_id = (char *)"db-ABC", .status = STATUS_AVAILABLE,
         .db_class = (char *)"db.t3.micro", .engine = (char *)"postgres",
         .engine_version = (char *)"15.18", .master_username = (char *)"app",
         .master_password = (char *)"s3cret-pass", .port = 5432, .allocated_storage = 20,
