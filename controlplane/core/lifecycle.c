@@ -72,3 +72,8 @@ bool lifecycle_apply(const char *instance_id, instance_status *status, instance_
     *status = to;
     return true;
 }
+
+bool lifecycle_is_stopped(instance_status status)
+{
+    return status == STATUS_STOPPING || status == STATUS_STOPPED || status == STATUS_STARTING;
+}

@@ -29,6 +29,9 @@ bool lifecycle_allowed(instance_status from, instance_status to);
  * allowed. */
 bool lifecycle_apply(const char *instance_id, instance_status *status, instance_status to);
 
+/* stopping, stopped or starting: no failover, no probes that count. */
+bool lifecycle_is_stopped(instance_status status);
+
 /* Allowed (from, to) pairs, for tests that walk the table; the walker is
  * transition.h's. */
 typedef transition_move lifecycle_move;

@@ -9,8 +9,8 @@
 #include "controlplane/core/agents.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/core/health.h"
+#include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
-#include "controlplane/domain/stopstart.h"
 #include "controlplane/core/store.h"
 #include "controlplane/net/subnetgroup.h"
 #include "controlplane/wf/workflow.h"
@@ -437,7 +437,7 @@ bool ha_tick(region *r, health *h)
         store_workflow_clear(&w);
         if (!found || in.ha_state == HA_NONE || in.status == STATUS_DELETING ||
             in.status == STATUS_FAILED ||
-            stopstart_is_stopped(in.status)) {
+            lifecycle_is_stopped(in.status)) {
             store_rollback(r->st);
             store_instance_clear(&in);
             continue;

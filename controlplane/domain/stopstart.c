@@ -16,12 +16,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-bool stopstart_is_stopped(instance_status status)
-{
-    return status == STATUS_STOPPING || status == STATUS_STOPPED ||
-           status == STATUS_STARTING;
-}
-
 static char *stopped_key(const char *instance_id)
 {
     return xasprintf("stopped_at:%s", instance_id);

@@ -21,9 +21,6 @@ typedef struct region region;
 
 #define STOPSTART_MAX_STOPPED_MS (7LL * 24 * 3600 * 1000)
 
-/* stopping, stopped or starting: no failover, no probes that count. */
-bool stopstart_is_stopped(instance_status status);
-
 /* Records now (region clock) as the instance's stop time. */
 bool stopstart_mark_stopped(region *r, const char *instance_id);
 /* The recorded stop time (region ms), 0 if none. */
