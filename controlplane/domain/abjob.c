@@ -225,7 +225,8 @@ static void base_done(region *r, ab_state *s, int status)
         st = sqlrow_prepare(r->st, "UPDATE ab_bases SET status=?, end_ms=?, start_lsn=?,"
                                    " end_lsn=?, timeline=?, size_bytes=?, error=? WHERE id=?");
         if (st) {
-            sqlrow_bind_text(st, 1, ok ? "available" : "failed");
+            abstore_base_status done = ok ? AB_BASE_AVAILABLE : AB_BASE_FAILED;
+            sqlrow_bind_text(st, 1, abstore_base_status_name(done));
             sqlite3_bind_int64(st, 2, rclock_now_ms(0));
             sqlrow_bind_text(st, 3, ok ? sl->valuestring : NULL);
             sqlrow_bind_text(st, 4, ok ? el->valuestring : NULL);
@@ -315,7 +316,7 @@ static bool backup_source(region *r, const store_instance *in, store_node *out)
 static bool base_due(region *r, const abstore_row *a, const store_instance *in)
 {
     abstore_base *b = NULL;
-    int n = abstore_bases(r, a->rid, "available", &b);
+    int n = abstore_bases(r, a->rid, AB_BASE_AVAILABLE, &b);
     int64_t last = -1;
     bool after_gap = false;
     for (int i = 0; i < n; i++) {
@@ -354,7 +355,7 @@ static void tick_instance(region *r, const store_instance *in)
     if (!abstore_get(r, in->resource_id, &a)) {
         if (!abstore_upsert_active(r, in) || !abstore_get(r, in->resource_id, &a))
             return;
-    } else if (a.retention != in->backup_retention || strcmp(a.status, "active") != 0) {
+    } else if (a.retention != in->backup_retention || a.status != AB_ACTIVE) {
         abstore_upsert_active(r, in);
         a.retention = in->backup_retention;
     }
@@ -400,13 +401,13 @@ static void prune(region *r)
     abstore_clock c = abstore_clock_load(r);
     for (int i = 0; i < n; i++) {
         abstore_row *a = &rows[i];
-        if (strcmp(a->status, "retained") == 0 &&
+        if (a->status == AB_RETAINED &&
             now > a->deleted_ms + a->retention * ABPOLICY_DAY_MS) {
             abstore_remove(r, a->rid);
             continue;
         }
         abstore_base *b = NULL;
-        int nb = abstore_bases(r, a->rid, "available", &b);
+        int nb = abstore_bases(r, a->rid, AB_BASE_AVAILABLE, &b);
         if (nb == 0) {
             abstore_bases_free(b, nb);
             continue;
@@ -503,8 +504,8 @@ void abjob_tick(region *r)
             continue;
         abstore_row a = {0};
         bool have = abstore_get(r, s->rid, &a);
-        bool gone = have && strcmp(a.status, "deleting") == 0;
-        if (!s->seen && have && strcmp(a.status, "active") == 0)
+        bool gone = have && a.status == AB_DELETING;
+        if (!s->seen && have && a.status == AB_ACTIVE)
             gone = true; /* the instance went without a decision: RDS's default */
         if (s->seen && have) {
             store_instance in = {0};

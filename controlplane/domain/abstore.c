@@ -17,13 +17,62 @@
 
 /* The module's schema: CREATE TABLE IF NOT EXISTS, so harmless on every
  * store. */
+/* ---- statuses ---- */
+
+static const char *const abstore_status_names[AB_STATUS_COUNT] = {
+    [AB_ACTIVE] = "active",
+    [AB_RETAINED] = "retained",
+    [AB_DELETING] = "deleting",
+};
+
+static const char *const abstore_base_status_names[AB_BASE_STATUS_COUNT] = {
+    [AB_BASE_CREATING] = "creating",
+    [AB_BASE_AVAILABLE] = "available",
+    [AB_BASE_FAILED] = "failed",
+};
+
+/* The index of name in names[0..n), or -1 (NULL included). */
+static int abstore_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *abstore_status_name(abstore_status s)
+{
+    return (int)s >= 0 && s < AB_STATUS_COUNT ? abstore_status_names[s] : "(invalid)";
+}
+
+bool abstore_status_parse(const char *name, abstore_status *out)
+{
+    int i = abstore_index(abstore_status_names, AB_STATUS_COUNT, name);
+    if (i >= 0)
+        *out = (abstore_status)i;
+    return i >= 0;
+}
+
+const char *abstore_base_status_name(abstore_base_status s)
+{
+    return (int)s >= 0 && s < AB_BASE_STATUS_COUNT ? abstore_base_status_names[s]
+                                                   : "(invalid)";
+}
+
+bool abstore_base_status_parse(const char *name, abstore_base_status *out)
+{
+    int i = abstore_index(abstore_base_status_names, AB_BASE_STATUS_COUNT, name);
+    if (i >= 0)
+        *out = (abstore_base_status)i;
+    return i >= 0;
+}
+
 /* ---- rows ---- */
 
 void abstore_row_clear(abstore_row *a)
 {
     free(a->rid);
     free(a->instance_id);
-    free(a->status);
     cJSON_Delete(a->info);
     memset(a, 0, sizeof *a);
 }
@@ -32,11 +81,18 @@ void abstore_row_clear(abstore_row *a)
 #define AB_COLS "resource_id, instance_id, status, info, retention, deleted_ms, restorable_ms," \
                 " gaps, gap_ms"
 
-static void abstore_read(sqlite3_stmt *st, abstore_row *a)
+/* False (logged, *a empty) when the row's status is unknown. */
+static bool abstore_read(sqlite3_stmt *st, abstore_row *a)
 {
+    memset(a, 0, sizeof *a);
+    const char *status = (const char *)sqlite3_column_text(st, 2);
+    if (!abstore_status_parse(status, &a->status)) {
+        LOG_WARN("automated backup row skipped rid=%s status=%s: unknown status",
+                 (const char *)sqlite3_column_text(st, 0), status ? status : "(null)");
+        return false;
+    }
     a->rid = sqlrow_text(st, 0);
     a->instance_id = sqlrow_text(st, 1);
-    a->status = sqlrow_text(st, 2);
     char *info = sqlrow_text(st, 3);
     a->info = cJSON_Parse(info ? info : "{}");
     if (!a->info)
@@ -47,6 +103,7 @@ static void abstore_read(sqlite3_stmt *st, abstore_row *a)
     a->restorable_ms = sqlite3_column_int64(st, 6);
     a->gaps = sqlite3_column_int64(st, 7);
     a->gap_ms = sqlite3_column_int64(st, 8);
+    return true;
 }
 
 bool abstore_get(region *r, const char *rid, abstore_row *out)
@@ -56,9 +113,7 @@ bool abstore_get(region *r, const char *rid, abstore_row *out)
     if (!st)
         return false;
     sqlrow_bind_text(st, 1, rid);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    if (found)
-        abstore_read(st, out);
+    bool found = sqlite3_step(st) == SQLITE_ROW && abstore_read(st, out);
     sqlite3_finalize(st);
     return found;
 }
@@ -71,7 +126,8 @@ int abstore_list(region *r, abstore_row **out)
     *out = NULL;
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         *out = xrealloc(*out, (size_t)(n + 1) * sizeof **out);
-        abstore_read(st, &(*out)[n++]);
+        if (abstore_read(st, &(*out)[n]))
+            n++;
     }
     sqlite3_finalize(st);
     return n;
@@ -155,23 +211,23 @@ void abstore_remove(region *r, const char *rid)
 }
 
 
-int abstore_bases(region *r, const char *rid, const char *status, abstore_base **out)
+int abstore_bases(region *r, const char *rid, abstore_base_status status, abstore_base **out)
 {
     sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT id, status, start_lsn, start_ms, end_ms,"
                                              " size_bytes FROM ab_bases WHERE resource_id=?1 AND"
-                                             " (?2 IS NULL OR status=?2) ORDER BY end_ms,"
+                                             " status=?2 ORDER BY end_ms,"
                                              " start_ms");
     int n = 0;
     *out = NULL;
     if (!st)
         return 0;
     sqlrow_bind_text(st, 1, rid);
-    sqlrow_bind_text(st, 2, status);
+    sqlrow_bind_text(st, 2, abstore_base_status_name(status));
     while (sqlite3_step(st) == SQLITE_ROW) {
         *out = xrealloc(*out, (size_t)(n + 1) * sizeof **out);
         abstore_base *b = &(*out)[n++];
         b->id = sqlrow_text(st, 0);
-        b->status = sqlrow_text(st, 1);
+        b->status = status; /* the WHERE clause matched its name */
         b->start_lsn = sqlrow_text(st, 2);
         b->start_ms = sqlite3_column_int64(st, 3);
         b->end_ms = sqlite3_column_int64(st, 4);
@@ -185,7 +241,6 @@ void abstore_bases_free(abstore_base *b, int n)
 {
     for (int i = 0; i < n; i++) {
         free(b[i].id);
-        free(b[i].status);
         free(b[i].start_lsn);
     }
     free(b);

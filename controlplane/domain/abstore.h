@@ -28,15 +28,35 @@
 typedef struct region region;
 typedef struct cJSON cJSON;
 
+/* The two status columns as enums, each with one name table. X_name(v)
+ * is the stored/API name (a static string; an out-of-range value names
+ * itself "(invalid)"); X_parse(name, &v) is true and sets v for one of
+ * the names, false (v untouched) for any other string or NULL. */
+typedef enum { AB_ACTIVE, AB_RETAINED, AB_DELETING, AB_STATUS_COUNT } abstore_status;
+const char *abstore_status_name(abstore_status s);
+bool abstore_status_parse(const char *name, abstore_status *out);
+
+typedef enum {
+    AB_BASE_CREATING,
+    AB_BASE_AVAILABLE,
+    AB_BASE_FAILED,
+    AB_BASE_STATUS_COUNT
+} abstore_base_status;
+const char *abstore_base_status_name(abstore_base_status s);
+bool abstore_base_status_parse(const char *name, abstore_base_status *out);
+
 /* An ab_backups row. Owned: abstore_row_clear. */
 typedef struct {
-    char *rid, *instance_id, *status;
+    char *rid, *instance_id;
+    abstore_status status;
     cJSON *info;
     int64_t retention, deleted_ms, restorable_ms, gaps, gap_ms;
 } abstore_row;
 
 void abstore_row_clear(abstore_row *a);
-/* The row of rid; false when there is none. */
+/* The row of rid; false when there is none. A row whose status is no
+ * name of abstore_status is logged and treated as absent, here and in
+ * abstore_list. */
 bool abstore_get(region *r, const char *rid, abstore_row *out);
 /* Every row, by instance then rid; *out is freed with abstore_list_free. */
 int abstore_list(region *r, abstore_row **out);
@@ -52,13 +72,15 @@ void abstore_remove(region *r, const char *rid);
 
 /* An ab_bases row. */
 typedef struct {
-    char *id, *status, *start_lsn;
+    char *id;
+    abstore_base_status status;
+    char *start_lsn;
     int64_t start_ms, end_ms, size_bytes;
 } abstore_base;
 
-/* rid's base backups (status NULL: any), by end then start time; *out is
- * freed with abstore_bases_free. */
-int abstore_bases(region *r, const char *rid, const char *status, abstore_base **out);
+/* rid's base backups in status, by end then start time; *out is freed
+ * with abstore_bases_free. */
+int abstore_bases(region *r, const char *rid, abstore_base_status status, abstore_base **out);
 void abstore_bases_free(abstore_base *b, int n);
 
 /* Paths, malloc'd: <RDS_HOME>/backups/automated/<rid>[/sub],

@@ -44,7 +44,7 @@ static char *ab_arn(region *r, const char *rid)
 static bool restorable_window(region *r, const abstore_row *a, int64_t *earliest, int64_t *latest)
 {
     abstore_base *b = NULL;
-    int n = abstore_bases(r, a->rid, "available", &b);
+    int n = abstore_bases(r, a->rid, AB_BASE_AVAILABLE, &b);
     int64_t first = -1;
     for (int i = 0; i < n; i++)
         if (b[i].start_ms >= a->gap_ms && (first < 0 || b[i].end_ms < first))
@@ -79,7 +79,7 @@ static void add_time(cJSON *o, const char *name, int64_t ms)
 static bool has_base(region *r, const abstore_row *a)
 {
     abstore_base *b = NULL;
-    int n = abstore_bases(r, a->rid, "available", &b);
+    int n = abstore_bases(r, a->rid, AB_BASE_AVAILABLE, &b);
     bool any = false;
     for (int i = 0; i < n; i++)
         any = any || b[i].start_ms >= a->gap_ms;
@@ -136,7 +136,7 @@ bool autobackup_on_delete(region *r, const store_instance *in, bool delete_backu
                                              "resource_id=?");
     bool ok = false;
     if (st) {
-        sqlrow_bind_text(st, 1, delete_backups ? "deleting" : "retained");
+        sqlrow_bind_text(st, 1, abstore_status_name(delete_backups ? AB_DELETING : AB_RETAINED));
         sqlrow_bind_text(st, 2, info);
         sqlite3_bind_int64(st, 3, region_now_ms(r));
         sqlite3_bind_int64(st, 4, reach);
@@ -179,7 +179,7 @@ static cJSON *ab_render(region *r, const abstore_row *a)
         free(c.h);
     }
     INFO_NUM("AllocatedStorage");
-    cJSON_AddStringToObject(o, "Status", a->status);
+    cJSON_AddStringToObject(o, "Status", abstore_status_name(a->status));
     INFO_NUM("Port");
     INFO_STR("AvailabilityZone");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(info, "InstanceCreateTime");
@@ -243,7 +243,7 @@ bool autobackup_action_describe(region *r, const params *p, cJSON *result, awser
     cJSON *list = cJSON_AddArrayToObject(result, "DBInstanceAutomatedBackups");
     int shown = 0;
     for (int i = 0; i < n; i++) {
-        if (strcmp(rows[i].status, "deleting") == 0)
+        if (rows[i].status == AB_DELETING)
             continue;
         if ((rid && strcmp(rows[i].rid, rid) != 0) ||
             (iid && strcasecmp(rows[i].instance_id, iid) != 0))
@@ -274,10 +274,10 @@ bool autobackup_action_delete(region *r, const params *p, cJSON *result, awserr 
         free(rid);
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     }
-    if (!abstore_get(r, rid, &a) || strcmp(a.status, "deleting") == 0)
+    if (!abstore_get(r, rid, &a) || a.status == AB_DELETING)
         awserr_set(err, AWSERR_DB_INSTANCE_AUTOMATED_BACKUP_NOT_FOUND,
                    "Automated backup %s not found.", rid);
-    else if (strcmp(a.status, "retained") != 0)
+    else if (a.status != AB_RETAINED)
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_AUTOMATED_BACKUP_STATE,
                    "Automated backup %s is not retained: its instance still exists.", rid);
     else {
@@ -295,8 +295,7 @@ bool autobackup_action_delete(region *r, const params *p, cJSON *result, awserr 
     if (!ok)
         store_rollback(r->st);
     if (ok) {
-        free(a.status);
-        a.status = xstrdup("deleting");
+        a.status = AB_DELETING;
         cJSON_AddItemToObject(result, "DBInstanceAutomatedBackup", ab_render(r, &a));
         /* Nothing runs for a retained backup: remove it at once. */
         abjob_sweep_soon(rid);
@@ -357,7 +356,7 @@ static bool restore_source(region *r, const params *p, abstore_row *a, awserr *e
                               "BackupRetentionPeriod equal to 0.");
         }
     }
-    bool found = abstore_get(r, rid, a) && strcmp(a->status, "deleting") != 0;
+    bool found = abstore_get(r, rid, a) && a->status != AB_DELETING;
     if (!found)
         awserr_set(err,
                    iid ? AWSERR_INVALID_RESTORE : AWSERR_DB_INSTANCE_AUTOMATED_BACKUP_NOT_FOUND,
@@ -371,7 +370,7 @@ static bool restore_source(region *r, const params *p, abstore_row *a, awserr *e
 static char *base_for(region *r, const abstore_row *a, int64_t target)
 {
     abstore_base *b = NULL;
-    int n = abstore_bases(r, a->rid, "available", &b);
+    int n = abstore_bases(r, a->rid, AB_BASE_AVAILABLE, &b);
     char *best = NULL;
     int64_t best_end = -1;
     for (int i = 0; i < n; i++)

@@ -106,13 +106,13 @@ static wf_result instwf_delete_final_snapshot(wf_ctx *c)
     const char *sid = wf_data_str(c, "final_snapshot");
     if (!sid)
         return WF_NEXT;
-    char *status = snapshot_status(c->r, sid);
-    wf_result res = !status || strcmp(status, "failed") == 0 ? WF_FAIL
-                    : strcmp(status, "available") == 0      ? WF_NEXT
-                                                            : WF_WAIT;
+    snaprow_status status;
+    bool found = snapshot_status(c->r, sid, &status);
+    wf_result res = !found || status == SNAP_FAILED ? WF_FAIL
+                    : status == SNAP_AVAILABLE      ? WF_NEXT
+                                                    : WF_WAIT;
     if (res == WF_FAIL)
         wf_fail(c, "the final snapshot %s failed: the instance is kept", sid);
-    free(status);
     return res;
 }
 

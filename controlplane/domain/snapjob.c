@@ -202,7 +202,8 @@ void snapjob_tick(region *r)
     snaprow todo[MAX_JOBS];
     int n = 0;
     while (n < MAX_JOBS && sqlite3_step(st) == SQLITE_ROW) {
-        snaprow_read(st, &todo[n]);
+        if (!snaprow_read(st, &todo[n]))
+            continue;
         if (running(todo[n].id))
             snaprow_clear(&todo[n]);
         else

@@ -9,12 +9,35 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/notify/events.h"
+#include "lib/log.h"
 #include "lib/util.h"
+
+static const char *const snaprow_status_names[SNAP_STATUS_COUNT] = {
+    [SNAP_CREATING] = "creating",
+    [SNAP_AVAILABLE] = "available",
+    [SNAP_FAILED] = "failed",
+    [SNAP_DELETED] = "deleted",
+};
+
+const char *snaprow_status_name(snaprow_status s)
+{
+    return (int)s >= 0 && s < SNAP_STATUS_COUNT ? snaprow_status_names[s] : "(invalid)";
+}
+
+bool snaprow_status_parse(const char *name, snaprow_status *out)
+{
+    for (int i = 0; name && i < SNAP_STATUS_COUNT; i++)
+        if (strcmp(name, snaprow_status_names[i]) == 0) {
+            *out = (snaprow_status)i;
+            return true;
+        }
+    return false;
+}
 
 void snaprow_clear(snaprow *s)
 {
-    char **strs[] = {&s->id, &s->instance_id, &s->resource_id, &s->type, &s->status,
-                     &s->source, &s->kms_key_id, &s->engine_version, &s->db_class,
+    char **strs[] = {&s->id, &s->instance_id, &s->resource_id, &s->type, &s->source,
+                     &s->kms_key_id, &s->engine_version, &s->db_class,
                      &s->master_username, &s->master_password, &s->db_name, &s->storage_type,
                      &s->az, &s->error};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
@@ -22,13 +45,19 @@ void snaprow_clear(snaprow *s)
     memset(s, 0, sizeof *s);
 }
 
-void snaprow_read(sqlite3_stmt *st, snaprow *s)
+bool snaprow_read(sqlite3_stmt *st, snaprow *s)
 {
+    memset(s, 0, sizeof *s);
+    const char *status = (const char *)sqlite3_column_text(st, 4);
+    if (!snaprow_status_parse(status, &s->status)) {
+        LOG_WARN("snapshot row skipped id=%s status=%s: unknown status",
+                 (const char *)sqlite3_column_text(st, 0), status ? status : "(null)");
+        return false;
+    }
     s->id = sqlrow_text(st, 0);
     s->instance_id = sqlrow_text(st, 1);
     s->resource_id = sqlrow_text(st, 2);
     s->type = sqlrow_text(st, 3);
-    s->status = sqlrow_text(st, 4);
     s->created_ms = sqlite3_column_int64(st, 5);
     s->source = sqlrow_text(st, 6);
     s->encrypted = sqlite3_column_int(st, 7) != 0;
@@ -46,6 +75,7 @@ void snaprow_read(sqlite3_stmt *st, snaprow *s)
     s->instance_created_ms = sqlite3_column_int64(st, 19);
     s->size_bytes = sqlite3_column_int64(st, 20);
     s->error = sqlrow_text(st, 21);
+    return true;
 }
 
 bool snaprow_get(region *r, const char *id, snaprow *out)
@@ -56,9 +86,7 @@ bool snaprow_get(region *r, const char *id, snaprow *out)
     if (!st)
         return false;
     sqlrow_bind_text(st, 1, id);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    if (found)
-        snaprow_read(st, out);
+    bool found = sqlite3_step(st) == SQLITE_ROW && snaprow_read(st, out);
     sqlite3_finalize(st);
     return found;
 }
@@ -70,7 +98,8 @@ bool snaprow_insert(region *r, const snaprow *s)
                "?,?,?,?,?,?,?)");
     if (!st)
         return false;
-    const char *texts[] = {s->id, s->instance_id, s->resource_id, s->type, s->status};
+    const char *texts[] = {s->id, s->instance_id, s->resource_id, s->type,
+                           snaprow_status_name(s->status)};
     for (int i = 0; i < 5; i++)
         sqlrow_bind_text(st, i + 1, texts[i]);
     sqlite3_bind_int64(st, 6, s->created_ms);
@@ -107,7 +136,7 @@ bool snaprow_finish(region *r, const char *id, bool ok, int64_t size, const char
                                              "status='creating'");
     if (!st)
         return false;
-    sqlrow_bind_text(st, 1, ok ? "available" : "failed");
+    sqlrow_bind_text(st, 1, snaprow_status_name(ok ? SNAP_AVAILABLE : SNAP_FAILED));
     sqlite3_bind_int64(st, 2, size);
     sqlrow_bind_text(st, 3, ok ? NULL : error);
     sqlite3_bind_int64(st, 4, created_ms);

@@ -13,9 +13,26 @@
 typedef struct region region;
 typedef struct sqlite3_stmt sqlite3_stmt;
 
+/* A snapshot's Status (db_snapshots.status). SNAP_DELETED is never
+ * stored: DeleteDBSnapshot's answer shows the row it removed as deleted.
+ * snaprow_status_name(v) is the store/API name (a static string; an
+ * out-of-range value names itself "(invalid)"); snaprow_status_parse(name,
+ * &v) is true and sets v for one of the names, false (v untouched) for any
+ * other string or NULL. */
+typedef enum {
+    SNAP_CREATING,
+    SNAP_AVAILABLE,
+    SNAP_FAILED,
+    SNAP_DELETED,
+    SNAP_STATUS_COUNT
+} snaprow_status;
+const char *snaprow_status_name(snaprow_status s);
+bool snaprow_status_parse(const char *name, snaprow_status *out);
+
 /* A db_snapshots row. Strings are owned (snaprow_clear frees them). */
 typedef struct {
-    char *id, *instance_id, *resource_id, *type, *status;
+    char *id, *instance_id, *resource_id, *type;
+    snaprow_status status;
     int64_t created_ms;
     char *source; /* a copy: the source snapshot's id */
     bool encrypted;
@@ -35,9 +52,12 @@ typedef struct {
     " allocated_storage, storage_type, iops, az, instance_created_ms, size_bytes, error"
 
 void snaprow_clear(snaprow *s);
-/* The current row of a SELECT SNAPROW_COLS statement into *s (owned). */
-void snaprow_read(sqlite3_stmt *st, snaprow *s);
-/* The row of id into *out; false (and *out empty) when there is none. */
+/* The current row of a SELECT SNAPROW_COLS statement into *s (owned).
+ * False (logged, *s empty) when the row's status is no name of
+ * snaprow_status: the caller treats the row as absent. */
+bool snaprow_read(sqlite3_stmt *st, snaprow *s);
+/* The row of id into *out; false (and *out empty) when there is none or
+ * its status is unknown (logged). */
 bool snaprow_get(region *r, const char *id, snaprow *out);
 /* Inserts s; false on a store error (logged). */
 bool snaprow_insert(region *r, const snaprow *s);

@@ -36,11 +36,11 @@ static cJSON *snap_render(region *r, const snaprow *s)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "DBSnapshotIdentifier", s->id);
     cJSON_AddStringToObject(o, "DBInstanceIdentifier", s->instance_id);
-    if (strcmp(s->status, "creating") != 0)
+    if (s->status != SNAP_CREATING)
         add_time(o, "SnapshotCreateTime", s->created_ms);
     cJSON_AddStringToObject(o, "Engine", "postgres");
     cJSON_AddNumberToObject(o, "AllocatedStorage", (double)s->allocated_storage);
-    cJSON_AddStringToObject(o, "Status", s->status);
+    cJSON_AddStringToObject(o, "Status", snaprow_status_name(s->status));
     cJSON_AddNumberToObject(o, "Port", (double)s->port);
     if (s->az)
         cJSON_AddStringToObject(o, "AvailabilityZone", s->az);
@@ -51,7 +51,7 @@ static cJSON *snap_render(region *r, const snaprow *s)
     cJSON_AddStringToObject(o, "SnapshotType", s->type);
     if (s->iops)
         cJSON_AddNumberToObject(o, "Iops", (double)s->iops);
-    cJSON_AddNumberToObject(o, "PercentProgress", strcmp(s->status, "available") == 0 ? 100 : 0);
+    cJSON_AddNumberToObject(o, "PercentProgress", s->status == SNAP_AVAILABLE ? 100 : 0);
     cJSON_AddStringToObject(o, "StorageType", s->storage_type);
     cJSON_AddBoolToObject(o, "Encrypted", s->encrypted);
     if (s->kms_key_id)
@@ -105,7 +105,7 @@ static bool snap_from_instance(region *r, const store_instance *in, const char *
     free(arn);
     snaprow s = {
         .id = (char *)id, .instance_id = in->id, .resource_id = in->resource_id,
-        .type = (char *)type, .status = (char *)"creating", .created_ms = region_now_ms(r),
+        .type = (char *)type, .status = SNAP_CREATING, .created_ms = region_now_ms(r),
         .encrypted = in->storage_encrypted, .kms_key_id = in->kms_key_id,
         .engine_version = in->engine_version, .db_class = in->db_class,
         .master_username = in->master_username, .master_password = in->master_password,
@@ -271,7 +271,8 @@ bool snapshot_action_describe(region *r, const params *p, cJSON *result, awserr 
     cJSON *list = cJSON_AddArrayToObject(result, "DBSnapshots");
     while (sqlite3_step(st) == SQLITE_ROW) {
         snaprow s;
-        snaprow_read(st, &s);
+        if (!snaprow_read(st, &s))
+            continue;
         if (snap_matches(&f, &s))
             cJSON_AddItemToArray(list, snap_render(r, &s));
         snaprow_clear(&s);
@@ -313,9 +314,10 @@ bool snapshot_action_delete(region *r, const params *p, cJSON *result, awserr *e
         store_rollback(r->st);
         return false;
     }
-    if (strcmp(s.status, "available") != 0 && strcmp(s.status, "failed") != 0) {
+    if (s.status != SNAP_AVAILABLE && s.status != SNAP_FAILED) {
         awserr_set(err, AWSERR_INVALID_DB_SNAPSHOT_STATE,
-                   "Cannot delete the snapshot because it is in %s state.", s.status);
+                   "Cannot delete the snapshot because it is in %s state.",
+                   snaprow_status_name(s.status));
         store_rollback(r->st);
         goto out;
     }
@@ -333,8 +335,7 @@ bool snapshot_action_delete(region *r, const params *p, cJSON *result, awserr *e
         char *dir = snaprow_dir(r, s.id);
         fs_rm_rf(dir); /* one object: quick; a leftover is only disk */
         free(dir);
-        free(s.status);
-        s.status = xstrdup("deleted");
+        s.status = SNAP_DELETED;
         cJSON_AddItemToObject(result, "DBSnapshot", snap_render(r, &s));
     }
 out:
@@ -360,7 +361,7 @@ bool snapshot_action_copy(region *r, const params *p, cJSON *result, awserr *err
     char *id = lower_dup(tid);
     char *arn = NULL;
     bool ok = false;
-    if (strcmp(src.status, "available") != 0) {
+    if (src.status != SNAP_AVAILABLE) {
         awserr_set(err, AWSERR_INVALID_DB_SNAPSHOT_STATE,
                    "Snapshot %s is not in available state.", src.id);
     } else if (snaprow_get(r, id, &old)) {
@@ -375,7 +376,7 @@ bool snapshot_action_copy(region *r, const params *p, cJSON *result, awserr *err
         snaprow s = src;
         s.id = id;
         s.type = (char *)"manual";
-        s.status = (char *)"creating";
+        s.status = SNAP_CREATING;
         s.source = src.id;
         s.created_ms = region_now_ms(r);
         s.size_bytes = 0;
@@ -445,7 +446,7 @@ bool snapshot_restore(region *r, const params *p, const char *id, store_instance
         return false;
     }
     bool ok = false;
-    if (strcmp(s.status, "available") != 0)
+    if (s.status != SNAP_AVAILABLE)
         awserr_set(err, AWSERR_INVALID_DB_SNAPSHOT_STATE, "Snapshot %s is not in available "
                    "state.", s.id);
     else {
@@ -471,14 +472,14 @@ bool snapshot_restore(region *r, const params *p, const char *id, store_instance
     return ok;
 }
 
-char *snapshot_status(region *r, const char *snapshot_id)
+bool snapshot_status(region *r, const char *snapshot_id, snaprow_status *out)
 {
     snaprow s;
     if (!snaprow_get(r, snapshot_id, &s))
-        return NULL;
-    char *status = xstrdup(s.status);
+        return false;
+    *out = s.status;
     snaprow_clear(&s);
-    return status;
+    return true;
 }
 
 void snapshot_forget_restore(region *r, const char *instance_id)

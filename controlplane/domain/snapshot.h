@@ -25,6 +25,7 @@
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/store.h"
+#include "controlplane/domain/snaprow.h"
 
 typedef struct region region;
 typedef struct cJSON cJSON;
@@ -46,8 +47,10 @@ bool snapshot_begin_final(region *r, const store_instance *in, const char *snaps
 bool snapshot_restore(region *r, const params *p, const char *id, store_instance *out,
                       awserr *err);
 
-/* "creating", "available", "failed", or NULL when there is no such row. */
-char *snapshot_status(region *r, const char *snapshot_id);
+/* The snapshot's status into *out (SNAP_CREATING, SNAP_AVAILABLE or
+ * SNAP_FAILED); false when there is no such row (or its status is unknown,
+ * logged). */
+bool snapshot_status(region *r, const char *snapshot_id, snaprow_status *out);
 /* Forgets that instance_id was restored from a snapshot (it is deleted). */
 void snapshot_forget_restore(region *r, const char *instance_id);
 /* Adds "restore" to a primary node's spec when its instance was restored

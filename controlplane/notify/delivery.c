@@ -67,6 +67,27 @@ static void due_row_clear(due_row *w)
     memset(w, 0, sizeof *w);
 }
 
+static const char *const delivery_state_names[DELIVERY_STATE_COUNT] = {
+    [DELIVERY_PENDING] = "pending",
+    [DELIVERY_DELIVERED] = "delivered",
+    [DELIVERY_DEAD] = "dead",
+};
+
+const char *delivery_state_name(delivery_state s)
+{
+    return (int)s >= 0 && s < DELIVERY_STATE_COUNT ? delivery_state_names[s] : "(invalid)";
+}
+
+bool delivery_state_parse(const char *name, delivery_state *out)
+{
+    for (int i = 0; name && i < DELIVERY_STATE_COUNT; i++)
+        if (strcmp(name, delivery_state_names[i]) == 0) {
+            *out = (delivery_state)i;
+            return true;
+        }
+    return false;
+}
+
 bool delivery_enqueue(store *s, const delivery_item *it, int64_t now_ms)
 {
     sqlite3_stmt *st = sqlrow_prepare(
@@ -134,17 +155,19 @@ static void delivery_finish(delivery *d, int64_t id, const char *error)
         return;
     }
     int64_t now = wall_ms();
-    const char *state = !error ? "delivered" : snsmsg_exhausted(attempts) ? "dead" : "pending";
+    delivery_state state = !error                        ? DELIVERY_DELIVERED
+                           : snsmsg_exhausted(attempts) ? DELIVERY_DEAD
+                                                        : DELIVERY_PENDING;
     st = sqlrow_prepare(s, "UPDATE deliveries SET state=?, attempts=?, next_ms=?, last_error=?, "
                            "done_ms=? WHERE id=?");
     bool ok = st != NULL;
     if (ok) {
-        sqlrow_bind_text(st, 1, state);
+        sqlrow_bind_text(st, 1, delivery_state_name(state));
         sqlite3_bind_int(st, 2, attempts);
         sqlite3_bind_int64(st, 3, now + (error ? snsmsg_backoff_ms(attempts, d->r->cfg.delivery_retry_ms)
                                                : 0));
         sqlrow_bind_text(st, 4, error);
-        if (strcmp(state, "pending") == 0)
+        if (state == DELIVERY_PENDING)
             sqlite3_bind_null(st, 5);
         else
             sqlite3_bind_int64(st, 5, now);
@@ -157,7 +180,7 @@ static void delivery_finish(delivery *d, int64_t id, const char *error)
     }
     if (error)
         LOG_WARN("delivery failed id=%lld attempts=%d state=%s error=\"%s\"", (long long)id,
-                 attempts, state, error);
+                 attempts, delivery_state_name(state), error);
     else
         LOG_INFO("delivery done id=%lld attempts=%d", (long long)id, attempts);
 }
@@ -515,8 +538,8 @@ bool delivery_action_list(region *r, const params *p, cJSON *result, awserr *err
     if (token && !str_to_int64(token, 0, INT64_MAX, &after))
         return awserr_set(err, AWSERR_SNS_INVALID_PARAMETER, "Invalid parameter: NextToken");
     const char *state = params_get(p, "State");
-    if (state && strcmp(state, "pending") != 0 && strcmp(state, "delivered") != 0 &&
-        strcmp(state, "dead") != 0)
+    delivery_state want;
+    if (state && !delivery_state_parse(state, &want))
         return awserr_set(err, AWSERR_SNS_INVALID_PARAMETER,
                           "Invalid parameter: State must be pending, delivered or dead");
     sqlite3_stmt *st = sqlrow_prepare(
@@ -544,6 +567,13 @@ bool delivery_action_list(region *r, const params *p, cJSON *result, awserr *err
             break;
         }
         last = sqlite3_column_int64(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 7);
+        delivery_state ds;
+        if (!delivery_state_parse(name, &ds)) {
+            LOG_WARN("delivery row skipped id=%lld state=%s: unknown state", (long long)last,
+                     name ? name : "(null)");
+            continue;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "DeliveryId", (double)last);
         add_text(o, "MessageId", st, 1);
@@ -552,12 +582,12 @@ bool delivery_action_list(region *r, const params *p, cJSON *result, awserr *err
         add_text(o, "Protocol", st, 4);
         add_text(o, "Endpoint", st, 5);
         add_text(o, "EventSubscription", st, 6);
-        add_text(o, "State", st, 7);
+        cJSON_AddStringToObject(o, "State", delivery_state_name(ds));
         cJSON_AddNumberToObject(o, "Attempts", sqlite3_column_int(st, 8));
         add_text(o, "LastError", st, 9);
         /* Created is wall clock like the schedule: delivery is real time. */
         add_time(o, "Created", st, 10);
-        if (strcmp((const char *)sqlite3_column_text(st, 7), "pending") == 0)
+        if (ds == DELIVERY_PENDING)
             add_time(o, "NextAttempt", st, 11);
         add_time(o, "Finished", st, 12);
         cJSON_AddItemToArray(list, o);

@@ -28,6 +28,19 @@
 typedef struct delivery delivery;
 typedef struct store store;
 
+/* A row's state (deliveries.state; invariant 2). delivery_state_name(v)
+ * is the stored/API name (a static string; an out-of-range value names
+ * itself "(invalid)"); delivery_state_parse(name, &v) is true and sets v
+ * for one of the names, false (v untouched) for any other string or NULL. */
+typedef enum {
+    DELIVERY_PENDING,
+    DELIVERY_DELIVERED,
+    DELIVERY_DEAD,
+    DELIVERY_STATE_COUNT
+} delivery_state;
+const char *delivery_state_name(delivery_state s);
+bool delivery_state_parse(const char *name, delivery_state *out);
+
 /* At most this many attempts in flight at once. */
 #define DELIVERY_MAX_IN_FLIGHT 32
 /* An http attempt that takes longer fails (seconds). */
@@ -60,7 +73,8 @@ void delivery_tick(delivery *d);
 
 /* rdsim's ListDeliveries (SNS endpoint): SubscriptionArn, TopicArn,
  * EventSubscription, State (pending|delivered|dead) filters; MaxItems
- * (1-1000, 100) and NextToken paging. */
+ * (1-1000, 100) and NextToken paging. A row whose state is unknown is
+ * logged and left out (it still takes its place in a page). */
 bool delivery_action_list(region *r, const params *p, cJSON *result, awserr *err);
 
 #endif

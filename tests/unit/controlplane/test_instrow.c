@@ -228,7 +228,7 @@ static void test_snapshot_restore(const char *sg)
 {
     snaprow s = {.id = (char *)"snap1", .instance_id = (char *)"gone",
                  .resource_id = (char *)"db-GONE", .type = (char *)"manual",
-                 .status = (char *)"available", .created_ms = 1,
+                 .status = SNAP_AVAILABLE, .created_ms = 1,
                  .engine_version = (char *)"15.18", .db_class = (char *)"db.t3.small",
                  .master_username = (char *)"admin", .master_password = (char *)"secret-password",
                  .port = 6543, .allocated_storage = 20, .storage_type = (char *)"gp3",
