@@ -67,15 +67,14 @@ static const char *const agent_node_state_names[AGENT_NODE_STATE_COUNT] = {
     [AGENT_NODE_ABSENT] = "absent",
 };
 
-static const char *name_of(const char *const *names, int n, int v, const char *unnamed)
+const char *states_name_of(const char *const *names, int n, int v, const char *unnamed)
 {
     if (v < 0 || v >= n)
         return "(invalid)";
     return names[v] ? names[v] : unnamed;
 }
 
-/* The index of name in names[0..n), or -1. */
-static int index_of(const char *const *names, int n, const char *name)
+int states_index_of(const char *const *names, int n, const char *name)
 {
     if (!name)
         return -1;
@@ -84,21 +83,6 @@ static int index_of(const char *const *names, int n, const char *name)
             return i;
     return -1;
 }
-
-/* One X_name/X_parse pair per table. */
-#define STATES_NAMED(type, table, count)                                  \
-    const char *type##_name(type v)                                       \
-    {                                                                     \
-        return name_of(table, (int)(count), (int)v, "(unknown)");         \
-    }                                                                     \
-    bool type##_parse(const char *name, type *out)                        \
-    {                                                                     \
-        int i = index_of(table, (int)(count), name);                      \
-        if (i < 0)                                                        \
-            return false;                                                 \
-        *out = (type)i;                                                   \
-        return true;                                                      \
-    }
 
 STATES_NAMED(instance_status, instance_status_names, INSTANCE_STATUS_COUNT)
 STATES_NAMED(ha_state, ha_state_names, HA_STATE_COUNT)

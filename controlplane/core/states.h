@@ -102,4 +102,30 @@ typedef enum {
 const char *agent_node_state_name(agent_node_state s);
 bool agent_node_state_parse(const char *name, agent_node_state *out);
 
+/* ---- the one name table walker, for these and every module's own row
+ * states (snaprow.h, abstore.h, delivery.h) ---- */
+
+/* names[v], or `unnamed` when that slot is NULL, or "(invalid)" when v is
+ * out of 0..n-1. Static strings. */
+const char *states_name_of(const char *const *names, int n, int v, const char *unnamed);
+/* The index of name in names[0..n) (NULL slots never match), or -1 (NULL
+ * name included). */
+int states_index_of(const char *const *names, int n, const char *name);
+
+/* Defines type_name(type) and type_parse(const char *, type *) over a name
+ * table indexed by the enum: parse is false on an unknown name. */
+#define STATES_NAMED(type, table, count)                                      \
+    const char *type##_name(type v)                                           \
+    {                                                                         \
+        return states_name_of(table, (int)(count), (int)v, "(unknown)");      \
+    }                                                                         \
+    bool type##_parse(const char *name, type *out)                            \
+    {                                                                         \
+        int i = states_index_of(table, (int)(count), name);                   \
+        if (i < 0)                                                            \
+            return false;                                                     \
+        *out = (type)i;                                                       \
+        return true;                                                          \
+    }
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/states.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
 #include "lib/fsutil.h"
@@ -25,47 +26,15 @@ static const char *const abstore_status_names[AB_STATUS_COUNT] = {
     [AB_DELETING] = "deleting",
 };
 
+STATES_NAMED(abstore_status, abstore_status_names, AB_STATUS_COUNT)
+
 static const char *const abstore_base_status_names[AB_BASE_STATUS_COUNT] = {
     [AB_BASE_CREATING] = "creating",
     [AB_BASE_AVAILABLE] = "available",
     [AB_BASE_FAILED] = "failed",
 };
 
-/* The index of name in names[0..n), or -1 (NULL included). */
-static int abstore_index(const char *const *names, int n, const char *name)
-{
-    for (int i = 0; name && i < n; i++)
-        if (strcmp(name, names[i]) == 0)
-            return i;
-    return -1;
-}
-
-const char *abstore_status_name(abstore_status s)
-{
-    return (int)s >= 0 && s < AB_STATUS_COUNT ? abstore_status_names[s] : "(invalid)";
-}
-
-bool abstore_status_parse(const char *name, abstore_status *out)
-{
-    int i = abstore_index(abstore_status_names, AB_STATUS_COUNT, name);
-    if (i >= 0)
-        *out = (abstore_status)i;
-    return i >= 0;
-}
-
-const char *abstore_base_status_name(abstore_base_status s)
-{
-    return (int)s >= 0 && s < AB_BASE_STATUS_COUNT ? abstore_base_status_names[s]
-                                                   : "(invalid)";
-}
-
-bool abstore_base_status_parse(const char *name, abstore_base_status *out)
-{
-    int i = abstore_index(abstore_base_status_names, AB_BASE_STATUS_COUNT, name);
-    if (i >= 0)
-        *out = (abstore_base_status)i;
-    return i >= 0;
-}
+STATES_NAMED(abstore_base_status, abstore_base_status_names, AB_BASE_STATUS_COUNT)
 
 /* ---- rows ---- */
 
@@ -76,7 +45,6 @@ void abstore_row_clear(abstore_row *a)
     cJSON_Delete(a->info);
     memset(a, 0, sizeof *a);
 }
-
 
 #define AB_COLS "resource_id, instance_id, status, info, retention, deleted_ms, restorable_ms," \
                 " gaps, gap_ms"
@@ -188,7 +156,6 @@ bool abstore_upsert_active(region *r, const store_instance *in)
     return ok;
 }
 
-
 void abstore_remove(region *r, const char *rid)
 {
     char *dir = abstore_dir(r, rid, NULL);
@@ -209,7 +176,6 @@ void abstore_remove(region *r, const char *rid)
     }
     LOG_INFO("automated backups removed rid=%s", rid);
 }
-
 
 int abstore_bases(region *r, const char *rid, abstore_base_status status, abstore_base **out)
 {

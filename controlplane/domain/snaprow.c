@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/states.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/notify/events.h"
@@ -19,20 +20,7 @@ static const char *const snaprow_status_names[SNAP_STATUS_COUNT] = {
     [SNAP_DELETED] = "deleted",
 };
 
-const char *snaprow_status_name(snaprow_status s)
-{
-    return (int)s >= 0 && s < SNAP_STATUS_COUNT ? snaprow_status_names[s] : "(invalid)";
-}
-
-bool snaprow_status_parse(const char *name, snaprow_status *out)
-{
-    for (int i = 0; name && i < SNAP_STATUS_COUNT; i++)
-        if (strcmp(name, snaprow_status_names[i]) == 0) {
-            *out = (snaprow_status)i;
-            return true;
-        }
-    return false;
-}
+STATES_NAMED(snaprow_status, snaprow_status_names, SNAP_STATUS_COUNT)
 
 void snaprow_clear(snaprow *s)
 {
@@ -180,7 +168,6 @@ char *snaprow_kms_url(region *r)
 {
     return xasprintf("http://127.0.0.1:%d/", r->api_port);
 }
-
 
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail)
 {

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "controlplane/core/states.h"
 #include "controlplane/core/region.h"
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/core/sqlrow.h"
@@ -73,20 +74,7 @@ static const char *const delivery_state_names[DELIVERY_STATE_COUNT] = {
     [DELIVERY_DEAD] = "dead",
 };
 
-const char *delivery_state_name(delivery_state s)
-{
-    return (int)s >= 0 && s < DELIVERY_STATE_COUNT ? delivery_state_names[s] : "(invalid)";
-}
-
-bool delivery_state_parse(const char *name, delivery_state *out)
-{
-    for (int i = 0; name && i < DELIVERY_STATE_COUNT; i++)
-        if (strcmp(name, delivery_state_names[i]) == 0) {
-            *out = (delivery_state)i;
-            return true;
-        }
-    return false;
-}
+STATES_NAMED(delivery_state, delivery_state_names, DELIVERY_STATE_COUNT)
 
 bool delivery_enqueue(store *s, const delivery_item *it, int64_t now_ms)
 {
