@@ -213,9 +213,11 @@ static wf_result instwf_convert_finish(wf_ctx *c)
 {
     c->in->multi_az = true;
     cJSON *pending = cJSON_Parse(c->in->pending ? c->in->pending : "{}");
+    if (!pending)
+        pending = cJSON_CreateObject();
     cJSON_DeleteItemFromObject(pending, "MultiAZ");
     free(c->in->pending);
-    c->in->pending = cJSON_PrintUnformatted(pending ? pending : cJSON_CreateObject());
+    c->in->pending = cJSON_PrintUnformatted(pending);
     cJSON_Delete(pending);
     return wf_step_finish_available(c);
 }
