@@ -414,6 +414,38 @@ static pid_t chaos_read_pid(const char *path, int line)
     return (pid_t)v;
 }
 
+/* true when pid is gone: no such process, or a zombie waiting for init.
+ * A SIGKILLed process still exists while the kernel tears it down (long
+ * for a sanitizer build's huge mappings), holding its listening sockets. */
+static bool chaos_pid_gone(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return true;
+    char path[64], stat[512] = "";
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return true;
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')');
+    return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+/* Waits (polling, at most ms) until pid is gone; false if it is not. */
+static bool chaos_wait_gone(pid_t pid, int64_t ms)
+{
+    int64_t deadline = mono_ms() + ms;
+    while (!chaos_pid_gone(pid)) {
+        if (mono_ms() >= deadline)
+            return false;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
 /* A node of our instance as its host's files show it. */
 typedef struct {
     char node[128];
@@ -562,6 +594,9 @@ static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
             ok = false;
         if (kill(-p->postmaster, SIGKILL) != 0)
             ok = false;
+        /* region.sh brings the host back later: the agent must be gone. */
+        if (agent && ok && !chaos_wait_gone(agent, 10000))
+            ok = false;
         break;
     case CHAOS_HANG:
         ok = ptree_signal_server(p->postmaster, SIGSTOP, f->hung, PTREE_MAX, &f->nhung);
@@ -606,8 +641,8 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
             char *pf = xasprintf("%s/controlplane.pid", c->rds_home);
             pid_t cp = chaos_read_pid(pf, 1);
             free(pf);
-            if (cp)
-                kill(cp, SIGKILL);
+            if (cp && kill(cp, SIGKILL) == 0 && !chaos_wait_gone(cp, 10000))
+                chaos_say("  controlplane (pid %d) still exiting after 10 s", (int)cp);
             cp_killed = true;
             chaos_say("  controlplane (pid %d) killed at the failover's start; restarting the region",
                       (int)cp);

@@ -207,7 +207,8 @@ ok $? "the delivery is delivered"
 receiver_down
 mid=$(rdsctl sns publish --topic-arn "$TOPIC" --message "across-a-crash" | jq -r .MessageId)
 ok $? "publish while the receiver is down"
-kill -KILL "$(cp_pid)"
+cp=$(cp_pid)
+kill -KILL "$cp" && poll 10 gone "$cp"
 ok $? "kill -9 the controlplane"
 receiver_up "$RECV_PORT"
 region_restart

@@ -181,8 +181,8 @@ is "$(rdsctl describe-db-log-files --db-instance-identifier "$ID" --filename-con
 # The controlplane killed: what it held survives, shipping resumes with no
 # gap and no duplicate. It restarts without RDS_CP_ARGS: the 1 MiB unit is
 # the region's, kept in its store.
-kill -KILL "$(cp_pid)"
-region_restart
+cp=$(cp_pid)
+kill -KILL "$cp" && poll 10 gone "$cp" && region_restart
 ok $? "controlplane SIGKILLed and restarted"
 psql_at "$addr" "DO \$\$ BEGIN RAISE LOG 'rdsim-tel-after-restart'; END \$\$" >/dev/null 2>&1
 whole() {
