@@ -194,7 +194,7 @@ echo "$GOOD" > "$T/goals.json"
 # ---- the channel is authenticated (agent/README.md "Trust") ---------------------
 
 check "the agent's requests are signed" bash -c "grep -q '^us-east-1a ok' '$T/auth.log' && ! grep -q '^us-east-1a bad' '$T/auth.log'"
-check "no plain-text password on the wire" bash -c "! grep -q -- '$PASSWORD' '$T/heartbeats.log'"
+check "no plain-text password on the wire" bash -c "grep -q master_password_sealed '$T/replies.log' && ! grep -q -- '$PASSWORD' '$T/heartbeats.log' '$T/replies.log'"
 # Each reply below is one an attacker could make (or an honest controlplane
 # that lost its rows): none may delete anything.
 two_beats() {

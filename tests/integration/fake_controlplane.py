@@ -3,12 +3,14 @@
 
 Serves POST /agent/v1/heartbeat: records the last request body to
 <dir>/last_heartbeat.json and <dir>/last_heartbeat-<agent_id>.json
-(atomically), appends it as one line to <dir>/heartbeats.log, and replies
+(atomically), appends it as one line to <dir>/heartbeats.log (and each reply to
+<dir>/replies.log), and replies
 with <dir>/goals-<agent_id>.json if it exists, else <dir>/goals.json (so
 one fake serves several agents, each with its own goals).
 The goals file may hold {"__status": 500} to reply with that status, or
 {"__raw": "text"} to reply with that text (for garbage-reply tests).
-Binds 127.0.0.1 port 0 and writes the port to <dir>/port.
+Binds 127.0.0.1 port 0 (or the port given after <dir>) and writes the port
+to <dir>/port.
 
 Like the real one it speaks the authenticated channel (agent/README.md
 "Trust", lib/agentmac.h): the key of agent X is <dir>/keys/X.key, else
@@ -138,6 +140,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("X-Rdsim-Time", ts)
             self.send_header("X-Rdsim-Signature",
                              sign(skey, "reply", str(status), self.path, hagent, ts, nonce, goals))
+        with open(os.path.join(DIR, "replies.log"), "ab") as f:
+            f.write(goals.replace(b"\n", b" ") + b"\n")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(goals)))
         self.end_headers()
@@ -147,6 +151,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0),
+                                Handler)
 write_atomic(os.path.join(DIR, "port"), str(server.server_address[1]).encode())
 server.serve_forever()
