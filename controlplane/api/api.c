@@ -48,8 +48,6 @@ static void api_send(struct evhttp_request *req, int status, const char *ctype, 
     struct evbuffer *out = evbuffer_new();
     evbuffer_add(out, body, strlen(body));
     const char *reason = status == 200   ? "OK"
-                         : status == 401 ? "Unauthorized"
-                         : status == 403 ? "Forbidden"
                          : status == 404 ? "Not Found"
                          : status == 405 ? "Method Not Allowed"
                          : status >= 500 ? "Server Error"
@@ -206,6 +204,23 @@ reply:;
 
 /* ---- the agent channel (agent/README.md "Trust") ---- */
 
+/* api_send with the reason phrases of the agent channel's statuses. */
+static void api_agent_send(struct evhttp_request *req, int status, const char *body)
+{
+    struct evbuffer *out = evbuffer_new();
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
+    evbuffer_add(out, body, strlen(body));
+    evhttp_send_reply(req, status,
+                      status == 200   ? "OK"
+                      : status == 401 ? "Unauthorized"
+                      : status == 403 ? "Forbidden"
+                      : status >= 500 ? "Server Error"
+                                      : "Bad Request",
+                      out);
+    evbuffer_free(out);
+}
+
 /* Authenticates an agent's POST to path: the signature headers, then the
  * body's agent_id against the authenticated one. true with the agent id
  * and key; false when the refusal (401/403, JSON error) was sent. */
@@ -221,7 +236,7 @@ static bool api_agent_auth(api *a, struct evhttp_request *req, const char *path,
     int status = 401;
     char *err = NULL;
     if (!agents_authenticate(a->r->agents, &in, path, body, len, key, &status, &err)) {
-        api_send(req, status, "application/json", err);
+        api_agent_send(req, status, err);
         free(err);
         return false;
     }
@@ -229,8 +244,8 @@ static bool api_agent_auth(api *a, struct evhttp_request *req, const char *path,
         LOG_WARN("agent request refused path=%s agent=%s status=403 why=\"body names another "
                  "agent\"", path, in.agent_id);
         OPENSSL_cleanse(key, AGENTMAC_KEY_LEN);
-        api_send(req, 403, "application/json",
-                 "{\"error\":\"agent_id in the body is not the authenticated agent\"}");
+        api_agent_send(req, 403,
+                       "{\"error\":\"agent_id in the body is not the authenticated agent\"}");
         return false;
     }
     snprintf(id, AGENTMAC_ID_MAX, "%s", in.agent_id);
@@ -252,7 +267,7 @@ static void api_agent_reply(struct evhttp_request *req, const char *path, const 
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, AGENTMAC_H_TIME, t);
     evhttp_add_header(h, AGENTMAC_H_SIG, sig);
-    api_send(req, status, "application/json", body);
+    api_agent_send(req, status, body);
 }
 
 static void api_heartbeat(api *a, struct evhttp_request *req)
@@ -263,7 +278,7 @@ static void api_heartbeat(api *a, struct evhttp_request *req)
     char id[AGENTMAC_ID_MAX];
     uint8_t key[AGENTMAC_KEY_LEN];
     if (!body) {
-        api_send(req, 400, "application/json", "{\"error\":\"body too large\"}");
+        api_agent_send(req, 400, "{\"error\":\"body too large\"}");
         return;
     }
     if (!api_agent_auth(a, req, path, body, len, id, key)) {
@@ -290,7 +305,7 @@ static void api_telemetry(api *a, struct evhttp_request *req)
     char id[AGENTMAC_ID_MAX];
     uint8_t key[AGENTMAC_KEY_LEN];
     if (!body) {
-        api_send(req, 400, "application/json", "{\"error\":\"body too large\"}");
+        api_agent_send(req, 400, "{\"error\":\"body too large\"}");
         return;
     }
     if (!api_agent_auth(a, req, path, body, len, id, key)) {
