@@ -3,8 +3,10 @@
  * Pure functions, no I/O: rendering the request from node reports, and
  * parsing a reply into goals. The reply is untrusted: it is size-limited,
  * every field is type-checked, and a reply whose shape is wrong is refused
- * as a whole (so, with authoritative, a garbled entry can never make the
- * agent treat a node as an orphan). */
+ * as a whole. Before any of that the reply must authenticate
+ * (heartbeat_auth_reply, README "Trust"); "authoritative" is parsed for
+ * compatibility but orders nothing: an agent deletes a node only on an
+ * explicit goal absent. */
 #ifndef RDSIM_AGENT_HEARTBEAT_H
 #define RDSIM_AGENT_HEARTBEAT_H
 
@@ -76,7 +78,7 @@ typedef struct {
 
 typedef struct {
     int interval_ms;    /* 0 when not given or out of [50, 60000] */
-    bool authoritative;
+    bool authoritative; /* parsed, ignored: absence is never an order */
     heartbeat_goal *goals;
     size_t n;
 } heartbeat_reply;
