@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "controlplane/core/region.h"
 #include "lib/agentmac.h"
@@ -58,6 +59,11 @@ void agents_set_key_dir(agents *a, const char *dir)
 {
     free(a->key_dir);
     a->key_dir = dir ? xstrdup(dir) : NULL;
+    struct stat st;
+    /* A missing one is fine: region.sh makes it after the controlplane starts. */
+    if (dir && stat(dir, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        LOG_WARN("agent key directory is open to group or others (key files must be 0600) "
+                 "dir=%s mode=%o", dir, (unsigned)(st.st_mode & 0777));
 }
 
 char *agents_error_json(const char *why)

@@ -47,7 +47,8 @@ agents *agents_new(void);
 void agents_free(agents *a);
 
 /* Sets the directory of the agents' key files (copied). Without one every
- * agent is unknown. */
+ * agent is unknown. Logs a warning when it is open to group or others
+ * (each key file's own mode is checked at every use). */
 void agents_set_key_dir(agents *a, const char *dir);
 
 /* The authentication headers of one request (NULL when absent). */
