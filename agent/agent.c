@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/crypto.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +31,12 @@
 enum { TICK_MS = 100, MAX_REJECTED = 64, HEARTBEAT_TIMEOUT_S = 2 };
 
 /* Kinds of heartbeat outcome, so each kind of failure is logged once. */
-typedef enum { HB_OK, HB_TRANSPORT, HB_HTTP, HB_BAD_REPLY, HB_NONE } hb_outcome;
+typedef enum { HB_OK, HB_TRANSPORT, HB_HTTP, HB_UNAUTHENTICATED, HB_BAD_REPLY, HB_NONE } hb_outcome;
 
 typedef struct {
     node *n;
     bool absent_sent; /* the absent state went out in the request in flight */
+    bool orphan;      /* the last good reply did not mention it (logged once) */
 } agent_node;
 
 struct agent {
@@ -52,6 +55,8 @@ struct agent {
     hb_outcome last_outcome;
     char *last_entry_error; /* last logged per-entry reply problem */
     int64_t started_at_ms;
+    uint8_t key[AGENTMAC_KEY_LEN];
+    heartbeat_auth hb_auth;   /* of the request in flight (its reply binds the nonce) */
 };
 
 /* ---- record ----------------------------------------------------------------- */
@@ -125,7 +130,7 @@ static agent_node *find_node(agent *a, const char *id)
 static void add_node(agent *a, node *n)
 {
     a->nodes = xrealloc(a->nodes, (a->nnodes + 1) * sizeof *a->nodes);
-    a->nodes[a->nnodes++] = (agent_node){n, false};
+    a->nodes[a->nnodes++] = (agent_node){n, false, false};
 }
 
 static void apply_goal(agent *a, const heartbeat_goal *g, bool *persist)
@@ -169,20 +174,21 @@ static void apply_reply(agent *a, const heartbeat_reply *rep)
         a->interval_ms = rep->interval_ms;
     for (size_t i = 0; i < rep->n; i++)
         apply_goal(a, &rep->goals[i], &persist);
-    if (rep->authoritative) {
-        /* An orphan: a node we have that the controlplane does not know. */
-        for (size_t i = 0; i < a->nnodes; i++) {
-            node_report r;
-            node_get_report(a->nodes[i].n, &r);
-            bool listed = false;
-            for (size_t j = 0; j < rep->n && !listed; j++)
-                listed = strcmp(rep->goals[j].node_id, r.node_id) == 0;
-            if (!listed && r.goal != NODE_GOAL_ABSENT) {
-                LOG_WARN("orphan node, deleting node_id=%s", r.node_id);
-                node_set_goal(a->nodes[i].n, NODE_GOAL_ABSENT, r.generation, NULL);
-                persist = true;
-            }
-        }
+    /* An orphan: a node we have that the controlplane does not mention.
+     * Absence is never an order (authoritative or not): it keeps its goal,
+     * its data and its postmaster, and stays in every report. */
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        bool listed = false;
+        for (size_t j = 0; j < rep->n && !listed; j++)
+            listed = strcmp(rep->goals[j].node_id, r.node_id) == 0;
+        bool orphan = !listed && r.state != NODE_ABSENT;
+        if (orphan && !a->nodes[i].orphan)
+            LOG_WARN("orphan node kept: the controlplane does not mention it node_id=%s "
+                     "goal=%s state=%s", r.node_id, spec_goal_name(r.goal),
+                     node_state_name(r.state));
+        a->nodes[i].orphan = orphan;
     }
     if (persist)
         record_save(a);
@@ -223,23 +229,36 @@ static void hb_log_outcome(agent *a, hb_outcome kind, int status, const char *wh
         LOG_WARN("heartbeat failed, keeping last goals url=%s why=transport", a->url);
     else if (kind == HB_HTTP)
         LOG_WARN("heartbeat failed, keeping last goals url=%s status=%d", a->url, status);
+    else if (kind == HB_UNAUTHENTICATED)
+        LOG_WARN("heartbeat reply not authenticated, ignored, keeping last goals url=%s "
+                 "why=\"%s\"", a->url, why);
     else
         LOG_WARN("heartbeat reply refused, keeping last goals url=%s why=\"%s\"", a->url, why);
     a->last_outcome = kind;
 }
 
-static void hb_done(int status, const char *body, size_t len, void *arg)
+static void hb_done(int status, const char *body, size_t len, const struct evkeyvalq *headers,
+                    void *arg)
 {
     agent *a = arg;
     /* Still "in flight" while the reply is applied: node changes it causes
      * set hb_again instead of being overridden by the schedule below. */
     char why[200] = "";
     heartbeat_reply rep;
+    agentmac_result auth = AGENTMAC_MISSING;
+    if (status == 200 && headers)
+        auth = heartbeat_auth_reply(&a->hb_auth, a->key, status,
+                                    evhttp_find_header(headers, AGENTMAC_H_TIME),
+                                    evhttp_find_header(headers, AGENTMAC_H_SIG), body, len,
+                                    wall_ms());
     if (status == 0) {
         hb_log_outcome(a, HB_TRANSPORT, status, NULL);
     } else if (status != 200) {
         hb_log_outcome(a, HB_HTTP, status, NULL);
-    } else if (!heartbeat_parse_reply(body, len, &rep, why, sizeof why)) {
+    } else if (auth != AGENTMAC_OK) {
+        snprintf(why, sizeof why, "%s", agentmac_result_name(auth));
+        hb_log_outcome(a, HB_UNAUTHENTICATED, status, why);
+    } else if (!heartbeat_parse_sealed_reply(body, len, a->key, &rep, why, sizeof why)) {
         hb_log_outcome(a, HB_BAD_REPLY, status, why);
     } else {
         hb_log_outcome(a, HB_OK, status, NULL);
@@ -273,10 +292,12 @@ static void hb_send(evutil_socket_t fd, short what, void *arg)
     heartbeat_agent ha = {a->az, a->az, a->addr_base, (long)getpid(), a->started_at_ms};
     char *body = heartbeat_render_request(&ha, reports, a->nnodes, a->rejected, a->nrejected);
     free(reports);
+    heartbeat_auth_request(&a->hb_auth, a->key, a->az, HEARTBEAT_PATH, body, strlen(body),
+                           wall_ms());
     httpc_opts opts = {.method = "POST", .content_type = "application/json",
                        .accept = "application/json", .body = body, .body_len = strlen(body),
-                       .timeout_s = HEARTBEAT_TIMEOUT_S};
-    if (httpc_request(a->base, a->url, &opts, hb_done, a))
+                       .timeout_s = HEARTBEAT_TIMEOUT_S, .headers = a->hb_auth.headers};
+    if (httpc_request_h(a->base, a->url, &opts, hb_done, a))
         a->hb_in_flight = true;
     else
         hb_schedule(a, a->interval_ms);
@@ -330,7 +351,8 @@ agent *agent_new(struct event_base *base, const agent_config *cfg)
 {
     agent *a = xcalloc(1, sizeof *a);
     a->base = base;
-    a->url = xasprintf("%s/agent/v1/heartbeat", cfg->controlplane);
+    a->url = xasprintf("%s%s", cfg->controlplane, HEARTBEAT_PATH);
+    memcpy(a->key, cfg->key, AGENTMAC_KEY_LEN);
     a->az = xstrdup(cfg->az);
     a->addr_base = xstrdup(cfg->addr_base);
     a->interval_ms = cfg->heartbeat_ms;
@@ -359,7 +381,7 @@ agent *agent_new(struct event_base *base, const agent_config *cfg)
     struct timeval tick = {0, TICK_MS * 1000};
     event_add(a->tick, &tick);
     hb_schedule(a, 0);
-    a->telemetry = telemetry_new(base, cfg->controlplane, a->az, a->nodes_dir,
+    a->telemetry = telemetry_new(base, cfg->controlplane, a->az, a->key, a->nodes_dir,
                                  list_for_telemetry, a);
     return a;
 fail:
@@ -388,5 +410,6 @@ void agent_free(agent *a)
     free(a->nodes_dir);
     free(a->record_path);
     free(a->last_entry_error);
+    OPENSSL_cleanse(a->key, sizeof a->key);
     free(a);
 }

@@ -8,11 +8,18 @@
  * any other outcome changes nothing, logged once per kind of failure.
  *
  * A node that reached "absent" is kept (and reported) until one heartbeat
- * carrying that state got a 200 reply, then forgotten. */
+ * carrying that state got a 200 reply, then forgotten.
+ *
+ * Every request is signed with the agent's key and every reply checked
+ * (lib/agentmac.h); a reply that does not authenticate is logged and
+ * ignored, as a controlplane that is down. A node is only ever deleted on
+ * an authenticated goal "absent" naming it: a node the controlplane does
+ * not mention (an orphan) is kept as it is, reported, and logged. */
 #ifndef RDSIM_AGENT_AGENT_H
 #define RDSIM_AGENT_AGENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "agent/proc.h"
 
@@ -26,6 +33,7 @@ typedef struct {
     const char *bindir;
     const proc_user *user;    /* must outlive the agent */
     int heartbeat_ms;
+    const uint8_t *key;       /* this agent's secret, AGENTMAC_KEY_LEN bytes (copied) */
 } agent_config;
 
 typedef struct agent agent;

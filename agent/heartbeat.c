@@ -2,6 +2,7 @@
 #include "agent/heartbeat.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,15 +107,9 @@ static void parse_goal(const cJSON *o, heartbeat_goal *g)
     }
 }
 
-bool heartbeat_parse_reply(const char *body, size_t len, heartbeat_reply *out, char *err,
-                           size_t errlen)
+/* Parses a reply tree (see heartbeat_parse_reply); root is the caller's. */
+static bool parse_tree(const cJSON *root, heartbeat_reply *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    if (len > HEARTBEAT_MAX_REPLY) {
-        snprintf(err, errlen, "reply too large");
-        return false;
-    }
-    cJSON *root = cJSON_ParseWithLength(body, len);
     bool ok = false;
     if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "reply is not a JSON object");
@@ -154,8 +149,112 @@ bool heartbeat_parse_reply(const char *body, size_t len, heartbeat_reply *out, c
     }
     ok = true;
 done:
-    cJSON_Delete(root);
     if (!ok)
         heartbeat_reply_free(out);
     return ok;
+}
+
+bool heartbeat_parse_reply(const char *body, size_t len, heartbeat_reply *out, char *err,
+                           size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (len > HEARTBEAT_MAX_REPLY) {
+        snprintf(err, errlen, "reply too large");
+        return false;
+    }
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    bool ok = parse_tree(root, out, err, errlen);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* Replaces obj's member sealed (if any) by plain, opened under key with
+ * label; false (err set) for a plain-text secret or a seal that does not open. */
+static bool unseal_member(cJSON *obj, const char *plain, const char *sealed, const uint8_t *key,
+                          const char *label, char *err, size_t errlen)
+{
+    if (cJSON_GetObjectItemCaseSensitive(obj, plain)) {
+        snprintf(err, errlen, "reply carries %s in plain text", plain);
+        return false;
+    }
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(obj, sealed);
+    if (!s)
+        return true;
+    char *open = cJSON_IsString(s) ? agentmac_open(key, label, s->valuestring) : NULL;
+    if (!open) {
+        snprintf(err, errlen, "%s does not open with this agent's key", sealed);
+        return false;
+    }
+    cJSON_AddStringToObject(obj, plain, open);
+    OPENSSL_cleanse(open, strlen(open));
+    free(open);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, sealed);
+    return true;
+}
+
+/* Opens every sealed secret of the reply tree in place. */
+static bool unseal_tree(cJSON *root, const uint8_t *key, char *err, size_t errlen)
+{
+    cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
+    cJSON *it;
+    cJSON_ArrayForEach(it, nodes) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "node_id");
+        cJSON *spec = cJSON_GetObjectItemCaseSensitive(it, "spec");
+        if (!cJSON_IsString(id) || !cJSON_IsObject(spec))
+            continue; /* parse_tree judges the shape */
+        char label[128];
+        snprintf(label, sizeof label, "%.100s/master_password", id->valuestring);
+        if (!unseal_member(spec, "master_password", "master_password_sealed", key, label, err,
+                           errlen))
+            return false;
+        cJSON *repl = cJSON_GetObjectItemCaseSensitive(spec, "replication");
+        snprintf(label, sizeof label, "%.100s/replication", id->valuestring);
+        if (cJSON_IsObject(repl) &&
+            !unseal_member(repl, "password", "password_sealed", key, label, err, errlen))
+            return false;
+    }
+    return true;
+}
+
+bool heartbeat_parse_sealed_reply(const char *body, size_t len, const uint8_t key[AGENTMAC_KEY_LEN],
+                                  heartbeat_reply *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (len > HEARTBEAT_MAX_REPLY) {
+        snprintf(err, errlen, "reply too large");
+        return false;
+    }
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    bool ok = cJSON_IsObject(root) && unseal_tree(root, key, err, errlen);
+    if (ok || !cJSON_IsObject(root))
+        ok = parse_tree(root, out, err, errlen);
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* ---- authentication ------------------------------------------------------------ */
+
+void heartbeat_auth_request(heartbeat_auth *h, const uint8_t key[AGENTMAC_KEY_LEN],
+                            const char *agent_id, const char *path, const char *body, size_t len,
+                            int64_t now_ms)
+{
+    snprintf(h->agent_id, sizeof h->agent_id, "%s", agent_id);
+    snprintf(h->path, sizeof h->path, "%s", path);
+    agentmac_time(now_ms, h->time);
+    agentmac_nonce(h->nonce);
+    agentmac_sign(key, AGENTMAC_REQUEST, "POST", h->path, h->agent_id, h->time, h->nonce, body,
+                  len, h->sig);
+    const char *hdrs[9] = {AGENTMAC_H_AGENT, h->agent_id, AGENTMAC_H_TIME, h->time,
+                           AGENTMAC_H_NONCE, h->nonce, AGENTMAC_H_SIG, h->sig, NULL};
+    memcpy(h->headers, hdrs, sizeof hdrs);
+}
+
+agentmac_result heartbeat_auth_reply(const heartbeat_auth *h, const uint8_t key[AGENTMAC_KEY_LEN],
+                                     int status, const char *time, const char *sig,
+                                     const char *body, size_t len, int64_t now_ms)
+{
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    return agentmac_verify(key, AGENTMAC_REPLY, st, h->path, h->agent_id, time, h->nonce, body,
+                           len, sig, now_ms, NULL);
 }

@@ -5,6 +5,7 @@
  * run in their own sessions): a restarted agent adopts them. */
 #include <event2/event.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "agent/proc.h"
+#include "lib/agentmac.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -20,7 +22,7 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: rds-agent --controlplane http://127.0.0.1:PORT --az AZ --addr-base 127.0.1\n"
             "                 --home DIR [--pg-bindir DIR] [--pg-user NAME]\n"
-            "                 [--heartbeat-ms 250] [--log-level info]\n");
+            "                 --key-file FILE [--heartbeat-ms 250] [--log-level info]\n");
 }
 
 /* `pg_config --bindir`, run once at startup (blocking is fine here). */
@@ -49,7 +51,7 @@ int main(int argc, char **argv)
 {
     log_set_ident("rds-agent");
     const char *controlplane = NULL, *az = NULL, *addr_base = NULL, *home = NULL;
-    const char *bindir_flag = NULL, *pg_user = "postgres";
+    const char *bindir_flag = NULL, *pg_user = "postgres", *key_file = NULL;
     bool pg_user_explicit = false;
     int64_t heartbeat_ms = 250;
     static const struct option opts[] = {
@@ -60,6 +62,7 @@ int main(int argc, char **argv)
         {"pg-bindir", required_argument, NULL, 'B'},
         {"pg-user", required_argument, NULL, 'u'},
         {"heartbeat-ms", required_argument, NULL, 'i'},
+        {"key-file", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -73,6 +76,7 @@ int main(int argc, char **argv)
         case 'H': home = optarg; break;
         case 'B': bindir_flag = optarg; break;
         case 'u': pg_user = optarg; pg_user_explicit = true; break;
+        case 'k': key_file = optarg; break;
         case 'i':
             if (!str_to_int64(optarg, 10, 60000, &heartbeat_ms)) {
                 fprintf(stderr, "rds-agent: --heartbeat-ms must be 10..60000\n");
@@ -92,8 +96,18 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!controlplane || !az || !addr_base || !home || optind != argc) {
+    if (!controlplane || !az || !addr_base || !home || !key_file || optind != argc) {
         usage(stderr);
+        return 2;
+    }
+    if (!agentmac_id_valid(az)) {
+        fprintf(stderr, "rds-agent: --az must match [A-Za-z0-9-]{1,63} (it is the agent id)\n");
+        return 2;
+    }
+    uint8_t key[AGENTMAC_KEY_LEN];
+    char kerr[512];
+    if (!agentmac_key_load(key_file, key, kerr, sizeof kerr)) {
+        fprintf(stderr, "rds-agent: --key-file: %s\n", kerr);
         return 2;
     }
     if (strncmp(controlplane, "http://", 7) != 0 || strlen(controlplane) <= 7) {
@@ -120,7 +134,7 @@ int main(int argc, char **argv)
     evsignal_add(sigint, NULL);
     agent_config cfg = {.controlplane = controlplane, .az = az, .addr_base = addr_base,
                         .home = home, .bindir = bindir, .user = &user,
-                        .heartbeat_ms = (int)heartbeat_ms};
+                        .heartbeat_ms = (int)heartbeat_ms, .key = key};
     agent *a = agent_new(base, &cfg);
     if (a) {
         event_base_dispatch(base);
@@ -132,5 +146,6 @@ int main(int argc, char **argv)
     event_base_free(base);
     proc_user_free(&user);
     free(bindir);
+    OPENSSL_cleanse(key, sizeof key);
     return rc;
 }

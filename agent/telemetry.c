@@ -10,11 +10,13 @@
 
 #include <cjson/cJSON.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/dusage.h"
+#include "agent/heartbeat.h"
 #include "agent/osmetrics.h"
 #include "agent/pglogs.h"
 #include "lib/httpc.h"
@@ -52,6 +54,8 @@ struct telemetry {
     bool failing;           /* last request failed: logged once */
     tnode nodes[MAX_NODES];
     int nnodes;
+    uint8_t key[AGENTMAC_KEY_LEN];
+    heartbeat_auth auth;    /* of the request in flight */
 };
 
 static tnode *tnode_get(telemetry *t, const char *id, bool create)
@@ -192,13 +196,21 @@ static void apply_reply(telemetry *t, const char *body, size_t len)
     cJSON_Delete(root);
 }
 
-static void on_reply(int status, const char *body, size_t len, void *arg)
+static void on_reply(int status, const char *body, size_t len, const struct evkeyvalq *headers,
+                     void *arg)
 {
     telemetry *t = arg;
     t->in_flight = false;
-    if (status != 200) {
+    agentmac_result auth = AGENTMAC_MISSING;
+    if (status == 200 && headers)
+        auth = heartbeat_auth_reply(&t->auth, t->key, status,
+                                    evhttp_find_header(headers, AGENTMAC_H_TIME),
+                                    evhttp_find_header(headers, AGENTMAC_H_SIG), body, len,
+                                    wall_ms());
+    if (status != 200 || auth != AGENTMAC_OK) {
         if (!t->failing)
-            LOG_WARN("telemetry not accepted status=%d url=%s", status, t->url);
+            LOG_WARN("telemetry not accepted status=%d url=%s auth=\"%s\"", status, t->url,
+                     status == 200 ? agentmac_result_name(auth) : "-");
         t->failing = true;
         /* Sizes may be stale: ask again before sending bytes. */
         for (int i = 0; i < t->nnodes; i++)
@@ -247,19 +259,23 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     tnodes_sweep(t);
     char *body = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
+    heartbeat_auth_request(&t->auth, t->key, t->agent_id, TELEMETRY_PATH, body, strlen(body),
+                           wall_ms());
     httpc_opts opts = {.method = "POST", .content_type = "application/json",
                        .accept = "application/json", .body = body, .body_len = strlen(body),
-                       .timeout_s = TIMEOUT_S};
-    t->in_flight = httpc_request(t->base, t->url, &opts, on_reply, t);
+                       .timeout_s = TIMEOUT_S, .headers = t->auth.headers};
+    t->in_flight = httpc_request_h(t->base, t->url, &opts, on_reply, t);
     free(body);
 }
 
 telemetry *telemetry_new(struct event_base *base, const char *controlplane, const char *agent_id,
-                         const char *nodes_dir, telemetry_list_fn list, void *arg)
+                         const uint8_t *key, const char *nodes_dir, telemetry_list_fn list,
+                         void *arg)
 {
     telemetry *t = xcalloc(1, sizeof *t);
     t->base = base;
-    t->url = xasprintf("%s/agent/v1/telemetry", controlplane);
+    memcpy(t->key, key, AGENTMAC_KEY_LEN);
+    t->url = xasprintf("%s%s", controlplane, TELEMETRY_PATH);
     t->agent_id = xstrdup(agent_id);
     t->nodes_dir = xstrdup(nodes_dir);
     t->list = list;

@@ -20,6 +20,7 @@
 #define RDSIM_AGENT_TELEMETRY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct event_base;
@@ -39,9 +40,12 @@ typedef int (*telemetry_list_fn)(void *arg, telemetry_node *out, int max);
 
 typedef struct telemetry telemetry;
 
-/* Arms the tick on base. nodes_dir holds <node_id>/{data,log}. */
+/* Arms the tick on base. nodes_dir holds <node_id>/{data,log}. Every
+ * request is signed with key (AGENTMAC_KEY_LEN bytes, copied) and a reply
+ * that does not authenticate is treated as a failed request. */
 telemetry *telemetry_new(struct event_base *base, const char *controlplane, const char *agent_id,
-                         const char *nodes_dir, telemetry_list_fn list, void *arg);
+                         const uint8_t *key, const char *nodes_dir, telemetry_list_fn list,
+                         void *arg);
 void telemetry_free(telemetry *t);
 
 #endif

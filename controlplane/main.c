@@ -47,6 +47,7 @@ typedef struct {
     int dns_port;
     const char *azs;
     const char *port_file;
+    const char *agent_keys; /* NULL: DIR/agent-keys */
     char *azbuf; /* owned: the AZ names in cfg point into it */
 } cp_opts;
 
@@ -74,6 +75,7 @@ static void usage(FILE *f)
             "  --node-ttl SECONDS    node A record TTL (60)\n"
             "  --create-timeout S    seconds before a create fails (300)\n"
             "  --agent-timeout-ms N  an agent silent this long is lost (2000)\n"
+            "  --agent-keys DIR      agents' key files, <agent_id>.key (DIR/agent-keys)\n"
             "  --probe-interval-ms N health probe of each node every N ms (200)\n"
             "  --probe-timeout-ms N  a probe slower than this fails (500)\n"
             "  --detect-ms N         a node failing this long (3+ probes) is lost (1000)\n"
@@ -195,6 +197,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"dns-ttl", required_argument, 0, 't'},    {"node-ttl", required_argument, 0, 'n'},
         {"create-timeout", required_argument, 0, 'c'},
         {"agent-timeout-ms", required_argument, 0, 'A'},
+        {"agent-keys", required_argument, 0, 'K'},
         {"probe-interval-ms", required_argument, 0, 'I'},
         {"delivery-retry-ms", required_argument, 0, 'Y'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
@@ -210,6 +213,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'h': o->home = optarg; break;
+        case 'K': o->agent_keys = optarg; break;
         case 'a': o->api_addr = optarg; break;
         case 'd': o->dns_addr = optarg; break;
         case 'r': cfg->name = optarg; break;
@@ -334,6 +338,10 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
         return false;
     r->delivery = delivery_new(r);
     r->agents = agents_new();
+    char *keys = o->agent_keys ? xstrdup(o->agent_keys) : xasprintf("%s/agent-keys", o->home);
+    agents_set_key_dir(r->agents, keys);
+    LOG_INFO("agent keys dir=%s", keys);
+    free(keys);
     r->dns = dnssync_new();
     r->health = health_new(r, (health_config){.interval_ms = r->cfg.probe_interval_ms,
                                               .timeout_ms = r->cfg.probe_timeout_ms});

@@ -15,6 +15,7 @@
 
 typedef struct {
     httpc_cb cb;
+    httpc_cb_h cb_h; /* instead of cb when set */
     void *arg;
     struct event_base *base;
     struct evhttp_connection *conn;
@@ -41,7 +42,11 @@ static void httpc_done(struct evhttp_request *req, void *arg)
         if (n > 0)
             sbuf_append(&body, (const char *)evbuffer_pullup(in, (ssize_t)n), n);
     }
-    call->cb(status, body.data ? body.data : "", body.len, call->arg);
+    if (call->cb_h)
+        call->cb_h(status, body.data ? body.data : "", body.len,
+                   req && status > 0 ? evhttp_request_get_input_headers(req) : NULL, call->arg);
+    else
+        call->cb(status, body.data ? body.data : "", body.len, call->arg);
     sbuf_free(&body);
     const struct timeval now = {0, 0};
     if (event_base_once(call->base, -1, EV_TIMEOUT, httpc_free_conn, call->conn, &now) != 0)
@@ -69,8 +74,8 @@ static struct bufferevent *httpc_tls_bev(struct event_base *base, const char *ho
     return bev;
 }
 
-bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
-                   httpc_cb cb, void *arg)
+static bool httpc_start(struct event_base *base, const char *url, const httpc_opts *opts,
+                        httpc_cb cb, httpc_cb_h cb_h, void *arg)
 {
     struct evhttp_uri *uri = evhttp_uri_parse(url);
     if (!uri) {
@@ -104,6 +109,7 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
     evhttp_connection_set_retries(conn, 0);
     httpc_call *call = xmalloc(sizeof *call);
     call->cb = cb;
+    call->cb_h = cb_h;
     call->arg = arg;
     call->base = base;
     call->conn = conn;
@@ -135,6 +141,18 @@ bool httpc_request(struct event_base *base, const char *url, const httpc_opts *o
     free(target);
     evhttp_uri_free(uri);
     return true;
+}
+
+bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
+                   httpc_cb cb, void *arg)
+{
+    return httpc_start(base, url, opts, cb, NULL, arg);
+}
+
+bool httpc_request_h(struct event_base *base, const char *url, const httpc_opts *opts,
+                     httpc_cb_h cb, void *arg)
+{
+    return httpc_start(base, url, opts, NULL, cb, arg);
 }
 
 typedef struct {

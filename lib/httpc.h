@@ -15,6 +15,11 @@ struct event_base;
  * failed in transport (refused, timed out, reset); body is NUL-terminated
  * and valid only during the call. */
 typedef void (*httpc_cb)(int status, const char *body, size_t len, void *arg);
+/* The same, with the reply's headers (NULL on a transport failure), valid
+ * only during the call: for callers that authenticate the reply. */
+struct evkeyvalq;
+typedef void (*httpc_cb_h)(int status, const char *body, size_t len,
+                           const struct evkeyvalq *headers, void *arg);
 
 typedef struct {
     const char *method;       /* "GET" or "POST" (default POST) */
@@ -33,6 +38,10 @@ typedef struct {
  * called) for another scheme or a malformed URL. */
 bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
                    httpc_cb cb, void *arg);
+
+/* httpc_request, calling cb with the reply's headers. */
+bool httpc_request_h(struct event_base *base, const char *url, const httpc_opts *opts,
+                     httpc_cb_h cb, void *arg);
 
 /* Blocking form with its own event base. Returns the HTTP status (0 on
  * transport failure) and, if body_out is not NULL, the body, which the

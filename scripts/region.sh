@@ -100,11 +100,20 @@ up() {
   api_port=$RDS_API_PORT
   dns_port=$RDS_DNS_PORT
   local i=1
+  # Each agent's secret (agent/README.md "Trust"): made once, kept where
+  # only this user reads it; the controlplane finds it by agent id.
+  local keys="$home/controlplane/agent-keys"
+  (umask 077 && mkdir -p "$keys") && chmod 700 "$keys"
   for az in "${azs[@]}"; do
+    if [ ! -s "$keys/$az.key" ]; then
+      (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$keys/$az.key.tmp" &&
+        mv "$keys/$az.key.tmp" "$keys/$az.key")
+    fi
     if ! alive "$home/agents/$az.pid"; then
       mkdir -p "$home/agents/$az"
       setsid "$bin/rds-agent" --controlplane "http://127.0.0.1:$api_port" --az "$az" \
         --addr-base "127.$net.$i" --home "$home/agents/$az" --log-level "$log_level" \
+        --key-file "$keys/$az.key" \
         </dev/null >>"$home/logs/agent-$az.log" 2>&1 &
       echo $! >"$home/agents/$az.pid"
     fi

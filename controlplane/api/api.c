@@ -7,6 +7,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/sqs.h"
 #include "controlplane/view/nodespec.h"
+#include "lib/agentmac.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -200,14 +202,93 @@ reply:;
     free(rid);
 }
 
+/* ---- the agent channel (agent/README.md "Trust") ---- */
+
+/* api_send with the reason phrases of the agent channel's statuses. */
+static void api_agent_send(struct evhttp_request *req, int status, const char *body)
+{
+    struct evbuffer *out = evbuffer_new();
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/json");
+    evbuffer_add(out, body, strlen(body));
+    evhttp_send_reply(req, status,
+                      status == 200   ? "OK"
+                      : status == 401 ? "Unauthorized"
+                      : status == 403 ? "Forbidden"
+                      : status >= 500 ? "Server Error"
+                                      : "Bad Request",
+                      out);
+    evbuffer_free(out);
+}
+
+/* Authenticates an agent's POST to path: the signature headers, then the
+ * body's agent_id against the authenticated one. true with the agent id
+ * and key; false when the refusal (401/403, JSON error) was sent. */
+static bool api_agent_auth(api *a, struct evhttp_request *req, const char *path,
+                           const char *body, size_t len, char id[AGENTMAC_ID_MAX],
+                           uint8_t key[AGENTMAC_KEY_LEN])
+{
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    agents_auth_in in = {evhttp_find_header(h, AGENTMAC_H_AGENT),
+                         evhttp_find_header(h, AGENTMAC_H_TIME),
+                         evhttp_find_header(h, AGENTMAC_H_NONCE),
+                         evhttp_find_header(h, AGENTMAC_H_SIG)};
+    int status = 401;
+    char *err = NULL;
+    if (!agents_authenticate(a->r->agents, &in, path, body, len, key, &status, &err)) {
+        api_agent_send(req, status, err);
+        free(err);
+        return false;
+    }
+    if (!agents_body_agent_is(body, len, in.agent_id)) {
+        LOG_WARN("agent request refused path=%s agent=%s status=403 why=\"body names another "
+                 "agent\"", path, in.agent_id);
+        OPENSSL_cleanse(key, AGENTMAC_KEY_LEN);
+        api_agent_send(req, 403,
+                       "{\"error\":\"agent_id in the body is not the authenticated agent\"}");
+        return false;
+    }
+    snprintf(id, AGENTMAC_ID_MAX, "%s", in.agent_id);
+    return true;
+}
+
+/* Sends an agent's reply signed with its key, bound to the request's
+ * nonce (lib/agentmac.h), so it is good for that request only. */
+static void api_agent_reply(struct evhttp_request *req, const char *path, const char *id,
+                            const uint8_t key[AGENTMAC_KEY_LEN], int status, const char *body)
+{
+    const char *nonce =
+        evhttp_find_header(evhttp_request_get_input_headers(req), AGENTMAC_H_NONCE);
+    char t[24], st[16], sig[AGENTMAC_SIG_HEX + 1];
+    agentmac_time(wall_ms(), t);
+    snprintf(st, sizeof st, "%d", status);
+    agentmac_sign(key, AGENTMAC_REPLY, st, path, id, t, nonce ? nonce : "", body, strlen(body),
+                  sig);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, AGENTMAC_H_TIME, t);
+    evhttp_add_header(h, AGENTMAC_H_SIG, sig);
+    api_agent_send(req, status, body);
+}
+
 static void api_heartbeat(api *a, struct evhttp_request *req)
 {
+    static const char path[] = "/agent/v1/heartbeat";
     size_t len = 0;
     char *body = api_body(req, 1024 * 1024, &len);
+    char id[AGENTMAC_ID_MAX];
+    uint8_t key[AGENTMAC_KEY_LEN];
+    if (!body) {
+        api_agent_send(req, 400, "{\"error\":\"body too large\"}");
+        return;
+    }
+    if (!api_agent_auth(a, req, path, body, len, id, key)) {
+        free(body);
+        return;
+    }
     int status = 400;
-    char *out = body ? nodespec_heartbeat(a->r, body, len, &status)
-                     : xstrdup("{\"error\":\"body too large\"}");
-    api_send(req, status, "application/json", out);
+    char *out = nodespec_heartbeat(a->r, id, key, body, len, &status);
+    api_agent_reply(req, path, id, key, status, out);
+    OPENSSL_cleanse(key, sizeof key);
     free(out);
     free(body);
     if (status == 200)
@@ -218,13 +299,24 @@ static void api_heartbeat(api *a, struct evhttp_request *req)
  * 256 KiB, escaped, plus samples, fit in 4 MiB. */
 static void api_telemetry(api *a, struct evhttp_request *req)
 {
+    static const char path[] = "/agent/v1/telemetry";
     size_t len = 0;
     char *body = api_body(req, 4 * 1024 * 1024, &len);
+    char id[AGENTMAC_ID_MAX];
+    uint8_t key[AGENTMAC_KEY_LEN];
+    if (!body) {
+        api_agent_send(req, 400, "{\"error\":\"body too large\"}");
+        return;
+    }
+    if (!api_agent_auth(a, req, path, body, len, id, key)) {
+        free(body);
+        return;
+    }
     int status = 400;
     bool changed = false;
-    char *out = body ? telemetry_agent_post(a->r, body, len, &status, &changed)
-                     : xstrdup("{\"error\":\"body too large\"}");
-    api_send(req, status, "application/json", out);
+    char *out = telemetry_agent_post(a->r, body, len, &status, &changed);
+    api_agent_reply(req, path, id, key, status, out);
+    OPENSSL_cleanse(key, sizeof key);
     free(out);
     free(body);
     if (changed)

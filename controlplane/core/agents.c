@@ -2,11 +2,14 @@
 #include "controlplane/core/agents.h"
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "controlplane/core/region.h"
+#include "lib/agentmac.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -23,14 +26,22 @@ typedef struct {
     agent_node_report *nodes;
 } agent_entry;
 
+/* Enough for 64 agents at 8 requests a second over the 120 s a nonce is
+ * remembered; a full cache refuses requests (agentmac.h, invariant 2). */
+#define AGENTS_REPLAY_CAP 65536
+
 struct agents {
     int n;
     agent_entry list[AGENTS_MAX];
+    char *key_dir;
+    agentmac_replay *replay;
 };
 
 agents *agents_new(void)
 {
-    return xcalloc(1, sizeof(agents));
+    agents *a = xcalloc(1, sizeof(agents));
+    a->replay = agentmac_replay_new(AGENTS_REPLAY_CAP);
+    return a;
 }
 
 void agents_free(agents *a)
@@ -39,7 +50,80 @@ void agents_free(agents *a)
         return;
     for (int i = 0; i < a->n; i++)
         free(a->list[i].nodes);
+    agentmac_replay_free(a->replay);
+    free(a->key_dir);
     free(a);
+}
+
+void agents_set_key_dir(agents *a, const char *dir)
+{
+    free(a->key_dir);
+    a->key_dir = dir ? xstrdup(dir) : NULL;
+    struct stat st;
+    /* A missing one is fine: region.sh makes it after the controlplane starts. */
+    if (dir && stat(dir, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        LOG_WARN("agent key directory is open to group or others (key files must be 0600) "
+                 "dir=%s mode=%o", dir, (unsigned)(st.st_mode & 0777));
+}
+
+char *agents_error_json(const char *why)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", why);
+    char *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!out)
+        abort(); /* cJSON only fails on out-of-memory */
+    return out;
+}
+
+bool agents_authenticate(agents *a, const agents_auth_in *in, const char *path, const char *body,
+                         size_t len, uint8_t key[32], int *status, char **error)
+{
+    char why[600];
+    if (!in->agent_id) {
+        *status = 401;
+        snprintf(why, sizeof why, "%s", agentmac_result_name(AGENTMAC_MISSING));
+        goto refused;
+    }
+    if (!agentmac_id_valid(in->agent_id) || !a->key_dir) {
+        *status = 403;
+        snprintf(why, sizeof why, "unknown agent");
+        goto refused;
+    }
+    char *kpath = xasprintf("%s/%s.key", a->key_dir, in->agent_id);
+    char kerr[512];
+    bool have = agentmac_key_load(kpath, key, kerr, sizeof kerr);
+    free(kpath);
+    if (!have) {
+        LOG_WARN("agent key unusable agent=%s why=\"%s\"", in->agent_id, kerr);
+        *status = 403;
+        snprintf(why, sizeof why, "unknown agent");
+        goto refused;
+    }
+    agentmac_result res = agentmac_verify(key, AGENTMAC_REQUEST, "POST", path, in->agent_id,
+                                          in->time, in->nonce, body, len, in->sig, wall_ms(),
+                                          a->replay);
+    if (res == AGENTMAC_OK)
+        return true;
+    OPENSSL_cleanse(key, 32);
+    *status = 401;
+    snprintf(why, sizeof why, "%s", agentmac_result_name(res));
+refused:
+    LOG_WARN("agent request refused path=%s agent=%s status=%d why=\"%s\"", path,
+             in->agent_id && agentmac_id_valid(in->agent_id) ? in->agent_id : "(invalid)", *status,
+             why);
+    *error = agents_error_json(why);
+    return false;
+}
+
+bool agents_body_agent_is(const char *body, size_t len, const char *id)
+{
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "agent_id");
+    bool same = cJSON_IsString(v) && strcmp(v->valuestring, id) == 0;
+    cJSON_Delete(root);
+    return same;
 }
 
 static agent_entry *agents_find(const agents *a, const char *id)
@@ -81,10 +165,7 @@ static bool is_addr_base(const char *s)
 /* Sets *error to the 400 reply for why; returns false for the caller. */
 static bool agents_error(char **error, const char *why)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", why);
-    *error = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
+    *error = agents_error_json(why);
     return false;
 }
 
@@ -156,6 +237,10 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
     snprintf(e->az, sizeof e->az, "%s", az);
     snprintf(e->addr_base, sizeof e->addr_base, "%s", base);
     e->last_seen_mono = mono_ms();
+    for (int k = 0; k < nn; k++)
+        for (int j = 0; j < e->nnodes; j++)
+            if (strcmp(e->nodes[j].node_id, reports[k].node_id) == 0)
+                reports[k].orphan_logged = e->nodes[j].orphan_logged;
     free(e->nodes);
     e->nodes = reports;
     e->nnodes = nn;
@@ -204,4 +289,20 @@ const char *agents_in_az(const agents *a, const char *az, int64_t timeout_ms)
 int agents_count(const agents *a)
 {
     return a->n;
+}
+
+const agent_node_report *agents_node_reports(const agents *a, const char *agent_id, int *n)
+{
+    agent_entry *e = agents_find(a, agent_id);
+    *n = e ? e->nnodes : 0;
+    return e ? e->nodes : NULL;
+}
+
+bool agents_orphan_first(agents *a, const char *agent_id, const char *node_id)
+{
+    agent_node_report *rep = (agent_node_report *)agents_node_report(a, agent_id, node_id);
+    if (!rep || rep->orphan_logged)
+        return false;
+    rep->orphan_logged = true;
+    return true;
 }

@@ -6,7 +6,14 @@
  *
  * The registry is memory only: every heartbeat carries an agent's whole
  * state, so after a controlplane restart it is complete again within one
- * heartbeat interval. */
+ * heartbeat interval.
+ *
+ * Trust (agent/README.md "Trust"): an agent is known by its key file,
+ * <key dir>/<agent_id>.key (64 hex digits, mode 0600), read at every
+ * request so that placing or removing the file registers or revokes an
+ * agent without a restart. A report is recorded only after
+ * agents_authenticate accepted its request and the body's agent_id is the
+ * authenticated one; nothing else may reach agents_record. */
 #ifndef RDSIM_AGENTS_H
 #define RDSIM_AGENTS_H
 
@@ -33,10 +40,35 @@ typedef struct {
     node_role role;       /* role in effect, when has_role */
     bool has_role;        /* false if the agent did not say (or said something else) */
     char parameters_id[24]; /* the spec's parameters_id the node runs with ("" if not said) */
+    bool orphan_logged;   /* reported without a row here: logged once (agents_orphan_first) */
 } agent_node_report;
 
 agents *agents_new(void);
 void agents_free(agents *a);
+
+/* Sets the directory of the agents' key files (copied). Without one every
+ * agent is unknown. Logs a warning when it is open to group or others
+ * (each key file's own mode is checked at every use). */
+void agents_set_key_dir(agents *a, const char *dir);
+
+/* The authentication headers of one request (NULL when absent). */
+typedef struct {
+    const char *agent_id, *time, *nonce, *sig;
+} agents_auth_in;
+
+/* Authenticates a POST of body to path (lib/agentmac.h). true with the
+ * agent's key in key. false with *status 401 (missing, malformed, bad
+ * signature, expired, replayed) or 403 (an agent id with no usable key
+ * file) and *error the JSON reply {"error": "…"} (malloc'd, the caller's);
+ * logged. The registry is never changed, only the replay cache. */
+bool agents_authenticate(agents *a, const agents_auth_in *in, const char *path, const char *body,
+                         size_t len, uint8_t key[32], int *status, char **error);
+
+/* true when body is a JSON object whose "agent_id" is the string id. */
+bool agents_body_agent_is(const char *body, size_t len, const char *id);
+
+/* The JSON error body {"error": why} (malloc'd, the caller's). */
+char *agents_error_json(const char *why);
 
 /* Records one heartbeat request body in r->agents: the agent's az and
  * address base, the time, and its node reports (replacing the last ones).
@@ -63,5 +95,11 @@ const char *agents_addr_base(const agents *a, const char *agent_id);
 const char *agents_in_az(const agents *a, const char *az, int64_t timeout_ms);
 /* Number of known agents. */
 int agents_count(const agents *a);
+/* The agent's last node reports (n of them; NULL and 0 if unknown).
+ * Borrowed until the next heartbeat. */
+const agent_node_report *agents_node_reports(const agents *a, const char *agent_id, int *n);
+/* Marks the agent's report of node_id as a logged orphan; true the first
+ * time (the mark follows the node from report to report). */
+bool agents_orphan_first(agents *a, const char *agent_id, const char *node_id);
 
 #endif

@@ -122,9 +122,13 @@ static wf_result instwf_delete_remove_nodes(wf_ctx *c)
 }
 
 /* A node is gone when its agent reports it absent, or when its agent has
- * heartbeated since this step began without mentioning it, or when its
- * agent has been lost for longer than the agent timeout (the agent removes
- * the orphan itself when it returns: the store is authoritative). */
+ * heartbeated since this step began without mentioning it (it never had
+ * it, or already forgot it after reporting it absent). Until then its row
+ * stays with goal absent: an agent deletes a node's data only on that
+ * explicit, authenticated goal, never because a node is not mentioned
+ * (agent/README.md "Trust"), so a row removed while its host is away would
+ * leave the data behind for good. A delete whose host is down therefore
+ * waits, in `deleting`, for that host's agent to come back. */
 static wf_result instwf_delete_wait_gone(wf_ctx *c)
 {
     region *r = c->r;
@@ -140,9 +144,7 @@ static wf_result instwf_delete_wait_gone(wf_ctx *c)
         int64_t seen_ago = mono_ms() - agents_last_seen(r->agents, agent);
         bool gone = (rep && rep->state == AGENT_NODE_ABSENT) ||
                     (!rep && agents_last_seen(r->agents, agent) > 0 &&
-                     seen_ago < step_age - 2 * AGENTS_HEARTBEAT_MS) ||
-                    (!agents_alive(r->agents, agent, r->cfg.agent_timeout_ms) &&
-                     step_age > r->cfg.agent_timeout_ms);
+                     seen_ago < step_age - 2 * AGENTS_HEARTBEAT_MS);
         if (gone) {
             LOG_INFO("node removed instance=%s node=%s", c->in->id, nodes[i].id);
             store_node_delete(r->st, nodes[i].id);

@@ -14,6 +14,8 @@
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/net/instnet.h"
+#include "lib/agentmac.h"
+#include "lib/log.h"
 
 cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t host_bytes)
 {
@@ -34,7 +36,8 @@ cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t 
 /* The Multi-AZ part of a node's spec (agent/README.md): replication role,
  * supervision, the upstream of a standby, a primary's synchronous
  * standbys, and the rebuild counter. */
-static void nodespec_ha(region *r, const store_node *nd, const store_instance *in, cJSON *spec)
+static void nodespec_ha(region *r, const store_node *nd, const store_instance *in,
+                        const uint8_t *key, cJSON *spec)
 {
     cJSON_AddStringToObject(spec, "supervise", node_supervise_name(nd->supervise));
     cJSON_AddNumberToObject(spec, "rebuild_seq", (double)nd->rebuild_seq);
@@ -42,7 +45,11 @@ static void nodespec_ha(region *r, const store_node *nd, const store_instance *i
         return;
     cJSON *repl = cJSON_AddObjectToObject(spec, "replication");
     cJSON_AddStringToObject(repl, "user", "rdsrepladmin");
-    cJSON_AddStringToObject(repl, "password", in->repl_password);
+    char label[128];
+    snprintf(label, sizeof label, "%s/replication", nd->id);
+    char *sealed = agentmac_seal(key, label, in->repl_password);
+    cJSON_AddStringToObject(repl, "password_sealed", sealed);
+    free(sealed);
     if (nd->role == ROLE_PRIMARY) {
         cJSON *sync = cJSON_Parse(nd->sync_standbys ? nd->sync_standbys : "[]");
         cJSON_AddItemToObject(spec, "sync_standbys", cJSON_IsArray(sync) ? sync
@@ -61,7 +68,8 @@ static void nodespec_ha(region *r, const store_node *nd, const store_instance *i
 }
 
 /* One node's spec; the member order is the wire's since the beginning. */
-static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instance *in)
+static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instance *in,
+                            const uint8_t *key)
 {
     cJSON *spec = cJSON_CreateObject();
     cJSON_AddStringToObject(spec, "instance_id", in->id);
@@ -69,13 +77,17 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     cJSON_AddNumberToObject(spec, "port", (double)nd->port);
     cJSON_AddStringToObject(spec, "role", node_role_name(nd->role));
     cJSON_AddStringToObject(spec, "master_username", in->master_username);
-    cJSON_AddStringToObject(spec, "master_password", in->master_password);
+    char label[128];
+    snprintf(label, sizeof label, "%s/master_password", nd->id);
+    char *sealed = agentmac_seal(key, label, in->master_password);
+    cJSON_AddStringToObject(spec, "master_password_sealed", sealed);
+    free(sealed);
     if (in->db_name)
         cJSON_AddStringToObject(spec, "db_name", in->db_name);
     int64_t host = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
     cJSON_AddItemToObject(spec, "settings", nodespec_settings(in, nd->id, host));
     paramgroup_spec(r, in, spec);
-    nodespec_ha(r, nd, in, spec);
+    nodespec_ha(r, nd, in, key, spec);
     cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, in));
     if (nd->role == ROLE_PRIMARY) {
         snapshot_spec_restore(r, in->id, spec);
@@ -85,7 +97,7 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
 }
 
 /* The goal list for one agent, from the store. */
-static cJSON *nodespec_goals(region *r, const char *agent_id)
+static cJSON *nodespec_goals(region *r, const char *agent_id, const uint8_t *key)
 {
     cJSON *list = cJSON_CreateArray();
     store_node *nodes = NULL;
@@ -101,7 +113,7 @@ static cJSON *nodespec_goals(region *r, const char *agent_id)
         cJSON_AddStringToObject(g, "goal", node_goal_name(found ? nd->goal : GOAL_ABSENT));
         cJSON_AddNumberToObject(g, "generation", (double)nd->generation);
         if (found)
-            cJSON_AddItemToObject(g, "spec", nodespec_spec(r, nd, &in));
+            cJSON_AddItemToObject(g, "spec", nodespec_spec(r, nd, &in, key));
         cJSON_AddItemToArray(list, g);
         store_instance_clear(&in);
     }
@@ -109,7 +121,30 @@ static cJSON *nodespec_goals(region *r, const char *agent_id)
     return list;
 }
 
-char *nodespec_heartbeat(region *r, const char *body, size_t len, int *status)
+/* Logs, once per node, what the agent reports that has no row here: the
+ * agent keeps such a node as it is (agent/README.md "Orphans"). */
+static void nodespec_orphans(region *r, const char *agent_id, const cJSON *goals)
+{
+    int n = 0;
+    const agent_node_report *reps = agents_node_reports(r->agents, agent_id, &n);
+    for (int i = 0; i < n; i++) {
+        if (reps[i].state == AGENT_NODE_ABSENT || reps[i].orphan_logged)
+            continue;
+        bool listed = false;
+        const cJSON *g;
+        cJSON_ArrayForEach(g, goals) {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(g, "node_id");
+            listed |= cJSON_IsString(id) && strcmp(id->valuestring, reps[i].node_id) == 0;
+        }
+        if (!listed && agents_orphan_first(r->agents, agent_id, reps[i].node_id))
+            LOG_WARN("orphan node: reported by its agent, unknown here; the agent keeps it "
+                     "agent=%s node=%s state=%s", agent_id, reps[i].node_id,
+                     agent_node_state_name(reps[i].state));
+    }
+}
+
+char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32], const char *body,
+                         size_t len, int *status)
 {
     char id[AGENTS_ID_MAX];
     char *error = NULL;
@@ -119,8 +154,11 @@ char *nodespec_heartbeat(region *r, const char *body, size_t len, int *status)
     }
     cJSON *reply = cJSON_CreateObject();
     cJSON_AddNumberToObject(reply, "interval_ms", AGENTS_HEARTBEAT_MS);
+    /* Kept for older agents; an agent never deletes a node on absence. */
     cJSON_AddBoolToObject(reply, "authoritative", true);
-    cJSON_AddItemToObject(reply, "nodes", nodespec_goals(r, id));
+    cJSON *goals = nodespec_goals(r, agent_id, key);
+    nodespec_orphans(r, agent_id, goals);
+    cJSON_AddItemToObject(reply, "nodes", goals);
     char *out = cJSON_PrintUnformatted(reply);
     cJSON_Delete(reply);
     *status = 200;

@@ -13,6 +13,7 @@
 #ifndef RDSIM_NODESPEC_H
 #define RDSIM_NODESPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,11 +22,18 @@
 typedef struct cJSON cJSON;
 typedef struct region region;
 
-/* Handles one heartbeat body: agents_record, then the reply. Returns the
- * reply body (malloc'd, the caller's) and sets *status to 200; or, for a
- * malformed report, 400 with agents_record's JSON error (the registry is
- * then unchanged). */
-char *nodespec_heartbeat(region *r, const char *body, size_t len, int *status);
+/* Handles one heartbeat body of agent_id, already authenticated with key
+ * (core/agents.h: agents_authenticate, and the body's agent_id checked):
+ * agents_record, then the reply. Returns the reply body (malloc'd, the
+ * caller's) and sets *status to 200; or, for a malformed report, 400 with
+ * agents_record's JSON error (the registry is then unchanged). The secrets
+ * of the reply (master password, replication password) are sealed under
+ * key (lib/agentmac.h, labels "<node_id>/master_password" and
+ * "<node_id>/replication"): no plain-text secret is ever on the wire. A
+ * node the agent reports that has no row for that agent here is an orphan:
+ * logged once, never given a goal (the agent keeps it as it is). */
+char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32], const char *body,
+                         size_t len, int *status);
 
 /* The "settings" of node_id's spec (a new object): the system rows for
  * the class the node runs with (shared_buffers capped by host_bytes, see

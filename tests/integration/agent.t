@@ -35,6 +35,8 @@ wait_for() {
 T=$(mktemp -d /tmp/rdsim-agent-t.XXXXXX)
 chmod 755 "$T" # the postgres user must traverse it when we are root
 HOME_DIR="$T/agent"
+# The agents' shared secret with the fake (agent/README.md "Trust").
+(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$T/agent.key")
 BASE="127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))"
 FAKE_PID= AGENT_PID=
 
@@ -105,7 +107,7 @@ sql() { # sql ADDR PORT DB QUERY
 sql_is() { [ "$(sql "$1" "$2" "$3" "$4")" = "$5" ]; }
 start_agent() {
     "$AGENT_BIN" --controlplane "http://127.0.0.1:$CP_PORT" --az us-east-1a \
-        --addr-base "$BASE" --home "$HOME_DIR" --heartbeat-ms 100 \
+        --addr-base "$BASE" --home "$HOME_DIR" --heartbeat-ms 100 --key-file "$T/agent.key" \
         >> "$T/agent.log" 2>&1 &
     AGENT_PID=$!
 }
@@ -189,6 +191,40 @@ done
 check "bad replies: agent alive, nodes untouched" bash -c "kill -0 $AGENT_PID && [ \"\$(head -1 '$HOME_DIR/nodes/shop-1/data/postmaster.pid')\" = $PM1 ] && [ \"\$(head -1 '$HOME_DIR/nodes/shop-2/data/postmaster.pid')\" = $PM2 ]"
 echo "$GOOD" > "$T/goals.json"
 
+# ---- the channel is authenticated (agent/README.md "Trust") ---------------------
+
+check "the agent's requests are signed" bash -c "grep -q '^us-east-1a ok' '$T/auth.log' && ! grep -q '^us-east-1a bad' '$T/auth.log'"
+check "no plain-text password on the wire" bash -c "grep -q master_password_sealed '$T/replies.log' && ! grep -q -- '$PASSWORD' '$T/heartbeats.log' '$T/replies.log'"
+# Each reply below is one an attacker could make (or an honest controlplane
+# that lost its rows): none may delete anything.
+two_beats() {
+    rm -f "$T/last_heartbeat.json"
+    wait_for 10 test -s "$T/last_heartbeat.json"
+    rm -f "$T/last_heartbeat.json"
+    wait_for 10 test -s "$T/last_heartbeat.json"
+}
+untouched() {
+    kill -0 "$AGENT_PID" && [ "$(pm_pid shop-1)" = "$PM1" ] && [ "$(pm_pid shop-2)" = "$PM2" ] &&
+        [ -d "$HOME_DIR/nodes/shop-1/data" ] && [ -d "$HOME_DIR/nodes/shop-2/data" ]
+}
+echo '{"__unsigned":true,"interval_ms":100,"authoritative":true,"nodes":[]}' > "$T/goals.json"
+two_beats
+check "an unsigned authoritative empty reply: nothing deleted, nothing stopped" untouched
+check "and the agent says it ignored it" grep -q 'reply not authenticated, ignored' "$T/agent.log"
+echo '{"__wrong_key":true,"interval_ms":100,"authoritative":true,"nodes":[{"node_id":"shop-2","goal":"absent","generation":99}]}' > "$T/goals.json"
+two_beats
+check "a goal absent signed with another key: nothing deleted" untouched
+echo '{"__plaintext":true,"interval_ms":100,"authoritative":true,"nodes":['"$(node_goal shop-2 stopped 9 "$A2" 5432)"']}' > "$T/goals.json"
+two_beats
+plaintext_refused() { untouched && grep -q 'master_password in plain text' "$T/agent.log"; }
+check "a reply with a plain-text password is refused as a whole" plaintext_refused
+set_goals '[]'
+two_beats
+check "a genuine authoritative empty reply: the nodes are orphans, kept running" untouched
+check "orphans are logged, not deleted" grep -q 'orphan node kept.*node_id=shop-2' "$T/agent.log"
+check "and still reported" bash -c "$(declare -f hb_field hb_is); T='$T'; hb_is shop-1 state running && hb_is shop-2 state running"
+echo "$GOOD" > "$T/goals.json"
+
 # ---- a node id the agent must refuse ------------------------------------------
 
 set_goals "[$(node_goal shop-1 running 2 "$A1" 5432 orders | sed 's/"max_connections":"30"/"max_connections":"40"/'),$(node_goal shop-2 running 1 "$A2" 5432),$(node_goal ../evil running 1 "$BASE.9" 5432)]"
@@ -230,7 +266,8 @@ AA="$BASE_B.5" AB="$BASE_C.5" # node ha-a starts in AZ b, ha-b in AZ c
 RPW="r'p:w-$RANDOM$RANDOM" # a quote and a colon: both quoting levels used
 start_ha_agent() { # start_ha_agent AZ BASE HOME
     "$AGENT_BIN" --controlplane "http://127.0.0.1:$CP_PORT" --az "$1" \
-        --addr-base "$2" --home "$3" --heartbeat-ms 100 >> "$T/agent-$1.log" 2>&1 &
+        --addr-base "$2" --home "$3" --heartbeat-ms 100 --key-file "$T/agent.key" \
+        >> "$T/agent-$1.log" 2>&1 &
 }
 ha_goals() { # ha_goals AZ JSON-NODES-ARRAY
     printf '{"interval_ms":100,"authoritative":true,"nodes":%s}\n' "$2" > "$T/goals.tmp"

@@ -242,7 +242,21 @@ for g in 'garbage{' '[]' '{}' '{"az":42}' 'null' '"x"' \
   '{"az":"us-east-1a","addr_base":"nonsense","nodes":[{"node_id":7}]}'; do
   got=$(printf '%s' "$g" | curl -s -m 10 -o /dev/null -w '%{http_code}' \
     -H 'Content-Type: application/json' --data-binary @- "$HB")
-  is "$got" 400 "heartbeat garbage $(printf '%.30s' "$g"): 400"
+  is "$got" 401 "unsigned heartbeat garbage $(printf '%.30s' "$g"): 401"
+done
+# Signed with the agent's own key (agent/README.md "Trust"), the parser
+# judges: a body not naming the signer is 403, a malformed report 400.
+KEY="$RDS_HOME/controlplane/agent-keys/us-east-1a.key"
+for g in 'garbage{' '[]' '{"agent_id":"us-east-1b","az":"us-east-1a"}'; do
+  is "$("$ROOT/tests/integration/agent_request.py" "$HB" "$g" --agent us-east-1a --key "$KEY" | head -1)" \
+    403 "signed heartbeat not naming its agent $(printf '%.30s' "$g"): 403"
+done
+for g in '{"agent_id":"us-east-1a"}' '{"agent_id":"us-east-1a","az":42}' \
+  '{"agent_id":"us-east-1a","az":"us-east-1a","addr_base":"127.1.1","nodes":"x"}' \
+  '{"agent_id":"us-east-1a","az":"us-east-1a","addr_base":"nonsense","nodes":[{"node_id":7}]}' \
+  '{"agent_id":"us-east-1a","az":"us-east-1a","addr_base":"127.1.1","nodes":[{"node_id":7}]}'; do
+  is "$("$ROOT/tests/integration/agent_request.py" "$HB" "$g" --agent us-east-1a --key "$KEY" | head -1)" \
+    400 "signed heartbeat garbage $(printf '%.40s' "${g#*,}"): 400"
 done
 check "the controlplane still answers" api_alive
 is "$(curl -s -m 5 "http://127.0.0.1:$RDS_API_PORT/healthz" | jq -r .agents)" 3 \

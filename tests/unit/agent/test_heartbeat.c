@@ -254,10 +254,81 @@ static void test_request(void)
     spec_free(&s);
 }
 
+/* The authenticated channel: sealed secrets open, plain ones are refused,
+ * and a reply authenticates only against its own request. */
+static void test_sealed(void)
+{
+    uint8_t key[AGENTMAC_KEY_LEN] = {7}, other[AGENTMAC_KEY_LEN] = {8};
+    char *mpw = agentmac_seal(key, "n1/master_password", "m-secret");
+    char *rpw = agentmac_seal(key, "n1/replication", "r-secret");
+    char *good = xasprintf(
+        "{\"nodes\":[{\"node_id\":\"n1\",\"goal\":\"running\",\"generation\":1,\"spec\":"
+        "{\"instance_id\":\"s\",\"addr\":\"127.0.1.5\",\"port\":5432,\"master_username\":\"u\","
+        "\"master_password_sealed\":\"%s\",\"replication\":{\"user\":\"rdsrepladmin\","
+        "\"password_sealed\":\"%s\"}}}]}", mpw, rpw);
+    heartbeat_reply r;
+    char err[200] = "";
+    ok(heartbeat_parse_sealed_reply(good, strlen(good), key, &r, err, sizeof err) && r.n == 1 &&
+           !r.goals[0].error && r.goals[0].spec.master_password &&
+           strcmp(r.goals[0].spec.master_password, "m-secret") == 0,
+       "sealed master password opens");
+    ok(r.n == 1 && r.goals[0].spec.repl_password &&
+           strcmp(r.goals[0].spec.repl_password, "r-secret") == 0,
+       "sealed replication password opens");
+    heartbeat_reply_free(&r);
+    ok(!heartbeat_parse_sealed_reply(good, strlen(good), other, &r, err, sizeof err) &&
+           strstr(err, "does not open"),
+       "another agent's key: the whole reply is refused");
+    /* A seal moved to another node does not open there. */
+    char *moved = xstrdup(good);
+    memcpy(strstr(moved, "\"n1\""), "\"n2\"", 4);
+    ok(!heartbeat_parse_sealed_reply(moved, strlen(moved), key, &r, err, sizeof err),
+       "a seal moved to another node is refused");
+    const char *plain = "{\"nodes\":[{\"node_id\":\"n1\",\"goal\":\"running\",\"generation\":1,"
+                        "\"spec\":" SPEC_OK "}]}";
+    ok(!heartbeat_parse_sealed_reply(plain, strlen(plain), key, &r, err, sizeof err) &&
+           strstr(err, "plain text"),
+       "a plain-text master password refuses the reply");
+    ok(!heartbeat_parse_sealed_reply("[]", 2, key, &r, err, sizeof err), "not an object: refused");
+
+    heartbeat_auth h;
+    const char *body = "{\"agent_id\":\"us-east-1a\"}";
+    heartbeat_auth_request(&h, key, "us-east-1a", HEARTBEAT_PATH, body, strlen(body),
+                           1790000000000LL);
+    ok(strcmp(h.headers[0], AGENTMAC_H_AGENT) == 0 && h.headers[1] == h.agent_id &&
+           h.headers[8] == NULL,
+       "request headers for httpc");
+    ok(agentmac_verify(key, AGENTMAC_REQUEST, "POST", HEARTBEAT_PATH, "us-east-1a", h.time, h.nonce,
+                       body, strlen(body), h.sig, 1790000000000LL, NULL) == AGENTMAC_OK,
+       "the request verifies as the controlplane checks it");
+    char t[24], sig[AGENTMAC_SIG_HEX + 1];
+    agentmac_time(1790000000100LL, t);
+    agentmac_sign(key, AGENTMAC_REPLY, "200", HEARTBEAT_PATH, "us-east-1a", t, h.nonce, good,
+                  strlen(good), sig);
+    is_int(heartbeat_auth_reply(&h, key, 200, t, sig, good, strlen(good), 1790000000200LL),
+           AGENTMAC_OK, "its reply authenticates");
+    is_int(heartbeat_auth_reply(&h, key, 200, NULL, NULL, good, strlen(good), 1790000000200LL),
+           AGENTMAC_MISSING, "an unsigned reply does not");
+    is_int(heartbeat_auth_reply(&h, other, 200, t, sig, good, strlen(good), 1790000000200LL),
+           AGENTMAC_BAD_SIGNATURE, "nor one checked with another key");
+    heartbeat_auth h2;
+    heartbeat_auth_request(&h2, key, "us-east-1a", HEARTBEAT_PATH, body, strlen(body),
+                           1790000000000LL);
+    is_int(heartbeat_auth_reply(&h2, key, 200, t, sig, good, strlen(good), 1790000000200LL),
+           AGENTMAC_BAD_SIGNATURE, "a reply replayed to another request does not");
+    is_int(heartbeat_auth_reply(&h, key, 200, t, sig, "{\"nodes\":[]}", 12, 1790000000200LL),
+           AGENTMAC_BAD_SIGNATURE, "a reply body swapped does not");
+    free(moved);
+    free(good);
+    free(mpw);
+    free(rpw);
+}
+
 int main(void)
 {
     test_spec();
     test_reply();
     test_request();
+    test_sealed();
     return done_testing();
 }

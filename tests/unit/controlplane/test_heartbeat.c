@@ -2,14 +2,17 @@
  * states.h's enums there; a state this controlplane does not know is
  * accepted (as before the enums) and matches no test; a malformed report
  * is a 400 that leaves the registry alone. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "controlplane/core/agents.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
 #include "controlplane/view/nodespec.h"
+#include "lib/agentmac.h"
 #include "lib/fsutil.h"
 #include "lib/tap.h"
 #include "lib/util.h"
@@ -17,7 +20,8 @@
 static int beat(region *r, const char *body)
 {
     int status = 0;
-    free(nodespec_heartbeat(r, body, strlen(body), &status));
+    static const uint8_t key[32] = {1};
+    free(nodespec_heartbeat(r, "us-east-1a", key, body, strlen(body), &status));
     return status;
 }
 
@@ -55,6 +59,70 @@ int main(void)
                     "\"nodes\":[{\"node_id\":\"n1\","
                     "\"state\":\"a-state-name-far-too-long-for-any-agent\"}]}"),
            400, "a state name too long is a 400, as before");
+
+    /* Authentication (agents_authenticate): key files by agent id. */
+    char *keys = xasprintf("%s/keys", dir);
+    char *kf = xasprintf("%s/us-east-1a.key", keys);
+    fs_mkdir_p(keys, 0700);
+    static const char hex[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    FILE *f = fopen(kf, "w");
+    fputs(hex, f);
+    fclose(f);
+    chmod(kf, 0600);
+    uint8_t key[32], got[32];
+    agentmac_key_parse(hex, 64, key);
+    const char *body = "{\"agent_id\":\"us-east-1a\"}";
+    const char *hbpath = "/agent/v1/heartbeat";
+    char t[24], nonce[AGENTMAC_NONCE_HEX + 1], sig[AGENTMAC_SIG_HEX + 1];
+    agentmac_time(wall_ms(), t);
+    agentmac_nonce(nonce);
+    agentmac_sign(key, AGENTMAC_REQUEST, "POST", hbpath, "us-east-1a", t, nonce, body,
+                  strlen(body), sig);
+    agents_auth_in in = {"us-east-1a", t, nonce, sig};
+    int status = 0;
+    char *err = NULL;
+    ok(!agents_authenticate(r.agents, &in, hbpath, body, strlen(body), got, &status, &err) &&
+           status == 403,
+       "no key directory: every agent is unknown (403)");
+    free(err);
+    agents_set_key_dir(r.agents, keys);
+    ok(agents_authenticate(r.agents, &in, hbpath, body, strlen(body), got, &status, &err) &&
+           memcmp(got, key, 32) == 0,
+       "a signed request authenticates, with the agent's key");
+    err = NULL;
+    ok(!agents_authenticate(r.agents, &in, hbpath, body, strlen(body), got, &status, &err) &&
+           status == 401 && strstr(err, "replay"),
+       "the same request again: 401 replay");
+    free(err);
+    agents_auth_in none = {NULL, NULL, NULL, NULL};
+    ok(!agents_authenticate(r.agents, &none, hbpath, body, strlen(body), got, &status, &err) &&
+           status == 401 && strstr(err, "\"error\""),
+       "no headers: 401 with a JSON error");
+    free(err);
+    agents_auth_in other = {"us-east-1b", t, nonce, sig};
+    ok(!agents_authenticate(r.agents, &other, hbpath, body, strlen(body), got, &status, &err) &&
+           status == 403,
+       "an agent without a key file: 403");
+    free(err);
+    agents_auth_in dots = {"..", t, nonce, sig};
+    ok(!agents_authenticate(r.agents, &dots, hbpath, body, strlen(body), got, &status, &err) &&
+           status == 403,
+       "an id that is no name: 403");
+    free(err);
+    chmod(kf, 0644);
+    agentmac_nonce(nonce);
+    agentmac_sign(key, AGENTMAC_REQUEST, "POST", hbpath, "us-east-1a", t, nonce, body,
+                  strlen(body), sig);
+    ok(!agents_authenticate(r.agents, &in, hbpath, body, strlen(body), got, &status, &err) &&
+           status == 403,
+       "a key file others can read is no key: 403");
+    free(err);
+    ok(agents_body_agent_is(body, strlen(body), "us-east-1a") &&
+           !agents_body_agent_is(body, strlen(body), "us-east-1b") &&
+           !agents_body_agent_is("[", 1, "us-east-1a"),
+       "the body's agent_id is compared");
+    free(kf);
+    free(keys);
 
     agents_free(r.agents);
     store_close(r.st);
