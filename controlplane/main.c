@@ -17,6 +17,7 @@
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
 #include "controlplane/domain/ha.h"
+#include "controlplane/domain/instwf.h"
 #include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/health.h"
 #include "controlplane/core/kms.h"
@@ -147,6 +148,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         dnssync_apply(r);
         workflow_run_all(r);
     }
+    instwf_sweep(r);
     delivery_tick(r->delivery);
     snapshot_tick(r);
     autobackup_tick(r);

@@ -596,6 +596,15 @@ bool store_node_update(store *s, const store_node *n)
     return store_step_done(s, st);
 }
 
+bool store_node_bury(store *s, store_node *n)
+{
+    free(n->instance_id);
+    n->instance_id = xstrdup(STORE_NODE_BURIED);
+    n->goal = GOAL_ABSENT;
+    n->generation++;
+    return store_node_update(s, n);
+}
+
 bool store_node_delete(store *s, const char *id)
 {
     sqlite3_stmt *st = store_prepare(s, "DELETE FROM nodes WHERE id=?");

@@ -170,6 +170,14 @@ void store_instance_clear(store_instance *in);
 bool store_node_insert(store *s, const store_node *n);
 bool store_node_update(store *s, const store_node *n);
 bool store_node_delete(store *s, const char *id);
+/* A node row whose instance is gone but whose data may still be on its
+ * host (the host was away when it was deleted or retired): the row is
+ * kept with goal absent under no instance (STORE_NODE_BURIED, the empty
+ * instance id no identifier can be) until its agent reports it gone, so the
+ * agent still gets the explicit, authenticated goal absent it needs to
+ * delete the data. *n is updated in place. */
+#define STORE_NODE_BURIED ""
+bool store_node_bury(store *s, store_node *n);
 bool store_node_get(store *s, const char *id, store_node *out, bool *found);
 /* Nodes of an instance (instance_id) or of an agent (agent_id); pass NULL
  * for the other. Returns count or -1; *out is a malloc'd array the caller

@@ -223,8 +223,10 @@ static void set_supervise(ha_ctx *c, store_node *n, node_supervise mode)
     }
 }
 
-/* Deletes retired nodes once their agent has removed them (or their host
- * has been gone past the replacement delay: it cleans up on return). */
+/* Deletes retired nodes once their agent has removed them; a retired node
+ * whose host has been gone past the replacement delay is buried
+ * (store_node_bury): its row waits for the host, whose agent deletes the
+ * data only on that explicit goal. */
 static void ha_reap(ha_ctx *c)
 {
     region *r = c->r;
@@ -234,11 +236,15 @@ static void ha_reap(ha_ctx *c)
             continue;
         const agent_node_report *rep = agents_node_report(r->agents, n->agent_id, n->id);
         bool alive = agents_alive(r->agents, n->agent_id, r->cfg.agent_timeout_ms);
-        if ((rep && rep->state == AGENT_NODE_ABSENT) || (alive && !rep) ||
-            (!alive && mono_ms() - agents_last_seen(r->agents, n->agent_id) >
-                           r->cfg.standby_replace_ms)) {
+        if ((rep && rep->state == AGENT_NODE_ABSENT) || (alive && !rep)) {
             LOG_INFO("retired node removed instance=%s node=%s", c->in->id, n->id);
             store_node_delete(r->st, n->id);
+            c->changed = true;
+        } else if (!alive && mono_ms() - agents_last_seen(r->agents, n->agent_id) >
+                                 r->cfg.standby_replace_ms) {
+            LOG_INFO("retired node buried until its host returns instance=%s node=%s",
+                     c->in->id, n->id);
+            store_node_bury(r->st, n);
             c->changed = true;
         }
     }

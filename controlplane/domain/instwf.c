@@ -127,8 +127,10 @@ static wf_result instwf_delete_remove_nodes(wf_ctx *c)
  * stays with goal absent: an agent deletes a node's data only on that
  * explicit, authenticated goal, never because a node is not mentioned
  * (agent/README.md "Trust"), so a row removed while its host is away would
- * leave the data behind for good. A delete whose host is down therefore
- * waits, in `deleting`, for that host's agent to come back. */
+ * leave the data behind for good. A node whose host is lost (no heartbeat
+ * for the agent timeout) is buried instead (store_node_bury): the delete
+ * finishes, and instwf_sweep removes the row once the host is back and
+ * has deleted the data. */
 static wf_result instwf_delete_wait_gone(wf_ctx *c)
 {
     region *r = c->r;
@@ -145,9 +147,16 @@ static wf_result instwf_delete_wait_gone(wf_ctx *c)
         bool gone = (rep && rep->state == AGENT_NODE_ABSENT) ||
                     (!rep && agents_last_seen(r->agents, agent) > 0 &&
                      seen_ago < step_age - 2 * AGENTS_HEARTBEAT_MS);
+        bool lost = !agents_alive(r->agents, agent, r->cfg.agent_timeout_ms) &&
+                    step_age > r->cfg.agent_timeout_ms;
         if (gone) {
             LOG_INFO("node removed instance=%s node=%s", c->in->id, nodes[i].id);
             store_node_delete(r->st, nodes[i].id);
+            c->dirty = true;
+        } else if (lost) {
+            LOG_INFO("node buried until its host returns instance=%s node=%s agent=%s",
+                     c->in->id, nodes[i].id, agent);
+            store_node_bury(r->st, &nodes[i]);
             c->dirty = true;
         } else {
             left++;
@@ -164,6 +173,22 @@ static wf_result instwf_delete_finish(wf_ctx *c)
         return WF_WAIT;
     c->deleted = true;
     return WF_NEXT;
+}
+
+void instwf_sweep(region *r)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(r->st, STORE_NODE_BURIED, NULL, &nodes);
+    for (int i = 0; i < n; i++) {
+        const char *agent = nodes[i].agent_id;
+        const agent_node_report *rep = agents_node_report(r->agents, agent, nodes[i].id);
+        bool alive = agents_alive(r->agents, agent, r->cfg.agent_timeout_ms);
+        if ((rep && rep->state == AGENT_NODE_ABSENT) || (alive && !rep)) {
+            LOG_INFO("buried node removed node=%s agent=%s", nodes[i].id, agent);
+            store_node_delete(r->st, nodes[i].id);
+        }
+    }
+    store_node_list_free(nodes, n < 0 ? 0 : n);
 }
 
 /* ---- modify and reboot ---- */

@@ -21,4 +21,8 @@
 /* The kinds above, ended by a {NULL} entry, for workflow_register. */
 extern const wf_kind instwf_kinds[];
 
+/* From the cron: removes buried node rows (store_node_bury) once their
+ * agent reports the node absent, or heartbeats without it. */
+void instwf_sweep(region *r);
+
 #endif
