@@ -112,6 +112,28 @@ poll 30 sql crash-c "SELECT 1"
 is "$(sql crash-c "SELECT v FROM t")" kept "psql works and the row is still there"
 is "$(our_postgres | wc -l)" 1 "one postgres"
 
+# ---- (f) a delete while the instance's host is down ------------------------
+# The agent deletes data only on an explicit goal absent: the delete
+# completes without it, the node's row stays buried until the host is back.
+
+az=$(rdsctl describe-db-instances --db-instance-identifier crash-c | jq -r '.DBInstances[0].AvailabilityZone')
+agent=$(agent_pid "$az")
+kill9 "$agent"
+ok $? "the agent of crash-c's host ($az) killed"
+rdsctl delete-db-instance --db-instance-identifier crash-c --skip-final-snapshot >/dev/null
+ok $? "delete-db-instance crash-c while its host is down"
+poll 60 sh -c "! '$ROOT/bin/rdsctl' describe-db-instances --db-instance-identifier crash-c >/dev/null 2>&1"
+ok $? "the delete completes without the host"
+db="$RDS_HOME/controlplane/controlplane.db"
+is "$(sqlite3 "$db" "SELECT count(*) FROM nodes WHERE instance_id='' AND goal='absent' AND id LIKE 'crash-c-%'")" 1 \
+  "the node's row is buried (no instance, goal absent)"
+is "$(node_dirs | grep -c '/crash-c-')" 1 "its data is still on the host"
+check "region up: the host comes back" region_restart
+poll 60 sh -c "[ \"\$(sqlite3 '$db' 'SELECT count(*) FROM nodes')\" = 0 ]"
+ok $? "the buried row is removed once the agent reports the node gone"
+is "$(node_dirs | grep -c '/crash-c-')" 0 "and the agent deleted the data"
+is "$(our_postgres | wc -l)" 0 "no postgres of ours is left"
+
 check "region down" region_stop
 is "$(region_procs | xargs)" "" "no process of the region is left"
 
