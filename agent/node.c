@@ -40,6 +40,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -896,6 +897,35 @@ static void basebackup_spawn(node *n)
     free(pgdata);
 }
 
+/* The agents' KMS credentials for rds-backup restore children: the
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION lines of the
+ * root-only file region.sh names in RDS_AGENT_CREDENTIALS (the principal
+ * may only kms:Decrypt). Into env (capacity 4, NULL-terminated; the
+ * caller frees the strings); in the child's environment only, never argv
+ * and never the agent's own (which PostgreSQL inherits). */
+static void restore_credentials(char *env[4])
+{
+    static const char *const keys[] = {"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=",
+                                       "AWS_REGION="};
+    memset(env, 0, 4 * sizeof *env);
+    const char *path = getenv("RDS_AGENT_CREDENTIALS");
+    size_t len = 0;
+    char *text = path && *path ? fs_read_all(path, 4096, &len) : NULL;
+    int n = 0;
+    for (char *line = text; line && *line && n < 3;) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        for (size_t k = 0; k < 3; k++)
+            if (strncmp(line, keys[k], strlen(keys[k])) == 0)
+                env[n++] = xstrdup(line);
+        line = end ? end + 1 : NULL;
+    }
+    if (text)
+        OPENSSL_cleanse(text, len);
+    free(text);
+}
+
 /* A primary restored from a snapshot: bin/rds-backup (next to this
  * program) opens the sealed object, unwrapping its data key through the
  * controlplane's KMS, into data/ — whole or not at all — owned by the pg
@@ -930,8 +960,14 @@ static void restore_spawn(node *n)
     }
     argv[argc] = NULL;
     LOG_INFO("restore node_id=%s from=%s", n->id, n->spec.restore_path);
-    if (!job_spawn(n, JOB_RESTORE, argv, NULL, false, NULL))
+    char *env[4];
+    restore_credentials(env);
+    if (!job_spawn(n, JOB_RESTORE, argv, NULL, false, (const char *const *)env))
         fail(n, "cannot spawn rds-backup");
+    for (int i = 0; env[i]; i++) {
+        OPENSSL_cleanse(env[i], strlen(env[i]));
+        free(env[i]);
+    }
     free(prog);
     free(owner);
 }

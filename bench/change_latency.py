@@ -22,6 +22,10 @@ import threading
 import time
 import urllib.request
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.session import Session
+
 
 def query(name, qid):
     q = b"".join(bytes([len(l)]) + l.encode() for l in name.rstrip(".").split(".")) + b"\0"
@@ -59,8 +63,15 @@ class HttpChange(threading.Thread):
         self.start()
 
     def run(self):
-        req = urllib.request.Request(self.url, data=self.body,
-                                     headers={"Accept": "application/json"})
+        # Signed (SigV4) with the region's credentials from the environment
+        # region.env sets (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE).
+        session = Session()
+        signed = AWSRequest(method="POST", url=self.url, data=self.body, headers={
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        SigV4Auth(session.get_credentials(), "rds",
+                  session.get_config_variable("region")).add_auth(signed)
+        req = urllib.request.Request(self.url, data=self.body, headers=dict(signed.headers))
         with urllib.request.urlopen(req, timeout=10) as r:
             r.read()
         self.done = True

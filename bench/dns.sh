@@ -41,8 +41,15 @@ NCPU=$(nproc)
 SERVER_CPU=$((NCPU - 1))
 CLIENT_CPU=$((NCPU > 1 ? NCPU - 2 : 0))
 CLK_TCK=$(getconf CLK_TCK)
-# The system python starts faster than a version manager's shim.
-PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+# The system python starts faster than a version manager's shim; the
+# poller signs its API call with botocore, so it takes the first that has it.
+PYTHON=
+for p in /usr/bin/python3 python3; do
+  if command -v "$p" >/dev/null && "$p" -c 'import botocore' 2>/dev/null; then
+    PYTHON=$(command -v "$p")
+    break
+  fi
+done
 
 # ---- tools ---------------------------------------------------------------------
 

@@ -6,7 +6,9 @@
 #include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lib/awscreds.h"
 #include "lib/fsutil.h"
 #include "lib/httpc.h"
 #include "lib/util.h"
@@ -90,6 +92,46 @@ char *api_endpoint_resolve(const char *flag_url, const char *env_endpoint,
     return url ? url : xstrdup(API_DEFAULT_ENDPOINT);
 }
 
+/* The credentials rdsctl signs with: the standard sources (awscreds.h),
+ * else the region's own file, $RDS_HOME/aws/credentials (profile rdsim),
+ * as the endpoint falls back to $RDS_HOME/region.env. */
+static bool api_credentials(awscreds *c)
+{
+    const char *region = getenv("RDS_REGION");
+    if (awscreds_load(c, region))
+        return true;
+    awscreds_clear(c);
+    const char *home = getenv("RDS_HOME");
+    char *path = xasprintf("%s/aws/credentials", (home && *home) ? home : "./run");
+    bool ok = awscreds_load_file(c, path, "rdsim", region);
+    free(path);
+    return ok;
+}
+
+char **api_sign_headers(const char *endpoint, const char *service, const char *content_type,
+                        const char *const *extra, const char *body)
+{
+    awscreds c;
+    char **h = NULL;
+    if (api_credentials(&c))
+        h = awscreds_sign_post(&c, service, endpoint, content_type, extra, body, strlen(body),
+                               (long long)time(NULL));
+    awscreds_clear(&c);
+    return h;
+}
+
+/* The IAM service name of a Query API version. */
+static const char *api_service_of(const char *version)
+{
+    if (version && strcmp(version, "2010-03-31") == 0)
+        return "sns";
+    if (version && strcmp(version, "2012-11-05") == 0)
+        return "sqs";
+    if (version && strcmp(version, "2016-11-15") == 0)
+        return "ec2";
+    return "rds";
+}
+
 /* Python's http.client reason phrases for the statuses a proxy or a
  * broken server may send without a parsable error body. */
 static const char *api_reason_phrase(int status)
@@ -167,9 +209,13 @@ api_status api_call(const api_client *client, const char *action, const query *p
         fprintf(stderr, "rdsctl: POST %s body=%s\n", client->endpoint, shown);
         free(shown);
     }
+    static const char ctype[] = "application/x-www-form-urlencoded; charset=utf-8";
+    char **signed_headers = api_sign_headers(client->endpoint, api_service_of(client->version),
+                                             ctype, NULL, body);
     httpc_opts opts = {
         .method = "POST",
-        .content_type = "application/x-www-form-urlencoded; charset=utf-8",
+        .content_type = ctype,
+        .headers = (const char *const *)signed_headers,
         .accept = "application/json",
         .body = body,
         .body_len = strlen(body),
@@ -181,6 +227,7 @@ api_status api_call(const api_client *client, const char *action, const query *p
     if (client->debug)
         fprintf(stderr, "rdsctl: HTTP %d, %zu bytes: %s\n", status, resp_len, resp ? resp : "");
     api_parse_reply(status, resp, reply);
+    awscreds_headers_free(signed_headers);
     free(resp);
     free(body);
     return reply->status;

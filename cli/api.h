@@ -65,4 +65,13 @@ char *api_endpoint_resolve(const char *flag_url, const char *env_endpoint,
 /* True if url is a plain http URL with a host ("http://h:p[/path]"). */
 bool api_endpoint_valid(const char *url);
 
+/* SigV4 headers (name, value, ..., NULL; awscreds_headers_free) for a
+ * POST of body to endpoint: extra (may be NULL) then X-Amz-Date and
+ * Authorization, signed with the caller's credentials (AWS_ACCESS_KEY_ID/
+ * AWS_SECRET_ACCESS_KEY, else AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE,
+ * else $RDS_HOME/aws/credentials [rdsim]). NULL when there are none: the
+ * request goes unsigned and the region answers MissingAuthenticationToken. */
+char **api_sign_headers(const char *endpoint, const char *service, const char *content_type,
+                        const char *const *extra, const char *body);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "cli/api.h"
 #include "cli/exitcode.h"
+#include "lib/awscreds.h"
 #include "lib/rclock.h"
 
 #define KMS_CLI_TIMEOUT_S 30
@@ -201,6 +202,12 @@ int kms_cli_post(const char *endpoint, const char *operation, const char *body, 
     evhttp_add_header(hdr, "Connection", "close");
     evhttp_add_header(hdr, "Content-Type", "application/x-amz-json-1.1");
     evhttp_add_header(hdr, "X-Amz-Target", target);
+    const char *extra[] = {"X-Amz-Target", target, NULL};
+    char **sig = api_sign_headers(endpoint, "kms", "application/x-amz-json-1.1", extra, body);
+    /* The extra headers come back first; the rest are the signature's. */
+    for (char **kv = sig ? sig + 2 : NULL; kv && kv[0] && kv[1]; kv += 2)
+        evhttp_add_header(hdr, kv[0], kv[1]);
+    awscreds_headers_free(sig);
     evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
     /* On failure evhttp_make_request frees req and calls nothing. */
     if (evhttp_make_request(conn, req, EVHTTP_REQ_POST, "/") == 0)

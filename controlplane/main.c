@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/domain/storage.h"
 #include "controlplane/domain/stopstart.h"
+#include "controlplane/core/principal.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/telemetry.h"
 #include "controlplane/wf/workflow.h"
@@ -49,6 +51,7 @@ typedef struct {
     const char *azs;
     const char *port_file;
     const char *agent_keys; /* NULL: DIR/agent-keys */
+    const char *aws_dir; /* the AWS files for the administrator and the agents */
     char *azbuf; /* owned: the AZ names in cfg point into it */
 } cp_opts;
 
@@ -87,6 +90,8 @@ static void usage(FILE *f)
             "  --delivery-retry-ms N  first retry of a failed SNS delivery after N ms, doubling\n"
             "                          up to 30 N; dead after 8 attempts (1000)\n"
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
+            "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
+            "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n");
 }
@@ -208,6 +213,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"standby-stream-timeout-ms", required_argument, 0, 'W'},
         {"storage-unit-mib", required_argument, 0, 'U'},
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
+        {"aws-dir", required_argument, 0, 'G'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
     int64_t v;
@@ -217,6 +223,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'h': o->home = optarg; break;
         case 'K': o->agent_keys = optarg; break;
         case 'a': o->api_addr = optarg; break;
+        case 'G': o->aws_dir = optarg; break;
         case 'd': o->dns_addr = optarg; break;
         case 'r': cfg->name = optarg; break;
         case 'z': o->azs = optarg; break;
@@ -301,6 +308,42 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
     return -1;
 }
 
+/* The administrator's and the agents' access keys (made on first start),
+ * written where their users read them: the standard AWS files (profile
+ * rdsim, with the endpoint) and the agents' env file, all 0600 in a 0700
+ * directory. The administrator's key also goes into this process's
+ * environment, which its rds-backup children (archiver, snapshots, base
+ * backups) inherit for their KMS calls: never argv. */
+static bool credentials_publish(region *r, const cp_opts *o)
+{
+    principal admin, agent;
+    char secret[PRINCIPAL_SECRET_LEN + 1], agent_secret[PRINCIPAL_SECRET_LEN + 1];
+    if (!principals_ensure(r->principals, PRINCIPAL_ADMIN_NAME, PRINCIPAL_ADMIN, &admin,
+                           secret) ||
+        !principals_ensure(r->principals, PRINCIPAL_AGENT_NAME, PRINCIPAL_AGENT, &agent,
+                           agent_secret))
+        return false;
+    char *dir = o->aws_dir ? xstrdup(o->aws_dir) : xasprintf("%s/aws", o->home);
+    char *env_path = xasprintf("%s/agent.env", dir);
+    bool any = strcmp(o->api_addr, "0.0.0.0") == 0;
+    char *endpoint = xasprintf("http://%s:%d", any ? "127.0.0.1" : o->api_addr, r->api_port);
+    bool ok = principal_write_aws_files(dir, "rdsim", r->cfg.name, endpoint, &admin, secret) &&
+              principal_write_env_file(env_path, r->cfg.name, &agent, agent_secret);
+    ok = ok && setenv("AWS_ACCESS_KEY_ID", admin.access_key_id, 1) == 0 &&
+         setenv("AWS_SECRET_ACCESS_KEY", secret, 1) == 0 &&
+         setenv("AWS_REGION", r->cfg.name, 1) == 0;
+    unsetenv("AWS_SESSION_TOKEN");
+    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(agent_secret, sizeof agent_secret);
+    if (ok)
+        LOG_INFO("credentials written dir=%s admin_key=%s agent_key=%s", dir,
+                 admin.access_key_id, agent.access_key_id);
+    free(dir);
+    free(env_path);
+    free(endpoint);
+    return ok;
+}
+
 /* Builds the context, the listeners and the periodic work, each after
  * what it needs: the store, the region's identity, KMS and the modules'
  * tables, the zone, the registries, the DNS and API listeners, the cron,
@@ -324,6 +367,11 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     r->kms = kms_open(store_sqlite(r->st), &kc);
     free(master);
     if (!r->kms || !ec2_open(r))
+        return false;
+    master = xasprintf("%s/kms-master.key", o->home);
+    r->principals = principals_open(r->st, master, r->cfg.account);
+    free(master);
+    if (!r->principals)
         return false;
     r->pg_version = detect_pg_version();
     r->pg_major = xstrndup(r->pg_version, strcspn(r->pg_version, "."));
@@ -355,7 +403,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     uint16_t api_port = 0;
     w->a = api_start(r, o->api_addr, (uint16_t)o->api_port, &api_port);
     r->api_port = api_port;
-    if (!w->a)
+    if (!w->a || !credentials_publish(r, o))
         return false;
     r->cron = event_new(r->base, -1, EV_PERSIST, on_cron, r);
     struct timeval tv = {0, CRON_MS * 1000};
@@ -398,6 +446,7 @@ static void cp_close(region *r, cp_wiring *w)
         zone_free(r->zone);
     paramgroup_close(r);
     kms_close(r->kms);
+    principals_close(r->principals);
     store_close(r->st);
     if (r->base)
         event_base_free(r->base);

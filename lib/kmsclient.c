@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lib/awscreds.h"
 #include "lib/httpc.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -108,16 +110,28 @@ envelope_status kmsclient_error_status(const char *body)
     return st;
 }
 
-/* One TrentService call; the reply body (caller frees) or NULL. */
+/* One TrentService call, signed (SigV4, service kms) with the key pair of
+ * this process's environment (awscreds.h: AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY, which the controlplane or the agent put there);
+ * unsigned without one, which the region refuses. The reply body (caller
+ * frees) or NULL. */
 static char *call(kmsclient *c, const char *op, const char *body, int *status)
 {
+    static const char ctype[] = "application/x-amz-json-1.1";
     char *target = xasprintf("TrentService.%s", op);
     const char *headers[] = {"X-Amz-Target", target, NULL};
-    httpc_opts o = {.method = "POST", .content_type = "application/x-amz-json-1.1",
-                    .body = body, .body_len = strlen(body), .timeout_s = 10,
-                    .headers = headers};
+    awscreds creds;
+    char **signed_headers = NULL;
+    if (awscreds_load(&creds, NULL))
+        signed_headers = awscreds_sign_post(&creds, "kms", c->endpoint, ctype, headers, body,
+                                            strlen(body), (long long)time(NULL));
+    awscreds_clear(&creds);
+    httpc_opts o = {.method = "POST", .content_type = ctype, .body = body,
+                    .body_len = strlen(body), .timeout_s = 10,
+                    .headers = signed_headers ? (const char *const *)signed_headers : headers};
     char *reply = NULL;
     *status = httpc_request_sync(c->endpoint, &o, &reply, NULL);
+    awscreds_headers_free(signed_headers);
     free(target);
     if (*status != 200)
         snprintf(c->error, sizeof c->error, "kms %s: HTTP %d %.180s", op, *status,

@@ -16,6 +16,15 @@
 # in an existing home (after a crash) reuses the ports and network the
 # region had unless they are given; the ports in use land in
 # $RDS_HOME/region.env.
+#
+# Credentials: the controlplane makes the region administrator's access
+# key on first start and writes $RDS_HOME/aws/credentials and
+# $RDS_HOME/aws/config (profile rdsim, with region and endpoint_url), 0600
+# in a 0700 directory; region.env exports AWS_SHARED_CREDENTIALS_FILE,
+# AWS_CONFIG_FILE and AWS_PROFILE, so `. run/region.env; aws rds ...`
+# signs with them. The agents get only the path of $RDS_HOME/aws/agent.env
+# (a key allowed nothing but kms:Decrypt, for restores), never a key in
+# their own environment, which PostgreSQL inherits.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,7 +93,9 @@ up() {
     dns_port=${dns_port:-8753}
     rm -f "$home/ports.env"
     # shellcheck disable=SC2086 # RDS_CP_ARGS is a list of flags
-    setsid "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
+    setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+      "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
+      --aws-dir "$home/aws" \
       --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
       --port-file "$home/ports.env" --log-level "$log_level" \
       --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" ${RDS_CP_ARGS:-} \
@@ -111,7 +122,10 @@ up() {
     fi
     if ! alive "$home/agents/$az.pid"; then
       mkdir -p "$home/agents/$az"
-      setsid "$bin/rds-agent" --controlplane "http://127.0.0.1:$api_port" --az "$az" \
+      setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+        -u AWS_PROFILE -u AWS_SHARED_CREDENTIALS_FILE -u AWS_CONFIG_FILE \
+        RDS_AGENT_CREDENTIALS="$home/aws/agent.env" \
+        "$bin/rds-agent" --controlplane "http://127.0.0.1:$api_port" --az "$az" \
         --addr-base "127.$net.$i" --home "$home/agents/$az" --log-level "$log_level" \
         --key-file "$keys/$az.key" \
         </dev/null >>"$home/logs/agent-$az.log" 2>&1 &
@@ -129,6 +143,9 @@ RDS_API_PORT=$api_port
 RDS_DNS_PORT=$dns_port
 RDS_REGION=$region
 RDS_NET=$net
+export AWS_SHARED_CREDENTIALS_FILE=$home/aws/credentials
+export AWS_CONFIG_FILE=$home/aws/config
+export AWS_PROFILE=rdsim
 EOT
   echo "region $region up: API http://127.0.0.1:$api_port  DNS 127.0.0.1:$dns_port  home $home"
 }

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "controlplane/api/actions.h"
+#include "controlplane/api/auth.h"
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/telemetry.h"
 #include "controlplane/net/dnssync.h"
@@ -48,6 +49,7 @@ static void api_send(struct evhttp_request *req, int status, const char *ctype, 
     struct evbuffer *out = evbuffer_new();
     evbuffer_add(out, body, strlen(body));
     const char *reason = status == 200   ? "OK"
+                         : status == 403 ? "Forbidden"
                          : status == 404 ? "Not Found"
                          : status == 405 ? "Method Not Allowed"
                          : status >= 500 ? "Server Error"
@@ -389,6 +391,10 @@ static void api_request(struct evhttp_request *req, void *arg)
         api_send(req, 200, "application/json", body);
         free(body);
     } else if (!path || strcmp(path, "/") == 0 || path[0] == '\0') {
+        /* Every service on this endpoint: nothing runs unsigned (auth.h). */
+        principal who;
+        if (!auth_check(a->r, req, &who))
+            return;
         const char *target =
             evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
         if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "TrentService.", 13) == 0)

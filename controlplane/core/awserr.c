@@ -88,6 +88,15 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_DB_PARAMETER_GROUP_ALREADY_EXISTS] = {"DBParameterGroupAlreadyExists", 400, true},
     [AWSERR_INVALID_DB_PARAMETER_GROUP_STATE] = {"InvalidDBParameterGroupState", 400, true},
     [AWSERR_DB_PARAMETER_GROUP_QUOTA_EXCEEDED] = {"DBParameterGroupQuotaExceeded", 400, true},
+
+    /* Request authentication: the Common Errors page and RDS-REFERENCE-2
+     * §1.2 (Query services). */
+    [AWSERR_MISSING_AUTHENTICATION_TOKEN] = {"MissingAuthenticationToken", 403, true},
+    [AWSERR_INCOMPLETE_SIGNATURE] = {"IncompleteSignature", 400, true},
+    [AWSERR_INVALID_CLIENT_TOKEN_ID] = {"InvalidClientTokenId", 403, true},
+    [AWSERR_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403, true},
+    [AWSERR_REQUEST_EXPIRED] = {"RequestExpired", 400, true},
+    [AWSERR_ACCESS_DENIED] = {"AccessDenied", 403, true},
 };
 
 /* An out-of-range value (memory corruption, a cast gone wrong) or a row

@@ -19,6 +19,7 @@ typedef struct health health;
 typedef struct kms kms;
 typedef struct delivery delivery;
 typedef struct pgcatalog pgcatalog;
+typedef struct principals principals;
 struct wf_kind;
 
 #define REGION_MAX_AZS 8
@@ -54,6 +55,7 @@ typedef struct region {
     kms *kms;                  /* the key service (kms.h) */
     delivery *delivery;        /* SNS deliveries in flight (delivery.h) */
     pgcatalog *pgcat;          /* PostgreSQL's parameter list (pgcatalog.h, paramgroup.h) */
+    principals *principals;    /* API access keys and permissions (principal.h) */
     const char *home;          /* the region's directory (--home) */
     struct event *cron;        /* periodic work: workflows, health */
     bool kick_pending;         /* a workflow pass is already scheduled */

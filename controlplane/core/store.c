@@ -138,6 +138,11 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS storage_samples("
     " instance_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, used_bytes INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS storage_samples_ts ON storage_samples(instance_id, ts_ms);",
+    /* 5 -> 6: API access keys (principal.h); the secret only sealed under
+     * the KMS master key, bound to its key id. */
+    "CREATE TABLE IF NOT EXISTS access_keys(access_key_id TEXT PRIMARY KEY, principal TEXT NOT NULL,"
+    " kind TEXT NOT NULL, user_id TEXT NOT NULL, sealed BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL);",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

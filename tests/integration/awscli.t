@@ -12,9 +12,8 @@ if ! command -v aws >/dev/null; then
   echo "1..0 # SKIP the aws CLI is not installed"
   exit 0
 fi
-export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
-unset AWS_PROFILE
+# The aws CLI signs with the region's credentials (region.env, lib.sh).
+export AWS_PAGER=
 
 region_up || bail "the region did not start"
 ok 0 "region up"

@@ -107,7 +107,7 @@ expect "engine mysql" "$IPV" "$(create_body Engine=mysql)"
 expect "unknown instance class db.z9.mega" "$IPC" "$(create_body DBInstanceClass=db.z9.mega)"
 expect "malformed instance class" "$IPV" "$(create_body DBInstanceClass='t3 micro')"
 expect "EngineVersion 9.6" "$IPC" "$(create_body EngineVersion=9.6)"
-is "$(curl -s -H 'Accept: application/json' --data-binary "$(create_body EngineVersion=9.6)" "$API" |
+is "$(scurl -s -H 'Accept: application/json' --data-binary "$(create_body EngineVersion=9.6)" "$API" |
   jq -r .Error.Message)" "Cannot find version 9.6 for postgres" "... Cannot find version 9.6 for postgres"
 expect "master username reserved (select)" "$IPV" "$(create_body MasterUsername=select)"
 expect "master username reserved (rdsadmin)" "$IPV" "$(create_body MasterUsername=rdsadmin)"
@@ -184,29 +184,29 @@ expect "1001 parameters" "$IPV" "Action=DescribeDBInstances$(printf '&p%d=1' {1.
 
 big=$(mktemp /tmp/rdsim-big.XXXXXX)
 { printf 'Action=DescribeDBInstances&x='; head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' a; } >"$big"
-got=$(curl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @"$big" "$API")
+got=$(scurl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @"$big" "$API")
 rm -f "$big"
 is "$got" 413 "a body over 1 MiB: 413"
 check "... and the controlplane still answers" api_alive
 
-got=$(curl -s -m 10 "$API?Action=DescribeDBInstances&Version=2014-10-31")
+got=$(scurl -s -m 10 "$API?Action=DescribeDBInstances&Version=2014-10-31")
 like "$got" '^<DescribeDBInstancesResponse xmlns="http://rds\.amazonaws\.com/doc/2014-10-31/">' \
   "a GET with a query string works"
 for m in PUT DELETE PATCH; do
-  got=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X "$m" -d 'Action=DescribeDBInstances' "$API")
+  got=$(scurl -s -m 10 -o /dev/null -w '%{http_code}' -X "$m" -d 'Action=DescribeDBInstances' "$API")
   is "$got" 405 "$m is refused with 405"
 done
-is "$(curl -s -m 10 -o /dev/null -w '%{http_code}' "${API}nowhere")" 404 "an unknown path: 404"
+is "$(scurl -s -m 10 -o /dev/null -w '%{http_code}' "${API}nowhere")" 404 "an unknown path: 404"
 
 # Error shapes: XML by default, the same tree as JSON when asked.
-xml=$(curl -s -m 10 -d 'Action=RebootDBInstance&DBInstanceIdentifier=nope' "$API")
+xml=$(scurl -s -m 10 -d 'Action=RebootDBInstance&DBInstanceIdentifier=nope' "$API")
 like "$xml" '^<ErrorResponse xmlns="http://rds\.amazonaws\.com/doc/2014-10-31/">' "XML error: ErrorResponse"
 like "$xml" '<Error>[[:space:]]*<Type>Sender</Type>[[:space:]]*<Code>DBInstanceNotFound</Code>[[:space:]]*<Message>DBInstance nope not found\.</Message>[[:space:]]*</Error>' \
   "XML error: Type, Code, Message"
 like "$xml" '</Error>[[:space:]]*<RequestId>[^<]+</RequestId>[[:space:]]*</ErrorResponse>' "XML error: RequestId"
-ctype=$(curl -s -m 10 -o /dev/null -w '%{content_type}' -d 'Action=Nope' "$API")
+ctype=$(scurl -s -m 10 -o /dev/null -w '%{content_type}' -d 'Action=Nope' "$API")
 like "$ctype" '^text/xml' "XML error: Content-Type text/xml"
-js=$(curl -s -m 10 -H 'Accept: application/json' -d 'Action=RebootDBInstance&DBInstanceIdentifier=nope' "$API")
+js=$(scurl -s -m 10 -H 'Accept: application/json' -d 'Action=RebootDBInstance&DBInstanceIdentifier=nope' "$API")
 is "$(jqs "$js" '[.Error.Type, .Error.Code, .Error.Message] | join("|")')" \
   "Sender|DBInstanceNotFound|DBInstance nope not found." "JSON error: Type, Code, Message"
 like "$(jqs "$js" .RequestId)" '^[a-z0-9-]{36}$' "JSON error: RequestId"
@@ -214,7 +214,7 @@ like "$(jqs "$js" .RequestId)" '^[a-z0-9-]{36}$' "JSON error: RequestId"
 # Garbage bodies: fixed ones, then random ones (their seed is printed).
 for g in $'\x00\x01\x02' $'\xff\xfe\xfd\xfc' '%%%%' '=&=&=' 'Action' $'Action=\x80' '{"Action":"DescribeDBInstances"}' \
   '<xml/>' "$(printf 'A%.0s' {1..5000})"; do
-  got=$(printf '%s' "$g" | curl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @- "$API")
+  got=$(printf '%s' "$g" | scurl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @- "$API")
   [[ $got =~ ^4[0-9][0-9]$ ]] || { ok 1 "garbage body gets a 4xx"; echo "#   body: $(printf '%q' "$g") got $got"; }
 done
 ok 0 "fixed garbage bodies: 4xx each"
@@ -225,7 +225,7 @@ bad=0
 for i in $(seq 1 30); do
   garbage=$(mktemp /tmp/rdsim-garbage.XXXXXX)
   head -c $((RANDOM % 3000 + 1)) /dev/urandom >"$garbage"
-  got=$(curl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @"$garbage" "$API")
+  got=$(scurl -s -m 10 -o /dev/null -w '%{http_code}' --data-binary @"$garbage" "$API")
   [[ $got =~ ^4[0-9][0-9]$ ]] || { bad=1; echo "#   random body $i: $got"; }
   rm -f "$garbage"
 done
@@ -240,7 +240,7 @@ HB="http://127.0.0.1:$RDS_API_PORT/agent/v1/heartbeat"
 for g in 'garbage{' '[]' '{}' '{"az":42}' 'null' '"x"' \
   "$(printf '[%.0s' {1..5000})" '{"az":"us-east-1a","nodes":"x"}' \
   '{"az":"us-east-1a","addr_base":"nonsense","nodes":[{"node_id":7}]}'; do
-  got=$(printf '%s' "$g" | curl -s -m 10 -o /dev/null -w '%{http_code}' \
+  got=$(printf '%s' "$g" | scurl -s -m 10 -o /dev/null -w '%{http_code}' \
     -H 'Content-Type: application/json' --data-binary @- "$HB")
   is "$got" 401 "unsigned heartbeat garbage $(printf '%.30s' "$g"): 401"
 done
@@ -259,7 +259,7 @@ for g in '{"agent_id":"us-east-1a"}' '{"agent_id":"us-east-1a","az":42}' \
     400 "signed heartbeat garbage $(printf '%.40s' "${g#*,}"): 400"
 done
 check "the controlplane still answers" api_alive
-is "$(curl -s -m 5 "http://127.0.0.1:$RDS_API_PORT/healthz" | jq -r .agents)" 3 \
+is "$(scurl -s -m 5 "http://127.0.0.1:$RDS_API_PORT/healthz" | jq -r .agents)" 3 \
   "the three agents are still registered"
 
 # ---- with an instance: conflicts -------------------------------------------
@@ -295,11 +295,11 @@ is "$(jqs "$d" '.DBInstances[0] | [.DBInstanceStatus, .AllocatedStorage, .Backup
 # the same connection right behind it (curl --next), while the instance
 # is still deleting.
 seq_dir=$(mktemp -d /tmp/rdsim-seq.XXXXXX)
-statuses=$(curl -s -m 10 -H 'Accept: application/json' -o "$seq_dir/1" -w '%{http_code}\n' \
+statuses=$(scurl -s -m 10 -H 'Accept: application/json' -o "$seq_dir/1" -w '%{http_code}\n' \
   --data-binary "$(body DeleteDBInstance DBInstanceIdentifier=good SkipFinalSnapshot=true)" "$API" \
-  --next -s -m 10 -H 'Accept: application/json' -o "$seq_dir/2" -w '%{http_code}\n' \
+  --next --aws-sigv4 "aws:amz:$RDS_REGION:rds" --user "$T_KEY:$T_SECRET" -s -m 10 -H 'Accept: application/json' -o "$seq_dir/2" -w '%{http_code}\n' \
   --data-binary "$(body DeleteDBInstance DBInstanceIdentifier=good SkipFinalSnapshot=true)" "$API" \
-  --next -s -m 10 -H 'Accept: application/json' -o "$seq_dir/3" -w '%{http_code}\n' \
+  --next --aws-sigv4 "aws:amz:$RDS_REGION:rds" --user "$T_KEY:$T_SECRET" -s -m 10 -H 'Accept: application/json' -o "$seq_dir/3" -w '%{http_code}\n' \
   --data-binary "$(body RebootDBInstance DBInstanceIdentifier=good)" "$API" | xargs)
 codes=$(for f in 1 2 3; do jq -r '.Error.Code // "-"' "$seq_dir/$f"; done | xargs)
 rm -rf "$seq_dir"

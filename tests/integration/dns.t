@@ -183,9 +183,8 @@ ok $? "the SOA serial increased with the tag"
 
 if command -v aws >/dev/null; then
   aws_rds() {
-    env -u AWS_PROFILE AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1 \
-      AWS_PAGER= AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
-      aws --endpoint-url "$API" rds "$@"
+    # Signed with the region's credentials (region.env, lib.sh).
+    AWS_PAGER= aws --endpoint-url "$API" rds "$@"
   }
   check "aws rds add-tags-to-resource rdsim:dns-ttl=9" \
     aws_rds add-tags-to-resource --resource-name "$arn" --tags Key=rdsim:dns-ttl,Value=9

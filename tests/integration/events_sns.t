@@ -24,7 +24,7 @@ RECV_OUT=$RDS_HOME/received.jsonl
 RECV_PORT_FILE=$RDS_HOME/receiver.port
 TOPIC=arn:aws:sns:us-east-1:$ACCT:db-events
 QURL=http://127.0.0.1/$ACCT/db-events-q
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+export AWS_PAGER=
 awsx() { aws --endpoint-url "$RDSCTL_ENDPOINT" "$@"; }
 
 # ---- the receiver ----------------------------------------------------------------

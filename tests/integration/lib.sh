@@ -162,13 +162,30 @@ region_up() {
   export RDS_API_PORT=0 RDS_DNS_PORT=0 RDS_NET
   RDS_NET=$(free_net) || return 1
   "$ROOT/scripts/region.sh" up >"$T_OUT" 2>&1 || { sed 's/^/#   /' "$T_OUT"; return 1; }
+  # The region's own credentials (region.env exports the AWS_* file
+  # variables); nothing from the caller's environment may override them.
+  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_REGION
   # shellcheck disable=SC1091
   . "$RDS_HOME/region.env"
-  export RDS_API_PORT RDS_DNS_PORT
+  export RDS_API_PORT RDS_DNS_PORT RDS_REGION AWS_PAGER=
   export RDSCTL_ENDPOINT="http://127.0.0.1:$RDS_API_PORT"
+  T_KEY=$(aws_cred aws_access_key_id)
+  T_SECRET=$(aws_cred aws_secret_access_key)
   export RDSCTL_WAIT_DELAY=0.1
   API="http://127.0.0.1:$RDS_API_PORT/"
   diag "region home $RDS_HOME (KEEP_RDS_HOME=1 keeps it)"
+}
+
+# aws_cred NAME: a value of the rdsim profile in the region's credentials file.
+aws_cred() {
+  awk -F' *= *' -v k="$1" '/^\[/ { s = ($0 == "[rdsim]") } s && $1 == k { print $2 }' \
+    "$RDS_HOME/aws/credentials"
+}
+
+# scurl [CURL ARGS]: curl signing (SigV4) with the region's administrator
+# key, as service SERVICE (default rds).
+scurl() {
+  curl --aws-sigv4 "aws:amz:$RDS_REGION:${SERVICE:-rds}" --user "$T_KEY:$T_SECRET" "$@"
 }
 
 # region.sh up again in the same home (restarts only what is down, on the
@@ -319,7 +336,7 @@ postmaster_pid() {
 api() {
   local body=$1; shift
   local out status
-  out=$(curl -s -m 10 -o "$T_OUT.body" -w '%{http_code}' -H 'Accept: application/json' \
+  out=$(scurl -s -m 10 -o "$T_OUT.body" -w '%{http_code}' -H 'Accept: application/json' \
     --data-binary "$body" "$@" "$API")
   status=$out
   if [ "$status" = 200 ]; then

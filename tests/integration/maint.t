@@ -275,9 +275,8 @@ check "RDS-EVENT-0047 Database instance patched." has_message mt "Database insta
 # ---- the aws CLI -------------------------------------------------------------------
 
 if command -v aws >/dev/null; then
-  export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
-  unset AWS_PROFILE
+  # The aws CLI signs with the region's credentials (region.env, lib.sh).
+  export AWS_PAGER=
   out=$(aws --endpoint-url "$API" --output json rds describe-pending-maintenance-actions 2>&1)
   ok $? "aws rds describe-pending-maintenance-actions"
   is "$(jqs "$out" '.PendingMaintenanceActions | length')" 0 "nothing pending any more"

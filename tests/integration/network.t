@@ -25,9 +25,8 @@ allowed_from() { [ "$(from "$1")" = allowed ]; }
 refused_from() { [[ $(from "$1") == "refused: no pg_hba.conf entry"* ]]; }
 have_aws() { command -v aws >/dev/null; }
 if have_aws; then
-  export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
-  unset AWS_PROFILE
+  # The aws CLI signs with the region's credentials (region.env, lib.sh).
+  export AWS_PAGER=
 fi
 awsec2() { aws --endpoint-url "$API" --output json ec2 "$@"; }
 

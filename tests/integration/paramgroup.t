@@ -196,9 +196,8 @@ ok $? "pgm in-sync"
 # ---- the real aws CLI ------------------------------------------------------------------------
 
 if command -v aws >/dev/null; then
-  export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
-  unset AWS_PROFILE
+  # The aws CLI signs with the region's credentials (region.env, lib.sh).
+  export AWS_PAGER=
   awsrds() { aws --endpoint-url "$API" --output json rds "$@"; }
   out=$(awsrds create-db-parameter-group --db-parameter-group-name aws-pg \
     --db-parameter-group-family postgres15 --description "from aws")

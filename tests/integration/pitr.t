@@ -234,8 +234,8 @@ is "$(err_code rdsctl restore-db-instance-to-point-in-time --source-db-instance-
 # ---- the aws CLI ------------------------------------------------------------------------
 
 if command -v aws >/dev/null; then
-  export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+  # The aws CLI signs with the region's credentials (region.env, lib.sh).
+  export AWS_PAGER=
   out=$(aws --endpoint-url "$API" --output json rds describe-db-instance-automated-backups 2>&1)
   ok $? "aws rds describe-db-instance-automated-backups"
   is "$(jqs "$out" '.DBInstanceAutomatedBackups | length')" 0 "none left"

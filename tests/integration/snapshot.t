@@ -173,8 +173,8 @@ check "the final snapshot holds the marker" in_store "$(STORE src-final)"
 # ---- the aws CLI ----------------------------------------------------------------
 
 if command -v aws >/dev/null; then
-  export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+  # The aws CLI signs with the region's credentials (region.env, lib.sh).
+  export AWS_PAGER=
   a=$(aws --endpoint-url "$API" --output json rds describe-db-snapshots --db-instance-identifier src)
   is "$(jqs "$a" '[.DBSnapshots[].DBSnapshotIdentifier] | sort | join(" ")')" "bad-snap src-copy src-final src-snap" \
     "aws rds describe-db-snapshots: manual snapshots (and copies, named after the source instance) outlive it"

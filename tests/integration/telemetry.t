@@ -14,9 +14,9 @@
 ROLE=arn:aws:iam::123456789012:role/rds-monitoring-role
 ID=tel
 
-export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
-export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
-unset AWS_PROFILE
+# The aws CLI signs with the region's credentials (region.env, lib.sh).
+
+export AWS_PAGER=
 
 describe() { rdsctl describe-db-instances --db-instance-identifier "$ID"; }
 field() { describe | jq -r ".DBInstances[0].$1 // empty"; }

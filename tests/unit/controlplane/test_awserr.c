@@ -66,6 +66,13 @@ static const struct {
     {AWSERR_DB_PARAMETER_GROUP_ALREADY_EXISTS, "DBParameterGroupAlreadyExists", 400, "Sender"},
     {AWSERR_INVALID_DB_PARAMETER_GROUP_STATE, "InvalidDBParameterGroupState", 400, "Sender"},
     {AWSERR_DB_PARAMETER_GROUP_QUOTA_EXCEEDED, "DBParameterGroupQuotaExceeded", 400, "Sender"},
+    /* request authentication (RDS-REFERENCE-2 §1.2) */
+    {AWSERR_MISSING_AUTHENTICATION_TOKEN, "MissingAuthenticationToken", 403, "Sender"},
+    {AWSERR_INCOMPLETE_SIGNATURE, "IncompleteSignature", 400, "Sender"},
+    {AWSERR_INVALID_CLIENT_TOKEN_ID, "InvalidClientTokenId", 403, "Sender"},
+    {AWSERR_SIGNATURE_DOES_NOT_MATCH, "SignatureDoesNotMatch", 403, "Sender"},
+    {AWSERR_REQUEST_EXPIRED, "RequestExpired", 400, "Sender"},
+    {AWSERR_ACCESS_DENIED, "AccessDenied", 403, "Sender"},
 };
 
 int main(void)

@@ -1,0 +1,41 @@
+/* auth: the API's front door. Every request to POST / (or GET /) is
+ * authenticated (SigV4, lib/sigv4.h) and authorized (principal_may)
+ * before any handler sees it; a refusal is answered here, in the shape of
+ * the request's protocol, and nothing else happens.
+ *
+ *   no Authorization, no X-Amz-* query   MissingAuthenticationToken 403
+ *   malformed / incomplete                IncompleteSignature 400
+ *   unknown access key                    InvalidClientTokenId 403
+ *   wrong signature, scope or region      SignatureDoesNotMatch 403
+ *   skew > 5 min from the REAL clock,     RequestExpired 400
+ *     or a presigned URL past its expiry    (the region clock may be
+ *                                           advanced; signatures are not)
+ *   not permitted                         AccessDenied 403
+ *
+ * JSON protocols use their exception names (KMS: ...Exception, the
+ * signature ones with 400 as AWS's JSON services do; SQS adds the Query
+ * code in x-amzn-query-error). The agent endpoints and /healthz are not routed
+ * here. */
+#ifndef RDSIM_AUTH_H
+#define RDSIM_AUTH_H
+
+#include <stdbool.h>
+
+#include "controlplane/core/principal.h"
+#include "controlplane/core/region.h"
+
+struct evhttp_request;
+
+typedef enum {
+    AUTH_PROTO_QUERY,    /* RDS, SNS, SQS Query: ErrorResponse (XML or JSON) */
+    AUTH_PROTO_EC2,      /* EC2 Query: Response/Errors */
+    AUTH_PROTO_KMS,      /* JSON 1.1, TrentService.* */
+    AUTH_PROTO_SQS_JSON, /* JSON 1.0, AmazonSQS.*, query-compatible */
+} auth_proto;
+
+/* Checks req as one call of <service>:<action> (see auth_classify).
+ * true: *who is the caller, the handler may run. false: the refusal has
+ * been sent (exactly one reply) and logged. */
+bool auth_check(region *r, struct evhttp_request *req, principal *who);
+
+#endif
