@@ -11,7 +11,7 @@
 
 #define SPEC_OK                                                                        \
     "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,\"role\":\"primary\"," \
-    "\"master_username\":\"app\",\"master_password\":\"pw\",\"db_name\":\"orders\","    \
+    "\"master_username\":\"app\",\"master_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\",\"db_name\":\"orders\","    \
     "\"settings\":{\"shared_buffers\":\"128MB\"}}"
 
 static void test_spec(void)
@@ -44,11 +44,13 @@ static void test_spec(void)
                                            "\"port\":1,\"master_username\":\"1a\"}", false},
         {"db_name with a quote", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
                                  "\"master_username\":\"u\",\"db_name\":\"x\\\"y\"}", false},
-        {"password with a newline", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
-                                    "\"master_username\":\"u\",\"master_password\":\"a\\nb\"}",
+        {"verifier with a newline", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                    "\"master_username\":\"u\",\"master_verifier\":\"a\\nb\"}",
          false},
-        {"empty password", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
-                           "\"master_username\":\"u\",\"master_password\":\"\"}", false},
+        {"plaintext password instead of a verifier", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                           "\"master_username\":\"u\",\"master_verifier\":\"hunter22\"}", false},
+        {"empty verifier", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                           "\"master_username\":\"u\",\"master_verifier\":\"\"}", false},
         {"managed setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
                             "\"master_username\":\"u\",\"settings\":{\"port\":\"1\"}}", false},
         {"file-moving setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
@@ -193,7 +195,7 @@ static void test_reply(void)
     ok(heartbeat_parse_reply(body, strlen(body), &r, err, sizeof err) && r.interval_ms == 250 &&
            r.authoritative && r.goals[0].goal == NODE_GOAL_STOPPED &&
            r.goals[0].generation == 3 && r.goals[0].has_spec &&
-           strcmp(r.goals[0].spec.master_password, "pw") == 0 && r.goals[0].spec.port == 5432,
+           strcmp(r.goals[0].spec.master_verifier, "SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=") == 0 && r.goals[0].spec.port == 5432,
        "fields of a good reply");
     heartbeat_reply_free(&r);
     body = "{\"interval_ms\":1,\"nodes\":[]}";
