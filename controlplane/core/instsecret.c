@@ -78,3 +78,30 @@ void instsecret_free(char *password)
     OPENSSL_cleanse(password, strlen(password));
     free(password);
 }
+
+bool instsecret_backfill(region *r)
+{
+    char **ids = NULL;
+    int n = store_instance_list(r->st, NULL, 1 << 20, &ids);
+    if (n < 0)
+        return false;
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        store_instance in = {0};
+        bool found = false;
+        if (ok && store_instance_get(r->st, ids[i], &in, &found) && found &&
+            (!in.admin_secret || !*in.admin_secret)) {
+            free(in.admin_secret);
+            free(in.admin_verifier);
+            in.admin_secret = in.admin_verifier = NULL;
+            ok = instsecret_admin_new(r, in.resource_id, &in.admin_secret, &in.admin_verifier) &&
+                 store_instance_update(r->st, &in);
+            if (ok)
+                LOG_INFO("rdsadmin secret made for an older instance id=%s", in.id);
+        }
+        store_instance_clear(&in);
+        free(ids[i]);
+    }
+    free(ids);
+    return ok;
+}

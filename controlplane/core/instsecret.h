@@ -25,6 +25,12 @@ bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, cha
 /* rdsadmin's password of in, malloc'd (instsecret_free it), or NULL (logged)
  * when in has none (made before schema 6) or the blob does not open. */
 char *instsecret_admin_password(region *r, const store_instance *in);
+/* An rdsadmin secret for every instance without one (stored before schema
+ * 6), each in its own transaction; once at start, after the KMS opened.
+ * A node built before has no rdsadmin role: the probes fail until the
+ * instance is re-created; a node not built yet (a create cut short) gets
+ * the role model. false (logged) when the store fails. */
+bool instsecret_backfill(region *r);
 /* Wipes and frees a password; NULL is fine. */
 void instsecret_free(char *password);
 
