@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/heartbeat.h"
@@ -331,9 +332,11 @@ static int list_for_telemetry(void *arg, telemetry_node *out, int max)
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
+/* The agent's home and nodes/ are root's: the pg user may only traverse
+ * them (0711) to its own node directories (0700, its own). */
 static bool prepare_home(agent *a, const agent_config *cfg)
 {
-    if (!fs_mkdir_p(cfg->home, 0755))
+    if (!fs_mkdir_p(cfg->home, 0711))
         return false;
     char abs[PATH_MAX];
     if (!realpath(cfg->home, abs)) {
@@ -343,7 +346,11 @@ static bool prepare_home(agent *a, const agent_config *cfg)
     a->home = xstrdup(abs);
     a->nodes_dir = xasprintf("%s/nodes", abs);
     a->record_path = xasprintf("%s/agent.json", abs);
-    return proc_user_check_path(cfg->user, a->home) && fs_mkdir_p(a->nodes_dir, 0755) &&
+    if (!fs_mkdir_p(a->nodes_dir, 0711))
+        return false;
+    if (geteuid() == 0 && (chmod(a->home, 0711) != 0 || chmod(a->nodes_dir, 0711) != 0))
+        LOG_WARN("cannot chmod 0711 the agent home path=%s err=%s", a->home, strerror(errno));
+    return proc_user_check_path(cfg->user, a->home) &&
            proc_user_check_path(cfg->user, a->nodes_dir);
 }
 

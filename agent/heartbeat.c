@@ -202,11 +202,14 @@ static bool unseal_tree(cJSON *root, const uint8_t *key, char *err, size_t errle
         cJSON *spec = cJSON_GetObjectItemCaseSensitive(it, "spec");
         if (!cJSON_IsString(id) || !cJSON_IsObject(spec))
             continue; /* parse_tree judges the shape */
-        char label[128];
-        snprintf(label, sizeof label, "%.100s/master_password", id->valuestring);
-        if (!unseal_member(spec, "master_password", "master_password_sealed", key, label, err,
-                           errlen))
+        /* The master password never travels (only its SCRAM verifier):
+         * a reply that carries it, plain or sealed, is refused whole. */
+        if (cJSON_GetObjectItemCaseSensitive(spec, "master_password") ||
+            cJSON_GetObjectItemCaseSensitive(spec, "master_password_sealed")) {
+            snprintf(err, errlen, "reply carries master_password in plain text");
             return false;
+        }
+        char label[128];
         cJSON *repl = cJSON_GetObjectItemCaseSensitive(spec, "replication");
         snprintf(label, sizeof label, "%.100s/replication", id->valuestring);
         if (cJSON_IsObject(repl) &&

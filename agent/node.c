@@ -16,10 +16,12 @@
  *     or rewind, configuration and standby.signal), and removed before data
  *     is wiped, so a crash at any point leads to a clean re-creation, never
  *     a half node. n->built mirrors its contents.
- *  4. The master password goes only into <dir>/pwfile (0600, pg user) for
- *     the lifetime of initdb, and is removed when initdb exits (or on the
- *     next probe after a crash); to a child's environment (PGPASSWORD) for
- *     pg_rewind and psql. The replication password goes to <dir>/repl.pgpass
+ *  4. No master password ever reaches the agent: the spec carries SCRAM
+ *     verifiers (the master user's, rdsadmin's), set through postgres
+ *     --single's or psql's stdin. The agent connects as rdsadmin over the
+ *     node's socket by peer authentication (pg_ident.conf), with no
+ *     password. A <dir>/pwfile left by an older agent is removed on the
+ *     next probe. The replication password goes to <dir>/repl.pgpass
  *     (0600, the standby's walreceiver reads it) and to pg_basebackup's
  *     environment, and to psql's stdin. None of them is logged.
  *  5. A stop that fences (goal stopped, or a demotion) ends with SIGKILL of
@@ -41,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +119,7 @@ struct node {
     const char *rejoin;    /* "rewind", "basebackup" or NULL (static strings) */
     pid_t sql_pid;         /* invariant 1: the replication-role psql */
     char *sql_key;         /* "user\npassword" the running psql sets */
-    char *repl_ensured;    /* "user\npassword" last set successfully (memory only) */
+    char *repl_ensured;    /* the roles key (roles_key) last set successfully (memory only) */
     int64_t sql_retry_at_ms;
 };
 
@@ -401,7 +404,17 @@ static void params_applied_set(node *n)
     n->params_applied = n->spec.params_id ? xstrdup(n->spec.params_id) : NULL;
 }
 
-/* Writes rdsim.conf, rdsim-params.conf, pg_hba.conf and repl.pgpass if
+/* The OS name PostgreSQL and the agent's psql run as: peer
+ * authentication sees it (pg_ident.conf). */
+static const char *pg_os_user(const node *n)
+{
+    if (n->env->user->drop)
+        return n->env->user->name;
+    struct passwd *pw = getpwuid(geteuid());
+    return pw ? pw->pw_name : "root";
+}
+
+/* Writes rdsim.conf, rdsim-params.conf, pg_ident.conf, pg_hba.conf and repl.pgpass if
  * they differ from what is there. */
 static bool write_config(node *n)
 {
@@ -409,8 +422,13 @@ static bool write_config(node *n)
     char *hba = nodeconf_render_hba(&n->spec);
     char *conf_path = xasprintf("%s/rdsim.conf", n->data_dir);
     char *hba_path = xasprintf("%s/pg_hba.conf", n->data_dir);
+    char *ident = nodeconf_render_ident(pg_os_user(n));
+    char *ident_path = xasprintf("%s/pg_ident.conf", n->data_dir);
     bool ok = write_owned(n, conf_path, conf, 0600) && write_params(n) &&
-              write_owned(n, hba_path, hba, 0600) && write_pgpass(n);
+              write_owned(n, ident_path, ident, 0600) && write_owned(n, hba_path, hba, 0600) &&
+              write_pgpass(n);
+    free(ident);
+    free(ident_path);
     free(conf);
     free(hba);
     free(conf_path);
@@ -469,30 +487,6 @@ static bool make_dirs_but_data(node *n)
         }
     }
     return true;
-}
-
-/* The password file for initdb: created exclusively, 0600, owned by the pg
- * user, holding the password and nothing else (invariant 4). */
-static bool write_pwfile(node *n)
-{
-    unlink(n->pwfile);
-    int fd = open(n->pwfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        LOG_ERROR("cannot create pwfile node_id=%s err=%s", n->id, strerror(errno));
-        return false;
-    }
-    const char *pw = n->spec.master_password;
-    size_t len = strlen(pw);
-    bool ok = write(fd, pw, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
-    if (ok && n->env->user->drop)
-        ok = fchown(fd, n->env->user->uid, n->env->user->gid) == 0;
-    if (close(fd) != 0)
-        ok = false;
-    if (!ok) {
-        LOG_ERROR("cannot write pwfile node_id=%s err=%s", n->id, strerror(errno));
-        unlink(n->pwfile);
-    }
-    return ok;
 }
 
 static bool initialized(const node *n)
@@ -825,41 +819,41 @@ static void rm_spawn(node *n, node_job job, const char *path)
  * half-made node without the marker is made again anyway. */
 static void initdb_spawn(node *n)
 {
-    if (!n->spec.master_password) {
-        fail(n, "master_password is required to create the node");
+    if (!n->spec.master_verifier) {
+        fail(n, "master_verifier is required to create the node");
         return;
     }
-    if (!make_dirs(n) || !write_pwfile(n)) {
+    if (!make_dirs(n)) {
         fail(n, "cannot prepare node directory");
         return;
     }
+    /* rdsadmin is the bootstrap superuser and owns the cluster (RDS's role
+     * model); it has no password until the bootstrap SQL sets its verifier,
+     * and pg_hba.conf is the agent's before the first start. */
     char *prog = xasprintf("%s/initdb", n->env->bindir);
-    char *pwopt = xasprintf("--pwfile=%s", n->pwfile);
-    const char *argv[] = {prog, "-D", n->data_dir, "-U", n->spec.master_username, pwopt,
-                          "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+    const char *argv[] = {prog, "-D", n->data_dir, "-U", "rdsadmin",
+                          "--auth-local=peer", "--auth-host=scram-sha-256",
                           "-E", "UTF8", "--locale=C", "--no-sync", NULL};
-    if (!job_spawn(n, JOB_INITDB, argv, NULL, true, NULL)) {
-        unlink(n->pwfile);
+    if (!job_spawn(n, JOB_INITDB, argv, NULL, true, NULL))
         fail(n, "cannot spawn initdb");
-    }
     free(prog);
-    free(pwopt);
 }
 
-/* The database is created in single-user mode before the first start: no
- * connection and so no password is needed, and creation stays one
- * all-or-nothing phase (invariant 3). exit_on_error makes a failed
- * statement a non-zero exit. */
+/* The roles and the database are made in single-user mode before the
+ * first start (nodeconf_render_bootstrap_sql): no connection and so no
+ * password is needed, and creation stays one all-or-nothing phase
+ * (invariant 3). exit_on_error makes a failed statement a non-zero exit;
+ * log_min_error_statement keeps the verifiers out of the log. */
 static void createdb_spawn(node *n)
 {
     char *prog = xasprintf("%s/postgres", n->env->bindir);
-    char *sql = xasprintf("CREATE DATABASE \"%s\"\n", n->spec.db_name);
+    char *sql = nodeconf_render_bootstrap_sql(&n->spec);
     const char *argv[] = {prog, "--single", "-D", n->data_dir, "-c", "exit_on_error=on",
-                          "postgres", NULL};
+                          "-c", "log_min_error_statement=panic", "postgres", NULL};
     if (!job_spawn(n, JOB_CREATEDB, argv, sql, true, NULL))
         fail(n, "cannot spawn postgres --single");
     free(prog);
-    free(sql);
+    wipe_free(sql);
 }
 
 /* A standby's data: pg_basebackup from the upstream as the replication
@@ -1028,8 +1022,8 @@ static void create_begin(node *n)
         fail(n, "socket path too long: use a shorter --home");
         return;
     }
-    if (!spec_is_standby(&n->spec) && !n->spec.master_password) {
-        fail(n, "master_password is required to create the node");
+    if (!spec_is_standby(&n->spec) && !n->spec.master_verifier) {
+        fail(n, "master_verifier is required to create the node");
         return;
     }
     if (!set_state(n, NODE_CREATING, NULL))
@@ -1052,8 +1046,9 @@ static void rejoin_by_basebackup(node *n)
     data_begin(n);
 }
 
-/* pg_rewind with the upstream as source, as the master user (who can read
- * what pg_rewind needs; password in the child's environment only). It
+/* pg_rewind with the upstream as source, as the replication role (granted
+ * what pg_rewind needs, nodeconf_render_roles_sql; password in the child's
+ * environment only). It
  * first runs crash recovery in single-user mode if the node was not shut
  * down cleanly (a fenced or crashed primary). */
 static void rewind_spawn(node *n)
@@ -1063,9 +1058,9 @@ static void rewind_spawn(node *n)
     char *source = xasprintf("--source-server=host=%s port=%d user=%s dbname=postgres "
                              "connect_timeout=5 application_name=rds-agent-rewind",
                              n->spec.upstream.addr, n->spec.upstream.port,
-                             n->spec.master_username);
+                             n->spec.repl_user);
     const char *argv[] = {prog, target, source, "--no-sync", NULL};
-    char *pw = xasprintf("PGPASSWORD=%s", n->spec.master_password);
+    char *pw = xasprintf("PGPASSWORD=%s", n->spec.repl_password);
     const char *env[] = {pw, NULL};
     if (!job_spawn(n, JOB_REWIND, argv, NULL, true, env))
         rejoin_by_basebackup(n);
@@ -1090,7 +1085,7 @@ static void rejoin_begin(node *n, node_action act)
         return;
     LOG_INFO("rejoining node_id=%s action=%s upstream=%s", n->id, node_action_name(act),
              n->spec.upstream.node_id);
-    if (act == NODE_ACT_REBUILD || !n->spec.master_password) {
+    if (act == NODE_ACT_REBUILD || !n->spec.repl_password) {
         rejoin_by_basebackup(n);
         return;
     }
@@ -1099,9 +1094,9 @@ static void rejoin_begin(node *n, node_action act)
     char port[16];
     snprintf(port, sizeof port, "%d", n->spec.upstream.port);
     const char *argv[] = {prog, "-X", "-q", "-h", n->spec.upstream.addr, "-p", port,
-                          "-U", n->spec.master_username, "-d", "postgres",
+                          "-U", n->spec.repl_user, "-d", "postgres",
                           "-c", "CHECKPOINT", NULL};
-    char *pw = xasprintf("PGPASSWORD=%s", n->spec.master_password);
+    char *pw = xasprintf("PGPASSWORD=%s", n->spec.repl_password);
     const char *env[] = {pw, "PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent-rewind", NULL};
     if (!job_spawn(n, JOB_CHECKPOINT, argv, NULL, true, env))
         rewind_spawn(n);
@@ -1122,8 +1117,6 @@ static void on_job_exit(pid_t pid, int status, void *arg)
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     LOG_INFO("job done node_id=%s job=%s pid=%ld how=\"%s\"", n->id, job_names[job], (long)pid,
              how);
-    if (job == JOB_INITDB)
-        unlink(n->pwfile); /* invariant 4 */
     if (job == JOB_RM_DIR) {
         if (ok)
             set_state(n, NODE_ABSENT, NULL);
@@ -1161,10 +1154,8 @@ static void on_job_exit(pid_t pid, int status, void *arg)
     } else if (job == JOB_INITDB) {
         if (!include_rdsim_conf(n) || !write_config(n))
             fail(n, "cannot write configuration");
-        else if (n->spec.db_name)
-            createdb_spawn(n);
         else
-            create_finish(n);
+            createdb_spawn(n);
     } else if (job == JOB_CREATEDB) {
         create_finish(n);
     } else if (job == JOB_RESTORE) {
@@ -1176,7 +1167,7 @@ static void on_job_exit(pid_t pid, int status, void *arg)
     run_step(n);
 }
 
-/* ---- the replication role (primary) ----------------------------------------- */
+/* ---- the roles (primary) ----------------------------------------------------- */
 
 static void on_sql_exit(pid_t pid, int status, void *arg)
 {
@@ -1187,13 +1178,13 @@ static void on_sql_exit(pid_t pid, int status, void *arg)
     char how[32];
     proc_describe_status(status, how, sizeof how);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        LOG_INFO("replication role ensured node_id=%s user=%s", n->id,
-                 n->spec.repl_user ? n->spec.repl_user : "?");
+        LOG_INFO("roles ensured node_id=%s repl_user=%s", n->id,
+                 n->spec.repl_user ? n->spec.repl_user : "-");
         wipe_free(n->repl_ensured);
         n->repl_ensured = n->sql_key;
     } else {
-        LOG_WARN("cannot ensure the replication role node_id=%s how=\"%s\"; see "
-                 "log/repl-role.log", n->id, how);
+        LOG_WARN("cannot ensure the roles node_id=%s how=\"%s\"; see log/roles.log", n->id,
+                 how);
         n->sql_retry_at_ms = mono_ms() + SQL_RETRY_MS;
         wipe_free(n->sql_key);
     }
@@ -1211,18 +1202,28 @@ static void sql_kill(node *n)
     n->sql_key = NULL;
 }
 
-/* On a primary whose spec has "replication": the role exists with that
- * password. psql runs as the pg user over the node's unix socket, as the
- * master user (PGPASSWORD in its environment only); the statement, which
- * holds the replication password, goes on its stdin. Idempotent; redone
- * when the password changes and once after every agent start. */
-static void repl_role_ensure(node *n)
+/* What roles_ensure sets; a change means the SQL runs again. */
+static char *roles_key(const node_spec *s)
+{
+    return xasprintf("%s\n%s\n%s\n%s", s->admin_verifier ? s->admin_verifier : "",
+                     s->master_verifier ? s->master_verifier : "",
+                     s->repl_user ? s->repl_user : "", s->repl_password ? s->repl_password : "");
+}
+
+/* On a primary: rdsadmin's and the master user's verifiers and, with
+ * "replication", the replication role are what the spec says
+ * (nodeconf_render_roles_sql) — how a ModifyDBInstance
+ * --master-user-password and a restore's new rdsadmin secret take effect.
+ * psql runs as the pg user over the node's unix socket as rdsadmin (peer:
+ * no password); the SQL goes on its stdin. Idempotent; redone when the
+ * key changes and once after every agent start. */
+static void roles_ensure(node *n)
 {
     const node_spec *s = &n->spec;
-    if (!s->repl_user || !s->repl_password || !s->master_password || n->sql_pid > 0 ||
+    if ((!s->master_verifier && !s->repl_password) || n->sql_pid > 0 ||
         n->role != NODE_ROLE_PRIMARY || mono_ms() < n->sql_retry_at_ms)
         return;
-    char *key = xasprintf("%s\n%s", s->repl_user, s->repl_password);
+    char *key = roles_key(s);
     if (n->repl_ensured && strcmp(n->repl_ensured, key) == 0) {
         wipe_free(key);
         return;
@@ -1230,13 +1231,12 @@ static void repl_role_ensure(node *n)
     char *prog = xasprintf("%s/psql", n->env->bindir);
     char port[16];
     snprintf(port, sizeof port, "%d", s->port);
-    char *out = xasprintf("%s/repl-role.log", n->log_dir);
+    char *out = xasprintf("%s/roles.log", n->log_dir);
     const char *argv[] = {prog, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", n->sock_dir,
-                          "-p", port, "-U", s->master_username, "-d", "postgres", "-f", "-",
+                          "-p", port, "-U", "rdsadmin", "-d", "postgres", "-f", "-",
                           NULL};
-    char *pw = xasprintf("PGPASSWORD=%s", s->master_password);
-    const char *env[] = {pw, "PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent", NULL};
-    char *sql = nodeconf_render_repl_sql(s->repl_user, s->repl_password);
+    const char *env[] = {"PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent", NULL};
+    char *sql = nodeconf_render_roles_sql(s);
     proc_spec ps = {.argv = argv, .env = env, .cwd = n->dir, .stdin_data = sql,
                     .out_path = out, .user = n->env->user, .die_with_agent = true};
     pid_t pid = proc_spawn(n->env->reaper, &ps, on_sql_exit, n);
@@ -1248,7 +1248,6 @@ static void repl_role_ensure(node *n)
         wipe_free(key);
     }
     wipe_free(sql);
-    wipe_free(pw);
     free(prog);
     free(out);
 }
@@ -1359,7 +1358,7 @@ static void running_step(node *n)
     if (n->restart_pending)
         stop_begin(n, false);
     else
-        repl_role_ensure(n);
+        roles_ensure(n);
 }
 
 /* Invariant 7. */
@@ -1673,14 +1672,17 @@ bool node_set_goal(node *n, node_goal goal, int64_t generation, const node_spec 
     if (spec) {
         bool same = n->has_spec && spec_same(&n->spec, spec);
         bool new_secret =
-            (spec->master_password &&
-             (!n->spec.master_password || strcmp(spec->master_password, n->spec.master_password))) ||
+            (spec->master_verifier &&
+             (!n->spec.master_verifier || strcmp(spec->master_verifier, n->spec.master_verifier))) ||
+            (spec->admin_verifier &&
+             (!n->spec.admin_verifier || strcmp(spec->admin_verifier, n->spec.admin_verifier))) ||
             (spec->repl_password &&
              (!n->spec.repl_password || strcmp(spec->repl_password, n->spec.repl_password)));
         if (!same || new_secret) {
             node_spec copy;
             spec_copy(&copy, spec);
-            keep_password(&copy.master_password, n->spec.master_password);
+            keep_password(&copy.master_verifier, n->spec.master_verifier);
+            keep_password(&copy.admin_verifier, n->spec.admin_verifier);
             if (copy.repl_user && n->spec.repl_user && strcmp(copy.repl_user, n->spec.repl_user) == 0)
                 keep_password(&copy.repl_password, n->spec.repl_password);
             if (n->has_spec && strcmp(copy.role, n->spec.role) != 0)

@@ -139,12 +139,27 @@ char *nodeconf_render_params(const node_spec *spec)
     return sbuf_take(&b);
 }
 
+/* rdsadmin, the bootstrap superuser (RDS's role model, README "Roles"):
+ * over the unix socket only as the pg OS user (peer, pg_ident.conf's map
+ * "rdsim"), which is how the agent itself connects; over TCP only from the
+ * region's own address with its password (the controlplane's probes,
+ * archiver and backups); from anywhere else, never. First match wins. */
+static const char hba_admin_local[] =
+    "local   all          rdsadmin            peer map=rdsim\n"
+    "local   all          all                 scram-sha-256\n";
+static const char hba_admin_host[] =
+    "host    all          rdsadmin 127.0.0.1/32  scram-sha-256\n"
+    "host    replication  rdsadmin 127.0.0.1/32  scram-sha-256\n"
+    "host    all          rdsadmin 0.0.0.0/0     reject\n"
+    "host    replication  rdsadmin 0.0.0.0/0     reject\n";
+
 char *nodeconf_render_hba(const node_spec *spec)
 {
     sbuf b = {0};
     sbuf_puts(&b, "# Written by rds-agent.\n"
-                  "# TYPE  DATABASE     USER  ADDRESS       METHOD\n"
-                  "local   all          all                 scram-sha-256\n");
+                  "# TYPE  DATABASE     USER  ADDRESS       METHOD\n");
+    sbuf_puts(&b, hba_admin_local);
+    sbuf_puts(&b, hba_admin_host);
     if (!spec || !spec->has_hba) {
         sbuf_puts(&b, "host    all          all   127.0.0.0/8   scram-sha-256\n"
                       "host    replication  all   127.0.0.0/8   scram-sha-256\n");
@@ -161,6 +176,12 @@ char *nodeconf_render_hba(const node_spec *spec)
     for (size_t i = 0; i < spec->nhba; i++)
         sbuf_printf(&b, "host    all          all   %-13s scram-sha-256\n", spec->allowed_cidrs[i]);
     return sbuf_take(&b);
+}
+
+char *nodeconf_render_ident(const char *os_user)
+{
+    return xasprintf("# Written by rds-agent: the pg OS user may connect as rdsadmin.\n"
+                     "rdsim   %s   rdsadmin\n", os_user);
 }
 
 /* ---- reload or restart -------------------------------------------------- */
@@ -298,23 +319,76 @@ static void put_sql_literal(sbuf *b, const char *s)
     sbuf_putc(b, '\'');
 }
 
-char *nodeconf_render_repl_sql(const char *user, const char *password)
+/* ---- RDS's role model ---------------------------------------------------- */
+
+static void put_quiet(sbuf *b, const char *end)
 {
-    /* user is a validated SQL name ([A-Za-z_][A-Za-z0-9_]*): safe inside
-     * double quotes and a literal. A failed statement would be logged with
-     * its text by log_min_error_statement: turned off first. */
+    /* A failed statement would be logged with its text by
+     * log_min_error_statement: turned off first. */
+    sbuf_printf(b, "SET standard_conforming_strings = on%s"
+                   "SET log_statement = 'none'%s"
+                   "SET log_min_error_statement = 'panic'%s"
+                   "SET log_min_duration_statement = -1%s", end, end, end, end);
+}
+
+char *nodeconf_render_bootstrap_sql(const node_spec *spec)
+{
+    /* postgres --single: one statement per line, no trailing ';'. Names
+     * are validated SQL names and verifiers have no quote (spec.c). The
+     * rds_superuser memberships are RDS's (pg_monitor brings
+     * pg_read_all_settings, pg_read_all_stats, pg_stat_scan_tables), plus
+     * pg_checkpoint (PostgreSQL 15); never pg_execute_server_program,
+     * pg_read_server_files or pg_write_server_files. */
+    const char *m = spec->master_username;
     sbuf b = {0};
-    sbuf_puts(&b, "SET standard_conforming_strings = on;\n"
-                  "SET log_statement = 'none';\n"
-                  "SET log_min_error_statement = 'panic';\n"
-                  "SET log_min_duration_statement = -1;\n");
+    put_quiet(&b, "\n");
+    sbuf_puts(&b, "CREATE ROLE rds_superuser NOLOGIN\n"
+                  "CREATE ROLE rds_replication NOLOGIN\n"
+                  "CREATE ROLE rds_password NOLOGIN\n"
+                  "CREATE ROLE rds_iam NOLOGIN\n"
+                  "CREATE ROLE rds_ad NOLOGIN\n"
+                  "GRANT pg_monitor, pg_signal_backend, pg_checkpoint TO rds_superuser\n"
+                  "GRANT rds_replication, rds_password TO rds_superuser WITH ADMIN OPTION\n");
     sbuf_printf(&b,
-                "DO $rds$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') "
-                "THEN CREATE ROLE \"%s\"; END IF; END$rds$;\n",
-                user, user);
-    sbuf_printf(&b, "ALTER ROLE \"%s\" WITH REPLICATION LOGIN PASSWORD ", user);
-    put_sql_literal(&b, password);
-    sbuf_puts(&b, ";\n");
+                "CREATE ROLE \"%s\" LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION "
+                "VALID UNTIL 'infinity' IN ROLE rds_superuser PASSWORD '%s'\n",
+                m, spec->master_verifier);
+    if (spec->admin_verifier)
+        sbuf_printf(&b, "ALTER ROLE rdsadmin PASSWORD '%s'\n", spec->admin_verifier);
+    sbuf_printf(&b, "ALTER DATABASE postgres OWNER TO \"%s\"\n"
+                    "ALTER DATABASE template1 OWNER TO \"%s\"\n", m, m);
+    if (spec->db_name)
+        sbuf_printf(&b, "CREATE DATABASE \"%s\" OWNER \"%s\"\n", spec->db_name, m);
+    return sbuf_take(&b);
+}
+
+char *nodeconf_render_roles_sql(const node_spec *spec)
+{
+    sbuf b = {0};
+    put_quiet(&b, ";\n");
+    if (spec->admin_verifier)
+        sbuf_printf(&b, "ALTER ROLE rdsadmin PASSWORD '%s';\n", spec->admin_verifier);
+    if (spec->master_verifier)
+        sbuf_printf(&b, "ALTER ROLE \"%s\" PASSWORD '%s';\n", spec->master_username,
+                    spec->master_verifier);
+    if (spec->repl_user && spec->repl_password) {
+        const char *u = spec->repl_user;
+        sbuf_printf(&b,
+                    "DO $rds$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') "
+                    "THEN CREATE ROLE \"%s\"; END IF; END$rds$;\n",
+                    u, u);
+        sbuf_printf(&b, "ALTER ROLE \"%s\" WITH REPLICATION LOGIN PASSWORD ", u);
+        put_sql_literal(&b, spec->repl_password);
+        sbuf_puts(&b, ";\n");
+        /* pg_rewind and its CHECKPOINT run as this role, not as a
+         * superuser (PostgreSQL's documented minimal grants). */
+        sbuf_printf(&b,
+                    "GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean),"
+                    " pg_catalog.pg_stat_file(text, boolean), pg_catalog.pg_read_binary_file(text),"
+                    " pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO \"%s\";\n"
+                    "GRANT pg_checkpoint TO \"%s\";\n",
+                    u, u);
+    }
     return sbuf_take(&b);
 }
 

@@ -38,13 +38,16 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
  * static (postmaster) parameter for the next restart. Caller frees. */
 char *nodeconf_render_params(const node_spec *spec);
 
-/* The contents of data/pg_hba.conf, scram-sha-256 everywhere: local
- * connections; then, when the spec has no allowed_cidrs (spec NULL too),
+/* The contents of data/pg_hba.conf, scram-sha-256 everywhere but for
+ * rdsadmin (peer over the socket as the pg OS user; over TCP only from
+ * 127.0.0.1, any other address rejected): local connections; then, when the spec has no allowed_cidrs (spec NULL too),
  * the whole loopback 127.0.0.0/8 for everything and replication; else
  * 127.0.0.1/32 (the region's own source address: probes, replication,
  * pg_rewind) and one `host all all CIDR` line per allowed block. Caller
  * frees. A change of this text needs only a reload. */
 char *nodeconf_render_hba(const node_spec *spec);
+/* data/pg_ident.conf: map "rdsim" lets os_user (the pg user) be rdsadmin. */
+char *nodeconf_render_ident(const char *os_user);
 
 /* True if going from configuration text have to want needs only a reload
  * (SIGHUP): every changed, added or removed setting is one PostgreSQL
@@ -61,10 +64,21 @@ bool nodeconf_reload_only(const char *have, const char *want);
  * password). */
 char *nodeconf_render_pgpass(const char *user, const char *password);
 
-/* The SQL, fed to psql on stdin, that makes the replication role exist with
- * this password (REPLICATION LOGIN), idempotently, and keeps the statement
- * out of the server log. Caller frees (and should wipe). */
-char *nodeconf_render_repl_sql(const char *user, const char *password);
+/* RDS's role model, for postgres --single right after initdb (bootstrap
+ * superuser rdsadmin): rds_superuser (pg_monitor, pg_signal_backend,
+ * pg_checkpoint; admin of rds_replication and rds_password),
+ * rds_replication, rds_password, rds_iam, rds_ad; the master user (LOGIN
+ * CREATEDB CREATEROLE, member of rds_superuser, not a superuser) with
+ * spec's master_verifier; rdsadmin's admin_verifier; the postgres and
+ * template1 databases owned by the master user; db_name created owned by
+ * it. Needs spec->master_verifier. Caller frees. */
+char *nodeconf_render_bootstrap_sql(const node_spec *spec);
+/* What a running primary's roles must say, for psql as rdsadmin on stdin,
+ * idempotent and out of the server log: rdsadmin's and the master user's
+ * verifiers (when given), the replication role (REPLICATION LOGIN, its
+ * password, the grants pg_rewind needs) when spec has one. Caller frees
+ * (and should wipe: it holds the replication password). */
+char *nodeconf_render_roles_sql(const node_spec *spec);
 
 /* What <id>/initialized records about how the data directory was made. */
 typedef struct {

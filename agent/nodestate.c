@@ -26,8 +26,10 @@ void nodestate_add(nodestate *st, const char *node_id, node_goal goal, int64_t g
         return;
     r->has_spec = true;
     spec_copy(&r->spec, spec);
-    free(r->spec.master_password);
-    r->spec.master_password = NULL;
+    free(r->spec.master_verifier);
+    r->spec.master_verifier = NULL;
+    free(r->spec.admin_verifier);
+    r->spec.admin_verifier = NULL;
 }
 
 void nodestate_free(nodestate *st)

@@ -27,7 +27,7 @@ typedef struct {
     int64_t generation;
     int64_t restarts;
     bool has_spec;  /* false only for goal absent (a node known only by its id) */
-    node_spec spec; /* master_password always NULL after a load */
+    node_spec spec; /* master_verifier, admin_verifier always NULL after a load */
 } nodestate_record;
 
 typedef struct {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/cidr.h"
+#include "lib/scram.h"
 #include "lib/util.h"
 
 static const char *const goal_names[] = {
@@ -383,7 +384,8 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     const char *addr = get_string(obj, "addr", &bad);
     const char *role = get_string(obj, "role", &bad);
     const char *user = get_string(obj, "master_username", &bad);
-    const char *password = get_string(obj, "master_password", &bad);
+    const char *verifier = get_string(obj, "master_verifier", &bad);
+    const char *admin = get_string(obj, "admin_verifier", &bad);
     const char *db_name = get_string(obj, "db_name", &bad);
     if (bad)
         return fail(err, errlen, "field of the wrong type", "spec");
@@ -398,8 +400,10 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
         return fail(err, errlen, "invalid", "role");
     if (!spec_valid_sql_name(user))
         return fail(err, errlen, "invalid or missing", "master_username");
-    if (password && (!*password || !valid_text(password, SPEC_MAX_PASSWORD)))
-        return fail(err, errlen, "invalid", "master_password");
+    if (verifier && !scram_is_verifier(verifier))
+        return fail(err, errlen, "invalid (not a SCRAM-SHA-256 verifier)", "master_verifier");
+    if (admin && !scram_is_verifier(admin))
+        return fail(err, errlen, "invalid (not a SCRAM-SHA-256 verifier)", "admin_verifier");
     if (db_name && *db_name && !spec_valid_sql_name(db_name))
         return fail(err, errlen, "invalid", "db_name");
     out->instance_id = xstrdup(instance_id);
@@ -407,7 +411,8 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     out->port = (int)port->valuedouble;
     out->role = xstrdup(role ? role : "primary");
     out->master_username = xstrdup(user);
-    out->master_password = password ? xstrdup(password) : NULL;
+    out->master_verifier = verifier ? xstrdup(verifier) : NULL;
+    out->admin_verifier = admin ? xstrdup(admin) : NULL;
     out->db_name = (db_name && *db_name) ? xstrdup(db_name) : NULL;
     return parse_settings(obj, out, err, errlen) && parse_ha(obj, out, err, errlen) &&
            parse_hba(obj, out, err, errlen) &&
@@ -488,7 +493,8 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->port = src->port;
     dst->role = dup_or_null(src->role);
     dst->master_username = dup_or_null(src->master_username);
-    dst->master_password = dup_or_null(src->master_password);
+    dst->master_verifier = dup_or_null(src->master_verifier);
+    dst->admin_verifier = dup_or_null(src->admin_verifier);
     dst->db_name = dup_or_null(src->db_name);
     dst->nsettings = src->nsettings;
     dst->settings = xcalloc(src->nsettings + 1, sizeof *dst->settings);
@@ -587,7 +593,8 @@ void spec_free(node_spec *spec)
     free(spec->addr);
     free(spec->role);
     free(spec->master_username);
-    free_secret(spec->master_password);
+    free_secret(spec->master_verifier);
+    free_secret(spec->admin_verifier);
     free(spec->repl_user);
     free_secret(spec->repl_password);
     free(spec->upstream.node_id);

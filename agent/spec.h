@@ -53,7 +53,9 @@ typedef struct node_spec {
     int port;              /* 1..65535 */
     char *role;            /* [a-z_]{1,32}, "primary" if absent; "standby" makes a standby */
     char *master_username; /* [A-Za-z_][A-Za-z0-9_]{0,62} */
-    char *master_password; /* NULL when not given; memory only */
+    char *master_verifier; /* the master password's SCRAM-SHA-256 verifier (lib/scram.h),
+                            * never the password; NULL when not given; memory only */
+    char *admin_verifier;  /* rdsadmin's SCRAM verifier; NULL when not given; memory only */
     char *db_name;         /* NULL or [A-Za-z_][A-Za-z0-9_]{0,62} */
     spec_setting *settings; /* sorted by key, keys unique */
     size_t nsettings;

@@ -21,6 +21,7 @@
 #include "controlplane/domain/instwf.h"
 #include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/health.h"
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
@@ -352,7 +353,7 @@ static bool credentials_publish(region *r, const cp_opts *o)
 static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
 {
     w->dbpath = xasprintf("%s/controlplane.db", o->home);
-    if (!fs_mkdir_p(o->home, 0755))
+    if (!fs_mkdir_p(o->home, 0700))
         return false;
     r->base = event_base_new();
     r->st = store_open(w->dbpath);
@@ -366,7 +367,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
                      .master_key_path = master, .clock_offset_ms = &r->clock_offset_ms};
     r->kms = kms_open(store_sqlite(r->st), &kc);
     free(master);
-    if (!r->kms || !ec2_open(r))
+    if (!r->kms || !ec2_open(r) || !instsecret_backfill(r))
         return false;
     master = xasprintf("%s/kms-master.key", o->home);
     r->principals = principals_open(r->st, master, r->cfg.account);

@@ -76,9 +76,12 @@ agents_registered() {
 up() {
   mkdir -p "$home/logs" "$home/controlplane" "$home/agents"
   echo "RDS_NET=$net" >"$home/net.env"
-  # PostgreSQL runs as an unprivileged user when we are root: it must be
-  # able to reach the node directories below $RDS_HOME.
-  chmod 755 "$home" "$home/agents"
+  # The region's home is root's (issue 12): the store, keys, logs and
+  # backups only root reads. PostgreSQL runs as an unprivileged user when
+  # we are root: it may traverse (0711, no listing) the home and agents/ to
+  # reach its own node directories (0700, its own) and nothing else.
+  chmod 711 "$home" "$home/agents"
+  chmod 700 "$home/logs" "$home/controlplane"
   if ! alive "$home/controlplane.pid"; then
     # A restarted controlplane comes back on the ports it had, so running
     # agents and clients find it again (also when the ports were ephemeral).
@@ -122,6 +125,7 @@ up() {
     fi
     if ! alive "$home/agents/$az.pid"; then
       mkdir -p "$home/agents/$az"
+      chmod 711 "$home/agents/$az"
       setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
         -u AWS_PROFILE -u AWS_SHARED_CREDENTIALS_FILE -u AWS_CONFIG_FILE \
         RDS_AGENT_CREDENTIALS="$home/aws/agent.env" \

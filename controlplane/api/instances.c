@@ -25,6 +25,7 @@
 #include "controlplane/domain/instrow.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/snapshot.h"
+#include "lib/scram.h"
 #include "controlplane/domain/stopstart.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/notify/events.h"
@@ -177,11 +178,17 @@ static bool create_store(region *r, const create_req *q, char *id, char *tags, c
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     char *extra_json = cJSON_PrintUnformatted(extra);
+    char *verifier = scram_verifier(q->pw);
+    if (!verifier) {
+        free(extra_json);
+        store_rollback(r->st);
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The password could not be stored.");
+    }
     store_instance req = {
         .id = id,
         .db_class = (char *)q->cls,
         .master_username = (char *)q->user,
-        .master_password = (char *)q->pw,
+        .master_verifier = verifier,
         .db_name = (char *)q->dbname,
         .port = q->port,
         .allocated_storage = q->storage,
@@ -212,6 +219,7 @@ static bool create_store(region *r, const create_req *q, char *id, char *tags, c
         cJSON_AddItemToObject(result, "DBInstance", instview_render(r, &in));
     }
     store_instance_clear(&in);
+    free(verifier);
     free(extra_json);
     return ok;
 }

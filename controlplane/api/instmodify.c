@@ -30,6 +30,7 @@
 #include "controlplane/notify/events.h"
 #include "controlplane/view/instview.h"
 #include "controlplane/wf/workflow.h"
+#include "lib/scram.h"
 #include "lib/util.h"
 
 /* One request in flight. */
@@ -68,7 +69,7 @@ static bool modify_begin(modify_ctx *m, awserr *err)
     if (!params_get_bool(m->p, "ApplyImmediately", &m->now, NULL, err))
         return false;
     static const char *const unsupported[] = {"NewDBInstanceIdentifier",
-                                              "MasterUserPassword", "EngineVersion",
+                                              "EngineVersion",
                                               "DBPortNumber", NULL};
     for (int i = 0; unsupported[i]; i++)
         if (params_get(m->p, unsupported[i]))
@@ -183,6 +184,26 @@ static bool modify_max_storage(modify_ctx *m, awserr *err)
                           "at least 10%% more than AllocatedStorage.",
                           (long long)m->max_storage);
     m->in.max_allocated_storage = m->max_storage;
+    m->changed = true;
+    return true;
+}
+
+/* MasterUserPassword: RDS applies it as soon as it can whatever
+ * ApplyImmediately says. Only its SCRAM verifier is kept; the agent sets
+ * it on the next heartbeat (core/instsecret.h). */
+static bool modify_master_password(modify_ctx *m, awserr *err)
+{
+    const char *pw = params_get(m->p, "MasterUserPassword");
+    if (!pw)
+        return true;
+    if (!validate_master_password(pw, err))
+        return false;
+    char *v = scram_verifier(pw);
+    if (!v)
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The password could not be stored.");
+    free(m->in.master_verifier);
+    m->in.master_verifier = v;
+    events_emit(m->r, m->in.id, "RDS-EVENT-0016", NULL);
     m->changed = true;
     return true;
 }
@@ -328,6 +349,7 @@ static const struct {
     {"storage", modify_storage},
     {"MaxAllocatedStorage", modify_max_storage},
     {"DnsTtl", modify_dns_ttl},
+    {"MasterUserPassword", modify_master_password},
     {"windows", modify_windows},
     {"monitoring and flags", modify_monitoring},
     {"log exports", modify_log_exports},

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
 #include "lib/log.h"
@@ -375,8 +376,9 @@ void health_tick(health *h)
             p = xcalloc(1, sizeof *p);
             p->h = h;
             snprintf(p->node_id, sizeof p->node_id, "%s", nd->id);
-            p->user = xstrdup(in.master_username);
-            p->password = xstrdup(in.master_password);
+            /* The region's own login, never the master user (instsecret.h). */
+            p->user = xstrdup(INSTSECRET_ADMIN_USER);
+            p->password = instsecret_admin_password(r, &in);
             p->timer = evtimer_new(r->base, probe_timeout, p);
             h->probes[h->n++] = p;
             store_instance_clear(&in);

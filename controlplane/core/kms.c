@@ -919,3 +919,15 @@ bool kms_alias_list(kms *k, const char *key_ref, int64_t after, int64_t limit, k
     sqlite3_finalize(st);
     return true;
 }
+
+/* ------------------------------------------------ the region's own secrets */
+
+bool kms_master_seal(kms *k, const char *aad, const uint8_t *plain, size_t len, uint8_t *out)
+{
+    return kmsseal_seal(k->master, aad, strlen(aad), plain, len, out);
+}
+
+bool kms_master_open(kms *k, const char *aad, const uint8_t *in, size_t in_len, uint8_t *plain)
+{
+    return kmsseal_open(k->master, aad, strlen(aad), in, in_len, plain);
+}

@@ -221,4 +221,13 @@ envelope_status kms_envelope_unwrap(void *ctx, const char *key_id, const uint8_t
 bool kms_api_handle(kms *k, const char *target, const char *body, size_t len, char **reply,
                     int *status);
 
+/* ---- secrets of the region's own, sealed under the master key ---- */
+
+/* AES-256-GCM of plain under the region master key with aad bound in (kmsseal.h):
+ * out gets len + KMSSEAL_OVERHEAD bytes. false (logged) when OpenSSL fails.
+ * For the region's own secrets (rdsadmin's, instsecret.h), not customer keys. */
+bool kms_master_seal(kms *k, const char *aad, const uint8_t *plain, size_t len, uint8_t *out);
+/* The inverse; false (plain wiped) for a wrong aad or altered bytes. */
+bool kms_master_open(kms *k, const char *aad, const uint8_t *in, size_t in_len, uint8_t *plain);
+
 #endif

@@ -8,12 +8,17 @@
  *    from version i to i+1. Never edit a released step: append one. */
 #include "controlplane/core/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
+#include "lib/scram.h"
 #include "lib/util.h"
 
 struct store {
@@ -143,6 +148,15 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS access_keys(access_key_id TEXT PRIMARY KEY, principal TEXT NOT NULL,"
     " kind TEXT NOT NULL, user_id TEXT NOT NULL, sealed BLOB NOT NULL,"
     " created_ms INTEGER NOT NULL);",
+    /* 6 -> 7: no plaintext password at rest (issue 12). The master
+     * password becomes its SCRAM-SHA-256 verifier (store_open computes it
+     * for rows written before and empties master_password, kept only
+     * because SQLite cannot drop a NOT NULL column); the internal rdsadmin
+     * role's secret, sealed under the KMS master key, and its verifier. */
+    "ALTER TABLE instances ADD COLUMN master_verifier TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE instances ADD COLUMN admin_secret TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE instances ADD COLUMN admin_verifier TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE db_snapshots ADD COLUMN master_verifier TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
@@ -231,8 +245,80 @@ static bool store_migrate(store *s)
     return true;
 }
 
+/* Rows written before schema 6 hold a plaintext master password: each
+ * becomes its SCRAM verifier and the plaintext is emptied, in one
+ * transaction (a crash leaves either all plaintext or none). */
+static bool store_verify_old_passwords(store *s)
+{
+    static const struct {
+        const char *select, *update;
+    } tables[] = {
+        {"SELECT rowid, master_password FROM instances WHERE master_password <> ''",
+         "UPDATE instances SET master_verifier=?, master_password='' WHERE rowid=?"},
+        {"SELECT rowid, master_password FROM db_snapshots WHERE master_password <> ''",
+         "UPDATE db_snapshots SET master_verifier=?, master_password='' WHERE rowid=?"},
+        /* an automated backup's description of its instance (abstore.c) */
+        {"SELECT rowid, json_extract(info, '$.MasterUserPassword') FROM ab_backups"
+         " WHERE json_valid(info) AND json_type(info, '$.MasterUserPassword') = 'text'",
+         "UPDATE ab_backups SET info = json_remove(json_set(info, '$.MasterUserVerifier', ?),"
+         " '$.MasterUserPassword') WHERE rowid=?"},
+    };
+    if (!store_begin(s))
+        return false;
+    bool ok = true;
+    for (size_t t = 0; ok && t < sizeof tables / sizeof tables[0]; t++) {
+        const char *q = tables[t].select, *u = tables[t].update;
+        sqlite3_stmt *st = store_prepare(s, q);
+        ok = st != NULL;
+        while (ok && sqlite3_step(st) == SQLITE_ROW) {
+            char *v = scram_verifier((const char *)sqlite3_column_text(st, 1));
+            sqlite3_stmt *up = v ? store_prepare(s, u) : NULL;
+            ok = up != NULL;
+            if (ok) {
+                bind_text(up, 1, v);
+                sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
+                ok = store_step_done(s, up);
+            }
+            free(v);
+        }
+        if (st)
+            sqlite3_finalize(st);
+    }
+    if (!ok) {
+        store_rollback(s);
+        return false;
+    }
+    return store_commit(s);
+}
+
+/* The store holds verifiers and sealed secrets: root's only (issue 12).
+ * The file is made 0600 before SQLite opens it (SQLite gives the -wal
+ * and -shm files the database file's mode); an older store, and its
+ * -wal/-shm, are narrowed to 0600. */
+static bool store_file_private(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0) {
+        LOG_ERROR("store file cannot be made private path=%s err=%s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    close(fd);
+    static const char *const sfx[] = {"-wal", "-shm"};
+    for (size_t i = 0; i < 2; i++) {
+        char *p = xasprintf("%s%s", path, sfx[i]);
+        if (chmod(p, 0600) != 0 && errno != ENOENT)
+            LOG_WARN("cannot chmod 0600 path=%s err=%s", p, strerror(errno));
+        free(p);
+    }
+    return true;
+}
+
 store *store_open(const char *path)
 {
+    if (strcmp(path, ":memory:") != 0 && !store_file_private(path))
+        return NULL;
     store *s = xcalloc(1, sizeof *s);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
@@ -244,7 +330,7 @@ store *store_open(const char *path)
     sqlite3_busy_timeout(s->db, 5000);
     if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                        "PRAGMA foreign_keys=ON;") ||
-        !store_migrate(s)) {
+        !store_migrate(s) || !store_verify_old_passwords(s)) {
         store_close(s);
         return NULL;
     }
@@ -299,11 +385,11 @@ bool store_meta_set(store *s, const char *key, const char *value)
 /* ---- instances ---- */
 
 #define INSTANCE_COLS                                                                      \
-    "id,resource_id,status,db_class,engine,engine_version,master_username,master_password," \
+    "id,resource_id,status,db_class,engine,engine_version,master_username,master_verifier," \
     "db_name,port,allocated_storage,storage_type,iops,max_allocated_storage,multi_az,az,"  \
     "secondary_az,backup_retention,backup_window,maintenance_window,deletion_protection,"  \
     "storage_encrypted,kms_key_id,dns_ttl,tags,pending,extra,created_ms,primary_node,"     \
-    "restart_seq,ha_state,repl_password"
+    "restart_seq,ha_state,repl_password,admin_secret,admin_verifier"
 
 /* The text of column i for an enum's parse function (NULL for SQL NULL). */
 static const char *col_name(sqlite3_stmt *st, int i)
@@ -330,7 +416,7 @@ static void instance_bind(sqlite3_stmt *st, const store_instance *in)
     bind_text(st, i++, in->engine);
     bind_text(st, i++, in->engine_version);
     bind_text(st, i++, in->master_username);
-    bind_text(st, i++, in->master_password);
+    bind_text(st, i++, in->master_verifier ? in->master_verifier : "");
     bind_text(st, i++, in->db_name);
     sqlite3_bind_int64(st, i++, in->port);
     sqlite3_bind_int64(st, i++, in->allocated_storage);
@@ -355,6 +441,8 @@ static void instance_bind(sqlite3_stmt *st, const store_instance *in)
     sqlite3_bind_int64(st, i++, in->restart_seq);
     bind_text(st, i++, ha_state_name(in->ha_state));
     bind_text(st, i++, in->repl_password ? in->repl_password : "");
+    bind_text(st, i++, in->admin_secret ? in->admin_secret : "");
+    bind_text(st, i++, in->admin_verifier ? in->admin_verifier : "");
 }
 
 /* Fills *in from the row (the caller clears it either way); false (logged)
@@ -372,7 +460,7 @@ static bool instance_read(sqlite3_stmt *st, store_instance *in)
     in->engine = col_text(st, i++);
     in->engine_version = col_text(st, i++);
     in->master_username = col_text(st, i++);
-    in->master_password = col_text(st, i++);
+    in->master_verifier = col_text(st, i++);
     in->db_name = col_text(st, i++);
     in->port = sqlite3_column_int64(st, i++);
     in->allocated_storage = sqlite3_column_int64(st, i++);
@@ -399,16 +487,19 @@ static bool instance_read(sqlite3_stmt *st, store_instance *in)
         ok = bad_name("instances", in->id, "ha_state", col_name(st, i));
     i++;
     in->repl_password = col_text(st, i++);
+    in->admin_secret = col_text(st, i++);
+    in->admin_verifier = col_text(st, i++);
     return ok;
 }
 
 void store_instance_clear(store_instance *in)
 {
     char **strs[] = {&in->id, &in->resource_id, &in->db_class, &in->engine,
-                     &in->engine_version, &in->master_username, &in->master_password,
+                     &in->engine_version, &in->master_username, &in->master_verifier,
                      &in->db_name, &in->storage_type, &in->az, &in->secondary_az,
                      &in->backup_window, &in->maintenance_window, &in->kms_key_id, &in->tags,
-                     &in->pending, &in->extra, &in->primary_node, &in->repl_password};
+                     &in->pending, &in->extra, &in->primary_node, &in->repl_password,
+                     &in->admin_secret, &in->admin_verifier};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -438,8 +529,8 @@ bool store_instance_get(store *s, const char *id, store_instance *out, bool *fou
 bool store_instance_insert(store *s, const store_instance *in)
 {
     sqlite3_stmt *st = store_prepare(
-        s, "INSERT INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-           "?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        s, "INSERT INTO instances(" INSTANCE_COLS ",master_password) VALUES(?,?,?,?,?,?,?,?,?,?,?,"
+           "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
     if (!st)
         return false;
     instance_bind(st, in);
@@ -450,8 +541,8 @@ bool store_instance_update(store *s, const store_instance *in)
 {
     /* REPLACE keeps the statement in one place; the row is keyed by id. */
     sqlite3_stmt *st = store_prepare(
-        s, "REPLACE INTO instances(" INSTANCE_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-           "?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        s, "REPLACE INTO instances(" INSTANCE_COLS ",master_password) VALUES(?,?,?,?,?,?,?,?,?,?,"
+           "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
     if (!st)
         return false;
     instance_bind(st, in);

@@ -21,7 +21,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* The instance row's `extra` column: a JSON object of the settings that
  * have no column of their own. Read and written only through
@@ -68,7 +68,7 @@ typedef struct {
     char *engine;
     char *engine_version;
     char *master_username;
-    char *master_password;
+    char *master_verifier; /* the master password's SCRAM-SHA-256 verifier, never the password */
     char *db_name;         /* NULL when not given */
     int64_t port;
     int64_t allocated_storage;
@@ -93,6 +93,9 @@ typedef struct {
     int64_t restart_seq;   /* bumped to ask for a restart (reboot, class change) */
     ha_state ha_state;     /* Multi-AZ state, its moves: ha.h (HA_NONE for Single-AZ) */
     char *repl_password;   /* the replication role's password ("" until Multi-AZ) */
+    char *admin_secret;    /* rdsadmin's password sealed under the KMS master key (base64;
+                            * instsecret.h), "" for an instance created before schema 6 */
+    char *admin_verifier;  /* rdsadmin's SCRAM verifier, what the agent gets */
 } store_instance;
 
 typedef struct {

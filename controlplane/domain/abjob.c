@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
@@ -88,15 +89,19 @@ static reaper *job_reaper;
 
 static void child_exit(pid_t pid, int status, void *arg);
 
-static pid_t spawn(region *r, const char *const argv[], const char *log, const char *password)
+/* rds-backup logs in as rdsadmin (instsecret.h), its password in the
+ * child's environment only. */
+static pid_t spawn(region *r, const char *const argv[], const char *log, const store_instance *in)
 {
     if (!job_reaper)
         job_reaper = reaper_new();
+    char *password = instsecret_admin_password(r, in);
     char *pw = password ? xasprintf("PGPASSWORD=%s", password) : NULL;
+    instsecret_free(password);
     const char *env[] = {"PGCONNECT_TIMEOUT=5", pw, NULL};
     reaper_spec spec = {.argv = argv, .env = env, .out_path = log, .die_with_parent = true};
     pid_t pid = reaper_spawn(job_reaper, &spec, child_exit, r);
-    free(pw);
+    instsecret_free(pw);
     return pid;
 }
 
@@ -114,10 +119,10 @@ static void archiver_start(region *r, ab_state *s, const store_instance *in,
     fs_mkdir_p(dir, 0700);
     bool enc = in->storage_encrypted && in->kms_key_id;
     const char *argv[] = {prog,    "archive",  "--host",   nd->addr, "--port", port,
-                          "--user", in->master_username, "--spool", spool, "--out", wal,
+                          "--user", INSTSECRET_ADMIN_USER, "--spool", spool, "--out", wal,
                           "--status", status, "--kms", kmsu, enc ? "--key-id" : NULL,
                           enc ? in->kms_key_id : NULL, NULL};
-    s->arch_pid = spawn(r, argv, log, in->master_password);
+    s->arch_pid = spawn(r, argv, log, in);
     free(s->arch_node);
     s->arch_node = xstrdup(nd->id);
     s->arch_stopping = false;
@@ -183,9 +188,9 @@ static void base_start(region *r, ab_state *s, const store_instance *in, const s
         char *kmsu = abstore_kms_url(r);
         bool enc = in->storage_encrypted && in->kms_key_id;
         const char *argv[] = {prog, "snapshot", "--host", nd->addr, "--port", port, "--user",
-                              in->master_username, "--out", obj, "--info", info, "--kms", kmsu,
+                              INSTSECRET_ADMIN_USER, "--out", obj, "--info", info, "--kms", kmsu,
                               enc ? "--key-id" : NULL, enc ? in->kms_key_id : NULL, NULL};
-        s->base_pid = spawn(r, argv, log, in->master_password);
+        s->base_pid = spawn(r, argv, log, in);
         free(prog);
         free(port);
         free(kmsu);

@@ -119,7 +119,7 @@ char *abstore_instance_info(region *r, const store_instance *in)
     cJSON_AddStringToObject(o, "DBInstanceClass", in->db_class);
     cJSON_AddStringToObject(o, "EngineVersion", in->engine_version);
     cJSON_AddStringToObject(o, "MasterUsername", in->master_username);
-    cJSON_AddStringToObject(o, "MasterUserPassword", in->master_password);
+    cJSON_AddStringToObject(o, "MasterUserVerifier", in->master_verifier); /* never the password */
     if (in->db_name)
         cJSON_AddStringToObject(o, "DBName", in->db_name);
     cJSON_AddNumberToObject(o, "Port", (double)in->port);

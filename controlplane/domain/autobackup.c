@@ -454,12 +454,12 @@ bool autobackup_restore(region *r, const params *p, const char *id, store_instan
                                   cJSON_GetObjectItemCaseSensitive(info, "Encrypted")),
                               .kms_key_id = info_str(info, "KmsKeyId"),
                               .master_username = info_str(info, "MasterUsername"),
-                              .master_password = info_str(info, "MasterUserPassword"),
+                              .master_verifier = info_str(info, "MasterUserVerifier"),
                               .db_name = info_str(info, "DBName"),
                               .allocated_storage = info_num(info, "AllocatedStorage"),
                               .storage_type = info_str(info, "StorageType"),
                               .iops = info_num(info, "Iops")};
-        if (!src.db_class || !src.master_username || !src.master_password || !src.storage_type)
+        if (!src.db_class || !src.master_username || !src.master_verifier || !src.storage_type)
             ok = awserr_set(err, AWSERR_INVALID_RESTORE, "The automated backup is incomplete.");
         else
             ok = instrow_restore(r, p, id, &src, out, err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controlplane/core/instextra.h"
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/validate.h"
@@ -112,7 +113,7 @@ static void row_fill(region *r, const store_instance *req, store_instance *out)
         .engine = xstrdup("postgres"),
         .engine_version = xstrdup(r->pg_version),
         .master_username = xstrdup(req->master_username),
-        .master_password = xstrdup(req->master_password),
+        .master_verifier = xstrdup(req->master_verifier),
         .db_name = dup_or(req->db_name, NULL),
         .port = req->port,
         .allocated_storage = req->allocated_storage,
@@ -159,6 +160,8 @@ bool instrow_insert(region *r, const store_instance *req, store_instance *out, a
         out->kms_key_id = instrow_kms_arn(r, req->kms_key_id, err);
         ok = out->kms_key_id != NULL;
     }
+    if (ok && !instsecret_admin_new(r, out->resource_id, &out->admin_secret, &out->admin_verifier))
+        ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The instance's secrets could not be made.");
     if (ok && (!store_instance_insert(r->st, out) || !workflow_start(r, out->id, "create", NULL)))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     if (!ok)
@@ -233,7 +236,7 @@ bool instrow_restore(region *r, const params *p, const char *id, const instrow_s
     store_instance req = {
         .id = (char *)id,
         .master_username = (char *)src->master_username,
-        .master_password = (char *)src->master_password,
+        .master_verifier = (char *)src->master_verifier,
         .db_name = (char *)src->db_name,
         .allocated_storage = src->allocated_storage,
         .storage_type = (char *)src->storage_type,

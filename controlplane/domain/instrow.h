@@ -25,7 +25,7 @@ typedef struct region region;
 
 /* Inside the caller's transaction. req holds the request's settings,
  * read and checked, borrowed: id (lowercase), db_class, master_username,
- * master_password, db_name, port, allocated_storage, storage_type, iops,
+ * master_verifier (the SCRAM verifier, instsecret.h), db_name, port, allocated_storage, storage_type, iops,
  * max_allocated_storage, multi_az, az, backup_retention,
  * deletion_protection, storage_encrypted with kms_key_id the key's
  * reference (id, ARN or alias), dns_ttl, tags (NULL: "[]"), extra (NULL:
@@ -36,7 +36,8 @@ typedef struct region region;
  * DBInstanceAlreadyExists, InstanceQuotaExceeded, KMSKeyNotAccessible (an
  * encrypted instance's key must be enabled now), InternalFailure. On
  * success the row is stored with its create workflow and *out holds it
- * (owned: store_instance_clear); on failure *out is empty. */
+ * (owned: store_instance_clear), with a fresh rdsadmin secret; on
+ * failure *out is empty. */
 bool instrow_insert(region *r, const store_instance *req, store_instance *out, awserr *err);
 
 /* What a restored instance takes from its source (a snapshot, or an
@@ -46,7 +47,7 @@ typedef struct {
     int64_t port;
     bool encrypted;
     const char *kms_key_id;
-    const char *master_username, *master_password, *db_name;
+    const char *master_username, *master_verifier, *db_name; /* the source's verifier */
     int64_t allocated_storage;
     const char *storage_type;
     int64_t iops;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
@@ -40,7 +41,7 @@ static char *self_dir(void)
 
 /* argv of the child that makes s, or false (why in *why) when it cannot
  * start: the instance or its primary is gone. */
-static bool job_argv(region *r, const snaprow *s, char **argv, char **why)
+static bool job_argv(region *r, const snaprow *s, char **argv, char **password, char **why)
 {
     char *dir = self_dir();
     argv[0] = xasprintf("%s/rds-backup", dir);
@@ -71,8 +72,10 @@ static bool job_argv(region *r, const snaprow *s, char **argv, char **why)
         argv[n++] = xstrdup(nd.addr);
         argv[n++] = xstrdup("--port");
         argv[n++] = xasprintf("%lld", (long long)nd.port);
+        /* The region's own login (instsecret.h), never the master user. */
         argv[n++] = xstrdup("--user");
-        argv[n++] = xstrdup(in.master_username);
+        argv[n++] = xstrdup(INSTSECRET_ADMIN_USER);
+        *password = instsecret_admin_password(r, &in);
         store_node_clear(&nd);
         store_instance_clear(&in);
     }
@@ -134,16 +137,16 @@ static void job_exit(pid_t pid, int status, void *arg)
     }
 }
 
-static pid_t job_spawn(region *r, const snaprow *s, char **argv)
+static pid_t job_spawn(region *r, const snaprow *s, char **argv, const char *admin_password)
 {
     char *dir = snaprow_dir(r, s->id);
     char *log = xasprintf("%s/job.log", dir);
-    char *password = s->master_password ? xasprintf("PGPASSWORD=%s", s->master_password) : NULL;
+    char *password = admin_password ? xasprintf("PGPASSWORD=%s", admin_password) : NULL;
     const char *env[] = {"PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-snapshot", password, NULL};
     reaper_spec spec = {.argv = (const char *const *)argv, .env = env, .out_path = log,
                         .die_with_parent = true};
     pid_t pid = fs_mkdir_p(dir, 0700) ? reaper_spawn(job_reaper, &spec, job_exit, r) : -1;
-    free(password);
+    instsecret_free(password);
     free(dir);
     free(log);
     return pid;
@@ -167,7 +170,9 @@ static void start(region *r, const snaprow *s)
         return;
     char *argv[24] = {0};
     char *why = NULL;
-    if (!job_argv(r, s, argv, &why)) {
+    char *admin_password = NULL;
+    if (!job_argv(r, s, argv, &admin_password, &why)) {
+        instsecret_free(admin_password);
         char *dir = snaprow_dir(r, s->id), *logp = xasprintf("%s/job.log", dir);
         fs_mkdir_p(dir, 0700);
         fs_write_atomic(logp, why, strlen(why), 0600);
@@ -177,7 +182,8 @@ static void start(region *r, const snaprow *s)
         free(logp);
         return;
     }
-    pid_t pid = job_spawn(r, s, argv);
+    pid_t pid = job_spawn(r, s, argv, admin_password);
+    instsecret_free(admin_password);
     for (int i = 0; argv[i]; i++)
         free(argv[i]);
     if (pid < 0) {

@@ -26,7 +26,7 @@ void snaprow_clear(snaprow *s)
 {
     char **strs[] = {&s->id, &s->instance_id, &s->resource_id, &s->type, &s->source,
                      &s->kms_key_id, &s->engine_version, &s->db_class,
-                     &s->master_username, &s->master_password, &s->db_name, &s->storage_type,
+                     &s->master_username, &s->master_verifier, &s->db_name, &s->storage_type,
                      &s->az, &s->error};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         free(*strs[i]);
@@ -53,7 +53,7 @@ bool snaprow_read(sqlite3_stmt *st, snaprow *s)
     s->engine_version = sqlrow_text(st, 9);
     s->db_class = sqlrow_text(st, 10);
     s->master_username = sqlrow_text(st, 11);
-    s->master_password = sqlrow_text(st, 12);
+    s->master_verifier = sqlrow_text(st, 12);
     s->db_name = sqlrow_text(st, 13);
     s->port = sqlite3_column_int64(st, 14);
     s->allocated_storage = sqlite3_column_int64(st, 15);
@@ -82,8 +82,8 @@ bool snaprow_get(region *r, const char *id, snaprow *out)
 bool snaprow_insert(region *r, const snaprow *s)
 {
     sqlite3_stmt *st = sqlrow_prepare(
-        r->st, "INSERT INTO db_snapshots(" SNAPROW_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-               "?,?,?,?,?,?,?)");
+        r->st, "INSERT INTO db_snapshots(" SNAPROW_COLS ", master_password) VALUES(?,?,?,?,?,?,?,?,"
+               "?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
     if (!st)
         return false;
     const char *texts[] = {s->id, s->instance_id, s->resource_id, s->type,
@@ -94,7 +94,7 @@ bool snaprow_insert(region *r, const snaprow *s)
     sqlrow_bind_text(st, 7, s->source);
     sqlite3_bind_int(st, 8, s->encrypted);
     const char *more[] = {s->kms_key_id, s->engine_version, s->db_class, s->master_username,
-                          s->master_password, s->db_name};
+                          s->master_verifier, s->db_name};
     for (int i = 0; i < 6; i++)
         sqlrow_bind_text(st, 9 + i, more[i]);
     sqlite3_bind_int64(st, 15, s->port);

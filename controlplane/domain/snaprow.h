@@ -36,7 +36,7 @@ typedef struct {
     int64_t created_ms;
     char *source; /* a copy: the source snapshot's id */
     bool encrypted;
-    char *kms_key_id, *engine_version, *db_class, *master_username, *master_password, *db_name;
+    char *kms_key_id, *engine_version, *db_class, *master_username, *master_verifier, *db_name;
     int64_t port, allocated_storage;
     char *storage_type;
     int64_t iops;
@@ -48,7 +48,7 @@ typedef struct {
 /* The columns snaprow_read reads, in its order: "SELECT " SNAPROW_COLS. */
 #define SNAPROW_COLS                                                                          \
     "id, instance_id, resource_id, type, status, created_ms, source, encrypted, kms_key_id,"  \
-    " engine_version, db_class, master_username, master_password, db_name, port,"             \
+    " engine_version, db_class, master_username, master_verifier, db_name, port,"             \
     " allocated_storage, storage_type, iops, az, instance_created_ms, size_bytes, error"
 
 void snaprow_clear(snaprow *s);

@@ -77,11 +77,11 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     cJSON_AddNumberToObject(spec, "port", (double)nd->port);
     cJSON_AddStringToObject(spec, "role", node_role_name(nd->role));
     cJSON_AddStringToObject(spec, "master_username", in->master_username);
-    char label[128];
-    snprintf(label, sizeof label, "%s/master_password", nd->id);
-    char *sealed = agentmac_seal(key, label, in->master_password);
-    cJSON_AddStringToObject(spec, "master_password_sealed", sealed);
-    free(sealed);
+    /* SCRAM verifiers only, never a password (core/instsecret.h). */
+    if (in->master_verifier && *in->master_verifier)
+        cJSON_AddStringToObject(spec, "master_verifier", in->master_verifier);
+    if (in->admin_verifier && *in->admin_verifier)
+        cJSON_AddStringToObject(spec, "admin_verifier", in->admin_verifier);
     if (in->db_name)
         cJSON_AddStringToObject(spec, "db_name", in->db_name);
     int64_t host = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);

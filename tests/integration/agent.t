@@ -68,11 +68,22 @@ trap cleanup EXIT
 spec() { # spec ADDR PORT [DBNAME]
     local db=null
     [ -n "${3:-}" ] && db="\"$3\""
-    printf '{"instance_id":"shop","addr":"%s","port":%s,"role":"primary","master_username":"app","master_password":"pw-%s","db_name":%s,"settings":{"shared_buffers":"16MB","max_connections":"30"}}' \
-        "$1" "$2" "$PW_SUFFIX" "$db"
+    printf '{"instance_id":"shop","addr":"%s","port":%s,"role":"primary","master_username":"app","master_verifier":"%s","db_name":%s,"settings":{"shared_buffers":"16MB","max_connections":"30"}}' \
+        "$1" "$2" "$VERIFIER" "$db"
 }
 PW_SUFFIX=$RANDOM$RANDOM
 PASSWORD="pw-$PW_SUFFIX"
+# The spec carries the master password's SCRAM-SHA-256 verifier, never the
+# password (issue 12), computed here as PostgreSQL does.
+scram_verifier() {
+    python3 -c 'import base64,hashlib,hmac,os,sys
+p=sys.argv[1].encode(); s=os.urandom(16)
+k=hashlib.pbkdf2_hmac("sha256",p,s,4096)
+c=hmac.new(k,b"Client Key","sha256").digest(); v=hmac.new(k,b"Server Key","sha256").digest()
+b=lambda x: base64.b64encode(x).decode()
+print("SCRAM-SHA-256$4096:%s$%s:%s" % (b(s), b(hashlib.sha256(c).digest()), b(v)))' "$1"
+}
+VERIFIER=$(scram_verifier "$PASSWORD")
 
 set_goals() { # set_goals JSON-NODES-ARRAY [authoritative]
     printf '{"interval_ms":100,"authoritative":%s,"nodes":%s}\n' "${2:-true}" "$1" > "$T/goals.tmp"
@@ -194,7 +205,7 @@ echo "$GOOD" > "$T/goals.json"
 # ---- the channel is authenticated (agent/README.md "Trust") ---------------------
 
 check "the agent's requests are signed" bash -c "grep -q '^us-east-1a ok' '$T/auth.log' && ! grep -q '^us-east-1a bad' '$T/auth.log'"
-check "no plain-text password on the wire" bash -c "grep -q master_password_sealed '$T/replies.log' && ! grep -q -- '$PASSWORD' '$T/heartbeats.log' '$T/replies.log'"
+check "no plain-text password on the wire" bash -c "grep -q master_verifier '$T/replies.log' && ! grep -q -- '$PASSWORD' '$T/heartbeats.log' '$T/replies.log'"
 # Each reply below is one an attacker could make (or an honest controlplane
 # that lost its rows): none may delete anything.
 two_beats() {
@@ -214,7 +225,7 @@ check "and the agent says it ignored it" grep -q 'reply not authenticated, ignor
 echo '{"__wrong_key":true,"interval_ms":100,"authoritative":true,"nodes":[{"node_id":"shop-2","goal":"absent","generation":99}]}' > "$T/goals.json"
 two_beats
 check "a goal absent signed with another key: nothing deleted" untouched
-echo '{"__plaintext":true,"interval_ms":100,"authoritative":true,"nodes":['"$(node_goal shop-2 stopped 9 "$A2" 5432)"']}' > "$T/goals.json"
+echo '{"__plaintext":true,"interval_ms":100,"authoritative":true,"nodes":['"$(node_goal shop-2 stopped 9 "$A2" 5432 | sed 's/"master_username":"app",/"master_username":"app","master_password":"in-the-clear",/')"']}' > "$T/goals.json"
 two_beats
 plaintext_refused() { untouched && grep -q 'master_password in plain text' "$T/agent.log"; }
 check "a reply with a plain-text password is refused as a whole" plaintext_refused
@@ -275,8 +286,8 @@ ha_goals() { # ha_goals AZ JSON-NODES-ARRAY
 }
 # ha_node ID GOAL GEN ADDR ROLE EXTRA-SPEC-JSON (starting with a comma, or "")
 ha_node() {
-    printf '{"node_id":"%s","goal":"%s","generation":%s,"spec":{"instance_id":"ha","addr":"%s","port":5432,"role":"%s","master_username":"app","master_password":"%s","db_name":"orders","settings":{"shared_buffers":"16MB","max_connections":"30"}%s}}' \
-        "$1" "$2" "$3" "$4" "$5" "$PASSWORD" "$6"
+    printf '{"node_id":"%s","goal":"%s","generation":%s,"spec":{"instance_id":"ha","addr":"%s","port":5432,"role":"%s","master_username":"app","master_verifier":"%s","db_name":"orders","settings":{"shared_buffers":"16MB","max_connections":"30"}%s}}' \
+        "$1" "$2" "$3" "$4" "$5" "$VERIFIER" "$6"
 }
 REPL=",\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"$RPW\"}"
 up() { printf ',"upstream":{"node_id":"%s","addr":"%s","port":5432}' "$1" "$2"; }

@@ -17,8 +17,9 @@ Like the real one it speaks the authenticated channel (agent/README.md
 <dir>/agent.key; a request's signature is checked and the verdict appended
 to <dir>/auth.log ("<agent> ok" or "<agent> bad: why"; the request is
 served either way, the fake is not what is under test); replies are signed
-with the request's nonce and the spec's master_password and
-replication.password sealed. Goals-file switches, for attack tests:
+with the request's nonce and the spec's replication.password sealed (and a
+master_password, which a real controlplane never sends: the agent must
+refuse it either way). Goals-file switches, for attack tests:
 "__unsigned": true (no signature), "__wrong_key": true (signed with
 another key), "__plaintext": true (secrets left in plain text).
 """

@@ -321,6 +321,28 @@ sql() {
   psql_at "$addr" "$2" "${3:-postgres}"
 }
 
+# admin_psql ADDR SQL: as rdsadmin, the region operator's login (what no
+# master user may do: pg_switch_wal, ALTER SYSTEM): over the node's unix
+# socket as the pg OS user (peer authentication), as the agent connects.
+admin_psql() {
+  local pm port sock owner
+  for pm in "$RDS_HOME"/agents/*/nodes/*/data/postmaster.pid; do
+    [ -f "$pm" ] && [ "$(sed -n 6p "$pm")" = "$1" ] || continue
+    port=$(sed -n 4p "$pm")
+    sock=$(sed -n 5p "$pm")
+    owner=$(stat -c %U "$pm")
+    if [ "$(id -u)" = 0 ] && [ "$owner" != root ]; then
+      (cd / && runuser -u "$owner" -- "$PG_BIN/psql" -X -q -At -h "$sock" -p "$port" \
+        -U rdsadmin -d postgres -c "$2")
+    else
+      "$PG_BIN/psql" -X -q -At -h "$sock" -p "$port" -U rdsadmin -d postgres -c "$2"
+    fi
+    return
+  done
+  echo "no node listens on $1" >&2
+  return 1
+}
+
 # The postmaster's pid of an instance's (only) node.
 postmaster_pid() {
   local pm

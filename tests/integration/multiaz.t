@@ -197,8 +197,8 @@ check "writes still work" write_ok maz
 s=$(standby_addr maz)
 spm=$(head -1 "$(pidfile_of_addr "$s")")
 since=$(iso_now)
-psql_at "$s" "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1 connect_timeout=1'" &&
-  psql_at "$s" "SELECT pg_reload_conf()" >/dev/null
+admin_psql "$s" "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1 connect_timeout=1'" &&
+  admin_psql "$s" "SELECT pg_reload_conf()" >/dev/null
 ok $? "the standby ($s) is pointed at a port where nothing listens"
 poll 20 event_since maz "Multi-AZ instance recovery started" "$since"
 ok $? "RDS-EVENT-0052: a standby that does not stream counts as lost"

@@ -161,7 +161,8 @@ b0=$(bases src)
 first_wal=$(ls "$(ab_dir src)/wal" | grep -E '^[0-9A-F]{24}(\.partial)?\.env$' | sort | head -1)
 # The next base backup (of the standby: it starts at the last checkpoint
 # replayed) starts in a later segment, so retention has WAL to drop.
-sql src "SELECT pg_switch_wal()" >/dev/null && sql src "CHECKPOINT" >/dev/null
+admin_psql "$(resolve "$(endpoint_of src)")" "SELECT pg_switch_wal()" >/dev/null &&
+  sql src "CHECKPOINT" >/dev/null
 ok $? "pg_switch_wal and CHECKPOINT on src"
 diag "base backups: $(echo $b0); the oldest archived segment is $first_wal"
 rdsctl clock advance 2d >/dev/null

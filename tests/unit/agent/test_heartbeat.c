@@ -11,7 +11,7 @@
 
 #define SPEC_OK                                                                        \
     "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,\"role\":\"primary\"," \
-    "\"master_username\":\"app\",\"master_password\":\"pw\",\"db_name\":\"orders\","    \
+    "\"master_username\":\"app\",\"master_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\",\"db_name\":\"orders\","    \
     "\"settings\":{\"shared_buffers\":\"128MB\"}}"
 
 static void test_spec(void)
@@ -44,11 +44,13 @@ static void test_spec(void)
                                            "\"port\":1,\"master_username\":\"1a\"}", false},
         {"db_name with a quote", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
                                  "\"master_username\":\"u\",\"db_name\":\"x\\\"y\"}", false},
-        {"password with a newline", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
-                                    "\"master_username\":\"u\",\"master_password\":\"a\\nb\"}",
+        {"verifier with a newline", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                    "\"master_username\":\"u\",\"master_verifier\":\"a\\nb\"}",
          false},
-        {"empty password", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
-                           "\"master_username\":\"u\",\"master_password\":\"\"}", false},
+        {"plaintext password instead of a verifier", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                           "\"master_username\":\"u\",\"master_verifier\":\"hunter22\"}", false},
+        {"empty verifier", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                           "\"master_username\":\"u\",\"master_verifier\":\"\"}", false},
         {"managed setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
                             "\"master_username\":\"u\",\"settings\":{\"port\":\"1\"}}", false},
         {"file-moving setting", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
@@ -193,7 +195,7 @@ static void test_reply(void)
     ok(heartbeat_parse_reply(body, strlen(body), &r, err, sizeof err) && r.interval_ms == 250 &&
            r.authoritative && r.goals[0].goal == NODE_GOAL_STOPPED &&
            r.goals[0].generation == 3 && r.goals[0].has_spec &&
-           strcmp(r.goals[0].spec.master_password, "pw") == 0 && r.goals[0].spec.port == 5432,
+           strcmp(r.goals[0].spec.master_verifier, "SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=") == 0 && r.goals[0].spec.port == 5432,
        "fields of a good reply");
     heartbeat_reply_free(&r);
     body = "{\"interval_ms\":1,\"nodes\":[]}";
@@ -259,20 +261,16 @@ static void test_request(void)
 static void test_sealed(void)
 {
     uint8_t key[AGENTMAC_KEY_LEN] = {7}, other[AGENTMAC_KEY_LEN] = {8};
-    char *mpw = agentmac_seal(key, "n1/master_password", "m-secret");
     char *rpw = agentmac_seal(key, "n1/replication", "r-secret");
     char *good = xasprintf(
         "{\"nodes\":[{\"node_id\":\"n1\",\"goal\":\"running\",\"generation\":1,\"spec\":"
         "{\"instance_id\":\"s\",\"addr\":\"127.0.1.5\",\"port\":5432,\"master_username\":\"u\","
-        "\"master_password_sealed\":\"%s\",\"replication\":{\"user\":\"rdsrepladmin\","
-        "\"password_sealed\":\"%s\"}}}]}", mpw, rpw);
+        "\"master_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\","
+        "\"replication\":{\"user\":\"rdsrepladmin\",\"password_sealed\":\"%s\"}}}]}", rpw);
     heartbeat_reply r;
     char err[200] = "";
     ok(heartbeat_parse_sealed_reply(good, strlen(good), key, &r, err, sizeof err) && r.n == 1 &&
-           !r.goals[0].error && r.goals[0].spec.master_password &&
-           strcmp(r.goals[0].spec.master_password, "m-secret") == 0,
-       "sealed master password opens");
-    ok(r.n == 1 && r.goals[0].spec.repl_password &&
+           !r.goals[0].error && r.goals[0].spec.repl_password &&
            strcmp(r.goals[0].spec.repl_password, "r-secret") == 0,
        "sealed replication password opens");
     heartbeat_reply_free(&r);
@@ -285,10 +283,19 @@ static void test_sealed(void)
     ok(!heartbeat_parse_sealed_reply(moved, strlen(moved), key, &r, err, sizeof err),
        "a seal moved to another node is refused");
     const char *plain = "{\"nodes\":[{\"node_id\":\"n1\",\"goal\":\"running\",\"generation\":1,"
-                        "\"spec\":" SPEC_OK "}]}";
+                        "\"spec\":{\"instance_id\":\"s\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                        "\"master_username\":\"u\",\"master_password\":\"m-secret\"}}]}";
     ok(!heartbeat_parse_sealed_reply(plain, strlen(plain), key, &r, err, sizeof err) &&
            strstr(err, "plain text"),
-       "a plain-text master password refuses the reply");
+       "a master password in the reply refuses it");
+    char *mpw = agentmac_seal(key, "n1/master_password", "m-secret");
+    char *sealed_mpw = xasprintf(
+        "{\"nodes\":[{\"node_id\":\"n1\",\"goal\":\"running\",\"generation\":1,\"spec\":"
+        "{\"instance_id\":\"s\",\"addr\":\"127.0.1.5\",\"port\":5432,\"master_username\":\"u\","
+        "\"master_password_sealed\":\"%s\"}}]}", mpw);
+    ok(!heartbeat_parse_sealed_reply(sealed_mpw, strlen(sealed_mpw), key, &r, err, sizeof err),
+       "even sealed: the master password never travels");
+    free(sealed_mpw);
     ok(!heartbeat_parse_sealed_reply("[]", 2, key, &r, err, sizeof err), "not an object: refused");
 
     heartbeat_auth h;

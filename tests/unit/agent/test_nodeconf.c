@@ -133,7 +133,18 @@ static void test_render_conf(void)
            strstr(hba, "\nhost    replication  all   127.0.0.0/8   scram-sha-256\n") &&
            !strstr(hba, "trust") && !strstr(hba, "md5"),
        "pg_hba: scram everywhere, loopback only, replication allowed");
+    const char *peer = strstr(hba, "\nlocal   all          rdsadmin            peer map=rdsim\n");
+    const char *own = strstr(hba, "\nhost    all          rdsadmin 127.0.0.1/32  scram-sha-256\n");
+    const char *rej = strstr(hba, "\nhost    all          rdsadmin 0.0.0.0/0     reject\n");
+    const char *any = strstr(hba, "\nhost    all          all");
+    ok(peer && own && rej && any && peer < own && own < rej && rej < any &&
+           strstr(hba, "\nhost    replication  rdsadmin 0.0.0.0/0     reject\n"),
+       "pg_hba: rdsadmin by peer on the socket, from 127.0.0.1 only over TCP, before any "
+       "other rule");
     free(hba);
+    char *ident = nodeconf_render_ident("nobody");
+    ok(strstr(ident, "\nrdsim   nobody   rdsadmin\n") != NULL, "pg_ident: the pg user maps to rdsadmin");
+    free(ident);
 }
 
 /* pg_hba.conf from a spec's allowed_cidrs (security groups). */
@@ -261,7 +272,16 @@ static void test_secrets(void)
         is_str(got, pgpass[i].want, pgpass[i].name);
         free(got);
     }
-    char *sql = nodeconf_render_repl_sql("rdsrepladmin", "it's\\x");
+    node_spec sp;
+    if (!ok(parse_spec("{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                       "\"master_username\":\"app\",\"master_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\","
+                       "\"admin_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\","
+                       "\"db_name\":\"orders\",\"settings\":{},"
+                       "\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"it's\\\\x\"}}",
+                       &sp),
+            "spec with verifiers and replication parses"))
+        return;
+    char *sql = nodeconf_render_roles_sql(&sp);
     ok(strstr(sql, "SET log_min_error_statement = 'panic';\n") != NULL &&
            strstr(sql, "SET log_statement = 'none';\n") != NULL &&
            strstr(sql, "SET standard_conforming_strings = on;\n") != NULL,
@@ -272,9 +292,30 @@ static void test_secrets(void)
     ok(strstr(sql, "ALTER ROLE \"rdsrepladmin\" WITH REPLICATION LOGIN PASSWORD 'it''s\\x';\n") !=
            NULL,
        "SQL sets the password, quote doubled, backslash literal");
+    ok(strstr(sql, "ALTER ROLE \"app\" PASSWORD 'SCRAM-SHA-256$4096:") != NULL &&
+           strstr(sql, "ALTER ROLE rdsadmin PASSWORD 'SCRAM-SHA-256$4096:") != NULL,
+       "SQL sets the master user's and rdsadmin's verifiers");
+    ok(strstr(sql, "GRANT pg_checkpoint TO \"rdsrepladmin\"") != NULL &&
+           strstr(sql, "pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean) TO") != NULL,
+       "SQL grants the replication role what pg_rewind needs");
     ok(strstr(sql, "SET log_min_error_statement") < strstr(sql, "PASSWORD"),
        "logging is off before the password appears");
     free(sql);
+    sql = nodeconf_render_bootstrap_sql(&sp);
+    ok(strstr(sql, "CREATE ROLE \"app\" LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE "
+                   "NOREPLICATION VALID UNTIL 'infinity' IN ROLE rds_superuser PASSWORD "
+                   "'SCRAM-SHA-256$4096:") != NULL,
+       "bootstrap: the master user is an rds_superuser member, not a superuser");
+    ok(strstr(sql, "GRANT pg_monitor, pg_signal_backend, pg_checkpoint TO rds_superuser\n") &&
+           strstr(sql, "CREATE ROLE rds_iam NOLOGIN\n") &&
+           strstr(sql, "CREATE ROLE rds_replication NOLOGIN\n") &&
+           !strstr(sql, "pg_execute_server_program") && !strstr(sql, "server_files"),
+       "bootstrap: RDS's roles, no server-program or server-file role");
+    ok(strstr(sql, "CREATE DATABASE \"orders\" OWNER \"app\"\n") &&
+           strstr(sql, "ALTER DATABASE postgres OWNER TO \"app\"\n") && !strstr(sql, ";"),
+       "bootstrap: databases owned by the master user, one statement a line");
+    free(sql);
+    spec_free(&sp);
 }
 
 static void test_marker(void)

@@ -12,10 +12,13 @@
 #include "lib/tap.h"
 #include "lib/util.h"
 
+#define V1 "SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg="
+#define V2 "SCRAM-SHA-256$4096:AAAAAAAAAAAAAAAAAAAAAA==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg="
+
 static node_spec make_spec(const char *addr, const char *password, const char *db)
 {
     char *json = xasprintf("{\"instance_id\":\"shop\",\"addr\":\"%s\",\"port\":5432,"
-                           "\"master_username\":\"app\",\"master_password\":\"%s\",%s%s%s"
+                           "\"master_username\":\"app\",\"master_verifier\":\"%s\",%s%s%s"
                            "\"settings\":{\"shared_buffers\":\"128MB\",\"work_mem\":\"4MB\"}}",
                            addr, password, db ? "\"db_name\":\"" : "", db ? db : "",
                            db ? "\"," : "");
@@ -34,15 +37,14 @@ static node_spec make_spec(const char *addr, const char *password, const char *d
 static void test_round_trip(void)
 {
     nodestate st = {0};
-    node_spec a = make_spec("127.0.1.5", "hunter2-secret", "orders");
-    node_spec b = make_spec("127.0.1.6", "other-secret", NULL);
+    node_spec a = make_spec("127.0.1.5", V1, "orders");
+    node_spec b = make_spec("127.0.1.6", V2, NULL);
     nodestate_add(&st, "shop-1", NODE_GOAL_RUNNING, 3, 2, &a);
     nodestate_add(&st, "shop-2", NODE_GOAL_STOPPED, SPEC_MAX_COUNT, 0, &b);
     nodestate_add(&st, "gone-1", NODE_GOAL_ABSENT, 7, 1, NULL);
     char *text = nodestate_render(&st);
-    ok(!strstr(text, "hunter2-secret") && !strstr(text, "other-secret") &&
-           !strstr(text, "master_password"),
-       "rendered record holds no password");
+    ok(!strstr(text, "SCRAM-SHA-256") && !strstr(text, "master_verifier"),
+       "rendered record holds no verifier");
     nodestate back;
     char err[300] = "";
     ok(nodestate_parse(text, strlen(text), &back, err, sizeof err), "rendered record parses");
@@ -53,7 +55,7 @@ static void test_round_trip(void)
         is_int(back.recs[0].generation, 3, "generation");
         is_int(back.recs[0].restarts, 2, "restarts");
         ok(back.recs[0].has_spec && spec_same(&back.recs[0].spec, &a), "spec round-trips");
-        ok(back.recs[0].spec.master_password == NULL, "password not restored");
+        ok(back.recs[0].spec.master_verifier == NULL, "verifier not restored");
         is_str(back.recs[0].spec.db_name, "orders", "db_name");
         ok(back.recs[1].has_spec && spec_same(&back.recs[1].spec, &b) &&
                back.recs[1].spec.db_name == NULL,
@@ -77,7 +79,7 @@ static void test_ha_round_trip(void)
 {
     static const char json[] =
         "{\"instance_id\":\"shop\",\"addr\":\"127.0.1.5\",\"port\":5432,\"role\":\"standby\","
-        "\"master_username\":\"app\",\"master_password\":\"m-secret\",\"supervise\":\"report\","
+        "\"master_username\":\"app\",\"master_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\",\"supervise\":\"report\","
         "\"rebuild_seq\":4,\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"r-secret\"},"
         "\"upstream\":{\"node_id\":\"shop-a\",\"addr\":\"127.0.2.5\",\"port\":5433},"
         "\"sync_standbys\":[\"shop-b\"]}";
@@ -93,7 +95,7 @@ static void test_ha_round_trip(void)
     nodestate st = {0};
     nodestate_add(&st, "shop-1", NODE_GOAL_RUNNING, 2, 0, &s);
     char *text = nodestate_render(&st);
-    ok(!strstr(text, "r-secret") && !strstr(text, "m-secret"), "no password of either kind");
+    ok(!strstr(text, "r-secret") && !strstr(text, "SCRAM-SHA-256"), "no password nor verifier");
     nodestate back;
     ok(nodestate_parse(text, strlen(text), &back, err, sizeof err) && back.n == 1,
        "Multi-AZ record parses");
@@ -195,7 +197,7 @@ static void test_load_save(void)
     ok(nodestate_load(path, &st) && st.n == 0, "missing file loads as empty");
     nodestate_free(&st);
 
-    node_spec a = make_spec("127.0.1.5", "pw-secret", NULL);
+    node_spec a = make_spec("127.0.1.5", V1, NULL);
     nodestate_add(&st, "shop-1", NODE_GOAL_RUNNING, 1, 0, &a);
     ok(nodestate_save(path, &st), "save");
     struct stat sb;
@@ -206,7 +208,7 @@ static void test_load_save(void)
     nodestate_free(&st);
     size_t len = 0;
     char *raw = fs_read_all(path, 1 << 20, &len);
-    ok(raw && !strstr(raw, "pw-secret"), "no password on disk");
+    ok(raw && !strstr(raw, "SCRAM-SHA-256"), "no verifier on disk");
     free(raw);
 
     fs_write_atomic(path, "{\"version\":1,\"nodes\":[", 21, 0600);

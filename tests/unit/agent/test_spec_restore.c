@@ -12,7 +12,7 @@
 
 static const char *base =
     "{\"instance_id\":\"db1\",\"addr\":\"127.0.1.5\",\"port\":5432,"
-    "\"master_username\":\"app\",\"master_password\":\"pw\"%s}";
+    "\"master_username\":\"app\",\"master_verifier\":\"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=\"%s}";
 
 static bool parse(const char *extra, node_spec *out)
 {

@@ -13,6 +13,7 @@
 
 #include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/agents.h"
+#include "controlplane/core/kms.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
@@ -98,7 +99,7 @@ static cJSON *network_of(const store_instance *in)
 static bool restore(const char *body, const char *id, store_instance *out, awserr *err)
 {
     instrow_source src = {.db_class = "db.t3.micro", .port = 5432, .master_username = "admin",
-                          .master_password = "secret-password", .db_name = "orders",
+                          .master_verifier = "SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=", .db_name = "orders",
                           .allocated_storage = 20, .storage_type = "gp3"};
     params *p = parse(body);
     bool ok = store_begin(R.st) && instrow_restore(&R, p, id, &src, out, err);
@@ -230,7 +231,7 @@ static void test_snapshot_restore(const char *sg)
                  .resource_id = (char *)"db-GONE", .type = (char *)"manual",
                  .status = SNAP_AVAILABLE, .created_ms = 1,
                  .engine_version = (char *)"15.18", .db_class = (char *)"db.t3.small",
-                 .master_username = (char *)"admin", .master_password = (char *)"secret-password",
+                 .master_username = (char *)"admin", .master_verifier = (char *)"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=",
                  .port = 6543, .allocated_storage = 20, .storage_type = (char *)"gp3",
                  .instance_created_ms = 1};
     ok(snaprow_insert(&R, &s), "an available snapshot row");
@@ -293,6 +294,10 @@ int main(void)
     R.pg_version = (char *)"15.18";
     R.pg_major = (char *)"15";
     R.st = store_open(path);
+    char *mk = xasprintf("%s/kms-master.key", home);
+    kms_config kc = {.region = "us-east-1", .account = "123456789012", .master_key_path = mk};
+    R.kms = R.st ? kms_open(store_sqlite(R.st), &kc) : NULL;
+    free(mk);
     R.agents = agents_new();
     ok(R.st && ec2_open(&R) && paramgroup_open(&R) && workflow_register(&R, wfkinds_all), "a region's store, network and parameters");
 

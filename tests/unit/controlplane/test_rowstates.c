@@ -114,7 +114,7 @@ static void snapshot_rows(region *r)
     snaprow s = {.id = (char *)"snap-ok", .instance_id = (char *)"db1",
                  .type = (char *)"manual", .status = SNAP_AVAILABLE, .created_ms = 1,
                  .engine_version = (char *)"15.18", .db_class = (char *)"db.t3.small",
-                 .master_username = (char *)"u", .master_password = (char *)"p", .port = 5432,
+                 .master_username = (char *)"u", .master_verifier = (char *)"v", .port = 5432,
                  .allocated_storage = 20, .storage_type = (char *)"gp3"};
     ok(snaprow_insert(r, &s), "a snapshot row is inserted");
     snaprow got;
@@ -129,7 +129,7 @@ static void snapshot_rows(region *r)
               " 'copying', created_ms, source, encrypted, kms_key_id, engine_version,"
               " db_class, master_username, master_password, db_name, port,"
               " allocated_storage, storage_type, iops, az, instance_created_ms, size_bytes,"
-              " error FROM db_snapshots WHERE id='snap-ok'"),
+              " error, master_verifier FROM db_snapshots WHERE id='snap-ok'"),
        "a snapshot row with an unknown status");
     ok(!snaprow_get(r, "snap-odd", &got) && got.id == NULL,
        "  ... is treated as absent (and *out left empty)");

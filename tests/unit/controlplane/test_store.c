@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "controlplane/core/store.h"
@@ -11,6 +12,7 @@
 #include <sqlite3.h>
 #include "lib/fsutil.h"
 #include "lib/tap.h"
+#include "lib/scram.h"
 #include "lib/util.h"
 
 /* The first column of the first row of sql, as a malloc'd string. */
@@ -31,7 +33,7 @@ static store_instance sample(const char *id)
         .id = (char *)id, .resource_id = (char *)"db-ABC", .status = STATUS_CREATING,
         .db_class = (char *)"db.t3.micro", .engine = (char *)"postgres",
         .engine_version = (char *)"15.18", .master_username = (char *)"app",
-        .master_password = (char *)"s3cret-pass", .port = 5432, .allocated_storage = 20,
+        .master_verifier = (char *)"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=", .port = 5432, .allocated_storage = 20,
         .storage_type = (char *)"gp3", .backup_retention = 1,
         .backup_window = (char *)"03:00-03:30", .maintenance_window = (char *)"mon:12:00-mon:12:30",
         .dns_ttl = -1, .created_ms = 1000,
@@ -104,6 +106,10 @@ static void test_migrate_synthetic(const char *dir)
                     "DROP TABLE ab_backups; DROP TABLE ab_bases; DROP TABLE ab_restores;"
                     "DROP TABLE em_samples; DROP TABLE log_files; DROP TABLE log_chunks;"
                     "DROP TABLE storage_state; DROP TABLE storage_samples;"
+                    "ALTER TABLE instances DROP COLUMN master_verifier;"
+                    "ALTER TABLE instances DROP COLUMN admin_secret;"
+                    "ALTER TABLE instances DROP COLUMN admin_verifier;"
+                    "ALTER TABLE db_snapshots DROP COLUMN master_verifier;"
                     "UPDATE meta SET value='4' WHERE key='schema_version';",
                     NULL, NULL, NULL) == SQLITE_OK,
        "v4 (synthetic): the modules' tables dropped, version set back to 4");
@@ -205,6 +211,41 @@ static void test_delete_meta(const char *dir)
     v = store_meta_get(s, "stopped_at:web-2");
     is_str(v, NULL, "delete: web-2's keys gone too");
     free(v);
+    store_close(s);
+    free(path);
+}
+
+/* Issue 12: a store written before schema 6 holds plaintext master
+ * passwords; opening it leaves only verifiers. The file is 0600. */
+static void test_no_plaintext(const char *dir)
+{
+    char *path = xasprintf("%s/plain.db", dir);
+    store *s = store_open(path);
+    store_instance a = sample("old");
+    ok(s && store_instance_insert(s, &a), "plaintext: an instance");
+    ok(sqlite3_exec(store_sqlite(s),
+                    "UPDATE instances SET master_password='old-Secret-pw1', master_verifier='';"
+                    "INSERT INTO ab_backups(resource_id, instance_id, status, info, retention)"
+                    " VALUES('db-OLD', 'old', 'active',"
+                    " '{\"MasterUsername\":\"app\",\"MasterUserPassword\":\"old-Secret-pw1\"}', 1);",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "plaintext: a row and an automated backup as an old binary wrote them");
+    store_close(s);
+    chmod(path, 0644);
+    s = store_open(path);
+    struct stat st;
+    ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "store file narrowed to 0600");
+    store_instance got = {0};
+    bool found = false;
+    ok(s && store_instance_get(s, "old", &got, &found) && found &&
+           scram_check("old-Secret-pw1", got.master_verifier),
+       "plaintext: the verifier was computed from it");
+    store_instance_clear(&got);
+    is_int(count_rows(s, "SELECT count(*) FROM instances WHERE master_password <> ''"), 0,
+           "plaintext: emptied");
+    is_int(count_rows(s, "SELECT count(*) FROM ab_backups WHERE info LIKE '%old-Secret%'"
+                         " OR info NOT LIKE '%MasterUserVerifier%'"), 0,
+           "plaintext: the automated backup keeps only the verifier");
     store_close(s);
     free(path);
 }
@@ -351,6 +392,7 @@ int main(void)
     test_migrate_synthetic(dir);
     test_migrate_fixture(dir);
     test_delete_meta(dir);
+    test_no_plaintext(dir);
     fs_rm_rf(dir);
     free(path);
     return done_testing();

@@ -202,7 +202,7 @@ static void test_engine(const char *dir)
         .id = (char *)"shop", .resource_id = (char *)"db-ABC", .status = STATUS_AVAILABLE,
         .db_class = (char *)"db.t3.micro", .engine = (char *)"postgres",
         .engine_version = (char *)"15.18", .master_username = (char *)"app",
-        .master_password = (char *)"s3cret-pass", .port = 5432, .allocated_storage = 20,
+        .master_verifier = (char *)"SCRAM-SHA-256$4096:CUGyJjEERsq0zE/XeGsEIQ==$tNHkkN1OW9tWgh1UXuaDFObya70KxbuHufuDCD78hfc=:gM5MV8kY5L1GUGN+bQam1cwNo5AG3ppxD5DohA13VYg=", .port = 5432, .allocated_storage = 20,
         .storage_type = (char *)"gp3", .backup_window = (char *)"03:00-03:30",
         .maintenance_window = (char *)"mon:12:00-mon:12:30", .dns_ttl = -1, .created_ms = 1000,
     };
