@@ -143,6 +143,14 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS access_keys(access_key_id TEXT PRIMARY KEY, principal TEXT NOT NULL,"
     " kind TEXT NOT NULL, user_id TEXT NOT NULL, sealed BLOB NOT NULL,"
     " created_ms INTEGER NOT NULL);",
+    /* 6 -> 7: IAM users and their inline policies (api/iam.c); a user's
+     * keys are access_keys rows of kind "user". Names are unique without
+     * regard to case, as IAM's are. */
+    "CREATE TABLE IF NOT EXISTS iam_users(name TEXT PRIMARY KEY COLLATE NOCASE,"
+    " user_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS iam_user_policies(user_name TEXT NOT NULL COLLATE NOCASE,"
+    " policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+    " PRIMARY KEY(user_name, policy_name));",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
