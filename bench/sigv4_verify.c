@@ -76,7 +76,7 @@ int main(int argc, char **argv)
         okc += principals_lookup(p, admin.access_key_id, &who, got, &found) && found;
     double t2 = cpu_us();
     for (long i = 0; i < n; i++)
-        okc += principal_may(&who, "rds", "DescribeDBInstances", NULL, 0);
+        okc += principal_may(p, &who, "rds", "DescribeDBInstances", NULL, NULL, 0);
     double t3 = cpu_us();
     if (okc != 3 * n) {
         fprintf(stderr, "sigv4_verify: %d of %ld checks failed\n", (int)(3 * n - okc), 3 * n);

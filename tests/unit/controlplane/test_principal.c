@@ -44,7 +44,7 @@ static void test_keys(void)
     is_int(strlen(admin.access_key_id), 20, "key id: 20 characters");
     ok(strncmp(admin.access_key_id, "AKIA", 4) == 0, "key id: AKIA...");
     is_int(strlen(secret), 40, "secret: 40 characters");
-    is_str(admin.arn, "arn:aws:iam::123456789012:user/rdsim-admin", "the ARN");
+    is_str(admin.arn, "arn:aws:iam::123456789012:root", "the ARN: the account's root");
     ok(strncmp(admin.user_id, "AIDA", 4) == 0 && strlen(admin.user_id) == 21, "user id AIDA...");
     ok(principals_ensure(p, PRINCIPAL_AGENT_NAME, PRINCIPAL_AGENT, &agent, agent_secret),
        "the agents' key is made");
@@ -126,16 +126,22 @@ static void test_permissions(void)
         {&agent, "rds", "DescribeDBInstances", false, "agent: not even describe"},
         {&agent, "rds", "AdvanceRegionClock", false, "agent: not the region clock"},
         {&agent, "sqs", "Decrypt", false, "agent: the service matters"},
-        {&user, "rds", "DescribeDBInstances", false, "user: nothing until policies exist"},
+        {&user, "rds", "DescribeDBInstances", false, "user: nothing without a policy"},
+        {&user, "sts", "GetCallerIdentity", true, "user: sts:GetCallerIdentity"},
+        {&agent, "sts", "GetCallerIdentity", true, "agent: sts:GetCallerIdentity"},
+        {&agent, "iam", "CreateUser", false, "agent: not iam:CreateUser"},
+        {&user, "iam", "ListUsers", false, "user: not iam:ListUsers"},
+        {&admin, "iam", "CreateUser", true, "admin: iam:CreateUser"},
         {&user, "rds", "AdvanceRegionClock", false, "user: never the region clock"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char why[512] = "";
-        is_int(principal_may(cases[i].who, cases[i].service, cases[i].action, why, sizeof why),
+        is_int(principal_may(NULL, cases[i].who, cases[i].service, cases[i].action, NULL, why,
+                             sizeof why),
                cases[i].allowed, cases[i].name);
     }
     char why[512];
-    principal_may(&agent, "rds", "CreateDBInstance", why, sizeof why);
+    principal_may(NULL, &agent, "rds", "CreateDBInstance", NULL, why, sizeof why);
     is_str(why, "User: arn:aws:iam::123456789012:user/rdsim-agent is not authorized to perform: "
                 "rds:CreateDBInstance because no identity-based policy allows the "
                 "rds:CreateDBInstance action",
