@@ -151,12 +151,78 @@ static void test_permissions(void)
     ok(!principal_is_operator_action("rds", "CreateDBInstance"), "CreateDBInstance: customer");
 }
 
+/* An IAM user: its key (kind user, ARN with its path), its inline
+ * policies read from the store by principal_may, its keys listed and
+ * deleted, the region's keys out of a user's reach. */
+static void test_users(void)
+{
+    char *db = xasprintf("%s/users.db", dir), *master = xasprintf("%s/master.key", dir);
+    store *st = store_open(db);
+    principals *p = principals_open(st, master, "123456789012");
+    sqlite3 *h = store_sqlite(st);
+    ok(sqlite3_exec(h, "INSERT INTO iam_users VALUES('bob','AIDAEXAMPLEEXAMPLE12','/team/',1);"
+                       "INSERT INTO iam_user_policies VALUES('bob','p1','{\"Statement\":"
+                       "[{\"Effect\":\"Allow\",\"Action\":\"rds:*\",\"Resource\":"
+                       "\"arn:aws:rds:*:*:db:web-*\"},{\"Effect\":\"Deny\",\"Action\":"
+                       "\"rds:DeleteDBInstance\",\"Resource\":\"*\"}]}');",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "a user and a policy");
+    principal bob, got, admin;
+    char secret[PRINCIPAL_SECRET_LEN + 1], got_secret[PRINCIPAL_SECRET_LEN + 1];
+    ok(principals_user_key_create(p, "bob", "AIDAEXAMPLEEXAMPLE12", "/team/", &bob, secret),
+       "a key for the user");
+    bool found = false;
+    ok(principals_lookup(p, bob.access_key_id, &got, got_secret, &found) && found,
+       "lookup of the user's key");
+    is_int(got.kind, PRINCIPAL_USER, "... an IAM user");
+    is_str(got.arn, "arn:aws:iam::123456789012:user/team/bob", "... its ARN with its path");
+    is_str(got_secret, secret, "... its secret");
+    char why[512] = "";
+    ok(principal_may(p, &got, "rds", "RebootDBInstance",
+                     "arn:aws:rds:us-east-1:123456789012:db:web-1", why, sizeof why),
+       "policy: rds:* on db:web-* allows a reboot of web-1");
+    ok(!principal_may(p, &got, "rds", "RebootDBInstance",
+                      "arn:aws:rds:us-east-1:123456789012:db:db-1", why, sizeof why),
+       "... not of db-1");
+    is_str(why, "User: arn:aws:iam::123456789012:user/team/bob is not authorized to perform: "
+                "rds:RebootDBInstance on resource: arn:aws:rds:us-east-1:123456789012:db:db-1 "
+                "because no identity-based policy allows the rds:RebootDBInstance action",
+           "... AWS's implicit-deny message");
+    ok(!principal_may(p, &got, "rds", "DeleteDBInstance",
+                      "arn:aws:rds:us-east-1:123456789012:db:web-1", why, sizeof why),
+       "the Deny beats the Allow");
+    const char *tail = "with an explicit deny in an identity-based policy";
+    ok(strlen(why) > strlen(tail) && strcmp(why + strlen(why) - strlen(tail), tail) == 0,
+       "... AWS's explicit-deny message");
+    ok(!principal_may(p, &got, "rds", "AdvanceRegionClock", NULL, why, sizeof why),
+       "an operator action: never a user's");
+    ok(principal_may(p, &got, "sts", "GetCallerIdentity", NULL, why, sizeof why),
+       "sts:GetCallerIdentity: always");
+    principal_key_info *keys = NULL;
+    is_int(principals_user_keys(p, "bob", &keys), 1, "the user has one key");
+    ok(keys && strcmp(keys[0].access_key_id, bob.access_key_id) == 0, "... that one");
+    free(keys);
+    ok(principals_ensure(p, PRINCIPAL_ADMIN_NAME, PRINCIPAL_ADMIN, &admin, got_secret),
+       "the administrator's key");
+    ok(principals_user_key_delete(p, "bob", admin.access_key_id, &found) && !found,
+       "the administrator's key is no user's to delete");
+    ok(principals_user_key_delete(p, "bob", bob.access_key_id, &found) && found,
+       "the user's key is deleted");
+    ok(principals_lookup(p, bob.access_key_id, &got, got_secret, &found) && !found,
+       "... and no longer found");
+    principals_close(p);
+    store_close(st);
+    free(db);
+    free(master);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
         return 1;
     test_keys();
     test_permissions();
+    test_users();
     fs_rm_rf(dir);
     return done_testing();
 }
