@@ -46,6 +46,8 @@ is "$(aws iam list-access-keys --user-name alice | jq -r '.AccessKeyMetadata[0].
 store_has() { cat "$RDS_HOME"/controlplane/controlplane.db* | grep -qaF -- "$1"; }
 ! store_has "$SK"
 ok $? "the user's secret is not in the store in plaintext"
+! grep -qF -- "$SK" "$RDS_HOME"/logs/*.log
+ok $? "... nor in the logs"
 
 as_alice() { AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK "$@"; }
 is "$(as_alice err_of aws rds describe-db-instances)" AccessDenied \
