@@ -50,6 +50,39 @@ ok $? "the user's secret is not in the store in plaintext"
 ok $? "... nor in the logs"
 
 as_alice() { AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK "$@"; }
+AK2=$(aws iam create-access-key --user-name alice | jq -r .AccessKey.AccessKeyId)
+is "$(err_of aws iam create-access-key --user-name alice)" LimitExceeded \
+  "a third key: LimitExceeded (2 per user)"
+check "iam delete-access-key (the second)" aws iam delete-access-key --access-key-id "$AK2"
+
+# ---- bad input to IAM: clean errors, nothing made -----------------------------
+is "$(api 'Action=CreateUser&Version=2010-05-08')" "400 MissingParameter" \
+  "CreateUser without UserName: MissingParameter"
+is "$(api 'Action=CreateUser&Version=2010-05-08&UserName=x&Path=nope')" "400 ValidationError" \
+  "a Path without slashes: ValidationError"
+is "$(api 'Action=ListUsers&Version=2010-05-08&MaxItems=0')" "400 InvalidParameterValue" \
+  "MaxItems 0: refused"
+is "$(api "Action=CreateUser&Version=2010-05-08&UserName=$(printf 'a%.0s' $(seq 65))")" \
+  "400 ValidationError" "a 65-character user name: ValidationError"
+is "$(api 'Action=PutUserPolicy&Version=2010-05-08&UserName=alice&PolicyName=p&PolicyDocument=%7B%22Statement%22%3A%5B%5D%7D%00x')" \
+  "404 MalformedQueryString" "a document with a NUL byte: refused by the Query parser"
+is "$(api 'Action=PutUserPolicy&Version=2010-05-08&UserName=alice&PolicyName=p&PolicyDocument=%7B%22Statement%22%3A%5B%5D%7D')" \
+  "400 MalformedPolicyDocument" "an empty Statement list: MalformedPolicyDocument"
+is "$(api 'Action=PutUserPolicy&Version=2010-05-08&UserName=nobody&PolicyName=p&PolicyDocument=x')" \
+  "404 NoSuchEntity" "a policy for no one: NoSuchEntity"
+is "$(api 'Action=AssumeRole&Version=2011-06-15')" "400 InvalidAction" \
+  "an STS action rdsim lacks: InvalidAction"
+is "$(aws iam list-users | jq -r '[.Users[].UserName] | join(",")')" alice \
+  "... and still only alice"
+
+# ---- the store is the truth: a restart keeps users and keys -----------------
+kill -TERM "$(cp_pid)"
+poll 20 gone "$(cp_pid)"
+region_restart || bail "restart failed"
+is "$(aws iam get-user --user-name alice | jq -r .User.UserName)" alice \
+  "after a restart: the user is there"
+is "$(as_alice err_of aws rds describe-db-instances)" AccessDenied \
+  "... and her key still verifies (AccessDenied, not InvalidClientTokenId: no policy yet)"
 is "$(as_alice err_of aws rds describe-db-instances)" AccessDenied \
   "a user without a policy: AccessDenied"
 
