@@ -123,27 +123,36 @@ static void auth_refuse(struct evhttp_request *req, const auth_call *c, const aw
     free(rid);
 }
 
-/* The resource an RDS request names, for the policy check: the DB
- * instance's ARN when it has DBInstanceIdentifier (an identifier, or an
- * ARN taken as given), the ARN in ResourceName (the tag actions); NULL
- * ("*") for everything else: snapshots, parameter and subnet groups and
- * event subscriptions are not resolved to ARNs yet. */
+/* The resource an RDS request names, for the policy check: the first of
+ * these parameters it has, as the ARN of that resource type (an ARN given
+ * in its place is taken as is; names lowercased, as RDS keeps them);
+ * NULL ("*") when it names none. One resource per request: CreateDBInstance
+ * is checked on its db: ARN only, not on the groups it also names. */
 static char *auth_resource(region *r, const params *p)
 {
-    const char *id = params_get(p, "DBInstanceIdentifier");
-    if (id && strncmp(id, "arn:", 4) == 0)
-        return xstrdup(id);
-    if (id && *id) {
-        char *low = xstrdup(id);
-        for (char *c = low; *c; c++)
-            *c = (char)tolower((unsigned char)*c);
-        char *arn = region_instance_arn(r, low);
-        free(low);
+    static const struct {
+        const char *param, *type;
+        bool lower;
+    } kinds[] = {
+        {"DBInstanceIdentifier", "db", true},  {"DBSnapshotIdentifier", "snapshot", true},
+        {"DBParameterGroupName", "pg", true},  {"DBSubnetGroupName", "subgrp", true},
+        {"SubscriptionName", "es", false},     {"ResourceName", NULL, false},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *v = params_get(p, kinds[i].param);
+        if (!v || !*v)
+            continue;
+        if (strncmp(v, "arn:", 4) == 0)
+            return xstrdup(v);
+        if (!kinds[i].type)
+            continue;
+        char *arn = xasprintf("arn:aws:rds:%s:%s:%s:%s", r->cfg.name, r->cfg.account,
+                              kinds[i].type, v);
+        if (kinds[i].lower)
+            for (char *c = arn; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
         return arn;
     }
-    const char *name = params_get(p, "ResourceName");
-    if (name && strncmp(name, "arn:", 4) == 0)
-        return xstrdup(name);
     return NULL;
 }
 

@@ -125,6 +125,28 @@ is "$(as_alice aws sts get-caller-identity | jq -r .Arn)" "arn:aws:iam::$ACCOUNT
 is "$(as_alice aws sts get-caller-identity | jq -r .UserId)" \
   "$(aws iam get-user --user-name alice | jq -r .User.UserId)" "... with her user id"
 
+# ---- resource ARNs with wildcards ------------------------------------------------
+cat >"$RDS_HOME/web.json" <<'JSON'
+{"Version": "2012-10-17",
+ "Statement": [{"Effect": "Allow", "Action": "rds:RebootDBInstance",
+                "Resource": "arn:aws:rds:*:*:db:web-*"},
+               {"Effect": "Allow", "Action": "rds:DeleteDBSnapshot",
+                "Resource": ["arn:aws:rds:*:*:snapshot:keep-?"]}]}
+JSON
+check "iam put-user-policy (reboot web-*, delete snapshot keep-?)" aws iam put-user-policy \
+  --user-name alice --policy-name web --policy-document "file://$RDS_HOME/web.json"
+is "$(as_alice err_of aws rds reboot-db-instance --db-instance-identifier WEB-1)" \
+  DBInstanceNotFound "reboot of web-1 (any case): allowed, reaches RDS (no such instance)"
+out=$(as_alice aws rds reboot-db-instance --db-instance-identifier db-1 2>&1)
+like "$out" "rds:RebootDBInstance on resource: arn:aws:rds:$RDS_REGION:$ACCOUNT:db:db-1 because" \
+  "reboot of db-1: AccessDenied on its ARN"
+is "$(as_alice err_of aws rds delete-db-snapshot --db-snapshot-identifier keep-1)" \
+  DBSnapshotNotFound "delete of snapshot keep-1: allowed, reaches RDS"
+like "$(as_alice aws rds delete-db-snapshot --db-snapshot-identifier keep-10 2>&1)" \
+  "on resource: arn:aws:rds:$RDS_REGION:$ACCOUNT:snapshot:keep-10 because" \
+  "delete of snapshot keep-10: AccessDenied ('?' is one character)"
+check "iam delete-user-policy web" aws iam delete-user-policy --user-name alice --policy-name web
+
 # ---- everything allowed, then an explicit Deny -------------------------------
 cat >"$RDS_HOME/all.json" <<'JSON'
 {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
