@@ -377,7 +377,9 @@ bool principal_may(principals *p, const principal *who, const char *service, con
             if (strcmp(service, agent_actions[i].service) == 0 &&
                 strcmp(action, agent_actions[i].action) == 0)
                 v = POLICY_ALLOW;
-    } else {
+    } else if (strlen(resource) <= PRINCIPAL_RESOURCE_MAX) {
+        /* (Longer is no RDS name; refusing it bounds the matching work
+         * an authenticated caller can ask for.) */
         v = user_verdict(p, who, full, resource);
     }
     if (v == POLICY_ALLOW)

@@ -26,6 +26,8 @@ typedef struct store store;
 #define PRINCIPAL_NAME_MAX 64
 #define PRINCIPAL_ADMIN_NAME "rdsim-admin"
 #define PRINCIPAL_AGENT_NAME "rdsim-agent"
+/* A resource ARN longer than this is denied to IAM users unevaluated. */
+#define PRINCIPAL_RESOURCE_MAX 2048
 
 typedef enum {
     PRINCIPAL_ADMIN, /* the region administrator: every action */

@@ -194,6 +194,10 @@ static void test_users(void)
     const char *tail = "with an explicit deny in an identity-based policy";
     ok(strlen(why) > strlen(tail) && strcmp(why + strlen(why) - strlen(tail), tail) == 0,
        "... AWS's explicit-deny message");
+    char *long_arn = xasprintf("arn:aws:rds:us-east-1:123456789012:db:web-%03000d", 1);
+    ok(!principal_may(p, &got, "rds", "RebootDBInstance", long_arn, why, sizeof why),
+       "a resource over PRINCIPAL_RESOURCE_MAX: denied unevaluated");
+    free(long_arn);
     ok(!principal_may(p, &got, "rds", "AdvanceRegionClock", NULL, why, sizeof why),
        "an operator action: never a user's");
     ok(principal_may(p, &got, "sts", "GetCallerIdentity", NULL, why, sizeof why),
