@@ -4,12 +4,16 @@
  * the body and of the canonical request, five HMACs, constant-time
  * compare), and the access key lookup (principals_lookup: one SQLite
  * SELECT and one AES-256-GCM unseal), and the permission check
- * (principal_may). Built and run by bench/sigv4.sh.
+ * (principal_may: the administrator's table, and an IAM user's two
+ * inline policies read from the store and evaluated). Built and run by
+ * bench/sigv4.sh.
  *
  *   sigv4_verify DIR [N]   (DIR: a scratch directory; N: iterations, 20000)
  *
- * Prints "verify_us=… lookup_us=… may_us=… total_us=…": CPU microseconds
+ * Prints "verify_us=… lookup_us=… may_us=… user_may_us=… total_us=…"
+ * (total: the administrator's gate): CPU microseconds
  * per call (CLOCK_PROCESS_CPUTIME_ID), each the mean over N. */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,15 +80,33 @@ int main(int argc, char **argv)
         okc += principals_lookup(p, admin.access_key_id, &who, got, &found) && found;
     double t2 = cpu_us();
     for (long i = 0; i < n; i++)
-        okc += principal_may(&who, "rds", "DescribeDBInstances", NULL, 0);
+        okc += principal_may(p, &who, "rds", "DescribeDBInstances", NULL, NULL, 0);
     double t3 = cpu_us();
-    if (okc != 3 * n) {
-        fprintf(stderr, "sigv4_verify: %d of %ld checks failed\n", (int)(3 * n - okc), 3 * n);
+    /* An IAM user with an Allow rds:Describe* and a Deny on one ARN. */
+    principal user = {.kind = PRINCIPAL_USER};
+    snprintf(user.name, sizeof user.name, "bench");
+    if (sqlite3_exec(store_sqlite(st),
+                     "INSERT INTO iam_users VALUES('bench','AIDAEXAMPLEEXAMPLE12','/',1);"
+                     "INSERT INTO iam_user_policies VALUES('bench','ro','{\"Version\":"
+                     "\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+                     "[\"rds:Describe*\",\"rds:List*\"],\"Resource\":\"*\"}]}');"
+                     "INSERT INTO iam_user_policies VALUES('bench','deny','{\"Version\":"
+                     "\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":"
+                     "\"rds:*\",\"Resource\":\"arn:aws:rds:*:*:db:prod-*\"}]}');",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return 1;
+    for (long i = 0; i < n; i++)
+        okc += principal_may(p, &user, "rds", "DescribeDBInstances",
+                             "arn:aws:rds:us-east-1:123456789012:db:shop", NULL, 0);
+    double t4 = cpu_us();
+    if (okc != 4 * n) {
+        fprintf(stderr, "sigv4_verify: %d of %ld checks failed\n", (int)(4 * n - okc), 4 * n);
         return 1;
     }
     double v = (t1 - t0) / (double)n, l = (t2 - t1) / (double)n, m = (t3 - t2) / (double)n;
-    printf("verify_us=%.2f lookup_us=%.2f may_us=%.3f total_us=%.2f n=%ld\n", v, l, m, v + l + m,
-           n);
+    double u = (t4 - t3) / (double)n;
+    printf("verify_us=%.2f lookup_us=%.2f may_us=%.3f user_may_us=%.2f total_us=%.2f n=%ld\n", v,
+           l, m, u, v + l + m, n);
     free(authz);
     principals_close(p);
     store_close(st);

@@ -14,6 +14,7 @@
 
 #include "controlplane/api/actions.h"
 #include "controlplane/api/auth.h"
+#include "controlplane/api/iam.h"
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/telemetry.h"
 #include "controlplane/net/dnssync.h"
@@ -51,6 +52,7 @@ static void api_send(struct evhttp_request *req, int status, const char *ctype, 
     const char *reason = status == 200   ? "OK"
                          : status == 403 ? "Forbidden"
                          : status == 404 ? "Not Found"
+                         : status == 409 ? "Conflict"
                          : status == 405 ? "Method Not Allowed"
                          : status >= 500 ? "Server Error"
                                          : "Bad Request";
@@ -123,7 +125,7 @@ static void api_ec2(api *a, struct evhttp_request *req, const params *p, bool js
     }
 }
 
-static void api_query(api *a, struct evhttp_request *req)
+static void api_query(api *a, struct evhttp_request *req, const principal *who)
 {
     region *r = a->r;
     bool json = wants_json(req);
@@ -165,6 +167,13 @@ static void api_query(api *a, struct evhttp_request *req)
         free(body);
         free(rid);
         return;
+    }
+    if (iam_is_version(version, &xmlns)) {
+        /* IAM and STS: their handlers need the caller (api/iam.h). */
+        result = cJSON_CreateObject();
+        if (!iam_call(r, who, version, action, p, result, &err) && err.code == AWSERR_NONE)
+            awserr_set(&err, AWSERR_INTERNAL_FAILURE, "The request failed for an internal reason.");
+        goto reply;
     }
     const action_def *def = api_find_action(action, version, &xmlns);
     if (!def) {
@@ -402,7 +411,7 @@ static void api_request(struct evhttp_request *req, void *arg)
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
             api_sqs(a, req, target);
         else
-            api_query(a, req);
+            api_query(a, req, &who);
     } else {
         api_send(req, 404, "text/plain", "not found\n");
     }

@@ -4,6 +4,7 @@
 #include <sys/queue.h>
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -29,7 +30,8 @@ typedef struct {
     auth_proto proto;
     char service[8];
     char action[128];
-    bool json; /* Query protocols: the client asked for JSON */
+    char *resource; /* the ARN the request names (auth_resource), else NULL */
+    bool json;      /* Query protocols: the client asked for JSON */
 } auth_call;
 
 /* The JSON exception names of the auth errors (KMS, SQS JSON). */
@@ -121,11 +123,44 @@ static void auth_refuse(struct evhttp_request *req, const auth_call *c, const aw
     free(rid);
 }
 
+/* The resource an RDS request names, for the policy check: the first of
+ * these parameters it has, as the ARN of that resource type (an ARN given
+ * in its place is taken as is; names lowercased, as RDS keeps them);
+ * NULL ("*") when it names none. One resource per request: CreateDBInstance
+ * is checked on its db: ARN only, not on the groups it also names. */
+static char *auth_resource(region *r, const params *p)
+{
+    static const struct {
+        const char *param, *type;
+        bool lower;
+    } kinds[] = {
+        {"DBInstanceIdentifier", "db", true},  {"DBSnapshotIdentifier", "snapshot", true},
+        {"DBParameterGroupName", "pg", true},  {"DBSubnetGroupName", "subgrp", true},
+        {"SubscriptionName", "es", false},     {"ResourceName", NULL, false},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *v = params_get(p, kinds[i].param);
+        if (!v || !*v)
+            continue;
+        if (strncmp(v, "arn:", 4) == 0)
+            return xstrdup(v);
+        if (!kinds[i].type)
+            continue;
+        char *arn = xasprintf("arn:aws:rds:%s:%s:%s:%s", r->cfg.name, r->cfg.account,
+                              kinds[i].type, v);
+        if (kinds[i].lower)
+            for (char *c = arn; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        return arn;
+    }
+    return NULL;
+}
+
 /* The service and action of a request: the X-Amz-Target of the JSON
  * protocols, else Action and Version of the Query parameters (the body of
  * a POST, the query string of a GET). Unparsable parameters leave the
  * action "(none)": the handler answers those after authentication. */
-static void auth_classify(struct evhttp_request *req, const char *body, size_t len,
+static void auth_classify(region *r, struct evhttp_request *req, const char *body, size_t len,
                           auth_call *c)
 {
     const char *target = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
@@ -158,7 +193,11 @@ static void auth_classify(struct evhttp_request *req, const char *body, size_t l
     const char *version = params_get(p, "Version");
     if (action && *action)
         snprintf(c->action, sizeof c->action, "%s", action);
-    if (version && strcmp(version, "2016-11-15") == 0) {
+    if (version && strcmp(version, "2010-05-08") == 0) {
+        snprintf(c->service, sizeof c->service, "iam");
+    } else if (version && strcmp(version, "2011-06-15") == 0) {
+        snprintf(c->service, sizeof c->service, "sts");
+    } else if (version && strcmp(version, "2016-11-15") == 0) {
         c->proto = AUTH_PROTO_EC2;
         snprintf(c->service, sizeof c->service, "ec2");
     } else if (version && strcmp(version, "2010-03-31") == 0) {
@@ -166,6 +205,8 @@ static void auth_classify(struct evhttp_request *req, const char *body, size_t l
     } else if (version && strcmp(version, "2012-11-05") == 0) {
         snprintf(c->service, sizeof c->service, "sqs");
     }
+    if (strcmp(c->service, "rds") == 0)
+        c->resource = auth_resource(r, p);
     params_free(p);
 }
 
@@ -213,7 +254,7 @@ bool auth_check(region *r, struct evhttp_request *req, principal *who)
     evbuffer_copyout(in, body, len);
     body[len] = '\0';
     auth_call c = {0};
-    auth_classify(req, body, len, &c);
+    auth_classify(r, req, body, len, &c);
 
     sigv4_header hs[AUTH_MAX_HEADERS];
     size_t nh = 0;
@@ -237,13 +278,15 @@ bool auth_check(region *r, struct evhttp_request *req, principal *who)
     bool ok = nh < AUTH_MAX_HEADERS && auth_verify(r, &rq, who, &err);
     if (nh >= AUTH_MAX_HEADERS)
         awserr_set(&err, AWSERR_INCOMPLETE_SIGNATURE, "Too many headers.");
-    char why[512];
-    if (ok && !principal_may(who, c.service, c.action, why, sizeof why)) {
+    char why[sizeof err.message];
+    if (ok && !principal_may(r->principals, who, c.service, c.action, c.resource, why,
+                             sizeof why)) {
         awserr_set(&err, AWSERR_ACCESS_DENIED, "%s", why);
         ok = false;
     }
     if (!ok)
         auth_refuse(req, &c, &err);
+    free(c.resource);
     free(body);
     return ok;
 }

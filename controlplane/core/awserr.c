@@ -97,6 +97,17 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_SIGNATURE_DOES_NOT_MATCH] = {"SignatureDoesNotMatch", 403, true},
     [AWSERR_REQUEST_EXPIRED] = {"RequestExpired", 400, true},
     [AWSERR_ACCESS_DENIED] = {"AccessDenied", 403, true},
+
+    /* IAM: botocore's iam 2010-05-08 model (error code, httpStatusCode);
+     * ValidationError is what IAM answers for a value outside a shape's
+     * pattern or length. */
+    [AWSERR_IAM_NO_SUCH_ENTITY] = {"NoSuchEntity", 404, true},
+    [AWSERR_IAM_ENTITY_ALREADY_EXISTS] = {"EntityAlreadyExists", 409, true},
+    [AWSERR_IAM_DELETE_CONFLICT] = {"DeleteConflict", 409, true},
+    [AWSERR_IAM_LIMIT_EXCEEDED] = {"LimitExceeded", 409, true},
+    [AWSERR_IAM_MALFORMED_POLICY_DOCUMENT] = {"MalformedPolicyDocument", 400, true},
+    [AWSERR_IAM_INVALID_INPUT] = {"InvalidInput", 400, true},
+    [AWSERR_VALIDATION_ERROR] = {"ValidationError", 400, true},
 };
 
 /* An out-of-range value (memory corruption, a cast gone wrong) or a row

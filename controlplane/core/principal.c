@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "controlplane/core/kmsseal.h"
+#include "controlplane/core/policy.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "lib/fsutil.h"
@@ -80,13 +81,21 @@ static bool random_chars(const char *alphabet, char *out, size_t n)
     return true;
 }
 
+/* The administrator is the account's root (it is allowed everything,
+ * as root is); the agents' principal and IAM users are users, a user's
+ * ARN carrying its path. */
 static void fill_identity(const principals *p, const char *name, principal_kind kind,
-                          const char *user_id, const char *key_id, principal *out)
+                          const char *user_id, const char *path, const char *key_id,
+                          principal *out)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->name, sizeof out->name, "%s", name);
     snprintf(out->user_id, sizeof out->user_id, "%s", user_id);
-    snprintf(out->arn, sizeof out->arn, "arn:aws:iam::%s:user/%s", p->account, name);
+    if (kind == PRINCIPAL_ADMIN)
+        snprintf(out->arn, sizeof out->arn, "arn:aws:iam::%s:root", p->account);
+    else
+        snprintf(out->arn, sizeof out->arn, "arn:aws:iam::%s:user%s%s", p->account,
+                 path && *path ? path : "/", name);
     snprintf(out->access_key_id, sizeof out->access_key_id, "%s", key_id);
     out->kind = kind;
 }
@@ -102,7 +111,7 @@ static bool kind_of(const char *s, principal_kind *out)
 }
 
 /* Reads the row of the current statement (key id, principal, kind,
- * user id, sealed) into out and secret. */
+ * user id, sealed, the IAM user's path) into out and secret. */
 static bool row_read(principals *p, sqlite3_stmt *q, principal *out, char *secret)
 {
     const char *key_id = (const char *)sqlite3_column_text(q, 0);
@@ -110,6 +119,7 @@ static bool row_read(principals *p, sqlite3_stmt *q, principal *out, char *secre
     const char *kind = (const char *)sqlite3_column_text(q, 2);
     const char *user_id = (const char *)sqlite3_column_text(q, 3);
     const void *sealed = sqlite3_column_blob(q, 4);
+    const char *path = (const char *)sqlite3_column_text(q, 5);
     int len = sqlite3_column_bytes(q, 4);
     principal_kind k;
     if (!key_id || !name || !user_id || !kind_of(kind, &k) || !sealed || len != SEALED_LEN) {
@@ -123,23 +133,28 @@ static bool row_read(principals *p, sqlite3_stmt *q, principal *out, char *secre
         return false;
     }
     secret[PRINCIPAL_SECRET_LEN] = '\0';
-    fill_identity(p, name, k, user_id, key_id, out);
+    fill_identity(p, name, k, user_id, path, key_id, out);
     return true;
 }
 
-/* One row by a column (where = "access_key_id" or "principal"). */
-static bool row_get(principals *p, const char *where, const char *value, principal *out,
-                    char *secret, bool *found)
+/* One row by a column (where = "access_key_id", or "principal" with
+ * the kind: a user may not shadow the region's own principals). */
+static bool row_get(principals *p, const char *where, const char *value, principal_kind kind,
+                    principal *out, char *secret, bool *found)
 {
-    char *sql = xasprintf("SELECT access_key_id, principal, kind, user_id, sealed FROM "
-                          "access_keys WHERE %s = ?",
-                          where);
+    bool by_key = strcmp(where, "access_key_id") == 0;
+    char *sql = xasprintf("SELECT k.access_key_id, k.principal, k.kind, k.user_id, k.sealed,"
+                          " u.path FROM access_keys k LEFT JOIN iam_users u ON k.kind = 'user'"
+                          " AND u.name = k.principal WHERE k.%s = ?%s",
+                          by_key ? "access_key_id" : "principal", by_key ? "" : " AND k.kind = ?");
     sqlite3_stmt *q = sqlrow_prepare(p->st, sql);
     free(sql);
     *found = false;
     if (!q)
         return false;
     sqlrow_bind_text(q, 1, value);
+    if (!by_key)
+        sqlrow_bind_text(q, 2, kind_names[kind]);
     int rc = sqlite3_step(q);
     bool ok = rc == SQLITE_DONE;
     if (rc == SQLITE_ROW) {
@@ -160,23 +175,20 @@ bool principals_lookup(principals *p, const char *access_key_id, principal *out,
     size_t n = access_key_id ? strlen(access_key_id) : 0;
     if (n != PRINCIPAL_KEY_ID_LEN)
         return true;
-    return row_get(p, "access_key_id", access_key_id, out, secret, found);
+    return row_get(p, "access_key_id", access_key_id, PRINCIPAL_USER, out, secret, found);
 }
 
-bool principals_ensure(principals *p, const char *name, principal_kind kind, principal *out,
-                       char secret[PRINCIPAL_SECRET_LEN + 1])
+static const char key_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* Makes and commits a key for (name, kind, user_id): AKIA + 16 of AWS's
+ * key id alphabet (base32), a 40-character base64 secret. */
+static bool key_mint(principals *p, const char *name, principal_kind kind, const char *user_id,
+                     const char *path, principal *out, char *secret)
 {
-    bool found = false;
-    if (!row_get(p, "principal", name, out, secret, &found))
-        return false;
-    if (found)
-        return true;
-    /* AKIA + 16 of AWS's key id alphabet (base32), AIDA + 17 likewise. */
-    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char key_id[PRINCIPAL_KEY_ID_LEN + 1] = "AKIA", user_id[22] = "AIDA";
-    if (!random_chars(b32, key_id + 4, PRINCIPAL_KEY_ID_LEN - 4) ||
-        !random_chars(b32, user_id + 4, 17) || !random_chars(b64, secret, PRINCIPAL_SECRET_LEN))
+    char key_id[PRINCIPAL_KEY_ID_LEN + 1] = "AKIA";
+    if (!random_chars(key_alphabet, key_id + 4, PRINCIPAL_KEY_ID_LEN - 4) ||
+        !random_chars(b64, secret, PRINCIPAL_SECRET_LEN))
         return false;
     uint8_t sealed[SEALED_LEN];
     if (!kmsseal_seal(p->master, key_id, strlen(key_id), (const uint8_t *)secret,
@@ -195,9 +207,80 @@ bool principals_ensure(principals *p, const char *name, principal_kind kind, pri
     sqlite3_bind_int64(q, 6, rclock_now_ms(0));
     if (!sqlrow_run(q))
         return false;
-    fill_identity(p, name, kind, user_id, key_id, out);
-    LOG_INFO("principal created name=%s kind=%s access_key_id=%s", name, kind_names[kind],
+    fill_identity(p, name, kind, user_id, path, key_id, out);
+    LOG_INFO("principal key created name=%s kind=%s access_key_id=%s", name, kind_names[kind],
              key_id);
+    return true;
+}
+
+bool principals_ensure(principals *p, const char *name, principal_kind kind, principal *out,
+                       char secret[PRINCIPAL_SECRET_LEN + 1])
+{
+    bool found = false;
+    if (!row_get(p, "principal", name, kind, out, secret, &found))
+        return false;
+    if (found)
+        return true;
+    char user_id[22];
+    return principal_new_user_id(user_id) &&
+           key_mint(p, name, kind, user_id, NULL, out, secret);
+}
+
+bool principal_new_user_id(char out[22])
+{
+    memcpy(out, "AIDA", 4);
+    return random_chars(key_alphabet, out + 4, 17);
+}
+
+bool principals_user_key_create(principals *p, const char *user, const char *user_id,
+                                const char *path, principal *out,
+                                char secret[PRINCIPAL_SECRET_LEN + 1])
+{
+    return key_mint(p, user, PRINCIPAL_USER, user_id, path, out, secret);
+}
+
+int principals_user_keys(principals *p, const char *user, principal_key_info **out)
+{
+    *out = NULL;
+    sqlite3_stmt *q = sqlrow_prepare(p->st, "SELECT access_key_id, created_ms FROM access_keys"
+                                            " WHERE kind = 'user' AND principal = ?"
+                                            " ORDER BY created_ms, access_key_id");
+    if (!q)
+        return -1;
+    sqlrow_bind_text(q, 1, user);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *out = xrealloc(*out, (size_t)(n + 1) * sizeof **out);
+        snprintf((*out)[n].access_key_id, sizeof (*out)[n].access_key_id, "%s",
+                 (const char *)sqlite3_column_text(q, 0));
+        (*out)[n].created_ms = sqlite3_column_int64(q, 1);
+        n++;
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        LOG_ERROR("principal: listing the keys of %s failed rc=%d", user, rc);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return n;
+}
+
+bool principals_user_key_delete(principals *p, const char *user, const char *access_key_id,
+                                bool *found)
+{
+    *found = false;
+    sqlite3_stmt *q = sqlrow_prepare(p->st, "DELETE FROM access_keys WHERE kind = 'user'"
+                                            " AND principal = ? AND access_key_id = ?");
+    if (!q)
+        return false;
+    sqlrow_bind_text(q, 1, user);
+    sqlrow_bind_text(q, 2, access_key_id);
+    if (!sqlrow_run(q))
+        return false;
+    *found = sqlrow_changes(p->st) > 0;
+    if (*found)
+        LOG_INFO("principal key deleted name=%s access_key_id=%s", user, access_key_id);
     return true;
 }
 
@@ -227,31 +310,83 @@ bool principal_is_operator_action(const char *service, const char *action)
     return false;
 }
 
-bool principal_may(const principal *who, const char *service, const char *action, char *why,
-                   size_t why_len)
+/* The inline policies of user (NUL-terminated documents, malloc'd, in
+ * *docs): their count, or -1 (logged) when the store fails. */
+static int user_policies(principals *p, const char *user, char ***docs)
 {
-    bool allowed = false;
-    switch (who->kind) {
-    case PRINCIPAL_ADMIN:
-        allowed = true;
-        break;
-    case PRINCIPAL_AGENT:
+    *docs = NULL;
+    sqlite3_stmt *q = sqlrow_prepare(p->st, "SELECT document FROM iam_user_policies"
+                                            " WHERE user_name = ?");
+    if (!q)
+        return -1;
+    sqlrow_bind_text(q, 1, user);
+    int n = 0, rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        *docs = xrealloc(*docs, (size_t)(n + 1) * sizeof **docs);
+        (*docs)[n++] = sqlrow_text(q, 0);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        LOG_ERROR("principal: reading the policies of %s failed rc=%d", user, rc);
+        n = -1;
+    }
+    return n;
+}
+
+/* An IAM user's verdict from its inline policies; a store failure
+ * grants nothing. */
+static policy_verdict user_verdict(principals *p, const principal *who, const char *action,
+                                   const char *resource)
+{
+    if (!p)
+        return POLICY_IMPLICIT_DENY;
+    char **docs = NULL;
+    int n = user_policies(p, who->name, &docs);
+    policy_verdict v = POLICY_IMPLICIT_DENY;
+    if (n > 0)
+        v = policy_evaluate((const char *const *)docs, (size_t)n, action, resource);
+    for (int i = 0; i < n; i++)
+        free(docs[i]);
+    free(docs);
+    return v;
+}
+
+bool principal_may(principals *p, const principal *who, const char *service, const char *action,
+                   const char *resource, char *why, size_t why_len)
+{
+    char full[192];
+    snprintf(full, sizeof full, "%s:%s", service, action);
+    if (!resource || !*resource)
+        resource = "*";
+    /* As on AWS: anyone authenticated may ask who they are. */
+    if (strcmp(service, "sts") == 0 && strcmp(action, "GetCallerIdentity") == 0)
+        return true;
+    if (who->kind == PRINCIPAL_ADMIN)
+        return true;
+    if (principal_is_operator_action(service, action) || strcmp(service, "iam") == 0) {
+        /* Whatever a user's policy says: these are the administrator's. */
+        if (why)
+            snprintf(why, why_len, "User: %s is not authorized to perform: %s because only the "
+                                   "region administrator may perform it",
+                     who->arn, full);
+        return false;
+    }
+    policy_verdict v = POLICY_IMPLICIT_DENY;
+    if (who->kind == PRINCIPAL_AGENT) {
         for (size_t i = 0; i < sizeof agent_actions / sizeof agent_actions[0]; i++)
             if (strcmp(service, agent_actions[i].service) == 0 &&
                 strcmp(action, agent_actions[i].action) == 0)
-                allowed = true;
-        break;
-    case PRINCIPAL_USER:
-        /* The IAM policy evaluation hooks in here; until then a user may
-         * do nothing, and never an operator action. */
-        allowed = false;
-        break;
+                v = POLICY_ALLOW;
+    } else if (strlen(resource) <= PRINCIPAL_RESOURCE_MAX) {
+        /* (Longer is no RDS name; refusing it bounds the matching work
+         * an authenticated caller can ask for.) */
+        v = user_verdict(p, who, full, resource);
     }
-    if (!allowed && why)
-        snprintf(why, why_len, "User: %s is not authorized to perform: %s:%s because no "
-                               "identity-based policy allows the %s:%s action",
-                 who->arn, service, action, service, action);
-    return allowed;
+    if (v == POLICY_ALLOW)
+        return true;
+    if (why)
+        policy_denied_message(why, why_len, who->arn, full, resource, v);
+    return false;
 }
 
 /* ---- files ---- */

@@ -7,10 +7,12 @@
  * so a copied store or a row moved to another key id does not open.
  *
  * Two principals exist from the first start: the region administrator
- * (everything, the region-operator actions included) and the agents'
- * (only kms:Decrypt, what rds-backup needs to open a snapshot for a
- * restore). principal_may is the one permission check; IAM users and
- * policies plug in there (PRINCIPAL_USER, denied everything until then). */
+ * (the account's root: everything, the region-operator actions and IAM
+ * included; ARN arn:aws:iam::<account>:root) and the agents' (only
+ * kms:Decrypt, what rds-backup needs to open a snapshot for a restore).
+ * IAM users (api/iam.c; table iam_users) have keys of kind "user" and
+ * may do what their inline policies allow (core/policy.h).
+ * principal_may is the one permission check. */
 #ifndef RDSIM_PRINCIPAL_H
 #define RDSIM_PRINCIPAL_H
 
@@ -24,17 +26,19 @@ typedef struct store store;
 #define PRINCIPAL_NAME_MAX 64
 #define PRINCIPAL_ADMIN_NAME "rdsim-admin"
 #define PRINCIPAL_AGENT_NAME "rdsim-agent"
+/* A resource ARN longer than this is denied to IAM users unevaluated. */
+#define PRINCIPAL_RESOURCE_MAX 2048
 
 typedef enum {
     PRINCIPAL_ADMIN, /* the region administrator: every action */
     PRINCIPAL_AGENT, /* the agents: kms:Decrypt only */
-    PRINCIPAL_USER,  /* an IAM user (policies: not yet) */
+    PRINCIPAL_USER,  /* an IAM user: its inline policies */
 } principal_kind;
 
 typedef struct {
     char name[PRINCIPAL_NAME_MAX + 1];
     char user_id[22];                              /* "AIDA" + 17 */
-    char arn[160];                                 /* arn:aws:iam::<account>:user/<name> */
+    char arn[640];                                 /* ...:root, ...:user<path><name> */
     char access_key_id[PRINCIPAL_KEY_ID_LEN + 1];
     principal_kind kind;
 } principal;
@@ -56,6 +60,30 @@ void principals_close(principals *p);
 bool principals_ensure(principals *p, const char *name, principal_kind kind, principal *out,
                        char secret[PRINCIPAL_SECRET_LEN + 1]);
 
+/* A new IAM user id, "AIDA" + 17 base32 characters. false if the random
+ * source fails. */
+bool principal_new_user_id(char out[22]);
+
+/* A new access key (committed) for the IAM user `user` (its canonical
+ * name, user id and path); out and secret as principals_ensure. */
+bool principals_user_key_create(principals *p, const char *user, const char *user_id,
+                                const char *path, principal *out,
+                                char secret[PRINCIPAL_SECRET_LEN + 1]);
+
+typedef struct {
+    char access_key_id[PRINCIPAL_KEY_ID_LEN + 1];
+    long long created_ms;
+} principal_key_info;
+
+/* The keys of IAM user `user`, oldest first, in *out (caller frees):
+ * their count, or -1 (logged) when the store fails. */
+int principals_user_keys(principals *p, const char *user, principal_key_info **out);
+
+/* Deletes the key access_key_id of IAM user `user` (committed); *found
+ * false when the user has no such key. false (logged) on a store failure. */
+bool principals_user_key_delete(principals *p, const char *user, const char *access_key_id,
+                                bool *found);
+
 /* The principal owning access_key_id and its secret. *found is false for
  * an unknown key (also for a malformed one). false (logged) on a store or
  * unsealing failure. */
@@ -64,10 +92,18 @@ bool principals_lookup(principals *p, const char *access_key_id, principal *out,
 
 /* The permission check of every API call: may `who` call
  * <service>:<action> (service as in IAM: "rds", "kms", "sns", "sqs",
- * "ec2")? Region-operator actions (principal_is_operator_action) are the
- * administrator's only. false with AWS's AccessDenied message in why. */
-bool principal_may(const principal *who, const char *service, const char *action, char *why,
-                   size_t why_len);
+ * "ec2", "iam", "sts") on resource (an ARN, or NULL / "*" when the
+ * request names none)?
+ *   sts:GetCallerIdentity           everyone
+ *   the administrator               everything
+ *   operator actions, iam:*          the administrator only, whatever a
+ *                                    user's policy says
+ *   the agents                      kms:Decrypt
+ *   an IAM user                     its inline policies (policy_evaluate;
+ *                                    read from p's store; p NULL: none)
+ * false with AWS's AccessDenied message in why (may be NULL). */
+bool principal_may(principals *p, const principal *who, const char *service, const char *action,
+                   const char *resource, char *why, size_t why_len);
 /* True for the rdsim-only actions no AWS customer has (the region clock,
  * the SNS delivery log). */
 bool principal_is_operator_action(const char *service, const char *action);

@@ -157,6 +157,14 @@ static const char *const store_migrations[] = {
     "ALTER TABLE instances ADD COLUMN admin_secret TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE instances ADD COLUMN admin_verifier TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE db_snapshots ADD COLUMN master_verifier TEXT NOT NULL DEFAULT '';",
+    /* 7 -> 8: IAM users and their inline policies (api/iam.c); a user's
+     * keys are access_keys rows of kind "user". Names are unique without
+     * regard to case, as IAM's are. */
+    "CREATE TABLE IF NOT EXISTS iam_users(name TEXT PRIMARY KEY COLLATE NOCASE,"
+    " user_id TEXT NOT NULL UNIQUE, path TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS iam_user_policies(user_name TEXT NOT NULL COLLATE NOCASE,"
+    " policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
+    " PRIMARY KEY(user_name, policy_name));",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

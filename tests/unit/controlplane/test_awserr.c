@@ -73,6 +73,14 @@ static const struct {
     {AWSERR_SIGNATURE_DOES_NOT_MATCH, "SignatureDoesNotMatch", 403, "Sender"},
     {AWSERR_REQUEST_EXPIRED, "RequestExpired", 400, "Sender"},
     {AWSERR_ACCESS_DENIED, "AccessDenied", 403, "Sender"},
+    /* IAM (botocore iam 2010-05-08: code, httpStatusCode) */
+    {AWSERR_IAM_NO_SUCH_ENTITY, "NoSuchEntity", 404, "Sender"},
+    {AWSERR_IAM_ENTITY_ALREADY_EXISTS, "EntityAlreadyExists", 409, "Sender"},
+    {AWSERR_IAM_DELETE_CONFLICT, "DeleteConflict", 409, "Sender"},
+    {AWSERR_IAM_LIMIT_EXCEEDED, "LimitExceeded", 409, "Sender"},
+    {AWSERR_IAM_MALFORMED_POLICY_DOCUMENT, "MalformedPolicyDocument", 400, "Sender"},
+    {AWSERR_IAM_INVALID_INPUT, "InvalidInput", 400, "Sender"},
+    {AWSERR_VALIDATION_ERROR, "ValidationError", 400, "Sender"},
 };
 
 int main(void)

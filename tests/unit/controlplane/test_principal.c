@@ -44,7 +44,7 @@ static void test_keys(void)
     is_int(strlen(admin.access_key_id), 20, "key id: 20 characters");
     ok(strncmp(admin.access_key_id, "AKIA", 4) == 0, "key id: AKIA...");
     is_int(strlen(secret), 40, "secret: 40 characters");
-    is_str(admin.arn, "arn:aws:iam::123456789012:user/rdsim-admin", "the ARN");
+    is_str(admin.arn, "arn:aws:iam::123456789012:root", "the ARN: the account's root");
     ok(strncmp(admin.user_id, "AIDA", 4) == 0 && strlen(admin.user_id) == 21, "user id AIDA...");
     ok(principals_ensure(p, PRINCIPAL_AGENT_NAME, PRINCIPAL_AGENT, &agent, agent_secret),
        "the agents' key is made");
@@ -126,16 +126,22 @@ static void test_permissions(void)
         {&agent, "rds", "DescribeDBInstances", false, "agent: not even describe"},
         {&agent, "rds", "AdvanceRegionClock", false, "agent: not the region clock"},
         {&agent, "sqs", "Decrypt", false, "agent: the service matters"},
-        {&user, "rds", "DescribeDBInstances", false, "user: nothing until policies exist"},
+        {&user, "rds", "DescribeDBInstances", false, "user: nothing without a policy"},
+        {&user, "sts", "GetCallerIdentity", true, "user: sts:GetCallerIdentity"},
+        {&agent, "sts", "GetCallerIdentity", true, "agent: sts:GetCallerIdentity"},
+        {&agent, "iam", "CreateUser", false, "agent: not iam:CreateUser"},
+        {&user, "iam", "ListUsers", false, "user: not iam:ListUsers"},
+        {&admin, "iam", "CreateUser", true, "admin: iam:CreateUser"},
         {&user, "rds", "AdvanceRegionClock", false, "user: never the region clock"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char why[512] = "";
-        is_int(principal_may(cases[i].who, cases[i].service, cases[i].action, why, sizeof why),
+        is_int(principal_may(NULL, cases[i].who, cases[i].service, cases[i].action, NULL, why,
+                             sizeof why),
                cases[i].allowed, cases[i].name);
     }
     char why[512];
-    principal_may(&agent, "rds", "CreateDBInstance", why, sizeof why);
+    principal_may(NULL, &agent, "rds", "CreateDBInstance", NULL, why, sizeof why);
     is_str(why, "User: arn:aws:iam::123456789012:user/rdsim-agent is not authorized to perform: "
                 "rds:CreateDBInstance because no identity-based policy allows the "
                 "rds:CreateDBInstance action",
@@ -145,12 +151,82 @@ static void test_permissions(void)
     ok(!principal_is_operator_action("rds", "CreateDBInstance"), "CreateDBInstance: customer");
 }
 
+/* An IAM user: its key (kind user, ARN with its path), its inline
+ * policies read from the store by principal_may, its keys listed and
+ * deleted, the region's keys out of a user's reach. */
+static void test_users(void)
+{
+    char *db = xasprintf("%s/users.db", dir), *master = xasprintf("%s/master.key", dir);
+    store *st = store_open(db);
+    principals *p = principals_open(st, master, "123456789012");
+    sqlite3 *h = store_sqlite(st);
+    ok(sqlite3_exec(h, "INSERT INTO iam_users VALUES('bob','AIDAEXAMPLEEXAMPLE12','/team/',1);"
+                       "INSERT INTO iam_user_policies VALUES('bob','p1','{\"Statement\":"
+                       "[{\"Effect\":\"Allow\",\"Action\":\"rds:*\",\"Resource\":"
+                       "\"arn:aws:rds:*:*:db:web-*\"},{\"Effect\":\"Deny\",\"Action\":"
+                       "\"rds:DeleteDBInstance\",\"Resource\":\"*\"}]}');",
+                    NULL, NULL, NULL) == SQLITE_OK,
+       "a user and a policy");
+    principal bob, got, admin;
+    char secret[PRINCIPAL_SECRET_LEN + 1], got_secret[PRINCIPAL_SECRET_LEN + 1];
+    ok(principals_user_key_create(p, "bob", "AIDAEXAMPLEEXAMPLE12", "/team/", &bob, secret),
+       "a key for the user");
+    bool found = false;
+    ok(principals_lookup(p, bob.access_key_id, &got, got_secret, &found) && found,
+       "lookup of the user's key");
+    is_int(got.kind, PRINCIPAL_USER, "... an IAM user");
+    is_str(got.arn, "arn:aws:iam::123456789012:user/team/bob", "... its ARN with its path");
+    is_str(got_secret, secret, "... its secret");
+    char why[512] = "";
+    ok(principal_may(p, &got, "rds", "RebootDBInstance",
+                     "arn:aws:rds:us-east-1:123456789012:db:web-1", why, sizeof why),
+       "policy: rds:* on db:web-* allows a reboot of web-1");
+    ok(!principal_may(p, &got, "rds", "RebootDBInstance",
+                      "arn:aws:rds:us-east-1:123456789012:db:db-1", why, sizeof why),
+       "... not of db-1");
+    is_str(why, "User: arn:aws:iam::123456789012:user/team/bob is not authorized to perform: "
+                "rds:RebootDBInstance on resource: arn:aws:rds:us-east-1:123456789012:db:db-1 "
+                "because no identity-based policy allows the rds:RebootDBInstance action",
+           "... AWS's implicit-deny message");
+    ok(!principal_may(p, &got, "rds", "DeleteDBInstance",
+                      "arn:aws:rds:us-east-1:123456789012:db:web-1", why, sizeof why),
+       "the Deny beats the Allow");
+    const char *tail = "with an explicit deny in an identity-based policy";
+    ok(strlen(why) > strlen(tail) && strcmp(why + strlen(why) - strlen(tail), tail) == 0,
+       "... AWS's explicit-deny message");
+    char *long_arn = xasprintf("arn:aws:rds:us-east-1:123456789012:db:web-%03000d", 1);
+    ok(!principal_may(p, &got, "rds", "RebootDBInstance", long_arn, why, sizeof why),
+       "a resource over PRINCIPAL_RESOURCE_MAX: denied unevaluated");
+    free(long_arn);
+    ok(!principal_may(p, &got, "rds", "AdvanceRegionClock", NULL, why, sizeof why),
+       "an operator action: never a user's");
+    ok(principal_may(p, &got, "sts", "GetCallerIdentity", NULL, why, sizeof why),
+       "sts:GetCallerIdentity: always");
+    principal_key_info *keys = NULL;
+    is_int(principals_user_keys(p, "bob", &keys), 1, "the user has one key");
+    ok(keys && strcmp(keys[0].access_key_id, bob.access_key_id) == 0, "... that one");
+    free(keys);
+    ok(principals_ensure(p, PRINCIPAL_ADMIN_NAME, PRINCIPAL_ADMIN, &admin, got_secret),
+       "the administrator's key");
+    ok(principals_user_key_delete(p, "bob", admin.access_key_id, &found) && !found,
+       "the administrator's key is no user's to delete");
+    ok(principals_user_key_delete(p, "bob", bob.access_key_id, &found) && found,
+       "the user's key is deleted");
+    ok(principals_lookup(p, bob.access_key_id, &got, got_secret, &found) && !found,
+       "... and no longer found");
+    principals_close(p);
+    store_close(st);
+    free(db);
+    free(master);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
         return 1;
     test_keys();
     test_permissions();
+    test_users();
     fs_rm_rf(dir);
     return done_testing();
 }

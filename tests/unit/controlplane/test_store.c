@@ -49,7 +49,7 @@ static const char *const schema_objects[] = {
     "kms_keys", "kms_aliases", "network_objects", "db_parameter_groups", "db_parameters",
     "ab_backups", "ab_bases", "ab_restores", "em_samples", "log_files", "log_chunks",
     "storage_state", "storage_samples",
-    "access_keys",
+    "access_keys", "iam_users", "iam_user_policies",
     "nodes_instance", "nodes_agent", "workflows_active", "events_date",
     "sns_subscriptions_topic", "deliveries_due", "sqs_messages_queue", "kms_aliases_key",
     "em_samples_ts", "storage_samples_ts", NULL};
