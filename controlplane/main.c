@@ -23,6 +23,8 @@
 #include "controlplane/core/health.h"
 #include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
+#include "controlplane/core/secrets.h"
+#include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/core/region.h"
@@ -369,6 +371,10 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     free(master);
     if (!r->kms || !ec2_open(r) || !instsecret_backfill(r))
         return false;
+    sm_config sc = {.region = r->cfg.name, .account = r->cfg.account,
+                    .clock_offset_ms = &r->clock_offset_ms};
+    r->secrets = secrets_open(store_sqlite(r->st), r->kms, &sc);
+    secrets_set_rotator(r->secrets, mastersecret_rotate, r);
     master = xasprintf("%s/kms-master.key", o->home);
     r->principals = principals_open(r->st, master, r->cfg.account);
     free(master);
@@ -446,6 +452,7 @@ static void cp_close(region *r, cp_wiring *w)
     if (r->zone)
         zone_free(r->zone);
     paramgroup_close(r);
+    secrets_close(r->secrets);
     kms_close(r->kms);
     principals_close(r->principals);
     store_close(r->st);

@@ -20,6 +20,7 @@
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
 #include "controlplane/core/kms.h"
+#include "controlplane/core/secrets.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/render.h"
@@ -351,6 +352,30 @@ static void api_kms(api *a, struct evhttp_request *req, const char *target)
     free(body);
 }
 
+/* Secrets Manager's JSON 1.1 protocol (aws secretsmanager), on the same
+ * endpoint. Its mutations may change an instance (rotation): a kick. */
+static void api_sm(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, SM_API_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    if (!body)
+        out = xstrdup("{\"__type\":\"InvalidRequestException\",\"message\":\"The request "
+                      "body is too large.\"}");
+    else
+        sm_api_handle(a->r->secrets, target, body, len, &out, &status);
+    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
+    if (out)
+        OPENSSL_cleanse(out, strlen(out));
+    free(out);
+    if (body)
+        OPENSSL_cleanse(body, len);
+    free(body);
+    if (status == 200 && strcmp(target, "secretsmanager.RotateSecret") == 0)
+        api_kick(a->r);
+}
+
 /* SQS's JSON 1.0 protocol (aws sqs), on the same endpoint. The
  * x-amzn-query-error header carries the Query error code, which botocore
  * reports for this awsQueryCompatible service. */
@@ -408,6 +433,8 @@ static void api_request(struct evhttp_request *req, void *arg)
             evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
         if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "TrentService.", 13) == 0)
             api_kms(a, req, target);
+        else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "secretsmanager.", 15) == 0)
+            api_sm(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
             api_sqs(a, req, target);
         else

@@ -28,7 +28,7 @@
 /* What a request is: its protocol, and the IAM service:action it calls. */
 typedef struct {
     auth_proto proto;
-    char service[8];
+    char service[16];
     char action[128];
     char *resource; /* the ARN the request names (auth_resource), else NULL */
     bool json;      /* Query protocols: the client asked for JSON */
@@ -172,6 +172,12 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
         c->proto = AUTH_PROTO_KMS;
         snprintf(c->service, sizeof c->service, "kms");
         snprintf(c->action, sizeof c->action, "%s", target + 13);
+        return;
+    }
+    if (post && target && strncmp(target, "secretsmanager.", 15) == 0) {
+        c->proto = AUTH_PROTO_KMS; /* the same JSON 1.1 error shape */
+        snprintf(c->service, sizeof c->service, "secretsmanager");
+        snprintf(c->action, sizeof c->action, "%s", target + 15);
         return;
     }
     if (post && target && strncmp(target, "AmazonSQS.", 10) == 0) {

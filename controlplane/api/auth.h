@@ -29,7 +29,7 @@ struct evhttp_request;
 typedef enum {
     AUTH_PROTO_QUERY,    /* RDS, SNS, SQS Query: ErrorResponse (XML or JSON) */
     AUTH_PROTO_EC2,      /* EC2 Query: Response/Errors */
-    AUTH_PROTO_KMS,      /* JSON 1.1, TrentService.* */
+    AUTH_PROTO_KMS,      /* JSON 1.1, TrentService.* and secretsmanager.* */
     AUTH_PROTO_SQS_JSON, /* JSON 1.0, AmazonSQS.*, query-compatible */
 } auth_proto;
 

@@ -23,6 +23,7 @@
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/instrow.h"
+#include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/snapshot.h"
 #include "lib/scram.h"
@@ -38,10 +39,10 @@
 
 /* A CreateDBInstance request once read; the strings borrow from params. */
 typedef struct {
-    const char *idv, *cls, *user, *pw, *dbname;
+    const char *idv, *cls, *user, *pw, *dbname, *sm_kms;
     const char *stype, *az, *kms_ref, *bw, *mw;
     int64_t storage, iops, port, retention, max_storage, dns_ttl;
-    bool has_iops, multi_az, deletion_protection, encrypted;
+    bool has_iops, multi_az, deletion_protection, encrypted, managed;
 } create_req;
 
 static bool check_engine_version(region *r, const char *v, awserr *err)
@@ -77,22 +78,27 @@ static bool create_read_identity(region *r, const params *p, create_req *q, awse
     bool managed = false;
     if (!params_get_bool(p, "ManageMasterUserPassword", &managed, NULL, err))
         return false;
-    if (managed)
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                          "ManageMasterUserPassword is not supported here: give "
+    const char *pw = params_get(p, "MasterUserPassword");
+    q->managed = managed;
+    q->sm_kms = params_get(p, "MasterUserSecretKmsKeyId");
+    if (managed && pw)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "You can't specify both ManageMasterUserPassword and "
                           "MasterUserPassword.");
+    if (q->sm_kms && !managed)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "MasterUserSecretKmsKeyId requires ManageMasterUserPassword.");
     const char *user = params_get(p, "MasterUsername");
     if (!user || !*user)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "The parameter MasterUsername must be provided and must not be blank.");
     if (!validate_master_username(user, err))
         return false;
-    const char *pw = params_get(p, "MasterUserPassword");
-    if (!pw || !*pw)
+    if (!managed && (!pw || !*pw))
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "The parameter MasterUserPassword must be provided and must not be "
                           "blank.");
-    if (!validate_master_password(pw, err))
+    if (!managed && !validate_master_password(pw, err))
         return false;
     const char *dbname = params_get(p, "DBName");
     if (dbname && !validate_db_name(dbname, err))
@@ -177,8 +183,14 @@ static bool create_store(region *r, const create_req *q, char *id, char *tags, c
 {
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    char *verifier = NULL;
+    store_instance ms = {.id = id, .master_username = (char *)q->user};
+    if (q->managed && !mastersecret_create(r, &ms, q->sm_kms, extra, err)) {
+        store_rollback(r->st);
+        return false;
+    }
+    verifier = q->managed ? ms.master_verifier : scram_verifier(q->pw);
     char *extra_json = cJSON_PrintUnformatted(extra);
-    char *verifier = scram_verifier(q->pw);
     if (!verifier) {
         free(extra_json);
         store_rollback(r->st);
@@ -474,6 +486,14 @@ bool instances_action_delete(region *r, const params *p, cJSON *result, awserr *
         store_workflow_clear(&w);
         if (!upd)
             break;
+    }
+    cJSON *x = instextra_parse(&in);
+    bool dropped = mastersecret_drop(r, in.id, x, err); /* RDS deletes the secret with it */
+    instextra_store(&in, x);
+    cJSON_Delete(x);
+    if (!dropped) {
+        cJSON_Delete(wdata);
+        goto done;
     }
     if (!lifecycle_apply(in.id, &in.status, STATUS_DELETING) ||
         !store_instance_update(r->st, &in) || !workflow_start(r, in.id, "delete", wdata)) {

@@ -24,6 +24,7 @@
 #include "controlplane/core/store.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/maint.h"
+#include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/monitoring.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/net/instnet.h"
@@ -193,6 +194,8 @@ static bool modify_max_storage(modify_ctx *m, awserr *err)
  * it on the next heartbeat (core/instsecret.h). */
 static bool modify_master_password(modify_ctx *m, awserr *err)
 {
+    if (!mastersecret_read_modify(m->r, m->p, &m->in, m->extra, m->now, &m->changed, err))
+        return false;
     const char *pw = params_get(m->p, "MasterUserPassword");
     if (!pw)
         return true;

@@ -50,6 +50,7 @@
 #define KMS_ALIAS_MAX 256
 #define KMS_DAY_MS (86400 * (int64_t)1000)
 #define KMS_RDS_DESCRIPTION "Default key that protects my RDS database volumes when no other key is defined"
+#define KMS_SM_DESCRIPTION "Default key that protects my Secrets Manager data when no other key is defined"
 
 struct kms {
     sqlite3 *db;
@@ -433,7 +434,8 @@ void kms_close(kms *k)
 
 /* --------------------------------------------------- key references */
 
-/* Creates the AWS managed key behind alias_name (only alias/aws/rds). */
+/* Creates the AWS managed key behind alias_name (alias/aws/rds or
+ * alias/aws/secretsmanager). */
 static bool kms_default_key_create(kms *k, const char *alias_name, kms_row *out, kms_err *err)
 {
     uint8_t material[KMS_DATA_KEY_LEN];
@@ -445,7 +447,9 @@ static bool kms_default_key_create(kms *k, const char *alias_name, kms_row *out,
     if (!good)
         return kms_err_set(err, KMS_INTERNAL, "The key could not be created.");
     kms_key_arn(k, out->meta.key_id, out->meta.arn);
-    out->meta.description = xstrdup(KMS_RDS_DESCRIPTION);
+    out->meta.description = xstrdup(strcmp(alias_name, KMS_DEFAULT_SM_ALIAS) == 0
+                                        ? KMS_SM_DESCRIPTION
+                                        : KMS_RDS_DESCRIPTION);
     out->meta.state = KMS_KEY_ENABLED;
     out->meta.aws_managed = true;
     out->meta.created_ms = now;
@@ -490,7 +494,7 @@ static bool kms_resolve(kms *k, const char *key_ref, bool allow_alias, kms_row *
         if (!kms_store_alias_get(k, rest, &target, &found))
             return kms_err_set(err, KMS_INTERNAL, "The key store is unavailable.");
         if (!found) {
-            if (strcmp(rest, KMS_DEFAULT_RDS_ALIAS) == 0)
+            if (strcmp(rest, KMS_DEFAULT_RDS_ALIAS) == 0 || strcmp(rest, KMS_DEFAULT_SM_ALIAS) == 0)
                 return kms_default_key_create(k, rest, out, err);
             return kms_err_set(err, KMS_NOT_FOUND, "Alias '%s%s' is not found.", prefix, rest);
         }

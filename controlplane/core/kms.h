@@ -46,6 +46,7 @@ typedef struct kms kms;
 #define KMS_DATA_KEY_MAX_BYTES 1024 /* GenerateDataKey's limit, as AWS */
 #define KMS_BLOB_MAX (4 + KMS_KEY_ID_LEN + 12 + KMS_PLAINTEXT_MAX + 16)
 #define KMS_DEFAULT_RDS_ALIAS "alias/aws/rds"
+#define KMS_DEFAULT_SM_ALIAS "alias/aws/secretsmanager" /* Secrets Manager's default, made the same way */
 
 typedef enum {
     KMS_OK = 0,

@@ -17,6 +17,7 @@ typedef struct agents agents;
 typedef struct dnssync dnssync;
 typedef struct health health;
 typedef struct kms kms;
+typedef struct secrets secrets;
 typedef struct delivery delivery;
 typedef struct pgcatalog pgcatalog;
 typedef struct principals principals;
@@ -53,6 +54,7 @@ typedef struct region {
     dnssync *dns;              /* what the zone was last told */
     health *health;            /* the controlplane's probes of every node */
     kms *kms;                  /* the key service (kms.h) */
+    secrets *secrets;          /* Secrets Manager (secrets.h) */
     delivery *delivery;        /* SNS deliveries in flight (delivery.h) */
     pgcatalog *pgcat;          /* PostgreSQL's parameter list (pgcatalog.h, paramgroup.h) */
     principals *principals;    /* API access keys and permissions (principal.h) */

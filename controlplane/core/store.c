@@ -165,6 +165,16 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS iam_user_policies(user_name TEXT NOT NULL COLLATE NOCASE,"
     " policy_name TEXT NOT NULL COLLATE NOCASE, document TEXT NOT NULL,"
     " PRIMARY KEY(user_name, policy_name));",
+    /* 8 -> 9: Secrets Manager (core/secrets.h): secrets and their
+     * versions, each value sealed under a KMS data key (never plaintext). */
+    "CREATE TABLE IF NOT EXISTS sm_secrets(arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT, kms_key_id TEXT, owning_service TEXT, instance_id TEXT,"
+    " tags TEXT NOT NULL DEFAULT '[]', created_ms INTEGER NOT NULL, changed_ms INTEGER NOT NULL,"
+    " rotated_ms INTEGER NOT NULL DEFAULT 0, accessed_ms INTEGER NOT NULL DEFAULT 0,"
+    " deleted_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS sm_versions(arn TEXT NOT NULL, version_id TEXT NOT NULL,"
+    " stages TEXT NOT NULL, wrapped BLOB NOT NULL, sealed BLOB NOT NULL,"
+    " created_ms INTEGER NOT NULL, PRIMARY KEY(arn, version_id));",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

@@ -1,5 +1,6 @@
 /* instview: see instview.h. */
 #include "controlplane/view/instview.h"
+#include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/autobackup.h"
 
 #include <cjson/cJSON.h>
@@ -91,6 +92,9 @@ cJSON *instview_render(region *r, const store_instance *in)
     if (in->kms_key_id)
         cJSON_AddStringToObject(o, "KmsKeyId", in->kms_key_id);
     cJSON_AddStringToObject(o, "DbiResourceId", in->resource_id);
+    const cJSON *ms = instextra_object(extra, INSTEXTRA_MASTER_SECRET);
+    if (ms)
+        cJSON_AddItemToObject(o, "MasterUserSecret", cJSON_Duplicate(ms, true));
     cJSON_AddStringToObject(o, "CACertificateIdentifier", "rds-ca-rsa2048-g1");
     cJSON_AddItemToObject(o, "DomainMemberships", cJSON_CreateArray());
     cJSON_AddBoolToObject(o, "CopyTagsToSnapshot", instextra_bool(extra, INSTEXTRA_COPY_TAGS, false));
