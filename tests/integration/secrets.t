@@ -125,6 +125,26 @@ like "$(awsrds modify-db-instance --db-instance-identifier m1 --no-manage-master
   --apply-immediately 2>&1 >/dev/null)" InvalidParameterCombination \
   "turning management off without a new password: refused"
 
+# ---- who may read it: principal_may with service secretsmanager ------------------
+
+key=$(aws --endpoint-url "$API" iam create-user --user-name lister >/dev/null &&
+  aws --endpoint-url "$API" iam create-access-key --user-name lister)
+AK=$(jqs "$key" .AccessKey.AccessKeyId)
+SK=$(jqs "$key" .AccessKey.SecretAccessKey)
+printf '%s' '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:ListSecrets","Resource":"*"}]}' \
+  >"$RDS_HOME/lister.json"
+check "a user allowed secretsmanager:ListSecrets only" \
+  aws --endpoint-url "$API" iam put-user-policy --user-name lister --policy-name list \
+  --policy-document "file://$RDS_HOME/lister.json"
+as_lister() { AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK "$@"; }
+is "$(as_lister awssm list-secrets | jq -r '.SecretList | length')" 1 "the user lists secrets"
+out=$(as_lister awssm get-secret-value --secret-id "$arn" 2>&1)
+like "$out" "AccessDeniedException" "but get-secret-value is AccessDenied"
+like "$out" "not authorized to perform: secretsmanager:GetSecretValue" "... with AWS's message"
+is "$(AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=wrong-secret-0000000000000000000000000000 \
+  awssm list-secrets 2>&1 | grep -o 'InvalidSignatureException\|SignatureDoesNotMatch' | head -1)" \
+  InvalidSignatureException "a wrong secret: InvalidSignatureException"
+
 # ---- nothing in the clear --------------------------------------------------------
 
 hits=$(grep -rlaF -e "$PW1" -e "$PW2" -e "$USER_VAL" "$RDS_HOME" 2>/dev/null)
@@ -147,13 +167,21 @@ ok $? "modify --manage-master-user-password"
 arn2=$(jqs "$m" .DBInstance.MasterUserSecret.SecretArn)
 PW3=$(awssm get-secret-value --secret-id "$arn2" | jq -r .SecretString | jq -r .password)
 check "the new managed password logs in" poll 30 logs_in "$PW3"
+rdsctl modify-db-instance --db-instance-identifier m1 --rotate-master-user-password \
+  --apply-immediately >/dev/null
+ok $? "rdsctl modify-db-instance --rotate-master-user-password --apply-immediately"
+PW4=$(awssm get-secret-value --secret-id "$arn2" | jq -r .SecretString | jq -r .password)
+isnt "$PW4" "$PW3" "the secret has a new password"
+check "which logs in" poll 30 logs_in "$PW4"
+like "$(rdsctl modify-db-instance --db-instance-identifier m1 --rotate-master-user-password 2>&1)" \
+  InvalidParameterCombination "without --apply-immediately: refused"
 awsrds delete-db-instance --db-instance-identifier m1 --skip-final-snapshot >/dev/null
 ok $? "delete m1"
 like "$(sm_err describe-secret --secret-id "$arn2")" ResourceNotFoundException \
   "deleting the instance deletes its secret"
 
-hits=$(grep -rlaF -e "$PW3" "$RDS_HOME" 2>/dev/null)
-is "$hits" "" "nor the third password"
+hits=$(grep -rlaF -e "$PW3" -e "$PW4" "$RDS_HOME" 2>/dev/null)
+is "$hits" "" "nor the later passwords"
 
 region_down
 done_testing
