@@ -85,6 +85,16 @@ logs_in "$PW1"
 ok $(($? == 0)) "the old password is refused"
 check "m1 stays available" status_is m1 available
 
+# ---- the store is the truth: kill -9 and back ------------------------------------
+
+pid=$(cp_pid)
+kill -KILL "$pid"
+poll 20 gone "$pid"
+check "the controlplane comes back after kill -9" region_restart
+is "$(awssm get-secret-value --secret-id "$arn" | jq -r .SecretString | jq -r .password)" "$PW2" \
+  "the secret's current value survived"
+check "and still logs in" poll 30 logs_in "$PW2"
+
 # ---- user secrets --------------------------------------------------------------
 
 USER_VAL="user-secret-$RANDOM-value"
