@@ -21,7 +21,7 @@ ok 0 "region up"
 awsrds() { aws --endpoint-url "$API" --output json rds "$@"; }
 awssm() { aws --endpoint-url "$API" --output json secretsmanager "$@"; }
 # sm_err ARGS...: a secretsmanager call that must fail: its stderr.
-sm_err() { awssm "$@" 2>&1 >/dev/null; }
+sm_err() { { awssm "$@" >/dev/null; } 2>&1; }
 logs_in() { psql_at "$addr" "SELECT 1" postgres "$1" >/dev/null 2>&1; }
 
 # ---- create with a managed password -------------------------------------------
@@ -100,6 +100,7 @@ check "and still logs in" poll 30 logs_in "$PW2"
 USER_VAL="user-secret-$RANDOM-value"
 c=$(awssm create-secret --name app/db --secret-string "$USER_VAL" --description "mine")
 ok $? "create-secret app/db"
+is "$(jqs "$c" .Name)" app/db "... named app/db"
 is "$(awssm get-secret-value --secret-id app/db | jq -r .SecretString)" "$USER_VAL" "its value reads back"
 awssm put-secret-value --secret-id app/db --secret-string "$USER_VAL-2" >/dev/null
 ok $? "put-secret-value"
