@@ -125,7 +125,7 @@ static bool check_action_user(const iamdbauth_target *t, const char *query, char
     if (!query_param(query, "DBUser", v, sizeof v, &count) || count != 1)
         return deny(why, why_len, "token names no single DBUser");
     if (strcmp(v, t->user) != 0)
-        return deny(why, why_len, "token is for DBUser %s, not %s", v, t->user);
+        return deny(why, why_len, "token is for another DBUser"); /* its bytes unlogged */
     return true;
 }
 
@@ -136,6 +136,9 @@ bool iamdbauth_verify(principals *p, const iamdbauth_target *t, const char *toke
         key_id[0] = '\0';
     if (!t->user || !*t->user || strlen(t->user) > IAMDBAUTH_USER_MAX)
         return deny(why, why_len, "bad user name");
+    for (const char *c = t->user; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return deny(why, why_len, "bad user name");
     char hostport[320];
     const char *query = NULL;
     if (!split_token(t, token, hostport, sizeof hostport, &query, why, why_len) ||

@@ -19,6 +19,9 @@ static const char *str_of(const cJSON *o, const char *k, size_t max)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > max)
         return NULL;
+    for (const char *c = v->valuestring; *c; c++) /* printable only: these are logged */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return NULL;
     return v->valuestring;
 }
 

@@ -106,6 +106,25 @@ check "put-user-policy rds-db:connect on iam1's iam_app" \
 is "$(iam_login "$addr" iam_app "$BTOK")" iam_app "dbbob with rds-db:connect: allowed"
 check "... but not as iam_other (the policy names iam_app)" refused "$addr" iam_other "$(as_bob token iam_other)"
 
+# ---- the agent channel's endpoint: signed, and the node must be the agent's ----
+REQ="$ROOT/tests/integration/agent_request.py"
+IA="http://127.0.0.1:$RDS_API_PORT/agent/v1/iam-auth"
+KEYS="$RDS_HOME/controlplane/agent-keys"
+ndir=$(node_dirs | head -1)
+NODE=$(basename "$ndir")
+OWNER=$(basename "$(dirname "$(dirname "$ndir")")")
+OTHER=$(ls "$KEYS" | sed 's/\.key$//' | grep -vx "$OWNER" | head -1)
+q() { printf '{"agent_id":"%s","node_id":"%s","user":"iam_app","token":"%s"}' "$1" "$NODE" "$2"; }
+like "$("$REQ" "$IA" "$(q "$OWNER" "$TOK")" | head -1)" '^401' "iam-auth unsigned: 401"
+like "$("$REQ" "$IA" "$(q "$OWNER" "$TOK")" --agent "$OWNER" --wrong-key | head -1)" '^401' \
+  "iam-auth with a wrong key: 401"
+like "$("$REQ" "$IA" "$(q "$OWNER" "$TOK")" --agent "$OWNER" --key "$KEYS/$OWNER.key")" \
+  '"allow":true' "iam-auth from the node's agent, good token: allow"
+like "$("$REQ" "$IA" "$(q "$OTHER" "$TOK")" --agent "$OTHER" --key "$KEYS/$OTHER.key")" \
+  '"allow":false' "iam-auth from another agent for this node: deny"
+like "$("$REQ" "$IA" '{"agent_id":"'"$OWNER"'","node_id":5}' --agent "$OWNER" --key "$KEYS/$OWNER.key" | head -1)" \
+  '^400' "iam-auth malformed: 400"
+
 # ---- turned off: tokens refused ------------------------------------------------
 out=$(aws rds modify-db-instance --db-instance-identifier iam1 \
   --no-enable-iam-database-authentication --apply-immediately)
@@ -113,6 +132,8 @@ is "$(jq -r .DBInstance.IAMDatabaseAuthenticationEnabled <<<"$out")" false \
   "modify --no-enable-iam-database-authentication: applied at once"
 is "$(iam_flag iam1)" false "describe: IAMDatabaseAuthenticationEnabled false"
 check "a fresh token is refused once it is off" refused "$addr" iam_app "$(token iam_app)"
+like "$("$REQ" "$IA" "$(q "$OWNER" "$(token iam_app)")" --agent "$OWNER" --key "$KEYS/$OWNER.key")" \
+  '"allow":false' "... and the controlplane says no to the node's own agent"
 hba_no_pam() { ! hba_has_pam; }
 check "pg_hba no longer has the PAM rule" poll 20 hba_no_pam
 check "... and the agent's socket is gone" poll 20 eval '! ls "$RDS_HOME"/agents/*/nodes/*/iamauth.sock >/dev/null 2>&1'

@@ -88,6 +88,8 @@ static void test_verify(void)
     ok(strstr(why, "expired") != NULL, "... as expired");
     t.user = "other";
     ok(!iamdbauth_verify(p, &t, tok, now, why, sizeof why, NULL), "a login as another user: refused");
+    t.user = "ap\np";
+    ok(!iamdbauth_verify(p, &t, tok, now, why, sizeof why, NULL), "a user with a newline: refused");
     t.user = "app";
     t.port = 5433;
     ok(!iamdbauth_verify(p, &t, tok, now, why, sizeof why, NULL), "another port: refused");
