@@ -354,8 +354,17 @@ void iamauth_want(iamauth *ia, const char *node_id)
 {
     for (size_t i = 0; i < ia->nls; i++)
         if (strcmp(ia->ls[i]->node_id, node_id) == 0) {
-            ia->ls[i]->wanted = true;
-            return;
+            struct stat st;
+            if (lstat(ia->ls[i]->path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+                ia->ls[i]->wanted = true;
+                return;
+            }
+            /* The node's directory was remade (a rebuild): listen again. */
+            LOG_INFO("iam auth: socket gone, listening again node=%s", node_id);
+            listener *gone = ia->ls[i];
+            ia->ls[i] = ia->ls[--ia->nls];
+            listener_close(gone);
+            break;
         }
     if (!ia->pam_written)
         write_pam_service(ia);

@@ -117,6 +117,11 @@ static void test_socket(void)
     event_free(ev);
     close(c.fd);
 
+    unlink(sock);
+    iamauth_begin(ia);
+    iamauth_want(ia, "n1");
+    iamauth_end(ia);
+    ok(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode), "a socket removed under it is made again");
     iamauth_begin(ia);
     iamauth_end(ia);
     ok(!fs_exists(sock), "no longer wanted: the socket is removed");
