@@ -285,7 +285,7 @@ static listener *listener_open(iamauth *ia, const char *node_id)
     int fd = -1;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || strlen(path) >= sizeof sa.sun_path)
         goto fail;
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
     unlink(path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     mode_t old = umask(0177);

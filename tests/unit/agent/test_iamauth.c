@@ -3,6 +3,7 @@
  * own uid reaches the controlplane URL, and with no controlplane the
  * answer is a deny, within the timeout. */
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,7 +41,7 @@ static void test_parse(void)
     ok(!iamauth_parse_question(big, strlen(big), user, token), "a token over 4096 refused");
     memset(big, 'u', 70);
     big[70] = '\n';
-    strcpy(big + 71, "tok\n");
+    memcpy(big + 71, "tok\n", 5);
     ok(!iamauth_parse_question(big, strlen(big), user, token), "a user over 63 refused");
     free(big);
     char *t = iamauth_pam_service_text("/x/pam_rdsim_iam.so");
@@ -89,7 +90,7 @@ static void test_socket(void)
 
     client c = {base, "", -1};
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, sock);
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
     c.fd = socket(AF_UNIX, SOCK_STREAM, 0);
     ok(connect(c.fd, (struct sockaddr *)&sa, sizeof sa) == 0, "a client connects");
     static const char q[] = "iam_app\ntoken-text\n";
