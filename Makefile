@@ -34,7 +34,7 @@ LIBAG    := $(B)/libagent.a
 LIBCLI   := $(B)/libcli.a
 LIBBK    := $(B)/libbackup.a
 TESTS    := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
-PROGS    := bin/rds-controlplane bin/rds-agent bin/rdsctl bin/rds-backup
+PROGS    := bin/rds-controlplane bin/rds-agent bin/rdsctl bin/rds-backup bin/pam_rdsim_iam.so
 
 all: $(PROGS)
 
@@ -67,6 +67,12 @@ bin/rdsctl: $(B)/cli/main.o $(LIBCLI) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 bin/rds-backup: $(B)/backup/main.o $(LIBBK) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+# The PAM module of IAM database logins (pam/README.md): loaded by
+# PostgreSQL backends, so position-independent, linked to libpam only and
+# never sanitized (no sanitizer runtime in a postgres process).
+bin/pam_rdsim_iam.so: pam/pam_rdsim_iam.c bin/.variant
+	$(CC) $(filter-out -fsanitize=% -fno-sanitize-recover=% -MMD -MP,$(CFLAGS)) -fPIC -shared \
+	    -o $@ $< -lpam
 
 # A unit test in tests/unit/<folder>/ links that folder's library and the
 # shared one, so a test builds while other folders are mid-change.

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/heartbeat.h"
+#include "agent/iamauth.h"
 #include "agent/node.h"
 #include "agent/nodestate.h"
 #include "agent/telemetry.h"
@@ -51,6 +52,7 @@ struct agent {
     size_t nrejected;
     struct event *hb_timer, *tick;
     telemetry *telemetry;     /* storage, OS metrics, log files (telemetry.h) */
+    iamauth *iamauth;         /* IAM database logins' sockets (iamauth.h) */
     int interval_ms;
     bool hb_in_flight, hb_again;
     hb_outcome last_outcome;
@@ -195,6 +197,15 @@ static void apply_reply(agent *a, const heartbeat_reply *rep)
         record_save(a);
     for (size_t i = 0; i < a->nnodes; i++)
         node_step(a->nodes[i].n);
+    iamauth_begin(a->iamauth);
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        if (r.spec && r.spec->iam_db_auth && r.state != NODE_ABSENT &&
+            r.state != NODE_DELETING)
+            iamauth_want(a->iamauth, r.node_id);
+    }
+    iamauth_end(a->iamauth);
 }
 
 /* Forgets nodes whose absence the controlplane has now heard (invariant 3). */
@@ -312,6 +323,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     agent *a = arg;
     for (size_t i = 0; i < a->nnodes; i++)
         node_step(a->nodes[i].n);
+    iamauth_begin(a->iamauth);
+    for (size_t i = 0; i < a->nnodes; i++) {
+        node_report r;
+        node_get_report(a->nodes[i].n, &r);
+        if (r.spec && r.spec->iam_db_auth && r.state != NODE_ABSENT &&
+            r.state != NODE_DELETING)
+            iamauth_want(a->iamauth, r.node_id);
+    }
+    iamauth_end(a->iamauth);
 }
 
 /* The telemetry's view of the nodes: those with a spec (an instance). */
@@ -374,6 +394,8 @@ agent *agent_new(struct event_base *base, const agent_config *cfg)
                         .nodes_dir = a->nodes_dir, .changed = on_node_changed, .arg = a};
     a->hb_timer = evtimer_new(base, hb_send, a);
     a->tick = event_new(base, -1, EV_PERSIST, on_tick, a);
+    a->iamauth = iamauth_new(base, cfg->controlplane, cfg->az, a->key, cfg->user, a->nodes_dir,
+                             NULL, NULL);
     nodestate st;
     if (!nodestate_load(a->record_path, &st))
         goto fail;
@@ -405,6 +427,7 @@ void agent_free(agent *a)
     if (a->tick)
         event_free(a->tick);
     telemetry_free(a->telemetry);
+    iamauth_free(a->iamauth);
     for (size_t i = 0; i < a->nnodes; i++)
         node_free(a->nodes[i].n);
     free(a->nodes);

@@ -144,14 +144,31 @@ char *nodeconf_render_params(const node_spec *spec)
  * "rdsim"), which is how the agent itself connects; over TCP only from the
  * region's own address with its password (the controlplane's probes,
  * archiver and backups); from anywhere else, never. First match wins. */
-static const char hba_admin_local[] =
-    "local   all          rdsadmin            peer map=rdsim\n"
-    "local   all          all                 scram-sha-256\n";
+static const char hba_admin_local[] = "local   all          rdsadmin            peer map=rdsim\n";
 static const char hba_admin_host[] =
     "host    all          rdsadmin 127.0.0.1/32  scram-sha-256\n"
     "host    replication  rdsadmin 127.0.0.1/32  scram-sha-256\n"
     "host    all          rdsadmin 0.0.0.0/0     reject\n"
     "host    replication  rdsadmin 0.0.0.0/0     reject\n";
+
+/* One client rule: with IAM database authentication on, members of
+ * rds_iam from addr log in through PAM (a token) before anyone from addr
+ * logs in with a password; addr NULL is the unix socket. */
+static void hba_rule(sbuf *b, const node_spec *spec, const char *db, const char *addr)
+{
+    if (spec && spec->iam_db_auth && strcmp(db, "replication") != 0) {
+        if (addr)
+            sbuf_printf(b, "host    %-12s +rds_iam %-13s pam pamservice=%s\n", db, addr,
+                        NODECONF_PAM_SERVICE);
+        else
+            sbuf_printf(b, "local   %-12s +rds_iam               pam pamservice=%s\n", db,
+                        NODECONF_PAM_SERVICE);
+    }
+    if (addr)
+        sbuf_printf(b, "host    %-12s all   %-13s scram-sha-256\n", db, addr);
+    else
+        sbuf_printf(b, "local   %-12s all                 scram-sha-256\n", db);
+}
 
 char *nodeconf_render_hba(const node_spec *spec)
 {
@@ -159,22 +176,23 @@ char *nodeconf_render_hba(const node_spec *spec)
     sbuf_puts(&b, "# Written by rds-agent.\n"
                   "# TYPE  DATABASE     USER  ADDRESS       METHOD\n");
     sbuf_puts(&b, hba_admin_local);
+    hba_rule(&b, spec, "all", NULL);
     sbuf_puts(&b, hba_admin_host);
     if (!spec || !spec->has_hba) {
-        sbuf_puts(&b, "host    all          all   127.0.0.0/8   scram-sha-256\n"
-                      "host    replication  all   127.0.0.0/8   scram-sha-256\n");
+        hba_rule(&b, spec, "all", "127.0.0.0/8");
+        hba_rule(&b, spec, "replication", "127.0.0.0/8");
         return sbuf_take(&b);
     }
     /* Connections the region makes itself (health probes, a standby's
      * walreceiver, pg_rewind) come from 127.0.0.1, the kernel's source
      * address for loopback; like RDS's management traffic, security groups
      * never block them. */
-    sbuf_puts(&b, "# the region's own address (probes, replication, rewind)\n"
-                  "host    all          all   127.0.0.1/32  scram-sha-256\n"
-                  "host    replication  all   127.0.0.1/32  scram-sha-256\n"
-                  "# VPC security groups: ingress rules on the instance's port\n");
+    sbuf_puts(&b, "# the region's own address (probes, replication, rewind)\n");
+    hba_rule(&b, spec, "all", "127.0.0.1/32");
+    hba_rule(&b, spec, "replication", "127.0.0.1/32");
+    sbuf_puts(&b, "# VPC security groups: ingress rules on the instance's port\n");
     for (size_t i = 0; i < spec->nhba; i++)
-        sbuf_printf(&b, "host    all          all   %-13s scram-sha-256\n", spec->allowed_cidrs[i]);
+        hba_rule(&b, spec, "all", spec->allowed_cidrs[i]);
     return sbuf_take(&b);
 }
 

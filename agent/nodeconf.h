@@ -46,6 +46,11 @@ char *nodeconf_render_params(const node_spec *spec);
  * pg_rewind) and one `host all all CIDR` line per allowed block. Caller
  * frees. A change of this text needs only a reload. */
 char *nodeconf_render_hba(const node_spec *spec);
+/* The PAM service of IAM database logins: with spec->iam_db_auth, every
+ * client rule (not replication) is preceded by one sending members of
+ * rds_iam to `pam pamservice=NODECONF_PAM_SERVICE` (agent/iamauth.h writes
+ * /etc/pam.d/NODECONF_PAM_SERVICE). */
+#define NODECONF_PAM_SERVICE "rdsim-iam"
 /* data/pg_ident.conf: map "rdsim" lets os_user (the pg user) be rdsadmin. */
 char *nodeconf_render_ident(const char *os_user);
 

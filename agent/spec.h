@@ -73,6 +73,9 @@ typedef struct node_spec {
     bool has_hba;
     char **allowed_cidrs;   /* canonical "a.b.c.d/n", at most SPEC_MAX_HBA */
     size_t nhba;
+    /* IAM database authentication (README "IAM database authentication"):
+     * members of rds_iam log in with a token, through PAM. */
+    bool iam_db_auth;
     /* Restore from a snapshot (README "Snapshots"): a primary made from
      * this object by bin/rds-backup instead of initdb. Both or neither. */
     char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH */

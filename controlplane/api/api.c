@@ -16,6 +16,7 @@
 #include "controlplane/api/auth.h"
 #include "controlplane/api/iam.h"
 #include "controlplane/core/agents.h"
+#include "controlplane/domain/iamdblogin.h"
 #include "controlplane/domain/telemetry.h"
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
@@ -335,6 +336,33 @@ static void api_telemetry(api *a, struct evhttp_request *req)
         api_kick(a->r);
 }
 
+/* An IAM database login to check (domain/iamdblogin.h), asked by the
+ * agent of the node the login is on; small bodies only. */
+static void api_iam_auth(api *a, struct evhttp_request *req)
+{
+    static const char path[] = "/agent/v1/iam-auth";
+    size_t len = 0;
+    char *body = api_body(req, 16 * 1024, &len);
+    char id[AGENTMAC_ID_MAX];
+    uint8_t key[AGENTMAC_KEY_LEN];
+    if (!body) {
+        api_agent_send(req, 400, "{\"error\":\"body too large\"}");
+        return;
+    }
+    if (!api_agent_auth(a, req, path, body, len, id, key)) {
+        OPENSSL_cleanse(body, len);
+        free(body);
+        return;
+    }
+    int status = 400;
+    char *out = iamdblogin_agent_post(a->r, id, body, len, &status);
+    api_agent_reply(req, path, id, key, status, out);
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(body, len);
+    free(out);
+    free(body);
+}
+
 /* The KMS's JSON 1.1 protocol (aws kms), on the same endpoint. */
 static void api_kms(api *a, struct evhttp_request *req, const char *target)
 {
@@ -420,6 +448,8 @@ static void api_request(struct evhttp_request *req, void *arg)
         api_heartbeat(a, req);
     } else if (path && strcmp(path, "/agent/v1/telemetry") == 0 && cmd == EVHTTP_REQ_POST) {
         api_telemetry(a, req);
+    } else if (path && strcmp(path, "/agent/v1/iam-auth") == 0 && cmd == EVHTTP_REQ_POST) {
+        api_iam_auth(a, req);
     } else if (path && strcmp(path, "/healthz") == 0) {
         char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d}\n", agents_count(a->r->agents));
         api_send(req, 200, "application/json", body);

@@ -251,7 +251,7 @@ static bool modify_monitoring(modify_ctx *m, awserr *err)
     const params *p = m->p;
     if (!params_get(p, "MonitoringInterval") && !params_get(p, "MonitoringRoleArn") &&
         !params_get(p, "AutoMinorVersionUpgrade") && !params_get(p, "CopyTagsToSnapshot") &&
-        !params_get(p, "PubliclyAccessible"))
+        !params_get(p, "PubliclyAccessible") && !params_get(p, "EnableIAMDatabaseAuthentication"))
         return true;
     int old_interval = monitoring_interval(&m->in);
     if (!instparams_read_extra(p, m->extra, err))

@@ -71,6 +71,11 @@ bool instparams_read_extra(const params *p, cJSON *extra, awserr *err)
         if (present)
             instextra_set_bool(extra, flags[i], v);
     }
+    bool iam = false, has_iam = false;
+    if (!params_get_bool(p, "EnableIAMDatabaseAuthentication", &iam, &has_iam, err))
+        return false;
+    if (has_iam)
+        instextra_set_bool(extra, INSTEXTRA_IAM_DB_AUTH, iam);
     return true;
 }
 

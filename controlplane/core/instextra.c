@@ -112,6 +112,14 @@ bool instextra_public(const store_instance *in)
     return v;
 }
 
+bool instextra_iam_db_auth(const store_instance *in)
+{
+    cJSON *x = instextra_parse(in);
+    bool v = instextra_bool(x, INSTEXTRA_IAM_DB_AUTH, false);
+    cJSON_Delete(x);
+    return v;
+}
+
 bool instextra_auto_minor_upgrade(const store_instance *in)
 {
     cJSON *x = instextra_parse(in);

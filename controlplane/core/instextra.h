@@ -38,6 +38,7 @@ typedef struct cJSON cJSON;
 #define INSTEXTRA_PARAM_GROUP "DBParameterGroupName"             /* string */
 #define INSTEXTRA_PARAM_APPLIED "ParamGroupApplied"              /* string */
 #define INSTEXTRA_PARAM_BOOT "ParamBoot"                         /* object name->value */
+#define INSTEXTRA_IAM_DB_AUTH "IAMDatabaseAuthenticationEnabled" /* bool */
 
 /* ---- the parsed object ---- */
 
@@ -73,6 +74,8 @@ void instextra_remove(cJSON *x, const char *key);
 int64_t instextra_monitoring_interval(const store_instance *in);
 /* PubliclyAccessible, false when absent. */
 bool instextra_public(const store_instance *in);
+/* IAMDatabaseAuthenticationEnabled, false when absent. */
+bool instextra_iam_db_auth(const store_instance *in);
 /* AutoMinorVersionUpgrade, true when absent (RDS's default). */
 bool instextra_auto_minor_upgrade(const store_instance *in);
 /* DBSubnetGroupName into buf (truncated to len), dflt when absent;

@@ -50,6 +50,9 @@ typedef struct store store;
  *                                 with (absent: DBParameterGroupName)
  *   ParamBoot                     {name: value} of that group at the   domain/paramgroup.c
  *                                 nodes' last (re)start
+ *   IAMDatabaseAuthenticationEnabled bool; tokens log rds_iam users   api/instparams.c (create,
+ *                                 in (false)                           modify), domain/instrow.c
+ *                                                                      (restores)
  *
  * A restored instance (domain/snapshot.c's restore_params, also used by
  * autobackup's point-in-time restore) gets only the DBParameterGroupName,

@@ -222,6 +222,10 @@ static char *restore_extra(region *r, const params *p, const store_instance *req
     bool ok = params_get_bool(p, "PubliclyAccessible", &pub, &has_pub, err);
     if (ok && has_pub)
         instextra_set_bool(extra, INSTEXTRA_PUBLIC, pub);
+    bool iam = false, has_iam = false;
+    ok = ok && params_get_bool(p, "EnableIAMDatabaseAuthentication", &iam, &has_iam, err);
+    if (ok && has_iam)
+        instextra_set_bool(extra, INSTEXTRA_IAM_DB_AUTH, iam);
     ok = ok && instnet_read_create(r, p, req->az, req->multi_az, extra, err) &&
          paramgroup_read_create(r, p, extra, err);
     char *text = ok ? cJSON_PrintUnformatted(extra) : NULL;

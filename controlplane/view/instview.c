@@ -111,7 +111,8 @@ cJSON *instview_render(region *r, const store_instance *in)
     char *arn = region_instance_arn(r, in->id);
     cJSON_AddStringToObject(o, "DBInstanceArn", arn);
     free(arn);
-    cJSON_AddBoolToObject(o, "IAMDatabaseAuthenticationEnabled", false);
+    cJSON_AddBoolToObject(o, "IAMDatabaseAuthenticationEnabled",
+                          instextra_bool(extra, INSTEXTRA_IAM_DB_AUTH, false));
     cJSON_AddBoolToObject(o, "PerformanceInsightsEnabled", false);
     const cJSON *logs = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
     if (logs && cJSON_GetArraySize(logs) > 0)

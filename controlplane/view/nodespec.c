@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "controlplane/core/agents.h"
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/region.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/maint.h"
@@ -89,6 +90,8 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     paramgroup_spec(r, in, spec);
     nodespec_ha(r, nd, in, key, spec);
     cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, in));
+    if (instextra_iam_db_auth(in))
+        cJSON_AddTrueToObject(spec, "iam_db_auth");
     if (nd->role == ROLE_PRIMARY) {
         snapshot_spec_restore(r, in->id, spec);
         autobackup_spec_restore(r, in->id, spec);

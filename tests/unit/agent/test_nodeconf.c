@@ -187,6 +187,47 @@ static void test_hba_rules(void)
     }
 }
 
+/* IAM database authentication: members of rds_iam go to PAM before every
+ * password rule of the same address, never for replication; off, no PAM. */
+static void test_hba_iam(void)
+{
+    static const char base[] = "{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                               "\"master_username\":\"app\",\"settings\":{}";
+    node_spec s, copy;
+    char *json = xasprintf("%s,\"iam_db_auth\":true,\"allowed_cidrs\":[\"127.0.9.0/24\"]}", base);
+    if (ok(parse_spec(json, &s), "spec with iam_db_auth parses")) {
+        ok(s.iam_db_auth, "... iam_db_auth read");
+        spec_copy(&copy, &s);
+        ok(copy.iam_db_auth && spec_same(&copy, &s), "... copied, and the same");
+        copy.iam_db_auth = false;
+        ok(!spec_same(&copy, &s), "... a change of it is a change of the spec");
+        spec_free(&copy);
+        char *hba = nodeconf_render_hba(&s);
+        const char *pam = strstr(hba, "\nhost    all          +rds_iam 127.0.9.0/24  pam "
+                                      "pamservice=rdsim-iam\n");
+        const char *pw = strstr(hba, "\nhost    all          all   127.0.9.0/24  scram-sha-256\n");
+        ok(pam && pw && pam < pw, "pg_hba: rds_iam to PAM before the block's password rule");
+        const char *lpam = strstr(hba, "\nlocal   all          +rds_iam               pam "
+                                       "pamservice=rdsim-iam\n");
+        const char *lpw = strstr(hba, "\nlocal   all          all                 scram-sha-256\n");
+        ok(lpam && lpw && lpam < lpw, "pg_hba: and on the unix socket");
+        const char *rdsadmin = strstr(hba, "rdsadmin 0.0.0.0/0     reject");
+        ok(rdsadmin && rdsadmin < pam, "pg_hba: rdsadmin's rules still come first");
+        ok(!strstr(hba, "replication  +rds_iam"), "pg_hba: no PAM for replication");
+        free(hba);
+        spec_free(&s);
+    }
+    free(json);
+    json = xasprintf("%s,\"iam_db_auth\":false}", base);
+    if (ok(parse_spec(json, &s), "spec with iam_db_auth false parses")) {
+        char *hba = nodeconf_render_hba(&s);
+        ok(!strstr(hba, "pam"), "pg_hba: IAM off, no PAM rule");
+        free(hba);
+        spec_free(&s);
+    }
+    free(json);
+}
+
 /* Going from one spec's configuration to another's: reload or restart. */
 static void test_reload_only(void)
 {
@@ -412,6 +453,7 @@ int main(void)
     test_params();
     test_render_conf();
     test_hba_rules();
+    test_hba_iam();
     test_reload_only();
     test_secrets();
     test_marker();

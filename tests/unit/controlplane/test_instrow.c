@@ -13,6 +13,7 @@
 
 #include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/agents.h"
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/region.h"
@@ -197,8 +198,17 @@ static void test_network(const char *sg)
            cJSON_IsString(gn) && strcmp(gn->valuestring, SUBNETGROUP_DEFAULT) == 0,
        "  ... is in the default group with the VPC's default security group");
     ok(!instnet_public(&in), "  ... and PubliclyAccessible=false is kept");
+    ok(!instextra_iam_db_auth(&in), "  ... IAM database authentication off by default");
     cJSON_Delete(o);
     store_instance_clear(&in);
+    ok(restore("Action=RestoreDBInstanceToPointInTime&EnableIAMDatabaseAuthentication=true",
+               "iamrestore", &in, &err) && instextra_iam_db_auth(&in),
+       "a restore with EnableIAMDatabaseAuthentication=true keeps it");
+    store_instance_clear(&in);
+    err = (awserr){0};
+    ok(!restore("Action=RestoreDBInstanceToPointInTime&EnableIAMDatabaseAuthentication=maybe",
+                "iambad", &in, &err) && err.code == AWSERR_INVALID_PARAMETER_VALUE,
+       "EnableIAMDatabaseAuthentication=maybe: InvalidParameterValue");
 
     static const struct {
         const char *name, *body;
