@@ -64,7 +64,8 @@ int pglogs_list(const char *dir, int64_t now_ms, int64_t retention_ms, pglogs_fi
         free(path);
     }
     closedir(d);
-    qsort(out, (size_t)n, sizeof *out, by_name);
+    if (n > 1) /* qsort's array must not be NULL, even for 0 elements */
+        qsort(out, (size_t)n, sizeof *out, by_name);
     return n;
 }
 

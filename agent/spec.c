@@ -204,7 +204,8 @@ static bool parse_kv(const cJSON *obj, const char *member, spec_setting **list, 
         s->key = xstrdup(it->string);
         s->value = xstrdup(value);
     }
-    qsort(*list, *n, sizeof **list, setting_cmp);
+    if (*n > 1)
+        qsort(*list, *n, sizeof **list, setting_cmp);
     for (size_t i = 1; i < *n; i++)
         if (strcmp((*list)[i - 1].key, (*list)[i].key) == 0)
             return fail(err, errlen, "duplicate setting", (*list)[i].key);

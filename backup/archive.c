@@ -179,7 +179,8 @@ static int spool_list(const char *dir, spool_file **out)
         (*out)[n++] = f;
     }
     closedir(d);
-    qsort(*out, (size_t)n, sizeof **out, spool_cmp);
+    if (n > 1) /* qsort's array must not be NULL, even for 0 elements */
+        qsort(*out, (size_t)n, sizeof **out, spool_cmp);
     return n;
 }
 

@@ -146,7 +146,8 @@ static int fetch_wal(const opts *o, uint64_t first, const char *waldir, bool his
         objs[n++] = w;
     }
     closedir(d);
-    qsort(objs, (size_t)n, sizeof *objs, object_cmp);
+    if (n > 1) /* qsort's array must not be NULL, even for 0 elements */
+        qsort(objs, (size_t)n, sizeof *objs, object_cmp);
     int code = EXIT_OK;
     for (int i = 0; i < n && code == EXIT_OK; i++) {
         char name[64];

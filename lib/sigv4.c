@@ -652,7 +652,8 @@ static char *all_signed_headers(const sigv4_request *rq)
     char **names = xmalloc((rq->n_headers + 1) * sizeof *names);
     for (size_t i = 0; i < rq->n_headers; i++)
         names[i] = str_lower(xstrdup(rq->headers[i].name));
-    qsort(names, rq->n_headers, sizeof *names, str_cmp);
+    if (rq->n_headers > 1)
+        qsort(names, rq->n_headers, sizeof *names, str_cmp);
     sbuf b = {0};
     for (size_t i = 0; i < rq->n_headers; i++) {
         if (i == 0 || strcmp(names[i], names[i - 1]) != 0)

@@ -149,7 +149,8 @@ pgcatalog *pgcatalog_parse(const char *text, size_t len)
         pgcatalog_free(c);
         return NULL;
     }
-    qsort(c->list, c->n, sizeof *c->list, param_cmp);
+    if (c->n > 1)
+        qsort(c->list, c->n, sizeof *c->list, param_cmp);
     return c;
 }
 

@@ -230,7 +230,8 @@ params *params_parse(const char *body, size_t len, awserr *err)
 
     for (size_t i = 0; i < p->n; i++)
         p->by_name[i] = &p->pairs[i];
-    qsort(p->by_name, p->n, sizeof *p->by_name, pair_cmp);
+    if (p->n > 1)
+        qsort(p->by_name, p->n, sizeof *p->by_name, pair_cmp);
     for (size_t i = 1; i < p->n; i++) {
         if (strcmp(p->by_name[i - 1]->name, p->by_name[i]->name) == 0) {
             awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
