@@ -32,6 +32,12 @@ addr=$(resolve "$(endpoint_of plain)")
 size=$(psql_at "$addr" "SELECT pg_database_size('postgres')")
 diag "database size $((size / 1048576)) MiB (scale $SCALE)"
 
+# The baseline is the operator's own pg_basebackup: since the master user
+# is no superuser (RDS's role model), the bench grants it REPLICATION as
+# rdsadmin, which RDS's master user cannot get; the snapshots read as
+# rdsadmin, as every region backup does.
+admin_psql "$addr" "ALTER ROLE \"$T_USER\" REPLICATION" >/dev/null || bail "grant REPLICATION"
+
 snap_is() {
   [ "$(rdsctl describe-db-snapshots --db-snapshot-identifier "$1" | jq -r '.DBSnapshots[0].Status')" = "$2" ]
 }
