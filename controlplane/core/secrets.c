@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "controlplane/core/kms.h"
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/core/kmsseal.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
@@ -241,32 +242,10 @@ static sqlite3_stmt *sm_prepare(secrets *s, const char *sql)
     return st;
 }
 
-/* Steps a statement to its end and finalizes it. */
-static bool sm_run(secrets *s, sqlite3_stmt *st)
+/* Steps a statement (NULL: a failed prepare) to its end and finalizes it. */
+static bool sm_run(sqlite3_stmt *st)
 {
-    if (!st)
-        return false;
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        LOG_ERROR("secrets: step failed error=%s", sqlite3_errmsg(s->db));
-        return false;
-    }
-    return true;
-}
-
-static void sm_bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static char *sm_col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
+    return st && sqlrow_run(st);
 }
 
 /* One secret's row. */
@@ -295,13 +274,13 @@ static void sm_row_clear(sm_row *r)
 static void sm_row_read(sqlite3_stmt *st, sm_row *r)
 {
     r->rowid = sqlite3_column_int64(st, 0);
-    r->arn = sm_col(st, 1);
-    r->name = sm_col(st, 2);
-    r->description = sm_col(st, 3);
-    r->kms_key_id = sm_col(st, 4);
-    r->owning_service = sm_col(st, 5);
-    r->instance_id = sm_col(st, 6);
-    r->tags = sm_col(st, 7);
+    r->arn = sqlrow_text(st, 1);
+    r->name = sqlrow_text(st, 2);
+    r->description = sqlrow_text(st, 3);
+    r->kms_key_id = sqlrow_text(st, 4);
+    r->owning_service = sqlrow_text(st, 5);
+    r->instance_id = sqlrow_text(st, 6);
+    r->tags = sqlrow_text(st, 7);
     r->created_ms = sqlite3_column_int64(st, 8);
     r->changed_ms = sqlite3_column_int64(st, 9);
     r->rotated_ms = sqlite3_column_int64(st, 10);
@@ -316,13 +295,13 @@ static bool sm_purge_due(secrets *s)
                                     "sm_secrets WHERE deleted_ms > 0 AND deleted_ms <= ?)");
     if (v)
         sqlite3_bind_int64(v, 1, sm_now(s));
-    if (!sm_run(s, v))
+    if (!sm_run(v))
         return false;
     sqlite3_stmt *d = sm_prepare(s, "DELETE FROM sm_secrets WHERE deleted_ms > 0 AND "
                                     "deleted_ms <= ?");
     if (d)
         sqlite3_bind_int64(d, 1, sm_now(s));
-    return sm_run(s, d);
+    return sm_run(d);
 }
 
 /* The secret named by id: its name or its full ARN. */
@@ -374,7 +353,7 @@ static bool sm_version_insert(secrets *s, const char *arn, const char *version,
         sqlite3_bind_int64(st, 6, sm_now(s));
     }
     free(sealed);
-    return sm_run(s, st) || sm_internal(err);
+    return sm_run(st) || sm_internal(err);
 }
 
 /* Moves the labels for a new current version: AWSPREVIOUS leaves its
@@ -385,19 +364,19 @@ static bool sm_demote(secrets *s, const char *arn)
                                     "stages = 'AWSPREVIOUS'");
     if (a)
         sqlite3_bind_text(a, 1, arn, -1, SQLITE_TRANSIENT);
-    sqlite3_stmt *b = sm_run(s, a) ? sm_prepare(s, "UPDATE sm_versions SET stages = "
+    sqlite3_stmt *b = sm_run(a) ? sm_prepare(s, "UPDATE sm_versions SET stages = "
                                                    "'AWSPREVIOUS' WHERE arn = ? AND stages = "
                                                    "'AWSCURRENT'")
                                    : NULL;
     if (b)
         sqlite3_bind_text(b, 1, arn, -1, SQLITE_TRANSIENT);
-    bool good = sm_run(s, b);
+    bool good = sm_run(b);
     sqlite3_stmt *c = good ? sm_prepare(s, "DELETE FROM sm_versions WHERE arn = ? AND "
                                            "stages = ''")
                            : NULL;
     if (c)
         sqlite3_bind_text(c, 1, arn, -1, SQLITE_TRANSIENT);
-    return good && sm_run(s, c);
+    return good && sm_run(c);
 }
 
 static bool sm_touch(secrets *s, const char *arn, const char *column)
@@ -409,7 +388,7 @@ static bool sm_touch(secrets *s, const char *arn, const char *column)
         sqlite3_bind_int64(st, 1, sm_now(s));
         sqlite3_bind_text(st, 2, arn, -1, SQLITE_TRANSIENT);
     }
-    return sm_run(s, st);
+    return sm_run(st);
 }
 
 /* --------------------------------------------------------------- open */
@@ -521,17 +500,17 @@ bool secrets_create(secrets *s, const sm_new *n, char *arn, char *version, char 
                " instance_id, tags, created_ms, changed_ms) VALUES (?,?,?,?,?,?,?,?,?)");
         if (st) {
             int64_t now = sm_now(s);
-            sm_bind_text(st, 1, arn);
-            sm_bind_text(st, 2, n->name);
-            sm_bind_text(st, 3, n->description);
-            sm_bind_text(st, 4, n->kms_ref && *n->kms_ref ? karn : NULL);
-            sm_bind_text(st, 5, n->owning_service);
-            sm_bind_text(st, 6, n->instance_id);
-            sm_bind_text(st, 7, n->tags_json ? n->tags_json : "[]");
+            sqlrow_bind_text(st, 1, arn);
+            sqlrow_bind_text(st, 2, n->name);
+            sqlrow_bind_text(st, 3, n->description);
+            sqlrow_bind_text(st, 4, n->kms_ref && *n->kms_ref ? karn : NULL);
+            sqlrow_bind_text(st, 5, n->owning_service);
+            sqlrow_bind_text(st, 6, n->instance_id);
+            sqlrow_bind_text(st, 7, n->tags_json ? n->tags_json : "[]");
             sqlite3_bind_int64(st, 8, now);
             sqlite3_bind_int64(st, 9, now);
         }
-        good = sm_run(s, st) || sm_internal(err);
+        good = sm_run(st) || sm_internal(err);
     }
     if (!sm_end(s, good))
         return good ? sm_internal(err) : false;
@@ -618,7 +597,7 @@ bool secrets_get_value(secrets *s, const char *id, const char *version_id, const
     bool good = st != NULL;
     if (st) {
         sqlite3_bind_text(st, 1, row.arn, -1, SQLITE_TRANSIENT);
-        sm_bind_text(st, 2, version_id);
+        sqlrow_bind_text(st, 2, version_id);
         sqlite3_bind_text(st, 3, stage ? stage : version_id ? "%" : "AWSCURRENT", -1,
                           SQLITE_TRANSIENT);
     }
@@ -859,11 +838,11 @@ bool secrets_delete(secrets *s, const char *id, bool force, int window_days, cha
         sqlite3_stmt *a = sm_prepare(s, "DELETE FROM sm_versions WHERE arn = ?");
         if (a)
             sqlite3_bind_text(a, 1, row.arn, -1, SQLITE_TRANSIENT);
-        sqlite3_stmt *b = sm_run(s, a) ? sm_prepare(s, "DELETE FROM sm_secrets WHERE arn = ?")
+        sqlite3_stmt *b = sm_run(a) ? sm_prepare(s, "DELETE FROM sm_secrets WHERE arn = ?")
                                        : NULL;
         if (b)
             sqlite3_bind_text(b, 1, row.arn, -1, SQLITE_TRANSIENT);
-        good = sm_run(s, b) || sm_internal(err);
+        good = sm_run(b) || sm_internal(err);
         when = sm_now(s);
     } else if (good) {
         good = sm_refuse_deleted(&row, err);
@@ -874,7 +853,7 @@ bool secrets_delete(secrets *s, const char *id, bool force, int window_days, cha
             sqlite3_bind_int64(st, 1, when);
             sqlite3_bind_text(st, 2, row.arn, -1, SQLITE_TRANSIENT);
         }
-        good = good && (sm_run(s, st) || sm_internal(err));
+        good = good && (sm_run(st) || sm_internal(err));
     }
     if (good) {
         if (arn)
