@@ -121,6 +121,7 @@ struct node {
     char *sql_key;         /* "user\npassword" the running psql sets */
     char *repl_ensured;    /* the roles key (roles_key) last set successfully (memory only) */
     int64_t sql_retry_at_ms;
+    bool ran; /* seen running since this agent started: it had data (issue 13) */
 };
 
 /* ---- states ------------------------------------------------------------- */
@@ -130,6 +131,7 @@ static const char *const state_names[NODE_STATE_COUNT] = {
     [NODE_RUNNING] = "running",    [NODE_PROMOTING] = "promoting", [NODE_CRASHED] = "crashed",
     [NODE_REJOINING] = "rejoining", [NODE_STOPPING] = "stopping",   [NODE_STOPPED] = "stopped",
     [NODE_FAILED] = "failed",      [NODE_DELETING] = "deleting",   [NODE_ABSENT] = "absent",
+    [NODE_DATA_LOST] = "data-lost",
 };
 
 const char *node_state_name(node_state s)
@@ -140,27 +142,34 @@ const char *node_state_name(node_state s)
 #define B(s) (1u << (s))
 /* allowed[from] is the set of states reachable in one transition. */
 static const unsigned allowed[NODE_STATE_COUNT] = {
-    [NODE_NEW] = B(NODE_CREATING) | B(NODE_DELETING) | B(NODE_FAILED),
+    [NODE_NEW] = B(NODE_CREATING) | B(NODE_DELETING) | B(NODE_FAILED) | B(NODE_DATA_LOST),
     [NODE_CREATING] = B(NODE_STOPPED) | B(NODE_FAILED) | B(NODE_DELETING),
     /* → STOPPED: the postmaster died while the goal was no longer running. */
-    [NODE_STARTING] = B(NODE_RUNNING) | B(NODE_FAILED) | B(NODE_STOPPING) | B(NODE_STOPPED),
+    [NODE_STARTING] = B(NODE_RUNNING) | B(NODE_FAILED) | B(NODE_STOPPING) | B(NODE_STOPPED) |
+                      B(NODE_DATA_LOST),
     /* → STARTING: a crash restarted by the supervisor; → CRASHED: one it
-     * must only report (supervise=report). */
+     * must only report (supervise=report); → DATA_LOST: a crash whose
+     * restart finds no data. */
     [NODE_RUNNING] = B(NODE_STARTING) | B(NODE_STOPPING) | B(NODE_FAILED) | B(NODE_STOPPED) |
-                     B(NODE_PROMOTING) | B(NODE_CRASHED),
+                     B(NODE_PROMOTING) | B(NODE_CRASHED) | B(NODE_DATA_LOST),
     [NODE_PROMOTING] = B(NODE_RUNNING) | B(NODE_STARTING) | B(NODE_STOPPING) |
-                       B(NODE_STOPPED) | B(NODE_CRASHED),
+                       B(NODE_STOPPED) | B(NODE_CRASHED) | B(NODE_DATA_LOST),
     /* → STARTING when supervise goes back to restart; → REJOINING when the
      * controlplane makes it the new primary's standby. */
     [NODE_CRASHED] = B(NODE_STARTING) | B(NODE_STOPPED) | B(NODE_REJOINING) | B(NODE_DELETING) |
-                     B(NODE_FAILED) | B(NODE_STOPPING),
+                     B(NODE_FAILED) | B(NODE_STOPPING) | B(NODE_DATA_LOST),
     [NODE_REJOINING] = B(NODE_STOPPED) | B(NODE_FAILED) | B(NODE_DELETING),
     [NODE_STOPPING] = B(NODE_STOPPED),
-    [NODE_STOPPED] = B(NODE_STARTING) | B(NODE_DELETING) | B(NODE_FAILED) | B(NODE_REJOINING),
+    [NODE_STOPPED] = B(NODE_STARTING) | B(NODE_DELETING) | B(NODE_FAILED) | B(NODE_REJOINING) |
+                     B(NODE_DATA_LOST),
     [NODE_FAILED] = B(NODE_CREATING) | B(NODE_STARTING) | B(NODE_STOPPED) | B(NODE_DELETING) |
-                    B(NODE_REJOINING),
+                    B(NODE_REJOINING) | B(NODE_DATA_LOST),
     [NODE_DELETING] = B(NODE_ABSENT) | B(NODE_FAILED),
-    [NODE_ABSENT] = B(NODE_CREATING) | B(NODE_FAILED),
+    [NODE_ABSENT] = B(NODE_CREATING) | B(NODE_FAILED) | B(NODE_DATA_LOST),
+    /* Never → NEW or an initdb: only a restore (CREATING), a standby's
+     * base backup (REJOINING), data found again (STOPPED), or a delete. */
+    [NODE_DATA_LOST] = B(NODE_CREATING) | B(NODE_REJOINING) | B(NODE_STOPPED) |
+                       B(NODE_DELETING) | B(NODE_FAILED),
 };
 
 bool node_transition_allowed(node_state from, node_state to)
@@ -194,6 +203,8 @@ static bool set_state(node *n, node_state to, const char *error)
         LOG_INFO("node state node_id=%s from=%s to=%s", n->id, log_name(n->state),
                  log_name(to));
     n->state = to;
+    if (to == NODE_RUNNING)
+        n->ran = true;
     n->env->changed(n->env->arg, false);
     return true;
 }
@@ -494,6 +505,25 @@ static bool initialized(const node *n)
     return fs_exists(n->marker);
 }
 
+/* The data directory is a cluster: what `postgres -D` checks first. A
+ * missing or emptied directory has neither. */
+static bool data_present(const node *n)
+{
+    char *version = xasprintf("%s/PG_VERSION", n->data_dir);
+    char *control = xasprintf("%s/global/pg_control", n->data_dir);
+    bool ok = fs_exists(version) && fs_exists(control);
+    free(version);
+    free(control);
+    return ok;
+}
+
+/* The node had data once (node.h "Data loss"): so it must never be made
+ * again from nothing. */
+static bool had_data(const node *n)
+{
+    return initialized(n) || n->ran || (n->has_spec && n->spec.initialized);
+}
+
 /* Invariant 3: reads the marker into n->built (zero when missing). */
 static void marker_load(node *n)
 {
@@ -529,6 +559,28 @@ static bool marker_remove(node *n)
     }
     memset(&n->built, 0, sizeof n->built);
     return true;
+}
+
+/* node.h "Data loss": true when the node is (now) DATA_LOST — it had data,
+ * no postmaster or job is at work on it, it is not being made or deleted,
+ * and its data directory is not a cluster. Never re-creates anything. */
+static bool data_lost_check(node *n)
+{
+    if (n->state == NODE_DATA_LOST)
+        return true;
+    if (n->goal == NODE_GOAL_ABSENT || n->pm_pid > 0 || n->job_pid > 0 ||
+        n->state == NODE_CREATING || n->state == NODE_REJOINING ||
+        n->state == NODE_DELETING || n->state == NODE_STOPPING || !had_data(n) ||
+        data_present(n))
+        return false;
+    if (n->state == NODE_FAILED && mono_ms() < n->retry_at_ms)
+        return false; /* a failed restore stays visible as failed for its backoff */
+    LOG_ERROR("data directory lost, not re-initialising node_id=%s data=%s marker=%s "
+              "spec_initialized=%s ran=%s", n->id, n->data_dir, initialized(n) ? "yes" : "no",
+              n->has_spec && n->spec.initialized ? "yes" : "no", n->ran ? "yes" : "no");
+    return set_state(n, NODE_DATA_LOST,
+                     "data directory lost (no PG_VERSION or global/pg_control); "
+                     "not re-initialised");
 }
 
 /* ---- postmaster ----------------------------------------------------------- */
@@ -585,6 +637,8 @@ static void role_refresh(node *n)
 
 static void postmaster_spawn(node *n)
 {
+    if (data_lost_check(n))
+        return; /* never start (and so never fill) an empty directory */
     if (!make_dirs(n) || !write_config(n)) {
         fail(n, "cannot write configuration");
         return;
@@ -1386,6 +1440,30 @@ static void hang_check(node *n)
     set_state(n, NODE_CRASHED, NULL);
 }
 
+/* node.h "Data loss": what may bring a DATA_LOST node back — never initdb. */
+static void data_lost_step(node *n)
+{
+    if (data_present(n)) {
+        LOG_WARN("data directory is a cluster again node_id=%s", n->id);
+        set_state(n, NODE_STOPPED, NULL);
+        return;
+    }
+    if (n->goal != NODE_GOAL_RUNNING || !n->has_spec || !retry_due(n))
+        return;
+    if (spec_is_standby(&n->spec) && n->spec.has_upstream && n->spec.repl_user) {
+        LOG_WARN("rebuilding a lost standby from its upstream node_id=%s upstream=%s", n->id,
+                 n->spec.upstream.node_id);
+        rejoin_begin(n, NODE_ACT_REBUILD);
+    } else if (!spec_is_standby(&n->spec) && !n->spec.initialized && n->spec.restore_path) {
+        /* Only the controlplane's order: a restore in a spec that no longer
+         * says initialized (domain/recovery.h), never an old PITR's leftover. */
+        LOG_WARN("restoring a lost node node_id=%s from=%s target=%s", n->id,
+                 n->spec.restore_path, n->spec.restore_target ? n->spec.restore_target : "end");
+        if (marker_remove(n)) /* invariant 3: before the data is wiped */
+            create_begin(n);
+    }
+}
+
 static void want_running(node *n)
 {
     switch (n->state) {
@@ -1451,6 +1529,9 @@ static void want_running(node *n)
         if (retry_due(n))
             data_begin(n);
         break;
+    case NODE_DATA_LOST:
+        data_lost_step(n);
+        break;
     case NODE_DELETING:
     case NODE_STATE_COUNT:
         break;
@@ -1489,6 +1570,9 @@ static void want_stopped(node *n)
         if (retry_due(n))
             data_begin(n);
         break;
+    case NODE_DATA_LOST:
+        data_lost_step(n); /* only notices data that came back */
+        break;
     case NODE_STOPPED:
     case NODE_DELETING:
     case NODE_STATE_COUNT:
@@ -1513,6 +1597,7 @@ static void want_absent(node *n)
     case NODE_FAILED:
     case NODE_CRASHED:
     case NODE_REJOINING:
+    case NODE_DATA_LOST:
         if (n->state == NODE_CRASHED && n->pm_pid > 0) {
             stop_begin(n, true); /* invariant 7 */
             break;
@@ -1544,6 +1629,7 @@ static void run_step(node *n)
     }
     role_refresh(n);
     hang_check(n);
+    data_lost_check(n); /* node.h "Data loss": before anything could initdb */
     switch (n->goal) {
     case NODE_GOAL_RUNNING:
         want_running(n);
@@ -1577,6 +1663,7 @@ static void probe(node *n)
         n->pm_group = getpgid(pf.pid) == pf.pid;
         bool ready = strcmp(pf.status, "ready") == 0 || strcmp(pf.status, "standby") == 0;
         n->state = ready ? NODE_RUNNING : NODE_STARTING;
+        n->ran = ready;
         LOG_INFO("postmaster adopted node_id=%s pid=%ld status=%s", n->id, (long)pf.pid,
                  pf.status);
     } else if (initialized(n) && have_pf && n->goal == NODE_GOAL_RUNNING && n->has_spec &&

@@ -20,6 +20,17 @@
  *                                                └────────────┘
  *     any but RUNNING/STARTING/PROMOTING ──▶ DELETING ──▶ ABSENT
  *
+ *     NEW/STOPPED/FAILED/CRASHED/… ──▶ DATA_LOST ──▶ CREATING (a restore in the spec)
+ *                                         └──────▶ REJOINING (spec says standby: base backup)
+ *
+ * Data loss (issue 13): a node that had data — its <id>/initialized
+ * marker, the spec's "initialized": true (the controlplane's store), or
+ * one this agent saw running — whose data directory is gone or emptied
+ * (no PG_VERSION or global/pg_control) is DATA_LOST, reported as
+ * "data-lost". It is NEVER made again by initdb: only a standby's base
+ * backup from its upstream or a restore the controlplane names in the
+ * spec brings it back. Until then it waits, and says so.
+ *
  * Roles (Multi-AZ): the role in effect is read from the data directory —
  * for a running node, global/pg_control's state ("in production" accepts
  * writes: primary; "in archive recovery": standby), as `pg_ctl promote -w`
@@ -62,6 +73,7 @@ typedef enum {
     NODE_FAILED,
     NODE_DELETING,
     NODE_ABSENT,
+    NODE_DATA_LOST,  /* had data, has none: waits for a restore or a standby rebuild */
     NODE_STATE_COUNT
 } node_state;
 

@@ -244,6 +244,10 @@ static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
         return fail(err, errlen, "must be \"restart\" or \"report\"", "supervise");
     out->supervise_report = supervise && strcmp(supervise, "report") == 0;
     out->iam_db_auth = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "iam_db_auth"));
+    const cJSON *init = cJSON_GetObjectItemCaseSensitive(obj, "initialized");
+    if (init && !cJSON_IsBool(init))
+        return fail(err, errlen, "must be a boolean", "initialized");
+    out->initialized = cJSON_IsTrue(init);
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(obj, "rebuild_seq");
     if (seq && !cJSON_IsNull(seq)) {
         if (!cJSON_IsNumber(seq) || seq->valuedouble < 0 ||
@@ -452,6 +456,8 @@ cJSON *spec_to_json(const node_spec *spec)
     cJSON_AddStringToObject(o, "supervise", spec->supervise_report ? "report" : "restart");
     if (spec->iam_db_auth)
         cJSON_AddTrueToObject(o, "iam_db_auth");
+    if (spec->initialized)
+        cJSON_AddTrueToObject(o, "initialized");
     cJSON_AddNumberToObject(o, "rebuild_seq", (double)spec->rebuild_seq);
     if (spec->repl_user) {
         cJSON *repl = cJSON_AddObjectToObject(o, "replication");
@@ -515,6 +521,7 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->params_id = dup_or_null(src->params_id);
     dst->supervise_report = src->supervise_report;
     dst->iam_db_auth = src->iam_db_auth;
+    dst->initialized = src->initialized;
     dst->rebuild_seq = src->rebuild_seq;
     dst->repl_user = dup_or_null(src->repl_user);
     dst->repl_password = dup_or_null(src->repl_password);
@@ -554,7 +561,8 @@ bool spec_same(const node_spec *a, const node_spec *b)
         a->port != b->port || !str_same(a->role, b->role) ||
         !str_same(a->master_username, b->master_username) || !str_same(a->db_name, b->db_name) ||
         a->nsettings != b->nsettings || a->supervise_report != b->supervise_report ||
-        a->iam_db_auth != b->iam_db_auth || a->rebuild_seq != b->rebuild_seq || !str_same(a->repl_user, b->repl_user) ||
+        a->iam_db_auth != b->iam_db_auth || a->initialized != b->initialized ||
+        a->rebuild_seq != b->rebuild_seq || !str_same(a->repl_user, b->repl_user) ||
         a->has_upstream != b->has_upstream ||
         !str_same(a->upstream.node_id, b->upstream.node_id) ||
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||

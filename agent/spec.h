@@ -76,6 +76,10 @@ typedef struct node_spec {
     /* IAM database authentication (README "IAM database authentication"):
      * members of rds_iam log in with a token, through PAM. */
     bool iam_db_auth;
+    /* "initialized": true — the controlplane's store says this node's
+     * creation finished: its data exists and must never be made again by
+     * initdb (issue 13: a lost data directory is data-lost, not empty). */
+    bool initialized;
     /* Restore from a snapshot (README "Snapshots"): a primary made from
      * this object by bin/rds-backup instead of initdb. Both or neither. */
     char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH */

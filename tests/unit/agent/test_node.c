@@ -221,6 +221,16 @@ static void test_transitions(void)
         {NODE_FAILED, NODE_REJOINING},
         {NODE_DELETING, NODE_ABSENT},      {NODE_DELETING, NODE_FAILED},
         {NODE_ABSENT, NODE_CREATING},      {NODE_ABSENT, NODE_FAILED},
+        /* Issue 13: data lost is entered from any resting or live state
+         * and left only by a restore, a standby rebuild, data found again
+         * or a delete — never NEW (an initdb). */
+        {NODE_NEW, NODE_DATA_LOST},        {NODE_STARTING, NODE_DATA_LOST},
+        {NODE_RUNNING, NODE_DATA_LOST},    {NODE_PROMOTING, NODE_DATA_LOST},
+        {NODE_CRASHED, NODE_DATA_LOST},    {NODE_STOPPED, NODE_DATA_LOST},
+        {NODE_FAILED, NODE_DATA_LOST},     {NODE_ABSENT, NODE_DATA_LOST},
+        {NODE_DATA_LOST, NODE_CREATING},   {NODE_DATA_LOST, NODE_REJOINING},
+        {NODE_DATA_LOST, NODE_STOPPED},    {NODE_DATA_LOST, NODE_DELETING},
+        {NODE_DATA_LOST, NODE_FAILED},
     };
     int mismatches = 0;
     for (int f = 0; f < NODE_STATE_COUNT; f++) {
@@ -238,6 +248,7 @@ static void test_transitions(void)
     is_int(mismatches, 0, "lifecycle table is exactly the documented one");
     ok(!node_transition_allowed(NODE_STATE_COUNT, NODE_NEW), "out-of-range state refused");
     is_str(node_state_name(NODE_NEW), "creating", "NEW is reported as creating");
+    is_str(node_state_name(NODE_DATA_LOST), "data-lost", "DATA_LOST is reported as data-lost");
     is_str(node_state_name(NODE_ABSENT), "absent", "absent name");
     is_str(node_state_name(NODE_CRASHED), "crashed", "crashed name");
     is_str(node_state_name(NODE_REJOINING), "rejoining", "rejoining name");

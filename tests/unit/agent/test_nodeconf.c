@@ -187,6 +187,39 @@ static void test_hba_rules(void)
     }
 }
 
+/* Issue 13: "initialized" (the store says the node was created) is read,
+ * kept through agent.json (spec_to_json), compared, and must be a boolean. */
+static void test_spec_initialized(void)
+{
+    static const char base[] = "{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                               "\"master_username\":\"app\",\"settings\":{}";
+    node_spec s, back, copy;
+    char *json = xasprintf("%s,\"initialized\":true}", base);
+    if (ok(parse_spec(json, &s), "spec with initialized parses")) {
+        ok(s.initialized, "... initialized read");
+        cJSON *o = spec_to_json(&s);
+        char err[128];
+        ok(spec_from_json(o, &back, err, sizeof err) && back.initialized && spec_same(&back, &s),
+           "... kept by spec_to_json (agent.json)");
+        cJSON_Delete(o);
+        spec_free(&back);
+        spec_copy(&copy, &s);
+        copy.initialized = false;
+        ok(!spec_same(&copy, &s), "... a change of it is a change of the spec");
+        spec_free(&copy);
+        spec_free(&s);
+    }
+    free(json);
+    json = xasprintf("%s,\"initialized\":\"yes\"}", base);
+    ok(!parse_spec(json, &s), "initialized that is not a boolean refuses the spec");
+    free(json);
+    json = xasprintf("%s}", base);
+    if (ok(parse_spec(json, &s), "spec without initialized parses"))
+        ok(!s.initialized, "... as not initialized");
+    spec_free(&s);
+    free(json);
+}
+
 /* IAM database authentication: members of rds_iam go to PAM before every
  * password rule of the same address, never for replication; off, no PAM. */
 static void test_hba_iam(void)
@@ -454,6 +487,7 @@ int main(void)
     test_render_conf();
     test_hba_rules();
     test_hba_iam();
+    test_spec_initialized();
     test_reload_only();
     test_secrets();
     test_marker();
