@@ -13,6 +13,7 @@
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/kmswatch.h"
+#include "controlplane/domain/recovery.h"
 #include "controlplane/api/api.h"
 #include "controlplane/notify/delivery.h"
 #include "controlplane/net/dnssync.h"
@@ -156,6 +157,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
         dnssync_apply(r);
         workflow_run_all(r);
     }
+    if (recovery_tick(r))
+        workflow_run_all(r);
     instwf_sweep(r);
     delivery_tick(r->delivery);
     snapshot_tick(r);

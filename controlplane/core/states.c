@@ -65,6 +65,7 @@ static const char *const agent_node_state_names[AGENT_NODE_STATE_COUNT] = {
     [AGENT_NODE_FAILED] = "failed",
     [AGENT_NODE_DELETING] = "deleting",
     [AGENT_NODE_ABSENT] = "absent",
+    [AGENT_NODE_DATA_LOST] = "data-lost",
 };
 
 const char *states_name_of(const char *const *names, int n, int v, const char *unnamed)

@@ -97,6 +97,7 @@ typedef enum {
     AGENT_NODE_FAILED,
     AGENT_NODE_DELETING,
     AGENT_NODE_ABSENT,
+    AGENT_NODE_DATA_LOST, /* had data, has none; never re-initialised (domain/recovery.h) */
     AGENT_NODE_STATE_COUNT
 } agent_node_state;
 const char *agent_node_state_name(agent_node_state s);

@@ -495,6 +495,31 @@ bool autobackup_restore(region *r, const params *p, const char *id, store_instan
 }
 
 
+/* ---- recovery of a lost primary (domain/recovery.h) ---- */
+
+bool autobackup_recover_record(region *r, const store_instance *in, int64_t *target_ms)
+{
+    abstore_row a = {0};
+    if (in->backup_retention <= 0 || !in->resource_id || !abstore_get(r, in->resource_id, &a))
+        return false;
+    int64_t earliest = 0, latest = 0;
+    char *base = NULL;
+    bool ok = a.status != AB_DELETING && restorable_window(r, &a, &earliest, &latest) &&
+              (base = base_for(r, &a, latest)) != NULL;
+    if (ok) {
+        char *obj = abstore_base_object(r, a.rid, base);
+        char *wal = abstore_dir(r, a.rid, "wal");
+        ok = restore_record(r, in->id, obj, wal, latest);
+        free(obj);
+        free(wal);
+    }
+    if (ok && target_ms)
+        *target_ms = latest;
+    free(base);
+    abstore_row_clear(&a);
+    return ok;
+}
+
 void autobackup_spec_restore(region *r, const char *instance_id, cJSON *spec)
 {
     sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT base_path, wal_dir, target_ms FROM "

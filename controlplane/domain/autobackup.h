@@ -59,4 +59,13 @@ bool autobackup_on_delete(region *r, const store_instance *in, bool delete_backu
 void autobackup_spec_restore(region *r, const char *instance_id, cJSON *spec);
 void autobackup_forget_restore(region *r, const char *instance_id);
 
+/* Issue 13, recovery of a lost Single-AZ primary (domain/recovery.h): in
+ * the caller's transaction, records a point-in-time restore of the
+ * instance from its OWN automated backups to their latest restorable
+ * time, so autobackup_spec_restore hands it to the primary's spec (the
+ * same instance, node and address). true with *target_ms (real ms) set;
+ * false when the instance has no restorable backup (retention 0, no base
+ * backup yet, backups being deleted) or on a store error. */
+bool autobackup_recover_record(region *r, const store_instance *in, int64_t *target_ms);
+
 #endif

@@ -96,6 +96,7 @@ static bool reported_down(const ha_ctx *c, const store_node *n)
 {
     const agent_node_report *rep = agents_node_report(c->r->agents, n->agent_id, n->id);
     return rep && (rep->state == AGENT_NODE_CRASHED || rep->state == AGENT_NODE_FAILED ||
+                   rep->state == AGENT_NODE_DATA_LOST ||
                    (rep->state == AGENT_NODE_STOPPED && rep->generation >= n->generation));
 }
 

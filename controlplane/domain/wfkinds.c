@@ -4,7 +4,8 @@
 #include "controlplane/domain/failover.h"
 #include "controlplane/domain/instwf.h"
 #include "controlplane/domain/maint.h"
+#include "controlplane/domain/recovery.h"
 #include "controlplane/domain/stopstart.h"
 
 const wf_kind *const wfkinds_all[] = {instwf_kinds, failover_kinds, stopstart_kinds, maint_kinds,
-                                      NULL};
+                                      recovery_kinds, NULL};

@@ -13,6 +13,7 @@
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/recovery.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/net/instnet.h"
 #include "lib/agentmac.h"
@@ -93,6 +94,12 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     if (instextra_iam_db_auth(in))
         cJSON_AddTrueToObject(spec, "iam_db_auth");
     if (nd->role == ROLE_PRIMARY) {
+        /* Issue 13: once created, the primary's data must exist; its agent
+         * never re-initialises it (agent/node.h "Data loss"). Not during a
+         * create (a restore or initdb makes it) nor a recovery (the
+         * spec's restore then brings a lost node back). */
+        if (in->status != STATUS_CREATING && !recovery_active(r, in->id))
+            cJSON_AddTrueToObject(spec, "initialized");
         snapshot_spec_restore(r, in->id, spec);
         autobackup_spec_restore(r, in->id, spec);
     }

@@ -66,6 +66,9 @@ static const char *const want[][3] = {
     {"maintain", "wait_running", "wait_healthy"},
     {"maintain", "wait_healthy", "finish"},
     {"maintain", "finish", NULL},
+    {"recover", "restore", "wait_running"},
+    {"recover", "wait_running", "finish"},
+    {"recover", "finish", NULL},
 };
 #define NWANT ((int)(sizeof want / sizeof want[0]))
 
