@@ -140,6 +140,8 @@ is "$EMPTY" 0 "lr never answered with an empty database"
 check "RDS-EVENT-0021 (recovery complete)" poll 10 event_since lr "Recovery of the DB instance is complete" "$since"
 is "$(sql lr "SELECT string_agg(v, ',' ORDER BY v) FROM t")" "kept,later" "both rows are back"
 check "and it takes writes" sql lr "INSERT INTO t VALUES ('after')"
+check "its archive goes on past the recovery (LatestRestorableTime advances)" \
+  poll 90 lrt_past lr "$(iso_now)"
 is "$(endpoint_of lr)" "$endpoint" "the same endpoint"
 is "$(resolve "$(endpoint_of lr)")" "$addr" "the same address"
 is "$(initdb_runs "$node" "$az")" 1 "restored, not initdb'd"
