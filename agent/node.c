@@ -15,7 +15,10 @@
  *     last, after initdb, configuration and the database (or a base backup
  *     or rewind, configuration and standby.signal), and removed before data
  *     is wiped, so a crash at any point leads to a clean re-creation, never
- *     a half node. n->built mirrors its contents.
+ *     a half node. n->built mirrors its contents. A node that HAD data
+ *     (marker, spec.initialized, or n->ran) and has none is DATA_LOST
+ *     instead (node.h "Data loss"): re-creation from nothing is only for
+ *     nodes never made.
  *  4. No master password ever reaches the agent: the spec carries SCRAM
  *     verifiers (the master user's, rdsadmin's), set through postgres
  *     --single's or psql's stdin. The agent connects as rdsadmin over the
