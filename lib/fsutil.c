@@ -233,12 +233,9 @@ int fs_dir_open_beneath(const char *base, const char *rel)
         int e = errno;
         close(fd);
         if (next < 0) {
-            /* ELOOP: a symlink; ENOTDIR: not a directory. Either is a refusal. */
-            if (e == ELOOP || e == ENOTDIR)
-                LOG_WARN("refusing a path component that is not a plain directory "
-                         "(symlink or other) base=%s rel=%s component=%s err=%s",
-                         base, rel, part, strerror(e));
-            else if (e != ENOENT)
+            /* ELOOP or ENOTDIR: a symlink or not a directory, a refusal the
+             * caller reports (reads retried every step would flood the log). */
+            if (e != ENOENT && e != ELOOP && e != ENOTDIR)
                 LOG_ERROR("cannot open directory base=%s rel=%s err=%s", base, rel, strerror(e));
             errno = e;
             return -1;

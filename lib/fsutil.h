@@ -39,7 +39,9 @@ bool fs_exists(const char *path);
 
 /* Opens rel beneath base: "data", "log" or "a/b" (no "..", no empty or
  * "." component; NULL or "" opens base itself). Returns an O_DIRECTORY
- * descriptor (close-on-exec) the caller closes, or -1 (logged). */
+ * descriptor (close-on-exec) the caller closes, or -1: logged, except
+ * ENOENT and a component that is a symlink or no directory (ENOTDIR or
+ * ELOOP), which the caller reports as it sees fit. */
 int fs_dir_open_beneath(const char *base, const char *rel);
 /* fs_write_atomic in dirfd: a random temp name created O_EXCL|O_NOFOLLOW,
  * fchown'd (unless uid is (uid_t)-1) and fchmod'ed to mode, fsynced,
