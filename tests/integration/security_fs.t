@@ -4,7 +4,8 @@
 # and FIFOs in the node directory it owns, then makes the root agent
 # rewrite the node's files (ModifyDBParameterGroup, RebootDBInstance), read
 # its logs (telemetry), or restore a snapshot holding its planted links.
-# Each attack must leave the root-owned victims in this test's temp
+# Last, postmaster.pid naming a root process must not make region.sh down
+# signal it. Each attack must leave the root-owned victims in this test's temp
 # directory exactly as they were (contents, owner, mode), the agent must
 # refuse in its log or write safely, and the instance must still answer
 # with the row written before.
@@ -242,4 +243,20 @@ check "the victims are unchanged" victims_intact
 
 check "the API answers" api_alive
 check "the victims are as they were" victims_intact
+
+# ---- 7. postmaster.pid naming a root process, then region.sh down --------------------------
+# region.sh down signals the pid each postmaster.pid names: the pg user's
+# file. It must not end a root process on that word.
+
+sleep 600 &
+victim_pid=$!
+pm_file=$ND/data/postmaster.pid
+real_pm=$(head -1 "$pm_file")
+check "pg user rewrites postmaster.pid to name a root process ($victim_pid)" \
+  as_pg sh -c "{ echo $victim_pid; tail -n +2 '$pm_file'; } >'$pm_file.new' && mv '$pm_file.new' '$pm_file'"
+check "region.sh down" region_stop
+check "the root process is alive (not signalled)" running "$victim_pid"
+kill "$victim_pid" 2>/dev/null
+kill -INT "$real_pm" 2>/dev/null # not stopped by region.sh: its pid file lies
+poll 30 gone "$real_pm"
 done_testing
