@@ -288,15 +288,15 @@ static listener *listener_open(iamauth *ia, const char *node_id)
     memcpy(sa.sun_path, path, strlen(path) + 1);
     unlink(path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    mode_t old = umask(0177);
+    /* The agent's, 0666, never chown'd: the pg user may swap the name for
+     * a symlink at any moment, and a chown by path would follow it (issue
+     * 13). Only the pg user (and root) can reach it through the node's
+     * 0700 directory, and SO_PEERCRED is checked on every connection. */
+    mode_t old = umask(ia->user->drop ? 0111 : 0177);
     int b = fd >= 0 ? bind(fd, (struct sockaddr *)&sa, sizeof sa) : -1;
     umask(old);
     if (b != 0 || listen(fd, 16) != 0) {
         LOG_WARN("iam auth: cannot listen path=%s err=%s", path, strerror(errno));
-        goto fail;
-    }
-    if (ia->user->drop && chown(path, ia->user->uid, ia->user->gid) != 0) {
-        LOG_WARN("iam auth: cannot chown path=%s err=%s", path, strerror(errno));
         goto fail;
     }
     listener *ls = xcalloc(1, sizeof *ls);

@@ -2,9 +2,10 @@
  * database authentication").
  *
  * For every node whose spec has iam_db_auth, the agent serves a unix
- * socket, <nodes_dir>/<node_id>/iamauth.sock (owned by the pg user, mode
- * 0600, in the node's 0700 directory; peers other than the pg user and
- * root are refused by SO_PEERCRED), where pam/pam_rdsim_iam.so, inside a
+ * socket, <nodes_dir>/<node_id>/iamauth.sock (the agent's, mode 0666 but
+ * only reachable through the pg user's 0700 node directory, never chown'd
+ * by path: issue 13; peers other than the pg user and root are refused by
+ * SO_PEERCRED), where pam/pam_rdsim_iam.so, inside a
  * postgres backend of that node, asks whether a token logs a user in
  * ("<user>\n<token>\n"). The agent forwards the question, with the node id
  * the socket stands for, to the controlplane's POST /agent/v1/iam-auth,

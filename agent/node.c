@@ -40,7 +40,19 @@
  *     backends still serve existing connections, but it accepts none, and
  *     the controlplane's probe on a kept connection cannot see that. A
  *     crashed node with such a postmaster is stopped (SIGKILL of the group)
- *     before anything else is done with it. */
+ *     before anything else is done with it.
+ *  8. The pg user owns everything below <nodes>/<id> and may put a symlink,
+ *     hard link or FIFO at any name there at any moment (issue 13): the
+ *     agent, root, never follows one. Every file it reads or writes there
+ *     goes through a directory descriptor opened beneath the nodes
+ *     directory (root's) with O_NOFOLLOW at each component (node_dirfd,
+ *     lib/fsutil.h); files are written under a random O_EXCL temp name,
+ *     fchown'd and fchmod'ed before the rename; directories are made and
+ *     handed over by descriptor; removals (rm -rf) run as the pg user,
+ *     only the node directory itself (in the root's nodes directory) is
+ *     removed by the agent, with unlinkat. Unlinking a name (the marker,
+ *     pwfile) never follows it either. A root job's output (restore.log)
+ *     is opened the same way before the fork. */
 #include "agent/node.h"
 
 #include <errno.h>
@@ -92,8 +104,7 @@ static const char *const job_names[] = {"none",       "rm-data",    "initdb",
 struct node {
     const node_env *env;
     char *id;
-    char *dir, *data_dir, *sock_dir, *log_dir, *marker, *pwfile, *pidfile;
-    char *signal_path, *promote_path, *pgpass;
+    char *dir, *data_dir, *sock_dir, *log_dir, *marker, *pwfile;
     node_goal goal;
     int64_t generation;
     int64_t restarts;
@@ -361,16 +372,89 @@ static void wipe_free(char *s)
     free(s);
 }
 
-static bool write_owned(const node *n, const char *path, const char *text, mode_t mode)
+/* Invariant 8: rel ("" for the node directory, "data", "data/global",
+ * "log") opened beneath the nodes directory, no component followed if it
+ * is a symlink. -1 if it cannot (errno kept; ENOENT, ELOOP and ENOTDIR
+ * are not logged: reads are retried every step). */
+static int node_dirfd(const node *n, const char *rel)
 {
+    char *r = rel && *rel ? xasprintf("%s/%s", n->id, rel) : xstrdup(n->id);
+    int fd = fs_dir_open_beneath(n->env->nodes_dir, r);
+    free(r);
+    return fd;
+}
+
+/* The owner of what the agent writes below the node directory: the pg
+ * user when the agent is root, else the agent ((uid_t)-1: unchanged). */
+static uid_t owner_uid(const node *n)
+{
+    return n->env->user->drop ? n->env->user->uid : (uid_t)-1;
+}
+
+static gid_t owner_gid(const node *n)
+{
+    return n->env->user->drop ? n->env->user->gid : (gid_t)-1;
+}
+
+/* Logs the refusal of a write below the node directory (write paths only,
+ * each once per attempt). */
+static void log_refusal(const node *n, const char *rel, const char *name)
+{
+    if (errno == ELOOP || errno == ENOTDIR || errno == EINVAL)
+        LOG_WARN("refusing to write through a symlink or non-plain file node_id=%s "
+                 "path=%s/%s err=%s", n->id, *rel ? rel : ".", name, strerror(errno));
+}
+
+/* A regular file rel/name (invariant 8), NULL if absent or refused. */
+static char *node_read(const node *n, const char *rel, const char *name, size_t max,
+                       size_t *len)
+{
+    int dfd = node_dirfd(n, rel);
+    if (dfd < 0)
+        return NULL;
+    char *text = fs_read_all_at(dfd, name, max, len);
+    close(dfd);
+    return text;
+}
+
+/* True if rel/name exists (a symlink counts: never followed). */
+static bool node_exists(const node *n, const char *rel, const char *name)
+{
+    int dfd = node_dirfd(n, rel);
+    if (dfd < 0)
+        return false;
+    bool there = fs_exists_at(dfd, name, false);
+    close(dfd);
+    return there;
+}
+
+/* Writes rel/name (invariant 8) with text unless it already says so,
+ * owned by the pg user when owned is true, else by the agent. */
+static bool write_file(const node *n, const char *rel, const char *name, const char *text,
+                       mode_t mode, bool owned)
+{
+    int dfd = node_dirfd(n, rel);
+    if (dfd < 0) {
+        log_refusal(n, rel, "");
+        return false;
+    }
     size_t len = 0;
-    char *old = fs_read_all(path, 1 << 20, &len);
+    char *old = fs_read_all_at(dfd, name, 1 << 20, &len);
     bool same = old && len == strlen(text) && memcmp(old, text, len) == 0;
     wipe_free(old);
-    if (same)
-        return true;
-    return fs_write_atomic(path, text, strlen(text), mode) &&
-           proc_user_chown(n->env->user, path);
+    bool ok = same || fs_write_atomic_at(dfd, name, text, strlen(text), mode,
+                                         owned ? owner_uid(n) : (uid_t)-1,
+                                         owned ? owner_gid(n) : (gid_t)-1);
+    if (!ok)
+        log_refusal(n, rel, name);
+    close(dfd);
+    return ok;
+}
+
+static bool write_owned(const node *n, const char *rel, const char *name, const char *text,
+                        mode_t mode)
+{
+    return write_file(n, rel, name, text, mode, true);
 }
 
 /* The replication password file, when the spec says who and we know the
@@ -381,7 +465,7 @@ static bool write_pgpass(node *n)
     if (!n->spec.repl_user || !n->spec.repl_password)
         return true;
     char *text = nodeconf_render_pgpass(n->spec.repl_user, n->spec.repl_password);
-    bool ok = write_owned(n, n->pgpass, text, 0600);
+    bool ok = write_owned(n, "", "repl.pgpass", text, 0600);
     wipe_free(text);
     return ok;
 }
@@ -391,10 +475,8 @@ static bool write_pgpass(node *n)
 static bool write_params(node *n)
 {
     char *text = nodeconf_render_params(&n->spec);
-    char *path = xasprintf("%s/rdsim-params.conf", n->data_dir);
-    bool ok = write_owned(n, path, text, 0600);
+    bool ok = write_owned(n, "data", "rdsim-params.conf", text, 0600);
     free(text);
-    free(path);
     return ok;
 }
 
@@ -402,13 +484,11 @@ static bool write_params(node *n)
 static bool params_same(const node *n)
 {
     char *want = nodeconf_render_params(&n->spec);
-    char *path = xasprintf("%s/rdsim-params.conf", n->data_dir);
     size_t len = 0;
-    char *have = fs_read_all(path, 1 << 20, &len);
+    char *have = node_read(n, "data", "rdsim-params.conf", 1 << 20, &len);
     bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
     free(want);
     free(have);
-    free(path);
     return same;
 }
 
@@ -434,19 +514,13 @@ static bool write_config(node *n)
 {
     char *conf = nodeconf_render_conf(n->dir, n->id, &n->spec);
     char *hba = nodeconf_render_hba(&n->spec);
-    char *conf_path = xasprintf("%s/rdsim.conf", n->data_dir);
-    char *hba_path = xasprintf("%s/pg_hba.conf", n->data_dir);
     char *ident = nodeconf_render_ident(pg_os_user(n));
-    char *ident_path = xasprintf("%s/pg_ident.conf", n->data_dir);
-    bool ok = write_owned(n, conf_path, conf, 0600) && write_params(n) &&
-              write_owned(n, ident_path, ident, 0600) && write_owned(n, hba_path, hba, 0600) &&
-              write_pgpass(n);
+    bool ok = write_owned(n, "data", "rdsim.conf", conf, 0600) && write_params(n) &&
+              write_owned(n, "data", "pg_ident.conf", ident, 0600) &&
+              write_owned(n, "data", "pg_hba.conf", hba, 0600) && write_pgpass(n);
     free(ident);
-    free(ident_path);
     free(conf);
     free(hba);
-    free(conf_path);
-    free(hba_path);
     return ok;
 }
 
@@ -454,58 +528,62 @@ static bool write_config(node *n)
 static bool include_rdsim_conf(node *n)
 {
     static const char line[] = "\n# rds-agent: the node's spec\ninclude_if_exists = 'rdsim.conf'\n";
-    char *path = xasprintf("%s/postgresql.conf", n->data_dir);
     size_t len = 0;
-    char *text = fs_read_all(path, 16 << 20, &len);
+    char *text = node_read(n, "data", "postgresql.conf", 16 << 20, &len);
     bool ok = false;
     if (!text) {
-        LOG_ERROR("cannot read path=%s err=%s", path, strerror(errno));
+        LOG_ERROR("cannot read node_id=%s path=data/postgresql.conf err=%s", n->id,
+                  strerror(errno));
     } else if (strstr(text, "include_if_exists = 'rdsim.conf'")) {
         ok = true;
     } else {
         sbuf b = {0};
         sbuf_append(&b, text, len);
         sbuf_puts(&b, line);
-        ok = write_owned(n, path, b.data, 0600);
+        ok = write_owned(n, "data", "postgresql.conf", b.data, 0600);
         sbuf_free(&b);
     }
     free(text);
-    free(path);
     return ok;
+}
+
+/* The node directory (in the nodes directory, root's) and its
+ * subdirectories, 0700 and the pg user's: created if missing, owner and
+ * mode set on the directory itself, a symlink at any of them refused
+ * (invariant 8). with_data: data/ too (pg_basebackup and restores make it
+ * themselves). */
+static bool make_node_dirs(node *n, bool with_data)
+{
+    int nfd = fs_dir_open_beneath(n->env->nodes_dir, NULL);
+    bool ok = nfd >= 0 && fs_mkdir_owned_at(nfd, n->id, 0700, owner_uid(n), owner_gid(n));
+    if (nfd >= 0)
+        close(nfd);
+    int dfd = ok ? node_dirfd(n, "") : -1;
+    static const char *const subs[] = {"data", "sock", "log"};
+    for (size_t i = with_data ? 0 : 1; dfd >= 0 && ok && i < sizeof subs / sizeof subs[0]; i++)
+        ok = fs_mkdir_owned_at(dfd, subs[i], 0700, owner_uid(n), owner_gid(n));
+    if (dfd >= 0)
+        close(dfd);
+    if (!ok || dfd < 0)
+        LOG_WARN("cannot prepare the node directory (refused or failed) node_id=%s dir=%s",
+                 n->id, n->dir);
+    return ok && dfd >= 0;
 }
 
 static bool make_dirs(node *n)
 {
-    const char *dirs[] = {n->dir, n->data_dir, n->sock_dir, n->log_dir};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!fs_mkdir_p(dirs[i], 0700) || !proc_user_chown(n->env->user, dirs[i]))
-            return false;
-        if (chmod(dirs[i], 0700) != 0) {
-            LOG_ERROR("chmod failed path=%s err=%s", dirs[i], strerror(errno));
-            return false;
-        }
-    }
-    return true;
+    return make_node_dirs(n, true);
 }
 
 /* The node directory without data/: pg_basebackup makes data/ itself. */
 static bool make_dirs_but_data(node *n)
 {
-    const char *dirs[] = {n->dir, n->sock_dir, n->log_dir};
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        if (!fs_mkdir_p(dirs[i], 0700) || !proc_user_chown(n->env->user, dirs[i]))
-            return false;
-        if (chmod(dirs[i], 0700) != 0) {
-            LOG_ERROR("chmod failed path=%s err=%s", dirs[i], strerror(errno));
-            return false;
-        }
-    }
-    return true;
+    return make_node_dirs(n, false);
 }
 
 static bool initialized(const node *n)
 {
-    return fs_exists(n->marker);
+    return node_exists(n, "", "initialized");
 }
 
 /* The data directory is a cluster: what `postgres -D` checks first. A
@@ -531,7 +609,7 @@ static bool had_data(const node *n)
 static void marker_load(node *n)
 {
     size_t len = 0;
-    char *text = fs_read_all(n->marker, 4096, &len);
+    char *text = node_read(n, "", "initialized", 4096, &len);
     if (text && !nodeconf_marker_parse(text, len, &n->built))
         LOG_WARN("unreadable marker, taken as rebuild_seq=0 node_id=%s", n->id);
     if (!text)
@@ -546,7 +624,7 @@ static bool marker_write(node *n, const char *upstream)
     if (upstream)
         snprintf(m.upstream, sizeof m.upstream, "%s", upstream);
     char *text = nodeconf_marker_render(&m);
-    bool ok = fs_write_atomic(n->marker, text, strlen(text), 0600);
+    bool ok = write_file(n, "", "initialized", text, 0600, false);
     free(text);
     if (ok)
         n->built = m;
@@ -595,7 +673,7 @@ static void sql_kill(node *n);
 static bool read_pidfile(const node *n, node_pidfile *pf)
 {
     size_t len = 0;
-    char *text = fs_read_all(n->pidfile, 4096, &len);
+    char *text = node_read(n, "data", "postmaster.pid", 4096, &len);
     bool ok = text && node_pidfile_parse(text, len, pf);
     free(text);
     return ok;
@@ -604,9 +682,10 @@ static bool read_pidfile(const node *n, node_pidfile *pf)
 /* The state of global/pg_control (20 bytes read), or -1. */
 static int controlfile_state(const node *n)
 {
-    char *path = xasprintf("%s/global/pg_control", n->data_dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
+    int dfd = node_dirfd(n, "data/global");
+    int fd = dfd < 0 ? -1 : fs_open_at(dfd, "pg_control", O_RDONLY, 0, (uid_t)-1, (gid_t)-1);
+    if (dfd >= 0)
+        close(dfd);
     if (fd < 0)
         return -1;
     unsigned char buf[20];
@@ -625,7 +704,7 @@ static void role_refresh(node *n)
         db = controlfile_state(n);
     if (db == NODE_DB_IN_PRODUCTION)
         r = NODE_ROLE_PRIMARY;
-    else if (db == NODE_DB_IN_ARCHIVE_RECOVERY || fs_exists(n->signal_path))
+    else if (db == NODE_DB_IN_ARCHIVE_RECOVERY || node_exists(n, "data", "standby.signal"))
         r = NODE_ROLE_STANDBY;
     else if (n->pm_pid > 0 || initialized(n))
         r = NODE_ROLE_PRIMARY;
@@ -817,14 +896,10 @@ static void stop_progress(node *n)
  * role_refresh. */
 static void promote_begin(node *n)
 {
-    if (!fs_write_atomic(n->promote_path, "", 0, 0600)) {
+    /* Owned by the pg user before it appears (invariant 8): the
+     * postmaster removes it once it promotes. */
+    if (!write_owned(n, "data", "promote", "", 0600)) {
         fail(n, "cannot write the promote signal file");
-        return;
-    }
-    /* The postmaster may consume the file before we hand it over (any
-     * signal makes it look): a file already gone means promotion began. */
-    if (!proc_user_chown(n->env->user, n->promote_path) && fs_exists(n->promote_path)) {
-        fail(n, "cannot hand the promote signal file to the postgres user");
         return;
     }
     if (kill(n->pm_pid, SIGUSR1) != 0) {
@@ -853,7 +928,26 @@ static bool job_spawn(node *n, node_job job, const char *const *argv, const char
     proc_spec ps = {.argv = argv, .env = env, .cwd = as_pg_user ? n->dir : "/",
                     .stdin_data = stdin_data, .out_path = out,
                     .user = as_pg_user ? n->env->user : NULL, .die_with_agent = true};
+    int out_fd = -1;
+    if (out && !as_pg_user) {
+        /* Invariant 8: a root child must not open a path the pg user controls. */
+        char *name = xasprintf("%s.log", job_names[job]);
+        int dfd = node_dirfd(n, "log");
+        out_fd = dfd < 0 ? -1
+                         : fs_open_at(dfd, name, O_WRONLY | O_CREAT | O_APPEND, 0600,
+                                      owner_uid(n), owner_gid(n));
+        if (out_fd < 0)
+            LOG_WARN("job output not kept (log/%s refused or missing) node_id=%s err=%s", name,
+                     n->id, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        free(name);
+        ps.out_path = NULL;
+        ps.out_fd = out_fd;
+    }
     pid_t pid = proc_spawn(n->env->reaper, &ps, on_job_exit, n);
+    if (out_fd >= 0)
+        close(out_fd);
     free(out);
     if (pid < 0)
         return false;
@@ -864,11 +958,26 @@ static bool job_spawn(node *n, node_job job, const char *const *argv, const char
     return true;
 }
 
+/* rm -rf as the pg user (invariant 8): whatever the pg user planted in
+ * its tree, the removal can reach nothing it could not remove itself. For
+ * JOB_RM_DIR the node directory itself (in the root's nodes directory)
+ * stays; node_dir_remove finishes. */
 static void rm_spawn(node *n, node_job job, const char *path)
 {
     const char *argv[] = {"/bin/rm", "-rf", "--", path, NULL};
-    if (!job_spawn(n, job, argv, NULL, false, NULL))
+    if (!job_spawn(n, job, argv, NULL, true, NULL))
         fail(n, "cannot spawn rm");
+}
+
+/* After JOB_RM_DIR: the empty node directory, by the agent (it is in the
+ * root's nodes directory). True when it is gone. */
+static bool node_dir_remove(const node *n)
+{
+    int nfd = fs_dir_open_beneath(n->env->nodes_dir, NULL);
+    bool ok = nfd >= 0 && fs_unlink_at(nfd, n->id, true);
+    if (nfd >= 0)
+        close(nfd);
+    return ok;
 }
 
 /* --no-sync: the initialized marker is written (and fsynced) after initdb
@@ -1054,8 +1163,7 @@ static void create_finish(node *n)
 static void standby_finish(node *n)
 {
     if (!include_rdsim_conf(n) || !write_config(n) ||
-        !fs_write_atomic(n->signal_path, "", 0, 0600) ||
-        !proc_user_chown(n->env->user, n->signal_path) ||
+        !write_owned(n, "data", "standby.signal", "", 0600) ||
         !marker_write(n, n->spec.upstream.node_id)) {
         fail(n, "cannot write the standby configuration");
         return;
@@ -1175,7 +1283,9 @@ static void on_job_exit(pid_t pid, int status, void *arg)
     LOG_INFO("job done node_id=%s job=%s pid=%ld how=\"%s\"", n->id, job_names[job], (long)pid,
              how);
     if (job == JOB_RM_DIR) {
-        if (ok)
+        /* rm as the pg user cannot remove the directory itself (its parent
+         * is root's): its exit status says nothing until that is done. */
+        if (node_dir_remove(n))
             set_state(n, NODE_ABSENT, NULL);
         else
             fail(n, "cannot remove the node directory");
@@ -1320,13 +1430,11 @@ static bool retry_due(const node *n)
 static bool hba_same(const node *n)
 {
     char *want = nodeconf_render_hba(&n->spec);
-    char *path = xasprintf("%s/pg_hba.conf", n->data_dir);
     size_t len = 0;
-    char *have = fs_read_all(path, 1 << 20, &len);
+    char *have = node_read(n, "data", "pg_hba.conf", 1 << 20, &len);
     bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
     free(want);
     free(have);
-    free(path);
     return same;
 }
 
@@ -1339,9 +1447,8 @@ static void check_config(node *n)
         return;
     n->conf_checked = true;
     char *want = nodeconf_render_conf(n->dir, n->id, &n->spec);
-    char *path = xasprintf("%s/rdsim.conf", n->data_dir);
     size_t len = 0;
-    char *have = fs_read_all(path, 1 << 20, &len);
+    char *have = node_read(n, "data", "rdsim.conf", 1 << 20, &len);
     bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
     if (same && !hba_same(n)) {
         /* Security group rules: pg_hba.conf is re-read on SIGHUP. */
@@ -1378,7 +1485,6 @@ static void check_config(node *n)
     }
     free(want);
     free(have);
-    free(path);
 }
 
 static node_action decide(const node *n)
@@ -1699,10 +1805,6 @@ node *node_new(const node_env *env, const char *id, node_goal goal, int64_t gene
     n->log_dir = xasprintf("%s/log", n->dir);
     n->marker = xasprintf("%s/initialized", n->dir);
     n->pwfile = xasprintf("%s/pwfile", n->dir);
-    n->pidfile = xasprintf("%s/postmaster.pid", n->data_dir);
-    n->signal_path = xasprintf("%s/standby.signal", n->data_dir);
-    n->promote_path = xasprintf("%s/promote", n->data_dir);
-    n->pgpass = xasprintf("%s/repl.pgpass", n->dir);
     n->goal = goal;
     n->generation = generation;
     n->restarts = restarts;
@@ -1732,10 +1834,6 @@ void node_free(node *n)
     free(n->log_dir);
     free(n->marker);
     free(n->pwfile);
-    free(n->pidfile);
-    free(n->signal_path);
-    free(n->promote_path);
-    free(n->pgpass);
     free(n->error);
     free(n->last_exit);
     free(n->params_applied);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -36,32 +37,36 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const pglogs_file *)a)->file, ((const pglogs_file *)b)->file);
 }
 
-int pglogs_list(const char *dir, int64_t now_ms, int64_t retention_ms, pglogs_file *out, int max)
+int pglogs_list(int dirfd, int64_t now_ms, int64_t retention_ms, pglogs_file *out, int max)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    int dup_fd = dup(dirfd);
+    DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    if (!d) {
+        if (dup_fd >= 0)
+            close(dup_fd);
         return -1;
+    }
+    rewinddir(d);
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < max) {
         pglogs_file f = {0};
         if (!pglogs_rds_name(e->d_name, f.rds_name, sizeof f.rds_name))
             continue;
-        char *path = xasprintf("%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) == 0) {
-            int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
-            if (now_ms - mtime > retention_ms) {
-                if (unlink(path) == 0)
-                    LOG_INFO("log file past retention removed path=%s", path);
-            } else {
-                memcpy(f.file, e->d_name, strlen(e->d_name) + 1); /* 28 bytes, checked */
-                f.size = (int64_t)st.st_size;
-                f.mtime_ms = mtime;
-                out[n++] = f;
-            }
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_nlink != 1)
+            continue; /* a symlink, FIFO or hard link under a log name: not a log */
+        int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (now_ms - mtime > retention_ms) {
+            if (unlinkat(dirfd, e->d_name, 0) == 0)
+                LOG_INFO("log file past retention removed file=%s", e->d_name);
+        } else {
+            memcpy(f.file, e->d_name, strlen(e->d_name) + 1); /* 28 bytes, checked */
+            f.size = (int64_t)st.st_size;
+            f.mtime_ms = mtime;
+            out[n++] = f;
         }
-        free(path);
     }
     closedir(d);
     if (n > 1) /* qsort's array must not be NULL, even for 0 elements */
@@ -69,11 +74,9 @@ int pglogs_list(const char *dir, int64_t now_ms, int64_t retention_ms, pglogs_fi
     return n;
 }
 
-char *pglogs_read(const char *dir, const char *file, int64_t offset, size_t max, size_t *len)
+char *pglogs_read(int dirfd, const char *file, int64_t offset, size_t max, size_t *len)
 {
-    char *path = xasprintf("%s/%s", dir, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
+    int fd = fs_open_at(dirfd, file, O_RDONLY, 0, (uid_t)-1, (gid_t)-1);
     if (fd < 0)
         return NULL;
     char *buf = xmalloc(max + 1);

@@ -30,13 +30,18 @@ typedef struct {
     int64_t mtime_ms;   /* wall clock */
 } pglogs_file;
 
-/* The log files of dir, oldest first; returns how many (at most max), -1
- * if the directory cannot be read (a node not created yet). Files whose
- * mtime is older than now_ms - retention_ms are deleted, not listed. */
-int pglogs_list(const char *dir, int64_t now_ms, int64_t retention_ms, pglogs_file *out, int max);
+/* The log files of the directory dirfd (opened without following a
+ * symlink: lib/fsutil.h's fs_dir_open_beneath), oldest first; returns how
+ * many (at most max), -1 if it cannot be read. Only regular files with one
+ * link count: a symlink or hard link the pg user planted under a log name
+ * (to a file of root's) is skipped, never listed, read or followed (issue
+ * 13). Files whose mtime is older than now_ms - retention_ms are deleted
+ * (unlinkat), not listed. */
+int pglogs_list(int dirfd, int64_t now_ms, int64_t retention_ms, pglogs_file *out, int max);
 
-/* Reads up to max bytes of dir/file from offset into a malloc'd buffer
- * (*len set; may be 0 at the end). NULL if the file cannot be read. */
-char *pglogs_read(const char *dir, const char *file, int64_t offset, size_t max, size_t *len);
+/* Reads up to max bytes of file in dirfd from offset into a malloc'd
+ * buffer (*len set; may be 0 at the end). NULL if the file cannot be read
+ * or is not a regular file of one link (fs_open_at). */
+char *pglogs_read(int dirfd, const char *file, int64_t offset, size_t max, size_t *len);
 
 #endif

@@ -78,17 +78,6 @@ void proc_user_free(proc_user *u)
     memset(u, 0, sizeof *u);
 }
 
-bool proc_user_chown(const proc_user *u, const char *path)
-{
-    if (!u || !u->drop)
-        return true;
-    if (chown(path, u->uid, u->gid) != 0) {
-        LOG_ERROR("chown failed path=%s user=%s err=%s", path, u->name, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 static bool user_in_group(const proc_user *u, gid_t gid)
 {
     if (u->gid == gid)
@@ -288,8 +277,9 @@ static void child_exec(const proc_spec *spec, char **envp, int errfd, int stdin_
     int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
     if (in < 0 || dup2(in, 0) < 0)
         child_fail(errfd, 5);
-    int out = open(spec->out_path ? spec->out_path : "/dev/null",
-                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+    int out = spec->out_fd > 2 ? spec->out_fd
+                               : open(spec->out_path ? spec->out_path : "/dev/null",
+                                      O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (out < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
         child_fail(errfd, 6);
     /* Invariant 2: everything above 2 closes at exec (errfd already does). */

@@ -35,10 +35,6 @@ typedef struct {
 bool proc_user_resolve(const char *name, bool explicit_name, proc_user *out);
 void proc_user_free(proc_user *u);
 
-/* Makes path (a directory) owned by the user when dropping; no-op
- * otherwise. Returns false (logged) on failure. */
-bool proc_user_chown(const proc_user *u, const char *path);
-
 /* Checks that u can traverse every ancestor of dir and dir itself. When
  * only dir itself lacks search permission and the agent owns it, adds o+x
  * to it. Returns false (logging the directory at fault) otherwise. */
@@ -62,7 +58,10 @@ typedef struct {
     const char *const *env;  /* extra "K=V" entries, NULL-terminated, or NULL */
     const char *cwd;         /* NULL: "/" */
     const char *stdin_data;  /* at most 4000 bytes fed on stdin; NULL: /dev/null */
-    const char *out_path;    /* stdout+stderr appended here; NULL: /dev/null */
+    const char *out_path;    /* stdout+stderr appended here (opened in the child, after the
+                                identity change); NULL: /dev/null */
+    int out_fd;              /* > 2: stdout+stderr go here instead of out_path (the
+                                caller's descriptor, opened safely; it stays the caller's) */
     bool new_session;        /* setsid(): outlives the agent's process group */
     bool die_with_agent;     /* SIGKILLed if the agent dies (jobs, not postmasters):
                                 a restarted agent must not race an orphaned initdb */

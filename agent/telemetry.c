@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/dusage.h"
 #include "agent/heartbeat.h"
 #include "agent/osmetrics.h"
 #include "agent/pglogs.h"
+#include "lib/fsutil.h"
 #include "lib/httpc.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -102,9 +104,13 @@ static int64_t shipped_size(const tnode *n, const char *rds_name)
 /* log_files and, when known, log_chunks of one node; *budget shrinks. */
 static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t *budget)
 {
-    char *dir = xasprintf("%s/%s/log", t->nodes_dir, n->node_id);
+    /* The pg user's directory: never through a symlink (lib/fsutil.h). */
+    char *rel = xasprintf("%s/log", n->node_id);
+    int dir = fs_dir_open_beneath(t->nodes_dir, rel);
+    free(rel);
     pglogs_file *files = xcalloc(PGLOGS_MAX_FILES, sizeof *files);
-    int nf = pglogs_list(dir, wall_ms(), PGLOGS_RETENTION_MS, files, PGLOGS_MAX_FILES);
+    int nf = dir < 0 ? -1
+                     : pglogs_list(dir, wall_ms(), PGLOGS_RETENTION_MS, files, PGLOGS_MAX_FILES);
     cJSON *list = cJSON_AddArrayToObject(o, "log_files");
     cJSON *chunks = cJSON_AddArrayToObject(o, "log_chunks");
     for (int i = 0; i < nf; i++) {
@@ -134,7 +140,8 @@ static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t *budget)
         free(data);
     }
     free(files);
-    free(dir);
+    if (dir >= 0)
+        close(dir);
 }
 
 static void add_sample(telemetry *t, tnode *n, pid_t pid, cJSON *o)

@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,4 +142,43 @@ int finish_object(int code, int out, char *tmp, const char *path)
     }
     free(tmp);
     return code;
+}
+
+/* ---- privileges (restore) ---- */
+
+static bool dropped;
+
+static bool caps_set(bool effective)
+{
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+    memset(d, 0, sizeof d);
+    d[CAP_TO_INDEX(CAP_DAC_READ_SEARCH)].permitted = CAP_TO_MASK(CAP_DAC_READ_SEARCH);
+    if (effective)
+        d[CAP_TO_INDEX(CAP_DAC_READ_SEARCH)].effective = CAP_TO_MASK(CAP_DAC_READ_SEARCH);
+    return syscall(SYS_capset, &h, d) == 0;
+}
+
+bool drop_to_owner(uid_t uid, gid_t gid)
+{
+    if (geteuid() != 0)
+        return true;
+    if (prctl(PR_SET_KEEPCAPS, 1) != 0 || setgroups(0, NULL) != 0 || setgid(gid) != 0 ||
+        setuid(uid) != 0) {
+        failf(EXIT_FAIL, "cannot become the owner", strerror(errno));
+        return false;
+    }
+    prctl(PR_SET_KEEPCAPS, 0);
+    if (!caps_set(false) || getuid() != uid || geteuid() != uid || getegid() != gid) {
+        failf(EXIT_FAIL, "cannot drop privileges", strerror(errno));
+        return false;
+    }
+    dropped = true;
+    return true;
+}
+
+void store_access(bool on)
+{
+    if (dropped && !caps_set(on))
+        failf(EXIT_FAIL, "cannot change CAP_DAC_READ_SEARCH", strerror(errno));
 }

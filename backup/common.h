@@ -43,4 +43,17 @@ bool publish(int fd, const char *tmp, const char *path);
  * closes and removes tmp. Frees tmp; returns the final code. */
 int finish_object(int code, int out, char *tmp, const char *path);
 
+/* restore --owner UID:GID run as root (issue 13): the data directory is
+ * the pg user's tree, where code running as that user may plant symlinks,
+ * so everything from here on runs as uid:gid (setgroups, setgid, setuid):
+ * tar -x, the point-in-time replay, the rename. Only
+ * CAP_DAC_READ_SEARCH stays permitted (never inherited by a program it
+ * runs), raised by store_access(true) just around an open in the backup
+ * store (root's). Returns false (said on stderr) if any step fails; the
+ * caller then stops. A no-op returning true when not root. */
+bool drop_to_owner(uid_t uid, gid_t gid);
+/* Raises (true) or lowers (false) CAP_DAC_READ_SEARCH after drop_to_owner;
+ * a no-op otherwise. */
+void store_access(bool on);
+
 #endif

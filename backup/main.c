@@ -13,8 +13,12 @@
  *       (plain stays plain).
  *   rds-backup restore --in FILE --data DIR [--kms URL] [--owner UID:GID]
  *       opens FILE into `tar -x` in DIR.restoring, and only once every
- *       chunk and the trailer verified, chowns it and renames it to DIR;
- *       on any failure DIR.restoring is removed and DIR never appears.
+ *       chunk and the trailer verified, renames it to DIR; on any failure
+ *       DIR.restoring is removed and DIR never appears. Run as root with
+ *       --owner, it becomes that user once FILE is open (setgroups,
+ *       setgid, setuid): tar, the replay and the rename run as the owner,
+ *       whose files they make (no chown -R). Not root: chown -R to
+ *       --owner as before.
  *
  *   rds-backup restore ... --wal-dir DIR --target-time T
  *       then replays the archive onto it up to T (backup/pitr.c) before
@@ -222,11 +226,25 @@ static int cmd_restore(const opts *o)
     if (!o->in || !o->data || (o->wal_dir != NULL) != (o->target_time != NULL))
         return failf(EXIT_USAGE, "restore needs --in --data (and --wal-dir with --target-time)",
                      NULL);
-    if (fs_exists(o->data))
-        return failf(EXIT_FAIL, "the data directory already exists", o->data);
+    long ou = -1, og = -1;
+    if (o->owner && (sscanf(o->owner, "%ld:%ld", &ou, &og) != 2 || ou < 0 || og < 0))
+        return failf(EXIT_USAGE, "--owner is UID:GID", o->owner);
     int in = open(o->in, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return failf(EXIT_FAIL, "cannot open", o->in);
+    /* The backup store is root's, the data directory the pg user's: from
+     * here on this process is the owner (backup/common.h), so nothing the
+     * pg user planted, nor any tar member (a symlink, a ../ path), can make
+     * it write where the pg user could not. */
+    bool as_owner = o->owner && geteuid() == 0;
+    if (as_owner && !drop_to_owner((uid_t)ou, (gid_t)og)) {
+        close(in);
+        return EXIT_FAIL;
+    }
+    if (fs_exists(o->data)) {
+        close(in);
+        return failf(EXIT_FAIL, "the data directory already exists", o->data);
+    }
     char *tmp = xasprintf("%s.restoring", o->data);
     fs_rm_rf(tmp);
     int code = EXIT_OK;
@@ -251,7 +269,8 @@ static int cmd_restore(const opts *o)
             code = failf(EXIT_FAIL, "tar failed", NULL);
         else if (o->wal_dir && (code = pitr_recover(o, tmp, o->data)) != EXIT_OK)
             ; /* pitr_recover said why */
-        else if (o->owner && !run_ok((const char *[]){"/bin/chown", "-R", o->owner, tmp, NULL}))
+        else if (o->owner && !as_owner &&
+                 !run_ok((const char *[]){"/bin/chown", "-R", o->owner, tmp, NULL}))
             code = failf(EXIT_FAIL, "chown failed", o->owner);
         else if (rename(tmp, o->data) != 0)
             code = failf(EXIT_FAIL, "cannot rename", strerror(errno));

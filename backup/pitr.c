@@ -76,11 +76,13 @@ static bool label_start_segno(const char *data, uint64_t *segno)
 static int open_object(const char *src, const char *dst, bool pad, const char *kms,
                        const owner_ids *own)
 {
+    store_access(true);
     int in = open(src, O_RDONLY | O_CLOEXEC);
+    store_access(false);
     if (in < 0)
         return failf(EXIT_FAIL, "cannot open", src);
     char *tmp = xasprintf("%s.tmp", dst);
-    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     kmsclient kc = {.endpoint = kms};
     envelope_status st = out < 0 ? ENVELOPE_IO
                                  : envelope_open(envelope_source_fd, &in,
@@ -129,7 +131,9 @@ static int object_cmp(const void *x, const void *y)
 static int fetch_wal(const opts *o, uint64_t first, const char *waldir, bool histories,
                      const owner_ids *own)
 {
+    store_access(true);
     DIR *d = opendir(o->wal_dir);
+    store_access(false);
     if (!d)
         return failf(EXIT_FAIL, "cannot read the WAL archive", o->wal_dir);
     wal_object *objs = NULL;
@@ -155,7 +159,9 @@ static int fetch_wal(const opts *o, uint64_t first, const char *waldir, bool his
         if (objs[i].kind == WAL_FILE_PARTIAL) {
             name[WAL_NAME_LEN] = '\0';
             char *whole = xasprintf("%s/%s.env", o->wal_dir, name);
+            store_access(true);
             bool have_whole = fs_exists(whole);
+            store_access(false);
             free(whole);
             if (have_whole)
                 continue;

@@ -59,6 +59,15 @@ running() {
 alive() { [ -f "$1" ] && running "$(cat "$1")"; }
 not_running() { ! running "$1"; }
 
+# postmaster_of PID DATA: PID is a postgres running on DATA and not root's.
+# postmaster.pid is the pg user's file (issue 13): whatever pid it names
+# (the controlplane's, init's) must not be signalled on its word.
+postmaster_of() {
+  [[ $1 =~ ^[0-9]+$ ]] && [ "$(stat -c %u "/proc/$1" 2>/dev/null)" != 0 ] &&
+    [ -n "$(stat -c %u "/proc/$1" 2>/dev/null)" ] &&
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "postgres -D $2 "
+}
+
 # Polls a command until it succeeds or `secs` pass; no fixed sleeps.
 wait_for() {
   local secs=$1; shift
@@ -178,6 +187,10 @@ down() {
     local pid
     pid=$(head -1 "$pm")
     running "$pid" || continue
+    if ! postmaster_of "$pid" "$(dirname "$pm")"; then
+      echo "not signalling pid $pid named by $pm: not a postgres of that data directory" >&2
+      continue
+    fi
     kill -INT "$pid" 2>/dev/null || true
     if ! wait_for 15 not_running "$pid"; then
       kill -QUIT "$pid" 2>/dev/null || true
