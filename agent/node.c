@@ -969,6 +969,17 @@ static void rm_spawn(node *n, node_job job, const char *path)
         fail(n, "cannot spawn rm");
 }
 
+/* True when the node directory is still in the root's nodes directory
+ * (anything by that name, a symlink included). */
+static bool node_dir_present(const node *n)
+{
+    int nfd = fs_dir_open_beneath(n->env->nodes_dir, NULL);
+    bool present = nfd < 0 || fs_exists_at(nfd, n->id, false);
+    if (nfd >= 0)
+        close(nfd);
+    return present;
+}
+
 /* After JOB_RM_DIR: the empty node directory, by the agent (it is in the
  * root's nodes directory). True when it is gone. */
 static bool node_dir_remove(const node *n)
@@ -1713,8 +1724,12 @@ static void want_absent(node *n)
         }
         if (n->state == NODE_FAILED && !retry_due(n))
             break;
-        if (set_state(n, NODE_DELETING, NULL))
+        if (!set_state(n, NODE_DELETING, NULL))
+            break;
+        if (node_dir_present(n))
             rm_spawn(n, JOB_RM_DIR, n->dir);
+        else /* a lost node whose directory went: rm could not start in it */
+            set_state(n, NODE_ABSENT, NULL);
         break;
     case NODE_DELETING:
     case NODE_ABSENT:

@@ -170,8 +170,12 @@ check "the lost node is rebuilt as the standby (RDS-EVENT-0053)" \
 ok "$([ -e "$dir/data/standby.signal" ] && [ -e "$dir/data/PG_VERSION" ]; echo $?)" \
   "the lost node's directory holds a standby again"
 is "$(initdb_runs "$node" "$paz")" 1 "no initdb after the loss (a base backup)"
+# Either the agent's own rebuild of a lost standby, or the rejoin the
+# controlplane orders for the old primary (pg_rewind has nothing to rewind,
+# so a base backup): both copy from the upstream, neither runs initdb.
 check "the agent rebuilt it from its upstream" \
-  grep -q "rebuilding a lost standby from its upstream node_id=$node" "$RDS_HOME/logs/agent-$paz.log"
+  grep -Eq "(rebuilding a lost standby from its upstream|base backup) node_id=$node" \
+  "$RDS_HOME/logs/agent-$paz.log"
 check "and it writes, synchronously" sql mz "INSERT INTO t VALUES ('after')"
 
 # ---- the region -----------------------------------------------------------------

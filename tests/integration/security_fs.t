@@ -160,7 +160,7 @@ mark=$(($(stat -c %s "$AGENT_LOG") + 1))
 check "pg user swaps data/ for a symlink to a root directory" \
   as_pg sh -c "mv '$ND/data' '$ND/data.real' && ln -s '$V/dir' '$ND/data'"
 check "reboot-db-instance fs1" rdsctl reboot-db-instance --db-instance-identifier fs1
-refused() { logs_since "$mark" | grep 'fs1-' | grep -q 'refus'; }
+refused() { logs_since "$mark" | grep 'fs1-' | grep -Eq 'refus|data directory lost'; }
 check "the agent refuses, logged" poll 30 refused
 check "the root directory is unchanged (contents, owner, mode)" intact dir dir/keep
 check "... and holds nothing new" test "$(ls -A "$V/dir")" = keep
