@@ -54,6 +54,9 @@ struct telemetry {
     telemetry_list_fn list;
     void *arg;
     struct event *tick;
+    /* A one-shot twin of tick for a backlog: activating the persistent
+     * tick by hand would push its next run one interval later each time. */
+    struct event *kick;
     bool in_flight;
     bool failing;           /* last request failed: logged once */
     size_t budget;          /* invariant 3 */
@@ -258,7 +261,7 @@ static void on_reply(int status, const char *body, size_t len, const struct evke
     t->failing = false;
     apply_reply(t, body, len);
     if (t->backlog)
-        event_active(t->tick, EV_TIMEOUT, 0); /* more bytes wait: no need to wait a tick */
+        event_active(t->kick, EV_TIMEOUT, 0); /* more bytes wait: no need to wait a tick */
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -332,6 +335,7 @@ telemetry *telemetry_new(struct event_base *base, const char *controlplane, cons
     t->arg = arg;
     t->budget = TELEMETRY_LOG_BUDGET;
     t->tick = event_new(base, -1, EV_PERSIST, on_tick, t);
+    t->kick = event_new(base, -1, 0, on_tick, t);
     struct timeval tv = {TELEMETRY_TICK_MS / 1000, (TELEMETRY_TICK_MS % 1000) * 1000};
     event_add(t->tick, &tv);
     return t;
@@ -342,6 +346,7 @@ void telemetry_free(telemetry *t)
     if (!t)
         return;
     event_free(t->tick);
+    event_free(t->kick);
     for (int i = 0; i < t->nnodes; i++)
         tnode_clear(&t->nodes[i]);
     free(t->url);
