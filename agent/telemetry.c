@@ -60,7 +60,9 @@ struct telemetry {
     bool in_flight;
     bool failing;           /* last request failed: logged once */
     size_t budget;          /* invariant 3 */
+    int64_t budget_ms;      /* monotonic: when budget last changed */
     bool backlog;           /* the request in flight left log bytes behind */
+    bool chunks;            /* the request in flight carries log bytes */
     tnode nodes[MAX_NODES];
     int nnodes;
     uint8_t key[AGENTMAC_KEY_LEN];
@@ -149,6 +151,7 @@ static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t budget)
             cJSON_AddStringToObject(c, "data", data);
             cJSON_AddItemToArray(chunks, c);
             budget -= enc;
+            t->chunks = true;
         }
         free(data);
     }
@@ -215,16 +218,32 @@ static void apply_reply(telemetry *t, const char *body, size_t len)
     cJSON_Delete(root);
 }
 
-/* A 413: the controlplane's limit is lower than we thought. The same bytes
- * must not be offered again unchanged: halve the budget (invariant 3). */
-static void shrink_budget(telemetry *t)
+/* A request with log bytes refused as too large: the same bytes must not
+ * be offered again unchanged, so the budget halves (invariant 3). libevent
+ * answers 413 and closes before reading the body, so the client mostly
+ * sees its write fail (status 0), not the 413: a failed request that
+ * carried chunks counts too. After a failure the next request carries
+ * none (sizes forgotten), so an unreachable controlplane halves it once. */
+static void shrink_budget(telemetry *t, int status)
 {
     size_t was = t->budget;
     t->budget = t->budget / 2 < TELEMETRY_LOG_BUDGET_MIN ? TELEMETRY_LOG_BUDGET_MIN
                                                          : t->budget / 2;
+    t->budget_ms = mono_ms();
     if (t->budget != was)
-        LOG_WARN("telemetry refused as too large status=413 log_budget_was=%zu log_budget=%zu",
-                 was, t->budget);
+        LOG_WARN("telemetry with log bytes refused, budget halved status=%d log_budget_was=%zu "
+                 "log_budget=%zu", status, was, t->budget);
+}
+
+/* A budget halved by a mere outage grows back, doubling at most once a
+ * minute, so a limit between two budgets costs one failure a minute. */
+static void regrow_budget(telemetry *t)
+{
+    if (t->budget >= TELEMETRY_LOG_BUDGET || mono_ms() - t->budget_ms < 60000)
+        return;
+    t->budget = t->budget * 2 > TELEMETRY_LOG_BUDGET ? TELEMETRY_LOG_BUDGET : t->budget * 2;
+    t->budget_ms = mono_ms();
+    LOG_INFO("telemetry log budget grown log_budget=%zu", t->budget);
 }
 
 /* The nodes' log chunks removed from root (a body over the limit). */
@@ -240,8 +259,8 @@ static void on_reply(int status, const char *body, size_t len, const struct evke
 {
     telemetry *t = arg;
     t->in_flight = false;
-    if (status == 413)
-        shrink_budget(t);
+    if (status == 413 || (status == 0 && t->chunks))
+        shrink_budget(t, status);
     agentmac_result auth = AGENTMAC_MISSING;
     if (status == 200 && headers)
         auth = heartbeat_auth_reply(&t->auth, t->key, status,
@@ -259,6 +278,8 @@ static void on_reply(int status, const char *body, size_t len, const struct evke
         return;
     }
     t->failing = false;
+    if (t->chunks)
+        regrow_budget(t);
     apply_reply(t, body, len);
     if (t->backlog)
         event_active(t->kick, EV_TIMEOUT, 0); /* more bytes wait: no need to wait a tick */
@@ -278,7 +299,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "agent_id", t->agent_id);
     cJSON *arr = cJSON_AddArrayToObject(root, "nodes");
-    t->backlog = false;
+    t->backlog = t->chunks = false;
     size_t share = t->budget / (size_t)(n > 0 ? n : 1); /* invariant 3 */
     for (int i = 0; i < n; i++) {
         tnode *tn = tnode_get(t, list[i].node_id, true);
@@ -308,7 +329,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                  strlen(body), TELEMETRY_BODY_MAX);
         free(body);
         drop_chunks(root);
-        t->backlog = false;
+        t->backlog = t->chunks = false;
         body = cJSON_PrintUnformatted(root);
     }
     cJSON_Delete(root);

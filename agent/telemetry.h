@@ -16,8 +16,10 @@
  *     backlog can hold the others' lines back. A long line is split over
  *     requests, never dropped. While bytes remain the next request goes out
  *     as soon as the reply is in, not at the next tick.
- * A request the controlplane refuses as too large (413) halves the budget
- * for the next ones (logged), down to TELEMETRY_LOG_BUDGET_MIN; a body
+ * A request with log bytes that the controlplane refuses as too large (413,
+ * or the failed write libevent's 413 mostly looks like) halves the budget
+ * for the next ones (logged), down to TELEMETRY_LOG_BUDGET_MIN, and it
+ * grows back at most once a minute; a body
  * that would still exceed TELEMETRY_BODY_MAX is sent without its chunks:
  * no batch is retried unchanged forever.
  * The reply says, per node, the monitoring interval to use and how many
