@@ -49,7 +49,6 @@ served() {
 }
 raise_log() { sql "$1" "DO \$\$ BEGIN RAISE LOG '$2'; END \$\$" >/dev/null 2>&1; }
 agent_log=$RDS_HOME/logs/agent-$AZ.log
-[ -f "$agent_log" ] || agent_log=$(ls "$RDS_HOME"/logs/*"$AZ"*.log 2>/dev/null | head -1)
 
 raise_log "$A" rdsim-before-a && raise_log "$B" rdsim-before-b
 poll 30 served "$A" rdsim-before-a && poll 30 served "$B" rdsim-before-b
@@ -96,8 +95,9 @@ check "the attacked instance's served file equals the node's (control bytes incl
   cmp "$RDS_HOME/a.out" <(head -c "$(stat -c %s "$RDS_HOME/a.out")" "$(node_log "$A")")
 check "... and holds all 250,000 of them" \
   test "$(tr -cd '\001' <"$RDS_HOME/a.out" | wc -c)" -ge 250000
-check "no telemetry POST was refused with 413" \
-  bash -c "! grep -q 'telemetry not accepted status=413' '$agent_log'"
+# libevent's 413 mostly reaches the agent as a failed write (status 0).
+check "no telemetry POST was refused (413 or a failed write)" \
+  bash -c "! grep -qE 'telemetry not accepted|budget halved' '$agent_log'"
 is "$(sql "$A" "SELECT x FROM kept")" row-before-attack "the row written before is still there"
 check "the API still answers" api_alive
 
