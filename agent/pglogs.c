@@ -94,3 +94,35 @@ char *pglogs_read(int dirfd, const char *file, int64_t offset, size_t max, size_
     *len = got;
     return buf;
 }
+
+static size_t json_byte_len(unsigned char c)
+{
+    switch (c) {
+    case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t':
+        return 2;
+    default:
+        return c < 0x20 ? 6 : 1;
+    }
+}
+
+size_t pglogs_json_len(const char *data, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += json_byte_len((unsigned char)data[i]);
+    return n;
+}
+
+size_t pglogs_json_fit(const char *data, size_t len, size_t budget, size_t *encoded)
+{
+    size_t i = 0, n = 0;
+    for (; i < len; i++) {
+        size_t b = json_byte_len((unsigned char)data[i]);
+        if (n + b > budget)
+            break;
+        n += b;
+    }
+    if (encoded)
+        *encoded = n;
+    return i;
+}

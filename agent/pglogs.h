@@ -44,4 +44,15 @@ int pglogs_list(int dirfd, int64_t now_ms, int64_t retention_ms, pglogs_file *ou
  * or is not a regular file of one link (fs_open_at). */
 char *pglogs_read(int dirfd, const char *file, int64_t offset, size_t max, size_t *len);
 
+/* The bytes data[0..len) take inside a JSON string as cJSON prints it:
+ * '"', '\\' and \b \f \n \r \t take 2, any other byte below 0x20 takes 6
+ * ("\u0001"), every other byte 1. Pure. */
+size_t pglogs_json_len(const char *data, size_t len);
+
+/* The longest prefix of data[0..len) whose JSON form (pglogs_json_len) fits
+ * in budget bytes; *encoded (may be NULL) is set to that form's size. A
+ * prefix may end inside a line or a UTF-8 sequence: chunks are bytes, put
+ * back together in order by the controlplane. Pure. */
+size_t pglogs_json_fit(const char *data, size_t len, size_t budget, size_t *encoded);
+
 #endif

@@ -5,7 +5,11 @@
  *  2. Log bytes of a node go out only once a reply told the node's sizes
  *     (known), and always from exactly that size: the controlplane appends
  *     a chunk only at its own end, so a lost reply costs a resend, never a
- *     hole or a duplicate. */
+ *     hole or a duplicate.
+ *  3. A request's log data takes at most `budget` bytes as JSON
+ *     (TELEMETRY_LOG_BUDGET unless 413s shrank it), each node at most its
+ *     equal share: the body stays under TELEMETRY_BODY_MAX whatever bytes
+ *     the tenants logged. */
 #include "agent/telemetry.h"
 
 #include <cjson/cJSON.h>
@@ -52,8 +56,15 @@ struct telemetry {
     telemetry_list_fn list;
     void *arg;
     struct event *tick;
+    /* A one-shot twin of tick for a backlog: activating the persistent
+     * tick by hand would push its next run one interval later each time. */
+    struct event *kick;
     bool in_flight;
     bool failing;           /* last request failed: logged once */
+    size_t budget;          /* invariant 3 */
+    int64_t budget_ms;      /* monotonic: when budget last changed */
+    bool backlog;           /* the request in flight left log bytes behind */
+    bool chunks;            /* the request in flight carries log bytes */
     tnode nodes[MAX_NODES];
     int nnodes;
     uint8_t key[AGENTMAC_KEY_LEN];
@@ -101,8 +112,9 @@ static int64_t shipped_size(const tnode *n, const char *rds_name)
     return 0;
 }
 
-/* log_files and, when known, log_chunks of one node; *budget shrinks. */
-static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t *budget)
+/* log_files and, when known, log_chunks of one node, at most `budget`
+ * bytes of them as JSON (invariant 3); sets t->backlog when bytes remain. */
+static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t budget)
 {
     /* The pg user's directory: never through a symlink (lib/fsutil.h). */
     char *rel = xasprintf("%s/log", n->node_id);
@@ -120,22 +132,32 @@ static void add_logs(telemetry *t, tnode *n, cJSON *o, size_t *budget)
         cJSON_AddNumberToObject(f, "mtime_ms", (double)files[i].mtime_ms);
         cJSON_AddItemToArray(list, f);
         int64_t have = shipped_size(n, files[i].rds_name);
-        if (!n->known || have >= files[i].size || *budget == 0)
+        if (!n->known || have >= files[i].size)
             continue;
         size_t want = (size_t)(files[i].size - have);
-        size_t len = 0;
-        char *data = pglogs_read(dir, files[i].file, have, want < *budget ? want : *budget, &len);
+        if (budget < 6) { /* not even one control byte fits */
+            t->backlog = true;
+            continue;
+        }
+        /* A byte is at least one byte of JSON: budget raw bytes suffice. */
+        size_t len = 0, enc = 0;
+        char *data = pglogs_read(dir, files[i].file, have, want < budget ? want : budget, &len);
         if (data && len > 0) {
             /* JSON strings carry text: a NUL would cut it short. */
             for (size_t k = 0; k < len; k++)
                 if (data[k] == '\0')
                     data[k] = ' ';
+            len = pglogs_json_fit(data, len, budget, &enc);
+            data[len] = '\0';
+            if (len < want)
+                t->backlog = true;
             cJSON *c = cJSON_CreateObject();
             cJSON_AddStringToObject(c, "name", files[i].rds_name);
             cJSON_AddNumberToObject(c, "offset", (double)have);
             cJSON_AddStringToObject(c, "data", data);
             cJSON_AddItemToArray(chunks, c);
-            *budget -= len;
+            budget -= enc;
+            t->chunks = true;
         }
         free(data);
     }
@@ -203,11 +225,49 @@ static void apply_reply(telemetry *t, const char *body, size_t len)
     cJSON_Delete(root);
 }
 
+/* A request with log bytes refused as too large: the same bytes must not
+ * be offered again unchanged, so the budget halves (invariant 3). libevent
+ * answers 413 and closes before reading the body, so the client mostly
+ * sees its write fail (status 0), not the 413: a failed request that
+ * carried chunks counts too. After a failure the next request carries
+ * none (sizes forgotten), so an unreachable controlplane halves it once. */
+static void shrink_budget(telemetry *t, int status)
+{
+    size_t was = t->budget;
+    t->budget = t->budget / 2 < TELEMETRY_LOG_BUDGET_MIN ? TELEMETRY_LOG_BUDGET_MIN
+                                                         : t->budget / 2;
+    t->budget_ms = mono_ms();
+    if (t->budget != was)
+        LOG_WARN("telemetry with log bytes refused, budget halved status=%d log_budget_was=%zu "
+                 "log_budget=%zu", status, was, t->budget);
+}
+
+/* A budget halved by a mere outage grows back, doubling at most once a
+ * minute, so a limit between two budgets costs one failure a minute. */
+static void regrow_budget(telemetry *t)
+{
+    if (t->budget >= TELEMETRY_LOG_BUDGET || mono_ms() - t->budget_ms < 60000)
+        return;
+    t->budget = t->budget * 2 > TELEMETRY_LOG_BUDGET ? TELEMETRY_LOG_BUDGET : t->budget * 2;
+    t->budget_ms = mono_ms();
+    LOG_INFO("telemetry log budget grown log_budget=%zu", t->budget);
+}
+
+/* The nodes' log chunks removed from root (a body over the limit). */
+static void drop_chunks(cJSON *root)
+{
+    cJSON *o, *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
+    cJSON_ArrayForEach(o, nodes)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "log_chunks");
+}
+
 static void on_reply(int status, const char *body, size_t len, const struct evkeyvalq *headers,
                      void *arg)
 {
     telemetry *t = arg;
     t->in_flight = false;
+    if (status == 413 || (status == 0 && t->chunks))
+        shrink_budget(t, status);
     agentmac_result auth = AGENTMAC_MISSING;
     if (status == 200 && headers)
         auth = heartbeat_auth_reply(&t->auth, t->key, status,
@@ -225,7 +285,11 @@ static void on_reply(int status, const char *body, size_t len, const struct evke
         return;
     }
     t->failing = false;
+    if (t->chunks)
+        regrow_budget(t);
     apply_reply(t, body, len);
+    if (t->backlog)
+        event_active(t->kick, EV_TIMEOUT, 0); /* more bytes wait: no need to wait a tick */
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -242,7 +306,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "agent_id", t->agent_id);
     cJSON *arr = cJSON_AddArrayToObject(root, "nodes");
-    size_t budget = TELEMETRY_CHUNK_MAX;
+    t->backlog = t->chunks = false;
+    size_t share = t->budget / (size_t)(n > 0 ? n : 1); /* invariant 3 */
     for (int i = 0; i < n; i++) {
         tnode *tn = tnode_get(t, list[i].node_id, true);
         if (!tn)
@@ -260,11 +325,20 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             tn->next_du_ms = mono_ms() + DUSAGE_EVERY_MS;
         }
         add_sample(t, tn, list[i].pid, o);
-        add_logs(t, tn, o, &budget);
+        add_logs(t, tn, o, share);
         cJSON_AddItemToArray(arr, o);
     }
     tnodes_sweep(t);
     char *body = cJSON_PrintUnformatted(root);
+    if (strlen(body) > TELEMETRY_BODY_MAX) {
+        /* Only the listings and samples left: they are small by nature. */
+        LOG_WARN("telemetry body over the limit, sent without log bytes bytes=%zu max=%d",
+                 strlen(body), TELEMETRY_BODY_MAX);
+        free(body);
+        drop_chunks(root);
+        t->backlog = t->chunks = false;
+        body = cJSON_PrintUnformatted(root);
+    }
     cJSON_Delete(root);
     heartbeat_auth_request(&t->auth, t->key, t->agent_id, TELEMETRY_PATH, body, strlen(body),
                            wall_ms());
@@ -287,7 +361,9 @@ telemetry *telemetry_new(struct event_base *base, const char *controlplane, cons
     t->nodes_dir = xstrdup(nodes_dir);
     t->list = list;
     t->arg = arg;
+    t->budget = TELEMETRY_LOG_BUDGET;
     t->tick = event_new(base, -1, EV_PERSIST, on_tick, t);
+    t->kick = event_new(base, -1, 0, on_tick, t);
     struct timeval tv = {TELEMETRY_TICK_MS / 1000, (TELEMETRY_TICK_MS % 1000) * 1000};
     event_add(t->tick, &tv);
     return t;
@@ -298,6 +374,7 @@ void telemetry_free(telemetry *t)
     if (!t)
         return;
     event_free(t->tick);
+    event_free(t->kick);
     for (int i = 0; i < t->nnodes; i++)
         tnode_clear(&t->nodes[i]);
     free(t->url);

@@ -9,7 +9,19 @@
  *     monitoring interval is > 0 and a sample is due;
  *   - log_files: the node's PostgreSQL log files (pglogs.h) with sizes,
  *     and log_chunks: bytes of them from where the controlplane's copy
- *     ends, at most TELEMETRY_CHUNK_MAX bytes per request.
+ *     ends. Chunks are cut by their size *as JSON* (a control byte is six:
+ *     "\u0001"), at most TELEMETRY_LOG_BUDGET of them per request, shared
+ *     equally by the nodes, so no file's content can push a request over
+ *     the controlplane's body limit (TELEMETRY_BODY_MAX) and no node's
+ *     backlog can hold the others' lines back. A long line is split over
+ *     requests, never dropped. While bytes remain the next request goes out
+ *     as soon as the reply is in, not at the next tick.
+ * A request with log bytes that the controlplane refuses as too large (413,
+ * or the failed write libevent's 413 mostly looks like) halves the budget
+ * for the next ones (logged), down to TELEMETRY_LOG_BUDGET_MIN, and it
+ * grows back at most once a minute; a body
+ * that would still exceed TELEMETRY_BODY_MAX is sent without its chunks:
+ * no batch is retried unchanged forever.
  * The reply says, per node, the monitoring interval to use and how many
  * bytes of each log file the controlplane already holds. The agent keeps
  * no durable record of either: after a restart it sends no log bytes
@@ -26,7 +38,9 @@
 struct event_base;
 
 #define TELEMETRY_TICK_MS 1000
-#define TELEMETRY_CHUNK_MAX (256 * 1024)
+#define TELEMETRY_BODY_MAX (1024 * 1024)      /* the controlplane's (QUERY_MAX_BODY) */
+#define TELEMETRY_LOG_BUDGET (512 * 1024)     /* JSON bytes of log data per request */
+#define TELEMETRY_LOG_BUDGET_MIN (4 * 1024)
 
 /* A node as the telemetry sees it. Strings are borrowed for one call. */
 typedef struct {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "controlplane/core/clockhist.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
 #include "lib/log.h"
@@ -42,18 +43,19 @@ bool clock_action_advance(region *r, const params *p, cJSON *result, awserr *err
                           CLOCK_MAX_OFFSET_MS / 86400000);
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", (long long)offset);
-    /* The history maps region times back to real ones (lib/rclock.h). */
-    char *hist = store_meta_get(r->st, "clock_history");
-    char *line = xasprintf("%s%lld %lld %lld\n", hist ? hist : "",
-                           (long long)rclock_now_ms(0), (long long)r->clock_offset_ms,
-                           (long long)offset);
-    free(hist);
+    /* One row per step (core/clockhist.h), appended, never rewritten. */
+    bool full = false;
     bool saved = store_begin(r->st);
     saved = saved && store_meta_set(r->st, "clock_offset_ms", buf) &&
-            store_meta_set(r->st, "clock_history", line) && store_commit(r->st);
-    free(line);
+            clockhist_append(r->st, rclock_now_ms(0), r->clock_offset_ms, offset, &full) &&
+            store_commit(r->st);
     if (!saved) {
         store_rollback(r->st);
+        if (full)
+            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                              "The region clock already has %d steps in its last %lld days; "
+                              "advance it by larger steps.", CLOCKHIST_MAX,
+                              CLOCKHIST_KEEP_MS / 86400000);
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The region clock could not be saved.");
     }
     LOG_INFO("region clock advanced seconds=%lld offset_ms=%lld", (long long)seconds,

@@ -13,7 +13,6 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define AGENTS_MAX 64
 #define AGENTS_MAX_NODES 512
 
 typedef struct {
@@ -21,6 +20,7 @@ typedef struct {
     char az[64];
     char addr_base[32];
     int64_t last_seen_mono;
+    uint64_t seen_seq;      /* orders heartbeats within one ms */
     int64_t pid;
     int nnodes;
     agent_node_report *nodes;
@@ -33,6 +33,8 @@ typedef struct {
 struct agents {
     int n;
     agent_entry list[AGENTS_MAX];
+    int64_t stale_ms;       /* agents_set_stale_ms */
+    uint64_t seq;
     char *key_dir;
     agentmac_replay *replay;
 };
@@ -41,6 +43,7 @@ agents *agents_new(void)
 {
     agents *a = xcalloc(1, sizeof(agents));
     a->replay = agentmac_replay_new(AGENTS_REPLAY_CAP);
+    a->stale_ms = AGENTS_STALE_MS;
     return a;
 }
 
@@ -53,6 +56,31 @@ void agents_free(agents *a)
     agentmac_replay_free(a->replay);
     free(a->key_dir);
     free(a);
+}
+
+void agents_set_stale_ms(agents *a, int64_t ms)
+{
+    a->stale_ms = ms;
+}
+
+/* A full registry makes room for a new agent by forgetting the one heard
+ * from least recently, if it has been silent for stale_ms (a host gone for
+ * good, or one whose key was revoked); true when a slot was freed. */
+static bool agents_evict_stale(agents *a, int64_t now)
+{
+    int old = -1;
+    for (int i = 0; i < a->n; i++)
+        if (old < 0 || a->list[i].last_seen_mono < a->list[old].last_seen_mono ||
+            (a->list[i].last_seen_mono == a->list[old].last_seen_mono &&
+             a->list[i].seen_seq < a->list[old].seen_seq))
+            old = i;
+    if (old < 0 || now - a->list[old].last_seen_mono < a->stale_ms)
+        return false;
+    LOG_WARN("agent forgotten to make room agent=%s silent_ms=%lld", a->list[old].id,
+             (long long)(now - a->list[old].last_seen_mono));
+    free(a->list[old].nodes);
+    a->list[old] = a->list[--a->n];
+    return true;
 }
 
 void agents_set_key_dir(agents *a, const char *dir)
@@ -225,8 +253,9 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
 
     agent_entry *e = agents_find(a, id);
     if (!e) {
-        if (a->n == AGENTS_MAX) {
+        if (a->n == AGENTS_MAX && !agents_evict_stale(a, mono_ms())) {
             free(reports);
+            LOG_WARN("agent refused: registry full agent=%s max=%d", id, AGENTS_MAX);
             return agents_error(error, "too many agents");
         }
         e = &a->list[a->n++];
@@ -237,6 +266,7 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
     snprintf(e->az, sizeof e->az, "%s", az);
     snprintf(e->addr_base, sizeof e->addr_base, "%s", base);
     e->last_seen_mono = mono_ms();
+    e->seen_seq = ++a->seq;
     for (int k = 0; k < nn; k++)
         for (int j = 0; j < e->nnodes; j++)
             if (strcmp(e->nodes[j].node_id, reports[k].node_id) == 0)

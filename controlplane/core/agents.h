@@ -13,7 +13,15 @@
  * request so that placing or removing the file registers or revokes an
  * agent without a restart. A report is recorded only after
  * agents_authenticate accepted its request and the body's agent_id is the
- * authenticated one; nothing else may reach agents_record. */
+ * authenticated one; nothing else may reach agents_record.
+ *
+ * Bounded (issue 13): at most AGENTS_MAX agents. A new agent finding the
+ * registry full takes the slot of the agent heard from least recently if
+ * that one has been silent for AGENTS_STALE_MS (far beyond every failure
+ * timeout: forgetting it changes no decision, an agent unknown and one
+ * long dead look the same to every caller); otherwise it is refused with
+ * a 400 and a log line. Without a key file nothing reaches the registry:
+ * no made-up agent id, no unknown AZ. */
 #ifndef RDSIM_AGENTS_H
 #define RDSIM_AGENTS_H
 
@@ -28,6 +36,8 @@ typedef struct agents agents;
 
 #define AGENTS_HEARTBEAT_MS 150 /* the interval_ms every reply asks for */
 #define AGENTS_ID_MAX 64           /* agent_id buffer size, NUL included */
+#define AGENTS_MAX 64
+#define AGENTS_STALE_MS (10LL * 60 * 1000)
 
 /* What an agent last said about one of its nodes. */
 typedef struct {
@@ -45,6 +55,10 @@ typedef struct {
 
 agents *agents_new(void);
 void agents_free(agents *a);
+
+/* How long an agent must have been silent before a full registry forgets
+ * it (AGENTS_STALE_MS by default; tests set 0 or more). */
+void agents_set_stale_ms(agents *a, int64_t ms);
 
 /* Sets the directory of the agents' key files (copied). Without one every
  * agent is unknown. Logs a warning when it is open to group or others
@@ -76,7 +90,8 @@ char *agents_error_json(const char *why);
  * reply (malloc'd JSON {"error": "…"}, HTTP 400, the caller's to free) when
  * the report is malformed (not an object, bad agent_id, az or addr_base,
  * more than 512 nodes, a node without node_id and state) or the registry
- * is full; the registry is then unchanged. */
+ * is full of agents heard from within AGENTS_STALE_MS; the registry is then
+ * unchanged. */
 bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS_ID_MAX],
                    char **error);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/clockhist.h"
 #include "controlplane/core/states.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
@@ -257,9 +258,7 @@ char *abstore_kms_url(region *r)
 abstore_clock abstore_clock_load(region *r)
 {
     abstore_clock c = {.current = r->clock_offset_ms};
-    char *text = store_meta_get(r->st, "clock_history");
-    c.n = rclock_history_parse(text, &c.h);
-    free(text);
+    c.n = clockhist_load(r->st, &c.h);
     return c;
 }
 

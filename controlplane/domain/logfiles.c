@@ -185,19 +185,44 @@ bool logfiles_parse_marker(const char *s, int64_t *out)
     return str_to_int64(s, 0, INT64_MAX, out);
 }
 
-void logfiles_portion(const char *data, size_t size, bool has_marker, int64_t marker,
-                      int64_t lines, size_t *from, size_t *to, bool *pending)
+void logfiles_window(int64_t size, bool has_marker, int64_t marker, int64_t *off, size_t *len)
 {
+    /* One byte past the 1 MB cap tells a line that overflows it from one
+     * that ends right at it, forward and backward alike. */
+    int64_t span = LOGFILES_PORTION_MAX + 1;
+    if (size < 0)
+        size = 0;
     if (has_marker) {
-        size_t start = marker < 0 ? 0 : (size_t)marker > size ? size : (size_t)marker;
-        size_t end = start, n = 0;
-        while (end < size && end - start < LOGFILES_PORTION_MAX) {
-            const char *nl = memchr(data + end, '\n', size - end);
-            size_t next = nl ? (size_t)(nl - data) + 1 : size;
-            if (next - start > LOGFILES_PORTION_MAX && end > start)
+        int64_t start = marker < 0 ? 0 : marker > size ? size : marker;
+        *off = start;
+        *len = (size_t)(size - start < span ? size - start : span);
+    } else {
+        *off = size < span ? 0 : size - span;
+        *len = (size_t)(size - *off);
+    }
+}
+
+/* Invariant of both loops: only bytes [off, wend) are read; a line whose
+ * start or end lies outside them is longer than LOGFILES_PORTION_MAX, and
+ * is cut the same way whether its far end is known or not. */
+void logfiles_portion_in(const char *win, int64_t off, size_t len, int64_t size, bool has_marker,
+                         int64_t marker, int64_t lines, int64_t *from, int64_t *to,
+                         bool *pending)
+{
+    const int64_t max = LOGFILES_PORTION_MAX, wend = off + (int64_t)len;
+    if (has_marker) {
+        int64_t start = marker < 0 ? 0 : marker > size ? size : marker;
+        int64_t end = start, n = 0;
+        while (end < size && end - start < max) {
+            const char *nl = end >= off && end < wend
+                                 ? memchr(win + (end - off), '\n', (size_t)(wend - end)) : NULL;
+            int64_t next = nl ? (int64_t)(nl - win) + off + 1 : wend < size ? wend : size;
+            if (next <= end)
+                break; /* a window narrower than logfiles_window's: never spin */
+            if (next - start > max && end > start)
                 break; /* a whole line past 1 MB waits for the next call */
-            end = next - start > LOGFILES_PORTION_MAX ? start + LOGFILES_PORTION_MAX : next;
-            if (lines > 0 && ++n >= (size_t)lines)
+            end = next - start > max ? start + max : next;
+            if (lines > 0 && ++n >= lines)
                 break;
         }
         *from = start;
@@ -207,24 +232,33 @@ void logfiles_portion(const char *data, size_t size, bool has_marker, int64_t ma
     }
     if (lines <= 0)
         lines = LOGFILES_DEFAULT_LINES;
-    size_t start = size, n = 0;
+    int64_t start = size, n = 0;
     /* A final newline ends the last line; it does not start an empty one. */
-    size_t scan = size > 0 && data[size - 1] == '\n' ? size - 1 : size;
-    while (scan > 0 && n < (size_t)lines && size - start < LOGFILES_PORTION_MAX) {
-        size_t i = scan;
-        while (i > 0 && data[i - 1] != '\n')
+    int64_t scan = size > off && win[size - 1 - off] == '\n' ? size - 1 : size;
+    while (scan > 0 && n < lines && size - start < max) {
+        int64_t i = scan;
+        while (i > off && win[i - 1 - off] != '\n')
             i--;
-        if (size - i > LOGFILES_PORTION_MAX && start < size)
+        if (size - i > max && start < size)
             break;
-        start = size - i > LOGFILES_PORTION_MAX ? size - LOGFILES_PORTION_MAX : i;
+        start = size - i > max ? size - max : i;
         n++;
         scan = i > 0 ? i - 1 : 0;
-        if (i == 0)
+        if (i == 0 || i <= off)
             break;
     }
     *from = start;
     *to = size;
     *pending = false;
+}
+
+void logfiles_portion(const char *data, size_t size, bool has_marker, int64_t marker,
+                      int64_t lines, size_t *from, size_t *to, bool *pending)
+{
+    int64_t f, t;
+    logfiles_portion_in(data, 0, size, (int64_t)size, has_marker, marker, lines, &f, &t, pending);
+    *from = (size_t)f;
+    *to = (size_t)t;
 }
 
 /* ---- actions -------------------------------------------------------------- */
@@ -296,33 +330,44 @@ bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr 
     return true;
 }
 
-/* The whole file's bytes held (malloc'd, *len set), or NULL if unknown. */
-static char *file_bytes(region *r, const char *node, const char *name, size_t *len)
+/* The file's bytes [off, off + len) (malloc'd, *got set to how many are
+ * held), reading only the chunks that overlap them; NULL if the file is
+ * unknown. *size is the bytes held of the whole file. Memory: len + 1. */
+static char *file_window(region *r, const char *node, const char *name, bool has_marker,
+                         int64_t marker, int64_t *size, int64_t *off, size_t *got)
 {
-    int64_t size = held(r, node, name);
-    if (size < 0)
+    *size = held(r, node, name);
+    if (*size < 0)
         return NULL;
-    char *buf = xmalloc((size_t)size + 1);
-    size_t got = 0;
+    size_t len;
+    logfiles_window(*size, has_marker, marker, off, &len);
+    int64_t end = *off + (int64_t)len;
+    char *buf = xmalloc(len + 1);
+    *got = 0;
+    /* The chunk holding off (chunks tile the file) and the ones after it. */
     sqlite3_stmt *st = prep(r, "SELECT offset, data FROM log_chunks WHERE node_id=?1 AND name=?2"
+                               " AND offset < ?4 AND offset >= (SELECT coalesce(max(offset), 0)"
+                               " FROM log_chunks WHERE node_id=?1 AND name=?2 AND offset <= ?3)"
                                " ORDER BY offset");
     if (st) {
         sqlite3_bind_text(st, 1, node, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, *off);
+        sqlite3_bind_int64(st, 4, end);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            int64_t off = sqlite3_column_int64(st, 0);
-            int n = sqlite3_column_bytes(st, 1);
-            const void *d = sqlite3_column_blob(st, 1);
-            if (off < 0 || off + n > size || !d)
+            int64_t c = sqlite3_column_int64(st, 0);
+            int64_t n = sqlite3_column_bytes(st, 1);
+            const char *d = sqlite3_column_blob(st, 1);
+            int64_t lo = c > *off ? c : *off, hi = c + n < end ? c + n : end;
+            if (!d || hi <= lo)
                 continue;
-            memcpy(buf + off, d, (size_t)n);
-            if ((size_t)(off + n) > got)
-                got = (size_t)(off + n);
+            memcpy(buf + (lo - *off), d + (lo - c), (size_t)(hi - lo));
+            if ((size_t)(hi - *off) > *got)
+                *got = (size_t)(hi - *off);
         }
         sqlite3_finalize(st);
     }
-    buf[got] = '\0';
-    *len = got;
+    buf[*got] = '\0';
     return buf;
 }
 
@@ -345,22 +390,24 @@ bool logfiles_action_download(region *r, const params *p, cJSON *result, awserr 
     char *instance = NULL, *node = NULL;
     if (!primary_of(r, p, &instance, &node, err))
         return false;
+    int64_t size = 0, off = 0;
     size_t len = 0;
-    char *data = node ? file_bytes(r, node, name, &len) : NULL;
+    char *data = node ? file_window(r, node, name, m != NULL, marker, &size, &off, &len) : NULL;
     bool ok = data != NULL;
     if (!ok) {
         awserr_set(err, AWSERR_DB_LOG_FILE_NOT_FOUND, "DBLog File: %s, is not found on the DB "
                    "instance %s.", name, instance);
     } else {
-        size_t from, to;
+        /* Bytes not held (a torn store) end the window: it is served as far as it goes. */
+        int64_t from, to;
         bool pending;
-        logfiles_portion(data, len, m != NULL, marker, has_lines ? lines : 0, &from, &to,
-                         &pending);
-        char *part = xstrndup(data + from, to - from);
-        cJSON_AddStringToObject(result, "LogFileData", part);
-        free(part);
+        logfiles_portion_in(data, off, len, off + (int64_t)len < size ? off + (int64_t)len : size,
+                            m != NULL, marker, has_lines ? lines : 0, &from, &to, &pending);
+        pending = pending || to < size;
+        data[to - off] = '\0'; /* the window may run past the portion */
+        cJSON_AddStringToObject(result, "LogFileData", data + (from - off));
         char mk[32];
-        snprintf(mk, sizeof mk, "%zu", to);
+        snprintf(mk, sizeof mk, "%lld", (long long)to);
         cJSON_AddStringToObject(result, "Marker", mk);
         cJSON_AddBoolToObject(result, "AdditionalDataPending", pending);
     }

@@ -41,11 +41,22 @@ bool logfiles_prune_orphans(region *r);
 
 /* Which bytes of a file of size `size` a portion request returns (pure).
  * has_marker/marker: the Marker (an offset); lines: NumberOfLines (0: not
- * given). data is the whole file. Forward from a marker: up to `lines`
- * lines (or all, with no limit) and at most LOGFILES_PORTION_MAX bytes.
- * Without a marker: the last `lines` lines (LOGFILES_DEFAULT_LINES when 0),
- * at most LOGFILES_PORTION_MAX bytes, ending at the end of the file.
- * Sets [*from, *to) and *pending (bytes remain after *to). */
+ * given). Forward from a marker: up to `lines` lines (or all, with no
+ * limit) and at most LOGFILES_PORTION_MAX bytes. Without a marker: the
+ * last `lines` lines (LOGFILES_DEFAULT_LINES when 0), at most
+ * LOGFILES_PORTION_MAX bytes, ending at the end of the file.
+ *
+ * Only a window of the file is needed, never the whole of it:
+ * logfiles_window gives it ([*off, *off + *len), at most
+ * LOGFILES_PORTION_MAX + 1 bytes), and logfiles_portion_in decides from
+ * those bytes alone (win holds the file's bytes [off, off + len)), exactly
+ * as logfiles_portion would from the whole file. Sets [*from, *to) (file
+ * offsets) and *pending (bytes remain after *to). */
+void logfiles_window(int64_t size, bool has_marker, int64_t marker, int64_t *off, size_t *len);
+void logfiles_portion_in(const char *win, int64_t off, size_t len, int64_t size, bool has_marker,
+                         int64_t marker, int64_t lines, int64_t *from, int64_t *to,
+                         bool *pending);
+/* The same over the whole file in data (tests). */
 void logfiles_portion(const char *data, size_t size, bool has_marker, int64_t marker,
                       int64_t lines, size_t *from, size_t *to, bool *pending);
 

@@ -149,10 +149,74 @@ static void test_pglogs_names(void)
        "a buffer too small is refused");
 }
 
+/* Hole 3 of issue 13: log chunks are cut by their size as JSON. */
+static void test_pglogs_json(void)
+{
+    /* Every byte value: our count is what cJSON prints. */
+    int bad = 0;
+    for (int c = 1; c < 256; c++) {
+        char one[2] = {(char)c, 0};
+        cJSON *str = cJSON_CreateString(one);
+        char *out = cJSON_PrintUnformatted(str);
+        if (strlen(out) - 2 != pglogs_json_len(one, 1))
+            bad++;
+        free(out);
+        cJSON_Delete(str);
+    }
+    ok(bad == 0, "pglogs_json_len counts every byte as cJSON prints it");
+
+    /* The attack: 250,000 control bytes (1.5 MB as JSON) in a line. */
+    enum { N = 250000, BUDGET = 512 * 1024 };
+    char *line = xmalloc(N + 2);
+    memset(line, 1, N);
+    line[N] = '\n';
+    line[N + 1] = '\0';
+    is_int((long long)pglogs_json_len(line, N + 1), 6LL * N + 2, "250,000 x \\u0001: 1.5 MB");
+    size_t enc = 0, fit = pglogs_json_fit(line, N + 1, BUDGET, &enc);
+    ok(enc <= BUDGET && enc + 6 > BUDGET && fit == BUDGET / 6, "a prefix fills the budget");
+
+    /* Cut into chunks and put back together through cJSON: the same bytes,
+     * each chunk's JSON within the budget. */
+    const char *mix = "a\"b\\c\x01\x1f\n\t\xc3\xa9z";
+    size_t mlen = strlen(mix), total = 0, at = 0;
+    char *src = xmalloc(mlen * 1000 + 1), *back = xmalloc(mlen * 1000 + 1);
+    for (int i = 0; i < 1000; i++)
+        memcpy(src + (size_t)i * mlen, mix, mlen);
+    total = mlen * 1000;
+    size_t got = 0;
+    int chunks = 0, over = 0;
+    while (at < total) {
+        size_t e = 0, n = pglogs_json_fit(src + at, total - at, 997, &e);
+        char *piece = xstrndup(src + at, n);
+        cJSON *str = cJSON_CreateString(piece);
+        char *out = cJSON_PrintUnformatted(str);
+        if (strlen(out) > 997 + 2 || n == 0)
+            over++;
+        cJSON *parsed = cJSON_Parse(out);
+        memcpy(back + got, parsed->valuestring, strlen(parsed->valuestring));
+        got += strlen(parsed->valuestring);
+        cJSON_Delete(parsed);
+        free(out);
+        cJSON_Delete(str);
+        free(piece);
+        at += n;
+        chunks++;
+        if (n == 0)
+            break;
+    }
+    diag("%d chunks", chunks);
+    ok(over == 0 && chunks > 10, "every chunk's JSON fits its budget");
+    ok(got == total && memcmp(src, back, total) == 0, "the chunks put together are the bytes");
+    free(src);
+    free(back);
+    free(line);
+}
+
 int main(void)
 {
     test_parsers();
     test_sample();
     test_pglogs_names();
+    test_pglogs_json();
     return done_testing();
 }

@@ -1,7 +1,9 @@
 /* The heartbeat boundary: an agent's node state and role are parsed into
  * states.h's enums there; a state this controlplane does not know is
  * accepted (as before the enums) and matches no test; a malformed report
- * is a 400 that leaves the registry alone. */
+ * is a 400 that leaves the registry alone; the registry is bounded and a
+ * full one forgets only an agent silent for the stale time (issue 13,
+ * hole 6c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +27,55 @@ static int beat(region *r, const char *body)
     return status;
 }
 
+/* agents_record of agent `id` in az; true when recorded. */
+static bool record(region *r, const char *id, const char *az)
+{
+    char *body = xasprintf("{\"agent_id\":\"%s\",\"az\":\"%s\",\"addr_base\":\"127.0.9\","
+                           "\"nodes\":[]}", id, az);
+    char got[AGENTS_ID_MAX], *err = NULL;
+    bool done = agents_record(r, body, strlen(body), got, &err);
+    free(err);
+    free(body);
+    return done;
+}
+
+static void test_bounded(void)
+{
+    region r = {.cfg = {.name = "us-east-1", .naz = 1, .azs = {"us-east-1a"}}};
+    r.agents = agents_new();
+    ok(!record(&r, "fake-1", "us-east-9z") && agents_count(r.agents) == 0,
+       "an unknown AZ is refused, nothing registered");
+    int in = 0;
+    for (int i = 0; i < AGENTS_MAX; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "ag-%d", i);
+        in += record(&r, id, "us-east-1a");
+    }
+    is_int(in, AGENTS_MAX, "AGENTS_MAX agents registered");
+    ok(record(&r, "ag-0", "us-east-1a"), "a known agent's heartbeat is taken when full");
+    ok(!record(&r, "new-1", "us-east-1a") && agents_count(r.agents) == AGENTS_MAX &&
+           agents_last_seen(r.agents, "new-1") == 0,
+       "full of live agents: a new one is refused");
+    int refused = 0;
+    for (int i = 0; i < 1000; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "flood-%d", i);
+        refused += !record(&r, id, "us-east-1a");
+    }
+    ok(refused == 1000 && agents_count(r.agents) == AGENTS_MAX && agents_last_seen(r.agents, "ag-5") > 0,
+       "1000 new ids: all refused, the live ones kept");
+    agents_set_stale_ms(r.agents, 0); /* every agent counts as silent long enough */
+    ok(record(&r, "new-1", "us-east-1a") && agents_count(r.agents) == AGENTS_MAX,
+       "a stale agent makes room for a new one");
+    ok(agents_last_seen(r.agents, "ag-1") == 0 && agents_last_seen(r.agents, "ag-0") > 0 &&
+           agents_last_seen(r.agents, "ag-2") > 0,
+       "... the one heard from least recently (ag-1, not ag-0 which beat again)");
+    agents_free(r.agents);
+}
+
 int main(void)
 {
+    test_bounded();
     char dir[] = "/tmp/rdsim-hb-XXXXXX";
     ok(mkdtemp(dir) != NULL, "temp dir");
     char *path = xasprintf("%s/cp.db", dir);

@@ -1,5 +1,6 @@
 /* Unit tests for the pure parts of controlplane/logfiles (Marker paging of
- * DownloadDBLogFilePortion) and controlplane/storage (the storage-full,
+ * DownloadDBLogFilePortion, and that a window of at most 1 MB + 1 byte
+ * decides every portion exactly as the whole file does) and controlplane/storage (the storage-full,
  * low-storage and autoscaling rule arithmetic). */
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +166,71 @@ static void test_decide(void)
     ok(!o.go_full, "an instance not available (creating, modifying) does not go storage-full");
 }
 
+/* A file of `size` bytes whose lines have lengths drawn from {1, 2, 70, 0.4
+ * MB, 1.1 MB, 3 MB} (seeded): short lines and lines over the 1 MB cap. */
+static char *lines_file(size_t size, unsigned seed)
+{
+    static const size_t lens[] = {1, 2, 70, 400000, 1100000, 3000000};
+    char *d = xmalloc(size + 1);
+    size_t at = 0;
+    srand(seed);
+    while (at < size) {
+        size_t n = lens[(size_t)rand() % 6];
+        for (size_t k = 0; k + 1 < n && at < size; k++)
+            d[at++] = 'x';
+        if (at < size)
+            d[at++] = '\n';
+    }
+    d[size] = '\0';
+    return d;
+}
+
+/* Every request, decided from logfiles_window's bytes only, equals the
+ * decision over the whole file (hole 6a: the window is all that is read). */
+static void test_window(void)
+{
+    const size_t size = 9 * 1024 * 1024 + 17;
+    int checked = 0, wrong = 0, wide = 0;
+    for (unsigned seed = 1; seed <= 6; seed++) {
+        char *d = lines_file(size, seed);
+        if (seed == 6)
+            d[size - 1] = 'x'; /* no final newline */
+        const int64_t markers[] = {0, 1, 69, 400000, 1048576, 1048577, 4000000,
+                                   (int64_t)size - 2, (int64_t)size, (int64_t)size + 5};
+        const int64_t lines[] = {0, 1, 2, 3, 10000};
+        for (int hm = 0; hm < 2; hm++)
+            for (size_t mi = 0; mi < sizeof markers / sizeof markers[0]; mi++)
+                for (size_t li = 0; li < sizeof lines / sizeof lines[0]; li++) {
+                    size_t f1, t1;
+                    bool p1, p2;
+                    logfiles_portion(d, size, hm, markers[mi], lines[li], &f1, &t1, &p1);
+                    int64_t off, f2, t2;
+                    size_t len;
+                    logfiles_window((int64_t)size, hm, markers[mi], &off, &len);
+                    if (len > LOGFILES_PORTION_MAX + 1)
+                        wide++;
+                    logfiles_portion_in(d + off, off, len, (int64_t)size, hm, markers[mi],
+                                        lines[li], &f2, &t2, &p2);
+                    checked++;
+                    if ((int64_t)f1 != f2 || (int64_t)t1 != t2 || p1 != p2) {
+                        if (wrong++ < 5)
+                            diag("seed %u marker %d:%lld lines %lld: whole [%zu,%zu) %d,"
+                                 " window [%lld,%lld) %d", seed, hm, (long long)markers[mi],
+                                 (long long)lines[li], f1, t1, p1, (long long)f2,
+                                 (long long)t2, p2);
+                    }
+                }
+        free(d);
+    }
+    diag("%d requests compared", checked);
+    ok(wrong == 0, "a window decides every request as the whole file does");
+    ok(wide == 0, "no window is wider than 1 MB + 1 byte");
+}
+
 int main(void)
 {
     test_portion();
+    test_window();
     test_increment();
     test_decide();
     return done_testing();
