@@ -185,7 +185,7 @@ static void http_done(int status, const char *body, size_t len, void *arg)
         delivery_finish(c->d, c->id, NULL);
     } else {
         if (status == 0)
-            snprintf(err, sizeof err, "no answer (refused, reset or timed out)");
+            snprintf(err, sizeof err, "no answer (refused, reset, timed out or too long)");
         else
             snprintf(err, sizeof err, "HTTP status %d", status);
         delivery_finish(c->d, c->id, err);
@@ -204,7 +204,9 @@ static bool send_http(delivery *d, const due_row *w, char *error, size_t esize)
                              NULL};
     httpc_opts o = {.method = "POST", .content_type = "text/plain; charset=UTF-8",
                     .body = w->body, .body_len = strlen(w->body),
-                    .timeout_s = DELIVERY_HTTP_TIMEOUT_S, .headers = headers};
+                    .timeout_s = DELIVERY_HTTP_TIMEOUT_S, .total_s = DELIVERY_HTTP_TOTAL_S,
+                    .max_body = DELIVERY_HTTP_MAX_REPLY, .max_headers = DELIVERY_HTTP_MAX_REPLY,
+                    .headers = headers};
     http_ctx *c = xmalloc(sizeof *c);
     c->d = d;
     c->id = w->id;

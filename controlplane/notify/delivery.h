@@ -45,6 +45,12 @@ bool delivery_state_parse(const char *name, delivery_state *out);
 #define DELIVERY_MAX_IN_FLIGHT 32
 /* An http attempt that takes longer fails (seconds). */
 #define DELIVERY_HTTP_TIMEOUT_S 5
+/* The whole http(s) attempt, however the receiver trickles: SNS gives an
+ * endpoint 15 s. */
+#define DELIVERY_HTTP_TOTAL_S 15
+/* What is read of a receiver's reply (SNS looks only at the status): a
+ * longer one fails the attempt, read no further. */
+#define DELIVERY_HTTP_MAX_REPLY (64 * 1024)
 /* A lambda command that runs longer is killed and the attempt fails. */
 #define DELIVERY_LAMBDA_TIMEOUT_MS 30000
 
