@@ -92,6 +92,8 @@ static void usage(FILE *f)
             "                          long, with a fresh base backup (10000)\n"
             "  --delivery-retry-ms N  first retry of a failed SNS delivery after N ms, doubling\n"
             "                          up to 30 N; dead after 8 attempts (1000)\n"
+            "  --sns-dns-servers CSV  name servers for SNS http(s) endpoints' host names,\n"
+            "                          c-ares style \"127.0.0.1:5353,[::1]:53\" (resolv.conf)\n"
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
@@ -210,6 +212,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"agent-keys", required_argument, 0, 'K'},
         {"probe-interval-ms", required_argument, 0, 'I'},
         {"delivery-retry-ms", required_argument, 0, 'Y'},
+        {"sns-dns-servers", required_argument, 0, 'N'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
         {"standby-replace-ms", required_argument, 0, 'R'},
@@ -232,6 +235,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'z': o->azs = optarg; break;
         case 's': cfg->dns_suffix = optarg; break;
         case 'f': o->port_file = optarg; break;
+        case 'N': cfg->sns_dns_servers = optarg; break;
         case 'p':
             if (!parse_int_opt("--api-port", optarg, 0, 65535, &v)) return 2;
             o->api_port = (int)v;
@@ -407,6 +411,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     w->dns = dns_server_new(r->base, r->zone, o->dns_addr, (uint16_t)o->dns_port);
     if (!w->dns)
         return false;
+    r->dns_port = dns_server_port(w->dns);
     uint16_t api_port = 0;
     w->a = api_start(r, o->api_addr, (uint16_t)o->api_port, &api_port);
     r->api_port = api_port;

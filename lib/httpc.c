@@ -127,7 +127,9 @@ static bool httpc_start(struct event_base *base, const char *url, const httpc_op
     char *target = xasprintf("%s%s%s", (path && *path) ? path : "/", query ? "?" : "",
                              query ? query : "");
     struct evhttp_connection *conn =
-        evhttp_connection_base_bufferevent_new(base, NULL, bev, host, (unsigned short)port);
+        evhttp_connection_base_bufferevent_new(base, NULL, bev,
+                                               opts->connect_addr ? opts->connect_addr : host,
+                                               (unsigned short)port);
     evhttp_connection_set_timeout(conn, opts->timeout_s > 0 ? opts->timeout_s : 10);
     evhttp_connection_set_retries(conn, 0);
     if (opts->max_body > 0)

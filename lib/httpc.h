@@ -38,6 +38,11 @@ typedef struct {
                                * (status 0), read no further */
     size_t max_headers;       /* 0: no cap; else the same for the reply headers */
     const char *const *headers; /* NULL, or name, value, ..., NULL: extra headers */
+    const char *connect_addr; /* NULL: the URL's host; else the numeric address
+                               * to connect to instead (the URL's host stays the
+                               * Host header and TLS's SNI): a caller that
+                               * resolved the name itself, so libevent never
+                               * runs a blocking getaddrinfo */
 } httpc_opts;
 
 /* Starts a request to url ("http://host:port/path" or "https://...").

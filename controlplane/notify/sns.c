@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/notify/endpoint.h"
 #include "controlplane/notify/delivery.h"
 #include "controlplane/core/region.h"
 #include "controlplane/notify/snsmsg.h"
@@ -315,6 +316,9 @@ static bool sns_subscribe(region *r, const params *p, cJSON *result, awserr *err
         return awserr_set(err, AWSERR_SNS_INVALID_PARAMETER,
                           "Invalid parameter: Endpoint must be provided");
     if (!endpoint_check(r, proto, ep, err))
+        return false;
+    if ((strcmp(proto, "http") == 0 || strcmp(proto, "https") == 0) &&
+        !endpoint_check_subscribe(r, ep, err))
         return false;
     /* The same (topic, protocol, endpoint) gives back the same ARN. */
     sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT arn FROM sns_subscriptions WHERE "
