@@ -14,6 +14,7 @@
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/kmswatch.h"
 #include "controlplane/api/api.h"
+#include "controlplane/notify/sns.h"
 #include "controlplane/notify/delivery.h"
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
@@ -94,6 +95,8 @@ static void usage(FILE *f)
             "                          up to 30 N; dead after 8 attempts (1000)\n"
             "  --sns-dns-servers CSV  name servers for SNS http(s) endpoints' host names,\n"
             "                          c-ares style \"127.0.0.1:5353,[::1]:53\" (resolv.conf)\n"
+            "  --sns-max-topics N    SNS topics per account (AWS's quota: 100000)\n"
+            "  --sns-max-subscriptions-per-topic N  (AWS's quota: 12500000)\n"
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
@@ -213,6 +216,8 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"probe-interval-ms", required_argument, 0, 'I'},
         {"delivery-retry-ms", required_argument, 0, 'Y'},
         {"sns-dns-servers", required_argument, 0, 'N'},
+        {"sns-max-topics", required_argument, 0, 'O'},
+        {"sns-max-subscriptions-per-topic", required_argument, 0, 'P'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
         {"standby-replace-ms", required_argument, 0, 'R'},
@@ -236,6 +241,15 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 's': cfg->dns_suffix = optarg; break;
         case 'f': o->port_file = optarg; break;
         case 'N': cfg->sns_dns_servers = optarg; break;
+        case 'O':
+            if (!parse_int_opt("--sns-max-topics", optarg, 1, 100000, &cfg->sns_max_topics))
+                return 2;
+            break;
+        case 'P':
+            if (!parse_int_opt("--sns-max-subscriptions-per-topic", optarg, 1, 12500000,
+                               &cfg->sns_max_subs_per_topic))
+                return 2;
+            break;
         case 'p':
             if (!parse_int_opt("--api-port", optarg, 0, 65535, &v)) return 2;
             o->api_port = (int)v;
@@ -483,7 +497,9 @@ int main(int argc, char **argv)
                             .probe_interval_ms = 200, .probe_timeout_ms = 500,
                             .detect_ms = 1000, .standby_replace_ms = 15000,
                             .standby_stream_ms = 10000,
-                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
+                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS,
+                            .sns_max_topics = SNS_MAX_TOPICS,
+                            .sns_max_subs_per_topic = SNS_MAX_SUBS_PER_TOPIC};
     int rc = parse_flags(argc, argv, &o, &r.cfg);
     if (rc >= 0) {
         free(o.azbuf);

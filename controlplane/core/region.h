@@ -41,6 +41,8 @@ typedef struct {
     int64_t standby_replace_ms;/* a standby whose host is gone this long is replaced */
     int64_t standby_stream_ms; /* a running standby not streaming this long is rebuilt */
     int64_t delivery_retry_ms; /* SNS: the first retry delay of a failed delivery (snsmsg.h) */
+    int64_t sns_max_topics;    /* SNS: topics per account (AWS: 100,000) */
+    int64_t sns_max_subs_per_topic; /* SNS: subscriptions per topic (AWS: 12,500,000) */
     const char *sns_dns_servers; /* SNS: name servers for http(s) endpoints (c-ares CSV
                                   * "addr:port,..."), NULL: the system's */
     int64_t storage_unit_bytes;/* one unit of AllocatedStorage: 1 GiB, or --storage-unit-mib

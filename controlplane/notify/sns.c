@@ -181,6 +181,22 @@ static bool sns_commit(region *r, bool ok, awserr *err)
     return false;
 }
 
+/* Rows of table (with col=value when col is not NULL). */
+static int64_t count_rows(region *r, const char *table, const char *col, const char *value)
+{
+    char *sql = xasprintf("SELECT count(*) FROM %s%s%s%s", table, col ? " WHERE " : "",
+                          col ? col : "", col ? "=?" : "");
+    sqlite3_stmt *st = sqlrow_prepare(r->st, sql);
+    free(sql);
+    if (!st)
+        return 0;
+    if (col)
+        sqlrow_bind_text(st, 1, value);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
 static bool sns_create_topic(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *name = params_require(p, "Name", err);
@@ -195,6 +211,15 @@ static bool sns_create_topic(region *r, const params *p, cJSON *result, awserr *
     char *arn = xasprintf("%s%s", pre, name);
     free(pre);
     bool ok = store_begin(r->st);
+    int64_t max_topics = r->cfg.sns_max_topics > 0 ? r->cfg.sns_max_topics : SNS_MAX_TOPICS;
+    if (ok && !sns_topic_exists(r, arn) &&
+        count_rows(r, "sns_topics", NULL, NULL) >= max_topics) {
+        store_rollback(r->st);
+        free(arn);
+        return awserr_set(err, AWSERR_SNS_TOPIC_LIMIT_EXCEEDED,
+                          "Topic limit exceeded: an account has at most %lld topics",
+                          (long long)max_topics);
+    }
     if (ok) {
         /* CreateTopic is idempotent: an existing name gives its ARN. */
         sqlite3_stmt *st = sqlrow_prepare(
@@ -331,6 +356,12 @@ static bool sns_subscribe(region *r, const params *p, cJSON *result, awserr *err
     char *arn = sqlite3_step(st) == SQLITE_ROW ? sqlrow_text(st, 0) : NULL;
     sqlite3_finalize(st);
     bool ok = true;
+    int64_t max_subs = r->cfg.sns_max_subs_per_topic > 0 ? r->cfg.sns_max_subs_per_topic
+                                                         : SNS_MAX_SUBS_PER_TOPIC;
+    if (!arn && count_rows(r, "sns_subscriptions", "topic_arn", topic) >= max_subs)
+        return awserr_set(err, AWSERR_SNS_SUBSCRIPTION_LIMIT_EXCEEDED,
+                          "Subscription limit exceeded: a topic has at most %lld subscriptions",
+                          (long long)max_subs);
     if (!arn) {
         char *u = snsmsg_uuid();
         arn = xasprintf("%s:%s", topic, u);
