@@ -23,6 +23,7 @@
 #include "controlplane/core/states.h"
 #include "controlplane/core/region.h"
 #include "controlplane/notify/endpoint.h"
+#include "controlplane/notify/events.h"
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/notify/sqs.h"
@@ -49,6 +50,7 @@ struct delivery {
     reaper *children;      /* the lambda commands */
     resolver *names;       /* http(s) endpoints' host names, never blocking */
     bool closing;          /* delivery_free: answers that come now change nothing */
+    int64_t pruned_ms;     /* monotonic: the last prune */
 };
 
 /* One due row, as read for an attempt. */
@@ -520,17 +522,53 @@ static void reap_lambdas(delivery *d)
     }
 }
 
+/* Invariant 6: finished rows past DELIVERY_KEEP_MS, the messages no row
+ * names any more, and events past RDS's 14 days. One transaction. */
+static void delivery_prune(delivery *d)
+{
+    store *s = d->r->st;
+    int64_t now = region_now_ms(d->r);
+    if (!store_begin(s))
+        return;
+    sqlite3_stmt *st = sqlrow_prepare(s, "DELETE FROM deliveries WHERE state IN "
+                                         "('delivered','dead') AND done_ms < ?");
+    bool ok = st != NULL;
+    if (ok) {
+        sqlite3_bind_int64(st, 1, now - DELIVERY_KEEP_MS);
+        ok = sqlrow_run(st);
+    }
+    int rows = ok ? sqlite3_changes(store_sqlite(s)) : 0;
+    st = ok ? sqlrow_prepare(s, "DELETE FROM sns_messages WHERE NOT EXISTS (SELECT 1 FROM "
+                                "deliveries d WHERE d.message_id=sns_messages.message_id)")
+            : NULL;
+    ok = st != NULL && sqlrow_run(st);
+    int msgs = ok ? sqlite3_changes(store_sqlite(s)) : 0;
+    int evs = 0;
+    ok = ok && events_prune(d->r, &evs);
+    if (!ok || !store_commit(s)) {
+        store_rollback(s);
+        return;
+    }
+    if (rows || msgs || evs)
+        LOG_INFO("pruned deliveries=%d messages=%d events=%d", rows, msgs, evs);
+}
+
 void delivery_tick(delivery *d)
 {
     if (!d)
         return;
     reap_lambdas(d);
+    if (mono_ms() - d->pruned_ms >= DELIVERY_PRUNE_EVERY_MS) {
+        d->pruned_ms = mono_ms();
+        delivery_prune(d);
+    }
     if (d->n >= DELIVERY_MAX_IN_FLIGHT)
         return;
     sqlite3_stmt *st = sqlrow_prepare(
-        d->r->st, "SELECT id, protocol, endpoint, subscription_arn, topic_arn, message_id, body "
-                  "FROM deliveries WHERE state='pending' AND next_ms <= ? ORDER BY next_ms, id "
-                  "LIMIT ?");
+        d->r->st, "SELECT d.id, d.protocol, d.endpoint, d.subscription_arn, d.topic_arn, "
+                  "d.message_id, d.body, m.subject, m.message, m.timestamp_ms "
+                  "FROM deliveries d LEFT JOIN sns_messages m ON m.message_id=d.message_id "
+                  "WHERE d.state='pending' AND d.next_ms <= ? ORDER BY d.next_ms, d.id LIMIT ?");
     if (!st)
         return;
     sqlite3_bind_int64(st, 1, wall_ms());
@@ -547,6 +585,20 @@ void delivery_tick(delivery *d)
                             .endpoint = sqlrow_text(st, 2), .subscription_arn = sqlrow_text(st, 3),
                             .topic_arn = sqlrow_text(st, 4), .message_id = sqlrow_text(st, 5),
                             .body = sqlrow_text(st, 6)};
+        if ((!rows[n].body || !rows[n].body[0]) && sqlite3_column_text(st, 8)) {
+            due_row *w = &rows[n];
+            char *unsub = snsmsg_unsubscribe_url(w->subscription_arn ? w->subscription_arn : "");
+            snsmsg_note note = {.message_id = w->message_id, .topic_arn = w->topic_arn,
+                                .subject = (const char *)sqlite3_column_text(st, 7),
+                                .message = (const char *)sqlite3_column_text(st, 8),
+                                .timestamp_ms = sqlite3_column_int64(st, 9),
+                                .unsubscribe_url = unsub};
+            free(w->body);
+            w->body = snsmsg_envelope(&note);
+            free(unsub);
+        }
+        if (!rows[n].body)
+            rows[n].body = xstrdup("");
         n++;
     }
     sqlite3_finalize(st);

@@ -135,26 +135,32 @@ bool sns_publish(region *r, const char *topic_arn, const char *subject, const ch
                  const char *evsub, char **message_id)
 {
     char *mid = snsmsg_uuid();
-    sqlite3_stmt *st = sqlrow_prepare(
-        r->st, "SELECT arn, protocol, endpoint FROM sns_subscriptions WHERE topic_arn=? "
-               "ORDER BY created_ms, arn");
+    /* The message once; each subscriber's row names it (its envelope,
+     * which differs only by UnsubscribeURL, is built when it is sent). */
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO sns_messages(message_id,topic_arn,"
+                                             "subject,message,timestamp_ms) VALUES(?,?,?,?,?)");
     bool ok = st != NULL;
+    if (ok) {
+        sqlrow_bind_text(st, 1, mid);
+        sqlrow_bind_text(st, 2, topic_arn);
+        sqlrow_bind_text(st, 3, subject);
+        sqlrow_bind_text(st, 4, message);
+        sqlite3_bind_int64(st, 5, region_now_ms(r));
+        ok = sqlrow_run(st);
+    }
+    st = ok ? sqlrow_prepare(r->st, "SELECT arn, protocol, endpoint FROM sns_subscriptions "
+                                    "WHERE topic_arn=? ORDER BY created_ms, arn")
+            : NULL;
+    ok = st != NULL;
     if (ok)
         sqlrow_bind_text(st, 1, topic_arn);
     while (ok && sqlite3_step(st) == SQLITE_ROW) {
-        const char *sub = (const char *)sqlite3_column_text(st, 0);
-        char *unsub = xasprintf("http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=%s", sub);
-        snsmsg_note n = {.message_id = mid, .topic_arn = topic_arn, .subject = subject,
-                         .message = message, .timestamp_ms = region_now_ms(r),
-                         .unsubscribe_url = unsub};
-        char *body = snsmsg_envelope(&n);
-        delivery_item it = {.message_id = mid, .topic_arn = topic_arn, .subscription_arn = sub,
+        delivery_item it = {.message_id = mid, .topic_arn = topic_arn,
+                            .subscription_arn = (const char *)sqlite3_column_text(st, 0),
                             .protocol = (const char *)sqlite3_column_text(st, 1),
                             .endpoint = (const char *)sqlite3_column_text(st, 2),
-                            .evsub = evsub, .subject = subject, .body = body};
+                            .evsub = evsub, .subject = subject, .body = ""};
         ok = delivery_enqueue(r->st, &it, wall_ms());
-        free(body);
-        free(unsub);
     }
     if (st)
         sqlite3_finalize(st);
