@@ -282,13 +282,6 @@ static bool send_http(delivery *d, const due_row *w, char *error, size_t esize)
                      .subscription_arn = xstrdup(w->subscription_arn),
                      .topic_arn = xstrdup(w->topic_arn), .message_id = xstrdup(w->message_id),
                      .body = xstrdup(w->body)};
-    /* The host may be a bracketed IPv6 literal. */
-    if (host[0] == '[') {
-        size_t n = strlen(host);
-        memmove(host, host + 1, n);
-        if (n >= 2 && host[n - 2] == ']')
-            host[n - 2] = '\0';
-    }
     if (!resolver_lookup(d->names, host, http_resolved, c)) {
         http_ctx_free(c);
         snprintf(error, esize, "the endpoint's host name cannot be looked up");

@@ -19,7 +19,12 @@ bool endpoint_host_port(const char *url, char *host, size_t hostsize, int *port)
     const char *scheme = evhttp_uri_get_scheme(u);
     bool ok = h && *h && scheme && strlen(h) < hostsize;
     if (ok) {
-        snprintf(host, hostsize, "%s", h);
+        /* An IPv6 literal comes bracketed: the address is inside. */
+        size_t n = strlen(h);
+        if (h[0] == '[' && n >= 2 && h[n - 1] == ']')
+            snprintf(host, hostsize, "%.*s", (int)(n - 2), h + 1);
+        else
+            snprintf(host, hostsize, "%s", h);
         *port = evhttp_uri_get_port(u);
         if (*port < 0)
             *port = strcmp(scheme, "https") == 0 ? 443 : 80;
