@@ -180,6 +180,9 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
     }
 }
 
+static bool local_lookup(ares_channel ch, const char *host, struct sockaddr_storage *out,
+                         socklen_t *outlen);
+
 bool resolver_lookup(resolver *rs, const char *host, resolver_cb cb, void *arg)
 {
     if (!rs || !host || !*host)
@@ -188,6 +191,16 @@ bool resolver_lookup(resolver *rs, const char *host, resolver_cb cb, void *arg)
     l->cb = cb;
     l->arg = arg;
     l->base = rs->base;
+    if (local_lookup(rs->ch, host, &l->addr, &l->addrlen)) {
+        /* A literal or a hosts-file name: no name server is asked. */
+        l->ok = true;
+        const struct timeval now = {0, 0};
+        if (event_base_once(rs->base, -1, EV_TIMEOUT, deliver, l, &now) != 0) {
+            free(l);
+            return false;
+        }
+        return true;
+    }
     const struct ares_addrinfo_hints hints = {.ai_family = AF_UNSPEC,
                                               .ai_socktype = SOCK_STREAM};
     ares_getaddrinfo(rs->ch, host, NULL, &hints, on_answer, l);
@@ -206,7 +219,10 @@ static bool library_ready(void)
     return true;
 }
 
-bool resolver_lookup_local(const char *host, struct sockaddr_storage *out, socklen_t *outlen)
+/* An address literal, or a name in the hosts file (read through ch's
+ * settings), into *out; false otherwise. Never asks a name server. */
+static bool local_lookup(ares_channel ch, const char *host, struct sockaddr_storage *out,
+                         socklen_t *outlen)
 {
     memset(out, 0, sizeof *out);
     struct sockaddr_in *v4 = (struct sockaddr_in *)out;
@@ -221,9 +237,6 @@ bool resolver_lookup_local(const char *host, struct sockaddr_storage *out, sockl
         *outlen = sizeof *v6;
         return true;
     }
-    ares_channel ch;
-    if (!library_ready() || ares_init(&ch) != ARES_SUCCESS)
-        return false;
     struct hostent *he = NULL;
     bool ok = ares_gethostbyname_file(ch, host, AF_INET, &he) == ARES_SUCCESS && he &&
               he->h_addr_list[0] && he->h_length == (int)sizeof v4->sin_addr;
@@ -234,6 +247,15 @@ bool resolver_lookup_local(const char *host, struct sockaddr_storage *out, sockl
     }
     if (he)
         ares_free_hostent(he);
+    return ok;
+}
+
+bool resolver_lookup_local(const char *host, struct sockaddr_storage *out, socklen_t *outlen)
+{
+    ares_channel ch;
+    if (!library_ready() || ares_init(&ch) != ARES_SUCCESS)
+        return false;
+    bool ok = local_lookup(ch, host, out, outlen);
     ares_destroy(ch);
     return ok;
 }
