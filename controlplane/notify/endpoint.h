@@ -21,8 +21,8 @@
 #include "controlplane/core/region.h"
 
 /* The host (an IPv6 literal without its brackets) and port of an
- * http(s) URL (port: the scheme's default when absent). false when the URL does not parse or has no host. host is
- * copied into host[hostsize]. */
+ * http(s) URL (port: the scheme's default when absent). false when the
+ * URL does not parse or has no host. host is copied into host[hostsize]. */
 bool endpoint_host_port(const char *url, char *host, size_t hostsize, int *port);
 
 /* Whether addr:port is one of r's own listeners (above). */

@@ -72,7 +72,8 @@ static void test_is_own(void)
            e.code == AWSERR_SNS_INVALID_PARAMETER,
        "Subscribe: localhost on the API port is InvalidParameter");
     awserr e2 = {0};
-    ok(endpoint_check_subscribe(&r, "http://127.0.0.1:8081/", &e2), "Subscribe: another port is fine");
+    ok(endpoint_check_subscribe(&r, "http://127.0.0.1:8081/", &e2),
+       "Subscribe: another port is fine");
     awserr e3 = {0};
     ok(endpoint_check_subscribe(&r, "http://receiver.example.test:8780/", &e3),
        "Subscribe: a name no hosts file knows is left to the delivery's check");
