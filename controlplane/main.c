@@ -95,6 +95,8 @@ static void usage(FILE *f)
             "                          up to 30 N; dead after 8 attempts (1000)\n"
             "  --sns-dns-servers CSV  name servers for SNS http(s) endpoints' host names,\n"
             "                          c-ares style \"127.0.0.1:5353,[::1]:53\" (resolv.conf)\n"
+            "  --sns-allow-own-endpoints  let SNS http(s) endpoints be this region's API or\n"
+            "                          DNS port (refused by default: SSRF)\n"
             "  --sns-max-topics N    SNS topics per account (AWS's quota: 100000)\n"
             "  --sns-max-subscriptions-per-topic N  (AWS's quota: 12500000)\n"
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
@@ -217,6 +219,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"delivery-retry-ms", required_argument, 0, 'Y'},
         {"sns-dns-servers", required_argument, 0, 'N'},
         {"sns-max-topics", required_argument, 0, 'O'},
+        {"sns-allow-own-endpoints", no_argument, 0, 'L'},
         {"sns-max-subscriptions-per-topic", required_argument, 0, 'P'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
@@ -241,6 +244,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 's': cfg->dns_suffix = optarg; break;
         case 'f': o->port_file = optarg; break;
         case 'N': cfg->sns_dns_servers = optarg; break;
+        case 'L': cfg->sns_allow_own_endpoints = true; break;
         case 'O':
             if (!parse_int_opt("--sns-max-topics", optarg, 1, 100000, &cfg->sns_max_topics))
                 return 2;

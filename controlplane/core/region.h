@@ -43,6 +43,8 @@ typedef struct {
     int64_t delivery_retry_ms; /* SNS: the first retry delay of a failed delivery (snsmsg.h) */
     int64_t sns_max_topics;    /* SNS: topics per account (AWS: 100,000) */
     int64_t sns_max_subs_per_topic; /* SNS: subscriptions per topic (AWS: 12,500,000) */
+    bool sns_allow_own_endpoints; /* SNS: the operator lets http(s) endpoints be the region's
+                                   * own listeners (notify/endpoint.h; default: refused) */
     const char *sns_dns_servers; /* SNS: name servers for http(s) endpoints (c-ares CSV
                                   * "addr:port,..."), NULL: the system's */
     int64_t storage_unit_bytes;/* one unit of AllocatedStorage: 1 GiB, or --storage-unit-mib

@@ -516,7 +516,8 @@ static void reap_lambdas(delivery *d)
 }
 
 /* Invariant 6: finished rows past DELIVERY_KEEP_MS, the messages no row
- * names any more, and events past RDS's 14 days. One transaction. */
+ * names any more, events past RDS's 14 days and SQS messages past SQS's
+ * retention. One transaction. */
 static void delivery_prune(delivery *d)
 {
     store *s = d->r->st;
@@ -536,14 +537,15 @@ static void delivery_prune(delivery *d)
             : NULL;
     ok = st != NULL && sqlrow_run(st);
     int msgs = ok ? sqlite3_changes(store_sqlite(s)) : 0;
-    int evs = 0;
-    ok = ok && events_prune(d->r, &evs);
+    int evs = 0, sqs = 0;
+    ok = ok && events_prune(d->r, &evs) && sqs_prune(d->r, &sqs);
     if (!ok || !store_commit(s)) {
         store_rollback(s);
         return;
     }
-    if (rows || msgs || evs)
-        LOG_INFO("pruned deliveries=%d messages=%d events=%d", rows, msgs, evs);
+    if (rows || msgs || evs || sqs)
+        LOG_INFO("pruned deliveries=%d messages=%d events=%d sqs_messages=%d", rows, msgs, evs,
+                 sqs);
 }
 
 void delivery_tick(delivery *d)

@@ -21,7 +21,8 @@
  *     envelope's Subject and Message.
  *  6. Finished rows (delivered, dead) are deleted DELIVERY_KEEP_MS after
  *     they finished, on the region clock, and a message with no row left
- *     with them; events older than RDS's 14 days likewise (events.h). */
+ *     with them; events older than RDS's 14 days and SQS messages past
+ *     SQS's 4-day retention likewise (events.h, sqs.h). */
 #ifndef RDSIM_DELIVERY_H
 #define RDSIM_DELIVERY_H
 

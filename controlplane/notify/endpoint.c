@@ -80,6 +80,8 @@ static bool is_this_host(const struct sockaddr *addr)
 
 bool endpoint_is_own(const region *r, const struct sockaddr *addr, int port)
 {
+    if (r->cfg.sns_allow_own_endpoints)
+        return false;
     if ((port != r->api_port || r->api_port <= 0) && (port != r->dns_port || r->dns_port <= 0))
         return false;
     return is_this_host(addr);

@@ -25,7 +25,8 @@
  * URL does not parse or has no host. host is copied into host[hostsize]. */
 bool endpoint_host_port(const char *url, char *host, size_t hostsize, int *port);
 
-/* Whether addr:port is one of r's own listeners (above). */
+/* Whether addr:port is one of r's own listeners (above) and the operator
+ * did not allow them (--sns-allow-own-endpoints). */
 bool endpoint_is_own(const region *r, const struct sockaddr *addr, int port);
 
 /* Subscribe's check of an http(s) endpoint: false with SNS's

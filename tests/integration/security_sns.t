@@ -13,7 +13,8 @@
 #     from a form-encoded body), while the aws CLI, boto3 and rdsctl work;
 #  3. amplification: AWS's quotas (subscriptions per topic, topics per account,
 #     RDS's 20 event subscriptions) with AWS's errors; a message stored once
-#     per publish; finished deliveries and old events pruned on the region clock;
+#     per publish; finished deliveries, old events and SQS messages past SQS's
+#     retention pruned on the region clock;
 #  4. a name server that never answers: lookups do not stall the API.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -193,17 +194,25 @@ is "$(db "SELECT coalesce(sum(length(body)), 0) FROM deliveries WHERE topic_arn=
   "the delivery rows carry no copy of it"
 diag "firehose files: $(du -sk "$RDS_HOME/controlplane/firehose" | cut -f1) kB for $MAX_SUBS subscribers x 2 messages; store $(du -sk "$CP_DB" | cut -f1) kB"
 
+QURL=$(rdsctl sqs create-queue --queue-name keep4d | jq -r .QueueUrl)
+rdsctl sqs send-message --queue-url "$QURL" --message-body "kept four days" >/dev/null
+queued() { db "SELECT count(*) FROM sqs_messages WHERE queue='keep4d'"; }
+is "$(queued)" 1 "an SQS message is queued"
+
 check "a day later (region clock)" rdsctl clock advance 25h
 fan_pruned() {
   [ "$(rdsctl sns list-deliveries --max-items 1000 --topic-arn "$T" | jq '.Deliveries | length')" = 0 ] &&
     [ "$(db "SELECT count(*) FROM sns_messages WHERE topic_arn='$T'")" = 0 ]
 }
 check "finished deliveries and their messages are pruned" poll 30 fan_pruned
+is "$(queued)" 1 "the SQS message is still there (SQS keeps 4 days)"
 created_events() { db "SELECT count(*) FROM events WHERE source_id='v1' AND event_id='RDS-EVENT-0005'"; }
 is "$(created_events)" 1 "v1's creation event is there"
 check "two weeks later (region clock)" rdsctl clock advance 14d
 creation_pruned() { [ "$(created_events)" = 0 ]; }
 check "events older than 14 days are pruned (v1's creation)" poll 30 creation_pruned
+sqs_pruned() { [ "$(queued)" = 0 ]; }
+check "the SQS message is gone after its retention" poll 30 sqs_pruned
 is "$(rdsctl describe-events --source-type db-instance --source-identifier v1 --duration 20160 | jq '[.Events[] | select(.EventId == "RDS-EVENT-0005")] | length')" 0 \
   "DescribeEvents shows none of them"
 

@@ -77,6 +77,10 @@ static void test_is_own(void)
     awserr e3 = {0};
     ok(endpoint_check_subscribe(&r, "http://receiver.example.test:8780/", &e3),
        "Subscribe: a name no hosts file knows is left to the delivery's check");
+    r.cfg.sns_allow_own_endpoints = true;
+    awserr e4 = {0};
+    ok(endpoint_check_subscribe(&r, "http://localhost:8780/", &e4),
+       "--sns-allow-own-endpoints: the operator may allow them");
 }
 
 int main(void)
