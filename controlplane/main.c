@@ -15,6 +15,7 @@
 #include "controlplane/domain/kmswatch.h"
 #include "controlplane/domain/recovery.h"
 #include "controlplane/api/api.h"
+#include "controlplane/notify/sns.h"
 #include "controlplane/notify/delivery.h"
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
@@ -93,6 +94,12 @@ static void usage(FILE *f)
             "                          long, with a fresh base backup (10000)\n"
             "  --delivery-retry-ms N  first retry of a failed SNS delivery after N ms, doubling\n"
             "                          up to 30 N; dead after 8 attempts (1000)\n"
+            "  --sns-dns-servers CSV  name servers for SNS http(s) endpoints' host names,\n"
+            "                          c-ares style \"127.0.0.1:5353,[::1]:53\" (resolv.conf)\n"
+            "  --sns-allow-own-endpoints  let SNS http(s) endpoints be this region's API or\n"
+            "                          DNS port (refused by default: SSRF)\n"
+            "  --sns-max-topics N    SNS topics per account (AWS's quota: 100000)\n"
+            "  --sns-max-subscriptions-per-topic N  (AWS's quota: 12500000)\n"
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
@@ -213,6 +220,10 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"agent-keys", required_argument, 0, 'K'},
         {"probe-interval-ms", required_argument, 0, 'I'},
         {"delivery-retry-ms", required_argument, 0, 'Y'},
+        {"sns-dns-servers", required_argument, 0, 'N'},
+        {"sns-max-topics", required_argument, 0, 'O'},
+        {"sns-allow-own-endpoints", no_argument, 0, 'L'},
+        {"sns-max-subscriptions-per-topic", required_argument, 0, 'P'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
         {"standby-replace-ms", required_argument, 0, 'R'},
@@ -235,6 +246,17 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'z': o->azs = optarg; break;
         case 's': cfg->dns_suffix = optarg; break;
         case 'f': o->port_file = optarg; break;
+        case 'N': cfg->sns_dns_servers = optarg; break;
+        case 'L': cfg->sns_allow_own_endpoints = true; break;
+        case 'O':
+            if (!parse_int_opt("--sns-max-topics", optarg, 1, 100000, &cfg->sns_max_topics))
+                return 2;
+            break;
+        case 'P':
+            if (!parse_int_opt("--sns-max-subscriptions-per-topic", optarg, 1, 12500000,
+                               &cfg->sns_max_subs_per_topic))
+                return 2;
+            break;
         case 'p':
             if (!parse_int_opt("--api-port", optarg, 0, 65535, &v)) return 2;
             o->api_port = (int)v;
@@ -410,6 +432,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     w->dns = dns_server_new(r->base, r->zone, o->dns_addr, (uint16_t)o->dns_port);
     if (!w->dns)
         return false;
+    r->dns_port = dns_server_port(w->dns);
     uint16_t api_port = 0;
     w->a = api_start(r, o->api_addr, (uint16_t)o->api_port, &api_port);
     r->api_port = api_port;
@@ -481,7 +504,9 @@ int main(int argc, char **argv)
                             .probe_interval_ms = 200, .probe_timeout_ms = 500,
                             .detect_ms = 1000, .standby_replace_ms = 15000,
                             .standby_stream_ms = 10000,
-                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS};
+                            .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS,
+                            .sns_max_topics = SNS_MAX_TOPICS,
+                            .sns_max_subs_per_topic = SNS_MAX_SUBS_PER_TOPIC};
     int rc = parse_flags(argc, argv, &o, &r.cfg);
     if (rc >= 0) {
         free(o.azbuf);

@@ -19,6 +19,7 @@ typedef struct {
     void *arg;
     struct event_base *base;
     struct evhttp_connection *conn;
+    struct event *deadline; /* total_s, or NULL */
 } httpc_call;
 
 /* The connection is freed here, on a later turn of the loop: never inside
@@ -34,6 +35,8 @@ static void httpc_free_conn(evutil_socket_t fd, short what, void *arg)
 static void httpc_done(struct evhttp_request *req, void *arg)
 {
     httpc_call *call = arg;
+    if (call->deadline)
+        event_free(call->deadline);
     int status = req ? evhttp_request_get_response_code(req) : 0;
     sbuf body = {0};
     if (req && status > 0) {
@@ -51,6 +54,26 @@ static void httpc_done(struct evhttp_request *req, void *arg)
     const struct timeval now = {0, 0};
     if (event_base_once(call->base, -1, EV_TIMEOUT, httpc_free_conn, call->conn, &now) != 0)
         LOG_ERROR("cannot schedule an HTTP connection's release");
+    free(call);
+}
+
+/* The total deadline passed: the caller hears of a transport failure and
+ * the connection goes now, with its request (libevent frees a pending
+ * request with its connection and calls nothing). Not inside the
+ * request's own callback: this is the timer's. */
+static void httpc_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    httpc_call *call = arg;
+    event_free(call->deadline);
+    call->deadline = NULL;
+    LOG_WARN("http request past its total deadline: abandoned");
+    if (call->cb_h)
+        call->cb_h(0, "", 0, NULL, call->arg);
+    else
+        call->cb(0, "", 0, call->arg);
+    evhttp_connection_free(call->conn);
     free(call);
 }
 
@@ -104,10 +127,16 @@ static bool httpc_start(struct event_base *base, const char *url, const httpc_op
     char *target = xasprintf("%s%s%s", (path && *path) ? path : "/", query ? "?" : "",
                              query ? query : "");
     struct evhttp_connection *conn =
-        evhttp_connection_base_bufferevent_new(base, NULL, bev, host, (unsigned short)port);
+        evhttp_connection_base_bufferevent_new(base, NULL, bev,
+                                               opts->connect_addr ? opts->connect_addr : host,
+                                               (unsigned short)port);
     evhttp_connection_set_timeout(conn, opts->timeout_s > 0 ? opts->timeout_s : 10);
     evhttp_connection_set_retries(conn, 0);
-    httpc_call *call = xmalloc(sizeof *call);
+    if (opts->max_body > 0)
+        evhttp_connection_set_max_body_size(conn, (ev_ssize_t)opts->max_body);
+    if (opts->max_headers > 0)
+        evhttp_connection_set_max_headers_size(conn, (ev_ssize_t)opts->max_headers);
+    httpc_call *call = xcalloc(1, sizeof *call);
     call->cb = cb;
     call->cb_h = cb_h;
     call->arg = arg;
@@ -137,6 +166,12 @@ static bool httpc_start(struct event_base *base, const char *url, const httpc_op
         evhttp_uri_free(uri);
         LOG_ERROR("request failed to start url=%s", url);
         return false;
+    }
+    if (opts->total_s > 0) {
+        const struct timeval tv = {opts->total_s, 0};
+        call->deadline = evtimer_new(base, httpc_deadline, call);
+        if (!call->deadline || evtimer_add(call->deadline, &tv) != 0)
+            LOG_ERROR("cannot arm an HTTP request's deadline url=%s", url);
     }
     free(target);
     evhttp_uri_free(uri);

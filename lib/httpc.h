@@ -27,8 +27,22 @@ typedef struct {
     const char *accept;       /* may be NULL */
     const char *body;         /* may be NULL */
     size_t body_len;
-    int timeout_s;            /* 0: 10 s */
+    int timeout_s;            /* 0: 10 s; libevent's, per read or write (it resets
+                               * on every byte) */
+    int total_s;              /* 0: none; else the whole request (connect, send,
+                               * headers, body) ends after this many seconds as a
+                               * transport failure (status 0) however the peer
+                               * trickles */
+    size_t max_body;          /* 0: no cap; else a reply body longer than this
+                               * ends the request as a transport failure
+                               * (status 0), read no further */
+    size_t max_headers;       /* 0: no cap; else the same for the reply headers */
     const char *const *headers; /* NULL, or name, value, ..., NULL: extra headers */
+    const char *connect_addr; /* NULL: the URL's host; else the numeric address
+                               * to connect to instead (the URL's host stays the
+                               * Host header and TLS's SNI): a caller that
+                               * resolved the name itself, so libevent never
+                               * runs a blocking getaddrinfo */
 } httpc_opts;
 
 /* Starts a request to url ("http://host:port/path" or "https://...").

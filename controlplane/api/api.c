@@ -145,6 +145,17 @@ static void api_query(api *a, struct evhttp_request *req, const principal *who)
         body = xstrdup(q ? q : "");
         len = strlen(body);
     } else {
+        const char *ctype =
+            evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+        if (!params_form_ctype(ctype)) {
+            /* A body sent as something else (an SNS delivery's text/plain
+             * JSON) is never read as an API call, whatever it contains. */
+            awserr_set(&err, AWSERR_MISSING_ACTION,
+                       "The request must contain the parameter Action: a POST's parameters "
+                       "are read only from an application/x-www-form-urlencoded body, and "
+                       "this one is %.100s.", ctype ? ctype : "without a Content-Type");
+            goto reply;
+        }
         body = api_body(req, QUERY_MAX_BODY, &len);
     }
     if (!body) {

@@ -189,6 +189,9 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
     c->proto = AUTH_PROTO_QUERY;
     snprintf(c->service, sizeof c->service, "rds");
     const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+    if (post && !params_form_ctype(evhttp_find_header(evhttp_request_get_input_headers(req),
+                                                      "Content-Type")))
+        return; /* api_query refuses it: no parameters are read from it */
     const char *src = post ? body : (q ? q : "");
     size_t src_len = post ? len : strlen(src);
     awserr ignored = {0};

@@ -75,6 +75,8 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
      * codes that its awsQueryCompatible header carries). */
     [AWSERR_SNS_NOT_FOUND] = {"NotFound", 404, true},
     [AWSERR_SNS_INVALID_PARAMETER] = {"InvalidParameter", 400, true},
+    [AWSERR_SNS_SUBSCRIPTION_LIMIT_EXCEEDED] = {"SubscriptionLimitExceeded", 403, true},
+    [AWSERR_SNS_TOPIC_LIMIT_EXCEEDED] = {"TopicLimitExceeded", 403, true},
     [AWSERR_SQS_QUEUE_DOES_NOT_EXIST] = {"AWS.SimpleQueueService.NonExistentQueue", 400, true},
     [AWSERR_SQS_RECEIPT_HANDLE_INVALID] = {"ReceiptHandleIsInvalid", 400, true},
     [AWSERR_SQS_QUEUE_NAME_EXISTS] = {"QueueAlreadyExists", 400, true},

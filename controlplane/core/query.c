@@ -121,6 +121,21 @@ static size_t count_segments(const char *body, size_t len)
     return count;
 }
 
+bool params_form_ctype(const char *ctype)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    if (!ctype)
+        return false;
+    while (*ctype == ' ' || *ctype == '\t')
+        ctype++;
+    if (strncasecmp(ctype, form, sizeof form - 1) != 0)
+        return false;
+    const char *rest = ctype + sizeof form - 1;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
 void params_free(params *p)
 {
     if (p == NULL)

@@ -36,6 +36,13 @@ typedef struct params params;
 params *params_parse(const char *body, size_t len, awserr *err);
 void params_free(params *p);
 
+/* Whether a POST with this Content-Type header (NULL: none) carries Query
+ * parameters in its body: only application/x-www-form-urlencoded (any
+ * case, parameters such as "; charset=utf-8" allowed), what the aws CLI,
+ * boto3 and rdsctl send. Anything else (an SNS delivery is text/plain) is
+ * never read as an API call. */
+bool params_form_ctype(const char *ctype);
+
 /* The raw value, or NULL when absent. Exact, case-sensitive names. */
 const char *params_get(const params *p, const char *name);
 /* Like params_get, but a missing or empty value sets MissingParameter

@@ -41,6 +41,12 @@ typedef struct {
     int64_t standby_replace_ms;/* a standby whose host is gone this long is replaced */
     int64_t standby_stream_ms; /* a running standby not streaming this long is rebuilt */
     int64_t delivery_retry_ms; /* SNS: the first retry delay of a failed delivery (snsmsg.h) */
+    int64_t sns_max_topics;    /* SNS: topics per account (AWS: 100,000) */
+    int64_t sns_max_subs_per_topic; /* SNS: subscriptions per topic (AWS: 12,500,000) */
+    bool sns_allow_own_endpoints; /* SNS: the operator lets http(s) endpoints be the region's
+                                   * own listeners (notify/endpoint.h; default: refused) */
+    const char *sns_dns_servers; /* SNS: name servers for http(s) endpoints (c-ares CSV
+                                  * "addr:port,..."), NULL: the system's */
     int64_t storage_unit_bytes;/* one unit of AllocatedStorage: 1 GiB, or --storage-unit-mib
                                   (0 until storage_unit_resolve) */
 } region_config;
@@ -67,6 +73,7 @@ typedef struct region {
     char *pg_major;            /* "15" */
     int64_t clock_offset_ms;   /* region clock = wall + offset (store meta) */
     int api_port;              /* where the API (and KMS) listens, once started */
+    int dns_port;              /* where the DNS server listens (UDP and TCP), once started */
     const struct wf_kind *const *wf_kinds; /* the workflow kinds main registered (workflow.h) */
 } region;
 

@@ -175,6 +175,15 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS sm_versions(arn TEXT NOT NULL, version_id TEXT NOT NULL,"
     " stages TEXT NOT NULL, wrapped BLOB NOT NULL, sealed BLOB NOT NULL,"
     " created_ms INTEGER NOT NULL, PRIMARY KEY(arn, version_id));",
+    /* 9 -> 10: a published SNS message is stored once, not once per
+     * subscriber (notify/sns.h: its deliveries rows carry an empty body
+     * and are sent with the envelope built from it), and finished
+     * deliveries are pruned by their done time (delivery.h). */
+    "CREATE TABLE IF NOT EXISTS sns_messages(message_id TEXT PRIMARY KEY,"
+    " topic_arn TEXT NOT NULL, subject TEXT, message TEXT NOT NULL,"
+    " timestamp_ms INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS deliveries_done ON deliveries(done_ms);"
+    "CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries(message_id);",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

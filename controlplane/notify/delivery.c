@@ -8,6 +8,7 @@
  * repeated changes nothing twice. */
 #include "controlplane/notify/delivery.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,8 @@
 
 #include "controlplane/core/states.h"
 #include "controlplane/core/region.h"
+#include "controlplane/notify/endpoint.h"
+#include "controlplane/notify/events.h"
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/notify/sqs.h"
@@ -30,6 +33,7 @@
 #include "lib/log.h"
 #include "lib/rclock.h"
 #include "lib/reaper.h"
+#include "lib/resolver.h"
 #include "lib/util.h"
 
 typedef struct {
@@ -44,18 +48,25 @@ struct delivery {
     flight fl[DELIVERY_MAX_IN_FLIGHT];
     int n;
     reaper *children;      /* the lambda commands */
+    resolver *names;       /* http(s) endpoints' host names, never blocking */
+    bool closing;          /* delivery_free: answers that come now change nothing */
+    int64_t pruned_ms;     /* monotonic: the last prune */
 };
-
-typedef struct {
-    delivery *d;
-    int64_t id;
-} http_ctx;
 
 /* One due row, as read for an attempt. */
 typedef struct {
     int64_t id;
     char *protocol, *endpoint, *subscription_arn, *topic_arn, *message_id, *body;
 } due_row;
+
+/* An http(s) attempt: the row (owned) while its host name is looked up,
+ * then only the id while the request runs. */
+typedef struct {
+    delivery *d;
+    int64_t id;
+    due_row w;
+    int port;
+} http_ctx;
 
 static void due_row_clear(due_row *w)
 {
@@ -175,6 +186,14 @@ static void delivery_finish(delivery *d, int64_t id, const char *error)
 
 /* ---- protocols ---- */
 
+static void due_row_clear(due_row *w);
+
+static void http_ctx_free(http_ctx *c)
+{
+    due_row_clear(&c->w);
+    free(c);
+}
+
 static void http_done(int status, const char *body, size_t len, void *arg)
 {
     (void)body;
@@ -185,32 +204,87 @@ static void http_done(int status, const char *body, size_t len, void *arg)
         delivery_finish(c->d, c->id, NULL);
     } else {
         if (status == 0)
-            snprintf(err, sizeof err, "no answer (refused, reset or timed out)");
+            snprintf(err, sizeof err, "no answer (refused, reset, timed out or too long)");
         else
             snprintf(err, sizeof err, "HTTP status %d", status);
         delivery_finish(c->d, c->id, err);
     }
-    free(c);
+    http_ctx_free(c);
 }
 
-/* Starts an http attempt; false (with error) if it could not start. */
+/* The host name's answer (lib/resolver): refuse the region's own
+ * listeners (endpoint.h), else POST to the address found, with the
+ * URL's host as Host and SNI. */
+static void http_resolved(bool ok, const struct sockaddr *addr, socklen_t addrlen,
+                          const char *why, void *arg)
+{
+    (void)addrlen;
+    http_ctx *c = arg;
+    delivery *d = c->d;
+    if (d->closing) {
+        http_ctx_free(c);
+        return;
+    }
+    char error[300] = "", numeric[INET6_ADDRSTRLEN] = "";
+    const void *raw = !ok ? NULL
+                      : addr->sa_family == AF_INET
+                          ? (const void *)&((const struct sockaddr_in *)addr)->sin_addr
+                          : (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr;
+    if (!ok)
+        snprintf(error, sizeof error, "cannot resolve the endpoint's host: %s", why);
+    else if (endpoint_is_own(d->r, addr, c->port))
+        snprintf(error, sizeof error, "refused: the endpoint is this region's own listener "
+                                      "(port %d)", c->port);
+    else if (!inet_ntop(addr->sa_family, raw, numeric, sizeof numeric))
+        snprintf(error, sizeof error, "cannot use the endpoint's address");
+    if (!error[0]) {
+        const due_row *w = &c->w;
+        const char *headers[] = {"x-amz-sns-message-type", "Notification",
+                                 "x-amz-sns-message-id", w->message_id,
+                                 "x-amz-sns-topic-arn", w->topic_arn,
+                                 "x-amz-sns-subscription-arn", w->subscription_arn,
+                                 "User-Agent", "Amazon Simple Notification Service Agent",
+                                 NULL};
+        httpc_opts o = {.method = "POST", .content_type = "text/plain; charset=UTF-8",
+                        .body = w->body, .body_len = strlen(w->body),
+                        .timeout_s = DELIVERY_HTTP_TIMEOUT_S, .total_s = DELIVERY_HTTP_TOTAL_S,
+                        .max_body = DELIVERY_HTTP_MAX_REPLY,
+                        .max_headers = DELIVERY_HTTP_MAX_REPLY, .headers = headers,
+                        .connect_addr = numeric};
+        if (httpc_request(d->r->base, w->endpoint, &o, http_done, c))
+            return; /* http_done frees c */
+        snprintf(error, sizeof error, "the request could not start (bad URL?)");
+    }
+    delivery_finish(d, c->id, error);
+    http_ctx_free(c);
+}
+
+/* Starts an http attempt with the lookup of its host name; false (with
+ * error) if it could not start. */
 static bool send_http(delivery *d, const due_row *w, char *error, size_t esize)
 {
-    const char *headers[] = {"x-amz-sns-message-type", "Notification",
-                             "x-amz-sns-message-id", w->message_id,
-                             "x-amz-sns-topic-arn", w->topic_arn,
-                             "x-amz-sns-subscription-arn", w->subscription_arn,
-                             "User-Agent", "Amazon Simple Notification Service Agent",
-                             NULL};
-    httpc_opts o = {.method = "POST", .content_type = "text/plain; charset=UTF-8",
-                    .body = w->body, .body_len = strlen(w->body),
-                    .timeout_s = DELIVERY_HTTP_TIMEOUT_S, .headers = headers};
-    http_ctx *c = xmalloc(sizeof *c);
+    char host[256];
+    int port;
+    if (!endpoint_host_port(w->endpoint, host, sizeof host, &port)) {
+        snprintf(error, esize, "malformed endpoint %s", w->endpoint);
+        return false;
+    }
+    if (!d->names) {
+        snprintf(error, esize, "no resolver for the endpoint's host");
+        return false;
+    }
+    http_ctx *c = xcalloc(1, sizeof *c);
     c->d = d;
     c->id = w->id;
-    if (!httpc_request(d->r->base, w->endpoint, &o, http_done, c)) {
-        free(c);
-        snprintf(error, esize, "the request could not start (bad URL?)");
+    c->port = port;
+    c->w = (due_row){.id = w->id, .protocol = xstrdup(w->protocol),
+                     .endpoint = xstrdup(w->endpoint),
+                     .subscription_arn = xstrdup(w->subscription_arn),
+                     .topic_arn = xstrdup(w->topic_arn), .message_id = xstrdup(w->message_id),
+                     .body = xstrdup(w->body)};
+    if (!resolver_lookup(d->names, host, http_resolved, c)) {
+        http_ctx_free(c);
+        snprintf(error, esize, "the endpoint's host name cannot be looked up");
         return false;
     }
     return true;
@@ -441,17 +515,55 @@ static void reap_lambdas(delivery *d)
     }
 }
 
+/* Invariant 6: finished rows past DELIVERY_KEEP_MS, the messages no row
+ * names any more, events past RDS's 14 days and SQS messages past SQS's
+ * retention. One transaction. */
+static void delivery_prune(delivery *d)
+{
+    store *s = d->r->st;
+    int64_t now = region_now_ms(d->r);
+    if (!store_begin(s))
+        return;
+    sqlite3_stmt *st = sqlrow_prepare(s, "DELETE FROM deliveries WHERE state IN "
+                                         "('delivered','dead') AND done_ms < ?");
+    bool ok = st != NULL;
+    if (ok) {
+        sqlite3_bind_int64(st, 1, now - DELIVERY_KEEP_MS);
+        ok = sqlrow_run(st);
+    }
+    int rows = ok ? sqlite3_changes(store_sqlite(s)) : 0;
+    st = ok ? sqlrow_prepare(s, "DELETE FROM sns_messages WHERE NOT EXISTS (SELECT 1 FROM "
+                                "deliveries d WHERE d.message_id=sns_messages.message_id)")
+            : NULL;
+    ok = st != NULL && sqlrow_run(st);
+    int msgs = ok ? sqlite3_changes(store_sqlite(s)) : 0;
+    int evs = 0, sqs = 0;
+    ok = ok && events_prune(d->r, &evs) && sqs_prune(d->r, &sqs);
+    if (!ok || !store_commit(s)) {
+        store_rollback(s);
+        return;
+    }
+    if (rows || msgs || evs || sqs)
+        LOG_INFO("pruned deliveries=%d messages=%d events=%d sqs_messages=%d", rows, msgs, evs,
+                 sqs);
+}
+
 void delivery_tick(delivery *d)
 {
     if (!d)
         return;
     reap_lambdas(d);
+    if (mono_ms() - d->pruned_ms >= DELIVERY_PRUNE_EVERY_MS) {
+        d->pruned_ms = mono_ms();
+        delivery_prune(d);
+    }
     if (d->n >= DELIVERY_MAX_IN_FLIGHT)
         return;
     sqlite3_stmt *st = sqlrow_prepare(
-        d->r->st, "SELECT id, protocol, endpoint, subscription_arn, topic_arn, message_id, body "
-                  "FROM deliveries WHERE state='pending' AND next_ms <= ? ORDER BY next_ms, id "
-                  "LIMIT ?");
+        d->r->st, "SELECT d.id, d.protocol, d.endpoint, d.subscription_arn, d.topic_arn, "
+                  "d.message_id, d.body, m.subject, m.message, m.timestamp_ms "
+                  "FROM deliveries d LEFT JOIN sns_messages m ON m.message_id=d.message_id "
+                  "WHERE d.state='pending' AND d.next_ms <= ? ORDER BY d.next_ms, d.id LIMIT ?");
     if (!st)
         return;
     sqlite3_bind_int64(st, 1, wall_ms());
@@ -468,6 +580,20 @@ void delivery_tick(delivery *d)
                             .endpoint = sqlrow_text(st, 2), .subscription_arn = sqlrow_text(st, 3),
                             .topic_arn = sqlrow_text(st, 4), .message_id = sqlrow_text(st, 5),
                             .body = sqlrow_text(st, 6)};
+        if ((!rows[n].body || !rows[n].body[0]) && sqlite3_column_text(st, 8)) {
+            due_row *w = &rows[n];
+            char *unsub = snsmsg_unsubscribe_url(w->subscription_arn ? w->subscription_arn : "");
+            snsmsg_note note = {.message_id = w->message_id, .topic_arn = w->topic_arn,
+                                .subject = (const char *)sqlite3_column_text(st, 7),
+                                .message = (const char *)sqlite3_column_text(st, 8),
+                                .timestamp_ms = sqlite3_column_int64(st, 9),
+                                .unsubscribe_url = unsub};
+            free(w->body);
+            w->body = snsmsg_envelope(&note);
+            free(unsub);
+        }
+        if (!rows[n].body)
+            rows[n].body = xstrdup("");
         n++;
     }
     sqlite3_finalize(st);
@@ -483,6 +609,9 @@ delivery *delivery_new(region *r)
     delivery *d = xcalloc(1, sizeof *d);
     d->r = r;
     d->children = reaper_new();
+    d->names = resolver_new(r->base, r->cfg.sns_dns_servers);
+    if (!d->names)
+        LOG_ERROR("sns: no resolver for http(s) endpoints: their deliveries fail");
     return d;
 }
 
@@ -490,6 +619,8 @@ void delivery_free(delivery *d)
 {
     if (!d)
         return;
+    d->closing = true;
+    resolver_free(d->names); /* the lookups in flight end here, changing nothing */
     reaper_free(d->children); /* kills the lambda commands still running */
     for (int i = 0; i < d->n; i++) {
         if (d->fl[i].input) {

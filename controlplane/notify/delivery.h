@@ -10,13 +10,19 @@
  *  3. Attempts in flight are only in memory: after a crash or restart the
  *     row is still `pending` and is sent again (so a subscriber may see a
  *     MessageId twice, never zero times).
- *  4. Nothing blocks the loop: http goes through lib/httpc, lambda runs
- *     as a child reaped by lib/reaper on the next ticks, files
- *     (email, sms, firehose) are appends of one message, sqs is an insert.
- *
- * Protocols are those of sns.h. A row's body is the notification
- * envelope (snsmsg_envelope); email and sms are written from its Subject
- * and Message. */
+ *  4. Nothing blocks the loop: http goes through lib/httpc (host names
+ *     resolved by lib/resolver), lambda runs as a child reaped by
+ *     lib/reaper on the next ticks, files (email, sms, firehose) are
+ *     appends of one message, sqs is an insert.
+ *  5. A published message is stored once (sns_messages); a row's body is
+ *     empty and its envelope (snsmsg_envelope) is built from that message
+ *     when it is sent. (Rows written before, and rows given a body, are
+ *     sent with their own body.) Email and sms are written from the
+ *     envelope's Subject and Message.
+ *  6. Finished rows (delivered, dead) are deleted DELIVERY_KEEP_MS after
+ *     they finished, on the region clock, and a message with no row left
+ *     with them; events older than RDS's 14 days and SQS messages past
+ *     SQS's 4-day retention likewise (events.h, sqs.h). */
 #ifndef RDSIM_DELIVERY_H
 #define RDSIM_DELIVERY_H
 
@@ -45,6 +51,16 @@ bool delivery_state_parse(const char *name, delivery_state *out);
 #define DELIVERY_MAX_IN_FLIGHT 32
 /* An http attempt that takes longer fails (seconds). */
 #define DELIVERY_HTTP_TIMEOUT_S 5
+/* The whole http(s) attempt, however the receiver trickles: SNS gives an
+ * endpoint 15 s. */
+#define DELIVERY_HTTP_TOTAL_S 15
+/* What is read of a receiver's reply (SNS looks only at the status): a
+ * longer one fails the attempt, read no further. */
+#define DELIVERY_HTTP_MAX_REPLY (64 * 1024)
+/* Finished rows are kept this long (region clock), then pruned. */
+#define DELIVERY_KEEP_MS (24LL * 3600 * 1000)
+/* How often (real time) the cron prunes. */
+#define DELIVERY_PRUNE_EVERY_MS 2000
 /* A lambda command that runs longer is killed and the attempt fails. */
 #define DELIVERY_LAMBDA_TIMEOUT_MS 30000
 
@@ -56,7 +72,7 @@ typedef struct {
     const char *endpoint;
     const char *evsub;    /* RDS event subscription name, or NULL */
     const char *subject;  /* or NULL */
-    const char *body;     /* the envelope */
+    const char *body;     /* the envelope, or "": built from sns_messages */
 } delivery_item;
 
 /* Writes a pending row due now (wall clock ms), in the caller's

@@ -8,6 +8,7 @@
 
 #include "controlplane/notify/evsub.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -154,4 +155,17 @@ bool events_emit_source(region *r, const char *source_type, const char *source_i
         LOG_INFO("event %s=%s id=%s", source_type, source_id, event_id);
     free(cats_json);
     return ok;
+}
+
+bool events_prune(region *r, int *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM events WHERE date_ms < ?");
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, region_now_ms(r) - EVENTS_KEEP_MS);
+    if (!sqlrow_run(st))
+        return false;
+    *n = sqlite3_changes(store_sqlite(r->st));
+    return true;
 }

@@ -23,6 +23,14 @@ bool events_emit_source(region *r, const char *source_type, const char *source_i
  * as RDS names them); false if unknown. */
 bool events_lookup(const char *event_id, const char **message, const char **categories);
 
+/* RDS keeps events 14 days: DescribeEvents never shows older ones, and
+ * events_prune deletes them. */
+#define EVENTS_KEEP_MS (14LL * 86400 * 1000)
+
+/* Deletes the events older than EVENTS_KEEP_MS on the region clock, in
+ * the caller's transaction; *n is how many. false if the store failed. */
+bool events_prune(region *r, int *n);
+
 /* The category names DescribeEventCategories lists for db-instance. */
 extern const char *const events_categories[];
 

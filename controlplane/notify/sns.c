@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/notify/endpoint.h"
 #include "controlplane/notify/delivery.h"
 #include "controlplane/core/region.h"
 #include "controlplane/notify/snsmsg.h"
@@ -134,26 +135,32 @@ bool sns_publish(region *r, const char *topic_arn, const char *subject, const ch
                  const char *evsub, char **message_id)
 {
     char *mid = snsmsg_uuid();
-    sqlite3_stmt *st = sqlrow_prepare(
-        r->st, "SELECT arn, protocol, endpoint FROM sns_subscriptions WHERE topic_arn=? "
-               "ORDER BY created_ms, arn");
+    /* The message once; each subscriber's row names it (its envelope,
+     * which differs only by UnsubscribeURL, is built when it is sent). */
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO sns_messages(message_id,topic_arn,"
+                                             "subject,message,timestamp_ms) VALUES(?,?,?,?,?)");
     bool ok = st != NULL;
+    if (ok) {
+        sqlrow_bind_text(st, 1, mid);
+        sqlrow_bind_text(st, 2, topic_arn);
+        sqlrow_bind_text(st, 3, subject);
+        sqlrow_bind_text(st, 4, message);
+        sqlite3_bind_int64(st, 5, region_now_ms(r));
+        ok = sqlrow_run(st);
+    }
+    st = ok ? sqlrow_prepare(r->st, "SELECT arn, protocol, endpoint FROM sns_subscriptions "
+                                    "WHERE topic_arn=? ORDER BY created_ms, arn")
+            : NULL;
+    ok = st != NULL;
     if (ok)
         sqlrow_bind_text(st, 1, topic_arn);
     while (ok && sqlite3_step(st) == SQLITE_ROW) {
-        const char *sub = (const char *)sqlite3_column_text(st, 0);
-        char *unsub = xasprintf("http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=%s", sub);
-        snsmsg_note n = {.message_id = mid, .topic_arn = topic_arn, .subject = subject,
-                         .message = message, .timestamp_ms = region_now_ms(r),
-                         .unsubscribe_url = unsub};
-        char *body = snsmsg_envelope(&n);
-        delivery_item it = {.message_id = mid, .topic_arn = topic_arn, .subscription_arn = sub,
+        delivery_item it = {.message_id = mid, .topic_arn = topic_arn,
+                            .subscription_arn = (const char *)sqlite3_column_text(st, 0),
                             .protocol = (const char *)sqlite3_column_text(st, 1),
                             .endpoint = (const char *)sqlite3_column_text(st, 2),
-                            .evsub = evsub, .subject = subject, .body = body};
+                            .evsub = evsub, .subject = subject, .body = ""};
         ok = delivery_enqueue(r->st, &it, wall_ms());
-        free(body);
-        free(unsub);
     }
     if (st)
         sqlite3_finalize(st);
@@ -180,6 +187,22 @@ static bool sns_commit(region *r, bool ok, awserr *err)
     return false;
 }
 
+/* Rows of table (with col=value when col is not NULL). */
+static int64_t count_rows(region *r, const char *table, const char *col, const char *value)
+{
+    char *sql = xasprintf("SELECT count(*) FROM %s%s%s%s", table, col ? " WHERE " : "",
+                          col ? col : "", col ? "=?" : "");
+    sqlite3_stmt *st = sqlrow_prepare(r->st, sql);
+    free(sql);
+    if (!st)
+        return 0;
+    if (col)
+        sqlrow_bind_text(st, 1, value);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n;
+}
+
 static bool sns_create_topic(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *name = params_require(p, "Name", err);
@@ -194,6 +217,15 @@ static bool sns_create_topic(region *r, const params *p, cJSON *result, awserr *
     char *arn = xasprintf("%s%s", pre, name);
     free(pre);
     bool ok = store_begin(r->st);
+    int64_t max_topics = r->cfg.sns_max_topics > 0 ? r->cfg.sns_max_topics : SNS_MAX_TOPICS;
+    if (ok && !sns_topic_exists(r, arn) &&
+        count_rows(r, "sns_topics", NULL, NULL) >= max_topics) {
+        store_rollback(r->st);
+        free(arn);
+        return awserr_set(err, AWSERR_SNS_TOPIC_LIMIT_EXCEEDED,
+                          "Topic limit exceeded: an account has at most %lld topics",
+                          (long long)max_topics);
+    }
     if (ok) {
         /* CreateTopic is idempotent: an existing name gives its ARN. */
         sqlite3_stmt *st = sqlrow_prepare(
@@ -316,6 +348,9 @@ static bool sns_subscribe(region *r, const params *p, cJSON *result, awserr *err
                           "Invalid parameter: Endpoint must be provided");
     if (!endpoint_check(r, proto, ep, err))
         return false;
+    if ((strcmp(proto, "http") == 0 || strcmp(proto, "https") == 0) &&
+        !endpoint_check_subscribe(r, ep, err))
+        return false;
     /* The same (topic, protocol, endpoint) gives back the same ARN. */
     sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT arn FROM sns_subscriptions WHERE "
                                              "topic_arn=? AND protocol=? AND endpoint=?");
@@ -327,6 +362,12 @@ static bool sns_subscribe(region *r, const params *p, cJSON *result, awserr *err
     char *arn = sqlite3_step(st) == SQLITE_ROW ? sqlrow_text(st, 0) : NULL;
     sqlite3_finalize(st);
     bool ok = true;
+    int64_t max_subs = r->cfg.sns_max_subs_per_topic > 0 ? r->cfg.sns_max_subs_per_topic
+                                                         : SNS_MAX_SUBS_PER_TOPIC;
+    if (!arn && count_rows(r, "sns_subscriptions", "topic_arn", topic) >= max_subs)
+        return awserr_set(err, AWSERR_SNS_SUBSCRIPTION_LIMIT_EXCEEDED,
+                          "Subscription limit exceeded: a topic has at most %lld subscriptions",
+                          (long long)max_subs);
     if (!arn) {
         char *u = snsmsg_uuid();
         arn = xasprintf("%s:%s", topic, u);

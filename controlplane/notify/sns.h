@@ -33,6 +33,12 @@
 #define SNS_XMLNS "http://sns.amazonaws.com/doc/2010-03-31/"
 /* Publish's limit, as AWS: 256 KiB. */
 #define SNS_MESSAGE_MAX (256 * 1024)
+/* AWS's quotas (standard topics), the region's defaults; an operator may
+ * lower them (--sns-max-topics, --sns-max-subscriptions-per-topic). Over
+ * them CreateTopic is TopicLimitExceeded and Subscribe
+ * SubscriptionLimitExceeded (403), as in AWS. */
+#define SNS_MAX_TOPICS 100000
+#define SNS_MAX_SUBS_PER_TOPIC 12500000
 
 /* The handler for an SNS Action name (CreateTopic, ..., and rdsim's
  * ListDeliveries), or NULL. */

@@ -157,3 +157,8 @@ bool snsmsg_exhausted(int failures)
 {
     return failures >= SNSMSG_MAX_ATTEMPTS;
 }
+
+char *snsmsg_unsubscribe_url(const char *subscription_arn)
+{
+    return xasprintf("http://127.0.0.1/?Action=Unsubscribe&SubscriptionArn=%s", subscription_arn);
+}

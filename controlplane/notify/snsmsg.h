@@ -56,6 +56,9 @@ char *snsmsg_sms_line(const snsmsg_note *n);
 /* A random RFC 4122 version 4 uuid ("xxxxxxxx-xxxx-4xxx-yxxx-…"). */
 char *snsmsg_uuid(void);
 
+/* The UnsubscribeURL a subscription's envelopes carry. Caller frees. */
+char *snsmsg_unsubscribe_url(const char *subscription_arn);
+
 /* The wait before the next try after `failures` failed tries (>= 1):
  * base_ms * 2^(failures-1), capped at SNSMSG_BACKOFF_CAP_FACTOR * base_ms
  * (1, 2, 4, 8, 16, 30, 30 s for the default base). */

@@ -479,3 +479,16 @@ void sqs_json_handle(region *r, const char *target, const char *body, size_t len
     free(form);
     cJSON_Delete(result);
 }
+
+bool sqs_prune(region *r, int *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM sqs_messages WHERE sent_ms < ?");
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, region_now_ms(r) - SQS_RETENTION_MS);
+    if (!sqlrow_run(st))
+        return false;
+    *n = sqlite3_changes(store_sqlite(r->st));
+    return true;
+}

@@ -53,6 +53,8 @@ static const struct {
     {AWSERR_OPTION_GROUP_NOT_FOUND, "OptionGroupNotFoundFault", 404, "Sender"},
     {AWSERR_SNS_NOT_FOUND, "NotFound", 404, "Sender"},
     {AWSERR_SNS_INVALID_PARAMETER, "InvalidParameter", 400, "Sender"},
+    {AWSERR_SNS_SUBSCRIPTION_LIMIT_EXCEEDED, "SubscriptionLimitExceeded", 403, "Sender"},
+    {AWSERR_SNS_TOPIC_LIMIT_EXCEEDED, "TopicLimitExceeded", 403, "Sender"},
     {AWSERR_SQS_QUEUE_DOES_NOT_EXIST, "AWS.SimpleQueueService.NonExistentQueue", 400, "Sender"},
     {AWSERR_SQS_RECEIPT_HANDLE_INVALID, "ReceiptHandleIsInvalid", 400, "Sender"},
     {AWSERR_SQS_QUEUE_NAME_EXISTS, "QueueAlreadyExists", 400, "Sender"},

@@ -519,8 +519,35 @@ static void test_paging(void)
     params_free(p);
 }
 
+/* ---- params_form_ctype: which POSTs carry Query parameters ---- */
+static void test_form_ctype(void)
+{
+    static const struct {
+        const char *name, *ctype;
+        bool want;
+    } cases[] = {
+        {"aws CLI / boto3 / rdsctl", "application/x-www-form-urlencoded; charset=utf-8", true},
+        {"bare", "application/x-www-form-urlencoded", true},
+        {"upper case", "Application/X-WWW-Form-Urlencoded", true},
+        {"leading blank, blank before ';'", " application/x-www-form-urlencoded ;charset=utf-8",
+         true},
+        {"SNS delivery", "text/plain; charset=UTF-8", false},
+        {"JSON", "application/json", false},
+        {"none", NULL, false},
+        {"empty", "", false},
+        {"prefix of another type", "application/x-www-form-urlencodedx", false},
+        {"form type as a parameter", "text/plain; x=application/x-www-form-urlencoded", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "form ctype: %s", cases[i].name);
+        ok(params_form_ctype(cases[i].ctype) == cases[i].want, name);
+    }
+}
+
 int main(void)
 {
+    test_form_ctype();
     test_parse();
     test_decode();
     test_limits();
