@@ -183,6 +183,8 @@ static void api_query(api *a, struct evhttp_request *req, const principal *who)
                    action, version ? version : "2014-10-31");
         goto reply;
     }
+    if (!xmlns)
+        params_set_empty_absent(p, true); /* RDS: "NAME=" is NAME absent (query.h) */
     result = cJSON_CreateObject();
     if (!def->fn(r, p, result, &err) && err.code == AWSERR_NONE)
         awserr_set(&err, AWSERR_INTERNAL_FAILURE, "The request failed for an internal reason.");
