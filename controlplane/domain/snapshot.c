@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "controlplane/core/region.h"
+#include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/instrow.h"
@@ -21,7 +22,7 @@
 #include "lib/rclock.h"
 #include "lib/util.h"
 
-enum { SNAPSHOT_QUOTA = 100 };
+enum { SNAPSHOT_QUOTA = QUOTA_MANUAL_SNAPSHOTS };
 
 /* ---- the DBSnapshot shape ---- */
 
@@ -161,7 +162,8 @@ bool snapshot_action_create(region *r, const params *p, cJSON *result, awserr *e
                    "Cannot create a snapshot because the database instance %s is not currently "
                    "in the available state.", inst);
     else
-        ok = snap_from_instance(r, &in, id, "manual", err);
+        ok = snap_from_instance(r, &in, id, "manual", err) &&
+             restags_create(r->st, "snapshot", id, p, err);
     if (!ok) {
         store_rollback(r->st);
         goto out;
