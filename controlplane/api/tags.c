@@ -104,7 +104,8 @@ static const tag_kind tag_kinds[] = {
      "DB Subnet group '%s' not found."},
     {"snapshot", true, exists_snapshot, AWSERR_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found."},
     {"es", false, evsub_exists, AWSERR_SUBSCRIPTION_NOT_FOUND, "Subscription %s not found."},
-    {"og", true, exists_og, AWSERR_OPTION_GROUP_NOT_FOUND, "Specified OptionGroupName: %s not found."},
+    {"og", true, exists_og, AWSERR_OPTION_GROUP_NOT_FOUND,
+     "Specified OptionGroupName: %s not found."},
 };
 
 /* The resource ResourceName (an RDS ARN of this region and account)
