@@ -129,6 +129,13 @@ snap_ok() { [ "$(awsrds describe-db-snapshots --db-snapshot-identifier "$1" |
 poll 120 snap_ok s1
 ok $? "s1 becomes available"
 is "$(tags_of "$ARN:snapshot:s1")" '[["keep","1"]]' "snapshot: the Create's tags"
+is "$(awsrds describe-db-snapshots --db-snapshot-identifier s1 | jq -c '.DBSnapshots[0].TagList')" \
+  '[{"Key":"keep","Value":"1"}]' "... and in describe-db-snapshots' TagList"
+awsrds modify-db-instance --db-instance-identifier tf --copy-tags-to-snapshot --apply-immediately \
+  >/dev/null
+out=$(awsrds create-db-snapshot --db-instance-identifier tf --db-snapshot-identifier s2)
+is "$(jqc "$out" '.DBSnapshot.TagList')" '[{"Key":"owner","Value":""}]' \
+  "CopyTagsToSnapshot: a snapshot without --tags gets the instance's tags"
 attrs() { awsrds describe-db-snapshot-attributes --db-snapshot-identifier "$1" |
   jq -c '[.DBSnapshotAttributesResult.DBSnapshotAttributes[] | [.AttributeName, .AttributeValues]]'; }
 is "$(attrs s1)" '[["restore",[]]]' "describe-db-snapshot-attributes: restore, shared with none"
@@ -158,9 +165,11 @@ is "$(attrs s1)" '[["restore",["444455556666","all"]]]' "... and nothing of it s
 # Encrypted copies: never public; under the AWS managed key, never shared.
 key=$(aws --endpoint-url "$API" kms create-key --description api14 | jq -r .KeyMetadata.KeyId)
 awsrds copy-db-snapshot --source-db-snapshot-identifier s1 --target-db-snapshot-identifier s-cmk \
-  --kms-key-id "$key" >/dev/null
+  --kms-key-id "$key" --copy-tags >/dev/null
 awsrds copy-db-snapshot --source-db-snapshot-identifier s1 --target-db-snapshot-identifier s-aws \
-  --kms-key-id alias/aws/rds >/dev/null
+  --kms-key-id alias/aws/rds --copy-tags --tags Key=own,Value=2 >/dev/null
+is "$(tags_of "$ARN:snapshot:s-cmk")" '[["keep","1"]]' "copy-db-snapshot --copy-tags: the source's tags"
+is "$(tags_of "$ARN:snapshot:s-aws")" '[["own","2"]]' "... replaced by the copy's own --tags"
 poll 120 snap_ok s-cmk && poll 120 snap_ok s-aws
 ok $? "two encrypted copies available (a customer key, alias/aws/rds)"
 like "$(aws_err rds modify-db-snapshot-attribute --db-snapshot-identifier s-cmk \
@@ -190,7 +199,7 @@ quota() { jqs "$out" ".AccountQuotas[] | select(.AccountQuotaName == \"$1\") | \
 is "$(quota DBInstances)" "1/40" "DBInstances: 1 of 40"
 is "$(quota AllocatedStorage)" "20/100000" "AllocatedStorage: 20 GiB used"
 is "$(quota DBParameterGroups)" "2/50" "DBParameterGroups: pg1, pg2"
-is "$(quota ManualSnapshots)" "2/100" "ManualSnapshots: the two copies"
+is "$(quota ManualSnapshots)" "3/100" "ManualSnapshots: s2 and the two copies"
 is "$(quota DBSubnetGroups)" "0/50" "DBSubnetGroups: none left"
 is "$(quota EventSubscriptions)" "0/20" "EventSubscriptions: none left"
 out=$(awsrds describe-option-groups)
