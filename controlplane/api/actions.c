@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "controlplane/api/clock.h"
+#include "controlplane/api/discovery.h"
 #include "controlplane/api/instances.h"
 #include "controlplane/api/restores.h"
 #include "controlplane/api/tags.h"
@@ -22,6 +23,7 @@
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/monitoring.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/snapattr.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/net/subnetgroup.h"
 #include "controlplane/notify/events.h"
@@ -291,6 +293,13 @@ static const action_def action_table[] = {
     {"DeleteDBParameterGroup", paramgroup_action_delete, false},
     {"DescribeDBParameters", paramgroup_action_describe_parameters, false},
     {"DescribeEngineDefaultParameters", paramgroup_action_engine_defaults, false},
+    {"CopyDBParameterGroup", paramgroup_action_copy, false},
+    {"DescribeDBSnapshotAttributes", snapattr_action_describe, false},
+    {"ModifyDBSnapshotAttribute", snapattr_action_modify, false},
+    {"DescribeAccountAttributes", discovery_action_account_attributes, false},
+    {"DescribeOptionGroups", discovery_action_option_groups, false},
+    {"DescribeOptionGroupOptions", discovery_action_option_group_options, false},
+    {"DescribeValidDBInstanceModifications", discovery_action_valid_modifications, false},
 };
 
 const action_def *actions_find(const char *name)

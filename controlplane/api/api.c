@@ -15,6 +15,7 @@
 #include "controlplane/api/actions.h"
 #include "controlplane/api/auth.h"
 #include "controlplane/api/iam.h"
+#include "controlplane/api/unknown.h"
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/iamdblogin.h"
 #include "controlplane/domain/telemetry.h"
@@ -194,6 +195,8 @@ static void api_query(api *a, struct evhttp_request *req, const principal *who)
                    action, version ? version : "2014-10-31");
         goto reply;
     }
+    if (!xmlns)
+        params_set_empty_absent(p, true); /* RDS: "NAME=" is NAME absent (query.h) */
     result = cJSON_CreateObject();
     if (!def->fn(r, p, result, &err) && err.code == AWSERR_NONE)
         awserr_set(&err, AWSERR_INTERNAL_FAILURE, "The request failed for an internal reason.");
@@ -440,6 +443,32 @@ static void api_sqs(api *a, struct evhttp_request *req, const char *target)
     free(body);
 }
 
+/* A request for a service this endpoint does not serve: that service's
+ * own "unknown operation" error (api/unknown.h). target NULL: a REST
+ * request signed for `service`. */
+static void api_unknown(struct evhttp_request *req, const char *target, const char *service,
+                        const char *path)
+{
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    char *rid = api_request_id();
+    unknown_reply u = {0};
+    if (target)
+        unknown_for_target(target, evhttp_find_header(in, "Content-Type"), rid, &u);
+    else
+        unknown_for_path(service,
+                         evhttp_request_get_command(req) == EVHTTP_REQ_GET ? "GET" : "POST",
+                         path ? path : "/", rid, &u);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "x-amzn-RequestId", rid);
+    if (u.error_type)
+        evhttp_add_header(h, "x-amzn-ErrorType", u.error_type);
+    api_send(req, u.status, u.content_type, u.body);
+    LOG_INFO("api unknown service=%s target=%s status=%d request_id=%s", service ? service : "-",
+             target ? "yes" : "no", u.status, rid);
+    unknown_reply_clear(&u);
+    free(rid);
+}
+
 static void api_request(struct evhttp_request *req, void *arg)
 {
     api *a = arg;
@@ -455,6 +484,10 @@ static void api_request(struct evhttp_request *req, void *arg)
         free(rid);
         return;
     }
+    char scope[64];
+    bool scope_rest = unknown_scope_service(
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization"), scope,
+        sizeof scope);
     if (path && strcmp(path, "/agent/v1/heartbeat") == 0 && cmd == EVHTTP_REQ_POST) {
         api_heartbeat(a, req);
     } else if (path && strcmp(path, "/agent/v1/telemetry") == 0 && cmd == EVHTTP_REQ_POST) {
@@ -465,6 +498,9 @@ static void api_request(struct evhttp_request *req, void *arg)
         char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d}\n", agents_count(a->r->agents));
         api_send(req, 200, "application/json", body);
         free(body);
+    } else if (scope_rest && (!path || strcmp(path, "/") == 0 || path[0] == '\0') &&
+               strcmp(scope, "s3") == 0) {
+        api_unknown(req, NULL, scope, path); /* S3's ListBuckets is GET / */
     } else if (!path || strcmp(path, "/") == 0 || path[0] == '\0') {
         /* Every service on this endpoint: nothing runs unsigned (auth.h). */
         principal who;
@@ -478,8 +514,12 @@ static void api_request(struct evhttp_request *req, void *arg)
             api_sm(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
             api_sqs(a, req, target);
+        else if (target)
+            api_unknown(req, target, NULL, NULL);
         else
             api_query(a, req, &who);
+    } else if (scope_rest) {
+        api_unknown(req, NULL, scope, path);
     } else {
         api_send(req, 404, "text/plain", "not found\n");
     }

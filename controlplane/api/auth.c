@@ -186,6 +186,21 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
         snprintf(c->action, sizeof c->action, "%s", target + 10);
         return;
     }
+    if (post && target) {
+        /* A JSON service this endpoint does not serve (api/unknown.h):
+         * refusals in JSON too; the service is the target's prefix up to
+         * '_' or '.', lowercased ("DynamoDB_20120810.ListTables"). */
+        c->proto = AUTH_PROTO_KMS;
+        size_t n = strcspn(target, "_.");
+        if (n >= sizeof c->service)
+            n = sizeof c->service - 1;
+        snprintf(c->service, sizeof c->service, "%.*s", (int)n, target);
+        for (char *k = c->service; *k; k++)
+            *k = (char)tolower((unsigned char)*k);
+        const char *dot = strchr(target, '.');
+        snprintf(c->action, sizeof c->action, "%s", dot ? dot + 1 : "(none)");
+        return;
+    }
     c->proto = AUTH_PROTO_QUERY;
     snprintf(c->service, sizeof c->service, "rds");
     const char *q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));

@@ -1,10 +1,14 @@
 /* tags: RDS resource tags (ListTagsForResource, AddTagsToResource,
- * RemoveTagsFromResource) and the tag rules CreateDBInstance shares.
+ * RemoveTagsFromResource) on every resource type rdsim keeps: DB
+ * instances (db:), parameter groups (pg:), subnet groups (subgrp:), DB
+ * snapshots (snapshot:), event subscriptions (es:) and the default option
+ * group (og:). The ARN must be of this region and account and name a
+ * resource that exists (else that type's NotFound fault).
  *
- * Tags live on the instance row as a JSON array of {Key, Value}. One tag
- * has a meaning here: rdsim:dns-ttl sets the endpoint's TTL, for clients
- * that cannot pass DnsTtl. Only DB instances carry tags so far; their ARN
- * must be of this region and account. */
+ * An instance's tags live on its row as a JSON array of {Key, Value}; one
+ * tag has a meaning there: rdsim:dns-ttl sets the endpoint's TTL, for
+ * clients that cannot pass DnsTtl. Every other type's tags are kept by
+ * core/restags.h and deleted with the resource. */
 #ifndef RDSIM_TAGS_H
 #define RDSIM_TAGS_H
 
@@ -13,13 +17,10 @@
 
 #include "controlplane/core/service.h"
 
-#define TAGS_MAX 50
 #define TAGS_DNS_TTL "rdsim:dns-ttl"
 
-/* Tags.Tag.N.Key/Value merged into `existing` (a JSON array, may be
- * NULL), replacing equal keys. The new JSON text (malloc'd), or NULL with
- * InvalidParameterValue (key 1..128 characters, value at most 256, no
- * "aws:" prefix, at most TAGS_MAX tags). */
+/* restags_merge (core/restags.h): Tags.Tag.N merged into `existing`
+ * under RDS's tag rules; for CreateDBInstance. */
 char *tags_merge(const params *p, const char *existing, awserr *err);
 
 /* The rdsim:dns-ttl tag's value in tags JSON into *ttl: -1 when absent.

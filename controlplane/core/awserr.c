@@ -70,6 +70,7 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_SNS_INVALID_TOPIC] = {"SNSInvalidTopic", 400, true},
     [AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED] = {"EventSubscriptionQuotaExceeded", 400, true},
     [AWSERR_OPTION_GROUP_NOT_FOUND] = {"OptionGroupNotFoundFault", 404, true},
+    [AWSERR_SHARED_SNAPSHOT_QUOTA_EXCEEDED] = {"SharedSnapshotQuotaExceeded", 400, true},
 
     /* SNS (botocore sns 2010-03-31) and SQS (sqs 2012-11-05: the query
      * codes that its awsQueryCompatible header carries). */

@@ -38,6 +38,7 @@ struct params {
     param_pair *pairs;      /* arrival order */
     param_pair **by_name;   /* the same pairs sorted by strcmp of name */
     size_t n;
+    bool empty_absent;      /* params_set_empty_absent: "NAME=" reads as absent */
 };
 
 /* How much of a client's value a message quotes: enough to recognise it,
@@ -264,7 +265,9 @@ fail:
     return NULL;
 }
 
-const char *params_get(const params *p, const char *name)
+/* The value as sent, empty or not: what lists and structure fields read
+ * (a tag's Value may be empty). */
+static const char *params_get_raw(const params *p, const char *name)
 {
     if (p == NULL || name == NULL)
         return NULL;
@@ -272,6 +275,20 @@ const char *params_get(const params *p, const char *name)
     if (i < p->n && strcmp(p->by_name[i]->name, name) == 0)
         return p->by_name[i]->value;
     return NULL;
+}
+
+void params_set_empty_absent(params *p, bool on)
+{
+    if (p != NULL)
+        p->empty_absent = on;
+}
+
+const char *params_get(const params *p, const char *name)
+{
+    const char *v = params_get_raw(p, name);
+    if (v != NULL && v[0] == '\0' && p->empty_absent)
+        return NULL;
+    return v;
 }
 
 const char *params_require(const params *p, const char *name, awserr *err)
@@ -392,7 +409,7 @@ static bool list_error(awserr *err, const char *name, const char *item, bool str
 static bool bare_name_ok(const params *p, const char *name, const char *item, bool structs,
                          awserr *err)
 {
-    const char *bare = params_get(p, name);
+    const char *bare = params_get_raw(p, name);
     if (bare != NULL && bare[0] != '\0')
         return list_error(err, name, item, structs);
     return true;
@@ -473,7 +490,7 @@ const char *params_get_struct_field(const params *p, const char *name, const cha
     if (p == NULL || i < 1)
         return NULL;
     char *key = xasprintf("%s.%s.%d.%s", name, item, i, field);
-    const char *v = params_get(p, key);
+    const char *v = params_get_raw(p, key);
     free(key);
     return v;
 }

@@ -43,7 +43,18 @@ void params_free(params *p);
  * never read as an API call. */
 bool params_form_ctype(const char *ctype);
 
-/* The raw value, or NULL when absent. Exact, case-sensitive names. */
+/* "Empty means absent" (RDS's rule, not SNS's or SQS's, where an empty
+ * attribute value means something): once set, a top-level "NAME=" reads as
+ * absent through params_get and every getter built on it, so an optional
+ * parameter sent empty (Terraform sends EngineVersion= and DBName=) takes
+ * its default, and a required one gets params_require's MissingParameter.
+ * List members and structure fields (params_get_list,
+ * params_get_struct_field) are read as sent: a tag's Value may be "". Off
+ * after params_parse; the dispatcher turns it on for RDS actions. */
+void params_set_empty_absent(params *p, bool on);
+
+/* The value, or NULL when absent (or empty, under params_set_empty_absent).
+ * Exact, case-sensitive names. */
 const char *params_get(const params *p, const char *name);
 /* Like params_get, but a missing or empty value sets MissingParameter
  * ("The parameter NAME must be provided and must not be blank.") and

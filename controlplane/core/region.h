@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "controlplane/core/quotas.h"
+
 struct event_base;
 struct event;
 typedef struct store store;
@@ -78,7 +80,7 @@ typedef struct region {
 } region;
 
 /* Limits shared by the actions that create instances. */
-#define REGION_INSTANCE_QUOTA 40
+#define REGION_INSTANCE_QUOTA QUOTA_DB_INSTANCES
 #define DNS_TTL_MAX 86400
 
 /* Region time now, ms since the epoch. */

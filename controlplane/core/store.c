@@ -184,6 +184,24 @@ static const char *const store_migrations[] = {
     " timestamp_ms INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS deliveries_done ON deliveries(done_ms);"
     "CREATE INDEX IF NOT EXISTS deliveries_message ON deliveries(message_id);",
+    /* 10 -> 11: the tags of RDS resources other than instances (restags.h)
+     * and the attributes of manual snapshots (ModifyDBSnapshotAttribute's
+     * `restore` account ids). Each goes with its resource: the triggers
+     * delete them with the resource's row, in the same transaction. */
+    "CREATE TABLE IF NOT EXISTS resource_tags(type TEXT NOT NULL, name TEXT NOT NULL,"
+    " tags TEXT NOT NULL, PRIMARY KEY(type, name));"
+    "CREATE TABLE IF NOT EXISTS db_snapshot_attributes(snapshot_id TEXT NOT NULL,"
+    " name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(snapshot_id, name, value));"
+    "CREATE TRIGGER IF NOT EXISTS pg_tags_go AFTER DELETE ON db_parameter_groups BEGIN"
+    " DELETE FROM resource_tags WHERE type = 'pg' AND name = OLD.name; END;"
+    "CREATE TRIGGER IF NOT EXISTS subgrp_tags_go AFTER DELETE ON network_objects"
+    " WHEN OLD.kind = 'dbsubnetgroup' BEGIN"
+    " DELETE FROM resource_tags WHERE type = 'subgrp' AND name = OLD.id; END;"
+    "CREATE TRIGGER IF NOT EXISTS snapshot_tags_go AFTER DELETE ON db_snapshots BEGIN"
+    " DELETE FROM resource_tags WHERE type = 'snapshot' AND name = OLD.id;"
+    " DELETE FROM db_snapshot_attributes WHERE snapshot_id = OLD.id; END;"
+    "CREATE TRIGGER IF NOT EXISTS es_tags_go AFTER DELETE ON event_subscriptions BEGIN"
+    " DELETE FROM resource_tags WHERE type = 'es' AND name = OLD.name; END;",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

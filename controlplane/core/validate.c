@@ -261,6 +261,16 @@ static const storage_row storage_types[] = {
     {"standard", 5, 3072},
 };
 
+bool validate_storage_type_at(size_t i, const char **type, int64_t *min_gib, int64_t *max_gib)
+{
+    if (i >= sizeof storage_types / sizeof storage_types[0])
+        return false;
+    *type = storage_types[i].type;
+    *min_gib = storage_types[i].min_gib;
+    *max_gib = storage_types[i].max_gib;
+    return true;
+}
+
 static const storage_row *storage_find(const char *type)
 {
     if (type == NULL)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 
 #include "controlplane/core/awserr.h"
 
@@ -34,6 +35,9 @@ bool validate_db_name(const char *name, awserr *err);
 bool validate_storage_type(const char *type, awserr *err);
 /* AllocatedStorage (GiB) range for the storage type (postgres):
  * gp2/gp3 20–65536, io1/io2 100–65536, standard 5–3072. */
+/* The i-th (0-based) storage type RDS for PostgreSQL offers and its
+ * allocated storage range in GiB; false past the last. */
+bool validate_storage_type_at(size_t i, const char **type, int64_t *min_gib, int64_t *max_gib);
 bool validate_allocated_storage(const char *storage_type, int64_t gib, awserr *err);
 /* Iops against storage type and size: io1/io2 require Iops, ratio 0.5–50
  * IOPS per GiB and 1000–256000; gp3 Iops only at ≥ 400 GiB (12000–64000)

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "controlplane/core/awserr.h"
+#include "controlplane/core/quotas.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/store.h"
 
@@ -42,7 +43,7 @@ struct region;
 struct pgcatalog;
 
 #define PARAMGROUP_MAX_MODIFY 20 /* parameters per Modify/Reset request, as RDS */
-#define PARAMGROUP_QUOTA 50      /* groups per region, RDS's default quota */
+#define PARAMGROUP_QUOTA QUOTA_DB_PARAMETER_GROUPS
 
 /* Creates the tables and loads PostgreSQL's parameter list (cached in
  * <home>/pg-describe-config.txt). Before the loop only; false (logged) on
@@ -52,6 +53,11 @@ void paramgroup_close(struct region *r);
 
 bool paramgroup_action_create(struct region *r, const params *p, struct cJSON *result,
                               awserr *err);
+/* CopyDBParameterGroup: a new group with the source's family and user-set
+ * parameters (the source a name or an ARN; the default group copies to a
+ * group with none set), and its own Tags. */
+bool paramgroup_action_copy(struct region *r, const params *p, struct cJSON *result,
+                            awserr *err);
 bool paramgroup_action_describe(struct region *r, const params *p, struct cJSON *result,
                                 awserr *err);
 bool paramgroup_action_delete(struct region *r, const params *p, struct cJSON *result,

@@ -15,6 +15,7 @@
 #include "controlplane/core/instextra.h"
 #include "controlplane/core/pgcatalog.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
 #include "lib/log.h"
@@ -55,6 +56,69 @@ static int group_count(region *r)
     return n;
 }
 
+/* The user-set parameters of group `from` copied to group `to`. */
+static bool copy_parameters(region *r, const char *from, const char *to)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO db_parameters(grp, name, value, method) "
+                                             "SELECT ?1, name, value, method FROM db_parameters "
+                                             "WHERE grp = ?2");
+    if (st) {
+        sqlrow_bind_text(st, 1, to);
+        sqlrow_bind_text(st, 2, from);
+    }
+    return sqlrow_run(st);
+}
+
+/* Stores the new group `name` (lowercase) with its Tags and, when `from`
+ * is not NULL, a copy of that group's parameters; the DBParameterGroup
+ * answer. One transaction: false leaves nothing. */
+static bool store_group(region *r, const params *p, const char *name, const char *fam,
+                        const char *desc, const char *from, cJSON *result, awserr *err)
+{
+    pgroup_row row;
+    if (!store_begin(r->st))
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    bool ok = false;
+    if (pgroup_get(r, name, &row)) {
+        pgroup_row_clear(&row);
+        awserr_set(err, AWSERR_DB_PARAMETER_GROUP_ALREADY_EXISTS,
+                   "Parameter group %s already exists", name);
+        goto done;
+    }
+    if (group_count(r) >= PARAMGROUP_QUOTA) {
+        awserr_set(err, AWSERR_DB_PARAMETER_GROUP_QUOTA_EXCEEDED,
+                   "The request would exceed the maximum of %d DB parameter groups.",
+                   PARAMGROUP_QUOTA);
+        goto done;
+    }
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO db_parameter_groups(name, family, "
+                                             "description, created_ms) VALUES(?,?,?,?)");
+    if (st) {
+        sqlrow_bind_text(st, 1, name);
+        sqlrow_bind_text(st, 2, fam);
+        sqlrow_bind_text(st, 3, desc);
+        sqlite3_bind_int64(st, 4, region_now_ms(r));
+    }
+    if (!sqlrow_run(st) || (from && !copy_parameters(r, from, name))) {
+        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+        goto done;
+    }
+    if (!restags_create(r->st, "pg", name, p, err))
+        goto done;
+    ok = true;
+done:
+    if (!ok) {
+        store_rollback(r->st);
+        return false;
+    }
+    if (!commit_or_fail(r, err)) /* rolls back itself */
+        return false;
+    pgroup_row gr = {.family = (char *)fam, .description = (char *)desc};
+    cJSON_AddItemToObject(result, "DBParameterGroup", render_group(r, name, &gr));
+    LOG_INFO("parameter group created group=%s from=%s", name, from ? from : "-");
+    return true;
+}
+
 bool paramgroup_action_create(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *g = params_require(p, "DBParameterGroupName", err);
@@ -83,45 +147,41 @@ bool paramgroup_action_create(region *r, const params *p, cJSON *result, awserr 
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "Description must be at most 1024 characters.");
     char *name = str_lower(xstrdup(g));
-    bool ok = false;
+    bool ok = store_group(r, p, name, fam, desc, NULL, result, err);
+    free(name);
+    return ok;
+}
+
+bool paramgroup_action_copy(region *r, const params *p, cJSON *result, awserr *err)
+{
+    const char *src = params_require(p, "SourceDBParameterGroupIdentifier", err);
+    const char *g = src ? params_require(p, "TargetDBParameterGroupIdentifier", err) : NULL;
+    const char *desc = g ? params_require(p, "TargetDBParameterGroupDescription", err) : NULL;
+    if (!desc)
+        return false;
+    if (!pgroup_name_ok(g))
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "The parameter TargetDBParameterGroupIdentifier is not a valid "
+                          "identifier. Identifiers must begin with a letter; must contain only "
+                          "ASCII letters, digits, and hyphens; and must not end with a hyphen or "
+                          "contain two consecutive hyphens.");
+    if (strlen(desc) > 1024)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "Description must be at most 1024 characters.");
+    /* The source: a name, or the ARN of a group of this region. */
+    region_arn a;
+    const char *sid = region_arn_parse(src, &a) ? region_arn_resource_id(&a, "pg:") : src;
+    char *from = str_lower(xstrdup(sid ? sid : src));
+    char *name = str_lower(xstrdup(g));
     pgroup_row row;
-    if (!store_begin(r->st)) {
-        free(name);
-        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
-    }
-    if (pgroup_get(r, name, &row)) {
-        pgroup_row_clear(&row);
-        awserr_set(err, AWSERR_DB_PARAMETER_GROUP_ALREADY_EXISTS,
-                   "Parameter group %s already exists", name);
-        goto done;
-    }
-    if (group_count(r) >= PARAMGROUP_QUOTA) {
-        awserr_set(err, AWSERR_DB_PARAMETER_GROUP_QUOTA_EXCEEDED,
-                   "The request would exceed the maximum of %d DB parameter groups.",
-                   PARAMGROUP_QUOTA);
-        goto done;
-    }
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO db_parameter_groups(name, family, "
-                                             "description, created_ms) VALUES(?,?,?,?)");
-    if (st) {
-        sqlrow_bind_text(st, 1, name);
-        sqlrow_bind_text(st, 2, fam);
-        sqlrow_bind_text(st, 3, desc);
-        sqlite3_bind_int64(st, 4, region_now_ms(r));
-    }
-    if (!sqlrow_run(st)) {
-        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-        goto done;
-    }
-    ok = commit_or_fail(r, err);
-    if (ok) {
-        pgroup_row gr = {.family = (char *)fam, .description = (char *)desc};
-        cJSON_AddItemToObject(result, "DBParameterGroup", render_group(r, name, &gr));
-        LOG_INFO("parameter group created group=%s", name);
-    }
-done:
-    if (!ok)
-        store_rollback(r->st);
+    bool ok = false;
+    if (!pgroup_get(r, from, &row))
+        awserr_set(err, AWSERR_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s",
+                   from);
+    else
+        ok = store_group(r, p, name, row.family, desc, from, result, err);
+    pgroup_row_clear(&row);
+    free(from);
     free(name);
     return ok;
 }

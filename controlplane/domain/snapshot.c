@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "controlplane/core/instextra.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/instrow.h"
@@ -21,7 +23,7 @@
 #include "lib/rclock.h"
 #include "lib/util.h"
 
-enum { SNAPSHOT_QUOTA = 100 };
+enum { SNAPSHOT_QUOTA = QUOTA_MANUAL_SNAPSHOTS };
 
 /* ---- the DBSnapshot shape ---- */
 
@@ -66,7 +68,12 @@ static cJSON *snap_render(region *r, const snaprow *s)
     }
     if (s->resource_id)
         cJSON_AddStringToObject(o, "DbiResourceId", s->resource_id);
-    cJSON_AddItemToObject(o, "TagList", cJSON_CreateArray());
+    char *tags = restags_get(r->st, "snapshot", s->id);
+    cJSON *tl = cJSON_Parse(tags ? tags : "[]");
+    free(tags);
+    cJSON_AddItemToObject(o, "TagList", cJSON_IsArray(tl) ? tl : cJSON_CreateArray());
+    if (!cJSON_IsArray(tl))
+        cJSON_Delete(tl);
     add_time(o, "OriginalSnapshotCreateTime", s->created_ms);
     cJSON_AddStringToObject(o, "SnapshotTarget", "region");
     return o;
@@ -113,7 +120,13 @@ static bool snap_from_instance(region *r, const store_instance *in, const char *
         .storage_type = in->storage_type, .iops = in->iops, .az = in->az,
         .instance_created_ms = in->created_ms,
     };
-    if (!snaprow_insert(r, &s))
+    /* CopyTagsToSnapshot: the instance's tags (a CreateDBSnapshot's own
+     * Tags replace them, as on RDS). */
+    cJSON *extra = cJSON_Parse(in->extra ? in->extra : "{}");
+    bool copy_tags = instextra_bool(extra, INSTEXTRA_COPY_TAGS, false);
+    cJSON_Delete(extra);
+    if (!snaprow_insert(r, &s) ||
+        (copy_tags && !restags_put(r->st, "snapshot", id, in->tags ? in->tags : "[]")))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     snaprow_emit(r, id, "RDS-EVENT-0040", NULL);
     LOG_INFO("snapshot accepted id=%s instance=%s encrypted=%d", id, in->id, in->storage_encrypted);
@@ -161,7 +174,8 @@ bool snapshot_action_create(region *r, const params *p, cJSON *result, awserr *e
                    "Cannot create a snapshot because the database instance %s is not currently "
                    "in the available state.", inst);
     else
-        ok = snap_from_instance(r, &in, id, "manual", err);
+        ok = snap_from_instance(r, &in, id, "manual", err) &&
+             restags_create(r->st, "snapshot", id, p, err);
     if (!ok) {
         store_rollback(r->st);
         goto out;
@@ -345,6 +359,19 @@ out:
 
 /* ---- CopyDBSnapshot ---- */
 
+/* The copy's tags: the source's with CopyTags, replaced by its own Tags
+ * when it has some (restags.h). */
+static bool copy_tags(region *r, const params *p, const char *src, const char *id, awserr *err)
+{
+    bool copy = false;
+    if (!params_get_bool(p, "CopyTags", &copy, NULL, err))
+        return false;
+    char *tags = copy ? restags_get(r->st, "snapshot", src) : NULL;
+    bool ok = !copy || (tags && restags_put(r->st, "snapshot", id, tags));
+    free(tags);
+    return ok && restags_create(r->st, "snapshot", id, p, err);
+}
+
 bool snapshot_action_copy(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *tid = params_require(p, "TargetDBSnapshotIdentifier", err);
@@ -385,10 +412,10 @@ bool snapshot_action_copy(region *r, const params *p, cJSON *result, awserr *err
             s.encrypted = true;
             s.kms_key_id = arn;
         }
-        ok = snaprow_insert(r, &s);
-        if (!ok)
+        ok = snaprow_insert(r, &s) && copy_tags(r, p, src.id, id, err);
+        if (!ok && err->code == AWSERR_NONE)
             awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-        else
+        else if (ok)
             snaprow_emit(r, id, "RDS-EVENT-0196", NULL);
     }
     if (ok)

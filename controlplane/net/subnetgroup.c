@@ -9,13 +9,14 @@
 
 #include "controlplane/core/instextra.h"
 #include "controlplane/core/netstore.h"
+#include "controlplane/core/restags.h"
 #include "controlplane/core/region.h"
 #include "lib/cidr.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define SUBNETGROUP_QUOTA 50          /* RDS: DB subnet groups per region */
-#define SUBNETGROUP_SUBNETS_QUOTA 20  /* RDS: subnets per DB subnet group */
+#define SUBNETGROUP_QUOTA QUOTA_DB_SUBNET_GROUPS
+#define SUBNETGROUP_SUBNETS_QUOTA QUOTA_SUBNETS_PER_DB_SUBNET_GROUP
 #define SUBNETGROUP_SCAN_MAX 4096     /* addresses tried per subnet when placing */
 
 /* ---- pure rules --------------------------------------------------------- */
@@ -359,6 +360,10 @@ bool subnetgroup_action_create(region *r, const params *p, cJSON *result, awserr
     cJSON_AddItemReferenceToObject(doc, "SubnetIds", subnets);
     if (!netstore_put(r->st, NETSTORE_DBSUBNETGROUP, name, doc)) {
         fail_store(r, err);
+        goto done;
+    }
+    if (!restags_create(r->st, "subgrp", name, p, err)) {
+        store_rollback(r->st);
         goto done;
     }
     ok = commit_or_fail(r, err);

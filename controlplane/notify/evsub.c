@@ -11,6 +11,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/snsmsg.h"
+#include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "lib/log.h"
@@ -18,7 +19,7 @@
 #include "lib/util.h"
 
 #define EVSUB_NAME_MAX 255
-#define EVSUB_QUOTA 20
+#define EVSUB_QUOTA QUOTA_EVENT_SUBSCRIPTIONS
 
 /* SourceType values of the RDS model. */
 static const char *const source_types[] = {
@@ -297,11 +298,15 @@ static bool load_one(region *r, const params *p, evsub_row *s, awserr *err)
 }
 
 /* Saves s in its own transaction and answers it as EventSubscription. */
-static bool save_and_answer(region *r, const evsub_row *s, cJSON *result, awserr *err)
+/* Saves s and, when tags is not NULL, its tags (a new subscription's
+ * Tags; restags.h), in one transaction. */
+static bool save_and_answer(region *r, const evsub_row *s, const char *tags, cJSON *result,
+                            awserr *err)
 {
     if (!store_begin(r->st))
         return false;
-    if (!row_save(r, s) || !store_commit(r->st)) {
+    if (!row_save(r, s) || (tags && !restags_put(r->st, "es", s->name, tags)) ||
+        !store_commit(r->st)) {
         store_rollback(r->st);
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The subscription could not be saved.");
     }
@@ -350,9 +355,11 @@ bool evsub_action_create(region *r, const params *p, cJSON *result, awserr *err)
         ok = awserr_set(err, AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED,
                         "Cannot create more than %d event subscriptions.", EVSUB_QUOTA);
     rows_free(all, n < 0 ? 0 : n);
-    ok = ok && n >= 0 && save_and_answer(r, &s, result, err);
+    char *tags = ok && n >= 0 ? restags_merge(p, NULL, err) : NULL;
+    ok = ok && n >= 0 && tags && save_and_answer(r, &s, tags, result, err);
     if (ok)
         LOG_INFO("event subscription created name=%s topic=%s", name, topic);
+    free(tags);
     row_clear(&s);
     return ok;
 }
@@ -408,7 +415,7 @@ bool evsub_action_modify(region *r, const params *p, cJSON *result, awserr *err)
             s.cats = cats;
             cats = NULL;
         }
-        ok = save_and_answer(r, &s, result, err);
+        ok = save_and_answer(r, &s, NULL, result, err);
     }
     cJSON_Delete(cats);
     row_clear(&s);
@@ -442,7 +449,7 @@ bool evsub_action_add_source(region *r, const params *p, cJSON *result, awserr *
     bool ok = sid && check_source(r, s.type, sid, &id, err);
     if (ok && !json_has(s.ids, id))
         cJSON_AddItemToArray(s.ids, cJSON_CreateString(id));
-    ok = ok && save_and_answer(r, &s, result, err);
+    ok = ok && save_and_answer(r, &s, NULL, result, err);
     free(id);
     row_clear(&s);
     return ok;
@@ -472,7 +479,16 @@ bool evsub_action_remove_source(region *r, const params *p, cJSON *result, awser
             cJSON_DeleteItemFromArray(s.ids, idx);
         free(low);
     }
-    ok = ok && save_and_answer(r, &s, result, err);
+    ok = ok && save_and_answer(r, &s, NULL, result, err);
     row_clear(&s);
     return ok;
+}
+
+bool evsub_exists(region *r, const char *name, bool *found)
+{
+    evsub_row *v = NULL;
+    int n = rows_list(r, name, NULL, 1, &v);
+    *found = n > 0;
+    rows_free(v, n < 0 ? 0 : n);
+    return n >= 0;
 }

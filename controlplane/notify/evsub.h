@@ -35,6 +35,10 @@ bool evsub_fanout(region *r, const char *source_type, const char *source_id,
                   const char *categories_json, int64_t date_ms);
 
 /* The RDS actions (rows of actions.c's table). */
+/* Whether the subscription `name` (exact) exists: false when the store
+ * fails. */
+bool evsub_exists(region *r, const char *name, bool *found);
+
 bool evsub_action_create(region *r, const params *p, cJSON *result, awserr *err);
 bool evsub_action_describe(region *r, const params *p, cJSON *result, awserr *err);
 bool evsub_action_modify(region *r, const params *p, cJSON *result, awserr *err);

@@ -545,6 +545,53 @@ static void test_form_ctype(void)
     }
 }
 
+/* RDS's "empty means absent": a top-level "NAME=" reads as absent through
+ * every getter, while list members and structure fields keep "". */
+static void test_empty_absent(void)
+{
+    awserr e = {0};
+    const char *body = "EngineVersion=&DBName=&Engine=postgres&Port=&MultiAZ=&MaxRecords=&"
+                       "Marker=&DBInstanceIdentifier=&Tags.Tag.1.Key=k&Tags.Tag.1.Value=&"
+                       "VpcSecurityGroupIds=&Ids.member.1=";
+    params *p = params_parse(body, strlen(body), &e);
+    ok(p != NULL, "empty-absent: parse");
+    is_str(params_get(p, "DBName"), "", "empty-absent off: an empty value is \"\"");
+    params_set_empty_absent(p, true);
+    is_str(params_get(p, "EngineVersion"), NULL, "empty-absent: EngineVersion= is absent");
+    is_str(params_get(p, "DBName"), NULL, "empty-absent: DBName= is absent");
+    is_str(params_get(p, "Engine"), "postgres", "empty-absent: a value is kept");
+    int64_t port = 5432;
+    bool present = true;
+    ok(params_get_int(p, "Port", 0, 65535, &port, &present, &e) && !present && port == 5432,
+       "empty-absent: Port= is an absent int, not a malformed one");
+    bool multi = false;
+    ok(params_get_bool(p, "MultiAZ", &multi, &present, &e) && !present,
+       "empty-absent: MultiAZ= is an absent bool");
+    int64_t max = 0, off = 7;
+    ok(params_get_paging(p, &max, &off, &e) && max == QUERY_MAX_RECORDS && off == 0,
+       "empty-absent: MaxRecords= and Marker= are the defaults");
+    e = (awserr){0};
+    ok(params_require(p, "DBInstanceIdentifier", &e) == NULL &&
+           e.code == AWSERR_MISSING_PARAMETER,
+       "empty-absent: a required parameter given empty is MissingParameter");
+    is_str(e.message, "The parameter DBInstanceIdentifier must be provided and must not be blank.",
+           "empty-absent: the message names the parameter");
+    is_str(params_get_struct_field(p, "Tags", "Tag", 1, "Value"), "",
+           "empty-absent: a structure field keeps its empty value (a tag's Value)");
+    const char **items = NULL;
+    ok(params_get_list(p, "VpcSecurityGroupIds", "VpcSecurityGroupId", &items, &e) == 0,
+       "empty-absent: a bare list NAME= is still the empty list");
+    free(items);
+    ok(params_get_list(p, "Ids", "member", &items, &e) == 1 && strcmp(items[0], "") == 0,
+       "empty-absent: a list member keeps its empty value");
+    free(items);
+    params_set_empty_absent(p, false);
+    is_str(params_get(p, "DBName"), "", "empty-absent turned off again: \"\"");
+    params_set_empty_absent(NULL, true);
+    ok(true, "params_set_empty_absent(NULL) is a no-op");
+    params_free(p);
+}
+
 int main(void)
 {
     test_form_ctype();
@@ -558,5 +605,6 @@ int main(void)
     test_structs();
     test_random_bodies();
     test_paging();
+    test_empty_absent();
     return done_testing();
 }
