@@ -34,7 +34,19 @@
 #include <string.h>
 #include <sys/socket.h>
 
-enum { HG_TICK_MS = 100 };
+enum {
+    HG_TICK_MS = 100,
+    /* Connections closed but not yet freed by evhttp still hold their
+     * descriptors; past this many the listener waits HG_DRAIN_MS for them,
+     * so that one wakeup of libevent's accept loop (which accepts until
+     * the backlog is empty) cannot take the descriptors reserved for the
+     * rest of the process. */
+    HG_CLOSING_MAX = 16,
+    HG_DRAIN_MS = 20,
+    /* ...but never longer than this: a closing connection evhttp does not
+     * free must not stop the listener for good. */
+    HG_PAUSE_MAX_MS = 500,
+};
 
 typedef enum { HG_HEAD, HG_BODY, HG_BUSY, HG_IDLE } hg_phase;
 
@@ -55,7 +67,10 @@ struct httpguard {
     struct event_base *base;
     struct evhttp *http;
     struct evconnlistener *lev;
-    struct event *tick; /* re-enables the listener, releases freed connections */
+    struct event *tick;  /* re-enables the listener, releases freed connections */
+    struct event *drain; /* the same, once, HG_DRAIN_MS after a pause for closings */
+    size_t nclosing;     /* listed connections that are closing */
+    struct timeval paused_at; /* when the listener paused for closings; 0: not */
     httpguard_config cfg;
     hg_conn *conns;
     httpguard_stats stats;
@@ -100,14 +115,24 @@ static void hg_set_phase(hg_conn *c, hg_phase p, const struct timeval *since)
     }
 }
 
+/* Shuts the socket down (evhttp then frees the connection as for a
+ * client that left); a connection whose socket evhttp has not set yet
+ * gets it from the timer, at once. */
 static void hg_close(hg_conn *c)
 {
     if (c->closing)
         return;
     c->closing = true;
     c->g->stats.open--;
-    struct timeval now = {0, 0};
-    event_add(c->timer, &now);
+    c->g->nclosing++;
+    evutil_socket_t s = bufferevent_getfd(c->bev);
+    if (s >= 0) {
+        shutdown(s, SHUT_RDWR);
+        event_del(c->timer);
+    } else {
+        struct timeval now = {0, 0};
+        event_add(c->timer, &now);
+    }
 }
 
 static void hg_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -127,7 +152,7 @@ static void hg_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The connection to close for a new one over the cap: not closing, not
- * being answered, not `except`; keep-alive idle ones first, then the
+ * being answered, not `except` (may be NULL); keep-alive idle ones first, then the
  * oldest request. NULL if none. */
 static hg_conn *hg_victim(httpguard *g, const hg_conn *except)
 {
@@ -238,7 +263,9 @@ static void hg_release(hg_conn *c)
         g->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    if (!c->closing)
+    if (c->closing)
+        g->nclosing--;
+    else
         g->stats.open--;
     event_free(c->timer);
     evbuffer_remove_cb(bufferevent_get_input(c->bev), hg_in_cb, c);
@@ -254,6 +281,20 @@ static void hg_sweep(httpguard *g)
         next = c->next;
         if (hg_gone(c))
             hg_release(c);
+    }
+}
+
+/* Stops accepting until the drain timer finds fewer closings. */
+static void hg_pause_for_closing(httpguard *g)
+{
+    if (!timerisset(&g->paused_at))
+        event_base_gettimeofday_cached(g->base, &g->paused_at);
+    evconnlistener_disable(g->lev);
+    if (!event_pending(g->drain, EV_TIMEOUT, NULL)) {
+        struct timeval wait;
+        hg_ms_tv(HG_DRAIN_MS, &wait);
+        LOG_DEBUG("http listener paused for closing connections closing=%zu", g->nclosing);
+        event_add(g->drain, &wait);
     }
 }
 
@@ -299,11 +340,13 @@ static struct bufferevent *hg_bevcb(struct event_base *base, void *arg)
             hg_close(c);
             break;
         }
-        LOG_DEBUG("http connection evicted open=%zu cap=%zu phase=%d", g->stats.open, cap,
-                  (int)v->phase);
+        LOG_DEBUG("http connection evicted open=%zu cap=%zu closing=%zu phase=%d",
+                  g->stats.open, cap, g->nclosing, (int)v->phase);
         g->stats.evicted++;
         hg_close(v);
     }
+    if (g->nclosing >= HG_CLOSING_MAX)
+        hg_pause_for_closing(g);
     return bev;
 }
 
@@ -321,15 +364,33 @@ static void hg_accept_error(struct evconnlistener *lev, void *arg)
     }
 }
 
-/* Every HG_TICK_MS: the listener back on after an accept pause, and the
- * connections evhttp has freed released. */
+/* Every HG_TICK_MS, and HG_DRAIN_MS after a pause for closings: the
+ * connections evhttp has freed released, the cap enforced again (the
+ * descriptor limit may have dropped under what is open, and then accept
+ * fails and no new connection comes to evict for), and the listener back
+ * on after an accept pause, unless too many closings still hold
+ * descriptors. */
 static void hg_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     httpguard *g = arg;
     (void)fd;
     (void)what;
-    evconnlistener_enable(g->lev);
     hg_sweep(g);
+    size_t cap = httpguard_cap(g);
+    for (hg_conn *v; g->stats.open > cap && (v = hg_victim(g, NULL));) {
+        g->stats.evicted++;
+        hg_close(v);
+    }
+    struct timeval now, limit;
+    event_base_gettimeofday_cached(g->base, &now);
+    hg_ms_tv(HG_PAUSE_MAX_MS, &limit);
+    timeradd(&g->paused_at, &limit, &limit);
+    if (g->nclosing >= HG_CLOSING_MAX && timercmp(&now, &limit, <)) {
+        hg_pause_for_closing(g);
+        return;
+    }
+    timerclear(&g->paused_at);
+    evconnlistener_enable(g->lev);
 }
 
 static struct evconnlistener *hg_listen(struct event_base *base, const char *addr,
@@ -371,6 +432,7 @@ httpguard *httpguard_bind(struct event_base *base, struct evhttp *http, const ch
     g->lev = lev;
     g->cfg = *cfg;
     g->tick = event_new(base, -1, EV_PERSIST, hg_tick_cb, g);
+    g->drain = evtimer_new(base, hg_tick_cb, g);
     struct timeval every;
     hg_ms_tv(HG_TICK_MS, &every);
     event_add(g->tick, &every);
@@ -427,5 +489,6 @@ void httpguard_free(httpguard *g)
     while (g->conns)
         hg_release(g->conns);
     event_free(g->tick);
+    event_free(g->drain);
     free(g);
 }
