@@ -9,8 +9,9 @@
  * Invariants:
  *  1. g->open == the number of listed connections that are not closing;
  *  2. a BUSY connection has no deadline armed and is never evicted;
- *  3. a closing connection has its timer armed to shut the socket down
- *     (at once) and is counted nowhere but in the list;
+ *  3. a closing connection has had its socket shut down (or its timer
+ *     armed to, at once) and is not in g->open; g->nclosing counts those
+ *     closing for less than HG_STALE_MS;
  *  4. every listed connection holds one reference on its bufferevent, so
  *     the pointer stays valid after evhttp frees it; the tick (or a new
  *     connection over the cap) releases those evhttp has freed. */
@@ -43,9 +44,9 @@ enum {
      * rest of the process. */
     HG_CLOSING_MAX = 16,
     HG_DRAIN_MS = 20,
-    /* ...but never longer than this: a closing connection evhttp does not
-     * free must not stop the listener for good. */
-    HG_PAUSE_MAX_MS = 500,
+    /* A closing connection evhttp has not freed after this long no longer
+     * counts (it must not stop the listener for good). */
+    HG_STALE_MS = 1000,
 };
 
 typedef enum { HG_HEAD, HG_BODY, HG_BUSY, HG_IDLE } hg_phase;
@@ -55,8 +56,9 @@ typedef struct hg_conn {
     struct bufferevent *bev; /* evhttp's connection; we hold a reference */
     struct event *timer;     /* the deadline, or the shutdown of a closing one */
     hg_phase phase;
-    struct timeval since;    /* when the phase's clock started */
+    struct timeval since;    /* when the phase's clock started (closing: when closed) */
     bool closing;
+    bool stale;              /* closing for HG_STALE_MS and still not freed */
     bool line_empty;         /* HEAD: the current header line has no byte yet */
     bool next_pending;       /* BUSY: bytes of a next request arrived */
     struct timeval next_since;
@@ -69,8 +71,7 @@ struct httpguard {
     struct evconnlistener *lev;
     struct event *tick;  /* re-enables the listener, releases freed connections */
     struct event *drain; /* the same, once, HG_DRAIN_MS after a pause for closings */
-    size_t nclosing;     /* listed connections that are closing */
-    struct timeval paused_at; /* when the listener paused for closings; 0: not */
+    size_t nclosing;     /* listed connections closing for less than HG_STALE_MS */
     httpguard_config cfg;
     hg_conn *conns;
     httpguard_stats stats;
@@ -125,6 +126,7 @@ static void hg_close(hg_conn *c)
     c->closing = true;
     c->g->stats.open--;
     c->g->nclosing++;
+    event_base_gettimeofday_cached(c->g->base, &c->since); /* for HG_STALE_MS */
     evutil_socket_t s = bufferevent_getfd(c->bev);
     if (s >= 0) {
         shutdown(s, SHUT_RDWR);
@@ -264,7 +266,7 @@ static void hg_release(hg_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     if (c->closing)
-        g->nclosing--;
+        g->nclosing -= !c->stale;
     else
         g->stats.open--;
     event_free(c->timer);
@@ -277,18 +279,25 @@ static void hg_release(hg_conn *c)
 /* Releases every connection evhttp has freed. */
 static void hg_sweep(httpguard *g)
 {
+    struct timeval now, stale;
+    event_base_gettimeofday_cached(g->base, &now);
+    hg_ms_tv(HG_STALE_MS, &stale);
+    timersub(&now, &stale, &stale);
     for (hg_conn *c = g->conns, *next; c; c = next) {
         next = c->next;
-        if (hg_gone(c))
+        if (hg_gone(c)) {
             hg_release(c);
+        } else if (c->closing && !c->stale && timercmp(&c->since, &stale, <)) {
+            LOG_DEBUG("http connection closed but not freed after ms=%d", HG_STALE_MS);
+            c->stale = true;
+            g->nclosing--;
+        }
     }
 }
 
 /* Stops accepting until the drain timer finds fewer closings. */
 static void hg_pause_for_closing(httpguard *g)
 {
-    if (!timerisset(&g->paused_at))
-        event_base_gettimeofday_cached(g->base, &g->paused_at);
     evconnlistener_disable(g->lev);
     if (!event_pending(g->drain, EV_TIMEOUT, NULL)) {
         struct timeval wait;
@@ -381,16 +390,10 @@ static void hg_tick_cb(evutil_socket_t fd, short what, void *arg)
         g->stats.evicted++;
         hg_close(v);
     }
-    struct timeval now, limit;
-    event_base_gettimeofday_cached(g->base, &now);
-    hg_ms_tv(HG_PAUSE_MAX_MS, &limit);
-    timeradd(&g->paused_at, &limit, &limit);
-    if (g->nclosing >= HG_CLOSING_MAX && timercmp(&now, &limit, <)) {
+    if (g->nclosing >= HG_CLOSING_MAX)
         hg_pause_for_closing(g);
-        return;
-    }
-    timerclear(&g->paused_at);
-    evconnlistener_enable(g->lev);
+    else
+        evconnlistener_enable(g->lev);
 }
 
 static struct evconnlistener *hg_listen(struct event_base *base, const char *addr,

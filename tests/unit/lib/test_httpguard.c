@@ -2,7 +2,8 @@
  * a cap of 4 runs in a child process; the parent is the client, over
  * real sockets: keep-alive, the head and body deadlines against a client
  * that trickles bytes, the keep-alive idle timeout, eviction of the
- * oldest idle connection at the cap, and the counters (GET /stats). */
+ * oldest idle connection at the cap, and the counters (GET /stats); then
+ * lib/fdguard's budget under a few descriptor limits. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
@@ -14,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fdguard.h"
 #include "lib/httpguard.h"
 #include "lib/log.h"
 #include "lib/tap.h"
@@ -235,5 +238,28 @@ int main(void)
     int status = 0;
     waitpid(pid, &status, 0);
     ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the server stopped cleanly");
+
+    /* fdguard: the shares of the descriptor budget follow the limit. */
+    struct rlimit saved, rl;
+    getrlimit(RLIMIT_NOFILE, &saved);
+    rl = saved;
+    rl.rlim_cur = 200;
+    bool set = saved.rlim_max >= 200 && setrlimit(RLIMIT_NOFILE, &rl) == 0;
+    is_int(set ? (long long)fdguard_budget(75, 32, 4096) : -1, 102,
+           "limit 200: the API's share is 3/4 of 200 - 64");
+    is_int(set ? (long long)fdguard_budget(25, 8, 256) : -1, 34, "limit 200: DNS's is 1/4");
+    rl.rlim_cur = 40;
+    set = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+    is_int(set ? (long long)fdguard_budget(75, 32, 4096) : -1, 32, "limit 40: the floor");
+    /* 3/4 of (8192 - 1024) is over 4096 (a smaller hard limit: skipped). */
+    rl.rlim_cur = 8192;
+    set = saved.rlim_max >= 8192 && setrlimit(RLIMIT_NOFILE, &rl) == 0;
+    if (set)
+        is_int((long long)fdguard_budget(75, 32, 4096), 4096, "limit 8192: the ceiling");
+    else
+        ok(true, "limit 8192: the ceiling # SKIP hard limit under 8192");
+    setrlimit(RLIMIT_NOFILE, &saved);
+    ok(fdguard_exhausted(EMFILE) && fdguard_exhausted(ENFILE) && !fdguard_exhausted(ECONNABORTED),
+       "EMFILE and ENFILE are exhaustion, ECONNABORTED is not");
     return done_testing();
 }
