@@ -154,19 +154,18 @@ static void hg_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The connection to close for a new one over the cap: not closing, not
- * being answered, not `except` (may be NULL); keep-alive idle ones first, then the
- * oldest request. NULL if none. */
+ * being answered, not `except` (may be NULL), and waiting the longest:
+ * since its last reply (keep-alive idle) or the first byte of its
+ * unfinished request. Not idle ones first: an agent's keep-alive
+ * connection, idle a second between heartbeats, must outlive a flood of
+ * connections that never finish a request. NULL if none. */
 static hg_conn *hg_victim(httpguard *g, const hg_conn *except)
 {
     hg_conn *best = NULL;
     for (hg_conn *c = g->conns; c; c = c->next) {
         if (c == except || c->closing || c->phase == HG_BUSY)
             continue;
-        if (!best)
-            best = c;
-        else if ((c->phase == HG_IDLE) != (best->phase == HG_IDLE))
-            best = c->phase == HG_IDLE ? c : best;
-        else if (timercmp(&c->since, &best->since, <))
+        if (!best || timercmp(&c->since, &best->since, <=)) /* ties: the older */
             best = c;
     }
     return best;

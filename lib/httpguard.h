@@ -10,9 +10,10 @@
  *
  *  1. a cap: at most httpguard_cap() connections (a share of the
  *     descriptor budget, fdguard.h) are open; a new one over the cap
- *     closes the oldest that is not being answered: keep-alive idle ones
- *     first, then the one whose unfinished request started earliest; when
- *     every one is being answered, the new one is closed;
+ *     closes the one waiting longest that is not being answered (waiting:
+ *     since its last reply when keep-alive idle, since the first byte of
+ *     its unfinished request otherwise); when every one is being
+ *     answered, the new one is closed;
  *  2. deadlines that bytes do not reset: a request's line and headers
  *     within header_ms of its first byte (of the accept, for the first),
  *     the whole request within request_ms; a keep-alive connection idle

@@ -40,10 +40,11 @@ struct api {
 /* The API's connections (httpguard.h): a request's line and headers
  * within 10 s of its first byte and all of it within 30 s, whatever the
  * pace of its bytes; keep-alive idle 30 s; at most three quarters of the
- * descriptor budget (lib/fdguard.h), 32 to 4096, oldest idle closed
- * first. Agents' heartbeats come through the same door and take their
- * turn like everyone: a new connection is never refused while an older
- * one is only waiting. */
+ * descriptor budget (lib/fdguard.h), 32 to 4096, the one waiting
+ * longest closed for a new one. Agents' heartbeats come through the same
+ * door: a new connection is never refused while an older one is only
+ * waiting, and an agent's keep-alive connection, used every heartbeat,
+ * is never the one waiting longest in a flood. */
 static const httpguard_config api_conn_limits = {
     .header_ms = 10000,
     .request_ms = 30000,
