@@ -58,6 +58,7 @@ typedef struct {
     const char *agent_keys; /* NULL: DIR/agent-keys */
     const char *aws_dir; /* the AWS files for the administrator and the agents */
     char *azbuf; /* owned: the AZ names in cfg point into it */
+    int64_t log_max_mib;
 } cp_opts;
 
 /* What main builds beyond the region context, for cp_close. */
@@ -104,7 +105,9 @@ static void usage(FILE *f)
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
-            "  --log-level LEVEL     debug|info|warn|error (info)\n");
+            "  --log-level LEVEL     debug|info|warn|error (info)\n"
+            "  --log-max-mib N       when stderr is a file, rotate it to FILE.1 at N MiB (64;\n"
+            "                        0: never)\n");
 }
 
 static bool parse_int_opt(const char *name, const char *v, int64_t min, int64_t max,
@@ -230,6 +233,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"standby-stream-timeout-ms", required_argument, 0, 'W'},
         {"storage-unit-mib", required_argument, 0, 'U'},
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
+        {"log-max-mib", required_argument, 0, 'L'},
         {"aws-dir", required_argument, 0, 'G'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
@@ -310,6 +314,11 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
             if (!parse_int_opt("--storage-unit-mib", optarg, 1, 1024, &v))
                 return 2;
             cfg->storage_unit_bytes = v << 20;
+            break;
+        case 'L':
+            if (!parse_int_opt("--log-max-mib", optarg, 0, 1 << 20, &v))
+                return 2;
+            o->log_max_mib = v;
             break;
         case 'l': {
             log_level lvl;
@@ -496,7 +505,7 @@ int main(int argc, char **argv)
 {
     log_set_ident("controlplane");
     cp_opts o = {.api_addr = "127.0.0.1", .api_port = 8780, .dns_addr = "127.0.0.1",
-                 .dns_port = 8753};
+                 .dns_port = 8753, .log_max_mib = 64};
     region r = {0};
     r.cfg = (region_config){.name = "us-east-1", .dns_suffix = "rds.internal", .dns_ttl_s = 5,
                             .node_ttl_s = 60, .create_timeout_ms = 300000,
@@ -512,6 +521,7 @@ int main(int argc, char **argv)
         free(o.azbuf);
         return rc;
     }
+    log_set_max_bytes((size_t)o.log_max_mib << 20);
     signal(SIGPIPE, SIG_IGN);
     rc = 1;
     cp_wiring w = {0};

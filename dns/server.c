@@ -7,8 +7,17 @@
  * messages, answered in order as they arrive (pipelining), an idle
  * timeout, a cap on connections and on unsent output per connection.
  *
+ * The idle timeout is a timer of ours that only a complete query resets
+ * (a bufferevent timeout restarts on every byte, so a client sending a
+ * byte every few seconds would hold its connection for ever). At the cap
+ * (a quarter of the descriptor budget, lib/fdguard.h, at most 256) a new
+ * connection closes the one idle the longest, so a flood of silent
+ * connections cannot lock clients out. When accept fails for want of
+ * descriptors the listener pauses DNS_ACCEPT_PAUSE_MS instead of waking
+ * the loop again at once for the same pending connection.
+ *
  * Invariants:
- *  1. s->nconns == length of the s->conns list <= DNS_TCP_CONN_MAX;
+ *  1. s->nconns == length of the s->conns list <= the cap;
  *  2. a connection whose output exceeds DNS_TCP_OUT_MAX reads nothing
  *     more until its output drains (a client that does not read cannot
  *     make us buffer without bound);
@@ -18,6 +27,7 @@
 #include "dns/process.h"
 #include "dns/wire.h"
 #include "dns/zone.h"
+#include "lib/fdguard.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -38,6 +48,9 @@ enum {
     DNS_UDP_ROUNDS = 4,          /* batches per wakeup, then let other events run */
     DNS_UDP_RECV_MAX = 4096,     /* a longer query is cut and answered FORMERR */
     DNS_TCP_CONN_MAX = 256,
+    DNS_TCP_CONN_SHARE = 25, /* percent of the descriptor budget */
+    DNS_TCP_CONN_MIN = 8,
+    DNS_ACCEPT_PAUSE_MS = 100,
     DNS_TCP_IDLE_SEC = 10,
     DNS_TCP_MSG_MAX = 65535,
     DNS_TCP_OUT_MAX = 256 * 1024,
@@ -47,6 +60,8 @@ enum {
 typedef struct dns_conn {
     dns_server *s;
     struct bufferevent *bev;
+    struct event *idle;      /* closes the connection; reset by a complete query */
+    struct timeval last;     /* accept, or the last complete query */
     bool closing; /* peer sent EOF: flush the answers, then close */
     bool paused;  /* reading stopped until the output drains */
     struct dns_conn *prev, *next;
@@ -59,10 +74,12 @@ struct dns_server {
     int udp_fd;
     struct event *udp_ev;
     struct evconnlistener *listener;
+    struct event *resume;    /* re-enables the listener after an accept pause */
     dns_conn *conns;
     size_t nconns;
     dns_server_stats stats;
     struct timeval tcp_idle;
+    size_t tcp_max;          /* the cap's ceiling; the budget may lower it */
     /* UDP batch state, reused for every wakeup. */
     struct mmsghdr rx[DNS_UDP_BATCH], tx[DNS_UDP_BATCH];
     struct iovec rx_iov[DNS_UDP_BATCH], tx_iov[DNS_UDP_BATCH];
@@ -158,6 +175,7 @@ static void dns_conn_free(dns_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->nconns--;
+    event_free(c->idle);
     bufferevent_free(c->bev);
     free(c);
 }
@@ -187,6 +205,8 @@ static void dns_conn_read_cb(struct bufferevent *bev, void *arg)
         LOG_DEBUG("dns query proto=tcp len=%zu answer=%s rlen=%zu", n, dns_answer_name(kind),
                   len);
         s->stats.tcp_queries++;
+        event_base_gettimeofday_cached(s->base, &c->last);
+        event_add(c->idle, &s->tcp_idle);
         if (len == 0)
             s->stats.dropped++;
         if (len > 0) {
@@ -226,9 +246,25 @@ static void dns_conn_event_cb(struct bufferevent *bev, short what, void *arg)
         bufferevent_disable(bev, EV_READ);
         return;
     }
-    if (what & BEV_EVENT_TIMEOUT)
-        LOG_DEBUG("dns tcp idle timeout");
     dns_conn_free(c);
+}
+
+static void dns_conn_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    LOG_DEBUG("dns tcp idle timeout");
+    dns_conn_free(arg);
+}
+
+/* The connection idle the longest (NULL if none). */
+static dns_conn *dns_conn_oldest(dns_server *s)
+{
+    dns_conn *best = NULL;
+    for (dns_conn *c = s->conns; c; c = c->next)
+        if (!best || timercmp(&c->last, &best->last, <=)) /* ties: the older */
+            best = c;
+    return best;
 }
 
 static void dns_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -238,28 +274,37 @@ static void dns_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
     (void)l;
     (void)sa;
     (void)salen;
-    if (s->nconns >= DNS_TCP_CONN_MAX) {
-        LOG_DEBUG("dns tcp connection refused open=%zu max=%d", s->nconns, DNS_TCP_CONN_MAX);
-        s->stats.tcp_rejected++;
-        evutil_closesocket(fd);
-        return;
+    size_t cap = fdguard_budget(DNS_TCP_CONN_SHARE, DNS_TCP_CONN_MIN, s->tcp_max);
+    while (s->nconns >= cap && s->conns) {
+        LOG_DEBUG("dns tcp connection evicted open=%zu max=%zu", s->nconns, cap);
+        s->stats.tcp_evicted++;
+        dns_conn_free(dns_conn_oldest(s));
     }
     struct bufferevent *bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!bev) {
-        LOG_WARN("dns tcp bufferevent_socket_new failed");
-        evutil_closesocket(fd);
+    struct event *idle = evtimer_new(s->base, dns_conn_idle_cb, NULL);
+    if (!bev || !idle) {
+        LOG_WARN("dns tcp connection allocation failed");
+        if (idle)
+            event_free(idle);
+        if (bev)
+            bufferevent_free(bev);
+        else
+            evutil_closesocket(fd);
         return;
     }
     dns_conn *c = xcalloc(1, sizeof *c);
     c->s = s;
     c->bev = bev;
+    c->idle = idle;
+    event_assign(idle, s->base, -1, 0, dns_conn_idle_cb, c);
+    event_base_gettimeofday_cached(s->base, &c->last);
+    event_add(idle, &s->tcp_idle);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
     s->nconns++;
     s->stats.tcp_accepted++;
-    bufferevent_set_timeouts(bev, &s->tcp_idle, &s->tcp_idle);
     /* Two maximal messages: a complete one is always readable. */
     bufferevent_setwatermark(bev, EV_READ, 0, 2 * (2 + DNS_TCP_MSG_MAX));
     bufferevent_setcb(bev, dns_conn_read_cb, dns_conn_write_cb, dns_conn_event_cb, c);
@@ -268,10 +313,25 @@ static void dns_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct s
 
 static void dns_accept_error_cb(struct evconnlistener *l, void *arg)
 {
-    (void)l;
-    (void)arg;
-    /* EMFILE and friends: the listener keeps going; say so once per event. */
-    LOG_WARN("dns tcp accept failed err=\"%s\"", strerror(errno));
+    dns_server *s = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    if (fdguard_exhausted(err)) {
+        evconnlistener_disable(l);
+        struct timeval pause = {0, DNS_ACCEPT_PAUSE_MS * 1000};
+        event_add(s->resume, &pause);
+        LOG_WARN_RARE("dns tcp accept failed err=\"%s\": listener paused ms=%d", strerror(err),
+                      DNS_ACCEPT_PAUSE_MS);
+    } else {
+        LOG_WARN_RARE("dns tcp accept failed err=\"%s\"", strerror(err));
+    }
+}
+
+static void dns_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    dns_server *s = arg;
+    (void)fd;
+    (void)what;
+    evconnlistener_enable(s->listener);
 }
 
 /* ---- setup ---- */
@@ -364,6 +424,7 @@ dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, u
     s->z = z;
     s->udp_fd = -1;
     s->tcp_idle = (struct timeval){DNS_TCP_IDLE_SEC, 0};
+    s->tcp_max = DNS_TCP_CONN_MAX;
     int tfd = -1;
     if (!dns_bind(s, addr, port, &tfd)) {
         free(s);
@@ -371,7 +432,8 @@ dns_server *dns_server_new(struct event_base *base, zone *z, const char *addr, u
     }
     s->listener = evconnlistener_new(base, dns_accept_cb, s, LEV_OPT_CLOSE_ON_FREE, 0, tfd);
     s->udp_ev = event_new(base, s->udp_fd, EV_READ | EV_PERSIST, dns_udp_cb, s);
-    if (!s->listener || !s->udp_ev || event_add(s->udp_ev, NULL) != 0) {
+    s->resume = evtimer_new(base, dns_resume_cb, s);
+    if (!s->listener || !s->udp_ev || !s->resume || event_add(s->udp_ev, NULL) != 0) {
         LOG_ERROR("dns cannot register sockets with the event loop");
         if (!s->listener)
             close(tfd);
@@ -400,6 +462,8 @@ void dns_server_free(dns_server *s)
         dns_conn_free(s->conns);
     if (s->listener)
         evconnlistener_free(s->listener);
+    if (s->resume)
+        event_free(s->resume);
     if (s->udp_ev)
         event_free(s->udp_ev);
     if (s->udp_fd >= 0)

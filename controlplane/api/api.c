@@ -6,11 +6,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "controlplane/api/actions.h"
 #include "controlplane/api/auth.h"
@@ -30,12 +28,31 @@
 #include "controlplane/notify/sqs.h"
 #include "controlplane/view/nodespec.h"
 #include "lib/agentmac.h"
+#include "lib/httpguard.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
 struct api {
     region *r;
     struct evhttp *http;
+    httpguard *guard;
+};
+
+/* The API's connections (httpguard.h): a request's line and headers
+ * within 10 s of its first byte and all of it within 30 s, whatever the
+ * pace of its bytes; keep-alive idle 30 s; at most three quarters of the
+ * descriptor budget (lib/fdguard.h), 32 to 4096, the one waiting
+ * longest closed for a new one. Agents' heartbeats come through the same
+ * door: a new connection is never refused while an older one is only
+ * waiting, and an agent's keep-alive connection, used every heartbeat,
+ * is never the one waiting longest in a flood. */
+static const httpguard_config api_conn_limits = {
+    .header_ms = 10000,
+    .request_ms = 30000,
+    .idle_ms = 30000,
+    .share_pct = 75,
+    .min_conns = 32,
+    .max_conns = 4096,
 };
 
 static char *api_request_id(void)
@@ -472,6 +489,7 @@ static void api_unknown(struct evhttp_request *req, const char *target, const ch
 static void api_request(struct evhttp_request *req, void *arg)
 {
     api *a = arg;
+    httpguard_request_begin(a->guard, req);
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_POST) {
@@ -495,7 +513,12 @@ static void api_request(struct evhttp_request *req, void *arg)
     } else if (path && strcmp(path, "/agent/v1/iam-auth") == 0 && cmd == EVHTTP_REQ_POST) {
         api_iam_auth(a, req);
     } else if (path && strcmp(path, "/healthz") == 0) {
-        char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d}\n", agents_count(a->r->agents));
+        httpguard_stats st;
+        httpguard_get_stats(a->guard, &st);
+        char *body = xasprintf("{\"status\":\"ok\",\"agents\":%d,\"connections\":{\"open\":%zu,"
+                               "\"cap\":%zu,\"evicted\":%llu,\"timed_out\":%llu}}\n",
+                               agents_count(a->r->agents), st.open, httpguard_cap(a->guard),
+                               (unsigned long long)st.evicted, (unsigned long long)st.timed_out);
         api_send(req, 200, "application/json", body);
         free(body);
     } else if (scope_rest && (!path || strcmp(path, "/") == 0 || path[0] == '\0') &&
@@ -539,17 +562,14 @@ api *api_start(region *r, const char *addr, uint16_t port, uint16_t *bound)
     evhttp_set_max_headers_size(a->http, 64 * 1024);
     evhttp_set_timeout(a->http, 30);
     evhttp_set_gencb(a->http, api_request, a);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(a->http, addr, port);
-    if (!sock) {
+    a->guard = httpguard_bind(r->base, a->http, addr, port, &api_conn_limits, bound);
+    if (!a->guard) {
         LOG_ERROR("api bind failed addr=%s port=%u", addr, port);
         api_stop(a);
         return NULL;
     }
-    struct sockaddr_in sin;
-    socklen_t slen = sizeof sin;
-    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &slen);
-    *bound = ntohs(sin.sin_port);
-    LOG_INFO("api listening addr=%s port=%u", addr, *bound);
+    LOG_INFO("api listening addr=%s port=%u max_connections=%zu", addr, *bound,
+             httpguard_cap(a->guard));
     return a;
 }
 
@@ -559,5 +579,6 @@ void api_stop(api *a)
         return;
     if (a->http)
         evhttp_free(a->http);
+    httpguard_free(a->guard); /* after evhttp_free: see httpguard.h */
     free(a);
 }
