@@ -225,7 +225,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"delivery-retry-ms", required_argument, 0, 'Y'},
         {"sns-dns-servers", required_argument, 0, 'N'},
         {"sns-max-topics", required_argument, 0, 'O'},
-        {"sns-allow-own-endpoints", no_argument, 0, 'L'},
+        {"sns-allow-own-endpoints", no_argument, 0, 'o'},
         {"sns-max-subscriptions-per-topic", required_argument, 0, 'P'},
         {"probe-timeout-ms", required_argument, 0, 'T'},
         {"detect-ms", required_argument, 0, 'E'},
@@ -251,7 +251,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 's': cfg->dns_suffix = optarg; break;
         case 'f': o->port_file = optarg; break;
         case 'N': cfg->sns_dns_servers = optarg; break;
-        case 'L': cfg->sns_allow_own_endpoints = true; break;
+        case 'o': cfg->sns_allow_own_endpoints = true; break;
         case 'O':
             if (!parse_int_opt("--sns-max-topics", optarg, 1, 100000, &cfg->sns_max_topics))
                 return 2;
