@@ -151,6 +151,25 @@ static const char hba_admin_host[] =
     "host    all          rdsadmin 0.0.0.0/0     reject\n"
     "host    replication  rdsadmin 0.0.0.0/0     reject\n";
 
+/* The replication role (rdsrepladmin, its own secret from the
+ * controlplane): a standby's walreceiver, pg_basebackup, pg_rewind and its
+ * CHECKPOINT connect as it from the region's own address, 127.0.0.1, the
+ * kernel's source address on loopback; from anywhere else, never. */
+static void hba_repl_role(sbuf *b, const node_spec *spec)
+{
+    if (!spec || !spec->repl_user)
+        return;
+    /* Quoted: a name such as "all" is then the role, never the keyword
+     * (spec.c allows only plain SQL names, so no quote is inside). */
+    const char *u = spec->repl_user;
+    sbuf_printf(b,
+                "host    all          \"%s\" 127.0.0.1/32  scram-sha-256\n"
+                "host    replication  \"%s\" 127.0.0.1/32  scram-sha-256\n"
+                "host    all          \"%s\" 0.0.0.0/0     reject\n"
+                "host    replication  \"%s\" 0.0.0.0/0     reject\n",
+                u, u, u, u);
+}
+
 /* One client rule: with IAM database authentication on, members of
  * rds_iam from addr log in through PAM (a token) before anyone from addr
  * logs in with a password; addr NULL is the unix socket. */
@@ -177,22 +196,25 @@ char *nodeconf_render_hba(const node_spec *spec)
                   "# TYPE  DATABASE     USER  ADDRESS       METHOD\n");
     sbuf_puts(&b, hba_admin_local);
     hba_rule(&b, spec, "all", NULL);
+    /* The region's own connections (health probes, backups, the archiver
+     * as rdsadmin; replication, pg_basebackup, pg_rewind as the
+     * replication role) log in as these roles, with secrets the tenant
+     * never holds, from 127.0.0.1 only. No tenant role is allowed from
+     * 127.0.0.1 for being the region's address: a tenant's source address
+     * meets the security groups' rules like anyone's (issue 13, hole 7). */
+    sbuf_puts(&b, "# the region's own roles, from the region's own address only\n");
     sbuf_puts(&b, hba_admin_host);
+    hba_repl_role(&b, spec);
     if (!spec || !spec->has_hba) {
         hba_rule(&b, spec, "all", "127.0.0.0/8");
         hba_rule(&b, spec, "replication", "127.0.0.0/8");
         return sbuf_take(&b);
     }
-    /* Connections the region makes itself (health probes, a standby's
-     * walreceiver, pg_rewind) come from 127.0.0.1, the kernel's source
-     * address for loopback; like RDS's management traffic, security groups
-     * never block them. */
-    sbuf_puts(&b, "# the region's own address (probes, replication, rewind)\n");
-    hba_rule(&b, spec, "all", "127.0.0.1/32");
-    hba_rule(&b, spec, "replication", "127.0.0.1/32");
     sbuf_puts(&b, "# VPC security groups: ingress rules on the instance's port\n");
-    for (size_t i = 0; i < spec->nhba; i++)
+    for (size_t i = 0; i < spec->nhba; i++) {
         hba_rule(&b, spec, "all", spec->allowed_cidrs[i]);
+        hba_rule(&b, spec, "replication", spec->allowed_cidrs[i]);
+    }
     return sbuf_take(&b);
 }
 

@@ -39,12 +39,15 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
 char *nodeconf_render_params(const node_spec *spec);
 
 /* The contents of data/pg_hba.conf, scram-sha-256 everywhere but for
- * rdsadmin (peer over the socket as the pg OS user; over TCP only from
- * 127.0.0.1, any other address rejected): local connections; then, when the spec has no allowed_cidrs (spec NULL too),
- * the whole loopback 127.0.0.0/8 for everything and replication; else
- * 127.0.0.1/32 (the region's own source address: probes, replication,
- * pg_rewind) and one `host all all CIDR` line per allowed block. Caller
- * frees. A change of this text needs only a reload. */
+ * rdsadmin (peer over the socket as the pg OS user). First the region's own
+ * roles: rdsadmin and the spec's replication role (repl_user) over TCP
+ * only from 127.0.0.1, any other address rejected. Then the tenant's
+ * roles, which 127.0.0.1 gets nothing special for: when the spec has no
+ * allowed_cidrs (spec NULL too), the whole loopback 127.0.0.0/8 (the VPC
+ * default group's rule) for everything and replication; else one
+ * `host all all CIDR` and `host replication all CIDR` line per allowed
+ * block, and nothing else. Caller frees. A change of this text needs only
+ * a reload. */
 char *nodeconf_render_hba(const node_spec *spec);
 /* The PAM service of IAM database logins: with spec->iam_db_auth, every
  * client rule (not replication) is preceded by one sending members of

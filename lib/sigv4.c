@@ -338,7 +338,16 @@ bool sigv4_parse_amz_date(const char *s, int64_t *t)
     struct tm tm = {0};
     if (!strptime(s, "%Y%m%dT%H%M%SZ", &tm))
         return false;
-    *t = (int64_t)timegm(&tm);
+    int64_t v = (int64_t)timegm(&tm);
+    /* Only an instant that reads back as the same text: strptime takes
+     * "20150231" (normalised to March 3rd) and a year before 1000, which
+     * prints with fewer than four digits, so the request time would not
+     * be the date the client signed (fuzz/corpus/sigv4/crash-year-0835). */
+    char back[17];
+    sigv4_amz_date(v, back);
+    if (strcmp(back, s) != 0)
+        return false;
+    *t = v;
     return true;
 }
 
@@ -349,7 +358,13 @@ static bool http_date(const char *s, int64_t *t)
     const char *end = s ? strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
     if (!end || *end)
         return false;
-    *t = (int64_t)timegm(&tm);
+    int64_t v = (int64_t)timegm(&tm);
+    /* The request time becomes an amz date (four-digit year), which must
+     * read back as the same instant. */
+    char amz[17];
+    sigv4_amz_date(v, amz);
+    if (!sigv4_parse_amz_date(amz, t) || *t != v)
+        return false;
     return true;
 }
 

@@ -129,7 +129,9 @@ void sigv4_signature(const char *secret, const char *amz_date, const char *regio
 
 /* YYYYMMDDTHHMMSSZ of t (UTC) into out. */
 void sigv4_amz_date(int64_t t, char out[17]);
-/* Parses YYYYMMDDTHHMMSSZ; false when malformed. */
+/* Parses YYYYMMDDTHHMMSSZ; false when malformed or when the text is not
+ * what the instant prints as (a day that does not exist such as
+ * 20150231, a year before 1000). */
 bool sigv4_parse_amz_date(const char *s, int64_t *t);
 
 #endif

@@ -105,7 +105,11 @@ is "$(jqs "$out" '.DBInstances[0].VpcSecurityGroups | map(.VpcSecurityGroupId + 
   "$SG:active" "VpcSecurityGroups shown, active"
 NODE=$(resolve "$(endpoint_of net1)")
 like "$NODE" "^127\\.$N\\.102\\.[0-9]+$" "the node's address comes from the group's subnet in us-east-1b ($NODE)"
-is "$(sql net1 'select 1')" 1 "the region's own address still connects (endpoint, psql)"
+like "$(sql net1 'select 1' 2>&1)" 'no pg_hba.conf entry for host "127\.0\.0\.1"' \
+  "psql from 127.0.0.1 (this host's loopback source) is refused: 127.0.0.1 is in no rule"
+is "$(PGPASSWORD=$T_PASS "$PYTHON" "$ROOT/tests/integration/srcproxy.py" "127.$N.201.9" "$NODE" 5432 -- \
+  "$PG_BIN/psql" -X -q -At "host=127.0.0.1 port={port} user=$T_USER dbname=postgres" -c 'select 1')" 1 \
+  "psql from 127.$N.201.9 (inside the rule) connects"
 if have_aws; then
   out=$(aws --endpoint-url "$API" --output json rds describe-db-instances --db-instance-identifier net1)
   is "$(jqs "$out" '.DBInstances[0] | .DBSubnetGroup.DBSubnetGroupName + " " + (.DBSubnetGroup.Subnets | length | tostring) + " " + .VpcSecurityGroups[0].Status')" \

@@ -159,10 +159,35 @@ static void test_hba_rules(void)
         ok(strstr(hba, "\nhost    all          all   127.0.9.0/24  scram-sha-256\n") &&
                strstr(hba, "\nhost    all          all   127.0.8.7/32  scram-sha-256\n"),
            "pg_hba: one host line per allowed block");
-        ok(strstr(hba, "\nhost    replication  all   127.0.0.1/32  scram-sha-256\n") &&
-               strstr(hba, "\nhost    all          all   127.0.0.1/32  scram-sha-256\n"),
-           "pg_hba: the region's own address keeps probes and replication working");
+        ok(strstr(hba, "\nhost    replication  all   127.0.9.0/24  scram-sha-256\n") &&
+               strstr(hba, "\nhost    replication  all   127.0.8.7/32  scram-sha-256\n"),
+           "pg_hba: replication from the allowed blocks too (REPLICATION roles only)");
+        ok(!strstr(hba, "all   127.0.0.1/32"),
+           "pg_hba: no tenant role is let in from 127.0.0.1 for being the region's address");
         ok(!strstr(hba, "127.0.0.0/8"), "pg_hba: no blanket loopback rule with rules given");
+        free(hba);
+        spec_free(&s);
+    }
+    free(json);
+    /* Multi-AZ: the replication role from 127.0.0.1 only, before any
+     * tenant rule, quoted. */
+    json = xasprintf("%s,\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"pw\"},"
+                     "\"allowed_cidrs\":[\"127.0.9.0/24\"]}",
+                     base);
+    if (ok(parse_spec(json, &s), "spec with replication and allowed_cidrs parses")) {
+        char *hba = nodeconf_render_hba(&s);
+        const char *own =
+            strstr(hba, "\nhost    replication  \"rdsrepladmin\" 127.0.0.1/32  scram-sha-256\n");
+        const char *own_db =
+            strstr(hba, "\nhost    all          \"rdsrepladmin\" 127.0.0.1/32  scram-sha-256\n");
+        const char *rej =
+            strstr(hba, "\nhost    replication  \"rdsrepladmin\" 0.0.0.0/0     reject\n");
+        const char *rej_db =
+            strstr(hba, "\nhost    all          \"rdsrepladmin\" 0.0.0.0/0     reject\n");
+        const char *tenant = strstr(hba, "\nhost    all          all   127.0.9.0/24");
+        ok(own && own_db && rej && rej_db && tenant && own < rej && rej < tenant &&
+               rej_db < tenant,
+           "pg_hba: the replication role from 127.0.0.1, rejected elsewhere, before tenants");
         free(hba);
         spec_free(&s);
     }

@@ -1,4 +1,4 @@
-/* test_corpus: replays every file of fuzz/corpus/ (the fuzzer's seeds and
+/* test_corpus: replays every file of fuzz/corpus/dns/ (the fuzzer's seeds and
  * anything added there, e.g. a reproducer) through dns_process, over UDP,
  * TCP and a small buffer. Each answer must be empty or a well-formed
  * message with the query's ID and QR set, within the limit. Some seeds
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define APEX "us-east-1.rds.internal"
-#define CORPUS "fuzz/corpus"
+#define CORPUS "fuzz/corpus/dns"
 
 /* The same zone as fuzz/fuzz_dns.c. */
 static zone *make_zone(void)
@@ -96,7 +96,7 @@ int main(void)
 {
     log_set_level(LOG_LEVEL_ERROR);
     DIR *d = opendir(CORPUS);
-    if (!ok(d != NULL, "fuzz/corpus found (run from the repository root)"))
+    if (!ok(d != NULL, "fuzz/corpus/dns found (run from the repository root)"))
         return done_testing();
     char *files[4096];
     size_t nfiles = 0;

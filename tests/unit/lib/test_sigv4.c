@@ -246,6 +246,14 @@ static void test_malformed(void)
          "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/rds/aws4_request, "
          "SignedHeaders=host;x-amz-date, Signature=00",
          "2015-08-30T12:36:00Z", SIGV4_MALFORMED, "YYYYMMDD"},
+        {"X-Amz-Date in the year 835 (prints with three digits; found by fuzz_sigv4)",
+         "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/rds/aws4_request, "
+         "SignedHeaders=host;x-amz-date, Signature=00",
+         "08350120T123600Z", SIGV4_MALFORMED, "YYYYMMDD"},
+        {"X-Amz-Date on a day that does not exist",
+         "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/rds/aws4_request, "
+         "SignedHeaders=host;x-amz-date, Signature=00",
+         "20150231T123600Z", SIGV4_MALFORMED, "YYYYMMDD"},
         {"upper-case signed header names",
          "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/rds/aws4_request, "
          "SignedHeaders=Host;X-Amz-Date, Signature=00",
@@ -298,6 +306,22 @@ int main(void)
     for (size_t i = 0; i < n; i++)
         test_vector(&vectors[i]);
     test_refusals();
+    /* Every amz date that parses prints back as the same text. */
+    static const char *const dates[] = {"20150830T123600Z", "19700101T000000Z",
+                                        "99991231T235959Z", "20240229T000000Z"};
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        int64_t t = 0;
+        char back[17] = "";
+        bool read_ok = sigv4_parse_amz_date(dates[i], &t);
+        sigv4_amz_date(t, back);
+        char name[80];
+        snprintf(name, sizeof name, "amz date %s parses and prints back", dates[i]);
+        ok(read_ok && strcmp(back, dates[i]) == 0, name);
+    }
+    int64_t t0 = 0;
+    ok(!sigv4_parse_amz_date("20230229T000000Z", &t0) &&
+           !sigv4_parse_amz_date("00010101T000000Z", &t0),
+       "amz dates that do not exist or print otherwise are refused");
     test_malformed();
     return done_testing();
 }
