@@ -175,6 +175,11 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS sm_versions(arn TEXT NOT NULL, version_id TEXT NOT NULL,"
     " stages TEXT NOT NULL, wrapped BLOB NOT NULL, sealed BLOB NOT NULL,"
     " created_ms INTEGER NOT NULL, PRIMARY KEY(arn, version_id));",
+    /* 9 -> 10: a KMS key's policy, rotation and tags (core/kmsmeta.c);
+     * a key without a row has the defaults. */
+    "CREATE TABLE IF NOT EXISTS kms_key_meta(key_id TEXT PRIMARY KEY, policy TEXT,"
+    " rotation_days INTEGER NOT NULL DEFAULT 0, rotation_from_ms INTEGER NOT NULL DEFAULT 0,"
+    " tags TEXT NOT NULL DEFAULT '[]');",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
