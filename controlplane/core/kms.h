@@ -14,7 +14,9 @@
  *    "TrentService.<Operation>"), for `aws kms` and `rdsctl kms`:
  *    CreateKey, DescribeKey, ListKeys, ListAliases, CreateAlias,
  *    DisableKey, EnableKey, ScheduleKeyDeletion, CancelKeyDeletion,
- *    GenerateDataKey, Encrypt, Decrypt;
+ *    GenerateDataKey, Encrypt, Decrypt; and (kmsmeta.c) Get/PutKeyPolicy,
+ *    ListKeyPolicies, Get/Enable/DisableKeyRotation, ListResourceTags,
+ *    Tag/UntagResource, UpdateKeyDescription;
  *  - C calls for the controlplane (kms_key_*, kms_encrypt, kms_decrypt,
  *    kms_generate_data_key) and envelope.h adapters that wrap and unwrap
  *    backup data keys.

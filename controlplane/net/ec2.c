@@ -237,6 +237,62 @@ static bool ec2_describe_vpc_attribute(region *r, const params *p, cJSON *result
                                                 "Unknown attribute.", attr);
 }
 
+/* DescribeRouteTables: the VPC's main route table, its one local route
+ * (the loopback VPC routes only to itself), associated as main; subnets
+ * have no explicit association, as in a default VPC. */
+static bool ec2_describe_route_tables(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    static const ec2_filter_map filters[] = {
+        {"vpc-id", "VpcId"}, {"route-table-id", "RouteTableId"}, {"association.main", "Main"},
+        {"owner-id", "OwnerId"}, {"association.subnet-id", "SubnetId"}, {NULL, NULL}};
+    const char **ids = NULL;
+    if (ec2_list(p, "RouteTableId", &ids, e) < 0)
+        return false;
+    for (int i = 0; ids[i]; i++)
+        if (strcmp(ids[i], EC2_MAIN_RTB_ID) != 0) {
+            ec2_fail(e, "InvalidRouteTableID.NotFound", "The routeTable ID '%s' does not exist",
+                     ids[i]);
+            free(ids);
+            return false;
+        }
+    free(ids);
+    cJSON *view = cJSON_CreateObject();
+    cJSON_AddStringToObject(view, "VpcId", EC2_VPC_ID);
+    cJSON_AddStringToObject(view, "RouteTableId", EC2_MAIN_RTB_ID);
+    cJSON_AddBoolToObject(view, "Main", true);
+    cJSON_AddStringToObject(view, "OwnerId", r->cfg.account);
+    bool pass = true;
+    bool good = ec2_filters_pass(p, filters, view, &pass, e);
+    cJSON_Delete(view);
+    if (!good)
+        return false;
+    cJSON *tables = cJSON_AddArrayToObject(result, "RouteTables");
+    if (!pass)
+        return true;
+    cJSON *t = cJSON_CreateObject();
+    cJSON *assocs = cJSON_AddArrayToObject(t, "Associations");
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddBoolToObject(a, "Main", true);
+    cJSON_AddStringToObject(a, "RouteTableAssociationId", "rtbassoc-00000000000000001");
+    cJSON_AddStringToObject(a, "RouteTableId", EC2_MAIN_RTB_ID);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(a, "AssociationState"), "State", "associated");
+    cJSON_AddItemToArray(assocs, a);
+    cJSON_AddArrayToObject(t, "PropagatingVgws");
+    cJSON_AddStringToObject(t, "RouteTableId", EC2_MAIN_RTB_ID);
+    cJSON *routes = cJSON_AddArrayToObject(t, "Routes");
+    cJSON *route = cJSON_CreateObject();
+    cJSON_AddStringToObject(route, "DestinationCidrBlock", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(route, "GatewayId", "local");
+    cJSON_AddStringToObject(route, "Origin", "CreateRouteTable");
+    cJSON_AddStringToObject(route, "State", "active");
+    cJSON_AddItemToArray(routes, route);
+    cJSON_AddArrayToObject(t, "Tags");
+    cJSON_AddStringToObject(t, "VpcId", EC2_VPC_ID);
+    cJSON_AddStringToObject(t, "OwnerId", r->cfg.account);
+    cJSON_AddItemToArray(tables, t);
+    return true;
+}
+
 static bool ec2_describe_azs(region *r, const params *p, cJSON *result, ec2_err *e)
 {
     (void)p;
@@ -268,6 +324,7 @@ static const struct {
     {"DeleteSubnet", ec2_delete_subnet, true},
     {"DeleteTags", ec2_delete_tags, true},
     {"DescribeAvailabilityZones", ec2_describe_azs, false},
+    {"DescribeRouteTables", ec2_describe_route_tables, false},
     {"DescribeSecurityGroupRules", ec2_describe_security_group_rules, false},
     {"DescribeSecurityGroups", ec2_describe_security_groups, false},
     {"DescribeSubnets", ec2_describe_subnets, false},
@@ -295,6 +352,10 @@ static void xml_name(const char *parent, const char *name, char *buf, size_t len
         {"", "Tags", "tagSet"},
         {"", "SecurityGroupRules", "securityGroupRuleSet"},
         {"", "CidrBlockAssociationSet", "cidrBlockAssociationSet"},
+        {"", "RouteTables", "routeTableSet"},
+        {"", "Routes", "routeSet"},
+        {"", "Associations", "associationSet"},
+        {"", "PropagatingVgws", "propagatingVgwSet"},
         {"", "Ipv6Ranges", "ipv6Ranges"},
         {"", "UserIdGroupPairs", "groups"},
         {"", "ZoneName", "zoneName"},

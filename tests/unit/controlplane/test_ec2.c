@@ -205,6 +205,18 @@ static void test_terraform_calls(void)
     ok(st == 200 && strstr(out, "<enableDnsHostnames><value>true</value></enableDnsHostnames>"),
        "DescribeVpcAttribute enableDnsHostnames: true");
     free(out);
+    st = call("Action=DescribeRouteTables&Version=2016-11-15&Filter.1.Name=association.main&"
+              "Filter.1.Value.1=true&Filter.2.Name=vpc-id&Filter.2.Value.1=" EC2_VPC_ID,
+              false, &out);
+    ok(st == 200 && strstr(out, "<routeTableSet><item><associationSet><item><main>true</main>") &&
+           strstr(out, "<gatewayId>local</gatewayId>"),
+       "DescribeRouteTables association.main=true: the main table, its local route");
+    free(out);
+    st = call("Action=DescribeRouteTables&Version=2016-11-15&RouteTableId.1=rtb-nope", false, &out);
+    code = xml_get(out, "Code");
+    is_str(code, "InvalidRouteTableID.NotFound", "an unknown route table: NotFound");
+    free(code);
+    free(out);
     free(rule_id);
     free(b);
     free(sg);
