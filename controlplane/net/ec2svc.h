@@ -64,6 +64,8 @@ bool ec2_authorize_egress(region *r, const params *p, struct cJSON *result, ec2_
 bool ec2_revoke_egress(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_describe_security_group_rules(region *r, const params *p, struct cJSON *result,
                                        ec2_err *e);
+bool ec2_describe_network_interfaces(region *r, const params *p, struct cJSON *result,
+                                     ec2_err *e);
 bool ec2_create_tags(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_delete_tags(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_describe_tags(region *r, const params *p, struct cJSON *result, ec2_err *e);

@@ -246,6 +246,9 @@ tf() {
     terraform "$@" -no-color) >"$TFDIR/$stage/$name.out" 2>&1
 }
 
+# tfout NAME: an output of the core stage.
+tfout() { (cd "$TFDIR/core" && TF_LOG= terraform output -raw "$1" 2>/dev/null); }
+
 # Terraform's errors in a run's output, one line each, for the TAP log.
 tf_errors() {
   grep -E '^(│ )?Error: ' "$TFDIR/$1/$2.out" | sed 's/^│ //' | cut -c1-400 |
@@ -326,18 +329,23 @@ out=$(rdsctl describe-db-instances --db-instance-identifier tf-multi)
 is "$(jqs "$out" '.DBInstances[0].MultiAZ')" true "tf-multi is Multi-AZ in rdsim"
 is "$(jqs "$out" '.DBInstances[0].DBName')" app "... with its db_name"
 is "$(jqs "$out" '.DBInstances[0].VpcSecurityGroups[0].VpcSecurityGroupId')" \
-  "$(cd "$TFDIR/core" && terraform output -raw sg 2>/dev/null)" "... in the security group"
+  "$(tfout sg)" "... in the security group"
 is "$(jqs "$out" '[.DBInstances[0].TagList[] | "\(.Key)=\(.Value)"] | sort | join(",")')" \
   "az=multi,team=db" "... with its tags"
 is "$(SERVICE=kms scurl -s -H 'X-Amz-Target: TrentService.GetKeyRotationStatus' \
   -H 'Content-Type: application/x-amz-json-1.1' \
-  --data-binary "{\"KeyId\":\"$(cd "$TFDIR/core" && terraform output -raw kms)\"}" "$API" |
+  --data-binary "{\"KeyId\":\"$(tfout kms)\"}" "$API" |
   jq -r .KeyRotationEnabled)" true "the KMS key rotates (enable_key_rotation)"
-sg=$(cd "$TFDIR/core" && terraform output -raw sg)
-kms_arn=$(cd "$TFDIR/core" && terraform output -raw kms)
+sg=$(tfout sg)
+kms_arn=$(tfout kms)
 out=$(aws --endpoint-url "$API" --output json ec2 describe-security-groups --group-ids "$sg" 2>&1)
 is "$(jqs "$out" '.SecurityGroups[0].IpPermissionsEgress | map(.IpProtocol + " " + .IpRanges[0].CidrIp) | join(",")')" \
   "-1 0.0.0.0/0" "the group's egress is the configured rule"
+
+out=$(aws --endpoint-url "$API" --output json ec2 describe-network-interfaces \
+  --filters "Name=group-id,Values=$sg" 2>&1)
+is "$(jqs "$out" '[.NetworkInterfaces[] | .Description + " " + .RequesterId] | join(",")')" \
+  "RDSNetworkInterface amazon-rds" "the instance's network interface carries the group"
 
 plan_clean core plan1 "core: plan after apply shows no changes"
 
@@ -354,7 +362,7 @@ plan_clean core plan2 "core: plan after the change shows no changes" \
 # ---- rest: what waits on calls not implemented yet --------------------------
 
 REST_VARS=(-var "sg=$sg" -var "kms=$kms_arn"
-  -var "subnets=$(cd "$TFDIR/core" && terraform output -json subnets)")
+  -var "subnets=$(cd "$TFDIR/core" && TF_LOG= terraform output -json subnets 2>/dev/null)")
 T_TODO=$REST_TODO run_apply rest apply "rest: terraform apply" "${REST_VARS[@]}"
 for r in $REST; do resource_ok rest apply "$r" "created"; done
 T_TODO=$REST_TODO plan_clean rest plan1 "rest: plan after apply shows no changes" "${REST_VARS[@]}"
@@ -380,7 +388,7 @@ run_apply core destroy "core: terraform destroy" -destroy -var class=db.t3.small
 for r in $CORE; do
   [[ $r == data.* ]] || resource_ok core destroy "$r" "destroyed"
 done
-is "$(cd "$TFDIR/core" && terraform state list 2>/dev/null | wc -l)" 0 "core: the state is empty"
+is "$(cd "$TFDIR/core" && TF_LOG= terraform state list 2>/dev/null | wc -l)" 0 "core: the state is empty"
 is "$(instance_ids)" "" "no instance left in rdsim"
 is "$(SERVICE=ec2 aws --endpoint-url "$API" --output json ec2 describe-security-groups \
   --filters Name=group-name,Values=tf-db | jq '.SecurityGroups | length')" 0 \

@@ -217,6 +217,17 @@ static void test_terraform_calls(void)
     is_str(code, "InvalidRouteTableID.NotFound", "an unknown route table: NotFound");
     free(code);
     free(out);
+    st = call("Action=DescribeNetworkInterfaces&Version=2016-11-15&Filter.1.Name=group-id&"
+              "Filter.1.Value.1=sg-00000000000000bad", false, &out);
+    ok(st == 200 && strstr(out, "<networkInterfaceSet></networkInterfaceSet>"),
+       "DescribeNetworkInterfaces group-id: none without an instance");
+    free(out);
+    st = call("Action=DescribeNetworkInterfaces&Version=2016-11-15&NetworkInterfaceId.1=eni-1",
+              false, &out);
+    code = xml_get(out, "Code");
+    is_str(code, "InvalidNetworkInterfaceID.NotFound", "an unknown interface: NotFound");
+    free(code);
+    free(out);
     free(rule_id);
     free(b);
     free(sg);
