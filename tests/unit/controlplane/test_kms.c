@@ -614,6 +614,28 @@ static void test_meta(kms *k)
     ok(cJSON_IsFalse(cJSON_GetObjectItem(r, "KeyRotationEnabled")) &&
            !cJSON_GetObjectItem(r, "RotationPeriodInDays"), "... off again, no period shown");
     cJSON_Delete(r);
+    /* The key's row goes with the key at the end of its waiting period. */
+    char *sched = xasprintf("{\"KeyId\":\"%s\",\"PendingWindowInDays\":7}", id);
+    r = api(k, "ScheduleKeyDeletion", sched, &status);
+    cJSON_Delete(r);
+    r = api(k, "GetKeyPolicy", b, &status);
+    is_int(status, 200, "GetKeyPolicy works while pending deletion");
+    cJSON_Delete(r);
+    r = api(k, "TagResource", tag, &status);
+    is_str(jstr(r, "__type", NULL), "KMSInvalidStateException",
+           "TagResource while pending deletion: KMSInvalidStateException");
+    cJSON_Delete(r);
+    offset_ms += 8 * DAY_MS;
+    r = api(k, "ListKeys", "{}", &status);
+    cJSON_Delete(r);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(kms_db(k), "SELECT count(*) FROM kms_key_meta WHERE key_id = ?", -1, &st,
+                       NULL);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    ok(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0,
+       "a deleted key's policy, rotation and tags are deleted with it");
+    sqlite3_finalize(st);
+    free(sched);
     free(rot);
     free(rot_bad);
     free(pol_bad);
