@@ -494,7 +494,10 @@ static bool kms_api_enable_key_rotation(kms *k, const cJSON *in, cJSON *out, kms
         !kms_api_int(in, "RotationPeriodInDays", &days, &present, err))
         return false;
     if (days < 90 || days > 2560)
-        days = 0; /* kms_key_rotation_set answers with AWS's message */
+        return kms_err_set(err, KMS_VALIDATION, "1 validation error detected: Value '%lld' at "
+                                                "'rotationPeriodInDays' failed to satisfy "
+                                                "constraint: Member must have value between 90 "
+                                                "and 2560", (long long)days);
     return kms_key_rotation_set(k, ref, true, (int)days, err);
 }
 
