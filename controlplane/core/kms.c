@@ -86,6 +86,8 @@ static const char *const kms_err_names[] = {
     [KMS_SERIALIZATION] = "SerializationException",
     [KMS_UNKNOWN_OPERATION] = "UnknownOperationException",
     [KMS_INTERNAL] = "KMSInternalException",
+    [KMS_MALFORMED_POLICY] = "MalformedPolicyDocumentException",
+    [KMS_TAG] = "TagException",
 };
 
 const char *kms_err_name(kms_errcode code)
@@ -142,6 +144,16 @@ void kms_key_clear(kms_key *key)
 static int64_t kms_now_ms(const kms *k)
 {
     return rclock_now_ms(k->clock_offset_ms ? *k->clock_offset_ms : 0);
+}
+
+int64_t kms_clock_ms(const kms *k)
+{
+    return kms_now_ms(k);
+}
+
+sqlite3 *kms_db(kms *k)
+{
+    return k->db;
 }
 
 static void kms_key_arn(const kms *k, const char *key_id, char out[KMS_ARN_MAX])
@@ -388,6 +400,9 @@ static bool kms_store_purge_due(kms *k)
     if (d)
         sqlite3_bind_int64(d, 1, now);
     good = good && kms_store_run(k, d);
+    /* Policy, rotation and tags (kmsmeta.c) go with their key. */
+    good = good && kms_store_exec(k, "DELETE FROM kms_key_meta WHERE key_id NOT IN"
+                                     " (SELECT key_id FROM kms_keys)");
     return kms_store_end(k, good);
 }
 

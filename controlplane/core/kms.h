@@ -14,7 +14,9 @@
  *    "TrentService.<Operation>"), for `aws kms` and `rdsctl kms`:
  *    CreateKey, DescribeKey, ListKeys, ListAliases, CreateAlias,
  *    DisableKey, EnableKey, ScheduleKeyDeletion, CancelKeyDeletion,
- *    GenerateDataKey, Encrypt, Decrypt;
+ *    GenerateDataKey, Encrypt, Decrypt; and (kmsmeta.c) Get/PutKeyPolicy,
+ *    ListKeyPolicies, Get/Enable/DisableKeyRotation, ListResourceTags,
+ *    Tag/UntagResource, UpdateKeyDescription;
  *  - C calls for the controlplane (kms_key_*, kms_encrypt, kms_decrypt,
  *    kms_generate_data_key) and envelope.h adapters that wrap and unwrap
  *    backup data keys.
@@ -64,6 +66,8 @@ typedef enum {
     KMS_SERIALIZATION,       /* SerializationException: a body that is not the JSON asked for */
     KMS_UNKNOWN_OPERATION,   /* UnknownOperationException */
     KMS_INTERNAL,            /* KMSInternalException (500) */
+    KMS_MALFORMED_POLICY,    /* MalformedPolicyDocumentException */
+    KMS_TAG,                 /* TagException: a tag AWS would refuse */
 } kms_errcode;
 
 typedef struct {
@@ -168,6 +172,53 @@ bool kms_alias_list(kms *k, const char *key_ref, int64_t after, int64_t limit, k
                     void *ctx, int64_t *next, kms_err *err);
 /* The account the keys belong to (kms_config.account). */
 const char *kms_account(const kms *k);
+/* The region clock's now, as the keys see it. */
+int64_t kms_clock_ms(const kms *k);
+/* The store connection the kms works on (borrowed), for kmsmeta.c. */
+sqlite3 *kms_db(kms *k);
+
+/* ---- key policy, rotation, tags, description (kmsmeta.c) ----
+ * Kept in kms_key_meta, one row per key that has one; a key without a row
+ * has AWS's default key policy (the account's root may do kms:*), no tags,
+ * and rotation off (on, every 365 days, for an AWS managed key). Every
+ * call resolves key_ref as DescribeKey does (NOT_FOUND). */
+
+#define KMS_POLICY_MAX 32768
+#define KMS_TAGS_MAX 50
+#define KMS_ROTATION_DEFAULT_DAYS 365
+
+struct cJSON;
+
+/* GetKeyPolicy: *policy (caller frees) is the document as it was put. */
+bool kms_key_policy_get(kms *k, const char *key_ref, char **policy, kms_err *err);
+/* PutKeyPolicy: policy must be a JSON object with a non-empty Statement
+ * array, at most KMS_POLICY_MAX bytes (MALFORMED_POLICY); kept verbatim.
+ * INVALID_STATE while pending deletion; ACCESS_DENIED on an AWS managed key. */
+bool kms_key_policy_put(kms *k, const char *key_ref, const char *policy, kms_err *err);
+/* The policy CreateKey gives a key when none is asked for (caller frees). */
+char *kms_default_policy(const kms *k);
+/* GetKeyRotationStatus: *days and *next_ms are 0 when rotation is off;
+ * arn (KMS_ARN_MAX) gets the key's ARN. */
+bool kms_key_rotation_get(kms *k, const char *key_ref, bool *enabled, int *days,
+                          int64_t *next_ms, char *arn, kms_err *err);
+/* Enable (days 90..2560) / DisableKeyRotation: DISABLED for a disabled key,
+ * INVALID_STATE while pending deletion, ACCESS_DENIED on an AWS managed key. */
+bool kms_key_rotation_set(kms *k, const char *key_ref, bool enable, int days, kms_err *err);
+/* ListResourceTags: a new array of {TagKey, TagValue} (caller deletes). */
+bool kms_key_tags_get(kms *k, const char *key_ref, struct cJSON **tags, kms_err *err);
+/* TagResource (add, tags an array of {TagKey, TagValue}, an existing key's
+ * value replaced) / UntagResource (keys: an array of strings). TAG for a
+ * key of 1..128 or a value of 0..256 characters out of range, an "aws:"
+ * key, or more than KMS_TAGS_MAX tags; INVALID_STATE while pending deletion. */
+bool kms_key_tags_add(kms *k, const char *key_ref, const struct cJSON *tags, kms_err *err);
+bool kms_key_tags_remove(kms *k, const char *key_ref, const struct cJSON *keys, kms_err *err);
+/* UpdateKeyDescription (at most 8192 characters). */
+bool kms_key_set_description(kms *k, const char *key_ref, const char *description,
+                             kms_err *err);
+/* CreateKey's Policy and Tags: both checked before anything is written,
+ * then the key and its row in one SAVEPOINT. policy and tags may be NULL. */
+bool kms_key_create_full(kms *k, const char *description, const char *policy,
+                         const struct cJSON *tags, kms_key *out, kms_err *err);
 
 /* ---- cryptographic operations ---- */
 

@@ -145,11 +145,13 @@ static bool kms_api_create_key(kms *k, const cJSON *in, cJSON *out, kms_err *err
     const cJSON *multi = cJSON_GetObjectItemCaseSensitive(in, "MultiRegion");
     if (cJSON_IsTrue(multi))
         return kms_err_set(err, KMS_UNSUPPORTED, "rdsim's KMS does not support multi-Region keys.");
-    const char *description;
-    if (!kms_api_str(in, "Description", "description", false, &description, err))
+    const char *description, *policy;
+    if (!kms_api_str(in, "Description", "description", false, &description, err) ||
+        !kms_api_str(in, "Policy", "policy", false, &policy, err))
         return false;
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(in, "Tags");
     kms_key key;
-    if (!kms_key_create(k, description, &key, err))
+    if (!kms_key_create_full(k, description, policy, cJSON_IsNull(tags) ? NULL : tags, &key, err))
         return false;
     cJSON_AddItemToObject(out, "KeyMetadata", kms_api_metadata(k, &key));
     kms_key_clear(&key);
@@ -411,10 +413,171 @@ static bool kms_api_decrypt(kms *k, const cJSON *in, cJSON *out, kms_err *err)
     return true;
 }
 
+/* ---- policy, rotation, tags, description (kmsmeta.c) ---- */
+
+/* PolicyName: only "default" exists, as in AWS. */
+static bool kms_api_policy_name(const cJSON *in, bool required, kms_err *err)
+{
+    const char *name;
+    if (!kms_api_str(in, "PolicyName", "policyName", required, &name, err))
+        return false;
+    if (name && strcmp(name, "default") != 0)
+        return kms_err_set(err, KMS_NOT_FOUND, "Policy %s does not exist; a key has only the "
+                                               "policy named default.", name);
+    return true;
+}
+
+static bool kms_api_get_key_policy(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    const char *ref;
+    char *policy = NULL;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_api_policy_name(in, false, err) || !kms_key_policy_get(k, ref, &policy, err))
+        return false;
+    cJSON_AddStringToObject(out, "Policy", policy);
+    cJSON_AddStringToObject(out, "PolicyName", "default");
+    free(policy);
+    return true;
+}
+
+static bool kms_api_put_key_policy(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    (void)out;
+    const char *ref, *policy;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_api_policy_name(in, false, err) ||
+        !kms_api_str(in, "Policy", "policy", true, &policy, err))
+        return false;
+    return kms_key_policy_put(k, ref, policy, err);
+}
+
+static bool kms_api_list_key_policies(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    const char *ref;
+    kms_key key;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_key_describe(k, ref, &key, err))
+        return false;
+    kms_key_clear(&key);
+    cJSON *names = cJSON_AddArrayToObject(out, "PolicyNames");
+    cJSON_AddItemToArray(names, cJSON_CreateString("default"));
+    cJSON_AddBoolToObject(out, "Truncated", false);
+    return true;
+}
+
+static bool kms_api_get_key_rotation_status(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    const char *ref;
+    bool enabled;
+    int days;
+    int64_t next;
+    char arn[KMS_ARN_MAX];
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_key_rotation_get(k, ref, &enabled, &days, &next, arn, err))
+        return false;
+    cJSON_AddBoolToObject(out, "KeyRotationEnabled", enabled);
+    cJSON_AddStringToObject(out, "KeyId", arn);
+    if (enabled) {
+        cJSON_AddNumberToObject(out, "RotationPeriodInDays", days);
+        kms_api_time(out, "NextRotationDate", next);
+    }
+    return true;
+}
+
+static bool kms_api_enable_key_rotation(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    (void)out;
+    const char *ref;
+    int64_t days = KMS_ROTATION_DEFAULT_DAYS;
+    bool present;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_api_int(in, "RotationPeriodInDays", &days, &present, err))
+        return false;
+    if (days < 90 || days > 2560)
+        return kms_err_set(err, KMS_VALIDATION, "1 validation error detected: Value '%lld' at "
+                                                "'rotationPeriodInDays' failed to satisfy "
+                                                "constraint: Member must have value between 90 "
+                                                "and 2560", (long long)days);
+    return kms_key_rotation_set(k, ref, true, (int)days, err);
+}
+
+static bool kms_api_disable_key_rotation(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    (void)out;
+    const char *ref;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err))
+        return false;
+    return kms_key_rotation_set(k, ref, false, 0, err);
+}
+
+/* ListResourceTags pages by position (the Marker a decimal index). */
+static bool kms_api_list_resource_tags(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    const char *ref;
+    int64_t limit, after;
+    cJSON *tags = NULL;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_api_page(in, &limit, &after, err) || !kms_key_tags_get(k, ref, &tags, err))
+        return false;
+    int64_t n = cJSON_GetArraySize(tags);
+    cJSON *page = cJSON_AddArrayToObject(out, "Tags");
+    for (int64_t i = after; i < n && i < after + limit; i++)
+        cJSON_AddItemToArray(page, cJSON_Duplicate(cJSON_GetArrayItem(tags, (int)i), true));
+    cJSON_Delete(tags);
+    kms_api_page_end(out, after + limit < n ? after + limit : 0);
+    return true;
+}
+
+static bool kms_api_tag_resource(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    (void)out;
+    const char *ref;
+    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(in, "Tags");
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err))
+        return false;
+    if (!tags || cJSON_IsNull(tags))
+        return kms_api_missing(err, "tags");
+    return kms_key_tags_add(k, ref, tags, err);
+}
+
+static bool kms_api_untag_resource(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    (void)out;
+    const char *ref;
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(in, "TagKeys");
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err))
+        return false;
+    if (!keys || cJSON_IsNull(keys))
+        return kms_api_missing(err, "tagKeys");
+    return kms_key_tags_remove(k, ref, keys, err);
+}
+
+static bool kms_api_update_key_description(kms *k, const cJSON *in, cJSON *out, kms_err *err)
+{
+    (void)out;
+    const char *ref, *description;
+    if (!kms_api_str(in, "KeyId", "keyId", true, &ref, err) ||
+        !kms_api_str(in, "Description", "description", false, &description, err))
+        return false;
+    if (!description)
+        return kms_api_missing(err, "description");
+    return kms_key_set_description(k, ref, description, err);
+}
+
 static const struct {
     const char *name;
     kms_api_fn fn;
 } kms_api_table[] = {
+    {"GetKeyPolicy", kms_api_get_key_policy},
+    {"PutKeyPolicy", kms_api_put_key_policy},
+    {"ListKeyPolicies", kms_api_list_key_policies},
+    {"GetKeyRotationStatus", kms_api_get_key_rotation_status},
+    {"EnableKeyRotation", kms_api_enable_key_rotation},
+    {"DisableKeyRotation", kms_api_disable_key_rotation},
+    {"ListResourceTags", kms_api_list_resource_tags},
+    {"TagResource", kms_api_tag_resource},
+    {"UntagResource", kms_api_untag_resource},
+    {"UpdateKeyDescription", kms_api_update_key_description},
     {"CreateKey", kms_api_create_key},
     {"DescribeKey", kms_api_describe_key},
     {"ListKeys", kms_api_list_keys},

@@ -202,6 +202,11 @@ static const char *const store_migrations[] = {
     " DELETE FROM db_snapshot_attributes WHERE snapshot_id = OLD.id; END;"
     "CREATE TRIGGER IF NOT EXISTS es_tags_go AFTER DELETE ON event_subscriptions BEGIN"
     " DELETE FROM resource_tags WHERE type = 'es' AND name = OLD.name; END;",
+    /* 11 -> 12: a KMS key's policy, rotation and tags (core/kmsmeta.c);
+     * a key without a row has the defaults. */
+    "CREATE TABLE IF NOT EXISTS kms_key_meta(key_id TEXT PRIMARY KEY, policy TEXT,"
+    " rotation_days INTEGER NOT NULL DEFAULT 0, rotation_from_ms INTEGER NOT NULL DEFAULT 0,"
+    " tags TEXT NOT NULL DEFAULT '[]');",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,

@@ -151,19 +151,145 @@ bool ec2_open(region *r)
 
 /* ---- the VPC and its AZs ------------------------------------------------ */
 
-static bool ec2_describe_vpcs(region *r, const params *p, cJSON *result, ec2_err *e)
+/* The one VPC as DescribeVpcs shows it. */
+static cJSON *ec2_vpc_item(region *r)
 {
-    (void)p;
-    (void)e;
-    cJSON *vpcs = cJSON_AddArrayToObject(result, "Vpcs");
     cJSON *v = cJSON_CreateObject();
     cJSON_AddStringToObject(v, "CidrBlock", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(v, "DhcpOptionsId", "default");
     cJSON_AddStringToObject(v, "State", "available");
     cJSON_AddStringToObject(v, "VpcId", EC2_VPC_ID);
     cJSON_AddStringToObject(v, "OwnerId", r->cfg.account);
     cJSON_AddStringToObject(v, "InstanceTenancy", "default");
+    cJSON *assoc = cJSON_AddArrayToObject(v, "CidrBlockAssociationSet");
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "AssociationId", "vpc-cidr-assoc-00000000000000001");
+    cJSON_AddStringToObject(a, "CidrBlock", EC2_VPC_CIDR);
+    cJSON_AddItemToObject(a, "CidrBlockState", cJSON_CreateObject());
+    cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(a, "CidrBlockState"), "State",
+                            "associated");
+    cJSON_AddItemToArray(assoc, a);
     cJSON_AddBoolToObject(v, "IsDefault", true);
-    cJSON_AddItemToArray(vpcs, v);
+    cJSON_AddArrayToObject(v, "Tags");
+    return v;
+}
+
+/* DescribeVpcs: the one VPC, through VpcId.N and the filters EC2 has for
+ * what it shows (an unknown VpcId is InvalidVpcID.NotFound, as in EC2). */
+static bool ec2_describe_vpcs(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    static const ec2_filter_map filters[] = {
+        {"vpc-id", "VpcId"}, {"is-default", "IsDefault"}, {"isDefault", "IsDefault"},
+        {"cidr", "CidrBlock"}, {"cidr-block-association.cidr-block", "CidrBlock"},
+        {"state", "State"}, {"owner-id", "OwnerId"}, {"dhcp-options-id", "DhcpOptionsId"},
+        {NULL, NULL}};
+    const char **ids = NULL;
+    if (ec2_list(p, "VpcId", &ids, e) < 0)
+        return false;
+    for (int i = 0; ids[i]; i++)
+        if (strcmp(ids[i], EC2_VPC_ID) != 0) {
+            ec2_fail(e, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", ids[i]);
+            free(ids);
+            return false;
+        }
+    free(ids);
+    cJSON *v = ec2_vpc_item(r);
+    bool pass = true;
+    if (!ec2_filters_pass(p, filters, v, &pass, e)) {
+        cJSON_Delete(v);
+        return false;
+    }
+    cJSON *vpcs = cJSON_AddArrayToObject(result, "Vpcs");
+    if (pass)
+        cJSON_AddItemToArray(vpcs, v);
+    else
+        cJSON_Delete(v);
+    return true;
+}
+
+/* DescribeVpcAttribute: the default VPC's DNS settings (on, as a default
+ * VPC's are: rdsim's names resolve inside it) and its metrics flag (off). */
+static bool ec2_describe_vpc_attribute(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    (void)r;
+    static const char *const attrs[][3] = {
+        {"enableDnsSupport", "EnableDnsSupport", "true"},
+        {"enableDnsHostnames", "EnableDnsHostnames", "true"},
+        {"enableNetworkAddressUsageMetrics", "EnableNetworkAddressUsageMetrics", "false"},
+    };
+    const char *vpc = params_get(p, "VpcId");
+    const char *attr = params_get(p, "Attribute");
+    if (!vpc || !*vpc)
+        return ec2_fail(e, "MissingParameter", "The request must contain the parameter vpcId");
+    if (!attr || !*attr)
+        return ec2_fail(e, "MissingParameter", "The request must contain the parameter attribute");
+    if (strcmp(vpc, EC2_VPC_ID) != 0)
+        return ec2_fail(e, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", vpc);
+    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+        if (strcmp(attr, attrs[i][0]) != 0)
+            continue;
+        cJSON_AddStringToObject(result, "VpcId", EC2_VPC_ID);
+        cJSON *o = cJSON_AddObjectToObject(result, attrs[i][1]);
+        cJSON_AddBoolToObject(o, "Value", strcmp(attrs[i][2], "true") == 0);
+        return true;
+    }
+    return ec2_fail(e, "InvalidParameterValue", "Value (%s) for parameter attribute is invalid. "
+                                                "Unknown attribute.", attr);
+}
+
+/* DescribeRouteTables: the VPC's main route table, its one local route
+ * (the loopback VPC routes only to itself), associated as main; subnets
+ * have no explicit association, as in a default VPC. */
+static bool ec2_describe_route_tables(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    static const ec2_filter_map filters[] = {
+        {"vpc-id", "VpcId"}, {"route-table-id", "RouteTableId"}, {"association.main", "Main"},
+        {"owner-id", "OwnerId"}, {"association.subnet-id", "SubnetId"}, {NULL, NULL}};
+    const char **ids = NULL;
+    if (ec2_list(p, "RouteTableId", &ids, e) < 0)
+        return false;
+    for (int i = 0; ids[i]; i++)
+        if (strcmp(ids[i], EC2_MAIN_RTB_ID) != 0) {
+            ec2_fail(e, "InvalidRouteTableID.NotFound", "The routeTable ID '%s' does not exist",
+                     ids[i]);
+            free(ids);
+            return false;
+        }
+    free(ids);
+    cJSON *view = cJSON_CreateObject();
+    cJSON_AddStringToObject(view, "VpcId", EC2_VPC_ID);
+    cJSON_AddStringToObject(view, "RouteTableId", EC2_MAIN_RTB_ID);
+    cJSON_AddBoolToObject(view, "Main", true);
+    cJSON_AddStringToObject(view, "OwnerId", r->cfg.account);
+    bool pass = true;
+    bool good = ec2_filters_pass(p, filters, view, &pass, e);
+    cJSON_Delete(view);
+    if (!good)
+        return false;
+    cJSON *tables = cJSON_AddArrayToObject(result, "RouteTables");
+    if (!pass)
+        return true;
+    cJSON *t = cJSON_CreateObject();
+    cJSON *assocs = cJSON_AddArrayToObject(t, "Associations");
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddBoolToObject(a, "Main", true);
+    cJSON_AddStringToObject(a, "RouteTableAssociationId", "rtbassoc-00000000000000001");
+    cJSON_AddStringToObject(a, "RouteTableId", EC2_MAIN_RTB_ID);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(a, "AssociationState"), "State", "associated");
+    cJSON_AddItemToArray(assocs, a);
+    cJSON_AddArrayToObject(t, "PropagatingVgws");
+    cJSON_AddStringToObject(t, "RouteTableId", EC2_MAIN_RTB_ID);
+    cJSON *routes = cJSON_AddArrayToObject(t, "Routes");
+    cJSON *route = cJSON_CreateObject();
+    cJSON_AddStringToObject(route, "DestinationCidrBlock", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(route, "GatewayId", "local");
+    cJSON_AddStringToObject(route, "Origin", "CreateRouteTable");
+    cJSON_AddStringToObject(route, "State", "active");
+    cJSON_AddItemToArray(routes, route);
+    cJSON_AddArrayToObject(t, "Tags");
+    cJSON_AddStringToObject(t, "VpcId", EC2_VPC_ID);
+    cJSON_AddStringToObject(t, "OwnerId", r->cfg.account);
+    cJSON_AddItemToArray(tables, t);
     return true;
 }
 
@@ -189,15 +315,24 @@ static const struct {
     ec2_fn fn;
     bool mutates;
 } ec2_actions[] = {
+    {"AuthorizeSecurityGroupEgress", ec2_authorize_egress, true},
     {"AuthorizeSecurityGroupIngress", ec2_authorize_ingress, true},
     {"CreateSecurityGroup", ec2_create_security_group, true},
     {"CreateSubnet", ec2_create_subnet, true},
+    {"CreateTags", ec2_create_tags, true},
     {"DeleteSecurityGroup", ec2_delete_security_group, true},
     {"DeleteSubnet", ec2_delete_subnet, true},
+    {"DeleteTags", ec2_delete_tags, true},
     {"DescribeAvailabilityZones", ec2_describe_azs, false},
+    {"DescribeNetworkInterfaces", ec2_describe_network_interfaces, false},
+    {"DescribeRouteTables", ec2_describe_route_tables, false},
+    {"DescribeSecurityGroupRules", ec2_describe_security_group_rules, false},
     {"DescribeSecurityGroups", ec2_describe_security_groups, false},
     {"DescribeSubnets", ec2_describe_subnets, false},
+    {"DescribeTags", ec2_describe_tags, false},
+    {"DescribeVpcAttribute", ec2_describe_vpc_attribute, false},
     {"DescribeVpcs", ec2_describe_vpcs, false},
+    {"RevokeSecurityGroupEgress", ec2_revoke_egress, true},
     {"RevokeSecurityGroupIngress", ec2_revoke_ingress, true},
 };
 
@@ -214,6 +349,17 @@ static void xml_name(const char *parent, const char *name, char *buf, size_t len
         {"", "AvailabilityZones", "availabilityZoneInfo"},
         {"", "Description", "groupDescription"},
         {"IpRanges", "Description", "description"},
+        {"SecurityGroupRules", "Description", "description"},
+        {"NetworkInterfaces", "Description", "description"},
+        {"", "NetworkInterfaces", "networkInterfaceSet"},
+        {"NetworkInterfaces", "Groups", "groupSet"},
+        {"", "Tags", "tagSet"},
+        {"", "SecurityGroupRules", "securityGroupRuleSet"},
+        {"", "CidrBlockAssociationSet", "cidrBlockAssociationSet"},
+        {"", "RouteTables", "routeTableSet"},
+        {"", "Routes", "routeSet"},
+        {"", "Associations", "associationSet"},
+        {"", "PropagatingVgws", "propagatingVgwSet"},
         {"", "Ipv6Ranges", "ipv6Ranges"},
         {"", "UserIdGroupPairs", "groups"},
         {"", "ZoneName", "zoneName"},

@@ -37,6 +37,7 @@ struct region;
 #define EC2_VPC_ID "vpc-00000000000000001"
 #define EC2_VPC_CIDR "127.0.0.0/8"
 #define EC2_DEFAULT_SG_ID "sg-00000000000000001"
+#define EC2_MAIN_RTB_ID "rtb-00000000000000001" /* the VPC's main route table */
 
 /* Creates the store's network table and the default security group. */
 bool ec2_open(struct region *r);

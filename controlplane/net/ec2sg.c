@@ -1,9 +1,20 @@
 /* ec2sg: EC2 security groups (ec2svc.h). A group document (netstore kind
  * "sg") is the DescribeSecurityGroups item without its IpPermissions,
- * plus "Rules": a flat array of {IpProtocol, FromPort, ToPort, CidrIp,
- * Description?} in the order they were authorized; IpPermissions are
- * grouped from it when shown. */
+ * plus "Rules" (inbound) and "EgressRules" (outbound): flat arrays of
+ * {IpProtocol, FromPort, ToPort, CidrIp, Description?} in the order they
+ * were authorized; IpPermissions(Egress) are grouped from them when shown,
+ * and DescribeSecurityGroupRules lists them one by one. A document without
+ * "EgressRules" (written before egress rules were kept) has EC2's default
+ * outbound rule, all traffic to 0.0.0.0/0, as every new group has. "Tags"
+ * (ec2tags.c) is an array of {Key, Value}.
+ *
+ * A rule's SecurityGroupRuleId is derived from the group, its direction and
+ * its content (FNV-1a): stable across restarts without being stored, and
+ * unique in its group because a duplicate rule is refused. Only inbound
+ * rules reach PostgreSQL (ec2_allowed_cidrs); outbound ones are kept and
+ * shown, as nothing leaves the loopback VPC. */
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,24 +175,45 @@ static cJSON *sg_permissions(const cJSON *rules)
     return perms;
 }
 
+static cJSON *sg_egress_rules(cJSON *doc);
+
 static cJSON *sg_render(const cJSON *doc)
 {
     cJSON *o = cJSON_Duplicate(doc, true);
     cJSON *rules = cJSON_DetachItemFromObjectCaseSensitive(o, "Rules");
+    sg_egress_rules(o);
+    cJSON *egress = cJSON_DetachItemFromObjectCaseSensitive(o, "EgressRules");
     cJSON_AddItemToObject(o, "IpPermissions", sg_permissions(rules));
-    cJSON *egress = cJSON_AddArrayToObject(o, "IpPermissionsEgress");
+    cJSON_AddItemToObject(o, "IpPermissionsEgress", sg_permissions(egress));
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "Tags")))
+        cJSON_AddArrayToObject(o, "Tags");
+    cJSON_Delete(rules);
+    cJSON_Delete(egress);
+    return o;
+}
+
+/* EC2's outbound rule of a new group: all traffic anywhere. */
+static cJSON *sg_default_egress(void)
+{
+    cJSON *rules = cJSON_CreateArray();
     cJSON *all = cJSON_CreateObject();
     cJSON_AddStringToObject(all, "IpProtocol", "-1");
-    cJSON *ranges = cJSON_AddArrayToObject(all, "IpRanges");
-    cJSON *any = cJSON_CreateObject();
-    cJSON_AddStringToObject(any, "CidrIp", "0.0.0.0/0");
-    cJSON_AddItemToArray(ranges, any);
-    cJSON_AddArrayToObject(all, "Ipv6Ranges");
-    cJSON_AddArrayToObject(all, "PrefixListIds");
-    cJSON_AddArrayToObject(all, "UserIdGroupPairs");
-    cJSON_AddItemToArray(egress, all);
-    cJSON_Delete(rules);
-    return o;
+    cJSON_AddStringToObject(all, "CidrIp", "0.0.0.0/0");
+    cJSON_AddItemToArray(rules, all);
+    return rules;
+}
+
+/* The outbound rules of doc, the default when it predates them (borrowed
+ * when stored; else added to doc). */
+static cJSON *sg_egress_rules(cJSON *doc)
+{
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "EgressRules");
+    if (cJSON_IsArray(e))
+        return e;
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "EgressRules");
+    e = sg_default_egress();
+    cJSON_AddItemToObject(doc, "EgressRules", e);
+    return e;
 }
 
 static cJSON *sg_new_doc(region *r, const char *id, const char *name, const char *desc)
@@ -196,6 +228,8 @@ static cJSON *sg_new_doc(region *r, const char *id, const char *name, const char
     cJSON_AddStringToObject(o, "SecurityGroupArn", arn);
     free(arn);
     cJSON_AddArrayToObject(o, "Rules");
+    cJSON_AddItemToObject(o, "EgressRules", sg_default_egress());
+    cJSON_AddArrayToObject(o, "Tags");
     return o;
 }
 
@@ -237,8 +271,13 @@ bool ec2_create_security_group(region *r, const params *p, cJSON *result, ec2_er
         return ec2_fail(e, "InvalidParameterValue", "Group names may not be in the format sg-*");
     if (vpc && strcmp(vpc, EC2_VPC_ID) != 0)
         return ec2_fail(e, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", vpc);
-    if (!ec2_begin(r, e))
+    cJSON *tags = ec2_tags_from_spec(p, "security-group", e);
+    if (!tags)
         return false;
+    if (!ec2_begin(r, e)) {
+        cJSON_Delete(tags);
+        return false;
+    }
     cJSON *all = netstore_list(r->st, NETSTORE_SG);
     bool dup = false;
     const cJSON *it;
@@ -250,6 +289,7 @@ bool ec2_create_security_group(region *r, const params *p, cJSON *result, ec2_er
     cJSON_Delete(all);
     if (!all || dup || count >= EC2_MAX_GROUPS) {
         store_rollback(r->st);
+        cJSON_Delete(tags);
         if (!all)
             return ec2_store_failed(e);
         if (dup)
@@ -261,10 +301,11 @@ bool ec2_create_security_group(region *r, const params *p, cJSON *result, ec2_er
     }
     char *id = ec2_new_id("sg");
     cJSON *doc = sg_new_doc(r, id, name, desc);
+    cJSON_ReplaceItemInObjectCaseSensitive(doc, "Tags", tags);
     bool ok = netstore_put(r->st, NETSTORE_SG, id, doc);
-    cJSON_Delete(doc);
     if (!ok) {
         store_rollback(r->st);
+        cJSON_Delete(doc);
         free(id);
         return ec2_store_failed(e);
     }
@@ -272,7 +313,13 @@ bool ec2_create_security_group(region *r, const params *p, cJSON *result, ec2_er
     if (ok) {
         LOG_INFO("ec2 security group created id=%s name=%s", id, name);
         cJSON_AddStringToObject(result, "GroupId", id);
+        cJSON_AddItemToObject(result, "Tags",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(doc, "Tags"), 1));
+        cJSON_AddItemToObject(result, "SecurityGroupArn",
+                              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(doc,
+                                                                               "SecurityGroupArn"), 1));
     }
+    cJSON_Delete(doc);
     free(id);
     return ok;
 }
@@ -347,7 +394,7 @@ static bool parse_rule(const params *p, const char *prefix, const char *cidr_tex
 
 /* Every rule of the request: IpPermissions.N.* (what the CLI sends), or
  * the flat IpProtocol/FromPort/ToPort/CidrIp of the old API. */
-static int parse_rules(const params *p, ec2_rule **out, ec2_err *e)
+static int parse_rules(const params *p, bool add, ec2_rule **out, ec2_err *e)
 {
     ec2_rule *rules = NULL;
     int n = 0;
@@ -385,6 +432,19 @@ static int parse_rules(const params *p, ec2_rule **out, ec2_err *e)
     }
     if (n == 0) {
         free(rules);
+        /* IPv6 rules: the VPC has no IPv6 block, so no group holds one.
+         * A revoke of one is InvalidPermission.NotFound, as EC2 answers
+         * (the Terraform provider revokes ::/0 egress on every new group
+         * and expects exactly that); an authorize is refused. */
+        if (params_get(p, "IpPermissions.1.Ipv6Ranges.1.CidrIpv6")) {
+            if (add)
+                ec2_fail(e, "InvalidParameterValue", "The VPC %s has no IPv6 CIDR block; "
+                                                     "rdsim's VPC is IPv4 only.", EC2_VPC_ID);
+            else
+                ec2_fail(e, "InvalidPermission.NotFound",
+                         "The specified rule does not exist in this security group.");
+            return -1;
+        }
         ec2_fail(e, "MissingParameter", "The request must contain the parameter ipPermissions "
                                         "(with IpRanges: rdsim's groups hold CIDR rules only)");
         return -1;
@@ -417,11 +477,15 @@ static void rule_describe(const ec2_rule *r, char *buf, size_t len)
         snprintf(buf, len, "peer: %s, ALL, ALLOW", r->cidr);
 }
 
-/* Authorize (add) or revoke (remove) the request's rules, all or none. */
-static bool sg_change_rules(region *r, const params *p, cJSON *result, ec2_err *e, bool add)
+static cJSON *sg_rule_items(cJSON *doc, bool egress, const ec2_rule *rules, int n);
+
+/* Authorize (add) or revoke (remove) the request's rules, inbound or
+ * outbound, all or none. */
+static bool sg_change_rules(region *r, const params *p, cJSON *result, ec2_err *e, bool add,
+                            bool egress)
 {
     ec2_rule *rules = NULL;
-    int n = parse_rules(p, &rules, e);
+    int n = parse_rules(p, add, &rules, e);
     if (n < 0)
         return false;
     bool ok = false;
@@ -433,7 +497,7 @@ static bool sg_change_rules(region *r, const params *p, cJSON *result, ec2_err *
         store_rollback(r->st);
         goto done;
     }
-    cJSON *stored = cJSON_GetObjectItemCaseSensitive(doc, "Rules");
+    cJSON *stored = egress ? sg_egress_rules(doc) : cJSON_GetObjectItemCaseSensitive(doc, "Rules");
     for (int i = 0; i < n; i++) {
         int idx = 0, at = -1;
         const cJSON *it;
@@ -483,9 +547,13 @@ static bool sg_change_rules(region *r, const params *p, cJSON *result, ec2_err *
     }
     ok = ec2_commit(r, e);
     if (ok) {
-        LOG_INFO("ec2 security group %s id=%s rules=%d", add ? "authorized" : "revoked",
-                 gid->valuestring, n);
+        LOG_INFO("ec2 security group %s id=%s rules=%d direction=%s",
+                 add ? "authorized" : "revoked", gid->valuestring, n,
+                 egress ? "egress" : "ingress");
         cJSON_AddBoolToObject(result, "Return", true);
+        if (add)
+            cJSON_AddItemToObject(result, "SecurityGroupRules",
+                                  sg_rule_items(doc, egress, rules, n));
     }
 done:
     cJSON_Delete(doc);
@@ -495,12 +563,161 @@ done:
 
 bool ec2_authorize_ingress(region *r, const params *p, cJSON *result, ec2_err *e)
 {
-    return sg_change_rules(r, p, result, e, true);
+    return sg_change_rules(r, p, result, e, true, false);
 }
 
 bool ec2_revoke_ingress(region *r, const params *p, cJSON *result, ec2_err *e)
 {
-    return sg_change_rules(r, p, result, e, false);
+    return sg_change_rules(r, p, result, e, false, false);
+}
+
+bool ec2_authorize_egress(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    return sg_change_rules(r, p, result, e, true, true);
+}
+
+bool ec2_revoke_egress(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    return sg_change_rules(r, p, result, e, false, true);
+}
+
+/* ---- one rule at a time (DescribeSecurityGroupRules) --------------------- */
+
+/* sgr-<17 hex digits> of FNV-1a over the group, direction and rule. */
+static void sg_rule_id(const char *gid, bool egress, const cJSON *rule, char out[24])
+{
+    uint64_t h = 1469598103934665603ULL;
+    char *text = cJSON_PrintUnformatted(rule);
+    const char *parts[] = {gid, egress ? "e" : "i", text};
+    for (size_t i = 0; i < 3; i++) {
+        for (const unsigned char *c = (const unsigned char *)parts[i]; *c; c++) {
+            h ^= *c;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xff;
+        h *= 1099511628211ULL;
+    }
+    free(text);
+    snprintf(out, 24, "sgr-%017llx", (unsigned long long)(h >> 4));
+}
+
+/* The SecurityGroupRule shape of one stored rule. */
+static cJSON *sg_rule_item(const cJSON *doc, bool egress, const cJSON *rule)
+{
+    const char *gid = cJSON_GetObjectItemCaseSensitive(doc, "GroupId")->valuestring;
+    char id[24];
+    sg_rule_id(gid, egress, rule, id);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "SecurityGroupRuleId", id);
+    cJSON_AddStringToObject(o, "GroupId", gid);
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(doc, "OwnerId");
+    cJSON_AddStringToObject(o, "GroupOwnerId", cJSON_IsString(owner) ? owner->valuestring : "");
+    cJSON_AddBoolToObject(o, "IsEgress", egress);
+    const cJSON *proto = cJSON_GetObjectItemCaseSensitive(rule, "IpProtocol");
+    cJSON_AddStringToObject(o, "IpProtocol", cJSON_IsString(proto) ? proto->valuestring : "-1");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(rule, "FromPort");
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(rule, "ToPort");
+    /* EC2 shows -1 for the ports of an all-protocols rule. */
+    cJSON_AddNumberToObject(o, "FromPort", cJSON_IsNumber(from) ? from->valuedouble : -1);
+    cJSON_AddNumberToObject(o, "ToPort", cJSON_IsNumber(to) ? to->valuedouble : -1);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rule, "CidrIp");
+    cJSON_AddStringToObject(o, "CidrIpv4", cJSON_IsString(c) ? c->valuestring : "");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(rule, "Description");
+    if (cJSON_IsString(d))
+        cJSON_AddStringToObject(o, "Description", d->valuestring);
+    cJSON_AddArrayToObject(o, "Tags");
+    const cJSON *arn = cJSON_GetObjectItemCaseSensitive(doc, "SecurityGroupArn");
+    if (cJSON_IsString(arn)) {
+        char *rarn = xasprintf("%.*ssecurity-group-rule/%s",
+                               (int)(strstr(arn->valuestring, "security-group/") - arn->valuestring),
+                               arn->valuestring, id);
+        cJSON_AddStringToObject(o, "SecurityGroupRuleArn", rarn);
+        free(rarn);
+    }
+    return o;
+}
+
+/* The items of the rules just authorized (the last n of the direction). */
+static cJSON *sg_rule_items(cJSON *doc, bool egress, const ec2_rule *rules, int n)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *stored = egress ? sg_egress_rules(doc)
+                                 : cJSON_GetObjectItemCaseSensitive(doc, "Rules");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, stored)
+        for (int i = 0; i < n; i++)
+            if (rule_matches(it, &rules[i]))
+                cJSON_AddItemToArray(out, sg_rule_item(doc, egress, it));
+    return out;
+}
+
+bool ec2_describe_security_group_rules(region *r, const params *p, cJSON *result, ec2_err *e)
+{
+    const char **ids = NULL;
+    if (ec2_list(p, "SecurityGroupRuleId", &ids, e) < 0)
+        return false;
+    const char *want_group = NULL;
+    for (int i = 1;; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "Filter.%d.Name", i);
+        const char *fname = params_get(p, key);
+        if (!fname)
+            break;
+        snprintf(key, sizeof key, "Filter.%d.Value.1", i);
+        if (strcmp(fname, "group-id") == 0) {
+            want_group = params_get(p, key);
+        } else if (strcmp(fname, "security-group-rule-id") == 0) {
+            free(ids);
+            ids = xcalloc(2, sizeof *ids);
+            ids[0] = params_get(p, key);
+        } else {
+            free(ids);
+            return ec2_fail(e, "InvalidParameterValue", "The filter '%s' is invalid", fname);
+        }
+    }
+    cJSON *all = netstore_list(r->st, NETSTORE_SG);
+    if (!all) {
+        free(ids);
+        return ec2_store_failed(e);
+    }
+    cJSON *out = cJSON_AddArrayToObject(result, "SecurityGroupRules");
+    cJSON *doc;
+    cJSON_ArrayForEach(doc, all) {
+        const char *gid = cJSON_GetObjectItemCaseSensitive(doc, "GroupId")->valuestring;
+        if (want_group && strcmp(want_group, gid) != 0)
+            continue;
+        for (int dir = 0; dir < 2; dir++) {
+            const cJSON *rules = dir ? sg_egress_rules(doc)
+                                     : cJSON_GetObjectItemCaseSensitive(doc, "Rules");
+            const cJSON *rule;
+            cJSON_ArrayForEach(rule, rules) {
+                cJSON *item = sg_rule_item(doc, dir == 1, rule);
+                const char *rid = cJSON_GetObjectItemCaseSensitive(item,
+                                                                   "SecurityGroupRuleId")->valuestring;
+                bool want = !ids[0];
+                for (int i = 0; ids[i]; i++)
+                    want |= strcmp(ids[i], rid) == 0;
+                if (want)
+                    cJSON_AddItemToArray(out, item);
+                else
+                    cJSON_Delete(item);
+            }
+        }
+    }
+    cJSON_Delete(all);
+    bool ok = true;
+    for (int i = 0; ok && ids[i]; i++) {
+        bool seen = false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, out)
+            seen |= strcmp(cJSON_GetObjectItemCaseSensitive(it, "SecurityGroupRuleId")->valuestring,
+                           ids[i]) == 0;
+        if (!seen)
+            ok = ec2_fail(e, "InvalidSecurityGroupRuleId.NotFound",
+                          "The security group rule ID '%s' does not exist", ids[i]);
+    }
+    free(ids);
+    return ok;
 }
 
 bool ec2_describe_security_groups(region *r, const params *p, cJSON *result, ec2_err *e)

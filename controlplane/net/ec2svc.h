@@ -60,6 +60,23 @@ bool ec2_describe_security_groups(region *r, const params *p, struct cJSON *resu
 bool ec2_delete_security_group(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_authorize_ingress(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_revoke_ingress(region *r, const params *p, struct cJSON *result, ec2_err *e);
+bool ec2_authorize_egress(region *r, const params *p, struct cJSON *result, ec2_err *e);
+bool ec2_revoke_egress(region *r, const params *p, struct cJSON *result, ec2_err *e);
+bool ec2_describe_security_group_rules(region *r, const params *p, struct cJSON *result,
+                                       ec2_err *e);
+bool ec2_describe_network_interfaces(region *r, const params *p, struct cJSON *result,
+                                     ec2_err *e);
+bool ec2_create_tags(region *r, const params *p, struct cJSON *result, ec2_err *e);
+bool ec2_delete_tags(region *r, const params *p, struct cJSON *result, ec2_err *e);
+bool ec2_describe_tags(region *r, const params *p, struct cJSON *result, ec2_err *e);
+
+/* ---- tags (ec2tags.c): a resource's "Tags" member, [{Key, Value}] ---- */
+
+#define EC2_MAX_TAGS 50
+/* The tags of TagSpecification.N whose ResourceType is type (a new array,
+ * maybe empty), checked as CreateTags checks them; NULL with the error
+ * (InvalidParameterValue, TagLimitExceeded, InvalidTagKey.Malformed). */
+struct cJSON *ec2_tags_from_spec(const params *p, const char *type, ec2_err *e);
 bool ec2_create_subnet(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_describe_subnets(region *r, const params *p, struct cJSON *result, ec2_err *e);
 bool ec2_delete_subnet(region *r, const params *p, struct cJSON *result, ec2_err *e);

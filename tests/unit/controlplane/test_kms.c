@@ -505,6 +505,150 @@ static void test_transactions(void)
     free(path);
 }
 
+/* Key policy, rotation, tags and description (kmsmeta.c), through the API
+ * as the Terraform provider calls them. */
+static void test_meta(kms *k)
+{
+    int status;
+    cJSON *r = api(k, "CreateKey", "{\"Description\":\"meta\",\"Policy\":\"{\\\"Statement\\\":"
+                                   "[{\\\"Effect\\\":\\\"Allow\\\"}]}\",\"Tags\":[{\"TagKey\":"
+                                   "\"team\",\"TagValue\":\"db\"}]}", &status);
+    is_int(status, 200, "CreateKey with Policy and Tags");
+    char *id = xstrdup(jstr(r, "KeyMetadata", "KeyId") ? jstr(r, "KeyMetadata", "KeyId") : "");
+    cJSON_Delete(r);
+    char *b = xasprintf("{\"KeyId\":\"%s\"}", id);
+    r = api(k, "GetKeyPolicy", b, &status);
+    is_str(jstr(r, "Policy", NULL), "{\"Statement\":[{\"Effect\":\"Allow\"}]}",
+           "GetKeyPolicy: the policy as it was given");
+    is_str(jstr(r, "PolicyName", NULL), "default", "... named default");
+    cJSON_Delete(r);
+    r = api(k, "ListResourceTags", b, &status);
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "Tags"));
+    is_str(text, "[{\"TagKey\":\"team\",\"TagValue\":\"db\"}]", "ListResourceTags: CreateKey's tags");
+    ok(cJSON_IsFalse(cJSON_GetObjectItem(r, "Truncated")), "... not truncated");
+    free(text);
+    cJSON_Delete(r);
+    r = api(k, "GetKeyRotationStatus", b, &status);
+    ok(status == 200 && cJSON_IsFalse(cJSON_GetObjectItem(r, "KeyRotationEnabled")),
+       "rotation is off for a new customer key");
+    cJSON_Delete(r);
+
+    char *rot = xasprintf("{\"KeyId\":\"%s\",\"RotationPeriodInDays\":90}", id);
+    char *rot_bad = xasprintf("{\"KeyId\":\"%s\",\"RotationPeriodInDays\":30}", id);
+    char *pol_bad = xasprintf("{\"KeyId\":\"%s\",\"PolicyName\":\"default\",\"Policy\":\"{]\"}", id);
+    char *pol_name = xasprintf("{\"KeyId\":\"%s\",\"PolicyName\":\"other\",\"Policy\":\"{}\"}", id);
+    char *pol_ok = xasprintf("{\"KeyId\":\"%s\",\"PolicyName\":\"default\",\"Policy\":"
+                             "\"{\\\"Statement\\\":[{}]}\"}", id);
+    char *tag = xasprintf("{\"KeyId\":\"%s\",\"Tags\":[{\"TagKey\":\"team\",\"TagValue\":\"ops\"},"
+                          "{\"TagKey\":\"env\",\"TagValue\":\"\"}]}", id);
+    char *tag_aws = xasprintf("{\"KeyId\":\"%s\",\"Tags\":[{\"TagKey\":\"aws:x\",\"TagValue\":\"1\"}]}", id);
+    char *untag = xasprintf("{\"KeyId\":\"%s\",\"TagKeys\":[\"team\",\"absent\"]}", id);
+    char *descr = xasprintf("{\"KeyId\":\"%s\",\"Description\":\"renamed\"}", id);
+    struct {
+        const char *op, *body;
+        int status;
+        const char *type;
+    } cases[] = {
+        {"EnableKeyRotation", rot, 200, NULL},
+        {"EnableKeyRotation", rot_bad, 400, "ValidationException"},
+        {"EnableKeyRotation", "{\"KeyId\":\"nope\"}", 400, "NotFoundException"},
+        {"PutKeyPolicy", pol_bad, 400, "MalformedPolicyDocumentException"},
+        {"PutKeyPolicy", pol_name, 400, "NotFoundException"},
+        {"PutKeyPolicy", pol_ok, 200, NULL},
+        {"PutKeyPolicy", b, 400, "ValidationException"},
+        {"TagResource", tag, 200, NULL},
+        {"TagResource", tag_aws, 400, "TagException"},
+        {"TagResource", b, 400, "ValidationException"},
+        {"UntagResource", untag, 200, NULL},
+        {"UpdateKeyDescription", descr, 200, NULL},
+        {"GetKeyPolicy", "{\"KeyId\":\"alias/aws/rds\"}", 200, NULL},
+        {"PutKeyPolicy", "{\"KeyId\":\"alias/aws/rds\",\"Policy\":\"{\\\"Statement\\\":[{}]}\"}",
+         400, "AccessDeniedException"},
+        {"ListKeyPolicies", b, 200, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r = api(k, cases[i].op, cases[i].body, &status);
+        const char *type = jstr(r, "__type", NULL);
+        char *name = xasprintf("%s case %zu: %d %s", cases[i].op, i, cases[i].status,
+                               cases[i].type ? cases[i].type : "ok");
+        ok(status == cases[i].status &&
+               (cases[i].type ? type && strcmp(type, cases[i].type) == 0 : type == NULL),
+           name);
+        free(name);
+        cJSON_Delete(r);
+    }
+    r = api(k, "GetKeyRotationStatus", b, &status);
+    const cJSON *days = cJSON_GetObjectItem(r, "RotationPeriodInDays");
+    const cJSON *next = cJSON_GetObjectItem(r, "NextRotationDate");
+    ok(cJSON_IsTrue(cJSON_GetObjectItem(r, "KeyRotationEnabled")) && cJSON_IsNumber(days) &&
+           days->valueint == 90 && cJSON_IsNumber(next) && strstr(jstr(r, "KeyId", NULL), "arn:"),
+       "GetKeyRotationStatus: enabled, 90 days, a next date, the key's ARN");
+    cJSON_Delete(r);
+    r = api(k, "GetKeyPolicy", b, &status);
+    is_str(jstr(r, "Policy", NULL), "{\"Statement\":[{}]}", "PutKeyPolicy replaced the policy");
+    cJSON_Delete(r);
+    r = api(k, "ListResourceTags", b, &status);
+    text = cJSON_PrintUnformatted(cJSON_GetObjectItem(r, "Tags"));
+    is_str(text, "[{\"TagKey\":\"env\",\"TagValue\":\"\"}]",
+           "TagResource replaced team's value, UntagResource removed it; an absent key is no error");
+    free(text);
+    cJSON_Delete(r);
+    r = api(k, "DescribeKey", b, &status);
+    is_str(jstr(r, "KeyMetadata", "Description"), "renamed", "UpdateKeyDescription");
+    cJSON_Delete(r);
+    r = api(k, "GetKeyRotationStatus", "{\"KeyId\":\"alias/aws/rds\"}", &status);
+    ok(cJSON_IsTrue(cJSON_GetObjectItem(r, "KeyRotationEnabled")),
+       "an AWS managed key rotates (yearly)");
+    cJSON_Delete(r);
+    r = api(k, "DisableKey", b, &status);
+    cJSON_Delete(r);
+    r = api(k, "DisableKeyRotation", b, &status);
+    is_str(jstr(r, "__type", NULL), "DisabledException", "rotation of a disabled key: DisabledException");
+    cJSON_Delete(r);
+    r = api(k, "EnableKey", b, &status);
+    cJSON_Delete(r);
+    r = api(k, "DisableKeyRotation", b, &status);
+    is_int(status, 200, "DisableKeyRotation");
+    cJSON_Delete(r);
+    r = api(k, "GetKeyRotationStatus", b, &status);
+    ok(cJSON_IsFalse(cJSON_GetObjectItem(r, "KeyRotationEnabled")) &&
+           !cJSON_GetObjectItem(r, "RotationPeriodInDays"), "... off again, no period shown");
+    cJSON_Delete(r);
+    /* The key's row goes with the key at the end of its waiting period. */
+    char *sched = xasprintf("{\"KeyId\":\"%s\",\"PendingWindowInDays\":7}", id);
+    r = api(k, "ScheduleKeyDeletion", sched, &status);
+    cJSON_Delete(r);
+    r = api(k, "GetKeyPolicy", b, &status);
+    is_int(status, 200, "GetKeyPolicy works while pending deletion");
+    cJSON_Delete(r);
+    r = api(k, "TagResource", tag, &status);
+    is_str(jstr(r, "__type", NULL), "KMSInvalidStateException",
+           "TagResource while pending deletion: KMSInvalidStateException");
+    cJSON_Delete(r);
+    offset_ms += 8 * DAY_MS;
+    r = api(k, "ListKeys", "{}", &status);
+    cJSON_Delete(r);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(kms_db(k), "SELECT count(*) FROM kms_key_meta WHERE key_id = ?", -1, &st,
+                       NULL);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    ok(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0,
+       "a deleted key's policy, rotation and tags are deleted with it");
+    sqlite3_finalize(st);
+    free(sched);
+    free(rot);
+    free(rot_bad);
+    free(pol_bad);
+    free(pol_name);
+    free(pol_ok);
+    free(tag);
+    free(tag_aws);
+    free(untag);
+    free(descr);
+    free(b);
+    free(id);
+}
+
 int main(void)
 {
     log_set_level(LOG_LEVEL_WARN);
@@ -517,6 +661,7 @@ int main(void)
     test_states(k);
     test_envelope(k);
     test_api(k);
+    test_meta(k);
     kms_close(k);
     test_transactions();
     is_str(kms_err_name(KMS_INVALID_STATE), "KMSInvalidStateException", "error names");
