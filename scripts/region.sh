@@ -128,7 +128,15 @@ place_agents() {
       return 1
     }
   elif [ -d "$home/agents" ]; then
-    # A home made before (e.g. a failed first `up`): move it out once.
+    # A home made before (e.g. a failed first `up`): move it out once,
+    # never from under a running agent.
+    local az
+    for az in "${azs[@]}"; do
+      if alive "$home/agents/$az.pid"; then
+        echo "region: agent $az runs from $home/agents, which the pg user cannot reach; run region.sh down first" >&2
+        return 1
+      fi
+    done
     if [ -e "$dir/agents" ]; then
       echo "region: both $home/agents and $dir/agents exist; remove the one you do not need" >&2
       return 1
