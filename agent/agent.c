@@ -395,7 +395,7 @@ agent *agent_new(struct event_base *base, const agent_config *cfg)
     a->hb_timer = evtimer_new(base, hb_send, a);
     a->tick = event_new(base, -1, EV_PERSIST, on_tick, a);
     a->iamauth = iamauth_new(base, cfg->controlplane, cfg->az, a->key, cfg->user, a->nodes_dir,
-                             NULL, NULL);
+                             cfg->pam_module, NULL);
     nodestate st;
     if (!nodestate_load(a->record_path, &st))
         goto fail;

@@ -34,6 +34,8 @@ typedef struct {
     const proc_user *user;    /* must outlive the agent */
     int heartbeat_ms;
     const uint8_t *key;       /* this agent's secret, AGENTMAC_KEY_LEN bytes (copied) */
+    const char *pam_module;   /* pam_rdsim_iam.so for PostgreSQL's PAM service; NULL:
+                                 the one beside this program */
 } agent_config;
 
 typedef struct agent agent;

@@ -21,7 +21,7 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: rds-agent --controlplane http://127.0.0.1:PORT --az AZ --addr-base 127.0.1\n"
-            "                 --home DIR [--pg-bindir DIR] [--pg-user NAME]\n"
+            "                 --home DIR [--pg-bindir DIR] [--pg-user NAME] [--pam-module FILE]\n"
             "                 --key-file FILE [--heartbeat-ms 250] [--log-level info]\n");
 }
 
@@ -52,6 +52,7 @@ int main(int argc, char **argv)
     log_set_ident("rds-agent");
     const char *controlplane = NULL, *az = NULL, *addr_base = NULL, *home = NULL;
     const char *bindir_flag = NULL, *pg_user = "postgres", *key_file = NULL;
+    const char *pam_module = NULL;
     bool pg_user_explicit = false;
     int64_t heartbeat_ms = 250;
     static const struct option opts[] = {
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
         {"heartbeat-ms", required_argument, NULL, 'i'},
         {"key-file", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
+        {"pam-module", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -77,6 +79,7 @@ int main(int argc, char **argv)
         case 'B': bindir_flag = optarg; break;
         case 'u': pg_user = optarg; pg_user_explicit = true; break;
         case 'k': key_file = optarg; break;
+        case 'P': pam_module = optarg; break;
         case 'i':
             if (!str_to_int64(optarg, 10, 60000, &heartbeat_ms)) {
                 fprintf(stderr, "rds-agent: --heartbeat-ms must be 10..60000\n");
@@ -134,7 +137,8 @@ int main(int argc, char **argv)
     evsignal_add(sigint, NULL);
     agent_config cfg = {.controlplane = controlplane, .az = az, .addr_base = addr_base,
                         .home = home, .bindir = bindir, .user = &user,
-                        .heartbeat_ms = (int)heartbeat_ms, .key = key};
+                        .heartbeat_ms = (int)heartbeat_ms, .key = key,
+                        .pam_module = pam_module};
     agent *a = agent_new(base, &cfg);
     if (a) {
         event_base_dispatch(base);

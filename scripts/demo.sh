@@ -25,8 +25,8 @@ cleanup() {
 }
 
 say "Starting a local region: a controlplane and one agent per Availability Zone"
-"$here/scripts/region.sh" up
 trap cleanup EXIT
+"$here/scripts/region.sh" up
 # shellcheck disable=SC1091
 . "$RDS_HOME/region.env"
 export RDSCTL_ENDPOINT="http://127.0.0.1:$RDS_API_PORT"

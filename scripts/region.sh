@@ -25,7 +25,17 @@
 # signs with them. The agents get only the path of $RDS_HOME/aws/agent.env
 # (a key allowed nothing but kms:Decrypt, for restores), never a key in
 # their own environment, which PostgreSQL inherits.
-set -euo pipefail
+#
+# A home PostgreSQL cannot reach (as root, a clone in /root, mode 0700):
+# the nodes' trees must be traversable by the pg user, and the store must
+# stay root's. So when the pg user cannot traverse $RDS_HOME, `up` keeps
+# the store, keys, credentials and logs in $RDS_HOME and puts only the
+# agents' trees in $RDS_NODE_ROOT/<hash of the home's path>/agents
+# (default /var/lib/rdsim; root's, 0711), with $RDS_HOME/agents a symlink
+# to it, and the PAM module PostgreSQL loads in .../lib. See the README.
+#
+# A failed `up` stops the processes it started itself (and only those).
+set -Eeuo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${RDS_BIN:-$here/bin}
@@ -78,12 +88,100 @@ wait_for() {
   done
 }
 
+# pg_user: the user the agents run PostgreSQL as when we are root (the
+# agent's default: postgres, else nobody).
+pg_user() { id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody; }
+
+# pg_can_traverse DIR: the pg user can search DIR and all its ancestors.
+pg_can_traverse() { runuser -u "$(pg_user)" -- test -x "$1" 2>/dev/null; }
+
+# place_agents: as root, when the pg user cannot reach $home, the agents'
+# trees (nodes, PostgreSQL's data) go to a root-owned, traversable
+# directory outside it; $home/agents becomes a symlink there. Sets
+# pam_module to a copy of the PAM module PostgreSQL can read (or empty).
+pam_module=
+place_agents() {
+  [ "$(id -u)" = 0 ] || return 0
+  pg_can_traverse "$home" && [ ! -L "$home/agents" ] && return 0
+  local root=${RDS_NODE_ROOT:-/var/lib/rdsim} hash dir
+  hash=$(printf %s "$home" | sha256sum | cut -c1-16)
+  dir=$root/$hash
+  # Root's all the way: no directory another user owns or a symlink in
+  # the path we create (a pg user must not redirect root's writes).
+  mkdir -p "$root" "$dir"
+  local d
+  for d in "$root" "$dir"; do
+    if [ -L "$d" ] || [ "$(stat -c %u "$d")" != 0 ]; then
+      echo "region: $d must be a directory owned by root (not a symlink)" >&2
+      return 1
+    fi
+  done
+  chmod 711 "$root" "$dir"
+  if ! pg_can_traverse "$dir"; then
+    echo "region: the pg user $(pg_user) cannot traverse $dir; set RDS_NODE_ROOT to a directory it can reach" >&2
+    return 1
+  fi
+  printf '%s\n' "$home" >"$dir/home"
+  if [ -L "$home/agents" ]; then
+    [ "$(readlink "$home/agents")" = "$dir/agents" ] || {
+      echo "region: $home/agents points to $(readlink "$home/agents"), expected $dir/agents" >&2
+      return 1
+    }
+  elif [ -d "$home/agents" ]; then
+    # A home made before (e.g. a failed first `up`): move it out once,
+    # never from under a running agent.
+    local az
+    for az in "${azs[@]}"; do
+      if alive "$home/agents/$az.pid"; then
+        echo "region: agent $az runs from $home/agents, which the pg user cannot reach; run region.sh down first" >&2
+        return 1
+      fi
+    done
+    if [ -e "$dir/agents" ]; then
+      echo "region: both $home/agents and $dir/agents exist; remove the one you do not need" >&2
+      return 1
+    fi
+    mv "$home/agents" "$dir/agents"
+    ln -s "$dir/agents" "$home/agents"
+  else
+    mkdir -p "$dir/agents"
+    ln -s "$dir/agents" "$home/agents"
+  fi
+  if [ -f "$bin/pam_rdsim_iam.so" ]; then
+    mkdir -p "$dir/lib" && chmod 755 "$dir/lib"
+    install -m 644 "$bin/pam_rdsim_iam.so" "$dir/lib/pam_rdsim_iam.so"
+    pam_module=$dir/lib/pam_rdsim_iam.so
+  fi
+  echo "region: $home is not reachable by the pg user $(pg_user); nodes live in $dir/agents"
+}
+
+# What this `up` started (pid files): stopped again if it fails.
+started=()
+up_failed() {
+  local f
+  for f in "${started[@]}"; do stop_pid "$f"; done
+  [ ${#started[@]} -eq 0 ] || echo "region: stopped what this start began (${#started[@]} processes)" >&2
+}
+
 agents_registered() {
   curl -sf "http://127.0.0.1:$api_port/healthz" | grep -q "\"agents\":${#azs[@]}"
 }
 
+# Registered, or an agent has already exited (no use waiting for it).
+agents_settled() {
+  agents_registered && return 0
+  local az
+  for az in "${azs[@]}"; do alive "$home/agents/$az.pid" || return 0; done
+  return 1
+}
+
 up() {
-  mkdir -p "$home/logs" "$home/controlplane" "$home/agents"
+  # Interrupted or failing anywhere: stop what this start began.
+  trap 'up_failed' ERR
+  trap 'up_failed; exit 130' INT TERM
+  mkdir -p "$home/logs" "$home/controlplane"
+  place_agents
+  mkdir -p "$home/agents"
   echo "RDS_NET=$net" >"$home/net.env"
   # The region's home is root's (issue 12): the store, keys, logs and
   # backups only root reads. PostgreSQL runs as an unprivileged user when
@@ -113,8 +211,11 @@ up() {
       --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" ${RDS_CP_ARGS:-} \
       </dev/null >>"$home/logs/controlplane.log" 2>&1 &
     echo $! >"$home/controlplane.pid"
+    started+=("$home/controlplane.pid")
     if ! wait_for 20 test -s "$home/ports.env"; then
       echo "region: the controlplane did not start; see $home/logs/controlplane.log" >&2
+      tail -n 3 "$home/logs/controlplane.log" | sed 's/^/  /' >&2
+      up_failed
       exit 1
     fi
   fi
@@ -140,14 +241,18 @@ up() {
         RDS_AGENT_CREDENTIALS="$home/aws/agent.env" \
         "$bin/rds-agent" --controlplane "http://127.0.0.1:$api_port" --az "$az" \
         --addr-base "127.$net.$i" --home "$home/agents/$az" --log-level "$log_level" \
-        --key-file "$keys/$az.key" \
+        --key-file "$keys/$az.key" ${pam_module:+--pam-module "$pam_module"} \
         </dev/null >>"$home/logs/agent-$az.log" 2>&1 &
       echo $! >"$home/agents/$az.pid"
+      started+=("$home/agents/$az.pid")
     fi
     i=$((i + 1))
   done
-  if ! wait_for 20 agents_registered; then
+  wait_for 20 agents_settled || true
+  if ! agents_registered; then
     echo "region: agents did not register; see $home/logs/" >&2
+    tail -qn 1 "$home"/logs/agent-*.log 2>/dev/null | sed "s/^/  /" >&2
+    up_failed
     exit 1
   fi
   cat >"$home/region.env" <<EOT
@@ -160,6 +265,7 @@ export AWS_SHARED_CREDENTIALS_FILE=$home/aws/credentials
 export AWS_CONFIG_FILE=$home/aws/config
 export AWS_PROFILE=rdsim
 EOT
+  trap - ERR INT TERM
   echo "region $region up: API http://127.0.0.1:$api_port  DNS 127.0.0.1:$dns_port  home $home"
 }
 

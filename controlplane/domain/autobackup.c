@@ -75,37 +75,27 @@ static void add_time(cJSON *o, const char *name, int64_t ms)
     cJSON_AddStringToObject(o, name, rclock_format(ms, buf, sizeof buf));
 }
 
-/* Whether rid has a base backup taken after the archive's last gap. */
-static bool has_base(region *r, const abstore_row *a)
-{
-    abstore_base *b = NULL;
-    int n = abstore_bases(r, a->rid, AB_BASE_AVAILABLE, &b);
-    bool any = false;
-    for (int i = 0; i < n; i++)
-        any = any || b[i].start_ms >= a->gap_ms;
-    abstore_bases_free(b, n);
-    return any;
-}
-
 void autobackup_render(region *r, const store_instance *in, cJSON *o)
 {
     abstore_row a = {0};
     bool have = in->backup_retention > 0 && in->resource_id && abstore_get(r, in->resource_id, &a);
+    int64_t earliest = 0, latest = 0;
+    bool window = have && restorable_window(r, &a, &earliest, &latest);
     /* As RDS: creating -> backing-up (the first backup) -> available, and
-     * backing-up while a daily one runs. */
+     * backing-up while a daily one runs. The first backup counts once it
+     * is restorable (the archive reaches its end), so an instance is never
+     * `available` with retention >= 1 and no LatestRestorableTime. */
     if (in->status == STATUS_AVAILABLE && in->backup_retention > 0 &&
-        ((in->resource_id && abjob_base_running(in->resource_id)) || !have || !has_base(r, &a)))
+        ((in->resource_id && abjob_base_running(in->resource_id)) || !window))
         cJSON_ReplaceItemInObjectCaseSensitive(o, "DBInstanceStatus",
                                                cJSON_CreateString("backing-up"));
-    if (!have)
-        return;
-    int64_t earliest = 0, latest = 0;
-    if (restorable_window(r, &a, &earliest, &latest)) {
+    if (window) {
         abstore_clock c = abstore_clock_load(r);
         add_time(o, "LatestRestorableTime", abstore_clock_to_region(&c, latest));
         free(c.h);
     }
-    abstore_row_clear(&a);
+    if (have)
+        abstore_row_clear(&a);
 }
 
 
