@@ -29,6 +29,7 @@
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/domain/storage.h"
@@ -394,7 +395,8 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
         return false;
     }
     r->home = o->home;
-    if (!paramgroup_open(r) || !workflow_register(r, wfkinds_all))
+    r->tls = tlsca_open(o->home);
+    if (!r->tls || !paramgroup_open(r) || !workflow_register(r, wfkinds_all))
         return false;
     r->delivery = delivery_new(r);
     r->agents = agents_new();
@@ -455,6 +457,7 @@ static void cp_close(region *r, cp_wiring *w)
     if (r->zone)
         zone_free(r->zone);
     paramgroup_close(r);
+    tlsca_free(r->tls);
     secrets_close(r->secrets);
     kms_close(r->kms);
     principals_close(r->principals);
