@@ -831,7 +831,7 @@ static PGconn *chaos_connect(chaos_ctx *c, const char *addr, const char *app, ch
      * never confirms) is cancelled: the controller must not hang. */
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
                           "sslmode", "gssencmode", "application_name", "options", NULL};
-    const char *vals[] = {addr, port, c->user, c->password, "postgres", "3", "disable",
+    const char *vals[] = {addr, port, c->user, c->password, "postgres", "3", "require",
                           "disable", app, "-c statement_timeout=" CHAOS_STATEMENT_TIMEOUT, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 0);
     if (PQstatus(conn) != CONNECTION_OK) {

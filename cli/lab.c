@@ -365,7 +365,7 @@ static bool lab_create_table(lab_ctx *c)
     snprintf(port, sizeof port, "%d", c->port);
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
                           "sslmode", "gssencmode", NULL};
-    const char *vals[] = {c->primary, port, c->user, c->password, "postgres", "5", "disable",
+    const char *vals[] = {c->primary, port, c->user, c->password, "postgres", "5", "require",
                           "disable", NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 0);
     bool ok = false;

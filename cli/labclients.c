@@ -262,7 +262,7 @@ static void lc_connect(lc_client *c, int64_t now)
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "application_name",
                           "sslmode", "gssencmode", "target_session_attrs", NULL};
     const char *vals[] = {multi ? l->nodes_list : c->addr, port, l->cfg.user, l->cfg.password,
-                          l->cfg.dbname, labreport_client_name(c->kind), "disable", "disable",
+                          l->cfg.dbname, labreport_client_name(c->kind), "require", "disable",
                           multi ? "read-write" : "any", NULL};
     PGconn *conn = PQconnectStartParams(keys, vals, 0);
     c->conns[c->cur] = conn;

@@ -204,7 +204,7 @@ static void wl_connect(workload *w, wl_client *c, int64_t now)
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "application_name",
                           "sslmode", "gssencmode", NULL};
     const char *vals[] = {c->addr, port, w->cfg.user, w->cfg.password, w->cfg.dbname,
-                          c->number < 0 ? "rdsim-chaos-probe" : "rdsim-chaos", "disable",
+                          c->number < 0 ? "rdsim-chaos-probe" : "rdsim-chaos", "require",
                           "disable", NULL};
     c->conn = PQconnectStartParams(keys, vals, 0);
     if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD) {

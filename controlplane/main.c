@@ -57,6 +57,7 @@ typedef struct {
     const char *port_file;
     const char *agent_keys; /* NULL: DIR/agent-keys */
     const char *aws_dir; /* the AWS files for the administrator and the agents */
+    const char *certs_dir; /* where global-bundle.pem goes (core/tlsca.h) */
     char *azbuf; /* owned: the AZ names in cfg point into it */
 } cp_opts;
 
@@ -97,6 +98,8 @@ static void usage(FILE *f)
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
+            "  --certs-dir DIR       where the CA bundle goes: DIR/global-bundle.pem\n"
+            "                        (default HOME/certs); CA keys stay in HOME/ca\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n");
 }
@@ -221,6 +224,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"storage-unit-mib", required_argument, 0, 'U'},
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
         {"aws-dir", required_argument, 0, 'G'},
+        {"certs-dir", required_argument, 0, 'C'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
     int64_t v;
@@ -231,6 +235,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'K': o->agent_keys = optarg; break;
         case 'a': o->api_addr = optarg; break;
         case 'G': o->aws_dir = optarg; break;
+        case 'C': o->certs_dir = optarg; break;
         case 'd': o->dns_addr = optarg; break;
         case 'r': cfg->name = optarg; break;
         case 'z': o->azs = optarg; break;
@@ -395,7 +400,9 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
         return false;
     }
     r->home = o->home;
-    r->tls = tlsca_open(o->home);
+    char *certs = o->certs_dir ? xstrdup(o->certs_dir) : xasprintf("%s/certs", o->home);
+    r->tls = tlsca_open(o->home, certs);
+    free(certs);
     if (!r->tls || !paramgroup_open(r) || !workflow_register(r, wfkinds_all))
         return false;
     r->delivery = delivery_new(r);

@@ -240,11 +240,10 @@ done:
     return ok;
 }
 
-tlsca *tlsca_open(const char *home)
+tlsca *tlsca_open(const char *home, const char *certs)
 {
     tlsca *t = xcalloc(1, sizeof *t);
     char *dir = xasprintf("%s/ca", home);
-    char *certs = xasprintf("%s/certs", home);
     char *bpath = xasprintf("%s/global-bundle.pem", certs);
     bool ok = fs_mkdir_p(dir, 0700) && chmod(dir, 0700) == 0 && fs_mkdir_p(certs, 0755);
     sbuf b = {0};
@@ -264,7 +263,6 @@ tlsca *tlsca_open(const char *home)
     t->bundle_len = strlen(t->bundle);
     ok = ok && fs_write_atomic(bpath, t->bundle, t->bundle_len, 0644);
     free(dir);
-    free(certs);
     free(bpath);
     if (!ok) {
         tlsca_free(t);

@@ -6,8 +6,9 @@
  * SHA-384). Each is made once, with the region, under <home>/ca/: the key
  * <id>.key (mode 0600, root's: it never leaves these files) and the
  * self-signed certificate <id>.pem. The bundle of both certificates is
- * <home>/certs/global-bundle.pem (0644), the file the API serves at
- * /global/global-bundle.pem (RDS's truststore path).
+ * <certs>/global-bundle.pem (0644; scripts/region.sh: $RDS_HOME/certs),
+ * the file the API serves at /global/global-bundle.pem (RDS's truststore
+ * path).
  *
  * A node's server certificate is signed by its instance's CA: CN the
  * instance endpoint, subjectAltName every name a client dials (the
@@ -46,10 +47,10 @@ typedef struct {
 } tlsca_info;
 
 /* Loads the CAs under home/ca, making each that is missing, and writes
- * home/certs/global-bundle.pem. NULL (logged) when a file cannot be
+ * certs/global-bundle.pem (certs made 0755 if missing). NULL (logged) when a file cannot be
  * written or read, a key file is not 0600, or a key and its certificate
  * disagree. */
-tlsca *tlsca_open(const char *home);
+tlsca *tlsca_open(const char *home, const char *certs);
 void tlsca_free(tlsca *t);
 
 /* The CAs, in a stable order (i < tlsca_count). */

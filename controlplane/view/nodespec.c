@@ -110,6 +110,8 @@ static void nodespec_tls(region *r, const store_node *nd, const store_instance *
         char *sealed = agentmac_seal(key, label, pkey);
         cJSON_AddStringToObject(t, "key_sealed", sealed);
         free(sealed);
+        if (paramgroup_force_ssl(r, in))
+            cJSON_AddTrueToObject(spec, "force_ssl");
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);

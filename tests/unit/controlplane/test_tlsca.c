@@ -126,7 +126,8 @@ int main(void)
     log_set_level(LOG_LEVEL_ERROR);
     char tmpl[] = "/tmp/test_tlsca.XXXXXX";
     const char *home = mkdtemp(tmpl);
-    tlsca *t = tlsca_open(home);
+    char *certs = xasprintf("%s/certs", home);
+    tlsca *t = tlsca_open(home, certs);
     ok(t != NULL, "open makes the CAs");
     if (!t)
         return done_testing();
@@ -152,16 +153,17 @@ int main(void)
     test_cache(t);
     test_refusals(t);
     tlsca_free(t);
-    t = tlsca_open(home);
+    t = tlsca_open(home, certs);
     ok(t && strcmp(tlsca_at(t, 0)->thumbprint, thumb) == 0, "reopened: the same CA");
     tlsca_free(t);
     chmod(kp, 0644);
-    t = tlsca_open(home);
+    t = tlsca_open(home, certs);
     ok(t == NULL, "a CA key others can read is refused");
     tlsca_free(t);
     free(bundle);
     free(kp);
     free(bp);
+    free(certs);
     fs_rm_rf(home);
     return done_testing();
 }
