@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/api/certs.h"
 #include "controlplane/api/clock.h"
 #include "controlplane/api/instances.h"
 #include "controlplane/api/restores.h"
@@ -291,6 +292,7 @@ static const action_def action_table[] = {
     {"DeleteDBParameterGroup", paramgroup_action_delete, false},
     {"DescribeDBParameters", paramgroup_action_describe_parameters, false},
     {"DescribeEngineDefaultParameters", paramgroup_action_engine_defaults, false},
+    {"DescribeCertificates", certs_action_describe, false},
 };
 
 const action_def *actions_find(const char *name)

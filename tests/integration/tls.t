@@ -89,6 +89,52 @@ refused() { ! plain "$1"; }
 poll 30 refused "$p"
 ok $? "rds.force_ssl=1 again: refused again"
 
+# ---- DescribeCertificates, CertificateDetails, rotation ----------------------------
+
+aws() { command aws --endpoint-url "$API" --region "$RDS_REGION" "$@"; }
+out=$(aws rds describe-certificates --output json)
+ok $? "aws rds describe-certificates"
+is "$(jqs "$out" '[.Certificates[].CertificateIdentifier] | join(" ")')" \
+  "rds-ca-rsa2048-g1 rds-ca-ecc384-g1" "... lists both CAs"
+is "$(jqs "$out" .DefaultCertificateForNewLaunches)" rds-ca-rsa2048-g1 "... the default for new launches"
+thumb=$(openssl x509 -in "$RDS_HOME/controlplane/ca/rds-ca-rsa2048-g1.pem" -noout -fingerprint -sha1 |
+  sed 's/.*=//; s/://g' | tr A-F a-f)
+is "$(jqs "$out" '.Certificates[0].Thumbprint')" "$thumb" "... the Thumbprint is the certificate's SHA-1"
+is "$(jqs "$out" '.Certificates[0].CertificateType + " " + (.Certificates[0].CustomerOverride|tostring)')" \
+  "CA false" "... CertificateType CA, no CustomerOverride"
+till=$(openssl x509 -in "$RDS_HOME/controlplane/ca/rds-ca-rsa2048-g1.pem" -noout -enddate | sed 's/.*=//')
+is "$(date -u -d "$(jqs "$out" '.Certificates[0].ValidTill')" +%s)" "$(date -u -d "$till" +%s)" \
+  "... ValidTill is the CA's notAfter"
+out=$(aws rds describe-certificates --certificate-identifier rds-ca-2019 2>&1)
+like "$out" 'CertificateNotFound' "an unknown certificate: CertificateNotFound"
+is "$(describe tls1 .CACertificateIdentifier)" rds-ca-rsa2048-g1 "describe: CACertificateIdentifier"
+is "$(describe tls1 .CertificateDetails.CAIdentifier)" rds-ca-rsa2048-g1 "describe: CertificateDetails.CAIdentifier"
+node_till=$(openssl s_client -starttls postgres -connect "$p:5432" </dev/null 2>/dev/null |
+  openssl x509 -noout -enddate | sed 's/.*=//')
+is "$(date -u -d "$(describe tls1 .CertificateDetails.ValidTill)" +%s)" "$(date -u -d "$node_till" +%s)" \
+  "describe: CertificateDetails.ValidTill is the server certificate's notAfter"
+out=$(aws rds modify-db-instance --db-instance-identifier tls1 --ca-certificate-identifier rds-ca-2019 2>&1)
+like "$out" 'CertificateNotFound' "modify to an unknown CA: CertificateNotFound"
+aws rds modify-db-instance --db-instance-identifier tls1 --ca-certificate-identifier rds-ca-ecc384-g1 \
+  --no-apply-immediately >/dev/null
+ok $? "modify-db-instance --ca-certificate-identifier rds-ca-ecc384-g1 (not immediately)"
+is "$(describe tls1 .PendingModifiedValues.CACertificateIdentifier)" rds-ca-ecc384-g1 \
+  "... pending (PendingModifiedValues.CACertificateIdentifier)"
+is "$(describe tls1 .CACertificateIdentifier)" rds-ca-rsa2048-g1 "... the instance keeps its CA until then"
+aws rds modify-db-instance --db-instance-identifier tls1 --ca-certificate-identifier rds-ca-ecc384-g1 \
+  --apply-immediately >/dev/null
+ok $? "modify-db-instance --ca-certificate-identifier rds-ca-ecc384-g1 --apply-immediately"
+is "$(describe tls1 .CACertificateIdentifier)/$(describe tls1 '.PendingModifiedValues.CACertificateIdentifier // "none"')" \
+  "rds-ca-ecc384-g1/none" "... applied, nothing pending"
+issuer_of() {
+  openssl s_client -starttls postgres -connect "$1:5432" </dev/null 2>/dev/null |
+    sed -n 's/.*issuer=.*CN *= *\([a-z0-9-]*\).*/\1/p' | head -1
+}
+issuer_is() { [ "$(issuer_of "$1")" = "$2" ]; }
+poll 30 issuer_is "$p" rds-ca-ecc384-g1
+ok $? "the primary now presents a certificate issued by rds-ca-ecc384-g1"
+check "verify-full with the same bundle still works" vf "$EP" "$p" "SELECT 1"
+
 # ---- a failover: verify-full on the new primary ----------------------------------
 
 rdsctl reboot-db-instance --db-instance-identifier tls1 --force-failover >/dev/null
@@ -104,5 +150,6 @@ poll 30 primary_vf
 ok $? "verify-full through the endpoint reaches the new primary ($p2)"
 out=$(plain "$p2" 2>&1)
 ok $(( $? == 0 )) "the new primary refuses a connection without TLS too"
+is "$(issuer_of "$p2")" rds-ca-ecc384-g1 "the new primary's certificate is of the rotated CA too"
 
 done_testing
