@@ -51,6 +51,7 @@ static const struct {
     {AWSERR_SNS_INVALID_TOPIC, "SNSInvalidTopic", 400, "Sender"},
     {AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED, "EventSubscriptionQuotaExceeded", 400, "Sender"},
     {AWSERR_OPTION_GROUP_NOT_FOUND, "OptionGroupNotFoundFault", 404, "Sender"},
+    {AWSERR_CERTIFICATE_NOT_FOUND, "CertificateNotFound", 404, "Sender"},
     {AWSERR_SNS_NOT_FOUND, "NotFound", 404, "Sender"},
     {AWSERR_SNS_INVALID_PARAMETER, "InvalidParameter", 400, "Sender"},
     {AWSERR_SQS_QUEUE_DOES_NOT_EXIST, "AWS.SimpleQueueService.NonExistentQueue", 400, "Sender"},
