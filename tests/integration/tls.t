@@ -57,6 +57,7 @@ p=$(resolve "$EP")
 like "$p" '^127\.' "the endpoint resolves through the region's DNS ($p)"
 is "$(vf "$EP" "$p" "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")" t \
   "psql sslmode=verify-full sslrootcert=global-bundle.pem through the endpoint: TLS on"
+check "verify-full by the node's address (as the lab and chaos clients dial)" vf "$p" "$p" "SELECT 1"
 out=$(vf "tls1.elsewhere.example" "$p" "SELECT 1" 2>&1)
 ok $(( $? == 0 )) "verify-full to a name the certificate does not carry is refused"
 like "$out" 'does not match host name' "... because the name does not match"
