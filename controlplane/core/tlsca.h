@@ -14,8 +14,8 @@
  * instance endpoint, subjectAltName every name a client dials (the
  * endpoint, the public endpoint, the node's own DNS name) and the node's
  * IP, so libpq's sslmode=verify-full accepts it whichever node is the
- * primary. Its key (P-256 under the ECC CA, RSA 2048 under the RSA one) is
- * made here and kept in memory only, per node: it travels to the agent
+ * primary. Its key (P-256 under both CAs: made in well under a
+ * millisecond on the event loop, where RSA 2048 takes tens) is made here and kept in memory only, per node: it travels to the agent
  * sealed under the agent's key (view/nodespec.c), and a restarted
  * controlplane issues new ones (the agent reloads PostgreSQL). The
  * validity of a server certificate is a year from an anniversary of its
