@@ -153,4 +153,27 @@ out=$(plain "$p2" 2>&1)
 ok $(( $? == 0 )) "the new primary refuses a connection without TLS too"
 is "$(issuer_of "$p2")" rds-ca-ecc384-g1 "the new primary's certificate is of the rotated CA too"
 
+# ---- the controlplane killed: new certificates, applied by a reload -----------------
+
+serial_of() {
+  openssl s_client -starttls postgres -connect "$1:5432" </dev/null 2>/dev/null |
+    openssl x509 -noout -serial 2>/dev/null
+}
+s_before=$(serial_of "$p2")
+pm_before=$(for f in "$RDS_HOME"/agents/*/nodes/*/data/postmaster.pid; do
+  [ "$(sed -n 6p "$f")" = "$p2" ] && head -1 "$f"; done)
+cp=$(cp_pid)
+kill -KILL "$cp"
+poll 10 gone "$cp"
+ok $? "the controlplane killed (-9)"
+check "region.sh up brings it back" region_restart
+reissued() { local s; s=$(serial_of "$p2"); [ -n "$s" ] && [ "$s" != "$s_before" ]; }
+poll 60 reissued
+ok $? "the primary presents a newly issued certificate (keys are memory only)"
+check "verify-full still works" vf "$EP" "$p2" "SELECT 1"
+is "$(issuer_of "$p2")" rds-ca-ecc384-g1 "... from the instance's CA"
+pm_after=$(for f in "$RDS_HOME"/agents/*/nodes/*/data/postmaster.pid; do
+  [ "$(sed -n 6p "$f")" = "$p2" ] && head -1 "$f"; done)
+is "$pm_after" "$pm_before" "applied by a reload: the same postmaster"
+
 done_testing
