@@ -274,6 +274,16 @@ tlsca *tlsca_open(const char *home, const char *certs)
     return t;
 }
 
+static void node_entry_clear(node_entry *e)
+{
+    free(e->node_id);
+    free(e->fp);
+    free(e->cert);
+    if (e->key)
+        OPENSSL_cleanse(e->key, strlen(e->key));
+    free(e->key);
+}
+
 void tlsca_free(tlsca *t)
 {
     if (!t)
@@ -282,14 +292,8 @@ void tlsca_free(tlsca *t)
         EVP_PKEY_free(t->key[i]);
         X509_free(t->cert[i]);
     }
-    for (size_t i = 0; i < t->nnodes; i++) {
-        free(t->nodes[i].node_id);
-        free(t->nodes[i].fp);
-        free(t->nodes[i].cert);
-        if (t->nodes[i].key)
-            OPENSSL_cleanse(t->nodes[i].key, strlen(t->nodes[i].key));
-        free(t->nodes[i].key);
-    }
+    for (size_t i = 0; i < t->nnodes; i++)
+        node_entry_clear(&t->nodes[i]);
     free(t->nodes);
     free(t->bundle);
     free(t);
@@ -405,6 +409,17 @@ bool tlsca_issue(tlsca *t, const char *ca_id, const char *const *names, size_t n
     X509_free(x);
     EVP_PKEY_free(key);
     return ok;
+}
+
+void tlsca_node_forget(tlsca *t, const char *node_id)
+{
+    for (size_t i = 0; t && i < t->nnodes; i++) {
+        if (strcmp(t->nodes[i].node_id, node_id) != 0)
+            continue;
+        node_entry_clear(&t->nodes[i]);
+        t->nodes[i] = t->nodes[--t->nnodes];
+        return;
+    }
 }
 
 bool tlsca_node_cert(tlsca *t, const char *node_id, const char *ca_id,

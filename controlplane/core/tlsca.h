@@ -79,4 +79,8 @@ bool tlsca_node_cert(tlsca *t, const char *node_id, const char *ca_id,
                      const char *const *names, size_t nnames, const char *ip, int64_t now_s,
                      const char **cert_pem, const char **key_pem);
 
+/* Drops node_id's cached certificate and key (the node's row is gone); a
+ * later tlsca_node_cert issues anew. t NULL or an unknown id: nothing. */
+void tlsca_node_forget(tlsca *t, const char *node_id);
+
 #endif

@@ -107,6 +107,14 @@ static void test_cache(tlsca *t)
     ok(tlsca_node_cert(t, "n1", "rds-ca-ecc384-g1", b, 1, NULL, now, &c3, &k3) &&
            chain_ok(tlsca_bundle(t, NULL), c3),
        "cache: another CA, a new certificate that verifies");
+    char *ecc = xstrdup(c3);
+    tlsca_node_forget(t, "n1");
+    ok(tlsca_node_cert(t, "n1", "rds-ca-ecc384-g1", b, 1, NULL, now, &c2, &k2) &&
+           strcmp(c2, ecc) != 0,
+       "forgotten: issued anew");
+    free(ecc);
+    tlsca_node_forget(t, "nope");
+    tlsca_node_forget(NULL, "n1");
     free(save);
 }
 
