@@ -17,6 +17,7 @@
 #include "controlplane/api/tags.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/logfiles.h"
@@ -61,6 +62,12 @@ static bool action_describe_db_engine_versions(region *r, const params *p, cJSON
         cJSON_AddItemToArray(logs, cJSON_CreateString("upgrade"));
         cJSON_AddBoolToObject(v, "SupportsLogExportsToCloudwatchLogs", true);
         cJSON_AddBoolToObject(v, "SupportsReadReplica", false);
+        /* TLS (core/tlsca.h): the region's CAs; a new certificate is
+         * reloaded by PostgreSQL, no restart. */
+        cJSON *cas = cJSON_AddArrayToObject(v, "SupportedCACertificateIdentifiers");
+        for (size_t k = 0; r->tls && k < tlsca_count(r->tls); k++)
+            cJSON_AddItemToArray(cas, cJSON_CreateString(tlsca_at(r->tls, k)->id));
+        cJSON_AddBoolToObject(v, "SupportsCertificateRotationWithoutRestart", true);
         cJSON_AddStringToObject(v, "Status", "available");
         cJSON_AddItemToArray(list, v);
     }

@@ -106,6 +106,9 @@ is "$(jqs "$out" '.Certificates[0].CertificateType + " " + (.Certificates[0].Cus
 till=$(openssl x509 -in "$RDS_HOME/controlplane/ca/rds-ca-rsa2048-g1.pem" -noout -enddate | sed 's/.*=//')
 is "$(date -u -d "$(jqs "$out" '.Certificates[0].ValidTill')" +%s)" "$(date -u -d "$till" +%s)" \
   "... ValidTill is the CA's notAfter"
+out=$(aws rds describe-db-engine-versions --engine postgres --output json)
+is "$(jqs "$out" '.DBEngineVersions[0].SupportedCACertificateIdentifiers | join(" ")') $(jqs "$out" '.DBEngineVersions[0].SupportsCertificateRotationWithoutRestart')" \
+  "rds-ca-rsa2048-g1 rds-ca-ecc384-g1 true" "describe-db-engine-versions: SupportedCACertificateIdentifiers, rotation without restart"
 out=$(aws rds describe-certificates --certificate-identifier rds-ca-2019 2>&1)
 like "$out" 'CertificateNotFound' "an unknown certificate: CertificateNotFound"
 is "$(describe tls1 .CACertificateIdentifier)" rds-ca-rsa2048-g1 "describe: CACertificateIdentifier"
