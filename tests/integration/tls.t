@@ -179,4 +179,27 @@ pm_after=$(for f in "$RDS_HOME"/agents/*/nodes/*/data/postmaster.pid; do
   [ "$(sed -n 6p "$f")" = "$p2" ] && head -1 "$f"; done)
 is "$pm_after" "$pm_before" "applied by a reload: the same postmaster"
 
+# ---- a restore names its CA -------------------------------------------------------
+
+snap_is() {
+  [ "$(rdsctl describe-db-snapshots --db-snapshot-identifier "$1" | jq -r '.DBSnapshots[0].Status')" = "$2" ]
+}
+rdsctl create-db-snapshot --db-instance-identifier tls1 --db-snapshot-identifier tls-snap >/dev/null
+ok $? "create-db-snapshot"
+poll 120 snap_is tls-snap available
+ok $? "... available"
+out=$(aws rds restore-db-instance-from-db-snapshot --db-instance-identifier tls2 \
+  --db-snapshot-identifier tls-snap --ca-certificate-identifier rds-ca-2019 2>&1)
+like "$out" CertificateNotFound "a restore naming an unknown CA: CertificateNotFound"
+out=$(aws rds restore-db-instance-from-db-snapshot --db-instance-identifier tls2 \
+  --db-snapshot-identifier tls-snap --ca-certificate-identifier rds-ca-ecc384-g1 --output json)
+is "$(jqs "$out" .DBInstance.CACertificateIdentifier)" rds-ca-ecc384-g1 \
+  "restore-db-instance-from-db-snapshot --ca-certificate-identifier rds-ca-ecc384-g1"
+poll 180 status_is tls2 available
+ok $? "tls2 available"
+EP2=$(endpoint_of tls2)
+a2=$(resolve "$EP2")
+check "verify-full to the restored instance" vf "$EP2" "$a2" "SELECT 1"
+is "$(issuer_of "$a2")" rds-ca-ecc384-g1 "... its certificate is from rds-ca-ecc384-g1"
+
 done_testing
