@@ -202,4 +202,25 @@ a2=$(resolve "$EP2")
 check "verify-full to the restored instance" vf "$EP2" "$a2" "SELECT 1"
 is "$(issuer_of "$a2")" rds-ca-ecc384-g1 "... its certificate is from rds-ca-ecc384-g1"
 
+# ---- a queued rotation happens in the maintenance window ---------------------------
+
+now=$(rdsctl clock show | jq -r .Now)
+day=$(date -u -d "$now + 2 days" +%a | tr 'A-Z' 'a-z')
+rdsctl modify-db-instance --db-instance-identifier tls2 \
+  --preferred-maintenance-window "$day:20:00-$day:20:30" >/dev/null
+ok $? "tls2: a maintenance window two days ahead"
+aws rds modify-db-instance --db-instance-identifier tls2 --ca-certificate-identifier rds-ca-rsa2048-g1 \
+  >/dev/null
+ok $? "modify-db-instance --ca-certificate-identifier rds-ca-rsa2048-g1 (queued)"
+rdsctl clock advance 1h >/dev/null
+is "$(describe tls2 .PendingModifiedValues.CACertificateIdentifier)/$(issuer_of "$a2")" \
+  rds-ca-rsa2048-g1/rds-ca-ecc384-g1 "before the window: pending, the old CA's certificate"
+rdsctl clock advance 4d >/dev/null
+ca_is() { [ "$(describe tls2 .CACertificateIdentifier)" = "$1" ]; }
+poll 60 ca_is rds-ca-rsa2048-g1
+ok $? "in the window: CACertificateIdentifier rds-ca-rsa2048-g1"
+is "$(describe tls2 '.PendingModifiedValues.CACertificateIdentifier // "none"')" none "... nothing pending"
+poll 30 issuer_is "$(resolve "$EP2")" rds-ca-rsa2048-g1
+ok $? "... and the node presents a certificate from rds-ca-rsa2048-g1"
+
 done_testing
