@@ -215,6 +215,11 @@ static bool unseal_tree(cJSON *root, const uint8_t *key, char *err, size_t errle
         if (cJSON_IsObject(repl) &&
             !unseal_member(repl, "password", "password_sealed", key, label, err, errlen))
             return false;
+        /* The node's TLS key, sealed like the replication password. */
+        cJSON *tls = cJSON_GetObjectItemCaseSensitive(spec, "tls");
+        snprintf(label, sizeof label, "%.100s/tls_key", id->valuestring);
+        if (cJSON_IsObject(tls) && !unseal_member(tls, "key", "key_sealed", key, label, err, errlen))
+            return false;
     }
     return true;
 }

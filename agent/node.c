@@ -508,14 +508,40 @@ static const char *pg_os_user(const node *n)
     return pw ? pw->pw_name : "root";
 }
 
-/* Writes rdsim.conf, rdsim-params.conf, pg_ident.conf, pg_hba.conf and repl.pgpass if
- * they differ from what is there. */
+/* data/server.crt and data/server.key (0600, the pg user's), when the spec
+ * has a certificate and we know its key (after an agent restart the key
+ * is not known until the controlplane answers: the files on disk, written
+ * with the same certificate, are kept). The key first: PostgreSQL must
+ * never read a new certificate beside the old key. */
+static bool write_tls(node *n)
+{
+    if (!n->spec.tls_cert || !n->spec.tls_key)
+        return true;
+    return write_owned(n, "data", "server.key", n->spec.tls_key, 0600) &&
+           write_owned(n, "data", "server.crt", n->spec.tls_cert, 0600);
+}
+
+/* True when data/server.crt is the spec's (or there is nothing to write). */
+static bool tls_same(const node *n)
+{
+    if (!n->spec.tls_cert || !n->spec.tls_key)
+        return true;
+    size_t len = 0;
+    char *have = node_read(n, "data", "server.crt", 1 << 20, &len);
+    bool same = have && len == strlen(n->spec.tls_cert) &&
+                memcmp(have, n->spec.tls_cert, len) == 0;
+    free(have);
+    return same;
+}
+
+/* Writes server.key, server.crt, rdsim.conf, rdsim-params.conf, pg_ident.conf, pg_hba.conf
+ * and repl.pgpass if they differ from what is there. */
 static bool write_config(node *n)
 {
     char *conf = nodeconf_render_conf(n->dir, n->id, &n->spec);
     char *hba = nodeconf_render_hba(&n->spec);
     char *ident = nodeconf_render_ident(pg_os_user(n));
-    bool ok = write_owned(n, "data", "rdsim.conf", conf, 0600) && write_params(n) &&
+    bool ok = write_tls(n) && write_owned(n, "data", "rdsim.conf", conf, 0600) && write_params(n) &&
               write_owned(n, "data", "pg_ident.conf", ident, 0600) &&
               write_owned(n, "data", "pg_hba.conf", hba, 0600) && write_pgpass(n);
     free(ident);
@@ -1461,10 +1487,12 @@ static void check_config(node *n)
     size_t len = 0;
     char *have = node_read(n, "data", "rdsim.conf", 1 << 20, &len);
     bool same = have && len == strlen(want) && memcmp(have, want, len) == 0;
-    if (same && !hba_same(n)) {
-        /* Security group rules: pg_hba.conf is re-read on SIGHUP. */
+    if (same && (!hba_same(n) || !tls_same(n))) {
+        /* Security group rules, rds.force_ssl, a new server certificate:
+         * PostgreSQL re-reads pg_hba.conf and the TLS files on SIGHUP. */
         if (write_config(n)) {
-            LOG_INFO("pg_hba.conf changed, reloading node_id=%s pid=%ld", n->id, (long)n->pm_pid);
+            LOG_INFO("pg_hba.conf or TLS files changed, reloading node_id=%s pid=%ld", n->id,
+                     (long)n->pm_pid);
             if (kill(n->pm_pid, SIGHUP) != 0)
                 LOG_WARN("cannot signal postmaster node_id=%s err=%s", n->id, strerror(errno));
         }
@@ -1880,7 +1908,8 @@ bool node_set_goal(node *n, node_goal goal, int64_t generation, const node_spec 
             (spec->admin_verifier &&
              (!n->spec.admin_verifier || strcmp(spec->admin_verifier, n->spec.admin_verifier))) ||
             (spec->repl_password &&
-             (!n->spec.repl_password || strcmp(spec->repl_password, n->spec.repl_password)));
+             (!n->spec.repl_password || strcmp(spec->repl_password, n->spec.repl_password))) ||
+            (spec->tls_key && !n->spec.tls_key);
         if (!same || new_secret) {
             node_spec copy;
             spec_copy(&copy, spec);
@@ -1888,6 +1917,8 @@ bool node_set_goal(node *n, node_goal goal, int64_t generation, const node_spec 
             keep_password(&copy.admin_verifier, n->spec.admin_verifier);
             if (copy.repl_user && n->spec.repl_user && strcmp(copy.repl_user, n->spec.repl_user) == 0)
                 keep_password(&copy.repl_password, n->spec.repl_password);
+            if (copy.tls_cert && n->spec.tls_cert && strcmp(copy.tls_cert, n->spec.tls_cert) == 0)
+                keep_password(&copy.tls_key, n->spec.tls_key);
             if (n->has_spec && strcmp(copy.role, n->spec.role) != 0)
                 LOG_INFO("role wanted node_id=%s from=%s to=%s generation=%lld", n->id,
                          n->spec.role, copy.role, (long long)generation);

@@ -118,6 +118,13 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
      * second longer. A retry every 100 ms costs nothing on loopback. */
     put_setting(&b, "wal_retrieve_retry_interval", "100ms");
     put_setting(&b, "synchronous_commit", "on");
+    /* TLS (issue 14): the node's certificate from the region's CA; the
+     * files sit in the data directory, written by the agent. */
+    if (spec->tls_cert) {
+        put_setting(&b, "ssl", "on");
+        put_setting(&b, "ssl_cert_file", "server.crt");
+        put_setting(&b, "ssl_key_file", "server.key");
+    }
     char *sync = render_sync_names(spec);
     put_setting(&b, "synchronous_standby_names", sync);
     free(sync);
@@ -172,19 +179,25 @@ static void hba_repl_role(sbuf *b, const node_spec *spec)
 
 /* One client rule: with IAM database authentication on, members of
  * rds_iam from addr log in through PAM (a token) before anyone from addr
- * logs in with a password; addr NULL is the unix socket. */
+ * logs in with a password; addr NULL is the unix socket. With
+ * rds.force_ssl a TCP rule is hostssl (issue 14): without TLS nothing
+ * matches and PostgreSQL refuses with RDS's message ("no pg_hba.conf entry
+ * for host …, no encryption"). These are tenant rules only, replication
+ * included; the region's own roles have theirs (hba_admin_host,
+ * hba_repl_role), which stay host. */
 static void hba_rule(sbuf *b, const node_spec *spec, const char *db, const char *addr)
 {
+    const char *host = spec && spec->tls_cert && spec->force_ssl ? "hostssl" : "host   ";
     if (spec && spec->iam_db_auth && strcmp(db, "replication") != 0) {
         if (addr)
-            sbuf_printf(b, "host    %-12s +rds_iam %-13s pam pamservice=%s\n", db, addr,
+            sbuf_printf(b, "%s %-12s +rds_iam %-13s pam pamservice=%s\n", host, db, addr,
                         NODECONF_PAM_SERVICE);
         else
             sbuf_printf(b, "local   %-12s +rds_iam               pam pamservice=%s\n", db,
                         NODECONF_PAM_SERVICE);
     }
     if (addr)
-        sbuf_printf(b, "host    %-12s all   %-13s scram-sha-256\n", db, addr);
+        sbuf_printf(b, "%s %-12s all   %-13s scram-sha-256\n", host, db, addr);
     else
         sbuf_printf(b, "local   %-12s all                 scram-sha-256\n", db);
 }
@@ -237,6 +250,7 @@ static const char *const reloadable[] = {
     "log_rotation_age",
     "log_timezone",
     "default_transaction_read_only", /* storage-full (controlplane/domain/storage.c) */
+    "ssl", "ssl_cert_file", "ssl_key_file", /* TLS turned on (an upgrade) */
 };
 
 typedef struct {

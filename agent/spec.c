@@ -7,6 +7,7 @@
 #include "agent/spec.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +382,50 @@ static bool parse_restore(const cJSON *obj, node_spec *out, char *err, size_t er
     return true;
 }
 
+bool spec_valid_pem(const char *s, const char *label)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > SPEC_MAX_PEM)
+        return false;
+    char begin[64], end[64];
+    snprintf(begin, sizeof begin, "-----BEGIN %s-----\n", label);
+    snprintf(end, sizeof end, "-----END %s-----\n", label);
+    size_t bl = strlen(begin), el = strlen(end);
+    if (n < bl + el || strncmp(s, begin, bl) != 0 || strcmp(s + n - el, end) != 0)
+        return false;
+    for (size_t i = bl; i < n - el; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '/' || s[i] == '=' ||
+              s[i] == '\n'))
+            return false;
+    return true;
+}
+
+/* "tls": {"ca": id, "cert": PEM, ["key": PEM]} and "force_ssl", optional;
+ * the key arrives sealed (heartbeat.c opens it) or not at all. */
+static bool parse_tls(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "tls");
+    if (!t || cJSON_IsNull(t))
+        return true;
+    if (!cJSON_IsObject(t))
+        return fail(err, errlen, "not an object", "tls");
+    bool bad = false;
+    const char *ca = get_string(t, "ca", &bad);
+    const char *cert = get_string(t, "cert", &bad);
+    const char *key = get_string(t, "key", &bad);
+    if (bad || !spec_valid_node_id(ca) || strlen(ca) > 63)
+        return fail(err, errlen, "invalid or missing", "tls.ca");
+    if (!spec_valid_pem(cert, "CERTIFICATE"))
+        return fail(err, errlen, "invalid or missing", "tls.cert");
+    if (key && !spec_valid_pem(key, "PRIVATE KEY"))
+        return fail(err, errlen, "invalid", "tls.key");
+    out->tls_ca = xstrdup(ca);
+    out->tls_cert = xstrdup(cert);
+    out->tls_key = key ? xstrdup(key) : NULL;
+    out->force_ssl = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "force_ssl"));
+    return true;
+}
+
 static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errlen)
 {
     if (!cJSON_IsObject(obj))
@@ -422,7 +467,7 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
     out->db_name = (db_name && *db_name) ? xstrdup(db_name) : NULL;
     return parse_settings(obj, out, err, errlen) && parse_ha(obj, out, err, errlen) &&
            parse_hba(obj, out, err, errlen) &&
-           parse_restore(obj, out, err, errlen);
+           parse_restore(obj, out, err, errlen) && parse_tls(obj, out, err, errlen);
 }
 
 bool spec_from_json(const cJSON *obj, node_spec *out, char *err, size_t errlen)
@@ -459,6 +504,13 @@ cJSON *spec_to_json(const node_spec *spec)
     if (spec->initialized)
         cJSON_AddTrueToObject(o, "initialized");
     cJSON_AddNumberToObject(o, "rebuild_seq", (double)spec->rebuild_seq);
+    if (spec->tls_cert) {
+        cJSON *t = cJSON_AddObjectToObject(o, "tls");
+        cJSON_AddStringToObject(t, "ca", spec->tls_ca);
+        cJSON_AddStringToObject(t, "cert", spec->tls_cert);
+        if (spec->force_ssl)
+            cJSON_AddTrueToObject(o, "force_ssl");
+    }
     if (spec->repl_user) {
         cJSON *repl = cJSON_AddObjectToObject(o, "replication");
         cJSON_AddStringToObject(repl, "user", spec->repl_user);
@@ -540,6 +592,10 @@ void spec_copy(node_spec *dst, const node_spec *src)
         for (size_t i = 0; i < src->nsync; i++)
             dst->sync_standbys[i] = xstrdup(src->sync_standbys[i]);
     }
+    dst->tls_ca = dup_or_null(src->tls_ca);
+    dst->tls_cert = dup_or_null(src->tls_cert);
+    dst->tls_key = dup_or_null(src->tls_key);
+    dst->force_ssl = src->force_ssl;
     dst->has_hba = src->has_hba;
     dst->nhba = src->nhba;
     dst->allowed_cidrs = NULL;
@@ -571,7 +627,8 @@ bool spec_same(const node_spec *a, const node_spec *b)
         !str_same(a->restore_kms, b->restore_kms) ||
         !str_same(a->restore_wal, b->restore_wal) ||
         !str_same(a->restore_target, b->restore_target) || a->nparams != b->nparams ||
-        !str_same(a->params_id, b->params_id))
+        !str_same(a->params_id, b->params_id) || !str_same(a->tls_ca, b->tls_ca) ||
+        !str_same(a->tls_cert, b->tls_cert) || a->force_ssl != b->force_ssl)
         return false;
     for (size_t i = 0; i < a->nparams; i++)
         if (strcmp(a->params[i].key, b->params[i].key) != 0 ||
@@ -634,5 +691,8 @@ void spec_free(node_spec *spec)
     }
     free(spec->params);
     free(spec->params_id);
+    free(spec->tls_ca);
+    free(spec->tls_cert);
+    free_secret(spec->tls_key);
     memset(spec, 0, sizeof *spec);
 }

@@ -33,6 +33,7 @@ enum {
     SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
     SPEC_MAX_HBA = 64,      /* allowed_cidrs entries */
     SPEC_MAX_PATH = 1024,   /* restore.path, restore.kms */
+    SPEC_MAX_PEM = 16384,   /* tls.cert, tls.key */
 };
 
 typedef struct {
@@ -94,6 +95,14 @@ typedef struct node_spec {
     spec_setting *params;   /* sorted by key, keys unique, same rules as settings */
     size_t nparams;
     char *params_id;        /* [0-9a-f]{1,32} or NULL */
+    /* TLS (README "TLS"): the node's server certificate, written to
+     * data/server.crt and data/server.key, and ssl=on. All NULL: no TLS. */
+    char *tls_ca;           /* the CA's id, [a-z0-9-]{1,63} */
+    char *tls_cert;         /* one PEM CERTIFICATE, at most SPEC_MAX_PEM */
+    char *tls_key;          /* its PEM PRIVATE KEY; NULL when not given; memory only */
+    /* rds.force_ssl (only with TLS): client rules of pg_hba.conf are
+     * hostssl, so a connection without TLS is refused. */
+    bool force_ssl;
 } node_spec;
 
 /* True when the spec asks for a standby ("standby" role). */
@@ -105,14 +114,14 @@ bool spec_is_standby(const node_spec *spec);
 bool spec_from_json(const struct cJSON *obj, node_spec *out, char *err, size_t errlen);
 
 /* A new cJSON object for the spec WITHOUT the passwords (master and
- * replication); caller deletes. */
+ * replication) and the TLS key; caller deletes. */
 struct cJSON *spec_to_json(const node_spec *spec);
 
 /* Deep copy (password included); dst is overwritten, not freed first. */
 void spec_copy(node_spec *dst, const node_spec *src);
 
 /* True when a and b render the same configuration and identity (every
- * field but the two passwords). */
+ * field but the passwords and the TLS key). */
 bool spec_same(const node_spec *a, const node_spec *b);
 
 /* Frees every field (wiping the passwords) and zeroes the struct. */
@@ -124,5 +133,9 @@ bool spec_valid_setting_key(const char *s); /* syntax and not managed */
 bool spec_valid_node_id(const char *s);     /* [a-z0-9-]{1,80} */
 bool spec_valid_restore_path(const char *s); /* absolute, printable, no "..", no "//" */
 bool spec_valid_restore_target(const char *s); /* "YYYY-MM-DD HH:MM:SS[.fff]+00" charset */
+/* One PEM block of the given label ("CERTIFICATE", "PRIVATE KEY") and
+ * nothing else: base64 lines between its BEGIN and END lines, at most
+ * SPEC_MAX_PEM bytes. */
+bool spec_valid_pem(const char *s, const char *label);
 
 #endif

@@ -33,6 +33,7 @@
 #include "cli/api.h"
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
+#include "cli/pgtls.h"
 #include "cli/stubres.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -198,6 +199,7 @@ typedef struct {
     const char *password;
     char *user;
     char *rds_home;
+    char *bundle;            /* the region's CA bundle or NULL (pgtls.h) */
     char *region_sh;
     int dns_port;
     char *endpoint;
@@ -830,9 +832,11 @@ static PGconn *chaos_connect(chaos_ctx *c, const char *addr, const char *app, ch
     /* A statement that waits longer (a commit waiting for a standby that
      * never confirms) is cancelled: the controller must not hang. */
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
-                          "sslmode", "gssencmode", "application_name", "options", NULL};
-    const char *vals[] = {addr, port, c->user, c->password, "postgres", "3", "disable",
-                          "disable", app, "-c statement_timeout=" CHAOS_STATEMENT_TIMEOUT, NULL};
+                          "sslmode", "gssencmode", "application_name", "options", "host",
+                          "sslrootcert", NULL};
+    const char *vals[] = {addr, port, c->user, c->password, "postgres", "3", pgtls_mode(c->bundle),
+                          "disable", app, "-c statement_timeout=" CHAOS_STATEMENT_TIMEOUT, addr,
+                          c->bundle, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 0);
     if (PQstatus(conn) != CONNECTION_OK) {
         snprintf(why, why_size, "%s", PQerrorMessage(conn));
@@ -1053,6 +1057,7 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     char real[PATH_MAX];
     c.rds_home = xstrdup(realpath(home && *home ? home : "./run", real) ? real
                          : (home && *home ? home : "./run"));
+    c.bundle = pgtls_bundle(c.rds_home);
     c.region_sh = chaos_region_script();
     /* main hands the dispatcher no DNS port: read the variables here, where
      * they are used, as `rdsctl dns` does. */
@@ -1115,7 +1120,8 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     int64_t run = wall_ms();
     workload_config wc = {.endpoint = c.endpoint, .dns_server = "127.0.0.1",
                           .dns_port = c.dns_port, .pg_port = c.port, .user = c.user,
-                          .password = c.password, .dbname = "postgres", .writers = (int)nwriters,
+                          .password = c.password, .dbname = "postgres",
+                          .sslrootcert = c.bundle, .writers = (int)nwriters,
                           .interval_ms = (int)interval, .run = run};
     c.wl = workload_start(&wc);
     if (!c.wl)
@@ -1313,6 +1319,7 @@ done:
     free(c.user);
     free(c.endpoint);
     free(c.rds_home);
+    free(c.bundle);
     free(c.region_sh);
     query_free(&params);
     query_free(&opts);

@@ -26,6 +26,7 @@
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
 #include "cli/labclients.h"
+#include "cli/pgtls.h"
 #include "cli/labreport.h"
 #include "cli/stubres.h"
 #include "dns/wire.h"
@@ -98,6 +99,7 @@ typedef struct {
     const char *password;
     char *user;
     char *rds_home;
+    char *bundle;            /* the region's CA bundle or NULL (pgtls.h) */
     char endpoint[256];
     int port;
     int dns_port;
@@ -364,9 +366,9 @@ static bool lab_create_table(lab_ctx *c)
     char port[16];
     snprintf(port, sizeof port, "%d", c->port);
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "connect_timeout",
-                          "sslmode", "gssencmode", NULL};
-    const char *vals[] = {c->primary, port, c->user, c->password, "postgres", "5", "disable",
-                          "disable", NULL};
+                          "sslmode", "gssencmode", "host", "sslrootcert", NULL};
+    const char *vals[] = {c->primary, port, c->user, c->password, "postgres", "5",
+                          pgtls_mode(c->bundle), "disable", c->primary, c->bundle, NULL};
     PGconn *conn = PQconnectdbParams(keys, vals, 0);
     bool ok = false;
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -497,6 +499,7 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     char real[PATH_MAX];
     c.rds_home = xstrdup(realpath(home && *home ? home : "./run", real) ? real
                          : (home && *home ? home : "./run"));
+    c.bundle = pgtls_bundle(c.rds_home);
     if (!dnslookup_resolve_port(query_get(&opts, "dns-port"), getenv("RDS_DNS_PORT"), c.rds_home,
                                 &c.dns_port, &err)) {
         rc = lab_usage(err.data);
@@ -549,7 +552,8 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
 
     labclients_config lc = {.endpoint = c.endpoint, .dns_server = "127.0.0.1",
                             .dns_port = c.dns_port, .pg_port = c.port, .user = c.user,
-                            .password = c.password, .dbname = "postgres", .present = present,
+                            .password = c.password, .dbname = "postgres",
+                            .sslrootcert = c.bundle, .present = present,
                             .nodes = {c.primary, c.standby}, .min_ttl = (int)min_ttl,
                             .run = wall_ms()};
     l = labclients_start(&lc);
@@ -690,6 +694,7 @@ done:
     free(log);
     free(c.user);
     free(c.rds_home);
+    free(c.bundle);
     query_free(&params);
     query_free(&opts);
     sbuf_free(&err);

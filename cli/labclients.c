@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/pgtls.h"
 #include "cli/stubres.h"
 #include "lib/log.h"
 
@@ -260,10 +261,13 @@ static void lc_connect(lc_client *c, int64_t now)
     snprintf(port, sizeof port, "%d", l->cfg.pg_port);
     bool multi = c->kind == LAB_MULTIHOST;
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "application_name",
-                          "sslmode", "gssencmode", "target_session_attrs", NULL};
-    const char *vals[] = {multi ? l->nodes_list : c->addr, port, l->cfg.user, l->cfg.password,
-                          l->cfg.dbname, labreport_client_name(c->kind), "disable", "disable",
-                          multi ? "read-write" : "any", NULL};
+                          "sslmode", "gssencmode", "target_session_attrs", "host", "sslrootcert",
+                          NULL};
+    const char *addrs = multi ? l->nodes_list : c->addr;
+    const char *vals[] = {addrs, port, l->cfg.user, l->cfg.password, l->cfg.dbname,
+                          labreport_client_name(c->kind), pgtls_mode(l->cfg.sslrootcert),
+                          "disable", multi ? "read-write" : "any", addrs, l->cfg.sslrootcert,
+                          NULL};
     PGconn *conn = PQconnectStartParams(keys, vals, 0);
     c->conns[c->cur] = conn;
     if (!conn || PQstatus(conn) == CONNECTION_BAD) {
@@ -584,6 +588,7 @@ labclients *labclients_start(const labclients_config *cfg)
     l->cfg.user = xstrdup(cfg->user);
     l->cfg.password = xstrdup(cfg->password);
     l->cfg.dbname = xstrdup(cfg->dbname);
+    l->cfg.sslrootcert = cfg->sslrootcert ? xstrdup(cfg->sslrootcert) : NULL;
     l->cfg.nodes[0] = l->cfg.nodes[1] = NULL;
     l->nodes_list = cfg->nodes[0] && cfg->nodes[1]
                         ? xasprintf("%s,%s", cfg->nodes[0], cfg->nodes[1]) : xstrdup("");
@@ -653,6 +658,7 @@ void labclients_free(labclients *l)
     free((char *)l->cfg.user);
     free((char *)l->cfg.password);
     free((char *)l->cfg.dbname);
+    free((char *)l->cfg.sslrootcert);
     free(l->nodes_list);
     free(l->log);
     free(l->changes);

@@ -61,6 +61,7 @@ typedef struct {
     const char *user;
     const char *password;
     const char *dbname;
+    const char *sslrootcert; /* the region's CA bundle, or NULL (cli/pgtls.h) */
     unsigned present;       /* bit k: run client k (multi-host needs two nodes) */
     const char *nodes[2];   /* the instance's two node addresses, for multi-host */
     int min_ttl;            /* for resolver-min-ttl */

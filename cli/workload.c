@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/pgtls.h"
 #include "cli/stubres.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -202,10 +203,11 @@ static void wl_connect(workload *w, wl_client *c, int64_t now)
     char port[16];
     snprintf(port, sizeof port, "%d", w->cfg.pg_port);
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname", "application_name",
-                          "sslmode", "gssencmode", NULL};
+                          "sslmode", "gssencmode", "host", "sslrootcert", NULL};
     const char *vals[] = {c->addr, port, w->cfg.user, w->cfg.password, w->cfg.dbname,
-                          c->number < 0 ? "rdsim-chaos-probe" : "rdsim-chaos", "disable",
-                          "disable", NULL};
+                          c->number < 0 ? "rdsim-chaos-probe" : "rdsim-chaos",
+                          pgtls_mode(w->cfg.sslrootcert), "disable", c->addr,
+                          w->cfg.sslrootcert, NULL};
     c->conn = PQconnectStartParams(keys, vals, 0);
     if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD) {
         wl_fail(w, c, now, "connect", c->conn ? PQerrorMessage(c->conn) : "out of memory");
@@ -530,6 +532,7 @@ workload *workload_start(const workload_config *cfg)
     w->cfg.user = xstrdup(cfg->user);
     w->cfg.password = xstrdup(cfg->password);
     w->cfg.dbname = xstrdup(cfg->dbname);
+    w->cfg.sslrootcert = cfg->sslrootcert ? xstrdup(cfg->sslrootcert) : NULL;
     atomic_init(&w->stop, false);
     pthread_mutex_init(&w->mu, NULL);
     if (pthread_create(&w->thread, NULL, wl_main, w) != 0) {
@@ -561,6 +564,7 @@ void workload_free(workload *w)
     free((char *)w->cfg.user);
     free((char *)w->cfg.password);
     free((char *)w->cfg.dbname);
+    free((char *)w->cfg.sslrootcert);
     free(w->acks);
     free(w->changes);
     free(w);

@@ -54,6 +54,7 @@ typedef struct {
     const char *user;
     const char *password;
     const char *dbname;     /* "postgres" */
+    const char *sslrootcert; /* the region's CA bundle, or NULL (cli/pgtls.h) */
     int writers;            /* 1..WORKLOAD_MAX_WRITERS */
     int interval_ms;        /* pause between one writer's inserts (0: none) */
     int64_t run;            /* the run's key in rdsim_chaos */

@@ -30,6 +30,7 @@
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/domain/storage.h"
@@ -57,6 +58,7 @@ typedef struct {
     const char *port_file;
     const char *agent_keys; /* NULL: DIR/agent-keys */
     const char *aws_dir; /* the AWS files for the administrator and the agents */
+    const char *certs_dir; /* where global-bundle.pem goes (core/tlsca.h) */
     char *azbuf; /* owned: the AZ names in cfg point into it */
     int64_t log_max_mib;
 } cp_opts;
@@ -104,6 +106,8 @@ static void usage(FILE *f)
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
+            "  --certs-dir DIR       where the CA bundle goes: DIR/global-bundle.pem\n"
+            "                        (default HOME/certs); CA keys stay in HOME/ca\n"
             "  --port-file FILE      write 'RDS_API_PORT=N\\nRDS_DNS_PORT=M' once listening\n"
             "  --log-level LEVEL     debug|info|warn|error (info)\n"
             "  --log-max-mib N       when stderr is a file, rotate it to FILE.1 at N MiB (64;\n"
@@ -235,6 +239,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
         {"log-max-mib", required_argument, 0, 'L'},
         {"aws-dir", required_argument, 0, 'G'},
+        {"certs-dir", required_argument, 0, 'C'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
     int64_t v;
@@ -245,6 +250,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'K': o->agent_keys = optarg; break;
         case 'a': o->api_addr = optarg; break;
         case 'G': o->aws_dir = optarg; break;
+        case 'C': o->certs_dir = optarg; break;
         case 'd': o->dns_addr = optarg; break;
         case 'r': cfg->name = optarg; break;
         case 'z': o->azs = optarg; break;
@@ -425,7 +431,10 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
         return false;
     }
     r->home = o->home;
-    if (!paramgroup_open(r) || !workflow_register(r, wfkinds_all))
+    char *certs = o->certs_dir ? xstrdup(o->certs_dir) : xasprintf("%s/certs", o->home);
+    r->tls = tlsca_open(o->home, certs);
+    free(certs);
+    if (!r->tls || !paramgroup_open(r) || !workflow_register(r, wfkinds_all))
         return false;
     r->delivery = delivery_new(r);
     r->agents = agents_new();
@@ -487,6 +496,7 @@ static void cp_close(region *r, cp_wiring *w)
     if (r->zone)
         zone_free(r->zone);
     paramgroup_close(r);
+    tlsca_free(r->tls);
     secrets_close(r->secrets);
     kms_close(r->kms);
     principals_close(r->principals);

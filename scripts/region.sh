@@ -205,7 +205,7 @@ up() {
     # shellcheck disable=SC2086 # RDS_CP_ARGS is a list of flags
     setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
       "$bin/rds-controlplane" --home "$home/controlplane" --region "$region" \
-      --aws-dir "$home/aws" \
+      --aws-dir "$home/aws" --certs-dir "$home/certs" \
       --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
       --port-file "$home/ports.env" --log-level "$log_level" \
       --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" ${RDS_CP_ARGS:-} \

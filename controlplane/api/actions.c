@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/api/certs.h"
 #include "controlplane/api/clock.h"
 #include "controlplane/api/discovery.h"
 #include "controlplane/api/instances.h"
@@ -17,6 +18,7 @@
 #include "controlplane/api/tags.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/logfiles.h"
@@ -62,6 +64,12 @@ static bool action_describe_db_engine_versions(region *r, const params *p, cJSON
         cJSON_AddItemToArray(logs, cJSON_CreateString("upgrade"));
         cJSON_AddBoolToObject(v, "SupportsLogExportsToCloudwatchLogs", true);
         cJSON_AddBoolToObject(v, "SupportsReadReplica", false);
+        /* TLS (core/tlsca.h): the region's CAs; a new certificate is
+         * reloaded by PostgreSQL, no restart. */
+        cJSON *cas = cJSON_AddArrayToObject(v, "SupportedCACertificateIdentifiers");
+        for (size_t k = 0; r->tls && k < tlsca_count(r->tls); k++)
+            cJSON_AddItemToArray(cas, cJSON_CreateString(tlsca_at(r->tls, k)->id));
+        cJSON_AddBoolToObject(v, "SupportsCertificateRotationWithoutRestart", true);
         cJSON_AddStringToObject(v, "Status", "available");
         cJSON_AddItemToArray(list, v);
     }
@@ -300,6 +308,7 @@ static const action_def action_table[] = {
     {"DescribeOptionGroups", discovery_action_option_groups, false},
     {"DescribeOptionGroupOptions", discovery_action_option_group_options, false},
     {"DescribeValidDBInstanceModifications", discovery_action_valid_modifications, false},
+    {"DescribeCertificates", certs_action_describe, false},
 };
 
 const action_def *actions_find(const char *name)

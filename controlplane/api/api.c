@@ -23,6 +23,7 @@
 #include "controlplane/core/secrets.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/render.h"
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/sqs.h"
@@ -512,6 +513,16 @@ static void api_request(struct evhttp_request *req, void *arg)
         api_telemetry(a, req);
     } else if (path && strcmp(path, "/agent/v1/iam-auth") == 0 && cmd == EVHTTP_REQ_POST) {
         api_iam_auth(a, req);
+    } else if (path && strcmp(path, TLSCA_BUNDLE_PATH) == 0 && cmd == EVHTTP_REQ_GET) {
+        /* The CA bundle, public like RDS's truststore (core/tlsca.h). */
+        size_t len = 0;
+        const char *pem = tlsca_bundle(a->r->tls, &len);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                          "application/x-pem-file");
+        struct evbuffer *out = evbuffer_new();
+        evbuffer_add(out, pem, len);
+        evhttp_send_reply(req, 200, "OK", out);
+        evbuffer_free(out);
     } else if (path && strcmp(path, "/healthz") == 0) {
         httpguard_stats st;
         httpguard_get_stats(a->guard, &st);

@@ -30,7 +30,9 @@
 #include "controlplane/net/instnet.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/view/instview.h"
+#include "controlplane/view/nodespec.h"
 #include "controlplane/wf/workflow.h"
+#include "lib/log.h"
 #include "lib/scram.h"
 #include "lib/util.h"
 
@@ -341,6 +343,31 @@ static bool modify_multi_az(modify_ctx *m, awserr *err)
     return true;
 }
 
+/* CACertificateIdentifier: the nodes' certificates are issued anew by that
+ * CA — now with ApplyImmediately (this one, or one queued before), else in
+ * the maintenance window (maint_begin), as RDS documents; a reboot does
+ * not apply it. PostgreSQL reloads the new files (no restart). */
+static bool modify_ca(modify_ctx *m, awserr *err)
+{
+    const char *ca = NULL;
+    if (!instparams_read_ca(m->r, m->p, NULL, &ca, err))
+        return false;
+    if (ca) {
+        m->changed = true;
+        if (strcmp(ca, nodespec_ca_id(&m->in, m->extra)) == 0)
+            cJSON_DeleteItemFromObject(m->pending, "CACertificateIdentifier");
+        else
+            json_put(m->pending, "CACertificateIdentifier", cJSON_CreateString(ca));
+    }
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(m->pending, "CACertificateIdentifier");
+    if (m->now && cJSON_IsString(want)) {
+        LOG_INFO("certificate rotation instance=%s ca=%s", m->in.id, want->valuestring);
+        instextra_set_str(m->extra, INSTEXTRA_CA_CERT, want->valuestring);
+        cJSON_DeleteItemFromObject(m->pending, "CACertificateIdentifier");
+    }
+    return true;
+}
+
 /* The attribute groups, in the order RDS-visible errors are checked. */
 static const struct {
     const char *name;
@@ -360,6 +387,7 @@ static const struct {
     {"parameter group", modify_parameter_group},
     {"DBInstanceClass", modify_class},
     {"MultiAZ", modify_multi_az},
+    {"CACertificateIdentifier", modify_ca},
 };
 
 /* Applies what is due now (maint_begin), then writes the row and any

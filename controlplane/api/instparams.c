@@ -8,6 +8,7 @@
 
 #include "controlplane/core/instextra.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
 #include "lib/util.h"
 
@@ -76,6 +77,23 @@ bool instparams_read_extra(const params *p, cJSON *extra, awserr *err)
         return false;
     if (has_iam)
         instextra_set_bool(extra, INSTEXTRA_IAM_DB_AUTH, iam);
+    return true;
+}
+
+bool instparams_read_ca(region *r, const params *p, cJSON *extra, const char **ca, awserr *err)
+{
+    const char *v = params_get(p, "CACertificateIdentifier");
+    *ca = NULL;
+    if (!v || !*v)
+        return true; /* empty means absent, as on AWS */
+    if (!r->tls || !tlsca_find(r->tls, v))
+        return awserr_set(err, AWSERR_CERTIFICATE_NOT_FOUND, "Certificate %.100s not found.", v);
+    bool restart = true, has = false;
+    if (!params_get_bool(p, "CertificateRotationRestart", &restart, &has, err))
+        return false;
+    *ca = tlsca_find(r->tls, v)->id;
+    if (extra)
+        instextra_set_str(extra, INSTEXTRA_CA_CERT, *ca);
     return true;
 }
 

@@ -39,6 +39,14 @@ bool instparams_commit(region *r, awserr *err);
  * half-changed (the caller discards it). */
 bool instparams_read_extra(const params *p, cJSON *extra, awserr *err);
 
+/* CACertificateIdentifier (core/tlsca.h; empty: absent): *ca is the CA's
+ * id (static) or NULL when not given; set in extra when extra is not
+ * NULL. CertificateRotationRestart is read as a boolean and has no other
+ * effect: PostgreSQL reloads its certificate on SIGHUP, so no rotation
+ * restarts a node (RDS's SupportsCertificateRotationWithoutRestart). false
+ * with CertificateNotFound or InvalidParameterValue. */
+bool instparams_read_ca(region *r, const params *p, cJSON *extra, const char **ca, awserr *err);
+
 /* Adds (enable) or removes the log types of the list list_name.item.N to
  * or from extra.EnabledCloudwatchLogsExports. false with
  * InvalidParameterValue for a bad list or an unknown log type. */

@@ -68,6 +68,7 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_SOURCE_NOT_FOUND] = {"SourceNotFound", 404, true},
     [AWSERR_SNS_TOPIC_ARN_NOT_FOUND] = {"SNSTopicArnNotFound", 404, true},
     [AWSERR_SNS_INVALID_TOPIC] = {"SNSInvalidTopic", 400, true},
+    [AWSERR_CERTIFICATE_NOT_FOUND] = {"CertificateNotFound", 404, true},
     [AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED] = {"EventSubscriptionQuotaExceeded", 400, true},
     [AWSERR_OPTION_GROUP_NOT_FOUND] = {"OptionGroupNotFoundFault", 404, true},
     [AWSERR_SHARED_SNAPSHOT_QUOTA_EXCEEDED] = {"SharedSnapshotQuotaExceeded", 400, true},

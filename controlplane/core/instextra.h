@@ -39,6 +39,7 @@ typedef struct cJSON cJSON;
 #define INSTEXTRA_PARAM_APPLIED "ParamGroupApplied"              /* string */
 #define INSTEXTRA_PARAM_BOOT "ParamBoot"                         /* object name->value */
 #define INSTEXTRA_IAM_DB_AUTH "IAMDatabaseAuthenticationEnabled" /* bool */
+#define INSTEXTRA_CA_CERT "CACertificateIdentifier"              /* string; absent: TLSCA_DEFAULT */
 
 /* ---- the parsed object ---- */
 

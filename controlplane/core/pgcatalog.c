@@ -98,11 +98,16 @@ static int split_tabs(char *line, char **f, int max)
     return n;
 }
 
-pgcatalog *pgcatalog_parse(const char *text, size_t len)
+/* RDS's own parameters, in describe-config's form (not PostgreSQL's: the
+ * controlplane reads them, PostgreSQL never sees them). rds.force_ssl:
+ * TLS required (pg_hba hostssl), 1 by default from PostgreSQL 15 on, as
+ * on RDS (paramgroup.c's system value). */
+static const char rds_lines[] =
+    "rds.force_ssl\tsighup\tCustomized Options\tBOOLEAN\t1\t\t\tForce SSL connections.\t\n";
+
+/* Parses the lines of copy (modified in place) into c. */
+static void parse_lines(pgcatalog *c, char *copy, size_t *cap)
 {
-    char *copy = xstrndup(text, len);
-    pgcatalog *c = xcalloc(1, sizeof *c);
-    size_t cap = 0;
     for (char *line = copy, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
@@ -137,13 +142,26 @@ pgcatalog *pgcatalog_parse(const char *text, size_t len)
                        strcmp(p.context, "backend") != 0 &&
                        strcmp(p.context, "superuser-backend") != 0 &&
                        strncmp(f[2], "Developer Options", 17) != 0;
-        if (c->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            c->list = xrealloc(c->list, cap * sizeof *c->list);
+        if (c->n == *cap) {
+            *cap = *cap ? *cap * 2 : 256;
+            c->list = xrealloc(c->list, *cap * sizeof *c->list);
         }
         c->list[c->n++] = p;
     }
+}
+
+pgcatalog *pgcatalog_parse(const char *text, size_t len)
+{
+    char *copy = xstrndup(text, len);
+    pgcatalog *c = xcalloc(1, sizeof *c);
+    size_t cap = 0;
+    parse_lines(c, copy, &cap);
     free(copy);
+    if (c->n > 0) {
+        copy = xstrdup(rds_lines);
+        parse_lines(c, copy, &cap);
+        free(copy);
+    }
     if (c->n == 0) {
         LOG_ERROR("no parameter in the describe-config text");
         pgcatalog_free(c);

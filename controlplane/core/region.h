@@ -66,6 +66,7 @@ typedef struct region {
     delivery *delivery;        /* SNS deliveries in flight (delivery.h) */
     pgcatalog *pgcat;          /* PostgreSQL's parameter list (pgcatalog.h, paramgroup.h) */
     principals *principals;    /* API access keys and permissions (principal.h) */
+    struct tlsca *tls;         /* the CAs and the nodes' server certificates (tlsca.h) */
     const char *home;          /* the region's directory (--home) */
     struct event *cron;        /* periodic work: workflows, health */
     bool kick_pending;         /* a workflow pass is already scheduled */

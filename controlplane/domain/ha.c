@@ -11,6 +11,7 @@
 #include "controlplane/core/health.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/store.h"
 #include "controlplane/net/subnetgroup.h"
 #include "controlplane/wf/workflow.h"
@@ -240,6 +241,7 @@ static void ha_reap(ha_ctx *c)
         if ((rep && rep->state == AGENT_NODE_ABSENT) || (alive && !rep)) {
             LOG_INFO("retired node removed instance=%s node=%s", c->in->id, n->id);
             store_node_delete(r->st, n->id);
+            tlsca_node_forget(r->tls, n->id);
             c->changed = true;
         } else if (!alive && mono_ms() - agents_last_seen(r->agents, n->agent_id) >
                                  r->cfg.standby_replace_ms) {

@@ -9,6 +9,7 @@
 #include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/net/instnet.h"
@@ -214,7 +215,8 @@ static bool restore_settings(region *r, const params *p, const instrow_source *s
 
 /* The restore's extra: PubliclyAccessible, VpcSecurityGroupIds and
  * DBSubnetGroupName (instnet.h: checked against the AZ and Multi-AZ, as
- * for a create), then DBParameterGroupName (paramgroup.h). */
+ * for a create), then DBParameterGroupName (paramgroup.h) and
+ * CACertificateIdentifier. */
 static char *restore_extra(region *r, const params *p, const store_instance *req, awserr *err)
 {
     cJSON *extra = instextra_new();
@@ -228,6 +230,16 @@ static char *restore_extra(region *r, const params *p, const store_instance *req
         instextra_set_bool(extra, INSTEXTRA_IAM_DB_AUTH, iam);
     ok = ok && instnet_read_create(r, p, req->az, req->multi_az, extra, err) &&
          paramgroup_read_create(r, p, extra, err);
+    /* CACertificateIdentifier (core/tlsca.h), as CreateDBInstance reads
+     * it (api/instparams.h); empty means absent. */
+    const char *ca = params_get(p, "CACertificateIdentifier");
+    if (ok && ca && *ca) {
+        if (r->tls && tlsca_find(r->tls, ca))
+            instextra_set_str(extra, INSTEXTRA_CA_CERT, ca);
+        else
+            ok = awserr_set(err, AWSERR_CERTIFICATE_NOT_FOUND, "Certificate %.100s not found.",
+                            ca);
+    }
     char *text = ok ? cJSON_PrintUnformatted(extra) : NULL;
     cJSON_Delete(extra);
     return text;

@@ -9,6 +9,7 @@
 #include "controlplane/core/agents.h"
 #include "controlplane/core/lifecycle.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/paramgroup.h"
@@ -152,6 +153,7 @@ static wf_result instwf_delete_wait_gone(wf_ctx *c)
         if (gone) {
             LOG_INFO("node removed instance=%s node=%s", c->in->id, nodes[i].id);
             store_node_delete(r->st, nodes[i].id);
+            tlsca_node_forget(r->tls, nodes[i].id);
             c->dirty = true;
         } else if (lost) {
             LOG_INFO("node buried until its host returns instance=%s node=%s agent=%s",
@@ -186,6 +188,7 @@ void instwf_sweep(region *r)
         if ((rep && rep->state == AGENT_NODE_ABSENT) || (alive && !rep)) {
             LOG_INFO("buried node removed node=%s agent=%s", nodes[i].id, agent);
             store_node_delete(r->st, nodes[i].id);
+            tlsca_node_forget(r->tls, nodes[i].id);
         }
     }
     store_node_list_free(nodes, n < 0 ? 0 : n);

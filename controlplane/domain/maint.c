@@ -242,6 +242,17 @@ bool maint_begin(region *r, store_instance *in, cJSON *pending, const cJSON *act
     cJSON_DeleteItemFromObjectCaseSensitive(pending, "AllocatedStorage");
     cJSON_DeleteItemFromObjectCaseSensitive(pending, "StorageType");
     cJSON_DeleteItemFromObjectCaseSensitive(pending, "Iops");
+    /* A queued certificate rotation (api/instmodify.c): the nodes get
+     * certificates of the new CA with their next spec, by a reload. */
+    const char *ca = json_str(pending, "CACertificateIdentifier");
+    if (ca) {
+        cJSON *extra = instextra_parse(in);
+        instextra_set_str(extra, INSTEXTRA_CA_CERT, ca);
+        instextra_store(in, extra);
+        cJSON_Delete(extra);
+        LOG_INFO("certificate rotation instance=%s ca=%s", in->id, ca);
+        cJSON_DeleteItemFromObjectCaseSensitive(pending, "CACertificateIdentifier");
+    }
     if (!allow_workflow)
         return true;
     const char *cls = json_str(pending, "DBInstanceClass");

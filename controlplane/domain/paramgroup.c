@@ -40,11 +40,23 @@ static const struct {
     {"maintenance_work_mem", "GREATEST({DBInstanceClassMemory/63963136*1024},65536)", "kB"},
 };
 
+/* RDS's own parameters' defaults (core/pgcatalog.c's rds_lines): read by
+ * the controlplane, never given to PostgreSQL. rds.force_ssl is 1 from
+ * PostgreSQL 15 on, the only major rdsim runs. */
+static const struct {
+    const char *name, *value;
+} rds_rows[] = {
+    {"rds.force_ssl", "1"},
+};
+
 const char *pgroup_system_value(const char *name)
 {
     for (size_t i = 0; i < sizeof system_rows / sizeof system_rows[0]; i++)
         if (strcmp(system_rows[i].name, name) == 0)
             return system_rows[i].value;
+    for (size_t i = 0; i < sizeof rds_rows / sizeof rds_rows[0]; i++)
+        if (strcmp(rds_rows[i].name, name) == 0)
+            return rds_rows[i].value;
     return NULL;
 }
 
@@ -398,8 +410,8 @@ static cJSON *spec_parameters(region *r, const store_instance *in, char id[17])
     cJSON_ArrayForEach(v, now) {
         const pgparam *p = pgcatalog_find(r->pgcat, v->string);
         char *val = deliver_value(p, v->valuestring, &vars);
-        if (!val || !p || !p->modifiable) {
-            free(val);
+        if (!val || !p || !p->modifiable || strncmp(p->name, "rds.", 4) == 0) {
+            free(val); /* rds.*: the controlplane's, not PostgreSQL's */
             continue;
         }
         /* PostgreSQL's names are case-insensitive; the agent takes lowercase. */
@@ -416,6 +428,20 @@ static cJSON *spec_parameters(region *r, const store_instance *in, char id[17])
     cJSON_Delete(now);
     cJSON_Delete(extra);
     return out;
+}
+
+bool paramgroup_force_ssl(region *r, const store_instance *in)
+{
+    cJSON *extra = instextra_parse(in);
+    cJSON *now = values_now(r, extra);
+    const char *v = str_of(now, "rds.force_ssl");
+    if (!v)
+        v = pgroup_system_value("rds.force_ssl");
+    bool on = v && (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 ||
+                    strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0);
+    cJSON_Delete(now);
+    cJSON_Delete(extra);
+    return on;
 }
 
 void paramgroup_spec(region *r, const store_instance *in, cJSON *spec)

@@ -101,6 +101,10 @@ struct cJSON *paramgroup_system_settings(const char *db_class, int64_t host_byte
 /* Adds "parameters" ({name: value}, formulas evaluated for the instance's
  * class) and "parameters_id" to a node's spec. */
 void paramgroup_spec(struct region *r, const store_instance *in, struct cJSON *spec);
+/* rds.force_ssl as in's nodes run with it (a dynamic parameter: the
+ * group's value at once), the default (1) when the group does not set it;
+ * true for 1/on/true/yes. */
+bool paramgroup_force_ssl(struct region *r, const store_instance *in);
 /* The nodes are about to restart: the wanted group and all its current
  * values become what they run with. Rewrites in->extra. */
 void paramgroup_on_restart(struct region *r, store_instance *in);

@@ -12,6 +12,8 @@
 #include "controlplane/net/instnet.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
+#include "controlplane/view/nodespec.h"
 #include "controlplane/domain/stopstart.h"
 #include "lib/rclock.h"
 #include "lib/util.h"
@@ -95,7 +97,16 @@ cJSON *instview_render(region *r, const store_instance *in)
     const cJSON *ms = instextra_object(extra, INSTEXTRA_MASTER_SECRET);
     if (ms)
         cJSON_AddItemToObject(o, "MasterUserSecret", cJSON_Duplicate(ms, true));
-    cJSON_AddStringToObject(o, "CACertificateIdentifier", "rds-ca-rsa2048-g1");
+    /* The CA of the nodes' server certificates and their expiry
+     * (core/tlsca.h: stable within a year, whichever node is asked). */
+    const char *ca = nodespec_ca_id(in, extra);
+    cJSON_AddStringToObject(o, "CACertificateIdentifier", ca);
+    const tlsca_info *cai = r->tls ? tlsca_find(r->tls, ca) : NULL;
+    if (cai) {
+        cJSON *cd = cJSON_AddObjectToObject(o, "CertificateDetails");
+        cJSON_AddStringToObject(cd, "CAIdentifier", ca);
+        add_time(cd, "ValidTill", tlsca_server_valid_till(cai, rclock_now_ms(0) / 1000) * 1000);
+    }
     cJSON_AddItemToObject(o, "DomainMemberships", cJSON_CreateArray());
     cJSON_AddBoolToObject(o, "CopyTagsToSnapshot", instextra_bool(extra, INSTEXTRA_COPY_TAGS, false));
     int64_t mi = instextra_int(extra, INSTEXTRA_MONITORING_INTERVAL, 0);

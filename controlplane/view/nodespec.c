@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "controlplane/core/agents.h"
 #include "controlplane/core/instextra.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/tlsca.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
@@ -18,6 +20,7 @@
 #include "controlplane/net/instnet.h"
 #include "lib/agentmac.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t host_bytes)
 {
@@ -69,6 +72,52 @@ static void nodespec_ha(region *r, const store_node *nd, const store_instance *i
     }
 }
 
+/* The CA an instance's certificates are signed by (core/tlsca.h). */
+const char *nodespec_ca_id(const store_instance *in, const cJSON *extra)
+{
+    const char *id = instextra_str(extra, INSTEXTRA_CA_CERT);
+    (void)in;
+    return id ? id : TLSCA_DEFAULT;
+}
+
+/* The node's server certificate (issue 14): CN the endpoint; SANs the
+ * endpoint, the public name when the instance has one, the node's own
+ * name, its address. The key travels sealed under the agent's key, label
+ * "<node_id>/tls_key", as every secret of the spec. No certificate (logged
+ * by tlsca) leaves the spec without "tls": the agent keeps its files. */
+static void nodespec_tls(region *r, const store_node *nd, const store_instance *in,
+                         const uint8_t *key, cJSON *spec)
+{
+    if (!r->tls)
+        return;
+    cJSON *extra = instextra_parse(in);
+    char *ca = xstrdup(nodespec_ca_id(in, extra));
+    cJSON_Delete(extra);
+    char *names[3];
+    size_t n = 0;
+    names[n++] = region_endpoint_name(r, in->id);
+    if (instnet_public(in))
+        names[n++] = region_public_endpoint_name(r, in->id);
+    names[n++] = region_node_name(r, nd->agent_id, nd->addr);
+    const char *cert = NULL, *pkey = NULL;
+    if (tlsca_node_cert(r->tls, nd->id, ca, (const char *const *)names, n, nd->addr,
+                        (int64_t)time(NULL), &cert, &pkey)) {
+        cJSON *t = cJSON_AddObjectToObject(spec, "tls");
+        cJSON_AddStringToObject(t, "ca", ca);
+        cJSON_AddStringToObject(t, "cert", cert);
+        char label[128];
+        snprintf(label, sizeof label, "%s/tls_key", nd->id);
+        char *sealed = agentmac_seal(key, label, pkey);
+        cJSON_AddStringToObject(t, "key_sealed", sealed);
+        free(sealed);
+        if (paramgroup_force_ssl(r, in))
+            cJSON_AddTrueToObject(spec, "force_ssl");
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(ca);
+}
+
 /* One node's spec; the member order is the wire's since the beginning. */
 static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instance *in,
                             const uint8_t *key)
@@ -93,6 +142,7 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     cJSON_AddItemToObject(spec, "allowed_cidrs", instnet_allowed_cidrs(r, in));
     if (instextra_iam_db_auth(in))
         cJSON_AddTrueToObject(spec, "iam_db_auth");
+    nodespec_tls(r, nd, in, key, spec);
     if (nd->role == ROLE_PRIMARY) {
         /* Issue 13: once created, the primary's data must exist; its agent
          * never re-initialises it (agent/node.h "Data loss"). Not during a

@@ -42,4 +42,9 @@ char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32],
  * the instance is storage-full. */
 cJSON *nodespec_settings(const store_instance *in, const char *node_id, int64_t host_bytes);
 
+/* The CA id of in (extra: in's parsed extra column): its
+ * CACertificateIdentifier, TLSCA_DEFAULT when none was set. Points into
+ * extra or is static. */
+const char *nodespec_ca_id(const store_instance *in, const cJSON *extra);
+
 #endif

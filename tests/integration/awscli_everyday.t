@@ -55,14 +55,7 @@ read4() {
   is "$got" "$want" "$name --query '$q'"
 }
 
-# aws_todo CALL JQ ARGS...: a command this branch's rdsim cannot answer
-# (another branch adds CALL): a TAP TODO, with the shape AWS answers in so
-# it checks something real once CALL exists (then drop the TODO).
-aws_todo() {
-  local call=$1 jqf=$2; shift 2
-  todo "rdsim lacks $call" run_as json "aws rds $1 ($call)" "j '$jqf'" "$@"
-}
-# aws_call CALL JQ ARGS...: the same check, as a plain test.
+# aws_call CALL JQ ARGS...: aws rds ARGS... with --output json, its shape checked with JQ.
 aws_call() {
   local call=$1 jqf=$2; shift 2
   run_as json "aws rds $1 ($call)" "j '$jqf'" "$@"
@@ -91,7 +84,7 @@ read4 "describe-event-categories" \
   -- describe-event-categories
 aws_call DescribeAccountAttributes '[.AccountQuotas[].AccountQuotaName] | index("DBInstances") != null' \
   describe-account-attributes
-aws_todo DescribeCertificates '[.Certificates[].CertificateIdentifier] | index("rds-ca-rsa2048-g1") != null' \
+aws_call DescribeCertificates '[.Certificates[].CertificateIdentifier] | index("rds-ca-rsa2048-g1") != null' \
   describe-certificates
 aws_call DescribeOptionGroups '[.OptionGroupsList[].OptionGroupName] | index("default:postgres-15") != null' \
   describe-option-groups --engine-name postgres

@@ -28,7 +28,7 @@ ACCOUNT=$(aws sts get-caller-identity | jq -r .Account)
 # iam_login ADDR USER TOKEN: select current_user with a token as password.
 iam_login() {
   PGPASSWORD=$3 PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -X -q -At \
-    "host=$1 port=5432 user=$2 dbname=postgres sslmode=disable" -c "SELECT current_user"
+    "host=$1 port=5432 user=$2 dbname=postgres sslmode=require" -c "SELECT current_user"
 }
 refused() { ! iam_login "$@" >/dev/null 2>&1; }
 token() { aws rds generate-db-auth-token --hostname "$EP" --port 5432 --username "$1" \
@@ -84,7 +84,7 @@ is "$(iam_login "$addr" iam_other "$(token iam_other)")" iam_other "iam_other wi
 like "$(iam_login "$addr" iam_app nope 2>&1)" \
   'PAM authentication failed for user "iam_app"' "a bad token: PAM authentication failed, as on RDS"
 is "$(PGPASSWORD=pw-user-pass-1 PGCONNECT_TIMEOUT=10 "$PG_BIN/psql" -X -q -At \
-  "host=$addr port=5432 user=pw_user dbname=postgres sslmode=disable" -c 'SELECT current_user')" \
+  "host=$addr port=5432 user=pw_user dbname=postgres sslmode=require" -c 'SELECT current_user')" \
   pw_user "a role without rds_iam still logs in with its password"
 
 # ---- an IAM user: refused without rds-db:connect, allowed with it ----------------

@@ -10,8 +10,13 @@ an AuthenticationRequest ('R') means pg_hba.conf matched a host line for
 this address (the password is never needed to tell); an ErrorResponse
 ('E') carries the server's message, "no pg_hba.conf entry for host ..."
 when no line matched. Prints "allowed" (exit 0) or "refused: MESSAGE"
-(exit 1); anything else (connection refused, timeout) exits 2."""
+(exit 1); anything else (connection refused, timeout) exits 2.
+
+TLS first, as libpq's default sslmode=prefer does: an SSLRequest, and the
+startup inside TLS when the server says 'S' (rds.force_ssl makes client
+rules hostssl; the certificate is not checked here: pg_hba is the point)."""
 import socket
+import ssl
 import struct
 import sys
 
@@ -31,6 +36,12 @@ def main():
     try:
         s.bind((src, 0))
         s.connect((host, int(port)))
+        s.sendall(struct.pack("!ii", 8, 80877103))
+        if s.recv(1) == b"S":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s)
         params = b"user\0" + user.encode() + b"\0database\0" + db.encode() + b"\0\0"
         s.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
         head = b""

@@ -298,6 +298,31 @@ static void test_sealed(void)
     free(sealed_mpw);
     ok(!heartbeat_parse_sealed_reply("[]", 2, key, &r, err, sizeof err), "not an object: refused");
 
+    /* The TLS key (issue 14): sealed like the replication password. */
+    static const char pem_key[] = "-----BEGIN PRIVATE KEY-----\nREVG\n-----END PRIVATE KEY-----\n";
+    char *tk = agentmac_seal(key, "n1/tls_key", pem_key);
+    static const char tls_head[] =
+        "{\"nodes\":[{\"node_id\":\"n1\",\"goal\":\"running\",\"generation\":1,\"spec\":"
+        "{\"instance_id\":\"s\",\"addr\":\"127.0.1.5\",\"port\":5432,\"master_username\":\"u\","
+        "\"tls\":{\"ca\":\"rds-ca-rsa2048-g1\",\"cert\":"
+        "\"-----BEGIN CERTIFICATE-----\\nQUJD\\n-----END CERTIFICATE-----\\n\",";
+    char *tls_good = xasprintf("%s\"key_sealed\":\"%s\"}}}]}", tls_head, tk);
+    ok(heartbeat_parse_sealed_reply(tls_good, strlen(tls_good), key, &r, err, sizeof err) &&
+           r.n == 1 && !r.goals[0].error && r.goals[0].spec.tls_key &&
+           strcmp(r.goals[0].spec.tls_key, pem_key) == 0,
+       "a sealed TLS key opens");
+    heartbeat_reply_free(&r);
+    ok(!heartbeat_parse_sealed_reply(tls_good, strlen(tls_good), other, &r, err, sizeof err),
+       "a TLS key sealed for another agent: refused");
+    char *tls_plain = xasprintf("%s\"key\":\"-----BEGIN PRIVATE KEY-----\\nREVG\\n"
+                                "-----END PRIVATE KEY-----\\n\"}}}]}", tls_head);
+    ok(!heartbeat_parse_sealed_reply(tls_plain, strlen(tls_plain), key, &r, err, sizeof err) &&
+           strstr(err, "plain text"),
+       "a TLS key in plain text refuses the reply");
+    free(tls_plain);
+    free(tls_good);
+    free(tk);
+
     heartbeat_auth h;
     const char *body = "{\"agent_id\":\"us-east-1a\"}";
     heartbeat_auth_request(&h, key, "us-east-1a", HEARTBEAT_PATH, body, strlen(body),

@@ -286,6 +286,84 @@ static void test_hba_iam(void)
     free(json);
 }
 
+/* Issue 14: "tls" {ca, cert, key} and "force_ssl": parsed and checked,
+ * kept through agent.json without the key, compared; ssl on in rdsim.conf;
+ * hostssl for client rules with force_ssl, host for replication and
+ * rdsadmin; a change of certificate reloads. */
+#define CERT "-----BEGIN CERTIFICATE-----\\nQUJD\\n-----END CERTIFICATE-----\\n"
+#define PKEY "-----BEGIN PRIVATE KEY-----\\nREVG\\n-----END PRIVATE KEY-----\\n"
+static void test_tls(void)
+{
+    static const char base[] = "{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                               "\"master_username\":\"app\",\"settings\":{},"
+                               "\"allowed_cidrs\":[\"127.0.9.0/24\"]";
+    node_spec s, plain;
+    char *json = xasprintf("%s,\"tls\":{\"ca\":\"rds-ca-rsa2048-g1\",\"cert\":\"" CERT
+                           "\",\"key\":\"" PKEY "\"},\"force_ssl\":true}", base);
+    char *json0 = xasprintf("%s}", base);
+    if (ok(parse_spec(json, &s) && parse_spec(json0, &plain), "spec with tls parses")) {
+        ok(s.tls_cert && s.tls_key && strcmp(s.tls_ca, "rds-ca-rsa2048-g1") == 0 && s.force_ssl,
+           "... ca, cert, key and force_ssl read");
+        char *conf = nodeconf_render_conf("/h", "n", &s);
+        ok(strstr(conf, "\nssl = 'on'\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n") != NULL,
+           "rdsim.conf: ssl on with the agent's files");
+        char *conf0 = nodeconf_render_conf("/h", "n", &plain);
+        ok(!strstr(conf0, "ssl"), "rdsim.conf: no tls, no ssl line");
+        ok(nodeconf_reload_only(conf0, conf), "turning TLS on is a reload");
+        free(conf);
+        free(conf0);
+        char *hba = nodeconf_render_hba(&s);
+        ok(strstr(hba, "\nhostssl all          all   127.0.9.0/24  scram-sha-256\n") &&
+               strstr(hba, "\nhostssl replication  all   127.0.9.0/24  scram-sha-256\n") &&
+               !strstr(hba, "all   127.0.0.1/32"),
+           "pg_hba with force_ssl: client rules (replication too) are hostssl, none for 127.0.0.1");
+        ok(strstr(hba, "\nhost    replication  rdsadmin 127.0.0.1/32  scram-sha-256\n") &&
+               strstr(hba, "\nhost    all          rdsadmin 127.0.0.1/32  scram-sha-256\n"),
+           "pg_hba with force_ssl: the region's rdsadmin rules stay host");
+        ok(!strstr(hba, "\nhost    all          all"), "pg_hba with force_ssl: no plain client rule");
+        free(hba);
+        cJSON *j = spec_to_json(&s);
+        char *text = cJSON_PrintUnformatted(j);
+        ok(!strstr(text, "PRIVATE KEY") && strstr(text, "BEGIN CERTIFICATE"),
+           "agent.json keeps the certificate, never the key");
+        node_spec back;
+        ok(parse_spec(text, &back) && spec_same(&back, &s) && !back.tls_key && back.force_ssl,
+           "... read back: the same spec, no key");
+        free(text);
+        cJSON_Delete(j);
+        spec_free(&back);
+        ok(!spec_same(&plain, &s), "a spec without tls differs");
+        s.force_ssl = false;
+        hba = nodeconf_render_hba(&s);
+        ok(strstr(hba, "\nhost    all          all   127.0.9.0/24  scram-sha-256\n") &&
+               !strstr(hba, "hostssl"),
+           "pg_hba without force_ssl: host rules (TLS or not)");
+        free(hba);
+        spec_free(&s);
+        spec_free(&plain);
+    }
+    free(json);
+    free(json0);
+    static const char *const bad[] = {
+        "{\"ca\":\"rds-ca-rsa2048-g1\"}",
+        "{\"ca\":\"Bad/CA\",\"cert\":\"" CERT "\"}",
+        "{\"ca\":\"x\",\"cert\":\"-----BEGIN CERTIFICATE-----\\nQU'JD\\n-----END CERTIFICATE-----\\n\"}",
+        "{\"ca\":\"x\",\"cert\":\"" CERT "\",\"key\":\"" CERT "\"}",
+        "{\"ca\":\"x\",\"cert\":\"" CERT "ssl = off\\n\"}",
+        "\"yes\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json = xasprintf("%s,\"tls\":%s}", base, bad[i]);
+        cJSON *o = cJSON_Parse(json);
+        char err[200] = "";
+        char *name = xasprintf("a bad tls (%zu) refuses the spec", i);
+        ok(o && !spec_from_json(o, &s, err, sizeof err) && strstr(err, "tls"), name);
+        free(name);
+        cJSON_Delete(o);
+        free(json);
+    }
+}
+
 /* Going from one spec's configuration to another's: reload or restart. */
 static void test_reload_only(void)
 {
@@ -512,6 +590,7 @@ int main(void)
     test_render_conf();
     test_hba_rules();
     test_hba_iam();
+    test_tls();
     test_spec_initialized();
     test_reload_only();
     test_secrets();

@@ -52,6 +52,7 @@ static const struct {
     {AWSERR_EVENT_SUBSCRIPTION_QUOTA_EXCEEDED, "EventSubscriptionQuotaExceeded", 400, "Sender"},
     {AWSERR_OPTION_GROUP_NOT_FOUND, "OptionGroupNotFoundFault", 404, "Sender"},
     {AWSERR_SHARED_SNAPSHOT_QUOTA_EXCEEDED, "SharedSnapshotQuotaExceeded", 400, "Sender"},
+    {AWSERR_CERTIFICATE_NOT_FOUND, "CertificateNotFound", 404, "Sender"},
     {AWSERR_SNS_NOT_FOUND, "NotFound", 404, "Sender"},
     {AWSERR_SNS_INVALID_PARAMETER, "InvalidParameter", 400, "Sender"},
     {AWSERR_SNS_SUBSCRIPTION_LIMIT_EXCEEDED, "SubscriptionLimitExceeded", 403, "Sender"},

@@ -41,7 +41,11 @@ static const char fixture[] =
 
 static void test_catalogue(const pgcatalog *c)
 {
-    is_int((int)pgcatalog_count(c), 12, "twelve parameters parsed, the bad line skipped");
+    is_int((int)pgcatalog_count(c), 13,
+           "twelve parameters parsed, the bad line skipped, and RDS's rds.force_ssl");
+    const pgparam *fs = pgcatalog_find(c, "rds.force_ssl");
+    ok(fs && fs->type == PGP_BOOL && fs->modifiable && !pgcatalog_is_static(fs),
+       "rds.force_ssl: a modifiable dynamic boolean");
     is_str(pgcatalog_at(c, 0)->name, "DateStyle", "sorted case-insensitively: DateStyle first");
     const pgparam *p = pgcatalog_find(c, "WORK_MEM");
     ok(p && strcmp(p->name, "work_mem") == 0, "found by name in any case");
