@@ -245,7 +245,7 @@ ok $(( s5 > s4 ? 0 : 1 )) "the SOA serial increased with the delete ($s4 -> $s5)
 # ---- malformed packets ----------------------------------------------------------
 
 pid=$(cp_pid)
-corpus=("$ROOT"/fuzz/corpus/*)
+corpus=("$ROOT"/fuzz/corpus/dns/*)
 out=$(probe replay "${corpus[@]}")
 diag "corpus replay: $out"
 like "$out" "^sent=${#corpus[@]} udp_answers=[1-9]" "the fuzz corpus (${#corpus[@]} packets) replayed over UDP and TCP"
