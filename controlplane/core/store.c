@@ -207,6 +207,23 @@ static const char *const store_migrations[] = {
     "CREATE TABLE IF NOT EXISTS kms_key_meta(key_id TEXT PRIMARY KEY, policy TEXT,"
     " rotation_days INTEGER NOT NULL DEFAULT 0, rotation_from_ms INTEGER NOT NULL DEFAULT 0,"
     " tags TEXT NOT NULL DEFAULT '[]');",
+    /* 12 -> 13: the attributes of SNS topics and subscriptions and of SQS
+     * queues (notify/snsattr.c, notify/sqsattr.c), beyond the columns
+     * of their rows; SNS topics' and SQS queues' tags in resource_tags
+     * (types 'sns', the topic ARN, and 'sqs', the queue name). Each goes
+     * with its resource's row, in the same statement. */
+    "CREATE TABLE IF NOT EXISTS sns_attributes(arn TEXT NOT NULL, name TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY(arn, name));"
+    "CREATE TABLE IF NOT EXISTS sqs_attributes(queue TEXT NOT NULL, name TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY(queue, name));"
+    "CREATE TRIGGER IF NOT EXISTS sns_topic_meta_go AFTER DELETE ON sns_topics BEGIN"
+    " DELETE FROM sns_attributes WHERE arn = OLD.arn;"
+    " DELETE FROM resource_tags WHERE type = 'sns' AND name = OLD.arn; END;"
+    "CREATE TRIGGER IF NOT EXISTS sns_sub_meta_go AFTER DELETE ON sns_subscriptions BEGIN"
+    " DELETE FROM sns_attributes WHERE arn = OLD.arn; END;"
+    "CREATE TRIGGER IF NOT EXISTS sqs_queue_meta_go AFTER DELETE ON sqs_queues BEGIN"
+    " DELETE FROM sqs_attributes WHERE queue = OLD.name;"
+    " DELETE FROM resource_tags WHERE type = 'sqs' AND name = OLD.name; END;",
 };
 
 _Static_assert(sizeof store_migrations / sizeof store_migrations[0] == STORE_SCHEMA_VERSION,
