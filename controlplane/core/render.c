@@ -144,6 +144,9 @@ static const struct {
     {"member", "Parameters", "member"},
     /* SNS's TopicAttributesMap, given as a list of {key, value} (sns.c) */
     {"GetTopicAttributesResult", "Attributes", "entry"},
+    {"GetSubscriptionAttributesResult", "Attributes", "entry"},
+    /* SNS's TagList: <member><Key/><Value/></member> */
+    {"ListTagsForResourceResult", "Tags", "member"},
 };
 
 static int list_row_cmp(const void *key, const void *row)

@@ -36,13 +36,19 @@ static cJSON *parse_array(const char *json)
 
 char *restags_merge(const params *p, const char *existing, awserr *err)
 {
-    int n = params_count_structs(p, "Tags", "Tag", err);
+    return restags_merge_list(p, "Tags", "Tag", existing, err);
+}
+
+char *restags_merge_list(const params *p, const char *list, const char *item,
+                         const char *existing, awserr *err)
+{
+    int n = params_count_structs(p, list, item, err);
     if (n < 0)
         return NULL;
     cJSON *arr = parse_array(existing);
     for (int i = 1; i <= n; i++) {
-        const char *k = params_get_struct_field(p, "Tags", "Tag", i, "Key");
-        const char *v = params_get_struct_field(p, "Tags", "Tag", i, "Value");
+        const char *k = params_get_struct_field(p, list, item, i, "Key");
+        const char *v = params_get_struct_field(p, list, item, i, "Value");
         if (!k || !*k || strlen(k) > 128 || (v && strlen(v) > 256)) {
             awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                        "Tag keys must be 1 to 128 characters and values at most 256.");

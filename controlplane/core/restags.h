@@ -30,6 +30,11 @@ typedef struct store store;
  * InvalidParameterValue when a tag breaks a rule above. */
 char *restags_merge(const params *p, const char *existing, awserr *err);
 
+/* The same for another service's tag list: LIST.ITEM.N.Key/Value (SNS:
+ * "Tags", "member"). */
+char *restags_merge_list(const params *p, const char *list, const char *item,
+                         const char *existing, awserr *err);
+
 /* `existing` without the keys TagKeys.member.N (unknown keys are no
  * error, as in RDS): new JSON text, or NULL with InvalidParameterValue
  * for a malformed list. */

@@ -561,7 +561,9 @@ void delivery_tick(delivery *d)
         return;
     sqlite3_stmt *st = sqlrow_prepare(
         d->r->st, "SELECT d.id, d.protocol, d.endpoint, d.subscription_arn, d.topic_arn, "
-                  "d.message_id, d.body, m.subject, m.message, m.timestamp_ms "
+                  "d.message_id, d.body, m.subject, m.message, m.timestamp_ms, "
+                  "(SELECT value FROM sns_attributes a WHERE a.arn=d.subscription_arn "
+                  " AND a.name='RawMessageDelivery') "
                   "FROM deliveries d LEFT JOIN sns_messages m ON m.message_id=d.message_id "
                   "WHERE d.state='pending' AND d.next_ms <= ? ORDER BY d.next_ms, d.id LIMIT ?");
     if (!st)
@@ -580,7 +582,14 @@ void delivery_tick(delivery *d)
                             .endpoint = sqlrow_text(st, 2), .subscription_arn = sqlrow_text(st, 3),
                             .topic_arn = sqlrow_text(st, 4), .message_id = sqlrow_text(st, 5),
                             .body = sqlrow_text(st, 6)};
-        if ((!rows[n].body || !rows[n].body[0]) && sqlite3_column_text(st, 8)) {
+        const char *raw = (const char *)sqlite3_column_text(st, 10);
+        if ((!rows[n].body || !rows[n].body[0]) && sqlite3_column_text(st, 8) && raw &&
+            strcmp(raw, "true") == 0) {
+            /* RawMessageDelivery (snsattr.h): the message itself, no
+             * envelope (Subscribe allows it for sqs, http(s), firehose). */
+            free(rows[n].body);
+            rows[n].body = sqlrow_text(st, 8);
+        } else if ((!rows[n].body || !rows[n].body[0]) && sqlite3_column_text(st, 8)) {
             due_row *w = &rows[n];
             char *unsub = snsmsg_unsubscribe_url(w->subscription_arn ? w->subscription_arn : "");
             snsmsg_note note = {.message_id = w->message_id, .topic_arn = w->topic_arn,

@@ -11,6 +11,7 @@
 #include "controlplane/notify/endpoint.h"
 #include "controlplane/notify/delivery.h"
 #include "controlplane/core/region.h"
+#include "controlplane/notify/snsattr.h"
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
@@ -238,6 +239,10 @@ static bool sns_create_topic(region *r, const params *p, cJSON *result, awserr *
             sqlite3_bind_int64(st, 3, region_now_ms(r));
             ok = sqlrow_run(st);
         }
+        /* A new topic's Attributes and Tags, in the same transaction:
+         * a refused one creates nothing. */
+        if (ok && sqlrow_changes(r->st) > 0)
+            ok = snsattr_create(r, p, arn, NULL, err) && snsattr_create_tags(r, p, arn, err);
         ok = sns_commit(r, ok, err);
     }
     if (ok)
@@ -298,45 +303,6 @@ static bool sns_list_topics(region *r, const params *p, cJSON *result, awserr *e
     return true;
 }
 
-static int count_subs(region *r, const char *topic_arn)
-{
-    sqlite3_stmt *st =
-        sqlrow_prepare(r->st, "SELECT count(*) FROM sns_subscriptions WHERE topic_arn=?");
-    if (!st)
-        return 0;
-    sqlrow_bind_text(st, 1, topic_arn);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return n;
-}
-
-static void add_entry(cJSON *list, const char *key, const char *value)
-{
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "key", key);
-    cJSON_AddStringToObject(e, "value", value);
-    cJSON_AddItemToArray(list, e);
-}
-
-/* Attributes is a map: rendered as <entry><key/><value/></entry> in XML
- * (render.c knows this list) and as a list of {key, value} in JSON. */
-static bool sns_get_topic_attributes(region *r, const params *p, cJSON *result, awserr *err)
-{
-    const char *arn;
-    if (!topic_required(r, p, "TopicArn", &arn, err))
-        return false;
-    char n[24];
-    snprintf(n, sizeof n, "%d", count_subs(r, arn));
-    cJSON *list = cJSON_AddArrayToObject(result, "Attributes");
-    add_entry(list, "TopicArn", arn);
-    add_entry(list, "Owner", r->cfg.account);
-    add_entry(list, "DisplayName", "");
-    add_entry(list, "SubscriptionsConfirmed", n);
-    add_entry(list, "SubscriptionsPending", "0");
-    add_entry(list, "SubscriptionsDeleted", "0");
-    return true;
-}
-
 static bool sns_subscribe(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *topic, *proto = params_require(p, "Protocol", err);
@@ -384,7 +350,8 @@ static bool sns_subscribe(region *r, const params *p, cJSON *result, awserr *err
             sqlrow_bind_text(ins, 4, ep);
             sqlite3_bind_int64(ins, 5, region_now_ms(r));
         }
-        ok = ok && sns_commit(r, ins && sqlrow_run(ins), err);
+        ok = ok && sns_commit(r, ins && sqlrow_run(ins) && snsattr_create(r, p, arn, proto, err),
+                              err);
         if (ok)
             LOG_INFO("sns subscribe topic=%s protocol=%s arn=%s", topic, proto, arn);
     }
@@ -495,7 +462,13 @@ static const action_def sns_table[] = {
     {"CreateTopic", sns_create_topic, false},
     {"DeleteTopic", sns_delete_topic, false},
     {"ListTopics", sns_list_topics, false},
-    {"GetTopicAttributes", sns_get_topic_attributes, false},
+    {"GetTopicAttributes", snsattr_get_topic_attributes, false},
+    {"SetTopicAttributes", snsattr_set_topic_attributes, false},
+    {"GetSubscriptionAttributes", snsattr_get_subscription_attributes, false},
+    {"SetSubscriptionAttributes", snsattr_set_subscription_attributes, false},
+    {"TagResource", snsattr_tag_resource, false},
+    {"UntagResource", snsattr_untag_resource, false},
+    {"ListTagsForResource", snsattr_list_tags, false},
     {"Subscribe", sns_subscribe, false},
     {"Unsubscribe", sns_unsubscribe, false},
     {"ListSubscriptions", sns_list_subscriptions, false},

@@ -11,6 +11,7 @@
 
 #include "controlplane/core/region.h"
 #include "controlplane/notify/snsmsg.h"
+#include "controlplane/notify/sqsattr.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "lib/log.h"
@@ -56,7 +57,7 @@ static bool no_queue(awserr *err)
 
 /* The queue named by QueueUrl (its last path segment); *vis gets its
  * visibility timeout. Borrowed from p. */
-static const char *queue_from_url(region *r, const params *p, int *vis, awserr *err)
+const char *sqs_queue_from_url(region *r, const params *p, int *vis, awserr *err)
 {
     const char *url = params_require(p, "QueueUrl", err);
     if (!url)
@@ -104,36 +105,31 @@ static bool sqs_create_queue(region *r, const params *p, cJSON *result, awserr *
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "Can only include alphanumeric characters, hyphens, or underscores. 1 "
                           "to 80 in length");
-    int64_t vis = SQS_DEFAULT_VISIBILITY_S;
-    /* Attribute.N.Name / Attribute.N.Value, N from 1 without gaps. */
-    for (int i = 1;; i++) {
-        char key[32];
-        snprintf(key, sizeof key, "Attribute.%d.Name", i);
-        const char *an = params_get(p, key);
-        if (!an)
-            break;
-        snprintf(key, sizeof key, "Attribute.%d.Value", i);
-        const char *av = params_get(p, key);
-        if (strcmp(an, "VisibilityTimeout") == 0 &&
-            (!av || !str_to_int64(av, 0, SQS_VISIBILITY_MAX, &vis)))
-            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                              "Invalid value for the parameter VisibilityTimeout.");
-    }
+    int64_t vis;
     int have = queue_visibility(r, name);
-    if (have >= 0 && have != vis)
-        return awserr_set(err, AWSERR_SQS_QUEUE_NAME_EXISTS,
-                          "A queue already exists with the same name and a different value for "
-                          "attribute VisibilityTimeout");
-    if (have < 0) {
+    /* The attributes and tags checked (and, for an existing queue,
+     * compared: CreateQueue is idempotent only for the same ones). */
+    if (!store_begin(r->st))
+        return false;
+    bool ok = sqsattr_create(r, p, name, have >= 0, &vis, err);
+    if (ok && have >= 0 && vis >= 0 && have != vis)
+        ok = awserr_set(err, AWSERR_SQS_QUEUE_NAME_EXISTS,
+                        "A queue already exists with the same name and a different value for "
+                        "attribute VisibilityTimeout");
+    if (ok && have < 0) {
         sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO sqs_queues(name,visibility_s,"
                                                  "created_ms) VALUES(?,?,?)");
-        if (!st)
-            return false;
-        sqlrow_bind_text(st, 1, name);
-        sqlite3_bind_int64(st, 2, vis);
-        sqlite3_bind_int64(st, 3, region_now_ms(r));
-        if (!sqlrow_run(st))
-            return false;
+        ok = st != NULL;
+        if (ok) {
+            sqlrow_bind_text(st, 1, name);
+            sqlite3_bind_int64(st, 2, vis >= 0 ? vis : SQS_DEFAULT_VISIBILITY_S);
+            sqlite3_bind_int64(st, 3, region_now_ms(r));
+            ok = sqlrow_run(st);
+        }
+    }
+    if (!ok || !store_commit(r->st)) {
+        store_rollback(r->st);
+        return false;
     }
     char *url = queue_url(r, name);
     cJSON_AddStringToObject(result, "QueueUrl", url);
@@ -183,7 +179,7 @@ static bool sqs_delete_queue(region *r, const params *p, cJSON *result, awserr *
 {
     (void)result;
     int vis;
-    const char *name = queue_from_url(r, p, &vis, err);
+    const char *name = sqs_queue_from_url(r, p, &vis, err);
     if (!name || !store_begin(r->st))
         return false;
     sqlite3_stmt *a = sqlrow_prepare(r->st, "DELETE FROM sqs_messages WHERE queue=?");
@@ -216,7 +212,7 @@ static void md5_hex(const char *s, char out[33])
 static bool sqs_send_message(region *r, const params *p, cJSON *result, awserr *err)
 {
     int vis;
-    const char *name = queue_from_url(r, p, &vis, err);
+    const char *name = sqs_queue_from_url(r, p, &vis, err);
     if (!name)
         return false;
     const char *body = params_require(p, "MessageBody", err);
@@ -266,7 +262,7 @@ static char *message_take(region *r, int64_t id, int64_t until)
 static bool sqs_receive_message(region *r, const params *p, cJSON *result, awserr *err)
 {
     int vis;
-    const char *name = queue_from_url(r, p, &vis, err);
+    const char *name = sqs_queue_from_url(r, p, &vis, err);
     if (!name)
         return false;
     int64_t max = 1, v = vis;
@@ -326,7 +322,7 @@ static bool sqs_delete_message(region *r, const params *p, cJSON *result, awserr
 {
     (void)result;
     int vis;
-    const char *name = queue_from_url(r, p, &vis, err);
+    const char *name = sqs_queue_from_url(r, p, &vis, err);
     const char *receipt = name ? params_require(p, "ReceiptHandle", err) : NULL;
     if (!receipt)
         return false;
@@ -353,6 +349,11 @@ static const action_def sqs_table[] = {
     {"SendMessage", sqs_send_message, false},
     {"ReceiveMessage", sqs_receive_message, false},
     {"DeleteMessage", sqs_delete_message, false},
+    {"GetQueueAttributes", sqsattr_get_queue_attributes, false},
+    {"SetQueueAttributes", sqsattr_set_queue_attributes, false},
+    {"TagQueue", sqsattr_tag_queue, false},
+    {"UntagQueue", sqsattr_untag_queue, false},
+    {"ListQueueTags", sqsattr_list_queue_tags, false},
 };
 
 const action_def *sqs_actions_find(const char *name)
@@ -365,9 +366,26 @@ const action_def *sqs_actions_find(const char *name)
 
 /* ---- JSON 1.0 ---- */
 
+/* The flattened item name of a JSON list member (the sqs model's
+ * locationName), or NULL for NAME.member.N. */
+static const char *list_item_name(const char *member)
+{
+    static const char *const map[][2] = {
+        {"AttributeNames", "AttributeName"},
+        {"TagKeys", "TagKey"},
+        {"MessageAttributeNames", "MessageAttributeName"},
+        {"MessageSystemAttributeNames", "MessageSystemAttributeName"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], member) == 0)
+            return map[i][1];
+    return NULL;
+}
+
 /* The JSON request as Query pairs: strings and numbers as Name=value,
- * Attributes {k: v} as Attribute.N.Name/Value, arrays of strings as
- * Name.member.N. Returns the form body (caller frees) or NULL when the
+ * Attributes {k: v} as Attribute.N.Name/Value, tags {k: v} as
+ * Tag.N.Key/Value, AttributeNames [..] as AttributeName.N (and the other
+ * lists of list_item_name), other arrays of strings as Name.member.N. Returns the form body (caller frees) or NULL when the
  * body is not a JSON object of such members. */
 static char *json_to_form(const char *body, size_t len)
 {
@@ -401,24 +419,44 @@ static char *json_to_form(const char *body, size_t len)
             free(v);
             continue;
         }
+        /* Maps and lists take the Query protocol's flattened names
+         * (the sqs model's locationNames); sqsattr.h reads those. */
+        const char *flat = NULL, *kf = "Name", *vf = "Value";
+        if (cJSON_IsNull(m))
+            continue; /* null: absent */
+        if (cJSON_IsObject(m) && strcmp(m->string, "Attributes") == 0)
+            flat = "Attribute";
+        else if (cJSON_IsObject(m) && (strcmp(m->string, "tags") == 0 ||
+                                       strcmp(m->string, "Tags") == 0))
+            flat = "Tag", kf = "Key";
+        else if (cJSON_IsArray(m))
+            flat = list_item_name(m->string);
+        else
+            ok = false;
         int i = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, m)
         {
             i++;
-            char *ev = evhttp_uriencode(cJSON_IsString(c) ? c->valuestring : "", -1, 1);
-            if (cJSON_IsObject(m) && strcmp(m->string, "Attributes") == 0 && cJSON_IsString(c)) {
-                char *ek = evhttp_uriencode(c->string, -1, 1);
-                sbuf_printf(&b, "%sAttribute.%d.Name=%s&Attribute.%d.Value=%s", b.len ? "&" : "",
-                            i, ek ? ek : "", i, ev ? ev : "");
-                free(ek);
-            } else if (cJSON_IsArray(m) && cJSON_IsString(c)) {
-                sbuf_printf(&b, "%s%s.member.%d=%s", b.len ? "&" : "", m->string, i, ev ? ev : "");
-            } else {
+            if (!ok || !cJSON_IsString(c)) {
                 ok = false;
+                break;
+            }
+            char *ev = evhttp_uriencode(c->valuestring, -1, 1);
+            if (cJSON_IsObject(m)) {
+                char *ek = evhttp_uriencode(c->string, -1, 1);
+                sbuf_printf(&b, "%s%s.%d.%s=%s&%s.%d.%s=%s", b.len ? "&" : "", flat, i, kf,
+                            ek ? ek : "", flat, i, vf, ev ? ev : "");
+                free(ek);
+            } else if (flat) {
+                sbuf_printf(&b, "%s%s.%d=%s", b.len ? "&" : "", flat, i, ev ? ev : "");
+            } else {
+                sbuf_printf(&b, "%s%s.member.%d=%s", b.len ? "&" : "", m->string, i, ev ? ev : "");
             }
             free(ev);
         }
+        if (!ok)
+            break;
     }
     cJSON_Delete(root);
     if (!ok) {
@@ -435,6 +473,7 @@ static const char *json_type(awserr_code code)
     case AWSERR_SQS_QUEUE_DOES_NOT_EXIST: return "QueueDoesNotExist";
     case AWSERR_SQS_RECEIPT_HANDLE_INVALID: return "ReceiptHandleIsInvalid";
     case AWSERR_SQS_QUEUE_NAME_EXISTS: return "QueueNameExists";
+    case AWSERR_SQS_INVALID_ATTRIBUTE_NAME: return "InvalidAttributeName";
     case AWSERR_MISSING_PARAMETER: return "MissingParameter";
     case AWSERR_INVALID_ACTION: return "UnsupportedOperation";
     case AWSERR_INTERNAL_FAILURE: return "InternalError";

@@ -8,25 +8,20 @@
 # before its first poll and wants `available` three polls running, so an
 # instance takes ~80 s whatever rdsim does).
 #
-# Two root modules, two states, so that what rdsim answers fully is held
-# to it while the rest waits on calls not implemented yet (a resource
-# whose read fails stops every later plan of its state):
-#  - core/: aws_vpc and aws_subnets data sources, aws_kms_key,
-#    aws_security_group, a Multi-AZ aws_db_instance with engine_version and
-#    db_name; changed in place: class and backup retention. Must pass.
-#  - rest/: aws_db_parameter_group, aws_db_subnet_group, a Single-AZ
-#    aws_db_instance without engine_version and db_name (parameter group,
-#    subnet group, core's security group and KMS key, retention, tags),
-#    aws_db_snapshot of core's instance, aws_sns_topic + aws_sqs_queue +
-#    subscription, aws_db_event_subscription; changed in place: a
-#    parameter. Each check names the call it waits on as a TAP TODO
-#    (MISSING below); a TODO that passes is the sign to remove it.
+# One root module, one state, every resource of issue 14 item 1:
+# aws_vpc and aws_subnets data sources, aws_kms_key, aws_security_group,
+# a Multi-AZ aws_db_instance with engine_version and db_name, a Single-AZ
+# encrypted one without them (the provider sends them empty) in its own
+# parameter and subnet groups, aws_db_snapshot of the Multi-AZ instance,
+# aws_sns_topic + aws_sqs_queue + aws_sns_topic_subscription (sqs), and
+# aws_db_event_subscription; changed in place: class and backup retention
+# of the Multi-AZ instance and a parameter (work_mem).
 #
 # The provider comes from a local filesystem mirror (no network): the
 # first of $TF_PROVIDER_MIRROR, /opt/tf-plugins, ~/.terraform.d/plugins,
 # /usr/share/terraform/plugins that holds hashicorp/aws. Without terraform
 # or the provider the test says so and skips. TF_LOG=debug keeps the
-# provider's log of every call in $RDS_HOME/tf/*/RUN.log (with
+# provider's log of every call in $RDS_HOME/tf/RUN.log (with
 # KEEP_RDS_HOME=1).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -53,7 +48,7 @@ region_up || bail "the region did not start"
 ok 0 "region up"
 
 TFDIR=$RDS_HOME/tf
-mkdir -p "$TFDIR/core" "$TFDIR/rest"
+mkdir -p "$TFDIR"
 cat >"$TFDIR/cli.tfrc" <<EOT
 provider_installation {
   filesystem_mirror {
@@ -69,8 +64,7 @@ unset TF_LOG_PATH
 # The provider: every service rdsim serves, on its one endpoint; the
 # region's credentials file and profile. The one skip_* is the instance
 # metadata service, which this machine does not have (no account matter).
-for stage in core rest; do
-  cat >"$TFDIR/$stage/provider.tf" <<EOT
+cat >"$TFDIR/provider.tf" <<EOT
 terraform {
   required_providers {
     aws = { source = "hashicorp/aws" }
@@ -95,11 +89,11 @@ provider "aws" {
   }
 }
 EOT
-done
 
-cat >"$TFDIR/core/main.tf" <<'EOT'
+cat >"$TFDIR/main.tf" <<'EOT'
 variable "class" { default = "db.t3.micro" }
 variable "retention" { default = 1 }
+variable "work_mem" { default = "4096" }
 
 data "aws_vpc" "default" {
   default = true
@@ -157,20 +151,9 @@ resource "aws_db_instance" "multi" {
   tags                    = { team = "db", az = "multi" }
 }
 
-output "sg" { value = aws_security_group.db.id }
-output "kms" { value = aws_kms_key.db.arn }
-output "subnets" { value = data.aws_subnets.default.ids }
-EOT
-
-cat >"$TFDIR/rest/main.tf" <<'EOT'
-variable "sg" {}
-variable "kms" {}
-variable "subnets" { type = list(string) }
-variable "work_mem" { default = "4096" }
-
 resource "aws_db_subnet_group" "db" {
   name       = "tf-subnets"
-  subnet_ids = var.subnets
+  subnet_ids = data.aws_subnets.default.ids
   tags       = { team = "db" }
 }
 
@@ -196,9 +179,9 @@ resource "aws_db_instance" "single" {
   password                = "s3cret-pass"
   parameter_group_name    = aws_db_parameter_group.db.name
   db_subnet_group_name    = aws_db_subnet_group.db.name
-  vpc_security_group_ids  = [var.sg]
+  vpc_security_group_ids  = [aws_security_group.db.id]
   storage_encrypted       = true
-  kms_key_id              = var.kms
+  kms_key_id              = aws_kms_key.db.arn
   backup_retention_period = 1
   apply_immediately       = true
   skip_final_snapshot     = true
@@ -206,7 +189,7 @@ resource "aws_db_instance" "single" {
 }
 
 resource "aws_db_snapshot" "multi" {
-  db_instance_identifier = "tf-multi"
+  db_instance_identifier = aws_db_instance.multi.identifier
   db_snapshot_identifier = "tf-multi-snap"
   tags                   = { team = "db" }
 }
@@ -231,100 +214,84 @@ resource "aws_db_event_subscription" "events" {
   name             = "tf-db-events"
   sns_topic        = aws_sns_topic.events.arn
   source_type      = "db-instance"
-  source_ids       = ["tf-multi"]
+  source_ids       = [aws_db_instance.multi.identifier]
   event_categories = ["failover", "availability"]
   tags             = { team = "db" }
 }
+
+output "sg" { value = aws_security_group.db.id }
+output "kms" { value = aws_kms_key.db.arn }
 EOT
 
-# tf STAGE RUN ARGS...: terraform in a stage's directory; its output in
-# STAGE/RUN.out (and the provider's debug log in RUN.log when TF_LOG is
-# set). Returns terraform's exit status.
+# tf RUN ARGS...: terraform in the root module; its output in RUN.out
+# (and the provider's debug log in RUN.log when TF_LOG is set). Returns
+# terraform's exit status.
 tf() {
-  local stage=$1 name=$2; shift 2
-  (cd "$TFDIR/$stage" && TF_LOG_PATH=${TF_LOG:+$TFDIR/$stage/$name.log} \
-    terraform "$@" -no-color) >"$TFDIR/$stage/$name.out" 2>&1
+  local name=$1; shift
+  (cd "$TFDIR" && TF_LOG_PATH=${TF_LOG:+$TFDIR/$name.log} \
+    terraform "$@" -no-color) >"$TFDIR/$name.out" 2>&1
 }
 
-# tfout NAME: an output of the core stage.
-tfout() { (cd "$TFDIR/core" && TF_LOG= terraform output -raw "$1" 2>/dev/null); }
+# tfout NAME: an output of the module.
+tfout() { (cd "$TFDIR" && TF_LOG= terraform output -raw "$1" 2>/dev/null); }
 
 # Terraform's errors in a run's output, one line each, for the TAP log.
 tf_errors() {
-  grep -E '^(│ )?Error: ' "$TFDIR/$1/$2.out" | sed 's/^│ //' | cut -c1-400 |
+  grep -E '^(│ )?Error: ' "$TFDIR/$1.out" | sed 's/^│ //' | cut -c1-400 |
     sort -u | head -20 | sed 's/^/#   /'
 }
 
 # Timings terraform printed ("aws_x.y: Creation complete after 1m22s").
 tf_timings() {
-  grep -E ': (Creation|Modifications|Destruction) complete after' "$TFDIR/$1/$2.out" |
+  grep -E ': (Creation|Modifications|Destruction) complete after' "$TFDIR/$1.out" |
     sed -E 's/ \[id=[^]]*\]//; s/^/# timing: /'
 }
 
 # What a plan would change, for the TAP log.
 tf_plan_diff() {
-  grep -E '^  # |^Error: ' "$TFDIR/$1/$2.out" | cut -c1-300 | head -20 | sed 's/^/#   /'
+  grep -E '^  # |^Error: ' "$TFDIR/$1.out" | cut -c1-300 | head -20 | sed 's/^/#   /'
 }
 
-# Which resource waits on which call rdsim does not answer yet (other
-# engineers' work on issue 14, h14api and the SNS/SQS owners).
-declare -A MISSING=(
-  [aws_db_subnet_group.db]="rds ListTagsForResource on subgrp ARNs"
-  [aws_db_parameter_group.db]="rds ListTagsForResource on pg ARNs"
-  [aws_db_instance.single]="rds ListTagsForResource on pg/subgrp ARNs; CreateDBInstance with EngineVersion= DBName= empty"
-  [aws_db_snapshot.multi]="rds DescribeDBSnapshotAttributes"
-  [aws_sns_topic.events]="sns SetTopicAttributes; GetTopicAttributes without Policy"
-  [aws_sqs_queue.events]="sqs CreateQueue (JSON) with Attributes and tags maps"
-  [aws_sns_topic_subscription.events]="sqs queue (above); sns GetSubscriptionAttributes"
-  [aws_db_event_subscription.events]="sns topic (above); rds ListTagsForResource on es ARNs"
-)
-REST_TODO="missing: ${MISSING[aws_db_parameter_group.db]}, ${MISSING[aws_db_snapshot.multi]}, ${MISSING[aws_sns_topic.events]}, ${MISSING[aws_sqs_queue.events]}"
-CORE="data.aws_vpc.default data.aws_subnets.default aws_kms_key.db aws_security_group.db
-  aws_db_instance.multi"
-REST="aws_db_subnet_group.db aws_db_parameter_group.db aws_db_instance.single
+RESOURCES="data.aws_vpc.default data.aws_subnets.default aws_kms_key.db aws_security_group.db
+  aws_db_instance.multi aws_db_subnet_group.db aws_db_parameter_group.db aws_db_instance.single
   aws_db_snapshot.multi aws_sns_topic.events aws_sqs_queue.events
   aws_sns_topic_subscription.events aws_db_event_subscription.events"
 
-# resource_ok STAGE RUN ADDRESS WHAT: terraform reported the resource
-# complete in that run (a resource whose read failed is in the state,
-# tainted: the state alone proves nothing); a TODO naming the missing call
-# when one is known for it.
+# resource_ok RUN ADDRESS WHAT: terraform reported the resource complete
+# in that run (a resource whose read failed is in the state, tainted: the
+# state alone proves nothing).
 resource_ok() {
-  local stage=$1 run=$2 addr=$3 what=$4
-  local T_TODO=${MISSING[$addr]:+missing: ${MISSING[$addr]}}
-  grep -qE "^${addr//./\\.}: (Creation|Read|Destruction) complete" "$TFDIR/$stage/$run.out"
+  local run=$1 addr=$2 what=$3
+  grep -qE "^${addr//./\\.}: (Creation|Read|Destruction) complete" "$TFDIR/$run.out"
   ok $? "$what: $addr"
 }
 
-# run_apply STAGE RUN DESCRIPTION [ARGS]: an apply, its timings and errors.
+# run_apply RUN DESCRIPTION [ARGS]: an apply, its timings and errors.
 run_apply() {
-  local stage=$1 run=$2 desc=$3 rc t0; shift 3
+  local run=$1 desc=$2 rc t0; shift 2
   t0=$(now_s)
-  tf "$stage" "$run" apply -auto-approve "$@"
+  tf "$run" apply -auto-approve "$@"
   rc=$?
-  diag "$stage $run took $(elapsed "$t0" "$(now_s)") s"
-  tf_timings "$stage" "$run"
-  [ $rc -eq 0 ] || tf_errors "$stage" "$run"
+  diag "$run took $(elapsed "$t0" "$(now_s)") s"
+  tf_timings "$run"
+  [ $rc -eq 0 ] || tf_errors "$run"
   ok $rc "$desc"
 }
 
-# plan_clean STAGE RUN DESCRIPTION [ARGS]: a plan with nothing to do
+# plan_clean RUN DESCRIPTION [ARGS]: a plan with nothing to do
 # (-detailed-exitcode: 0 clean, 2 changes, 1 error).
 plan_clean() {
-  local stage=$1 run=$2 desc=$3 rc; shift 3
-  tf "$stage" "$run" plan -detailed-exitcode "$@"
+  local run=$1 desc=$2 rc; shift 2
+  tf "$run" plan -detailed-exitcode "$@"
   rc=$?
-  [ $rc -eq 0 ] || tf_plan_diff "$stage" "$run"
+  [ $rc -eq 0 ] || tf_plan_diff "$run"
   is "$rc" 0 "$desc"
 }
 
-# ---- core: what rdsim answers fully ---------------------------------------
+check "terraform init from the local mirror" tf init init
 
-check "terraform init (core) from the local mirror" tf core init init
-check "terraform init (rest)" tf rest init init
-
-run_apply core apply "core: terraform apply"
-for r in $CORE; do resource_ok core apply "$r" "created"; done
+run_apply apply "terraform apply"
+for r in $RESOURCES; do resource_ok apply "$r" "created"; done
 out=$(rdsctl describe-db-instances --db-instance-identifier tf-multi)
 is "$(jqs "$out" '.DBInstances[0].MultiAZ')" true "tf-multi is Multi-AZ in rdsim"
 is "$(jqs "$out" '.DBInstances[0].DBName')" app "... with its db_name"
@@ -332,6 +299,9 @@ is "$(jqs "$out" '.DBInstances[0].VpcSecurityGroups[0].VpcSecurityGroupId')" \
   "$(tfout sg)" "... in the security group"
 is "$(jqs "$out" '[.DBInstances[0].TagList[] | "\(.Key)=\(.Value)"] | sort | join(",")')" \
   "az=multi,team=db" "... with its tags"
+out=$(rdsctl describe-db-instances --db-instance-identifier tf-single)
+is "$(jqs "$out" '.DBInstances[0] | [.MultiAZ, .StorageEncrypted, .DBSubnetGroup.DBSubnetGroupName, .DBParameterGroups[0].DBParameterGroupName] | map(tostring) | join(",")')" \
+  "false,true,tf-subnets,tf-pg15" "tf-single: Single-AZ, encrypted, in its subnet and parameter groups"
 is "$(SERVICE=kms scurl -s -H 'X-Amz-Target: TrentService.GetKeyRotationStatus' \
   -H 'Content-Type: application/x-amz-json-1.1' \
   --data-binary "{\"KeyId\":\"$(tfout kms)\"}" "$API" |
@@ -341,54 +311,38 @@ kms_arn=$(tfout kms)
 out=$(aws --endpoint-url "$API" --output json ec2 describe-security-groups --group-ids "$sg" 2>&1)
 is "$(jqs "$out" '.SecurityGroups[0].IpPermissionsEgress | map(.IpProtocol + " " + .IpRanges[0].CidrIp) | join(",")')" \
   "-1 0.0.0.0/0" "the group's egress is the configured rule"
-
 out=$(aws --endpoint-url "$API" --output json ec2 describe-network-interfaces \
   --filters "Name=group-id,Values=$sg" 2>&1)
-is "$(jqs "$out" '[.NetworkInterfaces[] | .Description + " " + .RequesterId] | join(",")')" \
-  "RDSNetworkInterface amazon-rds" "the instance's network interface carries the group"
+is "$(jqs "$out" '[.NetworkInterfaces[] | .Description + " " + .RequesterId] | unique | join(",")')" \
+  "RDSNetworkInterface amazon-rds" "the instances' network interfaces carry the group"
+topic=$(aws --endpoint-url "$API" --output json sns list-topics 2>&1 |
+  jq -r '.Topics[].TopicArn | select(endswith(":tf-db-events"))')
+out=$(aws --endpoint-url "$API" --output json sns list-subscriptions-by-topic --topic-arn "$topic" 2>&1)
+is "$(jqs "$out" '.Subscriptions | map(.Protocol + " " + (.Endpoint | split(":") | last)) | join(",")')" \
+  "sqs tf-db-events" "the topic's subscription is the queue"
+is "$(rdsctl describe-event-subscriptions --subscription-name tf-db-events 2>&1 |
+  jq -r '.EventSubscriptionsList[0] | .SnsTopicArn + " " + .Status')" "$topic active" \
+  "the event subscription sends to the topic"
 
-plan_clean core plan1 "core: plan after apply shows no changes"
+plan_clean plan1 "plan after apply shows no changes"
 
-run_apply core apply2 "core: terraform apply of class and retention" \
-  -var class=db.t3.small -var retention=3
+CHANGED=(-var class=db.t3.small -var retention=3 -var work_mem=8192)
+run_apply apply2 "terraform apply of class, retention and a parameter (work_mem)" "${CHANGED[@]}"
 out=$(rdsctl describe-db-instances --db-instance-identifier tf-multi)
 is "$(jqs "$out" '.DBInstances[0].DBInstanceClass')" db.t3.small "tf-multi is db.t3.small"
 is "$(jqs "$out" '.DBInstances[0].BackupRetentionPeriod')" 3 "... with retention 3"
 check "... changed in place, not replaced" \
-  grep -q '^aws_db_instance.multi: Modifications complete' "$TFDIR/core/apply2.out"
-plan_clean core plan2 "core: plan after the change shows no changes" \
-  -var class=db.t3.small -var retention=3
-
-# ---- rest: what waits on calls not implemented yet --------------------------
-
-REST_VARS=(-var "sg=$sg" -var "kms=$kms_arn"
-  -var "subnets=$(cd "$TFDIR/core" && TF_LOG= terraform output -json subnets 2>/dev/null)")
-T_TODO=$REST_TODO run_apply rest apply "rest: terraform apply" "${REST_VARS[@]}"
-for r in $REST; do resource_ok rest apply "$r" "created"; done
-T_TODO=$REST_TODO plan_clean rest plan1 "rest: plan after apply shows no changes" "${REST_VARS[@]}"
-T_TODO=$REST_TODO run_apply rest apply2 "rest: terraform apply of a parameter (work_mem)" \
-  "${REST_VARS[@]}" -var work_mem=8192
+  grep -q '^aws_db_instance.multi: Modifications complete' "$TFDIR/apply2.out"
 v=$(rdsctl describe-db-parameters --db-parameter-group-name tf-pg15 --source user 2>/dev/null |
   jq -r '.Parameters[] | select(.ParameterName == "work_mem") | .ParameterValue')
-T_TODO=$REST_TODO is "$v" 8192 "work_mem is 8192 in tf-pg15"
-T_TODO=$REST_TODO plan_clean rest plan2 "rest: plan after the change shows no changes" \
-  "${REST_VARS[@]}" -var work_mem=8192
+is "$v" 8192 "work_mem is 8192 in tf-pg15"
+plan_clean plan2 "plan after the change shows no changes" "${CHANGED[@]}"
 
-if ! T_TODO=$REST_TODO run_apply rest destroy "rest: terraform destroy" -destroy \
-  "${REST_VARS[@]}" -var work_mem=8192; then
-  # What a failed read left behind is removed without reading it again,
-  # so the region ends empty whatever is missing.
-  tf rest cleanup destroy -auto-approve -refresh=false "${REST_VARS[@]}" -var work_mem=8192
-  diag "rest: destroy -refresh=false (cleanup) exit $?"
-fi
-
-# ---- core: destroy -------------------------------------------------------
-
-run_apply core destroy "core: terraform destroy" -destroy -var class=db.t3.small -var retention=3
-for r in $CORE; do
-  [[ $r == data.* ]] || resource_ok core destroy "$r" "destroyed"
+run_apply destroy "terraform destroy" -destroy "${CHANGED[@]}"
+for r in $RESOURCES; do
+  [[ $r == data.* ]] || resource_ok destroy "$r" "destroyed"
 done
-is "$(cd "$TFDIR/core" && TF_LOG= terraform state list 2>/dev/null | wc -l)" 0 "core: the state is empty"
+is "$(cd "$TFDIR" && TF_LOG= terraform state list 2>/dev/null | wc -l)" 0 "the state is empty"
 is "$(instance_ids)" "" "no instance left in rdsim"
 is "$(SERVICE=ec2 aws --endpoint-url "$API" --output json ec2 describe-security-groups \
   --filters Name=group-name,Values=tf-db | jq '.SecurityGroups | length')" 0 \
@@ -397,5 +351,10 @@ is "$(SERVICE=kms scurl -s -H 'X-Amz-Target: TrentService.DescribeKey' \
   -H 'Content-Type: application/x-amz-json-1.1' \
   --data-binary "{\"KeyId\":\"$kms_arn\"}" "$API" | jq -r .KeyMetadata.KeyState)" \
   PendingDeletion "the KMS key is pending deletion (7 days)"
+is "$(aws --endpoint-url "$API" --output json sns list-topics 2>&1 | jq '.Topics | length')" 0 \
+  "no topic left"
+# (an empty ListQueues is {}: the CLI prints nothing)
+is "$(aws --endpoint-url "$API" --output json sqs list-queues 2>&1 | jq -s '.[0].QueueUrls // [] | length')" 0 \
+  "no queue left"
 
 done_testing

@@ -60,6 +60,8 @@ static const struct {
     {AWSERR_SQS_QUEUE_DOES_NOT_EXIST, "AWS.SimpleQueueService.NonExistentQueue", 400, "Sender"},
     {AWSERR_SQS_RECEIPT_HANDLE_INVALID, "ReceiptHandleIsInvalid", 400, "Sender"},
     {AWSERR_SQS_QUEUE_NAME_EXISTS, "QueueAlreadyExists", 400, "Sender"},
+    {AWSERR_SNS_RESOURCE_NOT_FOUND, "ResourceNotFound", 404, "Sender"},
+    {AWSERR_SQS_INVALID_ATTRIBUTE_NAME, "InvalidAttributeName", 400, "Sender"},
     {AWSERR_DB_SUBNET_GROUP_ALREADY_EXISTS, "DBSubnetGroupAlreadyExists", 400, "Sender"},
     {AWSERR_DB_SUBNET_GROUP_QUOTA_EXCEEDED, "DBSubnetGroupQuotaExceeded", 400, "Sender"},
     {AWSERR_DB_SUBNET_QUOTA_EXCEEDED, "DBSubnetQuotaExceededFault", 400, "Sender"},
