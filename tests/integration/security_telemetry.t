@@ -136,8 +136,14 @@ check "no Marker, no NumberOfLines: at most 1 MB from the end ($tail_all bytes)"
 hwm=$(kb VmHWM)
 grow=$(((hwm - rss0) / 1024))
 diag "controlplane RSS before the reads ${rss0} kB, peak during them ${hwm} kB (+${grow} MB) for a $(big_size)-byte file"
-check "the controlplane's peak RSS grew by less than half the file (+${grow} MB)" \
-  test "$grow" -lt $((MB / 2))
+if ldd "$ROOT/bin/rds-controlplane" | grep -q libasan; then
+  # AddressSanitizer keeps freed memory in its quarantine (256 MB), so the
+  # peak counts every buffer ever freed: the bound holds only without it.
+  ok 0 "# SKIP the peak RSS bound under AddressSanitizer (+${grow} MB with its quarantine)"
+else
+  check "the controlplane's peak RSS grew by less than half the file (+${grow} MB)" \
+    test "$grow" -lt $((MB / 2))
+fi
 is "$(sql "$A" "SELECT x FROM kept")" row-before-attack "the row written before is still there"
 check "the API still answers" api_alive
 
