@@ -60,13 +60,15 @@ diag "healthz before: $(curl -s -m 5 "http://127.0.0.1:$RDS_API_PORT/healthz")"
 
 log0=$(log_bytes)
 lines0=$(accept_lines)
-python3 "$FLOOD" 127.0.0.1 "$RDS_API_PORT" --clients 300 --seconds 12 >"$T_OUT.b" 2>&1 &
+python3 "$FLOOD" 127.0.0.1 "$RDS_API_PORT" --clients 300 --seconds 20 >"$T_OUT.b" 2>&1 &
 flood=$!
 check "the flood fills the API's share" poll 10 fds_ge 100
 cpu0=$(cpu_ticks "$cp")
 t0=$(now_s)
 check "the limit dropped to 40: accept fails (EMFILE)" prlimit --pid "$cp" --nofile=40:
-check "accept failures are logged" poll 8 accept_logged
+# Generous: on a loaded machine the flood's probes (new connections, the
+# accepts that fail) can be slow to start.
+check "accept failures are logged" poll 15 accept_logged
 # A five-second window at the limit, over which the CPU time is measured.
 poll 8 since_t0_ge 5
 cpu_b=$(($(cpu_ticks "$cp") - cpu0))
