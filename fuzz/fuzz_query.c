@@ -15,6 +15,7 @@
  * The oracle, fuzz_query_check, is shared with the unit test that replays
  * fuzz/corpus/query in `make check` (tests/unit/controlplane/
  * test_fuzz_query.c includes this file with FUZZ_NO_ENTRY defined). */
+#include "fuzz/oracle.h"
 #include "controlplane/core/query.h"
 #include "lib/log.h"
 
@@ -198,25 +199,4 @@ static const char *fuzz_query_check(const uint8_t *data, size_t size)
     return why;
 }
 
-#ifndef FUZZ_NO_ENTRY
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_LEVEL_ERROR);
-    return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    const char *why = fuzz_query_check(data, size);
-    if (why) {
-        fprintf(stderr, "fuzz_query: %s\n", why);
-        abort();
-    }
-    return 0;
-}
-#endif
+FUZZ_ORACLE_MAIN("fuzz_query", fuzz_query_check)

@@ -21,6 +21,7 @@
  * The oracle, fuzz_sigv4_check, is shared with the unit test that replays
  * fuzz/corpus/sigv4 in `make check` (tests/unit/lib/test_fuzz_sigv4.c
  * includes this file with FUZZ_NO_ENTRY defined). */
+#include "fuzz/oracle.h"
 #include "lib/sigv4.h"
 #include "lib/log.h"
 
@@ -208,25 +209,4 @@ static const char *fuzz_sigv4_check(const uint8_t *data, size_t size)
     return why;
 }
 
-#ifndef FUZZ_NO_ENTRY
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    log_set_level(LOG_LEVEL_ERROR);
-    return 0;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    const char *why = fuzz_sigv4_check(data, size);
-    if (why) {
-        fprintf(stderr, "fuzz_sigv4: %s\n", why);
-        abort();
-    }
-    return 0;
-}
-#endif
+FUZZ_ORACLE_MAIN("fuzz_sigv4", fuzz_sigv4_check)

@@ -181,13 +181,23 @@ static bool policy_valid(const char *policy, kms_err *err)
     return true;
 }
 
+/* The key and its metadata for a read: describe + load. The caller clears
+ * both (meta_clear, kms_key_clear) whatever the answer. */
+static bool meta_read(kms *k, const char *key_ref, kms_key *key, kms_meta *m, kms_err *err)
+{
+    memset(m, 0, sizeof *m);
+    if (!kms_key_describe(k, key_ref, key, err)) {
+        memset(key, 0, sizeof *key);
+        return false;
+    }
+    return meta_load(k, key, m, err);
+}
+
 bool kms_key_policy_get(kms *k, const char *key_ref, char **policy, kms_err *err)
 {
     kms_key key;
     kms_meta m;
-    if (!kms_key_describe(k, key_ref, &key, err))
-        return false;
-    bool good = meta_load(k, &key, &m, err);
+    bool good = meta_read(k, key_ref, &key, &m, err);
     if (good) {
         *policy = m.policy ? m.policy : kms_default_policy(k);
         m.policy = NULL;
@@ -216,9 +226,7 @@ bool kms_key_rotation_get(kms *k, const char *key_ref, bool *enabled, int *days,
 {
     kms_key key;
     kms_meta m;
-    if (!kms_key_describe(k, key_ref, &key, err))
-        return false;
-    bool good = meta_load(k, &key, &m, err);
+    bool good = meta_read(k, key_ref, &key, &m, err);
     if (good) {
         *enabled = m.rotation_days > 0;
         *days = m.rotation_days;
@@ -265,9 +273,7 @@ bool kms_key_tags_get(kms *k, const char *key_ref, cJSON **tags, kms_err *err)
 {
     kms_key key;
     kms_meta m;
-    if (!kms_key_describe(k, key_ref, &key, err))
-        return false;
-    bool good = meta_load(k, &key, &m, err);
+    bool good = meta_read(k, key_ref, &key, &m, err);
     if (good) {
         *tags = m.tags;
         m.tags = NULL;

@@ -2,6 +2,7 @@
 #include "controlplane/core/sqlrow.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 
 #include "controlplane/core/store.h"
 #include "lib/log.h"
@@ -43,4 +44,37 @@ char *sqlrow_text(sqlite3_stmt *st, int i)
 int sqlrow_changes(store *s)
 {
     return sqlite3_changes(store_sqlite(s));
+}
+
+char *sqlrow_attr_get(store *s, const char *table, const char *keycol, const char *key,
+                      const char *name)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT value FROM %s WHERE %s=? AND name=?", table, keycol);
+    sqlite3_stmt *st = sqlrow_prepare(s, sql);
+    if (!st)
+        return NULL;
+    sqlrow_bind_text(st, 1, key);
+    sqlrow_bind_text(st, 2, name);
+    char *v = sqlite3_step(st) == SQLITE_ROW ? sqlrow_text(st, 0) : NULL;
+    sqlite3_finalize(st);
+    return v;
+}
+
+bool sqlrow_attr_put(store *s, const char *table, const char *keycol, const char *key,
+                     const char *name, const char *value)
+{
+    char sql[160];
+    if (*value)
+        snprintf(sql, sizeof sql, "REPLACE INTO %s(%s,name,value) VALUES(?,?,?)", table, keycol);
+    else
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s=? AND name=?", table, keycol);
+    sqlite3_stmt *st = sqlrow_prepare(s, sql);
+    if (!st)
+        return false;
+    sqlrow_bind_text(st, 1, key);
+    sqlrow_bind_text(st, 2, name);
+    if (*value)
+        sqlrow_bind_text(st, 3, value);
+    return sqlrow_run(st);
 }

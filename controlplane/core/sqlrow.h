@@ -23,4 +23,13 @@ char *sqlrow_text(sqlite3_stmt *st, int i);
 /* Rows the last INSERT/UPDATE/DELETE changed. */
 int sqlrow_changes(store *s);
 
+/* Name/value attribute tables (`table(<keycol>, name, value)`, one row per
+ * attribute of an owner; table and keycol are the caller's constants, never
+ * request data). get: a copy of the value, NULL when absent. put: stores
+ * name=value for key; an empty value deletes the row (the default again). */
+char *sqlrow_attr_get(store *s, const char *table, const char *keycol, const char *key,
+                      const char *name);
+bool sqlrow_attr_put(store *s, const char *table, const char *keycol, const char *key,
+                     const char *name, const char *value);
+
 #endif

@@ -44,30 +44,13 @@ static char *default_policy(const region *r, const char *arn)
 
 char *snsattr_get(region *r, const char *arn, const char *name)
 {
-    sqlite3_stmt *st =
-        sqlrow_prepare(r->st, "SELECT value FROM sns_attributes WHERE arn=? AND name=?");
-    if (!st)
-        return NULL;
-    sqlrow_bind_text(st, 1, arn);
-    sqlrow_bind_text(st, 2, name);
-    char *v = sqlite3_step(st) == SQLITE_ROW ? sqlrow_text(st, 0) : NULL;
-    sqlite3_finalize(st);
-    return v;
+    return sqlrow_attr_get(r->st, "sns_attributes", "arn", arn, name);
 }
 
 /* Stores name=value for arn; "" deletes it (the default again). */
 static bool attr_put(region *r, const char *arn, const char *name, const char *value)
 {
-    sqlite3_stmt *st = sqlrow_prepare(
-        r->st, *value ? "REPLACE INTO sns_attributes(arn,name,value) VALUES(?,?,?)"
-                      : "DELETE FROM sns_attributes WHERE arn=? AND name=?");
-    if (!st)
-        return false;
-    sqlrow_bind_text(st, 1, arn);
-    sqlrow_bind_text(st, 2, name);
-    if (*value)
-        sqlrow_bind_text(st, 3, value);
-    return sqlrow_run(st);
+    return sqlrow_attr_put(r->st, "sns_attributes", "arn", arn, name, value);
 }
 
 /* Adds every stored attribute of arn not already in list. */

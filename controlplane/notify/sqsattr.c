@@ -112,15 +112,7 @@ static bool attr_check(const char *name, const char *v, const char **norm, awser
 
 static char *attr_stored(region *r, const char *queue, const char *name)
 {
-    sqlite3_stmt *st =
-        sqlrow_prepare(r->st, "SELECT value FROM sqs_attributes WHERE queue=? AND name=?");
-    if (!st)
-        return NULL;
-    sqlrow_bind_text(st, 1, queue);
-    sqlrow_bind_text(st, 2, name);
-    char *v = sqlite3_step(st) == SQLITE_ROW ? sqlrow_text(st, 0) : NULL;
-    sqlite3_finalize(st);
-    return v;
+    return sqlrow_attr_get(r->st, "sqs_attributes", "queue", queue, name);
 }
 
 static bool attr_put(region *r, const char *queue, const char *name, const char *v)
@@ -134,16 +126,7 @@ static bool attr_put(region *r, const char *queue, const char *name, const char 
         sqlrow_bind_text(st, 2, queue);
         return sqlrow_run(st);
     }
-    sqlite3_stmt *st = sqlrow_prepare(
-        r->st, *v ? "REPLACE INTO sqs_attributes(queue,name,value) VALUES(?,?,?)"
-                  : "DELETE FROM sqs_attributes WHERE queue=? AND name=?");
-    if (!st)
-        return false;
-    sqlrow_bind_text(st, 1, queue);
-    sqlrow_bind_text(st, 2, name);
-    if (*v)
-        sqlrow_bind_text(st, 3, v);
-    return sqlrow_run(st);
+    return sqlrow_attr_put(r->st, "sqs_attributes", "queue", queue, name, v);
 }
 
 static bool touch(region *r, const char *queue)
@@ -218,30 +201,42 @@ static char *tags_merge(const params *p, const char *existing, int *given, awser
     return s;
 }
 
+/* The request's Attribute.N.Name / Attribute.N.Value pairs, each checked
+ * (attr_check): their count, or -1 with err set. */
+static int read_attrs(const params *p, const char **names, const char **vals, awserr *err)
+{
+    int n = 0;
+    for (int i = 1;; i++) {
+        char key[40];
+        snprintf(key, sizeof key, "Attribute.%d.Name", i);
+        const char *an = params_get(p, key);
+        if (!an)
+            return n;
+        snprintf(key, sizeof key, "Attribute.%d.Value", i);
+        const char *av = params_get(p, key);
+        if (n == SQS_ATTRS_MAX) {
+            awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE, "Too many attributes.");
+            return -1;
+        }
+        if (!attr_check(an, av ? av : "", &vals[n], err))
+            return -1;
+        names[n++] = an;
+    }
+}
+
 /* ---- CreateQueue ---- */
 
 bool sqsattr_create(region *r, const params *p, const char *name, bool exists, int64_t *vis,
                     awserr *err)
 {
     const char *names[SQS_ATTRS_MAX], *vals[SQS_ATTRS_MAX];
-    int n = 0;
+    int n = read_attrs(p, names, vals, err);
+    if (n < 0)
+        return false;
     *vis = -1;
-    for (int i = 1;; i++) {
-        char key[40];
-        snprintf(key, sizeof key, "Attribute.%d.Name", i);
-        const char *an = params_get(p, key);
-        if (!an)
-            break;
-        snprintf(key, sizeof key, "Attribute.%d.Value", i);
-        const char *av = params_get(p, key);
-        if (n == SQS_ATTRS_MAX)
-            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE, "Too many attributes.");
-        if (!attr_check(an, av ? av : "", &vals[n], err))
-            return false;
-        names[n++] = an;
-        if (strcmp(an, "VisibilityTimeout") == 0)
-            *vis = strtoll(vals[n - 1], NULL, 10);
-    }
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], "VisibilityTimeout") == 0)
+            *vis = strtoll(vals[i], NULL, 10);
     int given = 0;
     char *tags = tags_merge(p, NULL, &given, err);
     if (!tags)
@@ -378,21 +373,9 @@ bool sqsattr_set_queue_attributes(region *r, const params *p, cJSON *result, aws
     if (!queue)
         return false;
     const char *names[SQS_ATTRS_MAX], *vals[SQS_ATTRS_MAX];
-    int n = 0;
-    for (int i = 1;; i++) {
-        char key[40];
-        snprintf(key, sizeof key, "Attribute.%d.Name", i);
-        const char *an = params_get(p, key);
-        if (!an)
-            break;
-        snprintf(key, sizeof key, "Attribute.%d.Value", i);
-        const char *av = params_get(p, key);
-        if (n == SQS_ATTRS_MAX)
-            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE, "Too many attributes.");
-        if (!attr_check(an, av ? av : "", &vals[n], err))
-            return false;
-        names[n++] = an;
-    }
+    int n = read_attrs(p, names, vals, err);
+    if (n < 0)
+        return false;
     if (n == 0)
         return awserr_set(err, AWSERR_MISSING_PARAMETER,
                           "The request must contain the parameter Attributes.");
