@@ -98,23 +98,34 @@ bool instparams_read_ca(region *r, const params *p, cJSON *extra, const char **c
 }
 
 /* Applies EnableLogTypes/DisableLogTypes (or the create-time list) to
- * extra.EnabledCloudwatchLogsExports. */
+ * extra.EnabledCloudwatchLogsExports. Every unknown type is named in one
+ * error, as RDS names them. */
 bool instparams_apply_log_exports(const params *p, const char *list_name, const char *item,
-                                  bool enable, cJSON *extra, awserr *err)
+                                  bool enable, const char *engine_version, cJSON *extra,
+                                  awserr *err)
 {
     const char **types = NULL;
     int n = params_get_list(p, list_name, item, &types, err);
     if (n < 0)
         return false;
+    sbuf bad = {0};
+    awserr ignored = {0};
+    for (int i = 0; i < n; i++)
+        if (!validate_log_export_type(types[i], &ignored) && bad.len < 400)
+            sbuf_printf(&bad, "%s'%.64s'", bad.len ? ", " : "", types[i]);
+    if (bad.len) {
+        awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                   "You cannot use the log types %s with engine version postgres %s. For "
+                   "supported log types, see the documentation.", bad.data,
+                   engine_version ? engine_version : "");
+        sbuf_free(&bad);
+        free(types);
+        return false;
+    }
     cJSON *cur = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
     if (!cur)
         cur = instextra_set_item(extra, INSTEXTRA_LOG_EXPORTS, cJSON_CreateArray());
-    bool ok = true;
-    for (int i = 0; i < n && ok; i++) {
-        if (!validate_log_export_type(types[i], err)) {
-            ok = false;
-            break;
-        }
+    for (int i = 0; i < n; i++) {
         int idx = 0, found = -1;
         const cJSON *e;
         cJSON_ArrayForEach(e, cur) {
@@ -128,7 +139,7 @@ bool instparams_apply_log_exports(const params *p, const char *list_name, const 
             cJSON_DeleteItemFromArray(cur, found);
     }
     free(types);
-    return ok;
+    return true;
 }
 
 bool instparams_commit(region *r, awserr *err)
