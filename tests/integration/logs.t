@@ -169,7 +169,8 @@ poll 90 failed_over
 ok $? "failover completed"
 M6=logs_marker_failover_$$
 poll 60 sql "$ID" "SELECT 1"
-poll 30 eval 'fail_sql "$M6"; has "$M6"'
+log_and_find() { fail_sql "$1" && has "$1"; }
+poll 30 log_and_find "$M6"
 ok $? "the new primary's statement is exported"
 is "$(events "$M6" | jq -r '.events[0].logStreamName')" "$ID" "... into the same stream"
 is "$(awslogs describe-log-streams --log-group-name "$GROUP" | jq '.logStreams | length')" 1 \
