@@ -35,8 +35,12 @@ static bool start_now(region *r, const char *node_id)
     return cwl_step_done(st);
 }
 
-/* An instance whose export starts or whose primary changed. */
-static bool follow(region *r, const char *id, const char *primary, bool known, int64_t now)
+/* An instance whose export starts (!known) or whose primary changed from
+ * `was`. A new primary's files are taken from where they end now, except
+ * the first primary of an export started before the instance had one (a
+ * create): its log is exported from the first byte. */
+static bool follow(region *r, const char *id, const char *primary, bool known, const char *was,
+                   int64_t now)
 {
     if (!known) {
         char *grp = logexport_group_name(id, "postgresql");
@@ -61,7 +65,8 @@ static bool follow(region *r, const char *id, const char *primary, bool known, i
         sqlite3_bind_text(st, 2, primary, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, 2);
-    return cwl_step_done(st) && (!primary || start_now(r, primary));
+    bool from_start = known && !was;
+    return cwl_step_done(st) && (!primary || from_start || start_now(r, primary));
 }
 
 static bool reconcile(region *r, int64_t now)
@@ -77,7 +82,8 @@ static bool reconcile(region *r, int64_t now)
     while (ok && sqlite3_step(st) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
         const char *primary = (const char *)sqlite3_column_text(st, 1);
-        ok = follow(r, id, primary, sqlite3_column_int(st, 2) != 0, now);
+        ok = follow(r, id, primary, sqlite3_column_int(st, 2) != 0,
+                    (const char *)sqlite3_column_text(st, 3), now);
     }
     sqlite3_finalize(st);
     static const char *const drops[] = {

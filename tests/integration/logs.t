@@ -9,7 +9,8 @@
 # logged after it started; the controlplane killed -9 and restarted
 # exports nothing twice and skips nothing; modify disable/enable (what is
 # logged while disabled is not exported); after a forced failover the new
-# primary's lines continue in the same stream; users' own groups with
+# primary's lines continue in the same stream; Enhanced Monitoring's
+# samples in RDSOSMetrics; users' own groups with
 # PutLogEvents; retention on the region clock; AWS's error types.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -62,7 +63,8 @@ like "$(aws_err rds create-db-instance --db-instance-identifier bad --engine pos
   "unknown log types: InvalidParameterCombination naming each"
 
 out=$(create_instance "$ID" --multi-az --backup-retention-period 0 \
-  --enable-cloudwatch-logs-exports postgresql 2>&1)
+  --enable-cloudwatch-logs-exports postgresql --monitoring-interval 1 \
+  --monitoring-role-arn arn:aws:iam::123456789012:role/rds-monitoring-role 2>&1)
 ok $? "create-db-instance $ID Multi-AZ with --enable-cloudwatch-logs-exports postgresql" ||
   diag "$out"
 poll 180 status_is "$ID" available
@@ -75,6 +77,9 @@ is "$(awslogs describe-log-groups --log-group-name-prefix /aws/rds/instance/ |
   jq -r '[.logGroups[].logGroupName] | join(",")')" "$GROUP" "describe-log-groups: the group"
 is "$(awslogs describe-log-streams --log-group-name "$GROUP" |
   jq -r '[.logStreams[].logStreamName] | join(",")')" "$ID" "one stream, named by the instance"
+
+check "a new instance's log is exported from its first line (the server's start)" \
+  has "database system is ready to accept connections"
 
 M1=logs_marker_one_$$
 fail_sql "$M1"
@@ -89,6 +94,18 @@ prefix_ms=$(date -u -d "${ev:0:23} UTC" +%s%3N)
 is "$(jqs "$out" '.events[0].timestamp')" "$prefix_ms" "the event's timestamp is its prefix's"
 like "$(awslogs get-log-events --log-group-name "$GROUP" --log-stream-name "$ID" \
   --start-from-head | jq -r '.events[].message')" "$M1" "get-log-events --start-from-head has it"
+
+# ---- Enhanced Monitoring in RDSOSMetrics ------------------------------------------------
+
+rid=$(awsrds describe-db-instances --db-instance-identifier "$ID" | jq -r '.DBInstances[0].DbiResourceId')
+em_sample() {
+  logs_call GetLogEvents "{\"logGroupName\":\"RDSOSMetrics\",\"logStreamName\":\"$rid\",\"limit\":1}" |
+    jq -e --arg id "$ID" '.events[0].message | fromjson | .instanceID == $id and .engine == "POSTGRES"'
+}
+poll 30 em_sample
+ok $? "an Enhanced Monitoring sample in RDSOSMetrics, stream $rid (the DbiResourceId)"
+is "$(awslogs describe-log-groups --log-group-name-prefix RDSOSMetrics |
+  jq '.logGroups[0].retentionInDays')" 30 "RDSOSMetrics kept 30 days"
 
 # ---- filter patterns -------------------------------------------------------------
 
