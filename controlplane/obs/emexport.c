@@ -12,13 +12,18 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+/* The samples not exported yet, reached per instance through the index
+ * em_samples(instance_id, ts_ms): the cron asks ten times a second. */
 #define NEW_SAMPLES                                                                         \
-    " FROM em_samples s JOIN instances i ON i.id = s.instance_id LEFT JOIN cwl_em_export e" \
-    " ON e.instance_id = s.instance_id WHERE s.ts_ms > coalesce(e.last_ts, -1)"
+    " FROM instances i LEFT JOIN cwl_em_export e ON e.instance_id = i.id"                   \
+    " CROSS JOIN em_samples s ON s.instance_id = i.id AND s.ts_ms > coalesce(e.last_ts, -1)"
 
 static bool has_work(region *r)
 {
-    sqlite3_stmt *st = cwl_prep(r, "SELECT EXISTS (SELECT 1" NEW_SAMPLES ")");
+    sqlite3_stmt *st = cwl_prep(r, "SELECT EXISTS (SELECT 1 FROM instances i LEFT JOIN"
+                                   " cwl_em_export e ON e.instance_id = i.id WHERE EXISTS"
+                                   " (SELECT 1 FROM em_samples s WHERE s.instance_id = i.id"
+                                   " AND s.ts_ms > coalesce(e.last_ts, -1)))");
     bool work = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
     sqlite3_finalize(st);
     return work;

@@ -38,17 +38,17 @@ events() {
 }
 count() { events "$1" | jq '.events | length'; }
 has() { [ "$(count "$1")" -ge 1 ]; }
-exports() { awsrds describe-db-instances --db-instance-identifier "$ID" |
+exports() { rdsctl describe-db-instances --db-instance-identifier "$ID" |
   jq -c '.DBInstances[0].EnabledCloudwatchLogsExports // []'; }
 # A statement that fails logs ERROR and STATEMENT (log_min_error_statement).
 fail_sql() { sql "$ID" "SELECT 1/0 AS $1" >/dev/null 2>&1; return 0; }
 # The primary's newest log file holds TEXT (shipped by the agent).
 shipped() {
   local f
-  f=$(awsrds describe-db-log-files --db-instance-identifier "$ID" |
+  f=$(rdsctl describe-db-log-files --db-instance-identifier "$ID" |
     jq -r '.DescribeDBLogFiles | sort_by(.LastWritten) | last | .LogFileName')
-  [ -n "$f" ] && aws --endpoint-url "$API" --output text rds download-db-log-file-portion \
-    --db-instance-identifier "$ID" --log-file-name "$f" --starting-token 0 | grep -q "$1"
+  [ -n "$f" ] && rdsctl download-db-log-file-portion --db-instance-identifier "$ID" \
+    --log-file-name "$f" --number-of-lines 200 | jq -r .LogFileData | grep -q "$1"
 }
 
 region_up || bail "the region did not start"
@@ -97,24 +97,26 @@ like "$(awslogs get-log-events --log-group-name "$GROUP" --log-stream-name "$ID"
 
 # ---- Enhanced Monitoring in RDSOSMetrics ------------------------------------------------
 
-rid=$(awsrds describe-db-instances --db-instance-identifier "$ID" | jq -r '.DBInstances[0].DbiResourceId')
+rid=$(rdsctl describe-db-instances --db-instance-identifier "$ID" | jq -r '.DBInstances[0].DbiResourceId')
 em_sample() {
   logs_call GetLogEvents "{\"logGroupName\":\"RDSOSMetrics\",\"logStreamName\":\"$rid\",\"limit\":1}" |
     jq -e --arg id "$ID" '.events[0].message | fromjson | .instanceID == $id and .engine == "POSTGRES"'
 }
 poll 30 em_sample
 ok $? "an Enhanced Monitoring sample in RDSOSMetrics, stream $rid (the DbiResourceId)"
-is "$(awslogs describe-log-groups --log-group-name-prefix RDSOSMetrics |
+is "$(logs_call DescribeLogGroups '{"logGroupNamePrefix":"RDSOSMetrics"}' |
   jq '.logGroups[0].retentionInDays')" 30 "RDSOSMetrics kept 30 days"
 
 # ---- filter patterns -------------------------------------------------------------
 
-is "$(awslogs filter-log-events --log-group-name "$GROUP" \
-  --filter-pattern "?no_such_thing_xyz ?$M1" | jq '.events | length')" 1 "?alternatives"
-is "$(awslogs filter-log-events --log-group-name "$GROUP" \
-  --filter-pattern "\"division by zero\" -$M1" | jq '.events | length')" 0 "-exclusion"
-is "$(awslogs filter-log-events --log-group-name "$GROUP" \
-  --filter-pattern "ERROR $M1" | jq '.events | length')" 1 "terms ANDed"
+# pattern PATTERN: how many of the group's events match (signed curl: quick).
+pattern() {
+  logs_call FilterLogEvents "$(jq -nc --arg g "$GROUP" --arg p "$1" \
+    '{logGroupName: $g, filterPattern: $p}')" | jq '.events | length'
+}
+is "$(pattern "?no_such_thing_xyz ?$M1")" 1 "?alternatives"
+is "$(pattern "\"division by zero\" -$M1")" 0 "-exclusion"
+is "$(pattern "ERROR $M1")" 1 "terms ANDed"
 like "$(aws_err logs filter-log-events --log-group-name "$GROUP" \
   --filter-pattern '{ $.level = "ERROR" }')" "InvalidParameterException.*JSON" \
   "a JSON pattern is refused clearly"
@@ -190,7 +192,7 @@ log_and_find() { fail_sql "$1" && has "$1"; }
 poll 30 log_and_find "$M6"
 ok $? "the new primary's statement is exported"
 is "$(events "$M6" | jq -r '.events[0].logStreamName')" "$ID" "... into the same stream"
-is "$(awslogs describe-log-streams --log-group-name "$GROUP" | jq '.logStreams | length')" 1 \
+is "$(logs_call DescribeLogStreams "{\"logGroupName\":\"$GROUP\"}" | jq '.logStreams | length')" 1 \
   "still one stream"
 
 # ---- users' own groups, errors ------------------------------------------------------------
@@ -199,7 +201,7 @@ awslogs create-log-group --log-group-name app >/dev/null
 ok $? "create-log-group app"
 like "$(aws_err logs create-log-group --log-group-name app)" "ResourceAlreadyExistsException" \
   "again: ResourceAlreadyExistsException"
-awslogs create-log-stream --log-group-name app --log-stream-name web >/dev/null
+logs_call CreateLogStream '{"logGroupName":"app","logStreamName":"web"}' >/dev/null
 now_ms=$(rdsctl clock show | jq -r '.Now' | xargs -I{} date -u -d {} +%s%3N)
 awslogs put-log-events --log-group-name app --log-stream-name web \
   --log-events "timestamp=$now_ms,message=hello from the app" >/dev/null
@@ -215,7 +217,7 @@ like "$(aws_err logs put-retention-policy --log-group-name "$GROUP" --retention-
 
 awslogs put-retention-policy --log-group-name "$GROUP" --retention-in-days 1
 ok $? "put-retention-policy 1 day"
-is "$(awslogs describe-log-groups --log-group-name-prefix "$GROUP" |
+is "$(logs_call DescribeLogGroups "{\"logGroupNamePrefix\":\"$GROUP\"}" |
   jq '.logGroups[0].retentionInDays')" 1 "retentionInDays shown"
 rdsctl clock advance 49h >/dev/null
 ok $? "region clock advanced 49 hours"
