@@ -55,7 +55,9 @@ bool cwl_arg_int(const cJSON *in, const char *name, int64_t lo, int64_t hi, int6
         *present = false;
     if (!v || cJSON_IsNull(v))
         return true;
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble)
+    /* The range first: casting a double outside int64_t is undefined. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return cwl_fail(e, "SerializationException", "%s must be a whole number.", name);
     if (v->valuedouble < (double)lo || v->valuedouble > (double)hi)
         return cwl_fail(e, IPE, "1 validation error detected: Value '%.0f' at '%s' failed to "

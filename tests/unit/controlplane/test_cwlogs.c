@@ -345,6 +345,58 @@ static void test_api(const char *path)
     expect(&r, "PutLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"t\",\"logEvents\":"
            "[{\"timestamp\":2,\"message\":\"b\"}]}", "ResourceNotFoundException",
            "a missing stream");
+    static const struct {
+        const char *op, *body, *type, *name;
+    } hostile[] = {
+        {"GetLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"limit\":0}",
+         "InvalidParameterException", "limit 0"},
+        {"GetLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"limit\":1e300}",
+         "SerializationException", "limit 1e300"},
+        {"GetLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":7}",
+         "SerializationException", "a number for a name"},
+        {"GetLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"startTime\":-5}",
+         "InvalidParameterException", "a negative startTime"},
+        {"GetLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"startTime\":9,"
+         "\"endTime\":3}", "InvalidParameterException", "endTime before startTime"},
+        {"FilterLogEvents", "{\"logGroupName\":\"g\",\"nextToken\":\"1/2/3/../\"}",
+         "InvalidParameterException", "a forged FilterLogEvents token"},
+        {"FilterLogEvents", "{\"logGroupName\":\"g\",\"logStreamNames\":\"s\"}",
+         "InvalidParameterException", "logStreamNames not a list"},
+        {"FilterLogEvents", "{\"logGroupName\":\"g\",\"logStreamNames\":[1]}",
+         "SerializationException", "logStreamNames of numbers"},
+        {"FilterLogEvents", "{\"logGroupIdentifier\":\"arn:aws:logs:us-east-1:1:log-group:"
+         "nope:*\"}", "ResourceNotFoundException", "a missing group by ARN"},
+        {"DescribeLogStreams", "{\"logGroupName\":\"g\",\"orderBy\":\"Size\"}",
+         "InvalidParameterException", "orderBy outside its enum"},
+        {"DescribeLogStreams", "{\"logGroupName\":\"g\",\"orderBy\":\"LastEventTime\","
+         "\"logStreamNamePrefix\":\"s\"}", "InvalidParameterException",
+         "LastEventTime with a prefix"},
+        {"DescribeLogGroups", "{\"nextToken\":\"o/-1\"}", "InvalidParameterException",
+         "a negative offset token"},
+        {"PutLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"logEvents\":[]}",
+         "InvalidParameterException", "no events"},
+        {"PutLogEvents", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"logEvents\":"
+         "[{\"timestamp\":1,\"message\":\"\"}]}", "InvalidParameterException", "an empty message"},
+        {"CreateLogStream", "{\"logGroupName\":\"g\",\"logStreamName\":\"a\\u0001b\"}",
+         "InvalidParameterException", "a control byte in a stream name"},
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++)
+        expect(&r, hostile[i].op, hostile[i].body, hostile[i].type, hostile[i].name);
+    /* A message with a NUL escape and invalid UTF-8 is stored cleaned. */
+    int st0;
+    char *now_body = xasprintf("{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"logEvents\":"
+                               "[{\"timestamp\":%lld,\"message\":\"bad \xff end\"}]}",
+                               (long long)t0 - 1);
+    cJSON *pj = call(&r, "PutLogEvents", now_body, &st0);
+    free(now_body);
+    cJSON_Delete(pj);
+    pj = call(&r, "FilterLogEvents", "{\"logGroupName\":\"g\",\"filterPattern\":\"end\"}", &st0);
+    is_str(msg_at(pj, 0), "bad \xEF\xBF\xBD end", "invalid UTF-8 in PutLogEvents is stored as U+FFFD");
+    cJSON_Delete(pj);
+    expect(&r, "DeleteLogGroup", "{\"logGroupName\":\"g\"}", "-", "reset the group");
+    expect(&r, "CreateLogGroup", "{\"logGroupName\":\"g\"}", "-", "again");
+    expect(&r, "CreateLogStream", "{\"logGroupName\":\"g\",\"logStreamName\":\"s\"}", "-",
+           "and its stream");
     put_events(&r, t0, 10);
     test_tokens(&r, t0);
     test_filter_api(&r, t0);
