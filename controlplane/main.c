@@ -19,6 +19,8 @@
 #include "controlplane/notify/delivery.h"
 #include "controlplane/net/dnssync.h"
 #include "controlplane/net/ec2.h"
+#include "controlplane/obs/emexport.h"
+#include "controlplane/obs/logexport.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/instwf.h"
 #include "controlplane/domain/wfkinds.h"
@@ -177,6 +179,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     delivery_tick(r->delivery);
     snapshot_tick(r);
     autobackup_tick(r);
+    logexport_tick(r);
+    emexport_tick(r);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

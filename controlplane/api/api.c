@@ -27,6 +27,7 @@
 #include "controlplane/core/render.h"
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/sqs.h"
+#include "controlplane/obs/cwlapi.h"
 #include "controlplane/view/nodespec.h"
 #include "lib/agentmac.h"
 #include "lib/httpguard.h"
@@ -461,6 +462,24 @@ static void api_sqs(api *a, struct evhttp_request *req, const char *target)
     free(body);
 }
 
+/* CloudWatch Logs' JSON 1.1 protocol (aws logs), on the same endpoint
+ * (obs/cwlapi.h). */
+static void api_logs(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, CWL_API_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    if (!body)
+        out = xstrdup("{\"__type\":\"InvalidParameterException\",\"message\":\"The request "
+                      "body is too large.\"}");
+    else
+        cwl_api_handle(a->r, target, body, len, &out, &status);
+    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
+    free(out);
+    free(body);
+}
+
 /* A request for a service this endpoint does not serve: that service's
  * own "unknown operation" error (api/unknown.h). target NULL: a REST
  * request signed for `service`. */
@@ -548,6 +567,8 @@ static void api_request(struct evhttp_request *req, void *arg)
             api_sm(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
             api_sqs(a, req, target);
+        else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "Logs_20140328.", 14) == 0)
+            api_logs(a, req, target);
         else if (target)
             api_unknown(req, target, NULL, NULL);
         else

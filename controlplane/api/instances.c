@@ -250,8 +250,8 @@ bool instances_action_create(region *r, const params *p, cJSON *result, awserr *
     char *id = str_lower(xstrdup(q.idv));
     bool ok = false;
     if (!tags_dns_ttl(tags, &tag_ttl, err) || !instparams_read_extra(p, extra, err) ||
-        !instparams_apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true, extra,
-                                      err) ||
+        !instparams_apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true,
+                                      r->pg_version, extra, err) ||
         !instnet_read_create(r, p, q.az, q.multi_az, extra, err) ||
         !paramgroup_read_create(r, p, extra, err) || !instparams_read_ca(r, p, extra, &ca, err))
         goto done;

@@ -274,9 +274,9 @@ static bool modify_log_exports(modify_ctx *m, awserr *err)
         !params_get(m->p, "CloudwatchLogsExportConfiguration.DisableLogTypes.member.1"))
         return true;
     if (!instparams_apply_log_exports(m->p, "CloudwatchLogsExportConfiguration.EnableLogTypes",
-                                      "member", true, m->extra, err) ||
+                                      "member", true, m->in.engine_version, m->extra, err) ||
         !instparams_apply_log_exports(m->p, "CloudwatchLogsExportConfiguration.DisableLogTypes",
-                                      "member", false, m->extra, err))
+                                      "member", false, m->in.engine_version, m->extra, err))
         return false;
     m->changed = true;
     return true;

@@ -97,38 +97,11 @@ bool instparams_read_ca(region *r, const params *p, cJSON *extra, const char **c
     return true;
 }
 
-/* Applies EnableLogTypes/DisableLogTypes (or the create-time list) to
- * extra.EnabledCloudwatchLogsExports. */
 bool instparams_apply_log_exports(const params *p, const char *list_name, const char *item,
-                                  bool enable, cJSON *extra, awserr *err)
+                                  bool enable, const char *engine_version, cJSON *extra,
+                                  awserr *err)
 {
-    const char **types = NULL;
-    int n = params_get_list(p, list_name, item, &types, err);
-    if (n < 0)
-        return false;
-    cJSON *cur = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
-    if (!cur)
-        cur = instextra_set_item(extra, INSTEXTRA_LOG_EXPORTS, cJSON_CreateArray());
-    bool ok = true;
-    for (int i = 0; i < n && ok; i++) {
-        if (!validate_log_export_type(types[i], err)) {
-            ok = false;
-            break;
-        }
-        int idx = 0, found = -1;
-        const cJSON *e;
-        cJSON_ArrayForEach(e, cur) {
-            if (cJSON_IsString(e) && strcmp(e->valuestring, types[i]) == 0)
-                found = idx;
-            idx++;
-        }
-        if (enable && found < 0)
-            cJSON_AddItemToArray(cur, cJSON_CreateString(types[i]));
-        if (!enable && found >= 0)
-            cJSON_DeleteItemFromArray(cur, found);
-    }
-    free(types);
-    return ok;
+    return instextra_apply_log_exports(p, list_name, item, enable, engine_version, extra, err);
 }
 
 bool instparams_commit(region *r, awserr *err)

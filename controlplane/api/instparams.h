@@ -49,8 +49,11 @@ bool instparams_read_ca(region *r, const params *p, cJSON *extra, const char **c
 
 /* Adds (enable) or removes the log types of the list list_name.item.N to
  * or from extra.EnabledCloudwatchLogsExports. false with
- * InvalidParameterValue for a bad list or an unknown log type. */
+ * InvalidParameterValue for a bad list, or RDS's InvalidParameterCombination
+ * naming every unknown log type ("You cannot use the log types 'a', 'b'
+ * with engine version postgres <engine_version>. ..."). */
 bool instparams_apply_log_exports(const params *p, const char *list_name, const char *item,
-                                  bool enable, cJSON *extra, awserr *err);
+                                  bool enable, const char *engine_version, cJSON *extra,
+                                  awserr *err);
 
 #endif

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/core/validate.h"
+#include "lib/util.h"
+
 cJSON *instextra_parse(const store_instance *in)
 {
     cJSON *x = in->extra ? cJSON_Parse(in->extra) : NULL;
@@ -156,4 +159,49 @@ bool instextra_names_security_group(const store_instance *in, const char *sg_id)
         named |= cJSON_IsString(g) && strcmp(g->valuestring, sg_id) == 0;
     cJSON_Delete(x);
     return named;
+}
+
+/* Applies EnableLogTypes/DisableLogTypes (or the create-time list) to
+ * extra.EnabledCloudwatchLogsExports. Every unknown type is named in one
+ * error, as RDS names them. */
+bool instextra_apply_log_exports(const params *p, const char *list_name, const char *item,
+                                 bool enable, const char *engine_version, cJSON *extra,
+                                 awserr *err)
+{
+    const char **types = NULL;
+    int n = params_get_list(p, list_name, item, &types, err);
+    if (n < 0)
+        return false;
+    sbuf bad = {0};
+    awserr ignored = {0};
+    for (int i = 0; i < n; i++)
+        if (!validate_log_export_type(types[i], &ignored) && bad.len < 400)
+            sbuf_printf(&bad, "%s'%.64s'", bad.len ? ", " : "", types[i]);
+    if (bad.len) {
+        awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                   "You cannot use the log types %s with engine version postgres %s. For "
+                   "supported log types, see the documentation.", bad.data,
+                   engine_version ? engine_version : "");
+        sbuf_free(&bad);
+        free(types);
+        return false;
+    }
+    cJSON *cur = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
+    if (!cur)
+        cur = instextra_set_item(extra, INSTEXTRA_LOG_EXPORTS, cJSON_CreateArray());
+    for (int i = 0; i < n; i++) {
+        int idx = 0, found = -1;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cur) {
+            if (cJSON_IsString(e) && strcmp(e->valuestring, types[i]) == 0)
+                found = idx;
+            idx++;
+        }
+        if (enable && found < 0)
+            cJSON_AddItemToArray(cur, cJSON_CreateString(types[i]));
+        if (!enable && found >= 0)
+            cJSON_DeleteItemFromArray(cur, found);
+    }
+    free(types);
+    return true;
 }

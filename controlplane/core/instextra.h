@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "controlplane/core/awserr.h"
+#include "controlplane/core/query.h"
 #include "controlplane/core/store.h"
 
 typedef struct cJSON cJSON;
@@ -87,5 +89,16 @@ const char *instextra_subnet_group(const store_instance *in, const char *dflt, c
 cJSON *instextra_security_groups(const store_instance *in);
 /* True when VpcSecurityGroupIds names sg_id. */
 bool instextra_names_security_group(const store_instance *in, const char *sg_id);
+
+/* Adds (enable) or removes the log types of the list list_name.item.N to
+ * or from extra.EnabledCloudwatchLogsExports (CreateDBInstance, the
+ * restores, ModifyDBInstance's CloudwatchLogsExportConfiguration). false
+ * with InvalidParameterValue for a bad list, or RDS's
+ * InvalidParameterCombination naming every unknown log type ("You cannot
+ * use the log types 'a', 'b' with engine version postgres <version>. ..."),
+ * extra unchanged. */
+bool instextra_apply_log_exports(const params *p, const char *list_name, const char *item,
+                                 bool enable, const char *engine_version, cJSON *extra,
+                                 awserr *err);
 
 #endif

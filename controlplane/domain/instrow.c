@@ -228,7 +228,9 @@ static char *restore_extra(region *r, const params *p, const store_instance *req
     ok = ok && params_get_bool(p, "EnableIAMDatabaseAuthentication", &iam, &has_iam, err);
     if (ok && has_iam)
         instextra_set_bool(extra, INSTEXTRA_IAM_DB_AUTH, iam);
-    ok = ok && instnet_read_create(r, p, req->az, req->multi_az, extra, err) &&
+    ok = ok && instextra_apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true,
+                                           r->pg_version, extra, err) &&
+         instnet_read_create(r, p, req->az, req->multi_az, extra, err) &&
          paramgroup_read_create(r, p, extra, err);
     /* CACertificateIdentifier (core/tlsca.h), as CreateDBInstance reads
      * it (api/instparams.h); empty means absent. */

@@ -330,18 +330,10 @@ bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr 
     return true;
 }
 
-/* The file's bytes [off, off + len) (malloc'd, *got set to how many are
- * held), reading only the chunks that overlap them; NULL if the file is
- * unknown. *size is the bytes held of the whole file. Memory: len + 1. */
-static char *file_window(region *r, const char *node, const char *name, bool has_marker,
-                         int64_t marker, int64_t *size, int64_t *off, size_t *got)
+char *logfiles_read(region *r, const char *node, const char *name, int64_t off, size_t len,
+                    size_t *got)
 {
-    *size = held(r, node, name);
-    if (*size < 0)
-        return NULL;
-    size_t len;
-    logfiles_window(*size, has_marker, marker, off, &len);
-    int64_t end = *off + (int64_t)len;
+    int64_t end = off + (int64_t)len;
     char *buf = xmalloc(len + 1);
     *got = 0;
     /* The chunk holding off (chunks tile the file) and the ones after it. */
@@ -352,23 +344,36 @@ static char *file_window(region *r, const char *node, const char *name, bool has
     if (st) {
         sqlite3_bind_text(st, 1, node, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, *off);
+        sqlite3_bind_int64(st, 3, off);
         sqlite3_bind_int64(st, 4, end);
         while (sqlite3_step(st) == SQLITE_ROW) {
             int64_t c = sqlite3_column_int64(st, 0);
             int64_t n = sqlite3_column_bytes(st, 1);
             const char *d = sqlite3_column_blob(st, 1);
-            int64_t lo = c > *off ? c : *off, hi = c + n < end ? c + n : end;
+            int64_t lo = c > off ? c : off, hi = c + n < end ? c + n : end;
             if (!d || hi <= lo)
                 continue;
-            memcpy(buf + (lo - *off), d + (lo - c), (size_t)(hi - lo));
-            if ((size_t)(hi - *off) > *got)
-                *got = (size_t)(hi - *off);
+            memcpy(buf + (lo - off), d + (lo - c), (size_t)(hi - lo));
+            if ((size_t)(hi - off) > *got)
+                *got = (size_t)(hi - off);
         }
         sqlite3_finalize(st);
     }
     buf[*got] = '\0';
     return buf;
+}
+
+/* The window of a portion request (logfiles_window) read from the store;
+ * NULL if the file is unknown. *size is the bytes held of the whole file. */
+static char *file_window(region *r, const char *node, const char *name, bool has_marker,
+                         int64_t marker, int64_t *size, int64_t *off, size_t *got)
+{
+    *size = held(r, node, name);
+    if (*size < 0)
+        return NULL;
+    size_t len;
+    logfiles_window(*size, has_marker, marker, off, &len);
+    return logfiles_read(r, node, name, *off, len, got);
 }
 
 bool logfiles_action_download(region *r, const params *p, cJSON *result, awserr *err)

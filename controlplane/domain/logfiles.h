@@ -36,6 +36,12 @@ bool logfiles_ingest(region *r, const char *node_id, const char *instance_id,
 /* {"error/...": bytes held, ...} for node_id (caller deletes). */
 cJSON *logfiles_sizes(region *r, const char *node_id);
 
+/* The file's bytes [off, off + len) as held (malloc'd, NUL-terminated
+ * after them; *got: how many, fewer at the end of what is held), reading
+ * only the chunks that overlap them. Memory: len + 1. */
+char *logfiles_read(region *r, const char *node, const char *name, int64_t off, size_t len,
+                    size_t *got);
+
 /* Drops the files of nodes that no longer exist. */
 bool logfiles_prune_orphans(region *r);
 

@@ -96,9 +96,9 @@ static const struct {
      "Invalid value '7' for parameter MonitoringInterval: must be one of 0, 1, 5, 10, 15, 30, 60."},
     {"modify: log exports before the class", "ModifyDBInstance",
      M "CloudwatchLogsExportConfiguration.EnableLogTypes.member.1=audit&DBInstanceClass=db.x",
-     AWSERR_INVALID_PARAMETER_VALUE,
-     "You cannot use the log type 'audit' with engine postgres. Supported log types: postgresql, "
-     "upgrade, iam-db-auth-error."},
+     AWSERR_INVALID_PARAMETER_COMBINATION,
+     "You cannot use the log types 'audit' with engine version postgres 15.18. For supported "
+     "log types, see the documentation."},
     {"modify: the class before Multi-AZ", "ModifyDBInstance",
      M "DBInstanceClass=db.x&MultiAZ=perhaps", AWSERR_INVALID_PARAMETER_VALUE,
      "Invalid DB Instance class: db.x"},

@@ -81,8 +81,43 @@ static void test_getters_setters(void)
     ok(instextra_security_groups(&empty) == NULL, "empty row: no security groups");
 }
 
+static bool apply(cJSON *x, const char *body, bool enable, awserr *e)
+{
+    params *p = params_parse(body, strlen(body), e);
+    bool ok = p && instextra_apply_log_exports(p, "L", "member", enable, "15.18", x, e);
+    params_free(p);
+    return ok;
+}
+
+/* EnableCloudwatchLogsExports and CloudwatchLogsExportConfiguration. */
+static void test_log_exports(void)
+{
+    cJSON *x = instextra_new();
+    awserr e = {0};
+    ok(apply(x, "L.member.1=postgresql&L.member.2=upgrade", true, &e), "enable two types");
+    char *s = cJSON_PrintUnformatted(instextra_array(x, INSTEXTRA_LOG_EXPORTS));
+    is_str(s, "[\"postgresql\",\"upgrade\"]", "both kept, in order");
+    free(s);
+    ok(apply(x, "L.member.1=postgresql", true, &e), "enabling again changes nothing");
+    ok(apply(x, "L.member.1=upgrade", false, &e), "disable one");
+    s = cJSON_PrintUnformatted(instextra_array(x, INSTEXTRA_LOG_EXPORTS));
+    is_str(s, "[\"postgresql\"]", "the other stays");
+    free(s);
+    ok(!apply(x, "L.member.1=audit&L.member.2=postgresql&L.member.3=general", true, &e) &&
+           e.code == AWSERR_INVALID_PARAMETER_COMBINATION,
+       "unknown types: InvalidParameterCombination");
+    is_str(e.message, "You cannot use the log types 'audit', 'general' with engine version "
+           "postgres 15.18. For supported log types, see the documentation.",
+           "... naming each, as RDS does");
+    s = cJSON_PrintUnformatted(instextra_array(x, INSTEXTRA_LOG_EXPORTS));
+    is_str(s, "[\"postgresql\"]", "a refused list changes nothing");
+    free(s);
+    cJSON_Delete(x);
+}
+
 int main(void)
 {
+    test_log_exports();
     test_parse();
     test_getters_setters();
     return done_testing();
