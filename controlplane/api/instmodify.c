@@ -268,6 +268,12 @@ static bool modify_monitoring(modify_ctx *m, awserr *err)
     return true;
 }
 
+/* Performance Insights: applied at once (the sampler reads the row). */
+static bool modify_performance_insights(modify_ctx *m, awserr *err)
+{
+    return instparams_read_pi(m->r, m->p, m->extra, &m->changed, err);
+}
+
 static bool modify_log_exports(modify_ctx *m, awserr *err)
 {
     if (!params_get(m->p, "CloudwatchLogsExportConfiguration.EnableLogTypes.member.1") &&
@@ -382,6 +388,7 @@ static const struct {
     {"MasterUserPassword", modify_master_password},
     {"windows", modify_windows},
     {"monitoring and flags", modify_monitoring},
+    {"Performance Insights", modify_performance_insights},
     {"log exports", modify_log_exports},
     {"network", modify_network},
     {"parameter group", modify_parameter_group},
