@@ -255,6 +255,10 @@ static const char *const reloadable[] = {
     "log_timezone",
     "default_transaction_read_only", /* storage-full (controlplane/domain/storage.c) */
     "ssl", "ssl_cert_file", "ssl_key_file", /* TLS turned on (an upgrade) */
+    /* pg_stat_statements added (an upgrade): PostgreSQL keeps it for the
+     * node's next restart, so an upgrade restarts no node; until then
+     * Performance Insights has no pg_stat_statements texts. */
+    "shared_preload_libraries",
 };
 
 typedef struct {

@@ -73,6 +73,7 @@ typedef struct pconn {
     int64_t sample_t;      /* region second the query in flight stands for */
     bool pgss;             /* rdsadmin_pi.pg_stat_statements is usable */
     bool seen;
+    int fails;             /* failures since the last good answer */
     int64_t known[PI_KNOWN_MAX];
     int nknown, known_next;
 } pconn;
@@ -105,8 +106,11 @@ static void pc_close(pconn *c)
 
 static void pc_fail(pconn *c, const char *why)
 {
-    LOG_INFO("pi sampler connection failed resource=%s node=%s why=\"%.200s\"", c->rid,
-             c->node_id, why);
+    /* A node still starting fails every retry: the first of a run and
+     * every 50th are logged. */
+    if (c->fails++ % 50 == 0)
+        LOG_INFO("pi sampler connection failed resource=%s node=%s fails=%d why=\"%.200s\"",
+                 c->rid, c->node_id, c->fails, why);
     pc_close(c);
     c->retry_ms = mono_ms() + PI_RETRY_MS;
 }
@@ -293,6 +297,7 @@ static void pc_query_step(pconn *c, short what)
         return;
     }
     c->state = PC_READY;
+    c->fails = 0;
     pc_arm(c, EV_READ); /* a server closing the connection is noticed at once */
 }
 

@@ -431,6 +431,8 @@ static void test_reload_only(void)
         {"last value wins", "a = '1'\na = '2'\n", "a = '2'\n", true},
         {"line without =", "garbage\n", "", false},
         {"reloadable key only", "synchronous_commit = 'on'\n", "", true},
+        {"pg_stat_statements added (an upgrade): no restart", "a = '1'\n",
+         "a = '1'\nshared_preload_libraries = 'pg_stat_statements'\n", true},
         {"empty both", "", "", true},
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
