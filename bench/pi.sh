@@ -9,7 +9,7 @@
 #   - the controlplane's CPU time (user + system, from /proc) over the run,
 #     and per instance-hour at that rate, beside a quiet run of the same
 #     length with PI off (the same region, the instance idle, PI modified off);
-#   - the store's growth: PI rows and bytes (sqlite's dbstat) per
+#   - the store's growth: PI rows and used bytes (sqlite's dbstat) per
 #     instance-hour at 1 s, and what an hour folds to (per minute);
 #   - the median and p99 latency of signed GetResourceMetrics (db.load.avg by
 #     db.sql, 1 s points) and DescribeDimensionKeys over the run's window
@@ -36,13 +36,13 @@ poll 300 status_is pb available || { say "pb did not become available"; exit 1; 
 aws --endpoint-url "$API" rds modify-db-instance --db-instance-identifier pb \
   --enable-performance-insights >/dev/null || { say "modify failed"; exit 1; }
 RID=$(rdsctl describe-db-instances --db-instance-identifier pb | jq -r '.DBInstances[0].DbiResourceId')
-DB="$RDS_HOME/controlplane.db"
+DB="$RDS_HOME/controlplane/controlplane.db"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$(cp_pid)/stat"; }
 HZ=$(getconf CLK_TCK)
 pi_rows() { sqlite3 "$DB" "SELECT count(*) FROM pi_samples"; }
 pi_bytes() {
-  sqlite3 "$DB" "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN ('pi_samples', 'pi_keys', 'pi_sql') OR name LIKE 'sqlite_autoindex_pi_%'"
+  sqlite3 "$DB" "SELECT coalesce(sum(pgsize - unused), 0) FROM dbstat WHERE name IN ('pi_samples', 'pi_keys', 'pi_sql') OR name LIKE 'sqlite_autoindex_pi_%'"
 }
 
 PIDS=()
@@ -96,7 +96,8 @@ empty() {
 }
 gap=$(empty $((tf - 5)) "$tg")
 base=$(empty $((t0 + 5)) "$t1")
-follows=$(grep -c 'pi sampler follows the primary' "$RDS_HOME"/logs/controlplane.log)
+# The primaries the sampler connected to (the second: the new one).
+follows=$(grep -o 'pi sampler connected .* node=[^ ]*' "$RDS_HOME"/logs/controlplane.log | sort -u | wc -l)
 
 # ---- PI off, the same length, idle ----
 aws --endpoint-url "$API" rds modify-db-instance --db-instance-identifier pb \
@@ -114,4 +115,4 @@ awk -v r="$((r1 - r0))" -v b="$((b1 - b0))" -v s="$secs" \
   'BEGIN { printf "store: %d rows, %d bytes in %ds: %.0f rows, %.0f kB per instance-hour at 1 s (folded to minutes after an hour: /60)\n", r, b, s, r * 3600 / s, b * 3600 / s / 1024 }'
 echo "GetResourceMetrics (${secs}s at 1 s, by db.sql): median $(median "${lat_grm[@]}")s p99 $(p99 "${lat_grm[@]}")s"
 echo "DescribeDimensionKeys (db.sql): median $(median "${lat_ddk[@]}")s p99 $(p99 "${lat_ddk[@]}")s"
-echo "failover: seconds without a sample in [failover - 5 s, available + 10 s) ($((tg - tf + 5)) s): $gap (before it, under the same load: $base of $((t1 - t0 - 5))); the sampler followed the primary $follows time(s)"
+echo "failover: seconds without a sample in [failover - 5 s, available + 10 s) ($((tg - tf + 5)) s): $gap (before it, under the same load: $base of $((t1 - t0 - 5))); the sampler connected to $follows primaries"
