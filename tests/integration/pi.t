@@ -7,7 +7,7 @@
 # db.wait_event_type shows its Timeout load, GetDimensionKeyDetails gives
 # its full text (a 70 kB statement kept to 64 KiB, shown to 4096 bytes);
 # pg_stat_statements preloaded and made in rdsadmin's schema; the pi API's
-# errors; modify off: NotAuthorizedException.
+# errors; modify off: NotAuthorizedException, its data deleted.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -168,5 +168,10 @@ like "$(aws_err pi describe-dimension-keys --service-type RDS --identifier "$RID
   "PI off: NotAuthorizedException"
 poll 10 pi_conns 0
 ok $? "the sampler's connection is closed"
+awsrds modify-db-instance --db-instance-identifier pi1 --enable-performance-insights >/dev/null
+# shellcheck disable=SC2046
+is "$(awspi describe-dimension-keys --service-type RDS --identifier "$RID" $(range) \
+  --metric db.load.avg --group-by Group=db.sql | jq '.Keys | length')" 0 \
+  "on again: turning PI off deleted its data"
 
 done_testing
