@@ -16,7 +16,8 @@
  *    PeriodAlignment END_TIME (a point's timestamp ends its period,
  *    default) or START_TIME; AlignedStartTime/AlignedEndTime are the
  *    range widened to whole periods. A point's value is the period's
- *    session-seconds over its length (average active sessions).
+ *    session-seconds over its length (average active sessions). At most
+ *    1500 points a series; MaxResults is checked, MetricList never paged.
  *  - DescribeDimensionKeys: each key's Total (its average active sessions
  *    over the aligned range), highest first, paged by MaxResults (default
  *    10, at most 25) and NextToken. PartitionBy and AdditionalMetrics are
