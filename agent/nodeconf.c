@@ -118,6 +118,10 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
      * second longer. A retry every 100 ms costs nothing on loopback. */
     put_setting(&b, "wal_retrieve_retry_interval", "100ms");
     put_setting(&b, "synchronous_commit", "on");
+    /* Performance Insights (controlplane/obs/pisampler.h): preloaded on
+     * every node, as on RDS; compute_query_id's default (auto) then gives
+     * pg_stat_activity.query_id, which joins pg_stat_statements.queryid. */
+    put_setting(&b, "shared_preload_libraries", "pg_stat_statements");
     /* TLS (issue 14): the node's certificate from the region's CA; the
      * files sit in the data directory, written by the agent. */
     if (spec->tls_cert) {
@@ -251,6 +255,10 @@ static const char *const reloadable[] = {
     "log_timezone",
     "default_transaction_read_only", /* storage-full (controlplane/domain/storage.c) */
     "ssl", "ssl_cert_file", "ssl_key_file", /* TLS turned on (an upgrade) */
+    /* pg_stat_statements added (an upgrade): PostgreSQL keeps it for the
+     * node's next restart, so an upgrade restarts no node; until then
+     * Performance Insights has no pg_stat_statements texts. */
+    "shared_preload_libraries",
 };
 
 typedef struct {

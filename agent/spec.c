@@ -55,6 +55,8 @@ static const char *const managed_keys[] = {
     "wal_level", "max_wal_senders", "max_replication_slots", "hot_standby", "wal_log_hints",
     "synchronous_commit", "synchronous_standby_names", "primary_conninfo", "primary_slot_name",
     "wal_retrieve_retry_interval", "wal_keep_size", "restore_command", "recovery_target_timeline",
+    /* Performance Insights' pg_stat_statements (nodeconf.c). */
+    "shared_preload_libraries",
 };
 
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }

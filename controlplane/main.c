@@ -25,6 +25,7 @@
 #include "controlplane/domain/instwf.h"
 #include "controlplane/domain/wfkinds.h"
 #include "controlplane/core/health.h"
+#include "controlplane/obs/pisampler.h"
 #include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/secrets.h"
@@ -70,6 +71,7 @@ typedef struct {
     char *dbpath;
     api *a;
     dns_server *dns;
+    pisampler *pi; /* Performance Insights' one-second sampler */
     struct event *sigint, *sigterm;
 } cp_wiring;
 
@@ -460,6 +462,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     r->api_port = api_port;
     if (!w->a || !credentials_publish(r, o))
         return false;
+    w->pi = pisampler_new(r);
     r->cron = event_new(r->base, -1, EV_PERSIST, on_cron, r);
     struct timeval tv = {0, CRON_MS * 1000};
     event_add(r->cron, &tv);
@@ -490,6 +493,7 @@ static void cp_close(region *r, cp_wiring *w)
         event_free(w->sigterm);
     if (r->cron)
         event_free(r->cron);
+    pisampler_free(w->pi);
     api_stop(w->a);
     if (w->dns)
         dns_server_free(w->dns);

@@ -132,7 +132,7 @@ static bool action_describe_orderable(region *r, const params *p, cJSON *result,
             cJSON_AddNumberToObject(o, "MinStorageSize", storage[s].min);
             cJSON_AddNumberToObject(o, "MaxStorageSize", storage[s].max);
             cJSON_AddBoolToObject(o, "SupportsEnhancedMonitoring", true);
-            cJSON_AddBoolToObject(o, "SupportsPerformanceInsights", false);
+            cJSON_AddBoolToObject(o, "SupportsPerformanceInsights", true);
             cJSON_AddItemToArray(list, o);
             count++;
         }

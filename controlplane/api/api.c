@@ -28,6 +28,7 @@
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/sqs.h"
 #include "controlplane/obs/cwlapi.h"
+#include "controlplane/obs/piapi.h"
 #include "controlplane/view/nodespec.h"
 #include "lib/agentmac.h"
 #include "lib/httpguard.h"
@@ -437,6 +438,23 @@ static void api_sm(api *a, struct evhttp_request *req, const char *target)
         api_kick(a->r);
 }
 
+/* Performance Insights' JSON 1.1 protocol (aws pi, obs/piapi.h). */
+static void api_pi(api *a, struct evhttp_request *req, const char *target)
+{
+    size_t len = 0;
+    char *body = api_body(req, PI_API_MAX_BODY, &len);
+    char *out = NULL;
+    int status = 400;
+    if (!body)
+        out = xstrdup("{\"__type\":\"InvalidArgumentException\",\"Message\":\"The request "
+                      "body is too large.\"}");
+    else
+        pi_api_handle(a->r, target, body, len, &out, &status);
+    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
+    free(out);
+    free(body);
+}
+
 /* SQS's JSON 1.0 protocol (aws sqs), on the same endpoint. The
  * x-amzn-query-error header carries the Query error code, which botocore
  * reports for this awsQueryCompatible service. */
@@ -565,6 +583,9 @@ static void api_request(struct evhttp_request *req, void *arg)
             api_kms(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "secretsmanager.", 15) == 0)
             api_sm(a, req, target);
+        else if (cmd == EVHTTP_REQ_POST && target &&
+                 strncmp(target, PI_API_PREFIX, sizeof PI_API_PREFIX - 1) == 0)
+            api_pi(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
             api_sqs(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "Logs_20140328.", 14) == 0)

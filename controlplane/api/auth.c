@@ -180,6 +180,12 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
         snprintf(c->action, sizeof c->action, "%s", target + 15);
         return;
     }
+    if (post && target && strncmp(target, "PerformanceInsightsv20180227.", 29) == 0) {
+        c->proto = AUTH_PROTO_KMS; /* JSON 1.1's error shape */
+        snprintf(c->service, sizeof c->service, "pi");
+        snprintf(c->action, sizeof c->action, "%s", target + 29);
+        return;
+    }
     if (post && target && strncmp(target, "AmazonSQS.", 10) == 0) {
         c->proto = AUTH_PROTO_SQS_JSON;
         snprintf(c->service, sizeof c->service, "sqs");

@@ -247,13 +247,15 @@ bool instances_action_create(region *r, const params *p, cJSON *result, awserr *
     int64_t tag_ttl;
     cJSON *extra = instextra_new();
     const char *ca = NULL;
+    bool pi_given = false;
     char *id = str_lower(xstrdup(q.idv));
     bool ok = false;
     if (!tags_dns_ttl(tags, &tag_ttl, err) || !instparams_read_extra(p, extra, err) ||
         !instparams_apply_log_exports(p, "EnableCloudwatchLogsExports", "member", true,
                                       r->pg_version, extra, err) ||
         !instnet_read_create(r, p, q.az, q.multi_az, extra, err) ||
-        !paramgroup_read_create(r, p, extra, err) || !instparams_read_ca(r, p, extra, &ca, err))
+        !paramgroup_read_create(r, p, extra, err) || !instparams_read_ca(r, p, extra, &ca, err) ||
+        !instparams_read_pi(r, p, extra, &pi_given, err))
         goto done;
     if (q.dns_ttl < 0)
         q.dns_ttl = tag_ttl;

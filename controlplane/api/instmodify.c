@@ -27,6 +27,7 @@
 #include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/monitoring.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/obs/pistore.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/view/instview.h"
@@ -268,6 +269,20 @@ static bool modify_monitoring(modify_ctx *m, awserr *err)
     return true;
 }
 
+/* Performance Insights: applied at once (the sampler reads the row).
+ * Turning it off drops its data in the same transaction: nothing prunes
+ * an instance's counts while PI is off (obs/pisampler.h). */
+static bool modify_performance_insights(modify_ctx *m, awserr *err)
+{
+    bool was_on = instextra_bool(m->extra, INSTEXTRA_PI_ENABLED, false);
+    if (!instparams_read_pi(m->r, m->p, m->extra, &m->changed, err))
+        return false;
+    if (was_on && !instextra_bool(m->extra, INSTEXTRA_PI_ENABLED, false) &&
+        !pi_store_forget(m->r->st, m->in.resource_id))
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    return true;
+}
+
 static bool modify_log_exports(modify_ctx *m, awserr *err)
 {
     if (!params_get(m->p, "CloudwatchLogsExportConfiguration.EnableLogTypes.member.1") &&
@@ -382,6 +397,7 @@ static const struct {
     {"MasterUserPassword", modify_master_password},
     {"windows", modify_windows},
     {"monitoring and flags", modify_monitoring},
+    {"Performance Insights", modify_performance_insights},
     {"log exports", modify_log_exports},
     {"network", modify_network},
     {"parameter group", modify_parameter_group},

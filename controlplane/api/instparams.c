@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "controlplane/core/instextra.h"
+#include "controlplane/core/kms.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/instrow.h"
 #include "lib/util.h"
 
 bool instparams_load(region *r, const params *p, const char *param, store_instance *in,
@@ -77,6 +79,45 @@ bool instparams_read_extra(const params *p, cJSON *extra, awserr *err)
         return false;
     if (has_iam)
         instextra_set_bool(extra, INSTEXTRA_IAM_DB_AUTH, iam);
+    return true;
+}
+
+bool instparams_read_pi(region *r, const params *p, cJSON *extra, bool *changed, awserr *err)
+{
+    bool on = false, has_on = false;
+    int64_t days = 7;
+    bool has_days = false;
+    const char *key = params_get(p, "PerformanceInsightsKMSKeyId");
+    if (!params_get_bool(p, "EnablePerformanceInsights", &on, &has_on, err) ||
+        !params_get_int(p, "PerformanceInsightsRetentionPeriod", INT32_MIN, INT32_MAX, &days,
+                        &has_days, err))
+        return false;
+    if (has_days && !validate_pi_retention(days, err))
+        return false;
+    if (!has_on && !has_days && !(key && *key))
+        return true;
+    *changed = true;
+    if (!has_on)
+        on = instextra_bool(extra, INSTEXTRA_PI_ENABLED, false);
+    char *arn = NULL;
+    if (key && *key && !(arn = instrow_kms_arn(r, key, err)))
+        return false;
+    if (!on) {
+        free(arn);
+        instextra_set_bool(extra, INSTEXTRA_PI_ENABLED, false);
+        instextra_remove(extra, INSTEXTRA_PI_KMS);
+        instextra_remove(extra, INSTEXTRA_PI_RETENTION);
+        return true;
+    }
+    if (!arn && !instextra_str(extra, INSTEXTRA_PI_KMS) &&
+        !(arn = instrow_kms_arn(r, KMS_DEFAULT_RDS_ALIAS, err)))
+        return false;
+    instextra_set_bool(extra, INSTEXTRA_PI_ENABLED, true);
+    if (arn)
+        instextra_set_str(extra, INSTEXTRA_PI_KMS, arn);
+    free(arn);
+    if (has_days || !instextra_has(extra, INSTEXTRA_PI_RETENTION))
+        instextra_set_int(extra, INSTEXTRA_PI_RETENTION, days);
     return true;
 }
 

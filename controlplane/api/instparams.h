@@ -39,6 +39,15 @@ bool instparams_commit(region *r, awserr *err);
  * half-changed (the caller discards it). */
 bool instparams_read_extra(const params *p, cJSON *extra, awserr *err);
 
+/* Performance Insights: EnablePerformanceInsights,
+ * PerformanceInsightsKMSKeyId (resolved to the key's ARN; absent: the
+ * aws/rds key's) and PerformanceInsightsRetentionPeriod (7, 31*N for N
+ * 1..23, or 731; absent: 7) into extra. The key and period are checked
+ * whenever given, kept only while PI is on; turning PI off drops them (RDS
+ * then shows neither). *changed is set when a PI parameter was given.
+ * false with InvalidParameterValue or KMSKeyNotAccessibleFault. */
+bool instparams_read_pi(region *r, const params *p, cJSON *extra, bool *changed, awserr *err);
+
 /* CACertificateIdentifier (core/tlsca.h; empty: absent): *ca is the CA's
  * id (static) or NULL when not given; set in extra when extra is not
  * NULL. CertificateRotationRestart is read as a boolean and has no other

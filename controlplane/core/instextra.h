@@ -42,6 +42,9 @@ typedef struct cJSON cJSON;
 #define INSTEXTRA_PARAM_BOOT "ParamBoot"                         /* object name->value */
 #define INSTEXTRA_IAM_DB_AUTH "IAMDatabaseAuthenticationEnabled" /* bool */
 #define INSTEXTRA_CA_CERT "CACertificateIdentifier"              /* string; absent: TLSCA_DEFAULT */
+#define INSTEXTRA_PI_ENABLED "PerformanceInsightsEnabled"         /* bool */
+#define INSTEXTRA_PI_KMS "PerformanceInsightsKMSKeyId"            /* string (key ARN) */
+#define INSTEXTRA_PI_RETENTION "PerformanceInsightsRetentionPeriod" /* number (days) */
 
 /* ---- the parsed object ---- */
 

@@ -21,7 +21,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 15
 
 /* The instance row's `extra` column: a JSON object of the settings that
  * have no column of their own. Read and written only through
@@ -53,6 +53,9 @@ typedef struct store store;
  *   IAMDatabaseAuthenticationEnabled bool; tokens log rds_iam users   api/instparams.c (create,
  *                                 in (false)                           modify), domain/instrow.c
  *                                                                      (restores)
+ *   PerformanceInsightsEnabled    bool; the pi sampler runs (false)    api/instparams.c (create,
+ *   PerformanceInsightsKMSKeyId   string; key ARN (absent while off)   modify)
+ *   PerformanceInsightsRetentionPeriod number, days (7)
  *
  * A restored instance (domain/snapshot.c's restore_params, also used by
  * autobackup's point-in-time restore) gets only the DBParameterGroupName,

@@ -124,7 +124,14 @@ cJSON *instview_render(region *r, const store_instance *in)
     free(arn);
     cJSON_AddBoolToObject(o, "IAMDatabaseAuthenticationEnabled",
                           instextra_bool(extra, INSTEXTRA_IAM_DB_AUTH, false));
-    cJSON_AddBoolToObject(o, "PerformanceInsightsEnabled", false);
+    bool pi = instextra_bool(extra, INSTEXTRA_PI_ENABLED, false);
+    cJSON_AddBoolToObject(o, "PerformanceInsightsEnabled", pi);
+    if (pi && instextra_str(extra, INSTEXTRA_PI_KMS))
+        cJSON_AddStringToObject(o, "PerformanceInsightsKMSKeyId",
+                                instextra_str(extra, INSTEXTRA_PI_KMS));
+    if (pi)
+        cJSON_AddNumberToObject(o, "PerformanceInsightsRetentionPeriod",
+                                (double)instextra_int(extra, INSTEXTRA_PI_RETENTION, 7));
     const cJSON *logs = instextra_array(extra, INSTEXTRA_LOG_EXPORTS);
     if (logs && cJSON_GetArraySize(logs) > 0)
         cJSON_AddItemToObject(o, "EnabledCloudwatchLogsExports", cJSON_Duplicate(logs, true));

@@ -41,7 +41,8 @@ static bool parse_spec(const char *json, node_spec *out)
     "wal_log_hints = 'on'\n"                                                    \
     "wal_keep_size = '256MB'\n"                                                 \
     "wal_retrieve_retry_interval = '100ms'\n"                                      \
-    "synchronous_commit = 'on'\n"
+    "synchronous_commit = 'on'\n"                                              \
+    "shared_preload_libraries = 'pg_stat_statements'\n"
 #define HEAD(role)                                                              \
     "# Written by rds-agent from the node's spec; rewritten on every change.\n" \
     "# instance_id = shop, role = " role "\n"
@@ -105,6 +106,7 @@ static void test_render_conf(void)
          "wal_keep_size = '256MB'\n"
          "wal_retrieve_retry_interval = '100ms'\n"
          "synchronous_commit = 'on'\n"
+         "shared_preload_libraries = 'pg_stat_statements'\n"
          "synchronous_standby_names = ''\n"
          "primary_conninfo = 'host=''127.0.2.5'' port=''5433'' user=''rdsrepladmin'' "
          "passfile=''/h/it\\\\''s\\\\\\\\x/n/repl.pgpass'' application_name=''n'' "
@@ -429,6 +431,8 @@ static void test_reload_only(void)
         {"last value wins", "a = '1'\na = '2'\n", "a = '2'\n", true},
         {"line without =", "garbage\n", "", false},
         {"reloadable key only", "synchronous_commit = 'on'\n", "", true},
+        {"pg_stat_statements added (an upgrade): no restart", "a = '1'\n",
+         "a = '1'\nshared_preload_libraries = 'pg_stat_statements'\n", true},
         {"empty both", "", "", true},
     };
     for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++)
