@@ -40,6 +40,8 @@ typedef struct cJSON cJSON;
 #define INSTEXTRA_PARAM_BOOT "ParamBoot"                         /* object name->value */
 #define INSTEXTRA_IAM_DB_AUTH "IAMDatabaseAuthenticationEnabled" /* bool */
 #define INSTEXTRA_CA_CERT "CACertificateIdentifier"              /* string; absent: TLSCA_DEFAULT */
+#define INSTEXTRA_REPLICA_SOURCE "ReadReplicaSource"             /* string: the source's id */
+#define INSTEXTRA_REPLICA_STATE "ReplicaState"                   /* object, domain/replica.h */
 
 /* ---- the parsed object ---- */
 

@@ -53,6 +53,10 @@ typedef struct store store;
  *   IAMDatabaseAuthenticationEnabled bool; tokens log rds_iam users   api/instparams.c (create,
  *                                 in (false)                           modify), domain/instrow.c
  *                                                                      (restores)
+ *   ReadReplicaSource             string; the read replica's source    domain/replica.c
+ *                                 (absent: no replica)
+ *   ReplicaState                  {Status, Message, RebuiltMs}: its    domain/replica.c
+ *                                 StatusInfos (absent: not yet known)
  *
  * A restored instance (domain/snapshot.c's restore_params, also used by
  * autobackup's point-in-time restore) gets only the DBParameterGroupName,

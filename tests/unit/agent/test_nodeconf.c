@@ -35,8 +35,8 @@ static bool parse_spec(const char *json, node_spec *out)
     "log_rotation_age = '60'\n"                                                 \
     "log_timezone = 'UTC'\n"                                                    \
     "wal_level = 'replica'\n"                                                   \
-    "max_wal_senders = '10'\n"                                                  \
-    "max_replication_slots = '10'\n"                                            \
+    "max_wal_senders = '25'\n"                                                  \
+    "max_replication_slots = '25'\n"                                            \
     "hot_standby = 'on'\n"                                                      \
     "wal_log_hints = 'on'\n"                                                    \
     "wal_keep_size = '256MB'\n"                                                 \
@@ -98,8 +98,8 @@ static void test_render_conf(void)
          "log_rotation_age = '60'\n"
          "log_timezone = 'UTC'\n"
          "wal_level = 'replica'\n"
-         "max_wal_senders = '10'\n"
-         "max_replication_slots = '10'\n"
+         "max_wal_senders = '25'\n"
+         "max_replication_slots = '25'\n"
          "hot_standby = 'on'\n"
          "wal_log_hints = 'on'\n"
          "wal_keep_size = '256MB'\n"
