@@ -463,8 +463,9 @@ bool instances_action_delete(region *r, const params *p, cJSON *result, awserr *
     /* Issue 15: a read replica has no final snapshot; a source's replicas
      * are promoted, as RDS does (domain/replica.h). */
     char *rsrc = replica_source_of(&in);
+    bool replica = rsrc != NULL;
     free(rsrc);
-    if (rsrc && final) {
+    if (replica && final) {
         awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                    "FinalDBSnapshotIdentifier can not be specified when deleting a read "
                    "replica.");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "controlplane/core/health.h"
 #include "controlplane/core/instextra.h"
@@ -16,6 +17,7 @@
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/instrow.h"
+#include "controlplane/domain/paramgroup.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/wf/wfsteps.h"
 #include "controlplane/wf/workflow.h"
@@ -197,6 +199,9 @@ static bool create_allowed(region *r, const params *p, const store_instance *src
 static bool finish_row(region *r, const params *p, store_instance *src, store_instance *out,
                        awserr *err)
 {
+    if (out->multi_az)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "rdsim does not make Multi-AZ read replicas yet.");
     int64_t storage = src->allocated_storage;
     if (!params_get_int(p, "AllocatedStorage", 20, 65536, &storage, NULL, err))
         return false;
@@ -448,6 +453,23 @@ static void spec_slots(region *r, const store_instance *in, cJSON *spec)
     replica_list_free(ids, n);
 }
 
+/* A hot standby refuses to run with a lower max_connections than its
+ * upstream's: a replica of a smaller class takes its source's, as RDS
+ * overrides "incompatible" replica parameters. */
+static void spec_max_connections(const store_instance *src, cJSON *spec)
+{
+    cJSON *set = cJSON_GetObjectItemCaseSensitive(spec, "settings");
+    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(set, "max_connections");
+    int64_t host = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    cJSON *theirs = paramgroup_system_settings(src->db_class, host);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(theirs, "max_connections");
+    if (cJSON_IsString(mine) && cJSON_IsString(t) &&
+        strtoll(t->valuestring, NULL, 10) > strtoll(mine->valuestring, NULL, 10))
+        cJSON_ReplaceItemInObjectCaseSensitive(set, "max_connections",
+                                               cJSON_CreateString(t->valuestring));
+    cJSON_Delete(theirs);
+}
+
 bool replica_spec(region *r, const store_node *nd, const store_instance *in, cJSON *spec)
 {
     char *src = replica_source_of(in);
@@ -466,6 +488,8 @@ bool replica_spec(region *r, const store_node *nd, const store_instance *in, cJS
     if (mine) {
         cJSON_ReplaceItemInObjectCaseSensitive(spec, "role", cJSON_CreateString("standby"));
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "upstream");
+        if (found)
+            spec_max_connections(&s, spec);
     }
     if (upfound) {
         cJSON *u = cJSON_AddObjectToObject(spec, "upstream");

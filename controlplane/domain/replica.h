@@ -53,7 +53,7 @@ typedef struct cJSON cJSON;
 #define REPLICA_MAX_PER_SOURCE 15
 #define REPLICA_MAX_PER_CASCADED 5
 #define REPLICA_MAX_DEPTH 3
-#define REPLICA_ERROR_MS 15000     /* not streaming this long with the upstream up: error */
+#define REPLICA_ERROR_MS 10000     /* not streaming this long with the upstream up: error */
 #define REPLICA_REBUILD_EVERY_MS 120000 /* at most one rebuild per this while in error */
 #define REPLICA_SLOT_MAX 64
 

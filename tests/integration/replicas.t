@@ -77,7 +77,7 @@ ok $? "a table on src"
 
 out=$(awsrds create-db-instance-read-replica --db-instance-identifier r1 \
   --source-db-instance-identifier "$(describe src .DBInstanceArn)" \
-  --tags Key=team,Value=read)
+  --db-instance-class db.t3.small --tags Key=team,Value=read)
 ok $? "create-db-instance-read-replica r1 (source by ARN)"
 is "$(jqs "$out" .DBInstance.ReadReplicaSourceDBInstanceIdentifier)" src "r1's source in the answer"
 is "$(jqs "$out" .DBInstance.BackupRetentionPeriod)" 0 "r1 has no automated backups"
@@ -107,15 +107,18 @@ is "$(admin_psql "$(addr_of src)" "SELECT sync_state FROM pg_stat_replication WH
 
 # ---- a cascaded replica, and the Multi-AZ source's replica --------------------
 
+# A smaller class than its source's: max_connections is the source's.
 awsrds create-db-instance-read-replica --db-instance-identifier r2 \
-  --source-db-instance-identifier r1 >/dev/null
-ok $? "create r2, a replica of r1 (cascading)"
+  --source-db-instance-identifier r1 --db-instance-class db.t3.micro >/dev/null
+ok $? "create r2, a replica of r1 (cascading), of a smaller class"
 poll 120 ready msrc || bail "msrc not available"
 awsrds create-db-instance-read-replica --db-instance-identifier mr \
   --source-db-instance-identifier msrc >/dev/null
 ok $? "create mr, a replica of the Multi-AZ msrc"
 poll 120 status_is r2 available || bail "r2 not available"
 is "$(describe r2 .ReadReplicaSourceDBInstanceIdentifier)" r1 "r2's source is r1"
+is "$(sql r2 "SHOW max_connections")" "$(sql r1 "SHOW max_connections")" \
+  "r2 runs with r1's max_connections"
 sql src "INSERT INTO t VALUES ('cascade')" >/dev/null
 poll 20 has_row r2 cascade
 ok $? "a row written on src reaches r2 through r1"
@@ -123,21 +126,25 @@ ok $? "a row written on src reaches r2 through r1"
 # ---- lost WAL: the slot dropped and the WAL switched away ----------------------
 
 r1pid=$(postmaster_pid r1)
-# The walreceiver comes back within wal_retrieve_retry_interval: keep it
-# out (the agent's roles SQL gives the login back within 10 s).
+# The walreceiver comes back within wal_retrieve_retry_interval and src's
+# agent makes the slot (and the login) again within 10 s: both kept out
+# while the WAL r1 needs is switched away (the agent paused, not killed).
+srcaddr=$(addr_of src)
+srcagent=$(agent_pid "$(describe src .AvailabilityZone)")
 drop_r1_slot() {
-  admin_psql "$(addr_of src)" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rdsrr_r1'" &&
+  admin_psql "$srcaddr" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rdsrr_r1'" &&
     no_slot src rdsrr_r1
 }
-admin_psql "$(addr_of src)" "ALTER ROLE rdsrepladmin NOLOGIN" >/dev/null
+kill -STOP "$srcagent"
+admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin NOLOGIN" >/dev/null
 poll 10 drop_r1_slot
 ok $? "r1's slot dropped on src"
-# Within the agent's 10 s before it makes the slot again: 20 segments
-# (wal_keep_size is 16) and a checkpoint that removes what r1 needs.
-admin_psql "$(addr_of src)" "SELECT pg_logical_emit_message(false, 'rdsim', 'x'), pg_switch_wal() FROM generate_series(1, 20)" >/dev/null &&
-  admin_psql "$(addr_of src)" "CHECKPOINT" >/dev/null
-admin_psql "$(addr_of src)" "ALTER ROLE rdsrepladmin LOGIN" >/dev/null
+# 20 segments (wal_keep_size is 16) and a checkpoint that removes them.
+admin_psql "$srcaddr" "SELECT pg_logical_emit_message(false, 'rdsim', 'x'), pg_switch_wal() FROM generate_series(1, 20)" >/dev/null &&
+  admin_psql "$srcaddr" "CHECKPOINT" >/dev/null
 ok $? "20 WAL segments switched and a checkpoint on src"
+admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin LOGIN" >/dev/null
+kill -CONT "$srcagent"
 poll 40 eval '[ "$(info_status r1)" = error ]'
 ok $? "r1 StatusInfos: error ($(describe r1 '.StatusInfos[0].Message // empty' | cut -c1-60))"
 poll 60 eval '[ "$(info_status r1)" = replicating ]'
