@@ -83,6 +83,15 @@ is "$(jqs "$out" .DBInstance.ReadReplicaSourceDBInstanceIdentifier)" src "r1's s
 is "$(jqs "$out" .DBInstance.BackupRetentionPeriod)" 0 "r1 has no automated backups"
 poll 120 status_is r1 available || bail "r1 not available"
 ok 0 "r1 available"
+# Built while r1 is looked at.
+# A smaller class than its source's: max_connections is the source's.
+awsrds create-db-instance-read-replica --db-instance-identifier r2 \
+  --source-db-instance-identifier r1 --db-instance-class db.t3.micro >/dev/null
+ok $? "create r2, a replica of r1 (cascading), of a smaller class"
+poll 120 ready msrc || bail "msrc not available"
+awsrds create-db-instance-read-replica --db-instance-identifier mr \
+  --source-db-instance-identifier msrc >/dev/null
+ok $? "create mr, a replica of the Multi-AZ msrc"
 isnt "$(addr_of r1)" "$(addr_of src)" "r1 has its own endpoint in DNS"
 poll 20 has_row r1 before
 ok $? "a row written before the replica is on it"
@@ -107,14 +116,6 @@ is "$(admin_psql "$(addr_of src)" "SELECT sync_state FROM pg_stat_replication WH
 
 # ---- a cascaded replica, and the Multi-AZ source's replica --------------------
 
-# A smaller class than its source's: max_connections is the source's.
-awsrds create-db-instance-read-replica --db-instance-identifier r2 \
-  --source-db-instance-identifier r1 --db-instance-class db.t3.micro >/dev/null
-ok $? "create r2, a replica of r1 (cascading), of a smaller class"
-poll 120 ready msrc || bail "msrc not available"
-awsrds create-db-instance-read-replica --db-instance-identifier mr \
-  --source-db-instance-identifier msrc >/dev/null
-ok $? "create mr, a replica of the Multi-AZ msrc"
 poll 120 status_is r2 available || bail "r2 not available"
 is "$(describe r2 .ReadReplicaSourceDBInstanceIdentifier)" r1 "r2's source is r1"
 is "$(sql r2 "SHOW max_connections")" "$(sql r1 "SHOW max_connections")" \
@@ -207,5 +208,16 @@ sql mr "INSERT INTO t VALUES ('standalone')" >/dev/null
 ok $? "mr is writable"
 poll 60 status_is msrc gone
 ok $? "msrc deleted"
+
+# ---- a replica deleted: its slot goes --------------------------------------------
+
+poll 20 eval 'slots_on r1 | grep -qw rdsrr_r2'
+ok $? "r2, now a first-level replica of r1, streams through a slot on r1"
+like "$(aws_err delete-db-instance --db-instance-identifier r2 --final-db-snapshot-identifier r2-final)" \
+  InvalidParameterCombination "no final snapshot of a read replica"
+awsrds delete-db-instance --db-instance-identifier r2 --skip-final-snapshot >/dev/null
+ok $? "delete r2"
+poll 30 no_slot r1 rdsrr_r2
+ok $? "r2's slot dropped on r1"
 
 done_testing
