@@ -36,7 +36,8 @@ sqlstate() {
 }
 slots_on() { admin_psql "$(addr_of "$1")" "SELECT string_agg(slot_name, ' ' ORDER BY slot_name) FROM pg_replication_slots"; }
 no_slot() { ! slots_on "$1" | grep -qw "$2"; }
-info_status() { describe "$1" '.StatusInfos[0].Status // empty'; }
+# Polled: rdsctl (the aws CLI takes seconds to start on a loaded machine).
+info_status() { rdescribe "$1" '.StatusInfos[0].Status // empty'; }
 # event MESSAGE ID: an event of instance ID with that message.
 event() {
   rdsctl describe-events --source-identifier "$2" --source-type db-instance --duration 60 |
@@ -131,7 +132,7 @@ r1pid=$(postmaster_pid r1)
 # agent makes the slot (and the login) again within 10 s: both kept out
 # while the WAL r1 needs is switched away (the agent paused, not killed).
 srcaddr=$(addr_of src)
-srcagent=$(agent_pid "$(describe src .AvailabilityZone)")
+srcagent=$(agent_pid "$(rdescribe src .AvailabilityZone)")
 drop_r1_slot() {
   admin_psql "$srcaddr" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rdsrr_r1'" &&
     no_slot src rdsrr_r1
@@ -147,7 +148,7 @@ ok $? "20 WAL segments switched and a checkpoint on src"
 admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin LOGIN" >/dev/null
 kill -CONT "$srcagent"
 poll 40 eval '[ "$(info_status r1)" = error ]'
-ok $? "r1 StatusInfos: error ($(describe r1 '.StatusInfos[0].Message // empty' | cut -c1-60))"
+ok $? "r1 StatusInfos: error ($(rdescribe r1 '.StatusInfos[0].Message // empty' | cut -c1-60))"
 poll 60 eval '[ "$(info_status r1)" = replicating ]'
 ok $? "r1 rebuilt: replicating again"
 event "Replication has stopped." r1
@@ -202,7 +203,7 @@ like "$(slots_on msrc)" "rdsrr_mr" "mr's slot on msrc's new primary"
 
 awsrds delete-db-instance --db-instance-identifier msrc --skip-final-snapshot >/dev/null
 ok $? "delete msrc"
-poll 60 eval '[ "$(describe mr ".ReadReplicaSourceDBInstanceIdentifier // \"none\"")" = none ] && ready mr'
+poll 60 eval '[ "$(rdescribe mr ".ReadReplicaSourceDBInstanceIdentifier // \"none\"")" = none ] && ready mr'
 ok $? "mr promoted to a standalone instance"
 sql mr "INSERT INTO t VALUES ('standalone')" >/dev/null
 ok $? "mr is writable"
