@@ -48,14 +48,14 @@ event() {
 
 create_instance src --backup-retention-period 1 >/dev/null
 ok $? "create src (Single-AZ)"
+# At once (curl, not the aws CLI's start-up): src is still creating.
+is "$(api "Action=CreateDBInstanceReadReplica&DBInstanceIdentifier=r0&SourceDBInstanceIdentifier=src")" \
+  "400 InvalidDBInstanceState" "a replica of a source still creating: InvalidDBInstanceState"
 create_instance nobk --backup-retention-period 0 >/dev/null
 ok $? "create nobk (no automated backups)"
 create_instance msrc --multi-az --backup-retention-period 1 >/dev/null
 ok $? "create msrc (Multi-AZ)"
 
-like "$(aws_err create-db-instance-read-replica --db-instance-identifier r0 \
-  --source-db-instance-identifier src)" "InvalidDBInstanceState" \
-  "a replica of a source still creating: InvalidDBInstanceState"
 like "$(aws_err create-db-instance-read-replica --db-instance-identifier r0 \
   --source-db-instance-identifier nosuch)" "DBInstanceNotFound" "unknown source: DBInstanceNotFound"
 
