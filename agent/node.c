@@ -81,6 +81,7 @@ enum {
     BUILD_RETRY_MIN_MS = 250, /* pg_basebackup while the upstream is not reachable yet */
     BUILD_RETRY_MAX_MS = 2000,
     SQL_RETRY_MS = 1000,
+    SLOTS_RECHECK_MS = 10000, /* a primary with replicas' slots re-runs its SQL (a dropped slot) */
     HUNG_AFTER_MS = 500, /* a SIGSTOPped postmaster, supervise=report: reported crashed */
     SOCKET_PATH_MAX = 107, /* sizeof(sun_path) - 1 */
 };
@@ -135,6 +136,7 @@ struct node {
     char *sql_key;         /* "user\npassword" the running psql sets */
     char *repl_ensured;    /* the roles key (roles_key) last set successfully (memory only) */
     int64_t sql_retry_at_ms;
+    int64_t roles_at_ms;   /* mono ms of the last successful run */
     bool ran; /* seen running since this agent started: it had data (issue 13) */
 };
 
@@ -289,6 +291,7 @@ const char *node_action_name(node_action a)
  *   primary  standby                                       → rejoin
  *   standby  standby  rebuild_seq differs from the built   → rebuild
  *   standby  standby  built from another upstream          → rejoin
+ *                     (unless the spec's upstream says follow)
  *   otherwise                                              → keep
  *
  * rebuild_seq is never looked at on a primary: wiping a primary's data is
@@ -309,7 +312,8 @@ node_action node_role_decide(bool have_standby, const nodeconf_marker *built,
         return NODE_ACT_KEEP;
     if (built->rebuild_seq != want->rebuild_seq)
         return NODE_ACT_REBUILD;
-    if (want->has_upstream && built->upstream[0] &&
+    /* A read replica follows its source's new primary by a reload. */
+    if (want->has_upstream && built->upstream[0] && !want->upstream.follow &&
         strcmp(built->upstream, want->upstream.node_id) != 0)
         return NODE_ACT_REJOIN;
     return NODE_ACT_KEEP;
@@ -1382,8 +1386,10 @@ static void on_sql_exit(pid_t pid, int status, void *arg)
     char how[32];
     proc_describe_status(status, how, sizeof how);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        LOG_INFO("roles ensured node_id=%s repl_user=%s", n->id,
-                 n->spec.repl_user ? n->spec.repl_user : "-");
+        if (!n->repl_ensured || strcmp(n->repl_ensured, n->sql_key) != 0)
+            LOG_INFO("roles ensured node_id=%s repl_user=%s slots=%zu", n->id,
+                     n->spec.repl_user ? n->spec.repl_user : "-", n->spec.nslots);
+        n->roles_at_ms = mono_ms();
         wipe_free(n->repl_ensured);
         n->repl_ensured = n->sql_key;
     } else {
@@ -1409,9 +1415,17 @@ static void sql_kill(node *n)
 /* What roles_ensure sets; a change means the SQL runs again. */
 static char *roles_key(const node_spec *s)
 {
-    return xasprintf("%s\n%s\n%s\n%s", s->admin_verifier ? s->admin_verifier : "",
-                     s->master_verifier ? s->master_verifier : "",
-                     s->repl_user ? s->repl_user : "", s->repl_password ? s->repl_password : "");
+    sbuf slots = {0};
+    sbuf_puts(&slots, s->has_slots ? "slots" : "-");
+    for (size_t i = 0; i < s->nslots; i++)
+        sbuf_printf(&slots, " %s", s->slots[i]);
+    char *sl = sbuf_take(&slots);
+    char *key = xasprintf("%s\n%s\n%s\n%s\n%s", s->admin_verifier ? s->admin_verifier : "",
+                          s->master_verifier ? s->master_verifier : "",
+                          s->repl_user ? s->repl_user : "",
+                          s->repl_password ? s->repl_password : "", sl);
+    free(sl);
+    return key;
 }
 
 /* On a primary: rdsadmin's and the master user's verifiers and, with
@@ -1428,7 +1442,11 @@ static void roles_ensure(node *n)
         n->role != NODE_ROLE_PRIMARY || mono_ms() < n->sql_retry_at_ms)
         return;
     char *key = roles_key(s);
-    if (n->repl_ensured && strcmp(n->repl_ensured, key) == 0) {
+    /* The slots are checked again now and then: a slot dropped by hand
+     * comes back (its replica then finds out whether its WAL is still
+     * there; controlplane/domain/replica.h "Lost WAL"). */
+    bool recheck = s->nslots > 0 && mono_ms() - n->roles_at_ms >= SLOTS_RECHECK_MS;
+    if (n->repl_ensured && strcmp(n->repl_ensured, key) == 0 && !recheck) {
         wipe_free(key);
         return;
     }

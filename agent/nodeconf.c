@@ -105,8 +105,11 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
      * let a promotion or a rejoin happen without a restart. wal_log_hints
      * is what pg_rewind needs (initdb runs without data checksums). */
     put_setting(&b, "wal_level", "replica");
-    put_setting(&b, "max_wal_senders", "10");
-    put_setting(&b, "max_replication_slots", "10");
+    /* A standby, up to 15 read replicas (issue 15), backups and rewinds;
+     * a standby needs at least its primary's values, so every node has
+     * the same. */
+    put_setting(&b, "max_wal_senders", "25");
+    put_setting(&b, "max_replication_slots", "25");
     put_setting(&b, "hot_standby", "on");
     put_setting(&b, "wal_log_hints", "on");
     /* pg_rewind reads the old primary's WAL back to the last checkpoint
@@ -136,6 +139,9 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
         char *ci = render_conninfo(node_dir, node_id, spec);
         put_setting(&b, "primary_conninfo", ci);
         free(ci);
+        /* A read replica streams through its slot on the upstream. */
+        if (spec->upstream.slot)
+            put_setting(&b, "primary_slot_name", spec->upstream.slot);
     }
     return sbuf_take(&b);
 }
@@ -249,6 +255,7 @@ static const char *const reloadable[] = {
     "synchronous_standby_names",
     "synchronous_commit",
     "primary_conninfo",
+    "primary_slot_name", /* a read replica's slot (issue 15) */
     "wal_retrieve_retry_interval",
     "wal_keep_size",
     "log_rotation_age",
@@ -424,6 +431,36 @@ char *nodeconf_render_bootstrap_sql(const node_spec *spec)
     return sbuf_take(&b);
 }
 
+/* The read replicas' slots (issue 15): each listed slot made (reserving
+ * WAL now), each other "rdsrr_" slot dropped, its walsender ended first
+ * (a promoted or deleted replica may still be connected). Names are
+ * [a-z0-9_] (spec_valid_slot), so they need no quoting beyond '…'. A slot
+ * still busy fails the statement: psql exits non-zero and the agent runs
+ * the SQL again later. */
+static void render_slots_sql(sbuf *b, const node_spec *spec)
+{
+    sbuf list = {0};
+    sbuf_puts(&list, "ARRAY[");
+    for (size_t i = 0; i < spec->nslots; i++)
+        sbuf_printf(&list, "%s'%s'", i ? "," : "", spec->slots[i]);
+    sbuf_puts(&list, "]::text[]");
+    char *arr = sbuf_take(&list);
+    sbuf_printf(b,
+                "SELECT pg_catalog.pg_create_physical_replication_slot(s, true) FROM "
+                "unnest(%s) s WHERE s NOT IN (SELECT slot_name::text FROM "
+                "pg_catalog.pg_replication_slots);\n",
+                arr);
+    sbuf_printf(b,
+                "SELECT pg_catalog.pg_terminate_backend(active_pid, 5000) FROM "
+                "pg_catalog.pg_replication_slots WHERE slot_name LIKE 'rdsrr\\_%%' AND "
+                "active_pid IS NOT NULL AND NOT slot_name::text = ANY(%s);\n"
+                "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM "
+                "pg_catalog.pg_replication_slots WHERE slot_name LIKE 'rdsrr\\_%%' AND "
+                "NOT slot_name::text = ANY(%s);\n",
+                arr, arr);
+    free(arr);
+}
+
 char *nodeconf_render_roles_sql(const node_spec *spec)
 {
     sbuf b = {0};
@@ -451,6 +488,8 @@ char *nodeconf_render_roles_sql(const node_spec *spec)
                     "GRANT pg_checkpoint TO \"%s\";\n",
                     u, u);
     }
+    if (spec->has_slots)
+        render_slots_sql(&b, spec);
     return sbuf_take(&b);
 }
 

@@ -237,8 +237,44 @@ static bool valid_port(const cJSON *port)
            port->valuedouble == (double)(int)port->valuedouble;
 }
 
+bool spec_valid_slot(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* "slots": absent or null = not managed; else an array of slot names. */
+static bool parse_slots(const cJSON *obj, node_spec *out, char *err, size_t errlen)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "slots");
+    if (!arr || cJSON_IsNull(arr))
+        return true;
+    if (!cJSON_IsArray(arr))
+        return fail(err, errlen, "not an array", "slots");
+    int count = cJSON_GetArraySize(arr);
+    if (count > SPEC_MAX_SLOTS)
+        return fail(err, errlen, "too many", "slots");
+    out->has_slots = true;
+    out->slots = xcalloc((size_t)count + 1, sizeof *out->slots);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        if (!cJSON_IsString(it) || !spec_valid_slot(it->valuestring))
+            return fail(err, errlen, "invalid slot name in", "slots");
+        for (size_t i = 0; i < out->nslots; i++)
+            if (strcmp(out->slots[i], it->valuestring) == 0)
+                return fail(err, errlen, "duplicate slot name in", "slots");
+        out->slots[out->nslots++] = xstrdup(it->valuestring);
+    }
+    return true;
+}
+
 /* The Multi-AZ fields: supervise, rebuild_seq, replication, upstream,
- * sync_standbys. */
+ * sync_standbys; the read replicas' slots. */
 static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
 {
     bool bad = false;
@@ -286,11 +322,18 @@ static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
         const cJSON *port = cJSON_GetObjectItemCaseSensitive(up, "port");
         if (!valid_port(port))
             return fail(err, errlen, "invalid or missing", "upstream.port");
+        const char *slot = get_string(up, "slot", &bad);
+        if (bad || (slot && !spec_valid_slot(slot)))
+            return fail(err, errlen, "invalid", "upstream.slot");
         out->has_upstream = true;
         out->upstream.node_id = xstrdup(id);
         out->upstream.addr = xstrdup(addr);
         out->upstream.port = (int)port->valuedouble;
+        out->upstream.slot = slot ? xstrdup(slot) : NULL;
+        out->upstream.follow = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(up, "follow"));
     }
+    if (!parse_slots(obj, out, err, errlen))
+        return false;
     const cJSON *sync = cJSON_GetObjectItemCaseSensitive(obj, "sync_standbys");
     if (sync && !cJSON_IsNull(sync)) {
         if (!cJSON_IsArray(sync))
@@ -522,6 +565,15 @@ cJSON *spec_to_json(const node_spec *spec)
         cJSON_AddStringToObject(up, "node_id", spec->upstream.node_id);
         cJSON_AddStringToObject(up, "addr", spec->upstream.addr);
         cJSON_AddNumberToObject(up, "port", spec->upstream.port);
+        if (spec->upstream.slot)
+            cJSON_AddStringToObject(up, "slot", spec->upstream.slot);
+        if (spec->upstream.follow)
+            cJSON_AddTrueToObject(up, "follow");
+    }
+    if (spec->has_slots) {
+        cJSON *sl = cJSON_AddArrayToObject(o, "slots");
+        for (size_t i = 0; i < spec->nslots; i++)
+            cJSON_AddItemToArray(sl, cJSON_CreateString(spec->slots[i]));
     }
     if (spec->sync_standbys) {
         cJSON *sync = cJSON_AddArrayToObject(o, "sync_standbys");
@@ -583,6 +635,16 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->upstream.node_id = dup_or_null(src->upstream.node_id);
     dst->upstream.addr = dup_or_null(src->upstream.addr);
     dst->upstream.port = src->upstream.port;
+    dst->upstream.slot = dup_or_null(src->upstream.slot);
+    dst->upstream.follow = src->upstream.follow;
+    dst->has_slots = src->has_slots;
+    dst->nslots = src->nslots;
+    dst->slots = NULL;
+    if (src->slots) {
+        dst->slots = xcalloc(src->nslots + 1, sizeof *dst->slots);
+        for (size_t i = 0; i < src->nslots; i++)
+            dst->slots[i] = xstrdup(src->slots[i]);
+    }
     dst->restore_path = dup_or_null(src->restore_path);
     dst->restore_kms = dup_or_null(src->restore_kms);
     dst->restore_wal = dup_or_null(src->restore_wal);
@@ -624,6 +686,8 @@ bool spec_same(const node_spec *a, const node_spec *b)
         a->has_upstream != b->has_upstream ||
         !str_same(a->upstream.node_id, b->upstream.node_id) ||
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
+        !str_same(a->upstream.slot, b->upstream.slot) || a->upstream.follow != b->upstream.follow ||
+        a->has_slots != b->has_slots || a->nslots != b->nslots ||
         a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba ||
         !str_same(a->restore_path, b->restore_path) ||
         !str_same(a->restore_kms, b->restore_kms) ||
@@ -641,6 +705,9 @@ bool spec_same(const node_spec *a, const node_spec *b)
             return false;
     for (size_t i = 0; i < a->nsync; i++)
         if (strcmp(a->sync_standbys[i], b->sync_standbys[i]) != 0)
+            return false;
+    for (size_t i = 0; i < a->nslots; i++)
+        if (strcmp(a->slots[i], b->slots[i]) != 0)
             return false;
     for (size_t i = 0; i < a->nsettings; i++)
         if (strcmp(a->settings[i].key, b->settings[i].key) != 0 ||
@@ -671,6 +738,10 @@ void spec_free(node_spec *spec)
     free_secret(spec->repl_password);
     free(spec->upstream.node_id);
     free(spec->upstream.addr);
+    free(spec->upstream.slot);
+    for (size_t i = 0; i < spec->nslots; i++)
+        free(spec->slots[i]);
+    free(spec->slots);
     free(spec->restore_path);
     free(spec->restore_kms);
     free(spec->restore_wal);

@@ -31,6 +31,7 @@ enum {
     SPEC_MAX_VALUE = 1024,  /* bytes of one setting value */
     SPEC_MAX_PASSWORD = 1024,
     SPEC_MAX_SYNC = 16,     /* sync_standbys entries */
+    SPEC_MAX_SLOTS = 32,    /* slots entries (read replicas, issue 15) */
     SPEC_MAX_HBA = 64,      /* allowed_cidrs entries */
     SPEC_MAX_PATH = 1024,   /* restore.path, restore.kms */
     SPEC_MAX_PEM = 16384,   /* tls.cert, tls.key */
@@ -46,6 +47,12 @@ typedef struct {
     char *node_id; /* [a-z0-9-]{1,80} */
     char *addr;    /* dotted IPv4 inside 127.0.0.0/8 */
     int port;      /* 1..65535 */
+    /* A read replica (issue 15): the physical replication slot on the
+     * upstream (primary_slot_name), or NULL; follow: an upstream change is
+     * a reload of primary_conninfo (the source failed over: the new
+     * primary holds all the replica has), never a rejoin. */
+    char *slot;    /* [a-z0-9_]{1,63} or NULL */
+    bool follow;
 } spec_upstream;
 
 typedef struct node_spec {
@@ -69,6 +76,12 @@ typedef struct node_spec {
     spec_upstream upstream; /* meaningful only when has_upstream */
     char **sync_standbys;   /* node ids, at most SPEC_MAX_SYNC, in the given order */
     size_t nsync;
+    /* A primary's read replicas (issue 15): the physical slots that must
+     * exist on it; others named "rdsrr_*" are dropped. has_slots false:
+     * the agent leaves slots alone. */
+    bool has_slots;
+    char **slots;           /* [a-z0-9_]{1,63}, at most SPEC_MAX_SLOTS */
+    size_t nslots;
     /* Network (README "Network additions"): the client CIDRs pg_hba.conf
      * allows; has_hba false = the whole loopback (127.0.0.0/8). */
     bool has_hba;
@@ -104,6 +117,9 @@ typedef struct node_spec {
      * hostssl, so a connection without TLS is refused. */
     bool force_ssl;
 } node_spec;
+
+/* True when s is a slot name the agent accepts: [a-z0-9_]{1,63}. */
+bool spec_valid_slot(const char *s);
 
 /* True when the spec asks for a standby ("standby" role). */
 bool spec_is_standby(const node_spec *spec);

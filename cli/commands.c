@@ -219,6 +219,28 @@ static const arg_spec restore_to_point_in_time_flags[] = {
     F_END,
 };
 
+static const arg_spec create_read_replica_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "Name of the new read replica"),
+    F_REQ("source-db-instance-identifier", "SourceDBInstanceIdentifier",
+          "Its source: an instance's identifier or ARN"),
+    F_STR("db-instance-class", "DBInstanceClass", "Class (default: the source's)"),
+    F_STR("availability-zone", "AvailabilityZone", "AZ of the replica"),
+    F_INT("port", "Port", "Port (default: the source's)"),
+    F_BOOL("multi-az", "MultiAZ", "With its own standby in another AZ"),
+    F_INT("allocated-storage", "AllocatedStorage", "GiB (at least the source's)"),
+    F_STR("db-parameter-group-name", "DBParameterGroupName", "DB parameter group"),
+    F_STR("kms-key-id", "KmsKeyId", "The source's KMS key (an unencrypted source: none)"),
+    F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
+    F_END,
+};
+
+static const arg_spec promote_read_replica_flags[] = {
+    F_REQ("db-instance-identifier", "DBInstanceIdentifier", "The read replica"),
+    F_INT("backup-retention-period", "BackupRetentionPeriod", "Days of automated backups (default 1)"),
+    F_STR("preferred-backup-window", "PreferredBackupWindow", "hh24:mi-hh24:mi UTC"),
+    F_END,
+};
+
 static const arg_spec describe_automated_backups_flags[] = {
     F_STR("db-instance-identifier", "DBInstanceIdentifier", "Only this instance's backups"),
     F_STR("dbi-resource-id", "DbiResourceId", "Only this DbiResourceId's backups"),
@@ -681,6 +703,11 @@ const command commands[] = {
     {"restore-db-instance-to-point-in-time", "Creates an instance holding exactly what was "
      "committed up to --restore-time (or the latest restorable time).", NULL,
      "RestoreDBInstanceToPointInTime", restore_to_point_in_time_flags, NULL},
+    {"create-db-instance-read-replica", "Creates a read replica: an asynchronous hot standby of "
+     "the source's primary, with its own endpoint.", NULL, "CreateDBInstanceReadReplica",
+     create_read_replica_flags, NULL},
+    {"promote-read-replica", "Makes a read replica a standalone writable instance.", NULL,
+     "PromoteReadReplica", promote_read_replica_flags, NULL},
     {"describe-db-instance-automated-backups", "Lists automated backups: of instances, and "
      "retained ones of deleted instances, with their restore windows.", NULL,
      "DescribeDBInstanceAutomatedBackups", describe_automated_backups_flags,

@@ -14,6 +14,7 @@
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/kmswatch.h"
 #include "controlplane/domain/recovery.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/api/api.h"
 #include "controlplane/notify/sns.h"
 #include "controlplane/notify/delivery.h"
@@ -178,6 +179,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     if (recovery_tick(r))
         workflow_run_all(r);
     instwf_sweep(r);
+    replica_tick(r);
     delivery_tick(r->delivery);
     snapshot_tick(r);
     autobackup_tick(r);

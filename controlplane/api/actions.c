@@ -63,7 +63,7 @@ static bool action_describe_db_engine_versions(region *r, const params *p, cJSON
         cJSON_AddItemToArray(logs, cJSON_CreateString("postgresql"));
         cJSON_AddItemToArray(logs, cJSON_CreateString("upgrade"));
         cJSON_AddBoolToObject(v, "SupportsLogExportsToCloudwatchLogs", true);
-        cJSON_AddBoolToObject(v, "SupportsReadReplica", false);
+        cJSON_AddBoolToObject(v, "SupportsReadReplica", true);
         /* TLS (core/tlsca.h): the region's CAs; a new certificate is
          * reloaded by PostgreSQL, no restart. */
         cJSON *cas = cJSON_AddArrayToObject(v, "SupportedCACertificateIdentifiers");
@@ -124,7 +124,7 @@ static bool action_describe_orderable(region *r, const params *p, cJSON *result,
                 cJSON_AddItemToArray(azs, az);
             }
             cJSON_AddBoolToObject(o, "MultiAZCapable", r->cfg.naz > 1);
-            cJSON_AddBoolToObject(o, "ReadReplicaCapable", false);
+            cJSON_AddBoolToObject(o, "ReadReplicaCapable", true);
             cJSON_AddBoolToObject(o, "Vpc", true);
             cJSON_AddBoolToObject(o, "SupportsStorageEncryption", true);
             cJSON_AddStringToObject(o, "StorageType", storage[s].type);
@@ -292,6 +292,8 @@ static const action_def action_table[] = {
     {"CopyDBSnapshot", snapshot_action_copy, true},
     {"RestoreDBInstanceFromDBSnapshot", restores_action_from_snapshot, true},
     {"RestoreDBInstanceToPointInTime", restores_action_to_point_in_time, true},
+    {"CreateDBInstanceReadReplica", restores_action_read_replica, true},
+    {"PromoteReadReplica", restores_action_promote, true},
     {"DescribeDBInstanceAutomatedBackups", autobackup_action_describe, false},
     {"DeleteDBInstanceAutomatedBackup", autobackup_action_delete, true},
     {"CreateDBParameterGroup", paramgroup_action_create, false},

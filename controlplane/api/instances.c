@@ -20,6 +20,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/instrow.h"
@@ -461,6 +462,19 @@ bool instances_action_delete(region *r, const params *p, cJSON *result, awserr *
                    "try again.");
         goto done;
     }
+    /* Issue 15: a read replica has no final snapshot; a source's replicas
+     * are promoted, as RDS does (domain/replica.h). */
+    char *rsrc = replica_source_of(&in);
+    bool replica = rsrc != NULL;
+    free(rsrc);
+    if (replica && final) {
+        awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                   "FinalDBSnapshotIdentifier can not be specified when deleting a read "
+                   "replica.");
+        goto done;
+    }
+    if (!replica_on_delete(r, in.id, err))
+        goto done;
     cJSON *wdata = cJSON_CreateObject();
     if (final) {
         char *sid = str_lower(xstrdup(final));

@@ -28,6 +28,7 @@
 #include "controlplane/domain/monitoring.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/obs/pistore.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/view/instview.h"
@@ -117,6 +118,14 @@ static bool modify_backup_retention(modify_ctx *m, awserr *err)
         return true;
     if (!validate_backup_retention(m->ret, err))
         return false;
+    /* RDS for PostgreSQL: a read replica has no automated backups. */
+    char *src = replica_source_of(&m->in);
+    bool replica = src != NULL;
+    free(src);
+    if (replica && m->ret > 0)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "Automated backups are not supported on a PostgreSQL read replica: "
+                          "promote it first.");
     /* 0 <-> non-zero means an outage in RDS and honours ApplyImmediately;
      * other changes take effect at once. */
     bool flips = (m->ret == 0) != (m->in.backup_retention == 0);
@@ -339,6 +348,12 @@ static bool modify_multi_az(modify_ctx *m, awserr *err)
     m->changed = true;
     if (maz == m->in.multi_az)
         return true;
+    char *src = replica_source_of(&m->in);
+    bool replica = src != NULL;
+    free(src);
+    if (replica)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "rdsim does not make a read replica Multi-AZ yet.");
     if (!maz)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "Converting a Multi-AZ instance to Single-AZ is not supported in this "

@@ -7,6 +7,7 @@
 #include "controlplane/core/store.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/autobackup.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/view/instview.h"
 #include "lib/util.h"
@@ -40,4 +41,14 @@ bool restores_action_from_snapshot(region *r, const params *p, cJSON *result, aw
 bool restores_action_to_point_in_time(region *r, const params *p, cJSON *result, awserr *err)
 {
     return restore_answer(r, p, "TargetDBInstanceIdentifier", autobackup_restore, result, err);
+}
+
+bool restores_action_read_replica(region *r, const params *p, cJSON *result, awserr *err)
+{
+    return restore_answer(r, p, "DBInstanceIdentifier", replica_create, result, err);
+}
+
+bool restores_action_promote(region *r, const params *p, cJSON *result, awserr *err)
+{
+    return restore_answer(r, p, "DBInstanceIdentifier", replica_promote, result, err);
 }

@@ -13,5 +13,9 @@
 
 bool restores_action_from_snapshot(region *r, const params *p, cJSON *result, awserr *err);
 bool restores_action_to_point_in_time(region *r, const params *p, cJSON *result, awserr *err);
+/* Read replicas (domain/replica.h): CreateDBInstanceReadReplica and
+ * PromoteReadReplica answer with the DBInstance the same way. */
+bool restores_action_read_replica(region *r, const params *p, cJSON *result, awserr *err);
+bool restores_action_promote(region *r, const params *p, cJSON *result, awserr *err);
 
 #endif

@@ -34,7 +34,10 @@ static const char probe_sql[] =
     "|| pid || ' ' || CASE WHEN pg_is_in_recovery() OR flush_lsn IS NULL THEN -1 "
     "ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint END, ',') "
     "FROM pg_stat_replication), ''), "
-    "coalesce((SELECT status || ' ' || pid FROM pg_stat_wal_receiver), '')";
+    "coalesce((SELECT status || ' ' || pid FROM pg_stat_wal_receiver), ''), "
+    /* A standby's replay lag as RDS computes ReplicaLag (issue 15). */
+    "coalesce(CASE WHEN pg_is_in_recovery() THEN (extract(epoch FROM now() - "
+    "pg_last_xact_replay_timestamp()) * 1000)::bigint END, -1)";
 
 typedef enum { PROBE_IDLE, PROBE_CONNECTING, PROBE_READY, PROBE_QUERYING } probe_state;
 
@@ -198,10 +201,12 @@ void health_view_update(node_health *v, const char *in_recovery, const char *lsn
 /* Parses one probe result row into the view. */
 static bool probe_read_result(probe *p, PGresult *res)
 {
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 4)
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 5)
         return false;
     health_view_update(&p->view, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                        PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), mono_ms());
+    long long lag = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+    p->view.replay_lag_ms = p->view.in_recovery && lag >= 0 ? lag : -1;
     return true;
 }
 

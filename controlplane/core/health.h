@@ -16,7 +16,7 @@
 typedef struct region region;
 typedef struct health health;
 
-#define HEALTH_MAX_REPLICAS 8
+#define HEALTH_MAX_REPLICAS 24 /* a standby and up to 15 read replicas */
 
 typedef struct {
     char name[96];        /* application_name = the standby's node id */
@@ -43,6 +43,8 @@ typedef struct {
     int64_t recv_since_ms;    /* monotonic ms since that receiver streams, 0 if none */
     int64_t norecv_since_ms;  /* monotonic ms since a standby answering probes has
                                * not been streaming, 0 when it streams (or is no standby) */
+    int64_t replay_lag_ms;    /* a standby: now() - pg_last_xact_replay_timestamp(), the
+                               * source of a read replica's ReplicaLag; -1 unknown */
 } node_health;
 
 typedef struct {

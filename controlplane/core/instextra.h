@@ -45,6 +45,8 @@ typedef struct cJSON cJSON;
 #define INSTEXTRA_PI_ENABLED "PerformanceInsightsEnabled"         /* bool */
 #define INSTEXTRA_PI_KMS "PerformanceInsightsKMSKeyId"            /* string (key ARN) */
 #define INSTEXTRA_PI_RETENTION "PerformanceInsightsRetentionPeriod" /* number (days) */
+#define INSTEXTRA_REPLICA_SOURCE "ReadReplicaSource"             /* string: the source's id */
+#define INSTEXTRA_REPLICA_STATE "ReplicaState"                   /* object, domain/replica.h */
 
 /* ---- the parsed object ---- */
 

@@ -22,10 +22,11 @@ static char *aad_of(const char *resource_id)
     return xasprintf("rdsim:rdsadmin:%s", resource_id);
 }
 
-bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier)
+/* Seals pw (ADMIN_PASSWORD_LEN bytes) for resource_id; *verifier is made
+ * unless verifier is NULL. */
+static bool admin_seal(region *r, const char *resource_id, const char *pw, char **sealed,
+                       char **verifier)
 {
-    *sealed = *verifier = NULL;
-    char *pw = region_random_label(ADMIN_PASSWORD_LEN);
     uint8_t blob[SEALED_LEN];
     char *aad = aad_of(resource_id);
     bool ok = kms_master_seal(r->kms, aad, (const uint8_t *)pw, ADMIN_PASSWORD_LEN, blob);
@@ -33,9 +34,20 @@ bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, cha
     if (ok) {
         *sealed = xmalloc(4 * ((SEALED_LEN + 2) / 3) + 1);
         EVP_EncodeBlock((unsigned char *)*sealed, blob, SEALED_LEN);
-        *verifier = scram_verifier(pw);
-        ok = *verifier != NULL;
+        if (verifier) {
+            *verifier = scram_verifier(pw);
+            ok = *verifier != NULL;
+        }
     }
+    OPENSSL_cleanse(blob, sizeof blob);
+    return ok;
+}
+
+bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier)
+{
+    *sealed = *verifier = NULL;
+    char *pw = region_random_label(ADMIN_PASSWORD_LEN);
+    bool ok = admin_seal(r, resource_id, pw, sealed, verifier);
     OPENSSL_cleanse(pw, strlen(pw));
     free(pw);
     if (!ok) {
@@ -43,6 +55,23 @@ bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, cha
         free(*sealed);
         *sealed = NULL;
     }
+    return ok;
+}
+
+bool instsecret_admin_copy(region *r, const store_instance *src, const char *resource_id,
+                           char **sealed)
+{
+    *sealed = NULL;
+    char *pw = instsecret_admin_password(r, src);
+    if (!pw)
+        return false;
+    bool ok = strlen(pw) == ADMIN_PASSWORD_LEN && admin_seal(r, resource_id, pw, sealed, NULL);
+    if (!ok) {
+        LOG_ERROR("cannot copy the rdsadmin secret from=%s", src->id);
+        free(*sealed);
+        *sealed = NULL;
+    }
+    instsecret_free(pw);
     return ok;
 }
 

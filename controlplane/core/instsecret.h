@@ -22,6 +22,12 @@
  * (base64) and *verifier, both malloc'd. false (logged) when sealing or
  * the verifier fails. */
 bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier);
+/* A read replica (issue 15) is a copy of its source's data, rdsadmin's
+ * role included: *sealed (malloc'd) is src's rdsadmin password sealed
+ * again for resource_id (the verifier stays src's). false (logged) when
+ * src's does not open. */
+bool instsecret_admin_copy(region *r, const store_instance *src, const char *resource_id,
+                           char **sealed);
 /* rdsadmin's password of in, malloc'd (instsecret_free it), or NULL (logged)
  * when in has none (made before schema 6) or the blob does not open. */
 char *instsecret_admin_password(region *r, const store_instance *in);

@@ -56,6 +56,10 @@ typedef struct store store;
  *   PerformanceInsightsEnabled    bool; the pi sampler runs (false)    api/instparams.c (create,
  *   PerformanceInsightsKMSKeyId   string; key ARN (absent while off)   modify)
  *   PerformanceInsightsRetentionPeriod number, days (7)
+ *   ReadReplicaSource             string; the read replica's source    domain/replica.c
+ *                                 (absent: no replica)
+ *   ReplicaState                  {Status, Message, RebuiltMs}: its    domain/replica.c
+ *                                 StatusInfos (absent: not yet known)
  *
  * A restored instance (domain/snapshot.c's restore_params, also used by
  * autobackup's point-in-time restore) gets only the DBParameterGroupName,

@@ -13,6 +13,7 @@
 #include "controlplane/core/store.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/net/subnetgroup.h"
 #include "controlplane/notify/events.h"
@@ -257,7 +258,12 @@ static wf_result instwf_convert_finish(wf_ctx *c)
 /* A create that cannot finish says so with its own event. */
 static void instwf_create_on_fail(wf_ctx *c)
 {
-    wf_fail_instance(c, "RDS-EVENT-0278", "The DB instance creation failed.");
+    char *src = replica_source_of(c->in);
+    if (src)
+        wf_fail_instance(c, "RDS-EVENT-0202", "Read replica creation failed.");
+    else
+        wf_fail_instance(c, "RDS-EVENT-0278", "The DB instance creation failed.");
+    free(src);
 }
 
 /* ---- the kinds ---- */

@@ -66,6 +66,11 @@ static const event_def event_table[] = {
     {"RDS-EVENT-0154", "notification",
      "DB instance is being started due to it exceeding the maximum allowed time being stopped."},
     {"RDS-EVENT-0278", "failure", "The DB instance creation failed."},
+    /* Read replicas (domain/replica.c). */
+    {"RDS-EVENT-0045", "read replica", "Replication has stopped."},
+    {"RDS-EVENT-0046", "read replica", "Replication for the Read Replica resumed."},
+    {"RDS-EVENT-0057", "read replica", "Replication streaming has been terminated."},
+    {"RDS-EVENT-0202", "read replica", "Read replica creation failed."},
     /* Enhanced Monitoring and storage (controlplane/telemetry.c, storage.c);
      * the messages with blanks are filled by the caller. */
     {"RDS-EVENT-0007", "low storage",

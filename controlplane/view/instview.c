@@ -11,6 +11,7 @@
 #include "controlplane/domain/monitoring.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/view/nodespec.h"
@@ -146,6 +147,7 @@ cJSON *instview_render(region *r, const store_instance *in)
         cJSON_AddNumberToObject(o, "StorageThroughput", in->allocated_storage >= 400 ? 500 : 125);
     cJSON_AddBoolToObject(o, "DedicatedLogVolume", false);
     autobackup_render(r, in, o);
+    replica_render(r, in, o);
     cJSON_Delete(extra);
     return o;
 }

@@ -16,6 +16,7 @@
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/recovery.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/net/instnet.h"
 #include "lib/agentmac.h"
@@ -143,7 +144,9 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
     if (instextra_iam_db_auth(in))
         cJSON_AddTrueToObject(spec, "iam_db_auth");
     nodespec_tls(r, nd, in, key, spec);
-    if (nd->role == ROLE_PRIMARY) {
+    /* A read replica's primary node is a standby of its source's. */
+    bool replica = replica_spec(r, nd, in, spec);
+    if (nd->role == ROLE_PRIMARY && !replica) {
         /* Issue 13: once created, the primary's data must exist; its agent
          * never re-initialises it (agent/node.h "Data loss"). Not during a
          * create (a restore or initdb makes it) nor a recovery (the

@@ -16,6 +16,7 @@
  *   domain/stopstart.c stop, start
  *   domain/maint.c     maintain
  *   domain/recovery.c  recover
+ *   domain/replica.c   promote
  * Kind names, step names and the `data` JSON keys are stored in the
  * workflows table: they never change, so a store resumes mid-step after an
  * upgrade. Steps several kinds share are in wfsteps.h.

@@ -327,7 +327,7 @@ check "ha: Single-AZ primary runs" wait_for 60 hbx_is us-east-1b ha-a state runn
 check "ha: role in effect reported: primary" hbx_is us-east-1b ha-a role primary
 check "ha: replication settings on every node" sql_is "$AA" 5432 postgres \
     "SELECT string_agg(setting, ',' ORDER BY name) FROM pg_settings WHERE name IN ('wal_level','hot_standby','wal_log_hints','synchronous_commit','max_wal_senders')" \
-    "on,10,on,replica,on"
+    "on,25,on,replica,on"
 PMA=$(ha_pm b ha-a)
 t0=$(now_ms)
 ha_goals us-east-1b "[$(ha_node ha-a running 2 "$AA" primary "$REPL$(sync_list '')")]"

@@ -123,6 +123,28 @@ static void test_spec(void)
         {"replication setting is the agent's",
          "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
          "\"settings\":{\"synchronous_commit\":\"off\"}}", false},
+        {"upstream slot with a quote",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"upstream\":{\"node_id\":\"a\",\"addr\":\"127.0.0.2\",\"port\":1,\"slot\":\"a'b\"}}",
+         false},
+        {"upstream slot of 64 bytes",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"upstream\":{\"node_id\":\"a\",\"addr\":\"127.0.0.2\",\"port\":1,\"slot\":"
+         "\"a123456789012345678901234567890123456789012345678901234567890123\"}}", false},
+        {"upstream slot and follow",
+         "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
+         "\"upstream\":{\"node_id\":\"a\",\"addr\":\"127.0.0.2\",\"port\":1,\"slot\":\"rdsrr_x\","
+         "\"follow\":true}}", true},
+        {"slots", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                  "\"master_username\":\"u\",\"slots\":[\"rdsrr_a\",\"rdsrr_b\"]}", true},
+        {"slots empty", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                        "\"master_username\":\"u\",\"slots\":[]}", true},
+        {"slots with an uppercase name", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                         "\"master_username\":\"u\",\"slots\":[\"A\"]}", false},
+        {"slots duplicate", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                            "\"master_username\":\"u\",\"slots\":[\"a\",\"a\"]}", false},
+        {"slots not an array", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                               "\"master_username\":\"u\",\"slots\":\"a\"}", false},
         {"primary_conninfo is the agent's",
          "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,\"master_username\":\"u\","
          "\"settings\":{\"primary_conninfo\":\"host=x\"}}", false},

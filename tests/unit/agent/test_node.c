@@ -84,6 +84,12 @@ static void test_role_decide(void)
          "{" BASE ",\"role\":\"standby\",\"rebuild_seq\":2" UP("a") "}", NODE_ACT_KEEP},
         {"standby of another upstream: rejoin", true, 0, "a",
          "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_REJOIN},
+        {"read replica whose source failed over (follow): keep", true, 0, "a",
+         "{" BASE ",\"role\":\"standby\",\"upstream\":{\"node_id\":\"b\",\"addr\":\"127.0.0.2\","
+         "\"port\":1,\"slot\":\"rdsrr_r\",\"follow\":true}}", NODE_ACT_KEEP},
+        {"read replica, rebuild_seq changed: rebuild (follow or not)", true, 0, "a",
+         "{" BASE ",\"role\":\"standby\",\"rebuild_seq\":1,\"upstream\":{\"node_id\":\"b\","
+         "\"addr\":\"127.0.0.2\",\"port\":1,\"follow\":true}}", NODE_ACT_REBUILD},
         {"standby with the original marker: keep", true, 0, "",
          "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_KEEP},
         {"standby spec without upstream: keep", true, 0, "a",

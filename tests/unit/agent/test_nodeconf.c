@@ -35,8 +35,8 @@ static bool parse_spec(const char *json, node_spec *out)
     "log_rotation_age = '60'\n"                                                 \
     "log_timezone = 'UTC'\n"                                                    \
     "wal_level = 'replica'\n"                                                   \
-    "max_wal_senders = '10'\n"                                                  \
-    "max_replication_slots = '10'\n"                                            \
+    "max_wal_senders = '25'\n"                                                  \
+    "max_replication_slots = '25'\n"                                            \
     "hot_standby = 'on'\n"                                                      \
     "wal_log_hints = 'on'\n"                                                    \
     "wal_keep_size = '256MB'\n"                                                 \
@@ -99,8 +99,8 @@ static void test_render_conf(void)
          "log_rotation_age = '60'\n"
          "log_timezone = 'UTC'\n"
          "wal_level = 'replica'\n"
-         "max_wal_senders = '10'\n"
-         "max_replication_slots = '10'\n"
+         "max_wal_senders = '25'\n"
+         "max_replication_slots = '25'\n"
          "hot_standby = 'on'\n"
          "wal_log_hints = 'on'\n"
          "wal_keep_size = '256MB'\n"
@@ -481,7 +481,33 @@ static void test_secrets(void)
        "SQL grants the replication role what pg_rewind needs");
     ok(strstr(sql, "SET log_min_error_statement") < strstr(sql, "PASSWORD"),
        "logging is off before the password appears");
+    ok(strstr(sql, "replication_slot") == NULL, "no \"slots\": the slots are left alone");
     free(sql);
+    node_spec sl;
+    if (ok(parse_spec("{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                      "\"master_username\":\"app\",\"slots\":[\"rdsrr_a\",\"rdsrr_b_c\"]}",
+                      &sl),
+           "spec with slots parses")) {
+        sql = nodeconf_render_roles_sql(&sl);
+        ok(strstr(sql, "pg_create_physical_replication_slot(s, true) FROM unnest("
+                       "ARRAY['rdsrr_a','rdsrr_b_c']::text[])") != NULL,
+           "slots: the listed ones made, WAL reserved");
+        ok(strstr(sql, "pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots "
+                       "WHERE slot_name LIKE 'rdsrr\\_%' AND NOT slot_name::text = "
+                       "ANY(ARRAY['rdsrr_a','rdsrr_b_c']::text[])") != NULL,
+           "slots: other rdsrr_ slots dropped, no other name touched");
+        ok(strstr(sql, "pg_terminate_backend(active_pid, 5000)") <
+               strstr(sql, "pg_drop_replication_slot"),
+           "slots: a walsender ended before its slot is dropped");
+        free(sql);
+        spec_free(&sl);
+        ok(parse_spec("{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
+                      "\"master_username\":\"app\",\"slots\":[]}", &sl), "empty slots parse");
+        sql = nodeconf_render_roles_sql(&sl);
+        ok(strstr(sql, "ANY(ARRAY[]::text[])") != NULL, "no slots: every rdsrr_ slot dropped");
+        free(sql);
+        spec_free(&sl);
+    }
     sql = nodeconf_render_bootstrap_sql(&sp);
     ok(strstr(sql, "CREATE ROLE \"app\" LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE "
                    "NOREPLICATION VALID UNTIL 'infinity' IN ROLE rds_superuser PASSWORD "

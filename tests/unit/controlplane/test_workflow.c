@@ -69,6 +69,8 @@ static const char *const want[][3] = {
     {"recover", "restore", "wait_running"},
     {"recover", "wait_running", "finish"},
     {"recover", "finish", NULL},
+    {"promote", "wait_primary", "finish"},
+    {"promote", "finish", NULL},
 };
 #define NWANT ((int)(sizeof want / sizeof want[0]))
 
