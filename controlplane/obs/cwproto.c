@@ -544,6 +544,20 @@ cwproto_errinfo cwproto_error_info(awserr_code code)
         return (cwproto_errinfo){"InvalidFormatFault", "InvalidFormat", 400, true};
     case AWSERR_CW_LIMIT_EXCEEDED:
         return (cwproto_errinfo){"LimitExceededFault", "LimitExceeded", 400, true};
+    /* The door's refusals (api/auth.h), as AWS's JSON services name them. */
+    case AWSERR_MISSING_AUTHENTICATION_TOKEN:
+        return (cwproto_errinfo){"MissingAuthenticationTokenException",
+                                 "MissingAuthenticationToken", 403, true};
+    case AWSERR_INCOMPLETE_SIGNATURE:
+        return (cwproto_errinfo){"IncompleteSignatureException", "IncompleteSignature", 400, true};
+    case AWSERR_INVALID_CLIENT_TOKEN_ID:
+        return (cwproto_errinfo){"UnrecognizedClientException", "InvalidClientTokenId", 403, true};
+    case AWSERR_SIGNATURE_DOES_NOT_MATCH:
+        return (cwproto_errinfo){"InvalidSignatureException", "SignatureDoesNotMatch", 403, true};
+    case AWSERR_REQUEST_EXPIRED:
+        return (cwproto_errinfo){"InvalidSignatureException", "RequestExpired", 400, true};
+    case AWSERR_ACCESS_DENIED:
+        return (cwproto_errinfo){"AccessDeniedException", "AccessDenied", 403, true};
     default:
         return (cwproto_errinfo){"InternalServiceFault", "InternalServiceError", 500, false};
     }
