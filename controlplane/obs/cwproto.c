@@ -350,6 +350,7 @@ static void q_finish(cJSON *o)
                 cJSON_AddItemToArray(arr, v[i]);
             }
             free(v);
+            arr->string = xstrdup(c->string); /* ViaPointer keeps no key */
             cJSON_ReplaceItemViaPointer(o, c, arr);
         }
         c = next;
