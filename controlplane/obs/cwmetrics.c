@@ -557,6 +557,16 @@ bool cw_get_metric_data(region *r, const cJSON *req, cJSON *result, awserr *err)
                                 "The values for parameter id in MetricDataQueries are not "
                                 "unique: %.255s.", qs[i].id);
     }
+    /* One bound for the whole call (CloudWatch's 100,800 data points per
+     * GetMetricData), checked before anything is read. */
+    int64_t total = 0;
+    for (int i = 0; ok && i < nq; i++)
+        total += (end - start + qs[i].period - 1) / qs[i].period;
+    if (ok && total > CWSTORE_MAX_POINTS)
+        ok = awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                        "You have requested up to %lld datapoints, which exceeds the limit of "
+                        "%d for one GetMetricData call. Increase Period, narrow the time range "
+                        "or query fewer metrics.", (long long)total, CWSTORE_MAX_POINTS);
     for (int i = 0; ok && i < nq; i++)
         ok = cw_query_fetch(r, &qs[i], start, end, err);
     if (ok) {
