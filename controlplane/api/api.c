@@ -160,7 +160,10 @@ static void api_cloudwatch(api *a, struct evhttp_request *req, cwproto proto, co
     const char *ctype = "application/x-amz-json-1.0";
     int status = 400;
     char qerr[96];
-    cloudwatch_serve(a->r, proto, op, (const uint8_t *)body, len, qp, rid, &out, &out_len,
+    const char *enc =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
+    bool gz = enc && strstr(enc, "gzip") != NULL;
+    cloudwatch_serve(a->r, proto, op, (const uint8_t *)body, len, gz, qp, rid, &out, &out_len,
                      &ctype, &status, qerr, sizeof qerr);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", ctype);

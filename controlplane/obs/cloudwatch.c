@@ -2,6 +2,7 @@
 #include "controlplane/obs/cloudwatch.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
@@ -23,13 +24,14 @@ const cw_op *cloudwatch_find(const char *name)
 }
 
 void cloudwatch_serve(region *r, cwproto proto, const char *op, const uint8_t *body,
-                      size_t len, const params *qp, const char *request_id, uint8_t **out,
+                      size_t len, bool gzipped, const params *qp, const char *request_id, uint8_t **out,
                       size_t *out_len, const char **ctype, int *status, char *qerr,
                       size_t qerr_size)
 {
     int64_t t0 = mono_ms();
     awserr err = {0};
     cJSON *req = NULL, *result = NULL;
+    uint8_t *inflated = NULL;
     const cw_op *def = cloudwatch_find(op);
     if (!def) {
         awserr_set(&err, AWSERR_INVALID_ACTION, "Could not find operation %.100s for version %s",
@@ -39,6 +41,11 @@ void cloudwatch_serve(region *r, cwproto proto, const char *op, const uint8_t *b
     if (len > CWPROTO_MAX_BODY) {
         awserr_set(&err, AWSERR_INVALID_PARAMETER_VALUE, "The request body is too large.");
         goto reply;
+    }
+    if (gzipped && proto != CWPROTO_QUERY) {
+        if (!cwproto_gunzip(body, len, &inflated, &len, &err))
+            goto reply;
+        body = inflated;
     }
     req = proto == CWPROTO_JSON   ? cwproto_decode_json((const char *)body, len, &err)
           : proto == CWPROTO_CBOR ? cwproto_decode_cbor(body, len, &err)
@@ -64,4 +71,5 @@ reply:
     }
     cJSON_Delete(result);
     cJSON_Delete(req);
+    free(inflated);
 }

@@ -31,11 +31,12 @@ const cw_op *cloudwatch_find(const char *name);
 
 /* One request: op the operation (from X-Amz-Target, the CBOR path or
  * Query's Action; NULL or unknown: InvalidAction), the body in `proto`
- * (Query: qp holds the parsed parameters and body is unused). Always
+ * (Query: qp holds the parsed parameters and body is unused; gzipped:
+ * sent with Content-Encoding gzip, inflated first). Always
  * fills a reply: *out (malloc'd, *out_len bytes), *ctype, *status, and
  * qerr (the x-amzn-query-error value, "" for none). */
 void cloudwatch_serve(region *r, cwproto proto, const char *op, const uint8_t *body,
-                      size_t len, const params *qp, const char *request_id, uint8_t **out,
+                      size_t len, bool gzipped, const params *qp, const char *request_id, uint8_t **out,
                       size_t *out_len, const char **ctype, int *status, char *qerr,
                       size_t qerr_size);
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <strings.h>
+#include <zlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -375,6 +376,32 @@ cJSON *cwproto_decode_query(const params *p, awserr *err)
     }
     q_finish(root);
     return root;
+}
+
+bool cwproto_gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, awserr *err)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The body could not be inflated.");
+    uint8_t *buf = xmalloc(CWPROTO_MAX_BODY + 1);
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)len;
+    z.next_out = buf;
+    z.avail_out = CWPROTO_MAX_BODY + 1; /* one byte more: a body over the bound is seen */
+    int rc = inflate(&z, Z_FINISH);
+    size_t n = CWPROTO_MAX_BODY + 1 - z.avail_out;
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END || n > CWPROTO_MAX_BODY) {
+        free(buf);
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          n > CWPROTO_MAX_BODY
+                              ? "The request body inflates to more than 1 MiB."
+                              : "The request body is not valid gzip (Content-Encoding: gzip).");
+    }
+    *out = buf;
+    *out_len = n;
+    return true;
 }
 
 /* ---- results ---- */

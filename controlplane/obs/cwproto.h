@@ -69,6 +69,13 @@ cJSON *cwproto_decode_cbor(const uint8_t *body, size_t len, awserr *err);
  * index that is not 1..CWPROTO_MAX_INDEX: InvalidParameterValue. */
 cJSON *cwproto_decode_query(const params *p, awserr *err);
 
+/* A body sent with Content-Encoding: gzip (botocore compresses a
+ * PutMetricData body over 10 KiB: the model's requestcompression). true
+ * with *out (malloc'd, *out_len bytes, at most CWPROTO_MAX_BODY); false
+ * with err set (InvalidParameterValue) when it is not gzip or inflates
+ * past that bound. */
+bool cwproto_gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len, awserr *err);
+
 /* ---- result items ---- */
 cJSON *cwproto_time(double epoch_s);
 cJSON *cwproto_int(int64_t v);

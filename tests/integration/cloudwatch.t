@@ -89,7 +89,9 @@ mapfile -t R < <(boto "[
  [\"get_metric_statistics\", {\"Namespace\":\"App/Shop\",\"MetricName\":\"Latency\",\"StartTime\":$T0,\"EndTime\":$((T0 + 60)),\"Period\":60,\"ExtendedStatistics\":[\"p99\"]}],
  [\"get_metric_statistics\", {\"Namespace\":\"App/Shop\",\"MetricName\":\"Latency\",\"StartTime\":$T0,\"EndTime\":$((T0 + 60)),\"Period\":60}],
  [\"put_metric_data\", {\"Namespace\":\"App/Shop\",\"MetricData\":[{\"MetricName\":\"X\",\"Value\":1,\"StatisticValues\":{\"SampleCount\":1,\"Sum\":1,\"Minimum\":1,\"Maximum\":1}}]}],
- [\"put_metric_data\", {\"Namespace\":\"App/Shop\",\"MetricData\":[{\"MetricName\":\"X\",\"Value\":1,\"Unit\":\"Furlongs\"}]}]
+ [\"put_metric_data\", {\"Namespace\":\"App/Shop\",\"MetricData\":[{\"MetricName\":\"X\",\"Value\":1,\"Unit\":\"Furlongs\"}]}],
+ [\"put_metric_data\", {\"Namespace\":\"App/Big\",\"MetricData\":$(jq -cn --argjson t "$T0" '[range(300) | {MetricName: "B", Timestamp: ($t + 60), Value: ., Dimensions: [{Name: "Padding", Value: "xxxxxxxxxxxxxxxxxxxxxxxx"}]}]')}],
+ [\"get_metric_statistics\", {\"Namespace\":\"App/Big\",\"MetricName\":\"B\",\"Dimensions\":[{\"Name\":\"Padding\",\"Value\":\"xxxxxxxxxxxxxxxxxxxxxxxx\"}],\"StartTime\":$T0,\"EndTime\":$((T0 + 120)),\"Period\":60,\"Statistics\":[\"Sum\",\"SampleCount\"]}]
 ]")
 is "$(jq -c '[.Datapoints[] | [.SampleCount, .Sum]]' <<<"${R[0]}")" '[[6,140]]' \
   "GetMetricStatistics over a 600 s period merges the points"
@@ -103,6 +105,8 @@ like "${R[6]}" '"InvalidParameterValue".*percentile' "ExtendedStatistics refused
 like "${R[7]}" '"InvalidParameterCombination"' "GetMetricStatistics without Statistics is refused"
 like "${R[8]}" '"InvalidParameterCombination".*mutually exclusive' "PutMetricData: Value and StatisticValues together refused"
 like "${R[9]}" '"InvalidParameterValue".*Unit' "PutMetricData: an unknown Unit refused"
+is "$(jq -c '[.Datapoints[] | [.SampleCount, .Sum]]' <<<"${R[11]}")" '[[300,44850]]' \
+  "PutMetricData of 300 values, gzipped by botocore (Content-Encoding: gzip), all stored"
 like "$(cw_err put-metric-data --namespace AWS/RDS --metric-name X --value 1)" \
   "InvalidParameterValue.*Namespace" "PutMetricData into AWS/* is refused (aws CLI)"
 out=$(cw get-metric-data --start-time "$(iso $T0)" --end-time "$(iso $((T0 + 120)))" \

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "controlplane/core/store.h"
 #include "controlplane/obs/cwproto.h"
@@ -221,8 +222,53 @@ static void test_store(void)
     unlink(side);
 }
 
+static void test_gunzip(void)
+{
+    const char *json = "{\"Namespace\":\"A\"}";
+    uint8_t gz[256];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = (Bytef *)(uintptr_t)json;
+    z.avail_in = (uInt)strlen(json);
+    z.next_out = gz;
+    z.avail_out = sizeof gz;
+    deflate(&z, Z_FINISH);
+    size_t n = sizeof gz - z.avail_out;
+    deflateEnd(&z);
+    uint8_t *out = NULL;
+    size_t len = 0;
+    awserr e = {0};
+    ok(cwproto_gunzip(gz, n, &out, &len, &e) && len == strlen(json) &&
+           memcmp(out, json, len) == 0,
+       "gzip: a compressed body inflates");
+    free(out);
+    ok(!cwproto_gunzip((const uint8_t *)json, strlen(json), &out, &len, &e) &&
+           e.code == AWSERR_INVALID_PARAMETER_VALUE,
+       "gzip: a body that is not gzip is refused");
+    /* A bomb: 4 MiB of zeros compress to a few KiB and must be refused. */
+    size_t big = 4u << 20;
+    uint8_t *zeros = calloc(1, big), *bomb = malloc(big);
+    uLongf blen = big;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = zeros;
+    z.avail_in = (uInt)big;
+    z.next_out = bomb;
+    z.avail_out = (uInt)blen;
+    deflate(&z, Z_FINISH);
+    blen = blen - z.avail_out;
+    deflateEnd(&z);
+    e = (awserr){0};
+    ok(!cwproto_gunzip(bomb, blen, &out, &len, &e) && strstr(e.message, "1 MiB"),
+       "gzip: a body inflating past 1 MiB is refused");
+    free(zeros);
+    free(bomb);
+}
+
 int main(void)
 {
+    test_gunzip();
     log_set_level(LOG_LEVEL_WARN);
     test_query();
     test_cbor_roundtrip();
