@@ -28,11 +28,8 @@ IDLE_S=${BENCH_IDLE_S:-120}
 
 region_up || bail "region did not start"
 trap region_down EXIT
-store_bytes() {
-  sqlite3 "$RDS_HOME/controlplane.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null 2>&1
-  du -cb "$RDS_HOME"/controlplane.db* 2>/dev/null | tail -1 | cut -f1
-}
-[ -f "$RDS_HOME/controlplane.db" ] || diag "no $RDS_HOME/controlplane.db: store size not measured"
+DB=$RDS_HOME/controlplane/controlplane.db
+[ -f "$DB" ] || diag "no $DB: store size not measured"
 
 python3 - "$API" "$RDS_REGION" "$T_KEY" "$T_SECRET" "$METRICS" "$RUNS" <<'EOF' || exit 1
 import sys, time, datetime, statistics, subprocess, os
@@ -44,10 +41,12 @@ cw = s.create_client("cloudwatch", region_name=region, endpoint_url=api,
                      aws_access_key_id=key, aws_secret_access_key=secret)
 home = os.environ["RDS_HOME"]
 def size():
-    subprocess.run(["sqlite3", home + "/controlplane.db", "PRAGMA wal_checkpoint(TRUNCATE);"],
-                   capture_output=True)
-    return sum(os.path.getsize(os.path.join(home, f)) for f in os.listdir(home)
-               if f.startswith("controlplane.db"))
+    # The pages of the CloudWatch tables and their index (dbstat), not the
+    # file: its size moves with the WAL and free pages.
+    r = subprocess.run(["sqlite3", home + "/controlplane/controlplane.db",
+                        "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'cw_%'"
+                        " OR name LIKE 'sqlite_autoindex_cw_%'"], capture_output=True, text=True)
+    return int(r.stdout.strip() or 0)
 end = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0)
 start = end - datetime.timedelta(days=1)
 before = size()
@@ -81,6 +80,13 @@ for label, qs in (("%d metrics" % metrics, q), ("1 metric", q[:1])):
           (label, got, statistics.median(lat), lat[min(len(lat) - 1, int(len(lat) * 0.99))], runs))
 EOF
 
+# The server's own time for those calls (its log: ms= of each GetMetricData).
+for part in "1,$RUNS" "$((RUNS + 1)),\$"; do
+grep -h "action=GetMetricData status=200" "$RDS_HOME"/logs/controlplane*.log 2>/dev/null |
+  sed -n 's/.* ms=\([0-9]*\).*/\1/p' | sed -n "${part}p" | sort -n |
+  awk '{ v[NR] = $1 } END { if (NR) printf "GetMetricData server time (log ms=, %d calls; 12 metrics first, then 1): p50 %d ms, max %d ms\n", NR, v[int((NR + 1) / 2)], v[NR] }'
+done
+
 # 3. CPU of the controlplane with one instance.
 create_instance b1 >/dev/null
 poll 240 status_is b1 available || bail "b1 not available"
@@ -92,6 +98,6 @@ t2=$(ticks)
 awk -v a="$t1" -v b="$t2" -v hz="$hz" -v s="$IDLE_S" 'BEGIN {
   printf "controlplane CPU with one instance (everything it does): %.2f%% of a core, %.1f s per instance-hour\n",
     (b - a) / hz / s * 100, (b - a) / hz / s * 3600 }'
-pts=$(sqlite3 "$RDS_HOME/controlplane.db" "SELECT count(*) FROM cw_points p JOIN cw_metrics m ON m.id = p.metric WHERE m.namespace = 'AWS/RDS' AND p.res = 60" 2>/dev/null)
+pts=$(sqlite3 "$DB" "SELECT count(*) FROM cw_points p JOIN cw_metrics m ON m.id = p.metric WHERE m.namespace = 'AWS/RDS' AND p.res = 60" 2>/dev/null)
 echo "AWS/RDS 60 s points stored after ${IDLE_S}s: ${pts:-?}"
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) on $(nproc) CPUs"
