@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wwrite-strings -Wno-format-nonliteral -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -I. -I$(PG_INC)
-LDLIBS  := -levent -levent_openssl -lcares -lcjson -lsqlite3 -lpq -lssl -lcrypto -lm
+LDLIBS  := -levent -levent_openssl -lcares -lcjson -lcbor -lz -lsqlite3 -lpq -lssl -lcrypto -lm
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)

@@ -23,6 +23,7 @@
 #include "agent/dusage.h"
 #include "agent/heartbeat.h"
 #include "agent/osmetrics.h"
+#include "agent/pgcounters.h"
 #include "agent/pglogs.h"
 #include "lib/fsutil.h"
 #include "lib/httpc.h"
@@ -31,7 +32,7 @@
 
 /* A data directory's walk costs ~1 ms per 40 files on a loaded host (28 ms
  * for a fresh instance's 1000 files, measured): every 5 s, not every tick. */
-enum { MAX_NODES = 64, TIMEOUT_S = 5, DUSAGE_EVERY_MS = 5000 };
+enum { MAX_NODES = 64, TIMEOUT_S = 5, DUSAGE_EVERY_MS = 5000, PGC_EVERY_MS = 10000 };
 
 typedef struct {
     char rds_name[80];
@@ -43,6 +44,7 @@ typedef struct {
     int interval_s;         /* from the last reply; 0: off */
     int64_t next_sample_ms; /* monotonic */
     int64_t next_du_ms;     /* monotonic: when to measure data_bytes again */
+    int64_t next_pgc_ms;    /* monotonic: when to read the CloudWatch counters again */
     osm_state *osm;
     bool known;             /* invariant 2 */
     shipped files[PGLOGS_MAX_FILES];
@@ -323,6 +325,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                 cJSON_AddNumberToObject(o, "data_bytes", (double)bytes);
             free(dd);
             tn->next_du_ms = mono_ms() + DUSAGE_EVERY_MS;
+        }
+        if (list[i].pid > 0 && mono_ms() >= tn->next_pgc_ms) {
+            cJSON *pgc = pgc_read(list[i].pid);
+            if (pgc)
+                cJSON_AddItemToObject(o, "pgc", pgc);
+            tn->next_pgc_ms = mono_ms() + PGC_EVERY_MS;
         }
         add_sample(t, tn, list[i].pid, o);
         add_logs(t, tn, o, share);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "controlplane/obs/cwcollect.h"
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/kmswatch.h"
@@ -185,6 +186,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     autobackup_tick(r);
     logexport_tick(r);
     emexport_tick(r);
+    cwcollect_tick(r);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -451,6 +453,8 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     LOG_INFO("agent keys dir=%s", keys);
     free(keys);
     r->dns = dnssync_new();
+    r->cw = cwcollect_new();
+    r->node_telemetry_hook = cwcollect_node;
     r->health = health_new(r, (health_config){.interval_ms = r->cfg.probe_interval_ms,
                                               .timeout_ms = r->cfg.probe_timeout_ms});
     if (!dnssync_apply(r))
@@ -501,6 +505,8 @@ static void cp_close(region *r, cp_wiring *w)
         dns_server_free(w->dns);
     delivery_free(r->delivery);
     health_free(r->health);
+    cwcollect_free(r->cw);
+    r->cw = NULL;
     dnssync_free(r->dns);
     agents_free(r->agents);
     if (r->zone)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential pkg-config
-  libevent-dev libc-ares-dev libcjson-dev libsqlite3-dev libpq-dev libssl-dev
+  libevent-dev libc-ares-dev libcjson-dev libcbor-dev zlib1g-dev libsqlite3-dev libpq-dev libssl-dev
   libpam0g-dev # pam/pam_rdsim_iam.so, IAM database authentication
   postgresql-15 postgresql-client-15
   sqlite3 jq bats dnsutils curl procps psmisc iproute2 perl

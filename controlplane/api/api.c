@@ -29,6 +29,7 @@
 #include "controlplane/notify/sqs.h"
 #include "controlplane/obs/cwlapi.h"
 #include "controlplane/obs/piapi.h"
+#include "controlplane/obs/cloudwatch.h"
 #include "controlplane/view/nodespec.h"
 #include "lib/agentmac.h"
 #include "lib/httpguard.h"
@@ -148,6 +149,41 @@ static void api_ec2(api *a, struct evhttp_request *req, const params *p, bool js
     }
 }
 
+/* CloudWatch in any of its wire formats (obs/cloudwatch.h): awsJson1_0
+ * (X-Amz-Target), rpc-v2-cbor (its path) or Query (Version 2010-08-01,
+ * qp parsed). */
+static void api_cloudwatch(api *a, struct evhttp_request *req, cwproto proto, const char *op,
+                           const params *qp, const char *rid)
+{
+    size_t len = 0;
+    char *body = proto == CWPROTO_QUERY ? NULL : api_body(req, CWPROTO_MAX_BODY, &len);
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    const char *ctype = "application/x-amz-json-1.0";
+    int status = 400;
+    char qerr[96];
+    const char *enc =
+        evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Encoding");
+    bool gz = enc && strstr(enc, "gzip") != NULL;
+    cloudwatch_serve(a->r, proto, op, (const uint8_t *)body, len, gz, qp, rid, &out, &out_len,
+                     &ctype, &status, qerr, sizeof qerr);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", ctype);
+    evhttp_add_header(h, "x-amzn-RequestId", rid);
+    if (proto == CWPROTO_CBOR)
+        evhttp_add_header(h, "smithy-protocol", "rpc-v2-cbor");
+    if (qerr[0])
+        evhttp_add_header(h, "x-amzn-query-error", qerr);
+    struct evbuffer *buf = evbuffer_new();
+    evbuffer_add(buf, out, out_len);
+    evhttp_send_reply(req, status, status == 200 ? "OK" : status >= 500 ? "Server Error"
+                                                 : status == 404 ? "Not Found" : status == 403 ? "Forbidden" : "Bad Request",
+                      buf);
+    evbuffer_free(buf);
+    free(out);
+    free(body);
+}
+
 static void api_query(api *a, struct evhttp_request *req, const principal *who)
 {
     region *r = a->r;
@@ -197,6 +233,13 @@ static void api_query(api *a, struct evhttp_request *req, const principal *who)
         api_ec2(a, req, p, json, rid);
         LOG_INFO("api action=%s service=ec2 ms=%lld request_id=%s", action,
                  (long long)(mono_ms() - t0), rid);
+        params_free(p);
+        free(body);
+        free(rid);
+        return;
+    }
+    if (version && strcmp(version, CWPROTO_VERSION) == 0) {
+        api_cloudwatch(a, req, CWPROTO_QUERY, action, p, rid);
         params_free(p);
         free(body);
         free(rid);
@@ -590,10 +633,25 @@ static void api_request(struct evhttp_request *req, void *arg)
             api_sqs(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "Logs_20140328.", 14) == 0)
             api_logs(a, req, target);
-        else if (target)
+        else if (cmd == EVHTTP_REQ_POST && target &&
+                 strncmp(target, CWPROTO_TARGET_PREFIX, strlen(CWPROTO_TARGET_PREFIX)) == 0) {
+            char *rid = api_request_id();
+            api_cloudwatch(a, req, CWPROTO_JSON, target + strlen(CWPROTO_TARGET_PREFIX), NULL,
+                           rid);
+            free(rid);
+        } else if (target)
             api_unknown(req, target, NULL, NULL);
         else
             api_query(a, req, &who);
+    } else if (cmd == EVHTTP_REQ_POST && path &&
+               strncmp(path, CWPROTO_CBOR_PATH, strlen(CWPROTO_CBOR_PATH)) == 0) {
+        /* CloudWatch's rpc-v2-cbor: signed like every call (auth.h). */
+        principal who;
+        if (!auth_check(a->r, req, &who))
+            return;
+        char *rid = api_request_id();
+        api_cloudwatch(a, req, CWPROTO_CBOR, path + strlen(CWPROTO_CBOR_PATH), NULL, rid);
+        free(rid);
     } else if (scope_rest) {
         api_unknown(req, NULL, scope, path);
     } else {

@@ -17,6 +17,7 @@
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/render.h"
+#include "controlplane/obs/cwproto.h"
 #include "lib/log.h"
 #include "lib/sigv4.h"
 #include "lib/util.h"
@@ -75,6 +76,25 @@ static void auth_refuse(struct evhttp_request *req, const auth_call *c, const aw
     int status = awserr_http_status(err->code);
     char *out = NULL;
     const char *ctype = "text/xml";
+    if (c->proto == AUTH_PROTO_CW_JSON || c->proto == AUTH_PROTO_CW_CBOR) {
+        size_t len = 0;
+        char qerr[96];
+        uint8_t *body = cwproto_encode_error(
+            c->proto == AUTH_PROTO_CW_CBOR ? CWPROTO_CBOR : CWPROTO_JSON, err, rid, &len, &ctype,
+            &status, qerr, sizeof qerr);
+        struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+        evhttp_add_header(h, "Content-Type", ctype);
+        evhttp_add_header(h, "x-amzn-query-error", qerr);
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add(b, body, len);
+        evhttp_send_reply(req, status, status == 403 ? "Forbidden" : "Bad Request", b);
+        evbuffer_free(b);
+        free(body);
+        LOG_INFO("api refused service=%s action=%s status=%d code=%s why=\"%s\" request_id=%s",
+                 c->service, c->action, status, awserr_wire_code(err->code), err->message, rid);
+        free(rid);
+        return;
+    }
     if (c->proto == AUTH_PROTO_KMS || c->proto == AUTH_PROTO_SQS_JSON) {
         const char *name = awserr_wire_code(err->code);
         for (size_t i = 0; i < sizeof auth_json_names / sizeof auth_json_names[0]; i++)
@@ -192,6 +212,20 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
         snprintf(c->action, sizeof c->action, "%s", target + 10);
         return;
     }
+    if (post && target && strncmp(target, CWPROTO_TARGET_PREFIX,
+                                  strlen(CWPROTO_TARGET_PREFIX)) == 0) {
+        c->proto = AUTH_PROTO_CW_JSON;
+        snprintf(c->service, sizeof c->service, "cloudwatch");
+        snprintf(c->action, sizeof c->action, "%s", target + strlen(CWPROTO_TARGET_PREFIX));
+        return;
+    }
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    if (post && path && strncmp(path, CWPROTO_CBOR_PATH, strlen(CWPROTO_CBOR_PATH)) == 0) {
+        c->proto = AUTH_PROTO_CW_CBOR;
+        snprintf(c->service, sizeof c->service, "cloudwatch");
+        snprintf(c->action, sizeof c->action, "%s", path + strlen(CWPROTO_CBOR_PATH));
+        return;
+    }
     if (post && target) {
         /* A JSON service this endpoint does not serve (api/unknown.h):
          * refusals in JSON too; the service is the target's prefix up to
@@ -234,6 +268,8 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
         snprintf(c->service, sizeof c->service, "sns");
     } else if (version && strcmp(version, "2012-11-05") == 0) {
         snprintf(c->service, sizeof c->service, "sqs");
+    } else if (version && strcmp(version, CWPROTO_VERSION) == 0) {
+        snprintf(c->service, sizeof c->service, "cloudwatch");
     }
     if (strcmp(c->service, "rds") == 0)
         c->resource = auth_resource(r, p);
@@ -241,7 +277,8 @@ static void auth_classify(region *r, struct evhttp_request *req, const char *bod
 }
 
 /* Authentication proper: err set and false when the request is refused. */
-static bool auth_verify(region *r, const sigv4_request *rq, principal *who, awserr *err)
+static bool auth_verify(region *r, const sigv4_request *rq, const char *scope_service,
+                        principal *who, awserr *err)
 {
     sigv4_auth a;
     char why[512];
@@ -273,6 +310,10 @@ static bool auth_verify(region *r, const sigv4_request *rq, principal *who, awse
     if (strcmp(a.region, r->cfg.name) != 0)
         return awserr_set(err, AWSERR_SIGNATURE_DOES_NOT_MATCH,
                           "Credential should be scoped to a valid region, not '%s'.", a.region);
+    if (scope_service && strcmp(a.service, scope_service) != 0)
+        return awserr_set(err, AWSERR_SIGNATURE_DOES_NOT_MATCH,
+                          "Credential should be scoped to correct service: '%s'. ",
+                          scope_service);
     return true;
 }
 
@@ -305,7 +346,7 @@ bool auth_check(region *r, struct evhttp_request *req, principal *who)
         .body_len = len,
     };
     awserr err = {0};
-    bool ok = nh < AUTH_MAX_HEADERS && auth_verify(r, &rq, who, &err);
+    bool ok = nh < AUTH_MAX_HEADERS && auth_verify(r, &rq, strcmp(c.service, "cloudwatch") == 0 ? "monitoring" : NULL, who, &err);
     if (nh >= AUTH_MAX_HEADERS)
         awserr_set(&err, AWSERR_INCOMPLETE_SIGNATURE, "Too many headers.");
     char why[sizeof err.message];

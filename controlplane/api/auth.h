@@ -14,7 +14,9 @@
  *
  * JSON protocols use their exception names (KMS: ...Exception, the
  * signature ones with 400 as AWS's JSON services do; SQS adds the Query
- * code in x-amzn-query-error). The agent endpoints and /healthz are not routed
+ * code in x-amzn-query-error; CloudWatch's JSON and CBOR as obs/cwproto.h
+ * encodes errors). A CloudWatch call (IAM service "cloudwatch") must be
+ * signed for the scope service "monitoring". The agent endpoints and /healthz are not routed
  * here. */
 #ifndef RDSIM_AUTH_H
 #define RDSIM_AUTH_H
@@ -31,6 +33,8 @@ typedef enum {
     AUTH_PROTO_EC2,      /* EC2 Query: Response/Errors */
     AUTH_PROTO_KMS,      /* JSON 1.1, TrentService.* and secretsmanager.* */
     AUTH_PROTO_SQS_JSON, /* JSON 1.0, AmazonSQS.*, query-compatible */
+    AUTH_PROTO_CW_JSON,  /* CloudWatch JSON 1.0, GraniteServiceVersion20100801.* */
+    AUTH_PROTO_CW_CBOR,  /* CloudWatch rpc-v2-cbor, /service/GraniteServiceVersion20100801/... */
 } auth_proto;
 
 /* Checks req as one call of <service>:<action> (see auth_classify).

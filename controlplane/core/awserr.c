@@ -114,6 +114,11 @@ static const awserr_row awserr_table[AWSERR_COUNT_] = {
     [AWSERR_IAM_MALFORMED_POLICY_DOCUMENT] = {"MalformedPolicyDocument", 400, true},
     [AWSERR_IAM_INVALID_INPUT] = {"InvalidInput", 400, true},
     [AWSERR_VALIDATION_ERROR] = {"ValidationError", 400, true},
+    /* CloudWatch (botocore cloudwatch 2010-08-01: InvalidNextToken,
+     * InvalidFormatFault, LimitExceededFault). */
+    [AWSERR_CW_INVALID_NEXT_TOKEN] = {"InvalidNextToken", 400, true},
+    [AWSERR_CW_INVALID_FORMAT] = {"InvalidFormat", 400, true},
+    [AWSERR_CW_LIMIT_EXCEEDED] = {"LimitExceeded", 400, true},
 };
 
 /* An out-of-range value (memory corruption, a cast gone wrong) or a row

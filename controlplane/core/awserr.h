@@ -86,6 +86,10 @@ typedef enum {
     AWSERR_IAM_MALFORMED_POLICY_DOCUMENT,
     AWSERR_IAM_INVALID_INPUT,
     AWSERR_VALIDATION_ERROR,
+    /* CloudWatch (obs/cwproto.h maps these and the common ones to its shapes) */
+    AWSERR_CW_INVALID_NEXT_TOKEN,
+    AWSERR_CW_INVALID_FORMAT,
+    AWSERR_CW_LIMIT_EXCEEDED,
     AWSERR_COUNT_
 } awserr_code;
 

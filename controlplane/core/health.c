@@ -39,6 +39,18 @@ static const char probe_sql[] =
     "coalesce(CASE WHEN pg_is_in_recovery() THEN (extract(epoch FROM now() - "
     "pg_last_xact_replay_timestamp()) * 1000)::bigint END, -1)";
 
+/* CloudWatch's gauges, cheap catalog reads, sent after probe_sql in the
+ * same round trip at most every HEALTH_METRICS_MS: an error here fails
+ * only this statement, never the probe (its own result is read first). */
+static const char metrics_sql[] =
+    "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+    "AND pid <> pg_backend_pid()), "
+    "(SELECT coalesce(sum(size), 0) FROM pg_ls_waldir())::bigint, "
+    "(SELECT max(age(datfrozenxid)) FROM pg_database), "
+    "(SELECT coalesce(max(pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
+    "pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END, restart_lsn)), -1)::bigint "
+    "FROM pg_replication_slots WHERE restart_lsn IS NOT NULL)";
+
 typedef enum { PROBE_IDLE, PROBE_CONNECTING, PROBE_READY, PROBE_QUERYING } probe_state;
 
 typedef struct probe {
@@ -53,6 +65,7 @@ typedef struct probe {
     struct event *io;
     struct event *timer;
     int64_t next_due_ms;
+    int64_t next_metrics_ms; /* monotonic: when metrics_sql rides along again */
     bool seen;             /* still in the store at the last tick */
     node_health view;
 } probe;
@@ -210,9 +223,28 @@ static bool probe_read_result(probe *p, PGresult *res)
     return true;
 }
 
+/* The gauges of metrics_sql into the view; false for another result. */
+static bool probe_read_metrics(probe *p, PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 4)
+        return false;
+    p->view.pgm_conns = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    p->view.pgm_wal_bytes = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    p->view.pgm_xid_age = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    p->view.pgm_slot_lag = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    p->view.pgm_ms = mono_ms();
+    return true;
+}
+
 static void probe_send(probe *p)
 {
-    if (!PQsendQuery(p->conn, probe_sql)) {
+    int64_t now = mono_ms();
+    bool metrics = now >= p->next_metrics_ms;
+    char sql[sizeof probe_sql + sizeof metrics_sql + 2];
+    snprintf(sql, sizeof sql, "%s%s%s", probe_sql, metrics ? ";" : "", metrics ? metrics_sql : "");
+    if (metrics)
+        p->next_metrics_ms = now + HEALTH_METRICS_MS;
+    if (!PQsendQuery(p->conn, sql)) {
         probe_fail(p, PQerrorMessage(p->conn));
         return;
     }
@@ -288,7 +320,8 @@ static void probe_query_step(probe *p, short what)
     bool ok = false;
     PGresult *res;
     while ((res = PQgetResult(p->conn)) != NULL) {
-        ok = probe_read_result(p, res) || ok;
+        if (!probe_read_metrics(p, res))
+            ok = probe_read_result(p, res) || ok;
         PQclear(res);
     }
     if (!ok) {

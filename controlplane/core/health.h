@@ -45,7 +45,16 @@ typedef struct {
                                * not been streaming, 0 when it streams (or is no standby) */
     int64_t replay_lag_ms;    /* a standby: now() - pg_last_xact_replay_timestamp(), the
                                * source of a read replica's ReplicaLag; -1 unknown */
+    /* CloudWatch's PostgreSQL-side gauges (obs/cwcollect.h), read by a
+     * second statement of the probe at most every HEALTH_METRICS_MS. */
+    int64_t pgm_ms;           /* monotonic ms of the last reading, 0: never */
+    int64_t pgm_conns;        /* client backends, the probe's own left out */
+    int64_t pgm_wal_bytes;    /* sum of pg_ls_waldir() sizes */
+    int64_t pgm_xid_age;      /* max(age(datfrozenxid)) */
+    int64_t pgm_slot_lag;     /* bytes behind of the oldest replication slot, -1: no slot */
 } node_health;
+
+#define HEALTH_METRICS_MS 15000
 
 typedef struct {
     int64_t interval_ms;  /* between probes of one node */

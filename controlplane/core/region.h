@@ -24,6 +24,8 @@ typedef struct delivery delivery;
 typedef struct pgcatalog pgcatalog;
 typedef struct principals principals;
 struct wf_kind;
+struct cwcollect;
+struct cJSON;
 
 #define REGION_MAX_AZS 8
 
@@ -78,6 +80,13 @@ typedef struct region {
     int api_port;              /* where the API (and KMS) listens, once started */
     int dns_port;              /* where the DNS server listens (UDP and TCP), once started */
     const struct wf_kind *const *wf_kinds; /* the workflow kinds main registered (workflow.h) */
+    struct cwcollect *cw;      /* CloudWatch's collector (obs/cwcollect.h), NULL: none */
+    /* Called by domain/telemetry.c for each node entry of an agent's
+     * telemetry, in its transaction (main sets it to cwcollect_node: the
+     * layer above domain/ cannot be called from it directly). */
+    void (*node_telemetry_hook)(struct region *r, const char *instance_id, const char *db_class,
+                                const char *engine, int64_t allocated_bytes,
+                                const char *node_id, bool primary, const struct cJSON *entry);
 } region;
 
 /* Limits shared by the actions that create instances. */

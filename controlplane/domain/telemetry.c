@@ -52,6 +52,10 @@ static bool telemetry_node(region *r, const cJSON *e, cJSON *reply, bool *change
         ok = storage_observe(r, &in, (int64_t)bytes->valuedouble, &ch) && ok;
         *changed = *changed || ch;
     }
+    if (r->node_telemetry_hook)
+        r->node_telemetry_hook(r, in.id, in.db_class, in.engine,
+                               in.allocated_storage * r->cfg.storage_unit_bytes, nd.id, primary,
+                               e);
     cJSON *o = cJSON_AddObjectToObject(reply, nd.id);
     cJSON_AddNumberToObject(o, "monitoring_interval", interval);
     cJSON_AddItemToObject(o, "log_sizes", logfiles_sizes(r, nd.id));

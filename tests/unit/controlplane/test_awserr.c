@@ -87,6 +87,9 @@ static const struct {
     {AWSERR_IAM_MALFORMED_POLICY_DOCUMENT, "MalformedPolicyDocument", 400, "Sender"},
     {AWSERR_IAM_INVALID_INPUT, "InvalidInput", 400, "Sender"},
     {AWSERR_VALIDATION_ERROR, "ValidationError", 400, "Sender"},
+    {AWSERR_CW_INVALID_NEXT_TOKEN, "InvalidNextToken", 400, "Sender"},
+    {AWSERR_CW_INVALID_FORMAT, "InvalidFormat", 400, "Sender"},
+    {AWSERR_CW_LIMIT_EXCEEDED, "LimitExceeded", 400, "Sender"},
 };
 
 int main(void)

@@ -1,0 +1,55 @@
+/* cwcollect: the AWS/RDS metrics of every instance, from real measurements
+ * of its nodes, one point a minute (real time between readings, stamped on
+ * the REGION clock).
+ *
+ * Sources (what is measured, honestly):
+ *   agent counters (agent/pgcounters.h, every 10 s in the node's telemetry;
+ *   the node's postmaster and its children):
+ *     CPUUtilization    CPU ticks / elapsed / online CPUs, Percent
+ *     ReadIOPS/WriteIOPS  read/write system calls per second (/proc/<pid>/io
+ *                       syscr/syscw: no per-node block-device count exists)
+ *     ReadThroughput/WriteThroughput  block-layer bytes per second
+ *                       (read_bytes/write_bytes)
+ *     FreeableMemory    the host's MemAvailable (nodes share the host)
+ *   agent data size (data_bytes):
+ *     FreeStorageSpace  AllocatedStorage minus the data directory's size
+ *   the controlplane's health probe (core/health.h, every 15 s):
+ *     DatabaseConnections, TransactionLogsDiskUsage (pg_wal),
+ *     MaximumUsedTransactionIDs, OldestReplicationSlotLag (when a slot
+ *     exists), ReplicaLag (any node in recovery, under its instance).
+ * Not published, for want of an honest per-node source: ReadLatency,
+ * WriteLatency, DiskQueueDepth (/proc/<pid>/io has no latency), Network*
+ * (the nodes share the loopback interface), BurstBalance/CPUCredit*.
+ *
+ * Only the instance's primary feeds its metrics, except ReplicaLag. Each
+ * value goes to the metric with DBInstanceIdentifier and to the
+ * aggregates by DatabaseClass, by EngineName and without dimension.
+ * Memory only: the last reading of each node (a restart loses one
+ * minute); the points are in the store (cwstore.h). */
+#ifndef RDSIM_CWCOLLECT_H
+#define RDSIM_CWCOLLECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct cJSON cJSON;
+typedef struct region region;
+typedef struct cwcollect cwcollect;
+
+#define CWCOLLECT_PERIOD_MS 60000
+
+cwcollect *cwcollect_new(void);
+void cwcollect_free(cwcollect *c);
+
+/* One node's telemetry entry (its "pgc" and "data_bytes"), in the
+ * caller's transaction: writes the instance's points when a minute has
+ * passed since the node's previous reading. */
+void cwcollect_node(region *r, const char *instance_id, const char *db_class,
+                    const char *engine, int64_t allocated_bytes, const char *node_id,
+                    bool primary, const cJSON *entry);
+
+/* From the cron: drops expired points (cwstore_prune) once per region
+ * minute. */
+void cwcollect_tick(region *r);
+
+#endif
