@@ -1,0 +1,260 @@
+/* livefeed: see livefeed.h.
+ *
+ * Invariants:
+ *  1. a slot with req != NULL is a live stream whose connection has our
+ *     close callback; every way out of it (the client left, libevent's
+ *     write timeout, a drop of ours, livefeed_free) goes through
+ *     feed_forget, which clears the slot first;
+ *  2. a client has been sent every event with id <= its last_id, once.
+ */
+#include "controlplane/api/livefeed.h"
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/api/livedata.h"
+#include "lib/httpguard.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define FEED_TICK_MS 1000
+#define FEED_KEEPALIVE_MS 15000
+#define FEED_WRITE_TIMEOUT_S 30
+
+typedef struct {
+    livefeed *f;
+    struct evhttp_request *req;
+    struct evhttp_connection *evcon;
+    int64_t last_id; /* the newest event this client has been sent */
+} feed_client;
+
+struct livefeed {
+    region *r;
+    httpguard *guard;
+    struct event *tick;
+    feed_client clients[LIVEFEED_MAX_CLIENTS];
+    int n;
+    char *last_state;      /* the state document last sent (to send changes only) */
+    int64_t last_beat_ms;  /* the last keep-alive comment */
+    uint64_t dropped_slow; /* clients dropped for an output backlog */
+};
+
+/* Clears c's slot (invariant 1); the caller frees the connection or
+ * libevent is freeing it. */
+static void feed_forget(feed_client *c)
+{
+    if (!c->req)
+        return;
+    evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+    c->req = NULL;
+    c->evcon = NULL;
+    c->f->n--;
+}
+
+/* libevent is freeing the connection: the client left or timed out. */
+static void feed_on_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    feed_client *c = arg;
+    LOG_DEBUG("liveview stream closed clients=%d", c->f->n - 1);
+    feed_forget(c);
+}
+
+/* Ends c's stream now, whatever it has queued. */
+static void feed_drop(feed_client *c)
+{
+    struct evhttp_connection *evcon = c->evcon;
+    feed_forget(c);
+    evhttp_connection_free(evcon);
+}
+
+static size_t feed_backlog(const feed_client *c)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
+    return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
+}
+
+/* Queues buf's bytes for c (copied), or drops c when its backlog is over
+ * the bound. false when c was dropped. */
+static bool feed_send(feed_client *c, const char *data, size_t len)
+{
+    if (feed_backlog(c) + len > LIVEFEED_MAX_BUFFERED) {
+        c->f->dropped_slow++;
+        LOG_WARN("liveview stream dropped why=slow backlog=%zu dropped=%llu", feed_backlog(c),
+                 (unsigned long long)c->f->dropped_slow);
+        feed_drop(c);
+        return false;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, data, len);
+    evhttp_send_reply_chunk(c->req, b);
+    evbuffer_free(b);
+    return true;
+}
+
+/* "event: NAME\ndata: JSON\n\n" (JSON printed unformatted has no
+ * newline, so it is one data line whatever the strings hold). */
+static char *feed_frame(const char *name, int64_t id, const char *json)
+{
+    if (id > 0)
+        return xasprintf("id: %lld\nevent: %s\ndata: %s\n\n", (long long)id, name, json);
+    return xasprintf("event: %s\ndata: %s\n\n", name, json);
+}
+
+/* Sends c the events of list with id > c->last_id. false if c was dropped. */
+static bool feed_send_events(feed_client *c, const cJSON *list)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        int64_t id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "id"));
+        if (id <= c->last_id)
+            continue;
+        char *json = cJSON_PrintUnformatted(e);
+        char *frame = feed_frame("rds", id, json);
+        bool ok = feed_send(c, frame, strlen(frame));
+        free(frame);
+        free(json);
+        if (!ok)
+            return false;
+        c->last_id = id;
+    }
+    return true;
+}
+
+static void feed_arm(livefeed *f)
+{
+    struct timeval tv = {FEED_TICK_MS / 1000, (FEED_TICK_MS % 1000) * 1000};
+    if (f->n > 0 && !evtimer_pending(f->tick, NULL))
+        evtimer_add(f->tick, &tv);
+}
+
+static void feed_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    livefeed *f = arg;
+    if (f->n == 0)
+        return;
+    int64_t from = INT64_MAX;
+    for (int i = 0; i < LIVEFEED_MAX_CLIENTS; i++)
+        if (f->clients[i].req && f->clients[i].last_id < from)
+            from = f->clients[i].last_id;
+    cJSON *events = livedata_events(f->r, from);
+    cJSON *state = livedata_state(f->r);
+    char *json = cJSON_PrintUnformatted(state);
+    bool changed = !f->last_state || strcmp(f->last_state, json) != 0;
+    char *frame = changed ? feed_frame("state", 0, json) : NULL;
+    bool beat = mono_ms() - f->last_beat_ms >= FEED_KEEPALIVE_MS;
+    if (beat)
+        f->last_beat_ms = mono_ms();
+    for (int i = 0; i < LIVEFEED_MAX_CLIENTS; i++) {
+        feed_client *c = &f->clients[i];
+        if (!c->req || !feed_send_events(c, events))
+            continue;
+        if (frame && !feed_send(c, frame, strlen(frame)))
+            continue;
+        if (beat)
+            feed_send(c, ": alive\n\n", 9);
+    }
+    free(f->last_state);
+    f->last_state = json;
+    free(frame);
+    cJSON_Delete(state);
+    cJSON_Delete(events);
+    feed_arm(f);
+}
+
+livefeed *livefeed_new(region *r, httpguard *guard)
+{
+    livefeed *f = xcalloc(1, sizeof *f);
+    f->r = r;
+    f->guard = guard;
+    f->tick = evtimer_new(r->base, feed_tick, f);
+    f->last_beat_ms = mono_ms();
+    return f;
+}
+
+int livefeed_clients(const livefeed *f)
+{
+    return f->n;
+}
+
+/* The client's Last-Event-ID (a browser reconnecting), or -1. */
+static int64_t feed_resume_id(struct evhttp_request *req)
+{
+    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Last-Event-ID");
+    if (!v || !*v || strlen(v) > 18 || strspn(v, "0123456789") != strlen(v))
+        return -1;
+    return strtoll(v, NULL, 10);
+}
+
+void livefeed_open(livefeed *f, struct evhttp_request *req)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    feed_client *c = NULL;
+    for (int i = 0; i < LIVEFEED_MAX_CLIENTS && !c; i++)
+        if (!f->clients[i].req)
+            c = &f->clients[i];
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    if (!c || !evcon) {
+        evhttp_add_header(h, "Content-Type", "text/plain");
+        evhttp_add_header(h, "Retry-After", "5");
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add_printf(b, "too many live view streams (at most %d)\n", LIVEFEED_MAX_CLIENTS);
+        evhttp_send_reply(req, 503, "Service Unavailable", b);
+        evbuffer_free(b);
+        return;
+    }
+    *c = (feed_client){.f = f, .req = req, .evcon = evcon};
+    f->n++;
+    evhttp_add_header(h, "Content-Type", "text/event-stream");
+    evhttp_send_reply_start(req, 200, "OK");
+    httpguard_request_stream(f->guard, req);
+    evhttp_connection_set_closecb(evcon, feed_on_close, c);
+    /* evhttp's timeout (30 s) is a read timeout too, and a stream's client
+     * sends nothing: keep only the write one, so a client that stops
+     * reading is dropped while one that only listens stays. */
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+    struct timeval wt = {FEED_WRITE_TIMEOUT_S, 0};
+    if (bev)
+        bufferevent_set_timeouts(bev, NULL, &wt);
+    int64_t resume = feed_resume_id(req);
+    cJSON *events = livedata_events(f->r, resume);
+    c->last_id = resume >= 0 ? resume : 0;
+    cJSON *state = livedata_state(f->r);
+    char *json = cJSON_PrintUnformatted(state);
+    char *frame = feed_frame("state", 0, json);
+    static const char hello[] = "retry: 2000\n\n";
+    if (feed_send(c, hello, sizeof hello - 1) && feed_send(c, frame, strlen(frame)))
+        feed_send_events(c, events);
+    if (f->n == 1) {
+        /* The only client has this state: the next pass sends changes. */
+        free(f->last_state);
+        f->last_state = json;
+        json = NULL;
+    }
+    free(frame);
+    free(json);
+    cJSON_Delete(state);
+    cJSON_Delete(events);
+    LOG_INFO("liveview stream opened clients=%d", f->n);
+    feed_arm(f);
+}
+
+void livefeed_free(livefeed *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < LIVEFEED_MAX_CLIENTS; i++)
+        if (f->clients[i].req)
+            feed_drop(&f->clients[i]);
+    event_free(f->tick);
+    free(f->last_state);
+    free(f);
+}
