@@ -505,6 +505,14 @@ void httpguard_request_stream(httpguard *g, struct evhttp_request *req)
     for (hg_conn *c = g->conns; bev && c; c = c->next) {
         if (c->bev == bev && !c->closing) {
             c->streaming = true;
+            /* Called after the reply started, the connection went idle
+             * with its deadline armed: back to being answered. */
+            if (c->phase != HG_BUSY) {
+                struct timeval now;
+                event_base_gettimeofday_cached(g->base, &now);
+                c->next_pending = false;
+                hg_set_phase(c, HG_BUSY, &now);
+            }
             return;
         }
     }

@@ -61,7 +61,7 @@ static void feed_on_close(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     feed_client *c = arg;
-    LOG_DEBUG("liveview stream closed clients=%d", c->f->n - 1);
+    LOG_INFO("liveview stream closed clients=%d", c->f->n - 1);
     feed_forget(c);
 }
 
@@ -214,8 +214,8 @@ void livefeed_open(livefeed *f, struct evhttp_request *req)
     *c = (feed_client){.f = f, .req = req, .evcon = evcon};
     f->n++;
     evhttp_add_header(h, "Content-Type", "text/event-stream");
+    httpguard_request_stream(f->guard, req); /* before the first byte makes it idle */
     evhttp_send_reply_start(req, 200, "OK");
-    httpguard_request_stream(f->guard, req);
     evhttp_connection_set_closecb(evcon, feed_on_close, c);
     /* evhttp's timeout (30 s) is a read timeout too, and a stream's client
      * sends nothing: keep only the write one, so a client that stops
