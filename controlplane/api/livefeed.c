@@ -15,7 +15,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "controlplane/api/livedata.h"
 #include "lib/httpguard.h"
@@ -31,11 +33,15 @@ typedef struct {
     struct evhttp_request *req;
     struct evhttp_connection *evcon;
     int64_t last_id; /* the newest event this client has been sent */
+    char key_id[LIVEFEED_KEY_ID_MAX + 1]; /* the session's access key */
+    int64_t expires_s;                    /* the session's end (epoch s) */
 } feed_client;
 
 struct livefeed {
     region *r;
     httpguard *guard;
+    livefeed_session_fn still_ok;
+    void *still_ok_arg;
     struct event *tick;
     feed_client clients[LIVEFEED_MAX_CLIENTS];
     int n;
@@ -79,8 +85,17 @@ static size_t feed_backlog(const feed_client *c)
     return bev ? evbuffer_get_length(bufferevent_get_output(bev)) : 0;
 }
 
-/* Queues buf's bytes for c (copied), or drops c when its backlog is over
- * the bound. false when c was dropped. */
+static void feed_queue(feed_client *c, const char *data, size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, data, len);
+    evhttp_send_reply_chunk(c->req, b);
+    evbuffer_free(b);
+}
+
+/* Queues the bytes for c (copied), or drops c when its backlog would pass
+ * the bound. false when c was dropped. Only from the timer: a connection
+ * is never freed inside evhttp's own callback. */
 static bool feed_send(feed_client *c, const char *data, size_t len)
 {
     if (feed_backlog(c) + len > LIVEFEED_MAX_BUFFERED) {
@@ -90,10 +105,7 @@ static bool feed_send(feed_client *c, const char *data, size_t len)
         feed_drop(c);
         return false;
     }
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, data, len);
-    evhttp_send_reply_chunk(c->req, b);
-    evbuffer_free(b);
+    feed_queue(c, data, len);
     return true;
 }
 
@@ -106,8 +118,10 @@ static char *feed_frame(const char *name, int64_t id, const char *json)
     return xasprintf("event: %s\ndata: %s\n\n", name, json);
 }
 
-/* Sends c the events of list with id > c->last_id. false if c was dropped. */
-static bool feed_send_events(feed_client *c, const cJSON *list)
+/* Sends c the events of list with id > c->last_id. false if c was
+ * dropped; at the stream's start (first) nothing is dropped: that burst is
+ * bounded by LIVEDATA_MAX_EVENTS. */
+static bool feed_send_events(feed_client *c, const cJSON *list, bool first)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
@@ -117,7 +131,11 @@ static bool feed_send_events(feed_client *c, const cJSON *list)
             continue;
         char *json = cJSON_PrintUnformatted(e);
         char *frame = feed_frame("rds", id, json);
-        bool ok = feed_send(c, frame, strlen(frame));
+        bool ok = true;
+        if (first)
+            feed_queue(c, frame, strlen(frame));
+        else
+            ok = feed_send(c, frame, strlen(frame));
         free(frame);
         free(json);
         if (!ok)
@@ -153,9 +171,14 @@ static void feed_tick(evutil_socket_t fd, short what, void *arg)
     bool beat = mono_ms() - f->last_beat_ms >= FEED_KEEPALIVE_MS;
     if (beat)
         f->last_beat_ms = mono_ms();
+    int64_t now_s = (int64_t)time(NULL);
     for (int i = 0; i < LIVEFEED_MAX_CLIENTS; i++) {
         feed_client *c = &f->clients[i];
-        if (!c->req || !feed_send_events(c, events))
+        if (c->req && (now_s > c->expires_s || !f->still_ok(f->still_ok_arg, c->key_id))) {
+            LOG_INFO("liveview stream dropped why=session key=%s", c->key_id);
+            feed_drop(c);
+        }
+        if (!c->req || !feed_send_events(c, events, false))
             continue;
         if (frame && !feed_send(c, frame, strlen(frame)))
             continue;
@@ -170,11 +193,13 @@ static void feed_tick(evutil_socket_t fd, short what, void *arg)
     feed_arm(f);
 }
 
-livefeed *livefeed_new(region *r, httpguard *guard)
+livefeed *livefeed_new(region *r, httpguard *guard, livefeed_session_fn still_ok, void *arg)
 {
     livefeed *f = xcalloc(1, sizeof *f);
     f->r = r;
     f->guard = guard;
+    f->still_ok = still_ok;
+    f->still_ok_arg = arg;
     f->tick = evtimer_new(r->base, feed_tick, f);
     f->last_beat_ms = mono_ms();
     return f;
@@ -194,7 +219,8 @@ static int64_t feed_resume_id(struct evhttp_request *req)
     return strtoll(v, NULL, 10);
 }
 
-void livefeed_open(livefeed *f, struct evhttp_request *req)
+void livefeed_open(livefeed *f, struct evhttp_request *req, const char *key_id,
+                   int64_t expires_s)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     feed_client *c = NULL;
@@ -211,7 +237,8 @@ void livefeed_open(livefeed *f, struct evhttp_request *req)
         evbuffer_free(b);
         return;
     }
-    *c = (feed_client){.f = f, .req = req, .evcon = evcon};
+    *c = (feed_client){.f = f, .req = req, .evcon = evcon, .expires_s = expires_s};
+    snprintf(c->key_id, sizeof c->key_id, "%s", key_id);
     f->n++;
     evhttp_add_header(h, "Content-Type", "text/event-stream");
     httpguard_request_stream(f->guard, req); /* before the first byte makes it idle */
@@ -231,8 +258,9 @@ void livefeed_open(livefeed *f, struct evhttp_request *req)
     char *json = cJSON_PrintUnformatted(state);
     char *frame = feed_frame("state", 0, json);
     static const char hello[] = "retry: 2000\n\n";
-    if (feed_send(c, hello, sizeof hello - 1) && feed_send(c, frame, strlen(frame)))
-        feed_send_events(c, events);
+    feed_queue(c, hello, sizeof hello - 1);
+    feed_queue(c, frame, strlen(frame));
+    feed_send_events(c, events, true);
     if (f->n == 1) {
         /* The only client has this state: the next pass sends changes. */
         free(f->last_state);

@@ -16,12 +16,15 @@
  * slow reader must cost nothing): at most LIVEFEED_MAX_CLIENTS streams
  * (the next is answered 503); a client whose connection holds more than
  * LIVEFEED_MAX_BUFFERED unsent bytes is dropped (its connection freed),
- * as is one that has not read for 30 s (the write timeout). Its
+ * as is one that has not read for 30 s (the write timeout), and one whose
+ * session ended (expired, its key deleted or its permission gone: checked
+ * every pass, so a stream ends as the next request would be refused). Its
  * connection is marked streaming in lib/httpguard, so the guard's idle
  * deadline and cap eviction never end a healthy stream. */
 #ifndef RDSIM_LIVEFEED_H
 #define RDSIM_LIVEFEED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "controlplane/core/region.h"
@@ -32,14 +35,22 @@ typedef struct livefeed livefeed;
 
 #define LIVEFEED_MAX_CLIENTS 16
 #define LIVEFEED_MAX_BUFFERED (256 * 1024)
+#define LIVEFEED_KEY_ID_MAX 32
 
-/* The feed (no client, no timer armed yet). guard is borrowed. */
-livefeed *livefeed_new(region *r, httpguard *guard);
+/* Whether the session of access key key_id may still look (the key
+ * exists and keeps its permission). */
+typedef bool (*livefeed_session_fn)(void *arg, const char *key_id);
 
-/* Answers req (whose session the caller checked, and whose output
- * headers it may have set): the stream's start and first data, or 503
- * when full. */
-void livefeed_open(livefeed *f, struct evhttp_request *req);
+/* The feed (no client, no timer armed yet). guard is borrowed; still_ok
+ * is asked about each stream's session every pass, and a stream whose
+ * session has expired or is no longer ok is dropped. */
+livefeed *livefeed_new(region *r, httpguard *guard, livefeed_session_fn still_ok, void *arg);
+
+/* Answers req (whose session, of key_id until expires_s, the caller
+ * checked; it may have set output headers): the stream's start and first
+ * data, or 503 when full. */
+void livefeed_open(livefeed *f, struct evhttp_request *req, const char *key_id,
+                   int64_t expires_s);
 
 /* How many clients are connected (tests, /healthz-like checks). */
 int livefeed_clients(const livefeed *f);

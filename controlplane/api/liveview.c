@@ -44,6 +44,8 @@ struct liveview {
     unsigned char key[VIEW_KEY_LEN]; /* the session MAC key: this process only */
 };
 
+static bool view_key_ok(void *arg, const char *key_id);
+
 liveview *liveview_new(region *r, httpguard *guard)
 {
     liveview *v = xcalloc(1, sizeof *v);
@@ -53,7 +55,7 @@ liveview *liveview_new(region *r, httpguard *guard)
         return NULL;
     }
     v->r = r;
-    v->feed = livefeed_new(r, guard);
+    v->feed = livefeed_new(r, guard, view_key_ok, v);
     return v;
 }
 
@@ -144,22 +146,10 @@ static bool view_cookie_value(const char *hdr, char out[VIEW_COOKIE_MAX + 1])
     return false;
 }
 
-/* Whether req carries a valid session (liveview.h, point 3). */
-static bool view_session_ok(liveview *v, struct evhttp_request *req)
+/* Whether the access key still exists and may still look. */
+static bool view_key_ok(void *arg, const char *key_id)
 {
-    const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
-    char val[VIEW_COOKIE_MAX + 1];
-    if (!hdr || !view_cookie_value(hdr, val))
-        return false;
-    char key_id[PRINCIPAL_KEY_ID_LEN + 1], mac[65], want[65];
-    long long exp = 0;
-    int used = 0;
-    if (sscanf(val, "v1.%20[A-Z0-9].%18lld.%64[0-9a-f]%n", key_id, &exp, mac, &used) != 3 ||
-        (size_t)used != strlen(val) || strlen(mac) != 64)
-        return false;
-    view_mac(v, key_id, exp, want);
-    if (CRYPTO_memcmp(mac, want, 64) != 0 || exp < (long long)time(NULL))
-        return false;
+    liveview *v = arg;
     principal who;
     char secret[PRINCIPAL_SECRET_LEN + 1];
     bool found = false;
@@ -167,6 +157,26 @@ static bool view_session_ok(liveview *v, struct evhttp_request *req)
     OPENSSL_cleanse(secret, sizeof secret);
     return ok && principal_may(v->r->principals, &who, "rds", "DescribeDBInstances", NULL, NULL,
                                0);
+}
+
+/* Whether req carries a valid session (liveview.h, point 3): its key id
+ * and end in key_id and *exp when it does. */
+static bool view_session_ok(liveview *v, struct evhttp_request *req,
+                            char key_id[PRINCIPAL_KEY_ID_LEN + 1], long long *exp)
+{
+    const char *hdr = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
+    char val[VIEW_COOKIE_MAX + 1];
+    if (!hdr || !view_cookie_value(hdr, val))
+        return false;
+    char mac[65], want[65];
+    int used = 0;
+    if (sscanf(val, "v1.%20[A-Z0-9].%18lld.%64[0-9a-f]%n", key_id, exp, mac, &used) != 3 ||
+        (size_t)used != strlen(val) || strlen(mac) != 64)
+        return false;
+    view_mac(v, key_id, *exp, want);
+    if (CRYPTO_memcmp(mac, want, 64) != 0 || *exp < (long long)time(NULL))
+        return false;
+    return view_key_ok(v, key_id);
 }
 
 static void view_login(liveview *v, struct evhttp_request *req)
@@ -237,7 +247,9 @@ void liveview_request(liveview *v, struct evhttp_request *req, const char *path)
         view_login(v, req);
         return;
     }
-    if (!view_session_ok(v, req)) {
+    char key_id[PRINCIPAL_KEY_ID_LEN + 1];
+    long long exp = 0;
+    if (!view_session_ok(v, req, key_id, &exp)) {
         view_forbidden(req);
         return;
     }
@@ -252,7 +264,7 @@ void liveview_request(liveview *v, struct evhttp_request *req, const char *path)
         view_metrics(v, req);
     else if (strcmp(path, "/view/api/events") == 0) {
         view_headers(req, NULL);
-        livefeed_open(v->feed, req);
+        livefeed_open(v->feed, req, key_id, exp);
     } else if (strncmp(path, "/view/", 6) == 0 && strchr(path + 6, '/') == NULL &&
                strcmp(path + 6, "index.html") != 0 && (a = view_asset(path + 6)) != NULL)
         view_send(req, 200, "OK", a->ctype, a->body, a->len);

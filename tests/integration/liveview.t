@@ -126,8 +126,15 @@ curl -s -o /dev/null -c "$W/vjar" "$(vurl)"
 VC=$(cookie_of "$W/vjar")
 is "$(code -b "rdsview=$VC" "$BASE/view/api/state")" 200 \
   "an IAM user allowed rds:DescribeDBInstances: a session"
+curl -s -N -b "rdsview=$VC" "$BASE/view/api/events" >"$W/vsse" 2>/dev/null &
+VSSE=$!
+PIDS+=("$VSSE")
+poll 10 grep -q '^event: state' "$W/vsse"
+ok $? "... and its event stream"
 aws --endpoint-url "$BASE" iam delete-access-key --user-name viewer --access-key-id "$VK"
 is "$(code -b "rdsview=$VC" "$BASE/view/api/state")" 403 "its key deleted: the session ends"
+poll 10 gone "$VSSE"
+ok $? "... and so does its open event stream"
 
 # ---- 2. the streams ------------------------------------------------------------------
 
