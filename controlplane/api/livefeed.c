@@ -93,20 +93,21 @@ static void feed_queue(feed_client *c, const char *data, size_t len)
     evbuffer_free(b);
 }
 
-/* Queues the bytes for c (copied), or drops c when its backlog would pass
- * the bound. false when c was dropped. Only from the timer: a connection
- * is never freed inside evhttp's own callback. */
-static bool feed_send(feed_client *c, const char *data, size_t len)
+/* Whether c is still reading: a client that has not taken what earlier
+ * passes queued (more than LIVEFEED_MAX_BUFFERED left) is dropped (only
+ * from the timer: a connection is never freed inside evhttp's own
+ * callback). One pass's output is queued whole, so a client holds at most
+ * the bound plus one pass (a state document and LIVEDATA_MAX_EVENTS). */
+static bool feed_keeps_up(feed_client *c)
 {
-    if (feed_backlog(c) + len > LIVEFEED_MAX_BUFFERED) {
-        c->f->dropped_slow++;
-        LOG_WARN("liveview stream dropped why=slow backlog=%zu dropped=%llu", feed_backlog(c),
-                 (unsigned long long)c->f->dropped_slow);
-        feed_drop(c);
-        return false;
-    }
-    feed_queue(c, data, len);
-    return true;
+    size_t backlog = feed_backlog(c);
+    if (backlog <= LIVEFEED_MAX_BUFFERED)
+        return true;
+    c->f->dropped_slow++;
+    LOG_WARN("liveview stream dropped why=slow backlog=%zu dropped=%llu", backlog,
+             (unsigned long long)c->f->dropped_slow);
+    feed_drop(c);
+    return false;
 }
 
 /* "event: NAME\ndata: JSON\n\n" (JSON printed unformatted has no
@@ -118,10 +119,8 @@ static char *feed_frame(const char *name, int64_t id, const char *json)
     return xasprintf("event: %s\ndata: %s\n\n", name, json);
 }
 
-/* Sends c the events of list with id > c->last_id. false if c was
- * dropped; at the stream's start (first) nothing is dropped: that burst is
- * bounded by LIVEDATA_MAX_EVENTS. */
-static bool feed_send_events(feed_client *c, const cJSON *list, bool first)
+/* Queues for c the events of list with id > c->last_id. */
+static void feed_send_events(feed_client *c, const cJSON *list)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, list)
@@ -131,18 +130,11 @@ static bool feed_send_events(feed_client *c, const cJSON *list, bool first)
             continue;
         char *json = cJSON_PrintUnformatted(e);
         char *frame = feed_frame("rds", id, json);
-        bool ok = true;
-        if (first)
-            feed_queue(c, frame, strlen(frame));
-        else
-            ok = feed_send(c, frame, strlen(frame));
+        feed_queue(c, frame, strlen(frame));
         free(frame);
         free(json);
-        if (!ok)
-            return false;
         c->last_id = id;
     }
-    return true;
 }
 
 static void feed_arm(livefeed *f)
@@ -178,12 +170,13 @@ static void feed_tick(evutil_socket_t fd, short what, void *arg)
             LOG_INFO("liveview stream dropped why=session key=%s", c->key_id);
             feed_drop(c);
         }
-        if (!c->req || !feed_send_events(c, events, false))
+        if (!c->req || !feed_keeps_up(c))
             continue;
-        if (frame && !feed_send(c, frame, strlen(frame)))
-            continue;
+        feed_send_events(c, events);
+        if (frame)
+            feed_queue(c, frame, strlen(frame));
         if (beat)
-            feed_send(c, ": alive\n\n", 9);
+            feed_queue(c, ": alive\n\n", 9);
     }
     free(f->last_state);
     f->last_state = json;
@@ -260,7 +253,7 @@ void livefeed_open(livefeed *f, struct evhttp_request *req, const char *key_id,
     static const char hello[] = "retry: 2000\n\n";
     feed_queue(c, hello, sizeof hello - 1);
     feed_queue(c, frame, strlen(frame));
-    feed_send_events(c, events, true);
+    feed_send_events(c, events);
     if (f->n == 1) {
         /* The only client has this state: the next pass sends changes. */
         free(f->last_state);

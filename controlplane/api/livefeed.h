@@ -14,8 +14,10 @@
  *
  * Bounds (the trust model: a client is anyone with a session, and a
  * slow reader must cost nothing): at most LIVEFEED_MAX_CLIENTS streams
- * (the next is answered 503); a client whose connection holds more than
- * LIVEFEED_MAX_BUFFERED unsent bytes is dropped (its connection freed),
+ * (the next is answered 503); a client whose connection still holds more
+ * than LIVEFEED_MAX_BUFFERED unsent bytes at a pass is dropped (its
+ * connection freed; one pass is queued whole, so a client costs at most
+ * that bound plus one state document and LIVEDATA_MAX_EVENTS events),
  * as is one that has not read for 30 s (the write timeout), and one whose
  * session ended (expired, its key deleted or its permission gone: checked
  * every pass, so a stream ends as the next request would be refused). Its
