@@ -62,13 +62,19 @@ static void feed_forget(feed_client *c)
     c->f->n--;
 }
 
-/* libevent is freeing the connection: the client left or timed out. */
+/* libevent is freeing the connection: the client left or timed out.
+ * libevent 2.1 has then detached our unfinished request from it
+ * (evhttp_connection_incoming_fail) and leaves it to us: ending the reply
+ * of a request without a connection frees it. */
 static void feed_on_close(struct evhttp_connection *evcon, void *arg)
 {
     (void)evcon;
     feed_client *c = arg;
+    struct evhttp_request *req = c->req;
     LOG_INFO("liveview stream closed clients=%d", c->f->n - 1);
     feed_forget(c);
+    if (req && !evhttp_request_get_connection(req))
+        evhttp_send_reply_end(req);
 }
 
 /* Ends c's stream now, whatever it has queued. */
