@@ -53,6 +53,16 @@ $(LIBCLI): $(call obj,$(CLI_SRC))
 $(LIBBK): $(call obj,$(BK_SRC))
 	@rm -f $@; ar rcs $@ $^
 
+# The live view's page (controlplane/api/liveview/) compiled in as C
+# string literals: nothing is read from disk at run time.
+LIVE_ASSETS := $(sort $(wildcard controlplane/api/liveview/*.html controlplane/api/liveview/*.css \
+                                 controlplane/api/liveview/*.js))
+$(B)/gen/liveassets.inc: scripts/embed-assets.sh $(LIVE_ASSETS)
+	@mkdir -p $(dir $@)
+	sh scripts/embed-assets.sh $@ $(LIVE_ASSETS)
+$(B)/controlplane/api/liveview.o: $(B)/gen/liveassets.inc
+$(B)/controlplane/api/liveview.o: CFLAGS += -I$(B)/gen
+
 # bin/ always holds the variant built last: the stamp forces a relink when
 # the variant changes.
 bin/.variant: FORCE

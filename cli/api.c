@@ -120,6 +120,22 @@ char **api_sign_headers(const char *endpoint, const char *service, const char *c
     return h;
 }
 
+char *api_presign_url(const char *endpoint, const char *path, long long expires)
+{
+    awscreds c;
+    char *url = NULL;
+    if (api_credentials(&c)) {
+        size_t n = strlen(endpoint);
+        while (n > 0 && endpoint[n - 1] == '/')
+            n--;
+        char *full = xasprintf("%.*s%s", (int)n, endpoint, path);
+        url = awscreds_presign_get(&c, "rds", full, expires, (long long)time(NULL));
+        free(full);
+    }
+    awscreds_clear(&c);
+    return url;
+}
+
 /* The IAM service name of a Query API version. */
 static const char *api_service_of(const char *version)
 {

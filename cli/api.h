@@ -71,6 +71,12 @@ bool api_endpoint_valid(const char *url);
  * AWS_SECRET_ACCESS_KEY, else AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE,
  * else $RDS_HOME/aws/credentials [rdsim]). NULL when there are none: the
  * request goes unsigned and the region answers MissingAuthenticationToken. */
+/* endpoint + path (e.g. "/view/login") presigned for service rds with
+ * rdsctl's credentials, good for `expires` seconds (sigv4.h's presigned
+ * form; awscreds_presign_get). Caller frees; NULL when there are no
+ * credentials or the endpoint is malformed. */
+char *api_presign_url(const char *endpoint, const char *path, long long expires);
+
 char **api_sign_headers(const char *endpoint, const char *service, const char *content_type,
                         const char *const *extra, const char *body);
 

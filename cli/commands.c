@@ -18,6 +18,7 @@
 #include "cli/dnslookup.h"
 #include "cli/ec2.h"
 #include "cli/exitcode.h"
+#include "cli/follow.h"
 #include "cli/kms.h"
 #include "cli/telemetry.h"
 #include "cli/lab.h"
@@ -327,6 +328,8 @@ static const arg_spec describe_events_flags[] = {
     F_FILTERS,
     F_PAGING,
     F_NO_PAGINATE,
+    F_LOCAL("follow", ARG_FLAG, "Then print new events as they come, until interrupted"),
+    F_LOCAL("max-seconds", ARG_SECONDS, "--follow: stop after S s"), F_LOCAL("max-events", ARG_SECONDS, "--follow: stop after N"),
     F_END,
 };
 
@@ -490,6 +493,10 @@ static int cli_run_action(const cli_ctx *ctx, const command *cmd, int argc, char
     int rc = cli_parse_flags(cmd, cmd->flags, argc, argv, &params, &opts);
     if (rc != CLI_EXIT_OK)
         goto done;
+    if (query_get(&opts, "follow")) {
+        rc = follow_events_run(ctx, &params, &opts);
+        goto done;
+    }
     api_client client = {.endpoint = ctx->endpoint, .debug = ctx->debug};
     bool paginate = cmd->page_key && !query_get(&params, "Marker") &&
                     !query_get(&params, "MaxRecords") && !query_get(&opts, "no-paginate");
@@ -760,6 +767,7 @@ const command commands[] = {
      describe_engine_default_parameters_flags, NULL},
     {"describe-events", "Lists events (the last hour unless --start-time/--duration).", NULL,
      "DescribeEvents", describe_events_flags, "Events"},
+    {"view-url", "Prints a URL of the live web view (15 min).", view_url_run, NULL, view_url_flags, NULL},
     {"describe-event-categories", "Lists the event categories of a source type.", NULL,
      "DescribeEventCategories", describe_event_categories_flags, NULL},
     {"create-event-subscription", "Subscribes an SNS topic to RDS events (filtered by source "

@@ -210,6 +210,37 @@ char **awscreds_sign_post(const awscreds *c, const char *service, const char *ur
     return out;
 }
 
+char *awscreds_presign_get(const awscreds *c, const char *service, const char *url,
+                           long long expires, long long now)
+{
+    struct evhttp_uri *uri = evhttp_uri_parse(url);
+    const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
+    if (!host || evhttp_uri_get_query(uri)) {
+        if (uri)
+            evhttp_uri_free(uri);
+        return NULL;
+    }
+    const char *scheme = evhttp_uri_get_scheme(uri);
+    bool tls = scheme && strcmp(scheme, "https") == 0;
+    int port = evhttp_uri_get_port(uri);
+    /* What a browser sends: the port only when it is not the scheme's. */
+    char *hostport = port < 0 || port == (tls ? 443 : 80) ? xstrdup(host)
+                                                          : xasprintf("%s:%d", host, port);
+    char date[17];
+    sigv4_amz_date(now, date);
+    sigv4_header hs[1] = {{"host", hostport}};
+    const char *path = evhttp_uri_get_path(uri);
+    sigv4_request rq = {.method = "GET", .path = path && *path ? path : "/", .query = NULL,
+                        .headers = hs, .n_headers = 1, .body = "", .body_len = 0};
+    sigv4_key k = {c->access_key, c->secret, c->region, service};
+    char *q = sigv4_presign_query(&rq, &k, date, expires);
+    char *out = xasprintf("%s://%s%s?%s", tls ? "https" : "http", hostport, rq.path, q);
+    free(q);
+    free(hostport);
+    evhttp_uri_free(uri);
+    return out;
+}
+
 void awscreds_headers_free(char **headers)
 {
     for (char **h = headers; h && *h; h++)

@@ -41,6 +41,14 @@ char **awscreds_sign_post(const awscreds *c, const char *service, const char *ur
                           size_t body_len, long long now);
 void awscreds_headers_free(char **headers);
 
+/* A presigned GET of url (scheme://host[:port]/path, no query) for
+ * service at now, good for `expires` seconds: url plus the X-Amz-* query
+ * (sigv4_presign_query), signed over the host header a browser sends
+ * (the port only when it is not the scheme's default). Caller frees;
+ * NULL for a malformed url or one with a query. */
+char *awscreds_presign_get(const awscreds *c, const char *service, const char *url,
+                           long long expires, long long now);
+
 /* Parses an INI text for key in [section]; a copy of the trimmed value
  * or NULL. (Exposed for the unit test.) */
 char *awscreds_ini_get(const char *text, const char *section, const char *key);

@@ -14,7 +14,9 @@
  *     closing for less than HG_STALE_MS;
  *  4. every listed connection holds one reference on its bufferevent, so
  *     the pointer stays valid after evhttp frees it; the tick (or a new
- *     connection over the cap) releases those evhttp has freed. */
+ *     connection over the cap) releases those evhttp has freed;
+ *  5. a streaming connection (httpguard_request_stream) stays BUSY until
+ *     evhttp frees it: its reply's bytes do not make it IDLE. */
 #include "lib/httpguard.h"
 
 #include "lib/fdguard.h"
@@ -61,6 +63,7 @@ typedef struct hg_conn {
     bool stale;              /* closing for HG_STALE_MS and still not freed */
     bool line_empty;         /* HEAD: the current header line has no byte yet */
     bool next_pending;       /* BUSY: bytes of a next request arrived */
+    bool streaming;          /* BUSY until freed (httpguard_request_stream) */
     struct timeval next_since;
     struct hg_conn *prev, *next;
 } hg_conn;
@@ -239,7 +242,7 @@ static void hg_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 {
     hg_conn *c = arg;
     (void)buf;
-    if (info->n_added == 0 || !c->g || c->closing || c->phase != HG_BUSY)
+    if (info->n_added == 0 || !c->g || c->closing || c->phase != HG_BUSY || c->streaming)
         return;
     /* The next request's clock, or idle. A pipelined request whose head
      * was not scanned gets the head's deadline from its first byte. */
@@ -493,4 +496,24 @@ void httpguard_free(httpguard *g)
     event_free(g->tick);
     event_free(g->drain);
     free(g);
+}
+
+void httpguard_request_stream(httpguard *g, struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    for (hg_conn *c = g->conns; bev && c; c = c->next) {
+        if (c->bev == bev && !c->closing) {
+            c->streaming = true;
+            /* Called after the reply started, the connection went idle
+             * with its deadline armed: back to being answered. */
+            if (c->phase != HG_BUSY) {
+                struct timeval now;
+                event_base_gettimeofday_cached(g->base, &now);
+                c->next_pending = false;
+                hg_set_phase(c, HG_BUSY, &now);
+            }
+            return;
+        }
+    }
 }

@@ -64,6 +64,14 @@ httpguard *httpguard_bind(struct event_base *base, struct evhttp *http, const ch
  * until the reply starts. */
 void httpguard_request_begin(httpguard *g, struct evhttp_request *req);
 
+/* Marks req's connection (after httpguard_request_begin) as a long-lived
+ * stream, such as Server-Sent Events: it stays "being answered" until
+ * evhttp frees it, so neither the idle deadline nor an eviction for a new
+ * connection ends it however long it lasts. The caller bounds how many
+ * streams exist and drops a slow one itself (a stream counts against the
+ * cap like any connection). */
+void httpguard_request_stream(httpguard *g, struct evhttp_request *req);
+
 /* The cap now (the descriptor limit may have changed). */
 size_t httpguard_cap(const httpguard *g);
 void httpguard_get_stats(const httpguard *g, httpguard_stats *out);

@@ -12,6 +12,7 @@ PKGS=(
   openssl # tests/integration/tls.t reads the bundle and the served certificates
   clang libclang-rt-14-dev python3
   python3-cryptography # tests/integration/fake_controlplane.py seals as lib/agentmac does
+  chromium # liveview.t renders the live view headless: ~110 MB to download, ~350 MB installed
 )
 
 missing=()

@@ -13,6 +13,7 @@
 #include "controlplane/api/actions.h"
 #include "controlplane/api/auth.h"
 #include "controlplane/api/iam.h"
+#include "controlplane/api/liveview.h"
 #include "controlplane/api/unknown.h"
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/iamdblogin.h"
@@ -40,6 +41,7 @@ struct api {
     region *r;
     struct evhttp *http;
     httpguard *guard;
+    liveview *view;
 };
 
 /* The API's connections (httpguard.h): a request's line and headers
@@ -612,6 +614,10 @@ static void api_request(struct evhttp_request *req, void *arg)
                                (unsigned long long)st.evicted, (unsigned long long)st.timed_out);
         api_send(req, 200, "application/json", body);
         free(body);
+    } else if (liveview_is_path(path)) {
+        /* The live view: its own presigned login and session cookie
+         * (api/liveview.h), never the SigV4 header door below. */
+        liveview_request(a->view, req, path);
     } else if (scope_rest && (!path || strcmp(path, "/") == 0 || path[0] == '\0') &&
                strcmp(scope, "s3") == 0) {
         api_unknown(req, NULL, scope, path); /* S3's ListBuckets is GET / */
@@ -679,6 +685,11 @@ api *api_start(region *r, const char *addr, uint16_t port, uint16_t *bound)
         api_stop(a);
         return NULL;
     }
+    a->view = liveview_new(r, a->guard);
+    if (!a->view) {
+        api_stop(a);
+        return NULL;
+    }
     LOG_INFO("api listening addr=%s port=%u max_connections=%zu", addr, *bound,
              httpguard_cap(a->guard));
     return a;
@@ -688,6 +699,7 @@ void api_stop(api *a)
 {
     if (!a)
         return;
+    liveview_free(a->view); /* its streams, before evhttp frees their connections */
     if (a->http)
         evhttp_free(a->http);
     httpguard_free(a->guard); /* after evhttp_free: see httpguard.h */

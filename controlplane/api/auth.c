@@ -9,6 +9,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -360,4 +361,49 @@ bool auth_check(region *r, struct evhttp_request *req, principal *who)
     free(c.resource);
     free(body);
     return ok;
+}
+
+bool auth_presigned_view(region *r, struct evhttp_request *req, int64_t max_expires,
+                         principal *who, char *why, size_t why_len)
+{
+    sigv4_header hs[AUTH_MAX_HEADERS];
+    size_t nh = 0;
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+    {
+        if (nh < AUTH_MAX_HEADERS)
+            hs[nh++] = (sigv4_header){kv->key, kv->value};
+    }
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    sigv4_request rq = {
+        .method = "GET",
+        .path = evhttp_uri_get_path(uri),
+        .query = evhttp_uri_get_query(uri),
+        .headers = hs,
+        .n_headers = nh,
+        .body = "",
+        .body_len = 0,
+    };
+    sigv4_auth a;
+    char msg[512];
+    awserr err = {0};
+    if (nh >= AUTH_MAX_HEADERS) {
+        snprintf(why, why_len, "too many headers");
+        return false;
+    }
+    if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||
+        sigv4_parse(&rq, &a, msg, sizeof msg) != SIGV4_PARSED || !a.presigned) {
+        snprintf(why, why_len, "not a presigned GET");
+        return false;
+    }
+    if (a.expires > max_expires || strcmp(a.service, "rds") != 0) {
+        snprintf(why, why_len, "X-Amz-Expires over %lld s, or a scope other than rds",
+                 (long long)max_expires);
+        return false;
+    }
+    if (!auth_verify(r, &rq, "rds", who, &err)) {
+        snprintf(why, why_len, "%s: %s", awserr_wire_code(err.code), err.message);
+        return false;
+    }
+    return principal_may(r->principals, who, "rds", "DescribeDBInstances", NULL, why, why_len);
 }

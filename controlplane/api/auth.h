@@ -22,6 +22,8 @@
 #define RDSIM_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "controlplane/core/principal.h"
 #include "controlplane/core/region.h"
@@ -41,5 +43,14 @@ typedef enum {
  * true: *who is the caller, the handler may run. false: the refusal has
  * been sent (exactly one reply) and logged. */
 bool auth_check(region *r, struct evhttp_request *req, principal *who);
+
+/* The live view's login (api/liveview.h): req must be a GET carrying a
+ * presigned SigV4 query (the X-Amz-* parameters, scope service "rds" of
+ * this region, X-Amz-Expires at most max_expires seconds, unexpired on
+ * the real clock) by a principal that may rds:DescribeDBInstances, the
+ * permission that reads what the page shows. true with *who; false with
+ * why (nothing is sent: the caller answers). */
+bool auth_presigned_view(region *r, struct evhttp_request *req, int64_t max_expires,
+                         principal *who, char *why, size_t why_len);
 
 #endif

@@ -85,6 +85,8 @@ wf_result failover_step_wait_promoted(wf_ctx *c)
     store_node_clear(&nw);
     if (failed)
         return wf_fail(c, "%s", why);
+    if (promoted)
+        wf_data_stamp(c, "promoted_ms");
     return promoted ? WF_NEXT : WF_WAIT;
 }
 
@@ -112,6 +114,7 @@ wf_result failover_step_flip(wf_ctx *c)
     old.generation++;
     bool ok = store_node_update(c->r->st, &old);
     if (ok) {
+        wf_data_stamp(c, "flipped_ms");
         events_emit(c->r, c->in->id, "RDS-EVENT-0049", NULL);
         events_emit(c->r, c->in->id, "RDS-EVENT-0052", NULL);
         LOG_INFO("failover completed instance=%s primary=%s az=%s", c->in->id, nw.id, nw.agent_id);

@@ -25,6 +25,12 @@ const char *wf_data_str(wf_ctx *c, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+void wf_data_stamp(wf_ctx *c, const char *name)
+{
+    if (!cJSON_GetObjectItemCaseSensitive(c->data, name))
+        cJSON_AddNumberToObject(c->data, name, (double)wall_ms());
+}
+
 void wf_str_set(char **field, const char *value)
 {
     char *copy = value ? xstrdup(value) : NULL;

@@ -21,6 +21,11 @@ wf_result wf_fail(wf_ctx *c, const char *fmt, const char *arg);
  * is into c->data: valid until the data member changes. */
 const char *wf_data_str(wf_ctx *c, const char *name);
 
+/* Sets the number member `name` of the workflow's data to the wall clock
+ * (ms), once: a step that runs again keeps the first stamp. The live
+ * view's failover timeline reads these (api/livedata.h). */
+void wf_data_stamp(wf_ctx *c, const char *name);
+
 /* Replaces *field with a copy of value (NULL allowed; value may alias
  * *field). */
 void wf_str_set(char **field, const char *value);

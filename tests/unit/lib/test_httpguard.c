@@ -51,6 +51,16 @@ static void on_request(struct evhttp_request *req, void *arg)
     httpguard_stats st;
     httpguard_get_stats(g, &st);
     const char *path = evhttp_request_get_uri(req);
+    if (path && strcmp(path, "/stream") == 0) {
+        /* Marked after the reply started (its first byte made the
+         * connection idle): the stream must still be kept. */
+        evhttp_send_reply_start(req, 200, "OK");
+        httpguard_request_stream(g, req);
+        evbuffer_add_printf(b, "tick\n");
+        evhttp_send_reply_chunk(req, b);
+        evbuffer_free(b);
+        return;
+    }
     if (path && strcmp(path, "/stats") == 0)
         evbuffer_add_printf(b, "open=%zu evicted=%llu timed_out=%llu\n", st.open,
                             (unsigned long long)st.evicted, (unsigned long long)st.timed_out);
@@ -155,6 +165,24 @@ static int64_t trickle(int fd, const char *s)
     return wait_eof(fd, 2000) ? mono_ms() - t0 : -1;
 }
 
+/* Reads until `want` has arrived (true) or timeout_ms of silence. */
+static bool read_until(int fd, char *out, size_t cap, const char *want, int timeout_ms)
+{
+    size_t got = 0;
+    out[0] = '\0';
+    while (got + 1 < cap && !strstr(out, want)) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, timeout_ms) <= 0)
+            return false;
+        ssize_t r = read(fd, out + got, cap - 1 - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+        out[got] = '\0';
+    }
+    return strstr(out, want) != NULL;
+}
+
 static const char *GET = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
 
 int main(void)
@@ -231,6 +259,23 @@ int main(void)
     ok(timed_out == 3, "stats: three connections timed out (idle, head, body)");
     for (int i = 0; i < 4; i++)
         close(held[i]);
+
+    /* A stream (httpguard_request_stream): silent three times idle_ms,
+     * neither timed out nor closed. */
+    int sfd = connect_to(port);
+    bool started = send_all(sfd, "GET /stream HTTP/1.1\r\nHost: t\r\n\r\n") &&
+                   read_until(sfd, buf, sizeof buf, "tick", 2000);
+    ok(started, "a stream started");
+    ok(started && !wait_eof(sfd, 3 * (int)limits.idle_ms),
+       "the stream outlives the idle deadline (3 x 400 ms)");
+    close(sfd);
+    close(fd); /* idle meanwhile: closed by its deadline, the fourth */
+    fd = connect_to(port);
+    stats = send_all(fd, "GET /stats HTTP/1.1\r\nHost: t\r\n\r\n") &&
+            read_reply(fd, buf, sizeof buf, 2000);
+    t = stats ? strstr(buf, "timed_out=") : NULL;
+    ok(t && strtoull(t + 10, NULL, 10) == 4,
+       "stats: four timed out (the keep-alive idle meanwhile), never the stream");
     send_all(fd, "GET /quit HTTP/1.1\r\nHost: t\r\n\r\n");
     read_reply(fd, buf, sizeof buf, 2000);
     close(fd);
