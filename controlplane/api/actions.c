@@ -3,6 +3,7 @@
  * instance options, events and their categories. The handlers of each
  * resource live with it: api/instances.h (DBInstance), api/tags.h, and
  * the modules named in the table. */
+#include "controlplane/domain/clusterapi.h"
 #include "controlplane/api/actions.h"
 
 #include <cjson/cJSON.h>
@@ -309,6 +310,15 @@ static const action_def action_table[] = {
     {"DescribeOptionGroupOptions", discovery_action_option_group_options, false},
     {"DescribeValidDBInstanceModifications", discovery_action_valid_modifications, false},
     {"DescribeCertificates", certs_action_describe, false},
+    {"CreateDBCluster", clusterapi_create, true},
+    {"DescribeDBClusters", clusterapi_describe, false},
+    {"ModifyDBCluster", clusterapi_modify, true},
+    {"DeleteDBCluster", clusterapi_delete, true},
+    {"RebootDBCluster", clusterapi_reboot, true},
+    {"FailoverDBCluster", clusterapi_failover, true},
+    {"StopDBCluster", clusterapi_stop, true},
+    {"StartDBCluster", clusterapi_start, true},
+    {"DescribeDBClusterParameterGroups", clusterapi_describe_param_groups, false},
 };
 
 const action_def *actions_find(const char *name)
