@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controlplane/core/instextra.h"
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/restags.h"
@@ -274,9 +275,11 @@ static bool create_member(region *r, const create_req *q, const cluster_row *c, 
     if (!ok || !writer)
         return ok;
     wf_str_set(&out->repl_password, writer->repl_password);
-    wf_str_set(&out->admin_secret, writer->admin_secret);
-    wf_str_set(&out->admin_verifier, writer->admin_verifier);
-    if (!store_instance_update(r->st, out))
+    free(out->admin_secret);
+    free(out->admin_verifier);
+    if (!instsecret_admin_share(r, writer, out->resource_id, &out->admin_secret,
+                                &out->admin_verifier) ||
+        !store_instance_update(r->st, out))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     return true;
 }
