@@ -713,6 +713,15 @@ bool clusterapi_member_modify_ok(const store_instance *in, const params *p, awse
     return true;
 }
 
+bool clusterapi_member_refuse(const store_instance *in, const char *what, awserr *err)
+{
+    if (!in->cluster_id)
+        return true;
+    return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                      "The DB instance %s is a member of the Multi-AZ DB cluster %s: %s the "
+                      "cluster instead.", in->id, in->cluster_id, what);
+}
+
 /* ---- DescribeDBClusterParameterGroups ---- */
 
 bool clusterapi_describe_param_groups(region *r, const params *p, cJSON *result, awserr *err)
