@@ -572,7 +572,8 @@ bool clusterapi_start(region *r, const params *p, cJSON *result, awserr *err)
 /* The settings of ModifyDBCluster this region applies; the rest of the
  * shape (NewDBClusterIdentifier, Port, ...) is refused rather than
  * silently ignored. Every change is applied at once, ApplyImmediately or
- * not (a class change restarts the members together). */
+ * not (a class change reboots the members together, the cluster
+ * modifying until they run again). */
 static const char *const modify_refused[] = {
     "NewDBClusterIdentifier", "Port", "DBClusterParameterGroupName", "EngineVersion",
     "ManageMasterUserPassword", NULL,
@@ -631,8 +632,9 @@ static bool modify_numbers(region *r, const params *p, cluster_row *c, bool *res
     return true;
 }
 
-/* The members follow the cluster's settings; a new class restarts them. */
-static bool modify_members(region *r, const cluster_row *c, const char *verifier, bool restart)
+/* The members follow the cluster's settings (a new class restarts them:
+ * clusterapi_modify starts their reboots). */
+static bool modify_members(region *r, const cluster_row *c, const char *verifier)
 {
     char **ids = NULL;
     int n = cluster_members(r, c->id, &ids);
@@ -648,13 +650,11 @@ static bool modify_members(region *r, const cluster_row *c, const char *verifier
         in.iops = c->iops;
         if (verifier)
             wf_str_set(&in.master_verifier, verifier);
-        if (restart)
-            in.restart_seq++;
         ok = store_instance_update(r->st, &in);
         store_instance_clear(&in);
     }
     cluster_ids_free(ids, n < 0 ? 0 : n);
-    return ok && (!restart || clusterwf_bump_nodes(r, c));
+    return ok && clusterwf_bump_nodes(r, c);
 }
 
 bool clusterapi_modify(region *r, const params *p, cJSON *result, awserr *err)
@@ -681,8 +681,13 @@ bool clusterapi_modify(region *r, const params *p, cJSON *result, awserr *err)
     if (ok && !changed)
         ok = awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                         "No modifications were requested");
-    if (ok && !modify_members(r, &c, verifier, restart))
+    if (ok && !modify_members(r, &c, verifier))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    /* A new class: the members restart (modifying, so the monitor does not
+     * take the writer's restart for a crash). */
+    if (ok && restart)
+        ok = cluster_status_apply(c.id, &c.status, CLUSTER_MODIFYING) &&
+             clusterwf_start_members(r, &c, "reboot", err);
     free(verifier);
     if (!ok) {
         store_rollback(r->st);

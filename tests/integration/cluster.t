@@ -22,7 +22,10 @@ ok 0 "region up"
 awsrds() { aws --endpoint-url "$API" --output json rds "$@"; }
 aws_err() { aws --endpoint-url "$API" --output json rds "$@" >/dev/null 2>"$T_OUT"; cat "$T_OUT"; }
 C=shop
-cl() { awsrds describe-db-clusters --db-cluster-identifier $C | jq -r ".DBClusters[0]$1"; }
+# Polls read through rdsctl (a C client: the aws CLI's start-up, many times a
+# second, would be most of the run); every call is made with the aws CLI
+# at least once below.
+cl() { rdsctl describe-db-clusters --db-cluster-identifier $C | jq -r ".DBClusters[0]$1"; }
 cl_status_is() { [ "$(cl .Status)" = "$1" ]; }
 writer() { cl '.DBClusterMembers[] | select(.IsClusterWriter) | .DBInstanceIdentifier'; }
 # The address of the node of member instance $1 (its postmaster.pid).
@@ -188,7 +191,7 @@ awsrds modify-db-cluster --db-cluster-identifier $C --no-deletion-protection \
 ok $? "ModifyDBCluster turns deletion protection off"
 is "$(awsrds delete-db-cluster --db-cluster-identifier $C --skip-final-snapshot |
   jq -r .DBCluster.Status)" deleting "DeleteDBCluster answers deleting"
-cluster_gone() { awsrds describe-db-clusters --db-cluster-identifier $C 2>&1 | grep -q DBClusterNotFound; }
+cluster_gone() { rdsctl describe-db-clusters --db-cluster-identifier $C 2>&1 | grep -q DBClusterNotFound; }
 poll 60 cluster_gone; ok $? "the cluster is gone"
 is "$(awsrds describe-db-instances | jq '.DBInstances | length')" 0 "and its members"
 is "$(dns_rcode "$EP")" NXDOMAIN "its endpoint is out of the zone"
