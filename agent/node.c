@@ -289,6 +289,9 @@ const char *node_action_name(node_action a)
  *   primary  standby                                       → rejoin
  *   standby  standby  rebuild_seq differs from the built   → rebuild
  *   standby  standby  built from another upstream          → rejoin
+ *                      (keep when the spec says follow_upstream: the
+ *                      new primary_conninfo is reloaded and the standby
+ *                      follows the timeline switch)
  *   otherwise                                              → keep
  *
  * rebuild_seq is never looked at on a primary: wiping a primary's data is
@@ -311,7 +314,7 @@ node_action node_role_decide(bool have_standby, const nodeconf_marker *built,
         return NODE_ACT_REBUILD;
     if (want->has_upstream && built->upstream[0] &&
         strcmp(built->upstream, want->upstream.node_id) != 0)
-        return NODE_ACT_REJOIN;
+        return want->follow_upstream ? NODE_ACT_KEEP : NODE_ACT_REJOIN;
     return NODE_ACT_KEEP;
 }
 

@@ -70,6 +70,9 @@ typedef struct node_spec {
     char **sync_standbys;   /* node ids, at most SPEC_MAX_SYNC, in the given order */
     size_t nsync;
     bool sync_any;          /* "sync_method": "any": ANY 1 (quorum), else FIRST 1 */
+    bool follow_upstream;   /* "follow_upstream": a standby whose upstream changes follows
+                             * the new one with a reload (a Multi-AZ DB cluster's reader
+                             * after a failover: no rewind, no restart) */
     /* Network (README "Network additions"): the client CIDRs pg_hba.conf
      * allows; has_hba false = the whole loopback (127.0.0.0/8). */
     bool has_hba;

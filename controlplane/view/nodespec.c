@@ -64,6 +64,10 @@ static void nodespec_ha(region *r, const store_node *nd, const store_instance *i
         if (in->cluster_id)
             cJSON_AddStringToObject(spec, "sync_method", "any");
     } else if (nd->upstream) {
+        /* A cluster's reader follows a new writer without a rewind: the
+         * failover promotes the reader with the most WAL (clusterwf.h). */
+        if (in->cluster_id)
+            cJSON_AddTrueToObject(spec, "follow_upstream");
         store_node up = {0};
         bool found = false;
         if (store_node_get(r->st, nd->upstream, &up, &found)) {

@@ -147,6 +147,11 @@ standby_of() { [ "$(psql_host "$1" 'SELECT pg_is_in_recovery() AND EXISTS (SELEC
 poll 60 standby_of "$A1"; ok $? "the old writer rejoined as a reader and has the new write"
 poll 60 standby_of "$A2"; ok $? "the other reader follows the new writer"
 
+is "$(awsrds reboot-db-cluster --db-cluster-identifier $C | jq -r .DBCluster.Status)" rebooting \
+  "RebootDBCluster answers rebooting"
+poll 90 cl_status_is available; ok $? "available again after the reboot, writer $(writer)"
+poll 30 wr_ok; ok $? "and writable"
+
 # ---- 5. writer kill -9 and a hung writer, under writers (rdsctl chaos) -------------
 
 # The chaos harness's writers go through the cluster endpoint; its checker
@@ -186,9 +191,10 @@ kill -CONT "$rpid"
 
 like "$(aws_err delete-db-cluster --db-cluster-identifier $C --skip-final-snapshot)" \
   "InvalidParameterCombination.*protected" "deletion protection is honoured"
-awsrds modify-db-cluster --db-cluster-identifier $C --no-deletion-protection \
-  --apply-immediately >/dev/null
-ok $? "ModifyDBCluster turns deletion protection off"
+is "$(awsrds modify-db-cluster --db-cluster-identifier $C --no-deletion-protection \
+  --backup-retention-period 7 --apply-immediately |
+  jq -r '.DBCluster | [.DeletionProtection, .BackupRetentionPeriod] | join(" ")')" "false 7" \
+  "ModifyDBCluster turns deletion protection off and sets the backup retention"
 is "$(awsrds delete-db-cluster --db-cluster-identifier $C --skip-final-snapshot |
   jq -r .DBCluster.Status)" deleting "DeleteDBCluster answers deleting"
 cluster_gone() { rdsctl describe-db-clusters --db-cluster-identifier $C 2>&1 | grep -q DBClusterNotFound; }

@@ -84,6 +84,8 @@ static void test_role_decide(void)
          "{" BASE ",\"role\":\"standby\",\"rebuild_seq\":2" UP("a") "}", NODE_ACT_KEEP},
         {"standby of another upstream: rejoin", true, 0, "a",
          "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_REJOIN},
+        {"standby of another upstream that follows it: keep (reload)", true, 0, "a",
+         "{" BASE ",\"role\":\"standby\",\"follow_upstream\":true" UP("b") "}", NODE_ACT_KEEP},
         {"standby with the original marker: keep", true, 0, "",
          "{" BASE ",\"role\":\"standby\"" UP("b") "}", NODE_ACT_KEEP},
         {"standby spec without upstream: keep", true, 0, "a",
