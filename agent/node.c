@@ -291,7 +291,9 @@ const char *node_action_name(node_action a)
  *   primary  standby                                       → rejoin
  *   standby  standby  rebuild_seq differs from the built   → rebuild
  *   standby  standby  built from another upstream          → rejoin
- *                     (unless the spec's upstream says follow)
+ *                     (keep when the spec's upstream says follow: the
+ *                     new primary_conninfo is reloaded and the standby
+ *                     follows the timeline switch)
  *   otherwise                                              → keep
  *
  * rebuild_seq is never looked at on a primary: wiping a primary's data is

@@ -352,6 +352,13 @@ static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
             out->sync_standbys[out->nsync++] = xstrdup(it->valuestring);
         }
     }
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(obj, "sync_method");
+    if (method && !cJSON_IsNull(method)) {
+        if (!cJSON_IsString(method) || (strcmp(method->valuestring, "any") != 0 &&
+                                        strcmp(method->valuestring, "first") != 0))
+            return fail(err, errlen, "not \"any\" or \"first\"", "sync_method");
+        out->sync_any = strcmp(method->valuestring, "any") == 0;
+    }
     return true;
 }
 
@@ -580,6 +587,8 @@ cJSON *spec_to_json(const node_spec *spec)
         for (size_t i = 0; i < spec->nsync; i++)
             cJSON_AddItemToArray(sync, cJSON_CreateString(spec->sync_standbys[i]));
     }
+    if (spec->sync_any)
+        cJSON_AddStringToObject(o, "sync_method", "any");
     if (spec->has_hba) {
         cJSON *hba = cJSON_AddArrayToObject(o, "allowed_cidrs");
         for (size_t i = 0; i < spec->nhba; i++)
@@ -650,6 +659,7 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->restore_wal = dup_or_null(src->restore_wal);
     dst->restore_target = dup_or_null(src->restore_target);
     dst->nsync = src->nsync;
+    dst->sync_any = src->sync_any;
     dst->sync_standbys = NULL;
     if (src->sync_standbys) {
         dst->sync_standbys = xcalloc(src->nsync + 1, sizeof *dst->sync_standbys);
@@ -688,7 +698,8 @@ bool spec_same(const node_spec *a, const node_spec *b)
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
         !str_same(a->upstream.slot, b->upstream.slot) || a->upstream.follow != b->upstream.follow ||
         a->has_slots != b->has_slots || a->nslots != b->nslots ||
-        a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba ||
+        a->nsync != b->nsync || a->sync_any != b->sync_any || a->has_hba != b->has_hba ||
+        a->nhba != b->nhba ||
         !str_same(a->restore_path, b->restore_path) ||
         !str_same(a->restore_kms, b->restore_kms) ||
         !str_same(a->restore_wal, b->restore_wal) ||

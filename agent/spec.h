@@ -82,6 +82,7 @@ typedef struct node_spec {
     bool has_slots;
     char **slots;           /* [a-z0-9_]{1,63}, at most SPEC_MAX_SLOTS */
     size_t nslots;
+    bool sync_any;          /* "sync_method": "any": ANY 1 (quorum), else FIRST 1 */
     /* Network (README "Network additions"): the client CIDRs pg_hba.conf
      * allows; has_hba false = the whole loopback (127.0.0.0/8). */
     bool has_hba;

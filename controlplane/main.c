@@ -23,6 +23,7 @@
 #include "controlplane/net/ec2.h"
 #include "controlplane/obs/emexport.h"
 #include "controlplane/obs/logexport.h"
+#include "controlplane/domain/clusterwf.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/instwf.h"
 #include "controlplane/domain/wfkinds.h"
@@ -174,6 +175,10 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     kmswatch_tick(r);
     workflow_run_all(r);
     if (ha_tick(r, r->health)) {
+        dnssync_apply(r);
+        workflow_run_all(r);
+    }
+    if (clusterwf_tick(r, r->health)) {
         dnssync_apply(r);
         workflow_run_all(r);
     }

@@ -20,6 +20,7 @@
 #include "controlplane/core/store.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/clusterapi.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/logfiles.h"
 #include "controlplane/domain/maint.h"
@@ -311,6 +312,15 @@ static const action_def action_table[] = {
     {"DescribeOptionGroupOptions", discovery_action_option_group_options, false},
     {"DescribeValidDBInstanceModifications", discovery_action_valid_modifications, false},
     {"DescribeCertificates", certs_action_describe, false},
+    {"CreateDBCluster", clusterapi_create, true},
+    {"DescribeDBClusters", clusterapi_describe, false},
+    {"ModifyDBCluster", clusterapi_modify, true},
+    {"DeleteDBCluster", clusterapi_delete, true},
+    {"RebootDBCluster", clusterapi_reboot, true},
+    {"FailoverDBCluster", clusterapi_failover, true},
+    {"StopDBCluster", clusterapi_stop, true},
+    {"StartDBCluster", clusterapi_start, true},
+    {"DescribeDBClusterParameterGroups", clusterapi_describe_param_groups, false},
 };
 
 const action_def *actions_find(const char *name)

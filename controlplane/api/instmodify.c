@@ -32,6 +32,7 @@
 #include "controlplane/net/instnet.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/view/instview.h"
+#include "controlplane/domain/clusterapi.h"
 #include "controlplane/view/nodespec.h"
 #include "controlplane/wf/workflow.h"
 #include "lib/log.h"
@@ -457,7 +458,7 @@ bool instances_action_modify(region *r, const params *p, cJSON *result, awserr *
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     modify_ctx m = {.r = r, .p = p};
-    bool ok = modify_begin(&m, err);
+    bool ok = modify_begin(&m, err) && clusterapi_member_modify_ok(&m.in, p, err);
     for (size_t i = 0; ok && i < sizeof modify_groups / sizeof modify_groups[0]; i++)
         ok = modify_groups[i].fn(&m, err);
     ok = ok && modify_finish(&m, result, err);

@@ -27,6 +27,9 @@ static char *aad_of(const char *resource_id)
 static bool admin_seal(region *r, const char *resource_id, const char *pw, char **sealed,
                        char **verifier)
 {
+    *sealed = NULL;
+    if (verifier)
+        *verifier = NULL;
     uint8_t blob[SEALED_LEN];
     char *aad = aad_of(resource_id);
     bool ok = kms_master_seal(r->kms, aad, (const uint8_t *)pw, ADMIN_PASSWORD_LEN, blob);
@@ -40,37 +43,37 @@ static bool admin_seal(region *r, const char *resource_id, const char *pw, char 
         }
     }
     OPENSSL_cleanse(blob, sizeof blob);
+    if (!ok) {
+        free(*sealed);
+        *sealed = NULL;
+    }
     return ok;
 }
 
 bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier)
 {
-    *sealed = *verifier = NULL;
     char *pw = region_random_label(ADMIN_PASSWORD_LEN);
     bool ok = admin_seal(r, resource_id, pw, sealed, verifier);
     OPENSSL_cleanse(pw, strlen(pw));
     free(pw);
-    if (!ok) {
+    if (!ok)
         LOG_ERROR("cannot make the rdsadmin secret resource_id=%s", resource_id);
-        free(*sealed);
-        *sealed = NULL;
-    }
     return ok;
 }
 
-bool instsecret_admin_copy(region *r, const store_instance *src, const char *resource_id,
-                           char **sealed)
+bool instsecret_admin_share(region *r, const store_instance *from, const char *resource_id,
+                            char **sealed, char **verifier)
 {
     *sealed = NULL;
-    char *pw = instsecret_admin_password(r, src);
+    if (verifier)
+        *verifier = NULL;
+    char *pw = instsecret_admin_password(r, from);
     if (!pw)
         return false;
-    bool ok = strlen(pw) == ADMIN_PASSWORD_LEN && admin_seal(r, resource_id, pw, sealed, NULL);
-    if (!ok) {
-        LOG_ERROR("cannot copy the rdsadmin secret from=%s", src->id);
-        free(*sealed);
-        *sealed = NULL;
-    }
+    bool ok = strlen(pw) == ADMIN_PASSWORD_LEN &&
+              admin_seal(r, resource_id, pw, sealed, verifier);
+    if (!ok)
+        LOG_ERROR("cannot share the rdsadmin secret from=%s", from->id);
     instsecret_free(pw);
     return ok;
 }

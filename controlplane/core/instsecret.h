@@ -22,12 +22,13 @@
  * (base64) and *verifier, both malloc'd. false (logged) when sealing or
  * the verifier fails. */
 bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier);
-/* A read replica (issue 15) is a copy of its source's data, rdsadmin's
- * role included: *sealed (malloc'd) is src's rdsadmin password sealed
- * again for resource_id (the verifier stays src's). false (logged) when
- * src's does not open. */
-bool instsecret_admin_copy(region *r, const store_instance *src, const char *resource_id,
-                           char **sealed);
+/* from's rdsadmin password sealed anew for resource_id: a read replica
+ * (issue 15) and a Multi-AZ DB cluster's members are physical copies of
+ * their source or writer, rdsadmin's role included. *sealed (malloc'd) as
+ * instsecret_admin_new's; *verifier too unless verifier is NULL (a
+ * replica keeps its source's). false (logged) when from's does not open. */
+bool instsecret_admin_share(region *r, const store_instance *from, const char *resource_id,
+                            char **sealed, char **verifier);
 /* rdsadmin's password of in, malloc'd (instsecret_free it), or NULL (logged)
  * when in has none (made before schema 6) or the blob does not open. */
 char *instsecret_admin_password(region *r, const store_instance *in);

@@ -257,7 +257,7 @@ bool store_meta_set(store *s, const char *key, const char *value)
     "db_name,port,allocated_storage,storage_type,iops,max_allocated_storage,multi_az,az,"  \
     "secondary_az,backup_retention,backup_window,maintenance_window,deletion_protection,"  \
     "storage_encrypted,kms_key_id,dns_ttl,tags,pending,extra,created_ms,primary_node,"     \
-    "restart_seq,ha_state,repl_password,admin_secret,admin_verifier"
+    "restart_seq,ha_state,repl_password,admin_secret,admin_verifier,cluster_id"
 
 /* The text of column i for an enum's parse function (NULL for SQL NULL). */
 static const char *col_name(sqlite3_stmt *st, int i)
@@ -311,6 +311,7 @@ static void instance_bind(sqlite3_stmt *st, const store_instance *in)
     bind_text(st, i++, in->repl_password ? in->repl_password : "");
     bind_text(st, i++, in->admin_secret ? in->admin_secret : "");
     bind_text(st, i++, in->admin_verifier ? in->admin_verifier : "");
+    bind_text(st, i++, in->cluster_id);
 }
 
 /* Fills *in from the row (the caller clears it either way); false (logged)
@@ -357,6 +358,7 @@ static bool instance_read(sqlite3_stmt *st, store_instance *in)
     in->repl_password = col_text(st, i++);
     in->admin_secret = col_text(st, i++);
     in->admin_verifier = col_text(st, i++);
+    in->cluster_id = col_text(st, i++);
     return ok;
 }
 
@@ -367,7 +369,7 @@ void store_instance_clear(store_instance *in)
                      &in->db_name, &in->storage_type, &in->az, &in->secondary_az,
                      &in->backup_window, &in->maintenance_window, &in->kms_key_id, &in->tags,
                      &in->pending, &in->extra, &in->primary_node, &in->repl_password,
-                     &in->admin_secret, &in->admin_verifier};
+                     &in->admin_secret, &in->admin_verifier, &in->cluster_id};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;
@@ -398,7 +400,7 @@ bool store_instance_insert(store *s, const store_instance *in)
 {
     sqlite3_stmt *st = store_prepare(
         s, "INSERT INTO instances(" INSTANCE_COLS ",master_password) VALUES(?,?,?,?,?,?,?,?,?,?,?,"
-           "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
+           "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
     if (!st)
         return false;
     instance_bind(st, in);
@@ -410,7 +412,7 @@ bool store_instance_update(store *s, const store_instance *in)
     /* REPLACE keeps the statement in one place; the row is keyed by id. */
     sqlite3_stmt *st = store_prepare(
         s, "REPLACE INTO instances(" INSTANCE_COLS ",master_password) VALUES(?,?,?,?,?,?,?,?,?,?,"
-           "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
+           "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')");
     if (!st)
         return false;
     instance_bind(st, in);

@@ -21,7 +21,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 /* The instance row's `extra` column: a JSON object of the settings that
  * have no column of their own. Read and written only through
@@ -106,6 +106,8 @@ typedef struct {
     char *admin_secret;    /* rdsadmin's password sealed under the KMS master key (base64;
                             * instsecret.h), "" for an instance created before schema 6 */
     char *admin_verifier;  /* rdsadmin's SCRAM verifier, what the agent gets */
+    char *cluster_id;      /* the Multi-AZ DB cluster it is a member of (domain/cluster.h),
+                            * NULL for a standalone instance */
 } store_instance;
 
 typedef struct {

@@ -119,6 +119,18 @@ static bool standby_ready(const ha_ctx *c, const store_node *s)
            agents_alive(c->r->agents, s->agent_id, c->r->cfg.agent_timeout_ms);
 }
 
+bool ha_node_lost(region *r, health *h, const store_node *n)
+{
+    ha_ctx c = {.r = r, .h = h};
+    return node_lost(&c, n);
+}
+
+bool ha_node_ready(region *r, health *h, const store_node *n)
+{
+    ha_ctx c = {.r = r, .h = h};
+    return standby_ready(&c, n);
+}
+
 /* Picks an AZ other than the primary's with an alive agent, preferring
  * the instance's secondary AZ. NULL if none. */
 static const char *pick_standby_az(const ha_ctx *c)

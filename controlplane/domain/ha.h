@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "controlplane/core/states.h"
+#include "controlplane/core/store.h"
 #include "controlplane/core/transition.h"
 
 typedef struct region region;
@@ -49,6 +50,15 @@ bool ha_apply(const char *instance_id, ha_state *state, ha_state to);
 /* The promotion rule (invariant 2): the instance was healthy when its
  * primary was lost, and the primary last reported the standby as sync. */
 bool ha_promotion_allowed(ha_state at_loss, bool standby_sync);
+
+/* The failure detector ha_tick uses, for any node (Multi-AZ DB clusters'
+ * writers too, clusterwf.h): its agent reports it down at its current
+ * generation, or our probes failed for detect_ms (3 in a row), or its
+ * agent is silent and two probes failed. */
+bool ha_node_lost(region *r, health *h, const store_node *n);
+/* A node that can be promoted: its agent is alive and our last probe
+ * answered from a server in recovery. */
+bool ha_node_ready(region *r, health *h, const store_node *n);
 
 /* One pass over every Multi-AZ instance (called from the cron). Returns
  * true if it committed anything (DNS then needs a sync). */

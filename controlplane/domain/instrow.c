@@ -137,11 +137,18 @@ static void row_fill(region *r, const store_instance *req, store_instance *out)
         .extra = dup_or(req->extra, "{}"),
         .created_ms = region_now_ms(r),
         .ha_state = HA_NONE,
-        .repl_password = req->multi_az ? region_random_label(24) : xstrdup(""),
+        .repl_password = req->multi_az || req->cluster_id ? region_random_label(24) : xstrdup(""),
+        .cluster_id = dup_or(req->cluster_id, NULL),
     };
 }
 
 bool instrow_insert(region *r, const store_instance *req, store_instance *out, awserr *err)
+{
+    return instrow_insert_kind(r, req, "create", out, err);
+}
+
+bool instrow_insert_kind(region *r, const store_instance *req, const char *kind,
+                         store_instance *out, awserr *err)
 {
     row_fill(r, req, out);
     bool ok = validate_windows_disjoint(out->backup_window, out->maintenance_window, err);
@@ -163,7 +170,7 @@ bool instrow_insert(region *r, const store_instance *req, store_instance *out, a
     }
     if (ok && !instsecret_admin_new(r, out->resource_id, &out->admin_secret, &out->admin_verifier))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The instance's secrets could not be made.");
-    if (ok && (!store_instance_insert(r->st, out) || !workflow_start(r, out->id, "create", NULL)))
+    if (ok && (!store_instance_insert(r->st, out) || !workflow_start(r, out->id, kind, NULL)))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     if (!ok)
         store_instance_clear(out);

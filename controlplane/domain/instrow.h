@@ -40,6 +40,12 @@ typedef struct region region;
  * failure *out is empty. */
 bool instrow_insert(region *r, const store_instance *req, store_instance *out, awserr *err);
 
+/* The same, starting workflow `kind` instead of "create" (a Multi-AZ DB
+ * cluster's readers, clusterwf.h); req->cluster_id is kept, and a member
+ * gets a replication password as a Multi-AZ instance does. */
+bool instrow_insert_kind(region *r, const store_instance *req, const char *kind,
+                         store_instance *out, awserr *err);
+
 /* What a restored instance takes from its source (a snapshot, or an
  * instance's automated backups), before the request's overrides. */
 typedef struct {

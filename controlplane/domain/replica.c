@@ -230,7 +230,7 @@ static bool finish_row(region *r, const params *p, store_instance *src, store_in
     free(out->repl_password);
     out->repl_password = xstrdup(src->repl_password);
     char *sealed = NULL;
-    if (!instsecret_admin_copy(r, src, out->resource_id, &sealed))
+    if (!instsecret_admin_share(r, src, out->resource_id, &sealed, NULL))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The instance's secrets could not be made.");
     free(out->admin_secret);
     out->admin_secret = sealed;

@@ -1,6 +1,7 @@
 /* wfkinds: see wfkinds.h. */
 #include "controlplane/domain/wfkinds.h"
 
+#include "controlplane/domain/clusterwf.h"
 #include "controlplane/domain/failover.h"
 #include "controlplane/domain/instwf.h"
 #include "controlplane/domain/maint.h"
@@ -9,4 +10,4 @@
 #include "controlplane/domain/stopstart.h"
 
 const wf_kind *const wfkinds_all[] = {instwf_kinds, failover_kinds, stopstart_kinds, maint_kinds,
-                                      recovery_kinds, replica_kinds, NULL};
+                                      recovery_kinds, replica_kinds, clusterwf_kinds, NULL};

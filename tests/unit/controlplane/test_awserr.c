@@ -90,6 +90,10 @@ static const struct {
     {AWSERR_CW_INVALID_NEXT_TOKEN, "InvalidNextToken", 400, "Sender"},
     {AWSERR_CW_INVALID_FORMAT, "InvalidFormat", 400, "Sender"},
     {AWSERR_CW_LIMIT_EXCEEDED, "LimitExceeded", 400, "Sender"},
+    {AWSERR_DB_CLUSTER_ALREADY_EXISTS, "DBClusterAlreadyExistsFault", 400, "Sender"},
+    {AWSERR_DB_CLUSTER_NOT_FOUND, "DBClusterNotFoundFault", 404, "Sender"},
+    {AWSERR_INVALID_DB_CLUSTER_STATE, "InvalidDBClusterStateFault", 400, "Sender"},
+    {AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND, "DBClusterParameterGroupNotFound", 404, "Sender"},
 };
 
 int main(void)
