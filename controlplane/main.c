@@ -41,6 +41,7 @@
 #include "controlplane/notify/snsmsg.h"
 #include "controlplane/domain/storage.h"
 #include "controlplane/domain/stopstart.h"
+#include "controlplane/obs/cwalarm.h"
 #include "controlplane/core/principal.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/telemetry.h"
@@ -173,6 +174,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     stopstart_tick(r);
     maint_tick(r);
     kmswatch_tick(r);
+    cwalarm_tick(r); /* before delivery_tick: its actions go out this pass */
     workflow_run_all(r);
     if (ha_tick(r, r->health)) {
         dnssync_apply(r);

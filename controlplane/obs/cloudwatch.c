@@ -1,5 +1,6 @@
 /* cloudwatch: see cloudwatch.h. */
 #include "controlplane/obs/cloudwatch.h"
+#include "controlplane/obs/cwalarm.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -13,6 +14,15 @@ static const cw_op cw_ops[] = {
     {"GetMetricStatistics", cw_get_metric_statistics},
     {"GetMetricData", cw_get_metric_data},
     {"ListMetrics", cw_list_metrics},
+    /* alarms (cwalarm.h) */
+    {"PutMetricAlarm", cw_put_metric_alarm},
+    {"DescribeAlarms", cw_describe_alarms},
+    {"DescribeAlarmsForMetric", cw_describe_alarms_for_metric},
+    {"DescribeAlarmHistory", cw_describe_alarm_history},
+    {"DeleteAlarms", cw_delete_alarms},
+    {"SetAlarmState", cw_set_alarm_state},
+    {"EnableAlarmActions", cw_enable_alarm_actions},
+    {"DisableAlarmActions", cw_disable_alarm_actions},
 };
 
 const cw_op *cloudwatch_find(const char *name)
