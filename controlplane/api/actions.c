@@ -4,6 +4,7 @@
  * resource live with it: api/instances.h (DBInstance), api/tags.h, and
  * the modules named in the table. */
 #include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clustersnap.h"
 #include "controlplane/api/actions.h"
 
 #include <cjson/cJSON.h>
@@ -319,6 +320,11 @@ static const action_def action_table[] = {
     {"StopDBCluster", clusterapi_stop, true},
     {"StartDBCluster", clusterapi_start, true},
     {"DescribeDBClusterParameterGroups", clusterapi_describe_param_groups, false},
+    {"CreateDBClusterSnapshot", clustersnap_action_create, true},
+    {"DescribeDBClusterSnapshots", clustersnap_action_describe, false},
+    {"DeleteDBClusterSnapshot", clustersnap_action_delete, true},
+    {"CopyDBClusterSnapshot", clustersnap_action_copy, true},
+    {"RestoreDBClusterFromSnapshot", clustersnap_action_restore, true},
 };
 
 const action_def *actions_find(const char *name)

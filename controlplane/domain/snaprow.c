@@ -134,6 +134,11 @@ bool snaprow_finish(region *r, const char *id, bool ok, int64_t size, const char
 
 /* ---- names and paths ---- */
 
+bool snaprow_is_cluster(const char *id)
+{
+    return id && strncmp(id, SNAPROW_CLUSTER_PREFIX, strlen(SNAPROW_CLUSTER_PREFIX)) == 0;
+}
+
 char *snaprow_arn(region *r, const char *id)
 {
     return xasprintf("arn:aws:rds:%s:%s:snapshot:%s", r->cfg.name, r->cfg.account, id);
