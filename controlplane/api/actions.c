@@ -4,6 +4,7 @@
  * resource live with it: api/instances.h (DBInstance), api/tags.h, and
  * the modules named in the table. */
 #include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clusterpitr.h"
 #include "controlplane/domain/clustersnap.h"
 #include "controlplane/api/actions.h"
 
@@ -325,6 +326,7 @@ static const action_def action_table[] = {
     {"DeleteDBClusterSnapshot", clustersnap_action_delete, true},
     {"CopyDBClusterSnapshot", clustersnap_action_copy, true},
     {"RestoreDBClusterFromSnapshot", clustersnap_action_restore, true},
+    {"RestoreDBClusterToPointInTime", clusterpitr_action_restore, true},
 };
 
 const action_def *actions_find(const char *name)

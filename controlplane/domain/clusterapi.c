@@ -11,6 +11,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/restags.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/clusterpitr.h"
 #include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/clusterwf.h"
 #include "controlplane/domain/instrow.h"
@@ -117,6 +118,7 @@ cJSON *clusterapi_render(region *r, const cluster_row *c)
     cJSON_AddStringToObject(o, "DBClusterIdentifier", c->id);
     cJSON_AddStringToObject(o, "DBClusterParameterGroup", c->param_group);
     cJSON_AddStringToObject(o, "Status", cluster_status_name(c->status));
+    clusterpitr_render(r, c, o);
     add_names(r, c, o);
     cJSON_AddBoolToObject(o, "MultiAZ", true);
     cJSON_AddStringToObject(o, "Engine", c->engine);
@@ -264,6 +266,8 @@ static bool create_member(region *r, const clusterapi_members *q, const cluster_
         .az = (char *)r->cfg.azs[i - 1],
         .backup_window = c->backup_window,
         .maintenance_window = c->maintenance_window,
+        /* the cluster's automated backups are its first member's (clusterpitr.h) */
+        .backup_retention = i == 1 ? c->backup_retention : 0,
         .storage_encrypted = q->encrypted,
         .kms_key_id = (char *)(q->kms_key_id ? q->kms_key_id : KMS_DEFAULT_RDS_ALIAS),
         .dns_ttl = -1,
@@ -679,6 +683,8 @@ static bool modify_members(region *r, const cluster_row *c, const char *verifier
         in.iops = c->iops;
         if (verifier)
             wf_str_set(&in.master_verifier, verifier);
+        if (clusterpitr_is_backup_member(c->id, in.id))
+            in.backup_retention = c->backup_retention;
         if (restart)
             in.restart_seq++;
         ok = store_instance_update(r->st, &in);

@@ -543,9 +543,9 @@ bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *
     return ok;
 }
 
-/* ---- RestoreDBClusterFromSnapshot ---- */
+/* ---- both restores ---- */
 
-/* The request's overrides of the snapshot's settings. */
+/* The request's overrides of the source's settings. */
 typedef struct {
     const char *id, *cls, *stype;
     int64_t port, iops;
@@ -560,21 +560,14 @@ static bool restore_read(const params *p, restore_req *q, awserr *err)
     if (strlen(q->id) > 52) /* its members' names, "-instance-N", must fit in 63 */
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "DBClusterIdentifier %s is too long for a Multi-AZ DB cluster.", q->id);
-    const char *engine = params_require(p, "Engine", err);
-    if (!engine || !params_require(p, "SnapshotIdentifier", err))
-        return false;
-    if (strcmp(engine, "postgres") != 0)
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                          "Invalid DB engine: %s. The snapshot is of a postgres DB cluster.",
-                          engine);
     const char *pg = params_get(p, "DBClusterParameterGroupName");
     if (pg && strcmp(pg, "default.postgres15") != 0)
         return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
                           "DBClusterParameterGroup not found: %s", pg);
     if (params_get(p, "KmsKeyId"))
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                          "KmsKeyId is not supported on a restore here: copy the snapshot "
-                          "with KmsKeyId first (CopyDBClusterSnapshot).");
+                          "KmsKeyId is not supported on a restore here: copy a snapshot with "
+                          "KmsKeyId first (CopyDBClusterSnapshot).");
     q->cls = params_get(p, "DBClusterInstanceClass");
     q->stype = params_get(p, "StorageType");
     if ((q->cls && !validate_db_instance_class(q->cls, err)) ||
@@ -591,7 +584,7 @@ static bool restore_read(const params *p, restore_req *q, awserr *err)
     return true;
 }
 
-/* The new cluster's row: the snapshot's settings under q's. Owned. */
+/* The new cluster's row: the source's settings under q's. Owned. */
 static void restore_row(region *r, const restore_req *q, const snaprow *s, char *tags,
                         char *extra, cluster_row *c)
 {
@@ -620,36 +613,10 @@ static void restore_row(region *r, const restore_req *q, const snaprow *s, char 
     };
 }
 
-/* In the caller's transaction: the cluster and its members, the writer
- * restoring the snapshot's object (snapshot_restores, read by
- * snapshot_spec_restore when its node's spec is built). */
-static bool restore_store(region *r, const csnap *src, cluster_row *c, awserr *err)
+bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, cluster_row *c,
+                                awserr *err)
 {
-    const snaprow *s = &src->s;
-    if (!validate_iops(c->storage_type, c->allocated_storage, true, c->iops, err))
-        return false;
-    clusterapi_members m = {
-        .db_class = c->db_class, .storage_type = c->storage_type,
-        .master_username = s->master_username, .master_verifier = s->master_verifier,
-        .db_name = s->db_name, .kms_key_id = s->encrypted ? s->kms_key_id : NULL,
-        .port = c->port, .allocated_storage = c->allocated_storage, .iops = c->iops,
-        .encrypted = s->encrypted,
-    };
-    if (!clusterapi_insert(r, c, &m, err))
-        return false;
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT OR REPLACE INTO snapshot_restores("
-                                             "instance_id, snapshot_id) VALUES(?,?)");
-    if (st) {
-        sqlrow_bind_text(st, 1, c->writer);
-        sqlrow_bind_text(st, 2, s->id);
-    }
-    if (!st || !sqlrow_run(st))
-        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-    return true;
-}
-
-bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awserr *err)
-{
+    memset(c, 0, sizeof *c);
     restore_req q = {0};
     if (!restore_read(p, &q, err))
         return false;
@@ -660,25 +627,58 @@ bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awser
     bool ok = instnet_read_create(r, p, NULL, true, extra, err);
     char *extra_json = cJSON_PrintUnformatted(extra);
     cJSON_Delete(extra);
-    if (!ok) {
-        free(tags);
-        free(extra_json);
-        return false;
+    restore_row(r, &q, src, tags, extra_json, c);
+    ok = ok && validate_windows_disjoint(c->backup_window, c->maintenance_window, err) &&
+         validate_iops(c->storage_type, c->allocated_storage, true, c->iops, err);
+    clusterapi_members m = {
+        .db_class = c->db_class, .storage_type = c->storage_type,
+        .master_username = src->master_username, .master_verifier = src->master_verifier,
+        .db_name = src->db_name, .kms_key_id = src->encrypted ? src->kms_key_id : NULL,
+        .port = c->port, .allocated_storage = c->allocated_storage, .iops = c->iops,
+        .encrypted = src->encrypted,
+    };
+    ok = ok && clusterapi_insert(r, c, &m, err);
+    if (!ok)
+        cluster_clear(c);
+    return ok;
+}
+
+/* ---- RestoreDBClusterFromSnapshot ---- */
+
+/* In the caller's transaction: the writer restores the snapshot's object
+ * (snapshot_restores, read by snapshot_spec_restore when its node's spec
+ * is built). */
+static bool restore_record(region *r, const char *writer, const char *row_id, awserr *err)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT OR REPLACE INTO snapshot_restores("
+                                             "instance_id, snapshot_id) VALUES(?,?)");
+    if (st) {
+        sqlrow_bind_text(st, 1, writer);
+        sqlrow_bind_text(st, 2, row_id);
     }
+    return (st && sqlrow_run(st)) ||
+           awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+}
+
+bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awserr *err)
+{
+    const char *engine = params_require(p, "Engine", err);
+    if (!engine || !params_require(p, "DBClusterIdentifier", err))
+        return false;
+    if (strcmp(engine, "postgres") != 0)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "Invalid DB engine: %s. The snapshot is of a postgres DB cluster.",
+                          engine);
     csnap src;
-    if (!begin_snapshot(r, p, "SnapshotIdentifier", &src, err)) {
-        free(tags);
-        free(extra_json);
+    if (!begin_snapshot(r, p, "SnapshotIdentifier", &src, err))
         return false;
-    }
-    cluster_row c;
-    restore_row(r, &q, &src.s, tags, extra_json, &c);
-    if (src.s.status != SNAP_AVAILABLE)
-        ok = awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
-                        "Cluster snapshot %s is not in available state.", src.id);
-    else
-        ok = validate_windows_disjoint(c.backup_window, c.maintenance_window, err) &&
-             restore_store(r, &src, &c, err);
+    cluster_row c = {0};
+    bool ok = src.s.status == SNAP_AVAILABLE;
+    if (!ok)
+        awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
+                   "Cluster snapshot %s is not in available state.", src.id);
+    ok = ok && clustersnap_restore_insert(r, p, &src.s, &c, err) &&
+         restore_record(r, c.writer, src.s.id, err);
     if (ok)
         ok = commit_or_fail(r, err);
     else

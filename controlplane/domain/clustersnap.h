@@ -28,6 +28,7 @@
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
 #include "controlplane/domain/cluster.h"
+#include "controlplane/domain/snaprow.h"
 
 typedef struct cJSON cJSON;
 
@@ -44,5 +45,16 @@ bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awser
  * for (their "final_snapshot"). */
 bool clustersnap_begin_final(region *r, const cluster_row *c, const char *api_id,
                              char **row_id, awserr *err);
+
+/* Both restores (this file's and clusterpitr.h's), in the caller's
+ * transaction: reads the request (DBClusterIdentifier,
+ * DBClusterInstanceClass, Port, StorageType, Iops, DeletionProtection,
+ * network settings, Tags; KmsKeyId refused) and inserts the new cluster
+ * and its members (clusterapi_insert) with src's settings (engine version,
+ * storage, master user and verifier, DatabaseName, encryption) under
+ * them; retention 1 day. The caller records what the writer restores
+ * (c->writer). On success *c is the inserted row (owned: cluster_clear). */
+bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, cluster_row *c,
+                                awserr *err);
 
 #endif
