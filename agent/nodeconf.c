@@ -68,7 +68,7 @@ static char *render_sync_names(const node_spec *spec)
     if (spec->nsync == 0)
         return xstrdup("");
     sbuf b = {0};
-    sbuf_puts(&b, "FIRST 1 (");
+    sbuf_puts(&b, spec->sync_any ? "ANY 1 (" : "FIRST 1 (");
     for (size_t i = 0; i < spec->nsync; i++)
         sbuf_printf(&b, "%s\"%s\"", i ? ", " : "", spec->sync_standbys[i]);
     sbuf_putc(&b, ')');

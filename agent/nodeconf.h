@@ -25,7 +25,8 @@
  * node (wal_level replica, senders, slots, hot_standby, wal_log_hints,
  * wal_keep_size), synchronous_commit on,
  * synchronous_standby_names = 'FIRST 1 ("a", "b")' from sync_standbys ('' when
- * there are none), and for a standby spec with an upstream and a replication
+ * there are none; 'ANY 1 (...)' when the spec's sync_method is "any", a
+ * Multi-AZ DB cluster's writer), and for a standby spec with an upstream and a replication
  * user, primary_conninfo (application_name = node_id) whose password comes
  * from <node_dir>/repl.pgpass, so the file holds no secret. Caller frees. */
 char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node_spec *spec);

@@ -307,6 +307,13 @@ static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
             out->sync_standbys[out->nsync++] = xstrdup(it->valuestring);
         }
     }
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(obj, "sync_method");
+    if (method && !cJSON_IsNull(method)) {
+        if (!cJSON_IsString(method) || (strcmp(method->valuestring, "any") != 0 &&
+                                        strcmp(method->valuestring, "first") != 0))
+            return fail(err, errlen, "not \"any\" or \"first\"", "sync_method");
+        out->sync_any = strcmp(method->valuestring, "any") == 0;
+    }
     return true;
 }
 

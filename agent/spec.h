@@ -69,6 +69,7 @@ typedef struct node_spec {
     spec_upstream upstream; /* meaningful only when has_upstream */
     char **sync_standbys;   /* node ids, at most SPEC_MAX_SYNC, in the given order */
     size_t nsync;
+    bool sync_any;          /* "sync_method": "any": ANY 1 (quorum), else FIRST 1 */
     /* Network (README "Network additions"): the client CIDRs pg_hba.conf
      * allows; has_hba false = the whole loopback (127.0.0.0/8). */
     bool has_hba;

@@ -59,6 +59,21 @@ typedef struct {
     const char *help;       /* one line */
 } arg_spec;
 
+/* Table rows of arg_spec, for the command tables (commands.c,
+ * clustercmds.c): F_REQ is a required string, F_LOCAL a flag of rdsctl's
+ * own (never sent), F_END the terminator. */
+#define F_STR(f, p, h) {f, p, ARG_STRING, NULL, NULL, false, h}
+#define F_REQ(f, p, h) {f, p, ARG_STRING, NULL, NULL, true, h}
+#define F_INT(f, p, h) {f, p, ARG_INT, NULL, NULL, false, h}
+#define F_BOOL(f, p, h) {f, p, ARG_BOOL, NULL, NULL, false, h}
+#define F_TIME(f, p, h) {f, p, ARG_TIMESTAMP, NULL, NULL, false, h}
+#define F_LIST(f, p, m, h) {f, p, ARG_LIST, m, NULL, false, h}
+#define F_STRUCT(f, p, s, h) {f, p, ARG_STRUCT, NULL, s, false, h}
+#define F_STRUCTS(f, p, m, s, h) {f, p, ARG_STRUCT_LIST, m, s, false, h}
+#define F_LOCAL(f, t, h) {f, NULL, t, NULL, NULL, false, h}
+#define F_END {NULL, NULL, 0, NULL, NULL, false, NULL}
+
+
 typedef enum {
     ARGS_OK,
     ARGS_USAGE_ERROR, /* unknown/missing flag or value, bad number: usage is worth showing */

@@ -68,6 +68,16 @@ static const char *const chaos_event_messages[EV_N] = {
     "Multi-AZ instance recovery started.",
     "Multi-AZ instance recovery completed.",
 };
+/* A Multi-AZ DB cluster's (source type db-cluster): 0073 and 0071 stand
+ * for 0013 and 0049; a cluster has no recovery events, so its recovery is
+ * the harness's own observation (the cluster available after 0071, then
+ * chaos_check_standby). */
+static const char *const chaos_cluster_messages[EV_N] = {
+    "Started cross AZ failover",
+    "Completed failover",
+    "(none)",
+    "(none)",
+};
 
 /* ------------------------------------------------------------ pure parts */
 
@@ -196,6 +206,7 @@ typedef struct {
     const cli_ctx *ctx;
     api_client api;
     const char *id;
+    bool cluster;            /* id is a Multi-AZ DB cluster's (--db-cluster-identifier) */
     const char *password;
     char *user;
     char *rds_home;
@@ -263,8 +274,47 @@ static void chaos_copy_str(char *dst, size_t cap, const cJSON *obj, const char *
         memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
 }
 
+/* DescribeDBClusters for our cluster, into the same shape: multi_az true,
+ * az the writer member's identifier. */
+static bool chaos_describe_cluster(chaos_ctx *c, chaos_instance *out, char *why, size_t why_size)
+{
+    memset(out, 0, sizeof *out);
+    query params = {0};
+    query_add(&params, "DBClusterIdentifier", c->id);
+    api_reply reply;
+    bool ok = false;
+    if (api_call(&c->api, "DescribeDBClusters", &params, &reply) != API_OK) {
+        snprintf(why, why_size, "%s", reply.status == API_SERVICE_ERROR && reply.error_message
+                                          ? reply.error_message : "the controlplane did not answer");
+        goto done;
+    }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(reply.result, "DBClusters");
+    const cJSON *cl = cJSON_IsArray(list) ? cJSON_GetArrayItem(list, 0) : NULL;
+    if (!cJSON_IsObject(cl)) {
+        snprintf(why, why_size, "DescribeDBClusters returned no cluster");
+        goto done;
+    }
+    chaos_copy_str(out->status, sizeof out->status, cl, "Status");
+    out->multi_az = true;
+    chaos_copy_str(out->user, sizeof out->user, cl, "MasterUsername");
+    chaos_copy_str(out->endpoint, sizeof out->endpoint, cl, "Endpoint");
+    const cJSON *port = cJSON_GetObjectItemCaseSensitive(cl, "Port");
+    out->port = cJSON_IsNumber(port) ? port->valueint : 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(cl, "DBClusterMembers"))
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "IsClusterWriter")))
+            chaos_copy_str(out->az, sizeof out->az, m, "DBInstanceIdentifier");
+    ok = true;
+done:
+    api_reply_free(&reply);
+    query_free(&params);
+    return ok;
+}
+
 static bool chaos_describe(chaos_ctx *c, chaos_instance *out, char *why, size_t why_size)
 {
+    if (c->cluster)
+        return chaos_describe_cluster(c, out, why, why_size);
     memset(out, 0, sizeof *out);
     query params = {0};
     query_add(&params, "DBInstanceIdentifier", c->id);
@@ -312,7 +362,7 @@ static bool chaos_events(chaos_ctx *c, int64_t since_ms, chaos_seen *seen)
     rclock_format(since_ms + c->clock_offset_ms, start, sizeof start);
     query params = {0};
     query_add(&params, "SourceIdentifier", c->id);
-    query_add(&params, "SourceType", "db-instance");
+    query_add(&params, "SourceType", c->cluster ? "db-cluster" : "db-instance");
     query_add(&params, "StartTime", start);
     query_add(&params, "MaxRecords", "100");
     bool ok = true;
@@ -335,8 +385,9 @@ static bool chaos_events(chaos_ctx *c, int64_t since_ms, chaos_seen *seen)
             if (ms < since_ms)
                 continue;
             for (int k = 0; k < EV_N; k++) {
-                if (strncmp(msg->valuestring, chaos_event_messages[k],
-                            strlen(chaos_event_messages[k])) != 0)
+                const char *want = c->cluster ? chaos_cluster_messages[k]
+                                              : chaos_event_messages[k];
+                if (strncmp(msg->valuestring, want, strlen(want)) != 0)
                     continue;
                 if (!seen->first[k])
                     seen->first[k] = ms;
@@ -457,11 +508,18 @@ typedef struct {
     char pidfile[PATH_MAX];
 } chaos_node;
 
-/* The node directory name is "<instance>-<6 letters or digits>". */
-static bool chaos_node_of(const char *id, const char *name)
+/* The node directory name is "<instance>-<6 letters or digits>"; a
+ * cluster's are "<cluster>-instance-<N>-<6 ...>". */
+static bool chaos_node_of(const char *id, bool cluster, const char *name)
 {
     size_t n = strlen(id);
-    if (strncmp(name, id, n) != 0 || name[n] != '-' || strlen(name + n + 1) != 6)
+    if (cluster) {
+        if (strncmp(name, id, n) != 0 || strncmp(name + n, "-instance-", 10) != 0 ||
+            name[n + 10] < '1' || name[n + 10] > '9')
+            return false;
+        n += 11;
+    }
+    if (strncmp(name, id, strlen(id)) != 0 || name[n] != '-' || strlen(name + n + 1) != 6)
         return false;
     for (const char *p = name + n + 1; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
@@ -491,7 +549,7 @@ static int chaos_list_nodes(chaos_ctx *c, chaos_node *out, int cap)
             }
             /* parts: 0 postmaster.pid, 1 data, 2 <node>, 3 nodes, 4 <az>, 5 agents */
             chaos_node *nd = &out[n];
-            if (found == 6 && chaos_node_of(c->id, parts[2]) && strlen(parts[2]) < sizeof nd->node &&
+            if (found == 6 && chaos_node_of(c->id, c->cluster, parts[2]) && strlen(parts[2]) < sizeof nd->node &&
                 strlen(parts[4]) < sizeof nd->az && strlen(g.gl_pathv[i]) < sizeof nd->pidfile) {
                 memcpy(nd->node, parts[2], strlen(parts[2]) + 1);
                 memcpy(nd->az, parts[4], strlen(parts[4]) + 1);
@@ -605,12 +663,15 @@ static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
         break;
     case CHAOS_FORCED: {
         query params = {0};
-        query_add(&params, "DBInstanceIdentifier", c->id);
-        query_add(&params, "ForceFailover", "true");
+        query_add(&params, c->cluster ? "DBClusterIdentifier" : "DBInstanceIdentifier", c->id);
+        if (!c->cluster)
+            query_add(&params, "ForceFailover", "true");
         api_reply reply;
-        ok = api_call(&c->api, "RebootDBInstance", &params, &reply) == API_OK;
+        ok = api_call(&c->api, c->cluster ? "FailoverDBCluster" : "RebootDBInstance", &params,
+                      &reply) == API_OK;
         if (!ok)
-            snprintf(f->error, sizeof f->error, "RebootDBInstance: %s",
+            snprintf(f->error, sizeof f->error, "%s: %s",
+                     c->cluster ? "FailoverDBCluster" : "RebootDBInstance",
                      reply.error_message ? reply.error_message : "no answer");
         api_reply_free(&reply);
         query_free(&params);
@@ -668,6 +729,13 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
         }
         bool undone = (f->kind != CHAOS_CPKILL || cp_killed) && (f->kind != CHAOS_HOST || host_back) &&
                       (f->kind != CHAOS_HANG || resumed);
+        /* A cluster's recovery: available again after 0071 (see above). */
+        if (c->cluster && f->t_ev[EV_0049] && undone && !f->t_ev[EV_0053]) {
+            chaos_instance in;
+            char why[200];
+            if (chaos_describe(c, &in, why, sizeof why) && strcmp(in.status, "available") == 0)
+                f->t_ev[EV_0053] = wall_ms();
+        }
         if (f->t_ev[EV_0053] && undone) {
             chaos_instance in;
             char why[200];
@@ -984,7 +1052,9 @@ static bool chaos_create_table(chaos_ctx *c, const char *addr)
 #define F_LINT(f, h) {f, NULL, ARG_INT, NULL, NULL, false, h}
 
 const arg_spec chaos_flags[] = {
-    F_LSTR("db-instance-identifier", true, "The Multi-AZ instance to torment"),
+    F_LSTR("db-instance-identifier", false, "The Multi-AZ instance to torment"),
+    F_LSTR("db-cluster-identifier", false,
+           "Or the Multi-AZ DB cluster (its writer takes the faults; forced is FailoverDBCluster)"),
     F_LSTR("master-user-password", true, "Its master password (the writers log in with it)"),
     F_LSTR("master-username", false, "Its master user (default: from DescribeDBInstances)"),
     F_LINT("faults", "Faults to inject, one after another (default 5)"),
@@ -1050,6 +1120,19 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
         goto done;
     }
     c.id = query_get(&opts, "db-instance-identifier");
+    if (query_get(&opts, "db-cluster-identifier")) {
+        if (c.id) {
+            rc = chaos_usage("give --db-instance-identifier or --db-cluster-identifier, not both");
+            goto done;
+        }
+        c.id = query_get(&opts, "db-cluster-identifier");
+        c.cluster = true;
+    }
+    if (!c.id) {
+        rc = chaos_usage("the following arguments are required: --db-instance-identifier "
+                         "(or --db-cluster-identifier)");
+        goto done;
+    }
     c.password = query_get(&opts, "master-user-password");
     const char *t = query_get(&opts, "timeout-per-fault");
     c.timeout_ms = (int64_t)((t ? strtod(t, NULL) : CHAOS_DEFAULT_TIMEOUT_S) * 1000.0);
@@ -1091,7 +1174,8 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
         }
         bool healthy = strcmp(in.status, "available") == 0 &&
                        chaos_events(&c, wall_ms() - 13LL * 86400000, &seen) &&
-                       (seen.last == EV_0053 || seen.last == -1);
+                       (seen.last == EV_0053 || seen.last == -1 ||
+                        (c.cluster && seen.last == EV_0049));
         if (healthy)
             break;
         if (mono_ms() >= ready_deadline || chaos_interrupted) {

@@ -3,10 +3,17 @@
  * its endpoint, measures each failover, and checks that no acknowledged
  * write was lost and that no fenced node acknowledged one.
  *
- *   rdsctl chaos --db-instance-identifier X --master-user-password PW
+ *   rdsctl chaos --db-instance-identifier X | --db-cluster-identifier C
+ *       --master-user-password PW
  *       [--master-username U] [--faults N] [--seed S] [--writers W]
  *       [--kinds crash,host,hang,cpkill,forced] [--json FILE]
  *       [--timeout-per-fault S] [--interval-ms MS] [--dns-port P]
+ *
+ * With --db-cluster-identifier the instance is a Multi-AZ DB cluster: the
+ * writers go through its cluster endpoint, the faults hit its writer's
+ * node, forced is FailoverDBCluster, 0073/0071 (db-cluster) stand for
+ * 0013/0049, and recovery is the cluster available again after 0071 with
+ * a reader replaying a write made after it (the same checker follows).
  *
  * Faults (on the node the endpoint resolves to; see cli/README.md):
  *   crash   SIGKILL of the primary's postmaster;

@@ -15,6 +15,7 @@
 #include "cli/api.h"
 #include "cli/chaos.h"
 #include "cli/clock.h"
+#include "cli/clustercmds.h"
 #include "cli/dnslookup.h"
 #include "cli/ec2.h"
 #include "cli/exitcode.h"
@@ -31,17 +32,6 @@
 #define CLI_MAX_PAGES 10000
 
 /* ---------------------------------------------------------- flag tables */
-
-#define F_STR(f, p, h) {f, p, ARG_STRING, NULL, NULL, false, h}
-#define F_REQ(f, p, h) {f, p, ARG_STRING, NULL, NULL, true, h}
-#define F_INT(f, p, h) {f, p, ARG_INT, NULL, NULL, false, h}
-#define F_BOOL(f, p, h) {f, p, ARG_BOOL, NULL, NULL, false, h}
-#define F_TIME(f, p, h) {f, p, ARG_TIMESTAMP, NULL, NULL, false, h}
-#define F_LIST(f, p, m, h) {f, p, ARG_LIST, m, NULL, false, h}
-#define F_STRUCT(f, p, s, h) {f, p, ARG_STRUCT, NULL, s, false, h}
-#define F_STRUCTS(f, p, m, s, h) {f, p, ARG_STRUCT_LIST, m, s, false, h}
-#define F_LOCAL(f, t, h) {f, NULL, t, NULL, NULL, false, h}
-#define F_END {NULL, NULL, 0, NULL, NULL, false, NULL}
 
 static const arg_field tag_fields[] = {{"Key", NULL, false}, {"Value", NULL, false}, {NULL, NULL, false}};
 static const arg_shape tag_shape = {tag_fields};
@@ -701,6 +691,7 @@ const command commands[] = {
     {"apply-pending-maintenance-action", "Applies a pending maintenance action now "
      "(immediate) or in the next maintenance window, or undoes that opt-in.", NULL,
      "ApplyPendingMaintenanceAction", apply_pending_maintenance_action_flags, NULL},
+    CLUSTER_COMMANDS,
     {"describe-db-engine-versions", "Lists the engine versions rdsim can run.", NULL,
      "DescribeDBEngineVersions", describe_db_engine_versions_flags, "DBEngineVersions"},
     {"describe-orderable-db-instance-options", "Lists the instance classes and storage an engine "

@@ -35,8 +35,19 @@ enum {
     ZONE_INITIAL_SLOTS = 64,
 };
 
+/* A CNAME answered in rotation (zone_set_cname_rotation): the targets,
+ * and the counter the next lookup takes its target from — the only state
+ * a lookup changes. */
+typedef struct {
+    uint8_t n;
+    uint32_t next;
+    uint8_t len[ZONE_ROTATION_MAX];
+    uint8_t names[ZONE_ROTATION_MAX][WIRE_NAME_MAX];
+} zone_rotation;
+
 typedef struct zone_node {
     uint32_t hash;
+    zone_rotation *rot; /* NULL unless a rotating CNAME */
     zone_lookup_kind kind;
     uint32_t ttl;
     uint32_t below;
@@ -130,6 +141,7 @@ static void zone_delete_node(zone *z, zone_node *n)
 {
     size_t mask = z->nslots - 1;
     size_t i = zone_probe(z, n->name, n->name_len, n->hash);
+    free(z->slots[i]->rot);
     free(z->slots[i]);
     z->slots[i] = NULL;
     z->nnodes--;
@@ -198,6 +210,8 @@ static bool zone_parse_ipv4(const char *text, uint8_t out[4])
 static zone_node *zone_node_for_data(zone *z, const uint8_t *name, size_t len)
 {
     zone_node *n = zone_get_node(z, name, len);
+    free(n->rot);
+    n->rot = NULL;
     if (n->kind == ZONE_LOOKUP_EMPTY) {
         z->nrecords++;
         zone_adjust_ancestors(z, name, len, +1);
@@ -281,6 +295,39 @@ bool zone_set_cname(zone *z, const char *name, const char *target, uint32_t ttl)
     return true;
 }
 
+bool zone_set_cname_rotation(zone *z, const char *name, const char *const *targets, size_t n,
+                             uint32_t ttl)
+{
+    if (n == 0 || n > ZONE_ROTATION_MAX)
+        return false;
+    if (n == 1)
+        return zone_set_cname(z, name, targets[0], ttl);
+    uint8_t wname[WIRE_NAME_MAX];
+    size_t len;
+    if (!zone_name_below(z, name, wname, &len))
+        return false;
+    zone_rotation *rot = xcalloc(1, sizeof *rot);
+    for (size_t i = 0; i < n; i++) {
+        size_t tlen;
+        if (!wire_name_from_text(targets[i], rot->names[i], &tlen) || tlen == 1) {
+            LOG_WARN("zone invalid cname target=\"%s\"", targets[i]);
+            free(rot);
+            return false;
+        }
+        rot->len[i] = (uint8_t)tlen;
+    }
+    rot->n = (uint8_t)n;
+    zone_node *nd = zone_node_for_data(z, wname, len);
+    nd->kind = ZONE_LOOKUP_CNAME;
+    nd->ttl = zone_ttl(ttl);
+    nd->naddrs = 0;
+    nd->target_len = rot->len[0];
+    memcpy(nd->target, rot->names[0], rot->len[0]);
+    nd->rot = rot;
+    zone_bump(z);
+    return true;
+}
+
 bool zone_remove(zone *z, const char *name)
 {
     uint8_t wname[WIRE_NAME_MAX];
@@ -293,6 +340,8 @@ bool zone_remove(zone *z, const char *name)
     n->kind = ZONE_LOOKUP_EMPTY;
     n->naddrs = 0;
     n->target_len = 0;
+    free(n->rot);
+    n->rot = NULL;
     z->nrecords--;
     if (n->below == 0)
         zone_delete_node(z, n);
@@ -342,8 +391,11 @@ void zone_free(zone *z)
 {
     if (!z)
         return;
-    for (size_t i = 0; i < z->nslots; i++)
+    for (size_t i = 0; i < z->nslots; i++) {
+        if (z->slots[i])
+            free(z->slots[i]->rot);
         free(z->slots[i]);
+    }
     free(z->slots);
     free(z->apex_text);
     free(z);
@@ -360,6 +412,20 @@ static bool zone_node_text(const zone_node *n, const char **type, char *data, si
     if (cap == 0)
         return false;
     data[0] = '\0';
+    if (n->kind == ZONE_LOOKUP_CNAME && n->rot) {
+        *type = "CNAME";
+        size_t o = 0;
+        for (size_t i = 0; i < n->rot->n; i++) {
+            char one[WIRE_NAME_MAX * 4 + 1];
+            if (!wire_name_to_text(n->rot->names[i], n->rot->len[i], one, sizeof one))
+                return false;
+            int w = snprintf(data + o, cap - o, "%s%s", i ? "," : "", one);
+            if (w < 0 || (size_t)w >= cap - o)
+                return false;
+            o += (size_t)w;
+        }
+        return true;
+    }
     if (n->kind == ZONE_LOOKUP_CNAME) {
         *type = "CNAME";
         return wire_name_to_text(n->target, n->target_len, data, cap);
@@ -436,6 +502,14 @@ zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zon
     out->ttl = n->ttl;
     out->target = n->target;
     out->target_len = n->target_len;
+    if (n->rot) {
+        /* The rotation counter lives beside the node, not in it: the zone
+         * is const to a lookup, its rotating answers are not. */
+        zone_rotation *rot = n->rot;
+        size_t k = rot->next++ % rot->n;
+        out->target = rot->names[k];
+        out->target_len = rot->len[k];
+    }
     out->addrs = (const uint8_t(*)[4])n->addrs;
     out->naddrs = n->naddrs;
     return out->kind;

@@ -31,6 +31,14 @@ bool zone_set_cname(zone *z, const char *name, const char *target, uint32_t ttl)
 /* Sets name to the single A record ipv4 ("127.0.1.5") with ttl, replacing
  * whatever name held. */
 bool zone_set_a(zone *z, const char *name, const char *ipv4, uint32_t ttl);
+/* Sets name to a CNAME answered in rotation: each lookup returns the next
+ * of targets (1..ZONE_ROTATION_MAX), one CNAME per answer — how RDS's
+ * reader endpoints spread connections (DNS round-robin of one record, not
+ * a set a resolver could reorder). One target is zone_set_cname. zone_get
+ * shows the targets joined by ','. false as zone_set_cname. */
+#define ZONE_ROTATION_MAX 16
+bool zone_set_cname_rotation(zone *z, const char *name, const char *const *targets, size_t n,
+                             uint32_t ttl);
 /* Removes every record of name; true if there was one. */
 bool zone_remove(zone *z, const char *name);
 

@@ -3,9 +3,6 @@
  * instance options, events and their categories. The handlers of each
  * resource live with it: api/instances.h (DBInstance), api/tags.h, and
  * the modules named in the table. */
-#include "controlplane/domain/clusterapi.h"
-#include "controlplane/domain/clusterpitr.h"
-#include "controlplane/domain/clustersnap.h"
 #include "controlplane/api/actions.h"
 
 #include <cjson/cJSON.h>
@@ -23,6 +20,9 @@
 #include "controlplane/core/store.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clusterpitr.h"
+#include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/logfiles.h"
 #include "controlplane/domain/maint.h"

@@ -22,6 +22,7 @@
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/ha.h"
+#include "controlplane/domain/clusterapi.h"
 #include "controlplane/domain/instrow.h"
 #include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/paramgroup.h"
@@ -446,7 +447,8 @@ bool instances_action_delete(region *r, const params *p, cJSON *result, awserr *
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     bool ok = false;
-    if (!instparams_load(r, p, "DBInstanceIdentifier", &in, err))
+    if (!instparams_load(r, p, "DBInstanceIdentifier", &in, err) ||
+        !clusterapi_member_refuse(&in, "delete", err))
         goto done;
     if (in.status == STATUS_DELETING) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE, "Instance %s is already being deleted.",
@@ -596,6 +598,7 @@ static bool stop_or_start(region *r, const params *p, cJSON *result, awserr *err
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     bool ok = instparams_load(r, p, "DBInstanceIdentifier", &in, err) &&
+              clusterapi_member_refuse(&in, stop ? "stop" : "start", err) &&
               (stop ? stopstart_begin_stop(r, &in, err)
                     : stopstart_begin_start(r, &in, false, err)) &&
               instparams_commit(r, err);

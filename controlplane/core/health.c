@@ -28,7 +28,8 @@
  * behind each one's flush is), on a standby its WAL receiver. */
 static const char probe_sql[] =
     "SELECT pg_is_in_recovery(), "
-    "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+    "CASE WHEN pg_is_in_recovery() THEN greatest(pg_last_wal_receive_lsn(), "
+    "pg_last_wal_replay_lsn()) "
     "ELSE pg_current_wal_lsn() END, "
     "coalesce((SELECT string_agg(application_name || ' ' || state || ' ' || sync_state || ' ' "
     "|| pid || ' ' || CASE WHEN pg_is_in_recovery() OR flush_lsn IS NULL THEN -1 "

@@ -35,7 +35,8 @@ typedef struct {
     int64_t last_ok_ms;   /* monotonic ms of the last answer (0: never) */
     int64_t first_fail_ms;/* monotonic ms of the first failure of the current run */
     bool in_recovery;     /* a standby (pg_is_in_recovery) */
-    char lsn[32];         /* current (primary) or replayed (standby) WAL LSN */
+    char lsn[32];         /* current (primary) or flushed-or-replayed, the greater
+                           * (standby) WAL LSN */
     int nreplicas;        /* primary: its walsenders */
     health_replica replicas[HEALTH_MAX_REPLICAS];
     /* A standby's own WAL receiver (pg_stat_wal_receiver). */

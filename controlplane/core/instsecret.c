@@ -22,10 +22,11 @@ static char *aad_of(const char *resource_id)
     return xasprintf("rdsim:rdsadmin:%s", resource_id);
 }
 
-bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier)
+/* Seals pw (ADMIN_PASSWORD_LEN bytes) for resource_id; frees pw. */
+static bool admin_seal(region *r, const char *resource_id, char *pw, char **sealed,
+                       char **verifier)
 {
     *sealed = *verifier = NULL;
-    char *pw = region_random_label(ADMIN_PASSWORD_LEN);
     uint8_t blob[SEALED_LEN];
     char *aad = aad_of(resource_id);
     bool ok = kms_master_seal(r->kms, aad, (const uint8_t *)pw, ADMIN_PASSWORD_LEN, blob);
@@ -44,6 +45,19 @@ bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, cha
         *sealed = NULL;
     }
     return ok;
+}
+
+bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier)
+{
+    return admin_seal(r, resource_id, region_random_label(ADMIN_PASSWORD_LEN), sealed, verifier);
+}
+
+bool instsecret_admin_share(region *r, const store_instance *from, const char *resource_id,
+                            char **sealed, char **verifier)
+{
+    *sealed = *verifier = NULL;
+    char *pw = instsecret_admin_password(r, from);
+    return pw && admin_seal(r, resource_id, pw, sealed, verifier);
 }
 
 char *instsecret_admin_password(region *r, const store_instance *in)

@@ -22,6 +22,11 @@
  * (base64) and *verifier, both malloc'd. false (logged) when sealing or
  * the verifier fails. */
 bool instsecret_admin_new(region *r, const char *resource_id, char **sealed, char **verifier);
+/* from's rdsadmin password sealed anew for resource_id (a Multi-AZ DB
+ * cluster's members share one: the readers are physical copies of the
+ * writer). *sealed and *verifier as instsecret_admin_new's. */
+bool instsecret_admin_share(region *r, const store_instance *from, const char *resource_id,
+                            char **sealed, char **verifier);
 /* rdsadmin's password of in, malloc'd (instsecret_free it), or NULL (logged)
  * when in has none (made before schema 6) or the blob does not open. */
 char *instsecret_admin_password(region *r, const store_instance *in);

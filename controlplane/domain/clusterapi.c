@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "controlplane/core/instextra.h"
+#include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/restags.h"
@@ -279,9 +280,11 @@ static bool create_member(region *r, const clusterapi_members *q, const cluster_
     if (!ok || !writer)
         return ok;
     wf_str_set(&out->repl_password, writer->repl_password);
-    wf_str_set(&out->admin_secret, writer->admin_secret);
-    wf_str_set(&out->admin_verifier, writer->admin_verifier);
-    if (!store_instance_update(r->st, out))
+    free(out->admin_secret);
+    free(out->admin_verifier);
+    if (!instsecret_admin_share(r, writer, out->resource_id, &out->admin_secret,
+                                &out->admin_verifier) ||
+        !store_instance_update(r->st, out))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     return true;
 }
@@ -607,7 +610,8 @@ bool clusterapi_start(region *r, const params *p, cJSON *result, awserr *err)
 /* The settings of ModifyDBCluster this region applies; the rest of the
  * shape (NewDBClusterIdentifier, Port, ...) is refused rather than
  * silently ignored. Every change is applied at once, ApplyImmediately or
- * not (a class change restarts the members together). */
+ * not (a class change reboots the members together, the cluster
+ * modifying until they run again). */
 static const char *const modify_refused[] = {
     "NewDBClusterIdentifier", "Port", "DBClusterParameterGroupName", "EngineVersion",
     "ManageMasterUserPassword", NULL,
@@ -666,8 +670,9 @@ static bool modify_numbers(region *r, const params *p, cluster_row *c, bool *res
     return true;
 }
 
-/* The members follow the cluster's settings; a new class restarts them. */
-static bool modify_members(region *r, const cluster_row *c, const char *verifier, bool restart)
+/* The members follow the cluster's settings (a new class restarts them:
+ * clusterapi_modify starts their reboots). */
+static bool modify_members(region *r, const cluster_row *c, const char *verifier)
 {
     char **ids = NULL;
     int n = cluster_members(r, c->id, &ids);
@@ -685,13 +690,11 @@ static bool modify_members(region *r, const cluster_row *c, const char *verifier
             wf_str_set(&in.master_verifier, verifier);
         if (clusterpitr_is_backup_member(c->id, in.id))
             in.backup_retention = c->backup_retention;
-        if (restart)
-            in.restart_seq++;
         ok = store_instance_update(r->st, &in);
         store_instance_clear(&in);
     }
     cluster_ids_free(ids, n < 0 ? 0 : n);
-    return ok && (!restart || clusterwf_bump_nodes(r, c));
+    return ok && clusterwf_bump_nodes(r, c);
 }
 
 bool clusterapi_modify(region *r, const params *p, cJSON *result, awserr *err)
@@ -718,8 +721,13 @@ bool clusterapi_modify(region *r, const params *p, cJSON *result, awserr *err)
     if (ok && !changed)
         ok = awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                         "No modifications were requested");
-    if (ok && !modify_members(r, &c, verifier, restart))
+    if (ok && !modify_members(r, &c, verifier))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    /* A new class: the members restart (modifying, so the monitor does not
+     * take the writer's restart for a crash). */
+    if (ok && restart)
+        ok = cluster_status_apply(c.id, &c.status, CLUSTER_MODIFYING) &&
+             clusterwf_start_members(r, &c, "reboot", err);
     free(verifier);
     if (!ok) {
         store_rollback(r->st);
@@ -748,6 +756,15 @@ bool clusterapi_member_modify_ok(const store_instance *in, const params *p, awse
                               "modify %s on the cluster (ModifyDBCluster).", in->id,
                               in->cluster_id, member_refused[i]);
     return true;
+}
+
+bool clusterapi_member_refuse(const store_instance *in, const char *what, awserr *err)
+{
+    if (!in->cluster_id)
+        return true;
+    return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                      "The DB instance %s is a member of the Multi-AZ DB cluster %s: %s the "
+                      "cluster instead.", in->id, in->cluster_id, what);
 }
 
 /* ---- DescribeDBClusterParameterGroups ---- */

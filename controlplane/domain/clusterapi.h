@@ -44,5 +44,9 @@ cJSON *clusterapi_render(region *r, const cluster_row *c);
  * a member (InvalidParameterCombination); true when p names none of them
  * or in is no member. */
 bool clusterapi_member_modify_ok(const store_instance *in, const params *p, awserr *err);
+/* DeleteDBInstance, StopDBInstance, StartDBInstance of a member: the
+ * cluster's to do (InvalidDBInstanceState naming the cluster action);
+ * true when in is no member. what: "delete", "stop", "start". */
+bool clusterapi_member_refuse(const store_instance *in, const char *what, awserr *err);
 
 #endif

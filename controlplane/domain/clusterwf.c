@@ -186,13 +186,6 @@ static wf_result fo_promote(wf_ctx *c)
     nw.supervise = SUPERVISE_RESTART;
     nw.generation++;
     bool ok = store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw);
-    if (ok && have_other) {
-        /* The other reader streams from the new writer from now on: it
-         * follows the timeline switch (recovery_target_timeline latest). */
-        wf_str_set(&other.upstream, nw.id);
-        other.generation++;
-        ok = store_node_update(c->r->st, &other);
-    }
     if (ok)
         LOG_INFO("cluster promoting cluster=%s new=%s old=%s", wf_data_str(c, "cluster"), nw.id,
                  old.id);
@@ -227,9 +220,20 @@ static wf_result fo_flip(wf_ctx *c)
         wf_str_set(&nw.sync_standbys, sync);
         free(sync);
         nw.generation++;
+        /* The other reader streams from the new writer from now on: its
+         * agent rejoins it there (the timeline switch; pg_rewind finds
+         * nothing to rewind on a reader that had no more WAL). */
+        store_node ot;
+        bool other_ok = true;
+        if (other && node_by_data(c, "other", &ot)) {
+            wf_str_set(&ot.upstream, nw.id);
+            ot.generation++;
+            other_ok = store_node_update(c->r->st, &ot);
+            store_node_clear(&ot);
+        }
         char detail[160];
         snprintf(detail, sizeof detail, "Completed failover to DB instance: %s", c->in->id);
-        ok = store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw) &&
+        ok = other_ok && store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw) &&
              cluster_update(c->r, &cl) && emit(c->r, cl.id, "RDS-EVENT-0071", detail);
         if (ok)
             LOG_INFO("cluster failover completed cluster=%s writer=%s node=%s", cl.id, c->in->id,

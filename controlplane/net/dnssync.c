@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/core/region.h"
 #include "controlplane/core/store.h"
@@ -15,9 +19,15 @@
 typedef struct {
     char *name;
     bool cname;      /* else A */
-    char *value;     /* target name or IPv4 */
+    char *value;     /* target name or IPv4; a rotation's targets joined by ',' */
     int64_t ttl;
+    bool rotate;     /* a CNAME answered in rotation over value's targets */
 } dns_rec;
+
+/* The reader endpoint's TTL: short, so a client that re-resolves for each
+ * connection is spread over the readers and a reader taken out of the
+ * rotation stops receiving connections within a second. */
+#define DNSSYNC_READER_TTL 1
 
 struct dnssync {
     dns_rec *recs;   /* what the zone holds now, as set by us */
@@ -49,7 +59,7 @@ void dnssync_free(dnssync *d)
 static void recs_add(dns_rec **recs, int *n, char *name, bool cname, char *value, int64_t ttl)
 {
     *recs = xrealloc(*recs, sizeof **recs * (size_t)(*n + 1));
-    (*recs)[(*n)++] = (dns_rec){name, cname, value, ttl};
+    (*recs)[(*n)++] = (dns_rec){name, cname, value, ttl, false};
 }
 
 static const dns_rec *recs_find(const dns_rec *recs, int n, const char *name)
@@ -58,6 +68,56 @@ static const dns_rec *recs_find(const dns_rec *recs, int n, const char *name)
         if (strcmp(recs[i].name, name) == 0)
             return &recs[i];
     return NULL;
+}
+
+static const store_node *node_in(const store_node *nodes, int nn, const char *id)
+{
+    for (int k = 0; id && k < nn; k++)
+        if (strcmp(nodes[k].id, id) == 0)
+            return &nodes[k];
+    return NULL;
+}
+
+/* A Multi-AZ DB cluster's two endpoints (domain/cluster.h): the cluster
+ * endpoint to the writer's node, the reader endpoint in rotation over
+ * readers_up (the writer when no reader answers, as RDS's does). Read
+ * straight from db_clusters: net/ sits below the domain layer. */
+static bool dnssync_clusters(region *r, const store_node *nodes, int nn, dns_rec **recs, int *n)
+{
+    sqlite3_stmt *st = sqlrow_prepare(
+        r->st, "SELECT c.id, i.primary_node, c.readers_up FROM db_clusters c JOIN instances i"
+               " ON i.id = c.writer WHERE c.status NOT IN ('creating', 'deleting')");
+    if (!st)
+        return false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        const store_node *w = node_in(nodes, nn, (const char *)sqlite3_column_text(st, 1));
+        if (!id || !w)
+            continue;
+        char *wname = region_node_name(r, w->agent_id, w->addr);
+        recs_add(recs, n, xasprintf("%s.cluster-%s.%s", id, r->hash, r->apex), true,
+                 xstrdup(wname), r->cfg.dns_ttl_s);
+        cJSON *ups = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
+        sbuf b = {0};
+        const cJSON *e;
+        cJSON_ArrayForEach(e, ups)
+        {
+            const store_node *rn = cJSON_IsString(e) ? node_in(nodes, nn, e->valuestring) : NULL;
+            if (!rn)
+                continue;
+            char *nm = region_node_name(r, rn->agent_id, rn->addr);
+            sbuf_printf(&b, "%s%s", b.len ? "," : "", nm);
+            free(nm);
+        }
+        cJSON_Delete(ups);
+        char *targets = b.len ? sbuf_take(&b) : (sbuf_free(&b), xstrdup(wname));
+        recs_add(recs, n, xasprintf("%s.cluster-ro-%s.%s", id, r->hash, r->apex), true, targets,
+                 DNSSYNC_READER_TTL);
+        (*recs)[*n - 1].rotate = strchr(targets, ',') != NULL;
+        free(wname);
+    }
+    sqlite3_finalize(st);
+    return true;
 }
 
 /* Builds the record set the store implies. false on a store error. */
@@ -110,6 +170,8 @@ static bool dnssync_desired(region *r, dns_rec **out, int *nout)
             break;
     }
     free(after);
+    if (ok)
+        ok = dnssync_clusters(r, nodes, nn, &recs, &n);
     store_node_list_free(nodes, nn);
     if (!ok) {
         recs_free(recs, n);
@@ -118,6 +180,19 @@ static bool dnssync_desired(region *r, dns_rec **out, int *nout)
     *out = recs;
     *nout = n;
     return true;
+}
+
+static bool set_rotation(region *r, const dns_rec *w)
+{
+    char *copy = xstrdup(w->value), *save = NULL;
+    const char *targets[ZONE_ROTATION_MAX];
+    size_t n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t && n < ZONE_ROTATION_MAX;
+         t = strtok_r(NULL, ",", &save))
+        targets[n++] = t;
+    bool ok = zone_set_cname_rotation(r->zone, w->name, targets, n, (uint32_t)w->ttl);
+    free(copy);
+    return ok;
 }
 
 bool dnssync_apply(region *r)
@@ -139,8 +214,9 @@ bool dnssync_apply(region *r)
         if (have && have->cname == w->cname && have->ttl == w->ttl &&
             strcmp(have->value, w->value) == 0)
             continue;
-        bool ok = w->cname ? zone_set_cname(r->zone, w->name, w->value, (uint32_t)w->ttl)
-                           : zone_set_a(r->zone, w->name, w->value, (uint32_t)w->ttl);
+        bool ok = w->rotate  ? set_rotation(r, w)
+                   : w->cname ? zone_set_cname(r->zone, w->name, w->value, (uint32_t)w->ttl)
+                              : zone_set_a(r->zone, w->name, w->value, (uint32_t)w->ttl);
         if (!ok)
             LOG_ERROR("dns set failed name=%s value=%s", w->name, w->value);
         else

@@ -84,6 +84,14 @@ static const event_def event_table[] = {
      "The storage autoscaling request would exceed the maximum storage threshold."},
     {"RDS-EVENT-0225", "notification",
      "Storage size is approaching the maximum storage threshold."},
+    /* db-cluster sources (domain/clusterwf.c; RDS-REFERENCE-2 §7) */
+    {"RDS-EVENT-0069", "failover",
+     "Cluster failover failed, check the health of your cluster instances and try again."},
+    {"RDS-EVENT-0070", "failover", "Promoting previous primary again"},
+    {"RDS-EVENT-0071", "failover", "Completed failover to DB instance"},
+    {"RDS-EVENT-0072", "failover", "Started same AZ failover to DB instance"},
+    {"RDS-EVENT-0073", "failover", "Started cross AZ failover to DB instance"},
+    {"RDS-EVENT-0170", "creation", "DB cluster created."},
     /* db-snapshot sources (events_emit_source) */
     {"RDS-EVENT-0040", "creation", "Creating manual snapshot."},
     {"RDS-EVENT-0041", "deletion", "Deleted user snapshot."},

@@ -71,6 +71,8 @@ cJSON *instview_render(region *r, const store_instance *in)
     cJSON_AddStringToObject(o, "PreferredMaintenanceWindow", in->maintenance_window);
     add_json(o, "PendingModifiedValues", in->pending, "{}");
     cJSON_AddBoolToObject(o, "MultiAZ", in->multi_az);
+    if (in->cluster_id)
+        cJSON_AddStringToObject(o, "DBClusterIdentifier", in->cluster_id);
     cJSON_AddStringToObject(o, "EngineVersion", in->engine_version);
     cJSON_AddBoolToObject(o, "AutoMinorVersionUpgrade",
                           instextra_bool(extra, INSTEXTRA_AUTO_MINOR_UPGRADE, true));

@@ -59,6 +59,10 @@ static void nodespec_ha(region *r, const store_node *nd, const store_instance *i
         cJSON *sync = cJSON_Parse(nd->sync_standbys ? nd->sync_standbys : "[]");
         cJSON_AddItemToObject(spec, "sync_standbys", cJSON_IsArray(sync) ? sync
                                                      : (cJSON_Delete(sync), cJSON_CreateArray()));
+        /* A Multi-AZ DB cluster's writer: a commit waits for any one of
+         * its two readers (domain/cluster.h). */
+        if (in->cluster_id)
+            cJSON_AddStringToObject(spec, "sync_method", "any");
     } else if (nd->upstream) {
         store_node up = {0};
         bool found = false;

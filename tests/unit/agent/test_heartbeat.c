@@ -114,6 +114,10 @@ static void test_spec(void)
         {"sync standbys duplicate", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
                                     "\"master_username\":\"u\",\"sync_standbys\":[\"a\",\"a\"]}",
          false},
+        {"sync method unknown", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                "\"master_username\":\"u\",\"sync_method\":\"all\"}", false},
+        {"sync method not a string", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
+                                     "\"master_username\":\"u\",\"sync_method\":1}", false},
         {"sync standbys not an array", "{\"instance_id\":\"s\",\"addr\":\"127.0.0.1\",\"port\":1,"
                                        "\"master_username\":\"u\",\"sync_standbys\":\"a\"}", false},
         {"sync standbys too many",

@@ -74,6 +74,10 @@ static void test_render_conf(void)
          "{" SPEC REPL ",\"sync_standbys\":[\"shop-c\",\"shop-b\"]}",
          HEAD("primary") OWNED
          "synchronous_standby_names = 'FIRST 1 (\"shop-c\", \"shop-b\")'\n"},
+        {"a cluster's writer: ANY 1 of its readers", "/h/nodes/n",
+         "{" SPEC REPL ",\"sync_standbys\":[\"shop-c\",\"shop-b\"],\"sync_method\":\"any\"}",
+         HEAD("primary") OWNED
+         "synchronous_standby_names = 'ANY 1 (\"shop-c\", \"shop-b\")'\n"},
         {"primary with an empty sync list: asynchronous", "/h/nodes/n",
          "{" SPEC REPL ",\"sync_standbys\":[]}",
          HEAD("primary") OWNED "synchronous_standby_names = ''\n"},

@@ -110,6 +110,8 @@ static void test_migrate_synthetic(const char *dir)
                     "ALTER TABLE instances DROP COLUMN admin_secret;"
                     "ALTER TABLE instances DROP COLUMN admin_verifier;"
                     "ALTER TABLE db_snapshots DROP COLUMN master_verifier;"
+                    "DROP INDEX instances_cluster; ALTER TABLE instances DROP COLUMN cluster_id;"
+                    "DROP TABLE db_clusters;"
                     "UPDATE meta SET value='4' WHERE key='schema_version';",
                     NULL, NULL, NULL) == SQLITE_OK,
        "v4 (synthetic): the modules' tables dropped, version set back to 4");

@@ -69,6 +69,17 @@ static const char *const want[][3] = {
     {"recover", "restore", "wait_running"},
     {"recover", "wait_running", "finish"},
     {"recover", "finish", NULL},
+    {"cluster_reader", "place", "wait_running"},
+    {"cluster_reader", "wait_running", "finish"},
+    {"cluster_reader", "finish", NULL},
+    {"cluster_failover", "promote", "wait_promoted"},
+    {"cluster_failover", "wait_promoted", "flip"},
+    {"cluster_failover", "flip", NULL},
+    {"cluster_switchover", "fence", "wait_fenced"},
+    {"cluster_switchover", "wait_fenced", "promote"},
+    {"cluster_switchover", "promote", "wait_promoted"},
+    {"cluster_switchover", "wait_promoted", "flip"},
+    {"cluster_switchover", "flip", NULL},
 };
 #define NWANT ((int)(sizeof want / sizeof want[0]))
 

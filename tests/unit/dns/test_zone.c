@@ -241,9 +241,49 @@ static void test_large(void)
     zone_free(z);
 }
 
+/* A rotating CNAME answers its targets in turn, one per lookup; zone_get
+ * shows them all; a plain CNAME replaces it (and frees it). */
+static void test_rotation(void)
+{
+    zone *z = zone_new(APEX, "ns." APEX, "127.0.0.1", 1, 5);
+    const char *targets[] = {"a." APEX, "b." APEX, "c." APEX};
+    ok(zone_set_cname_rotation(z, "ro." APEX, targets, 3, 1), "rotation: set over three targets");
+    int seen[3] = {0, 0, 0};
+    for (int i = 0; i < 30; i++) {
+        zone_rrset rs;
+        char text[256];
+        if (lookup(z, "ro." APEX, &rs) != ZONE_LOOKUP_CNAME ||
+            !wire_name_to_text(rs.target, rs.target_len, text, sizeof text))
+            continue;
+        for (int k = 0; k < 3; k++)
+            seen[k] += strcmp(text, targets[k]) == 0;
+    }
+    ok(seen[0] == 10 && seen[1] == 10 && seen[2] == 10,
+       "rotation: 30 lookups answer each target 10 times");
+    const char *type;
+    char data[512];
+    uint32_t ttl;
+    ok(zone_get(z, "ro." APEX, &type, data, sizeof data, &ttl) && strcmp(type, "CNAME") == 0 &&
+           strcmp(data, "a." APEX ",b." APEX ",c." APEX) == 0 && ttl == 1,
+       "rotation: zone_get shows every target and the TTL");
+    const char *bad[] = {"a." APEX, "a..b"};
+    ok(!zone_set_cname_rotation(z, "ro." APEX, bad, 2, 1), "rotation: an invalid target refused");
+    ok(!zone_set_cname_rotation(z, "ro." APEX, targets, 0, 1), "rotation: no target refused");
+    ok(zone_set_cname(z, "ro." APEX, "d." APEX, 5), "rotation: replaced by a plain CNAME");
+    zone_rrset rs;
+    char text[256];
+    ok(lookup(z, "ro." APEX, &rs) == ZONE_LOOKUP_CNAME &&
+           wire_name_to_text(rs.target, rs.target_len, text, sizeof text) &&
+           strcmp(text, "d." APEX) == 0, "rotation: gone with the plain CNAME");
+    ok(zone_set_cname_rotation(z, "ro2." APEX, targets, 2, 1) && zone_remove(z, "ro2." APEX),
+       "rotation: removed");
+    zone_free(z);
+}
+
 int main(void)
 {
     test_new();
+    test_rotation();
     test_steps();
     test_limits();
     test_large();

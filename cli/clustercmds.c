@@ -1,0 +1,70 @@
+/* clustercmds: see clustercmds.h. */
+#include "cli/clustercmds.h"
+
+#include <stddef.h>
+
+static const arg_field tag_fields[] = {{"Key", NULL, false}, {"Value", NULL, false}, {NULL, NULL, false}};
+static const arg_shape tag_shape = {tag_fields};
+
+const arg_spec cluster_create_flags[] = {
+    F_INT("backup-retention-period", "BackupRetentionPeriod", "Days (1-35)"),
+    F_STR("database-name", "DatabaseName", "Database created in the cluster"),
+    F_REQ("db-cluster-identifier", "DBClusterIdentifier", "Name of the cluster"),
+    F_STR("db-cluster-parameter-group-name", "DBClusterParameterGroupName",
+          "Cluster parameter group (default.postgres15)"),
+    F_LIST("vpc-security-group-ids", "VpcSecurityGroupIds", "VpcSecurityGroupId",
+           "VPC security group IDs"),
+    F_STR("db-subnet-group-name", "DBSubnetGroupName", "DB subnet group (three AZs)"),
+    F_REQ("engine", "Engine", "Engine: postgres"),
+    F_INT("port", "Port", "Port (default 5432)"),
+    F_STR("master-username", "MasterUsername", "Master user name"),
+    F_STR("master-user-password", "MasterUserPassword", "Master user password"),
+    F_STR("preferred-backup-window", "PreferredBackupWindow", "hh24:mi-hh24:mi (UTC)"),
+    F_STR("preferred-maintenance-window", "PreferredMaintenanceWindow", "ddd:hh24:mi-ddd:hh24:mi"),
+    F_STRUCTS("tags", "Tags", "Tag", &tag_shape, "Tags: Key=string,Value=string ..."),
+    F_BOOL("storage-encrypted", "StorageEncrypted", "Encrypt the storage"),
+    F_STR("kms-key-id", "KmsKeyId", "KMS key (with --storage-encrypted)"),
+    F_STR("db-cluster-instance-class", "DBClusterInstanceClass", "Class of the three members"),
+    F_INT("allocated-storage", "AllocatedStorage", "GiB"),
+    F_STR("storage-type", "StorageType", "io1, io2 or gp3"),
+    F_INT("iops", "Iops", "Provisioned IOPS"),
+    F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
+    F_END,
+};
+
+const arg_spec cluster_describe_flags[] = {
+    F_STR("db-cluster-identifier", "DBClusterIdentifier", "Only this cluster"),
+    F_INT("max-records", "MaxRecords", "Page size; turns off automatic paging"),
+    F_STR("marker", "Marker", "Start after this marker"),
+    F_END,
+};
+
+const arg_spec cluster_modify_flags[] = {
+    F_REQ("db-cluster-identifier", "DBClusterIdentifier", "Cluster to modify"),
+    F_BOOL("apply-immediately", "ApplyImmediately", "Accepted; changes apply at once"),
+    F_INT("backup-retention-period", "BackupRetentionPeriod", "Days (1-35)"),
+    F_STR("master-user-password", "MasterUserPassword", "New master user password"),
+    F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
+    F_STR("db-cluster-instance-class", "DBClusterInstanceClass", "New class (members restart)"),
+    F_INT("allocated-storage", "AllocatedStorage", "GiB (no smaller)"),
+    F_STR("storage-type", "StorageType", "io1, io2 or gp3"),
+    F_INT("iops", "Iops", "Provisioned IOPS"),
+    F_END,
+};
+
+const arg_spec cluster_delete_flags[] = {
+    F_REQ("db-cluster-identifier", "DBClusterIdentifier", "Cluster to delete"),
+    F_BOOL("skip-final-snapshot", "SkipFinalSnapshot", "Required: no final snapshot yet"),
+    F_END,
+};
+
+const arg_spec cluster_id_flags[] = {
+    F_REQ("db-cluster-identifier", "DBClusterIdentifier", "The cluster"),
+    F_END,
+};
+
+const arg_spec cluster_failover_flags[] = {
+    F_REQ("db-cluster-identifier", "DBClusterIdentifier", "The cluster"),
+    F_STR("target-db-instance-identifier", "TargetDBInstanceIdentifier", "Reader to promote"),
+    F_END,
+};

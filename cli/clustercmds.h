@@ -1,0 +1,32 @@
+/* clustercmds: rdsctl's Multi-AZ DB cluster commands (create, describe,
+ * modify, delete, reboot, failover, stop, start), rows of commands.c's
+ * table spliced in with CLUSTER_COMMANDS; their flag tables, in the
+ * botocore model's member order, live in clustercmds.c. */
+#ifndef RDSIM_CLI_CLUSTERCMDS_H
+#define RDSIM_CLI_CLUSTERCMDS_H
+
+#include "cli/args.h"
+
+extern const arg_spec cluster_create_flags[], cluster_describe_flags[], cluster_modify_flags[],
+    cluster_delete_flags[], cluster_id_flags[], cluster_failover_flags[];
+
+#define CLUSTER_COMMANDS                                                                        \
+    {"create-db-cluster", "Creates a Multi-AZ DB cluster: a writer and two readable standbys "   \
+     "in three AZs, commits waiting for either reader.", NULL, "CreateDBCluster",               \
+     cluster_create_flags, NULL},                                                              \
+    {"describe-db-clusters", "Describes DB clusters (all pages).", NULL, "DescribeDBClusters",   \
+     cluster_describe_flags, "DBClusters"},                                                    \
+    {"modify-db-cluster", "Modifies a DB cluster (applied at once).", NULL, "ModifyDBCluster",   \
+     cluster_modify_flags, NULL},                                                              \
+    {"delete-db-cluster", "Deletes a DB cluster and its members.", NULL, "DeleteDBCluster",      \
+     cluster_delete_flags, NULL},                                                              \
+    {"reboot-db-cluster", "Restarts every member of a DB cluster.", NULL, "RebootDBCluster",     \
+     cluster_id_flags, NULL},                                                                  \
+    {"failover-db-cluster", "Promotes a reader (--target-db-instance-identifier, else the one "  \
+     "with the most WAL) to writer.", NULL, "FailoverDBCluster", cluster_failover_flags, NULL}, \
+    {"stop-db-cluster", "Stops every member of a DB cluster.", NULL, "StopDBCluster",            \
+     cluster_id_flags, NULL},                                                                  \
+    {"start-db-cluster", "Starts a stopped DB cluster.", NULL, "StartDBCluster",                 \
+     cluster_id_flags, NULL}
+
+#endif
