@@ -17,8 +17,9 @@ if ! command -v aws >/dev/null; then
 fi
 
 awsrds() { aws --endpoint-url "$API" --output json rds "$@"; }
-# aws_err ARGS: the AWS error code the aws CLI call fails with.
-aws_err() { awsrds "$@" 2>&1 >/dev/null | sed -n 's/.*(\([A-Za-z]*\)).*/\1/p' | head -1; }
+# err CMD...: the AWS error code a call (aws CLI or rdsctl) fails with.
+err() { "$@" 2>&1 >/dev/null | sed -n 's/.*(\([A-Za-z]*\)).*/\1/p' | head -1; }
+rd_err() { err rdsctl "$@"; }
 call() { rdsctl call "$@" 2>/dev/null; }
 cluster_field() { call DescribeDBClusters DBClusterIdentifier="$1" | jq -r ".DBClusters[0].$2 // empty"; }
 cluster_is() { [ "$(cluster_field "$1" Status)" = "$2" ]; }
@@ -77,13 +78,13 @@ ok $? "create-db-cluster c1 (retention 1 day)"
 
 # ---- errors before anything exists -------------------------------------------
 
-is "$(aws_err create-db-cluster-snapshot --db-cluster-snapshot-identifier s0 --db-cluster-identifier nope)" \
+is "$(rd_err create-db-cluster-snapshot --db-cluster-snapshot-identifier s0 --db-cluster-identifier nope)" \
   DBClusterNotFoundFault "snapshot of an unknown cluster"
-is "$(aws_err describe-db-cluster-snapshots --db-cluster-snapshot-identifier nope)" \
+is "$(rd_err describe-db-cluster-snapshots --db-cluster-snapshot-identifier nope)" \
   DBClusterSnapshotNotFoundFault "describe an unknown cluster snapshot"
-is "$(aws_err delete-db-cluster-snapshot --db-cluster-snapshot-identifier nope)" \
+is "$(rd_err delete-db-cluster-snapshot --db-cluster-snapshot-identifier nope)" \
   DBClusterSnapshotNotFoundFault "delete an unknown cluster snapshot"
-is "$(aws_err create-db-cluster-snapshot --db-cluster-snapshot-identifier 1bad --db-cluster-identifier c1)" \
+is "$(rd_err create-db-cluster-snapshot --db-cluster-snapshot-identifier 1bad --db-cluster-identifier c1)" \
   InvalidParameterValue "a bad snapshot identifier"
 
 check "c1 available" poll 240 cluster_is c1 available
@@ -101,7 +102,7 @@ s=$(awsrds create-db-cluster-snapshot --db-cluster-snapshot-identifier s1 --db-c
 ok $? "create-db-cluster-snapshot s1"
 is "$(jqs "$s" .DBClusterSnapshot.Status)" creating "it starts creating"
 like "$(jqs "$s" .DBClusterSnapshot.DBClusterSnapshotArn)" ':cluster-snapshot:s1$' "its ARN"
-is "$(aws_err create-db-cluster-snapshot --db-cluster-snapshot-identifier s1 --db-cluster-identifier c1)" \
+is "$(rd_err create-db-cluster-snapshot --db-cluster-snapshot-identifier s1 --db-cluster-identifier c1)" \
   DBClusterSnapshotAlreadyExistsFault "the same identifier again"
 check "s1 available" poll 120 csnap_is s1 available
 d=$(awsrds describe-db-cluster-snapshots --db-cluster-snapshot-identifier s1 | jq -c '.DBClusterSnapshots[0]')
@@ -110,14 +111,14 @@ is "$(jqs "$d" '[.DBClusterIdentifier, .SnapshotType, .PercentProgress, .Storage
 is "$(jqs "$d" .DbClusterResourceId)" "$(cluster_field c1 DbClusterResourceId)" "DbClusterResourceId is c1's"
 is "$(jqs "$d" '.TagList | map(.Key + "=" + .Value) | join(",")')" "team=db" "its tags"
 like "$(jqs "$d" .SnapshotCreateTime)" '^20[0-9-]+T' "SnapshotCreateTime once available"
-is "$(awsrds describe-db-cluster-snapshots --db-cluster-identifier c1 --snapshot-type manual |
+is "$(rdsctl describe-db-cluster-snapshots --db-cluster-identifier c1 --snapshot-type manual |
   jq -r '[.DBClusterSnapshots[].DBClusterSnapshotIdentifier] | join(",")')" s1 "listed by cluster and type"
-is "$(awsrds describe-db-cluster-snapshots --snapshot-type automated | jq '.DBClusterSnapshots | length')" 0 \
+is "$(rdsctl describe-db-cluster-snapshots --snapshot-type automated | jq '.DBClusterSnapshots | length')" 0 \
   "no automated cluster snapshot is listed as manual"
-is "$(awsrds describe-db-cluster-snapshots --db-cluster-identifier nope | jq '.DBClusterSnapshots | length')" 0 \
+is "$(rdsctl describe-db-cluster-snapshots --db-cluster-identifier nope | jq '.DBClusterSnapshots | length')" 0 \
   "none of another cluster"
-is "$(awsrds describe-db-snapshots | jq '.DBSnapshots | length')" 0 "DescribeDBSnapshots does not list it"
-is "$(aws_err delete-db-snapshot --db-snapshot-identifier cluster:s1)" DBSnapshotNotFound \
+is "$(rdsctl describe-db-snapshots | jq '.DBSnapshots | length')" 0 "DescribeDBSnapshots does not list it"
+is "$(rd_err delete-db-snapshot --db-snapshot-identifier cluster:s1)" DBSnapshotNotFound \
   "no DB snapshot action reaches it"
 
 c=$(awsrds copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier s1 \
@@ -126,11 +127,11 @@ ok $? "copy-db-cluster-snapshot s1 -> s1-copy --copy-tags"
 like "$(jqs "$c" .DBClusterSnapshot.SourceDBClusterSnapshotArn)" ':cluster-snapshot:s1$' "the copy names its source"
 check "s1-copy available" poll 120 csnap_is s1-copy available
 is "$(csnap_field s1-copy 'TagList | map(.Key) | join(",")')" team "the copy has the source's tags"
-is "$(aws_err copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier nope --target-db-cluster-snapshot-identifier x)" \
+is "$(rd_err copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier nope --target-db-cluster-snapshot-identifier x)" \
   DBClusterSnapshotNotFoundFault "copy of an unknown snapshot"
 awsrds delete-db-cluster-snapshot --db-cluster-snapshot-identifier s1-copy >/dev/null
 ok $? "delete-db-cluster-snapshot s1-copy"
-is "$(aws_err describe-db-cluster-snapshots --db-cluster-snapshot-identifier s1-copy)" \
+is "$(rd_err describe-db-cluster-snapshots --db-cluster-snapshot-identifier s1-copy)" \
   DBClusterSnapshotNotFoundFault "s1-copy is gone"
 [ ! -e "$RDS_HOME/backups/snapshots/cluster:s1-copy" ]
 ok $? "and so is its object"
@@ -142,9 +143,9 @@ r=$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier r1 --snapsho
   --engine postgres --port 5433)
 ok $? "restore-db-cluster-from-snapshot s1 -> r1 on port 5433"
 is "$(jqs "$r" '.DBCluster.DBClusterMembers | length')" 3 "r1 has three members"
-is "$(aws_err restore-db-cluster-from-snapshot --db-cluster-identifier r2 --snapshot-identifier nope --engine postgres)" \
+is "$(rd_err restore-db-cluster-from-snapshot --db-cluster-identifier r2 --snapshot-identifier nope --engine postgres)" \
   DBClusterSnapshotNotFoundFault "restore from an unknown snapshot"
-is "$(aws_err restore-db-cluster-from-snapshot --db-cluster-identifier c1 --snapshot-identifier s1 --engine postgres)" \
+is "$(rd_err restore-db-cluster-from-snapshot --db-cluster-identifier c1 --snapshot-identifier s1 --engine postgres)" \
   DBClusterAlreadyExistsFault "restore onto an existing cluster"
 
 # The automated backups must follow the writer: c1 fails over, and the
@@ -165,13 +166,16 @@ for m in $(members_of r1); do
   is "$(rows "$m" 5433)" "$(seq_csv 1 10)" "$m holds the snapshot's rows"
 done
 is "$(at "$(writer_of r1)" 5433 'SELECT pg_is_in_recovery()')" f "r1's writer is a primary"
+is "$(resolve "$(cluster_field r1 Endpoint)")" "$(resolve "$(endpoint_of "$(writer_of r1)")")" \
+  "r1's cluster endpoint resolves to its writer"
+check "r1's reader endpoint resolves" poll 30 eval '[ -n "$(resolve "$(cluster_field r1 ReaderEndpoint)")" ]'
 
 diag "${SECONDS}s"
 # ---- delete with a final snapshot -------------------------------------------
 
-is "$(aws_err delete-db-cluster --db-cluster-identifier r1)" InvalidParameterCombination \
+is "$(rd_err delete-db-cluster --db-cluster-identifier r1)" InvalidParameterCombination \
   "delete needs a final snapshot or SkipFinalSnapshot"
-is "$(aws_err delete-db-cluster --db-cluster-identifier r1 --final-db-snapshot-identifier s1)" \
+is "$(rd_err delete-db-cluster --db-cluster-identifier r1 --final-db-snapshot-identifier s1)" \
   DBClusterSnapshotAlreadyExistsFault "a final snapshot's identifier must be new"
 awsrds delete-db-cluster --db-cluster-identifier r1 --final-db-snapshot-identifier r1-final >/dev/null
 ok $? "delete-db-cluster r1 with a final snapshot"
@@ -180,11 +184,11 @@ diag "${SECONDS}s"
 # ---- a point-in-time restore, exact to a commit, across the failover -----------
 
 check "the archive reaches past the restore time" poll 90 lrt_past c1 "$t1"
-is "$(aws_err restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 --db-cluster-identifier x1 --restore-to-time 2001-01-01T00:00:00Z)" \
+is "$(rd_err restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 --db-cluster-identifier x1 --restore-to-time 2001-01-01T00:00:00Z)" \
   InvalidRestoreFault "a time before the window"
-is "$(aws_err restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 --db-cluster-identifier x1 --restore-to-time "$t1" --use-latest-restorable-time)" \
+is "$(rd_err restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 --db-cluster-identifier x1 --restore-to-time "$t1" --use-latest-restorable-time)" \
   InvalidParameterCombination "both RestoreToTime and UseLatestRestorableTime"
-is "$(aws_err restore-db-cluster-to-point-in-time --source-db-cluster-identifier nope --db-cluster-identifier x1 --use-latest-restorable-time)" \
+is "$(rd_err restore-db-cluster-to-point-in-time --source-db-cluster-identifier nope --db-cluster-identifier x1 --use-latest-restorable-time)" \
   DBClusterNotFoundFault "an unknown source cluster"
 awsrds restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 \
   --db-cluster-identifier p1 --restore-to-time "$t1" --port 5434 >/dev/null
