@@ -518,6 +518,8 @@ bool clusterapi_delete(region *r, const params *p, cJSON *result, awserr *err)
     bool ok = !final || clustersnap_begin_final(r, &c, sid, &row_id, err);
     if (row_id)
         cJSON_AddStringToObject(wdata, "final_snapshot", row_id);
+    if (ok)
+        clustersnap_forget_restores(r, c.id);
     if (ok && !clusterwf_start_delete(r, &c, wdata))
         ok = awserr_set(err, AWSERR_INVALID_DB_CLUSTER_STATE,
                         "A member of the DB cluster is busy; try again.");

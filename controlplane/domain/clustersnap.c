@@ -15,6 +15,7 @@
 #include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/clusterapi.h"
 #include "controlplane/domain/instrow.h"
 #include "controlplane/domain/snapshot.h"
@@ -641,6 +642,15 @@ bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, 
     if (!ok)
         cluster_clear(c);
     return ok;
+}
+
+void clustersnap_forget_restores(region *r, const char *cluster_id)
+{
+    /* Both restores record the first member, the writer they insert. */
+    char *first = cluster_member_id(cluster_id, 1);
+    snapshot_forget_restore(r, first);
+    autobackup_forget_restore(r, first);
+    free(first);
 }
 
 /* ---- RestoreDBClusterFromSnapshot ---- */

@@ -46,6 +46,11 @@ bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awser
 bool clustersnap_begin_final(region *r, const cluster_row *c, const char *api_id,
                              char **row_id, awserr *err);
 
+/* DeleteDBCluster, in its transaction: forgets that the cluster's writer
+ * was restored (snapshot_restores, ab_restores), so a new cluster of the
+ * same name does not restore again. */
+void clustersnap_forget_restores(region *r, const char *cluster_id);
+
 /* Both restores (this file's and clusterpitr.h's), in the caller's
  * transaction: reads the request (DBClusterIdentifier,
  * DBClusterInstanceClass, Port, StorageType, Iops, DeletionProtection,

@@ -176,6 +176,8 @@ char *snaprow_kms_url(region *r)
 
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail)
 {
+    if (snaprow_is_cluster(id))
+        return; /* a DB cluster snapshot: its events are not the DB snapshot's */
     char *arn = snaprow_arn(r, id);
     events_emit_source(r, "db-snapshot", id, arn, event_id, detail);
     free(arn);

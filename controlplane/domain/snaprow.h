@@ -81,7 +81,8 @@ char *snaprow_object(region *r, const char *id);
 /* The KMS endpoint the children use: this controlplane's own API. */
 char *snaprow_kms_url(region *r);
 
-/* An event of the snapshot (source type db-snapshot). */
+/* An event of the snapshot (source type db-snapshot); none for a DB
+ * cluster snapshot's row (clustersnap.h: no cluster snapshot events). */
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail);
 
 #endif
