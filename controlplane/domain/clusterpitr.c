@@ -98,9 +98,15 @@ bool clusterpitr_action_restore(region *r, const params *p, cJSON *result, awser
         ok = awserr_set(err, AWSERR_INVALID_RESTORE, "DB cluster %s has no automated backups.",
                         src.id);
     if (ok) {
+        /* The source's window first (its errors before the new cluster's):
+         * the writer a restore inserts is the first member. */
+        char *id = str_lower(xstrdup(params_get(p, "DBClusterIdentifier")));
+        char *writer = cluster_member_id(id, 1);
         snaprow s = source_of(&src, &m);
-        ok = clustersnap_restore_insert(r, p, &s, &c, err) &&
-             autobackup_restore_to(r, when, latest, rid, c.writer, err);
+        ok = autobackup_restore_to(r, when, latest, rid, writer, err) &&
+             clustersnap_restore_insert(r, p, &s, &c, err);
+        free(writer);
+        free(id);
     }
     if (ok && !store_commit(r->st))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
