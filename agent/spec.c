@@ -533,6 +533,8 @@ cJSON *spec_to_json(const node_spec *spec)
         for (size_t i = 0; i < spec->nsync; i++)
             cJSON_AddItemToArray(sync, cJSON_CreateString(spec->sync_standbys[i]));
     }
+    if (spec->sync_any)
+        cJSON_AddStringToObject(o, "sync_method", "any");
     if (spec->has_hba) {
         cJSON *hba = cJSON_AddArrayToObject(o, "allowed_cidrs");
         for (size_t i = 0; i < spec->nhba; i++)
@@ -593,6 +595,7 @@ void spec_copy(node_spec *dst, const node_spec *src)
     dst->restore_wal = dup_or_null(src->restore_wal);
     dst->restore_target = dup_or_null(src->restore_target);
     dst->nsync = src->nsync;
+    dst->sync_any = src->sync_any;
     dst->sync_standbys = NULL;
     if (src->sync_standbys) {
         dst->sync_standbys = xcalloc(src->nsync + 1, sizeof *dst->sync_standbys);
@@ -629,7 +632,8 @@ bool spec_same(const node_spec *a, const node_spec *b)
         a->has_upstream != b->has_upstream ||
         !str_same(a->upstream.node_id, b->upstream.node_id) ||
         !str_same(a->upstream.addr, b->upstream.addr) || a->upstream.port != b->upstream.port ||
-        a->nsync != b->nsync || a->has_hba != b->has_hba || a->nhba != b->nhba ||
+        a->nsync != b->nsync || a->sync_any != b->sync_any || a->has_hba != b->has_hba ||
+        a->nhba != b->nhba ||
         !str_same(a->restore_path, b->restore_path) ||
         !str_same(a->restore_kms, b->restore_kms) ||
         !str_same(a->restore_wal, b->restore_wal) ||
