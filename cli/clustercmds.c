@@ -54,7 +54,9 @@ const arg_spec cluster_modify_flags[] = {
 
 const arg_spec cluster_delete_flags[] = {
     F_REQ("db-cluster-identifier", "DBClusterIdentifier", "Cluster to delete"),
-    F_BOOL("skip-final-snapshot", "SkipFinalSnapshot", "Required: no final snapshot yet"),
+    F_BOOL("skip-final-snapshot", "SkipFinalSnapshot", "No final snapshot"),
+    F_STR("final-db-snapshot-identifier", "FinalDBSnapshotIdentifier",
+          "Final cluster snapshot (unless --skip-final-snapshot)"),
     F_END,
 };
 

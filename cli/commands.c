@@ -16,6 +16,7 @@
 #include "cli/chaos.h"
 #include "cli/clock.h"
 #include "cli/clustercmds.h"
+#include "cli/clustersnapcmds.h"
 #include "cli/dnslookup.h"
 #include "cli/ec2.h"
 #include "cli/exitcode.h"
@@ -726,6 +727,7 @@ const command commands[] = {
      "(immediate) or in the next maintenance window, or undoes that opt-in.", NULL,
      "ApplyPendingMaintenanceAction", apply_pending_maintenance_action_flags, NULL},
     CLUSTER_COMMANDS,
+    CLUSTER_SNAPSHOT_COMMANDS,
     {"describe-db-engine-versions", "Lists the engine versions rdsim can run.", NULL,
      "DescribeDBEngineVersions", describe_db_engine_versions_flags, "DBEngineVersions"},
     {"describe-orderable-db-instance-options", "Lists the instance classes and storage an engine "

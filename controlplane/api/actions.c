@@ -21,6 +21,8 @@
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clusterpitr.h"
+#include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/logfiles.h"
 #include "controlplane/domain/maint.h"
@@ -321,6 +323,12 @@ static const action_def action_table[] = {
     {"StopDBCluster", clusterapi_stop, true},
     {"StartDBCluster", clusterapi_start, true},
     {"DescribeDBClusterParameterGroups", clusterapi_describe_param_groups, false},
+    {"CreateDBClusterSnapshot", clustersnap_action_create, true},
+    {"DescribeDBClusterSnapshots", clustersnap_action_describe, false},
+    {"DeleteDBClusterSnapshot", clustersnap_action_delete, true},
+    {"CopyDBClusterSnapshot", clustersnap_action_copy, true},
+    {"RestoreDBClusterFromSnapshot", clustersnap_action_restore, true},
+    {"RestoreDBClusterToPointInTime", clusterpitr_action_restore, true},
 };
 
 const action_def *actions_find(const char *name)

@@ -76,7 +76,7 @@ static bool exists_subgrp(region *r, const char *name, bool *found)
 static bool exists_snapshot(region *r, const char *name, bool *found)
 {
     snaprow s;
-    *found = snaprow_get(r, name, &s);
+    *found = !snaprow_is_cluster(name) && snaprow_get(r, name, &s);
     if (*found)
         snaprow_clear(&s);
     return true;

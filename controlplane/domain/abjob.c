@@ -18,6 +18,7 @@
 #include "controlplane/core/store.h"
 #include "controlplane/domain/abpolicy.h"
 #include "controlplane/domain/abstore.h"
+#include "controlplane/domain/cluster.h"
 #include "controlplane/notify/events.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -296,9 +297,15 @@ static bool archiving_status(instance_status status)
 }
 
 /* The node a base backup reads: a streaming standby (RDS backs up
- * Multi-AZ instances from the standby), else the primary. */
+ * Multi-AZ instances from the standby), else the primary; a cluster
+ * member's, its cluster's writer. */
 static bool backup_source(region *r, const store_instance *in, store_node *out)
 {
+    if (in->cluster_id) { /* the cluster's writer (follow_cluster_writer) */
+        bool found = false;
+        store_node_get(r->st, in->primary_node, out, &found);
+        return found;
+    }
     store_node *nodes = NULL;
     int n = store_node_list(r->st, in->id, NULL, &nodes);
     int pick = -1;
@@ -468,6 +475,33 @@ static void prune(region *r)
     abstore_list_free(rows, n);
 }
 
+/* A Multi-AZ DB cluster's automated backups are those of its first
+ * member (the only one with a retention, clusterpitr.h), read from the
+ * cluster's writer whichever member it is now: *in's primary_node becomes
+ * the writer's node, so a cluster failover restarts the archiver on the
+ * new writer as an instance's failover does. false: skip in this tick
+ * (the cluster or its writer unreadable). */
+static bool follow_cluster_writer(region *r, store_instance *in)
+{
+    if (!in->cluster_id || in->backup_retention <= 0)
+        return true;
+    cluster_row c;
+    if (!cluster_get(r, in->cluster_id, &c))
+        return false;
+    store_instance w = {0};
+    bool found = false;
+    bool ok = strcmp(c.writer, in->id) == 0 ||
+              (store_instance_get(r->st, c.writer, &w, &found) && found && w.primary_node);
+    if (ok && strcmp(c.writer, in->id) != 0) {
+        free(in->primary_node);
+        in->primary_node = xstrdup(w.primary_node);
+    }
+    in->ha_state = HA_NONE; /* its base backups read the writer too */
+    store_instance_clear(&w);
+    cluster_clear(&c);
+    return ok;
+}
+
 void abjob_tick(region *r)
 {
     static int64_t last_tick, last_prune;
@@ -492,7 +526,8 @@ void abjob_tick(region *r)
     for (int i = 0; i < n; i++) {
         store_instance in = {0};
         bool found = false;
-        if (store_instance_get(r->st, ids[i], &in, &found) && found)
+        if (store_instance_get(r->st, ids[i], &in, &found) && found &&
+            follow_cluster_writer(r, &in))
             tick_instance(r, &in);
         store_instance_clear(&in);
         free(ids[i]);

@@ -385,13 +385,9 @@ static int64_t info_num(const cJSON *info, const char *k)
     return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
-static bool restore_target(region *r, const params *p, const abstore_row *a, int64_t *target,
-                           awserr *err)
+static bool restore_target(region *r, const char *when, bool latest, const abstore_row *a,
+                           int64_t *target, awserr *err)
 {
-    const char *when = params_get(p, "RestoreTime");
-    bool latest = false;
-    if (!params_get_bool(p, "UseLatestRestorableTime", &latest, NULL, err))
-        return false;
     if (when && latest)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "Cannot specify both RestoreTime and UseLatestRestorableTime.");
@@ -433,7 +429,10 @@ bool autobackup_restore(region *r, const params *p, const char *id, store_instan
     abstore_row a = {0};
     int64_t target = 0;
     char *base = NULL;
-    bool ok = restore_source(r, p, &a, err) && restore_target(r, p, &a, &target, err);
+    bool latest = false;
+    bool ok = params_get_bool(p, "UseLatestRestorableTime", &latest, NULL, err) &&
+              restore_source(r, p, &a, err) &&
+              restore_target(r, params_get(p, "RestoreTime"), latest, &a, &target, err);
     if (ok && !(base = base_for(r, &a, target)))
         ok = awserr_set(err, AWSERR_INVALID_RESTORE, "No base backup covers the restore time.");
     if (ok) {
@@ -480,6 +479,53 @@ bool autobackup_restore(region *r, const params *p, const char *id, store_instan
                  a.rid, rclock_format(target, t, sizeof t));
     }
     free(base);
+    abstore_row_clear(&a);
+    return ok;
+}
+
+
+bool autobackup_restore_to(region *r, const char *when, bool latest, const char *rid,
+                           const char *instance_id, awserr *err)
+{
+    abstore_row a = {0};
+    int64_t target = 0;
+    char *base = NULL;
+    bool ok = abstore_get(r, rid, &a) && a.status != AB_DELETING;
+    if (!ok)
+        awserr_set(err, AWSERR_INVALID_RESTORE, "The source has no automated backup yet.");
+    ok = ok && restore_target(r, when, latest, &a, &target, err);
+    if (ok && !(base = base_for(r, &a, target)))
+        ok = awserr_set(err, AWSERR_INVALID_RESTORE, "No base backup covers the restore time.");
+    if (ok) {
+        char *obj = abstore_base_object(r, a.rid, base);
+        char *wal = abstore_dir(r, a.rid, "wal");
+        ok = restore_record(r, instance_id, obj, wal, target) ||
+             awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+        free(obj);
+        free(wal);
+    }
+    if (ok) {
+        char t[40];
+        LOG_INFO("point-in-time restore recorded instance=%s source=%s target_real=%s",
+                 instance_id, rid, rclock_format(target, t, sizeof t));
+    }
+    free(base);
+    abstore_row_clear(&a);
+    return ok;
+}
+
+bool autobackup_window(region *r, const char *rid, int64_t *earliest, int64_t *latest)
+{
+    abstore_row a = {0};
+    int64_t e = 0, l = 0;
+    bool ok = rid && abstore_get(r, rid, &a) && a.status != AB_DELETING &&
+              restorable_window(r, &a, &e, &l);
+    if (ok) {
+        abstore_clock c = abstore_clock_load(r);
+        *earliest = abstore_clock_to_region(&c, e);
+        *latest = abstore_clock_to_region(&c, l);
+        free(c.h);
+    }
     abstore_row_clear(&a);
     return ok;
 }

@@ -46,6 +46,18 @@ bool autobackup_action_delete(region *r, const params *p, cJSON *result, awserr 
 bool autobackup_restore(region *r, const params *p, const char *id, store_instance *out,
                         awserr *err);
 
+/* In the caller's transaction, for a restore whose source is the
+ * automated backups of resource id rid (a Multi-AZ DB cluster's, clusterpitr.h):
+ * the target the request names (when, an ISO 8601 region time, or
+ * latest; InvalidParameterCombination / InvalidRestoreFault as above) recorded
+ * for the not yet inserted instance_id, so autobackup_spec_restore hands
+ * it to its primary's spec. */
+bool autobackup_restore_to(region *r, const char *when, bool latest, const char *rid,
+                           const char *instance_id, awserr *err);
+/* The restorable window of rid's automated backups on the region clock
+ * (ms); false when there is none yet. */
+bool autobackup_window(region *r, const char *rid, int64_t *earliest, int64_t *latest);
+
 /* Adds LatestRestorableTime to a DBInstance and turns `available` into
  * `backing-up` while a base backup runs. */
 void autobackup_render(region *r, const store_instance *in, cJSON *o);

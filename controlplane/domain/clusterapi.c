@@ -12,6 +12,8 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/restags.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/clusterpitr.h"
+#include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/clusterwf.h"
 #include "controlplane/domain/instrow.h"
 #include "controlplane/net/instnet.h"
@@ -117,6 +119,7 @@ cJSON *clusterapi_render(region *r, const cluster_row *c)
     cJSON_AddStringToObject(o, "DBClusterIdentifier", c->id);
     cJSON_AddStringToObject(o, "DBClusterParameterGroup", c->param_group);
     cJSON_AddStringToObject(o, "Status", cluster_status_name(c->status));
+    clusterpitr_render(r, c, o);
     add_names(r, c, o);
     cJSON_AddBoolToObject(o, "MultiAZ", true);
     cJSON_AddStringToObject(o, "Engine", c->engine);
@@ -246,26 +249,28 @@ static bool create_check_azs(region *r, const char *extra_json, awserr *err)
 
 /* Inserts member i (1..3) through instrow, then makes it share the
  * writer's secrets (cluster.h invariant 3). */
-static bool create_member(region *r, const create_req *q, const cluster_row *c, int i,
-                          const char *verifier, const char *extra, const store_instance *writer,
-                          store_instance *out, awserr *err)
+static bool create_member(region *r, const clusterapi_members *q, const cluster_row *c, int i,
+                          const char *extra, const store_instance *writer, store_instance *out,
+                          awserr *err)
 {
     char *id = cluster_member_id(c->id, i);
     store_instance req = {
         .id = id,
-        .db_class = (char *)q->cls,
-        .master_username = (char *)q->user,
-        .master_verifier = (char *)verifier,
-        .db_name = (char *)q->dbname,
+        .db_class = (char *)q->db_class,
+        .master_username = (char *)q->master_username,
+        .master_verifier = (char *)q->master_verifier,
+        .db_name = (char *)q->db_name,
         .port = q->port,
-        .allocated_storage = q->storage,
-        .storage_type = (char *)q->stype,
+        .allocated_storage = q->allocated_storage,
+        .storage_type = (char *)q->storage_type,
         .iops = q->iops,
         .az = (char *)r->cfg.azs[i - 1],
         .backup_window = c->backup_window,
         .maintenance_window = c->maintenance_window,
+        /* the cluster's automated backups are its first member's (clusterpitr.h) */
+        .backup_retention = i == 1 ? c->backup_retention : 0,
         .storage_encrypted = q->encrypted,
-        .kms_key_id = (char *)(q->kms ? q->kms : KMS_DEFAULT_RDS_ALIAS),
+        .kms_key_id = (char *)(q->kms_key_id ? q->kms_key_id : KMS_DEFAULT_RDS_ALIAS),
         .dns_ttl = -1,
         .extra = (char *)extra,
         .cluster_id = c->id,
@@ -284,30 +289,51 @@ static bool create_member(region *r, const create_req *q, const cluster_row *c, 
     return true;
 }
 
-static bool create_store(region *r, const create_req *q, cluster_row *c, const char *extra,
-                         awserr *err)
+bool clusterapi_insert(region *r, cluster_row *c, const clusterapi_members *q, awserr *err)
 {
     cluster_row old;
     if (cluster_get(r, c->id, &old)) {
         cluster_clear(&old);
         return awserr_set(err, AWSERR_DB_CLUSTER_ALREADY_EXISTS, "DB Cluster already exists");
     }
-    char *verifier = scram_verifier(q->pw);
+    if (!create_check_azs(r, c->extra, err))
+        return false;
+    if (!c->resource_id) {
+        char *label = region_random_label(26);
+        c->resource_id = xasprintf("cluster-%s", label);
+        free(label);
+        for (char *u = c->resource_id + 8; *u; u++)
+            if (*u >= 'a' && *u <= 'z')
+                *u = (char)(*u - 'a' + 'A');
+    }
     store_instance m[CLUSTER_MEMBERS] = {{0}};
-    bool ok = verifier != NULL;
-    if (!ok)
-        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The password could not be stored.");
+    bool ok = true;
     for (int i = 0; ok && i < CLUSTER_MEMBERS; i++)
-        ok = create_member(r, q, c, i + 1, verifier, extra, i ? &m[0] : NULL, &m[i], err);
+        ok = create_member(r, q, c, i + 1, c->extra, i ? &m[0] : NULL, &m[i], err);
     if (ok) {
-        c->kms_key_id = m[0].kms_key_id ? xstrdup(m[0].kms_key_id) : NULL;
-        c->writer = xstrdup(m[0].id);
+        wf_str_set(&c->kms_key_id, m[0].kms_key_id);
+        wf_str_set(&c->writer, m[0].id);
         ok = cluster_insert(r, c);
         if (!ok)
             awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     }
     for (int i = 0; i < CLUSTER_MEMBERS; i++)
         store_instance_clear(&m[i]);
+    return ok;
+}
+
+static bool create_store(region *r, const create_req *q, cluster_row *c, awserr *err)
+{
+    char *verifier = scram_verifier(q->pw);
+    if (!verifier)
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The password could not be stored.");
+    clusterapi_members m = {
+        .db_class = q->cls, .storage_type = q->stype, .master_username = q->user,
+        .master_verifier = verifier, .db_name = q->dbname, .kms_key_id = q->kms,
+        .port = q->port, .allocated_storage = q->storage, .iops = q->iops,
+        .encrypted = q->encrypted,
+    };
+    bool ok = clusterapi_insert(r, c, &m, err);
     free(verifier);
     return ok;
 }
@@ -324,7 +350,6 @@ bool clusterapi_create(region *r, const params *p, cJSON *result, awserr *err)
     bool ok = instnet_read_create(r, p, NULL, true, extra, err);
     char *extra_json = cJSON_PrintUnformatted(extra);
     cJSON_Delete(extra);
-    ok = ok && create_check_azs(r, extra_json, err);
     cluster_row c = {
         .id = str_lower(xstrdup(q.id)),
         .resource_id = NULL,
@@ -349,16 +374,10 @@ bool clusterapi_create(region *r, const params *p, cJSON *result, awserr *err)
         .extra = extra_json,
         .created_ms = region_now_ms(r),
     };
-    char *label = region_random_label(26);
-    c.resource_id = xasprintf("cluster-%s", label);
-    free(label);
-    for (char *u = c.resource_id + 8; *u; u++)
-        if (*u >= 'a' && *u <= 'z')
-            *u = (char)(*u - 'a' + 'A');
     ok = ok && validate_windows_disjoint(c.backup_window, c.maintenance_window, err);
     if (ok && !store_begin(r->st))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
-    else if (ok && !create_store(r, &q, &c, extra_json, err)) {
+    else if (ok && !create_store(r, &q, &c, err)) {
         store_rollback(r->st);
         ok = false;
     } else if (ok) {
@@ -464,13 +483,20 @@ static bool refuse_state(region *r, cluster_row *c, awserr *err, const char *wha
 
 bool clusterapi_delete(region *r, const params *p, cJSON *result, awserr *err)
 {
-    bool skip = false, has_skip = false;
-    if (!params_get_bool(p, "SkipFinalSnapshot", &skip, &has_skip, err))
+    bool skip = false;
+    if (!params_get_bool(p, "SkipFinalSnapshot", &skip, NULL, err))
         return false;
-    if (!skip)
+    const char *final = params_get(p, "FinalDBSnapshotIdentifier");
+    if (skip && final)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "FinalDBSnapshotIdentifier can not be specified when SkipFinalSnapshot "
+                          "is enabled.");
+    if (!skip && !final)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is "
-                          "specified; final cluster snapshots are not supported yet.");
+                          "specified.");
+    if (final && !validate_db_snapshot_id(final, "FinalDBSnapshotIdentifier", err))
+        return false;
     cluster_row c;
     if (!begin_cluster(r, p, &c, err))
         return false;
@@ -485,11 +511,25 @@ bool clusterapi_delete(region *r, const params *p, cJSON *result, awserr *err)
     if (c.status == CLUSTER_DELETING ||
         !cluster_status_apply(c.id, &c.status, CLUSTER_DELETING))
         return refuse_state(r, &c, err, "delete it");
-    if (!clusterwf_start_delete(r, &c)) {
+    /* The final snapshot (clustersnap.h) is of the writer; every member's
+     * delete waits for it, so the writer's node stays until it is made. */
+    cJSON *wdata = cJSON_CreateObject();
+    char *row_id = NULL, *sid = final ? str_lower(xstrdup(final)) : NULL;
+    bool ok = !final || clustersnap_begin_final(r, &c, sid, &row_id, err);
+    if (row_id)
+        cJSON_AddStringToObject(wdata, "final_snapshot", row_id);
+    if (ok)
+        clustersnap_forget_restores(r, c.id);
+    if (ok && !clusterwf_start_delete(r, &c, wdata))
+        ok = awserr_set(err, AWSERR_INVALID_DB_CLUSTER_STATE,
+                        "A member of the DB cluster is busy; try again.");
+    cJSON_Delete(wdata);
+    free(row_id);
+    free(sid);
+    if (!ok) {
         store_rollback(r->st);
         cluster_clear(&c);
-        return awserr_set(err, AWSERR_INVALID_DB_CLUSTER_STATE,
-                          "A member of the DB cluster is busy; try again.");
+        return false;
     }
     return finish_cluster(r, &c, result, err);
 }
@@ -650,6 +690,8 @@ static bool modify_members(region *r, const cluster_row *c, const char *verifier
         in.iops = c->iops;
         if (verifier)
             wf_str_set(&in.master_verifier, verifier);
+        if (clusterpitr_is_backup_member(c->id, in.id))
+            in.backup_retention = c->backup_retention;
         ok = store_instance_update(r->st, &in);
         store_instance_clear(&in);
     }

@@ -21,6 +21,22 @@ bool clusterapi_stop(region *r, const params *p, cJSON *result, awserr *err);
 bool clusterapi_start(region *r, const params *p, cJSON *result, awserr *err);
 bool clusterapi_describe_param_groups(region *r, const params *p, cJSON *result, awserr *err);
 
+/* The settings of a new cluster's three members (CreateDBCluster, the
+ * restores: clustersnap.h). Borrowed strings; kms_key_id NULL: aws/rds. */
+typedef struct {
+    const char *db_class, *storage_type, *master_username, *master_verifier, *db_name;
+    const char *kms_key_id;
+    int64_t port, allocated_storage, iops;
+    bool encrypted;
+} clusterapi_members;
+
+/* In the caller's transaction: inserts c (id, settings, extra JSON filled;
+ * resource_id made when NULL; writer and kms_key_id set here) and its
+ * three members, the writer with instwf's "create", the readers with
+ * cluster_reader. DBClusterAlreadyExists, DBSubnetGroupDoesNotCoverEnoughAZs
+ * or the members' errors (instrow.h); nothing to undo but the rollback. */
+bool clusterapi_insert(region *r, cluster_row *c, const clusterapi_members *m, awserr *err);
+
 /* The DBCluster shape of c (members read from the store). Caller owns. */
 cJSON *clusterapi_render(region *r, const cluster_row *c);
 

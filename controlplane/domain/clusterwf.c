@@ -303,7 +303,7 @@ static bool busy(region *r, const char *id)
     return active;
 }
 
-bool clusterwf_start_delete(region *r, cluster_row *c)
+bool clusterwf_start_delete(region *r, cluster_row *c, const cJSON *data)
 {
     char **ids = NULL;
     int n = cluster_members(r, c->id, &ids);
@@ -322,7 +322,7 @@ bool clusterwf_start_delete(region *r, cluster_row *c)
         }
         if (in.status != STATUS_DELETING)
             ok = ok && lifecycle_apply(in.id, &in.status, STATUS_DELETING) &&
-                 store_instance_update(r->st, &in) && workflow_start(r, in.id, "delete", NULL);
+                 store_instance_update(r->st, &in) && workflow_start(r, in.id, "delete", data);
         store_instance_clear(&in);
     }
     cluster_ids_free(ids, n < 0 ? 0 : n);

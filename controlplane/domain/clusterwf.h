@@ -46,14 +46,15 @@ typedef struct health health;
 extern const wf_kind clusterwf_kinds[];
 
 /* In the caller's transaction. delete: every member to deleting with
- * instwf's "delete" (what it was doing is superseded); false on a store
+ * instwf's "delete" (what it was doing is superseded), data its workflow
+ * data (a "final_snapshot" each waits for, or NULL); false on a store
  * error. failover: the target (NULL: the reader with the highest LSN)
  * must be a reader member that is available and whose node answers
  * (InvalidDBInstanceState otherwise, DBInstanceNotFound when it is no
  * member); c->status becomes failing-over, 0072/0073. members: kind
  * ("reboot", "stop", "start") on every member, with its status move;
  * InvalidDBInstanceState when a member cannot. */
-bool clusterwf_start_delete(region *r, cluster_row *c);
+bool clusterwf_start_delete(region *r, cluster_row *c, const cJSON *data);
 bool clusterwf_start_failover(region *r, cluster_row *c, const char *target, bool planned,
                               awserr *err);
 bool clusterwf_start_members(region *r, cluster_row *c, const char *kind, awserr *err);

@@ -44,7 +44,9 @@ static bool recovery_begin(region *r, store_instance *in, bool *started)
     if (in->multi_az && in->ha_state == HA_HEALTHY)
         return false; /* domain/ha.c fails over to the synchronous standby */
     int64_t target = 0;
-    if (!in->multi_az && autobackup_recover_record(r, in, &target)) {
+    /* A cluster member's backups are its cluster's (clusterpitr.h), never
+     * a restore of this one member. */
+    if (!in->multi_az && !in->cluster_id && autobackup_recover_record(r, in, &target)) {
         cJSON *data = cJSON_CreateObject();
         cJSON_AddNumberToObject(data, "target_ms", (double)target);
         cJSON *fin = cJSON_AddArrayToObject(data, "finish_events");

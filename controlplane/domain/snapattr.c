@@ -26,7 +26,7 @@ static bool load_snapshot(region *r, const params *p, snaprow *s, awserr *err)
     region_arn a;
     const char *id = region_arn_parse(v, &a) ? region_arn_resource_id(&a, "snapshot:") : NULL;
     char *lower = str_lower(xstrdup(id ? id : v));
-    bool found = snaprow_get(r, lower, s);
+    bool found = !snaprow_is_cluster(lower) && snaprow_get(r, lower, s);
     if (!found)
         awserr_set(err, AWSERR_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found.", lower);
     free(lower);

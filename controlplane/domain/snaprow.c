@@ -134,6 +134,11 @@ bool snaprow_finish(region *r, const char *id, bool ok, int64_t size, const char
 
 /* ---- names and paths ---- */
 
+bool snaprow_is_cluster(const char *id)
+{
+    return id && strncmp(id, SNAPROW_CLUSTER_PREFIX, strlen(SNAPROW_CLUSTER_PREFIX)) == 0;
+}
+
 char *snaprow_arn(region *r, const char *id)
 {
     return xasprintf("arn:aws:rds:%s:%s:snapshot:%s", r->cfg.name, r->cfg.account, id);
@@ -171,6 +176,8 @@ char *snaprow_kms_url(region *r)
 
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail)
 {
+    if (snaprow_is_cluster(id))
+        return; /* a DB cluster snapshot: its events are not the DB snapshot's */
     char *arn = snaprow_arn(r, id);
     events_emit_source(r, "db-snapshot", id, arn, event_id, detail);
     free(arn);

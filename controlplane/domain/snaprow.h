@@ -45,6 +45,12 @@ typedef struct {
     char *error;
 } snaprow;
 
+/* A DB cluster snapshot's row is named SNAPROW_CLUSTER_PREFIX "<id>"
+ * (clustersnap.h); the DB snapshot actions neither list nor accept one.
+ * snaprow_is_cluster: is id such a name? */
+#define SNAPROW_CLUSTER_PREFIX "cluster:"
+bool snaprow_is_cluster(const char *id);
+
 /* The columns snaprow_read reads, in its order: "SELECT " SNAPROW_COLS. */
 #define SNAPROW_COLS                                                                          \
     "id, instance_id, resource_id, type, status, created_ms, source, encrypted, kms_key_id,"  \
@@ -75,7 +81,8 @@ char *snaprow_object(region *r, const char *id);
 /* The KMS endpoint the children use: this controlplane's own API. */
 char *snaprow_kms_url(region *r);
 
-/* An event of the snapshot (source type db-snapshot). */
+/* An event of the snapshot (source type db-snapshot); none for a DB
+ * cluster snapshot's row (clustersnap.h: no cluster snapshot events). */
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail);
 
 #endif

@@ -274,8 +274,8 @@ bool snapshot_action_describe(region *r, const params *p, cJSON *result, awserr 
                           f.type);
     sqlite3_stmt *st = NULL;
     bool ok = read_filter(p, &f, err);
-    if (ok && !(st = sqlrow_prepare(r->st, "SELECT " SNAPROW_COLS " FROM db_snapshots ORDER BY "
-                                           "created_ms, id")))
+    if (ok && !(st = sqlrow_prepare(r->st, "SELECT " SNAPROW_COLS " FROM db_snapshots WHERE id NOT "
+                                           "LIKE 'cluster:%' ORDER BY created_ms, id")))
         ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     if (!ok) {
         for (int k = 0; k < 3; k++)
@@ -311,7 +311,7 @@ static bool load_snapshot(region *r, const params *p, const char *param, snaprow
     region_arn a;
     const char *sid = region_arn_parse(v, &a) ? region_arn_resource_id(&a, "snapshot:") : NULL;
     char *id = lower_dup(sid ? sid : v);
-    bool found = snaprow_get(r, id, s);
+    bool found = !snaprow_is_cluster(id) && snaprow_get(r, id, s);
     if (!found)
         awserr_set(err, AWSERR_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found.", id);
     free(id);

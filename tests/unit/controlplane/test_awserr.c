@@ -94,6 +94,9 @@ static const struct {
     {AWSERR_DB_CLUSTER_NOT_FOUND, "DBClusterNotFoundFault", 404, "Sender"},
     {AWSERR_INVALID_DB_CLUSTER_STATE, "InvalidDBClusterStateFault", 400, "Sender"},
     {AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND, "DBClusterParameterGroupNotFound", 404, "Sender"},
+    {AWSERR_DB_CLUSTER_SNAPSHOT_ALREADY_EXISTS, "DBClusterSnapshotAlreadyExistsFault", 400, "Sender"},
+    {AWSERR_DB_CLUSTER_SNAPSHOT_NOT_FOUND, "DBClusterSnapshotNotFoundFault", 404, "Sender"},
+    {AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE, "InvalidDBClusterSnapshotStateFault", 400, "Sender"},
 };
 
 int main(void)

@@ -1,0 +1,704 @@
+/* clustersnap: see clustersnap.h. The db_snapshots half is snaprow.c's,
+ * the children snapjob.c's; this file holds the cluster's side. */
+#include "controlplane/domain/clustersnap.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "controlplane/core/instextra.h"
+#include "controlplane/core/quotas.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/restags.h"
+#include "controlplane/core/sqlrow.h"
+#include "controlplane/core/validate.h"
+#include "controlplane/domain/autobackup.h"
+#include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/instrow.h"
+#include "controlplane/domain/snapshot.h"
+#include "controlplane/domain/snaprow.h"
+#include "controlplane/net/instnet.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/rclock.h"
+#include "lib/util.h"
+
+/* One cluster snapshot: its db_snapshots row and its cluster's side. */
+typedef struct {
+    char *id; /* the API's DBClusterSnapshotIdentifier */
+    snaprow s;
+    char *cluster_id, *cluster_resource_id;
+    int64_t cluster_created_ms;
+} csnap;
+
+static void csnap_clear(csnap *c)
+{
+    free(c->id);
+    snaprow_clear(&c->s);
+    free(c->cluster_id);
+    free(c->cluster_resource_id);
+    memset(c, 0, sizeof *c);
+}
+
+static char *row_name(const char *api_id)
+{
+    return xasprintf("%s%s", SNAPROW_CLUSTER_PREFIX, api_id);
+}
+
+/* Both rows of api_id; false (c empty) when either is absent. */
+static bool csnap_get(region *r, const char *api_id, csnap *c)
+{
+    memset(c, 0, sizeof *c);
+    char *name = row_name(api_id);
+    bool found = snaprow_get(r, name, &c->s);
+    free(name);
+    if (!found)
+        return false;
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT cluster_id, cluster_resource_id,"
+                                             " cluster_created_ms FROM db_cluster_snapshots"
+                                             " WHERE id=?");
+    found = false;
+    if (st) {
+        sqlrow_bind_text(st, 1, api_id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            c->cluster_id = sqlrow_text(st, 0);
+            c->cluster_resource_id = sqlrow_text(st, 1);
+            c->cluster_created_ms = sqlite3_column_int64(st, 2);
+            found = c->cluster_id && c->cluster_resource_id;
+        }
+        sqlite3_finalize(st);
+    }
+    c->id = xstrdup(api_id);
+    if (!found)
+        csnap_clear(c);
+    return found;
+}
+
+static bool side_insert(region *r, const char *api_id, const char *cluster_id,
+                        const char *resource_id, int64_t created_ms)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO db_cluster_snapshots(id, cluster_id,"
+                                             " cluster_resource_id, cluster_created_ms)"
+                                             " VALUES(?,?,?,?)");
+    if (!st)
+        return false;
+    sqlrow_bind_text(st, 1, api_id);
+    sqlrow_bind_text(st, 2, cluster_id);
+    sqlrow_bind_text(st, 3, resource_id);
+    sqlite3_bind_int64(st, 4, created_ms);
+    return sqlrow_run(st);
+}
+
+static char *csnap_arn(region *r, const char *api_id)
+{
+    return xasprintf("arn:aws:rds:%s:%s:cluster-snapshot:%s", r->cfg.name, r->cfg.account,
+                     api_id);
+}
+
+/* The snapshot a parameter names: its identifier or its ARN, lowercase,
+ * malloc'd. A value holding a ':' that is no cluster-snapshot ARN names
+ * nothing a tenant can reach: "" then. */
+static char *api_id_from(const char *value)
+{
+    region_arn a;
+    const char *sid = region_arn_parse(value, &a) ? region_arn_resource_id(&a, "cluster-snapshot:")
+                                                  : value;
+    if (!sid || strchr(sid, ':'))
+        return xstrdup("");
+    return str_lower(xstrdup(sid));
+}
+
+static bool not_found(awserr *err, const char *id)
+{
+    return awserr_set(err, AWSERR_DB_CLUSTER_SNAPSHOT_NOT_FOUND, "DBClusterSnapshot %s not found.",
+                      id);
+}
+
+static bool already(awserr *err, const char *id)
+{
+    return awserr_set(err, AWSERR_DB_CLUSTER_SNAPSHOT_ALREADY_EXISTS,
+                      "Cannot create the cluster snapshot because one with the identifier %s "
+                      "already exists.", id);
+}
+
+static bool commit_or_fail(region *r, awserr *err)
+{
+    if (store_commit(r->st))
+        return true;
+    store_rollback(r->st);
+    return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+}
+
+/* ---- the DBClusterSnapshot shape ---- */
+
+static void add_time(cJSON *o, const char *name, int64_t ms)
+{
+    char buf[40];
+    cJSON_AddStringToObject(o, name, rclock_format(ms, buf, sizeof buf));
+}
+
+static cJSON *csnap_render(region *r, const csnap *c)
+{
+    const snaprow *s = &c->s;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *azs = cJSON_AddArrayToObject(o, "AvailabilityZones");
+    for (int i = 0; i < CLUSTER_MEMBERS && i < r->cfg.naz; i++)
+        cJSON_AddItemToArray(azs, cJSON_CreateString(r->cfg.azs[i]));
+    cJSON_AddStringToObject(o, "DBClusterSnapshotIdentifier", c->id);
+    cJSON_AddStringToObject(o, "DBClusterIdentifier", c->cluster_id);
+    if (s->status != SNAP_CREATING)
+        add_time(o, "SnapshotCreateTime", s->created_ms);
+    cJSON_AddStringToObject(o, "Engine", "postgres");
+    cJSON_AddStringToObject(o, "EngineMode", "provisioned");
+    cJSON_AddNumberToObject(o, "AllocatedStorage", (double)s->allocated_storage);
+    cJSON_AddStringToObject(o, "Status", snaprow_status_name(s->status));
+    cJSON_AddNumberToObject(o, "Port", (double)s->port);
+    add_time(o, "ClusterCreateTime", c->cluster_created_ms);
+    cJSON_AddStringToObject(o, "MasterUsername", s->master_username);
+    cJSON_AddStringToObject(o, "EngineVersion", s->engine_version);
+    cJSON_AddStringToObject(o, "LicenseModel", "postgresql-license");
+    cJSON_AddStringToObject(o, "SnapshotType", s->type);
+    cJSON_AddNumberToObject(o, "PercentProgress", s->status == SNAP_AVAILABLE ? 100 : 0);
+    cJSON_AddBoolToObject(o, "StorageEncrypted", s->encrypted);
+    if (s->kms_key_id && s->encrypted)
+        cJSON_AddStringToObject(o, "KmsKeyId", s->kms_key_id);
+    char *arn = csnap_arn(r, c->id);
+    cJSON_AddStringToObject(o, "DBClusterSnapshotArn", arn);
+    free(arn);
+    if (s->source && snaprow_is_cluster(s->source)) {
+        char *src = csnap_arn(r, s->source + strlen(SNAPROW_CLUSTER_PREFIX));
+        cJSON_AddStringToObject(o, "SourceDBClusterSnapshotArn", src);
+        free(src);
+    }
+    cJSON_AddBoolToObject(o, "IAMDatabaseAuthenticationEnabled", false);
+    char *name = row_name(c->id);
+    char *tags = restags_get(r->st, "snapshot", name);
+    free(name);
+    cJSON *tl = cJSON_Parse(tags ? tags : "[]");
+    free(tags);
+    if (!cJSON_IsArray(tl)) {
+        cJSON_Delete(tl);
+        tl = cJSON_CreateArray();
+    }
+    cJSON_AddItemToObject(o, "TagList", tl);
+    cJSON_AddStringToObject(o, "StorageType", s->storage_type);
+    if (s->iops)
+        cJSON_AddNumberToObject(o, "Iops", (double)s->iops);
+    cJSON_AddStringToObject(o, "DbClusterResourceId", c->cluster_resource_id);
+    return o;
+}
+
+static void answer(region *r, const char *api_id, cJSON *result)
+{
+    csnap c;
+    if (csnap_get(r, api_id, &c)) {
+        cJSON_AddItemToObject(result, "DBClusterSnapshot", csnap_render(r, &c));
+        csnap_clear(&c);
+    }
+}
+
+/* ---- CreateDBClusterSnapshot and the final snapshot ---- */
+
+/* In the caller's transaction: a `creating` snapshot of c's writer. */
+static bool snap_from_cluster(region *r, const cluster_row *c, const char *api_id,
+                              char **row_id, awserr *err)
+{
+    csnap old;
+    if (csnap_get(r, api_id, &old)) {
+        csnap_clear(&old);
+        return already(err, api_id);
+    }
+    store_instance w = {0};
+    bool found = false;
+    store_instance_get(r->st, c->writer, &w, &found);
+    if (!found)
+        return awserr_set(err, AWSERR_INVALID_DB_CLUSTER_STATE,
+                          "DbCluster %s has no writer to snapshot.", c->id);
+    char *name = row_name(api_id);
+    /* snapshot.c's own path: the writer is an ordinary primary. */
+    bool ok = snapshot_begin_final(r, &w, name, err) &&
+              (side_insert(r, api_id, c->id, c->resource_id, c->created_ms) ||
+               awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored."));
+    store_instance_clear(&w);
+    if (ok && row_id)
+        *row_id = name;
+    else
+        free(name);
+    if (ok)
+        LOG_INFO("cluster snapshot accepted id=%s cluster=%s writer=%s", api_id, c->id,
+                 c->writer);
+    return ok;
+}
+
+bool clustersnap_begin_final(region *r, const cluster_row *c, const char *api_id,
+                             char **row_id, awserr *err)
+{
+    return snap_from_cluster(r, c, api_id, row_id, err);
+}
+
+bool clustersnap_action_create(region *r, const params *p, cJSON *result, awserr *err)
+{
+    const char *sid = params_require(p, "DBClusterSnapshotIdentifier", err);
+    if (!sid || !validate_db_snapshot_id(sid, "DBClusterSnapshotIdentifier", err))
+        return false;
+    const char *cid = params_require(p, "DBClusterIdentifier", err);
+    if (!cid)
+        return false;
+    char *id = str_lower(xstrdup(sid)), *cl = cluster_id_from(cid), *name = row_name(id);
+    cluster_row c = {0};
+    bool ok = false;
+    if (!store_begin(r->st)) {
+        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+        goto out;
+    }
+    if (!cluster_get(r, cl, &c))
+        awserr_set(err, AWSERR_DB_CLUSTER_NOT_FOUND, "DBCluster %s not found.", cl);
+    else if (c.status != CLUSTER_AVAILABLE)
+        awserr_set(err, AWSERR_INVALID_DB_CLUSTER_STATE,
+                   "Cannot create a snapshot because the DB cluster %s is not currently in the "
+                   "available state.", cl);
+    else
+        ok = snap_from_cluster(r, &c, id, NULL, err) &&
+             restags_create(r->st, "snapshot", name, p, err);
+    if (!ok) {
+        store_rollback(r->st);
+        goto out;
+    }
+    ok = commit_or_fail(r, err);
+    if (ok)
+        answer(r, id, result);
+out:
+    cluster_clear(&c);
+    free(id);
+    free(cl);
+    free(name);
+    return ok;
+}
+
+/* ---- DescribeDBClusterSnapshots ---- */
+
+/* The request's selectors and Filters (db-cluster-id,
+ * db-cluster-snapshot-id, snapshot-type, engine): each given one must
+ * match; a filter's values are alternatives. */
+typedef struct {
+    const char *cluster, *snapshot, *type, *resource;
+    const char **vals[3];
+    int nvals[3];
+} csnap_filter;
+
+static const char *const filter_names[3] = {"db-cluster-id", "db-cluster-snapshot-id",
+                                            "snapshot-type"};
+
+static void filter_free(csnap_filter *f)
+{
+    for (int k = 0; k < 3; k++)
+        free(f->vals[k]);
+}
+
+static bool read_filters(const params *p, csnap_filter *f, awserr *err)
+{
+    int n = params_count_structs(p, "Filters", "Filter", err);
+    if (n < 0)
+        return false;
+    for (int i = 1; i <= n; i++) {
+        const char *name = params_get_struct_field(p, "Filters", "Filter", i, "Name");
+        char *prefix = xasprintf("Filters.Filter.%d.Values", i);
+        const char **vals = NULL;
+        int nv = params_get_list(p, prefix, "Value", &vals, err);
+        free(prefix);
+        if (nv < 0)
+            return false;
+        int k = -1;
+        for (int j = 0; j < 3 && name; j++)
+            if (strcmp(name, filter_names[j]) == 0)
+                k = j;
+        if (k < 0 && name && strcmp(name, "engine") == 0 && nv > 0) {
+            free(vals);
+            continue;
+        }
+        if (k < 0 || nv == 0) {
+            free(vals);
+            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                              k < 0 ? "Unrecognized filter name: %s"
+                                    : "The filter %s must have at least one value.",
+                              name ? name : "(none)");
+        }
+        free(f->vals[k]);
+        f->vals[k] = vals;
+        f->nvals[k] = nv;
+    }
+    return true;
+}
+
+static bool one_of(const char *const *vals, int n, const char *have)
+{
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(vals[i], have) == 0)
+            return true;
+    return n == 0;
+}
+
+static bool csnap_matches(const csnap_filter *f, const csnap *c)
+{
+    return (!f->cluster || strcmp(f->cluster, c->cluster_id) == 0) &&
+           (!f->snapshot || strcmp(f->snapshot, c->id) == 0) &&
+           (!f->type || strcmp(f->type, c->s.type) == 0) &&
+           (!f->resource || strcmp(f->resource, c->cluster_resource_id) == 0) &&
+           one_of(f->vals[0], f->nvals[0], c->cluster_id) &&
+           one_of(f->vals[1], f->nvals[1], c->id) && one_of(f->vals[2], f->nvals[2], c->s.type);
+}
+
+/* Appends the matching snapshots from offset on, at most max; *more when
+ * some were left. */
+static bool list_matching(region *r, const csnap_filter *f, int64_t offset, int64_t max,
+                          cJSON *list, bool *more)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT c.id FROM db_cluster_snapshots c JOIN"
+                                             " db_snapshots s ON s.id = 'cluster:' || c.id"
+                                             " ORDER BY s.created_ms, c.id");
+    if (!st)
+        return false;
+    int64_t seen = 0;
+    *more = false;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char *id = sqlrow_text(st, 0);
+        csnap c;
+        if (id && csnap_get(r, id, &c)) {
+            if (csnap_matches(f, &c)) {
+                if (seen >= offset && cJSON_GetArraySize(list) < max)
+                    cJSON_AddItemToArray(list, csnap_render(r, &c));
+                else if (seen >= offset)
+                    *more = true;
+                seen++;
+            }
+            csnap_clear(&c);
+        }
+        free(id);
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+bool clustersnap_action_describe(region *r, const params *p, cJSON *result, awserr *err)
+{
+    int64_t max = 0, offset = 0;
+    if (!params_get_paging(p, &max, &offset, err))
+        return false;
+    const char *want_c = params_get(p, "DBClusterIdentifier");
+    const char *want_s = params_get(p, "DBClusterSnapshotIdentifier");
+    char *cl = want_c ? cluster_id_from(want_c) : NULL;
+    char *sid = want_s ? api_id_from(want_s) : NULL;
+    csnap_filter f = {.cluster = cl, .snapshot = sid, .type = params_get(p, "SnapshotType"),
+                      .resource = params_get(p, "DbClusterResourceId")};
+    bool ok = true;
+    if (f.type && strcmp(f.type, "manual") != 0 && strcmp(f.type, "automated") != 0 &&
+        strcmp(f.type, "shared") != 0 && strcmp(f.type, "public") != 0 &&
+        strcmp(f.type, "awsbackup") != 0)
+        ok = awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE, "Invalid snapshot type: %s", f.type);
+    ok = ok && read_filters(p, &f, err);
+    cJSON *list = ok ? cJSON_AddArrayToObject(result, "DBClusterSnapshots") : NULL;
+    bool more = false;
+    if (ok && !list_matching(r, &f, offset, max, list, &more))
+        ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    if (ok && sid && cJSON_GetArraySize(list) == 0 && offset == 0)
+        ok = not_found(err, want_s);
+    if (ok && more) {
+        char marker[24];
+        snprintf(marker, sizeof marker, "%lld",
+                 (long long)(offset + cJSON_GetArraySize(list)));
+        cJSON_AddStringToObject(result, "Marker", marker);
+    }
+    filter_free(&f);
+    free(cl);
+    free(sid);
+    return ok;
+}
+
+/* ---- DeleteDBClusterSnapshot ---- */
+
+/* Opens the transaction and reads the snapshot param names. */
+static bool begin_snapshot(region *r, const params *p, const char *param, csnap *c,
+                           awserr *err)
+{
+    memset(c, 0, sizeof *c);
+    const char *v = params_require(p, param, err);
+    if (!v)
+        return false;
+    if (!store_begin(r->st))
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    char *id = api_id_from(v);
+    bool found = csnap_get(r, id, c);
+    if (!found) {
+        store_rollback(r->st);
+        not_found(err, v);
+    }
+    free(id);
+    return found;
+}
+
+bool clustersnap_action_delete(region *r, const params *p, cJSON *result, awserr *err)
+{
+    csnap c;
+    if (!begin_snapshot(r, p, "DBClusterSnapshotIdentifier", &c, err))
+        return false;
+    bool ok = false;
+    if (c.s.status != SNAP_AVAILABLE && c.s.status != SNAP_FAILED) {
+        awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
+                   "Cannot delete the cluster snapshot because it is in %s state.",
+                   snaprow_status_name(c.s.status));
+        store_rollback(r->st);
+        goto out;
+    }
+    /* The trigger of migration 15 deletes the cluster's side and the tags. */
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM db_snapshots WHERE id=?");
+    if (st)
+        sqlrow_bind_text(st, 1, c.s.id);
+    if (!st || !sqlrow_run(st)) {
+        store_rollback(r->st);
+        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+        goto out;
+    }
+    ok = commit_or_fail(r, err);
+    if (ok) {
+        char *dir = snaprow_dir(r, c.s.id);
+        fs_rm_rf(dir); /* one object: quick; a leftover is only disk */
+        free(dir);
+        c.s.status = SNAP_DELETED;
+        cJSON_AddItemToObject(result, "DBClusterSnapshot", csnap_render(r, &c));
+        LOG_INFO("cluster snapshot deleted id=%s", c.id);
+    }
+out:
+    csnap_clear(&c);
+    return ok;
+}
+
+/* ---- CopyDBClusterSnapshot ---- */
+
+static bool copy_insert(region *r, const params *p, const csnap *src, const char *id,
+                        const char *kms_arn, awserr *err)
+{
+    char *name = row_name(id);
+    snaprow s = src->s;
+    s.id = name;
+    s.type = (char *)"manual";
+    s.status = SNAP_CREATING;
+    s.source = src->s.id;
+    s.created_ms = region_now_ms(r);
+    s.size_bytes = 0;
+    s.error = NULL;
+    if (kms_arn) {
+        s.encrypted = true;
+        s.kms_key_id = (char *)kms_arn;
+    }
+    bool copy = false;
+    bool ok = params_get_bool(p, "CopyTags", &copy, NULL, err);
+    char *tags = ok && copy ? restags_get(r->st, "snapshot", src->s.id) : NULL;
+    if (ok && (!snaprow_insert(r, &s) ||
+               !side_insert(r, id, src->cluster_id, src->cluster_resource_id,
+                            src->cluster_created_ms) ||
+               (tags && !restags_put(r->st, "snapshot", name, tags))))
+        ok = awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    ok = ok && restags_create(r->st, "snapshot", name, p, err);
+    free(tags);
+    free(name);
+    return ok;
+}
+
+bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *err)
+{
+    const char *tid = params_require(p, "TargetDBClusterSnapshotIdentifier", err);
+    if (!tid || !validate_db_snapshot_id(tid, "TargetDBClusterSnapshotIdentifier", err))
+        return false;
+    const char *kms_ref = params_get(p, "KmsKeyId");
+    csnap src, old;
+    if (!begin_snapshot(r, p, "SourceDBClusterSnapshotIdentifier", &src, err))
+        return false;
+    char *id = str_lower(xstrdup(tid)), *arn = NULL;
+    bool ok = false;
+    if (src.s.status != SNAP_AVAILABLE)
+        awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
+                   "Cluster snapshot %s is not in available state.", src.id);
+    else if (csnap_get(r, id, &old)) {
+        csnap_clear(&old);
+        already(err, id);
+    } else if (snaprow_count(r) >= QUOTA_MANUAL_SNAPSHOTS)
+        awserr_set(err, AWSERR_SNAPSHOT_QUOTA_EXCEEDED,
+                   "Cannot create more than %d manual snapshots", QUOTA_MANUAL_SNAPSHOTS);
+    else if (!kms_ref || (arn = instrow_kms_arn(r, kms_ref, err)))
+        ok = copy_insert(r, p, &src, id, arn, err);
+    if (ok)
+        ok = commit_or_fail(r, err);
+    else
+        store_rollback(r->st);
+    if (ok) {
+        LOG_INFO("cluster snapshot copy accepted id=%s source=%s encrypted=%d", id, src.id,
+                 arn != NULL || src.s.encrypted);
+        answer(r, id, result);
+    }
+    free(arn);
+    free(id);
+    csnap_clear(&src);
+    return ok;
+}
+
+/* ---- both restores ---- */
+
+/* The request's overrides of the source's settings. */
+typedef struct {
+    const char *id, *cls, *stype;
+    int64_t port, iops;
+    bool has_port, has_iops, protect;
+} restore_req;
+
+static bool restore_read(const params *p, restore_req *q, awserr *err)
+{
+    q->id = params_require(p, "DBClusterIdentifier", err);
+    if (!q->id || !validate_db_instance_id(q->id, "DBClusterIdentifier", err))
+        return false;
+    if (strlen(q->id) > 52) /* its members' names, "-instance-N", must fit in 63 */
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "DBClusterIdentifier %s is too long for a Multi-AZ DB cluster.", q->id);
+    const char *pg = params_get(p, "DBClusterParameterGroupName");
+    if (pg && strcmp(pg, "default.postgres15") != 0)
+        return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
+                          "DBClusterParameterGroup not found: %s", pg);
+    if (params_get(p, "KmsKeyId"))
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "KmsKeyId is not supported on a restore here: copy a snapshot with "
+                          "KmsKeyId first (CopyDBClusterSnapshot).");
+    q->cls = params_get(p, "DBClusterInstanceClass");
+    q->stype = params_get(p, "StorageType");
+    if ((q->cls && !validate_db_instance_class(q->cls, err)) ||
+        !params_get_int(p, "Port", 1150, 65535, &q->port, &q->has_port, err) ||
+        !params_get_int(p, "Iops", 0, 1 << 30, &q->iops, &q->has_iops, err) ||
+        (q->has_port && !validate_port(q->port, err)) ||
+        !params_get_bool(p, "DeletionProtection", &q->protect, NULL, err))
+        return false;
+    if (q->stype && strcmp(q->stype, "io1") != 0 && strcmp(q->stype, "io2") != 0 &&
+        strcmp(q->stype, "gp3") != 0)
+        return awserr_set(err, AWSERR_STORAGE_TYPE_NOT_SUPPORTED,
+                          "Storage type %s is not supported for Multi-AZ DB clusters: use io1, "
+                          "io2 or gp3.", q->stype);
+    return true;
+}
+
+/* The new cluster's row: the source's settings under q's. Owned. */
+static void restore_row(region *r, const restore_req *q, const snaprow *s, char *tags,
+                        char *extra, cluster_row *c)
+{
+    *c = (cluster_row){
+        .id = str_lower(xstrdup(q->id)),
+        .status = CLUSTER_CREATING,
+        .engine = xstrdup("postgres"),
+        .engine_version = xstrdup(s->engine_version),
+        .db_class = xstrdup(q->cls ? q->cls : s->db_class),
+        .allocated_storage = s->allocated_storage,
+        .storage_type = xstrdup(q->stype ? q->stype : s->storage_type),
+        .iops = q->has_iops ? q->iops : s->iops,
+        .master_username = xstrdup(s->master_username),
+        .db_name = s->db_name ? xstrdup(s->db_name) : NULL,
+        .port = q->has_port ? q->port : s->port,
+        .backup_retention = 1,
+        .backup_window = instrow_default_backup_window(),
+        .maintenance_window = instrow_default_maintenance_window(),
+        .deletion_protection = q->protect,
+        .storage_encrypted = s->encrypted,
+        .param_group = xstrdup("default.postgres15"),
+        .readers_up = xstrdup("[]"),
+        .tags = tags,
+        .extra = extra,
+        .created_ms = region_now_ms(r),
+    };
+}
+
+bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, cluster_row *c,
+                                awserr *err)
+{
+    memset(c, 0, sizeof *c);
+    restore_req q = {0};
+    if (!restore_read(p, &q, err))
+        return false;
+    char *tags = restags_merge(p, NULL, err);
+    if (!tags)
+        return false;
+    cJSON *extra = instextra_new();
+    bool ok = instnet_read_create(r, p, NULL, true, extra, err);
+    char *extra_json = cJSON_PrintUnformatted(extra);
+    cJSON_Delete(extra);
+    restore_row(r, &q, src, tags, extra_json, c);
+    ok = ok && validate_windows_disjoint(c->backup_window, c->maintenance_window, err) &&
+         validate_iops(c->storage_type, c->allocated_storage, true, c->iops, err);
+    clusterapi_members m = {
+        .db_class = c->db_class, .storage_type = c->storage_type,
+        .master_username = src->master_username, .master_verifier = src->master_verifier,
+        .db_name = src->db_name, .kms_key_id = src->encrypted ? src->kms_key_id : NULL,
+        .port = c->port, .allocated_storage = c->allocated_storage, .iops = c->iops,
+        .encrypted = src->encrypted,
+    };
+    ok = ok && clusterapi_insert(r, c, &m, err);
+    if (!ok)
+        cluster_clear(c);
+    return ok;
+}
+
+void clustersnap_forget_restores(region *r, const char *cluster_id)
+{
+    /* Both restores record the first member, the writer they insert. */
+    char *first = cluster_member_id(cluster_id, 1);
+    snapshot_forget_restore(r, first);
+    autobackup_forget_restore(r, first);
+    free(first);
+}
+
+/* ---- RestoreDBClusterFromSnapshot ---- */
+
+/* In the caller's transaction: the writer restores the snapshot's object
+ * (snapshot_restores, read by snapshot_spec_restore when its node's spec
+ * is built). */
+static bool restore_record(region *r, const char *writer, const char *row_id, awserr *err)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT OR REPLACE INTO snapshot_restores("
+                                             "instance_id, snapshot_id) VALUES(?,?)");
+    if (st) {
+        sqlrow_bind_text(st, 1, writer);
+        sqlrow_bind_text(st, 2, row_id);
+    }
+    return (st && sqlrow_run(st)) ||
+           awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+}
+
+bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awserr *err)
+{
+    const char *engine = params_require(p, "Engine", err);
+    if (!engine || !params_require(p, "DBClusterIdentifier", err))
+        return false;
+    if (strcmp(engine, "postgres") != 0)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                          "Invalid DB engine: %s. The snapshot is of a postgres DB cluster.",
+                          engine);
+    csnap src;
+    if (!begin_snapshot(r, p, "SnapshotIdentifier", &src, err))
+        return false;
+    cluster_row c = {0};
+    bool ok = src.s.status == SNAP_AVAILABLE;
+    if (!ok)
+        awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
+                   "Cluster snapshot %s is not in available state.", src.id);
+    ok = ok && clustersnap_restore_insert(r, p, &src.s, &c, err) &&
+         restore_record(r, c.writer, src.s.id, err);
+    if (ok)
+        ok = commit_or_fail(r, err);
+    else
+        store_rollback(r->st);
+    if (ok) {
+        LOG_INFO("cluster restore accepted cluster=%s snapshot=%s port=%lld", c.id, src.id,
+                 (long long)c.port);
+        cJSON_AddItemToObject(result, "DBCluster", clusterapi_render(r, &c));
+    }
+    cluster_clear(&c);
+    csnap_clear(&src);
+    return ok;
+}

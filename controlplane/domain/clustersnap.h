@@ -1,0 +1,65 @@
+/* clustersnap: DB cluster snapshots of Multi-AZ DB clusters (cluster.h) —
+ * CreateDBClusterSnapshot, DescribeDBClusterSnapshots,
+ * DeleteDBClusterSnapshot, CopyDBClusterSnapshot,
+ * RestoreDBClusterFromSnapshot and DeleteDBCluster's final snapshot.
+ *
+ * A cluster snapshot IS a DB snapshot of the cluster's writer, kept apart:
+ *  - its bytes, status, settings (class, storage, master user and
+ *    verifier, KMS key) are a db_snapshots row named "cluster:<id>" (no
+ *    DB snapshot identifier holds a ':'), so snapjob.c makes its object
+ *    from the writer's node (or copies one), exactly as for an instance,
+ *    and a restore's writer finds it through snapshot_restores;
+ *  - db_cluster_snapshots adds what belongs to the cluster (its id,
+ *    DbClusterResourceId, creation time); a trigger deletes that row with
+ *    the db_snapshots row;
+ *  - the DB snapshot actions never show nor accept a "cluster:" row
+ *    (snaprow_is_cluster), so the two namespaces stay apart as on RDS.
+ *
+ * A restore is CreateDBCluster's insert (clusterapi_insert) with the
+ * snapshot's settings under the request's overrides (Port,
+ * DBClusterInstanceClass, StorageType, Iops, network, Tags): the writer
+ * member restores the object (the "restore" of its primary's spec), its
+ * two readers are built from it by cluster_reader, as on a create. */
+#ifndef RDSIM_CLUSTERSNAP_H
+#define RDSIM_CLUSTERSNAP_H
+
+#include <stdbool.h>
+
+#include "controlplane/core/awserr.h"
+#include "controlplane/core/query.h"
+#include "controlplane/domain/cluster.h"
+#include "controlplane/domain/snaprow.h"
+
+typedef struct cJSON cJSON;
+
+bool clustersnap_action_create(region *r, const params *p, cJSON *result, awserr *err);
+bool clustersnap_action_describe(region *r, const params *p, cJSON *result, awserr *err);
+bool clustersnap_action_delete(region *r, const params *p, cJSON *result, awserr *err);
+bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *err);
+bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awserr *err);
+
+/* DeleteDBCluster's final snapshot, in the caller's transaction: the
+ * `creating` snapshot api_id (lowercase) of c's writer, or
+ * DBClusterSnapshotAlreadyExistsFault / the writer's errors. *row_id
+ * (malloc'd) is the db_snapshots name the members' delete workflows wait
+ * for (their "final_snapshot"). */
+bool clustersnap_begin_final(region *r, const cluster_row *c, const char *api_id,
+                             char **row_id, awserr *err);
+
+/* DeleteDBCluster, in its transaction: forgets that the cluster's writer
+ * was restored (snapshot_restores, ab_restores), so a new cluster of the
+ * same name does not restore again. */
+void clustersnap_forget_restores(region *r, const char *cluster_id);
+
+/* Both restores (this file's and clusterpitr.h's), in the caller's
+ * transaction: reads the request (DBClusterIdentifier,
+ * DBClusterInstanceClass, Port, StorageType, Iops, DeletionProtection,
+ * network settings, Tags; KmsKeyId refused) and inserts the new cluster
+ * and its members (clusterapi_insert) with src's settings (engine version,
+ * storage, master user and verifier, DatabaseName, encryption) under
+ * them; retention 1 day. The caller records what the writer restores
+ * (c->writer). On success *c is the inserted row (owned: cluster_clear). */
+bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, cluster_row *c,
+                                awserr *err);
+
+#endif

@@ -1,0 +1,286 @@
+/* Unit tests for controlplane/domain/clustersnap and clusterpitr over a
+ * real store in a temp dir (no agents, no children): a cluster snapshot is
+ * a db_snapshots row "cluster:<id>" plus its cluster's side, listed by
+ * DescribeDBClusterSnapshots and never by the DB snapshot actions; its
+ * errors; a restore inserts three members whose writer's spec restores
+ * the snapshot's object, on the requested port; the cluster's backups are
+ * its first member's; deleting the snapshot's row takes its side along. */
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controlplane/core/agents.h"
+#include "controlplane/core/kms.h"
+#include "controlplane/core/query.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
+#include "controlplane/core/store.h"
+#include "controlplane/domain/cluster.h"
+#include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clusterpitr.h"
+#include "controlplane/domain/clustersnap.h"
+#include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/snapshot.h"
+#include "controlplane/domain/snaprow.h"
+#include "controlplane/domain/wfkinds.h"
+#include "controlplane/net/ec2.h"
+#include "controlplane/net/subnetgroup.h"
+#include "lib/fsutil.h"
+#include "lib/tap.h"
+#include "lib/util.h"
+
+static region R;
+
+static const char catalogue[] =
+    "work_mem\tuser\tResource Usage / Memory\tINTEGER\t0\t64\t2147483647\tSets the maximum "
+    "memory to be used for query workspaces.\t\n";
+
+typedef bool (*action_fn)(region *, const params *, cJSON *, awserr *);
+
+/* Runs an action on a form body; the error code's wire name ("" on
+ * success) into code, the result kept in *out (owned) when given. */
+static const char *run(action_fn fn, const char *body, cJSON **out)
+{
+    static char code[64];
+    awserr err = {0};
+    params *p = params_parse(body, strlen(body), &err);
+    cJSON *result = cJSON_CreateObject();
+    bool ok = p && fn(&R, p, result, &err);
+    snprintf(code, sizeof code, "%s", ok ? "" : awserr_wire_code(err.code));
+    params_free(p);
+    if (out)
+        *out = result;
+    else
+        cJSON_Delete(result);
+    return code;
+}
+
+/* An EC2 call; the value of <tag> in its answer (malloc'd). */
+static char *ec2_call(const char *body, const char *tag)
+{
+    awserr err = {0};
+    params *p = params_parse(body, strlen(body), &err);
+    char *out = NULL, *open = xasprintf("<%s>", tag), *v = NULL;
+    int status = 0;
+    bool mutated = false;
+    ec2_handle(&R, p, false, "req-1", &out, &status, &mutated);
+    const char *a = out ? strstr(out, open) : NULL;
+    if (a) {
+        a += strlen(open);
+        v = xstrndup(a, strcspn(a, "<"));
+    }
+    free(open);
+    free(out);
+    params_free(p);
+    return v;
+}
+
+/* A DB subnet group "trio" over the region's three AZs. */
+static bool make_trio(void)
+{
+    char *sn[3];
+    for (int i = 0; i < 3; i++) {
+        char *body = xasprintf("Action=CreateSubnet&Version=2016-11-15&AvailabilityZone=%s&"
+                               "CidrBlock=127.0.%d.0%%2F24", R.cfg.azs[i], 101 + i);
+        sn[i] = ec2_call(body, "subnetId");
+        free(body);
+    }
+    char *body = xasprintf("DBSubnetGroupName=trio&DBSubnetGroupDescription=trio&"
+                           "SubnetIds.SubnetIdentifier.1=%s&SubnetIds.SubnetIdentifier.2=%s&"
+                           "SubnetIds.SubnetIdentifier.3=%s", sn[0] ? sn[0] : "", sn[1] ? sn[1] : "",
+                           sn[2] ? sn[2] : "");
+    bool ok = strcmp(run(subnetgroup_action_create, body, NULL), "") == 0;
+    free(body);
+    for (int i = 0; i < 3; i++)
+        free(sn[i]);
+    return ok;
+}
+
+static int count_rows(const char *sql)
+{
+    sqlite3_stmt *st = sqlrow_prepare(R.st, sql);
+    int n = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void set_available(const char *id)
+{
+    cluster_row c;
+    if (!cluster_get(&R, id, &c))
+        return;
+    c.status = CLUSTER_AVAILABLE;
+    cluster_update(&R, &c);
+    store_instance in = {0};
+    bool found = false;
+    store_instance_get(R.st, c.writer, &in, &found);
+    in.status = STATUS_AVAILABLE;
+    if (found)
+        store_instance_update(R.st, &in);
+    store_instance_clear(&in);
+    cluster_clear(&c);
+}
+
+static int64_t retention_of(const char *instance_id)
+{
+    store_instance in = {0};
+    bool found = false;
+    store_instance_get(R.st, instance_id, &in, &found);
+    int64_t v = found ? in.backup_retention : -1;
+    store_instance_clear(&in);
+    return v;
+}
+
+static void test_snapshots(void)
+{
+    is_str(run(clusterapi_create, "DBClusterIdentifier=c1&Engine=postgres&"
+               "DBClusterInstanceClass=db.t3.micro&AllocatedStorage=100&StorageType=io1&"
+               "Iops=1000&MasterUsername=app&MasterUserPassword=s3cret-pass&"
+               "BackupRetentionPeriod=3&DBSubnetGroupName=trio", NULL), "", "CreateDBCluster c1");
+    ok(retention_of("c1-instance-1") == 3 && retention_of("c1-instance-2") == 0 &&
+           retention_of("c1-instance-3") == 0,
+       "the cluster's retention is its first member's only");
+    ok(clusterpitr_is_backup_member("c1", "c1-instance-1") &&
+           !clusterpitr_is_backup_member("c1", "c1-instance-2"),
+       "clusterpitr_is_backup_member");
+    is_str(run(clustersnap_action_create, "DBClusterSnapshotIdentifier=s1&DBClusterIdentifier=c1",
+               NULL), "InvalidDBClusterStateFault", "no snapshot of a creating cluster");
+    set_available("c1");
+    cJSON *res = NULL;
+    is_str(run(clustersnap_action_create, "DBClusterSnapshotIdentifier=S1&DBClusterIdentifier=c1&"
+               "Tags.Tag.1.Key=k&Tags.Tag.1.Value=v", &res), "", "CreateDBClusterSnapshot S1");
+    const cJSON *snap = cJSON_GetObjectItem(res, "DBClusterSnapshot");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "DBClusterSnapshotIdentifier")), "s1",
+           "the identifier is lowercased");
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "Status")), "creating", "creating");
+    cJSON_Delete(res);
+    ok(count_rows("SELECT count(*) FROM db_snapshots WHERE id='cluster:s1' AND "
+                  "instance_id='c1-instance-1'") == 1,
+       "its db_snapshots row is cluster:s1, of the writer");
+    is_str(run(clustersnap_action_create, "DBClusterSnapshotIdentifier=s1&DBClusterIdentifier=c1",
+               NULL), "DBClusterSnapshotAlreadyExistsFault", "the same identifier again");
+    is_str(run(clustersnap_action_create, "DBClusterSnapshotIdentifier=s2&DBClusterIdentifier=nope",
+               NULL), "DBClusterNotFoundFault", "an unknown cluster");
+    is_str(run(snapshot_action_describe, "DBSnapshotIdentifier=cluster:s1", NULL),
+           "DBSnapshotNotFound", "DescribeDBSnapshots does not see it");
+    is_str(run(snapshot_action_delete, "DBSnapshotIdentifier=arn:aws:rds:us-east-1:123456789012:"
+               "snapshot:cluster:s1", NULL), "DBSnapshotNotFound",
+           "nor does DeleteDBSnapshot by ARN");
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=r1&SnapshotIdentifier=s1&"
+               "Engine=postgres", NULL), "InvalidDBClusterSnapshotStateFault",
+           "no restore from a creating snapshot");
+    is_str(run(clustersnap_action_delete, "DBClusterSnapshotIdentifier=s1", NULL),
+           "InvalidDBClusterSnapshotStateFault", "no delete while creating");
+    ok(store_begin(R.st) && snaprow_finish(&R, "cluster:s1", true, 10, NULL, 1) &&
+           store_commit(R.st), "the snapshot made");
+    res = NULL;
+    is_str(run(clustersnap_action_describe, "DBClusterSnapshotIdentifier=arn:aws:rds:us-east-1:"
+               "123456789012:cluster-snapshot:s1", &res), "", "described by its ARN");
+    const cJSON *list = cJSON_GetObjectItem(res, "DBClusterSnapshots");
+    snap = cJSON_GetArrayItem(list, 0);
+    ok(cJSON_GetArraySize(list) == 1 &&
+           strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "DBClusterIdentifier")), "c1") == 0 &&
+           strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(snap, "Status")), "available") == 0 &&
+           cJSON_GetObjectItem(snap, "PercentProgress")->valueint == 100,
+       "available, of c1, 100%%");
+    cJSON_Delete(res);
+    is_str(run(clustersnap_action_describe, "SnapshotType=bogus", NULL), "InvalidParameterValue",
+           "a bad SnapshotType");
+    is_str(run(clustersnap_action_describe, "Filters.Filter.1.Name=nope&"
+               "Filters.Filter.1.Values.Value.1=x", NULL), "InvalidParameterValue",
+           "an unknown filter");
+}
+
+static void test_restore(void)
+{
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=r1&SnapshotIdentifier=s1&"
+               "Engine=mysql", NULL), "InvalidParameterValue", "a restore of another engine");
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=c1&SnapshotIdentifier=s1&"
+               "Engine=postgres", NULL), "DBClusterAlreadyExistsFault", "onto an existing cluster");
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=r1&SnapshotIdentifier=s1&"
+               "Engine=postgres&StorageType=gp2", NULL), "StorageTypeNotSupported",
+           "a storage type no cluster has");
+    cJSON *res = NULL;
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=r1&SnapshotIdentifier=s1&"
+               "Engine=postgres&Port=5433&DBSubnetGroupName=trio", &res), "",
+           "RestoreDBClusterFromSnapshot r1");
+    const cJSON *c = cJSON_GetObjectItem(res, "DBCluster");
+    ok(cJSON_GetObjectItem(c, "Port")->valueint == 5433 &&
+           cJSON_GetArraySize(cJSON_GetObjectItem(c, "DBClusterMembers")) == 3,
+       "three members on port 5433");
+    cJSON_Delete(res);
+    cJSON *spec = cJSON_CreateObject();
+    snapshot_spec_restore(&R, "r1-instance-1", spec);
+    const char *path = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "restore"), "path"));
+    ok(path && strstr(path, "/snapshots/cluster:s1/base.tar.env"),
+       "the writer's spec restores the snapshot's object");
+    cJSON_Delete(spec);
+    spec = cJSON_CreateObject();
+    snapshot_spec_restore(&R, "r1-instance-2", spec);
+    ok(!cJSON_GetObjectItem(spec, "restore"), "a reader's does not (it is built from the writer)");
+    cJSON_Delete(spec);
+    clustersnap_forget_restores(&R, "r1");
+    spec = cJSON_CreateObject();
+    snapshot_spec_restore(&R, "r1-instance-1", spec);
+    ok(!cJSON_GetObjectItem(spec, "restore"), "forgotten when the cluster is deleted");
+    cJSON_Delete(spec);
+    is_str(run(clusterpitr_action_restore, "DBClusterIdentifier=p1&SourceDBClusterIdentifier=c1&"
+               "UseLatestRestorableTime=true&DBSubnetGroupName=trio", NULL), "InvalidRestoreFault",
+           "no point-in-time restore before the first backup");
+    is_str(run(clusterpitr_action_restore, "DBClusterIdentifier=p1&SourceDBClusterIdentifier=nope&"
+               "UseLatestRestorableTime=true", NULL), "DBClusterNotFoundFault",
+           "nor of an unknown cluster");
+    is_str(run(clusterpitr_action_restore, "DBClusterIdentifier=p1&SourceDBClusterIdentifier=c1&"
+               "RestoreType=copy-on-write&UseLatestRestorableTime=true", NULL),
+           "InvalidParameterValue", "copy-on-write");
+    is_str(run(clustersnap_action_delete, "DBClusterSnapshotIdentifier=s1", NULL), "",
+           "DeleteDBClusterSnapshot s1");
+    ok(count_rows("SELECT count(*) FROM db_cluster_snapshots") == 0 &&
+           count_rows("SELECT count(*) FROM db_snapshots") == 0,
+       "both rows are gone");
+    is_str(run(clustersnap_action_describe, "DBClusterSnapshotIdentifier=s1", NULL),
+           "DBClusterSnapshotNotFoundFault", "s1 is no more");
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/rdsim-clustersnap-XXXXXX";
+    ok(mkdtemp(dir) != NULL, "temp dir");
+    char *home = xasprintf("%s/controlplane", dir);
+    fs_mkdir_p(home, 0700);
+    char *cache = xasprintf("%s/pg-describe-config.txt", home);
+    fs_write_atomic(cache, catalogue, strlen(catalogue), 0600);
+    char *path = xasprintf("%s/cp.db", home);
+    R.cfg.name = "us-east-1";
+    R.cfg.account = "123456789012";
+    R.cfg.azs[0] = "us-east-1a";
+    R.cfg.azs[1] = "us-east-1b";
+    R.cfg.azs[2] = "us-east-1c";
+    R.cfg.naz = 3;
+    R.home = home;
+    R.pg_version = (char *)"15.18";
+    R.pg_major = (char *)"15";
+    R.st = store_open(path);
+    char *mk = xasprintf("%s/kms-master.key", home);
+    kms_config kc = {.region = "us-east-1", .account = "123456789012", .master_key_path = mk};
+    R.kms = R.st ? kms_open(store_sqlite(R.st), &kc) : NULL;
+    free(mk);
+    R.agents = agents_new();
+    ok(R.st && ec2_open(&R) && paramgroup_open(&R) && workflow_register(&R, wfkinds_all),
+       "a region's store, network and parameters");
+    ok(make_trio(), "a DB subnet group over three AZs");
+    test_snapshots();
+    test_restore();
+    paramgroup_close(&R);
+    agents_free(R.agents);
+    kms_close(R.kms);
+    store_close(R.st);
+    fs_rm_rf(dir);
+    free(path);
+    free(cache);
+    free(home);
+    return done_testing();
+}
