@@ -28,7 +28,8 @@ RO=$(cl .ReaderEndpoint)
 # Both readers in the rotation before the run.
 two_readers() {
   local seen
-  seen=$(for _ in $(seq 1 12); do rdsctl dns lookup "$RO" --output json | jq -r .Address; done | sort -u | wc -l)
+  # A queries only (rdsctl dns lookup also asks SOA, which turns the rotation too)
+  seen=$(for _ in $(seq 1 6); do dig +short +time=1 +tries=1 @127.0.0.1 -p "$RDS_DNS_PORT" "$RO" A | tail -1; done | sort -u | wc -l)
   [ "$seen" -ge 2 ]
 }
 poll 60 two_readers
