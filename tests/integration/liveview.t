@@ -188,9 +188,15 @@ cpu_avg=$(aws --endpoint-url "$API" --output text cloudwatch get-metric-statisti
   --namespace AWS/RDS --metric-name CPUUtilization --dimensions Name=DBInstanceIdentifier,Value=lv \
   --period 60 --statistics Average --start-time "$(date -u -d "@$t0" +%FT%TZ)" \
   --end-time "$(date -u -d "@$((t0 + 60))" +%FT%TZ)" --query 'Datapoints[0].Average' 2>&1)
+# That minute may take one more value between the two reads (a point a
+# minute, not aligned to the minute): the page's value read before or after.
+curl -s -b "rdsview=$C" "$BASE/view/api/metrics?id=lv" >"$W/metrics2.json"
+same() {
+  awk -v a="$cpu_avg" -v b="$(jq --argjson t "$t0" '.series[0].points[] | select(.[0] == $t * 1000) | .[1]' "$1")" \
+    'BEGIN { d = a - b; exit !(a != "" && b != "" && (d < 0 ? -d : d) < 1e-6) }'
+}
 check "... the first CPU point is GetMetricStatistics' Average of that minute ($cpu_avg)" \
-  awk -v a="$cpu_avg" -v b="$(jq '.series[0].points[0][1]' "$W/metrics.json")" \
-  'BEGIN { d = a - b; exit !(a != "" && (d < 0 ? -d : d) < 1e-6) }'
+  eval 'same "$W/metrics.json" || same "$W/metrics2.json"'
 is "$(code -b "rdsview=$C" "$BASE/view/api/metrics?id=../x")" 400 "metrics of a non-identifier: 400"
 
 res=$(browse "$URL" --timeout 60 --screenshot "$W/page.png" --dom "$W/page.html" \
