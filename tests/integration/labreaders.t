@@ -64,8 +64,8 @@ is "$(lane cache-forever '.phase2.moved_after_ms')" null "... never reaching the
 check "no-cache is served by the other reader ($(lane no-cache '.phase2.readers | tostring'), after $(lane no-cache .phase2.moved_after_ms) ms)" \
   jq -e --arg s "$STOPPED" '.lanes[0].phase2 | .moved_after_ms != null and ([.readers | to_entries[] | select(.key != $s) | .value] | add) > 0' "$J"
 # The stopped reader was resumed: it answers again.
-member_addrs() { for pm in "$RDS_HOME"/agents/*/nodes/$C-instance-*/data/postmaster.pid; do sed -n 6p "$pm"; done; }
-echo "$(member_addrs)" | grep -qx "$STOPPED"
+member_addrs() { for pm in "$RDS_HOME"/agents/*/nodes/"$C"-instance-*/data/postmaster.pid; do sed -n 6p "$pm"; done; }
+member_addrs | grep -qx "$STOPPED"
 ok $? "the stopped reader is one of $C's members"
 resumed() { [ "$(PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -At "host=$STOPPED user=$T_USER dbname=postgres" -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = t ]; }
 poll 30 resumed
