@@ -820,7 +820,10 @@ const command commands[] = {
     {"lab", "Runs a lab (rdsim): rdsctl lab dns-caching --db-instance-identifier X "
      "--master-user-password PW: client models with different DNS caches write through a Multi-AZ "
      "instance while it fails over; a table, --json and an --svg timeline of what each lived "
-     "through.", lab_run, NULL, lab_flags, NULL},
+     "through. rdsctl lab reader-endpoint --db-cluster-identifier C --master-user-password PW: "
+     "lanes with different DNS caches open fresh connections through a cluster's reader "
+     "endpoint; each lane's share per reader, then a reader stopped.", lab_run, NULL, lab_flags,
+     NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 

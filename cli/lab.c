@@ -26,6 +26,7 @@
 #include "cli/dnslookup.h"
 #include "cli/exitcode.h"
 #include "cli/labclients.h"
+#include "cli/labreaders.h"
 #include "cli/pgtls.h"
 #include "cli/labreport.h"
 #include "cli/stubres.h"
@@ -473,9 +474,13 @@ static void lab_progress(labclients *l, unsigned present, const lab_timeline *t,
 int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
 {
     (void)cmd;
+    if (argc >= 1 && strcmp(argv[0], "reader-endpoint") == 0)
+        return labreaders_run(ctx, argc, argv);
     if (argc < 1 || strcmp(argv[0], "dns-caching") != 0)
-        return lab_usage(argc < 1 ? "the following arguments are required: lab name (dns-caching)"
-                                  : "argument lab: Invalid choice, valid choices are: dns-caching");
+        return lab_usage(argc < 1 ? "the following arguments are required: lab name "
+                                    "(dns-caching, reader-endpoint)"
+                                  : "argument lab: Invalid choice, valid choices are: "
+                                    "dns-caching, reader-endpoint");
     query params = {0}, opts = {0};
     sbuf err = {0};
     lab_ctx c = {.api = {.endpoint = ctx->endpoint, .debug = ctx->debug, .timeout_s = 10}};

@@ -8,6 +8,7 @@
 
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
+#include "controlplane/obs/cwstore.h"
 #include "controlplane/view/instview.h"
 #include "lib/util.h"
 
@@ -128,55 +129,53 @@ int64_t livedata_events_last_id(region *r)
     return id;
 }
 
-/* The number s.a.b of an Enhanced Monitoring sample, or -1 (none of
- * them is negative). */
-static double sample_num(const cJSON *s, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(s, a), b);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
+/* The graphs: CloudWatch's AWS/RDS metrics by DBInstanceIdentifier, the
+ * average of each 60 s period, shown in `unit` after dividing by `scale`. */
+static const struct {
+    const char *metric, *unit;
+    double scale;
+} graphs[] = {
+    {"CPUUtilization", "%", 1},
+    {"FreeableMemory", "MiB", 1048576},
+    {"DatabaseConnections", "count", 1},
+    {"WriteIOPS", "IOPS", 1},
+};
 
 cJSON *livedata_metrics(region *r, const char *instance_id)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "source", "enhanced-monitoring");
+    cJSON_AddStringToObject(root, "source", "CloudWatch AWS/RDS, 60 s averages");
     cJSON_AddStringToObject(root, "instance", instance_id);
     cJSON *series = cJSON_AddArrayToObject(root, "series");
-    cJSON *cpu = cJSON_CreateObject(), *mem = cJSON_CreateObject();
-    cJSON_AddStringToObject(cpu, "name", "CPU");
-    cJSON_AddStringToObject(cpu, "unit", "%");
-    cJSON *cpu_pts = cJSON_AddArrayToObject(cpu, "points");
-    cJSON_AddStringToObject(mem, "name", "Free memory");
-    cJSON_AddStringToObject(mem, "unit", "MiB");
-    cJSON *mem_pts = cJSON_AddArrayToObject(mem, "points");
-    cJSON_AddItemToArray(series, cpu);
-    cJSON_AddItemToArray(series, mem);
-    /* The newest 360 samples (an hour at 10 s), oldest first. */
-    sqlite3_stmt *st = sqlrow_prepare(
-        r->st, "SELECT * FROM (SELECT ts_ms, sample FROM em_samples WHERE instance_id=?1"
-               " ORDER BY ts_ms DESC LIMIT 360) ORDER BY ts_ms");
-    if (!st)
-        return root;
-    sqlrow_bind_text(st, 1, instance_id);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        double t = (double)sqlite3_column_int64(st, 0);
-        cJSON *s = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
-        double c = sample_num(s, "cpuUtilization", "total");
-        double m = sample_num(s, "memory", "free"); /* KiB, as RDSOSMetrics */
-        if (c >= 0) {
+    cJSON *dims = cJSON_CreateArray(), *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "Name", "DBInstanceIdentifier");
+    cJSON_AddStringToObject(d, "Value", instance_id);
+    cJSON_AddItemToArray(dims, d);
+    awserr err = {0};
+    char *canon = cwstore_dims_canon(dims, "Dimensions", &err);
+    cJSON_Delete(dims);
+    int64_t now_s = region_now_ms(r) / 1000;
+    int64_t end = (now_s / 60 + 1) * 60, start = end - 3600 - 60; /* the last hour and this minute */
+    for (size_t g = 0; g < sizeof graphs / sizeof graphs[0]; g++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", graphs[g].metric);
+        cJSON_AddStringToObject(o, "unit", graphs[g].unit);
+        cJSON *pts = cJSON_AddArrayToObject(o, "points");
+        cJSON_AddItemToArray(series, o);
+        cw_stat *st = NULL;
+        int n = canon ? cwstore_stats(r->st, "AWS/RDS", graphs[g].metric, canon, NULL, start, end,
+                                      60, now_s, 62, &st, &err)
+                      : 0;
+        for (int k = 0; k < n; k++) {
+            if (st[k].n <= 0)
+                continue;
             cJSON *p = cJSON_CreateArray();
-            cJSON_AddItemToArray(p, cJSON_CreateNumber(t));
-            cJSON_AddItemToArray(p, cJSON_CreateNumber(c));
-            cJSON_AddItemToArray(cpu_pts, p);
+            cJSON_AddItemToArray(p, cJSON_CreateNumber((double)st[k].ts * 1000.0));
+            cJSON_AddItemToArray(p, cJSON_CreateNumber(st[k].sum / st[k].n / graphs[g].scale));
+            cJSON_AddItemToArray(pts, p);
         }
-        if (m >= 0) {
-            cJSON *p = cJSON_CreateArray();
-            cJSON_AddItemToArray(p, cJSON_CreateNumber(t));
-            cJSON_AddItemToArray(p, cJSON_CreateNumber(m / 1024.0));
-            cJSON_AddItemToArray(mem_pts, p);
-        }
-        cJSON_Delete(s);
+        free(st);
     }
-    sqlite3_finalize(st);
+    free(canon);
     return root;
 }

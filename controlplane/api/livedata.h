@@ -41,12 +41,14 @@ cJSON *livedata_events(region *r, int64_t after_id);
 /* The largest event row id (0 when none). */
 int64_t livedata_events_last_id(region *r);
 
-/* THE metric source of the page's graphs, the one function to switch
- * when CloudWatch metrics (obs/) exist: {"source", "instance", "series":
- * [{name, unit, points: [[t_ms, value], ...]}]}. Today the source is
- * Enhanced Monitoring (domain/monitoring.h: em_samples, the last hour
- * of one sample per MonitoringInterval): CPU total (%) and free memory
- * (MiB). An unknown instance or one without samples: empty series. */
+/* The page's graphs, from CloudWatch (obs/cwstore.h): the AWS/RDS metrics
+ * CPUUtilization (%), FreeableMemory (MiB), DatabaseConnections and
+ * WriteIOPS of dimension DBInstanceIdentifier=instance_id, the average of
+ * each 60 s period over the last hour (region clock), for every instance
+ * (the collector writes them without Enhanced Monitoring): {"source",
+ * "instance", "series": [{name, unit, points: [[t_ms, value], ...]}]},
+ * oldest point first. An unknown instance, or one before its first
+ * minute: series with no points. */
 cJSON *livedata_metrics(region *r, const char *instance_id);
 
 #endif

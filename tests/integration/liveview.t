@@ -43,7 +43,6 @@ trap view_cleanup EXIT
 
 BASE="http://127.0.0.1:$RDS_API_PORT"
 JAR="$W/jar"
-ROLE=arn:aws:iam::123456789012:role/rds-monitoring-role
 
 # code [CURL ARGS]: the HTTP status of a GET.
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
@@ -158,9 +157,8 @@ ok $? "closed streams free their places"
 
 HOSTILE='<img src=x onerror=document.title="pwned";document.body.dataset.pwned=1>'
 tags=$(jq -cn --arg v "$HOSTILE" '[{Key:"note",Value:$v}]')
-out=$(create_instance lv --multi-az --monitoring-interval 1 --monitoring-role-arn "$ROLE" \
-  --dns-ttl 1 --tags "$tags")
-ok $? "create-db-instance lv --multi-az with a hostile tag and Enhanced Monitoring"
+out=$(create_instance lv --multi-az --dns-ttl 1 --tags "$tags")
+ok $? "create-db-instance lv --multi-az with a hostile tag (no Enhanced Monitoring)"
 rdsctl describe-events --follow --source-identifier lv --source-type db-instance \
   --output text --max-seconds 240 >"$W/follow" 2>&1 &
 FOLLOW=$!
@@ -171,19 +169,42 @@ synced() {
 }
 poll 240 synced
 ok $? "lv available with a healthy standby"
+# The graphs are CloudWatch's AWS/RDS metrics, written each minute for
+# every instance: poll until the first minute's point.
 has_points() {
-  curl -s -b "rdsview=$C" "$BASE/view/api/metrics?id=lv" | jq -e '.series[0].points | length >= 2'
+  curl -s -b "rdsview=$C" "$BASE/view/api/metrics?id=lv" >"$W/metrics.json" &&
+    jq -e '[.series[] | select(.name == "CPUUtilization" or .name == "FreeableMemory")
+            | .points | length >= 1] == [true, true]' "$W/metrics.json" >/dev/null
 }
-poll 60 has_points
-ok $? "/view/api/metrics: CPU samples"
+poll 180 has_points
+ok $? "/view/api/metrics: CloudWatch points of CPUUtilization and FreeableMemory, without Enhanced Monitoring"
+is "$(jq -r '[.series[].name] | join(" ")' "$W/metrics.json")" \
+  "CPUUtilization FreeableMemory DatabaseConnections WriteIOPS" "... the four graphs"
+is "$(jq -r '.source' "$W/metrics.json")" "CloudWatch AWS/RDS, 60 s averages" "... the source named"
+check "... CPU within 0..100 %, free memory above 1 MiB" jq -e \
+  '(.series[0].points[-1][1] | . >= 0 and . <= 100) and .series[1].points[-1][1] > 1' "$W/metrics.json"
+t0=$(( $(jq '.series[0].points[0][0]' "$W/metrics.json") / 1000 ))
+cpu_avg=$(aws --endpoint-url "$API" --output text cloudwatch get-metric-statistics \
+  --namespace AWS/RDS --metric-name CPUUtilization --dimensions Name=DBInstanceIdentifier,Value=lv \
+  --period 60 --statistics Average --start-time "$(date -u -d "@$t0" +%FT%TZ)" \
+  --end-time "$(date -u -d "@$((t0 + 60))" +%FT%TZ)" --query 'Datapoints[0].Average' 2>&1)
+# That minute may take one more value between the two reads (a point a
+# minute, not aligned to the minute): the page's value read before or after.
+curl -s -b "rdsview=$C" "$BASE/view/api/metrics?id=lv" >"$W/metrics2.json"
+same() {
+  awk -v a="$cpu_avg" -v b="$(jq --argjson t "$t0" '.series[0].points[] | select(.[0] == $t * 1000) | .[1]' "$1")" \
+    'BEGIN { d = a - b; exit !(a != "" && b != "" && (d < 0 ? -d : d) < 1e-6) }'
+}
+check "... the first CPU point is GetMetricStatistics' Average of that minute ($cpu_avg)" \
+  eval 'same "$W/metrics.json" || same "$W/metrics2.json"'
 is "$(code -b "rdsview=$C" "$BASE/view/api/metrics?id=../x")" 400 "metrics of a non-identifier: 400"
 
 res=$(browse "$URL" --timeout 60 --screenshot "$W/page.png" --dom "$W/page.html" \
   --wait "document.querySelector('tr[data-instance=lv][data-status=available]') &&
-          document.querySelector('svg[data-series=CPU]') &&
-          document.querySelector('svg[data-series=CPU]').dataset.points >= 2 &&
+          document.querySelector('svg[data-series=CPUUtilization]') &&
+          document.querySelector('svg[data-series=CPUUtilization]').dataset.points >= 1 &&
           document.querySelector('#events li') && document.getElementById('feed').textContent === 'live'")
-ok $? "Chromium: the page shows lv available, a CPU graph, events, the feed live"
+ok $? "Chromium: the page shows lv available, a CloudWatch CPU graph, events, the feed live"
 diag "$res"
 is "$(jq -c .exceptions <<<"$res")" "[]" "no script error"
 is "$(jq -r .title <<<"$res")" "rdsim live view" "the title is the page's (no script of the tag ran)"

@@ -118,7 +118,7 @@ function addEvent(e) {
   while (ol.childNodes.length > MAX_EVENTS) ol.removeChild(ol.lastChild);
 }
 
-// One line graph: points [[t_ms, v], ...] scaled into w x h.
+// One line graph: points [[t_ms, v], ...] scaled into w x h (one point: a dot).
 function graph(series) {
   var w = 520, h = 140, pad = 34;
   var svg = svgEl('svg', { width: w, height: h, viewBox: '0 0 ' + w + ' ' + h, role: 'img' });
@@ -129,7 +129,7 @@ function graph(series) {
   title.textContent = series.name + ' (' + series.unit + ')' +
     (last === null ? ': no samples yet' : ': ' + last.toFixed(1));
   svg.appendChild(title);
-  if (series.points.length < 2) return svg;
+  if (series.points.length < 1) return svg;
   var t0 = series.points[0][0], t1 = series.points[series.points.length - 1][0];
   var vmax = 0;
   series.points.forEach(function (p) { if (p[1] > vmax) vmax = p[1]; });
@@ -143,6 +143,10 @@ function graph(series) {
   });
   svg.appendChild(svgEl('line', { x1: pad, y1: h - 18, x2: w - 8, y2: h - 18, stroke: '#dadce0' }));
   svg.appendChild(svgEl('path', { d: d, fill: 'none', stroke: '#1a73e8', 'stroke-width': 2 }));
+  var lp = series.points[series.points.length - 1];
+  svg.appendChild(svgEl('circle', { r: 3, fill: '#1a73e8',
+    cx: (pad + (w - pad - 8) * (t1 > t0 ? (lp[0] - t0) / (t1 - t0) : 0)).toFixed(1),
+    cy: (h - 18 - (h - 40) * (lp[1] / vmax)).toFixed(1) }));
   var top = svgEl('text', { x: 2, y: 26 });
   top.textContent = vmax.toFixed(0);
   svg.appendChild(top);
