@@ -1440,10 +1440,21 @@ static char *roles_key(const node_spec *s)
 static void roles_ensure(node *n)
 {
     const node_spec *s = &n->spec;
-    if ((!s->master_verifier && !s->repl_password) || n->sql_pid > 0 ||
-        n->role != NODE_ROLE_PRIMARY || mono_ms() < n->sql_retry_at_ms)
+    /* A standby with "slots" is a read replica with replicas of its own:
+     * their slots only (pg_create_physical_replication_slot works in
+     * recovery), under a key of its own so a promotion runs it all. */
+    bool standby = n->role == NODE_ROLE_STANDBY;
+    if (n->sql_pid > 0 || mono_ms() < n->sql_retry_at_ms)
+        return;
+    if (standby ? !s->has_slots
+                : (n->role != NODE_ROLE_PRIMARY || (!s->master_verifier && !s->repl_password)))
         return;
     char *key = roles_key(s);
+    if (standby) {
+        char *k = xasprintf("standby\n%s", key);
+        wipe_free(key);
+        key = k;
+    }
     /* The slots are checked again now and then: a slot dropped by hand
      * comes back (its replica then finds out whether its WAL is still
      * there; controlplane/domain/replica.h "Lost WAL"). */
@@ -1460,7 +1471,7 @@ static void roles_ensure(node *n)
                           "-p", port, "-U", "rdsadmin", "-d", "postgres", "-f", "-",
                           NULL};
     const char *env[] = {"PGCONNECT_TIMEOUT=5", "PGAPPNAME=rds-agent", NULL};
-    char *sql = nodeconf_render_roles_sql(s);
+    char *sql = standby ? nodeconf_render_slots_sql(s) : nodeconf_render_roles_sql(s);
     proc_spec ps = {.argv = argv, .env = env, .cwd = n->dir, .stdin_data = sql,
                     .out_path = out, .user = n->env->user, .die_with_agent = true};
     pid_t pid = proc_spawn(n->env->reaper, &ps, on_sql_exit, n);

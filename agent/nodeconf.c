@@ -493,6 +493,15 @@ char *nodeconf_render_roles_sql(const node_spec *spec)
     return sbuf_take(&b);
 }
 
+char *nodeconf_render_slots_sql(const node_spec *spec)
+{
+    sbuf b = {0};
+    put_quiet(&b, ";\n");
+    if (spec->has_slots)
+        render_slots_sql(&b, spec);
+    return sbuf_take(&b);
+}
+
 /* ---- marker ---------------------------------------------------------------- */
 
 static bool valid_node_id_n(const char *s, size_t n)

@@ -88,6 +88,11 @@ char *nodeconf_render_bootstrap_sql(const node_spec *spec);
  * password, the grants pg_rewind needs) when spec has one. Caller frees
  * (and should wipe: it holds the replication password). */
 char *nodeconf_render_roles_sql(const node_spec *spec);
+/* What a running hot standby with "slots" (a read replica with replicas of
+ * its own) must say: the slots only (created, others "rdsrr_*" dropped),
+ * as in nodeconf_render_roles_sql; a standby takes no ALTER ROLE. Caller
+ * frees. */
+char *nodeconf_render_slots_sql(const node_spec *spec);
 
 /* What <id>/initialized records about how the data directory was made. */
 typedef struct {

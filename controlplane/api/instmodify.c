@@ -445,7 +445,9 @@ static bool modify_finish(modify_ctx *m, cJSON *result, awserr *err)
         if (!started)
             return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     }
-    if (!store_instance_update(m->r->st, &m->in))
+    if (!store_instance_update(m->r->st, &m->in) ||
+        (m->in.master_verifier &&
+         !replica_share_verifier(m->r, m->in.id, m->in.master_verifier)))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     if (!instparams_commit(m->r, err))
         return false;

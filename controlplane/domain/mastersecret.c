@@ -1,5 +1,6 @@
 /* mastersecret: see mastersecret.h. */
 #include "controlplane/domain/mastersecret.h"
+#include "controlplane/domain/replica.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -132,6 +133,7 @@ bool mastersecret_rotate(void *ctx, const char *instance_id, const char *usernam
         free(in.master_verifier);
         in.master_verifier = v;
         ok = (store_instance_update(r->st, &in) &&
+              replica_share_verifier(r, in.id, in.master_verifier) &&
               events_emit(r, in.id, "RDS-EVENT-0016", NULL)) ||
              sm_err_set(err, SM_INTERNAL, "The instance could not be updated.");
     }

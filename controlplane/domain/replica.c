@@ -380,6 +380,31 @@ bool replica_on_delete(region *r, const char *source_id, awserr *err)
     return ok;
 }
 
+bool replica_share_verifier(region *r, const char *source_id, const char *verifier)
+{
+    char **ids = NULL;
+    int n = replica_list(r, source_id, false, &ids);
+    bool ok = n >= 0;
+    for (int i = 0; i < n && ok; i++) {
+        store_instance in = {0};
+        bool found = false;
+        ok = store_instance_get(r->st, ids[i], &in, &found);
+        if (ok && found && (!in.master_verifier || strcmp(in.master_verifier, verifier) != 0)) {
+            free(in.master_verifier);
+            in.master_verifier = xstrdup(verifier);
+            ok = store_instance_update(r->st, &in);
+            if (ok)
+                LOG_INFO("replica master verifier follows source=%s replica=%s", source_id,
+                         ids[i]);
+        }
+        store_instance_clear(&in);
+        /* Chains are at most REPLICA_MAX_DEPTH deep (invariant 2). */
+        ok = ok && replica_share_verifier(r, ids[i], verifier);
+    }
+    replica_list_free(ids, n > 0 ? n : 0);
+    return ok;
+}
+
 /* The kind `promote`: the primary node out of recovery, then available. */
 static wf_result promote_wait_primary(wf_ctx *c)
 {
@@ -473,11 +498,14 @@ static void spec_max_connections(const store_instance *src, cJSON *spec)
 bool replica_spec(region *r, const store_node *nd, const store_instance *in, cJSON *spec)
 {
     char *src = replica_source_of(in);
-    if (!src) {
-        spec_slots(r, in, spec);
-        return false;
-    }
     bool mine = nd->role == ROLE_PRIMARY;
+    /* The slots of its replicas, on the primary node only: a slot on a
+     * Multi-AZ standby would hold its WAL for nobody. A replica's own
+     * primary node (a hot standby) makes them too (invariant 3). */
+    if (mine)
+        spec_slots(r, in, spec);
+    if (!src)
+        return false;
     store_instance s = {0};
     store_node up = {0};
     bool found = false, upfound = false;
@@ -496,13 +524,9 @@ bool replica_spec(region *r, const store_node *nd, const store_instance *in, cJS
         cJSON_AddStringToObject(u, "node_id", up.id);
         cJSON_AddStringToObject(u, "addr", up.addr);
         cJSON_AddNumberToObject(u, "port", (double)up.port);
-        char *top = replica_source_of(&s);
-        if (!top) { /* invariant 3: a slot on a top source only */
-            char slot[REPLICA_SLOT_MAX];
-            replica_slot_name(in->id, slot);
-            cJSON_AddStringToObject(u, "slot", slot);
-        }
-        free(top);
+        char slot[REPLICA_SLOT_MAX];
+        replica_slot_name(in->id, slot);
+        cJSON_AddStringToObject(u, "slot", slot);
         cJSON_AddTrueToObject(u, "follow");
     }
     store_node_clear(&up);

@@ -10,9 +10,9 @@
  * into the node's spec: role "standby", upstream the source's primary
  * node with "follow" (a source failover is a reload of primary_conninfo,
  * the timeline followed by recovery_target_timeline=latest, never a
- * rebuild) and the slot; the source's nodes get "slots", the list of
- * their replicas' slots, which the agent of the primary creates (WAL
- * reserved at once) and whose others ("rdsrr_*") it drops: a deleted or
+ * rebuild) and the slot; the source's primary node gets "slots", the
+ * list of its replicas' slots, which its agent creates (WAL reserved at
+ * once) and whose others ("rdsrr_*") it drops: a deleted or
  * promoted replica's slot goes with its key.
  *
  * Invariants:
@@ -21,10 +21,12 @@
  *  2. Chains are at most REPLICA_MAX_DEPTH below a source; a source has
  *     at most REPLICA_MAX_PER_SOURCE replicas, a replica at most
  *     REPLICA_MAX_PER_CASCADED (RDS for PostgreSQL 14.1+).
- *  3. Only first-level replicas stream through a slot (the source's
- *     primary is the one node whose agent runs SQL that writes); a
- *     cascaded one relies on wal_keep_size and, past it, on the rebuild
- *     below.
+ *  3. Every replica streams through a slot on its upstream node: the
+ *     source's primary node for a first-level replica, the upstream
+ *     replica's node (a hot standby: physical slots can be made in
+ *     recovery, the agent runs only that SQL there) for a cascaded one.
+ *     Only primary nodes get "slots" (a Multi-AZ standby's slots would
+ *     hold WAL for nobody).
  *  4. A replica's backup retention is 0 until it is promoted.
  *
  * Lost WAL: replica_tick (cron) reads the probes: a replica whose node has
@@ -117,6 +119,15 @@ bool replica_promote(region *r, const params *p, const char *id, store_instance 
  * available, or busy: the delete is refused, retry later), or
  * InternalFailure. */
 bool replica_on_delete(region *r, const char *source_id, awserr *err);
+
+/* In the caller's transaction, after source_id's master verifier changed
+ * (ModifyDBInstance, a managed secret's rotation): every replica below it,
+ * cascaded ones too, takes `verifier` into its row. They share the
+ * source's data (the ALTER ROLE streams to them), so that their row says
+ * what their nodes hold and a promotion (whose agent sets the row's
+ * verifier) does not put the old password back. false when the store
+ * fails. */
+bool replica_share_verifier(region *r, const char *source_id, const char *verifier);
 
 /* The replica's DBInstance members: ReadReplicaSourceDBInstanceIdentifier,
  * ReadReplicaDBInstanceIdentifiers, StatusInfos, and rdsim's ReplicaLag

@@ -5,8 +5,9 @@
 # cascaded replica, a replica that lost its WAL (slot dropped, WAL
 # switched away) rebuilt, promotion (writable, slot gone, the cascaded
 # replica keeps following), a Multi-AZ source's failover followed without
-# a rebuild (same postmaster, new timeline), and a deleted source whose
-# replica is promoted.
+# a rebuild (same postmaster, new timeline) after --force-failover and
+# after a kill -9 of its primary, the source's new master password kept by
+# a promoted replica, and a deleted source whose replica is promoted.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -124,6 +125,9 @@ is "$(sql r2 "SHOW max_connections")" "$(sql r1 "SHOW max_connections")" \
 sql src "INSERT INTO t VALUES ('cascade')" >/dev/null
 poll 20 has_row r2 cascade
 ok $? "a row written on src reaches r2 through r1"
+r2_slot_active() { [ "$(admin_psql "$(addr_of r1)" "SELECT active FROM pg_replication_slots WHERE slot_name = 'rdsrr_r2'")" = t ]; }
+poll 30 r2_slot_active
+ok $? "r2 streams through its slot on r1, a hot standby"
 
 # ---- lost WAL: the slot dropped and the WAL switched away ----------------------
 
@@ -158,6 +162,18 @@ poll 20 has_row r1 rebuilt
 ok $? "r1 follows src again"
 isnt "$(postmaster_pid r1)" "$r1pid" "r1 was rebuilt (a new postmaster)"
 
+# ---- the source's master password changed: its replicas' rows follow -----------
+
+# r1 and r2 share src's data (the ALTER ROLE streams to them); their rows
+# take the new verifier, so r1's promotion keeps the new password (its
+# agent sets the row's verifier once it is a primary).
+NEWPW='n3w-s3cret-pass'
+awsrds modify-db-instance --db-instance-identifier src --master-user-password "$NEWPW" \
+  --apply-immediately >/dev/null
+ok $? "modify-db-instance src --master-user-password"
+poll 30 eval 'T_PASS=$NEWPW sql r1 "SELECT 1" >/dev/null 2>&1'
+ok $? "the new password logs in on r1 (streamed from src)"
+
 # ---- promotion -------------------------------------------------------------------
 
 poll 60 status_is mr available || bail "mr not available"
@@ -170,11 +186,11 @@ poll 90 ready r1
 ok $? "r1 promoted ($(status_of r1))"
 is "$(describe r1 '.ReadReplicaSourceDBInstanceIdentifier // "none"')" none "r1 has no source"
 is "$(describe r1 .BackupRetentionPeriod)" 1 "r1's backup retention 1 (the default)"
-sql r1 "INSERT INTO t VALUES ('promoted')" >/dev/null
-ok $? "r1 is writable"
+T_PASS=$NEWPW sql r1 "INSERT INTO t VALUES ('promoted')" >/dev/null
+ok $? "r1 is writable (the new password)"
 poll 20 no_slot src rdsrr_r1
 ok $? "r1's slot dropped on src"
-poll 20 has_row r2 promoted
+T_PASS=$NEWPW poll 20 has_row r2 promoted
 ok $? "r2 keeps following r1 after its promotion"
 is "$(describe src '.ReadReplicaDBInstanceIdentifiers | length')" 0 "src has no replica"
 
@@ -187,6 +203,12 @@ mrpid=$(postmaster_pid mr)
 tli() { admin_psql "$(addr_of mr)" "SELECT received_tli FROM pg_stat_wal_receiver"; }
 tli0=$(tli)
 old=$(addr_of msrc)
+# RDS-EVENT-0053s of msrc: one more once its old primary rejoined in sync.
+recovered() {
+  rdsctl describe-events --source-identifier msrc --source-type db-instance --duration 60 |
+    jq '[.Events[] | select(.Message | startswith("Multi-AZ instance recovery completed"))] | length'
+}
+n0=$(recovered)
 awsrds reboot-db-instance --db-instance-identifier msrc --force-failover >/dev/null
 ok $? "reboot-db-instance msrc --force-failover"
 poll 60 eval '[ "$(addr_of msrc)" != "$old" ] && status_is msrc available'
@@ -198,6 +220,29 @@ is "$(postmaster_pid mr)" "$mrpid" "mr was not rebuilt (same postmaster)"
 poll 10 eval '[ "$(tli)" -gt "$tli0" ]'
 ok $? "mr follows the new timeline ($tli0 -> $(tli))"
 like "$(slots_on msrc)" "rdsrr_mr" "mr's slot on msrc's new primary"
+
+# A kill -9 of msrc's primary host (its AZ's agent and the postmaster's
+# process group, `rdsctl chaos --kinds host`): a failover no one asked for;
+# mr follows the new primary without a rebuild. It waits for msrc to be
+# Multi-AZ again: until then a crashed primary is restarted in place
+# (domain/ha.c, supervise=restart), not failed over.
+pm_of() { # pm_of ID: the postmaster pid of the node behind ID's endpoint
+  local d
+  d=$(admin_psql "$(addr_of "$1")" "SHOW data_directory") && head -1 "$d/postmaster.pid"
+}
+poll 90 eval '[ "$(recovered)" -gt "$n0" ]'
+ok $? "msrc Multi-AZ again: its old primary rejoined as a synchronous standby"
+old=$(addr_of msrc)
+pm=$(pm_of msrc)
+ag=$(agent_pid "$(rdescribe msrc .AvailabilityZone)")
+kill -9 "$ag" && kill -9 -- "-$pm"
+ok $? "kill -9 of msrc's primary host (agent $ag, postmaster $pm and its children)"
+poll 90 eval '[ "$(addr_of msrc)" != "$old" ] && status_is msrc available'
+ok $? "msrc failed over after the crash"
+sql msrc "INSERT INTO t VALUES ('m3')" >/dev/null
+poll 30 has_row mr m3
+ok $? "a row written after the crash failover appears on mr"
+is "$(postmaster_pid mr)" "$mrpid" "mr was not rebuilt (same postmaster)"
 
 # ---- the source deleted: its replica promoted ---------------------------------
 
@@ -212,8 +257,14 @@ ok $? "msrc deleted"
 
 # ---- a replica deleted: its slot goes --------------------------------------------
 
-poll 20 eval 'slots_on r1 | grep -qw rdsrr_r2'
-ok $? "r2, now a first-level replica of r1, streams through a slot on r1"
+poll 20 r2_slot_active
+ok $? "r2 still streams through its slot on r1, now a primary"
+# That slot was made by the SQL that also sets r1's master verifier from
+# its row (agent/node.c roles_ensure): the promotion kept the new password.
+T_PASS=$NEWPW sql r1 "SELECT 1" >/dev/null
+ok $? "r1 promoted: the source's new master password still logs in"
+! sql r1 "SELECT 1" >/dev/null 2>&1
+ok $? "r1 promoted: the old one does not"
 like "$(aws_err delete-db-instance --db-instance-identifier r2 --final-db-snapshot-identifier r2-final)" \
   InvalidParameterCombination "no final snapshot of a read replica"
 awsrds delete-db-instance --db-instance-identifier r2 --skip-final-snapshot >/dev/null

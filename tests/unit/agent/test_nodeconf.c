@@ -504,6 +504,15 @@ static void test_secrets(void)
                strstr(sql, "pg_drop_replication_slot"),
            "slots: a walsender ended before its slot is dropped");
         free(sql);
+        sql = nodeconf_render_slots_sql(&sl);
+        ok(strstr(sql, "pg_create_physical_replication_slot(s, true) FROM unnest("
+                       "ARRAY['rdsrr_a','rdsrr_b_c']::text[])") != NULL &&
+               strstr(sql, "NOT slot_name::text = ANY(ARRAY['rdsrr_a','rdsrr_b_c']::text[])") &&
+               strstr(sql, "SET log_min_error_statement = 'panic';\n") != NULL,
+           "a standby's SQL: the slots made and others dropped, out of the log");
+        ok(strstr(sql, "ALTER ROLE") == NULL && strstr(sql, "CREATE ROLE") == NULL,
+           "a standby's SQL: no role touched (it is read-only)");
+        free(sql);
         spec_free(&sl);
         ok(parse_spec("{\"instance_id\":\"db\",\"addr\":\"127.0.1.5\",\"port\":5432,"
                       "\"master_username\":\"app\",\"slots\":[]}", &sl), "empty slots parse");
