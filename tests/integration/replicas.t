@@ -190,7 +190,7 @@ T_PASS=$NEWPW sql r1 "INSERT INTO t VALUES ('promoted')" >/dev/null
 ok $? "r1 is writable (the new password)"
 poll 20 no_slot src rdsrr_r1
 ok $? "r1's slot dropped on src"
-T_PASS=$NEWPW poll 20 has_row r2 promoted
+T_PASS=$NEWPW poll 60 has_row r2 promoted
 ok $? "r2 keeps following r1 after its promotion"
 is "$(describe src '.ReadReplicaDBInstanceIdentifiers | length')" 0 "src has no replica"
 
