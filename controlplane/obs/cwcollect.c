@@ -21,6 +21,8 @@ typedef struct {
     int64_t mono_ms;             /* when the anchor reading was taken, 0: none */
     double ticks, rbytes, wbytes, syscr, syscw;
     int64_t data_bytes;          /* last seen, -1: none */
+    int64_t rclock_offset_ms;    /* the region clock's offset at the anchor reading */
+    int64_t rminute;             /* the region-clock minute of the anchor reading */
 } cw_anchor;
 
 struct cwcollect {
@@ -94,6 +96,16 @@ static double cw_delta(double now, double before)
     return now >= before && before >= 0 ? now - before : 0;
 }
 
+/* True when the region clock was advanced (AdvanceRegionClock) past a
+ * minute boundary since the anchor reading: that minute is over on the
+ * region clock, so it closes now rather than a real minute later. Rates
+ * stay honest (over the real elapsed time), hence at least a second of it. */
+static bool cw_clock_closed(const region *r, const cw_anchor *a, int64_t rminute, int64_t now)
+{
+    return r->clock_offset_ms != a->rclock_offset_ms && rminute > a->rminute &&
+           now - a->mono_ms >= CWCOLLECT_MIN_ELAPSED_MS;
+}
+
 void cwcollect_node(region *r, const char *instance_id, const char *db_class,
                     const char *engine, int64_t allocated_bytes, const char *node_id,
                     bool primary, const cJSON *entry)
@@ -108,14 +120,16 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
     if (!cJSON_IsObject(pgc))
         return;
     int64_t now = mono_ms();
+    int64_t rminute = region_now_ms(r) / 60000;
     double ticks = cw_num(pgc, "ticks"), rb = cw_num(pgc, "rbytes"), wb = cw_num(pgc, "wbytes");
     double cr = cw_num(pgc, "syscr"), cw = cw_num(pgc, "syscw");
     if (a->mono_ms == 0 || now - a->mono_ms > 10 * CWCOLLECT_PERIOD_MS) {
         a->mono_ms = now; /* the first reading (or one after a long gap) primes the rates */
         a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
+        a->rclock_offset_ms = r->clock_offset_ms, a->rminute = rminute;
         return;
     }
-    if (now - a->mono_ms < CWCOLLECT_PERIOD_MS - 5000)
+    if (now - a->mono_ms < CWCOLLECT_PERIOD_MS - 5000 && !cw_clock_closed(r, a, rminute, now))
         return;
     double el = (double)(now - a->mono_ms) / 1000.0;
     cw_out o = {.r = r, .ts = region_now_ms(r) / 1000, .ok = true};
@@ -153,6 +167,7 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
         free(o.dims[i]);
     a->mono_ms = now;
     a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
+    a->rclock_offset_ms = r->clock_offset_ms, a->rminute = rminute;
 }
 
 void cwcollect_tick(region *r)

@@ -24,6 +24,11 @@
  * Only the instance's primary feeds its metrics, except ReplicaLag. Each
  * value goes to the metric with DBInstanceIdentifier and to the
  * aggregates by DatabaseClass, by EngineName and without dimension.
+ * A minute closes a real minute after the node's previous reading, or at
+ * the node's next reading (every 10 s) once the region clock was advanced
+ * (AdvanceRegionClock, `rdsctl clock advance`) past a minute boundary:
+ * the point is then stamped in the new region minute, its rates still
+ * computed over the real time elapsed (at least CWCOLLECT_MIN_ELAPSED_MS).
  * Memory only: the last reading of each node (a restart loses one
  * minute); the points are in the store (cwstore.h). */
 #ifndef RDSIM_CWCOLLECT_H
@@ -37,13 +42,15 @@ typedef struct region region;
 typedef struct cwcollect cwcollect;
 
 #define CWCOLLECT_PERIOD_MS 60000
+#define CWCOLLECT_MIN_ELAPSED_MS 1000
 
 cwcollect *cwcollect_new(void);
 void cwcollect_free(cwcollect *c);
 
 /* One node's telemetry entry (its "pgc" and "data_bytes"), in the
  * caller's transaction: writes the instance's points when a minute has
- * passed since the node's previous reading. */
+ * passed since the node's previous reading, or when the region clock was
+ * advanced past a minute boundary since then. */
 void cwcollect_node(region *r, const char *instance_id, const char *db_class,
                     const char *engine, int64_t allocated_bytes, const char *node_id,
                     bool primary, const cJSON *entry);

@@ -255,7 +255,7 @@ fss() { # the newest FreeStorageSpace point of the instance (bytes), or nothing
     jq -r '.Datapoints | sort_by(.Timestamp) | last | .Minimum // empty'
 }
 has_fss() { [ -n "$(fss)" ]; }
-poll 90 has_fss
+tick_until has_fss
 ok $? "FreeStorageSpace is measured"
 F=$(fss)
 # The table costs its own size and as much WAL again; dropping it gives
@@ -270,7 +270,7 @@ check "PutMetricAlarm on FreeStorageSpace < free - 120 MiB ($TH)" \
 sql "$ID" "CREATE TABLE fill AS SELECT repeat('x', 900) AS pad FROM generate_series(1, 90000)" >/dev/null
 ok $? "a 90,000-row table (about 85 MiB) fills the storage"
 below() { awk -v v="$(fss)" -v t="$TH" 'BEGIN { exit !(v != "" && v < t) }'; }
-poll 150 below
+tick_until below
 ok $? "FreeStorageSpace falls below the threshold ($(fss) < $TH)"
 rdsctl clock advance 1m >/dev/null # the minute that holds the point is over
 poll 30 got '$m.AlarmName == "storage-low" and $m.NewStateValue == "ALARM"'

@@ -199,7 +199,7 @@ stat_max() { # METRIC: the largest Maximum of cw1's METRIC over the last 10 min
 }
 busy() { awk -v v="$(stat_max CPUUtilization)" 'BEGIN { exit !(v > 10) }'; }
 diag "waiting for the first AWS/RDS point at ${SECONDS}s"
-poll 200 busy
+tick_until busy
 diag "first point in at ${SECONDS}s"
 ok $? "CPUUtilization rises above 10 % while pgbench runs ($(stat_max CPUUtilization) %)"
 # Every metric's largest value over the last 10 minutes, in one process.

@@ -115,6 +115,18 @@ poll() {
   done
 }
 
+# tick_until CMD...: advance the region clock a minute, poll CMD for one
+# node reading (telemetry every 10 s: a region-clock minute closes the
+# CloudWatch minute at the next one, obs/cwcollect.h), up to 8 times.
+tick_until() {
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    rdsctl clock advance 1m >/dev/null
+    poll 12 "$@" && return 0
+  done
+  return 1
+}
+
 # Wall-clock seconds as a decimal, for the measurements the issue asks for.
 now_s() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
