@@ -6,7 +6,8 @@
 # history and its paging, DescribeAlarms' filters, DeleteAlarms, the
 # refusals, a hostile name through JSON, Query and CBOR; then an alarm on
 # an instance's FreeStorageSpace (a 1 MiB storage unit, a table filling
-# it) that fires when the table grows.
+# it) that fires when the table grows and returns to OK when the storage
+# is raised (modify-db-instance --allocated-storage).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -279,11 +280,21 @@ e=$(env_of '$m.AlarmName == "storage-low" and $m.NewStateValue == "ALARM"')
 is "$(jqs "$e" '.Message.Trigger | [.MetricName, .Namespace, .Statistic, .Dimensions[0].value] | @csv')" \
   "\"FreeStorageSpace\",\"AWS/RDS\",\"MINIMUM\",\"$ID\"" "its Trigger names the instance's metric"
 like "$(jqs "$e" .Message.NewStateReason)" 'was less than the threshold' "its reason: less than the threshold"
-# The way back to OK is shown with the custom metric above: dropping the
-# table gives back its files, but PostgreSQL keeps the WAL the load wrote
-# (recycled segments, as many as its checkpoints estimate: 80 to 170 MiB
-# here from one run to the next), so FreeStorageSpace does not return to
-# where it was by an amount a test could rely on.
+# The way back to OK is what an RDS user does about low storage: add some.
+# (Dropping the table would not do: it gives back its files, but PostgreSQL
+# keeps the WAL the load wrote — recycled segments, 80 to 170 MiB here from
+# one run to the next — so FreeStorageSpace would not return by an amount a
+# test could rely on.) 400 more units put the free space 400 MiB higher.
+out=$(rdsctl modify-db-instance --db-instance-identifier "$ID" --allocated-storage 800 \
+  --apply-immediately)
+is "$(jqs "$out" .DBInstance.AllocatedStorage)" 800 "modify-db-instance --allocated-storage 800 --apply-immediately"
+above() { awk -v v="$(fss)" -v t="$TH" 'BEGIN { exit !(v != "" && v >= t) }'; }
+tick_until above
+ok $? "FreeStorageSpace is back above the threshold ($(fss) >= $TH)"
+rdsctl clock advance 1m >/dev/null
+poll 30 got '$m.AlarmName == "storage-low" and $m.NewStateValue == "OK"'
+ok $? "the storage alarm returns to OK, delivered to the SQS queue"
+is "$(state_of storage-low)" OK "describe-alarms: storage-low is OK"
 
 region_down
 done_testing
