@@ -92,6 +92,13 @@ is "$(awsrds describe-db-cluster-parameter-groups --max-records 20 |
   "default.postgres15 shop-pg" "DescribeDBClusterParameterGroups lists the default and the new one"
 is "$(awsrds describe-db-cluster-parameter-groups --db-cluster-parameter-group-name SHOP-PG |
   jq -r '.DBClusterParameterGroups[0].Description')" "shop <b>" "one group by name, any case"
+rdsctl create-db-cluster-parameter-group --db-cluster-parameter-group-name tmp-pg \
+  --db-parameter-group-family postgres15 --description t >/dev/null
+is "$(rdsctl describe-db-cluster-parameter-groups |
+  jq -r '[.DBClusterParameterGroups[].DBClusterParameterGroupName] | join(" ")')" \
+  "default.postgres15 shop-pg tmp-pg" "rdsctl create and describe cluster parameter groups"
+rdsctl delete-db-cluster-parameter-group --db-cluster-parameter-group-name tmp-pg >/dev/null
+ok $? "rdsctl delete-db-cluster-parameter-group"
 create_args+=(--db-cluster-parameter-group-name $PG)
 
 out=$(awsrds create-db-cluster "${create_args[@]}" --deletion-protection)
