@@ -74,6 +74,10 @@ like "$(awsrds create-db-cluster-parameter-group --db-cluster-parameter-group-na
   .DBClusterParameterGroupArn] | join(" ")')" \
   "^shop-pg postgres15 arn:aws:rds:$RDS_REGION:[0-9]{12}:cluster-pg:shop-pg$" \
   "CreateDBClusterParameterGroup: lowercase name, family, cluster-pg ARN"
+PGARN=$(awsrds describe-db-cluster-parameter-groups --db-cluster-parameter-group-name shop-pg |
+  jq -r '.DBClusterParameterGroups[0].DBClusterParameterGroupArn')
+is "$(awsrds list-tags-for-resource --resource-name "$PGARN" |
+  jq -r '.TagList | map(.Key + "=" + .Value) | join(",")')" "k=v" "the group's Tags, by its ARN"
 like "$(aws_err create-db-cluster-parameter-group --db-cluster-parameter-group-name shop-pg \
   --db-parameter-group-family postgres15 --description d)" "DBParameterGroupAlreadyExists" \
   "a second group of the same name"
