@@ -70,3 +70,24 @@ const arg_spec cluster_failover_flags[] = {
     F_STR("target-db-instance-identifier", "TargetDBInstanceIdentifier", "Reader to promote"),
     F_END,
 };
+
+const arg_spec cluster_pg_create_flags[] = {
+    F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName",
+          "Name: 1-255 letters, digits, hyphens"),
+    F_REQ("db-parameter-group-family", "DBParameterGroupFamily", "Family: postgres15"),
+    F_REQ("description", "Description", "Description"),
+    F_STRUCTS("tags", "Tags", "Tag", &tag_shape, "Tags: Key=string,Value=string ..."),
+    F_END,
+};
+
+const arg_spec cluster_pg_describe_flags[] = {
+    F_STR("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "Only this group"),
+    F_INT("max-records", "MaxRecords", "Page size; turns off automatic paging"),
+    F_STR("marker", "Marker", "Start after this marker"),
+    F_END,
+};
+
+const arg_spec cluster_pg_delete_flags[] = {
+    F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
+    F_END,
+};

@@ -1,5 +1,6 @@
 /* clustercmds: rdsctl's Multi-AZ DB cluster commands (create, describe,
- * modify, delete, reboot, failover, stop, start), rows of commands.c's
+ * modify, delete, reboot, failover, stop, start; create, describe and
+ * delete cluster parameter groups), rows of commands.c's
  * table spliced in with CLUSTER_COMMANDS; their flag tables, in the
  * botocore model's member order, live in clustercmds.c. */
 #ifndef RDSIM_CLI_CLUSTERCMDS_H
@@ -8,7 +9,8 @@
 #include "cli/args.h"
 
 extern const arg_spec cluster_create_flags[], cluster_describe_flags[], cluster_modify_flags[],
-    cluster_delete_flags[], cluster_id_flags[], cluster_failover_flags[];
+    cluster_delete_flags[], cluster_id_flags[], cluster_failover_flags[],
+    cluster_pg_create_flags[], cluster_pg_describe_flags[], cluster_pg_delete_flags[];
 
 #define CLUSTER_COMMANDS                                                                        \
     {"create-db-cluster", "Creates a Multi-AZ DB cluster: a writer and two readable standbys "   \
@@ -27,6 +29,13 @@ extern const arg_spec cluster_create_flags[], cluster_describe_flags[], cluster_
     {"stop-db-cluster", "Stops every member of a DB cluster.", NULL, "StopDBCluster",            \
      cluster_id_flags, NULL},                                                                  \
     {"start-db-cluster", "Starts a stopped DB cluster.", NULL, "StartDBCluster",                 \
-     cluster_id_flags, NULL}
+     cluster_id_flags, NULL},                                                                  \
+    {"create-db-cluster-parameter-group", "Creates a DB cluster parameter group (family "       \
+     "postgres15).", NULL, "CreateDBClusterParameterGroup", cluster_pg_create_flags, NULL},     \
+    {"describe-db-cluster-parameter-groups", "Describes DB cluster parameter groups (all "      \
+     "pages).", NULL, "DescribeDBClusterParameterGroups", cluster_pg_describe_flags,           \
+     "DBClusterParameterGroups"},                                                              \
+    {"delete-db-cluster-parameter-group", "Deletes a DB cluster parameter group no cluster "    \
+     "uses.", NULL, "DeleteDBClusterParameterGroup", cluster_pg_delete_flags, NULL}
 
 #endif

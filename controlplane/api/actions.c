@@ -21,6 +21,7 @@
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
 #include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clusterpg.h"
 #include "controlplane/domain/clusterpitr.h"
 #include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/autobackup.h"
@@ -322,7 +323,9 @@ static const action_def action_table[] = {
     {"FailoverDBCluster", clusterapi_failover, true},
     {"StopDBCluster", clusterapi_stop, true},
     {"StartDBCluster", clusterapi_start, true},
-    {"DescribeDBClusterParameterGroups", clusterapi_describe_param_groups, false},
+    {"DescribeDBClusterParameterGroups", clusterpg_action_describe, false},
+    {"CreateDBClusterParameterGroup", clusterpg_action_create, false},
+    {"DeleteDBClusterParameterGroup", clusterpg_action_delete, false},
     {"CreateDBClusterSnapshot", clustersnap_action_create, true},
     {"DescribeDBClusterSnapshots", clustersnap_action_describe, false},
     {"DeleteDBClusterSnapshot", clustersnap_action_delete, true},

@@ -14,6 +14,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/restags.h"
 #include "controlplane/core/store.h"
+#include "controlplane/domain/clusterpg.h"
 #include "controlplane/domain/pgroup.h"
 #include "controlplane/domain/snaprow.h"
 #include "controlplane/net/subnetgroup.h"
@@ -82,6 +83,14 @@ static bool exists_snapshot(region *r, const char *name, bool *found)
     return true;
 }
 
+static bool exists_cluster_pg(region *r, const char *name, bool *found)
+{
+    char *n = clusterpg_find(r, name);
+    *found = n != NULL;
+    free(n);
+    return true;
+}
+
 static bool exists_og(region *r, const char *name, bool *found)
 {
     *found = discovery_option_group_exists(r, name);
@@ -104,6 +113,8 @@ static const tag_kind tag_kinds[] = {
      "DB Subnet group '%s' not found."},
     {"snapshot", true, exists_snapshot, AWSERR_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found."},
     {"es", false, evsub_exists, AWSERR_SUBSCRIPTION_NOT_FOUND, "Subscription %s not found."},
+    {"cluster-pg", true, exists_cluster_pg, AWSERR_DB_PARAMETER_GROUP_NOT_FOUND,
+     "DBClusterParameterGroup not found: %s"},
     {"og", true, exists_og, AWSERR_OPTION_GROUP_NOT_FOUND,
      "Specified OptionGroupName: %s not found."},
 };

@@ -1,5 +1,6 @@
 /* restags: the tags of the RDS resources that are not DB instances —
- * parameter groups (pg), subnet groups (subgrp), DB snapshots (snapshot),
+ * parameter groups (pg), DB cluster parameter groups (cluster-pg), subnet
+ * groups (subgrp), DB snapshots (snapshot),
  * event subscriptions (es), option groups (og) — and the tag rules every
  * RDS resource shares (DB instances keep theirs in their own row, see
  * api/tags.h).

@@ -1,5 +1,6 @@
 /* clusterapi: see clusterapi.h. */
 #include "controlplane/domain/clusterapi.h"
+#include "controlplane/domain/clusterpg.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -212,9 +213,11 @@ static bool create_read(region *r, const params *p, create_req *q, awserr *err)
     if (q->dbname && !validate_db_name(q->dbname, err))
         return false;
     q->pg = params_get(p, "DBClusterParameterGroupName");
-    if (q->pg && strcmp(q->pg, CLUSTER_DEFAULT_PG) != 0)
+    char *pg = q->pg ? clusterpg_find(r, q->pg) : NULL;
+    if (q->pg && !pg)
         return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
                           "DBClusterParameterGroup not found: %s", q->pg);
+    free(pg);
     if (!params_get_bool(p, "DeletionProtection", &q->protect, NULL, err) ||
         !params_get_bool(p, "StorageEncrypted", &q->encrypted, NULL, err))
         return false;
@@ -368,7 +371,7 @@ bool clusterapi_create(region *r, const params *p, cJSON *result, awserr *err)
         .maintenance_window = q.mw ? xstrdup(q.mw) : instrow_default_maintenance_window(),
         .deletion_protection = q.protect,
         .storage_encrypted = q.encrypted,
-        .param_group = xstrdup(CLUSTER_DEFAULT_PG),
+        .param_group = q.pg ? clusterpg_find(r, q.pg) : xstrdup(CLUSTER_DEFAULT_PG),
         .readers_up = xstrdup("[]"),
         .tags = tags,
         .extra = extra_json,
@@ -767,25 +770,4 @@ bool clusterapi_member_refuse(const store_instance *in, const char *what, awserr
     return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                       "The DB instance %s is a member of the Multi-AZ DB cluster %s: %s the "
                       "cluster instead.", in->id, in->cluster_id, what);
-}
-
-/* ---- DescribeDBClusterParameterGroups ---- */
-
-bool clusterapi_describe_param_groups(region *r, const params *p, cJSON *result, awserr *err)
-{
-    const char *name = params_get(p, "DBClusterParameterGroupName");
-    if (name && strcmp(name, CLUSTER_DEFAULT_PG) != 0)
-        return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
-                          "DBClusterParameterGroup not found: %s", name);
-    cJSON *list = cJSON_AddArrayToObject(result, "DBClusterParameterGroups");
-    cJSON *g = cJSON_CreateObject();
-    cJSON_AddStringToObject(g, "DBClusterParameterGroupName", CLUSTER_DEFAULT_PG);
-    cJSON_AddStringToObject(g, "DBParameterGroupFamily", "postgres15");
-    cJSON_AddStringToObject(g, "Description", "Default cluster parameter group for postgres15");
-    char *arn = xasprintf("arn:aws:rds:%s:%s:cluster-pg:%s", r->cfg.name, r->cfg.account,
-                          CLUSTER_DEFAULT_PG);
-    cJSON_AddStringToObject(g, "DBClusterParameterGroupArn", arn);
-    free(arn);
-    cJSON_AddItemToArray(list, g);
-    return true;
 }

@@ -19,7 +19,6 @@ bool clusterapi_reboot(region *r, const params *p, cJSON *result, awserr *err);
 bool clusterapi_failover(region *r, const params *p, cJSON *result, awserr *err);
 bool clusterapi_stop(region *r, const params *p, cJSON *result, awserr *err);
 bool clusterapi_start(region *r, const params *p, cJSON *result, awserr *err);
-bool clusterapi_describe_param_groups(region *r, const params *p, cJSON *result, awserr *err);
 
 /* The settings of a new cluster's three members (CreateDBCluster, the
  * restores: clustersnap.h). Borrowed strings; kms_key_id NULL: aws/rds. */

@@ -1,6 +1,7 @@
 /* clustersnap: see clustersnap.h. The db_snapshots half is snaprow.c's,
  * the children snapjob.c's; this file holds the cluster's side. */
 #include "controlplane/domain/clustersnap.h"
+#include "controlplane/domain/clusterpg.h"
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -549,11 +550,12 @@ bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *
 /* The request's overrides of the source's settings. */
 typedef struct {
     const char *id, *cls, *stype;
+    char *pg; /* the stored name of DBClusterParameterGroupName, or NULL */
     int64_t port, iops;
     bool has_port, has_iops, protect;
 } restore_req;
 
-static bool restore_read(const params *p, restore_req *q, awserr *err)
+static bool restore_read(region *r, const params *p, restore_req *q, awserr *err)
 {
     q->id = params_require(p, "DBClusterIdentifier", err);
     if (!q->id || !validate_db_instance_id(q->id, "DBClusterIdentifier", err))
@@ -562,7 +564,7 @@ static bool restore_read(const params *p, restore_req *q, awserr *err)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
                           "DBClusterIdentifier %s is too long for a Multi-AZ DB cluster.", q->id);
     const char *pg = params_get(p, "DBClusterParameterGroupName");
-    if (pg && strcmp(pg, "default.postgres15") != 0)
+    if (pg && !(q->pg = clusterpg_find(r, pg)))
         return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
                           "DBClusterParameterGroup not found: %s", pg);
     if (params_get(p, "KmsKeyId"))
@@ -606,7 +608,7 @@ static void restore_row(region *r, const restore_req *q, const snaprow *s, char 
         .maintenance_window = instrow_default_maintenance_window(),
         .deletion_protection = q->protect,
         .storage_encrypted = s->encrypted,
-        .param_group = xstrdup("default.postgres15"),
+        .param_group = xstrdup(q->pg ? q->pg : CLUSTERPG_DEFAULT),
         .readers_up = xstrdup("[]"),
         .tags = tags,
         .extra = extra,
@@ -619,16 +621,23 @@ bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, 
 {
     memset(c, 0, sizeof *c);
     restore_req q = {0};
-    if (!restore_read(p, &q, err))
+    bool read = restore_read(r, p, &q, err);
+    char *pg = q.pg;
+    if (!read) {
+        free(pg);
         return false;
+    }
     char *tags = restags_merge(p, NULL, err);
-    if (!tags)
+    if (!tags) {
+        free(pg);
         return false;
+    }
     cJSON *extra = instextra_new();
     bool ok = instnet_read_create(r, p, NULL, true, extra, err);
     char *extra_json = cJSON_PrintUnformatted(extra);
     cJSON_Delete(extra);
     restore_row(r, &q, src, tags, extra_json, c);
+    free(pg);
     ok = ok && validate_windows_disjoint(c->backup_window, c->maintenance_window, err) &&
          validate_iops(c->storage_type, c->allocated_storage, true, c->iops, err);
     clusterapi_members m = {

@@ -65,6 +65,46 @@ like "$(aws_err create-db-cluster "${create_args[@]}" --db-cluster-parameter-gro
 like "$(aws_err describe-db-clusters --db-cluster-identifier nope)" "DBClusterNotFoundFault" \
   "DescribeDBClusters of an unknown cluster"
 
+# DB cluster parameter groups: Create/Describe/Delete and their errors; the
+# cluster is created with its own group.
+PG=Shop-PG
+like "$(awsrds create-db-cluster-parameter-group --db-cluster-parameter-group-name $PG \
+  --db-parameter-group-family postgres15 --description 'shop <b>' --tags Key=k,Value=v |
+  jq -r '.DBClusterParameterGroup | [.DBClusterParameterGroupName, .DBParameterGroupFamily,
+  .DBClusterParameterGroupArn] | join(" ")')" \
+  "^shop-pg postgres15 arn:aws:rds:$RDS_REGION:[0-9]{12}:cluster-pg:shop-pg$" \
+  "CreateDBClusterParameterGroup: lowercase name, family, cluster-pg ARN"
+PGARN=$(awsrds describe-db-cluster-parameter-groups --db-cluster-parameter-group-name shop-pg |
+  jq -r '.DBClusterParameterGroups[0].DBClusterParameterGroupArn')
+is "$(awsrds list-tags-for-resource --resource-name "$PGARN" |
+  jq -r '.TagList | map(.Key + "=" + .Value) | join(",")')" "k=v" "the group's Tags, by its ARN"
+like "$(aws_err create-db-cluster-parameter-group --db-cluster-parameter-group-name shop-pg \
+  --db-parameter-group-family postgres15 --description d)" "DBParameterGroupAlreadyExists" \
+  "a second group of the same name"
+like "$(aws_err create-db-cluster-parameter-group --db-cluster-parameter-group-name other \
+  --db-parameter-group-family postgres14 --description d)" "InvalidParameterValue" \
+  "family postgres14 refused"
+like "$(aws_err create-db-cluster-parameter-group --db-cluster-parameter-group-name 1bad--name \
+  --db-parameter-group-family postgres15 --description d)" "InvalidParameterValue" \
+  "a bad group name refused"
+like "$(aws_err describe-db-cluster-parameter-groups --db-cluster-parameter-group-name nope)" \
+  "DBParameterGroupNotFound" "DescribeDBClusterParameterGroups of an unknown group"
+like "$(aws_err delete-db-cluster-parameter-group --db-cluster-parameter-group-name \
+  default.postgres15)" "InvalidDBParameterGroupState" "the default group cannot be deleted"
+is "$(awsrds describe-db-cluster-parameter-groups --max-records 20 |
+  jq -r '[.DBClusterParameterGroups[].DBClusterParameterGroupName] | join(" ")')" \
+  "default.postgres15 shop-pg" "DescribeDBClusterParameterGroups lists the default and the new one"
+is "$(awsrds describe-db-cluster-parameter-groups --db-cluster-parameter-group-name SHOP-PG |
+  jq -r '.DBClusterParameterGroups[0].Description')" "shop <b>" "one group by name, any case"
+rdsctl create-db-cluster-parameter-group --db-cluster-parameter-group-name tmp-pg \
+  --db-parameter-group-family postgres15 --description t >/dev/null
+is "$(rdsctl describe-db-cluster-parameter-groups |
+  jq -r '[.DBClusterParameterGroups[].DBClusterParameterGroupName] | join(" ")')" \
+  "default.postgres15 shop-pg tmp-pg" "rdsctl create and describe cluster parameter groups"
+rdsctl delete-db-cluster-parameter-group --db-cluster-parameter-group-name tmp-pg >/dev/null
+ok $? "rdsctl delete-db-cluster-parameter-group"
+create_args+=(--db-cluster-parameter-group-name $PG)
+
 out=$(awsrds create-db-cluster "${create_args[@]}" --deletion-protection)
 is "$(jq -r .DBCluster.Status <<<"$out")" creating "CreateDBCluster answers creating"
 like "$(aws_err create-db-cluster "${create_args[@]}")" "DBClusterAlreadyExistsFault" \
@@ -76,6 +116,10 @@ out=$(awsrds describe-db-clusters --db-cluster-identifier $C)
 is "$(jq -r '[.DBClusters[0].DBClusterMembers[].DBInstanceIdentifier] | sort | join(" ")' <<<"$out")" \
   "$C-instance-1 $C-instance-2 $C-instance-3" "three members named as RDS names them"
 is "$(writer)" "$C-instance-1" "instance-1 is the writer"
+is "$(jq -r '.DBClusters[0].DBClusterParameterGroup' <<<"$out")" shop-pg \
+  "the cluster shows its cluster parameter group"
+like "$(aws_err delete-db-cluster-parameter-group --db-cluster-parameter-group-name shop-pg)" \
+  "InvalidDBParameterGroupState" "a group in use cannot be deleted"
 is "$(jq -r '.DBClusters[0] | [.MultiAZ, .StorageType, .Iops, .AllocatedStorage, .Engine] | join(" ")' \
   <<<"$out")" "true io1 1000 100 postgres" "MultiAZ, storage and engine in the DBCluster shape"
 is "$(jq -r '.DBClusters[0].AvailabilityZones | unique | length' <<<"$out")" 3 "three AZs"
@@ -201,5 +245,9 @@ cluster_gone() { rdsctl describe-db-clusters --db-cluster-identifier $C 2>&1 | g
 poll 60 cluster_gone; ok $? "the cluster is gone"
 is "$(awsrds describe-db-instances | jq '.DBInstances | length')" 0 "and its members"
 is "$(dns_rcode "$EP")" NXDOMAIN "its endpoint is out of the zone"
+awsrds delete-db-cluster-parameter-group --db-cluster-parameter-group-name shop-pg
+ok $? "the group, no longer in use, is deleted"
+like "$(aws_err describe-db-cluster-parameter-groups --db-cluster-parameter-group-name shop-pg)" \
+  "DBParameterGroupNotFound" "and is gone"
 
 done_testing

@@ -139,9 +139,15 @@ ok $? "and so is its object"
 diag "${SECONDS}s"
 # ---- restore from the snapshot (on another port), a cluster failover meanwhile --
 
+like "$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier r2 --snapshot-identifier s1 \
+  --engine postgres --db-cluster-parameter-group-name nope 2>&1 >/dev/null)" DBClusterParameterGroupNotFound \
+  "restore with an unknown cluster parameter group"
+rdsctl create-db-cluster-parameter-group --db-cluster-parameter-group-name rpg \
+  --db-parameter-group-family postgres15 --description r >/dev/null
 r=$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier r1 --snapshot-identifier s1 \
-  --engine postgres --port 5433)
+  --engine postgres --port 5433 --db-cluster-parameter-group-name rpg)
 ok $? "restore-db-cluster-from-snapshot s1 -> r1 on port 5433"
+is "$(jqs "$r" '.DBCluster.DBClusterParameterGroup')" rpg "r1 has the cluster parameter group it was given"
 is "$(jqs "$r" '.DBCluster.DBClusterMembers | length')" 3 "r1 has three members"
 is "$(rd_err restore-db-cluster-from-snapshot --db-cluster-identifier r2 --snapshot-identifier nope --engine postgres)" \
   DBClusterSnapshotNotFoundFault "restore from an unknown snapshot"
