@@ -23,6 +23,7 @@
 #include "agent/dusage.h"
 #include "agent/heartbeat.h"
 #include "agent/osmetrics.h"
+#include "agent/diskstats.h"
 #include "agent/pgcounters.h"
 #include "agent/pglogs.h"
 #include "lib/fsutil.h"
@@ -330,6 +331,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             cJSON *pgc = pgc_read(list[i].pid);
             if (pgc)
                 cJSON_AddItemToObject(o, "pgc", pgc);
+            char *dd = xasprintf("%s/%s/data", t->nodes_dir, list[i].node_id);
+            cJSON *disk = pgc ? dsk_read(dd) : NULL;
+            if (disk)
+                cJSON_AddItemToObject(pgc, "disk", disk);
+            free(dd);
             tn->next_pgc_ms = mono_ms() + PGC_EVERY_MS;
         }
         add_sample(t, tn, list[i].pid, o);

@@ -20,6 +20,7 @@ typedef struct {
     char node_id[96];
     int64_t mono_ms;             /* when the anchor reading was taken, 0: none */
     double ticks, rbytes, wbytes, syscr, syscw;
+    double rd_ios, rd_ms, wr_ios, wr_ms, wtd_ms; /* the host disk's, -1: none */
     int64_t data_bytes;          /* last seen, -1: none */
 } cw_anchor;
 
@@ -94,6 +95,22 @@ static double cw_delta(double now, double before)
     return now >= before && before >= 0 ? now - before : 0;
 }
 
+/* The host disk's latencies and queue depth over the interval, from two
+ * diskstats readings (both needed: -1 is "none"). No I/O in the interval
+ * publishes 0 latency, as CloudWatch does for an idle volume. */
+static void cw_disk(cw_out *o, const cw_anchor *a, double el, double rd, double rdm, double wr,
+                    double wrm, double wtd)
+{
+    if (rd < 0 || a->rd_ios < 0 || rdm < 0 || wr < 0 || wrm < 0 || wtd < 0 || a->wtd_ms < 0 ||
+        el <= 0)
+        return;
+    double n = cw_delta(rd, a->rd_ios), ms = cw_delta(rdm, a->rd_ms);
+    cw_emit(o, "ReadLatency", "Seconds", n > 0 ? ms / n / 1000.0 : 0);
+    n = cw_delta(wr, a->wr_ios), ms = cw_delta(wrm, a->wr_ms);
+    cw_emit(o, "WriteLatency", "Seconds", n > 0 ? ms / n / 1000.0 : 0);
+    cw_emit(o, "DiskQueueDepth", "Count", cw_delta(wtd, a->wtd_ms) / (el * 1000.0));
+}
+
 void cwcollect_node(region *r, const char *instance_id, const char *db_class,
                     const char *engine, int64_t allocated_bytes, const char *node_id,
                     bool primary, const cJSON *entry)
@@ -110,9 +127,13 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
     int64_t now = mono_ms();
     double ticks = cw_num(pgc, "ticks"), rb = cw_num(pgc, "rbytes"), wb = cw_num(pgc, "wbytes");
     double cr = cw_num(pgc, "syscr"), cw = cw_num(pgc, "syscw");
+    const cJSON *dk = cJSON_GetObjectItemCaseSensitive(pgc, "disk");
+    double dr = cw_num(dk, "rd_ios"), drm = cw_num(dk, "rd_ms"), dw = cw_num(dk, "wr_ios");
+    double dwm = cw_num(dk, "wr_ms"), dq = cw_num(dk, "wtd_ms");
     if (a->mono_ms == 0 || now - a->mono_ms > 10 * CWCOLLECT_PERIOD_MS) {
         a->mono_ms = now; /* the first reading (or one after a long gap) primes the rates */
         a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
+        a->rd_ios = dr, a->rd_ms = drm, a->wr_ios = dw, a->wr_ms = dwm, a->wtd_ms = dq;
         return;
     }
     if (now - a->mono_ms < CWCOLLECT_PERIOD_MS - 5000)
@@ -138,6 +159,7 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
         cw_emit(&o, "WriteIOPS", "Count/Second", cw_delta(cw, a->syscw) / el);
         cw_emit(&o, "ReadThroughput", "Bytes/Second", cw_delta(rb, a->rbytes) / el);
         cw_emit(&o, "WriteThroughput", "Bytes/Second", cw_delta(wb, a->wbytes) / el);
+        cw_disk(&o, a, el, dr, drm, dw, dwm, dq);
         if (fresh) {
             cw_emit(&o, "DatabaseConnections", "Count", (double)h->pgm_conns);
             cw_emit(&o, "TransactionLogsDiskUsage", "Bytes", (double)h->pgm_wal_bytes);
@@ -153,6 +175,7 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
         free(o.dims[i]);
     a->mono_ms = now;
     a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
+    a->rd_ios = dr, a->rd_ms = drm, a->wr_ios = dw, a->wr_ms = dwm, a->wtd_ms = dq;
 }
 
 void cwcollect_tick(region *r)

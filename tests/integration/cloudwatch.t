@@ -4,7 +4,8 @@
 # body built here, signed by curl): PutMetricData then GetMetricStatistics,
 # GetMetricData and ListMetrics of custom points; AWS/RDS metrics that move
 # while pgbench runs (CPUUtilization and WriteIOPS rise, DatabaseConnections
-# counts the open connections); CloudWatch's errors in each format; the
+# counts the open connections; the host disk's Read/WriteLatency and
+# DiskQueueDepth are published); CloudWatch's errors in each format; the
 # resolutions and retention on the region clock.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -206,7 +207,7 @@ ok $? "CPUUtilization rises above 10 % while pgbench runs ($(stat_max CPUUtiliza
 e=$(($(rnow) + 60))
 calls=""
 for m in WriteIOPS DatabaseConnections FreeStorageSpace FreeableMemory TransactionLogsDiskUsage \
-  MaximumUsedTransactionIDs ReadIOPS WriteThroughput; do
+  MaximumUsedTransactionIDs ReadIOPS WriteThroughput ReadLatency WriteLatency DiskQueueDepth; do
   calls+="${calls:+,}[\"get_metric_statistics\",{\"Namespace\":\"AWS/RDS\",\"MetricName\":\"$m\",\"Dimensions\":[{\"Name\":\"DBInstanceIdentifier\",\"Value\":\"cw1\"}],\"StartTime\":$((e - 600)),\"EndTime\":$e,\"Period\":60,\"Statistics\":[\"Maximum\"]}]"
 done
 mapfile -t M < <(boto "[$calls]" | jq '[.Datapoints[].Maximum] | max // -1')
@@ -218,6 +219,15 @@ ok "$(gt "${M[3]}" 0)" "FreeableMemory is measured (${M[3]})"
 ok "$(gt "${M[4]}" 0)" "TransactionLogsDiskUsage is measured (${M[4]})"
 ok "$(gt "${M[5]}" 0)" "MaximumUsedTransactionIDs is measured (${M[5]})"
 ok "$(gt "${M[7]}" 0)" "WriteThroughput is measured (${M[7]} B/s; ReadIOPS ${M[6]}/s)"
+# The host disk's (agent/diskstats.h): only when the nodes' directory is on
+# a block device that /proc/diskstats lists.
+if [ -e "/sys/dev/block/$(stat -c '%Hd:%Ld' "$RDS_HOME")" ]; then
+  ok "$(gt "${M[9]}" 0)" "WriteLatency is measured under pgbench's writes (${M[9]} s)"
+  ok "$(gt "${M[8]}" -1)" "ReadLatency is published (${M[8]} s; 0 for an interval without reads)"
+  ok "$(gt "${M[10]}" 0)" "DiskQueueDepth is measured under load (${M[10]})"
+else
+  for _ in 1 2 3; do T_N=$((T_N + 1)); echo "ok $T_N # SKIP the nodes' directory is not on a block device"; done
+fi
 kill "$PGB" 2>/dev/null
 out=$(cw list-metrics --namespace AWS/RDS --metric-name CPUUtilization)
 is "$(jq -c '[.Metrics[] | .Dimensions[0].Name // "none"] | sort' <<<"$out")" \
