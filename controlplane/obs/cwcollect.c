@@ -21,6 +21,7 @@ typedef struct {
     int64_t mono_ms;             /* when the anchor reading was taken, 0: none */
     double ticks, rbytes, wbytes, syscr, syscw;
     double rd_ios, rd_ms, wr_ios, wr_ms, wtd_ms; /* the host disk's, -1: none */
+    double net_rx, net_tx;                       /* the node's TCP bytes, -1: none */
     int64_t data_bytes;          /* last seen, -1: none */
 } cw_anchor;
 
@@ -51,6 +52,7 @@ static cw_anchor *cw_anchor_get(cwcollect *c, const char *node_id)
     memset(a, 0, sizeof *a);
     snprintf(a->node_id, sizeof a->node_id, "%s", node_id);
     a->data_bytes = -1;
+    a->rd_ios = a->wtd_ms = a->net_rx = a->net_tx = -1;
     return a;
 }
 
@@ -130,10 +132,13 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
     const cJSON *dk = cJSON_GetObjectItemCaseSensitive(pgc, "disk");
     double dr = cw_num(dk, "rd_ios"), drm = cw_num(dk, "rd_ms"), dw = cw_num(dk, "wr_ios");
     double dwm = cw_num(dk, "wr_ms"), dq = cw_num(dk, "wtd_ms");
+    const cJSON *net = cJSON_GetObjectItemCaseSensitive(pgc, "net");
+    double nrx = cw_num(net, "rx"), ntx = cw_num(net, "tx");
     if (a->mono_ms == 0 || now - a->mono_ms > 10 * CWCOLLECT_PERIOD_MS) {
         a->mono_ms = now; /* the first reading (or one after a long gap) primes the rates */
         a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
         a->rd_ios = dr, a->rd_ms = drm, a->wr_ios = dw, a->wr_ms = dwm, a->wtd_ms = dq;
+        a->net_rx = nrx, a->net_tx = ntx;
         return;
     }
     if (now - a->mono_ms < CWCOLLECT_PERIOD_MS - 5000)
@@ -160,6 +165,10 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
         cw_emit(&o, "ReadThroughput", "Bytes/Second", cw_delta(rb, a->rbytes) / el);
         cw_emit(&o, "WriteThroughput", "Bytes/Second", cw_delta(wb, a->wbytes) / el);
         cw_disk(&o, a, el, dr, drm, dw, dwm, dq);
+        if (nrx >= 0 && ntx >= 0 && a->net_rx >= 0 && a->net_tx >= 0) {
+            cw_emit(&o, "NetworkReceiveThroughput", "Bytes/Second", cw_delta(nrx, a->net_rx) / el);
+            cw_emit(&o, "NetworkTransmitThroughput", "Bytes/Second", cw_delta(ntx, a->net_tx) / el);
+        }
         if (fresh) {
             cw_emit(&o, "DatabaseConnections", "Count", (double)h->pgm_conns);
             cw_emit(&o, "TransactionLogsDiskUsage", "Bytes", (double)h->pgm_wal_bytes);
@@ -176,6 +185,7 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
     a->mono_ms = now;
     a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
     a->rd_ios = dr, a->rd_ms = drm, a->wr_ios = dw, a->wr_ms = dwm, a->wtd_ms = dq;
+    a->net_rx = nrx, a->net_tx = ntx;
 }
 
 void cwcollect_tick(region *r)

@@ -30,9 +30,14 @@
  *     DatabaseConnections, TransactionLogsDiskUsage (pg_wal),
  *     MaximumUsedTransactionIDs, OldestReplicationSlotLag (when a slot
  *     exists), ReplicaLag (any node in recovery, under its instance).
- * Not published, for want of an honest per-node source: Network* (the
- * nodes share the loopback interface; a per-socket count is not built
- * yet), BurstBalance/CPUCredit*.
+ *   agent socket counters (agent/sockdiag.h, "net" in "pgc": sampled every
+ *   second through netlink inet_diag, the TCP sockets whose local address
+ *   is the node's, i.e. the connections its postmaster serves):
+ *     NetworkReceiveThroughput   Δ(tcpi_bytes_received) / elapsed, Bytes/Second
+ *     NetworkTransmitThroughput  Δ(tcpi_bytes_acked) / elapsed, Bytes/Second
+ *   a closed socket counts the bytes of its last sample; lost: a connection
+ *   opened and closed within one second.
+ * Not published: BurstBalance/CPUCredit* (no burst model).
  *
  * Only the instance's primary feeds its metrics, except ReplicaLag. Each
  * value goes to the metric with DBInstanceIdentifier and to the

@@ -35,6 +35,13 @@ addr=$(resolve "$(endpoint_of cw1)")
 export PGPASSWORD=$T_PASS
 "$PG_BIN/pgbench" -h "$addr" -U "$T_USER" -i -s 2 postgres >"$T_OUT" 2>&1
 ok $? "pgbench -i"
+# 8 MB sent by a client (COPY FROM STDIN): NetworkReceiveThroughput's
+# points must hold at least that many bytes.
+COPY_BYTES=$((80000 * 100))
+psql_at "$addr" "create table netin (t text)" >/dev/null
+awk 'BEGIN { s = sprintf("%99s", ""); gsub(/ /, "x", s); for (i = 0; i < 80000; i++) print s }' |
+  PGPASSWORD=$T_PASS "$PG_BIN/psql" -X -q -h "$addr" -U "$T_USER" postgres -c "\\copy netin from stdin" >"$T_OUT" 2>&1
+ok $? "a client sends 8 MB (COPY FROM STDIN)"
 # Four pgbench clients and three idle sessions: at least seven connections.
 # The load: pgbench's TPC-B-like writes and a CPU-bound statement, mixed.
 echo 'SELECT count(*) FROM generate_series(1, 200000);' >"$T_OUT.cpu.sql"
@@ -228,6 +235,19 @@ if [ -e "/sys/dev/block/$(stat -c '%Hd:%Ld' "$RDS_HOME")" ]; then
 else
   for _ in 1 2 3; do T_N=$((T_N + 1)); echo "ok $T_N # SKIP the nodes' directory is not on a block device"; done
 fi
+# Network*: the node's own TCP bytes (agent/sockdiag.h). Rate x ~60 s per
+# point, summed over the points, holds the COPY's bytes (and pgbench's).
+net_bytes() {
+  local e
+  e=$(($(rnow) + 60))
+  cw get-metric-statistics --namespace AWS/RDS --metric-name "$1" \
+    --dimensions Name=DBInstanceIdentifier,Value=cw1 --start-time "$(iso $((e - 600)))" \
+    --end-time "$(iso "$e")" --period 60 --statistics Sum | jq '[.Datapoints[].Sum] | add // 0 | . * 60 | floor'
+}
+net_in() { [ "$(net_bytes NetworkReceiveThroughput)" -ge $((COPY_BYTES * 8 / 10)) ]; }
+poll 90 net_in
+ok $? "NetworkReceiveThroughput holds the client's 8 MB COPY ($(net_bytes NetworkReceiveThroughput) bytes over the points)"
+ok "$(gt "$(net_bytes NetworkTransmitThroughput)" 0)" "NetworkTransmitThroughput is measured ($(net_bytes NetworkTransmitThroughput) bytes)"
 kill "$PGB" 2>/dev/null
 out=$(cw list-metrics --namespace AWS/RDS --metric-name CPUUtilization)
 is "$(jq -c '[.Metrics[] | .Dimensions[0].Name // "none"] | sort' <<<"$out")" \
