@@ -345,7 +345,7 @@ static int list_for_telemetry(void *arg, telemetry_node *out, int max)
         if (!r.spec || r.state == NODE_ABSENT)
             continue;
         out[n++] = (telemetry_node){r.node_id, r.spec->instance_id,
-                                    r.state == NODE_RUNNING ? r.pid : 0};
+                                    r.state == NODE_RUNNING ? r.pid : 0, r.spec->addr};
     }
     return n;
 }

@@ -23,7 +23,9 @@
 #include "agent/dusage.h"
 #include "agent/heartbeat.h"
 #include "agent/osmetrics.h"
+#include "agent/diskstats.h"
 #include "agent/pgcounters.h"
+#include "agent/sockdiag.h"
 #include "agent/pglogs.h"
 #include "lib/fsutil.h"
 #include "lib/httpc.h"
@@ -46,6 +48,8 @@ typedef struct {
     int64_t next_du_ms;     /* monotonic: when to measure data_bytes again */
     int64_t next_pgc_ms;    /* monotonic: when to read the CloudWatch counters again */
     osm_state *osm;
+    sdg_table net;          /* the node's TCP sockets (agent/sockdiag.h) */
+    bool net_ok;            /* a dump has succeeded */
     bool known;             /* invariant 2 */
     shipped files[PGLOGS_MAX_FILES];
     int nfiles;
@@ -90,6 +94,7 @@ static void tnode_clear(tnode *n)
 {
     free(n->node_id);
     osm_state_free(n->osm);
+    sdg_free(&n->net);
 }
 
 /* Forgets nodes the agent no longer has. */
@@ -326,10 +331,24 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             free(dd);
             tn->next_du_ms = mono_ms() + DUSAGE_EVERY_MS;
         }
+        if (list[i].pid > 0 && list[i].addr && sdg_sample(&tn->net, list[i].addr))
+            tn->net_ok = true; /* every second: a short connection's bytes are seen */
         if (list[i].pid > 0 && mono_ms() >= tn->next_pgc_ms) {
             cJSON *pgc = pgc_read(list[i].pid);
             if (pgc)
                 cJSON_AddItemToObject(o, "pgc", pgc);
+            char *dd = xasprintf("%s/%s/data", t->nodes_dir, list[i].node_id);
+            cJSON *disk = pgc ? dsk_read(dd) : NULL;
+            if (disk)
+                cJSON_AddItemToObject(pgc, "disk", disk);
+            free(dd);
+            if (pgc && tn->net_ok) {
+                uint64_t rx, tx;
+                sdg_totals(&tn->net, &rx, &tx);
+                cJSON *net = cJSON_AddObjectToObject(pgc, "net");
+                cJSON_AddNumberToObject(net, "rx", (double)rx);
+                cJSON_AddNumberToObject(net, "tx", (double)tx);
+            }
             tn->next_pgc_ms = mono_ms() + PGC_EVERY_MS;
         }
         add_sample(t, tn, list[i].pid, o);

@@ -47,6 +47,7 @@ typedef struct {
     const char *node_id;
     const char *instance_id;
     pid_t pid;      /* postmaster, 0 if not running */
+    const char *addr; /* the node's address (dotted IPv4), or NULL */
 } telemetry_node;
 
 /* Fills out with at most max nodes that have a spec; returns how many. */

@@ -20,6 +20,8 @@ typedef struct {
     char node_id[96];
     int64_t mono_ms;             /* when the anchor reading was taken, 0: none */
     double ticks, rbytes, wbytes, syscr, syscw;
+    double rd_ios, rd_ms, wr_ios, wr_ms, wtd_ms; /* the host disk's, -1: none */
+    double net_rx, net_tx;                       /* the node's TCP bytes, -1: none */
     int64_t data_bytes;          /* last seen, -1: none */
     int64_t rclock_offset_ms;    /* the region clock's offset at the anchor reading */
     int64_t rminute;             /* the region-clock minute of the anchor reading */
@@ -52,6 +54,7 @@ static cw_anchor *cw_anchor_get(cwcollect *c, const char *node_id)
     memset(a, 0, sizeof *a);
     snprintf(a->node_id, sizeof a->node_id, "%s", node_id);
     a->data_bytes = -1;
+    a->rd_ios = a->wtd_ms = a->net_rx = a->net_tx = -1;
     return a;
 }
 
@@ -106,6 +109,22 @@ static bool cw_clock_closed(const region *r, const cw_anchor *a, int64_t rminute
            now - a->mono_ms >= CWCOLLECT_MIN_ELAPSED_MS;
 }
 
+/* The host disk's latencies and queue depth over the interval, from two
+ * diskstats readings (both needed: -1 is "none"). No I/O in the interval
+ * publishes 0 latency, as CloudWatch does for an idle volume. */
+static void cw_disk(cw_out *o, const cw_anchor *a, double el, double rd, double rdm, double wr,
+                    double wrm, double wtd)
+{
+    if (rd < 0 || a->rd_ios < 0 || rdm < 0 || wr < 0 || wrm < 0 || wtd < 0 || a->wtd_ms < 0 ||
+        el <= 0)
+        return;
+    double n = cw_delta(rd, a->rd_ios), ms = cw_delta(rdm, a->rd_ms);
+    cw_emit(o, "ReadLatency", "Seconds", n > 0 ? ms / n / 1000.0 : 0);
+    n = cw_delta(wr, a->wr_ios), ms = cw_delta(wrm, a->wr_ms);
+    cw_emit(o, "WriteLatency", "Seconds", n > 0 ? ms / n / 1000.0 : 0);
+    cw_emit(o, "DiskQueueDepth", "Count", cw_delta(wtd, a->wtd_ms) / (el * 1000.0));
+}
+
 void cwcollect_node(region *r, const char *instance_id, const char *db_class,
                     const char *engine, int64_t allocated_bytes, const char *node_id,
                     bool primary, const cJSON *entry)
@@ -123,10 +142,17 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
     int64_t rminute = region_now_ms(r) / 60000;
     double ticks = cw_num(pgc, "ticks"), rb = cw_num(pgc, "rbytes"), wb = cw_num(pgc, "wbytes");
     double cr = cw_num(pgc, "syscr"), cw = cw_num(pgc, "syscw");
+    const cJSON *dk = cJSON_GetObjectItemCaseSensitive(pgc, "disk");
+    double dr = cw_num(dk, "rd_ios"), drm = cw_num(dk, "rd_ms"), dw = cw_num(dk, "wr_ios");
+    double dwm = cw_num(dk, "wr_ms"), dq = cw_num(dk, "wtd_ms");
+    const cJSON *net = cJSON_GetObjectItemCaseSensitive(pgc, "net");
+    double nrx = cw_num(net, "rx"), ntx = cw_num(net, "tx");
     if (a->mono_ms == 0 || now - a->mono_ms > 10 * CWCOLLECT_PERIOD_MS) {
         a->mono_ms = now; /* the first reading (or one after a long gap) primes the rates */
         a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
         a->rclock_offset_ms = r->clock_offset_ms, a->rminute = rminute;
+        a->rd_ios = dr, a->rd_ms = drm, a->wr_ios = dw, a->wr_ms = dwm, a->wtd_ms = dq;
+        a->net_rx = nrx, a->net_tx = ntx;
         return;
     }
     if (now - a->mono_ms < CWCOLLECT_PERIOD_MS - 5000 && !cw_clock_closed(r, a, rminute, now))
@@ -152,6 +178,11 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
         cw_emit(&o, "WriteIOPS", "Count/Second", cw_delta(cw, a->syscw) / el);
         cw_emit(&o, "ReadThroughput", "Bytes/Second", cw_delta(rb, a->rbytes) / el);
         cw_emit(&o, "WriteThroughput", "Bytes/Second", cw_delta(wb, a->wbytes) / el);
+        cw_disk(&o, a, el, dr, drm, dw, dwm, dq);
+        if (nrx >= 0 && ntx >= 0 && a->net_rx >= 0 && a->net_tx >= 0) {
+            cw_emit(&o, "NetworkReceiveThroughput", "Bytes/Second", cw_delta(nrx, a->net_rx) / el);
+            cw_emit(&o, "NetworkTransmitThroughput", "Bytes/Second", cw_delta(ntx, a->net_tx) / el);
+        }
         if (fresh) {
             cw_emit(&o, "DatabaseConnections", "Count", (double)h->pgm_conns);
             cw_emit(&o, "TransactionLogsDiskUsage", "Bytes", (double)h->pgm_wal_bytes);
@@ -168,6 +199,8 @@ void cwcollect_node(region *r, const char *instance_id, const char *db_class,
     a->mono_ms = now;
     a->ticks = ticks, a->rbytes = rb, a->wbytes = wb, a->syscr = cr, a->syscw = cw;
     a->rclock_offset_ms = r->clock_offset_ms, a->rminute = rminute;
+    a->rd_ios = dr, a->rd_ms = drm, a->wr_ios = dw, a->wr_ms = dwm, a->wtd_ms = dq;
+    a->net_rx = nrx, a->net_tx = ntx;
 }
 
 void cwcollect_tick(region *r)

@@ -11,15 +11,33 @@
  *     ReadThroughput/WriteThroughput  block-layer bytes per second
  *                       (read_bytes/write_bytes)
  *     FreeableMemory    the host's MemAvailable (nodes share the host)
+ *   agent disk counters (agent/diskstats.h, "disk" in "pgc": /proc/diskstats
+ *   of the block device holding the node's data directory). This is the
+ *   HOST's disk, shared by every node on it, as instances sharing one
+ *   volume: its figures are the volume's, not the node's own I/O.
+ *     ReadLatency       Δ(ms spent reading) / Δ(reads completed), Seconds;
+ *     WriteLatency      the same for writes; an interval with no read
+ *                       (write) publishes 0, as CloudWatch does for an
+ *                       idle volume;
+ *     DiskQueueDepth    Δ(weighted ms doing I/O) / Δ(elapsed ms), Count
+ *                       (iostat's avgqu-sz); the elapsed time is the
+ *                       controlplane's between readings, within the 10 s
+ *                       cadence of the agent's.
+ *   Not published when the data directory is on no block device.
  *   agent data size (data_bytes):
  *     FreeStorageSpace  AllocatedStorage minus the data directory's size
  *   the controlplane's health probe (core/health.h, every 15 s):
  *     DatabaseConnections, TransactionLogsDiskUsage (pg_wal),
  *     MaximumUsedTransactionIDs, OldestReplicationSlotLag (when a slot
  *     exists), ReplicaLag (any node in recovery, under its instance).
- * Not published, for want of an honest per-node source: ReadLatency,
- * WriteLatency, DiskQueueDepth (/proc/<pid>/io has no latency), Network*
- * (the nodes share the loopback interface), BurstBalance/CPUCredit*.
+ *   agent socket counters (agent/sockdiag.h, "net" in "pgc": sampled every
+ *   second through netlink inet_diag, the TCP sockets whose local address
+ *   is the node's, i.e. the connections its postmaster serves):
+ *     NetworkReceiveThroughput   Δ(tcpi_bytes_received) / elapsed, Bytes/Second
+ *     NetworkTransmitThroughput  Δ(tcpi_bytes_acked) / elapsed, Bytes/Second
+ *   a closed socket counts the bytes of its last sample; lost: a connection
+ *   opened and closed within one second.
+ * Not published: BurstBalance/CPUCredit* (no burst model).
  *
  * Only the instance's primary feeds its metrics, except ReplicaLag. Each
  * value goes to the metric with DBInstanceIdentifier and to the

@@ -165,6 +165,10 @@ int cwstore_stats(store *s, const char *ns, const char *name, const char *dims,
                    start_s < now_s - CWSTORE_KEEP_300 ? "63 days" : "15 days");
         return -1;
     }
+    /* CloudWatch rounds StartTime down to the minute (5 minutes past 15
+     * days, the hour past 63: the resolution kept there), and its periods
+     * are counted from that rounded start, not from the epoch. */
+    start_s -= ((start_s % res) + res) % res;
     if (end_s > start_s && (end_s - start_s + period_s - 1) / period_s > max_points) {
         awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                    "You have requested up to %lld datapoints, which exceeds the limit of %lld. "
@@ -177,7 +181,7 @@ int cwstore_stats(store *s, const char *ns, const char *name, const char *dims,
     if (end_s <= start_s)
         return 0;
     sqlite3_stmt *st = sqlrow_prepare(
-        s, "SELECT p.ts - (p.ts % ?5) AS b, p.unit, sum(p.n), sum(p.sum), min(p.min), max(p.max)"
+        s, "SELECT p.ts - ((p.ts - ?6) % ?5) AS b, p.unit, sum(p.n), sum(p.sum), min(p.min), max(p.max)"
            " FROM cw_metrics m JOIN cw_points p ON p.metric = m.id"
            " WHERE m.namespace=?1 AND m.name=?2 AND m.dims=?3 AND p.res=?4"
            " AND p.ts >= ?6 AND p.ts < ?7 AND (?8 IS NULL OR p.unit = ?8)"

@@ -4,7 +4,8 @@
 # body built here, signed by curl): PutMetricData then GetMetricStatistics,
 # GetMetricData and ListMetrics of custom points; AWS/RDS metrics that move
 # while pgbench runs (CPUUtilization and WriteIOPS rise, DatabaseConnections
-# counts the open connections); CloudWatch's errors in each format; the
+# counts the open connections; the host disk's Read/WriteLatency and
+# DiskQueueDepth are published); CloudWatch's errors in each format; the
 # resolutions and retention on the region clock.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +35,13 @@ addr=$(resolve "$(endpoint_of cw1)")
 export PGPASSWORD=$T_PASS
 "$PG_BIN/pgbench" -h "$addr" -U "$T_USER" -i -s 2 postgres >"$T_OUT" 2>&1
 ok $? "pgbench -i"
+# 8 MB sent by a client (COPY FROM STDIN): NetworkReceiveThroughput's
+# points must hold at least that many bytes.
+COPY_BYTES=$((80000 * 100))
+psql_at "$addr" "create table netin (t text)" >/dev/null
+awk 'BEGIN { s = sprintf("%99s", ""); gsub(/ /, "x", s); for (i = 0; i < 80000; i++) print s }' |
+  PGPASSWORD=$T_PASS "$PG_BIN/psql" -X -q -h "$addr" -U "$T_USER" postgres -c "\\copy netin from stdin" >"$T_OUT" 2>&1
+ok $? "a client sends 8 MB (COPY FROM STDIN)"
 # Four pgbench clients and three idle sessions: at least seven connections.
 # The load: pgbench's TPC-B-like writes and a CPU-bound statement, mixed.
 echo 'SELECT count(*) FROM generate_series(1, 200000);' >"$T_OUT.cpu.sql"
@@ -206,7 +214,7 @@ ok $? "CPUUtilization rises above 10 % while pgbench runs ($(stat_max CPUUtiliza
 e=$(($(rnow) + 60))
 calls=""
 for m in WriteIOPS DatabaseConnections FreeStorageSpace FreeableMemory TransactionLogsDiskUsage \
-  MaximumUsedTransactionIDs ReadIOPS WriteThroughput; do
+  MaximumUsedTransactionIDs ReadIOPS WriteThroughput ReadLatency WriteLatency DiskQueueDepth; do
   calls+="${calls:+,}[\"get_metric_statistics\",{\"Namespace\":\"AWS/RDS\",\"MetricName\":\"$m\",\"Dimensions\":[{\"Name\":\"DBInstanceIdentifier\",\"Value\":\"cw1\"}],\"StartTime\":$((e - 600)),\"EndTime\":$e,\"Period\":60,\"Statistics\":[\"Maximum\"]}]"
 done
 mapfile -t M < <(boto "[$calls]" | jq '[.Datapoints[].Maximum] | max // -1')
@@ -218,6 +226,28 @@ ok "$(gt "${M[3]}" 0)" "FreeableMemory is measured (${M[3]})"
 ok "$(gt "${M[4]}" 0)" "TransactionLogsDiskUsage is measured (${M[4]})"
 ok "$(gt "${M[5]}" 0)" "MaximumUsedTransactionIDs is measured (${M[5]})"
 ok "$(gt "${M[7]}" 0)" "WriteThroughput is measured (${M[7]} B/s; ReadIOPS ${M[6]}/s)"
+# The host disk's (agent/diskstats.h): only when the nodes' directory is on
+# a block device that /proc/diskstats lists.
+if [ -e "/sys/dev/block/$(stat -c '%Hd:%Ld' "$RDS_HOME")" ]; then
+  ok "$(gt "${M[9]}" 0)" "WriteLatency is measured under pgbench's writes (${M[9]} s)"
+  ok "$(gt "${M[8]}" -1)" "ReadLatency is published (${M[8]} s; 0 for an interval without reads)"
+  ok "$(gt "${M[10]}" 0)" "DiskQueueDepth is measured under load (${M[10]})"
+else
+  for _ in 1 2 3; do T_N=$((T_N + 1)); echo "ok $T_N # SKIP the nodes' directory is not on a block device"; done
+fi
+# Network*: the node's own TCP bytes (agent/sockdiag.h). Rate x ~60 s per
+# point, summed over the points, holds the COPY's bytes (and pgbench's).
+net_bytes() {
+  local e
+  e=$(($(rnow) + 60))
+  cw get-metric-statistics --namespace AWS/RDS --metric-name "$1" \
+    --dimensions Name=DBInstanceIdentifier,Value=cw1 --start-time "$(iso $((e - 600)))" \
+    --end-time "$(iso "$e")" --period 60 --statistics Sum | jq '[.Datapoints[].Sum] | add // 0 | . * 60 | floor'
+}
+net_in() { [ "$(net_bytes NetworkReceiveThroughput)" -ge $((COPY_BYTES * 8 / 10)) ]; }
+poll 90 net_in
+ok $? "NetworkReceiveThroughput holds the client's 8 MB COPY ($(net_bytes NetworkReceiveThroughput) bytes over the points)"
+ok "$(gt "$(net_bytes NetworkTransmitThroughput)" 0)" "NetworkTransmitThroughput is measured ($(net_bytes NetworkTransmitThroughput) bytes)"
 kill "$PGB" 2>/dev/null
 out=$(cw list-metrics --namespace AWS/RDS --metric-name CPUUtilization)
 is "$(jq -c '[.Metrics[] | .Dimensions[0].Name // "none"] | sort' <<<"$out")" \
