@@ -506,6 +506,10 @@ static void replica_healthy(ha_ctx *c)
             c->changed = true;
         return;
     }
+    /* A restart the instance asked for (a reboot, maintenance: both
+     * nodes at once) is no loss. */
+    if (c->in->status != STATUS_AVAILABLE)
+        return;
     if (node_lost(c, p)) {
         if (standby_ready(c, s))
             replica_flip(c);

@@ -74,6 +74,8 @@ poll 30 has_row_at "$sb" r1
 ok $? "and on rm's standby ($sb)"
 like "$(slots_on src)" "rdsrr_rm__s" "the standby streams from src through its own slot"
 is "$(sqlstate rm "INSERT INTO t VALUES ('no')")" 25006 "a write on rm: 25006"
+is "$(api "Action=RebootDBInstance&DBInstanceIdentifier=rm&ForceFailover=true")" \
+  "400 InvalidParameterCombination" "reboot --force-failover of a replica: InvalidParameterCombination"
 
 # ---- the replica's active host lost ----
 old=$(addr_of rm)
@@ -101,6 +103,16 @@ is "$(node_addrs rs | wc -l)" 2 "rs has two running nodes"
 sql src "INSERT INTO t VALUES ('r3')" >/dev/null
 poll 30 has_row_at "$(standby_addr rs)" r3
 ok $? "a row written on src reaches rs's standby"
+awsrds modify-db-instance --db-instance-identifier rs --db-instance-class db.t3.small \
+  --apply-immediately >/dev/null
+ok $? "modify-db-instance rs --db-instance-class db.t3.small"
+poll 120 eval '[ "$(describe rs .DBInstanceClass)" = db.t3.small ] && ready rs'
+ok $? "rs runs as db.t3.small"
+sql src "INSERT INTO t VALUES ('r4')" >/dev/null
+poll 30 has_row rs r4
+ok $? "rows reach rs's endpoint after its restart"
+poll 30 has_row_at "$(standby_addr rs)" r4
+ok $? "and its standby"
 
 check "region.sh up brings rm's old host back" region_restart
 poll 60 eval '[ "$(node_addrs rm | wc -l)" = 2 ]'
