@@ -5,7 +5,9 @@
 # active host (its AZ's agent and the postmaster's process group, as
 # `rdsctl chaos --kinds host`): the endpoint flips to the standby, rows
 # written on the source after it come through the endpoint, writes still
-# refused (25006); modify --multi-az on a Single-AZ replica adds a standby.
+# refused (25006); modify --multi-az on a Single-AZ replica adds a standby,
+# a class change restarts both; a promoted Multi-AZ replica's standby is
+# synchronous with it.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -114,10 +116,30 @@ ok $? "rows reach rs's endpoint after its restart"
 poll 30 has_row_at "$(standby_addr rs)" r4
 ok $? "and its standby"
 
+# The old node rejoins as the standby if its host is back within
+# --standby-replace-ms, else a new standby replaces it: either streams
+# from src.
 check "region.sh up brings rm's old host back" region_restart
-poll 60 eval '[ "$(node_addrs rm | wc -l)" = 2 ]'
-ok $? "rm's old node runs again (as its standby)"
-poll 30 has_row_at "$old" r3
-ok $? "and streams from src"
+poll 90 eval '[ "$(node_addrs rm | wc -l)" = 2 ]'
+ok $? "rm has a standby again"
+poll 30 has_row_at "$(standby_addr rm)" r3
+ok $? "it streams from src"
+poll 30 eval 'slots_on src | grep -qw rdsrr_rm__s'
+ok $? "through its slot"
+
+# ---- promotion: the standby follows the promoted node, synchronous ----
+awsrds promote-read-replica --db-instance-identifier rm >/dev/null
+ok $? "promote-read-replica rm"
+poll 60 eval '[ "$(describe rm ".ReadReplicaSourceDBInstanceIdentifier // \"none\"")" = none ] && ready rm'
+ok $? "rm promoted"
+sql rm "INSERT INTO t VALUES ('w1')" >/dev/null
+ok $? "rm is writable"
+sync_on() { admin_psql "$(addr_of rm)" "SELECT string_agg(sync_state, ',') FROM pg_stat_replication WHERE application_name <> 'rdsim_archiver'"; }
+poll 120 eval '[ "$(sync_on)" = sync ]'
+ok $? "rm's standby is synchronous with it ($(sync_on))"
+poll 30 has_row_at "$(standby_addr rm)" w1
+ok $? "a write on rm is on its standby"
+poll 30 eval '! admin_psql "$(addr_of src)" "SELECT slot_name FROM pg_replication_slots" | grep -q rdsrr_rm'
+ok $? "rm's slots on src dropped"
 
 done_testing
