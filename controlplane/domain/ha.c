@@ -479,13 +479,17 @@ static void replica_flip(ha_ctx *c)
     set_str(&s->upstream, NULL);
     set_str(&s->sync_standbys, "[]");
     s->supervise = SUPERVISE_RESTART;
-    store_node_update(r->st, s);
     p->role = ROLE_STANDBY;
     set_str(&p->upstream, s->id);
     p->goal = GOAL_RUNNING;
     set_str(&p->sync_standbys, "[]");
     p->supervise = SUPERVISE_RESTART;
-    node_save(c, p);
+    if (!store_node_update(r->st, s) || !node_save(c, p)) {
+        /* All or nothing: ha_tick rolls the pass back, the next redoes it. */
+        c->changed = false;
+        c->primary = c->standby = NULL;
+        return;
+    }
     set_str(&c->in->primary_node, s->id);
     set_str(&c->in->az, s->agent_id);
     set_str(&c->in->secondary_az, p->agent_id);
