@@ -550,6 +550,14 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
                    "instance.", in.id);
         goto done;
     }
+    char *src = force ? replica_source_of(&in) : NULL;
+    if (src) {
+        free(src);
+        awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                   "rdsim does not fail a read replica over on request: %s fails over to "
+                   "its standby when its node is lost.", in.id);
+        goto done;
+    }
     if (in.status != STATUS_AVAILABLE) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Instance %s is not in available state.", in.id);

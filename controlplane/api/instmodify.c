@@ -349,12 +349,6 @@ static bool modify_multi_az(modify_ctx *m, awserr *err)
     m->changed = true;
     if (maz == m->in.multi_az)
         return true;
-    char *src = replica_source_of(&m->in);
-    bool replica = src != NULL;
-    free(src);
-    if (replica)
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                          "rdsim does not make a read replica Multi-AZ yet.");
     if (!maz)
         return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                           "Converting a Multi-AZ instance to Single-AZ is not supported in this "

@@ -13,6 +13,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/store.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/net/subnetgroup.h"
 #include "controlplane/wf/workflow.h"
 #include "lib/log.h"
@@ -415,6 +416,117 @@ static void ha_healthy(ha_ctx *c)
     }
 }
 
+/* ---- a Multi-AZ read replica (issue 15) ----
+ * Its standby streams from the source's primary on its own slot
+ * (replica.c), asynchronously: no write is ever acknowledged on a
+ * replica, so none can be lost. It is healthy once it streams; its
+ * failover is a flip of the roles and the endpoint, no promotion. */
+
+/* The standby streams from the source's current primary. */
+static bool replica_standby_streams(const ha_ctx *c, const store_node *s)
+{
+    char *src = replica_source_of(c->in);
+    store_instance si = {0};
+    bool found = false, ok = false;
+    if (src)
+        store_instance_get(c->r->st, src, &si, &found);
+    if (found && si.primary_node) {
+        const health_replica *rep = health_replica_of(c->h, si.primary_node, s->id);
+        const node_health *v = health_get(c->h, s->id);
+        ok = rep && rep->streaming && v && v->up && v->in_recovery && v->recv_pid != 0;
+    }
+    store_instance_clear(&si);
+    free(src);
+    return ok;
+}
+
+static void replica_building(ha_ctx *c)
+{
+    region *r = c->r;
+    store_node *s = c->standby;
+    if (!s) {
+        place_standby(c);
+        return;
+    }
+    const agent_node_report *arep = agents_node_report(r->agents, s->agent_id, s->id);
+    bool host_gone = !agents_alive(r->agents, s->agent_id, r->cfg.agent_timeout_ms) &&
+                     mono_ms() - agents_last_seen(r->agents, s->agent_id) > r->cfg.standby_replace_ms;
+    if (host_gone || (arep && arep->state == AGENT_NODE_FAILED &&
+                      arep->generation >= s->generation)) {
+        retire_standby(c, host_gone ? "host lost" : arep->error);
+        place_standby(c);
+        return;
+    }
+    if (replica_standby_streams(c, s) && ha_apply(c->in->id, &c->in->ha_state, HA_HEALTHY)) {
+        events_emit(r, c->in->id, "RDS-EVENT-0053", NULL);
+        c->changed = true;
+    }
+}
+
+/* The replica's node is lost and its standby answers: the standby is the
+ * replica now (it already streams from the source); the old node, when
+ * its host returns, is the standby (its spec: the source, the standby's
+ * slot). The node that becomes active keeps its generation: only its
+ * slot changes, a reload (agent/README.md "upstream.slot"). */
+static void replica_flip(ha_ctx *c)
+{
+    region *r = c->r;
+    store_node *p = c->primary, *s = c->standby;
+    if (!ha_apply(c->in->id, &c->in->ha_state, HA_FAILING_OVER))
+        return;
+    events_emit(r, c->in->id, "RDS-EVENT-0013", NULL);
+    s->role = ROLE_PRIMARY;
+    set_str(&s->upstream, NULL);
+    set_str(&s->sync_standbys, "[]");
+    s->supervise = SUPERVISE_RESTART;
+    p->role = ROLE_STANDBY;
+    set_str(&p->upstream, s->id);
+    p->goal = GOAL_RUNNING;
+    set_str(&p->sync_standbys, "[]");
+    p->supervise = SUPERVISE_RESTART;
+    if (!store_node_update(r->st, s) || !node_save(c, p)) {
+        /* All or nothing: ha_tick rolls the pass back, the next redoes it. */
+        c->changed = false;
+        c->primary = c->standby = NULL;
+        return;
+    }
+    set_str(&c->in->primary_node, s->id);
+    set_str(&c->in->az, s->agent_id);
+    set_str(&c->in->secondary_az, p->agent_id);
+    ha_apply(c->in->id, &c->in->ha_state, HA_BUILDING);
+    events_emit(r, c->in->id, "RDS-EVENT-0049", NULL);
+    LOG_INFO("read replica failover instance=%s active=%s old=%s az=%s", c->in->id, s->id,
+             p->id, s->agent_id);
+    c->primary = s;
+    c->standby = p;
+    c->changed = true;
+}
+
+static void replica_healthy(ha_ctx *c)
+{
+    store_node *p = c->primary, *s = c->standby;
+    if (!s) {
+        if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST))
+            c->changed = true;
+        return;
+    }
+    /* A restart the instance asked for (a reboot, maintenance: both
+     * nodes at once) is no loss. */
+    if (c->in->status != STATUS_AVAILABLE)
+        return;
+    if (node_lost(c, p)) {
+        if (standby_ready(c, s))
+            replica_flip(c);
+        else if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST))
+            c->changed = true; /* its own host must bring the replica back */
+        return;
+    }
+    if (node_lost(c, s) && ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
+        events_emit(c->r, c->in->id, "RDS-EVENT-0052", NULL);
+        c->changed = true;
+    }
+}
+
 static void ha_eval(ha_ctx *c)
 {
     for (int i = 0; i < c->n; i++) {
@@ -428,7 +540,14 @@ static void ha_eval(ha_ctx *c)
         return;
     ha_reap(c);
     ha_state st = c->in->ha_state;
-    if (st == HA_BUILDING)
+    char *src = replica_source_of(c->in);
+    bool replica = src != NULL;
+    free(src);
+    if (replica && st == HA_BUILDING)
+        replica_building(c);
+    else if (replica && st == HA_HEALTHY)
+        replica_healthy(c);
+    else if (st == HA_BUILDING)
         ha_building(c);
     else if (st == HA_HEALTHY)
         ha_healthy(c);

@@ -13,6 +13,7 @@
 #include "controlplane/domain/failover.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/wf/wfsteps.h"
 #include "lib/log.h"
@@ -366,7 +367,12 @@ static wf_result maint_step_begin(wf_ctx *c)
     /* The nodes restart: pending parameter changes come with it. */
     paramgroup_on_restart(r, in);
     const char *cls = json_str(data, "class");
-    bool multi = in->multi_az && in->ha_state != HA_NONE;
+    /* A Multi-AZ read replica restarts both nodes at once: its standby
+     * follows the source, it cannot be switched over to by promotion,
+     * and no write waits on a replica. */
+    char *src = replica_source_of(in);
+    bool multi = in->multi_az && in->ha_state != HA_NONE && !src;
+    free(src);
     if (!multi) {
         cJSON_AddBoolToObject(data, "single", true);
         if (cls)

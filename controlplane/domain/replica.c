@@ -16,6 +16,7 @@
 #include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/ha.h"
 #include "controlplane/domain/instrow.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/notify/events.h"
@@ -61,6 +62,14 @@ void replica_slot_name(const char *id, char out[REPLICA_SLOT_MAX])
         o += (size_t)snprintf(out + o, REPLICA_SLOT_MAX - o, "_%016llx", (unsigned long long)h);
     }
     out[o] = '\0';
+}
+
+void replica_standby_slot_name(const char *id, char out[REPLICA_SLOT_MAX])
+{
+    /* An instance id never holds "--", so "<id>--s" is no instance's. */
+    char *k = xasprintf("%s--s", id);
+    replica_slot_name(k, out);
+    free(k);
 }
 
 /* ---- the store ---- */
@@ -199,9 +208,6 @@ static bool create_allowed(region *r, const params *p, const store_instance *src
 static bool finish_row(region *r, const params *p, store_instance *src, store_instance *out,
                        awserr *err)
 {
-    if (out->multi_az)
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                          "rdsim does not make Multi-AZ read replicas yet.");
     int64_t storage = src->allocated_storage;
     if (!params_get_int(p, "AllocatedStorage", 20, 65536, &storage, NULL, err))
         return false;
@@ -302,6 +308,10 @@ static bool promote_row(region *r, store_instance *in, int64_t retention, const 
     }
     if (!lifecycle_apply(in->id, &in->status, STATUS_MODIFYING))
         return false;
+    /* A Multi-AZ replica's standby followed the source, not this node:
+     * no failover until ha.c has seen it synchronous with this one. */
+    if (in->ha_state == HA_HEALTHY || in->ha_state == HA_BUILDING)
+        ha_apply(in->id, &in->ha_state, HA_STANDBY_LOST);
     LOG_INFO("read replica promoted id=%s retention=%lld", in->id, (long long)retention);
     return events_emit(r, in->id, "RDS-EVENT-0057", NULL) && store_instance_update(r->st, in) &&
            workflow_start(r, in->id, "promote", NULL);
@@ -474,6 +484,15 @@ static void spec_slots(region *r, const store_instance *in, cJSON *spec)
         char slot[REPLICA_SLOT_MAX];
         replica_slot_name(ids[i], slot);
         cJSON_AddItemToArray(arr, cJSON_CreateString(slot));
+        /* A Multi-AZ replica's standby streams from here too, on its own. */
+        store_instance ri = {0};
+        bool found = false;
+        store_instance_get(r->st, ids[i], &ri, &found);
+        if (found && ri.ha_state != HA_NONE) {
+            replica_standby_slot_name(ids[i], slot);
+            cJSON_AddItemToArray(arr, cJSON_CreateString(slot));
+        }
+        store_instance_clear(&ri);
     }
     replica_list_free(ids, n);
 }
@@ -509,23 +528,30 @@ bool replica_spec(region *r, const store_node *nd, const store_instance *in, cJS
     store_instance s = {0};
     store_node up = {0};
     bool found = false, upfound = false;
-    if (mine)
+    /* A Multi-AZ replica's standby streams from the source's primary as
+     * well, on its own slot (not cascaded: its failover is a flip). */
+    bool standby = nd->role == ROLE_STANDBY && nd->goal == GOAL_RUNNING;
+    if (mine || standby)
         store_instance_get(r->st, src, &s, &found);
     if (found && s.primary_node)
         store_node_get(r->st, s.primary_node, &up, &upfound);
     if (mine) {
         cJSON_ReplaceItemInObjectCaseSensitive(spec, "role", cJSON_CreateString("standby"));
         cJSON_DeleteItemFromObjectCaseSensitive(spec, "upstream");
-        if (found)
-            spec_max_connections(&s, spec);
     }
+    if (found)
+        spec_max_connections(&s, spec);
     if (upfound) {
+        cJSON_DeleteItemFromObjectCaseSensitive(spec, "upstream");
         cJSON *u = cJSON_AddObjectToObject(spec, "upstream");
         cJSON_AddStringToObject(u, "node_id", up.id);
         cJSON_AddStringToObject(u, "addr", up.addr);
         cJSON_AddNumberToObject(u, "port", (double)up.port);
         char slot[REPLICA_SLOT_MAX];
-        replica_slot_name(in->id, slot);
+        if (mine)
+            replica_slot_name(in->id, slot);
+        else
+            replica_standby_slot_name(in->id, slot);
         cJSON_AddStringToObject(u, "slot", slot);
         cJSON_AddTrueToObject(u, "follow");
     }

@@ -81,6 +81,9 @@ replica_verdict replica_check_create(instance_status src_status, int64_t src_ret
  * characters and a 16-hex-digit hash of the whole. out has
  * REPLICA_SLOT_MAX bytes. */
 void replica_slot_name(const char *id, char out[REPLICA_SLOT_MAX]);
+/* The slot of a Multi-AZ replica's standby node on the source: the slot
+ * name of "<id>--s" (no instance id holds "--"). */
+void replica_standby_slot_name(const char *id, char out[REPLICA_SLOT_MAX]);
 
 /* ---- the store ---- */
 

@@ -56,5 +56,14 @@ int main(void)
     for (const char *c = other; *c; c++)
         valid &= (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_';
     ok(valid, "slot names are [a-z0-9_]");
+    /* A Multi-AZ replica's standby: its own slot, no instance's. */
+    replica_standby_slot_name("r1", slot);
+    is_str(slot, "rdsrr_r1__s", "the standby slot of r1");
+    replica_slot_name("r1-s", other);
+    ok(strcmp(slot, other) != 0, "not the slot of an instance r1-s");
+    replica_standby_slot_name(id, slot);
+    replica_slot_name(id, other);
+    ok(strlen(slot) <= 63 && strcmp(slot, other) != 0,
+       "a 63-character id's standby slot fits and differs from its slot");
     return done_testing();
 }
