@@ -36,11 +36,15 @@ export PGPASSWORD=$T_PASS
 "$PG_BIN/pgbench" -h "$addr" -U "$T_USER" -i -s 2 postgres >"$T_OUT" 2>&1
 ok $? "pgbench -i"
 # 8 MB sent by a client (COPY FROM STDIN): NetworkReceiveThroughput's
-# points must hold at least that many bytes.
+# points must hold at least that many bytes. The session stays 3 s after
+# the COPY: the agent samples sockets every second, and the bytes of a
+# connection that opens and closes between two samples are not seen
+# (agent/sockdiag.h; a loopback COPY of 8 MB can take well under a second).
 COPY_BYTES=$((80000 * 100))
 psql_at "$addr" "create table netin (t text)" >/dev/null
 awk 'BEGIN { s = sprintf("%99s", ""); gsub(/ /, "x", s); for (i = 0; i < 80000; i++) print s }' |
-  PGPASSWORD=$T_PASS "$PG_BIN/psql" -X -q -h "$addr" -U "$T_USER" postgres -c "\\copy netin from stdin" >"$T_OUT" 2>&1
+  PGPASSWORD=$T_PASS "$PG_BIN/psql" -X -q -h "$addr" -U "$T_USER" postgres -c "\\copy netin from stdin" \
+    -c "select pg_sleep(3)" >"$T_OUT" 2>&1
 ok $? "a client sends 8 MB (COPY FROM STDIN)"
 # Four pgbench clients and three idle sessions: at least seven connections.
 # The load: pgbench's TPC-B-like writes and a CPU-bound statement, mixed.
