@@ -223,6 +223,7 @@ if grep -q '^INSERT 0 1$' "$RDS_HOME/held.out"; then
   ok 1 "the fenced old writer acknowledged nothing: $(tr '\n' ' ' <"$RDS_HOME/held.out")"
 else
   ok 0 "the fenced old writer acknowledged nothing"
+  diag "held session: $(tr '\n' ' ' <"$RDS_HOME/held.out")"
 fi
 poll 60 readers_back; ok $? "the old writer and $RA rejoined as readers"
 is "$(psql_host "$(resolve "$EP")" 'SELECT count(*) FROM t WHERE id = 7001')" 0 \
