@@ -241,7 +241,7 @@ static bool reader_settled(wf_ctx *c, const store_node *rd, int64_t fenced_mono)
         return false;
     if (rep->state != AGENT_NODE_RUNNING && rep->state != AGENT_NODE_PROMOTING)
         return true;
-    char key[64];
+    char key[300];
     snprintf(key, sizeof key, "applied_%s", rd->id);
     int64_t applied = data_mono(c, key, true);
     return up && v->last_ok_ms > applied && v->recv_pid == 0;
