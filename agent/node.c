@@ -1529,6 +1529,15 @@ static void check_config(node *n)
         }
     } else if (same) {
         write_pgpass(n); /* a new replication password needs no reload */
+    } else if (have && nodeconf_reload_only(have, want) && spec_is_standby(&n->spec) &&
+               proc_is_stopped(n->pm_pid) && write_config(n)) {
+        /* A SIGSTOPped standby cannot reread its upstream: resumed, its WAL
+         * receiver would go on acknowledging an old (fenced) writer's
+         * commits. Killed now (stop_begin: SIGKILL of the server), it
+         * starts again with the new configuration. */
+        LOG_WARN("configuration changed on a stopped (SIGSTOP) standby, restarting node_id=%s "
+                 "pid=%ld", n->id, (long)n->pm_pid);
+        n->restart_pending = true;
     } else if (have && nodeconf_reload_only(have, want) && write_config(n)) {
         LOG_INFO("configuration changed, reloading node_id=%s pid=%ld", n->id, (long)n->pm_pid);
         if (kill(n->pm_pid, SIGHUP) != 0)

@@ -60,11 +60,13 @@ EP=$(cl .Endpoint); RO=$(cl .ReaderEndpoint)
 q "$(dig1 "$EP")" 'CREATE TABLE w(id bigint primary key)' >/dev/null
 say "cluster available: $EP / $RO"
 
-# whole: every member answers; two are standbys streaming from the writer.
+# whole: every member answers; two are standbys streaming from the writer
+# (its synchronous candidates: the archiver's walsender is async).
 whole() {
   cl_available || return 1
   local wa; wa=$(member_addr "$(writer)") || return 1
-  [ "$(q "$wa" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 2 ]
+  [ "$(q "$wa" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'
+    AND sync_state <> 'async'")" = 2 ]
 }
 
 # ---- 1. writer crashes ---------------------------------------------------------

@@ -165,6 +165,158 @@ static wf_result fo_wait_fenced(wf_ctx *c)
     return done ? WF_NEXT : WF_WAIT;
 }
 
+/* The fence and the detach, in one commit (a crash failover) or after
+ * the clean stop of a switchover: the old writer's goal becomes stopped
+ * (its agent SIGKILLs a SIGSTOPped server) and BOTH readers lose their
+ * upstream (a reload: primary_conninfo gone, their WAL receivers stop).
+ * Once no reader streams from the old writer it cannot satisfy ANY 1 and
+ * acknowledges nothing, whether its agent can fence it or not. */
+static wf_result fo_isolate(wf_ctx *c)
+{
+    store_node old;
+    if (!node_by_data(c, "old", &old))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "old"));
+    bool ok = true;
+    if (old.goal != GOAL_STOPPED) {
+        old.goal = GOAL_STOPPED;
+        old.supervise = SUPERVISE_RESTART;
+        old.generation++;
+        ok = store_node_update(c->r->st, &old);
+    }
+    store_node_clear(&old);
+    static const char *const readers[] = {"new", "other"};
+    for (int i = 0; ok && i < 2; i++) {
+        store_node rd;
+        if (!node_by_data(c, readers[i], &rd))
+            continue;
+        if (rd.upstream) {
+            wf_str_set(&rd.upstream, NULL);
+            rd.generation++;
+            ok = store_node_update(c->r->st, &rd);
+        }
+        store_node_clear(&rd);
+    }
+    if (ok)
+        LOG_INFO("cluster failover isolating the old writer cluster=%s old=%s",
+                 wf_data_str(c, "cluster"), wf_data_str(c, "old"));
+    return ok ? WF_NEXT : WF_WAIT;
+}
+
+/* The monotonic ms stamp `name` of the data, set to now on first call. */
+static int64_t data_mono(wf_ctx *c, const char *name, bool set)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->data, name);
+    if (cJSON_IsNumber(v))
+        return (int64_t)v->valuedouble;
+    if (!set)
+        return 0;
+    int64_t now = mono_ms();
+    cJSON_AddNumberToObject(c->data, name, (double)now);
+    c->dirty = true; /* the engine saves the data of a waiting step only then */
+    return now;
+}
+
+/* A reader that can acknowledge nothing of the old writer any more, with
+ * an LSN that no longer moves:
+ *  - its agent is gone (a lost host: nothing more can be done for it);
+ *  - the old writer was confirmed stopped (its whole server SIGKILLed)
+ *    and the reader is down or was probed after that;
+ *  - its agent applied the detach (generation) and either its server is
+ *    not running (a SIGSTOPped standby is killed and restarted by its
+ *    agent rather than reloaded: agent/node.c check_config) or a probe
+ *    after that sees no WAL receiver.
+ * A reader whose server is merely unreachable is NOT settled: a SIGSTOPped
+ * server acknowledges the old writer's WAL again once resumed. */
+static bool reader_settled(wf_ctx *c, const store_node *rd, int64_t fenced_mono)
+{
+    region *r = c->r;
+    if (!agents_alive(r->agents, rd->agent_id, r->cfg.agent_timeout_ms))
+        return true;
+    const node_health *v = health_get(r->health, rd->id);
+    bool up = v && v->up;
+    if (fenced_mono && (!up || v->last_ok_ms > fenced_mono))
+        return true;
+    const agent_node_report *rep = agents_node_report(r->agents, rd->agent_id, rd->id);
+    if (!rep || rep->generation < rd->generation)
+        return false;
+    if (rep->state != AGENT_NODE_RUNNING && rep->state != AGENT_NODE_PROMOTING)
+        return true;
+    char key[300];
+    snprintf(key, sizeof key, "applied_%s", rd->id);
+    int64_t applied = data_mono(c, key, true);
+    return up && v->last_ok_ms > applied && v->recv_pid == 0;
+}
+
+#define FO_ISOLATE_MAX_MS 5000
+
+static wf_result fo_wait_isolated(wf_ctx *c)
+{
+    store_node old;
+    if (!node_by_data(c, "old", &old))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "old"));
+    const agent_node_report *rep = agents_node_report(c->r->agents, old.agent_id, old.id);
+    bool fenced = rep && rep->state == AGENT_NODE_STOPPED && rep->generation >= old.generation;
+    store_node_clear(&old);
+    int64_t fenced_mono = fenced ? data_mono(c, "fenced_mono", true) : 0;
+    bool settled = true;
+    static const char *const readers[] = {"new", "other"};
+    for (int i = 0; i < 2; i++) {
+        store_node rd;
+        if (!node_by_data(c, readers[i], &rd))
+            continue;
+        settled = reader_settled(c, &rd, fenced_mono) && settled;
+        store_node_clear(&rd);
+    }
+    if (settled)
+        return WF_NEXT;
+    if (wall_ms() - c->w->step_started_ms > FO_ISOLATE_MAX_MS) {
+        LOG_WARN("cluster failover: readers not confirmed detached after %d ms, promoting "
+                 "cluster=%s old=%s fenced=%d",
+                 FO_ISOLATE_MAX_MS, wf_data_str(c, "cluster"), wf_data_str(c, "old"), fenced);
+        return WF_NEXT;
+    }
+    return WF_WAIT;
+}
+
+/* The LSN text "X/Y" as a number; 0 when unknown. */
+static uint64_t lsn_value(const char *s)
+{
+    unsigned hi = 0, lo = 0;
+    if (!s || sscanf(s, "%X/%X", &hi, &lo) != 2)
+        return 0;
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Now that no reader moves: promote the ready reader with the highest
+ * LSN, the one chosen at the start unless the other is further (or the
+ * chosen one is no longer ready). A FailoverDBCluster with a target keeps
+ * its target. */
+static wf_result fo_pick(wf_ctx *c)
+{
+    store_node nw, other;
+    if (!node_by_data(c, "new", &nw))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "new"));
+    bool swap = false;
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->data, "target")) &&
+        node_by_data(c, "other", &other)) {
+        health *h = c->r->health;
+        const node_health *vn = health_get(h, nw.id), *vo = health_get(h, other.id);
+        bool rn = ha_node_ready(c->r, h, &nw), ro = ha_node_ready(c->r, h, &other);
+        uint64_t ln = vn ? lsn_value(vn->lsn) : 0, lo = vo ? lsn_value(vo->lsn) : 0;
+        swap = ro && (!rn || lo > ln);
+        LOG_INFO("cluster failover pick cluster=%s %s=%llu%s %s=%llu%s", wf_data_str(c, "cluster"),
+                 nw.id, (unsigned long long)ln, rn ? "" : "(not ready)", other.id,
+                 (unsigned long long)lo, ro ? "" : "(not ready)");
+        if (swap) {
+            cJSON_ReplaceItemInObjectCaseSensitive(c->data, "new", cJSON_CreateString(other.id));
+            cJSON_ReplaceItemInObjectCaseSensitive(c->data, "other", cJSON_CreateString(nw.id));
+        }
+        store_node_clear(&other);
+    }
+    store_node_clear(&nw);
+    return WF_NEXT;
+}
+
 static wf_result fo_promote(wf_ctx *c)
 {
     store_node old, nw, other;
@@ -175,9 +327,10 @@ static wf_result fo_promote(wf_ctx *c)
             store_node_clear(&other);
         return wf_fail(c, "failover nodes of %s are gone", c->in->id);
     }
+    bool fence = old.goal != GOAL_STOPPED; /* fo_isolate did it */
     old.goal = GOAL_STOPPED;
     old.supervise = SUPERVISE_RESTART;
-    old.generation++;
+    old.generation += fence;
     nw.role = ROLE_PRIMARY;
     wf_str_set(&nw.upstream, NULL);
     char *sync = json_ids(have_other ? other.id : NULL, NULL);
@@ -185,7 +338,7 @@ static wf_result fo_promote(wf_ctx *c)
     free(sync);
     nw.supervise = SUPERVISE_RESTART;
     nw.generation++;
-    bool ok = store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw);
+    bool ok = (!fence || store_node_update(c->r->st, &old)) && store_node_update(c->r->st, &nw);
     if (ok)
         LOG_INFO("cluster promoting cluster=%s new=%s old=%s", wf_data_str(c, "cluster"), nw.id,
                  old.id);
@@ -194,6 +347,27 @@ static wf_result fo_promote(wf_ctx *c)
     if (have_other)
         store_node_clear(&other);
     return ok ? WF_NEXT : WF_WAIT;
+}
+
+/* failover.c's wait_promoted, for a node that may be another member's
+ * (fo_pick may have chosen the other reader). */
+static wf_result fo_wait_promoted(wf_ctx *c)
+{
+    store_node nw;
+    if (!node_by_data(c, "new", &nw))
+        return wf_fail(c, "node %s is gone", wf_data_str(c, "new"));
+    const agent_node_report *rep = agents_node_report(c->r->agents, nw.agent_id, nw.id);
+    bool promoted = rep && rep->generation >= nw.generation && rep->state == AGENT_NODE_RUNNING &&
+                    rep->has_role && rep->role == ROLE_PRIMARY;
+    bool failed = rep && rep->generation >= nw.generation && rep->state == AGENT_NODE_FAILED;
+    char why[300];
+    snprintf(why, sizeof why, "promotion of %s failed: %s", nw.id, rep ? rep->error : "");
+    store_node_clear(&nw);
+    if (failed)
+        return wf_fail(c, "%s", why);
+    if (promoted)
+        wf_data_stamp(c, "promoted_ms");
+    return promoted ? WF_NEXT : WF_WAIT;
 }
 
 static wf_result fo_flip(wf_ctx *c)
@@ -207,7 +381,7 @@ static wf_result fo_flip(wf_ctx *c)
     const char *cid = wf_data_str(c, "cluster");
     bool ok = cid && cluster_get(c->r, cid, &cl);
     if (ok) {
-        wf_str_set(&cl.writer, c->in->id);
+        wf_str_set(&cl.writer, nw.instance_id);
         cluster_status_apply(cl.id, &cl.status, CLUSTER_AVAILABLE);
         old.role = ROLE_STANDBY;
         wf_str_set(&old.upstream, nw.id);
@@ -232,12 +406,12 @@ static wf_result fo_flip(wf_ctx *c)
             store_node_clear(&ot);
         }
         char detail[160];
-        snprintf(detail, sizeof detail, "Completed failover to DB instance: %s", c->in->id);
+        snprintf(detail, sizeof detail, "Completed failover to DB instance: %s", nw.instance_id);
         ok = other_ok && store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw) &&
              cluster_update(c->r, &cl) && emit(c->r, cl.id, "RDS-EVENT-0071", detail);
         if (ok)
-            LOG_INFO("cluster failover completed cluster=%s writer=%s node=%s", cl.id, c->in->id,
-                     nw.id);
+            LOG_INFO("cluster failover completed cluster=%s writer=%s node=%s", cl.id,
+                     nw.instance_id, nw.id);
         cluster_clear(&cl);
     }
     store_node_clear(&old);
@@ -269,17 +443,26 @@ static const wf_step reader_steps[] = {
     {"finish", reader_finish, NULL, 0},
 };
 
+/* Fence the old writer and detach both readers BEFORE promoting (the
+ * order of pg_auto_failover): see fo_isolate. A switchover stops the old
+ * writer cleanly first (its shutdown ships its WAL to the readers). */
 static const wf_step failover_steps[] = {
+    {"isolate", fo_isolate, "wait_isolated", 0},
+    {"wait_isolated", fo_wait_isolated, "pick", 0},
+    {"pick", fo_pick, "promote", 0},
     {"promote", fo_promote, "wait_promoted", 0},
-    {"wait_promoted", failover_step_wait_promoted, "flip", WF_T_CREATE},
+    {"wait_promoted", fo_wait_promoted, "flip", WF_T_CREATE},
     {"flip", fo_flip, NULL, 0},
 };
 
 static const wf_step switchover_steps[] = {
     {"fence", fo_fence, "wait_fenced", 0},
-    {"wait_fenced", fo_wait_fenced, "promote", 0},
+    {"wait_fenced", fo_wait_fenced, "isolate", 0},
+    {"isolate", fo_isolate, "wait_isolated", 0},
+    {"wait_isolated", fo_wait_isolated, "pick", 0},
+    {"pick", fo_pick, "promote", 0},
     {"promote", fo_promote, "wait_promoted", 0},
-    {"wait_promoted", failover_step_wait_promoted, "flip", WF_T_CREATE},
+    {"wait_promoted", fo_wait_promoted, "flip", WF_T_CREATE},
     {"flip", fo_flip, NULL, 0},
 };
 
@@ -387,15 +570,6 @@ bool clusterwf_bump_nodes(region *r, const cluster_row *c)
     return ok;
 }
 
-/* The LSN text "X/Y" as a number; 0 when unknown. */
-static uint64_t lsn_value(const char *s)
-{
-    unsigned hi = 0, lo = 0;
-    if (!s || sscanf(s, "%X/%X", &hi, &lo) != 2)
-        return 0;
-    return ((uint64_t)hi << 32) | lo;
-}
-
 bool clusterwf_start_failover(region *r, cluster_row *c, const char *target, bool planned,
                               awserr *err)
 {
@@ -447,6 +621,8 @@ bool clusterwf_start_failover(region *r, cluster_row *c, const char *target, boo
         cJSON_AddStringToObject(data, "old", nd[w].id);
         cJSON_AddStringToObject(data, "old_instance", mi[w].id);
         cJSON_AddStringToObject(data, "new", nd[pick].id);
+        if (target)
+            cJSON_AddTrueToObject(data, "target");
         for (int i = 0; i < nm; i++)
             if (i != w && i != pick)
                 cJSON_AddStringToObject(data, "other", nd[i].id);

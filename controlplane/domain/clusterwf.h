@@ -6,16 +6,27 @@
  *                       standby of the writer's node → wait_running →
  *                       finish (available, 0005). The writer member is
  *                       created by instwf's plain "create".
- *   cluster_failover    (writer lost; on the promoted member) promote →
- *                       wait_promoted → flip
- *   cluster_switchover  (FailoverDBCluster) fence → wait_fenced → promote
- *                       → wait_promoted → flip
- * promote fences the old writer's node (goal stopped) and promotes the
- * chosen reader in one commit, pointing the other reader at it (it
- * follows the timeline switch, no rebuild); flip names the new writer in
- * the cluster row (the cluster endpoint follows this commit), lists both
- * other nodes as its synchronous standbys and sends the old writer back
- * as a reader (pg_rewind by its agent), 0071.
+ *   cluster_failover    (writer lost; on the member first chosen) isolate
+ *                       → wait_isolated → pick → promote → wait_promoted
+ *                       → flip
+ *   cluster_switchover  (FailoverDBCluster) fence → wait_fenced → isolate
+ *                       → wait_isolated → pick → promote → wait_promoted
+ *                       → flip
+ * isolate fences the old writer's node (goal stopped: its agent SIGKILLs
+ * even a SIGSTOPped server) and detaches BOTH readers (upstream cleared: a
+ * reload drops primary_conninfo), in one commit; wait_isolated waits
+ * (bounded, FO_ISOLATE_MAX_MS) until no reader can acknowledge the old
+ * writer's WAL any more: the old writer confirmed stopped, or each reader
+ * seen without a WAL receiver after its agent applied the detach (or its
+ * server restarted by its agent, or its agent gone). Then the old writer
+ * cannot satisfy ANY 1 and acknowledges nothing (pg_auto_failover's order:
+ * fence, detach, then promote). pick promotes the ready reader with the
+ * highest LSN, now frozen (a named FailoverDBCluster target is kept);
+ * promote makes it primary; flip names the new writer in the cluster row
+ * (the cluster endpoint follows this commit), points the other reader at
+ * it (follow: the timeline switch, no rebuild), lists both other nodes as
+ * its synchronous standbys and sends the old writer back as a reader
+ * (pg_rewind by its agent), 0071.
  *
  * The monitor (clusterwf_tick, from the cron; level-triggered like ha.c):
  * a creating cluster whose members are all available gets its writer's
@@ -27,8 +38,9 @@
  *
  * Invariant (zero acknowledged writes lost): the writer lists both
  * readers with ANY 1 from the moment the cluster is available, so an
- * acknowledged commit is flushed on at least one reader, and a crash
- * failover promotes the reader with the highest flushed LSN. */
+ * acknowledged commit is flushed on at least one reader; a failover first
+ * makes sure no reader streams from the old writer (so it acknowledges
+ * nothing more) and then promotes the reader with the highest LSN. */
 #ifndef RDSIM_CLUSTERWF_H
 #define RDSIM_CLUSTERWF_H
 

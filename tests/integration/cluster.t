@@ -223,6 +223,55 @@ readers_back() {
   done
 }
 poll 60 readers_back; ok $? "the old writers rejoined as readers, with the first writes"
+
+# ---- 5b. split brain: a hung writer host and a hung reader -----------------------
+#
+# The writer's whole server AND its agent SIGSTOPped (a hung host: nobody can
+# fence it), one reader's server SIGSTOPped too, a session held open on the
+# writer. After the failover both are resumed and the held session commits:
+# the old writer must not get that commit acknowledged (the hung reader's WAL
+# receiver, still connected to it, must not ack it), nor may the row exist
+# on the new writer's timeline.
+server_pids() { echo "$1" $(pgrep -P "$1"); }
+W=$(writer)
+RA=$(awsrds describe-db-clusters --db-cluster-identifier $C |
+  jq -r '[.DBClusters[0].DBClusterMembers[] | select(.IsClusterWriter | not) | .DBInstanceIdentifier][0]')
+waz=$(basename "$(dirname "$(dirname "$(ls -d "$RDS_HOME"/agents/*/nodes/"$W"-*)")")")
+wpids=$(server_pids "$(member_pid "$W")"); rapids=$(server_pids "$(member_pid "$RA")")
+held_in="$RDS_HOME/held.in"; mkfifo "$held_in"
+PGPASSWORD=$T_PASS "$PG_BIN/psql" -X -At "host=$(member_addr "$W") port=5432 user=$T_USER dbname=postgres" \
+  <"$held_in" >"$RDS_HOME/held.out" 2>&1 &
+held=$!
+exec 7>"$held_in"
+echo "SELECT 'held';" >&7
+held_ready() { grep -q '^held$' "$RDS_HOME/held.out"; }
+poll 10 held_ready; ok $? "a session held open on writer $W"
+wpids=$(server_pids "$(member_pid "$W")") # now with the held session's backend
+kill -STOP "$(agent_pid "$waz")" $wpids $rapids
+writer_moved() { [ "$(writer)" != "$W" ] && cl_status_is available; }
+poll 60 writer_moved; ok $? "failed over from the hung writer host $W (reader $RA hung too) to $(writer)"
+echo "INSERT INTO t VALUES (7001);" >&7
+echo "SELECT 'after';" >&7
+kill -CONT $wpids 2>/dev/null
+kill -CONT $rapids 2>/dev/null
+# Give a resumed WAL receiver every chance to ack before the old writer's
+# agent comes back (and fences it): poll for an answer of the held session.
+held_answered() { grep -q "after\|INSERT\|terminat\|closed\|lost" "$RDS_HOME/held.out"; }
+poll 5 held_answered
+kill -CONT "$(agent_pid "$waz")"
+exec 7>&-
+held_gone() { ! kill -0 "$held" 2>/dev/null; }
+poll 30 held_gone || kill "$held"
+wait "$held" 2>/dev/null
+if grep -q '^INSERT 0 1$' "$RDS_HOME/held.out"; then
+  ok 1 "the fenced old writer acknowledged nothing: $(tr '\n' ' ' <"$RDS_HOME/held.out")"
+else
+  ok 0 "the fenced old writer acknowledged nothing"
+  diag "held session: $(tr '\n' ' ' <"$RDS_HOME/held.out")"
+fi
+poll 60 readers_back; ok $? "the old writer and $RA rejoined as readers"
+is "$(psql_host "$(resolve "$EP")" 'SELECT count(*) FROM t WHERE id = 7001')" 0 \
+  "the unacknowledged write is not on the new writer's timeline"
 R=$(awsrds describe-db-clusters --db-cluster-identifier $C |
   jq -r '[.DBClusters[0].DBClusterMembers[] | select(.IsClusterWriter | not) | .DBInstanceIdentifier][0]')
 rpid=$(member_pid "$R")

@@ -74,11 +74,20 @@ static const char *const want[][3] = {
     {"cluster_reader", "place", "wait_running"},
     {"cluster_reader", "wait_running", "finish"},
     {"cluster_reader", "finish", NULL},
+    /* clufix: isolate (fence + detach the readers) before the promotion; a
+     * workflow stored at any older step still finds it (wait_fenced now
+     * goes through the isolation too). */
+    {"cluster_failover", "isolate", "wait_isolated"},
+    {"cluster_failover", "wait_isolated", "pick"},
+    {"cluster_failover", "pick", "promote"},
     {"cluster_failover", "promote", "wait_promoted"},
     {"cluster_failover", "wait_promoted", "flip"},
     {"cluster_failover", "flip", NULL},
     {"cluster_switchover", "fence", "wait_fenced"},
-    {"cluster_switchover", "wait_fenced", "promote"},
+    {"cluster_switchover", "wait_fenced", "isolate"},
+    {"cluster_switchover", "isolate", "wait_isolated"},
+    {"cluster_switchover", "wait_isolated", "pick"},
+    {"cluster_switchover", "pick", "promote"},
     {"cluster_switchover", "promote", "wait_promoted"},
     {"cluster_switchover", "wait_promoted", "flip"},
     {"cluster_switchover", "flip", NULL},
