@@ -119,7 +119,8 @@ unit: $(TESTS)
 # time — run two at a time beside that sequence (-j3 in all).
 INTEGRATION_PAR := terraform api14 awscli_everyday iam sns_sqs_attrs bad_input paramgroup \
                    tls logs pi cloudwatch alarms liveview labreaders cluster_backup \
-                   cluster_pg replicas
+                   replicas mazrep auth awscli agentauth clock roles secrets snapshot \
+                   stopstart upgrade iamdb network
 INTEGRATION_RULES := $(foreach t,$(INTEGRATION_PAR),--rules='par=tests/integration/$(t).t') \
                      --rules='seq=**'
 check: deps

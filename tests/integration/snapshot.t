@@ -145,6 +145,10 @@ like "$(cat "$RDS_HOME"/agents/*/nodes/tampered-*/log/restore.log)" 'does not ve
 
 # ---- kill -9 of the controlplane while a snapshot is made --------------------------
 
+# The key was disabled above: domain/kmswatch.c may have made enc
+# inaccessible-encryption-credentials-recoverable meanwhile, and makes it
+# available again on its own once the key is enabled; wait for that.
+check "enc available again after its key came back" poll 120 status_is enc available
 rdsctl create-db-snapshot --db-snapshot-identifier crash-snap --db-instance-identifier enc >/dev/null
 ok $? "create-db-snapshot crash-snap"
 kill -KILL "$(cp_pid)"
