@@ -442,18 +442,66 @@ static void api_iam_auth(api *a, struct evhttp_request *req)
     free(body);
 }
 
-/* The KMS's JSON 1.1 protocol (aws kms), on the same endpoint. */
-static void api_kms(api *a, struct evhttp_request *req, const char *target)
+/* The JSON 1.1 services on this endpoint that need nothing of the HTTP
+ * exchange but the body and the X-Amz-Target: each a prefix, its body
+ * bound, the error type its service answers a too-large body with, and its
+ * handler. */
+typedef void (*json_serve_fn)(region *r, const char *target, const char *body, size_t len,
+                              char **out, int *status);
+
+static void serve_kms(region *r, const char *target, const char *body, size_t len, char **out,
+                      int *status)
+{
+    kms_api_handle(r->kms, target, body, len, out, status);
+}
+
+static void serve_pi(region *r, const char *target, const char *body, size_t len, char **out,
+                     int *status)
+{
+    pi_api_handle(r, target, body, len, out, status);
+}
+
+typedef struct {
+    const char *prefix;
+    size_t max_body;
+    const char *too_large; /* the whole reply to a body over max_body */
+    json_serve_fn serve;
+} json_service;
+
+static const json_service json_services[] = {
+    {"TrentService.", KMS_API_MAX_BODY,
+     "{\"__type\":\"SerializationException\",\"message\":\"The request body is too large.\"}",
+     serve_kms},
+    {PI_API_PREFIX, PI_API_MAX_BODY,
+     "{\"__type\":\"InvalidArgumentException\",\"Message\":\"The request body is too "
+     "large.\"}",
+     serve_pi},
+    {"Logs_20140328.", CWL_API_MAX_BODY,
+     "{\"__type\":\"InvalidParameterException\",\"message\":\"The request body is too "
+     "large.\"}",
+     cwl_api_handle},
+};
+
+static const json_service *json_service_for(const char *target)
+{
+    for (size_t i = 0; i < sizeof json_services / sizeof json_services[0]; i++)
+        if (strncmp(target, json_services[i].prefix, strlen(json_services[i].prefix)) == 0)
+            return &json_services[i];
+    return NULL;
+}
+
+/* One JSON 1.1 call of a service of json_services[] (aws kms, pi, logs). */
+static void api_json11(api *a, struct evhttp_request *req, const json_service *svc,
+                       const char *target)
 {
     size_t len = 0;
-    char *body = api_body(req, KMS_API_MAX_BODY, &len);
+    char *body = api_body(req, svc->max_body, &len);
     char *out = NULL;
     int status = 400;
     if (!body)
-        out = xstrdup("{\"__type\":\"SerializationException\",\"message\":\"The request body "
-                      "is too large.\"}");
+        out = xstrdup(svc->too_large);
     else
-        kms_api_handle(a->r->kms, target, body, len, &out, &status);
+        svc->serve(a->r, target, body, len, &out, &status);
     api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
     free(out);
     free(body);
@@ -483,23 +531,6 @@ static void api_sm(api *a, struct evhttp_request *req, const char *target)
         api_kick(a->r);
 }
 
-/* Performance Insights' JSON 1.1 protocol (aws pi, obs/piapi.h). */
-static void api_pi(api *a, struct evhttp_request *req, const char *target)
-{
-    size_t len = 0;
-    char *body = api_body(req, PI_API_MAX_BODY, &len);
-    char *out = NULL;
-    int status = 400;
-    if (!body)
-        out = xstrdup("{\"__type\":\"InvalidArgumentException\",\"Message\":\"The request "
-                      "body is too large.\"}");
-    else
-        pi_api_handle(a->r, target, body, len, &out, &status);
-    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
-    free(out);
-    free(body);
-}
-
 /* SQS's JSON 1.0 protocol (aws sqs), on the same endpoint. The
  * x-amzn-query-error header carries the Query error code, which botocore
  * reports for this awsQueryCompatible service. */
@@ -521,24 +552,6 @@ static void api_sqs(api *a, struct evhttp_request *req, const char *target)
         free(h);
     }
     api_send(req, status, "application/x-amz-json-1.0", out ? out : "{}");
-    free(out);
-    free(body);
-}
-
-/* CloudWatch Logs' JSON 1.1 protocol (aws logs), on the same endpoint
- * (obs/cwlapi.h). */
-static void api_logs(api *a, struct evhttp_request *req, const char *target)
-{
-    size_t len = 0;
-    char *body = api_body(req, CWL_API_MAX_BODY, &len);
-    char *out = NULL;
-    int status = 400;
-    if (!body)
-        out = xstrdup("{\"__type\":\"InvalidParameterException\",\"message\":\"The request "
-                      "body is too large.\"}");
-    else
-        cwl_api_handle(a->r, target, body, len, &out, &status);
-    api_send(req, status, "application/x-amz-json-1.1", out ? out : "{}");
     free(out);
     free(body);
 }
@@ -628,17 +641,14 @@ static void api_request(struct evhttp_request *req, void *arg)
             return;
         const char *target =
             evhttp_find_header(evhttp_request_get_input_headers(req), "X-Amz-Target");
-        if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "TrentService.", 13) == 0)
-            api_kms(a, req, target);
+        const json_service *svc =
+            cmd == EVHTTP_REQ_POST && target ? json_service_for(target) : NULL;
+        if (svc)
+            api_json11(a, req, svc, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "secretsmanager.", 15) == 0)
             api_sm(a, req, target);
-        else if (cmd == EVHTTP_REQ_POST && target &&
-                 strncmp(target, PI_API_PREFIX, sizeof PI_API_PREFIX - 1) == 0)
-            api_pi(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "AmazonSQS.", 10) == 0)
             api_sqs(a, req, target);
-        else if (cmd == EVHTTP_REQ_POST && target && strncmp(target, "Logs_20140328.", 14) == 0)
-            api_logs(a, req, target);
         else if (cmd == EVHTTP_REQ_POST && target &&
                  strncmp(target, CWPROTO_TARGET_PREFIX, strlen(CWPROTO_TARGET_PREFIX)) == 0) {
             char *rid = api_request_id();

@@ -506,3 +506,47 @@ const char *params_name_at(const params *p, size_t i)
         return NULL;
     return p->pairs[i].name;
 }
+
+bool params_get_filters(const params *p, const char *const *names, int n, const char **vals[],
+                        int nvals[], awserr *err)
+{
+    int nf = params_count_structs(p, "Filters", "Filter", err);
+    if (nf < 0)
+        return false;
+    for (int i = 1; i <= nf; i++) {
+        const char *name = params_get_struct_field(p, "Filters", "Filter", i, "Name");
+        char *prefix = xasprintf("Filters.Filter.%d.Values", i);
+        const char **v = NULL;
+        int nv = params_get_list(p, prefix, "Value", &v, err);
+        free(prefix);
+        if (nv < 0)
+            return false;
+        int k = -1;
+        for (int j = 0; j < n && name; j++)
+            if (strcmp(name, names[j]) == 0)
+                k = j;
+        if (k < 0 && name && strcmp(name, "engine") == 0 && nv > 0) {
+            free(v);
+            continue;
+        }
+        if (k < 0 || nv == 0) {
+            free(v);
+            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
+                              k < 0 ? "Unrecognized filter name: %s"
+                                    : "The filter %s must have at least one value.",
+                              name ? name : "(none)");
+        }
+        free(vals[k]);
+        vals[k] = v;
+        nvals[k] = nv;
+    }
+    return true;
+}
+
+bool params_filter_has(const char *const *vals, int n, const char *have)
+{
+    for (int i = 0; i < n; i++)
+        if (strcasecmp(vals[i], have) == 0)
+            return true;
+    return n == 0;
+}

@@ -107,6 +107,19 @@ int params_count_structs(const params *p, const char *name, const char *item, aw
 const char *params_get_struct_field(const params *p, const char *name, const char *item, int i,
                                     const char *field);
 
+/* A Describe's Filters.Filter.N.Name / .Values.Value.M against the n filter
+ * names it knows: the values of names[k] land in vals[k] (a borrowed,
+ * NULL-terminated array the caller frees; a later filter of the same name
+ * replaces it) and their count in nvals[k]. "engine" with values is
+ * accepted and ignored (rdsim has one engine); any other name, or a filter
+ * without values, is InvalidParameterValue with RDS's text. vals[] and
+ * nvals[] start zeroed; on failure the caller still frees vals[]. */
+bool params_get_filters(const params *p, const char *const *names, int n, const char **vals[],
+                        int nvals[], awserr *err);
+/* True when have is one of vals[0..n) (case-insensitive), or n is 0 (no
+ * such filter). */
+bool params_filter_has(const char *const *vals, int n, const char *have);
+
 /* Iteration over all pairs in arrival order (for logging names only, and
  * for rejecting unknown parameters). */
 size_t params_count(const params *p);

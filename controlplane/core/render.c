@@ -491,3 +491,17 @@ char *render_json_error(const awserr *err, const char *request_id)
     cJSON_Delete(root);
     return s;
 }
+
+void render_page(cJSON *result, const char *member, const cJSON *list, int64_t off,
+                 int64_t max)
+{
+    cJSON *page = cJSON_AddArrayToObject(result, member);
+    int n = cJSON_GetArraySize(list);
+    for (int64_t i = off; i < n && i < off + max; i++)
+        cJSON_AddItemToArray(page, cJSON_Duplicate(cJSON_GetArrayItem(list, (int)i), true));
+    if (off + max < n) {
+        char m[32];
+        snprintf(m, sizeof m, "%lld", (long long)(off + max));
+        cJSON_AddStringToObject(result, "Marker", m);
+    }
+}

@@ -13,6 +13,7 @@
 #define RDSIM_RENDER_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "controlplane/core/awserr.h"
 #include "lib/util.h"
@@ -59,5 +60,11 @@ char *render_json_result(const cJSON *result, const char *request_id);
 void render_xml_text(sbuf *b, const char *s);
 /* {"Error":{"Type","Code","Message"},"RequestId"}, as render_xml_error. */
 char *render_json_error(const awserr *err, const char *request_id);
+/* One page of a whole list under offset paging (params_get_paging's
+ * Marker is an offset): copies list items [off, off + max) into a new array
+ * result[member], and sets result's Marker to the next offset when items
+ * are left. list stays the caller's. */
+void render_page(cJSON *result, const char *member, const cJSON *list, int64_t off,
+                 int64_t max);
 
 #endif

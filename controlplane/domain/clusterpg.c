@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "controlplane/core/region.h"
+#include "controlplane/core/render.h"
 #include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
@@ -159,15 +160,7 @@ bool clusterpg_action_describe(region *r, const params *p, cJSON *result, awserr
         sqlite3_finalize(st);
     }
     free(only);
-    cJSON *page = cJSON_AddArrayToObject(result, "DBClusterParameterGroups");
-    int n = cJSON_GetArraySize(list);
-    for (int i = (int)off; i < n && i < off + max; i++)
-        cJSON_AddItemToArray(page, cJSON_Duplicate(cJSON_GetArrayItem(list, i), true));
-    if (off + max < n) {
-        char m[32];
-        snprintf(m, sizeof m, "%lld", (long long)(off + max));
-        cJSON_AddStringToObject(result, "Marker", m);
-    }
+    render_page(result, "DBClusterParameterGroups", list, off, max);
     cJSON_Delete(list);
     return true;
 }

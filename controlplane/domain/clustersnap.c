@@ -301,45 +301,7 @@ static void filter_free(csnap_filter *f)
 
 static bool read_filters(const params *p, csnap_filter *f, awserr *err)
 {
-    int n = params_count_structs(p, "Filters", "Filter", err);
-    if (n < 0)
-        return false;
-    for (int i = 1; i <= n; i++) {
-        const char *name = params_get_struct_field(p, "Filters", "Filter", i, "Name");
-        char *prefix = xasprintf("Filters.Filter.%d.Values", i);
-        const char **vals = NULL;
-        int nv = params_get_list(p, prefix, "Value", &vals, err);
-        free(prefix);
-        if (nv < 0)
-            return false;
-        int k = -1;
-        for (int j = 0; j < 3 && name; j++)
-            if (strcmp(name, filter_names[j]) == 0)
-                k = j;
-        if (k < 0 && name && strcmp(name, "engine") == 0 && nv > 0) {
-            free(vals);
-            continue;
-        }
-        if (k < 0 || nv == 0) {
-            free(vals);
-            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                              k < 0 ? "Unrecognized filter name: %s"
-                                    : "The filter %s must have at least one value.",
-                              name ? name : "(none)");
-        }
-        free(f->vals[k]);
-        f->vals[k] = vals;
-        f->nvals[k] = nv;
-    }
-    return true;
-}
-
-static bool one_of(const char *const *vals, int n, const char *have)
-{
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(vals[i], have) == 0)
-            return true;
-    return n == 0;
+    return params_get_filters(p, filter_names, 3, f->vals, f->nvals, err);
 }
 
 static bool csnap_matches(const csnap_filter *f, const csnap *c)
@@ -348,8 +310,9 @@ static bool csnap_matches(const csnap_filter *f, const csnap *c)
            (!f->snapshot || strcmp(f->snapshot, c->id) == 0) &&
            (!f->type || strcmp(f->type, c->s.type) == 0) &&
            (!f->resource || strcmp(f->resource, c->cluster_resource_id) == 0) &&
-           one_of(f->vals[0], f->nvals[0], c->cluster_id) &&
-           one_of(f->vals[1], f->nvals[1], c->id) && one_of(f->vals[2], f->nvals[2], c->s.type);
+           params_filter_has(f->vals[0], f->nvals[0], c->cluster_id) &&
+           params_filter_has(f->vals[1], f->nvals[1], c->id) &&
+           params_filter_has(f->vals[2], f->nvals[2], c->s.type);
 }
 
 /* Appends the matching snapshots from offset on, at most max; *more when

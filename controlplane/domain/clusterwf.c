@@ -466,12 +466,10 @@ static const wf_step switchover_steps[] = {
     {"flip", fo_flip, NULL, 0},
 };
 
-#define NSTEPS(a) ((int)(sizeof a / sizeof a[0]))
-
 const wf_kind clusterwf_kinds[] = {
-    {CLUSTERWF_READER_KIND, reader_steps, NSTEPS(reader_steps), NULL, reader_on_fail},
-    {"cluster_failover", failover_steps, NSTEPS(failover_steps), NULL, fo_on_fail},
-    {"cluster_switchover", switchover_steps, NSTEPS(switchover_steps), NULL, fo_on_fail},
+    {CLUSTERWF_READER_KIND, reader_steps, WF_NSTEPS(reader_steps), NULL, reader_on_fail},
+    {"cluster_failover", failover_steps, WF_NSTEPS(failover_steps), NULL, fo_on_fail},
+    {"cluster_switchover", switchover_steps, WF_NSTEPS(switchover_steps), NULL, fo_on_fail},
     {NULL, NULL, 0, NULL, NULL},
 };
 

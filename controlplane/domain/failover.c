@@ -141,10 +141,8 @@ static const wf_step switchover_steps[] = {
     {"flip", failover_step_flip, NULL, 0},
 };
 
-#define NSTEPS(a) ((int)(sizeof a / sizeof a[0]))
-
 const wf_kind failover_kinds[] = {
-    {"failover", failover_steps, NSTEPS(failover_steps), NULL, wf_on_fail_status},
-    {"switchover", switchover_steps, NSTEPS(switchover_steps), NULL, wf_on_fail_status},
+    {"failover", failover_steps, WF_NSTEPS(failover_steps), NULL, wf_on_fail_status},
+    {"switchover", switchover_steps, WF_NSTEPS(switchover_steps), NULL, wf_on_fail_status},
     {NULL, NULL, 0, NULL, NULL},
 };

@@ -301,15 +301,13 @@ static const wf_step convert_steps[] = {
     {"finish", instwf_convert_finish, NULL, 0},
 };
 
-#define NSTEPS(a) ((int)(sizeof a / sizeof a[0]))
-
 /* A failed delete leaves the instance as it is (deleting, its final
  * snapshot's failure in the log): no on_fail. */
 const wf_kind instwf_kinds[] = {
-    {"create", create_steps, NSTEPS(create_steps), NULL, instwf_create_on_fail},
-    {"delete", delete_steps, NSTEPS(delete_steps), NULL, NULL},
-    {"modify", modify_steps, NSTEPS(modify_steps), NULL, wf_on_fail_status},
-    {"reboot", reboot_steps, NSTEPS(reboot_steps), NULL, wf_on_fail_status},
-    {"convert", convert_steps, NSTEPS(convert_steps), NULL, wf_on_fail_status},
+    {"create", create_steps, WF_NSTEPS(create_steps), NULL, instwf_create_on_fail},
+    {"delete", delete_steps, WF_NSTEPS(delete_steps), NULL, NULL},
+    {"modify", modify_steps, WF_NSTEPS(modify_steps), NULL, wf_on_fail_status},
+    {"reboot", reboot_steps, WF_NSTEPS(reboot_steps), NULL, wf_on_fail_status},
+    {"convert", convert_steps, WF_NSTEPS(convert_steps), NULL, wf_on_fail_status},
     {NULL, NULL, 0, NULL, NULL},
 };

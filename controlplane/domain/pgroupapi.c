@@ -15,6 +15,7 @@
 #include "controlplane/core/instextra.h"
 #include "controlplane/core/pgcatalog.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/render.h"
 #include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
@@ -224,15 +225,7 @@ bool paramgroup_action_describe(region *r, const params *p, cJSON *result, awser
         }
         sqlite3_finalize(st);
     }
-    cJSON *page = cJSON_AddArrayToObject(result, "DBParameterGroups");
-    int n = cJSON_GetArraySize(list);
-    for (int i = (int)off; i < n && i < off + max; i++)
-        cJSON_AddItemToArray(page, cJSON_Duplicate(cJSON_GetArrayItem(list, i), true));
-    if (off + max < n) {
-        char m[32];
-        snprintf(m, sizeof m, "%lld", (long long)(off + max));
-        cJSON_AddStringToObject(result, "Marker", m);
-    }
+    render_page(result, "DBParameterGroups", list, off, max);
     cJSON_Delete(list);
     return true;
 }

@@ -212,45 +212,7 @@ static const char *const filter_names[3] = {"db-instance-id", "db-snapshot-id", 
 
 static bool read_filter(const params *p, snap_filter *f, awserr *err)
 {
-    int n = params_count_structs(p, "Filters", "Filter", err);
-    if (n < 0)
-        return false;
-    for (int i = 1; i <= n; i++) {
-        const char *name = params_get_struct_field(p, "Filters", "Filter", i, "Name");
-        char *prefix = xasprintf("Filters.Filter.%d.Values", i);
-        const char **vals = NULL;
-        int nv = params_get_list(p, prefix, "Value", &vals, err);
-        free(prefix);
-        if (nv < 0)
-            return false;
-        int k = -1;
-        for (int j = 0; j < 3 && name; j++)
-            if (strcmp(name, filter_names[j]) == 0)
-                k = j;
-        if (name && k < 0 && strcmp(name, "engine") == 0 && nv > 0) {
-            free(vals);
-            continue;
-        }
-        if (k < 0 || nv == 0) {
-            free(vals);
-            return awserr_set(err, AWSERR_INVALID_PARAMETER_VALUE,
-                              k < 0 ? "Unrecognized filter name: %s"
-                                    : "The filter %s must have at least one value.",
-                              name ? name : "(none)");
-        }
-        free(f->vals[k]);
-        f->vals[k] = vals;
-        f->nvals[k] = nv;
-    }
-    return true;
-}
-
-static bool one_of(const char *const *vals, int n, const char *have)
-{
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(vals[i], have) == 0)
-            return true;
-    return n == 0;
+    return params_get_filters(p, filter_names, 3, f->vals, f->nvals, err);
 }
 
 static bool snap_matches(const snap_filter *f, const snaprow *s)
@@ -258,8 +220,9 @@ static bool snap_matches(const snap_filter *f, const snaprow *s)
     return (!f->instance || strcasecmp(f->instance, s->instance_id) == 0) &&
            (!f->snapshot || strcasecmp(f->snapshot, s->id) == 0) &&
            snapshot_type_matches(f->type, s->type) &&
-           one_of(f->vals[0], f->nvals[0], s->instance_id) &&
-           one_of(f->vals[1], f->nvals[1], s->id) && one_of(f->vals[2], f->nvals[2], s->type);
+           params_filter_has(f->vals[0], f->nvals[0], s->instance_id) &&
+           params_filter_has(f->vals[1], f->nvals[1], s->id) &&
+           params_filter_has(f->vals[2], f->nvals[2], s->type);
 }
 
 bool snapshot_action_describe(region *r, const params *p, cJSON *result, awserr *err)

@@ -176,10 +176,8 @@ static const wf_step start_steps[] = {
     {"finish", wf_step_finish_available, NULL, 0},
 };
 
-#define NSTEPS(a) ((int)(sizeof a / sizeof a[0]))
-
 const wf_kind stopstart_kinds[] = {
-    {"stop", stop_steps, NSTEPS(stop_steps), NULL, wf_on_fail_status},
-    {"start", start_steps, NSTEPS(start_steps), NULL, wf_on_fail_status},
+    {"stop", stop_steps, WF_NSTEPS(stop_steps), NULL, wf_on_fail_status},
+    {"start", start_steps, WF_NSTEPS(start_steps), NULL, wf_on_fail_status},
     {NULL, NULL, 0, NULL, NULL},
 };

@@ -79,6 +79,9 @@ typedef struct wf_kind {
     void (*on_fail)(wf_ctx *c);
 } wf_kind;
 
+/* The number of steps of a static step table, for wf_kind.nsteps. */
+#define WF_NSTEPS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* Makes the kinds known to r's engine. tables is a NULL-terminated list of
  * kind tables, each ended by an entry whose name is NULL; it must outlive
  * r (static tables: nothing is copied). false (logged) when a table is
