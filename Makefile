@@ -120,14 +120,15 @@ unit: $(TESTS)
 INTEGRATION_PAR := terraform api14 awscli_everyday iam sns_sqs_attrs bad_input paramgroup \
                    tls logs pi cloudwatch alarms liveview labreaders cluster_backup \
                    replicas mazrep auth awscli agentauth clock roles secrets snapshot \
-                   stopstart upgrade iamdb network
+                   stopstart upgrade iamdb network \
+                   crash dns maint security_fs security_sg telemetry events_sns
 INTEGRATION_RULES := $(foreach t,$(INTEGRATION_PAR),--rules='par=tests/integration/$(t).t') \
                      --rules='seq=**'
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	prove -f tests/scripts/*.t
 	prove -f $(TESTS)
-	prove -f -j3 $(INTEGRATION_RULES) tests/integration/*.t
+	prove -f --timer -j3 $(INTEGRATION_RULES) tests/integration/*.t
 
 check-unit: all unit
 	prove -f tests/scripts/*.t
