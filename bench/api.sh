@@ -30,8 +30,13 @@ cp_cpu() { awk -v c="$clk" '{ print ($14 + $15) / c }' "/proc/$(cp_pid)/stat"; }
 
 # measure LABEL BODY: the loop, its figures on one line.
 measure() {
-  local label=$1 body=$2 before after out
+  local label=$1 body=$2 before after out idle0 t0 t1
+  # The controlplane's own rate with no request (its cron grows with the
+  # rows: scale.sh's part), taken off the loop's CPU for the net figure.
+  idle0=$(cp_cpu)
+  sleep 3
   before=$(cp_cpu)
+  t0=$EPOCHREALTIME
   out=$(python3 - "$API" "$REQS" "$body" <<'EOF'
 import http.client, sys, time, urllib.parse
 from botocore.auth import SigV4Auth
@@ -70,8 +75,11 @@ print("p50 %.2f ms  p99 %.2f ms  max %.2f ms  %.0f req/s  %d B  keep-alive %d/%d
 EOF
 )
   after=$(cp_cpu)
+  t1=$EPOCHREALTIME
   printf '  %-26s %s  cp CPU %s us/req\n' "$label" "$out" \
-    "$(awk -v a="$before" -v b="$after" -v n="$((REQS + 10))" 'BEGIN { printf "%.0f", (b - a) * 1e6 / n }')"
+    "$(awk -v i="$idle0" -v a="$before" -v b="$after" -v t0="$t0" -v t1="$t1" -v n="$((REQS + 10))" \
+      'BEGIN { net = (b - a) - (a - i) / 3 * (t1 - t0); if (net < 0) net = 0;
+               printf "%.0f (net of idle %.0f%% of a core: %.0f)", (b - a) * 1e6 / n, (a - i) / 3 * 100, net * 1e6 / n }')"
 }
 
 # run_at ROWS ONE: both loops, with the load average.
@@ -79,9 +87,10 @@ run_at() {
   echo "rows in the store: $1 (load: $(cut -d' ' -f1-3 /proc/loadavg))"
   measure "one instance" "Action=DescribeDBInstances&Version=2014-10-31&DBInstanceIdentifier=$2"
   measure "page of 100 (MaxRecords)" "Action=DescribeDBInstances&Version=2014-10-31&MaxRecords=100"
-  # BENCH_PERF=DIR: the page loop again under perf record -g (DIR/perf-ROWS.data).
+  # BENCH_PERF=DIR: the page loop again under perf record (DWARF call graphs:
+  # the build keeps no frame pointers), DIR/perf-ROWS.data.
   if [ -n "${BENCH_PERF:-}" ]; then
-    perf record -q -g -p "$(cp_pid)" -o "$BENCH_PERF/perf-$1.data" 2>/dev/null &
+    perf record -q --call-graph dwarf,16384 -p "$(cp_pid)" -o "$BENCH_PERF/perf-$1.data" 2>/dev/null &
     local perf=$!
     sleep 1
     measure "page of 100 (under perf)" "Action=DescribeDBInstances&Version=2014-10-31&MaxRecords=100"
