@@ -21,8 +21,27 @@
 #include "lib/scram.h"
 #include "lib/util.h"
 
+/* Prepared statements are kept for reuse (issue 18: parsing the same SQL
+ * again on every call was half of the controlplane's CPU with a thousand
+ * instances). Invariants: a statement is in `cache` at most once; `busy`
+ * is true from store_prepare to store_finish, so a nested use of the same
+ * SQL (a list walked while its rows are read again) gets a fresh statement
+ * of its own, finalized by store_finish; a cached statement is reset and
+ * its bindings cleared when it is given back, so no read transaction stays
+ * open between two calls. Every statement of this file is given back with
+ * store_finish, never sqlite3_finalize. */
+#define STORE_STMT_CACHE 64
+
+typedef struct {
+    char *sql;
+    sqlite3_stmt *st;
+    bool busy;
+} store_cached;
+
 struct store {
     sqlite3 *db;
+    store_cached cache[STORE_STMT_CACHE];
+    int ncache;
 };
 
 #include "controlplane/core/store_migrations.inc"
@@ -41,23 +60,58 @@ static bool store_exec(store *s, const char *sql)
     return true;
 }
 
+/* A statement for sql: the cached one when it is free, else a new one
+ * (cached when there is room). NULL on failure (logged). Give it back with
+ * store_finish. */
 static sqlite3_stmt *store_prepare(store *s, const char *sql)
 {
+    store_cached *free_slot = NULL;
+    for (int i = 0; i < s->ncache; i++) {
+        store_cached *c = &s->cache[i];
+        if (strcmp(c->sql, sql) != 0)
+            continue;
+        if (!c->busy) {
+            c->busy = true;
+            return c->st;
+        }
+        free_slot = c; /* in use: a fresh one, not cached */
+    }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         LOG_ERROR("sql prepare failed err=\"%s\"", sqlite3_errmsg(s->db));
+        sqlite3_finalize(st);
         return NULL;
     }
+    if (!free_slot && s->ncache < STORE_STMT_CACHE)
+        s->cache[s->ncache++] = (store_cached){xstrdup(sql), st, true};
     return st;
 }
 
-/* Steps a statement that returns no rows and finalizes it. */
+/* Gives back a statement of store_prepare: reset for the next call if it
+ * is cached, finalized otherwise. NULL is a no-op. */
+static void store_finish(store *s, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < s->ncache; i++) {
+        store_cached *c = &s->cache[i];
+        if (c->st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            c->busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* Steps a statement that returns no rows and gives it back. */
 static bool store_step_done(store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         LOG_ERROR("sql step failed rc=%d err=\"%s\"", rc, sqlite3_errmsg(s->db));
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return rc == SQLITE_DONE;
 }
 
@@ -85,7 +139,7 @@ static int store_schema_version(store *s)
     int v = 0;
     if (sqlite3_step(st) == SQLITE_ROW)
         v = atoi((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return v;
 }
 
@@ -150,7 +204,7 @@ static bool store_verify_old_passwords(store *s)
             free(v);
         }
         if (st)
-            sqlite3_finalize(st);
+            store_finish(s, st);
     }
     if (!ok) {
         store_rollback(s);
@@ -209,6 +263,10 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    for (int i = 0; i < s->ncache; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
     sqlite3_close(s->db);
     free(s);
 }
@@ -218,8 +276,15 @@ struct sqlite3 *store_sqlite(store *s)
     return s->db;
 }
 
-bool store_begin(store *s) { return store_exec(s, "BEGIN IMMEDIATE"); }
-bool store_commit(store *s) { return store_exec(s, "COMMIT"); }
+/* Through the statement cache: sqlite3_exec would parse them each time. */
+static bool store_run(store *s, const char *sql)
+{
+    sqlite3_stmt *st = store_prepare(s, sql);
+    return st && store_step_done(s, st);
+}
+
+bool store_begin(store *s) { return store_run(s, "BEGIN IMMEDIATE"); }
+bool store_commit(store *s) { return store_run(s, "COMMIT"); }
 void store_rollback(store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
@@ -235,7 +300,7 @@ char *store_meta_get(store *s, const char *key)
     char *v = NULL;
     if (sqlite3_step(st) == SQLITE_ROW)
         v = col_text(st, 0);
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return v;
 }
 
@@ -392,7 +457,7 @@ bool store_instance_get(store *s, const char *id, store_instance *out, bool *fou
     } else if (rc != SQLITE_DONE) {
         LOG_ERROR("instance get failed id=%s err=\"%s\"", id, sqlite3_errmsg(s->db));
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return *found;
 }
 
@@ -469,7 +534,7 @@ int store_instance_list(store *s, const char *after, int limit, char ***ids)
         out = xrealloc(out, sizeof *out * (size_t)(n + 1));
         out[n++] = col_text(st, 0);
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     *ids = out;
     return n;
 }
@@ -480,7 +545,7 @@ int store_instance_count(store *s)
     if (!st)
         return -1;
     int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return n;
 }
 
@@ -592,7 +657,7 @@ bool store_node_get(store *s, const char *id, store_node *out, bool *found)
         if (!*found)
             store_node_clear(out);
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return *found;
 }
 
@@ -614,7 +679,7 @@ int store_node_list(store *s, const char *instance_id, const char *agent_id, sto
         else
             store_node_clear(&v[n]); /* refused row: left out, logged */
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     *out = v;
     return n;
 }
@@ -634,7 +699,7 @@ bool store_addr_in_use(store *s, const char *addr, bool *in_use)
     bind_text(st, 1, addr);
     int rc = sqlite3_step(st);
     *in_use = rc == SQLITE_ROW;
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
@@ -721,7 +786,7 @@ bool store_workflow_active_for(store *s, const char *instance_id, store_workflow
         if (!ok)
             store_workflow_clear(out);
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     return ok;
 }
 
@@ -740,7 +805,7 @@ int store_workflow_list_active(store *s, store_workflow **out)
         else
             store_workflow_clear(&v[n]); /* refused row: left out, logged */
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     *out = v;
     return n;
 }
@@ -801,7 +866,7 @@ int store_event_list(store *s, const char *source_id, const char *source_type, i
         e->date_ms = sqlite3_column_int64(st, 6);
         e->source_arn = col_text(st, 7);
     }
-    sqlite3_finalize(st);
+    store_finish(s, st);
     *out = v;
     return n;
 }

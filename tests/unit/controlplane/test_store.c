@@ -217,6 +217,58 @@ static void test_delete_meta(const char *dir)
     free(path);
 }
 
+/* Issue 18: statements are cached and reused. A reused statement must not
+ * keep a read transaction open: a second connection's write is seen at the
+ * next call; a read inside a walk of the same table sees every row; begin
+ * and commit through the cache still make one transaction. */
+static void test_stmt_cache(const char *dir)
+{
+    char *path = xasprintf("%s/cache.db", dir);
+    store *s = store_open(path), *o = store_open(path);
+    store_instance a = sample("c1"), b = sample("c2");
+    b.resource_id = (char *)"db-C2";
+    ok(s && o && store_instance_insert(s, &a) && store_instance_insert(s, &b),
+       "cache: two instances, two connections");
+    store_instance got = {0};
+    bool found = false;
+    int seen = 0;
+    for (int round = 0; round < 3; round++) {
+        store_instance_get(s, "c1", &got, &found);
+        seen += found && got.status == (round == 0 ? a.status : STATUS_STOPPED);
+        store_instance_clear(&got);
+        store_instance w = a;
+        w.status = STATUS_STOPPED;
+        store_instance_update(o, &w);
+    }
+    is_int(seen, 3, "cache: another connection's update is seen by the next get");
+    char **ids = NULL;
+    int n = store_instance_list(s, NULL, 10, &ids), inner = 0;
+    for (int i = 0; i < n; i++) {
+        inner += store_instance_get(s, ids[i], &got, &found) && found;
+        store_instance_clear(&got);
+        char **again = NULL;
+        int m = store_instance_list(s, ids[i], 10, &again);
+        inner += m == n - 1 - i;
+        for (int j = 0; j < m; j++)
+            free(again[j]);
+        free(again);
+        free(ids[i]);
+    }
+    free(ids);
+    is_int(inner, 4, "cache: gets and lists inside a walk see every row");
+    ok(store_begin(s) && store_instance_delete(s, "c2"), "cache: a delete in a transaction");
+    store_rollback(s);
+    ok(store_instance_get(o, "c2", &got, &found) && found, "cache: rolled back, c2 is there");
+    store_instance_clear(&got);
+    ok(store_begin(s) && store_instance_delete(s, "c2") && store_commit(s),
+       "cache: begin and commit again");
+    store_instance_get(o, "c2", &got, &found);
+    ok(!found, "cache: committed, c2 is gone for the other connection");
+    store_close(o);
+    store_close(s);
+    free(path);
+}
+
 /* Issue 12: a store written before schema 6 holds plaintext master
  * passwords; opening it leaves only verifiers. The file is 0600. */
 static void test_no_plaintext(const char *dir)
@@ -395,6 +447,7 @@ int main(void)
     test_migrate_fixture(dir);
     test_delete_meta(dir);
     test_no_plaintext(dir);
+    test_stmt_cache(dir);
     fs_rm_rf(dir);
     free(path);
     return done_testing();
