@@ -12,7 +12,7 @@ static const arg_field parameter_fields[] = {
     {"Source", NULL, false}, {"ApplyType", NULL, false}, {"DataType", NULL, false},
     {"AllowedValues", NULL, false}, {"IsModifiable", NULL, false},
     {"MinimumEngineVersion", NULL, false}, {"ApplyMethod", NULL, false}, {NULL, NULL, false}};
-static const arg_shape parameter_shape = {parameter_fields};
+const arg_shape cluster_parameter_shape = {parameter_fields};
 
 #define F_CLUSTER_FILTERS \
     F_STRUCTS("filters", "Filters", "Filter", &filter_shape, \
@@ -108,7 +108,7 @@ const arg_spec cluster_pg_delete_flags[] = {
 
 const arg_spec cluster_pg_modify_flags[] = {
     F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
-    F_STRUCTS("parameters", "Parameters", "Parameter", &parameter_shape,
+    F_STRUCTS("parameters", "Parameters", "Parameter", &cluster_parameter_shape,
               "At most 20: ParameterName=string,ParameterValue=string,"
               "ApplyMethod=immediate|pending-reboot ..."),
     F_END,
@@ -117,7 +117,7 @@ const arg_spec cluster_pg_modify_flags[] = {
 const arg_spec cluster_pg_reset_flags[] = {
     F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
     F_BOOL("reset-all-parameters", "ResetAllParameters", "Reset every parameter"),
-    F_STRUCTS("parameters", "Parameters", "Parameter", &parameter_shape,
+    F_STRUCTS("parameters", "Parameters", "Parameter", &cluster_parameter_shape,
               "At most 20: ParameterName=string,ApplyMethod=immediate|pending-reboot ..."),
     F_END,
 };

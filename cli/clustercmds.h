@@ -15,6 +15,10 @@ extern const arg_spec cluster_create_flags[], cluster_describe_flags[], cluster_
     cluster_pg_modify_flags[], cluster_pg_reset_flags[], cluster_pg_parameters_flags[],
     cluster_pg_engine_defaults_flags[], cluster_pg_copy_flags[];
 
+/* The Parameter shape (botocore's member order) of every --parameters
+ * flag, DB and DB cluster parameter groups alike. */
+extern const arg_shape cluster_parameter_shape;
+
 #define CLUSTER_COMMANDS                                                                        \
     {"create-db-cluster", "Creates a Multi-AZ DB cluster: a writer and two readable standbys "   \
      "in three AZs, commits waiting for either reader.", NULL, "CreateDBCluster",               \
