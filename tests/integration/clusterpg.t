@@ -29,7 +29,7 @@ cl() { rdsctl describe-db-clusters --db-cluster-identifier $C | jq -r ".DBCluste
 cl_status_is() { [ "$(cl .Status)" = "$1" ]; }
 # Every member's DBClusterParameterGroupStatus is $1.
 members_are() {
-  [ "$(cl "[.DBClusterMembers[].DBClusterParameterGroupStatus] | unique | join(\" \")")" = "$1" ] &&
+  [ "$(cl ' | [.DBClusterMembers[].DBClusterParameterGroupStatus] | unique | join(" ")')" = "$1" ] &&
     [ "$(cl '.DBClusterMembers | length')" = 3 ]
 }
 member_addr() {
