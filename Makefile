@@ -118,7 +118,7 @@ unit: $(TESTS)
 # waiter floors), issue 15/16's tests, which poll conditions and assert no
 # time — run two at a time beside that sequence (-j3 in all).
 INTEGRATION_PAR := terraform api14 awscli_everyday iam sns_sqs_attrs bad_input paramgroup \
-                   tls logs pi cloudwatch alarms liveview labreaders cluster_backup \
+                   tls logs pi cloudwatch alarms liveview labreaders cluster_backup clusterpg \
                    replicas mazrep auth awscli agentauth clock roles secrets snapshot \
                    stopstart upgrade iamdb network \
                    crash dns maint security_fs security_sg telemetry events_sns

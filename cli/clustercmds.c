@@ -5,6 +5,18 @@
 
 static const arg_field tag_fields[] = {{"Key", NULL, false}, {"Value", NULL, false}, {NULL, NULL, false}};
 static const arg_shape tag_shape = {tag_fields};
+static const arg_field filter_fields[] = {{"Name", NULL, true}, {"Values", "Value", true}, {NULL, NULL, false}};
+static const arg_shape filter_shape = {filter_fields};
+static const arg_field parameter_fields[] = {
+    {"ParameterName", NULL, false}, {"ParameterValue", NULL, false}, {"Description", NULL, false},
+    {"Source", NULL, false}, {"ApplyType", NULL, false}, {"DataType", NULL, false},
+    {"AllowedValues", NULL, false}, {"IsModifiable", NULL, false},
+    {"MinimumEngineVersion", NULL, false}, {"ApplyMethod", NULL, false}, {NULL, NULL, false}};
+const arg_shape cluster_parameter_shape = {parameter_fields};
+
+#define F_CLUSTER_FILTERS \
+    F_STRUCTS("filters", "Filters", "Filter", &filter_shape, \
+              "Filters: Name=parameter-name,Values=string,string ...")
 
 const arg_spec cluster_create_flags[] = {
     F_INT("backup-retention-period", "BackupRetentionPeriod", "Days (1-35)"),
@@ -43,6 +55,8 @@ const arg_spec cluster_modify_flags[] = {
     F_REQ("db-cluster-identifier", "DBClusterIdentifier", "Cluster to modify"),
     F_BOOL("apply-immediately", "ApplyImmediately", "Accepted; changes apply at once"),
     F_INT("backup-retention-period", "BackupRetentionPeriod", "Days (1-35)"),
+    F_STR("db-cluster-parameter-group-name", "DBClusterParameterGroupName",
+          "New cluster parameter group (members pending-reboot until rebooted)"),
     F_STR("master-user-password", "MasterUserPassword", "New master user password"),
     F_BOOL("deletion-protection", "DeletionProtection", "Refuse deletes"),
     F_STR("db-cluster-instance-class", "DBClusterInstanceClass", "New class (members restart)"),
@@ -89,5 +103,49 @@ const arg_spec cluster_pg_describe_flags[] = {
 
 const arg_spec cluster_pg_delete_flags[] = {
     F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
+    F_END,
+};
+
+const arg_spec cluster_pg_modify_flags[] = {
+    F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
+    F_STRUCTS("parameters", "Parameters", "Parameter", &cluster_parameter_shape,
+              "At most 20: ParameterName=string,ParameterValue=string,"
+              "ApplyMethod=immediate|pending-reboot ..."),
+    F_END,
+};
+
+const arg_spec cluster_pg_reset_flags[] = {
+    F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
+    F_BOOL("reset-all-parameters", "ResetAllParameters", "Reset every parameter"),
+    F_STRUCTS("parameters", "Parameters", "Parameter", &cluster_parameter_shape,
+              "At most 20: ParameterName=string,ApplyMethod=immediate|pending-reboot ..."),
+    F_END,
+};
+
+const arg_spec cluster_pg_parameters_flags[] = {
+    F_REQ("db-cluster-parameter-group-name", "DBClusterParameterGroupName", "The group"),
+    F_STR("source", "Source", "Only these: user | system | engine-default"),
+    F_CLUSTER_FILTERS,
+    F_INT("max-records", "MaxRecords", "Page size (20-100); turns off automatic paging"),
+    F_STR("marker", "Marker", "Start after this marker; turns off automatic paging"),
+    F_END,
+};
+
+const arg_spec cluster_pg_engine_defaults_flags[] = {
+    F_REQ("db-parameter-group-family", "DBParameterGroupFamily", "Family: postgres15"),
+    F_CLUSTER_FILTERS,
+    F_INT("max-records", "MaxRecords", "Page size (20-100)"),
+    F_STR("marker", "Marker", "Start after this marker"),
+    F_END,
+};
+
+const arg_spec cluster_pg_copy_flags[] = {
+    F_REQ("source-db-cluster-parameter-group-identifier",
+          "SourceDBClusterParameterGroupIdentifier", "Group to copy (name or ARN)"),
+    F_REQ("target-db-cluster-parameter-group-identifier",
+          "TargetDBClusterParameterGroupIdentifier", "Name of the copy"),
+    F_REQ("target-db-cluster-parameter-group-description",
+          "TargetDBClusterParameterGroupDescription", "Description of the copy"),
+    F_STRUCTS("tags", "Tags", "Tag", &tag_shape, "Tags of the copy: Key=string,Value=string ..."),
     F_END,
 };

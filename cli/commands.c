@@ -352,12 +352,6 @@ static const arg_spec delete_db_subnet_group_flags[] = {
     F_END,
 };
 
-static const arg_field parameter_fields[] = {
-    {"ParameterName", NULL, false}, {"ParameterValue", NULL, false}, {"Description", NULL, false},
-    {"Source", NULL, false}, {"ApplyType", NULL, false}, {"DataType", NULL, false},
-    {"AllowedValues", NULL, false}, {"IsModifiable", NULL, false},
-    {"MinimumEngineVersion", NULL, false}, {"ApplyMethod", NULL, false}, {NULL, NULL, false}};
-static const arg_shape parameter_shape = {parameter_fields};
 
 static const arg_spec create_db_parameter_group_flags[] = {
     F_REQ("db-parameter-group-name", "DBParameterGroupName", "Name: 1-255 letters, digits, hyphens"),
@@ -377,7 +371,7 @@ static const arg_spec describe_db_parameter_groups_flags[] = {
 
 static const arg_spec modify_db_parameter_group_flags[] = {
     F_REQ("db-parameter-group-name", "DBParameterGroupName", "The group"),
-    F_STRUCTS("parameters", "Parameters", "Parameter", &parameter_shape,
+    F_STRUCTS("parameters", "Parameters", "Parameter", &cluster_parameter_shape,
               "At most 20: ParameterName=string,ParameterValue=string,ApplyMethod=immediate|pending-reboot ..."),
     F_END,
 };
@@ -394,7 +388,7 @@ static const arg_spec describe_db_parameters_flags[] = {
 static const arg_spec reset_db_parameter_group_flags[] = {
     F_REQ("db-parameter-group-name", "DBParameterGroupName", "The group"),
     F_BOOL("reset-all-parameters", "ResetAllParameters", "Reset every parameter"),
-    F_STRUCTS("parameters", "Parameters", "Parameter", &parameter_shape,
+    F_STRUCTS("parameters", "Parameters", "Parameter", &cluster_parameter_shape,
               "At most 20: ParameterName=string,ApplyMethod=immediate|pending-reboot ..."),
     F_END,
 };

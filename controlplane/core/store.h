@@ -21,7 +21,7 @@
 
 typedef struct store store;
 
-#define STORE_SCHEMA_VERSION 20
+#define STORE_SCHEMA_VERSION 21
 
 /* The instance row's `extra` column: a JSON object of the settings that
  * have no column of their own. Read and written only through

@@ -17,6 +17,7 @@
 #include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/clusterwf.h"
 #include "controlplane/domain/instrow.h"
+#include "controlplane/domain/paramgroup.h"
 #include "controlplane/net/instnet.h"
 #include "controlplane/net/subnetgroup.h"
 #include "controlplane/notify/events.h"
@@ -26,9 +27,6 @@
 #include "lib/rclock.h"
 #include "lib/scram.h"
 #include "lib/util.h"
-
-/* The only cluster parameter group until cluster parameter groups exist. */
-#define CLUSTER_DEFAULT_PG "default.postgres15"
 
 static bool commit_or_fail(region *r, awserr *err)
 {
@@ -80,7 +78,8 @@ static void add_members(region *r, const cluster_row *c, cJSON *o)
         cJSON *m = cJSON_CreateObject();
         cJSON_AddStringToObject(m, "DBInstanceIdentifier", in.id);
         cJSON_AddBoolToObject(m, "IsClusterWriter", c->writer && strcmp(c->writer, in.id) == 0);
-        cJSON_AddStringToObject(m, "DBClusterParameterGroupStatus", "in-sync");
+        cJSON_AddStringToObject(m, "DBClusterParameterGroupStatus",
+                                paramgroup_apply_status(r, &in));
         cJSON_AddNumberToObject(m, "PromotionTier", 1);
         cJSON_AddItemToArray(list, m);
         if (in.az)
@@ -250,13 +249,23 @@ static bool create_check_azs(region *r, const char *extra_json, awserr *err)
     return true;
 }
 
-/* Inserts member i (1..3) through instrow, then makes it share the
- * writer's secrets (cluster.h invariant 3). */
+/* Inserts member i (1..3) through instrow, running the cluster's
+ * parameter group (clusterpg.h), then makes it share the writer's secrets
+ * (cluster.h invariant 3). */
 static bool create_member(region *r, const clusterapi_members *q, const cluster_row *c, int i,
-                          const char *extra, const store_instance *writer, store_instance *out,
-                          awserr *err)
+                          const char *cluster_extra, const store_instance *writer,
+                          store_instance *out, awserr *err)
 {
     char *id = cluster_member_id(c->id, i);
+    store_instance probe = {.extra = (char *)cluster_extra};
+    cJSON *ej = instextra_parse(&probe);
+    char *key = clusterpg_key(c->param_group ? c->param_group : CLUSTERPG_DEFAULT);
+    paramgroup_attach(r, ej, key);
+    free(key);
+    probe.extra = NULL;
+    instextra_store(&probe, ej);
+    char *extra = probe.extra;
+    cJSON_Delete(ej);
     store_instance req = {
         .id = id,
         .db_class = (char *)q->db_class,
@@ -275,11 +284,12 @@ static bool create_member(region *r, const clusterapi_members *q, const cluster_
         .storage_encrypted = q->encrypted,
         .kms_key_id = (char *)(q->kms_key_id ? q->kms_key_id : KMS_DEFAULT_RDS_ALIAS),
         .dns_ttl = -1,
-        .extra = (char *)extra,
+        .extra = extra,
         .cluster_id = c->id,
     };
     bool ok = instrow_insert_kind(r, &req, i == 1 ? "create" : CLUSTERWF_READER_KIND, out, err);
     free(id);
+    free(extra);
     if (!ok || !writer)
         return ok;
     wf_str_set(&out->repl_password, writer->repl_password);
@@ -371,7 +381,7 @@ bool clusterapi_create(region *r, const params *p, cJSON *result, awserr *err)
         .maintenance_window = q.mw ? xstrdup(q.mw) : instrow_default_maintenance_window(),
         .deletion_protection = q.protect,
         .storage_encrypted = q.encrypted,
-        .param_group = q.pg ? clusterpg_find(r, q.pg) : xstrdup(CLUSTER_DEFAULT_PG),
+        .param_group = q.pg ? clusterpg_find(r, q.pg) : xstrdup(CLUSTERPG_DEFAULT),
         .readers_up = xstrdup("[]"),
         .tags = tags,
         .extra = extra_json,
@@ -618,9 +628,51 @@ bool clusterapi_start(region *r, const params *p, cJSON *result, awserr *err)
  * not (a class change reboots the members together, the cluster
  * modifying until they run again). */
 static const char *const modify_refused[] = {
-    "NewDBClusterIdentifier", "Port", "DBClusterParameterGroupName", "EngineVersion",
-    "ManageMasterUserPassword", NULL,
+    "NewDBClusterIdentifier", "Port", "EngineVersion", "ManageMasterUserPassword", NULL,
 };
+
+/* DBClusterParameterGroupName: the cluster names the group at once; each
+ * member runs it from its next reboot (RDS: "a reboot without failover"),
+ * pending-reboot until then (paramgroup_want). */
+static bool modify_group(region *r, const params *p, cluster_row *c, bool *changed,
+                         awserr *err)
+{
+    const char *g = params_get(p, "DBClusterParameterGroupName");
+    if (!g)
+        return true;
+    char *name = clusterpg_find(r, g);
+    if (!name)
+        return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
+                          "DBClusterParameterGroup not found: %s", g);
+    *changed = true;
+    if (c->param_group && strcmp(c->param_group, name) == 0) {
+        free(name);
+        return true;
+    }
+    char **ids = NULL;
+    int n = cluster_members(r, c->id, &ids);
+    bool ok = n >= 0;
+    char *key = clusterpg_key(name);
+    for (int i = 0; ok && i < n; i++) {
+        store_instance in = {0};
+        bool found = false;
+        if (!store_instance_get(r->st, ids[i], &in, &found) || !found)
+            continue;
+        cJSON *extra = instextra_parse(&in);
+        paramgroup_want(r, extra, key);
+        instextra_store(&in, extra);
+        cJSON_Delete(extra);
+        ok = store_instance_update(r->st, &in);
+        store_instance_clear(&in);
+    }
+    cluster_ids_free(ids, n < 0 ? 0 : n);
+    free(key);
+    if (ok)
+        LOG_INFO("cluster parameter group wanted cluster=%s group=%s", c->id, name);
+    free(c->param_group);
+    c->param_group = name;
+    return ok || awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+}
 
 static bool modify_numbers(region *r, const params *p, cluster_row *c, bool *restart,
                            bool *changed, awserr *err)
@@ -722,7 +774,8 @@ bool clusterapi_modify(region *r, const params *p, cJSON *result, awserr *err)
         return refuse_state(r, &c, err, "modify it");
     bool restart = false, changed = pw != NULL;
     char *verifier = pw ? scram_verifier(pw) : NULL;
-    bool ok = modify_numbers(r, p, &c, &restart, &changed, err);
+    bool ok = modify_numbers(r, p, &c, &restart, &changed, err) &&
+              modify_group(r, p, &c, &changed, err);
     if (ok && !changed)
         ok = awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
                         "No modifications were requested");
@@ -747,7 +800,8 @@ bool clusterapi_modify(region *r, const params *p, cJSON *result, awserr *err)
 static const char *const member_refused[] = {
     "DBInstanceClass", "AllocatedStorage", "StorageType", "Iops", "BackupRetentionPeriod",
     "MasterUserPassword", "DeletionProtection", "MultiAZ", "PreferredBackupWindow",
-    "ManageMasterUserPassword", "MaxAllocatedStorage", "DBPortNumber", NULL,
+    "ManageMasterUserPassword", "MaxAllocatedStorage", "DBPortNumber", "DBParameterGroupName",
+    NULL,
 };
 
 bool clusterapi_member_modify_ok(const store_instance *in, const params *p, awserr *err)

@@ -275,11 +275,30 @@ bool paramgroup_read_create(region *r, const params *p, cJSON *extra, awserr *er
         return false;
     if (!name)
         name = pgroup_default_name(r);
-    instextra_set_str(extra, INSTEXTRA_PARAM_GROUP, name);
-    instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, name);
-    instextra_set_item(extra, INSTEXTRA_PARAM_BOOT, group_values(r, name));
+    paramgroup_attach(r, extra, name);
     free(name);
     return true;
+}
+
+void paramgroup_attach(region *r, cJSON *extra, const char *key)
+{
+    instextra_set_str(extra, INSTEXTRA_PARAM_GROUP, key);
+    instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, key);
+    instextra_set_item(extra, INSTEXTRA_PARAM_BOOT, group_values(r, key));
+}
+
+void paramgroup_want(region *r, cJSON *extra, const char *key)
+{
+    /* Instances made before parameter groups: they run the default. */
+    if (!instextra_str(extra, INSTEXTRA_PARAM_APPLIED)) {
+        char *want, *applied;
+        pgroup_instance_groups(r, extra, &want, &applied);
+        instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, applied);
+        free(want);
+        free(applied);
+    }
+    instextra_set_str(extra, INSTEXTRA_PARAM_GROUP, key);
+    LOG_INFO("parameter group wanted group=%s (applies at the next reboot)", key);
 }
 
 bool paramgroup_read_modify(region *r, const params *p, cJSON *extra, bool *changed, awserr *err)
@@ -289,16 +308,7 @@ bool paramgroup_read_modify(region *r, const params *p, cJSON *extra, bool *chan
         return false;
     if (!name)
         return true;
-    /* Instances made before parameter groups: they run the default. */
-    if (!instextra_str(extra, INSTEXTRA_PARAM_APPLIED)) {
-        char *want, *applied;
-        pgroup_instance_groups(r, extra, &want, &applied);
-        instextra_set_str(extra, INSTEXTRA_PARAM_APPLIED, applied);
-        free(want);
-        free(applied);
-    }
-    instextra_set_str(extra, INSTEXTRA_PARAM_GROUP, name);
-    LOG_INFO("parameter group wanted group=%s (applies at the next reboot)", name);
+    paramgroup_want(r, extra, name);
     free(name);
     *changed = true;
     return true;
@@ -451,7 +461,7 @@ void paramgroup_spec(region *r, const store_instance *in, cJSON *spec)
     cJSON_AddStringToObject(spec, "parameters_id", id);
 }
 
-static const char *apply_status(region *r, const store_instance *in)
+const char *paramgroup_apply_status(region *r, const store_instance *in)
 {
     cJSON *extra = instextra_parse(in);
     char *want, *applied;
@@ -490,8 +500,12 @@ void paramgroup_render(region *r, const store_instance *in, cJSON *o)
     pgroup_instance_groups(r, extra, &want, &applied);
     cJSON *pgs = cJSON_AddArrayToObject(o, "DBParameterGroups");
     cJSON *pg = cJSON_CreateObject();
-    cJSON_AddStringToObject(pg, "DBParameterGroupName", want);
-    cJSON_AddStringToObject(pg, "ParameterApplyStatus", apply_status(r, in));
+    /* A Multi-AZ DB cluster's member runs its cluster's group (a key no
+     * DB parameter group has); its own DB parameter group is the default. */
+    char *shown = in->cluster_id ? pgroup_default_name(r) : xstrdup(want);
+    cJSON_AddStringToObject(pg, "DBParameterGroupName", shown);
+    free(shown);
+    cJSON_AddStringToObject(pg, "ParameterApplyStatus", paramgroup_apply_status(r, in));
     cJSON_AddItemToArray(pgs, pg);
     cJSON_Delete(extra);
     free(want);

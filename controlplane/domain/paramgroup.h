@@ -89,7 +89,19 @@ bool paramgroup_read_modify(struct region *r, const params *p, struct cJSON *ext
 int paramgroup_check_params(const struct pgcatalog *cat, const params *p, bool need_value,
                             awserr *err);
 
-/* The DBInstance member DBParameterGroups (to o). */
+/* Points extra at group key (a DB parameter group's lowercase name, or a
+ * DB cluster parameter group's clusterpg_key): attach — wanted and
+ * applied, with the boot snapshot of its values now (a new instance or
+ * member); want — wanted only, the nodes keep the applied group until
+ * their next restart (a group swap). */
+void paramgroup_attach(struct region *r, struct cJSON *extra, const char *key);
+void paramgroup_want(struct region *r, struct cJSON *extra, const char *key);
+
+/* ParameterApplyStatus (and a cluster member's DBClusterParameterGroupStatus):
+ * "pending-reboot", "applying" or "in-sync" (see above). Static string. */
+const char *paramgroup_apply_status(struct region *r, const store_instance *in);
+/* The DBInstance member DBParameterGroups (to o); a cluster member shows
+ * the default DB parameter group (its parameters are its cluster's). */
 void paramgroup_render(struct region *r, const store_instance *in, struct cJSON *o);
 /* The default group's system rows (the memory settings) evaluated for
  * db_class (an unknown one counts as 1 GiB): a new object {name: value} in

@@ -1,10 +1,18 @@
-/* pgroup: what paramgroup.c (groups, instances, specs) and pgroupapi.c
- * (the actions) share about DB parameter groups. Private to those two
- * files: other modules use paramgroup.h. */
+/* pgroup: what paramgroup.c (groups, instances, specs), pgroupapi.c (the
+ * actions) and clusterpg.c (DB cluster parameter groups, whose rows live
+ * in the same table under the key "cluster-pg:<name>") share about
+ * parameter groups. Private to those three files: other modules use
+ * paramgroup.h and clusterpg.h.
+ *
+ * A group's `key` is what db_parameters.grp and an instance's extra hold:
+ * a DB parameter group's lowercase name, or clusterpg_key's form. */
 #ifndef RDSIM_PGROUP_H
 #define RDSIM_PGROUP_H
 
 #include <stdbool.h>
+
+#include "controlplane/core/awserr.h"
+#include "controlplane/core/query.h"
 
 typedef struct region region;
 typedef struct cJSON cJSON;
@@ -33,6 +41,24 @@ void pgroup_row_clear(pgroup_row *g);
 bool pgroup_get(region *r, const char *name, pgroup_row *out);
 /* Rows of a group as {name: {"value": v, "method": m}}; a new object. */
 cJSON *pgroup_rows(region *r, const char *name);
+/* In the caller's transaction: the rows of key `from` copied to `to`;
+ * every row of `key` deleted. false on a store error. */
+bool pgroup_copy_rows(region *r, const char *from, const char *to);
+bool pgroup_delete_rows(region *r, const char *key);
+/* Parameters.Parameter.N (paramgroup_check_params) stored under key, each
+ * with its ApplyMethod (absent: immediate when dynamic, else
+ * pending-reboot); reset: ResetAllParameters (the default without a list)
+ * or the listed names deleted. Own transaction; false with the error
+ * (MissingParameter for a Modify without parameters,
+ * InvalidParameterCombination for both ResetAllParameters and a list). */
+bool pgroup_set_rows(region *r, const char *key, const params *p, awserr *err);
+bool pgroup_reset_rows(region *r, const char *key, const params *p, awserr *err);
+/* The Parameters of key (NULL: the engine defaults) after the Source
+ * filter and the parameter-name Filters, paged (MaxRecords/Marker) into
+ * result; false with InvalidParameterValue for a bad Source or filter. */
+bool pgroup_describe_rows(region *r, const params *p, const char *key, cJSON *result,
+                          awserr *err);
+
 /* The wanted and applied groups of an instance, from its extra JSON
  * (malloc'd). */
 void pgroup_instance_groups(region *r, const cJSON *extra, char **want, char **applied);

@@ -57,8 +57,7 @@ static int group_count(region *r)
     return n;
 }
 
-/* The user-set parameters of group `from` copied to group `to`. */
-static bool copy_parameters(region *r, const char *from, const char *to)
+bool pgroup_copy_rows(region *r, const char *from, const char *to)
 {
     sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT INTO db_parameters(grp, name, value, method) "
                                              "SELECT ?1, name, value, method FROM db_parameters "
@@ -100,7 +99,7 @@ static bool store_group(region *r, const params *p, const char *name, const char
         sqlrow_bind_text(st, 3, desc);
         sqlite3_bind_int64(st, 4, region_now_ms(r));
     }
-    if (!sqlrow_run(st) || (from && !copy_parameters(r, from, name))) {
+    if (!sqlrow_run(st) || (from && !pgroup_copy_rows(r, from, name))) {
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
         goto done;
     }
@@ -315,11 +314,8 @@ bool paramgroup_action_delete(region *r, const params *p, cJSON *result, awserr 
                    "%s, so the group cannot be deleted (%s).", name, user);
         goto done;
     }
-    sqlite3_stmt *a = sqlrow_prepare(r->st, "DELETE FROM db_parameters WHERE grp = ?");
-    if (a)
-        sqlrow_bind_text(a, 1, name);
     sqlite3_stmt *b = NULL;
-    bool ran = sqlrow_run(a);
+    bool ran = pgroup_delete_rows(r, name);
     if (ran) {
         b = sqlrow_prepare(r->st, "DELETE FROM db_parameter_groups WHERE name = ?");
         if (b)
@@ -339,6 +335,14 @@ done:
     free(user);
     free(name);
     return ok;
+}
+
+bool pgroup_delete_rows(region *r, const char *key)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM db_parameters WHERE grp = ?");
+    if (st)
+        sqlrow_bind_text(st, 1, key);
+    return sqlrow_run(st);
 }
 
 int paramgroup_check_params(const pgcatalog *cat, const params *p, bool need_value,
@@ -404,23 +408,16 @@ static const char *method_of(const params *p, int i, const pgparam *pp)
     return pgcatalog_is_static(pp) ? "pending-reboot" : "immediate";
 }
 
-bool paramgroup_action_modify(region *r, const params *p, cJSON *result, awserr *err)
+bool pgroup_set_rows(region *r, const char *key, const params *p, awserr *err)
 {
-    char *name = NULL;
-    if (!load_modifiable(r, p, &name, err))
-        return false;
     int n = paramgroup_check_params(r->pgcat, p, true, err);
     if (n == 0)
         awserr_set(err, AWSERR_MISSING_PARAMETER,
                    "The request must contain the parameter Parameters.");
-    if (n <= 0) {
-        free(name);
+    if (n <= 0)
         return false;
-    }
-    if (!store_begin(r->st)) {
-        free(name);
+    if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
-    }
     bool ok = true;
     for (int i = 1; ok && i <= n; i++) {
         const pgparam *pp = pgcatalog_find(
@@ -430,26 +427,70 @@ bool paramgroup_action_modify(region *r, const params *p, cJSON *result, awserr 
         sqlite3_stmt *st = sqlrow_prepare(r->st, "INSERT OR REPLACE INTO db_parameters(grp, "
                                                  "name, value, method) VALUES(?,?,?,?)");
         if (st) {
-            sqlrow_bind_text(st, 1, name);
+            sqlrow_bind_text(st, 1, key);
             sqlrow_bind_text(st, 2, pp->name);
             sqlrow_bind_text(st, 3, value);
             sqlrow_bind_text(st, 4, method_of(p, i, pp));
         }
         ok = sqlrow_run(st);
         if (ok)
-            LOG_INFO("parameter set group=%s name=%s method=%s", name, pp->name,
+            LOG_INFO("parameter set group=%s name=%s method=%s", key, pp->name,
                      method_of(p, i, pp));
     }
     if (!ok) {
         store_rollback(r->st);
-        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-    } else {
-        ok = commit_or_fail(r, err);
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
     }
+    return commit_or_fail(r, err);
+}
+
+bool paramgroup_action_modify(region *r, const params *p, cJSON *result, awserr *err)
+{
+    char *name = NULL;
+    if (!load_modifiable(r, p, &name, err))
+        return false;
+    bool ok = pgroup_set_rows(r, name, p, err);
     if (ok)
         cJSON_AddStringToObject(result, "DBParameterGroupName", name);
     free(name);
     return ok;
+}
+
+bool pgroup_reset_rows(region *r, const char *key, const params *p, awserr *err)
+{
+    bool all = false, has_all = false;
+    int n = 0;
+    if (!params_get_bool(p, "ResetAllParameters", &all, &has_all, err) ||
+        (n = paramgroup_check_params(r->pgcat, p, false, err)) < 0)
+        return false;
+    if (all && n > 0)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "Specify either ResetAllParameters or a list of parameters, not "
+                          "both.");
+    if (!has_all && n == 0)
+        all = true; /* "By default, all parameters in the DB parameter group are reset" */
+    if (!store_begin(r->st))
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    bool ok = !all || pgroup_delete_rows(r, key);
+    for (int i = 1; ok && !all && i <= n; i++) {
+        const pgparam *pp = pgcatalog_find(
+            r->pgcat, params_get_struct_field(p, "Parameters", "Parameter", i, "ParameterName"));
+        sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM db_parameters WHERE grp = ? AND "
+                                                 "name = ?");
+        if (st) {
+            sqlrow_bind_text(st, 1, key);
+            sqlrow_bind_text(st, 2, pp->name);
+        }
+        ok = sqlrow_run(st);
+    }
+    if (!ok) {
+        store_rollback(r->st);
+        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    }
+    if (!commit_or_fail(r, err))
+        return false;
+    LOG_INFO("parameter group reset group=%s all=%d count=%d", key, all, n);
+    return true;
 }
 
 bool paramgroup_action_reset(region *r, const params *p, cJSON *result, awserr *err)
@@ -457,53 +498,9 @@ bool paramgroup_action_reset(region *r, const params *p, cJSON *result, awserr *
     char *name = NULL;
     if (!load_modifiable(r, p, &name, err))
         return false;
-    bool all = false, has_all = false;
-    int n = 0;
-    if (!params_get_bool(p, "ResetAllParameters", &all, &has_all, err) ||
-        (n = paramgroup_check_params(r->pgcat, p, false, err)) < 0) {
-        free(name);
-        return false;
-    }
-    if (all && n > 0) {
-        free(name);
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                          "Specify either ResetAllParameters or a list of parameters, not "
-                          "both.");
-    }
-    if (!has_all && n == 0)
-        all = true; /* "By default, all parameters in the DB parameter group are reset" */
-    if (!store_begin(r->st)) {
-        free(name);
-        return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
-    }
-    bool ok = true;
-    if (all) {
-        sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM db_parameters WHERE grp = ?");
-        if (st)
-            sqlrow_bind_text(st, 1, name);
-        ok = sqlrow_run(st);
-    }
-    for (int i = 1; ok && !all && i <= n; i++) {
-        const pgparam *pp = pgcatalog_find(
-            r->pgcat, params_get_struct_field(p, "Parameters", "Parameter", i, "ParameterName"));
-        sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM db_parameters WHERE grp = ? AND "
-                                                 "name = ?");
-        if (st) {
-            sqlrow_bind_text(st, 1, name);
-            sqlrow_bind_text(st, 2, pp->name);
-        }
-        ok = sqlrow_run(st);
-    }
-    if (!ok) {
-        store_rollback(r->st);
-        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
-    } else {
-        ok = commit_or_fail(r, err);
-    }
-    if (ok) {
-        LOG_INFO("parameter group reset group=%s all=%d count=%d", name, all, n);
+    bool ok = pgroup_reset_rows(r, name, p, err);
+    if (ok)
         cJSON_AddStringToObject(result, "DBParameterGroupName", name);
-    }
     free(name);
     return ok;
 }
@@ -529,10 +526,8 @@ static cJSON *render_param(const pgparam *pp, const char *value, const char *sou
     return o;
 }
 
-/* The parameters of a group (NULL: the engine defaults) after the Source
- * and parameter-name filters, paged into result. */
-static bool describe_params(region *r, const params *p, const char *group, cJSON *result,
-                            awserr *err)
+bool pgroup_describe_rows(region *r, const params *p, const char *group, cJSON *result,
+                          awserr *err)
 {
     int64_t max, off;
     if (!params_get_paging(p, &max, &off, err))
@@ -610,7 +605,7 @@ bool paramgroup_action_describe_parameters(region *r, const params *p, cJSON *re
     pgroup_row row;
     bool found = pgroup_get(r, name, &row);
     pgroup_row_clear(&row);
-    bool ok = found ? describe_params(r, p, name, result, err)
+    bool ok = found ? pgroup_describe_rows(r, p, name, result, err)
                     : awserr_set(err, AWSERR_DB_PARAMETER_GROUP_NOT_FOUND,
                                  "DBParameterGroup not found: %s", name);
     free(name);
@@ -630,5 +625,5 @@ bool paramgroup_action_engine_defaults(region *r, const params *p, cJSON *result
                           "ParameterGroupFamily %s is not supported in this region.", fam);
     cJSON *d = cJSON_AddObjectToObject(result, "EngineDefaults");
     cJSON_AddStringToObject(d, "DBParameterGroupFamily", fam);
-    return describe_params(r, p, NULL, d, err);
+    return pgroup_describe_rows(r, p, NULL, d, err);
 }
