@@ -193,6 +193,16 @@ region_up() {
   . "$RDS_HOME/region.env"
   export RDS_API_PORT RDS_DNS_PORT RDS_REGION AWS_PAGER=
   export RDSCTL_ENDPOINT="http://127.0.0.1:$RDS_API_PORT"
+  # The first two octets of every node address (README "Network modes"):
+  # NODE_NET "127.30" or "100.94", NODE_RE as a regex, NODE_DASH as in
+  # node names (ip-127-30-1-2).
+  if [ "${RDS_NETMODE:-loopback}" = netns ]; then
+    NODE_NET="100.$((64 + RDS_NET))"
+  else
+    NODE_NET="127.$RDS_NET"
+  fi
+  NODE_RE=${NODE_NET//./\\.}
+  NODE_DASH=${NODE_NET//./-}
   T_KEY=$(aws_cred aws_access_key_id)
   T_SECRET=$(aws_cred aws_secret_access_key)
   export RDSCTL_WAIT_DELAY=0.1
