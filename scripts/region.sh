@@ -76,8 +76,12 @@ if [ -z "${RDS_NET:-}" ] && [ -f "$home/net.env" ]; then
   . "$home/net.env"
 fi
 net=${RDS_NET:-0}
-# The mode is part of the home too (its store's VPC is that mode's).
-recorded_mode=${RDS_NETMODE:-}
+# The mode is part of the home too (its store's VPC is that mode's), read
+# whether or not RDS_NET was given.
+recorded_mode=
+if [ -f "$home/net.env" ]; then
+  recorded_mode=$(sed -n 's/^RDS_NETMODE=\(loopback\|netns\)$/\1/p' "$home/net.env")
+fi
 mode=${RDSIM_NET:-${recorded_mode:-loopback}}
 case $mode in
   loopback | netns) ;;
