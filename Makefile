@@ -120,7 +120,7 @@ unit: $(TESTS)
 INTEGRATION_PAR := terraform api14 awscli_everyday iam sns_sqs_attrs bad_input paramgroup \
                    tls logs pi cloudwatch alarms liveview labreaders cluster_backup clusterpg \
                    replicas mazrep auth awscli agentauth clock roles secrets snapshot \
-                   stopstart upgrade iamdb network \
+                   stopstart upgrade iamdb network netns \
                    crash dns maint security_fs security_sg telemetry events_sns
 INTEGRATION_RULES := $(foreach t,$(INTEGRATION_PAR),--rules='par=tests/integration/$(t).t') \
                      --rules='seq=**'

@@ -13,6 +13,7 @@
 
 #include "agent/agent.h"
 #include "agent/proc.h"
+#include "agent/spec.h"
 #include "lib/agentmac.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -22,7 +23,8 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: rds-agent --controlplane http://127.0.0.1:PORT --az AZ --addr-base 127.0.1\n"
             "                 --home DIR [--pg-bindir DIR] [--pg-user NAME] [--pam-module FILE]\n"
-            "                 --key-file FILE [--heartbeat-ms 250] [--log-level info]\n");
+            "                 --key-file FILE [--heartbeat-ms 250] [--log-level info]\n"
+            "                 [--vpc-cidr 127.0.0.0/8] [--region-addrs 127.0.0.1/32]\n");
 }
 
 /* `pg_config --bindir`, run once at startup (blocking is fine here). */
@@ -52,7 +54,7 @@ int main(int argc, char **argv)
     log_set_ident("rds-agent");
     const char *controlplane = NULL, *az = NULL, *addr_base = NULL, *home = NULL;
     const char *bindir_flag = NULL, *pg_user = "postgres", *key_file = NULL;
-    const char *pam_module = NULL;
+    const char *pam_module = NULL, *vpc = "127.0.0.0/8", *region_addrs = "127.0.0.1/32";
     bool pg_user_explicit = false;
     int64_t heartbeat_ms = 250;
     static const struct option opts[] = {
@@ -66,6 +68,8 @@ int main(int argc, char **argv)
         {"key-file", required_argument, NULL, 'k'},
         {"log-level", required_argument, NULL, 'l'},
         {"pam-module", required_argument, NULL, 'P'},
+        {"vpc-cidr", required_argument, NULL, 'V'},
+        {"region-addrs", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -80,6 +84,8 @@ int main(int argc, char **argv)
         case 'u': pg_user = optarg; pg_user_explicit = true; break;
         case 'k': key_file = optarg; break;
         case 'P': pam_module = optarg; break;
+        case 'V': vpc = optarg; break;
+        case 'R': region_addrs = optarg; break;
         case 'i':
             if (!str_to_int64(optarg, 10, 60000, &heartbeat_ms)) {
                 fprintf(stderr, "rds-agent: --heartbeat-ms must be 10..60000\n");
@@ -101,6 +107,11 @@ int main(int argc, char **argv)
     }
     if (!controlplane || !az || !addr_base || !home || !key_file || optind != argc) {
         usage(stderr);
+        return 2;
+    }
+    if (!spec_set_network(vpc, region_addrs)) {
+        fprintf(stderr, "rds-agent: --vpc-cidr and --region-addrs must be CIDR blocks, the "
+                        "second inside the first\n");
         return 2;
     }
     if (!agentmac_id_valid(az)) {

@@ -162,16 +162,22 @@ char *nodeconf_render_params(const node_spec *spec)
  * region's own address with its password (the controlplane's probes,
  * archiver and backups); from anywhere else, never. First match wins. */
 static const char hba_admin_local[] = "local   all          rdsadmin            peer map=rdsim\n";
-static const char hba_admin_host[] =
-    "host    all          rdsadmin 127.0.0.1/32  scram-sha-256\n"
-    "host    replication  rdsadmin 127.0.0.1/32  scram-sha-256\n"
-    "host    all          rdsadmin 0.0.0.0/0     reject\n"
-    "host    replication  rdsadmin 0.0.0.0/0     reject\n";
+static void hba_admin_host(sbuf *b)
+{
+    const char *own = spec_region_cidr();
+    sbuf_printf(b,
+                "host    all          rdsadmin %-13s scram-sha-256\n"
+                "host    replication  rdsadmin %-13s scram-sha-256\n"
+                "host    all          rdsadmin 0.0.0.0/0     reject\n"
+                "host    replication  rdsadmin 0.0.0.0/0     reject\n",
+                own, own);
+}
 
 /* The replication role (rdsrepladmin, its own secret from the
  * controlplane): a standby's walreceiver, pg_basebackup, pg_rewind and its
  * CHECKPOINT connect as it from the region's own address, 127.0.0.1, the
- * kernel's source address on loopback; from anywhere else, never. */
+ * kernel's source address on loopback (namespace mode: the hosts' link
+ * addresses, spec_region_cidr); from anywhere else, never. */
 static void hba_repl_role(sbuf *b, const node_spec *spec)
 {
     if (!spec || !spec->repl_user)
@@ -179,12 +185,13 @@ static void hba_repl_role(sbuf *b, const node_spec *spec)
     /* Quoted: a name such as "all" is then the role, never the keyword
      * (spec.c allows only plain SQL names, so no quote is inside). */
     const char *u = spec->repl_user;
+    const char *own = spec_region_cidr();
     sbuf_printf(b,
-                "host    all          \"%s\" 127.0.0.1/32  scram-sha-256\n"
-                "host    replication  \"%s\" 127.0.0.1/32  scram-sha-256\n"
+                "host    all          \"%s\" %-13s scram-sha-256\n"
+                "host    replication  \"%s\" %-13s scram-sha-256\n"
                 "host    all          \"%s\" 0.0.0.0/0     reject\n"
                 "host    replication  \"%s\" 0.0.0.0/0     reject\n",
-                u, u, u, u);
+                u, own, u, own, u, u);
 }
 
 /* One client rule: with IAM database authentication on, members of
@@ -226,11 +233,11 @@ char *nodeconf_render_hba(const node_spec *spec)
      * 127.0.0.1 for being the region's address: a tenant's source address
      * meets the security groups' rules like anyone's (issue 13, hole 7). */
     sbuf_puts(&b, "# the region's own roles, from the region's own address only\n");
-    sbuf_puts(&b, hba_admin_host);
+    hba_admin_host(&b);
     hba_repl_role(&b, spec);
     if (!spec || !spec->has_hba) {
-        hba_rule(&b, spec, "all", "127.0.0.0/8");
-        hba_rule(&b, spec, "replication", "127.0.0.0/8");
+        hba_rule(&b, spec, "all", spec_vpc_cidr());
+        hba_rule(&b, spec, "replication", spec_vpc_cidr());
         return sbuf_take(&b);
     }
     sbuf_puts(&b, "# VPC security groups: ingress rules on the instance's port\n");

@@ -125,12 +125,51 @@ static bool valid_role(const char *s)
     return true;
 }
 
-static bool valid_loopback(const char *s)
+/* The host's network (spec_set_network): written once by main before the
+ * loop, read-only after. */
+static char net_vpc[20] = "127.0.0.0/8", net_region[20] = "127.0.0.1/32";
+
+bool spec_set_network(const char *vpc, const char *region)
 {
-    struct in_addr a;
-    if (!s || strlen(s) > 15 || inet_pton(AF_INET, s, &a) != 1)
+    cidr v, r;
+    if (!vpc || !region || strlen(vpc) >= sizeof net_vpc || strlen(region) >= sizeof net_region ||
+        !cidr_parse(vpc, &v) || !cidr_parse(region, &r) || !cidr_covers(&v, &r))
         return false;
-    return (ntohl(a.s_addr) >> 24) == 127;
+    snprintf(net_vpc, sizeof net_vpc, "%s", vpc);
+    snprintf(net_region, sizeof net_region, "%s", region);
+    return true;
+}
+
+const char *spec_vpc_cidr(void) { return net_vpc; }
+const char *spec_region_cidr(void) { return net_region; }
+
+/* A dotted IPv4 address inside block. */
+static bool addr_in(const char *s, const char *block)
+{
+    cidr c;
+    uint32_t a;
+    return s && strlen(s) <= 15 && cidr_parse(block, &c) && cidr_parse_addr(s, &a) &&
+           cidr_contains(&c, a);
+}
+
+/* A node's address: inside the VPC (loopback mode: 127.0.0.0/8). */
+static bool valid_vpc_addr(const char *s) { return addr_in(s, net_vpc); }
+
+/* The KMS a restore decrypts with is the controlplane: "http://ADDR:" with
+ * ADDR on the loopback (loopback mode) or among the region's own addresses
+ * (namespace mode's gateway), never a tenant-chosen host. */
+static bool valid_kms_url(const char *s)
+{
+    if (!s || strncmp(s, "http://", 7) != 0)
+        return false;
+    const char *host = s + 7;
+    size_t n = strcspn(host, ":/");
+    if (n == 0 || n > 15 || host[n] != ':')
+        return false;
+    char addr[16];
+    memcpy(addr, host, n);
+    addr[n] = '\0';
+    return addr_in(addr, "127.0.0.0/8") || addr_in(addr, net_region);
 }
 
 /* Printable ASCII or UTF-8 bytes, no control characters: the value goes
@@ -316,8 +355,8 @@ static bool parse_ha(const cJSON *obj, node_spec *out, char *err, size_t errlen)
         const char *addr = get_string(up, "addr", &bad);
         if (bad || !spec_valid_node_id(id))
             return fail(err, errlen, "invalid or missing", "upstream.node_id");
-        if (!valid_loopback(addr))
-            return fail(err, errlen, "invalid or missing (must be in 127.0.0.0/8)",
+        if (!valid_vpc_addr(addr))
+            return fail(err, errlen, "invalid or missing (must be in the VPC)",
                         "upstream.addr");
         const cJSON *port = cJSON_GetObjectItemCaseSensitive(up, "port");
         if (!valid_port(port))
@@ -418,7 +457,7 @@ static bool parse_restore(const cJSON *obj, node_spec *out, char *err, size_t er
     const char *kms = get_string(rs, "kms", &bad);
     if (bad || !spec_valid_restore_path(path))
         return fail(err, errlen, "invalid or missing", "restore.path");
-    if (!kms || strncmp(kms, "http://127.", 11) != 0 || !valid_text(kms, SPEC_MAX_PATH))
+    if (!valid_kms_url(kms) || !valid_text(kms, SPEC_MAX_PATH))
         return fail(err, errlen, "invalid or missing", "restore.kms");
     /* A point-in-time restore also names the WAL archive and the target. */
     const char *wal = get_string(rs, "wal", &bad);
@@ -494,8 +533,8 @@ static bool spec_parse(const cJSON *obj, node_spec *out, char *err, size_t errle
         return fail(err, errlen, "field of the wrong type", "spec");
     if (!valid_instance_id(instance_id))
         return fail(err, errlen, "invalid or missing", "instance_id");
-    if (!valid_loopback(addr))
-        return fail(err, errlen, "invalid or missing (must be in 127.0.0.0/8)", "addr");
+    if (!valid_vpc_addr(addr))
+        return fail(err, errlen, "invalid or missing (must be in the VPC)", "addr");
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(obj, "port");
     if (!valid_port(port))
         return fail(err, errlen, "invalid or missing", "port");

@@ -125,6 +125,17 @@ bool spec_valid_slot(const char *s);
 /* True when the spec asks for a standby ("standby" role). */
 bool spec_is_standby(const node_spec *spec);
 
+/* The host's network, set once at start before any spec is parsed (like
+ * the log level; README "Network modes"): vpc is where node addresses may
+ * be (a node's addr, its upstream's), region the addresses the region's
+ * own connections come from (pg_hba.conf's rdsadmin and replication-role
+ * lines) and where a restore's KMS may be. Defaults: loopback mode's
+ * "127.0.0.0/8" and "127.0.0.1/32". False (nothing changed) unless both are
+ * CIDR blocks and region lies inside vpc. */
+bool spec_set_network(const char *vpc, const char *region);
+const char *spec_vpc_cidr(void);    /* e.g. "127.0.0.0/8" */
+const char *spec_region_cidr(void); /* e.g. "127.0.0.1/32" */
+
 /* Parses and validates a spec object. Returns true and fills out (caller
  * frees with spec_free); returns false with a one-line reason in err (which
  * never contains the password) and out zeroed. */

@@ -42,6 +42,7 @@
 #include "controlplane/domain/storage.h"
 #include "controlplane/domain/stopstart.h"
 #include "controlplane/obs/cwalarm.h"
+#include "lib/cidr.h"
 #include "controlplane/core/principal.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/telemetry.h"
@@ -74,6 +75,7 @@ typedef struct {
 typedef struct {
     char *dbpath;
     api *a;
+    api *agent_api; /* --agent-addr's listener, or NULL */
     dns_server *dns;
     pisampler *pi; /* Performance Insights' one-second sampler */
     struct event *sigint, *sigterm;
@@ -112,6 +114,11 @@ static void usage(FILE *f)
             "  --sns-max-topics N    SNS topics per account (AWS's quota: 100000)\n"
             "  --sns-max-subscriptions-per-topic N  (AWS's quota: 12500000)\n"
             "  --storage-unit-mib N  one AllocatedStorage unit is N MiB, not 1 GiB (tests)\n"
+            "  --vpc-cidr CIDR       the VPC: where nodes' addresses are (127.0.0.0/8)\n"
+            "  --region-cidr CIDR    the region's own addresses, outside every subnet\n"
+            "                        (127.0.0.0/24)\n"
+            "  --agent-addr ADDR     also serve the API on ADDR (same port) and tell agents\n"
+            "                        to reach it (and KMS) there: namespace mode's gateway\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
             "  --certs-dir DIR       where the CA bundle goes: DIR/global-bundle.pem\n"
@@ -257,6 +264,9 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"log-max-mib", required_argument, 0, 'L'},
         {"aws-dir", required_argument, 0, 'G'},
         {"certs-dir", required_argument, 0, 'C'},
+        {"vpc-cidr", required_argument, 0, 'V'},
+        {"region-cidr", required_argument, 0, 'Q'},
+        {"agent-addr", required_argument, 0, 'B'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
     int64_t v;
@@ -268,6 +278,9 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'a': o->api_addr = optarg; break;
         case 'G': o->aws_dir = optarg; break;
         case 'C': o->certs_dir = optarg; break;
+        case 'V': cfg->vpc_cidr = optarg; break;
+        case 'Q': cfg->region_cidr = optarg; break;
+        case 'B': cfg->agent_addr = optarg; break;
         case 'd': o->dns_addr = optarg; break;
         case 'r': cfg->name = optarg; break;
         case 'z': o->azs = optarg; break;
@@ -363,6 +376,15 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
                       : xasprintf("%sa,%sb,%sc", cfg->name, cfg->name, cfg->name);
     if (!parse_azs(o->azbuf, cfg)) {
         fprintf(stderr, "rds-controlplane: --azs must list 1 to %d names\n", REGION_MAX_AZS);
+        return 2;
+    }
+    cidr vpc, own;
+    uint32_t gw;
+    if (!cidr_parse(cfg->vpc_cidr, &vpc) || !cidr_parse(cfg->region_cidr, &own) ||
+        vpc.prefix > 16 || !cidr_covers(&vpc, &own) ||
+        (cfg->agent_addr && (!cidr_parse_addr(cfg->agent_addr, &gw) || !cidr_contains(&own, gw)))) {
+        fprintf(stderr, "rds-controlplane: --vpc-cidr must be a /16 or larger block holding "
+                        "--region-cidr, and --agent-addr an address inside --region-cidr\n");
         return 2;
     }
     return -1;
@@ -475,6 +497,14 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     r->api_port = api_port;
     if (!w->a || !credentials_publish(r, o))
         return false;
+    /* Namespace mode: the agents' door on the gateway, the same API (every
+     * request signed, SigV4 or the agent's HMAC) on the same port. */
+    if (r->cfg.agent_addr) {
+        uint16_t again = 0;
+        w->agent_api = api_start(r, r->cfg.agent_addr, api_port, &again);
+        if (!w->agent_api)
+            return false;
+    }
     w->pi = pisampler_new(r);
     r->cron = event_new(r->base, -1, EV_PERSIST, on_cron, r);
     struct timeval tv = {0, CRON_MS * 1000};
@@ -507,6 +537,7 @@ static void cp_close(region *r, cp_wiring *w)
     if (r->cron)
         event_free(r->cron);
     pisampler_free(w->pi);
+    api_stop(w->agent_api);
     api_stop(w->a);
     if (w->dns)
         dns_server_free(w->dns);
@@ -548,7 +579,8 @@ int main(int argc, char **argv)
                             .standby_stream_ms = 10000,
                             .delivery_retry_ms = SNSMSG_BACKOFF_BASE_MS,
                             .sns_max_topics = SNS_MAX_TOPICS,
-                            .sns_max_subs_per_topic = SNS_MAX_SUBS_PER_TOPIC};
+                            .sns_max_subs_per_topic = SNS_MAX_SUBS_PER_TOPIC,
+                            .vpc_cidr = "127.0.0.0/8", .region_cidr = "127.0.0.0/24"};
     int rc = parse_flags(argc, argv, &o, &r.cfg);
     if (rc >= 0) {
         free(o.azbuf);

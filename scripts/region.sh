@@ -5,7 +5,11 @@
 #   scripts/region.sh up       start whatever is not running (idempotent; also
 #                              how to recover after kill -9 of any process)
 #   scripts/region.sh down     stop everything, PostgreSQL servers included
-#   scripts/region.sh status   show what runs
+#   scripts/region.sh status   show what runs (and the network mode)
+#   scripts/region.sh netcut AZ / netheal AZ
+#                              namespace mode: take the AZ host's link to the
+#                              region bridge down / up again (the partition
+#                              primitive; README "Network modes")
 #
 # Environment (defaults): RDS_HOME (./run), RDS_API_PORT (8780; 0 picks a
 # free port), RDS_DNS_PORT (8753; 0 likewise), RDS_REGION (us-east-1),
@@ -34,6 +38,25 @@
 # (default /var/lib/rdsim; root's, 0711), with $RDS_HOME/agents a symlink
 # to it, and the PAM module PostgreSQL loads in .../lib. See the README.
 #
+# Network modes (README "Network modes"): RDSIM_NET=loopback (every host a
+# 127.$RDS_NET.n range on the machine's loopback) or RDSIM_NET=netns (each
+# AZ host in a network namespace of its own, joined to the region's bridge;
+# needs root and `ip netns`). Unset: the mode the home was made in, else
+# loopback. In namespace mode RDS_NET (0..63) picks the region's block
+# 100.(64+RDS_NET).0.0/16 out of 100.64.0.0/10 (shared address space, never
+# routed on the machine's own network):
+#   P.0.0/24   the region's link network on the bridge: the root namespace's
+#              end P.0.1 (the controlplane's address for agents, the source
+#              of its probes and backups), host n's end P.0.(10+n);
+#   P.n.0/24   AZ n's node addresses, local inside host n's namespace only
+#              (a `local` route on its lo), routed via P.0.(10+n) from the
+#              root namespace and from the other hosts.
+# The namespaces are rdsim-<hash of the home>-sw (the bridge) and
+# rdsim-<hash>-<az> (a host); the root namespace holds only the veth
+# rdsr<hash>, whose peer is in -sw, so deleting the namespaces removes every
+# link of the region. `down` deletes them; `up` first removes those of any
+# home that no longer exists (a crashed run's, see /run/rdsim-netns).
+#
 # A failed `up` stops the processes it started itself (and only those).
 set -Eeuo pipefail
 
@@ -53,8 +76,145 @@ if [ -z "${RDS_NET:-}" ] && [ -f "$home/net.env" ]; then
   . "$home/net.env"
 fi
 net=${RDS_NET:-0}
+# The mode is part of the home too (its store's VPC is that mode's), read
+# whether or not RDS_NET was given.
+recorded_mode=
+if [ -f "$home/net.env" ]; then
+  recorded_mode=$(sed -n 's/^RDS_NETMODE=\(loopback\|netns\)$/\1/p' "$home/net.env")
+fi
+mode=${RDSIM_NET:-${recorded_mode:-loopback}}
+case $mode in
+  loopback | netns) ;;
+  *) echo "region: RDSIM_NET must be loopback or netns, not $mode" >&2; exit 2 ;;
+esac
 log_level=${RDS_LOG_LEVEL:-info}
 azs=("${region}a" "${region}b" "${region}c")
+
+# ---- namespace mode ---------------------------------------------------------
+
+nshash=$(printf %s "$home" | sha256sum | cut -c1-8)
+ns_sw=rdsim-$nshash-sw
+root_if=rdsr$nshash
+netns_marks=/run/rdsim-netns
+ns_of() { echo "rdsim-$nshash-$1"; }
+block() { echo "100.$((64 + net))"; }
+
+# netns_usable: root, and a namespace can be made and entered here.
+netns_usable() {
+  [ "$(id -u)" = 0 ] || return 1
+  local probe=rdsim-probe-$$
+  ip netns add "$probe" 2>/dev/null || return 1
+  ip netns exec "$probe" true 2>/dev/null
+  local rc=$?
+  ip netns del "$probe" 2>/dev/null || true
+  return $rc
+}
+
+ns_exists() { [ -e "/run/netns/$1" ]; }
+
+# ns_delete NS: ends what still runs in NS (a postgres a crashed agent left)
+# and deletes it, with its links.
+ns_delete() {
+  ns_exists "$1" || return 0
+  local pid
+  for pid in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  ip netns del "$1" 2>/dev/null || true
+}
+
+# netns_sweep: a crashed run's namespaces (their home is gone) are removed
+# before they can hold an address block another region wants.
+netns_sweep() {
+  local mark h old
+  for mark in "$netns_marks"/*; do
+    [ -f "$mark" ] || continue
+    h=${mark##*/}
+    old=$(cat "$mark")
+    [ -d "$old" ] && continue
+    for ns in /run/netns/rdsim-"$h"-*; do [ -e "$ns" ] && ns_delete "${ns##*/}"; done
+    ip link del "rdsr$h" 2>/dev/null || true
+    rm -f "$mark"
+  done
+}
+
+# netns_up: the bridge, one namespace per AZ host, the veths, addresses and
+# routes; idempotent (what exists is kept: a postgres may run inside).
+netns_up() {
+  local p i j az ns
+  p=$(block)
+  netns_sweep
+  mkdir -p "$netns_marks"
+  printf '%s\n' "$home" >"$netns_marks/$nshash"
+  if ! ns_exists "$ns_sw"; then
+    # Another region (another home) must not hold this block.
+    if ip -4 addr show | grep -q " $p\.0\.1/"; then
+      echo "region: $p.0.0/16 is used by another region; pick another RDS_NET (0..63)" >&2
+      return 1
+    fi
+    ip netns add "$ns_sw"
+  fi
+  # Each step below is idempotent, so an `up` interrupted half-way (or
+  # after kill -9) completes the network on the next `up`.
+  ip -n "$ns_sw" link set lo up
+  ip -n "$ns_sw" link show br0 >/dev/null 2>&1 || ip -n "$ns_sw" link add br0 type bridge
+  ip -n "$ns_sw" link set br0 up
+  ip link show "$root_if" >/dev/null 2>&1 ||
+    ip link add "$root_if" type veth peer name uplink netns "$ns_sw"
+  ip -n "$ns_sw" link set uplink master br0
+  ip -n "$ns_sw" link set uplink up
+  ip addr replace "$p.0.1/24" dev "$root_if"
+  ip link set "$root_if" up
+  i=1
+  for az in "${azs[@]}"; do
+    ns=$(ns_of "$az")
+    ns_exists "$ns" || ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    # The host's node range is local here and nowhere else.
+    ip -n "$ns" route replace local "$p.$i.0/24" dev lo
+    if ! ip -n "$ns_sw" link show "h$i" >/dev/null 2>&1; then
+      ip -n "$ns" link del eth0 2>/dev/null || true
+      ip -n "$ns_sw" link add "h$i" type veth peer name eth0 netns "$ns"
+    fi
+    ip -n "$ns_sw" link set "h$i" master br0
+    ip -n "$ns_sw" link set "h$i" up
+    ip -n "$ns" addr replace "$p.0.$((10 + i))/24" dev eth0
+    ip -n "$ns" link set eth0 up
+    ip route replace "$p.$i.0/24" via "$p.0.$((10 + i))" dev "$root_if"
+    j=1
+    for _ in "${azs[@]}"; do
+      [ $j = $i ] || ip -n "$ns" route replace "$p.$j.0/24" via "$p.0.$((10 + j))" dev eth0
+      j=$((j + 1))
+    done
+    i=$((i + 1))
+  done
+}
+
+netns_down() {
+  local az
+  for az in "${azs[@]}"; do ns_delete "$(ns_of "$az")"; done
+  ns_delete "$ns_sw"
+  ip link del "$root_if" 2>/dev/null || true
+  rm -f "$netns_marks/$nshash"
+}
+
+# az_index AZ: 1 for the first AZ (also "a"), ... ; empty if none.
+az_index() {
+  local i=1 az
+  for az in "${azs[@]}"; do
+    if [ "$1" = "$az" ] || [ "$region$1" = "$az" ]; then echo $i; return 0; fi
+    i=$((i + 1))
+  done
+  return 1
+}
+
+# netlink AZ up|down: the host's port on the region bridge.
+netlink() {
+  [ "$mode" = netns ] || { echo "region: netcut/netheal need namespace mode (RDSIM_NET=netns)" >&2; exit 2; }
+  local i
+  i=$(az_index "${1:-}") || { echo "region: unknown AZ ${1:-} (one of ${azs[*]})" >&2; exit 2; }
+  ns_exists "$ns_sw" || { echo "region: the region's network is not up" >&2; exit 1; }
+  ip -n "$ns_sw" link set "h$i" "$2"
+  echo "region: ${azs[$((i - 1))]} link $2"
+}
 
 # A process that exists and is not a zombie: a killed process stays a
 # zombie until init reaps it, and kill -0 still succeeds on one.
@@ -177,12 +337,27 @@ agents_settled() {
 
 up() {
   # Interrupted or failing anywhere: stop what this start began.
-  trap 'up_failed' ERR
+  trap 'echo "region: up failed at line $LINENO: $BASH_COMMAND" >&2; up_failed' ERR
   trap 'up_failed; exit 130' INT TERM
   mkdir -p "$home/logs" "$home/controlplane"
+  if [ -n "$recorded_mode" ] && [ "$recorded_mode" != "$mode" ] && [ -e "$home/controlplane/controlplane.db" ]; then
+    echo "region: $home was made in $recorded_mode mode; RDSIM_NET=$mode cannot reuse it" >&2
+    exit 1
+  fi
+  local cp_host=127.0.0.1 net_args=()
+  if [ "$mode" = netns ]; then
+    if ! [[ $net =~ ^[0-9]+$ ]] || [ "$net" -gt 63 ]; then
+      echo "region: in namespace mode RDS_NET must be 0..63 (the block 100.(64+N).0.0/16)" >&2
+      exit 2
+    fi
+    netns_usable || { echo "region: namespace mode needs root and a working 'ip netns'" >&2; exit 1; }
+    netns_up
+    cp_host=$(block).0.1
+    net_args=(--vpc-cidr "$(block).0.0/16" --region-cidr "$(block).0.0/24" --agent-addr "$cp_host")
+  fi
   place_agents
   mkdir -p "$home/agents"
-  echo "RDS_NET=$net" >"$home/net.env"
+  printf 'RDS_NET=%s\nRDS_NETMODE=%s\n' "$net" "$mode" >"$home/net.env"
   # The region's home is root's (issue 12): the store, keys, logs and
   # backups only root reads. PostgreSQL runs as an unprivileged user when
   # we are root: it may traverse (0711, no listing) the home and agents/ to
@@ -208,7 +383,7 @@ up() {
       --aws-dir "$home/aws" --certs-dir "$home/certs" \
       --api-port "$api_port" --dns-port "$dns_port" --dns-ttl "${RDS_DNS_TTL:-5}" \
       --port-file "$home/ports.env" --log-level "$log_level" \
-      --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" ${RDS_CP_ARGS:-} \
+      --delivery-retry-ms "${RDS_DELIVERY_RETRY_MS:-1000}" ${net_args[@]+"${net_args[@]}"} ${RDS_CP_ARGS:-} \
       </dev/null >>"$home/logs/controlplane.log" 2>&1 &
     echo $! >"$home/controlplane.pid"
     started+=("$home/controlplane.pid")
@@ -236,12 +411,21 @@ up() {
     if ! alive "$home/agents/$az.pid"; then
       mkdir -p "$home/agents/$az"
       chmod 711 "$home/agents/$az"
-      setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+      # Namespace mode: the agent (and so its postgres) runs inside its
+      # host's namespace and reaches the controlplane at the gateway.
+      local in_ns=() base="127.$net.$i" agent_net=()
+      if [ "$mode" = netns ]; then
+        in_ns=(ip netns exec "$(ns_of "$az")")
+        base="$(block).$i"
+        agent_net=(--vpc-cidr "$(block).0.0/16" --region-addrs "$(block).0.0/24")
+      fi
+      ${in_ns[@]+"${in_ns[@]}"} setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
         -u AWS_PROFILE -u AWS_SHARED_CREDENTIALS_FILE -u AWS_CONFIG_FILE \
         RDS_AGENT_CREDENTIALS="$home/aws/agent.env" \
-        "$bin/rds-agent" --controlplane "http://127.0.0.1:$api_port" --az "$az" \
-        --addr-base "127.$net.$i" --home "$home/agents/$az" --log-level "$log_level" \
+        "$bin/rds-agent" --controlplane "http://$cp_host:$api_port" --az "$az" \
+        --addr-base "$base" --home "$home/agents/$az" --log-level "$log_level" \
         --key-file "$keys/$az.key" ${pam_module:+--pam-module "$pam_module"} \
+        ${agent_net[@]+"${agent_net[@]}"} \
         </dev/null >>"$home/logs/agent-$az.log" 2>&1 &
       echo $! >"$home/agents/$az.pid"
       started+=("$home/agents/$az.pid")
@@ -261,12 +445,13 @@ RDS_API_PORT=$api_port
 RDS_DNS_PORT=$dns_port
 RDS_REGION=$region
 RDS_NET=$net
+RDS_NETMODE=$mode
 export AWS_SHARED_CREDENTIALS_FILE=$home/aws/credentials
 export AWS_CONFIG_FILE=$home/aws/config
 export AWS_PROFILE=rdsim
 EOT
   trap - ERR INT TERM
-  echo "region $region up: API http://127.0.0.1:$api_port  DNS 127.0.0.1:$dns_port  home $home"
+  echo "region $region up: API http://127.0.0.1:$api_port  DNS 127.0.0.1:$dns_port  network $mode  home $home"
 }
 
 # Stops a process by pid file: TERM, then KILL if it lingers.
@@ -303,6 +488,9 @@ down() {
       wait_for 5 not_running "$pid" || kill -KILL "$pid" 2>/dev/null || true
     fi
   done
+  # Whatever mode the home is in now: a namespace left by an earlier
+  # namespace-mode run goes too.
+  if [ "$(id -u)" = 0 ]; then netns_down; fi
   rm -f "$home/region.env"
   echo "region down"
 }
@@ -320,6 +508,20 @@ status() {
     [ -f "$pm" ] && running "$(head -1 "$pm")" && n=$((n + 1))
   done
   echo "postgres servers: $n"
+  if [ "$mode" = netns ]; then
+    local i=1 az st
+    echo "network: netns (block $(block).0.0/16, controlplane at $(block).0.1; RDSIM_NET=loopback for the other mode)"
+    for az in "${azs[@]}"; do
+      st=missing
+      if ns_exists "$(ns_of "$az")"; then
+        st=$(ip -n "$ns_sw" -o link show "h$i" 2>/dev/null | grep -q 'state UP\|,UP' && echo "link up" || echo "link down")
+      fi
+      echo "  host $az: namespace $(ns_of "$az"), nodes $(block).$i.0/24, $st"
+      i=$((i + 1))
+    done
+  else
+    echo "network: loopback (hosts 127.$net.N; RDSIM_NET=netns for namespaces)"
+  fi
   [ -f "$home/region.env" ] && cat "$home/region.env"
   return 0
 }
@@ -328,5 +530,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  netcut) netlink "${2:-}" down ;;
+  netheal) netlink "${2:-}" up ;;
+  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ" >&2; exit 2 ;;
 esac

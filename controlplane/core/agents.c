@@ -10,6 +10,7 @@
 
 #include "controlplane/core/region.h"
 #include "lib/agentmac.h"
+#include "lib/cidr.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -183,11 +184,18 @@ static int64_t json_int(const cJSON *obj, const char *name)
     return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
 }
 
-static bool is_addr_base(const char *s)
+/* "A.B.C" whose /24 lies inside the region's VPC (127.0.0.0/8, or the
+ * namespace block) and outside the region's own addresses. */
+static bool is_addr_base(const region *r, const char *s)
 {
     int a, b, c, used = 0;
-    return sscanf(s, "%3d.%3d.%3d%n", &a, &b, &c, &used) == 3 && (size_t)used == strlen(s) &&
-           a == 127 && b >= 0 && b <= 255 && c >= 0 && c <= 255;
+    if (sscanf(s, "%3d.%3d.%3d%n", &a, &b, &c, &used) != 3 || (size_t)used != strlen(s) ||
+        a < 0 || a > 255 || b < 0 || b > 255 || c < 0 || c > 255)
+        return false;
+    cidr vpc, own, host = {.addr = (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8,
+                           .prefix = 24};
+    return cidr_parse(region_vpc_cidr(r), &vpc) && cidr_parse(region_own_cidr(r), &own) &&
+           cidr_covers(&vpc, &host) && !cidr_overlaps(&own, &host);
 }
 
 /* Sets *error to the 400 reply for why; returns false for the caller. */
@@ -213,7 +221,7 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
         cJSON_Delete(root);
         return agents_error(error, "agent_id, az and addr_base must be strings");
     }
-    if (!region_has_az(r, az) || !is_addr_base(base)) {
+    if (!region_has_az(r, az) || !is_addr_base(r, base)) {
         cJSON_Delete(root);
         return agents_error(error, "unknown az or bad addr_base");
     }

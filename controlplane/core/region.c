@@ -105,6 +105,16 @@ char *region_random_label(int len)
     return s;
 }
 
+const char *region_vpc_cidr(const region *r)
+{
+    return r->cfg.vpc_cidr ? r->cfg.vpc_cidr : "127.0.0.0/8";
+}
+
+const char *region_own_cidr(const region *r)
+{
+    return r->cfg.region_cidr ? r->cfg.region_cidr : "127.0.0.0/24";
+}
+
 bool region_has_az(const region *r, const char *az)
 {
     for (int i = 0; i < r->cfg.naz; i++)

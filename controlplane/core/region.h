@@ -53,6 +53,12 @@ typedef struct {
                                   * "addr:port,..."), NULL: the system's */
     int64_t storage_unit_bytes;/* one unit of AllocatedStorage: 1 GiB, or --storage-unit-mib
                                   (0 until storage_unit_resolve) */
+    /* The network mode (README "Network modes"): loopback (127.0.0.0/8, the
+     * region's own 127.0.0.0/24) or a namespace block (scripts/region.sh). */
+    const char *vpc_cidr;      /* the VPC: node addresses, the default group's rule */
+    const char *region_cidr;   /* the region's own addresses, no subnet may overlap */
+    const char *agent_addr;    /* where agents reach the API (and KMS): --agent-addr,
+                                  else 127.0.0.1 */
 } region_config;
 
 typedef struct region {
@@ -141,5 +147,10 @@ char *region_instance_arn_id(const region *r, const char *text);
 char *region_random_label(int len);
 
 bool region_has_az(const region *r, const char *az);
+/* The VPC's block (cfg.vpc_cidr) and the region's own addresses
+ * (cfg.region_cidr), the loopback defaults when unset: "127.0.0.0/8",
+ * "127.0.0.0/24". */
+const char *region_vpc_cidr(const region *r);
+const char *region_own_cidr(const region *r);
 
 #endif

@@ -250,7 +250,10 @@ char *abstore_base_object(region *r, const char *rid, const char *base_id)
 
 char *abstore_kms_url(region *r)
 {
-    return xasprintf("http://127.0.0.1:%d/", r->api_port);
+    /* The agents' door: in namespace mode they cannot reach the root's
+     * loopback (region.h agent_addr). */
+    return xasprintf("http://%s:%d/", r->cfg.agent_addr ? r->cfg.agent_addr : "127.0.0.1",
+                     r->api_port);
 }
 
 /* ---- the region clock's history ---- */

@@ -171,7 +171,10 @@ char *snaprow_object(region *r, const char *id)
 
 char *snaprow_kms_url(region *r)
 {
-    return xasprintf("http://127.0.0.1:%d/", r->api_port);
+    /* The agents' door: in namespace mode they cannot reach the root's
+     * loopback (region.h agent_addr). */
+    return xasprintf("http://%s:%d/", r->cfg.agent_addr ? r->cfg.agent_addr : "127.0.0.1",
+                     r->api_port);
 }
 
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail)

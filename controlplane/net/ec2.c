@@ -155,7 +155,7 @@ bool ec2_open(region *r)
 static cJSON *ec2_vpc_item(region *r)
 {
     cJSON *v = cJSON_CreateObject();
-    cJSON_AddStringToObject(v, "CidrBlock", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(v, "CidrBlock", region_vpc_cidr(r));
     cJSON_AddStringToObject(v, "DhcpOptionsId", "default");
     cJSON_AddStringToObject(v, "State", "available");
     cJSON_AddStringToObject(v, "VpcId", EC2_VPC_ID);
@@ -164,7 +164,7 @@ static cJSON *ec2_vpc_item(region *r)
     cJSON *assoc = cJSON_AddArrayToObject(v, "CidrBlockAssociationSet");
     cJSON *a = cJSON_CreateObject();
     cJSON_AddStringToObject(a, "AssociationId", "vpc-cidr-assoc-00000000000000001");
-    cJSON_AddStringToObject(a, "CidrBlock", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(a, "CidrBlock", region_vpc_cidr(r));
     cJSON_AddItemToObject(a, "CidrBlockState", cJSON_CreateObject());
     cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(a, "CidrBlockState"), "State",
                             "associated");
@@ -281,7 +281,7 @@ static bool ec2_describe_route_tables(region *r, const params *p, cJSON *result,
     cJSON_AddStringToObject(t, "RouteTableId", EC2_MAIN_RTB_ID);
     cJSON *routes = cJSON_AddArrayToObject(t, "Routes");
     cJSON *route = cJSON_CreateObject();
-    cJSON_AddStringToObject(route, "DestinationCidrBlock", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(route, "DestinationCidrBlock", region_vpc_cidr(r));
     cJSON_AddStringToObject(route, "GatewayId", "local");
     cJSON_AddStringToObject(route, "Origin", "CreateRouteTable");
     cJSON_AddStringToObject(route, "State", "active");

@@ -3,17 +3,19 @@
  * endpoint, with EC2's protocol (Version=2016-11-15), so `aws ec2
  * --endpoint-url` works as well as `rdsctl ec2`.
  *
- * The simulated VPC (EC2_VPC_ID) is the machine's loopback, 127.0.0.0/8:
- *  - a subnet is an AZ plus a block inside 127.0.0.0/8 (/16 to /28) not
- *    overlapping another subnet nor 127.0.0.0/24 (the region's own
- *    addresses); nodes placed in it get addresses from it. Every AZ whose
+ * The simulated VPC (EC2_VPC_ID) is the region's --vpc-cidr: the machine's
+ * loopback, 127.0.0.0/8, or in namespace mode the region's block
+ * (README "Network modes"):
+ *  - a subnet is an AZ plus a block inside the VPC (/16 to /28) not
+ *    overlapping another subnet nor --region-cidr (127.0.0.0/24: the
+ *    region's own addresses); nodes placed in it get addresses from it. Every AZ whose
  *    agent has registered also has a default subnet (DefaultForAz), its
  *    agent's --addr-base as a /24, with an id derived from the AZ name;
  *    default subnets are not stored (they are the agents' own setting).
  *  - a security group holds ingress rules (protocol, port range, CIDR);
  *    the rules that cover an instance's port become the pg_hba.conf host
  *    lines of its nodes (ec2_allowed_cidrs). The VPC's `default` group
- *    (EC2_DEFAULT_SG_ID) allows all traffic from 127.0.0.0/8 — the
+ *    (EC2_DEFAULT_SG_ID) allows all traffic from the VPC's block — the
  *    machine is inside the VPC — until a user revokes that rule.
  *
  * Actions: CreateSecurityGroup, DescribeSecurityGroups,
@@ -35,7 +37,6 @@ struct region;
 
 #define EC2_API_VERSION "2016-11-15"
 #define EC2_VPC_ID "vpc-00000000000000001"
-#define EC2_VPC_CIDR "127.0.0.0/8"
 #define EC2_DEFAULT_SG_ID "sg-00000000000000001"
 #define EC2_MAIN_RTB_ID "rtb-00000000000000001" /* the VPC's main route table */
 

@@ -245,7 +245,7 @@ bool ec2_sg_ensure_default(region *r)
     doc = sg_new_doc(r, EC2_DEFAULT_SG_ID, "default", "default VPC security group");
     cJSON *rule = cJSON_CreateObject();
     cJSON_AddStringToObject(rule, "IpProtocol", "-1");
-    cJSON_AddStringToObject(rule, "CidrIp", EC2_VPC_CIDR);
+    cJSON_AddStringToObject(rule, "CidrIp", region_vpc_cidr(r));
     cJSON_AddStringToObject(rule, "Description", "rdsim: the machine is inside the VPC");
     cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(doc, "Rules"), rule);
     bool ok = netstore_put(r->st, NETSTORE_SG, EC2_DEFAULT_SG_ID, doc);

@@ -136,8 +136,8 @@ bool ec2_create_subnet(region *r, const params *p, cJSON *result, ec2_err *e)
                         "Value (%s) for parameter availabilityZone is invalid. Subnets can "
                         "currently only be created in the region's availability zones.", az);
     cidr c, vpc_block, mgmt;
-    cidr_parse(EC2_VPC_CIDR, &vpc_block);
-    cidr_parse("127.0.0.0/24", &mgmt);
+    cidr_parse(region_vpc_cidr(r), &vpc_block);
+    cidr_parse(region_own_cidr(r), &mgmt);
     if (!cidr_parse(block, &c))
         return ec2_fail(e, "InvalidParameterValue",
                         "Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR "
@@ -145,8 +145,8 @@ bool ec2_create_subnet(region *r, const params *p, cJSON *result, ec2_err *e)
     if (c.prefix < 16 || c.prefix > 28 || !cidr_covers(&vpc_block, &c) || cidr_overlaps(&c, &mgmt))
         return ec2_fail(e, "InvalidSubnet.Range",
                         "The CIDR '%s' is invalid: a subnet is a /16 to /28 inside the VPC's "
-                        "%s, outside 127.0.0.0/24 (the region's own addresses).", block,
-                        EC2_VPC_CIDR);
+                        "%s, outside %s (the region's own addresses).", block,
+                        region_vpc_cidr(r), region_own_cidr(r));
     if (!ec2_begin(r, e))
         return false;
     ec2_subnet *list = NULL;

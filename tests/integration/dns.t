@@ -18,7 +18,7 @@ PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 APEX=us-east-1.rds.internal
 
 region_up || bail "the region did not start"
-ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, net 127.$RDS_NET)"
+ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, nodes $NODE_NET.n.x)"
 
 # ---- helpers -----------------------------------------------------------------
 
@@ -81,7 +81,7 @@ is "$(awk '{ print $4 }' <<<"$ans" | tr '\n' ' ')" "CNAME A " \
   "the endpoint's CNAME is followed to the A record in the same answer"
 node=$(awk '$4 == "CNAME" { print $5 }' <<<"$ans")
 is "$(awk '$4 == "A" { print $1 }' <<<"$ans")" "$node" "the A record is the CNAME target's"
-like "$node" "^ip-127-$RDS_NET-[0-9]+-[0-9]+\.us-east-1[abc]\.$APEX\.\$" "the target is a node name"
+like "$node" "^ip-$NODE_DASH-[0-9]+-[0-9]+\.us-east-1[abc]\.$APEX\.\$" "the target is a node name"
 
 soa=$(d +short "$APEX" SOA)
 soa_ttl=$(d +noall +answer "$APEX" SOA | awk '{ print $2 }')
@@ -250,7 +250,7 @@ out=$(probe replay "${corpus[@]}")
 diag "corpus replay: $out"
 like "$out" "^sent=${#corpus[@]} udp_answers=[1-9]" "the fuzz corpus (${#corpus[@]} packets) replayed over UDP and TCP"
 ok "$(running "$pid"; echo $?)" "the controlplane survived the corpus"
-like "$(resolve "$EP")" "^127\.$RDS_NET\." "the server still answers after the corpus"
+like "$(resolve "$EP")" "^$NODE_RE\." "the server still answers after the corpus"
 is "$(probe header "$EP" A 1 tcp)" "id=1 qr=1 aa=1 ra=0 rd=1 rcode=0 an=2 ns=0" "... over TCP too"
 
 done_testing

@@ -153,6 +153,18 @@ rdsctl() { "$ROOT/bin/rdsctl" "$@"; }
 # parallel tests (and other people's regions) never meet.
 free_net() {
   local n tries=0
+  if [ "${RDSIM_NET:-}" = netns ]; then
+    # Namespace mode: a block 100.(64+N).0.0/16 no region holds (its
+    # gateway address is in the root namespace while one does).
+    while [ $tries -lt 100 ]; do
+      n=$((RANDOM % 64))
+      tries=$((tries + 1))
+      ip -4 -o addr show | grep -q " 100\.$((64 + n))\.0\.1/" && continue
+      echo "$n"
+      return 0
+    done
+    return 1
+  fi
   while [ $tries -lt 100 ]; do
     n=$((RANDOM % 200 + 30))
     tries=$((tries + 1))
@@ -181,6 +193,16 @@ region_up() {
   . "$RDS_HOME/region.env"
   export RDS_API_PORT RDS_DNS_PORT RDS_REGION AWS_PAGER=
   export RDSCTL_ENDPOINT="http://127.0.0.1:$RDS_API_PORT"
+  # The first two octets of every node address (README "Network modes"):
+  # NODE_NET "127.30" or "100.94", NODE_RE as a regex, NODE_DASH as in
+  # node names (ip-127-30-1-2).
+  if [ "${RDS_NETMODE:-loopback}" = netns ]; then
+    NODE_NET="100.$((64 + RDS_NET))"
+  else
+    NODE_NET="127.$RDS_NET"
+  fi
+  NODE_RE=${NODE_NET//./\\.}
+  NODE_DASH=${NODE_NET//./-}
   T_KEY=$(aws_cred aws_access_key_id)
   T_SECRET=$(aws_cred aws_secret_access_key)
   export RDSCTL_WAIT_DELAY=0.1
@@ -244,6 +266,17 @@ agent_pid() { cat "$RDS_HOME/agents/$1.pid"; }
 region_down() {
   [ -n "${RDS_HOME:-}" ] && [ -d "$RDS_HOME" ] || return 0
   "$ROOT/scripts/region.sh" down >/dev/null 2>&1 || true
+  # Namespace mode: no namespace of this home may outlive the test, even
+  # when region.sh down could not run whole.
+  local h ns
+  h=$(printf %s "$RDS_HOME" | sha256sum | cut -c1-8)
+  for ns in /run/netns/rdsim-"$h"-*; do
+    [ -e "$ns" ] || continue
+    for pid in $(ip netns pids "${ns##*/}" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+    ip netns del "${ns##*/}" 2>/dev/null
+  done
+  ip link del "rdsr$h" 2>/dev/null
+  rm -f "/run/rdsim-netns/$h"
   # A failed test may have left processes region.sh no longer knows of
   # (a pid file overwritten, a postmaster without its directory): they
   # all name our unique home, so end them by pid.

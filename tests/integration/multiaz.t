@@ -115,7 +115,7 @@ saz1=$(describe maz .SecondaryAvailabilityZone)
 like "$saz1" '^us-east-1[a-c]$' "describe: a SecondaryAvailabilityZone ($saz1)"
 isnt "$az1" "$saz1" "the standby is in another AZ than the primary ($az1)"
 p=$(primary_addr maz)
-like "$p" '^127\.' "the endpoint resolves ($p)"
+like "$p" "^$NODE_RE\." "the endpoint resolves ($p)"
 poll 20 is_sync "$p"
 ok $? "pg_stat_replication on the primary: one standby, sync_state sync"
 s=$(standby_addr maz)

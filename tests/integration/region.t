@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 region_up || bail "the region did not start"
-ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, net 127.$RDS_NET)"
+ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, nodes $NODE_NET.n.x)"
 
 # ---- create, exactly as the issue types it ---------------------------------
 
@@ -43,11 +43,11 @@ a_line=$(awk '$4 == "A"' <<<"$ans")
 is "$(awk '{print $1}' <<<"$cname_line")" "$ep." "the answer starts with the endpoint's CNAME"
 is "$(awk '{print $2}' <<<"$cname_line")" 5 "the CNAME's TTL is 5 s"
 node=$(awk '{print $5}' <<<"$cname_line")
-like "$node" "^ip-127-$RDS_NET-[0-9]+-[0-9]+\.us-east-1[abc]\.us-east-1\.rds\.internal\.\$" \
+like "$node" "^ip-$NODE_DASH-[0-9]+-[0-9]+\.us-east-1[abc]\.us-east-1\.rds\.internal\.\$" \
   "the CNAME points at the node name"
 is "$(awk '{print $1}' <<<"$a_line")" "$node" "the node name has the A record"
 addr1=$(awk '{print $5}' <<<"$a_line")
-like "$addr1" "^127\.$RDS_NET\.[0-9]+\.[0-9]+\$" "the A record is the node's 127.$RDS_NET address"
+like "$addr1" "^$NODE_RE\.[0-9]+\.[0-9]+\$" "the A record is the node's $NODE_NET address"
 is "$(resolve "$ep")" "$addr1" "resolve follows the chain to that address"
 
 # ---- psql through the resolved address -------------------------------------
@@ -77,12 +77,12 @@ poll 60 status_is pinned available
 ok $? "pinned becomes available"
 is "$(rdsctl describe-db-instances --db-instance-identifier pinned |
   jq -r '.DBInstances[0].AvailabilityZone')" us-east-1c "pinned stays in us-east-1c"
-like "$(resolve "$(endpoint_of pinned)")" "^127\.$RDS_NET\.3\.[0-9]+\$" "pinned's address is in AZ c's range"
+like "$(resolve "$(endpoint_of pinned)")" "^$NODE_RE\.3\.[0-9]+\$" "pinned's address is in AZ c's range"
 d2=$(rdsctl describe-db-instances --db-instance-identifier shop2)
 ep2=$(jqs "$d2" '.DBInstances[0].Endpoint.Address')
 is "$(jqs "$d2" '.DBInstances[0].Endpoint.Port')" 5432 "shop2 also on port 5432"
 addr2=$(resolve "$ep2")
-like "$addr2" "^127\.$RDS_NET\.[0-9]+\.[0-9]+\$" "shop2's endpoint resolves"
+like "$addr2" "^$NODE_RE\.[0-9]+\.[0-9]+\$" "shop2's endpoint resolves"
 isnt "$addr2" "$addr1" "shop2 has its own address"
 is "$(psql_at "$addr2" "SELECT current_database()" orders)" orders "the orders database exists on shop2"
 is "$(psql_at "$addr2" "SELECT count(*) FROM pg_tables WHERE tablename = 'orders'")" 0 \

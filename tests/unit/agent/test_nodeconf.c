@@ -627,8 +627,87 @@ static void test_params(void)
     spec_free(&c);
 }
 
+/* Namespace mode (README "Network modes"): with the host's network set,
+ * node addresses must be in the VPC, the region's own roles come from the
+ * region's link network, the default tenant rule is the VPC, and a
+ * restore's KMS must be the controlplane. */
+static void spec_check(const char *json, bool want, const char *what)
+{
+    cJSON *o = cJSON_Parse(json);
+    node_spec s;
+    char err[200] = "";
+    bool got = o && spec_from_json(o, &s, err, sizeof err);
+    ok(got == want, what);
+    if (!got)
+        diag("refused: %s", err);
+    if (got)
+        spec_free(&s);
+    cJSON_Delete(o);
+}
+
+static void test_network(void)
+{
+    ok(!spec_set_network("100.65.0.0/16", "100.66.0.0/24"), "region block outside the VPC refused");
+    ok(!spec_set_network("100.65.0.0/33", "100.65.0.0/24"), "a bad CIDR refused");
+    ok(!spec_set_network(NULL, "100.65.0.0/24"), "NULL refused");
+    ok(strcmp(spec_vpc_cidr(), "127.0.0.0/8") == 0 && strcmp(spec_region_cidr(), "127.0.0.1/32") == 0,
+       "a refused network changes nothing (loopback defaults)");
+    ok(spec_set_network("100.65.0.0/16", "100.65.0.0/24"), "namespace network set");
+    static const char fmt[] = "{\"instance_id\":\"db\",\"addr\":\"%s\",\"port\":5432,"
+                              "\"master_username\":\"app\",\"settings\":{}%s}";
+    char *j = xasprintf(fmt, "100.65.1.5", "");
+    spec_check(j, true, "a node address in the VPC is accepted");
+    free(j);
+    j = xasprintf(fmt, "127.0.1.5", "");
+    spec_check(j, false, "a loopback node address is refused in namespace mode");
+    free(j);
+    j = xasprintf(fmt, "100.66.1.5", "");
+    spec_check(j, false, "an address outside the VPC is refused");
+    free(j);
+    j = xasprintf(fmt, "100.65.1.5",
+                  ",\"upstream\":{\"node_id\":\"up-1\",\"addr\":\"10.0.0.1\",\"port\":5432}");
+    spec_check(j, false, "an upstream outside the VPC is refused");
+    free(j);
+    static const char *const kms[][2] = {
+        {"http://100.65.0.1:8780/", "1"}, {"http://127.0.0.1:8780/", "1"},
+        {"http://100.65.1.9:8780/", "0"}, {"http://10.0.0.1:8780/", "0"},
+        {"http://100.65.0.1/", "0"},      {"https://100.65.0.1:1/", "0"},
+        {"http://:1/", "0"},
+    };
+    for (size_t i = 0; i < sizeof kms / sizeof kms[0]; i++) {
+        char *rs = xasprintf(",\"restore\":{\"path\":\"/b/base.tar.env\",\"kms\":\"%s\"}",
+                             kms[i][0]);
+        j = xasprintf(fmt, "100.65.1.5", rs);
+        char *what = xasprintf("restore.kms %s %s", kms[i][0],
+                               kms[i][1][0] == '1' ? "accepted" : "refused");
+        spec_check(j, kms[i][1][0] == '1', what);
+        free(what);
+        free(j);
+        free(rs);
+    }
+    node_spec s;
+    j = xasprintf(fmt, "100.65.1.5",
+                  ",\"replication\":{\"user\":\"rdsrepladmin\",\"password\":\"pw\"}");
+    if (ok(parse_spec(j, &s), "namespace spec with replication parses")) {
+        char *hba = nodeconf_render_hba(&s);
+        ok(strstr(hba, "\nhost    all          rdsadmin 100.65.0.0/24 scram-sha-256\n") != NULL,
+           "pg_hba: rdsadmin from the region's link network");
+        ok(strstr(hba, "\nhost    replication  \"rdsrepladmin\" 100.65.0.0/24 scram-sha-256\n") !=
+               NULL,
+           "pg_hba: replication role from the region's link network");
+        ok(strstr(hba, "\nhost    all          all   100.65.0.0/16 scram-sha-256\n") != NULL,
+           "pg_hba: tenants from the VPC by default");
+        ok(!strstr(hba, "127."), "pg_hba: nothing of the loopback");
+        free(hba);
+        spec_free(&s);
+    }
+    free(j);
+    ok(spec_set_network("127.0.0.0/8", "127.0.0.1/32"), "back to loopback");
+}
+
 int main(void)
 {
+    test_network();
     test_params();
     test_render_conf();
     test_hba_rules();
