@@ -177,9 +177,12 @@ static bool dns_put_negative(dns_response *r, const zone_soa *soa)
 /* ---- answering ---- */
 
 /* Answers an in-zone question; returns the kind, false in *fits when a
- * required RRset did not fit. */
+ * required RRset did not fit. Only a question for A, CNAME or ANY data
+ * moves a rotating CNAME on (zone_lookup_take): what a client connects
+ * to comes from its A question, and the SOA, NS or AAAA questions a
+ * resolver or rdsctl sends beside it must not skip a reader. */
 static dns_answer dns_answer_zone(dns_response *r, const zone *z, const dns_query *q,
-                                  zone_rrset rs, bool *fits)
+                                  bool *fits)
 {
     zone_soa soa;
     zone_get_soa(z, &soa);
@@ -187,10 +190,14 @@ static dns_answer dns_answer_zone(dns_response *r, const zone *z, const dns_quer
     size_t nlen = q->qname_len;
     uint16_t qt = q->qtype;
     *fits = true;
+    bool take = qt == WIRE_TYPE_A || qt == WIRE_TYPE_CNAME || qt == WIRE_TYPE_ANY;
+    zone_rrset rs;
 
-    /* rs holds the qname's lookup; each CNAME link looks its target up. */
+    /* Each CNAME link looks its target up. */
     for (int link = 0;; link++) {
-        if (link > 0)
+        if (take)
+            zone_lookup_take(z, name, nlen, &rs);
+        else
             zone_lookup(z, name, nlen, &rs);
         switch (rs.kind) {
         case ZONE_LOOKUP_OUTSIDE:
@@ -341,7 +348,7 @@ size_t dns_process_answer(const uint8_t *query, size_t qlen, const zone *z, bool
         }
         r.flags |= WIRE_FLAG_AA;
         bool fits;
-        ans = dns_answer_zone(&r, z, &q, rs, &fits);
+        ans = dns_answer_zone(&r, z, &q, &fits);
         if (!fits) {
             /* Drop every RRset rather than send a partial one. */
             wire_writer_rollback(&r.w, after_question);

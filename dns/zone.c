@@ -36,8 +36,9 @@ enum {
 };
 
 /* A CNAME answered in rotation (zone_set_cname_rotation): the targets,
- * and the counter the next lookup takes its target from — the only state
- * a lookup changes. */
+ * and the counter the next answer of its CNAME data takes its target
+ * from — the only state a lookup changes, and only zone_lookup_take
+ * changes it (a SOA, NS or AAAA question peeks: issue 15). */
 typedef struct {
     uint8_t n;
     uint32_t next;
@@ -476,7 +477,8 @@ void zone_foreach(const zone *z, zone_visit_fn fn, void *arg)
     }
 }
 
-zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zone_rrset *out)
+static zone_lookup_kind zone_lookup_at(const zone *z, const uint8_t *name, size_t len, bool take,
+                                       zone_rrset *out)
 {
     memset(out, 0, sizeof *out);
     if (len < z->apex_len)
@@ -506,13 +508,24 @@ zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zon
         /* The rotation counter lives beside the node, not in it: the zone
          * is const to a lookup, its rotating answers are not. */
         zone_rotation *rot = n->rot;
-        size_t k = rot->next++ % rot->n;
+        size_t k = (take ? rot->next++ : rot->next) % rot->n;
         out->target = rot->names[k];
         out->target_len = rot->len[k];
     }
     out->addrs = (const uint8_t(*)[4])n->addrs;
     out->naddrs = n->naddrs;
     return out->kind;
+}
+
+zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zone_rrset *out)
+{
+    return zone_lookup_at(z, name, len, false, out);
+}
+
+zone_lookup_kind zone_lookup_take(const zone *z, const uint8_t *name, size_t len,
+                                  zone_rrset *out)
+{
+    return zone_lookup_at(z, name, len, true, out);
 }
 
 void zone_get_soa(const zone *z, zone_soa *out)

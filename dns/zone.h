@@ -101,8 +101,16 @@ typedef struct {
 } zone_soa;
 
 /* Looks name (uncompressed wire form, any case, well-formed) up. No
- * allocation; O(1) expected. Returns out->kind. */
+ * allocation; O(1) expected. Returns out->kind. A rotating CNAME
+ * (zone_set_cname_rotation) answers the target its next answer will
+ * take, and stays there: zone_lookup only peeks. */
 zone_lookup_kind zone_lookup(const zone *z, const uint8_t *name, size_t len, zone_rrset *out);
+/* The same, for an answer that hands a rotating CNAME's data out (a
+ * question for its A or CNAME data): the rotation moves on to its next
+ * target. Only such questions spread clients over the targets; a
+ * resolver's SOA, NS or AAAA questions in between must not (issue 15). */
+zone_lookup_kind zone_lookup_take(const zone *z, const uint8_t *name, size_t len,
+                                  zone_rrset *out);
 void zone_get_soa(const zone *z, zone_soa *out);
 
 #endif

@@ -19,6 +19,7 @@
 #include "controlplane/domain/abpolicy.h"
 #include "controlplane/domain/abstore.h"
 #include "controlplane/domain/cluster.h"
+#include "controlplane/domain/clustersnap.h"
 #include "controlplane/notify/events.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -168,7 +169,8 @@ static void archiver_read(region *r, ab_state *s)
 
 static void base_start(region *r, ab_state *s, const store_instance *in, const store_node *nd)
 {
-    char *id = xasprintf("%lld-%s", (long long)rclock_now_ms(0), nd->id);
+    int64_t start_ms = rclock_now_ms(0);
+    char *id = xasprintf("%lld-%s", (long long)start_ms, nd->id);
     char *obj = abstore_base_object(r, in->resource_id, id);
     char *info = xasprintf("%s.json", obj);
     char *log = xasprintf("%s.log", obj);
@@ -180,7 +182,7 @@ static void base_start(region *r, ab_state *s, const store_instance *in, const s
     if (st) {
         sqlrow_bind_text(st, 1, id);
         sqlrow_bind_text(st, 2, in->resource_id);
-        sqlite3_bind_int64(st, 3, rclock_now_ms(0));
+        sqlite3_bind_int64(st, 3, start_ms);
         ok = sqlrow_run(st);
     }
     if (ok) {
@@ -197,6 +199,7 @@ static void base_start(region *r, ab_state *s, const store_instance *in, const s
         free(kmsu);
         s->base_id = xstrdup(id);
         events_emit(r, in->id, "RDS-EVENT-0001", NULL);
+        clustersnap_auto_emit(r, in->id, start_ms, "RDS-EVENT-0168");
         LOG_INFO("base backup started instance=%s node=%s id=%s pid=%ld", in->id, nd->id, id,
                  (long)s->base_pid);
     }
@@ -205,6 +208,20 @@ static void base_start(region *r, ab_state *s, const store_instance *in, const s
     free(info);
     free(log);
     free(dir);
+}
+
+/* When base backup id started (real ms, as ab_bases keeps it); 0 if unknown. */
+static int64_t base_start_ms(region *r, const char *id)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT start_ms FROM ab_bases WHERE id=?");
+    int64_t ms = 0;
+    if (st) {
+        sqlrow_bind_text(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            ms = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return ms;
 }
 
 /* Records a base backup's end. */
@@ -242,8 +259,11 @@ static void base_done(region *r, ab_state *s, int status)
             sqlrow_bind_text(st, 8, s->base_id);
         }
         bool done = st && sqlrow_run(st);
-        if (done && ok && s->instance_id)
+        if (done && ok && s->instance_id) {
             events_emit(r, s->instance_id, "RDS-EVENT-0002", NULL);
+            clustersnap_auto_emit(r, s->instance_id, base_start_ms(r, s->base_id),
+                                  "RDS-EVENT-0169");
+        }
         if (!done || !store_commit(r->st))
             store_rollback(r->st);
     }

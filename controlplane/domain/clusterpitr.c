@@ -2,10 +2,12 @@
 #include "controlplane/domain/clusterpitr.h"
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/clusterapi.h"
@@ -66,7 +68,13 @@ static snaprow source_of(const cluster_row *c, const store_instance *m)
 
 static bool read_request(const params *p, const char **when, bool *latest, awserr *err)
 {
-    if (!params_require(p, "SourceDBClusterIdentifier", err) ||
+    const char *sid = params_get(p, "SourceDBClusterIdentifier");
+    const char *srid = params_get(p, "SourceDbClusterResourceId");
+    if (sid && srid)
+        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
+                          "Specify either SourceDBClusterIdentifier or SourceDbClusterResourceId, "
+                          "not both.");
+    if ((!srid && !params_require(p, "SourceDBClusterIdentifier", err)) ||
         !params_require(p, "DBClusterIdentifier", err) ||
         !params_get_bool(p, "UseLatestRestorableTime", latest, NULL, err))
         return false;
@@ -79,6 +87,22 @@ static bool read_request(const params *p, const char **when, bool *latest, awser
     return true;
 }
 
+/* The id of the cluster whose DbClusterResourceId is rid (malloc'd; ""
+ * when none: a cluster's automated backups go with it, so only a live
+ * cluster's resource id names a source). */
+static char *id_of_resource(region *r, const char *rid)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT id FROM db_clusters WHERE resource_id=?");
+    char *id = NULL;
+    if (st) {
+        sqlrow_bind_text(st, 1, rid);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            id = sqlrow_text(st, 0);
+        sqlite3_finalize(st);
+    }
+    return id ? id : xstrdup("");
+}
+
 bool clusterpitr_action_restore(region *r, const params *p, cJSON *result, awserr *err)
 {
     const char *when = NULL;
@@ -87,13 +111,16 @@ bool clusterpitr_action_restore(region *r, const params *p, cJSON *result, awser
         return false;
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
-    char *src_id = cluster_id_from(params_get(p, "SourceDBClusterIdentifier"));
+    const char *srid = params_get(p, "SourceDbClusterResourceId");
+    char *src_id = srid ? id_of_resource(r, srid)
+                        : cluster_id_from(params_get(p, "SourceDBClusterIdentifier"));
     cluster_row src = {0}, c = {0};
     store_instance m = {0};
     char *rid = NULL;
     bool ok = cluster_get(r, src_id, &src);
     if (!ok)
-        awserr_set(err, AWSERR_DB_CLUSTER_NOT_FOUND, "DBCluster %s not found.", src_id);
+        awserr_set(err, AWSERR_DB_CLUSTER_NOT_FOUND, "DBCluster %s not found.",
+                   srid ? srid : src_id);
     else if (!(rid = backup_rid(r, src.id, &m)) || src.backup_retention <= 0)
         ok = awserr_set(err, AWSERR_INVALID_RESTORE, "DB cluster %s has no automated backups.",
                         src.id);

@@ -33,8 +33,9 @@ bool clusterpitr_is_backup_member(const char *cluster_id, const char *instance_i
  * once its first base backup is restorable. */
 void clusterpitr_render(region *r, const cluster_row *c, cJSON *o);
 
-/* RestoreDBClusterToPointInTime: SourceDBClusterIdentifier (or its ARN),
- * RestoreToTime | UseLatestRestorableTime, RestoreType full-copy, and
+/* RestoreDBClusterToPointInTime: SourceDBClusterIdentifier (or its ARN)
+ * or SourceDbClusterResourceId (a live cluster's: its backups go with
+ * it; both given: InvalidParameterCombination), RestoreToTime | UseLatestRestorableTime, RestoreType full-copy, and
  * clustersnap_restore_insert's settings. DBClusterNotFoundFault,
  * InvalidRestoreFault (no backup yet, a time outside the window),
  * InvalidParameterCombination, or the new cluster's errors. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "controlplane/core/instextra.h"
 #include "controlplane/core/quotas.h"
@@ -16,12 +17,14 @@
 #include "controlplane/core/restags.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/validate.h"
+#include "controlplane/domain/abstore.h"
 #include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/clusterapi.h"
 #include "controlplane/domain/instrow.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/domain/snaprow.h"
 #include "controlplane/net/instnet.h"
+#include "controlplane/notify/events.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/rclock.h"
@@ -100,14 +103,16 @@ static char *csnap_arn(region *r, const char *api_id)
 }
 
 /* The snapshot a parameter names: its identifier or its ARN, lowercase,
- * malloc'd. A value holding a ':' that is no cluster-snapshot ARN names
- * nothing a tenant can reach: "" then. */
+ * malloc'd. A value holding a ':' that is neither a cluster-snapshot ARN
+ * nor an automated snapshot's "rds:" prefix names nothing a tenant can
+ * reach: "" then. */
 static char *api_id_from(const char *value)
 {
     region_arn a;
     const char *sid = region_arn_parse(value, &a) ? region_arn_resource_id(&a, "cluster-snapshot:")
                                                   : value;
-    if (!sid || strchr(sid, ':'))
+    const char *rest = sid && strncasecmp(sid, CLUSTERSNAP_AUTO_PREFIX, 4) == 0 ? sid + 4 : sid;
+    if (!sid || strchr(rest, ':'))
         return xstrdup("");
     return str_lower(xstrdup(sid));
 }
@@ -279,6 +284,142 @@ out:
     return ok;
 }
 
+/* ---- automated cluster snapshots ----
+ * RDS lists a Multi-AZ DB cluster's automated backups as cluster
+ * snapshots named rds:<cluster>-YYYY-MM-DD-HH-MM, SnapshotType automated,
+ * kept for BackupRetentionPeriod and deleted with the cluster (User Guide,
+ * USER_WorkingWithAutomatedBackups; ARN cluster-snapshot:rds:...). In
+ * rdsim they are the base backups of the cluster's automated backups
+ * (clusterpitr.h: its first member's, taken from the writer) that
+ * abjob.c keeps: no row of their own, so they go when retention prunes
+ * their base or the cluster's backups are removed with it, and nothing
+ * can leave one behind. */
+
+void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, char *out, size_t cap)
+{
+    time_t t = (time_t)(region_ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, CLUSTERSNAP_AUTO_PREFIX "%s-%04d-%02d-%02d-%02d-%02d", cluster_id,
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+/* The automated snapshot of c's base backup b as a csnap (owned). */
+static void auto_csnap(const cluster_row *c, const char *writer, const abstore_base *b,
+                       int64_t start_region_ms, csnap *out)
+{
+    char name[160];
+    clustersnap_auto_name(c->id, start_region_ms, name, sizeof name);
+    *out = (csnap){
+        .id = xstrdup(name),
+        .s = {.id = row_name(name),
+              .instance_id = xstrdup(writer),
+              .type = xstrdup("automated"),
+              .status = SNAP_AVAILABLE,
+              .created_ms = start_region_ms,
+              .encrypted = c->storage_encrypted,
+              .kms_key_id = c->kms_key_id ? xstrdup(c->kms_key_id) : NULL,
+              .engine_version = xstrdup(c->engine_version),
+              .db_class = xstrdup(c->db_class),
+              .master_username = xstrdup(c->master_username),
+              .port = c->port,
+              .allocated_storage = c->allocated_storage,
+              .storage_type = xstrdup(c->storage_type),
+              .iops = c->iops,
+              .size_bytes = b->size_bytes},
+        .cluster_id = xstrdup(c->id),
+        .cluster_resource_id = xstrdup(c->resource_id),
+        .cluster_created_ms = c->created_ms,
+    };
+}
+
+/* Calls fn for each automated snapshot of cluster_id (every cluster when
+ * NULL), oldest first per cluster; stops when fn returns false. */
+typedef bool (*auto_fn)(region *r, csnap *c, void *arg);
+
+static void auto_each_of(region *r, const char *cluster_id, const abstore_clock *clk,
+                         auto_fn fn, void *arg, bool *go)
+{
+    cluster_row c;
+    if (!cluster_get(r, cluster_id, &c))
+        return;
+    store_instance m = {0};
+    bool found = false;
+    char *first = cluster_member_id(c.id, 1);
+    if (c.backup_retention > 0)
+        store_instance_get(r->st, first, &m, &found);
+    free(first);
+    abstore_base *b = NULL;
+    int n = found && m.resource_id ? abstore_bases(r, m.resource_id, AB_BASE_AVAILABLE, &b) : 0;
+    for (int i = 0; i < n && *go; i++) {
+        csnap a;
+        auto_csnap(&c, c.writer, &b[i], abstore_clock_to_region(clk, b[i].start_ms), &a);
+        *go = fn(r, &a, arg);
+        csnap_clear(&a);
+    }
+    abstore_bases_free(b, n < 0 ? 0 : n);
+    store_instance_clear(&m);
+    cluster_clear(&c);
+}
+
+static void auto_each(region *r, const char *cluster_id, auto_fn fn, void *arg)
+{
+    abstore_clock clk = abstore_clock_load(r);
+    bool go = true;
+    if (cluster_id) {
+        auto_each_of(r, cluster_id, &clk, fn, arg, &go);
+    } else {
+        char **ids = NULL;
+        int n = cluster_list(r, NULL, REGION_INSTANCE_QUOTA, &ids);
+        for (int i = 0; i < n && go; i++)
+            auto_each_of(r, ids[i], &clk, fn, arg, &go);
+        cluster_ids_free(ids, n < 0 ? 0 : n);
+    }
+    free(clk.h);
+}
+
+typedef struct {
+    const char *want;
+    bool found;
+} auto_find;
+
+static bool auto_find_one(region *r, csnap *c, void *arg)
+{
+    (void)r;
+    auto_find *f = arg;
+    f->found = strcmp(c->id, f->want) == 0;
+    return !f->found;
+}
+
+/* Is api_id (lowercase) one of the listed automated snapshots? */
+static bool auto_exists(region *r, const char *api_id)
+{
+    if (strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, 4) != 0)
+        return false;
+    auto_find f = {.want = api_id};
+    auto_each(r, NULL, auto_find_one, &f);
+    return f.found;
+}
+
+void clustersnap_auto_emit(region *r, const char *instance_id, int64_t start_real_ms,
+                           const char *event_id)
+{
+    store_instance in = {0};
+    bool found = false;
+    store_instance_get(r->st, instance_id, &in, &found);
+    if (found && in.cluster_id) {
+        abstore_clock clk = abstore_clock_load(r);
+        char name[160], *arn;
+        clustersnap_auto_name(in.cluster_id, abstore_clock_to_region(&clk, start_real_ms), name,
+                              sizeof name);
+        arn = csnap_arn(r, name);
+        events_emit_source(r, "db-cluster-snapshot", name, arn, event_id, NULL);
+        free(arn);
+        free(clk.h);
+    }
+    store_instance_clear(&in);
+}
+
 /* ---- DescribeDBClusterSnapshots ---- */
 
 /* The request's selectors and Filters (db-cluster-id,
@@ -315,8 +456,30 @@ static bool csnap_matches(const csnap_filter *f, const csnap *c)
            params_filter_has(f->vals[2], f->nvals[2], c->s.type);
 }
 
-/* Appends the matching snapshots from offset on, at most max; *more when
- * some were left. */
+/* The listing's cursor: the filter, the page (offset, max) and where it is. */
+typedef struct {
+    const csnap_filter *f;
+    int64_t offset, max, seen;
+    cJSON *list;
+    bool more;
+} csnap_page;
+
+static bool page_take(region *r, csnap *c, void *arg)
+{
+    csnap_page *pg = arg;
+    if (!csnap_matches(pg->f, c))
+        return true;
+    if (pg->seen >= pg->offset && cJSON_GetArraySize(pg->list) < pg->max)
+        cJSON_AddItemToArray(pg->list, csnap_render(r, c));
+    else if (pg->seen >= pg->offset)
+        pg->more = true;
+    pg->seen++;
+    return !pg->more;
+}
+
+/* Appends the matching snapshots from offset on, at most max, manual ones
+ * (by creation) then automated ones (by cluster, then creation); *more
+ * when some were left. */
 static bool list_matching(region *r, const csnap_filter *f, int64_t offset, int64_t max,
                           cJSON *list, bool *more)
 {
@@ -325,24 +488,22 @@ static bool list_matching(region *r, const csnap_filter *f, int64_t offset, int6
                                              " ORDER BY s.created_ms, c.id");
     if (!st)
         return false;
-    int64_t seen = 0;
-    *more = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    csnap_page pg = {.f = f, .offset = offset, .max = max, .list = list};
+    while (!pg.more && sqlite3_step(st) == SQLITE_ROW) {
         char *id = sqlrow_text(st, 0);
         csnap c;
         if (id && csnap_get(r, id, &c)) {
-            if (csnap_matches(f, &c)) {
-                if (seen >= offset && cJSON_GetArraySize(list) < max)
-                    cJSON_AddItemToArray(list, csnap_render(r, &c));
-                else if (seen >= offset)
-                    *more = true;
-                seen++;
-            }
+            page_take(r, &c, &pg);
             csnap_clear(&c);
         }
         free(id);
     }
     sqlite3_finalize(st);
+    bool want_auto = (!f->type || strcmp(f->type, "automated") == 0) &&
+                     params_filter_has(f->vals[2], f->nvals[2], "automated");
+    if (!pg.more && want_auto)
+        auto_each(r, f->cluster, page_take, &pg);
+    *more = pg.more;
     return true;
 }
 
@@ -397,7 +558,11 @@ static bool begin_snapshot(region *r, const params *p, const char *param, csnap 
     bool found = csnap_get(r, id, c);
     if (!found) {
         store_rollback(r->st);
-        not_found(err, v);
+        if (auto_exists(r, id)) /* RDS deletes those itself, by retention */
+            awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
+                       "Only manual snapshots may be deleted: %s is an automated snapshot.", v);
+        else
+            not_found(err, v);
     }
     free(id);
     return found;

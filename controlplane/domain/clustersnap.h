@@ -19,11 +19,20 @@
  * snapshot's settings under the request's overrides (Port,
  * DBClusterInstanceClass, StorageType, Iops, network, Tags): the writer
  * member restores the object (the "restore" of its primary's spec), its
- * two readers are built from it by cluster_reader, as on a create. */
+ * two readers are built from it by cluster_reader, as on a create.
+ *
+ * Automated cluster snapshots (issue 15) have no row: each base backup of
+ * the cluster's automated backups (clusterpitr.h) that retention keeps is
+ * listed as rds:<cluster>-YYYY-MM-DD-HH-MM (its start on the region
+ * clock), SnapshotType automated; they go with their base or with the
+ * cluster, and DeleteDBClusterSnapshot refuses them
+ * (InvalidDBClusterSnapshotStateFault). */
 #ifndef RDSIM_CLUSTERSNAP_H
 #define RDSIM_CLUSTERSNAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
@@ -61,5 +70,18 @@ void clustersnap_forget_restores(region *r, const char *cluster_id);
  * (c->writer). On success *c is the inserted row (owned: cluster_clear). */
 bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, cluster_row *c,
                                 awserr *err);
+
+/* The automated snapshots' names and events. */
+#define CLUSTERSNAP_AUTO_PREFIX "rds:"
+/* "rds:<cluster_id>-YYYY-MM-DD-HH-MM" of a base backup that started at
+ * region_ms (UTC), into out. */
+void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, char *out, size_t cap);
+/* abjob.c, when a base backup of instance_id starts (RDS-EVENT-0168) or
+ * is available (0169): if instance_id is a cluster member, the event of
+ * the cluster's automated snapshot (source type db-cluster-snapshot)
+ * named after start_real_ms (a real time, as ab_bases keeps). In the
+ * caller's transaction, if any. */
+void clustersnap_auto_emit(region *r, const char *instance_id, int64_t start_real_ms,
+                           const char *event_id);
 
 #endif

@@ -177,10 +177,32 @@ char *snaprow_kms_url(region *r)
                      r->api_port);
 }
 
+/* A DB cluster snapshot's event for a DB snapshot's: RDS lists 0074
+ * (creating) and 0075 (created) for manual cluster snapshots, and nothing
+ * for a cluster snapshot's deletion or copy (User Guide,
+ * USER_Events.Messages, "DB cluster snapshot events"). NULL: none. */
+static const char *cluster_event_of(const char *event_id)
+{
+    if (strcmp(event_id, "RDS-EVENT-0040") == 0)
+        return "RDS-EVENT-0074";
+    if (strcmp(event_id, "RDS-EVENT-0042") == 0)
+        return "RDS-EVENT-0075";
+    return NULL;
+}
+
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail)
 {
-    if (snaprow_is_cluster(id))
-        return; /* a DB cluster snapshot: its events are not the DB snapshot's */
+    if (snaprow_is_cluster(id)) {
+        const char *ev = cluster_event_of(event_id);
+        const char *api_id = id + strlen(SNAPROW_CLUSTER_PREFIX);
+        if (!ev)
+            return;
+        char *carn = xasprintf("arn:aws:rds:%s:%s:cluster-snapshot:%s", r->cfg.name,
+                               r->cfg.account, api_id);
+        events_emit_source(r, "db-cluster-snapshot", api_id, carn, ev, detail);
+        free(carn);
+        return;
+    }
     char *arn = snaprow_arn(r, id);
     events_emit_source(r, "db-snapshot", id, arn, event_id, detail);
     free(arn);

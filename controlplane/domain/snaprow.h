@@ -81,8 +81,10 @@ char *snaprow_object(region *r, const char *id);
 /* The KMS endpoint the children use: this controlplane's own API. */
 char *snaprow_kms_url(region *r);
 
-/* An event of the snapshot (source type db-snapshot); none for a DB
- * cluster snapshot's row (clustersnap.h: no cluster snapshot events). */
+/* An event of the snapshot (source type db-snapshot). A DB cluster
+ * snapshot's row gets RDS's cluster snapshot event instead (source type
+ * db-cluster-snapshot, its API id): 0074 for 0040, 0075 for 0042, none
+ * for the others (RDS lists none for a deletion or a copy). */
 void snaprow_emit(region *r, const char *id, const char *event_id, const char *detail);
 
 #endif

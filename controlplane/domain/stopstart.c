@@ -11,6 +11,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/domain/ha.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/replica.h"
 #include "controlplane/notify/events.h"
 #include "controlplane/wf/wfsteps.h"
 #include "lib/log.h"
@@ -43,8 +44,33 @@ int64_t stopstart_stopped_at(region *r, const char *instance_id)
     return at;
 }
 
+/* RDS: "You can't stop a DB instance that has a read replica, or that is
+ * a read replica" (User Guide, USER_StopInstance, Limitations); the
+ * replica's text is the one AWS answers, the source's is rdsim's. */
+static bool stop_refused_by_replication(region *r, const store_instance *in, awserr *err)
+{
+    char *src = replica_source_of(in);
+    bool is_replica = src != NULL;
+    free(src);
+    if (is_replica)
+        return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                          "Cannot stop or start a Read-Replica instance");
+    char **ids = NULL;
+    int n = replica_list(r, in->id, true, &ids);
+    if (n > 0)
+        awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                   "Cannot stop or start an instance that has Read-Replica instances (%s%s). "
+                   "Promote or delete them first.", ids[0], n > 1 ? ", ..." : "");
+    else if (n < 0)
+        awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
+    replica_list_free(ids, n < 0 ? 0 : n);
+    return n != 0;
+}
+
 bool stopstart_begin_stop(region *r, store_instance *in, awserr *err)
 {
+    if (stop_refused_by_replication(r, in, err))
+        return false;
     if (in->status != STATUS_AVAILABLE)
         return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                           "Instance %s is not in available state.", in->id);

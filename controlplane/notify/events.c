@@ -97,6 +97,12 @@ static const event_def event_table[] = {
     {"RDS-EVENT-0072", "failover", "Started same AZ failover to DB instance"},
     {"RDS-EVENT-0073", "failover", "Started cross AZ failover to DB instance"},
     {"RDS-EVENT-0170", "creation", "DB cluster created."},
+    /* db-cluster-snapshot sources (domain/snaprow.c, domain/clusterab.c; User Guide
+     * USER_Events.Messages, "DB cluster snapshot events") */
+    {"RDS-EVENT-0074", "backup", "Creating manual cluster snapshot."},
+    {"RDS-EVENT-0075", "backup", "Manual cluster snapshot created."},
+    {"RDS-EVENT-0168", "backup", "Creating automated cluster snapshot."},
+    {"RDS-EVENT-0169", "backup", "Automated cluster snapshot created."},
     /* db-snapshot sources (events_emit_source) */
     {"RDS-EVENT-0040", "creation", "Creating manual snapshot."},
     {"RDS-EVENT-0041", "deletion", "Deleted user snapshot."},

@@ -147,6 +147,19 @@ unlike() { ! grep -q -- "$2" <<<"$1"; }
 check "the reader endpoint never answers the writer" unlike "$seen" "$A1"
 ttl=$(dig +noall +answer @127.0.0.1 -p "$RDS_DNS_PORT" "$RO" | awk 'NR == 1 { print $2 }')
 is "$ttl" 1 "the reader endpoint's TTL is 1 s"
+# The rotation moves on A questions only: rdsctl dns lookup's SOA question
+# (and a resolver's AAAA) between two A questions must not skip a reader.
+ro_a() { dig +noall +answer @127.0.0.1 -p "$RDS_DNS_PORT" "$RO" A | awk '$4 == "CNAME" { print $5; exit }'; }
+ro_other() { dig +noall +answer @127.0.0.1 -p "$RDS_DNS_PORT" "$RO" "$1" >/dev/null; }
+alternate=0
+prev=$(ro_a)
+for _ in $(seq 1 6); do
+  ro_other SOA; ro_other AAAA; ro_other SOA
+  next=$(ro_a)
+  [ -n "$next" ] && [ "$next" != "$prev" ] && alternate=$((alternate + 1))
+  prev=$next
+done
+is "$alternate" 6 "consecutive A lookups of the reader endpoint get the other reader, SOA/AAAA questions in between"
 
 psql_host() { PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -At \
   "host=$1 port=5432 user=$T_USER dbname=postgres" -c "$2"; }

@@ -6,7 +6,9 @@
 # with a final snapshot; the cluster's automated backups give
 # EarliestRestorableTime/LatestRestorableTime and a point-in-time restore
 # (on another port) exact to a commit made after a cluster failover (the
-# archiver followed the new writer); the API's errors. Polls go through `rdsctl call` (the aws CLI
+# archiver followed the new writer); those backups listed as automated
+# cluster snapshots (rds:<cluster>-<date>, not deletable, gone with the
+# cluster); the cluster snapshot events; the API's errors. Polls go through `rdsctl call` (the aws CLI
 # is too slow to poll with).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +31,8 @@ csnap_field() {
     jq -r ".DBClusterSnapshots[0].$2 // empty"
 }
 csnap_is() { [ "$(csnap_field "$1" Status)" = "$2" ]; }
+auto_of() { call DescribeDBClusterSnapshots DBClusterIdentifier="$1" SnapshotType=automated |
+  jq -r '.DBClusterSnapshots[].DBClusterSnapshotIdentifier'; }
 writer_of() { call DescribeDBClusters DBClusterIdentifier="$1" |
   jq -r '.DBClusters[0].DBClusterMembers[] | select(.IsClusterWriter) | .DBInstanceIdentifier'; }
 members_of() { call DescribeDBClusters DBClusterIdentifier="$1" |
@@ -113,8 +117,32 @@ is "$(jqs "$d" '.TagList | map(.Key + "=" + .Value) | join(",")')" "team=db" "it
 like "$(jqs "$d" .SnapshotCreateTime)" '^20[0-9-]+T' "SnapshotCreateTime once available"
 is "$(rdsctl describe-db-cluster-snapshots --db-cluster-identifier c1 --snapshot-type manual |
   jq -r '[.DBClusterSnapshots[].DBClusterSnapshotIdentifier] | join(",")')" s1 "listed by cluster and type"
-is "$(rdsctl describe-db-cluster-snapshots --snapshot-type automated | jq '.DBClusterSnapshots | length')" 0 \
-  "no automated cluster snapshot is listed as manual"
+# c1's automated backups, as RDS lists them: rds:<cluster>-<date> cluster snapshots.
+check "c1's first automated cluster snapshot is listed" poll 120 eval '[ -n "$(auto_of c1)" ]'
+a1=$(auto_of c1)
+like "$a1" '^rds:c1-20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]-[0-9][0-9]$' "named rds:c1-YYYY-MM-DD-HH-MM"
+d=$(awsrds describe-db-cluster-snapshots --db-cluster-snapshot-identifier "$a1" | jq -c '.DBClusterSnapshots[0]')
+is "$(jqs "$d" '[.DBClusterIdentifier, .SnapshotType, .Status, .Engine] | join(" ")')" \
+  "c1 automated available postgres" "describe-db-cluster-snapshots by its name: automated, available"
+like "$(jqs "$d" .DBClusterSnapshotArn)" ":cluster-snapshot:rds:c1-" "its ARN is cluster-snapshot:rds:..."
+is "$(rdsctl describe-db-cluster-snapshots --db-cluster-identifier c1 |
+  jq -r '[.DBClusterSnapshots[].SnapshotType] | unique | join(",")')" "automated,manual" \
+  "with no SnapshotType, manual and automated ones are listed"
+is "$(rdsctl describe-db-cluster-snapshots --db-cluster-identifier c1 --snapshot-type manual |
+  jq -r '[.DBClusterSnapshots[].SnapshotType] | unique | join(",")')" manual "manual only lists manual ones"
+is "$(err awsrds delete-db-cluster-snapshot --db-cluster-snapshot-identifier "$a1")" \
+  InvalidDBClusterSnapshotStateFault "delete-db-cluster-snapshot of an automated one: refused"
+is "$(auto_of c1 | head -1)" "$a1" "and it is still there"
+is "$(rdsctl describe-db-snapshots --snapshot-type automated | jq '.DBSnapshots | length')" 0 \
+  "no cluster snapshot is listed as a DB snapshot"
+# Cluster snapshot events (source type db-cluster-snapshot), as RDS lists them.
+ev=$(awsrds describe-events --source-type db-cluster-snapshot --duration 600 |
+  jq -r '[.Events[] | "\(.SourceIdentifier)=\(.Message)"] | join(";")')
+like "$ev" "s1=Creating manual cluster snapshot[.]" "RDS-EVENT-0074 for s1"
+like "$ev" "s1=Manual cluster snapshot created[.]" "RDS-EVENT-0075 for s1"
+like "$ev" "$a1=Automated cluster snapshot created[.]" "RDS-EVENT-0169 for $a1"
+is "$(awsrds describe-events --source-type db-cluster-snapshot --source-identifier s1 --duration 600 |
+  jq -r '[.Events[].SourceType] | unique | join(",")')" db-cluster-snapshot "their SourceType"
 is "$(rdsctl describe-db-cluster-snapshots --db-cluster-identifier nope | jq '.DBClusterSnapshots | length')" 0 \
   "none of another cluster"
 is "$(rdsctl describe-db-snapshots | jq '.DBSnapshots | length')" 0 "DescribeDBSnapshots does not list it"
@@ -200,6 +228,7 @@ awsrds restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 \
   --db-cluster-identifier p1 --restore-to-time "$t1" --port 5434 >/dev/null
 ok $? "restore-db-cluster-to-point-in-time c1 -> p1 at $t1, port 5434"
 check "r1 gone" poll 120 cluster_gone r1
+is "$(auto_of r1)" "" "r1's automated cluster snapshots went with it"
 is "$(csnap_field r1-final Status)/$(csnap_field r1-final DBClusterIdentifier)/$(csnap_field r1-final Port)" \
   "available/r1/5433" "the final snapshot r1-final is available, of r1"
 check "p1 available" poll 240 cluster_is p1 available

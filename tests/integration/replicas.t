@@ -116,6 +116,15 @@ like "$(slots_on src)" "rdsrr_r1" "a physical slot named after r1 on src"
 is "$(admin_psql "$(addr_of src)" "SELECT sync_state FROM pg_stat_replication WHERE application_name LIKE 'r1-%'")" \
   async "r1 streams asynchronously"
 
+# ---- StopDBInstance: "You can't stop a DB instance that has a read replica, or
+# that is a read replica" (User Guide, USER_StopInstance) ----------------------
+like "$(aws_err stop-db-instance --db-instance-identifier r1)" \
+  "InvalidDBInstanceState.*Cannot stop or start a Read-Replica instance" "stop-db-instance of a replica: refused"
+like "$(aws_err stop-db-instance --db-instance-identifier src)" \
+  "InvalidDBInstanceState.*has Read-Replica instances" "stop-db-instance of a replica's source: refused"
+is "$(describe src .DBInstanceStatus)/$(describe r1 .DBInstanceStatus)" available/available \
+  "both still available"
+
 # ---- a cascaded replica, and the Multi-AZ source's replica --------------------
 
 poll 120 status_is r2 available || bail "r2 not available"

@@ -555,8 +555,63 @@ static void test_misc(zone *z)
     is_str(dns_answer_name(DNS_ANSWER_NXDOMAIN), "nxdomain", "dns_answer_name");
 }
 
+/* The CNAME target the answer to (qname, qtype) names first, into
+ * target ("" when none). */
+static void ask(const zone *z, const char *qname, uint16_t qtype, char *target, size_t cap)
+{
+    qbuf q = {.n = 0};
+    put16(&q, 9);
+    put16(&q, 0);
+    put16(&q, 1);
+    put16(&q, 0);
+    put16(&q, 0);
+    put16(&q, 0);
+    put_name(&q, qname);
+    put16(&q, qtype);
+    put16(&q, WIRE_CLASS_IN);
+    uint8_t out[1232];
+    resp r;
+    size_t n = dns_process(q.b, q.n, z, false, out, sizeof out);
+    target[0] = '\0';
+    const char *c = parse_resp(out, n, &r) ? strstr(r.answer, "CNAME/") : NULL;
+    if (c && (c = strchr(c, ':')))
+        snprintf(target, cap, "%.*s", (int)strcspn(c + 1, " "), c + 1);
+}
+
+/* A reader endpoint's rotation moves on A (and CNAME, ANY) questions only:
+ * SOA, NS and AAAA questions between two A questions (rdsctl dns lookup
+ * asks A and SOA; resolvers ask A and AAAA) neither skip nor repeat a
+ * reader, and they name the reader the next A question gets. */
+static void test_rotation(void)
+{
+    zone *z = zone_new(APEX, "ns." APEX, "127.0.0.53", 1, 5);
+    const char *targets[] = {"r1." APEX, "r2." APEX};
+    zone_set_a(z, "r1." APEX, "127.0.1.1", 1);
+    zone_set_a(z, "r2." APEX, "127.0.1.2", 1);
+    zone_set_cname_rotation(z, "ro." APEX, targets, 2, 1);
+    char prev[256], peek[256], next[256];
+    bool alternates = true, peek_is_next = true;
+    static const uint16_t between[] = {WIRE_TYPE_SOA, WIRE_TYPE_NS, WIRE_TYPE_AAAA};
+    ask(z, "ro." APEX, WIRE_TYPE_A, prev, sizeof prev);
+    for (int i = 0; i < 12; i++) {
+        ask(z, "ro." APEX, between[i % 3], peek, sizeof peek);
+        ask(z, "ro." APEX, between[(i + 1) % 3], peek, sizeof peek);
+        ask(z, "ro." APEX, WIRE_TYPE_A, next, sizeof next);
+        alternates = alternates && next[0] && strcmp(prev, next) != 0;
+        peek_is_next = peek_is_next && strcmp(peek, next) == 0;
+        snprintf(prev, sizeof prev, "%s", next);
+    }
+    ok(alternates, "rotation: consecutive A questions get the two readers in turn");
+    ok(peek_is_next, "rotation: SOA/NS/AAAA questions in between peek, naming the next one");
+    ask(z, "ro." APEX, WIRE_TYPE_CNAME, prev, sizeof prev);
+    ask(z, "ro." APEX, WIRE_TYPE_A, next, sizeof next);
+    ok(prev[0] && strcmp(prev, next) != 0, "rotation: a CNAME question takes its turn too");
+    zone_free(z);
+}
+
 int main(void)
 {
+    test_rotation();
     zone *z = make_zone();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(z, &cases[i]);

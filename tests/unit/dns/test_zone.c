@@ -16,7 +16,7 @@ static zone_lookup_kind lookup(const zone *z, const char *name, zone_rrset *rs)
     zone_rrset tmp;
     if (!wire_name_from_text(name, w, &len))
         return ZONE_LOOKUP_OUTSIDE;
-    return zone_lookup(z, w, len, rs ? rs : &tmp);
+    return zone_lookup_take(z, w, len, rs ? rs : &tmp);
 }
 
 static void test_new(void)
