@@ -96,7 +96,7 @@ static bool fail(char *why, size_t why_len, const char *what, const char *detail
 {
     snprintf(why, why_len, "%s%s%s", what, detail ? ": " : "", detail ? detail : "");
     for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r')
+        if (*p == '\n' || *p == '\r' || *p == '\t')
             *p = ' ';
     size_t n = strlen(why);
     while (n > 0 && why[n - 1] == ' ')
