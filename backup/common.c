@@ -19,6 +19,20 @@
 
 #include "lib/util.h"
 
+bool object_sink(void *ctx, const void *buf, size_t len)
+{
+    object_out *o = ctx;
+    if (!envelope_sink_fd(&o->fd, buf, len))
+        return false;
+    o->written += (off_t)len;
+    if (o->written - o->flushed >= BACKUP_FLUSH_AFTER) {
+        /* A hint: where it is not supported, publish's fsync does it all. */
+        (void)sync_file_range(o->fd, o->flushed, o->written - o->flushed, SYNC_FILE_RANGE_WRITE);
+        o->flushed = o->written;
+    }
+    return true;
+}
+
 int status_exit(envelope_status st)
 {
     switch (st) {

@@ -19,6 +19,19 @@ typedef struct {
     int interval_ms;
 } opts;
 
+/* An object being written to a file: an envelope sink (object_sink,
+ * ctx a pointer to it) that starts the disk's writeback of every
+ * BACKUP_FLUSH_AFTER bytes as soon as they are written, so the disk works
+ * while the stream goes on and the one fsync at the end (publish) finds
+ * little left to write. Nothing is waited for here: durability is still
+ * publish's fsync alone. */
+#define BACKUP_FLUSH_AFTER (8 * 1024 * 1024)
+typedef struct {
+    int fd;
+    off_t written, flushed;
+} object_out;
+bool object_sink(void *ctx, const void *buf, size_t len);
+
 /* The exit code of an envelope status. */
 int status_exit(envelope_status st);
 /* Prints "rds-backup: what: detail" on stderr and returns code. */

@@ -5,9 +5,11 @@
  * child so that their event loops never block on a backup.
  *
  *   rds-backup snapshot --host A --port P --user U --out FILE
- *                       [--kms URL --key-id ARN] [--pg-bindir DIR]
- *       pg_basebackup -D - -Ft -X fetch (password: PGPASSWORD) sealed into
- *       FILE (written as FILE.tmp.<pid>, fsynced, renamed).
+ *                       [--kms URL --key-id ARN]
+ *       a base backup taken over the replication protocol
+ *       (backup/basebackup.c: the tar of pg_basebackup -D - -Ft -X fetch,
+ *       less its manifest; password: PGPASSWORD) sealed into FILE in one
+ *       pass (written as FILE.tmp.<pid>, fsynced once, renamed).
  *   rds-backup copy --in SRC --out DST [--kms URL] [--key-id ARN]
  *       re-seals SRC: under --key-id if given, else under SRC's own key
  *       (plain stays plain).
@@ -26,6 +28,8 @@
  *   rds-backup open --in OBJ --out FILE [--kms URL]
  *       one object's verified payload into FILE (an operator's tool; the
  *       PITR benchmark's baseline).
+ *   rds-backup seal --in FILE --out OBJ [--kms URL --key-id ARN]
+ *       the inverse: FILE sealed into OBJ (the tests' crafted tars).
  *   rds-backup snapshot ... --info FILE
  *       also writes the backup's WAL start/end points and timeline (JSON).
  *   rds-backup archive --host A --port P --user U --spool DIR --out WALDIR
@@ -49,6 +53,7 @@
 #include <unistd.h>
 
 #include "backup/archive.h"
+#include "backup/basebackup.h"
 #include "backup/common.h"
 #include "backup/pitr.h"
 #include "lib/envelope.h"
@@ -57,93 +62,74 @@
 #include "lib/util.h"
 #include "lib/wal.h"
 
-/* --info FILE: {"start_lsn", "end_lsn", "timeline"} from pg_basebackup's
- * verbose stderr, written atomically. */
-static bool write_info(const char *errpath, const char *info)
+/* --info FILE: {"start_lsn", "end_lsn", "timeline"} of the backup just
+ * taken, written atomically. */
+static bool write_info(const basebackup_result *bb, const char *info)
 {
-    size_t len = 0;
-    char *text = fs_read_all(errpath, 1 << 20, &len);
-    wal_lsn start = 0, end = 0;
-    uint32_t tli = 0;
-    bool ok = text && wal_basebackup_points(text, &start, &end, &tli);
-    free(text);
-    if (!ok)
-        return false;
     char a[24], b[24];
     char *json = xasprintf("{\"start_lsn\":\"%s\",\"end_lsn\":\"%s\",\"timeline\":%u}\n",
-                           wal_lsn_format(start, a, sizeof a), wal_lsn_format(end, b, sizeof b),
-                           tli);
-    ok = fs_write_atomic(info, json, strlen(json), 0600);
+                           wal_lsn_format(bb->start_lsn, a, sizeof a),
+                           wal_lsn_format(bb->end_lsn, b, sizeof b), bb->timeline);
+    bool ok = fs_write_atomic(info, json, strlen(json), 0600);
     free(json);
     return ok;
 }
 
+/* The base backup's sink: the object's writer (its first failure kept). */
+typedef struct {
+    envelope_writer *w;
+    envelope_status st;
+} seal_sink;
+
+static bool seal_write(void *ctx, const void *buf, size_t len)
+{
+    seal_sink *s = ctx;
+    s->st = envelope_writer_write(s->w, buf, len);
+    return s->st == ENVELOPE_OK;
+}
+
+/* One pass, one process: the server's tar (backup/basebackup.c) is sealed
+ * chunk by chunk as it arrives — each payload byte copied once into the
+ * chunk, hashed or encrypted there — and written to FILE.tmp.<pid> with
+ * its writeback started as it goes; fsync and rename once at the end. A
+ * run cut short leaves only the tmp file, without its final chunk, which
+ * the next run (remove_stale) deletes and no reader accepts. */
 static int cmd_snapshot(const opts *o)
 {
     if (!o->host || !o->port || !o->user || !o->out || (o->key_id && !o->kms))
         return failf(EXIT_USAGE, "snapshot needs --host --port --user --out", NULL);
     remove_stale(o->out);
-    char *bindir = o->bindir ? xstrdup(o->bindir) : default_bindir();
-    char *prog = xasprintf("%s/pg_basebackup", bindir);
-    const char *argv[] = {prog, "-h", o->host, "-p", o->port, "-U", o->user,
-                    "-D", "-", "-F", "t", "-X", "fetch", "--checkpoint=fast", "--no-password",
-                    o->info ? "--verbose" : NULL, NULL};
-    /* With --info, pg_basebackup's stderr goes to a file we read back for
-     * the backup's WAL start and end points. */
-    char *errpath = o->info ? xasprintf("%s.err.tmp.%ld", o->out, (long)getpid()) : NULL;
-    int saved_err = -1;
-    if (errpath) {
-        int efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        saved_err = efd >= 0 ? dup(2) : -1;
-        if (efd >= 0) {
-            dup2(efd, 2);
-            close(efd);
-        }
-    }
-    int in = -1;
-    pid_t pid = spawn_piped(argv, 1, &in);
-    if (saved_err >= 0) {
-        dup2(saved_err, 2);
-        close(saved_err);
-    }
-    free(prog);
-    free(bindir);
-    if (pid < 0)
-        return failf(EXIT_FAIL, "cannot run pg_basebackup", strerror(errno));
     char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
-    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    object_out out = {.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+    if (out.fd < 0) {
+        int code = failf(EXIT_FAIL, "cannot create", tmp);
+        free(tmp);
+        return code;
+    }
     kmsclient kc = {.endpoint = o->kms, .key_ref = o->key_id};
     envelope_opts eo = {.wrap = o->key_id ? kmsclient_wrap : NULL, .wrap_ctx = &kc,
                         .chunk_size = BACKUP_IO_SIZE};
-    envelope_status st = out < 0 ? ENVELOPE_IO
-                                 : envelope_seal(&eo, envelope_source_fd, &in, envelope_sink_fd,
-                                                 &out, NULL);
-    if (st != ENVELOPE_OK)
-        kill(pid, SIGKILL);
-    close(in);
-    bool child_ok = wait_ok(pid);
+    /* The data key first: an inaccessible KMS key fails before the
+     * instance does any work. */
+    seal_sink ss = {.st = ENVELOPE_OK};
+    ss.w = envelope_writer_new(&eo, object_sink, &out, &ss.st);
+    basebackup_result bb = {0};
+    char why[512] = "";
     int code = EXIT_OK;
-    if (st != ENVELOPE_OK)
-        code = failf(status_exit(st), "cannot seal the backup",
-                     kc.error[0] ? kc.error : envelope_status_name(st));
-    else if (!child_ok)
-        code = failf(EXIT_FAIL, "pg_basebackup failed", NULL);
-    else if (o->info && !write_info(errpath, o->info))
-        code = failf(EXIT_FAIL, "pg_basebackup did not report its WAL points", errpath);
-    else if (!publish(out, tmp, o->out))
-        code = failf(EXIT_FAIL, "cannot write", o->out);
-    else
-        out = -1;
-    if (code != EXIT_OK) {
-        if (out >= 0)
-            close(out);
-        unlink(tmp);
-    }
-    if (errpath)
-        unlink(errpath);
-    free(errpath);
-    free(tmp);
-    return code;
+    if (!ss.w)
+        code = failf(status_exit(ss.st), "cannot seal the backup",
+                     kc.error[0] ? kc.error : envelope_status_name(ss.st));
+    else if (!basebackup_run(o->host, o->port, o->user, seal_write, &ss, &bb, why, sizeof why))
+        code = ss.st != ENVELOPE_OK
+                   ? failf(status_exit(ss.st), "cannot seal the backup",
+                           envelope_status_name(ss.st))
+                   : failf(EXIT_FAIL, why, NULL);
+    else if ((ss.st = envelope_writer_finish(ss.w, NULL)) != ENVELOPE_OK)
+        code = failf(status_exit(ss.st), "cannot seal the backup", envelope_status_name(ss.st));
+    else if (o->info && !write_info(&bb, o->info))
+        code = failf(EXIT_FAIL, "cannot write", o->info);
+    envelope_writer_free(ss.w);
+    return finish_object(code, out.fd, tmp, o->out);
 }
 
 /* The copy's wrap: the source's key unless --key-id was given. */
@@ -186,9 +172,9 @@ static int cmd_copy(const opts *o)
     envelope_opts eo = {.wrap = key ? kmsclient_wrap : NULL, .wrap_ctx = &wk,
                         .chunk_size = BACKUP_IO_SIZE};
     char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
-    int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    st = out < 0 ? ENVELOPE_IO
-                 : envelope_seal(&eo, source_reader, &rs, envelope_sink_fd, &out, NULL);
+    object_out out = {.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+    st = out.fd < 0 ? ENVELOPE_IO
+                    : envelope_seal(&eo, source_reader, &rs, object_sink, &out, NULL);
     if (rs.st != ENVELOPE_OK)
         st = rs.st;
     envelope_reader_free(rs.r);
@@ -196,7 +182,33 @@ static int cmd_copy(const opts *o)
     int code = st == ENVELOPE_OK ? EXIT_OK
                                  : failf(status_exit(st), "cannot copy",
                                          wk.error[0] ? wk.error : envelope_status_name(st));
-    return finish_object(code, out, tmp, o->out);
+    return finish_object(code, out.fd, tmp, o->out);
+}
+
+/* seal --in FILE --out OBJ [--kms URL --key-id ARN]: FILE's bytes sealed
+ * into OBJ, the inverse of open (an operator's tool; the tests seal
+ * crafted tars with it). */
+static int cmd_seal(const opts *o)
+{
+    if (!o->in || !o->out || (o->key_id && !o->kms))
+        return failf(EXIT_USAGE, "seal needs --in --out (and --kms with --key-id)", NULL);
+    remove_stale(o->out);
+    int in = open(o->in, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return failf(EXIT_FAIL, "cannot open", o->in);
+    char *tmp = xasprintf("%s.tmp.%ld", o->out, (long)getpid());
+    object_out out = {.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+    kmsclient kc = {.endpoint = o->kms, .key_ref = o->key_id};
+    envelope_opts eo = {.wrap = o->key_id ? kmsclient_wrap : NULL, .wrap_ctx = &kc,
+                        .chunk_size = BACKUP_IO_SIZE};
+    envelope_status st = out.fd < 0 ? ENVELOPE_IO
+                                    : envelope_seal(&eo, envelope_source_fd, &in, object_sink,
+                                                    &out, NULL);
+    close(in);
+    int code = st == ENVELOPE_OK ? EXIT_OK
+                                 : failf(status_exit(st), "cannot seal",
+                                         kc.error[0] ? kc.error : envelope_status_name(st));
+    return finish_object(code, out.fd, tmp, o->out);
 }
 
 /* open --in OBJ --out FILE: one object's verified payload into FILE. */
@@ -292,7 +304,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2)
-        return failf(EXIT_USAGE, "usage: rds-backup snapshot|copy|restore ...", NULL);
+        return failf(EXIT_USAGE, "usage: rds-backup snapshot|copy|restore|archive|open|seal ...", NULL);
     opts o = {0};
     static const struct option lo[] = {
         {"host", required_argument, 0, 'h'},  {"port", required_argument, 0, 'p'},
@@ -337,5 +349,7 @@ int main(int argc, char **argv)
         return cmd_archive(&o);
     if (strcmp(argv[1], "open") == 0)
         return cmd_open(&o);
+    if (strcmp(argv[1], "seal") == 0)
+        return cmd_seal(&o);
     return failf(EXIT_USAGE, "unknown command", argv[1]);
 }

@@ -78,7 +78,7 @@ typedef struct {
     api *agent_api; /* --agent-addr's listener, or NULL */
     dns_server *dns;
     pisampler *pi; /* Performance Insights' one-second sampler */
-    struct event *sigint, *sigterm;
+    struct event *sigint, *sigterm, *sigchld;
 } cp_wiring;
 
 static void usage(FILE *f)
@@ -201,6 +201,18 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
     logexport_tick(r);
     emexport_tick(r);
     cwcollect_tick(r);
+}
+
+/* A child ended (a snapshot, an automated backup, a delivery): run the
+ * cron's pass now, whose ticks reap it and record its end, rather than at
+ * the next period. The reapers wait for their own pids only, so this
+ * takes nobody's status. */
+static void on_child(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    region *r = arg;
+    event_active(r->cron, EV_TIMEOUT, 1);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -513,6 +525,8 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     w->sigterm = evsignal_new(r->base, SIGTERM, on_signal, r);
     event_add(w->sigint, NULL);
     event_add(w->sigterm, NULL);
+    w->sigchld = evsignal_new(r->base, SIGCHLD, on_child, r);
+    event_add(w->sigchld, NULL);
     if (o->port_file) {
         char *ports = xasprintf("RDS_API_PORT=%u\nRDS_DNS_PORT=%u\n", api_port,
                                 dns_server_port(w->dns));
@@ -534,6 +548,8 @@ static void cp_close(region *r, cp_wiring *w)
         event_free(w->sigint);
     if (w->sigterm)
         event_free(w->sigterm);
+    if (w->sigchld)
+        event_free(w->sigchld);
     if (r->cron)
         event_free(r->cron);
     pisampler_free(w->pi);

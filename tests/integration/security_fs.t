@@ -175,18 +175,16 @@ diag "fs1 is $(status_of fs1) after the refused reboot"
 check "the row written before is there, served by the restarted node" poll 60 row_kept
 
 # ---- 6. a restore: tar members that are symlinks, ../ paths, a device node ------------------
-# rds-backup restore (root, --owner) on objects sealed from crafted tars (a
-# fake pg_basebackup feeds `rds-backup snapshot`). tar must run as the pg
+# rds-backup restore (root, --owner) on objects sealed from crafted tars
+# (`rds-backup seal`). tar must run as the pg
 # user: nothing may land outside the target, and no device node (which
 # only root can make) may appear.
 
 T=$RDS_HOME/restore-attack
-mkdir -p "$T/bin" "$T/node"
-chmod 755 "$T" "$T/bin"
+mkdir -p "$T/node"
+chmod 755 "$T"
 chown "$PGU:" "$T/node"
 chmod 700 "$T/node"
-printf '#!/bin/sh\ncat "$EVIL_TAR"\n' >"$T/bin/pg_basebackup"
-chmod 755 "$T/bin/pg_basebackup"
 python3 - "$T" "$V" <<'PY'
 import io, sys, tarfile
 t_dir, v = sys.argv[1], sys.argv[2]
@@ -216,8 +214,8 @@ make("dev", [{"name": "PG_VERSION", "data": b"15\n"},
              {"name": "disk", "type": tarfile.CHRTYPE, "devmajor": 1, "devminor": 3, "mode": 0o666}])
 PY
 for o in clean links dev; do
-  EVIL_TAR=$T/$o.tar "$ROOT/bin/rds-backup" snapshot --host 127.0.0.1 --port 1 --user u \
-    --out "$T/$o.obj" --pg-bindir "$T/bin" >"$T/$o.seal.log" 2>&1 || diag "sealing $o failed"
+  "$ROOT/bin/rds-backup" seal --in "$T/$o.tar" --out "$T/$o.obj" >"$T/$o.seal.log" 2>&1 ||
+    diag "sealing $o failed"
 done
 restore() {
   rm -rf "$T/node/data"
