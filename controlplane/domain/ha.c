@@ -422,22 +422,64 @@ static void ha_healthy(ha_ctx *c)
  * replica, so none can be lost. It is healthy once it streams; its
  * failover is a flip of the roles and the endpoint, no promotion. */
 
-/* The standby streams from the source's current primary. */
-static bool replica_standby_streams(const ha_ctx *c, const store_node *s)
+/* The source's current primary node (a copy), or NULL. */
+static char *replica_upstream(const ha_ctx *c)
 {
     char *src = replica_source_of(c->in);
     store_instance si = {0};
-    bool found = false, ok = false;
+    bool found = false;
     if (src)
         store_instance_get(c->r->st, src, &si, &found);
-    if (found && si.primary_node) {
-        const health_replica *rep = health_replica_of(c->h, si.primary_node, s->id);
+    char *up = found && si.primary_node ? xstrdup(si.primary_node) : NULL;
+    store_instance_clear(&si);
+    free(src);
+    return up;
+}
+
+/* The standby streams from the source's current primary. */
+static bool replica_standby_streams(const ha_ctx *c, const store_node *s)
+{
+    char *up = replica_upstream(c);
+    bool ok = false;
+    if (up) {
+        const health_replica *rep = health_replica_of(c->h, up, s->id);
         const node_health *v = health_get(c->h, s->id);
         ok = rep && rep->streaming && v && v->up && v->in_recovery && v->recv_pid != 0;
     }
-    store_instance_clear(&si);
-    free(src);
+    free(up);
     return ok;
+}
+
+/* The standby answers, runs its current goal, the source's primary is up,
+ * yet it has had no walreceiver for standby_stream_ms (its slot lost, the
+ * WAL it needs gone, a timeline it cannot follow): it cannot become an
+ * up-to-date replica, so it is lost and rebuilt — never kept as a standby
+ * a flip would turn into a stale replica. A receiver that exists but
+ * stalls is not caught here. */
+static bool replica_standby_stuck(const ha_ctx *c, const store_node *s)
+{
+    const agent_node_report *rep = agents_node_report(c->r->agents, s->agent_id, s->id);
+    const node_health *v = health_get(c->h, s->id);
+    if (!rep || rep->state != AGENT_NODE_RUNNING || !goal_applied(c, s) || !v || !v->up ||
+        !v->in_recovery || v->recv_pid != 0 || v->norecv_since_ms == 0)
+        return false;
+    char *up = replica_upstream(c);
+    const node_health *uv = up ? health_get(c->h, up) : NULL;
+    bool stuck = uv && uv->up && uv->fails == 0 &&
+                 mono_ms() - v->norecv_since_ms > c->r->cfg.standby_stream_ms;
+    free(up);
+    return stuck;
+}
+
+/* Rebuilds a stuck standby from a fresh base backup (its agent takes one
+ * when rebuild_seq moves). */
+static void replica_rebuild_standby(ha_ctx *c, store_node *s)
+{
+    const node_health *v = health_get(c->h, s->id);
+    LOG_WARN("read replica standby not streaming, rebuilding it instance=%s node=%s for_ms=%lld",
+             c->in->id, s->id, (long long)(v ? mono_ms() - v->norecv_since_ms : 0));
+    s->rebuild_seq++;
+    node_save(c, s);
 }
 
 static void replica_building(ha_ctx *c)
@@ -455,6 +497,10 @@ static void replica_building(ha_ctx *c)
                       arep->generation >= s->generation)) {
         retire_standby(c, host_gone ? "host lost" : arep->error);
         place_standby(c);
+        return;
+    }
+    if (replica_standby_stuck(c, s)) {
+        replica_rebuild_standby(c, s);
         return;
     }
     if (replica_standby_streams(c, s) && ha_apply(c->in->id, &c->in->ha_state, HA_HEALTHY)) {
@@ -521,10 +567,13 @@ static void replica_healthy(ha_ctx *c)
             c->changed = true; /* its own host must bring the replica back */
         return;
     }
-    if (node_lost(c, s) && ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
+    bool stuck = !node_lost(c, s) && replica_standby_stuck(c, s);
+    if ((stuck || node_lost(c, s)) && ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
         events_emit(c->r, c->in->id, "RDS-EVENT-0052", NULL);
         c->changed = true;
     }
+    if (stuck)
+        replica_rebuild_standby(c, s);
 }
 
 static void ha_eval(ha_ctx *c)

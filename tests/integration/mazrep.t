@@ -116,6 +116,56 @@ ok $? "rows reach rs's endpoint after its restart"
 poll 30 has_row_at "$(standby_addr rs)" r4
 ok $? "and its standby"
 
+# ---- rs's standby cannot stream (its slot dropped, its WAL switched away) ----
+# It answers queries but will never catch up: lost (0052) and rebuilt from
+# a new base backup (0053), never kept as a stale standby. src's agent is
+# paused so it neither makes the slot again nor lets the login back in
+# while the WAL is switched away (as replicas.t's lost-WAL part).
+sb_pm() { # the postmaster pid of rs's standby node
+  local pm sa
+  sa=$(standby_addr rs)
+  for pm in "$RDS_HOME"/agents/*/nodes/rs-*/data/postmaster.pid; do
+    [ -f "$pm" ] && [ "$(sed -n 6p "$pm")" = "$sa" ] && head -1 "$pm" && return 0
+  done
+  return 1
+}
+rs_events() { # how many events of rs carry message $1
+  rdsctl describe-events --source-identifier rs --source-type db-instance --duration 60 |
+    jq --arg m "$1" '[.Events[] | select(.Message == $m)] | length'
+}
+M52="Multi-AZ instance recovery started."
+M53="Multi-AZ instance recovery completed. Pending failover or activation."
+n52=$(rs_events "$M52") n53=$(rs_events "$M53")
+old_sb=$(sb_pm)
+srcaddr=$(addr_of src)
+srcagent=$(agent_pid "$(describe src .AvailabilityZone)")
+drop_rs_s() {
+  admin_psql "$srcaddr" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rdsrr_rs__s'" >/dev/null &&
+    ! admin_psql "$srcaddr" "SELECT slot_name FROM pg_replication_slots" | grep -qx rdsrr_rs__s
+}
+kill -STOP "$srcagent"
+admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin NOLOGIN" >/dev/null
+poll 10 drop_rs_s
+ok $? "rs's standby slot rdsrr_rs__s dropped on src"
+admin_psql "$srcaddr" "SELECT pg_logical_emit_message(false, 'rdsim', 'x'), pg_switch_wal() FROM generate_series(1, 20)" >/dev/null &&
+  admin_psql "$srcaddr" "CHECKPOINT" >/dev/null
+ok $? "20 WAL segments switched and a checkpoint on src"
+admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin LOGIN" >/dev/null
+kill -CONT "$srcagent"
+poll 60 eval '[ "$(rs_events "$M52")" -gt "$n52" ]'
+ok $? "RDS-EVENT-0052 on rs: its standby is lost"
+poll 120 eval 'p=$(sb_pm) && [ "$p" != "$old_sb" ]'
+ok $? "rs's standby rebuilt (a new postmaster: $old_sb -> $(sb_pm))"
+sql src "INSERT INTO t VALUES ('r5')" >/dev/null
+poll 60 has_row_at "$(standby_addr rs)" r5
+ok $? "the rebuilt standby streams from src"
+poll 30 eval 'slots_on src | grep -qw rdsrr_rs__s'
+ok $? "through its slot again"
+poll 60 eval '[ "$(rs_events "$M53")" -gt "$n53" ]'
+ok $? "RDS-EVENT-0053 on rs"
+has_row rs r5
+ok $? "rs itself kept streaming"
+
 # The old node rejoins as the standby if its host is back within
 # --standby-replace-ms, else a new standby replaces it: either streams
 # from src.
