@@ -169,6 +169,11 @@ bool snapshot_action_create(region *r, const params *p, cJSON *result, awserr *e
     store_instance_get(r->st, inst, &in, &found);
     if (!found)
         awserr_set(err, AWSERR_DB_INSTANCE_NOT_FOUND, "DBInstance %s not found.", inst);
+    else if (in.status == STATUS_INACCESSIBLE_RECOVERABLE || in.status == STATUS_INACCESSIBLE)
+        /* Its key was disabled or deleted (kmswatch): the key is the
+         * reason, whichever of the two the caller saw first. */
+        awserr_set(err, AWSERR_KMS_KEY_NOT_ACCESSIBLE,
+                   "The KMS key of DB instance %s is not accessible.", inst);
     else if (in.status != STATUS_AVAILABLE)
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Cannot create a snapshot because the database instance %s is not currently "
