@@ -263,8 +263,12 @@ static void api_query(api *a, struct evhttp_request *req, const principal *who)
     if (!xmlns)
         params_set_empty_absent(p, true); /* RDS: "NAME=" is NAME absent (query.h) */
     result = cJSON_CreateObject();
-    if (!def->fn(r, p, result, &err) && err.code == AWSERR_NONE)
+    bool done = def->fn(r, p, result, &err);
+    if (!done && err.code == AWSERR_NONE)
         awserr_set(&err, AWSERR_INTERNAL_FAILURE, "The request failed for an internal reason.");
+    else if (done && err.code != AWSERR_NONE)
+        LOG_ERROR("api action=%s succeeded with an error set (%s): a check's sense is inverted",
+                  action, awserr_wire_code(err.code));
     if (def->mutates && err.code == AWSERR_NONE) {
         /* DNS follows the commit before anyone hears of it. */
         dnssync_apply(r);

@@ -11,6 +11,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/validate.h"
+#include "lib/log.h"
 #include "controlplane/domain/instrow.h"
 #include "lib/util.h"
 
@@ -147,6 +148,13 @@ bool instparams_apply_log_exports(const params *p, const char *list_name, const 
 
 bool instparams_commit(region *r, awserr *err)
 {
+    /* A check that set an error but answered "go on" (awserr_set returns
+     * false, a "refused?" predicate must not pass it on) commits nothing. */
+    if (err && err->code != AWSERR_NONE) {
+        LOG_ERROR("commit refused: an error is already set (%s)", awserr_wire_code(err->code));
+        store_rollback(r->st);
+        return false;
+    }
     if (store_commit(r->st))
         return true;
     store_rollback(r->st);

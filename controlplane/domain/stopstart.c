@@ -47,7 +47,7 @@ int64_t stopstart_stopped_at(region *r, const char *instance_id)
 /* RDS: "You can't stop a DB instance that has a read replica, or that is
  * a read replica" (User Guide, USER_StopInstance, Limitations); the
  * replica's text is the one AWS answers, the source's is rdsim's. */
-static bool stop_refused_by_replication(region *r, const store_instance *in, awserr *err)
+static bool stop_allowed_by_replication(region *r, const store_instance *in, awserr *err)
 {
     char *src = replica_source_of(in);
     bool is_replica = src != NULL;
@@ -64,12 +64,12 @@ static bool stop_refused_by_replication(region *r, const store_instance *in, aws
     else if (n < 0)
         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     replica_list_free(ids, n < 0 ? 0 : n);
-    return n != 0;
+    return n == 0;
 }
 
 bool stopstart_begin_stop(region *r, store_instance *in, awserr *err)
 {
-    if (stop_refused_by_replication(r, in, err))
+    if (!stop_allowed_by_replication(r, in, err))
         return false;
     if (in->status != STATUS_AVAILABLE)
         return awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
