@@ -11,9 +11,14 @@
 #      detection       RDS-EVENT-0073 (failover started)'s Date
 #      writable again  first INSERT acknowledged by another member, from a
 #                      probe connected straight to the members' addresses
-#                      (DNS plays no part)
+#                      (DNS plays no part); a commit whose wait for a reader
+#                      was cancelled by the probe's statement_timeout
+#                      (PostgreSQL's "canceling wait for synchronous
+#                      replication" warning: committed locally, not
+#                      replicated) is not an acknowledgement
 #      DNS flipped     first answer of the cluster endpoint naming another
-#                      node (dig, polled every ~10 ms)
+#                      node (dig, polled every ~10 ms by a loop of its own,
+#                      so the writable probe's waits do not delay it)
 #    then waits for the cluster to be whole again (the old writer a
 #    streaming reader) before the next crash; acknowledged probe writes
 #    missing on the final writer are counted (must be 0).
@@ -45,6 +50,15 @@ member_pm() { ls "$RDS_HOME"/agents/*/nodes/"$1"-*/data/postmaster.pid 2>/dev/nu
 member_addr() { local pm; pm=$(member_pm "$1") && [ -n "$pm" ] && sed -n 6p "$pm"; }
 q() { PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=${TMO:-2} "$PG_BIN/psql" -X -q -At \
   "host=$1 port=5432 user=$T_USER dbname=postgres" -c "$2" 2>/dev/null; }
+# ack HOST SQL: q's answer, or nothing when the commit's wait for a reader was
+# cancelled (committed locally only: not acknowledged).
+ack() {
+  local out
+  out=$(PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=${TMO:-2} "$PG_BIN/psql" -X -q -At \
+    "host=$1 port=5432 user=$T_USER dbname=postgres" -c "$2" 2>&1) || return 1
+  case "$out" in *"canceling wait for synchronous replication"*) return 1 ;; esac
+  printf '%s\n' "$out" | tail -1
+}
 ms_now() { date +%s%3N; }
 dig1() { dig +short +time=1 +tries=1 @127.0.0.1 -p "$RDS_DNS_PORT" "$1" | tail -1; }
 
@@ -84,23 +98,24 @@ for n in $(seq 1 "$CRASHES"); do
   for _ in 1 2 3; do id=$((id + 1)); q "$WA" "INSERT INTO w VALUES ($id)" >/dev/null && echo $id >>"$OUT/acked"; done
   t0=$(ms_now)
   kill -9 "$(head -1 "$PM")"
-  writable="" flipped=""
-  while [ -z "$writable" ] || [ -z "$flipped" ]; do
-    now=$(ms_now)
-    [ $((now - t0)) -gt 60000 ] && break
-    if [ -z "$flipped" ]; then
+  rm -f "$OUT/flipped"
+  ( while [ $(( $(ms_now) - t0 )) -le 60000 ]; do
       a=$(dig1 "$EP")
-      [ -n "$a" ] && [ "$a" != "$WA" ] && flipped=$(( $(ms_now) - t0 ))
-    fi
-    if [ -z "$writable" ]; then
-      for a in "${others[@]}"; do
-        id=$((id + 1))
-        if [ "$(TMO=1 q "$a" "SET statement_timeout='300ms'; INSERT INTO w VALUES ($id); SELECT 1")" = 1 ]; then
-          echo $id >>"$OUT/acked"; writable=$(( $(ms_now) - t0 )); break
-        fi
-      done
-    fi
+      if [ -n "$a" ] && [ "$a" != "$WA" ]; then echo $(( $(ms_now) - t0 )) >"$OUT/flipped"; break; fi
+      sleep 0.01
+    done ) &
+  dnsloop=$!
+  writable=""
+  while [ -z "$writable" ] && [ $(( $(ms_now) - t0 )) -le 60000 ]; do
+    for a in "${others[@]}"; do
+      id=$((id + 1))
+      if [ "$(TMO=1 ack "$a" "SET statement_timeout='300ms'; INSERT INTO w VALUES ($id); SELECT 1")" = 1 ]; then
+        echo $id >>"$OUT/acked"; writable=$(( $(ms_now) - t0 )); break
+      fi
+    done
   done
+  wait "$dnsloop"
+  flipped=$(cat "$OUT/flipped" 2>/dev/null)
   ev=$(rdsctl describe-events --source-type db-cluster --source-identifier $C --duration 10 |
     jq -r '[.Events[] | select(.Message | startswith("Started cross AZ failover")) | .Date] | last // empty')
   det=""
