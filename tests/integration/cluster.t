@@ -223,9 +223,10 @@ is "$(jq -r '.Totals.MissingWrites' "$RDS_HOME/chaos.json")" 0 \
   "no acknowledged write lost ($(jq -r .Totals.AcknowledgedWrites "$RDS_HOME/chaos.json") acknowledged)"
 is "$(jq -r '.Totals.FencedAcks' "$RDS_HOME/chaos.json")" 0 "no write acknowledged by a fenced writer"
 diag "chaos: $(jq -c '[.Faults[] | {k: .Kind, detect: .DetectionSeconds, writable: .WritableSeconds, dns: .DnsFlipSeconds}]' "$RDS_HOME/chaos.json" 2>/dev/null)"
-is "$(awsrds describe-events --source-type db-cluster --source-identifier $C --duration 60 |
-  jq -r '[.Events[] | select(.Message | startswith("Completed failover"))] | length')" 3 \
-  "three completed failovers (RDS-EVENT-0071), one named and two automatic"
+evs=$(awsrds describe-events --source-type db-cluster --source-identifier $C --duration 60)
+is "$(jq -r '[.Events[] | select(.Message | startswith("Completed failover"))] | length' <<<"$evs")" 3 \
+  "three completed failovers (RDS-EVENT-0071), one named and two automatic" ||
+  diag "$(jq -r '.Events[] | .Date + " " + .Message' <<<"$evs")"
 
 # ---- 6. a stopped reader does not stop writes -------------------------------------
 
