@@ -170,13 +170,11 @@ static char *detect_pg_version(void)
 }
 
 /* Periodic work, one pass: probes, workflows, then the Multi-AZ monitor
- * (which may start failovers the next pass runs). Also run at once when
- * an API call or a heartbeat makes the cron event active. */
-static void on_cron(evutil_socket_t fd, short what, void *arg)
+ * (which may start failovers the next pass runs). Run by the cron event,
+ * also made active by an API call, a telemetry post or an awaited probe,
+ * and at once by a heartbeat before its reply (region.h's pass_hook). */
+static void cron_pass(region *r)
 {
-    (void)fd;
-    (void)what;
-    region *r = arg;
     health_tick(r->health);
     stopstart_tick(r);
     maint_tick(r);
@@ -213,6 +211,13 @@ static void on_child(evutil_socket_t sig, short what, void *arg)
     (void)what;
     region *r = arg;
     event_active(r->cron, EV_TIMEOUT, 1);
+}
+
+static void on_cron(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cron_pass(arg);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -496,6 +501,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     r->dns = dnssync_new();
     r->cw = cwcollect_new();
     r->node_telemetry_hook = cwcollect_node;
+    r->pass_hook = cron_pass;
     r->health = health_new(r, (health_config){.interval_ms = r->cfg.probe_interval_ms,
                                               .timeout_ms = r->cfg.probe_timeout_ms});
     if (!dnssync_apply(r))

@@ -387,8 +387,7 @@ static void api_heartbeat(api *a, struct evhttp_request *req)
     OPENSSL_cleanse(key, sizeof key);
     free(out);
     free(body);
-    if (status == 200)
-        api_kick(a->r);
+    /* The cron's pass already ran, before the reply (nodespec_heartbeat). */
 }
 
 /* An agent's telemetry (controlplane/telemetry.h): log chunks of up to

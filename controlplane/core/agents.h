@@ -35,6 +35,8 @@ typedef struct region region;
 typedef struct agents agents;
 
 #define AGENTS_HEARTBEAT_MS 150 /* the interval_ms every reply asks for */
+#define AGENTS_HEARTBEAT_HURRY_MS 50 /* ... while a failover waits on the agent (the
+                                      * least an agent accepts: agent/README.md) */
 #define AGENTS_ID_MAX 64           /* agent_id buffer size, NUL included */
 #define AGENTS_MAX 64
 #define AGENTS_STALE_MS (10LL * 60 * 1000)

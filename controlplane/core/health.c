@@ -67,7 +67,11 @@ typedef struct probe {
     struct event *timer;
     int64_t next_due_ms;
     int64_t next_metrics_ms; /* monotonic: when metrics_sql rides along again */
+    int64_t started_ms;    /* monotonic: when the probe in flight (or the last) started */
+    int64_t want_ms;       /* health_probe_after's wish: a probe started at or after
+                            * this (0: none); its outcome kicks the cron */
     bool seen;             /* still in the store at the last tick */
+    bool runs;             /* its goal was running at the last tick: it may be probed */
     node_health view;
 } probe;
 
@@ -80,6 +84,7 @@ struct health {
 
 static void probe_io(evutil_socket_t fd, short what, void *arg);
 static void probe_timeout(evutil_socket_t fd, short what, void *arg);
+static void probe_wish_next(probe *p, bool fresh);
 
 health *health_new(region *r, health_config cfg)
 {
@@ -140,6 +145,7 @@ static void probe_fail(probe *p, const char *why)
     probe_close(p);
     event_del(p->timer);
     p->next_due_ms = now + p->h->cfg.interval_ms;
+    probe_wish_next(p, true);
 }
 
 static void probe_arm(probe *p, short what)
@@ -154,6 +160,40 @@ static void probe_arm_timeout(probe *p)
 {
     struct timeval tv = {p->h->cfg.timeout_ms / 1000, (p->h->cfg.timeout_ms % 1000) * 1000};
     event_add(p->timer, &tv);
+}
+
+/* The cron, now: someone waits for a probe's outcome. */
+static void health_kick(health *h)
+{
+    if (h->r->cron)
+        event_active(h->r->cron, EV_TIMEOUT, 1);
+}
+
+/* An idle probe's timer, used to start the probe of a wish at its time. */
+static void probe_arm_due(probe *p, int64_t at_ms)
+{
+    int64_t wait = at_ms - mono_ms();
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {wait / 1000, (wait % 1000) * 1000};
+    event_add(p->timer, &tv);
+}
+
+/* After a probe's outcome (the connection closed, the state idle): a wish
+ * it meets is done and the cron runs now for whoever waits on it; one it
+ * does not meet starts the next probe at its time. An outcome that says
+ * nothing new of the server (fresh false: a full server refused the
+ * connection) meets no wish; the next try comes at the usual interval. */
+static void probe_wish_next(probe *p, bool fresh)
+{
+    if (!p->want_ms)
+        return;
+    if (fresh && p->started_ms >= p->want_ms) {
+        p->want_ms = 0;
+        health_kick(p->h);
+        return;
+    }
+    probe_arm_due(p, fresh ? p->want_ms : p->next_due_ms);
 }
 
 static const health_replica *replica_find(const health_replica *reps, int n, const char *name)
@@ -288,8 +328,9 @@ static void probe_connect_step(probe *p)
             p->view.known = p->view.up = true;
             p->view.fails = 0;
             p->view.first_fail_ms = 0;
-            p->view.last_ok_ms = now;
+            p->view.last_ok_ms = now; /* not last_ok_started_ms: no new view */
             p->next_due_ms = now + p->h->cfg.interval_ms;
+            probe_wish_next(p, false);
             break;
         }
         probe_fail(p, PQerrorMessage(p->conn));
@@ -341,7 +382,9 @@ static void probe_query_step(probe *p, short what)
     p->view.fails = 0;
     p->view.first_fail_ms = 0;
     p->view.last_ok_ms = now;
+    p->view.last_ok_started_ms = p->started_ms;
     p->next_due_ms = now + p->h->cfg.interval_ms;
+    probe_wish_next(p, true);
 }
 
 static void probe_io(evutil_socket_t fd, short what, void *arg)
@@ -354,6 +397,10 @@ static void probe_io(evutil_socket_t fd, short what, void *arg)
         probe_query_step(p, what);
 }
 
+static void probe_start(probe *p);
+
+/* The timer: a step in flight too slow (a failure), or, idle, the time of
+ * a wish (health_probe_after). */
 static void probe_timeout(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -361,10 +408,15 @@ static void probe_timeout(evutil_socket_t fd, short what, void *arg)
     probe *p = arg;
     if (p->state == PROBE_CONNECTING || p->state == PROBE_QUERYING)
         probe_fail(p, p->state == PROBE_CONNECTING ? "connect timed out" : "query timed out");
+    else if (p->want_ms && p->runs)
+        probe_start(p);
+    else
+        p->want_ms = 0;
 }
 
 static void probe_start(probe *p)
 {
+    p->started_ms = mono_ms();
     if (p->state == PROBE_READY && p->conn && PQstatus(p->conn) == CONNECTION_OK) {
         probe_send(p);
         return;
@@ -429,7 +481,8 @@ void health_tick(health *h)
         snprintf(p->addr, sizeof p->addr, "%s", nd->addr);
         p->port = nd->port;
         /* Only nodes meant to run are probed. */
-        if (nd->goal != GOAL_RUNNING) {
+        p->runs = nd->goal == GOAL_RUNNING;
+        if (!p->runs) {
             probe_close(p);
             continue;
         }
@@ -445,6 +498,24 @@ void health_tick(health *h)
             i++;
         }
     }
+}
+
+bool health_probe_after(health *h, const char *node_id, int64_t since_ms)
+{
+    probe *p = health_find(h, node_id);
+    if (!p || !p->runs)
+        return false;
+    if (p->want_ms && since_ms <= p->want_ms)
+        return true; /* asked already: that probe's outcome kicks the cron */
+    if (p->state == PROBE_CONNECTING || p->state == PROBE_QUERYING) {
+        p->want_ms = since_ms; /* met by this one or by the next, probe_wish_next */
+        return true;
+    }
+    if (p->started_ms > 0 && p->started_ms >= since_ms)
+        return true; /* its outcome is in the view already */
+    p->want_ms = since_ms;
+    probe_arm_due(p, since_ms);
+    return true;
 }
 
 const node_health *health_get(const health *h, const char *node_id)

@@ -33,6 +33,9 @@ typedef struct {
     bool up;              /* the last probe answered */
     int fails;            /* consecutive failed probes */
     int64_t last_ok_ms;   /* monotonic ms of the last answer (0: never) */
+    int64_t last_ok_started_ms; /* monotonic ms at which the probe of that answer
+                                 * started connecting: what it says of the server
+                                 * was true at some moment after this one */
     int64_t first_fail_ms;/* monotonic ms of the first failure of the current run */
     bool in_recovery;     /* a standby (pg_is_in_recovery) */
     char lsn[32];         /* current (primary) or flushed-or-replayed, the greater
@@ -71,6 +74,17 @@ void health_tick(health *h);
 
 /* The node's view, or NULL if the node was never probed. */
 const node_health *health_get(const health *h, const char *node_id);
+
+/* Asks for a probe of node_id that starts at or after since_ms (monotonic;
+ * a time to come is allowed): started at once (or at since_ms) when none
+ * is in flight, else right after the one in flight if that one started
+ * before since_ms. Its outcome, answer or failure, makes the cron run at
+ * once (region.h's cron event), so a workflow step waiting for it goes on
+ * without waiting for the next pass. Idempotent: asking again for the same
+ * or an earlier since_ms changes nothing, so a waiting step may ask on
+ * every pass. false when the node is not probed here (unknown, or its goal
+ * is not running). */
+bool health_probe_after(health *h, const char *node_id, int64_t since_ms);
 
 /* true when the node has failed for at least fail_ms with at least
  * min_fails consecutive failures, and has answered before or been probed

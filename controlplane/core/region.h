@@ -93,6 +93,11 @@ typedef struct region {
     void (*node_telemetry_hook)(struct region *r, const char *instance_id, const char *db_class,
                                 const char *engine, int64_t allocated_bytes,
                                 const char *node_id, bool primary, const struct cJSON *entry);
+    /* One pass of the cron, run at once (main sets it: probes, workflows,
+     * the monitors). view/nodespec.c runs it between recording a
+     * heartbeat and answering it, so the reply carries what the report
+     * decided; NULL in the unit tests. */
+    void (*pass_hook)(struct region *r);
 } region;
 
 /* Limits shared by the actions that create instances. */

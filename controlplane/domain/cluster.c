@@ -243,6 +243,22 @@ int cluster_members(region *r, const char *cluster_id, char ***ids)
                      cluster_id, 64, ids);
 }
 
+bool cluster_agent_failing_over(region *r, const char *agent_id)
+{
+    sqlite3_stmt *st = sqlrow_prepare(r->st,
+                                      "SELECT 1 FROM nodes n JOIN instances i ON i.id = "
+                                      "n.instance_id JOIN db_clusters c ON c.id = i.cluster_id "
+                                      "WHERE n.agent_id = ? AND c.status = ? LIMIT 1");
+    bool any = false;
+    if (st) {
+        sqlrow_bind_text(st, 1, agent_id);
+        sqlrow_bind_text(st, 2, cluster_status_name(CLUSTER_FAILING_OVER));
+        any = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return any;
+}
+
 void cluster_ids_free(char **ids, int n)
 {
     for (int i = 0; i < n; i++)

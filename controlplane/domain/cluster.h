@@ -106,6 +106,12 @@ int cluster_list(region *r, const char *after, int limit, char ***ids);
 int cluster_members(region *r, const char *cluster_id, char ***ids);
 void cluster_ids_free(char **ids, int n);
 
+/* true when agent_id hosts a node of a member of a cluster that is
+ * failing over (the agent channel then asks for quicker heartbeats, so
+ * each step of the failover reaches the hosts without waiting out the
+ * usual interval: view/nodespec.h). false too when the store cannot say. */
+bool cluster_agent_failing_over(region *r, const char *agent_id);
+
 /* Names (malloc'd): "<id>-instance-<i>" (i from 1), the cluster ARN, the
  * writer endpoint "<id>.cluster-<hash>.<apex>" and the reader endpoint
  * "<id>.cluster-ro-<hash>.<apex>". */

@@ -216,6 +216,9 @@ static int64_t data_mono(wf_ctx *c, const char *name, bool set)
     return now;
 }
 
+/* Between two probes of a reader whose WAL receiver is still stopping. */
+#define FO_REPROBE_MS 20
+
 /* A reader that can acknowledge nothing of the old writer any more, with
  * an LSN that no longer moves:
  *  - its agent is gone (a lost host: nothing more can be done for it);
@@ -226,7 +229,16 @@ static int64_t data_mono(wf_ctx *c, const char *name, bool set)
  *    agent rather than reloaded: agent/node.c check_config) or a probe
  *    after that sees no WAL receiver.
  * A reader whose server is merely unreachable is NOT settled: a SIGSTOPped
- * server acknowledges the old writer's WAL again once resumed. */
+ * server acknowledges the old writer's WAL again once resumed.
+ *
+ * "Probed after" is a probe that STARTED after that moment (health.h's
+ * last_ok_started_ms): an answer read earlier but handled later may show
+ * an LSN that moved since. The moment is stamped on the first pass that
+ * sees the fact (the report already in), so a probe started later reads
+ * the reader after it. When only such a probe is missing it is asked for
+ * at once (health_probe_after), and its answer runs the workflow again:
+ * the wait is one probe's round trip, not the probe interval plus the
+ * next cron pass. */
 static bool reader_settled(wf_ctx *c, const store_node *rd, int64_t fenced_mono)
 {
     region *r = c->r;
@@ -234,8 +246,11 @@ static bool reader_settled(wf_ctx *c, const store_node *rd, int64_t fenced_mono)
         return true;
     const node_health *v = health_get(r->health, rd->id);
     bool up = v && v->up;
-    if (fenced_mono && (!up || v->last_ok_ms > fenced_mono))
-        return true;
+    if (fenced_mono) {
+        if (!up || v->last_ok_started_ms > fenced_mono)
+            return true;
+        health_probe_after(r->health, rd->id, fenced_mono + 1);
+    }
     const agent_node_report *rep = agents_node_report(r->agents, rd->agent_id, rd->id);
     if (!rep || rep->generation < rd->generation)
         return false;
@@ -244,7 +259,14 @@ static bool reader_settled(wf_ctx *c, const store_node *rd, int64_t fenced_mono)
     char key[300];
     snprintf(key, sizeof key, "applied_%s", rd->id);
     int64_t applied = data_mono(c, key, true);
-    return up && v->last_ok_ms > applied && v->recv_pid == 0;
+    bool probed_after = up && v->last_ok_started_ms > applied;
+    if (probed_after && v->recv_pid == 0)
+        return true;
+    /* Not yet probed after the detach, or its receiver was still going:
+     * the next probe now, or shortly after the last answer. */
+    health_probe_after(r->health, rd->id,
+                       probed_after ? v->last_ok_ms + FO_REPROBE_MS : applied + 1);
+    return false;
 }
 
 #define FO_ISOLATE_MAX_MS 5000
@@ -267,12 +289,17 @@ static wf_result fo_wait_isolated(wf_ctx *c)
         settled = reader_settled(c, &rd, fenced_mono) && settled;
         store_node_clear(&rd);
     }
-    if (settled)
+    if (settled) {
+        wf_data_stamp(c, "isolated_ms");
+        LOG_INFO("cluster failover isolated cluster=%s old=%s fenced=%d",
+                 wf_data_str(c, "cluster"), wf_data_str(c, "old"), fenced);
         return WF_NEXT;
+    }
     if (wall_ms() - c->w->step_started_ms > FO_ISOLATE_MAX_MS) {
         LOG_WARN("cluster failover: readers not confirmed detached after %d ms, promoting "
                  "cluster=%s old=%s fenced=%d",
                  FO_ISOLATE_MAX_MS, wf_data_str(c, "cluster"), wf_data_str(c, "old"), fenced);
+        wf_data_stamp(c, "isolated_ms");
         return WF_NEXT;
     }
     return WF_WAIT;
@@ -317,6 +344,17 @@ static wf_result fo_pick(wf_ctx *c)
     return WF_NEXT;
 }
 
+/* The promotion, in one commit: the old writer fenced (if fo_isolate did
+ * not), the chosen reader primary with the other as its ANY 1 standby,
+ * and the other reader streaming from it already. The other attaches
+ * while the chosen one is still a standby (cascading) and follows its
+ * timeline switch at the promotion (upstream.follow,
+ * recovery_target_timeline latest), so the new writer can have its
+ * commits acknowledged from its first moment instead of after the flip
+ * and one more heartbeat. Safe: the chosen reader's upstream is gone
+ * since fo_isolate, so nothing of the old writer reaches the other
+ * through it, and fo_pick chose it with the most WAL (a named target of
+ * a switchover has it all: the clean stop shipped it to both). */
 static wf_result fo_promote(wf_ctx *c)
 {
     store_node old, nw, other;
@@ -338,10 +376,18 @@ static wf_result fo_promote(wf_ctx *c)
     free(sync);
     nw.supervise = SUPERVISE_RESTART;
     nw.generation++;
-    bool ok = (!fence || store_node_update(c->r->st, &old)) && store_node_update(c->r->st, &nw);
-    if (ok)
-        LOG_INFO("cluster promoting cluster=%s new=%s old=%s", wf_data_str(c, "cluster"), nw.id,
-                 old.id);
+    bool attach = have_other && (!other.upstream || strcmp(other.upstream, nw.id) != 0);
+    if (attach) {
+        wf_str_set(&other.upstream, nw.id);
+        other.generation++;
+    }
+    bool ok = (!fence || store_node_update(c->r->st, &old)) && store_node_update(c->r->st, &nw) &&
+              (!attach || store_node_update(c->r->st, &other));
+    if (ok) {
+        wf_data_stamp(c, "promote_ms");
+        LOG_INFO("cluster promoting cluster=%s new=%s old=%s other=%s", wf_data_str(c, "cluster"),
+                 nw.id, old.id, have_other ? other.id : "-");
+    }
     store_node_clear(&old);
     store_node_clear(&nw);
     if (have_other)
@@ -368,6 +414,25 @@ static wf_result fo_wait_promoted(wf_ctx *c)
     if (promoted)
         wf_data_stamp(c, "promoted_ms");
     return promoted ? WF_NEXT : WF_WAIT;
+}
+
+/* One line of where the failover's time went, ms from its start (the
+ * workflow row's created_ms: the failover decided) to each stamp. */
+static void fo_log_timeline(wf_ctx *c)
+{
+    static const char *const stamps[] = {"isolated_ms", "promote_ms", "promoted_ms",
+                                         "flipped_ms"};
+    char line[200] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof stamps / sizeof stamps[0] && used < sizeof line; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->data, stamps[i]);
+        int n = snprintf(line + used, sizeof line - used, " %.*s=%lld",
+                         (int)(strlen(stamps[i]) - 3), stamps[i],
+                         cJSON_IsNumber(v) ? (long long)v->valuedouble - c->w->created_ms : -1LL);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    LOG_INFO("cluster failover timeline cluster=%s kind=%s ms_from_start:%s",
+             wf_data_str(c, "cluster"), c->w->kind, line);
 }
 
 static wf_result fo_flip(wf_ctx *c)
@@ -400,18 +465,23 @@ static wf_result fo_flip(wf_ctx *c)
         store_node ot;
         bool other_ok = true;
         if (other && node_by_data(c, "other", &ot)) {
-            wf_str_set(&ot.upstream, nw.id);
-            ot.generation++;
-            other_ok = store_node_update(c->r->st, &ot);
+            if (!ot.upstream || strcmp(ot.upstream, nw.id) != 0) { /* fo_promote did it */
+                wf_str_set(&ot.upstream, nw.id);
+                ot.generation++;
+                other_ok = store_node_update(c->r->st, &ot);
+            }
             store_node_clear(&ot);
         }
         char detail[160];
         snprintf(detail, sizeof detail, "Completed failover to DB instance: %s", nw.instance_id);
         ok = other_ok && store_node_update(c->r->st, &old) && store_node_update(c->r->st, &nw) &&
              cluster_update(c->r, &cl) && emit(c->r, cl.id, "RDS-EVENT-0071", detail);
-        if (ok)
+        if (ok) {
+            wf_data_stamp(c, "flipped_ms");
             LOG_INFO("cluster failover completed cluster=%s writer=%s node=%s", cl.id,
                      nw.instance_id, nw.id);
+            fo_log_timeline(c);
+        }
         cluster_clear(&cl);
     }
     store_node_clear(&old);

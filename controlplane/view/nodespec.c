@@ -13,6 +13,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/domain/autobackup.h"
+#include "controlplane/domain/cluster.h"
 #include "controlplane/domain/maint.h"
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/recovery.h"
@@ -224,8 +225,12 @@ char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32],
         *status = 400;
         return error;
     }
+    if (r->pass_hook)
+        r->pass_hook(r);
     cJSON *reply = cJSON_CreateObject();
-    cJSON_AddNumberToObject(reply, "interval_ms", AGENTS_HEARTBEAT_MS);
+    cJSON_AddNumberToObject(reply, "interval_ms", cluster_agent_failing_over(r, agent_id)
+                                                      ? AGENTS_HEARTBEAT_HURRY_MS
+                                                      : AGENTS_HEARTBEAT_MS);
     /* Kept for older agents; an agent never deletes a node on absence. */
     cJSON_AddBoolToObject(reply, "authoritative", true);
     cJSON *goals = nodespec_goals(r, agent_id, key);

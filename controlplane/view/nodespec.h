@@ -24,7 +24,13 @@ typedef struct region region;
 
 /* Handles one heartbeat body of agent_id, already authenticated with key
  * (core/agents.h: agents_authenticate, and the body's agent_id checked):
- * agents_record, then the reply. Returns the reply body (malloc'd, the
+ * agents_record, then one pass of the cron (region.h's pass_hook, when
+ * set) so that what this report decides — a crash failed over, a fence
+ * confirmed, a promotion seen — is in this very reply rather than in the
+ * agent's next one, then the reply. Its interval_ms is
+ * AGENTS_HEARTBEAT_HURRY_MS while the agent hosts a member of a cluster
+ * that is failing over (each of the failover's steps then reaches the
+ * hosts within that), AGENTS_HEARTBEAT_MS otherwise. Returns the reply body (malloc'd, the
  * caller's) and sets *status to 200; or, for a malformed report, 400 with
  * agents_record's JSON error (the registry is then unchanged). The secrets
  * of the reply (master password, replication password) are sealed under
