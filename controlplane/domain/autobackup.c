@@ -514,6 +514,26 @@ bool autobackup_restore_to(region *r, const char *when, bool latest, const char 
     return ok;
 }
 
+bool autobackup_restore_base(region *r, const char *rid, const char *base_id,
+                             const char *instance_id, awserr *err)
+{
+    abstore_row a = {0};
+    bool ok = abstore_get(r, rid, &a) && a.status != AB_DELETING;
+    abstore_row_clear(&a);
+    if (!ok)
+        return awserr_set(err, AWSERR_INVALID_RESTORE, "The automated backup is being deleted.");
+    /* No WAL: the object alone is consistent at its end (pg_basebackup
+     * -X fetch), like a snapshot's; "" and 0 say so in ab_restores. */
+    char *obj = abstore_base_object(r, rid, base_id);
+    ok = restore_record(r, instance_id, obj, "", 0) ||
+         awserr_set(err, AWSERR_INTERNAL_FAILURE, "The request could not be stored.");
+    free(obj);
+    if (ok)
+        LOG_INFO("base backup restore recorded instance=%s source=%s base=%s", instance_id, rid,
+                 base_id);
+    return ok;
+}
+
 bool autobackup_window(region *r, const char *rid, int64_t *earliest, int64_t *latest)
 {
     abstore_row a = {0};
@@ -575,8 +595,10 @@ void autobackup_spec_restore(region *r, const char *instance_id, cJSON *spec)
         snprintf(pg, sizeof pg, "%.10s %.12s+00", iso, iso + 11);
         cJSON_AddStringToObject(o, "path", base);
         cJSON_AddStringToObject(o, "kms", kmsu);
-        cJSON_AddStringToObject(o, "wal", wal);
-        cJSON_AddStringToObject(o, "target", pg);
+        if (wal && *wal) { /* else a base backup alone (autobackup_restore_base) */
+            cJSON_AddStringToObject(o, "wal", wal);
+            cJSON_AddStringToObject(o, "target", pg);
+        }
         free(kmsu);
         free(base);
         free(wal);

@@ -54,6 +54,14 @@ bool autobackup_restore(region *r, const params *p, const char *id, store_instan
  * it to its primary's spec. */
 bool autobackup_restore_to(region *r, const char *when, bool latest, const char *rid,
                            const char *instance_id, awserr *err);
+/* In the caller's transaction, for a restore of one base backup of rid
+ * (base_id, available: an automated cluster snapshot, clustersnap.h):
+ * the not yet inserted instance_id's primary restores that object alone,
+ * to the base's end, with no WAL replay (autobackup_spec_restore hands it
+ * to its spec without "wal" and "target"). InvalidRestoreFault when rid's
+ * backups are gone or being deleted. */
+bool autobackup_restore_base(region *r, const char *rid, const char *base_id,
+                             const char *instance_id, awserr *err);
 /* The restorable window of rid's automated backups on the region clock
  * (ms); false when there is none yet. */
 bool autobackup_window(region *r, const char *rid, int64_t *earliest, int64_t *latest);

@@ -36,9 +36,11 @@ void clusterpitr_render(region *r, const cluster_row *c, cJSON *o);
 /* RestoreDBClusterToPointInTime: SourceDBClusterIdentifier (or its ARN)
  * or SourceDbClusterResourceId (a live cluster's: its backups go with
  * it; both given: InvalidParameterCombination), RestoreToTime | UseLatestRestorableTime, RestoreType full-copy, and
- * clustersnap_restore_insert's settings. DBClusterNotFoundFault,
+ * clustersnap_restore_insert's settings (KmsKeyId: the new cluster's key,
+ * only for an encrypted source). DBClusterNotFoundFault,
  * InvalidRestoreFault (no backup yet, a time outside the window),
- * InvalidParameterCombination, or the new cluster's errors. */
+ * InvalidParameterCombination (KmsKeyId of an unencrypted source too),
+ * or the new cluster's errors. */
 bool clusterpitr_action_restore(region *r, const params *p, cJSON *result, awserr *err);
 
 #endif

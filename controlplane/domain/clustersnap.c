@@ -36,6 +36,8 @@ typedef struct {
     snaprow s;
     char *cluster_id, *cluster_resource_id;
     int64_t cluster_created_ms;
+    /* An automated snapshot only: the base backup it is (abstore.h). */
+    char *base_rid, *base_id;
 } csnap;
 
 static void csnap_clear(csnap *c)
@@ -44,6 +46,8 @@ static void csnap_clear(csnap *c)
     snaprow_clear(&c->s);
     free(c->cluster_id);
     free(c->cluster_resource_id);
+    free(c->base_rid);
+    free(c->base_id);
     memset(c, 0, sizeof *c);
 }
 
@@ -293,27 +297,57 @@ out:
  * (clusterpitr.h: its first member's, taken from the writer) that
  * abjob.c keeps: no row of their own, so they go when retention prunes
  * their base or the cluster's backups are removed with it, and nothing
- * can leave one behind. */
+ * can leave one behind.
+ *
+ * Names are unique, as RDS's are. RDS takes one a day; rdsim takes one on
+ * demand and its clock jumps, so two bases can start in one minute. The
+ * first of a minute (by start) has the plain name, the n-th (n >= 2)
+ * rds:<cluster>-YYYY-MM-DD-HH-MM-n: rdsim's own choice, as no RDS
+ * documentation names a second one. A member's bases are taken one after
+ * the other, so their starts differ. A name depends only on the bases of
+ * its minute that started before it, so it stays while they do; it moves
+ * down only if retention prunes an older base of the same minute and
+ * keeps this one, which needs a retention window ending inside that
+ * minute. */
 
-void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, char *out, size_t cap)
+void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, int nth, char *out,
+                           size_t cap)
 {
     time_t t = (time_t)(region_ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    snprintf(out, cap, CLUSTERSNAP_AUTO_PREFIX "%s-%04d-%02d-%02d-%02d-%02d", cluster_id,
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    int n = snprintf(out, cap, CLUSTERSNAP_AUTO_PREFIX "%s-%04d-%02d-%02d-%02d-%02d", cluster_id,
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+    if (nth > 1 && n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "-%d", nth);
 }
 
-/* The automated snapshot of c's base backup b as a csnap (owned). */
-static void auto_csnap(const cluster_row *c, const char *writer, const abstore_base *b,
-                       int64_t start_region_ms, csnap *out)
+/* The rank (1 for the first) of a base that started at start_real_ms
+ * among the bases b[0..n) that started in the same region minute. */
+static int minute_nth(const abstore_clock *clk, const abstore_base *b, int n,
+                      int64_t start_real_ms)
 {
-    char name[160];
-    clustersnap_auto_name(c->id, start_region_ms, name, sizeof name);
+    int64_t minute = abstore_clock_to_region(clk, start_real_ms) / 60000;
+    int nth = 1;
+    for (int i = 0; i < n; i++)
+        if (b[i].start_ms < start_real_ms &&
+            abstore_clock_to_region(clk, b[i].start_ms) / 60000 == minute)
+            nth++;
+    return nth;
+}
+
+/* The automated snapshot of c's base backup b (of m, its first member)
+ * as a csnap (owned): the settings a restore takes are the cluster's and
+ * m's now, as a point-in-time restore takes them (clusterpitr.c). */
+static void auto_csnap(const cluster_row *c, const store_instance *m, const abstore_base *b,
+                       int64_t start_region_ms, int nth, csnap *out)
+{
+    char name[180];
+    clustersnap_auto_name(c->id, start_region_ms, nth, name, sizeof name);
     *out = (csnap){
         .id = xstrdup(name),
         .s = {.id = row_name(name),
-              .instance_id = xstrdup(writer),
+              .instance_id = xstrdup(c->writer),
               .type = xstrdup("automated"),
               .status = SNAP_AVAILABLE,
               .created_ms = start_region_ms,
@@ -322,6 +356,8 @@ static void auto_csnap(const cluster_row *c, const char *writer, const abstore_b
               .engine_version = xstrdup(c->engine_version),
               .db_class = xstrdup(c->db_class),
               .master_username = xstrdup(c->master_username),
+              .master_verifier = m->master_verifier ? xstrdup(m->master_verifier) : NULL,
+              .db_name = c->db_name ? xstrdup(c->db_name) : NULL,
               .port = c->port,
               .allocated_storage = c->allocated_storage,
               .storage_type = xstrdup(c->storage_type),
@@ -330,11 +366,14 @@ static void auto_csnap(const cluster_row *c, const char *writer, const abstore_b
         .cluster_id = xstrdup(c->id),
         .cluster_resource_id = xstrdup(c->resource_id),
         .cluster_created_ms = c->created_ms,
+        .base_rid = xstrdup(m->resource_id),
+        .base_id = xstrdup(b->id),
     };
 }
 
 /* Calls fn for each automated snapshot of cluster_id (every cluster when
- * NULL), oldest first per cluster; stops when fn returns false. */
+ * NULL), oldest first per cluster; stops when fn returns false. fn may
+ * take c's strings (leaving NULLs). */
 typedef bool (*auto_fn)(region *r, csnap *c, void *arg);
 
 static void auto_each_of(region *r, const char *cluster_id, const abstore_clock *clk,
@@ -353,7 +392,8 @@ static void auto_each_of(region *r, const char *cluster_id, const abstore_clock 
     int n = found && m.resource_id ? abstore_bases(r, m.resource_id, AB_BASE_AVAILABLE, &b) : 0;
     for (int i = 0; i < n && *go; i++) {
         csnap a;
-        auto_csnap(&c, c.writer, &b[i], abstore_clock_to_region(clk, b[i].start_ms), &a);
+        auto_csnap(&c, &m, &b[i], abstore_clock_to_region(clk, b[i].start_ms),
+                   minute_nth(clk, b, n, b[i].start_ms), &a);
         *go = fn(r, &a, arg);
         csnap_clear(&a);
     }
@@ -380,25 +420,40 @@ static void auto_each(region *r, const char *cluster_id, auto_fn fn, void *arg)
 
 typedef struct {
     const char *want;
-    bool found;
+    csnap found; /* taken from the listing; id NULL until found */
 } auto_find;
 
 static bool auto_find_one(region *r, csnap *c, void *arg)
 {
     (void)r;
     auto_find *f = arg;
-    f->found = strcmp(c->id, f->want) == 0;
-    return !f->found;
+    if (strcmp(c->id, f->want) != 0)
+        return true;
+    f->found = *c;
+    memset(c, 0, sizeof *c);
+    return false;
+}
+
+/* The automated snapshot api_id (lowercase) names, into *out (owned);
+ * false (out empty) when it names none. */
+static bool auto_get(region *r, const char *api_id, csnap *out)
+{
+    memset(out, 0, sizeof *out);
+    if (strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, 4) != 0)
+        return false;
+    auto_find f = {.want = api_id};
+    auto_each(r, NULL, auto_find_one, &f);
+    *out = f.found;
+    return out->id != NULL;
 }
 
 /* Is api_id (lowercase) one of the listed automated snapshots? */
 static bool auto_exists(region *r, const char *api_id)
 {
-    if (strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, 4) != 0)
-        return false;
-    auto_find f = {.want = api_id};
-    auto_each(r, NULL, auto_find_one, &f);
-    return f.found;
+    csnap c;
+    bool found = auto_get(r, api_id, &c);
+    csnap_clear(&c);
+    return found;
 }
 
 void clustersnap_auto_emit(region *r, const char *instance_id, int64_t start_real_ms,
@@ -407,11 +462,15 @@ void clustersnap_auto_emit(region *r, const char *instance_id, int64_t start_rea
     store_instance in = {0};
     bool found = false;
     store_instance_get(r->st, instance_id, &in, &found);
-    if (found && in.cluster_id) {
+    if (found && in.cluster_id && in.resource_id) {
         abstore_clock clk = abstore_clock_load(r);
-        char name[160], *arn;
-        clustersnap_auto_name(in.cluster_id, abstore_clock_to_region(&clk, start_real_ms), name,
+        abstore_base *b = NULL;
+        int n = abstore_bases(r, in.resource_id, AB_BASE_AVAILABLE, &b);
+        char name[180], *arn;
+        clustersnap_auto_name(in.cluster_id, abstore_clock_to_region(&clk, start_real_ms),
+                              minute_nth(&clk, b, n < 0 ? 0 : n, start_real_ms), name,
                               sizeof name);
+        abstore_bases_free(b, n < 0 ? 0 : n);
         arn = csnap_arn(r, name);
         events_emit_source(r, "db-cluster-snapshot", name, arn, event_id, NULL);
         free(arn);
@@ -544,9 +603,11 @@ bool clustersnap_action_describe(region *r, const params *p, cJSON *result, awse
 
 /* ---- DeleteDBClusterSnapshot ---- */
 
-/* Opens the transaction and reads the snapshot param names. */
-static bool begin_snapshot(region *r, const params *p, const char *param, csnap *c,
-                           awserr *err)
+/* Opens the transaction and reads the snapshot param names: a manual one,
+ * or with with_auto an automated one too (which has no row: c->base_id
+ * set). */
+static bool begin_snapshot(region *r, const params *p, const char *param, bool with_auto,
+                           csnap *c, awserr *err)
 {
     memset(c, 0, sizeof *c);
     const char *v = params_require(p, param, err);
@@ -555,7 +616,7 @@ static bool begin_snapshot(region *r, const params *p, const char *param, csnap 
     if (!store_begin(r->st))
         return awserr_set(err, AWSERR_INTERNAL_FAILURE, "The store is not available.");
     char *id = api_id_from(v);
-    bool found = csnap_get(r, id, c);
+    bool found = csnap_get(r, id, c) || (with_auto && auto_get(r, id, c));
     if (!found) {
         store_rollback(r->st);
         if (auto_exists(r, id)) /* RDS deletes those itself, by retention */
@@ -571,7 +632,7 @@ static bool begin_snapshot(region *r, const params *p, const char *param, csnap 
 bool clustersnap_action_delete(region *r, const params *p, cJSON *result, awserr *err)
 {
     csnap c;
-    if (!begin_snapshot(r, p, "DBClusterSnapshotIdentifier", &c, err))
+    if (!begin_snapshot(r, p, "DBClusterSnapshotIdentifier", false, &c, err))
         return false;
     bool ok = false;
     if (c.s.status != SNAP_AVAILABLE && c.s.status != SNAP_FAILED) {
@@ -643,7 +704,7 @@ bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *
         return false;
     const char *kms_ref = params_get(p, "KmsKeyId");
     csnap src, old;
-    if (!begin_snapshot(r, p, "SourceDBClusterSnapshotIdentifier", &src, err))
+    if (!begin_snapshot(r, p, "SourceDBClusterSnapshotIdentifier", false, &src, err))
         return false;
     char *id = str_lower(xstrdup(tid)), *arn = NULL;
     bool ok = false;
@@ -679,6 +740,7 @@ bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *
 typedef struct {
     const char *id, *cls, *stype;
     char *pg; /* the stored name of DBClusterParameterGroupName, or NULL */
+    char *kms_arn; /* KmsKeyId's key, enabled, or NULL */
     int64_t port, iops;
     bool has_port, has_iops, protect;
 } restore_req;
@@ -695,10 +757,12 @@ static bool restore_read(region *r, const params *p, restore_req *q, awserr *err
     if (pg && !(q->pg = clusterpg_find(r, pg)))
         return awserr_set(err, AWSERR_DB_CLUSTER_PARAMETER_GROUP_NOT_FOUND,
                           "DBClusterParameterGroup not found: %s", pg);
-    if (params_get(p, "KmsKeyId"))
-        return awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                          "KmsKeyId is not supported on a restore here: copy a snapshot with "
-                          "KmsKeyId first (CopyDBClusterSnapshot).");
+    /* The key the new cluster is encrypted with, whatever the source's
+     * (RestoreDBClusterFromSnapshot's KmsKeyId); unknown or not enabled:
+     * KMSKeyNotAccessibleFault, as CopyDBClusterSnapshot answers. */
+    const char *key = params_get(p, "KmsKeyId");
+    if (key && !(q->kms_arn = instrow_kms_arn(r, key, err)))
+        return false;
     q->cls = params_get(p, "DBClusterInstanceClass");
     q->stype = params_get(p, "StorageType");
     if ((q->cls && !validate_db_instance_class(q->cls, err)) ||
@@ -716,8 +780,8 @@ static bool restore_read(region *r, const params *p, restore_req *q, awserr *err
 }
 
 /* The new cluster's row: the source's settings under q's. Owned. */
-static void restore_row(region *r, const restore_req *q, const snaprow *s, char *tags,
-                        char *extra, cluster_row *c)
+static void restore_row(region *r, const restore_req *q, const snaprow *s, bool encrypted,
+                        char *tags, char *extra, cluster_row *c)
 {
     *c = (cluster_row){
         .id = str_lower(xstrdup(q->id)),
@@ -735,7 +799,7 @@ static void restore_row(region *r, const restore_req *q, const snaprow *s, char 
         .backup_window = instrow_default_backup_window(),
         .maintenance_window = instrow_default_maintenance_window(),
         .deletion_protection = q->protect,
-        .storage_encrypted = s->encrypted,
+        .storage_encrypted = encrypted,
         .param_group = xstrdup(q->pg ? q->pg : CLUSTERPG_DEFAULT),
         .readers_up = xstrdup("[]"),
         .tags = tags,
@@ -749,33 +813,36 @@ bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, 
 {
     memset(c, 0, sizeof *c);
     restore_req q = {0};
-    bool read = restore_read(r, p, &q, err);
-    char *pg = q.pg;
-    if (!read) {
-        free(pg);
-        return false;
-    }
-    char *tags = restags_merge(p, NULL, err);
+    char *tags = restore_read(r, p, &q, err) ? restags_merge(p, NULL, err) : NULL;
     if (!tags) {
-        free(pg);
+        free(q.pg);
+        free(q.kms_arn);
         return false;
     }
     cJSON *extra = instextra_new();
     bool ok = instnet_read_create(r, p, NULL, true, extra, err);
     char *extra_json = cJSON_PrintUnformatted(extra);
     cJSON_Delete(extra);
-    restore_row(r, &q, src, tags, extra_json, c);
-    free(pg);
+    /* KmsKeyId's key, else an encrypted source's, else none (the
+     * parameter's documented rules). The members are encrypted with it,
+     * so abjob.c seals their backups and snapshots under it, as any
+     * encrypted instance's; the writer unseals the source under its own
+     * key (the object names it). */
+    bool encrypted = q.kms_arn || src->encrypted;
+    restore_row(r, &q, src, encrypted, tags, extra_json, c);
     ok = ok && validate_windows_disjoint(c->backup_window, c->maintenance_window, err) &&
          validate_iops(c->storage_type, c->allocated_storage, true, c->iops, err);
     clusterapi_members m = {
         .db_class = c->db_class, .storage_type = c->storage_type,
         .master_username = src->master_username, .master_verifier = src->master_verifier,
-        .db_name = src->db_name, .kms_key_id = src->encrypted ? src->kms_key_id : NULL,
+        .db_name = src->db_name,
+        .kms_key_id = q.kms_arn ? q.kms_arn : src->encrypted ? src->kms_key_id : NULL,
         .port = c->port, .allocated_storage = c->allocated_storage, .iops = c->iops,
-        .encrypted = src->encrypted,
+        .encrypted = encrypted,
     };
     ok = ok && clusterapi_insert(r, c, &m, err);
+    free(q.pg);
+    free(q.kms_arn);
     if (!ok)
         cluster_clear(c);
     return ok;
@@ -817,15 +884,20 @@ bool clustersnap_action_restore(region *r, const params *p, cJSON *result, awser
                           "Invalid DB engine: %s. The snapshot is of a postgres DB cluster.",
                           engine);
     csnap src;
-    if (!begin_snapshot(r, p, "SnapshotIdentifier", &src, err))
+    if (!begin_snapshot(r, p, "SnapshotIdentifier", true, &src, err))
         return false;
     cluster_row c = {0};
     bool ok = src.s.status == SNAP_AVAILABLE;
     if (!ok)
         awserr_set(err, AWSERR_INVALID_DB_CLUSTER_SNAPSHOT_STATE,
                    "Cluster snapshot %s is not in available state.", src.id);
-    ok = ok && clustersnap_restore_insert(r, p, &src.s, &c, err) &&
-         restore_record(r, c.writer, src.s.id, err);
+    ok = ok && clustersnap_restore_insert(r, p, &src.s, &c, err);
+    /* An automated snapshot is its base backup: the writer restores that
+     * object alone, to the base's end, as it restores a manual one. */
+    if (ok && src.base_id)
+        ok = autobackup_restore_base(r, src.base_rid, src.base_id, c.writer, err);
+    else if (ok)
+        ok = restore_record(r, c.writer, src.s.id, err);
     if (ok)
         ok = commit_or_fail(r, err);
     else

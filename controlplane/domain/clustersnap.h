@@ -24,9 +24,12 @@
  * Automated cluster snapshots (issue 15) have no row: each base backup of
  * the cluster's automated backups (clusterpitr.h) that retention keeps is
  * listed as rds:<cluster>-YYYY-MM-DD-HH-MM (its start on the region
- * clock), SnapshotType automated; they go with their base or with the
+ * clock; -n after it for the n-th base of one minute, so names stay
+ * unique), SnapshotType automated; they go with their base or with the
  * cluster, and DeleteDBClusterSnapshot refuses them
- * (InvalidDBClusterSnapshotStateFault). */
+ * (InvalidDBClusterSnapshotStateFault). RestoreDBClusterFromSnapshot
+ * restores one as it does a manual one: its writer restores the base
+ * backup's object alone (autobackup_restore_base), to the base's end. */
 #ifndef RDSIM_CLUSTERSNAP_H
 #define RDSIM_CLUSTERSNAP_H
 
@@ -63,10 +66,12 @@ void clustersnap_forget_restores(region *r, const char *cluster_id);
 /* Both restores (this file's and clusterpitr.h's), in the caller's
  * transaction: reads the request (DBClusterIdentifier,
  * DBClusterInstanceClass, Port, StorageType, Iops, DeletionProtection,
- * network settings, Tags; KmsKeyId refused) and inserts the new cluster
- * and its members (clusterapi_insert) with src's settings (engine version,
+ * network settings, Tags, KmsKeyId) and inserts the new cluster and its
+ * members (clusterapi_insert) with src's settings (engine version,
  * storage, master user and verifier, DatabaseName, encryption) under
- * them; retention 1 day. The caller records what the writer restores
+ * them; retention 1 day. Encryption: KmsKeyId's key (an unencrypted src
+ * too; unknown or not enabled: KMSKeyNotAccessibleFault), else src's key,
+ * else none; the members seal their backups under it. The caller records what the writer restores
  * (c->writer). On success *c is the inserted row (owned: cluster_clear). */
 bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, cluster_row *c,
                                 awserr *err);
@@ -74,8 +79,10 @@ bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, 
 /* The automated snapshots' names and events. */
 #define CLUSTERSNAP_AUTO_PREFIX "rds:"
 /* "rds:<cluster_id>-YYYY-MM-DD-HH-MM" of a base backup that started at
- * region_ms (UTC), into out. */
-void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, char *out, size_t cap);
+ * region_ms (UTC), into out; "...-MM-<nth>" when nth > 1 (the nth base
+ * of the cluster started in that minute). */
+void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, int nth, char *out,
+                           size_t cap);
 /* abjob.c, when a base backup of instance_id starts (RDS-EVENT-0168) or
  * is available (0169): if instance_id is a cluster member, the event of
  * the cluster's automated snapshot (source type db-cluster-snapshot)

@@ -8,7 +8,11 @@
 # (on another port) exact to a commit made after a cluster failover (the
 # archiver followed the new writer); those backups listed as automated
 # cluster snapshots (rds:<cluster>-<date>, not deletable, gone with the
-# cluster); the cluster snapshot events; the API's errors. Polls go through `rdsctl call` (the aws CLI
+# cluster); KmsKeyId on the restores (r1 encrypted from the unencrypted
+# s1, its backups sealed under that key; a restore from r1's automated
+# rds: snapshot keeps it; a point-in-time restore of r1 re-keys; an
+# unencrypted source's PITR or an unknown key refused); the cluster
+# snapshot events; the API's errors. Polls go through `rdsctl call` (the aws CLI
 # is too slow to poll with).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -172,10 +176,17 @@ like "$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier r2 --sna
   "restore with an unknown cluster parameter group"
 rdsctl create-db-cluster-parameter-group --db-cluster-parameter-group-name rpg \
   --db-parameter-group-family postgres15 --description r >/dev/null
+key=$(rdsctl kms create-key --description r1 | jq -r .KeyMetadata.Arn)
+key2=$(rdsctl kms create-key --description e2 | jq -r .KeyMetadata.Arn)
+like "$key2" '^arn:aws:kms:' "two customer KMS keys"
+is "$(err awsrds restore-db-cluster-from-snapshot --db-cluster-identifier r2 --snapshot-identifier s1 \
+  --engine postgres --kms-key-id alias/nope)" KMSKeyNotAccessibleFault "restore with an unknown KMS key"
 r=$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier r1 --snapshot-identifier s1 \
-  --engine postgres --port 5433 --db-cluster-parameter-group-name rpg)
-ok $? "restore-db-cluster-from-snapshot s1 -> r1 on port 5433"
+  --engine postgres --port 5433 --db-cluster-parameter-group-name rpg --kms-key-id "$key")
+ok $? "restore-db-cluster-from-snapshot s1 -> r1 on port 5433, --kms-key-id"
 is "$(jqs "$r" '.DBCluster.DBClusterParameterGroup')" rpg "r1 has the cluster parameter group it was given"
+is "$(jqs "$r" '"\(.DBCluster.StorageEncrypted) \(.DBCluster.KmsKeyId)"')" "true $key" \
+  "r1 is encrypted with the key, though s1 is not"
 is "$(jqs "$r" '.DBCluster.DBClusterMembers | length')" 3 "r1 has three members"
 is "$(rd_err restore-db-cluster-from-snapshot --db-cluster-identifier r2 --snapshot-identifier nope --engine postgres)" \
   DBClusterSnapshotNotFoundFault "restore from an unknown snapshot"
@@ -203,6 +214,38 @@ is "$(at "$(writer_of r1)" 5433 'SELECT pg_is_in_recovery()')" f "r1's writer is
 is "$(resolve "$(cluster_field r1 Endpoint)")" "$(resolve "$(endpoint_of "$(writer_of r1)")")" \
   "r1's cluster endpoint resolves to its writer"
 check "r1's reader endpoint resolves" poll 30 eval '[ -n "$(resolve "$(cluster_field r1 ReaderEndpoint)")" ]'
+
+diag "${SECONDS}s"
+# ---- r1's automated backups: under its key, restored from rds:, re-keyed by PITR --
+
+check "r1's first automated cluster snapshot is listed" poll 120 eval '[ -n "$(auto_of r1)" ]'
+ar=$(auto_of r1 | head -1)
+is "$(csnap_field "$ar" KmsKeyId)" "$key" "$ar is encrypted with r1's key"
+r1rid=$(call DescribeDBInstances DBInstanceIdentifier=r1-instance-1 | jq -r '.DBInstances[0].DbiResourceId')
+check "r1's base backups are sealed under its key" \
+  eval 'grep -qaF -- "$key" "$RDS_HOME/backups/automated/$r1rid/base/"*.tar.env'
+a=$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier a2 --snapshot-identifier "$ar" \
+  --engine postgres)
+ok $? "restore-db-cluster-from-snapshot $ar -> a2"
+is "$(jqs "$a" '"\(.DBCluster.StorageEncrypted) \(.DBCluster.KmsKeyId) \(.DBCluster.DBClusterMembers | length)"')" \
+  "true $key 3" "a2: three members, r1's key kept (no --kms-key-id)"
+is "$(err awsrds restore-db-cluster-to-point-in-time --source-db-cluster-identifier c1 \
+  --db-cluster-identifier e2 --use-latest-restorable-time --kms-key-id "$key2")" InvalidParameterCombination \
+  "PITR of the unencrypted c1 with --kms-key-id: refused"
+check "r1 has a restorable window" poll 60 lrt_past r1 "2000-01-01T00:00:00Z"
+e=$(awsrds restore-db-cluster-to-point-in-time --source-db-cluster-identifier r1 \
+  --db-cluster-identifier e2 --use-latest-restorable-time --kms-key-id "$key2")
+ok $? "restore-db-cluster-to-point-in-time r1 -> e2 --kms-key-id (another key)"
+is "$(jqs "$e" '"\(.DBCluster.StorageEncrypted) \(.DBCluster.KmsKeyId)"')" "true $key2" \
+  "e2 is encrypted with the other key"
+check "a2 available" poll 240 cluster_is a2 available
+is "$(rows "$(writer_of a2)" 5433)" "$(seq_csv 1 10)" "a2 holds the rows written before $ar"
+check "e2 available" poll 240 cluster_is e2 available
+is "$(rows "$(writer_of e2)" 5433)" "$(seq_csv 1 10)" "e2 holds r1's rows (read from backups under $key)"
+for x in a2 e2; do
+  awsrds delete-db-cluster --db-cluster-identifier $x --skip-final-snapshot >/dev/null
+  ok $? "delete-db-cluster $x"
+done
 
 diag "${SECONDS}s"
 # ---- delete with a final snapshot -------------------------------------------
@@ -233,6 +276,7 @@ is "$(csnap_field r1-final Status)/$(csnap_field r1-final DBClusterIdentifier)/$
   "available/r1/5433" "the final snapshot r1-final is available, of r1"
 check "p1 available" poll 240 cluster_is p1 available
 is "$(rows "$(writer_of p1)" 5434)" "$(seq_csv 1 15)" "p1 holds exactly commits 1..15 (across the failover)"
+check "a2 and e2 gone" poll 120 eval 'cluster_gone a2 && cluster_gone e2'
 check "p1's members available" poll 60 members_available p1
 for m in $(members_of p1); do
   [ "$m" = "$(writer_of p1)" ] && continue

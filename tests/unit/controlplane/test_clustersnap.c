@@ -4,7 +4,9 @@
  * DescribeDBClusterSnapshots and never by the DB snapshot actions; its
  * errors; a restore inserts three members whose writer's spec restores
  * the snapshot's object, on the requested port; the cluster's backups are
- * its first member's; deleting the snapshot's row takes its side along. */
+ * its first member's; deleting the snapshot's row takes its side along;
+ * KmsKeyId on both restores; automated snapshots (base backups) named
+ * uniquely within a minute and restored from their base alone. */
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/cluster.h"
+#include "controlplane/domain/abstore.h"
+#include "controlplane/domain/autobackup.h"
 #include "controlplane/domain/clusterapi.h"
 #include "controlplane/domain/clusterpitr.h"
 #include "controlplane/domain/clustersnap.h"
@@ -245,6 +249,161 @@ static void test_restore(void)
            "DBClusterSnapshotNotFoundFault", "s1 is no more");
 }
 
+static const char *str_of(const cJSON *o, const char *k)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItem(o, k));
+    return v ? v : "";
+}
+
+/* A customer key's ARN (static), disabled when !enabled. */
+static const char *new_key(bool enabled)
+{
+    static char arn[2][KMS_ARN_MAX];
+    kms_key k = {0};
+    kms_err e = {0};
+    bool ok = kms_key_create(R.kms, "t", &k, &e) &&
+              (enabled || kms_key_set_enabled(R.kms, k.arn, false, &e));
+    snprintf(arn[enabled], sizeof arn[0], "%s", ok ? k.arn : "none");
+    kms_key_clear(&k);
+    return arn[enabled];
+}
+
+static void test_restore_kms(void)
+{
+    const char *key = new_key(true), *off = new_key(false);
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=k1&SnapshotIdentifier=s1&"
+               "Engine=postgres&KmsKeyId=alias/nope", NULL), "KMSKeyNotAccessibleFault",
+           "KmsKeyId: an unknown key");
+    char *body = xasprintf("DBClusterIdentifier=k1&SnapshotIdentifier=s1&Engine=postgres&"
+                           "KmsKeyId=%s", off);
+    is_str(run(clustersnap_action_restore, body, NULL), "KMSKeyNotAccessibleFault",
+           "KmsKeyId: a disabled key");
+    free(body);
+    ok(count_rows("SELECT count(*) FROM db_clusters WHERE id='k1'") == 0,
+       "neither left a cluster");
+    body = xasprintf("DBClusterIdentifier=k1&SnapshotIdentifier=s1&Engine=postgres&"
+                     "DBSubnetGroupName=trio&KmsKeyId=%s", key);
+    cJSON *res = NULL;
+    is_str(run(clustersnap_action_restore, body, &res), "",
+           "RestoreDBClusterFromSnapshot of the unencrypted s1 with KmsKeyId");
+    free(body);
+    const cJSON *c = cJSON_GetObjectItem(res, "DBCluster");
+    ok(cJSON_IsTrue(cJSON_GetObjectItem(c, "StorageEncrypted")) &&
+           strcmp(str_of(c, "KmsKeyId"), key) == 0,
+       "k1 is encrypted with the key");
+    cJSON_Delete(res);
+    store_instance m = {0};
+    bool found = false;
+    store_instance_get(R.st, "k1-instance-1", &m, &found);
+    ok(found && m.storage_encrypted && m.kms_key_id && strcmp(m.kms_key_id, key) == 0,
+       "so is its first member, whose backups abjob seals under its key");
+    store_instance_clear(&m);
+    res = NULL;
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=k2&SnapshotIdentifier=s1&"
+               "Engine=postgres&DBSubnetGroupName=trio", &res), "", "without KmsKeyId");
+    c = cJSON_GetObjectItem(res, "DBCluster");
+    ok(cJSON_IsFalse(cJSON_GetObjectItem(c, "StorageEncrypted")) &&
+           !cJSON_GetObjectItem(c, "KmsKeyId"),
+       "an unencrypted snapshot gives an unencrypted cluster");
+    cJSON_Delete(res);
+    body = xasprintf("DBClusterIdentifier=p9&SourceDBClusterIdentifier=c1&"
+                     "UseLatestRestorableTime=true&KmsKeyId=%s", key);
+    is_str(run(clusterpitr_action_restore, body, NULL), "InvalidParameterCombination",
+           "a point-in-time restore of the unencrypted c1 with KmsKeyId");
+    free(body);
+    body = xasprintf("DBClusterIdentifier=k3&SnapshotIdentifier=s1&Engine=postgres&"
+                     "DBSubnetGroupName=trio&KmsKeyId=%s", key);
+    is_str(run(clustersnap_action_restore, body, NULL), "", "k3 encrypted too");
+    free(body);
+}
+
+static bool add_base(const char *rid, const char *id, int64_t start_ms)
+{
+    sqlite3_stmt *st = sqlrow_prepare(R.st, "INSERT INTO ab_bases(id, resource_id, status,"
+                                            " start_ms, end_ms, size_bytes)"
+                                            " VALUES(?,?,'available',?,?,1)");
+    if (!st)
+        return false;
+    sqlrow_bind_text(st, 1, id);
+    sqlrow_bind_text(st, 2, rid);
+    sqlite3_bind_int64(st, 3, start_ms);
+    sqlite3_bind_int64(st, 4, start_ms + 1000);
+    return sqlrow_run(st);
+}
+
+/* The automated snapshots of cluster as "name|KmsKeyId,..." (malloc'd). */
+static char *autos_of(const char *cluster)
+{
+    char *body = xasprintf("DBClusterIdentifier=%s&SnapshotType=automated", cluster);
+    cJSON *res = NULL;
+    run(clustersnap_action_describe, body, &res);
+    free(body);
+    char *out = xstrdup("");
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItem(res, "DBClusterSnapshots"))
+    {
+        char *next = xasprintf("%s%s%s|%s", out, *out ? "," : "",
+                               str_of(s, "DBClusterSnapshotIdentifier"), str_of(s, "KmsKeyId"));
+        free(out);
+        out = next;
+    }
+    cJSON_Delete(res);
+    return out;
+}
+
+static void test_automated(void)
+{
+    /* k3 (encrypted): three bases, two of them in 2030-01-02 10:05. */
+    store_instance m = {0};
+    bool found = false;
+    store_instance_get(R.st, "k3-instance-1", &m, &found);
+    const int64_t t = 1893578700000; /* 2030-01-02T10:05:00Z */
+    ok(found && store_begin(R.st) && abstore_upsert_active(&R, &m) &&
+           add_base(m.resource_id, "b1", t + 1000) && add_base(m.resource_id, "b2", t + 30000) &&
+           add_base(m.resource_id, "b3", t + 61000) && store_commit(R.st),
+       "k3's automated backups: three bases");
+    char *want = xasprintf("rds:k3-2030-01-02-10-05|%s,rds:k3-2030-01-02-10-05-2|%s,"
+                           "rds:k3-2030-01-02-10-06|%s", m.kms_key_id, m.kms_key_id,
+                           m.kms_key_id);
+    char *got = autos_of("k3");
+    is_str(got, want, "listed with unique names, the second of a minute -2, with k3's key");
+    free(got);
+    free(want);
+    cJSON *res = NULL;
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=a1&Engine=postgres&"
+               "SnapshotIdentifier=rds:k3-2030-01-02-10-05-2&DBSubnetGroupName=trio", &res), "",
+           "RestoreDBClusterFromSnapshot of an automated snapshot");
+    const cJSON *c = cJSON_GetObjectItem(res, "DBCluster");
+    ok(cJSON_IsTrue(cJSON_GetObjectItem(c, "StorageEncrypted")) &&
+           strcmp(str_of(c, "KmsKeyId"), m.kms_key_id) == 0 &&
+           cJSON_GetArraySize(cJSON_GetObjectItem(c, "DBClusterMembers")) == 3,
+       "three members, encrypted with the source's key (no KmsKeyId)");
+    cJSON_Delete(res);
+    cJSON *spec = cJSON_CreateObject();
+    snapshot_spec_restore(&R, "a1-instance-1", spec);
+    autobackup_spec_restore(&R, "a1-instance-1", spec);
+    const cJSON *rs = cJSON_GetObjectItem(spec, "restore");
+    char *obj = abstore_base_object(&R, m.resource_id, "b2");
+    ok(strcmp(str_of(rs, "path"), obj) == 0 && !cJSON_GetObjectItem(rs, "wal") &&
+           !cJSON_GetObjectItem(rs, "target"),
+       "its writer restores that base's object alone (no WAL, no target)");
+    free(obj);
+    cJSON_Delete(spec);
+    store_instance w = {0};
+    found = false;
+    store_instance_get(R.st, "a1-instance-1", &w, &found);
+    ok(found && w.master_verifier && m.master_verifier &&
+           strcmp(w.master_verifier, m.master_verifier) == 0,
+       "with the source's master user verifier");
+    store_instance_clear(&w);
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=a2&Engine=postgres&"
+               "SnapshotIdentifier=rds:k3-2030-01-02-10-07", NULL),
+           "DBClusterSnapshotNotFoundFault", "an automated name with no base");
+    is_str(run(clustersnap_action_delete, "DBClusterSnapshotIdentifier=rds:k3-2030-01-02-10-05-2",
+               NULL), "InvalidDBClusterSnapshotStateFault", "still not deletable");
+    store_instance_clear(&m);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/rdsim-clustersnap-XXXXXX";
@@ -273,7 +432,9 @@ int main(void)
        "a region's store, network and parameters");
     ok(make_trio(), "a DB subnet group over three AZs");
     test_snapshots();
+    test_restore_kms();
     test_restore();
+    test_automated();
     paramgroup_close(&R);
     agents_free(R.agents);
     kms_close(R.kms);
