@@ -451,6 +451,9 @@ static void prune(region *r)
         int64_t window_start = abstore_clock_to_real(
             &c, (a->deleted_ms ? a->deleted_ms : now) - a->retention * ABPOLICY_DAY_MS);
         abpolicy_retain(ends, nb, window_start, keep);
+        /* A cluster's automated snapshot names count its minute's earlier
+         * bases: they go no sooner than it (clustersnap.h). */
+        clustersnap_auto_keep(&c, b, nb, keep);
         wal_lsn oldest = UINT64_MAX;
         for (int k = 0; k < nb; k++) {
             wal_lsn l = 0;

@@ -305,10 +305,14 @@ out:
  * rds:<cluster>-YYYY-MM-DD-HH-MM-n: rdsim's own choice, as no RDS
  * documentation names a second one. A member's bases are taken one after
  * the other, so their starts differ. A name depends only on the bases of
- * its minute that started before it, so it stays while they do; it moves
- * down only if retention prunes an older base of the same minute and
- * keeps this one, which needs a retention window ending inside that
- * minute. */
+ * its minute that started before it (a failed or unfinished base never
+ * counts), and those outlive it: retention keeps every earlier base of a
+ * kept base's minute (clustersnap_auto_keep, called by abjob.c's prune),
+ * so a name never changes while its base exists, and what a copy
+ * (CopyDBClusterSnapshot) or a restore accepted under it finds it still.
+ * The rule keeps RDS's plain name for the usual one base a minute, at the
+ * cost of a few extra bases kept when a retention window ends inside a
+ * busy minute. */
 
 void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, int nth, char *out,
                            size_t cap)
@@ -334,6 +338,21 @@ static int minute_nth(const abstore_clock *clk, const abstore_base *b, int n,
             abstore_clock_to_region(clk, b[i].start_ms) / 60000 == minute)
             nth++;
     return nth;
+}
+
+void clustersnap_auto_keep(const abstore_clock *clk, const abstore_base *b, int n, bool *keep)
+{
+    /* One pass: what a kept base keeps is of its own minute, so already
+     * kept by any later base of that minute. */
+    for (int i = 0; i < n; i++) {
+        if (!keep[i])
+            continue;
+        int64_t minute = abstore_clock_to_region(clk, b[i].start_ms) / 60000;
+        for (int k = 0; k < n; k++)
+            if (b[k].start_ms < b[i].start_ms &&
+                abstore_clock_to_region(clk, b[k].start_ms) / 60000 == minute)
+                keep[k] = true;
+    }
 }
 
 /* The automated snapshot of c's base backup b (of m, its first member)
@@ -445,6 +464,17 @@ static bool auto_get(region *r, const char *api_id, csnap *out)
     auto_each(r, NULL, auto_find_one, &f);
     *out = f.found;
     return out->id != NULL;
+}
+
+char *clustersnap_object(region *r, const char *row_id)
+{
+    const char *api_id = row_id + strlen(SNAPROW_CLUSTER_PREFIX);
+    if (!snaprow_is_cluster(row_id) || strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, 4) != 0)
+        return snaprow_object(r, row_id);
+    csnap c;
+    char *obj = auto_get(r, api_id, &c) ? abstore_base_object(r, c.base_rid, c.base_id) : NULL;
+    csnap_clear(&c);
+    return obj;
 }
 
 /* Is api_id (lowercase) one of the listed automated snapshots? */
@@ -704,7 +734,10 @@ bool clustersnap_action_copy(region *r, const params *p, cJSON *result, awserr *
         return false;
     const char *kms_ref = params_get(p, "KmsKeyId");
     csnap src, old;
-    if (!begin_snapshot(r, p, "SourceDBClusterSnapshotIdentifier", false, &src, err))
+    /* An automated source too: copying one is how RDS keeps it beyond
+     * retention (the copy is manual; its object is a copy of the base's,
+     * clustersnap_object). */
+    if (!begin_snapshot(r, p, "SourceDBClusterSnapshotIdentifier", true, &src, err))
         return false;
     char *id = str_lower(xstrdup(tid)), *arn = NULL;
     bool ok = false;

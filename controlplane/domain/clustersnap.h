@@ -29,7 +29,10 @@
  * cluster, and DeleteDBClusterSnapshot refuses them
  * (InvalidDBClusterSnapshotStateFault). RestoreDBClusterFromSnapshot
  * restores one as it does a manual one: its writer restores the base
- * backup's object alone (autobackup_restore_base), to the base's end. */
+ * backup's object alone (autobackup_restore_base), to the base's end.
+ * CopyDBClusterSnapshot copies one as it copies a manual one: the copy is
+ * manual, its object a copy of the base's (clustersnap_object), and it
+ * outlives the base and the cluster. */
 #ifndef RDSIM_CLUSTERSNAP_H
 #define RDSIM_CLUSTERSNAP_H
 
@@ -39,6 +42,7 @@
 
 #include "controlplane/core/awserr.h"
 #include "controlplane/core/query.h"
+#include "controlplane/domain/abstore.h"
 #include "controlplane/domain/cluster.h"
 #include "controlplane/domain/snaprow.h"
 
@@ -83,6 +87,17 @@ bool clustersnap_restore_insert(region *r, const params *p, const snaprow *src, 
  * of the cluster started in that minute). */
 void clustersnap_auto_name(const char *cluster_id, int64_t region_ms, int nth, char *out,
                            size_t cap);
+/* Retention's rule for the names above (abjob.c's prune, after
+ * abpolicy_retain): keep[k] set for every base b[k] that started in the
+ * same region minute as, and before, a base already kept, so that no
+ * name moves down while its base exists. b[0..n) are one member's
+ * available bases; clk maps their real starts to the region clock. */
+void clustersnap_auto_keep(const abstore_clock *clk, const abstore_base *b, int n, bool *keep);
+/* The object (path, malloc'd) a copy of the db_snapshots row row_id reads
+ * (snapjob.c): an automated cluster snapshot's ("cluster:rds:...") base
+ * backup object, or NULL when no base has that name any more; any other
+ * row's own object (snaprow_object). */
+char *clustersnap_object(region *r, const char *row_id);
 /* abjob.c, when a base backup of instance_id starts (RDS-EVENT-0168) or
  * is available (0169): if instance_id is a cluster member, the event of
  * the cluster's automated snapshot (source type db-cluster-snapshot)

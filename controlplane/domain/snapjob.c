@@ -14,6 +14,7 @@
 #include "controlplane/core/region.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
+#include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/snaprow.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -49,9 +50,18 @@ static bool job_argv(region *r, const snaprow *s, char **argv, char **password, 
     int n = 1;
     char *kms_url = snaprow_kms_url(r);
     if (s->source) {
+        /* A cluster snapshot's source may be an automated one, which is
+         * a base backup's object (clustersnap.h). */
+        char *in = clustersnap_object(r, s->source);
+        if (!in) {
+            *why = xasprintf("the source snapshot %s is gone", s->source);
+            free(kms_url);
+            free(argv[0]);
+            return false;
+        }
         argv[n++] = xstrdup("copy");
         argv[n++] = xstrdup("--in");
-        argv[n++] = snaprow_object(r, s->source);
+        argv[n++] = in;
     } else {
         store_instance in = {0};
         store_node nd = {0};

@@ -10,7 +10,8 @@
 # cluster snapshots (rds:<cluster>-<date>, not deletable, gone with the
 # cluster); KmsKeyId on the restores (r1 encrypted from the unencrypted
 # s1, its backups sealed under that key; a restore from r1's automated
-# rds: snapshot keeps it; a point-in-time restore of r1 re-keys; an
+# rds: snapshot keeps it; a copy of that rds: snapshot is manual, re-keyed
+# by --kms-key-id, and outlives r1; a point-in-time restore of r1 re-keys; an
 # unencrypted source's PITR or an unknown key refused); the cluster
 # snapshot events; the API's errors. Polls go through `rdsctl call` (the aws CLI
 # is too slow to poll with).
@@ -224,6 +225,16 @@ is "$(csnap_field "$ar" KmsKeyId)" "$key" "$ar is encrypted with r1's key"
 r1rid=$(call DescribeDBInstances DBInstanceIdentifier=r1-instance-1 | jq -r '.DBInstances[0].DbiResourceId')
 check "r1's base backups are sealed under its key" \
   eval 'grep -qaF -- "$key" "$RDS_HOME/backups/automated/$r1rid/base/"*.tar.env'
+# Copying an automated snapshot is how RDS keeps it beyond retention.
+cp=$(awsrds copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier "$ar" \
+  --target-db-cluster-snapshot-identifier ar-copy --kms-key-id "$key2")
+ok $? "copy-db-cluster-snapshot $ar -> ar-copy --kms-key-id (another key)"
+is "$(jqs "$cp" '"\(.DBClusterSnapshot.SnapshotType) \(.DBClusterSnapshot.KmsKeyId) \(.DBClusterSnapshot.DBClusterIdentifier)"')" \
+  "manual $key2 r1" "the copy is manual, of r1, under the other key"
+like "$(jqs "$cp" .DBClusterSnapshot.SourceDBClusterSnapshotArn)" ":cluster-snapshot:$ar\$" \
+  "its source is $ar"
+is "$(err awsrds copy-db-cluster-snapshot --source-db-cluster-snapshot-identifier "$ar" \
+  --target-db-cluster-snapshot-identifier rds:mine)" InvalidParameterValue "a copy named rds:...: refused"
 a=$(awsrds restore-db-cluster-from-snapshot --db-cluster-identifier a2 --snapshot-identifier "$ar" \
   --engine postgres)
 ok $? "restore-db-cluster-from-snapshot $ar -> a2"
@@ -250,6 +261,10 @@ done
 diag "${SECONDS}s"
 # ---- delete with a final snapshot -------------------------------------------
 
+check "ar-copy available" poll 120 csnap_is ar-copy available
+grep -qaF -- "$key2" "$RDS_HOME/backups/snapshots/cluster:ar-copy/base.tar.env"
+ok $? "ar-copy's object is sealed under the other key"
+
 is "$(rd_err delete-db-cluster --db-cluster-identifier r1)" InvalidParameterCombination \
   "delete needs a final snapshot or SkipFinalSnapshot"
 is "$(rd_err delete-db-cluster --db-cluster-identifier r1 --final-db-snapshot-identifier s1)" \
@@ -274,6 +289,10 @@ check "r1 gone" poll 120 cluster_gone r1
 is "$(auto_of r1)" "" "r1's automated cluster snapshots went with it"
 is "$(csnap_field r1-final Status)/$(csnap_field r1-final DBClusterIdentifier)/$(csnap_field r1-final Port)" \
   "available/r1/5433" "the final snapshot r1-final is available, of r1"
+is "$(csnap_field ar-copy Status)/$(csnap_field ar-copy SnapshotType)/$(csnap_field ar-copy KmsKeyId)" \
+  "available/manual/$key2" "ar-copy outlives r1 and its automated snapshots"
+awsrds delete-db-cluster-snapshot --db-cluster-snapshot-identifier ar-copy >/dev/null
+ok $? "delete-db-cluster-snapshot ar-copy"
 check "p1 available" poll 240 cluster_is p1 available
 is "$(rows "$(writer_of p1)" 5434)" "$(seq_csv 1 15)" "p1 holds exactly commits 1..15 (across the failover)"
 check "a2 and e2 gone" poll 120 eval 'cluster_gone a2 && cluster_gone e2'

@@ -6,7 +6,10 @@
  * the snapshot's object, on the requested port; the cluster's backups are
  * its first member's; deleting the snapshot's row takes its side along;
  * KmsKeyId on both restores; automated snapshots (base backups) named
- * uniquely within a minute and restored from their base alone. */
+ * uniquely within a minute and restored from their base alone; retention
+ * keeps a minute's earlier bases while a later one stays, so names never
+ * move; CopyDBClusterSnapshot of an automated one is a manual copy of its
+ * base's object. */
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -404,6 +407,96 @@ static void test_automated(void)
     store_instance_clear(&m);
 }
 
+/* Retention's naming rule: b[k] as k3's bases b1..b3 above. */
+static void test_auto_keep(void)
+{
+    const int64_t t = 1893578700000; /* 2030-01-02T10:05:00Z */
+    abstore_base b[3] = {{.id = (char *)"b1", .start_ms = t + 1000},
+                         {.id = (char *)"b2", .start_ms = t + 30000},
+                         {.id = (char *)"b3", .start_ms = t + 61000}};
+    abstore_clock clk = {0};
+    bool keep[3] = {false, true, true};
+    clustersnap_auto_keep(&clk, b, 3, keep);
+    ok(keep[0] && keep[1] && keep[2],
+       "b1 is kept while b2 (-2, of its minute) is: b2's name cannot move to the plain one");
+    bool keep2[3] = {false, false, true};
+    clustersnap_auto_keep(&clk, b, 3, keep2);
+    ok(!keep2[0] && !keep2[1] && keep2[2], "a minute whose bases all go goes whole");
+    bool keep3[3] = {true, false, true};
+    clustersnap_auto_keep(&clk, b, 3, keep3);
+    ok(keep3[0] && !keep3[1] && keep3[2], "a later base of a minute is not kept for an earlier");
+    /* The region clock 2 min ahead: minutes are the region's. */
+    abstore_clock ahead = {.current = 120000};
+    bool keep4[3] = {false, true, false};
+    clustersnap_auto_keep(&ahead, b, 3, keep4);
+    ok(keep4[0] && keep4[1] && !keep4[2], "minutes on the region clock");
+}
+
+static void test_auto_copy(void)
+{
+    store_instance m = {0};
+    bool found = false;
+    store_instance_get(R.st, "k3-instance-1", &m, &found);
+    const char *src = "rds:k3-2030-01-02-10-05-2";
+    char *body = xasprintf("SourceDBClusterSnapshotIdentifier=%s&"
+                           "TargetDBClusterSnapshotIdentifier=k3-keep", src);
+    cJSON *res = NULL;
+    is_str(run(clustersnap_action_copy, body, &res), "", "CopyDBClusterSnapshot of an automated one");
+    free(body);
+    const cJSON *c = cJSON_GetObjectItem(res, "DBClusterSnapshot");
+    char *arn = xasprintf("arn:aws:rds:us-east-1:123456789012:cluster-snapshot:%s", src);
+    ok(strcmp(str_of(c, "SnapshotType"), "manual") == 0 &&
+           strcmp(str_of(c, "Status"), "creating") == 0 &&
+           strcmp(str_of(c, "DBClusterIdentifier"), "k3") == 0 &&
+           strcmp(str_of(c, "SourceDBClusterSnapshotArn"), arn) == 0 &&
+           strcmp(str_of(c, "KmsKeyId"), m.kms_key_id ? m.kms_key_id : "?") == 0,
+       "the copy is manual, creating, of k3, from the automated one's ARN, under k3's key");
+    free(arn);
+    cJSON_Delete(res);
+    char *obj = clustersnap_object(&R, "cluster:rds:k3-2030-01-02-10-05-2");
+    char *want = abstore_base_object(&R, m.resource_id, "b2");
+    ok(obj && strcmp(obj, want) == 0, "the copy's child reads the base's object");
+    free(obj);
+    free(want);
+    obj = clustersnap_object(&R, "cluster:k3-keep");
+    want = snaprow_object(&R, "cluster:k3-keep");
+    ok(obj && strcmp(obj, want) == 0, "a manual snapshot's object is its own");
+    free(obj);
+    free(want);
+    ok(clustersnap_object(&R, "cluster:rds:k3-2030-01-02-10-07") == NULL,
+       "an automated name with no base has no object");
+    body = xasprintf("SourceDBClusterSnapshotIdentifier=%s&"
+                     "TargetDBClusterSnapshotIdentifier=rds:k3-mine", src);
+    is_str(run(clustersnap_action_copy, body, NULL), "InvalidParameterValue",
+           "a target named rds:...: refused");
+    free(body);
+    is_str(run(clustersnap_action_copy, "SourceDBClusterSnapshotIdentifier=rds:k3-2030-01-02-10-07&"
+               "TargetDBClusterSnapshotIdentifier=k3-x", NULL),
+           "DBClusterSnapshotNotFoundFault", "an automated name with no base: not found");
+    /* The copy outlives its base: once made, it is an ordinary manual one. */
+    bool began = store_begin(R.st);
+    sqlite3_stmt *st = sqlrow_prepare(R.st, "UPDATE db_snapshots SET status='available'"
+                                            " WHERE id='cluster:k3-keep'");
+    ok(began && st && sqlrow_run(st) && (st = sqlrow_prepare(R.st, "DELETE FROM ab_bases WHERE id='b2'")) &&
+           sqlrow_run(st) && store_commit(R.st),
+       "the copy made, then retention prunes b2");
+    is_str(run(clustersnap_action_describe, "DBClusterSnapshotIdentifier=k3-keep", NULL), "",
+           "k3-keep is still described");
+    is_str(run(clustersnap_action_restore, "DBClusterIdentifier=a3&Engine=postgres&"
+               "SnapshotIdentifier=k3-keep&DBSubnetGroupName=trio", NULL), "",
+           "and restored from");
+    cJSON *spec = cJSON_CreateObject();
+    snapshot_spec_restore(&R, "a3-instance-1", spec);
+    want = snaprow_object(&R, "cluster:k3-keep");
+    ok(strcmp(str_of(cJSON_GetObjectItem(spec, "restore"), "path"), want) == 0,
+       "its writer restores the copy's own object");
+    free(want);
+    cJSON_Delete(spec);
+    is_str(run(clustersnap_action_delete, "DBClusterSnapshotIdentifier=k3-keep", NULL), "",
+           "and deleted, as any manual snapshot");
+    store_instance_clear(&m);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/rdsim-clustersnap-XXXXXX";
@@ -435,6 +528,8 @@ int main(void)
     test_restore_kms();
     test_restore();
     test_automated();
+    test_auto_keep();
+    test_auto_copy();
     paramgroup_close(&R);
     agents_free(R.agents);
     kms_close(R.kms);
