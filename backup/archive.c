@@ -5,18 +5,26 @@
  *
  * pg_receivewal (a child, restarted when it exits) streams the primary's
  * WAL into the spool, a plain working directory outside the backup store,
- * flushing and reporting every write (--synchronous). Every interval this
+ * flushing and reporting every write (--synchronous). Every tick this
  * loop:
  *   1. samples (the primary's clock, then pg_current_wal_lsn()) and how
  *      far pg_receivewal has flushed (pg_stat_replication,
  *      application_name rdsim_archiver);
- *   2. seals what the spool holds into the store through lib/envelope.c:
- *      history files and completed segments once (<name>.env), and the
- *      segment being filled up to the flushed position
- *      (<name>.partial.env, replaced as it grows), so that the store's
- *      reach trails the primary by about one interval, not one segment;
+ *   2. when the WAL moved past what is sealed, waits (at most
+ *      FLUSH_WAIT_MS) until pg_receivewal has flushed the sampled
+ *      position, then seals what the spool holds into the store through
+ *      lib/envelope.c: history files and completed segments once
+ *      (<name>.env), and the segment being filled up to the flushed
+ *      position (<name>.partial.env, replaced as it grows). So the sample
+ *      just taken is covered in the same tick, and the store's reach
+ *      trails the primary by one tick plus one seal, not one segment;
  *   3. writes the status file: the sealed position and the latest
- *      restorable time (wal.h's rule over the samples).
+ *      restorable time (wal.h's rule over the samples), which only ever
+ *      names a sample whose position is sealed.
+ * A tick is --interval-ms (200) apart while WAL moves, IDLE_MS when the
+ * last one found nothing new: an idle instance seals nothing (its
+ * restorable time still advances: no commit lies between the sealed
+ * position and the newest sample) and costs one query a second.
  * Completed segments leave the spool once sealed (the newest stays: it is
  * where pg_receivewal resumes).
  *
@@ -53,6 +61,9 @@
 
 #define APP_NAME "rdsim_archiver"
 #define NSAMPLES 600
+#define ACTIVE_MS 200     /* between ticks while WAL moves (--interval-ms) */
+#define IDLE_MS 1000      /* between ticks once nothing moved */
+#define FLUSH_WAIT_MS 250 /* for pg_receivewal to flush a sampled position */
 
 static volatile sig_atomic_t stopping;
 
@@ -78,6 +89,7 @@ typedef struct {
     wal_sample samples[NSAMPLES];
     int nsamples;
     wal_lsn sealed;      /* everything below is in the store */
+    bool sealed_here;    /* by this run, from this primary's stream (below) */
     uint32_t timeline;
     int64_t restorable_ms;
     int gaps;
@@ -362,7 +374,21 @@ static void write_status(archiver *a)
     free(json);
 }
 
-static void tick(archiver *a)
+/* How far pg_receivewal has flushed (0 when it is not connected). */
+static wal_lsn receiver_flushed(archiver *a)
+{
+    PGresult *res = exec_ok(a, "SELECT max(flush_lsn)::text FROM pg_stat_replication WHERE "
+                               "application_name = '" APP_NAME "'",
+                            PGRES_TUPLES_OK);
+    wal_lsn flushed = 0;
+    if (res && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        wal_lsn_parse(PQgetvalue(res, 0, 0), &flushed);
+    PQclear(res);
+    return flushed;
+}
+
+/* One tick; true when the WAL had moved past what was sealed. */
+static bool tick(archiver *a)
 {
     int64_t t = 0;
     wal_lsn current = 0, flushed = 0;
@@ -374,15 +400,31 @@ static void tick(archiver *a)
         }
         a->samples[a->nsamples++] = (wal_sample){.t_ms = t, .lsn = current};
     }
-    if (sampled && flushed > 0 && flushed >= a->sealed) {
-        if (seal_spool(a, flushed)) {
-            a->sealed = flushed;
-            a->restorable_ms =
-                wal_restorable_ms(a->samples, a->nsamples, a->sealed, a->restorable_ms);
-            a->error[0] = '\0';
-        }
+    /* `sealed` from an earlier run may lie on another timeline (a failover
+     * since): until this run has sealed from this primary's own stream,
+     * no sample counts and the first tick seals. */
+    bool moved = sampled && (current > a->sealed || !a->sealed_here);
+    /* pg_receivewal flushes within milliseconds of the primary's write
+     * (--synchronous): waiting for it lets this seal cover the sample
+     * just taken instead of the one a tick ago. */
+    for (int64_t until = now_ms() + FLUSH_WAIT_MS;
+         moved && flushed > 0 && flushed < current && now_ms() < until && a->pg;) {
+        nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+        flushed = receiver_flushed(a);
     }
+    bool grows = flushed > a->sealed || (!a->sealed_here && flushed > 0 && flushed == a->sealed);
+    if (moved && grows && seal_spool(a, flushed)) {
+        a->sealed = flushed;
+        a->sealed_here = true;
+        a->error[0] = '\0';
+    }
+    /* Only samples at or below the sealed position count (wal.h): an idle
+     * primary's newest sample does, without anything sealed again. */
+    if (a->sealed_here)
+        a->restorable_ms =
+            wal_restorable_ms(a->samples, a->nsamples, a->sealed, a->restorable_ms);
     write_status(a);
+    return moved;
 }
 
 static void sleep_ms(int ms)
@@ -431,7 +473,8 @@ int cmd_archive(const opts *o)
     if (cJSON_IsString(sl))
         wal_lsn_parse(sl->valuestring, &a.sealed);
     cJSON_Delete(po);
-    int interval = o->interval_ms > 0 ? o->interval_ms : 1000;
+    int active = o->interval_ms > 0 ? o->interval_ms : ACTIVE_MS;
+    int idle = active > IDLE_MS ? active : IDLE_MS;
     int64_t next_start = 0;
     while (!stopping) {
         receiver_reap(&a);
@@ -439,8 +482,7 @@ int cmd_archive(const opts *o)
             receiver_start(&a);
             next_start = now_ms() + 500;
         }
-        tick(&a);
-        sleep_ms(interval);
+        sleep_ms(tick(&a) ? active : idle);
     }
     if (a.receiver > 0) {
         kill(a.receiver, SIGTERM);

@@ -259,8 +259,12 @@ static int cmd_restore(const opts *o)
     }
     char *tmp = xasprintf("%s.restoring", o->data);
     fs_rm_rf(tmp);
-    int code = EXIT_OK;
-    if (mkdir(tmp, 0700) != 0) {
+    /* A point-in-time restore opens the WAL while tar extracts the base. */
+    pitr_prefetch pf = {.pid = -1};
+    int code = o->wal_dir ? pitr_prefetch_start(o, o->data, &pf) : EXIT_OK;
+    if (code != EXIT_OK) {
+        ; /* said */
+    } else if (mkdir(tmp, 0700) != 0) {
         code = failf(EXIT_FAIL, "cannot make", tmp);
     } else {
         const char *argv[] = {"/bin/tar", "-x", "-f", "-", "-C", tmp, NULL};
@@ -279,7 +283,7 @@ static int cmd_restore(const opts *o)
                          kc.error[0] ? kc.error : envelope_status_name(st));
         else if (!tar_ok)
             code = failf(EXIT_FAIL, "tar failed", NULL);
-        else if (o->wal_dir && (code = pitr_recover(o, tmp, o->data)) != EXIT_OK)
+        else if (o->wal_dir && (code = pitr_recover(o, tmp, o->data, &pf)) != EXIT_OK)
             ; /* pitr_recover said why */
         else if (o->owner && !as_owner &&
                  !run_ok((const char *[]){"/bin/chown", "-R", o->owner, tmp, NULL}))
@@ -287,6 +291,8 @@ static int cmd_restore(const opts *o)
         else if (rename(tmp, o->data) != 0)
             code = failf(EXIT_FAIL, "cannot rename", strerror(errno));
     }
+    if (pf.pid > 0) /* pitr_recover took it, unless the base failed first */
+        pitr_prefetch_abort(&pf, o->data);
     if (code != EXIT_OK)
         fs_rm_rf(tmp);
     close(in);

@@ -25,6 +25,7 @@
  * FATAL line. */
 #include "backup/pitr.h"
 
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -282,27 +283,117 @@ static int fetch_status(pid_t *fetcher, int *code, bool wait)
     return *fetcher > 0 ? -1 : *code;
 }
 
-int pitr_recover(const opts *o, const char *data, const char *final_data)
+static bool owner_parse(const opts *o, owner_ids *own)
+{
+    *own = (owner_ids){0};
+    if (!o->owner)
+        return true;
+    long u = -1, g = -1;
+    if (sscanf(o->owner, "%ld:%ld", &u, &g) != 2 || u < 0 || g < 0)
+        return false;
+    *own = (owner_ids){.uid = (uid_t)u, .gid = (gid_t)g, .drop = geteuid() == 0};
+    return true;
+}
+
+/* The base's first segment from its info file ({"start_lsn": "X/Y"}),
+ * which lies in the backup store beside it. */
+static bool info_start_segno(const char *in, uint64_t *segno)
+{
+    char *path = xasprintf("%s.json", in);
+    size_t len = 0;
+    store_access(true);
+    char *text = fs_read_all(path, 64 * 1024, &len);
+    store_access(false);
+    free(path);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *sl = cJSON_GetObjectItemCaseSensitive(j, "start_lsn");
+    wal_lsn lsn = 0;
+    bool ok = cJSON_IsString(sl) && wal_lsn_parse(sl->valuestring, &lsn);
+    cJSON_Delete(j);
+    if (ok)
+        *segno = wal_segno(lsn);
+    return ok;
+}
+
+/* DATA.wal made afresh, with the history files; then the segments from
+ * `first` on by a child. */
+static int fetch_begin(const opts *o, const char *waldir, uint64_t first, const owner_ids *own,
+                       pid_t *fetcher)
+{
+    *fetcher = -1;
+    fs_rm_rf(waldir);
+    int code = EXIT_OK;
+    if (mkdir(waldir, 0700) != 0 || (own->drop && chown(waldir, own->uid, own->gid) != 0))
+        code = failf(EXIT_FAIL, "cannot make", waldir);
+    if (code == EXIT_OK)
+        code = fetch_wal(o, first, waldir, true, own);
+    if (code == EXIT_OK && (*fetcher = fetch_spawn(o, first, waldir, own)) < 0)
+        code = failf(EXIT_FAIL, "cannot fork", strerror(errno));
+    return code;
+}
+
+static void fetch_stop(pid_t *fetcher)
+{
+    if (*fetcher > 0) {
+        kill(*fetcher, SIGKILL);
+        int code = EXIT_OK;
+        fetch_status(fetcher, &code, true);
+    }
+}
+
+int pitr_prefetch_start(const opts *o, const char *final_data, pitr_prefetch *pf)
+{
+    pf->pid = -1;
+    owner_ids own;
+    if (!owner_parse(o, &own))
+        return failf(EXIT_USAGE, "--owner is UID:GID", o->owner);
+    if (!info_start_segno(o->in, &pf->first))
+        return EXIT_OK; /* pitr_recover starts it from backup_label */
+    char *waldir = xasprintf("%s.wal", final_data);
+    int code = fetch_begin(o, waldir, pf->first, &own, &pf->pid);
+    if (code != EXIT_OK) {
+        fetch_stop(&pf->pid);
+        fs_rm_rf(waldir);
+    }
+    free(waldir);
+    return code;
+}
+
+void pitr_prefetch_abort(pitr_prefetch *pf, const char *final_data)
+{
+    fetch_stop(&pf->pid);
+    char *waldir = xasprintf("%s.wal", final_data);
+    fs_rm_rf(waldir);
+    free(waldir);
+}
+
+int pitr_recover(const opts *o, const char *data, const char *final_data, pitr_prefetch *pf)
 {
     uint64_t first = 0;
-    if (!label_start_segno(data, &first))
+    if (!label_start_segno(data, &first)) {
+        pitr_prefetch_abort(pf, final_data);
         return failf(EXIT_CORRUPT, "the base backup has no usable backup_label", data);
-    owner_ids own = {0};
-    if (o->owner) {
-        long u = -1, g = -1;
-        if (sscanf(o->owner, "%ld:%ld", &u, &g) != 2 || u < 0 || g < 0)
-            return failf(EXIT_USAGE, "--owner is UID:GID", o->owner);
-        own = (owner_ids){.uid = (uid_t)u, .gid = (gid_t)g, .drop = geteuid() == 0};
+    }
+    owner_ids own;
+    if (!owner_parse(o, &own)) {
+        pitr_prefetch_abort(pf, final_data);
+        return failf(EXIT_USAGE, "--owner is UID:GID", o->owner);
     }
     char *waldir = xasprintf("%s.wal", final_data);
     char *log = xasprintf("%s.recovery.log", final_data);
     char sockdir[] = "/tmp/rdsim-pitr-XXXXXX";
-    fs_rm_rf(waldir);
     int code = EXIT_OK;
-    if (mkdir(waldir, 0700) != 0 || (own.drop && chown(waldir, own.uid, own.gid) != 0))
-        code = failf(EXIT_FAIL, "cannot make", waldir);
-    if (code == EXIT_OK)
-        code = fetch_wal(o, first, waldir, true, &own);
+    /* The fetch started beside tar -x serves only if it starts where the
+     * base backup's own label says. */
+    pid_t fetcher = pf->pid;
+    pf->pid = -1;
+    if (fetcher > 0 && pf->first != first) {
+        fetch_stop(&fetcher);
+        fetcher = -1;
+    }
+    if (fetcher < 0)
+        code = fetch_begin(o, waldir, first, &own, &fetcher);
     /* A base backup of a standby carries its standby.signal: PostgreSQL
      * would then recover in standby mode and never finish. */
     char *standby_signal = xasprintf("%s/standby.signal", data);
@@ -318,9 +409,6 @@ int pitr_recover(const opts *o, const char *data, const char *final_data)
          chown(sockdir, own.uid, own.gid) != 0))
         code = failf(EXIT_FAIL, "chown failed", o->owner);
     int fetched = EXIT_OK;
-    pid_t fetcher = code == EXIT_OK ? fetch_spawn(o, first, waldir, &own) : -1;
-    if (code == EXIT_OK && fetcher < 0)
-        code = failf(EXIT_FAIL, "cannot fork", strerror(errno));
     char *bindir = o->bindir ? xstrdup(o->bindir) : default_bindir();
     bool with_target = true;
     pid_t pid = code == EXIT_OK ? spawn_postgres(o, bindir, data, waldir, sockdir, log, own.uid,

@@ -595,9 +595,13 @@ void abjob_tick(region *r)
 
 /* ---- what others ask ---- */
 
-int64_t abjob_reach(const char *rid)
+int64_t abjob_reach(region *r, const char *rid)
 {
     ab_state *s = state_get(rid, false);
+    /* Read now, not at the last tick: the archiver moves its reach every
+     * 200 ms under writes, and LatestRestorableTime shows it (issue 19). */
+    if (s && s->arch_pid > 0)
+        archiver_read(r, s);
     return s ? s->restorable_ms : 0;
 }
 

@@ -36,8 +36,9 @@ typedef struct region region;
 void abjob_tick(region *r);
 
 /* The archive's reach (real ms) that rid's running archiver reported; 0
- * when none did. */
-int64_t abjob_reach(const char *rid);
+ * when none did. A running archiver's status file is read again here, so
+ * the answer is as fresh as the archiver's last tick. */
+int64_t abjob_reach(region *r, const char *rid);
 /* Whether a base backup of rid is being taken. */
 bool abjob_base_running(const char *rid);
 /* Makes the next tick look at rid's backups although no instance has

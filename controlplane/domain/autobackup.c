@@ -50,7 +50,7 @@ static bool restorable_window(region *r, const abstore_row *a, int64_t *earliest
         if (b[i].start_ms >= a->gap_ms && (first < 0 || b[i].end_ms < first))
             first = b[i].end_ms;
     abstore_bases_free(b, n);
-    int64_t running = abjob_reach(a->rid);
+    int64_t running = abjob_reach(r, a->rid);
     int64_t reach = running > a->restorable_ms ? running : a->restorable_ms;
     if (first < 0 || reach < first)
         return false;
@@ -107,8 +107,8 @@ bool autobackup_on_delete(region *r, const store_instance *in, bool delete_backu
     if (!abstore_get(r, in->resource_id, &a))
         return true;
     int64_t reach = a.restorable_ms;
-    if (abjob_reach(in->resource_id) > reach)
-        reach = abjob_reach(in->resource_id);
+    if (abjob_reach(r, in->resource_id) > reach)
+        reach = abjob_reach(r, in->resource_id);
     abstore_row_clear(&a);
     if (!delete_backups) {
         int retained = 0;

@@ -6,7 +6,9 @@
 # after a failover (the archive follows the new timeline); backups of an
 # encrypted instance hold no plaintext marker; retention on the region
 # clock removes the old base backup and the WAL only it needed while the
-# window stays restorable; retained backups of a deleted instance restore;
+# window stays restorable; a restore to LatestRestorableTime taken amid
+# continuous commits holds every commit acknowledged before it and none
+# begun after it (issue 19); retained backups of a deleted instance restore;
 # N -> 0 removes them; a tampered WAL object and a disabled key fail
 # cleanly; the API's errors; kill -9 of the controlplane keeps archiving.
 # shellcheck source=tests/integration/lib.sh
@@ -117,7 +119,48 @@ t2=$(iso "$(between 44)" "$(offset_s)")
 check "the archive reaches past the post-failover time" poll 60 lrt_past src "$t2"
 check "restore src to after the failover" restore_to src at44 "$t2"
 is "$(rows at44)" "$(seq_csv 1 44)" "at44 holds exactly commits 1..44 (across the new timeline)"
-for i in at17 at44; do rdsctl delete-db-instance --db-instance-identifier $i --skip-final-snapshot >/dev/null; done
+
+# ---- LatestRestorableTime never ahead of the sealed WAL (issue 19) ----------------
+# Under continuous commits the archiver moves the restorable time every
+# tick; a restore to the value Describe shows mid-stream holds every
+# commit acknowledged before it and none begun after it.
+wlog="$RDS_HOME/stream.log"
+: >"$wlog"
+stream() { # ID FROM: commits until $RDS_HOME/stream.stop exists; "i before after" lines
+  local addr i=$2
+  addr=$(resolve "$(endpoint_of "$1")")
+  until [ -e "$RDS_HOME/stream.stop" ]; do
+    local b=$EPOCHREALTIME
+    psql_at "$addr" "INSERT INTO w VALUES ($i)" >/dev/null || return 1
+    echo "$i $b $EPOCHREALTIME" >>"$wlog"
+    i=$((i + 1))
+  done
+}
+streamed() { [ "$(wc -l <"$wlog")" -ge 20 ]; }
+# streamed_past T: 3 commits began more than 0.5 s after real time T.
+streamed_past() { [ "$(awk -v t="$1" '$2 > t + 0.5' "$wlog" | wc -l)" -ge 3 ]; }
+stream src 1001 &
+stream_pid=$!
+check "the stream commits" poll 60 streamed
+off=$(offset_s)
+tl=$(lrt src)
+tl_real=$(awk -v l="$(date -u -d "$tl" +%s.%N)" -v o="$off" 'BEGIN { printf "%.3f", l - o }')
+check "the stream goes on past it" poll 60 streamed_past "$tl_real"
+touch "$RDS_HOME/stream.stop"
+wait "$stream_pid"
+diag "LatestRestorableTime $tl taken mid-stream; $(wc -l <"$wlog") commits streamed"
+check "restore src to that LatestRestorableTime" restore_to src atl "$tl"
+got=$(rows atl | tr , '\n' | awk '$1 > 1000')
+must=$(awk -v t="$tl_real" '$3 < t { print $1 }' "$wlog")
+never=$(awk -v t="$tl_real" '$2 > t { print $1 }' "$wlog")
+is "$(comm -23 <(sort <<<"$must") <(sort <<<"$got") | wc -l)" 0 \
+  "atl holds every commit acknowledged before the restorable time ($(wc -w <<<"$must") of them)"
+is "$(comm -12 <(sort <<<"$never") <(sort <<<"$got") | wc -l)" 0 \
+  "atl holds no commit begun after it ($(wc -w <<<"$never") of them)"
+for i in at17 at44 atl; do rdsctl delete-db-instance --db-instance-identifier $i --skip-final-snapshot >/dev/null; done
+# The streamed rows go again: the retention checks below count w's rows.
+sql src "DELETE FROM w WHERE id > 1000" >/dev/null
+ok $? "the streamed rows deleted from src"
 
 # ---- encryption ---------------------------------------------------------------
 
