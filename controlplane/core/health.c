@@ -1,10 +1,22 @@
 /* health: see health.h.
  *
- * Per node a small connection state machine:
+ * Per node a small connection state machine around one kept connection:
  *
- *   IDLE ──start──▶ CONNECTING ──ok──▶ READY ──send──▶ QUERYING ──result──▶ IDLE (closed)
- *     ▲                 │ fail/timeout                     │ fail/timeout
- *     └─────────────────┴──────────────────────────────────┘ (close, count a failure)
+ *   IDLE ──start──▶ CONNECTING ──ok──▶ READY ──send──▶ QUERYING ──result──▶ READY (kept)
+ *     ▲                 │ fail/timeout   │ ▲ due (REUSE)    │ fail/timeout
+ *     │                 │                │ └──────────────── (READY: idle, EV_READ watched)
+ *     └─────────────────┴────────────────┴──────────────────┘ close; count a failure, or,
+ *                                   on a kept connection and no timeout, CONNECTING at once
+ *
+ * Invariants:
+ *  1. In READY the kept connection's socket is watched for reading: EOF or
+ *     an error there is handled at once (health_fail_action_of), not at
+ *     the next due probe.
+ *  2. kept is true only for a connection that answered an earlier probe;
+ *     at most one uncounted retry follows a failure, since the retry's
+ *     connection is not kept.
+ *  3. A timeout always counts (a hung server's failures keep their pace:
+ *     ha.c counts them and their duration).
  *
  * Sockets are watched with one libevent event per node, re-armed with the
  * direction libpq asks for; a timer per node bounds every step. */
@@ -66,6 +78,8 @@ typedef struct probe {
     struct event *io;
     struct event *timer;
     int64_t next_due_ms;
+    int64_t conn_ms;       /* monotonic: when the current connection was started */
+    bool kept;             /* the connection answered an earlier probe (invariant 2) */
     int64_t next_metrics_ms; /* monotonic: when metrics_sql rides along again */
     int64_t started_ms;    /* monotonic: when the probe in flight (or the last) started */
     int64_t want_ms;       /* health_probe_after's wish: a probe started at or after
@@ -105,6 +119,7 @@ static void probe_close(probe *p)
         p->conn = NULL;
     }
     p->state = PROBE_IDLE;
+    p->kept = false;
 }
 
 static void probe_free(probe *p)
@@ -129,7 +144,7 @@ void health_free(health *h)
     free(h);
 }
 
-static void probe_fail(probe *p, const char *why)
+static void probe_count_fail(probe *p, const char *why)
 {
     int64_t now = mono_ms();
     if (p->view.fails == 0)
@@ -146,6 +161,26 @@ static void probe_fail(probe *p, const char *why)
     event_del(p->timer);
     p->next_due_ms = now + p->h->cfg.interval_ms;
     probe_wish_next(p, true);
+}
+
+static void probe_connect(probe *p);
+
+/* A failed step (invariants 2 and 3): counted, or retried at once. */
+static void probe_fail_as(probe *p, const char *why, bool timed_out)
+{
+    if (health_fail_action_of(p->kept, timed_out) == HEALTH_FAIL_COUNT) {
+        probe_count_fail(p, why);
+        return;
+    }
+    LOG_INFO("probe connection lost, reconnecting node=%s why=\"%s\"", p->node_id, why);
+    probe_close(p);
+    event_del(p->timer);
+    probe_connect(p);
+}
+
+static void probe_fail(probe *p, const char *why)
+{
+    probe_fail_as(p, why, false);
 }
 
 static void probe_arm(probe *p, short what)
@@ -371,10 +406,12 @@ static void probe_query_step(probe *p, short what)
         return;
     }
     event_del(p->timer);
-    /* Every probe opens a fresh connection: a hung postmaster (SIGSTOP)
-     * accepts no new connection, while an old one, served by its own
-     * backend, would keep answering. */
-    probe_close(p);
+    /* The connection is kept (issue 18) and watched while idle (invariant
+     * 1). A hung postmaster alone still answers on it: health_probe_plan's
+     * fresh connects and the agent's own check see that (health.h). */
+    p->kept = true;
+    p->state = PROBE_READY;
+    probe_arm(p, EV_READ);
     int64_t now = mono_ms();
     if (p->view.fails > 0)
         LOG_INFO("probe recovered node=%s after_fails=%d", p->node_id, p->view.fails);
@@ -387,6 +424,18 @@ static void probe_query_step(probe *p, short what)
     probe_wish_next(p, true);
 }
 
+/* The kept connection became readable between probes: nothing is due from
+ * the server, so it is a notice, or its backend going away (terminated,
+ * the postmaster dead). */
+static void probe_idle_step(probe *p)
+{
+    if (!PQconsumeInput(p->conn) || PQstatus(p->conn) != CONNECTION_OK) {
+        probe_fail(p, PQerrorMessage(p->conn));
+        return;
+    }
+    probe_arm(p, EV_READ);
+}
+
 static void probe_io(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -395,6 +444,8 @@ static void probe_io(evutil_socket_t fd, short what, void *arg)
         probe_connect_step(p);
     else if (p->state == PROBE_QUERYING)
         probe_query_step(p, what);
+    else if (p->state == PROBE_READY)
+        probe_idle_step(p);
 }
 
 static void probe_start(probe *p);
@@ -407,21 +458,49 @@ static void probe_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     probe *p = arg;
     if (p->state == PROBE_CONNECTING || p->state == PROBE_QUERYING)
-        probe_fail(p, p->state == PROBE_CONNECTING ? "connect timed out" : "query timed out");
+        probe_fail_as(p, p->state == PROBE_CONNECTING ? "connect timed out" : "query timed out",
+                      true);
     else if (p->want_ms && p->runs)
         probe_start(p);
     else
         p->want_ms = 0;
 }
 
+health_plan health_probe_plan(bool kept_ok, int64_t conn_age_ms)
+{
+    return kept_ok && conn_age_ms >= 0 && conn_age_ms < HEALTH_FRESH_MS ? HEALTH_REUSE
+                                                                        : HEALTH_CONNECT;
+}
+
+health_fail_action health_fail_action_of(bool on_kept, bool timed_out)
+{
+    return on_kept && !timed_out ? HEALTH_FAIL_RETRY : HEALTH_FAIL_COUNT;
+}
+
+/* libpq hands a message the server sends between queries (the FATAL of a
+ * terminated backend) to the notice processor, stderr by default. */
+static void probe_notice(void *arg, const char *message)
+{
+    probe *p = arg;
+    LOG_DEBUG("probe notice node=%s message=\"%.200s\"", p->node_id, message);
+}
+
 static void probe_start(probe *p)
 {
     p->started_ms = mono_ms();
-    if (p->state == PROBE_READY && p->conn && PQstatus(p->conn) == CONNECTION_OK) {
+    bool kept_ok = p->state == PROBE_READY && p->kept && p->conn &&
+                   PQstatus(p->conn) == CONNECTION_OK;
+    if (health_probe_plan(kept_ok, mono_ms() - p->conn_ms) == HEALTH_REUSE) {
         probe_send(p);
         return;
     }
     probe_close(p);
+    probe_connect(p);
+}
+
+/* A fresh connection (the kept one, if any, is closed by the caller). */
+static void probe_connect(probe *p)
+{
     char port[16];
     snprintf(port, sizeof port, "%lld", (long long)p->port);
     const char *keys[] = {"hostaddr", "port", "user", "password", "dbname",
@@ -433,6 +512,8 @@ static void probe_start(probe *p)
         probe_fail(p, p->conn ? PQerrorMessage(p->conn) : "out of memory");
         return;
     }
+    PQsetNoticeProcessor(p->conn, probe_notice, p);
+    p->conn_ms = mono_ms();
     p->state = PROBE_CONNECTING;
     probe_arm(p, EV_WRITE);
     probe_arm_timeout(p);

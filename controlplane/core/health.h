@@ -3,10 +3,20 @@
  * PQsendQuery/PQconsumeInput), so a dead host and a hung postgres
  * (SIGSTOP) are both seen even when an agent says all is well.
  *
- * Each probe is a fresh connection and one query (a hung postmaster takes
- * no new connection, while an established one would still answer); a
- * probe that does not finish within the timeout counts as a failure. Memory only: after a restart, a node is
- * "unknown" until its first probe answers. */
+ * Each node has one kept connection (rdsadmin); a probe is one query on it
+ * (issue 18: a fresh SCRAM login and a forked backend every interval cost
+ * most of a core for ten idle instances). A probe that does not finish
+ * within the timeout counts as a failure. The connection is watched while
+ * idle, so a server that dies (its backends exit with the postmaster) is
+ * seen at once. A kept connection that breaks is retried with a fresh
+ * connect at once and only that connect's failure counts: a terminated
+ * backend or a restart must not by itself count against a node, while a
+ * timeout always counts. What a kept connection cannot see, a postmaster
+ * alone SIGSTOPped (its backends still answer, it accepts nobody), is seen
+ * by a fresh connect at least every HEALTH_FRESH_MS, and sooner by the
+ * agent for a primary under supervise=report (agent/node.c invariant 7).
+ * Memory only: after a restart, a node is "unknown" until its first probe
+ * answers. */
 #ifndef RDSIM_HEALTH_H
 #define RDSIM_HEALTH_H
 
@@ -59,6 +69,9 @@ typedef struct {
 } node_health;
 
 #define HEALTH_METRICS_MS 15000
+/* A kept connection older than this is replaced by a fresh connect at the
+ * next probe: the postmaster's own liveness (it alone forks backends). */
+#define HEALTH_FRESH_MS 2000
 
 typedef struct {
     int64_t interval_ms;  /* between probes of one node */
@@ -98,6 +111,20 @@ bool health_is_down(const health *h, const char *node_id, int64_t fail_ms, int m
  * from the previous answer when it is the same walsender or receiver. */
 void health_view_update(node_health *v, const char *in_recovery, const char *lsn,
                         const char *replicas, const char *receiver, int64_t now_ms);
+
+/* What a due probe does (pure; unit-tested): REUSE sends the query on the
+ * kept connection, CONNECT opens a fresh one. A kept connection is reused
+ * while it is usable (kept_ok) and younger than HEALTH_FRESH_MS. */
+typedef enum { HEALTH_REUSE, HEALTH_CONNECT } health_plan;
+health_plan health_probe_plan(bool kept_ok, int64_t conn_age_ms);
+
+/* What a failed probe step leads to (pure; unit-tested): RETRY a fresh
+ * connect at once, not counted, when the step ran on a connection kept
+ * from an earlier probe and did not time out (the connection alone may
+ * have broken); COUNT a failure otherwise: a fresh connect's failure, and
+ * any timeout (a hung server must count at the pace it always did). */
+typedef enum { HEALTH_FAIL_COUNT, HEALTH_FAIL_RETRY } health_fail_action;
+health_fail_action health_fail_action_of(bool on_kept, bool timed_out);
 
 /* The replica entry of `standby` in `primary`'s view, or NULL. */
 const health_replica *health_replica_of(const health *h, const char *primary,

@@ -77,6 +77,32 @@ check "... and the process is the same one" running "$pm"
 is "$(status_of crash-c)" available "the instance stays available"
 is "$(sql crash-c "SELECT v FROM t")" kept "psql works"
 
+# ---- (c2) the controlplane's kept probe connection terminated ---------------
+# Issue 18: the probe keeps one connection per node. An administrator ending
+# its backend breaks that connection only: a fresh connect follows at once
+# and no probe failure is counted against a server that is fine.
+
+addr=$(resolve "$(endpoint_of crash-c)")
+CPLOG="$RDS_HOME/logs/controlplane.log"
+health_pid() {
+  admin_psql "$addr" "SELECT pid FROM pg_stat_activity WHERE application_name = 'rdsim-health' ORDER BY backend_start DESC LIMIT 1"
+}
+has_health() { [ -n "$(health_pid)" ]; }
+poll 10 has_health
+fails0=$(grep -c "probe failed node=crash-c-" "$CPLOG")
+# The probe replaces its connection every 2 s: terminate whichever is current.
+terminate_health() {
+  hp=$(health_pid)
+  [ -n "$hp" ] && [ "$(admin_psql "$addr" "SELECT pg_terminate_backend($hp)")" = t ]
+}
+poll 10 terminate_health
+ok $? "pg_terminate_backend of the probe's backend on crash-c ($hp)"
+new_health() { local p; p=$(health_pid); [ -n "$p" ] && [ "$p" != "$hp" ]; }
+poll 10 new_health
+ok $? "the probe reconnected at once ($(health_pid))"
+check "... saying why" poll 5 grep -q "probe connection lost, reconnecting node=crash-c-" "$CPLOG"
+is "$(grep -c "probe failed node=crash-c-" "$CPLOG")" "$fails0" "... and counted no failure"
+
 # ---- (d) a postmaster killed: its agent restarts it -------------------------
 
 kill9 "$pm"

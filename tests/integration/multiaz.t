@@ -126,6 +126,26 @@ poll 30 event_since maz "Multi-AZ instance recovery completed" "1970"
 ok $? "RDS-EVENT-0053 once the standby is synchronous"
 check "a write through the endpoint" write_ok maz
 
+# ---- the controlplane's probes keep their connection (issue 18) --------------
+#
+# A fresh login every probe interval (200 ms) started some 5 backends a
+# second on every node; the kept connection starts one per HEALTH_FRESH_MS
+# (2 s). The window is a measurement, not a wait: a loaded machine only
+# slows the probes, which lowers the count either way.
+sessions_on() { admin_psql "$1" "SELECT sum(sessions) FROM pg_stat_database"; }
+s0=$(sessions_on "$p")
+sleep 4
+s1=$(sessions_on "$p")
+n=$((s1 - s0))
+if [ "$n" -le 6 ]; then ok 0 "backends started on the idle primary in 4 s: $n (at most 6)"
+else ok 1 "backends started on the idle primary in 4 s: $n (at most 6)"
+  diag "$(admin_psql "$p" "SELECT application_name, backend_start FROM pg_stat_activity WHERE backend_type = 'client backend'")"
+fi
+like "$(admin_psql "$p" "SELECT rolpassword FROM pg_authid WHERE rolname = 'rdsadmin'")" \
+  '^SCRAM-SHA-256[$]16:' "rdsadmin's verifier has 16 PBKDF2 iterations (a random password)"
+like "$(admin_psql "$p" "SELECT rolpassword FROM pg_authid WHERE rolname = '$T_USER'")" \
+  '^SCRAM-SHA-256[$]4096:' "the master user's keeps 4,096"
+
 # ---- kill -9 of the primary with writers running ----------------------------
 
 J=$RDS_HOME/chaos-crash.json

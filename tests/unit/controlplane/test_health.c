@@ -68,9 +68,47 @@ static void standby_receiver(void)
     ok(v.recv_pid == 0 && v.norecv_since_ms == 6400, "malformed receiver row: not streaming");
 }
 
+/* Issue 18: the kept connection is reused, but a fresh connect comes at
+ * least every HEALTH_FRESH_MS (the postmaster's liveness). */
+static void probe_plan(void)
+{
+    static const struct {
+        const char *name;
+        bool kept_ok;
+        int64_t age_ms;
+        health_plan want;
+    } cases[] = {
+        {"kept and young: reuse", true, 200, HEALTH_REUSE},
+        {"kept, just made: reuse", true, 0, HEALTH_REUSE},
+        {"kept, last moment: reuse", true, HEALTH_FRESH_MS - 1, HEALTH_REUSE},
+        {"kept but old: a fresh connect", true, HEALTH_FRESH_MS, HEALTH_CONNECT},
+        {"no usable connection: connect", false, 200, HEALTH_CONNECT},
+        {"clock went back: connect", true, -5, HEALTH_CONNECT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        is_int(health_probe_plan(cases[i].kept_ok, cases[i].age_ms), cases[i].want,
+               cases[i].name);
+    ok(HEALTH_FRESH_MS <= 2000, "a hung postmaster alone is seen within 2 s of fresh connects");
+}
+
+/* A broken kept connection is retried once, uncounted; a fresh connect's
+ * failure and every timeout count (ha.c's rules read those counts). */
+static void fail_action(void)
+{
+    is_int(health_fail_action_of(true, false), HEALTH_FAIL_RETRY,
+           "kept connection broken (EOF, terminated): retry a fresh connect");
+    is_int(health_fail_action_of(true, true), HEALTH_FAIL_COUNT,
+           "kept connection timed out (hung server): counted at once");
+    is_int(health_fail_action_of(false, false), HEALTH_FAIL_COUNT,
+           "fresh connect refused: counted");
+    is_int(health_fail_action_of(false, true), HEALTH_FAIL_COUNT, "fresh connect timed out: counted");
+}
+
 int main(void)
 {
     primary_streaks();
     standby_receiver();
+    probe_plan();
+    fail_action();
     return done_testing();
 }
