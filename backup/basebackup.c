@@ -14,10 +14,17 @@
  *  1. Nothing of a message is used before basebackup_message checked it.
  *  2. Success only after the end point arrived and the result stream
  *     ended cleanly: a backup cut short is never reported done (the caller
- *     then never finishes its object, which every reader refuses). */
+ *     then never finishes its object, which every reader refuses).
+ *  3. Never waits on the server without a deadline: a server that stops
+ *     sending (SIGSTOPped, or cut off without a reset: the kernel still
+ *     acknowledges a stopped process's socket, so TCP never gives up)
+ *     fails the backup after idle_ms of silence instead of holding it,
+ *     and the instance's backing-up state, forever. */
 #include "backup/basebackup.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,12 +111,47 @@ static bool fail(char *why, size_t why_len, const char *what, const char *detail
     return false;
 }
 
+/* Reads what the server sent, waiting at most idle_ms for it (invariant 3). */
+static bool await_input(PGconn *conn, int idle_ms, char *why, size_t why_len)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        int r = poll(&pfd, 1, idle_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            char what[64];
+            snprintf(what, sizeof what, "the server sent nothing for %d ms", idle_ms);
+            return fail(why, why_len, "the base backup failed", what);
+        }
+        if (r < 0 || !PQconsumeInput(conn))
+            return fail(why, why_len, "the base backup failed",
+                        r < 0 ? strerror(errno) : PQerrorMessage(conn));
+        return true;
+    }
+}
+
+/* The next result, once libpq has it whole (invariant 3); *res NULL at
+ * the end of the results. */
+static bool next_result(PGconn *conn, int idle_ms, PGresult **res, char *why, size_t why_len)
+{
+    *res = NULL;
+    while (PQisBusy(conn))
+        if (!await_input(conn, idle_ms, why, why_len))
+            return false;
+    *res = PQgetResult(conn);
+    return true;
+}
+
 /* Up to the COPY: the start point, then the tablespace list (base only). */
-static bool read_header(PGconn *conn, basebackup_result *out, char *why, size_t why_len)
+static bool read_header(PGconn *conn, int idle_ms, basebackup_result *out, char *why,
+                        size_t why_len)
 {
     int sets = 0;
     for (;;) {
-        PGresult *res = PQgetResult(conn);
+        PGresult *res;
+        if (!next_result(conn, idle_ms, &res, why, why_len))
+            return false;
         if (!res)
             return fail(why, why_len, "the server ended the backup before its data", NULL);
         ExecStatusType st = PQresultStatus(res);
@@ -144,13 +186,16 @@ static bool read_header(PGconn *conn, basebackup_result *out, char *why, size_t 
 }
 
 /* The COPY's messages into the sink. */
-static bool read_archive(PGconn *conn, envelope_sink_fn sink, void *sink_ctx,
+static bool read_archive(PGconn *conn, int idle_ms, envelope_sink_fn sink, void *sink_ctx,
                          basebackup_result *out, char *why, size_t why_len)
 {
     basebackup_stream s = {0};
     for (;;) {
         char *buf = NULL;
-        int n = PQgetCopyData(conn, &buf, 0);
+        int n;
+        while ((n = PQgetCopyData(conn, &buf, 1)) == 0)
+            if (!await_input(conn, idle_ms, why, why_len))
+                return false;
         if (n == -1)
             return s.archives == 1 ||
                    fail(why, why_len, "the base backup failed", "no archive was sent");
@@ -174,12 +219,17 @@ static bool read_archive(PGconn *conn, envelope_sink_fn sink, void *sink_ctx,
 }
 
 /* After the COPY: the end point, then the command's completion. */
-static bool read_trailer(PGconn *conn, basebackup_result *out, char *why, size_t why_len)
+static bool read_trailer(PGconn *conn, int idle_ms, basebackup_result *out, char *why,
+                         size_t why_len)
 {
     bool have_end = false;
     uint32_t tli = 0;
-    PGresult *res;
-    while ((res = PQgetResult(conn)) != NULL) {
+    for (;;) {
+        PGresult *res;
+        if (!next_result(conn, idle_ms, &res, why, why_len))
+            return false;
+        if (!res)
+            break;
         ExecStatusType st = PQresultStatus(res);
         bool ok = st == PGRES_COMMAND_OK ||
                   (st == PGRES_TUPLES_OK && !have_end && read_point(res, &out->end_lsn, &tli));
@@ -195,9 +245,12 @@ static bool read_trailer(PGconn *conn, basebackup_result *out, char *why, size_t
     return have_end || fail(why, why_len, "the base backup failed", "no end point");
 }
 
-bool basebackup_run(const char *host, const char *port, const char *user, envelope_sink_fn sink,
-                    void *sink_ctx, basebackup_result *out, char *why, size_t why_len)
+bool basebackup_run(const char *host, const char *port, const char *user, int idle_ms,
+                    envelope_sink_fn sink, void *sink_ctx, basebackup_result *out, char *why,
+                    size_t why_len)
 {
+    if (idle_ms <= 0)
+        idle_ms = BASEBACKUP_IDLE_MS;
     memset(out, 0, sizeof *out);
     why[0] = '\0';
     const char *keys[] = {"host", "port", "user", "replication", "fallback_application_name",
@@ -210,9 +263,9 @@ bool basebackup_run(const char *host, const char *port, const char *user, envelo
     else if (PQsendQuery(conn, BASE_BACKUP_CMD) != 1)
         fail(why, why_len, "cannot start the base backup", PQerrorMessage(conn));
     else
-        ok = read_header(conn, out, why, why_len) &&
-             read_archive(conn, sink, sink_ctx, out, why, why_len) &&
-             read_trailer(conn, out, why, why_len);
+        ok = read_header(conn, idle_ms, out, why, why_len) &&
+             read_archive(conn, idle_ms, sink, sink_ctx, out, why, why_len) &&
+             read_trailer(conn, idle_ms, out, why, why_len);
     /* The end marker only once the server confirmed the end (invariant 2). */
     if (ok && !sink(sink_ctx, TAR_END, sizeof TAR_END))
         ok = fail(why, why_len, "the base backup failed", "the sink failed");

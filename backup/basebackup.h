@@ -28,6 +28,10 @@ typedef struct {
     uint64_t tar_bytes;  /* handed to the sink, end-of-archive blocks included */
 } basebackup_result;
 
+/* A fast checkpoint on a big, busy instance is the longest silence a
+ * healthy server keeps before its first answer. */
+#define BASEBACKUP_IDLE_MS 120000
+
 /* Connects to host:port as user (the password, application name and
  * connect timeout come from the environment: PGPASSWORD, PGAPPNAME,
  * PGCONNECT_TIMEOUT), runs BASE_BACKUP with a fast checkpoint, the WAL
@@ -37,9 +41,11 @@ typedef struct {
  * false with why (one line, NUL-terminated, at most why_len bytes) on a
  * connection, server or protocol failure, a server with more than one
  * tablespace, or a sink that returned false ("the sink failed"; the
- * caller knows its own error). Blocks: run it in a child process. */
-bool basebackup_run(const char *host, const char *port, const char *user, envelope_sink_fn sink,
-                    void *sink_ctx, basebackup_result *out, char *why, size_t why_len);
+ * caller knows its own error), or a server silent for idle_ms at any
+ * point (0: BASEBACKUP_IDLE_MS). Blocks: run it in a child process. */
+bool basebackup_run(const char *host, const char *port, const char *user, int idle_ms,
+                    envelope_sink_fn sink, void *sink_ctx, basebackup_result *out, char *why,
+                    size_t why_len);
 
 /* ---- the archive stream, one CopyData message at a time (pure) ---- */
 

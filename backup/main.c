@@ -119,7 +119,7 @@ static int cmd_snapshot(const opts *o)
     if (!ss.w)
         code = failf(status_exit(ss.st), "cannot seal the backup",
                      kc.error[0] ? kc.error : envelope_status_name(ss.st));
-    else if (!basebackup_run(o->host, o->port, o->user, seal_write, &ss, &bb, why, sizeof why))
+    else if (!basebackup_run(o->host, o->port, o->user, 0, seal_write, &ss, &bb, why, sizeof why))
         code = ss.st != ENVELOPE_OK
                    ? failf(status_exit(ss.st), "cannot seal the backup",
                            envelope_status_name(ss.st))
