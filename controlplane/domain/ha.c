@@ -485,7 +485,7 @@ static void replica_rebuild_standby(ha_ctx *c, store_node *s)
     LOG_WARN("read replica standby not streaming, rebuilding it instance=%s node=%s "
              "receiver=%lld stalled_at=%s",
              c->in->id, s->id, (long long)(v ? v->recv_pid : 0),
-             v && v->stall_lsn[0] ? v->stall_lsn : "-");
+             v && v->recv_pid && v->stall_lsn[0] ? v->stall_lsn : "-");
     s->rebuild_seq++;
     node_save(c, s);
 }

@@ -5,13 +5,19 @@
 # active host (its AZ's agent and the postmaster's process group, as
 # `rdsctl chaos --kinds host`): the endpoint flips to the standby, rows
 # written on the source after it come through the endpoint, writes still
-# refused (25006); before that a reboot --force-failover makes the same
-# flip on request; modify --multi-az on a Single-AZ replica adds a standby,
+# refused (25006); once it has a standby again, a reboot --force-failover
+# makes the same flip on request; modify --multi-az on a Single-AZ replica adds a standby,
 # a class change restarts both; a promoted Multi-AZ replica's standby is
 # synchronous with it. A standby whose WAL receiver is stopped (SIGSTOP)
 # is lost and rebuilt.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+
+M13="Multi-AZ instance failover started."
+M49="Multi-AZ instance failover completed."
+M52="Multi-AZ instance recovery started."
+M53="Multi-AZ instance recovery completed. Pending failover or activation."
+M45="Replication has stopped."
 
 if ! command -v aws >/dev/null; then
   echo "1..0 # SKIP the aws CLI is not installed"
@@ -83,58 +89,11 @@ ok $? "and on rm's standby ($sb)"
 like "$(slots_on src)" "rdsrr_rm__s" "the standby streams from src through its own slot"
 is "$(sqlstate rm "INSERT INTO t VALUES ('no')")" 25006 "a write on rm: 25006"
 
-# ---- reboot --force-failover: the standby takes over as the replica ----
-# The same flip as a lost node's (ha.c), on request: the endpoint moves,
-# the new active node streams from src through the replica's own slot,
-# the old node becomes the standby on the standby's slot.
-M13="Multi-AZ instance failover started."
-M49="Multi-AZ instance failover completed."
-M52="Multi-AZ instance recovery started."
-M53="Multi-AZ instance recovery completed. Pending failover or activation."
-M45="Replication has stopped."
-slot_at() { admin_psql "$1" "SELECT slot_name FROM pg_stat_wal_receiver WHERE status = 'streaming'"; }
-rm_is_healthy() { # both nodes stream from src, each on its own slot
-  [ "$(slot_at "$(addr_of rm)")" = rdsrr_rm ] && [ "$(slot_at "$(standby_addr rm)")" = rdsrr_rm__s ]
-}
-poll 30 rm_is_healthy
-ok $? "rm's active node streams on rdsrr_rm, its standby on rdsrr_rm__s"
-poll 30 eval '[ "$(events_of rm "$M53")" -ge 1 ]'
-ok $? "RDS-EVENT-0053 on rm: its standby is in place"
-n13=$(events_of rm "$M13") n49=$(events_of rm "$M49") n52=$(events_of rm "$M52")
-n53=$(events_of rm "$M53") n45=$(events_of rm "$M45")
-old=$(addr_of rm)
-out=$(awsrds reboot-db-instance --db-instance-identifier rm --force-failover)
-ok $? "reboot-db-instance rm --force-failover"
-is "$(jqs "$out" .DBInstance.DBInstanceStatus)" rebooting "rm is rebooting"
-poll 60 eval '[ "$(addr_of rm)" = "$sb" ] && ready rm'
-ok $? "rm's endpoint moved to its standby ($old -> $(addr_of rm))"
-is "$(describe rm .AvailabilityZone)/$(describe rm .SecondaryAvailabilityZone)" "$saz/$az" \
-  "rm's AZs swapped"
-sql src "INSERT INTO t VALUES ('f1')" >/dev/null
-poll 30 has_row rm f1
-ok $? "a row written on src after the failover appears through rm's endpoint"
-is "$(sqlstate rm "INSERT INTO t VALUES ('no')")" 25006 "a write on rm after the failover: 25006"
-poll 30 has_row_at "$old" f1
-ok $? "the old node ($old), now the standby, streams from src too"
-poll 30 rm_is_healthy
-ok $? "the slots follow the roles: rdsrr_rm on the new active node, rdsrr_rm__s on the old"
-poll 30 eval '[ "$(events_of rm "$M13")" -gt "$n13" ] && [ "$(events_of rm "$M49")" -gt "$n49" ] && [ "$(events_of rm "$M52")" -gt "$n52" ]'
-ok $? "RDS-EVENT-0013, 0049 and 0052 on rm"
-poll 60 eval '[ "$(events_of rm "$M53")" -gt "$n53" ]'
-ok $? "RDS-EVENT-0053 on rm: its new standby streams"
-out=$(awsrds describe-db-instances --db-instance-identifier rm)
-is "$(jqs "$out" '.DBInstances[0].StatusInfos[0] | "\(.Status) \(.Normal)"')" "replicating true" \
-  "rm's StatusInfos: replicating"
-like "$(jqs "$out" '.DBInstances[0].ReplicaLag | numbers')" '^[0-9]+$' "rm has a ReplicaLag"
-is "$(events_of rm "$M45")" "$n45" "no RDS-EVENT-0045 on rm"
-# The automatic flip below needs rm healthy again; its nodes swapped.
-sb=$old
-tmp=$az az=$saz saz=$tmp
-
 # ---- the replica's active host lost ----
 old=$(addr_of rm)
 pm=$(pm_of rm)
 ag=$(agent_pid "$az")
+rm53=$(events_of rm "$M53") # its standby in place again: one more
 kill -9 "$ag" && kill -9 -- "-$pm"
 ok $? "kill -9 of rm's active host (agent $ag, postmaster $pm and its children)"
 poll 60 eval '[ "$(addr_of rm)" = "$sb" ] && ready rm'
@@ -245,6 +204,49 @@ poll 30 has_row_at "$(standby_addr rm)" r3
 ok $? "it streams from src"
 poll 30 eval 'slots_on src | grep -qw rdsrr_rm__s'
 ok $? "through its slot"
+
+# ---- reboot --force-failover: the standby takes over as the replica ----
+# The same flip as a lost node's (ha.c), on request: the endpoint moves,
+# the new active node streams from src through the replica's own slot,
+# the old node becomes the standby on the standby's slot.
+slot_at() { admin_psql "$1" "SELECT slot_name FROM pg_stat_wal_receiver WHERE status = 'streaming'"; }
+rm_is_healthy() { # both nodes stream from src, each on its own slot
+  [ "$(slot_at "$(addr_of rm)")" = rdsrr_rm ] && [ "$(slot_at "$(standby_addr rm)")" = rdsrr_rm__s ]
+}
+poll 30 rm_is_healthy
+ok $? "rm's active node streams on rdsrr_rm, its standby on rdsrr_rm__s"
+poll 60 eval '[ "$(events_of rm "$M53")" -gt "$rm53" ]'
+ok $? "RDS-EVENT-0053 on rm: its standby is in place again"
+sb=$(standby_addr rm) az=$(describe rm .AvailabilityZone) saz=$(describe rm .SecondaryAvailabilityZone)
+n13=$(events_of rm "$M13") n49=$(events_of rm "$M49") n52=$(events_of rm "$M52")
+n53=$(events_of rm "$M53") n45=$(events_of rm "$M45")
+old=$(addr_of rm)
+out=$(awsrds reboot-db-instance --db-instance-identifier rm --force-failover)
+ok $? "reboot-db-instance rm --force-failover"
+is "$(jqs "$out" .DBInstance.DBInstanceStatus)" rebooting "rm is rebooting"
+poll 60 eval '[ "$(addr_of rm)" = "$sb" ] && ready rm'
+ok $? "rm's endpoint moved to its standby ($old -> $(addr_of rm))"
+is "$(describe rm .AvailabilityZone)/$(describe rm .SecondaryAvailabilityZone)" "$saz/$az" \
+  "rm's AZs swapped"
+sql src "INSERT INTO t VALUES ('f1')" >/dev/null
+poll 30 has_row rm f1
+ok $? "a row written on src after the failover appears through rm's endpoint"
+is "$(sqlstate rm "INSERT INTO t VALUES ('no')")" 25006 "a write on rm after the failover: 25006"
+poll 30 has_row_at "$old" f1
+ok $? "the old node ($old), now the standby, streams from src too"
+poll 30 rm_is_healthy
+ok $? "the slots follow the roles: rdsrr_rm on the new active node, rdsrr_rm__s on the old"
+poll 30 eval '[ "$(events_of rm "$M13")" -gt "$n13" ] && [ "$(events_of rm "$M49")" -gt "$n49" ] && [ "$(events_of rm "$M52")" -gt "$n52" ]'
+ok $? "RDS-EVENT-0013, 0049 and 0052 on rm"
+poll 60 eval '[ "$(events_of rm "$M53")" -gt "$n53" ]'
+ok $? "RDS-EVENT-0053 on rm: its new standby streams"
+is "$(describe rm '.StatusInfos[0] | "\(.Status) \(.Normal)"')" "replicating true" \
+  "rm's StatusInfos: replicating"
+# rdsim's own member: in rdsctl's JSON, not in the CLI's model.
+rlag() { rdsctl describe-db-instances --db-instance-identifier rm | jq -r '.DBInstances[0].ReplicaLag | numbers'; }
+poll 10 eval '[ -n "$(rlag)" ]'
+ok $? "rm has a ReplicaLag ($(rlag) s)"
+is "$(events_of rm "$M45")" "$n45" "no RDS-EVENT-0045 on rm"
 
 # ---- promotion: the standby follows the promoted node, synchronous ----
 awsrds promote-read-replica --db-instance-identifier rm >/dev/null
