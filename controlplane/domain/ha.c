@@ -436,15 +436,19 @@ static char *replica_upstream(const ha_ctx *c)
     return up;
 }
 
-/* The standby streams from the source's current primary. */
+/* The standby streams from the source's current primary, at its current
+ * goal (a rebuild asked is applied first), and its receiver is not one
+ * that stalled (whose walsender still says "streaming" until
+ * wal_sender_timeout). */
 static bool replica_standby_streams(const ha_ctx *c, const store_node *s)
 {
     char *up = replica_upstream(c);
     bool ok = false;
-    if (up) {
+    if (up && goal_applied(c, s)) {
         const health_replica *rep = health_replica_of(c->h, up, s->id);
         const node_health *v = health_get(c->h, s->id);
-        ok = rep && rep->streaming && v && v->up && v->in_recovery && v->recv_pid != 0;
+        ok = rep && rep->streaming && v && v->up && v->in_recovery && v->recv_pid != 0 &&
+             health_recv_stalled_ms(c->h, s->id, up) <= c->r->cfg.standby_stream_ms;
     }
     free(up);
     return ok;

@@ -184,6 +184,9 @@ ok $? "kill -STOP of the walreceiver ($wpid) of rs's standby"
 sql src "INSERT INTO t VALUES ('s1')" >/dev/null
 poll 60 eval '[ "$(rs_events "$M52")" -gt "$n52" ]'
 ok $? "RDS-EVENT-0052 on rs: its standby's receiver stalled"
+# Its walsender on src says "streaming" until wal_sender_timeout: that is
+# no recovery.
+is "$(rs_events "$M53")" "$n53" "no RDS-EVENT-0053 before the standby is rebuilt"
 # The rebuild stops the server: a stopped child would hold its fast
 # shutdown until the agent's SIGKILL, so let it go on now.
 kill -CONT "$wpid"
