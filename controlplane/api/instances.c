@@ -533,6 +533,31 @@ done:
 
 /* ---- RebootDBInstance ---- */
 
+/* The nodes of a reboot with failover into data ("old": the active node,
+ * "new": the standby, "forced"). false with InvalidDBInstanceState when
+ * the instance is not healthy or has no standby now. */
+static bool reboot_failover_nodes(region *r, const store_instance *in, cJSON *data, awserr *err)
+{
+    store_node *nodes = NULL;
+    int n = store_node_list(r->st, in->id, NULL, &nodes);
+    const char *standby = NULL;
+    for (int i = 0; i < n; i++)
+        if (nodes[i].role == ROLE_STANDBY && nodes[i].goal == GOAL_RUNNING)
+            standby = nodes[i].id;
+    bool ok = in->ha_state == HA_HEALTHY && standby && in->primary_node;
+    if (ok) {
+        cJSON_AddStringToObject(data, "old", in->primary_node);
+        cJSON_AddStringToObject(data, "new", standby);
+        cJSON_AddBoolToObject(data, "forced", true);
+    } else {
+        awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
+                   "Instance %s cannot fail over now: its standby is not in sync (%s).", in->id,
+                   ha_state_name(in->ha_state));
+    }
+    store_node_list_free(nodes, n < 0 ? 0 : n);
+    return ok;
+}
+
 bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *err)
 {
     bool force = false;
@@ -550,14 +575,6 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
                    "instance.", in.id);
         goto done;
     }
-    char *src = force ? replica_source_of(&in) : NULL;
-    if (src) {
-        free(src);
-        awserr_set(err, AWSERR_INVALID_PARAMETER_COMBINATION,
-                   "rdsim does not fail a read replica over on request: %s fails over to "
-                   "its standby when its node is lost.", in.id);
-        goto done;
-    }
     if (in.status != STATUS_AVAILABLE) {
         awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
                    "Instance %s is not in available state.", in.id);
@@ -566,29 +583,25 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
     cJSON *data = cJSON_CreateObject();
     bool started;
     if (force) {
-        /* A planned failover: only to a synchronous standby (ha.h). */
-        store_node *nodes = NULL;
-        int n = store_node_list(r->st, in.id, NULL, &nodes);
-        const char *standby = NULL;
-        for (int i = 0; i < n; i++)
-            if (nodes[i].role == ROLE_STANDBY && nodes[i].goal == GOAL_RUNNING)
-                standby = nodes[i].id;
-        if (in.ha_state != HA_HEALTHY || !standby || !in.primary_node) {
-            awserr_set(err, AWSERR_INVALID_DB_INSTANCE_STATE,
-                       "Instance %s cannot fail over now: its standby is not in sync (%s).",
-                       in.id, ha_state_name(in.ha_state));
-            store_node_list_free(nodes, n < 0 ? 0 : n);
+        /* A planned failover: only to a synchronous standby (ha.h), or,
+         * for a Multi-AZ read replica, to its standby (a replica too). */
+        if (!reboot_failover_nodes(r, &in, data, err)) {
             cJSON_Delete(data);
             goto done;
         }
-        cJSON_AddStringToObject(data, "old", in.primary_node);
-        cJSON_AddStringToObject(data, "new", standby);
-        cJSON_AddBoolToObject(data, "forced", true);
-        store_node_list_free(nodes, n < 0 ? 0 : n);
-        started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
-                  ha_apply(in.id, &in.ha_state, HA_FAILING_OVER) &&
-                  events_emit(r, in.id, "RDS-EVENT-0013", NULL) &&
-                  store_instance_update(r->st, &in) && workflow_start(r, in.id, "switchover", data);
+        char *src = replica_source_of(&in);
+        /* A replica's flip is ha.c's, which emits RDS-EVENT-0013 itself. */
+        if (src)
+            started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
+                      store_instance_update(r->st, &in) &&
+                      workflow_start(r, in.id, "replica_switchover", data);
+        else
+            started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
+                      ha_apply(in.id, &in.ha_state, HA_FAILING_OVER) &&
+                      events_emit(r, in.id, "RDS-EVENT-0013", NULL) &&
+                      store_instance_update(r->st, &in) &&
+                      workflow_start(r, in.id, "switchover", data);
+        free(src);
     } else {
         cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
         cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0006"));

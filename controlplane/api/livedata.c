@@ -47,7 +47,7 @@ static void add_failovers(region *r, cJSON *list)
 {
     sqlite3_stmt *st = sqlrow_prepare(
         r->st, "SELECT instance_id, kind, state, data, created_ms FROM workflows"
-               " WHERE kind IN ('failover','switchover') ORDER BY id DESC LIMIT ?1");
+               " WHERE kind IN ('failover','switchover','replica_switchover') ORDER BY id DESC LIMIT ?1");
     if (!st)
         return;
     sqlite3_bind_int(st, 1, LIVEDATA_MAX_FAILOVERS);

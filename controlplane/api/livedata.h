@@ -25,7 +25,8 @@ typedef struct cJSON cJSON;
 /* {"region", "instances": [{id, status, engine, class, multi_az, az,
  * secondary_az, ha_state, endpoint, tags: [{Key, Value}]}],
  * "failovers": [{instance, kind ("failover": detected by the monitor;
- * "switchover": RebootDBInstance --force-failover), state, detected_ms,
+ * "switchover": RebootDBInstance --force-failover; "replica_switchover":
+ * the same of a Multi-AZ read replica, no promotion), state, detected_ms,
  * promoted_ms, flipped_ms (absent until that phase happened)}]}. The
  * failover stamps are the wall clock (ms) of the workflow's steps:
  * detection is the workflow's start, promotion the new primary's report

@@ -33,6 +33,7 @@
 #include "controlplane/core/store.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "lib/wal.h"
 
 #define HEALTH_MAX_NODES 256
 
@@ -603,6 +604,42 @@ const node_health *health_get(const health *h, const char *node_id)
 {
     probe *p = health_find(h, node_id);
     return p && p->view.known ? &p->view : NULL;
+}
+
+static void stall_clear(node_health *v)
+{
+    v->stall_since_ms = 0;
+    v->stall_pid = 0;
+    v->stall_lsn[0] = '\0';
+}
+
+int64_t health_stall_update(node_health *v, const node_health *up, int64_t now_ms)
+{
+    wal_lsn mine = 0, theirs = 0;
+    if (!v->up || !v->in_recovery || v->recv_pid == 0 || !up || !up->up || up->fails > 0 ||
+        !wal_lsn_parse(v->lsn, &mine) || !wal_lsn_parse(up->lsn, &theirs) || theirs <= mine) {
+        stall_clear(v);
+        return 0;
+    }
+    /* Behind: a run starts, or restarts when the receiver or its position
+     * changed (it moved, so it was not stalled until now). */
+    if (v->stall_since_ms == 0 || v->stall_pid != v->recv_pid ||
+        strcmp(v->stall_lsn, v->lsn) != 0) {
+        v->stall_since_ms = now_ms;
+        v->stall_pid = v->recv_pid;
+        snprintf(v->stall_lsn, sizeof v->stall_lsn, "%s", v->lsn);
+        return 0;
+    }
+    return now_ms - v->stall_since_ms;
+}
+
+int64_t health_recv_stalled_ms(health *h, const char *standby, const char *upstream)
+{
+    probe *p = standby ? health_find(h, standby) : NULL;
+    probe *u = upstream ? health_find(h, upstream) : NULL;
+    if (!p || !p->view.known)
+        return 0;
+    return health_stall_update(&p->view, u && u->view.known ? &u->view : NULL, mono_ms());
 }
 
 bool health_is_down(const health *h, const char *node_id, int64_t fail_ms, int min_fails)

@@ -59,6 +59,11 @@ typedef struct {
                                * not been streaming, 0 when it streams (or is no standby) */
     int64_t replay_lag_ms;    /* a standby: now() - pg_last_xact_replay_timestamp(), the
                                * source of a read replica's ReplicaLag; -1 unknown */
+    /* A receiver that exists but does not move (health_stall_update). */
+    int64_t stall_since_ms;   /* monotonic ms since it was first seen behind its upstream
+                               * at stall_lsn, 0: not behind */
+    int64_t stall_pid;        /* the receiver that was behind */
+    char stall_lsn[32];       /* the standby's LSN it has been stuck at */
     /* CloudWatch's PostgreSQL-side gauges (obs/cwcollect.h), read by a
      * second statement of the probe at most every HEALTH_METRICS_MS. */
     int64_t pgm_ms;           /* monotonic ms of the last reading, 0: never */
@@ -125,6 +130,21 @@ health_plan health_probe_plan(bool kept_ok, int64_t conn_age_ms);
  * any timeout (a hung server must count at the pace it always did). */
 typedef enum { HEALTH_FAIL_COUNT, HEALTH_FAIL_RETRY } health_fail_action;
 health_fail_action health_fail_action_of(bool on_kept, bool timed_out);
+
+/* A stalled WAL receiver (one SIGSTOPped, say): pg_stat_wal_receiver
+ * still shows it streaming, but the standby's LSN does not move while its
+ * upstream's is ahead. Folds the two views' latest answers into v's
+ * stall_* fields (pure; the unit tests call it) and returns how long (ms)
+ * v's receiver has been behind up at the same LSN: 0 when v is not a
+ * standby that answers with a receiver, up does not answer, v is not
+ * behind (an idle upstream is never a stall), or v moved since the last
+ * call (the run restarts). Only a caller that judges v on every pass sees
+ * a stall grow: the since time is kept between calls. */
+int64_t health_stall_update(node_health *v, const node_health *up, int64_t now_ms);
+
+/* health_stall_update on the probes of `standby` and `upstream` at the
+ * monotonic now; 0 when either was never probed. */
+int64_t health_recv_stalled_ms(health *h, const char *standby, const char *upstream);
 
 /* The replica entry of `standby` in `primary`'s view, or NULL. */
 const health_replica *health_replica_of(const health *h, const char *primary,

@@ -125,6 +125,40 @@ wf_result failover_step_flip(wf_ctx *c)
     return ok ? WF_NEXT : WF_WAIT;
 }
 
+/* ---- a Multi-AZ read replica's planned failover ----
+ * No promotion, no fence: a replica acknowledges no write, so nothing can
+ * be lost; the flip is ha.c's, the one made when the replica's node is
+ * lost (ha_replica_failover). RebootDBInstance put the instance in
+ * `rebooting` and left ha_state `healthy`, so that flip's own checks
+ * apply. */
+static wf_result replica_switchover_flip(wf_ctx *c)
+{
+    switch (ha_replica_failover(c->r, c->r->health, c->in)) {
+    case HA_FLIP_DONE:
+        break;
+    case HA_FLIP_WAIT:
+        return WF_WAIT;
+    case HA_FLIP_CANNOT:
+    default:
+        return wf_fail(c, "read replica %s has no standby to fail over to", c->in->id);
+    }
+    if (c->in->status == STATUS_REBOOTING)
+        lifecycle_apply(c->in->id, &c->in->status, STATUS_AVAILABLE);
+    wf_data_stamp(c, "flipped_ms");
+    c->dirty = true;
+    return WF_NEXT;
+}
+
+/* A planned failover that could not happen leaves the replica as it was
+ * (rdsim's choice: it still serves from its node, so `available`, not
+ * `failed` as a switchover that fenced the primary would be). */
+static void replica_switchover_abandon(wf_ctx *c)
+{
+    if (c->in->status == STATUS_REBOOTING &&
+        lifecycle_apply(c->in->id, &c->in->status, STATUS_AVAILABLE))
+        c->dirty = true;
+}
+
 /* ---- the kinds ---- */
 
 static const wf_step failover_steps[] = {
@@ -141,8 +175,15 @@ static const wf_step switchover_steps[] = {
     {"flip", failover_step_flip, NULL, 0},
 };
 
+/* A standby that does not stream within a minute is not waited for. */
+static const wf_step replica_switchover_steps[] = {
+    {"flip", replica_switchover_flip, NULL, 60000},
+};
+
 const wf_kind failover_kinds[] = {
     {"failover", failover_steps, WF_NSTEPS(failover_steps), NULL, wf_on_fail_status},
     {"switchover", switchover_steps, WF_NSTEPS(switchover_steps), NULL, wf_on_fail_status},
+    {"replica_switchover", replica_switchover_steps, WF_NSTEPS(replica_switchover_steps), NULL,
+     replica_switchover_abandon},
     {NULL, NULL, 0, NULL, NULL},
 };

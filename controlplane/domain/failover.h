@@ -5,6 +5,11 @@
  *   switchover (planned: RebootDBInstance ForceFailover, and the tail of a
  *              Multi-AZ "maintain", maint.c): fence → wait_fenced → promote
  *              → wait_promoted → flip
+ *   replica_switchover (RebootDBInstance ForceFailover of a Multi-AZ read
+ *              replica): flip — ha.c's replica flip (ha_replica_failover),
+ *              the instance `available` again; abandoned (still
+ *              `available`, nothing changed) when its standby cannot take
+ *              over within a minute
  *
  * The workflow's data names the nodes: "old" (the primary being replaced)
  * and "new" (the standby being promoted). The steps keep ha.h's
@@ -17,7 +22,7 @@
 
 #include "controlplane/wf/workflow.h"
 
-/* The kinds "failover" and "switchover", ended by a {NULL} entry, for
+/* The kinds "failover", "switchover" and "replica_switchover", ended by a {NULL} entry, for
  * workflow_register. */
 extern const wf_kind failover_kinds[];
 

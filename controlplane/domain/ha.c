@@ -436,37 +436,47 @@ static char *replica_upstream(const ha_ctx *c)
     return up;
 }
 
-/* The standby streams from the source's current primary. */
+/* The standby streams from the source's current primary, at its current
+ * goal (a rebuild asked is applied first), and its receiver is not one
+ * that stalled (whose walsender still says "streaming" until
+ * wal_sender_timeout). */
 static bool replica_standby_streams(const ha_ctx *c, const store_node *s)
 {
     char *up = replica_upstream(c);
     bool ok = false;
-    if (up) {
+    if (up && goal_applied(c, s)) {
         const health_replica *rep = health_replica_of(c->h, up, s->id);
         const node_health *v = health_get(c->h, s->id);
-        ok = rep && rep->streaming && v && v->up && v->in_recovery && v->recv_pid != 0;
+        ok = rep && rep->streaming && v && v->up && v->in_recovery && v->recv_pid != 0 &&
+             health_recv_stalled_ms(c->h, s->id, up) <= c->r->cfg.standby_stream_ms;
     }
     free(up);
     return ok;
 }
 
 /* The standby answers, runs its current goal, the source's primary is up,
- * yet it has had no walreceiver for standby_stream_ms (its slot lost, the
- * WAL it needs gone, a timeline it cannot follow): it cannot become an
+ * yet for standby_stream_ms it has had no walreceiver (its slot lost, the
+ * WAL it needs gone, a timeline it cannot follow) or one that has not
+ * moved while the source's primary was ahead of it (a stalled receiver:
+ * health_stall_update, never an idle source): it cannot become an
  * up-to-date replica, so it is lost and rebuilt — never kept as a standby
- * a flip would turn into a stale replica. A receiver that exists but
- * stalls is not caught here. */
+ * a flip would turn into a stale replica. Called on every pass that
+ * judges the standby, so that a stall's run is timed. */
 static bool replica_standby_stuck(const ha_ctx *c, const store_node *s)
 {
     const agent_node_report *rep = agents_node_report(c->r->agents, s->agent_id, s->id);
     const node_health *v = health_get(c->h, s->id);
     if (!rep || rep->state != AGENT_NODE_RUNNING || !goal_applied(c, s) || !v || !v->up ||
-        !v->in_recovery || v->recv_pid != 0 || v->norecv_since_ms == 0)
+        !v->in_recovery)
         return false;
     char *up = replica_upstream(c);
     const node_health *uv = up ? health_get(c->h, up) : NULL;
-    bool stuck = uv && uv->up && uv->fails == 0 &&
-                 mono_ms() - v->norecv_since_ms > c->r->cfg.standby_stream_ms;
+    bool stuck = false;
+    if (v->recv_pid != 0)
+        stuck = up && health_recv_stalled_ms(c->h, s->id, up) > c->r->cfg.standby_stream_ms;
+    else
+        stuck = uv && uv->up && uv->fails == 0 && v->norecv_since_ms != 0 &&
+                mono_ms() - v->norecv_since_ms > c->r->cfg.standby_stream_ms;
     free(up);
     return stuck;
 }
@@ -476,8 +486,10 @@ static bool replica_standby_stuck(const ha_ctx *c, const store_node *s)
 static void replica_rebuild_standby(ha_ctx *c, store_node *s)
 {
     const node_health *v = health_get(c->h, s->id);
-    LOG_WARN("read replica standby not streaming, rebuilding it instance=%s node=%s for_ms=%lld",
-             c->in->id, s->id, (long long)(v ? mono_ms() - v->norecv_since_ms : 0));
+    LOG_WARN("read replica standby not streaming, rebuilding it instance=%s node=%s "
+             "receiver=%lld stalled_at=%s",
+             c->in->id, s->id, (long long)(v ? v->recv_pid : 0),
+             v && v->recv_pid && v->stall_lsn[0] ? v->stall_lsn : "-");
     s->rebuild_seq++;
     node_save(c, s);
 }
@@ -540,7 +552,10 @@ static void replica_flip(ha_ctx *c)
     set_str(&c->in->az, s->agent_id);
     set_str(&c->in->secondary_az, p->agent_id);
     ha_apply(c->in->id, &c->in->ha_state, HA_BUILDING);
+    /* As failover_step_flip: completed, and the old node's recovery as
+     * the standby starts (0053 once it streams: replica_building). */
     events_emit(r, c->in->id, "RDS-EVENT-0049", NULL);
+    events_emit(r, c->in->id, "RDS-EVENT-0052", NULL);
     LOG_INFO("read replica failover instance=%s active=%s old=%s az=%s", c->in->id, s->id,
              p->id, s->agent_id);
     c->primary = s;
@@ -576,7 +591,8 @@ static void replica_healthy(ha_ctx *c)
         replica_rebuild_standby(c, s);
 }
 
-static void ha_eval(ha_ctx *c)
+/* c->primary and c->standby from c->nodes. */
+static void find_nodes(ha_ctx *c)
 {
     for (int i = 0; i < c->n; i++) {
         store_node *n = &c->nodes[i];
@@ -585,6 +601,38 @@ static void ha_eval(ha_ctx *c)
         else if (n->role == ROLE_STANDBY && n->goal == GOAL_RUNNING && !c->standby)
             c->standby = n;
     }
+}
+
+ha_flip_result ha_replica_failover(region *r, health *h, store_instance *in)
+{
+    char *src = replica_source_of(in);
+    bool replica = src != NULL;
+    free(src);
+    if (!replica || in->ha_state != HA_HEALTHY)
+        return HA_FLIP_CANNOT;
+    ha_ctx c = {.r = r, .h = h, .in = in};
+    c.n = store_node_list(r->st, in->id, NULL, &c.nodes);
+    find_nodes(&c);
+    ha_flip_result res = HA_FLIP_CANNOT;
+    if (c.n < 0)
+        res = HA_FLIP_WAIT;
+    else if (c.primary && c.standby) {
+        /* Only onto a standby that is a replica already: it answers in
+         * recovery and streams from the source's primary now. */
+        res = HA_FLIP_WAIT;
+        if (standby_ready(&c, c.standby) && replica_standby_streams(&c, c.standby)) {
+            replica_flip(&c);
+            if (c.changed)
+                res = HA_FLIP_DONE;
+        }
+    }
+    store_node_list_free(c.nodes, c.n < 0 ? 0 : c.n);
+    return res;
+}
+
+static void ha_eval(ha_ctx *c)
+{
+    find_nodes(c);
     if (!c->primary)
         return;
     ha_reap(c);
@@ -621,7 +669,7 @@ bool ha_tick(region *r, health *h)
         /* Failovers and deletes run as workflows and own the instance. */
         if (found && store_workflow_active_for(r->st, in.id, &w, &busy) && busy &&
             (strcmp(w.kind, "failover") == 0 || strcmp(w.kind, "switchover") == 0 ||
-             strcmp(w.kind, "delete") == 0))
+             strcmp(w.kind, "replica_switchover") == 0 || strcmp(w.kind, "delete") == 0))
             found = false;
         store_workflow_clear(&w);
         if (!found || in.ha_state == HA_NONE || in.status == STATUS_DELETING ||

@@ -60,6 +60,21 @@ bool ha_node_lost(region *r, health *h, const store_node *n);
  * answered from a server in recovery. */
 bool ha_node_ready(region *r, health *h, const store_node *n);
 
+/* A planned failover of a Multi-AZ read replica (RebootDBInstance
+ * ForceFailover: failover.c's "replica_switchover"): the very flip ha_tick
+ * makes when the replica's active node is lost (its standby becomes the
+ * replica, on the replica's slot; the old node its standby; RDS-EVENT-0013,
+ * 0049, 0052), in the caller's transaction. It changes *in (ha_state,
+ * primary_node, the AZs: the caller writes it) and the two node rows.
+ *   HA_FLIP_DONE    flipped;
+ *   HA_FLIP_WAIT    the standby does not answer in recovery, or does not
+ *                   stream from the source's primary now, or the store
+ *                   failed (nothing changed: try again later);
+ *   HA_FLIP_CANNOT  no replica, not healthy (no standby in place), or no
+ *                   standby: a flip now would leave no replica node. */
+typedef enum { HA_FLIP_DONE, HA_FLIP_WAIT, HA_FLIP_CANNOT } ha_flip_result;
+ha_flip_result ha_replica_failover(region *r, health *h, store_instance *in);
+
 /* One pass over every Multi-AZ instance (called from the cron). Returns
  * true if it committed anything (DNS then needs a sync). */
 bool ha_tick(region *r, health *h);

@@ -588,6 +588,12 @@ static bool tick_one(region *r, store_instance *in)
     free(src);
     const node_health *v = in->primary_node ? health_get(r->health, in->primary_node) : NULL;
     const node_health *uv = found && s.primary_node ? health_get(r->health, s.primary_node) : NULL;
+    /* A receiver that is there but has not moved while the upstream was
+     * ahead (health_stall_update: an idle source never counts) is lost
+     * WAL's twin: timed on every pass, so asked before any return. */
+    int64_t stalled_ms = v && v->recv_pid && uv
+                             ? health_recv_stalled_ms(r->health, in->primary_node, s.primary_node)
+                             : 0;
     store_instance_clear(&s);
     if (!v || !v->known || !v->up || !v->in_recovery)
         return false;
@@ -597,17 +603,20 @@ static bool tick_one(region *r, store_instance *in)
     int64_t rebuilt = instextra_int(stt, "RebuiltMs", 0);
     int64_t now = wall_ms();
     bool changed = false;
-    if (v->recv_pid) {
+    bool stalled = stalled_ms >= REPLICA_ERROR_MS;
+    bool norecv = !v->recv_pid && v->norecv_since_ms &&
+                  mono_ms() - v->norecv_since_ms >= REPLICA_ERROR_MS;
+    if (v->recv_pid && !stalled) {
         if (!status || strcmp(status, "replicating") != 0) {
             state_set(in, x, "replicating", NULL, 0);
             events_emit(r, in->id, "RDS-EVENT-0046", NULL);
             changed = true;
         }
-    } else if (uv && uv->up && v->norecv_since_ms &&
-               mono_ms() - v->norecv_since_ms >= REPLICA_ERROR_MS &&
+    } else if (uv && uv->up && (stalled || norecv) &&
                (!rebuilt || now - rebuilt >= REPLICA_REBUILD_EVERY_MS)) {
-        /* Lost WAL (the slot gone, wal_keep_size passed) or a timeline it
-         * cannot follow: a fresh base backup, never a stale replica. */
+        /* Lost WAL (the slot gone, wal_keep_size passed), a timeline it
+         * cannot follow, or a receiver that hangs: a fresh base backup,
+         * never a stale replica. */
         if (!status || strcmp(status, "error") != 0)
             events_emit(r, in->id, "RDS-EVENT-0045", NULL);
         store_node nd = {0};
@@ -616,8 +625,9 @@ static bool tick_one(region *r, store_instance *in)
         if (nfound) {
             nd.rebuild_seq++;
             store_node_update(r->st, &nd);
-            LOG_WARN("read replica not streaming, rebuilding id=%s node=%s rebuild_seq=%lld",
-                     in->id, nd.id, (long long)nd.rebuild_seq);
+            LOG_WARN("read replica not streaming, rebuilding id=%s node=%s rebuild_seq=%lld "
+                     "stalled_ms=%lld",
+                     in->id, nd.id, (long long)nd.rebuild_seq, (long long)stalled_ms);
         }
         store_node_clear(&nd);
         state_set(in, x, "error",

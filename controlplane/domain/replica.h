@@ -30,7 +30,9 @@
  *  4. A replica's backup retention is 0 until it is promoted.
  *
  * Lost WAL: replica_tick (cron) reads the probes: a replica whose node has
- * not streamed for REPLICA_ERROR_MS while its upstream answers shows
+ * not streamed for REPLICA_ERROR_MS while its upstream answers (no WAL
+ * receiver, or one stalled that long behind its upstream:
+ * health_stall_update, an idle upstream never counts) shows
  * StatusInfos "error" (RDS-EVENT-0045) and is rebuilt (its node's
  * rebuild_seq: the agent wipes it and takes a new base backup); streaming
  * again is "replicating" (RDS-EVENT-0046, also the first time). Its

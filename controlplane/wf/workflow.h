@@ -12,7 +12,8 @@
  * functions, and main registers them (workflow_register) before the first
  * pass. The kinds, by owner:
  *   domain/instwf.c    create, delete, modify, reboot, convert
- *   domain/failover.c  failover, switchover (and the steps maintain reuses)
+ *   domain/failover.c  failover, switchover, replica_switchover (and the steps
+ *                      maintain reuses)
  *   domain/stopstart.c stop, start
  *   domain/maint.c     maintain
  *   domain/recovery.c  recover

@@ -5,11 +5,19 @@
 # active host (its AZ's agent and the postmaster's process group, as
 # `rdsctl chaos --kinds host`): the endpoint flips to the standby, rows
 # written on the source after it come through the endpoint, writes still
-# refused (25006); modify --multi-az on a Single-AZ replica adds a standby,
+# refused (25006); once it has a standby again, a reboot --force-failover
+# makes the same flip on request; modify --multi-az on a Single-AZ replica adds a standby,
 # a class change restarts both; a promoted Multi-AZ replica's standby is
-# synchronous with it.
+# synchronous with it. A standby whose WAL receiver is stopped (SIGSTOP)
+# is lost and rebuilt.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+
+M13="Multi-AZ instance failover started."
+M49="Multi-AZ instance failover completed."
+M52="Multi-AZ instance recovery started."
+M53="Multi-AZ instance recovery completed. Pending failover or activation."
+M45="Replication has stopped."
 
 if ! command -v aws >/dev/null; then
   echo "1..0 # SKIP the aws CLI is not installed"
@@ -42,6 +50,10 @@ node_addrs() {
   return 0
 }
 standby_addr() { node_addrs "$1" | grep -vxF "$(addr_of "$1")" | head -1; }
+events_of() { # how many events of instance $1 carry message $2
+  rdsctl describe-events --source-identifier "$1" --source-type db-instance --duration 60 |
+    jq --arg m "$2" '[.Events[] | select(.Message == $m)] | length'
+}
 pm_of() { # the postmaster pid of the node behind ID's endpoint
   local d
   d=$(admin_psql "$(addr_of "$1")" "SHOW data_directory") && head -1 "$d/postmaster.pid"
@@ -76,13 +88,12 @@ poll 30 has_row_at "$sb" r1
 ok $? "and on rm's standby ($sb)"
 like "$(slots_on src)" "rdsrr_rm__s" "the standby streams from src through its own slot"
 is "$(sqlstate rm "INSERT INTO t VALUES ('no')")" 25006 "a write on rm: 25006"
-is "$(api "Action=RebootDBInstance&DBInstanceIdentifier=rm&ForceFailover=true")" \
-  "400 InvalidParameterCombination" "reboot --force-failover of a replica: InvalidParameterCombination"
 
 # ---- the replica's active host lost ----
 old=$(addr_of rm)
 pm=$(pm_of rm)
 ag=$(agent_pid "$az")
+rm53=$(events_of rm "$M53") # its standby in place again: one more
 kill -9 "$ag" && kill -9 -- "-$pm"
 ok $? "kill -9 of rm's active host (agent $ag, postmaster $pm and its children)"
 poll 60 eval '[ "$(addr_of rm)" = "$sb" ] && ready rm'
@@ -129,12 +140,7 @@ sb_pm() { # the postmaster pid of rs's standby node
   done
   return 1
 }
-rs_events() { # how many events of rs carry message $1
-  rdsctl describe-events --source-identifier rs --source-type db-instance --duration 60 |
-    jq --arg m "$1" '[.Events[] | select(.Message == $m)] | length'
-}
-M52="Multi-AZ instance recovery started."
-M53="Multi-AZ instance recovery completed. Pending failover or activation."
+rs_events() { events_of rs "$1"; }
 n52=$(rs_events "$M52") n53=$(rs_events "$M53")
 old_sb=$(sb_pm)
 srcaddr=$(addr_of src)
@@ -166,6 +172,31 @@ ok $? "RDS-EVENT-0053 on rs"
 has_row rs r5
 ok $? "rs itself kept streaming"
 
+# ---- rs's standby's WAL receiver stalled (SIGSTOP) ----
+# pg_stat_wal_receiver still shows it streaming, but it does not move
+# while src writes: lost (0052) and rebuilt, as one that has no receiver.
+n52=$(rs_events "$M52") n53=$(rs_events "$M53")
+old_sb=$(sb_pm)
+wpid=$(admin_psql "$(standby_addr rs)" "SELECT pid FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+trap 'kill -CONT "$wpid" 2>/dev/null; cleanup' EXIT
+kill -STOP "$wpid"
+ok $? "kill -STOP of the walreceiver ($wpid) of rs's standby"
+sql src "INSERT INTO t VALUES ('s1')" >/dev/null
+poll 60 eval '[ "$(rs_events "$M52")" -gt "$n52" ]'
+ok $? "RDS-EVENT-0052 on rs: its standby's receiver stalled"
+# Its walsender on src says "streaming" until wal_sender_timeout: that is
+# no recovery.
+is "$(rs_events "$M53")" "$n53" "no RDS-EVENT-0053 before the standby is rebuilt"
+# The rebuild stops the server: a stopped child would hold its fast
+# shutdown until the agent's SIGKILL, so let it go on now.
+kill -CONT "$wpid"
+poll 120 eval 'p=$(sb_pm) && [ "$p" != "$old_sb" ]'
+ok $? "rs's standby rebuilt (a new postmaster: $old_sb -> $(sb_pm))"
+poll 60 has_row_at "$(standby_addr rs)" s1
+ok $? "the rebuilt standby has the row written during the stall"
+poll 60 eval '[ "$(rs_events "$M53")" -gt "$n53" ]'
+ok $? "RDS-EVENT-0053 on rs"
+
 # The old node rejoins as the standby if its host is back within
 # --standby-replace-ms, else a new standby replaces it: either streams
 # from src.
@@ -176,6 +207,49 @@ poll 30 has_row_at "$(standby_addr rm)" r3
 ok $? "it streams from src"
 poll 30 eval 'slots_on src | grep -qw rdsrr_rm__s'
 ok $? "through its slot"
+
+# ---- reboot --force-failover: the standby takes over as the replica ----
+# The same flip as a lost node's (ha.c), on request: the endpoint moves,
+# the new active node streams from src through the replica's own slot,
+# the old node becomes the standby on the standby's slot.
+slot_at() { admin_psql "$1" "SELECT slot_name FROM pg_stat_wal_receiver WHERE status = 'streaming'"; }
+rm_is_healthy() { # both nodes stream from src, each on its own slot
+  [ "$(slot_at "$(addr_of rm)")" = rdsrr_rm ] && [ "$(slot_at "$(standby_addr rm)")" = rdsrr_rm__s ]
+}
+poll 30 rm_is_healthy
+ok $? "rm's active node streams on rdsrr_rm, its standby on rdsrr_rm__s"
+poll 60 eval '[ "$(events_of rm "$M53")" -gt "$rm53" ]'
+ok $? "RDS-EVENT-0053 on rm: its standby is in place again"
+sb=$(standby_addr rm) az=$(describe rm .AvailabilityZone) saz=$(describe rm .SecondaryAvailabilityZone)
+n13=$(events_of rm "$M13") n49=$(events_of rm "$M49") n52=$(events_of rm "$M52")
+n53=$(events_of rm "$M53") n45=$(events_of rm "$M45")
+old=$(addr_of rm)
+out=$(awsrds reboot-db-instance --db-instance-identifier rm --force-failover)
+ok $? "reboot-db-instance rm --force-failover"
+is "$(jqs "$out" .DBInstance.DBInstanceStatus)" rebooting "rm is rebooting"
+poll 60 eval '[ "$(addr_of rm)" = "$sb" ] && ready rm'
+ok $? "rm's endpoint moved to its standby ($old -> $(addr_of rm))"
+is "$(describe rm .AvailabilityZone)/$(describe rm .SecondaryAvailabilityZone)" "$saz/$az" \
+  "rm's AZs swapped"
+sql src "INSERT INTO t VALUES ('f1')" >/dev/null
+poll 30 has_row rm f1
+ok $? "a row written on src after the failover appears through rm's endpoint"
+is "$(sqlstate rm "INSERT INTO t VALUES ('no')")" 25006 "a write on rm after the failover: 25006"
+poll 30 has_row_at "$old" f1
+ok $? "the old node ($old), now the standby, streams from src too"
+poll 30 rm_is_healthy
+ok $? "the slots follow the roles: rdsrr_rm on the new active node, rdsrr_rm__s on the old"
+poll 30 eval '[ "$(events_of rm "$M13")" -gt "$n13" ] && [ "$(events_of rm "$M49")" -gt "$n49" ] && [ "$(events_of rm "$M52")" -gt "$n52" ]'
+ok $? "RDS-EVENT-0013, 0049 and 0052 on rm"
+poll 60 eval '[ "$(events_of rm "$M53")" -gt "$n53" ]'
+ok $? "RDS-EVENT-0053 on rm: its new standby streams"
+is "$(describe rm '.StatusInfos[0] | "\(.Status) \(.Normal)"')" "replicating true" \
+  "rm's StatusInfos: replicating"
+# rdsim's own member: in rdsctl's JSON, not in the CLI's model.
+rlag() { rdsctl describe-db-instances --db-instance-identifier rm | jq -r '.DBInstances[0].ReplicaLag | numbers'; }
+poll 10 eval '[ -n "$(rlag)" ]'
+ok $? "rm has a ReplicaLag ($(rlag) s)"
+is "$(events_of rm "$M45")" "$n45" "no RDS-EVENT-0045 on rm"
 
 # ---- promotion: the standby follows the promoted node, synchronous ----
 awsrds promote-read-replica --db-instance-identifier rm >/dev/null

@@ -88,7 +88,7 @@ function renderFailovers(list) {
     if (f.flipped_ms) phases.push('dns-flip');
     li.dataset.phases = phases.join(' ');
     li.appendChild(el('h3', null, f.instance + ': ' +
-      (f.kind === 'switchover' ? 'reboot with failover' : 'failover') + ' (' + f.state + ')'));
+      (/switchover$/.test(f.kind) ? 'reboot with failover' : 'failover') + ' (' + f.state + ')'));
     var steps = el('ol');
     steps.appendChild(phase('detected', f.detected_ms, 0));
     steps.appendChild(phase('promoted', f.promoted_ms, f.detected_ms));

@@ -104,11 +104,52 @@ static void fail_action(void)
     is_int(health_fail_action_of(false, true), HEALTH_FAIL_COUNT, "fresh connect timed out: counted");
 }
 
+/* A receiver that exists but does not move: a stall only while its
+ * upstream is ahead, measured from the first pass that saw it behind at
+ * that LSN; an idle upstream never counts. */
+static void receiver_stall(void)
+{
+    node_health sb = {0}, up = {0};
+    health_view_update(&up, "f", "0/5000000", "", "", 1000);
+    up.up = true;
+    health_view_update(&sb, "t", "0/5000000", "", "streaming 77", 1000);
+    sb.up = true;
+    is_int(health_stall_update(&sb, &up, 1000), 0, "caught up: no stall");
+    is_int(health_stall_update(&sb, &up, 60000), 0, "an idle upstream for a minute: no stall");
+    is_int(sb.stall_since_ms, 0, "and no run started");
+
+    health_view_update(&up, "f", "0/5000100", "", "", 61000);
+    is_int(health_stall_update(&sb, &up, 61000), 0,
+           "the upstream writes after an idle minute: a run starts, not a stall yet");
+    is_int(sb.stall_since_ms, 61000, "the run starts now, not when the standby last moved");
+    is_int(health_stall_update(&sb, &up, 66000), 5000, "behind at the same LSN: 5 s stalled");
+
+    health_view_update(&sb, "t", "0/5000080", "", "streaming 77", 67000);
+    is_int(health_stall_update(&sb, &up, 67000), 0, "it moved (still behind): the run restarts");
+    is_int(health_stall_update(&sb, &up, 69000), 2000, "counted from the move");
+    health_view_update(&sb, "t", "0/5000080", "", "streaming 78", 69500);
+    is_int(health_stall_update(&sb, &up, 70000), 0, "a new receiver restarts the run");
+
+    up.up = false;
+    is_int(health_stall_update(&sb, &up, 80000), 0, "the upstream does not answer: no stall");
+    up.up = true;
+    health_stall_update(&sb, &up, 81000);
+    is_int(health_stall_update(&sb, NULL, 90000), 0, "unknown upstream: no stall");
+    health_stall_update(&sb, &up, 91000);
+    health_view_update(&sb, "t", "0/5000080", "", "", 92000);
+    is_int(health_stall_update(&sb, &up, 99000), 0,
+           "no receiver at all: not a stall (norecv_since_ms's case)");
+    health_view_update(&sb, "t", "0/5000080", "", "streaming 79", 100000);
+    strcpy(up.lsn, "garbage");
+    is_int(health_stall_update(&sb, &up, 100000), 0, "an unreadable LSN: no stall");
+}
+
 int main(void)
 {
     primary_streaks();
     standby_receiver();
     probe_plan();
     fail_action();
+    receiver_stall();
     return done_testing();
 }

@@ -46,6 +46,7 @@ static const char *const want[][3] = {
     {"switchover", "promote", "wait_promoted"},
     {"switchover", "wait_promoted", "flip"},
     {"switchover", "flip", NULL},
+    {"replica_switchover", "flip", NULL},
     {"stop", "stop_nodes", "wait_stopped"},
     {"stop", "wait_stopped", "finish"},
     {"stop", "finish", NULL},
