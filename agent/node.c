@@ -99,6 +99,9 @@ enum {
     FLOOR_RECHECK_MS = 1000, /* invariant 9: a floor's pg_control looked at (one fstatat) */
     FLOOR_PROBE_MAX_MS = 30000, /* ... and probed at least this often, changed or not */
     FLOOR_OUTPUT_MAX = 64 << 10, /* pg_controldata prints about 2 KiB */
+    /* pg_controldata is abandoned after this (a FIFO planted at
+     * global/pg_control blocks its open): the start goes on without a floor. */
+    FLOOR_PROBE_TIMEOUT_MS = 10000,
     SOCKET_PATH_MAX = 107, /* sizeof(sun_path) - 1 */
 };
 
@@ -158,6 +161,7 @@ struct node {
     pid_t floor_pid;          /* pg_controldata, 0 if none */
     int floor_fd;             /* its output (a memfd), -1 if none */
     bool floor_for_start;     /* the probe runs before a start (else a recheck) */
+    int64_t floor_spawned_ms; /* mono ms the probe started */
     bool floor_active;        /* the postmaster runs with a floor */
     int64_t floor_check_at_ms; /* next look at pg_control */
     int64_t floor_probed_ms;  /* mono ms of the last recheck probe */
@@ -815,6 +819,7 @@ static bool floor_probe_begin(node *n, bool for_start)
     n->floor_pid = pid;
     n->floor_fd = fd;
     n->floor_for_start = for_start;
+    n->floor_spawned_ms = mono_ms();
     return true;
 }
 
@@ -943,6 +948,11 @@ static void postmaster_spawn(node *n)
 static void floor_recheck(node *n)
 {
     int64_t now = mono_ms();
+    if (n->floor_pid > 0 && now - n->floor_spawned_ms >= FLOOR_PROBE_TIMEOUT_MS) {
+        LOG_WARN("pg_controldata too slow, abandoned node_id=%s pid=%ld", n->id,
+                 (long)n->floor_pid);
+        floor_probe_cancel(n);
+    }
     if (!n->floor_active || n->floor_pid > 0 || n->role != NODE_ROLE_STANDBY ||
         now < n->floor_check_at_ms)
         return;
@@ -2029,8 +2039,17 @@ static void run_step(node *n)
     /* Invariant 2: an adopted postmaster is watched through /proc. */
     if (n->pm_pid > 0 && !n->pm_child && !proc_is_postmaster_of(n->pm_pid, n->data_dir))
         postmaster_gone(n, "gone");
-    if (n->floor_pid > 0 && n->floor_for_start)
-        return; /* invariant 9: STARTING, no postmaster yet; on_floor_exit goes on */
+    if (n->floor_pid > 0 && n->floor_for_start) {
+        /* Invariant 9: STARTING, no postmaster yet; on_floor_exit goes on,
+         * unless the goal changed or pg_controldata hangs. */
+        if (n->goal == NODE_GOAL_RUNNING &&
+            mono_ms() - n->floor_spawned_ms < FLOOR_PROBE_TIMEOUT_MS)
+            return;
+        LOG_WARN("pg_controldata abandoned node_id=%s pid=%ld goal=%s", n->id,
+                 (long)n->floor_pid, spec_goal_name(n->goal));
+        floor_probe_cancel(n);
+        floor_start(n, NULL); /* no floor; STOPPED if the goal is no longer running */
+    }
     if (n->job_pid > 0) {
         /* Invariant 1. Abandoning creation for a delete: stop the job first. */
         if (n->goal == NODE_GOAL_ABSENT && n->job != JOB_RM_DIR && !n->job_killed) {
