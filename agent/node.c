@@ -52,7 +52,19 @@
  *     only the node directory itself (in the root's nodes directory) is
  *     removed by the agent, with unlinkat. Unlinking a name (the marker,
  *     pwfile) never follows it either. A root job's output (restore.log)
- *     is opened the same way before the fork. */
+ *     is opened the same way before the fork.
+ *  9. The hot standby floor (nodeconf.h): every start writes
+ *     data/rdsim-floor.conf first — a comment only for a primary; for a
+ *     standby the control file's values above the configured ones, read
+ *     by pg_controldata (floor_pid, apart from the job like sql_pid; its
+ *     output in a memfd, never a path; the start goes on in its exit
+ *     callback, STARTING with no postmaster meanwhile, and run_step waits).
+ *     floor_active says the running postmaster has a floor; while it runs
+ *     as a standby, pg_control is looked at every FLOOR_RECHECK_MS and, once
+ *     it changed, probed again: when no value needs the floor any more
+ *     (the primary's parameter change replayed) the node restarts, once,
+ *     to its configured values. A promoted node keeps its floor until its
+ *     next start: rdsim never restarts a writer on its own. */
 #include "agent/node.h"
 
 #include <errno.h>
@@ -63,6 +75,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +96,12 @@ enum {
     SQL_RETRY_MS = 1000,
     SLOTS_RECHECK_MS = 10000, /* a primary with replicas' slots re-runs its SQL (a dropped slot) */
     HUNG_AFTER_MS = 500, /* a SIGSTOPped postmaster, supervise=report: reported crashed */
+    FLOOR_RECHECK_MS = 1000, /* invariant 9: a floor's pg_control looked at (one fstatat) */
+    FLOOR_PROBE_MAX_MS = 30000, /* ... and probed at least this often, changed or not */
+    FLOOR_OUTPUT_MAX = 64 << 10, /* pg_controldata prints about 2 KiB */
+    /* pg_controldata is abandoned after this (a FIFO planted at
+     * global/pg_control blocks its open): the start goes on without a floor. */
+    FLOOR_PROBE_TIMEOUT_MS = 10000,
     SOCKET_PATH_MAX = 107, /* sizeof(sun_path) - 1 */
 };
 
@@ -138,6 +157,15 @@ struct node {
     int64_t sql_retry_at_ms;
     int64_t roles_at_ms;   /* mono ms of the last successful run */
     bool ran; /* seen running since this agent started: it had data (issue 13) */
+    /* Invariant 9. */
+    pid_t floor_pid;          /* pg_controldata, 0 if none */
+    int floor_fd;             /* its output (a memfd), -1 if none */
+    bool floor_for_start;     /* the probe runs before a start (else a recheck) */
+    int64_t floor_spawned_ms; /* mono ms the probe started */
+    bool floor_active;        /* the postmaster runs with a floor */
+    int64_t floor_check_at_ms; /* next look at pg_control */
+    int64_t floor_probed_ms;  /* mono ms of the last recheck probe */
+    struct timespec floor_seen_mtime; /* pg_control's mtime at that probe */
 };
 
 /* ---- states ------------------------------------------------------------- */
@@ -699,6 +727,7 @@ static bool data_lost_check(node *n)
 /* ---- postmaster ----------------------------------------------------------- */
 
 static void on_postmaster_exit(pid_t pid, int status, void *arg);
+static void on_floor_exit(pid_t pid, int status, void *arg);
 static void run_step(node *n);
 static void sql_kill(node *n);
 
@@ -749,14 +778,97 @@ static void role_refresh(node *n)
     n->env->changed(n->env->arg, false);
 }
 
-static void postmaster_spawn(node *n)
+/* Invariant 9: forgets a running pg_controldata (its exit is still reaped). */
+static void floor_probe_cancel(node *n)
 {
-    if (data_lost_check(n))
-        return; /* never start (and so never fill) an empty directory */
-    if (!make_dirs(n) || !write_config(n)) {
-        fail(n, "cannot write configuration");
-        return;
+    if (n->floor_pid > 0) {
+        kill(n->floor_pid, SIGKILL);
+        proc_reaper_forget(n->env->reaper, n->floor_pid);
     }
+    if (n->floor_fd >= 0)
+        close(n->floor_fd);
+    n->floor_pid = 0;
+    n->floor_fd = -1;
+    n->floor_for_start = false;
+}
+
+/* Invariant 9: pg_controldata -D data as the pg user (it owns the data
+ * directory, so nothing it could not read itself is read), its output in
+ * a memfd the agent reads back. False (logged) if it could not start. */
+static bool floor_probe_begin(node *n, bool for_start)
+{
+    floor_probe_cancel(n);
+    int fd = memfd_create("rdsim-controldata", MFD_CLOEXEC);
+    if (fd < 0) {
+        LOG_WARN("cannot make pg_controldata's output node_id=%s err=%s", n->id,
+                 strerror(errno));
+        return false;
+    }
+    char *prog = xasprintf("%s/pg_controldata", n->env->bindir);
+    const char *argv[] = {prog, "-D", n->data_dir, NULL};
+    /* The labels nodeconf_controldata_parse reads are untranslated. */
+    const char *env[] = {"LC_ALL=C", "LANG=C", "LANGUAGE=C", NULL};
+    proc_spec ps = {.argv = argv, .env = env, .cwd = n->dir, .out_fd = fd,
+                    .user = n->env->user, .die_with_agent = true};
+    pid_t pid = proc_spawn(n->env->reaper, &ps, on_floor_exit, n);
+    free(prog);
+    if (pid < 0) {
+        close(fd);
+        return false;
+    }
+    n->floor_pid = pid;
+    n->floor_fd = fd;
+    n->floor_for_start = for_start;
+    n->floor_spawned_ms = mono_ms();
+    return true;
+}
+
+/* The five values pg_controldata printed into fd; false if it failed or
+ * said anything nodeconf_controldata_parse does not trust. */
+static bool floor_read(const node *n, int fd, int status, nodeconf_hs *control)
+{
+    char how[32];
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        LOG_WARN("pg_controldata failed node_id=%s how=\"%s\"", n->id,
+                 proc_describe_status(status, how, sizeof how));
+        return false;
+    }
+    char *buf = xmalloc(FLOOR_OUTPUT_MAX);
+    ssize_t got = pread(fd, buf, FLOOR_OUTPUT_MAX, 0);
+    bool ok = got > 0 && got < FLOOR_OUTPUT_MAX &&
+              nodeconf_controldata_parse(buf, (size_t)got, control);
+    free(buf);
+    if (!ok)
+        LOG_WARN("pg_controldata's output not understood, no floor node_id=%s bytes=%zd", n->id,
+                 got);
+    return ok;
+}
+
+/* "max_connections=150>112 ..." for the log. Caller frees. */
+static char *floor_describe(const node *n, const nodeconf_hs *control)
+{
+    nodeconf_hs have;
+    nodeconf_hs_configured(&n->spec, &have);
+    sbuf b = {0};
+    for (int p = 0; p < NODECONF_HS_COUNT; p++)
+        sbuf_printf(&b, "%s%s=%lld/%lld", p ? " " : "", nodeconf_hs_name(p),
+                    (long long)control->v[p], (long long)have.v[p]);
+    return sbuf_take(&b);
+}
+
+/* Invariant 9: data/rdsim-floor.conf for the start about to happen; floor
+ * NULL: none. */
+static bool floor_write(node *n, const nodeconf_hs *floor)
+{
+    char *text = nodeconf_render_floor(floor);
+    bool ok = write_owned(n, "data", "rdsim-floor.conf", text, 0600);
+    free(text);
+    return ok;
+}
+
+/* Starts postgres with the configuration already written. */
+static void postmaster_exec(node *n)
+{
     char *prog = xasprintf("%s/postgres", n->env->bindir);
     char *out = xasprintf("%s/postmaster.log", n->log_dir);
     const char *argv[] = {prog, "-D", n->data_dir, NULL};
@@ -774,10 +886,124 @@ static void postmaster_spawn(node *n)
     n->pm_group = true; /* new_session: it leads its own session and group */
     n->conf_checked = true; /* it starts with the configuration just written */
     n->restart_pending = false;
+    n->floor_check_at_ms = mono_ms() + FLOOR_RECHECK_MS;
+    n->floor_probed_ms = 0;
+    memset(&n->floor_seen_mtime, 0, sizeof n->floor_seen_mtime);
     params_applied_set(n);
     LOG_INFO("postmaster spawned node_id=%s pid=%ld addr=%s port=%d", n->id, (long)pid,
              n->spec.addr, n->spec.port);
-    set_state(n, NODE_STARTING, NULL);
+    if (n->state != NODE_STARTING)
+        set_state(n, NODE_STARTING, NULL);
+}
+
+/* Invariant 9: the start goes on once pg_controldata said (or could not
+ * say) what the control file holds; control NULL: no floor. */
+static void floor_start(node *n, const nodeconf_hs *control)
+{
+    if (n->goal != NODE_GOAL_RUNNING) {
+        if (n->state == NODE_STARTING)
+            set_state(n, NODE_STOPPED, NULL); /* stopped or deleted meanwhile */
+        return;
+    }
+    nodeconf_hs floor = {{0}};
+    bool needed = control && spec_is_standby(&n->spec) &&
+                  nodeconf_floor_compute(control, &n->spec, &floor);
+    if (!floor_write(n, needed ? &floor : NULL)) {
+        fail(n, "cannot write configuration");
+        return;
+    }
+    if (needed) {
+        char *d = floor_describe(n, control);
+        LOG_INFO("hot standby floor set node_id=%s control/configured: %s", n->id, d);
+        free(d);
+    } else if (n->floor_active) {
+        LOG_INFO("hot standby floor lifted node_id=%s", n->id);
+    }
+    n->floor_active = needed;
+    postmaster_exec(n);
+}
+
+static void postmaster_spawn(node *n)
+{
+    if (data_lost_check(n))
+        return; /* never start (and so never fill) an empty directory */
+    if (!make_dirs(n) || !write_config(n)) {
+        fail(n, "cannot write configuration");
+        return;
+    }
+    floor_probe_cancel(n);
+    if (n->has_spec && spec_is_standby(&n->spec) && data_present(n)) {
+        if (floor_probe_begin(n, true)) {
+            if (n->state != NODE_STARTING)
+                set_state(n, NODE_STARTING, NULL);
+            return; /* on_floor_exit goes on */
+        }
+        LOG_WARN("starting without a hot standby floor node_id=%s", n->id);
+    }
+    floor_start(n, NULL);
+}
+
+/* Invariant 9: a running standby with a floor. Once pg_control changed
+ * (or FLOOR_PROBE_MAX_MS went by) it is probed again. */
+static void floor_recheck(node *n)
+{
+    int64_t now = mono_ms();
+    if (n->floor_pid > 0 && now - n->floor_spawned_ms >= FLOOR_PROBE_TIMEOUT_MS) {
+        LOG_WARN("pg_controldata too slow, abandoned node_id=%s pid=%ld", n->id,
+                 (long)n->floor_pid);
+        floor_probe_cancel(n);
+    }
+    if (!n->floor_active || n->floor_pid > 0 || n->role != NODE_ROLE_STANDBY ||
+        now < n->floor_check_at_ms)
+        return;
+    n->floor_check_at_ms = now + FLOOR_RECHECK_MS;
+    struct stat st;
+    int dfd = node_dirfd(n, "data/global");
+    bool got = dfd >= 0 && fstatat(dfd, "pg_control", &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (dfd >= 0)
+        close(dfd);
+    bool same = got && st.st_mtim.tv_sec == n->floor_seen_mtime.tv_sec &&
+                st.st_mtim.tv_nsec == n->floor_seen_mtime.tv_nsec;
+    if (same && now - n->floor_probed_ms < FLOOR_PROBE_MAX_MS)
+        return;
+    if (got)
+        n->floor_seen_mtime = st.st_mtim;
+    n->floor_probed_ms = now;
+    floor_probe_begin(n, false);
+}
+
+/* Invariant 9: a recheck's answer. */
+static void floor_rechecked(node *n, const nodeconf_hs *control)
+{
+    nodeconf_hs floor;
+    if (!control || n->state != NODE_RUNNING || !n->floor_active || n->pm_pid <= 0 ||
+        n->role != NODE_ROLE_STANDBY || nodeconf_floor_compute(control, &n->spec, &floor))
+        return;
+    char *d = floor_describe(n, control);
+    LOG_INFO("hot standby floor no longer needed, restarting to the configured values "
+             "node_id=%s control/configured: %s", n->id, d);
+    free(d);
+    n->restart_pending = true; /* running_step stops it; the start writes no floor */
+}
+
+static void on_floor_exit(pid_t pid, int status, void *arg)
+{
+    node *n = arg;
+    if (pid != n->floor_pid)
+        return;
+    int fd = n->floor_fd;
+    bool for_start = n->floor_for_start;
+    n->floor_pid = 0;
+    n->floor_fd = -1;
+    n->floor_for_start = false;
+    nodeconf_hs control;
+    bool have = floor_read(n, fd, status, &control);
+    close(fd);
+    if (for_start)
+        floor_start(n, have ? &control : NULL);
+    else
+        floor_rechecked(n, have ? &control : NULL);
+    run_step(n);
 }
 
 /* SIGKILL to the whole server: the postmaster (with its process group when
@@ -1597,10 +1823,12 @@ static void running_step(node *n)
         return;
     }
     check_config(n);
-    if (n->restart_pending)
+    if (n->restart_pending) {
         stop_begin(n, false);
-    else
+    } else {
         roles_ensure(n);
+        floor_recheck(n);
+    }
 }
 
 /* Invariant 7. */
@@ -1811,6 +2039,17 @@ static void run_step(node *n)
     /* Invariant 2: an adopted postmaster is watched through /proc. */
     if (n->pm_pid > 0 && !n->pm_child && !proc_is_postmaster_of(n->pm_pid, n->data_dir))
         postmaster_gone(n, "gone");
+    if (n->floor_pid > 0 && n->floor_for_start) {
+        /* Invariant 9: STARTING, no postmaster yet; on_floor_exit goes on,
+         * unless the goal changed or pg_controldata hangs. */
+        if (n->goal == NODE_GOAL_RUNNING &&
+            mono_ms() - n->floor_spawned_ms < FLOOR_PROBE_TIMEOUT_MS)
+            return;
+        LOG_WARN("pg_controldata abandoned node_id=%s pid=%ld goal=%s", n->id,
+                 (long)n->floor_pid, spec_goal_name(n->goal));
+        floor_probe_cancel(n);
+        floor_start(n, NULL); /* no floor; STOPPED if the goal is no longer running */
+    }
     if (n->job_pid > 0) {
         /* Invariant 1. Abandoning creation for a delete: stop the job first. */
         if (n->goal == NODE_GOAL_ABSENT && n->job != JOB_RM_DIR && !n->job_killed) {
@@ -1842,6 +2081,20 @@ void node_step(node *n)
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+/* Invariant 9: an adopted postmaster runs with a floor if its
+ * rdsim-floor.conf says more than a comment (written before its start). */
+static void floor_adopt(node *n)
+{
+    size_t len = 0;
+    char *have = node_read(n, "data", "rdsim-floor.conf", 1 << 20, &len);
+    char *none = nodeconf_render_floor(NULL);
+    n->floor_active = have && (len != strlen(none) || memcmp(have, none, len) != 0);
+    if (n->floor_active)
+        LOG_INFO("adopted postmaster runs with a hot standby floor node_id=%s", n->id);
+    free(have);
+    free(none);
+}
+
 /* Sets the initial state from what is on disk and in /proc. */
 static void probe(node *n)
 {
@@ -1858,6 +2111,7 @@ static void probe(node *n)
         n->ran = ready;
         LOG_INFO("postmaster adopted node_id=%s pid=%ld status=%s", n->id, (long)pf.pid,
                  pf.status);
+        floor_adopt(n);
     } else if (initialized(n) && have_pf && n->goal == NODE_GOAL_RUNNING && n->has_spec &&
                n->spec.supervise_report) {
         /* A stale postmaster.pid: it died while we were away (a clean stop
@@ -1888,6 +2142,7 @@ node *node_new(const node_env *env, const char *id, node_goal goal, int64_t gene
     n->log_dir = xasprintf("%s/log", n->dir);
     n->marker = xasprintf("%s/initialized", n->dir);
     n->pwfile = xasprintf("%s/pwfile", n->dir);
+    n->floor_fd = -1;
     n->goal = goal;
     n->generation = generation;
     n->restarts = restarts;
@@ -1909,6 +2164,7 @@ void node_free(node *n)
         proc_reaper_forget(n->env->reaper, n->sql_pid);
     if (n->pm_pid > 0 && n->pm_child)
         proc_reaper_forget(n->env->reaper, n->pm_pid);
+    floor_probe_cancel(n);
     spec_free(&n->spec);
     free(n->id);
     free(n->dir);

@@ -6,6 +6,7 @@
  * is forgotten. */
 #include "agent/nodeconf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,9 @@ char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node
         if (spec->upstream.slot)
             put_setting(&b, "primary_slot_name", spec->upstream.slot);
     }
+    /* Last, so it wins over everything above: a standby's hot standby
+     * floor (nodeconf.h), written by the agent before each start. */
+    put_setting(&b, "include_if_exists", "rdsim-floor.conf");
     return sbuf_take(&b);
 }
 
@@ -269,6 +273,10 @@ static const char *const reloadable[] = {
     "log_timezone",
     "default_transaction_read_only", /* storage-full (controlplane/domain/storage.c) */
     "ssl", "ssl_cert_file", "ssl_key_file", /* TLS turned on (an upgrade) */
+    /* rdsim-floor.conf's include added (an upgrade): the file is written
+     * only before a start, so a running node has none to read. Both
+     * includes name fixed files; only the floor's is ever added. */
+    "include_if_exists",
     /* pg_stat_statements added (an upgrade): PostgreSQL keeps it for the
      * node's next restart, so an upgrade restarts no node; until then
      * Performance Insights has no pg_stat_statements texts. */
@@ -506,6 +514,166 @@ char *nodeconf_render_slots_sql(const node_spec *spec)
     put_quiet(&b, ";\n");
     if (spec->has_slots)
         render_slots_sql(&b, spec);
+    return sbuf_take(&b);
+}
+
+/* ---- the hot standby floor ---------------------------------------------------- */
+
+/* The five settings PostgreSQL 15's CheckRequiredParameterValues compares
+ * with the control file: their names, pg_controldata's labels, PostgreSQL's
+ * defaults (initdb writes max_connections = 100) and ranges (guc.c;
+ * MAX_BACKENDS is 2^18 - 1). */
+static const struct {
+    const char *name, *label;
+    int64_t def, min, max;
+} hs_params[NODECONF_HS_COUNT] = {
+    [NODECONF_HS_MAX_CONNECTIONS] = {"max_connections", "max_connections setting:", 100, 1,
+                                     262143},
+    [NODECONF_HS_MAX_WORKER_PROCESSES] = {"max_worker_processes",
+                                          "max_worker_processes setting:", 8, 0, 262143},
+    [NODECONF_HS_MAX_WAL_SENDERS] = {"max_wal_senders", "max_wal_senders setting:", 10, 0,
+                                     262143},
+    [NODECONF_HS_MAX_PREPARED_XACTS] = {"max_prepared_transactions",
+                                        "max_prepared_xacts setting:", 0, 0, 262143},
+    [NODECONF_HS_MAX_LOCKS_PER_XACT] = {"max_locks_per_transaction",
+                                        "max_locks_per_xact setting:", 64, 10, 2147483647},
+};
+
+/* What nodeconf_render_conf gives these settings itself (the agent's own). */
+static const char AGENT_MAX_WAL_SENDERS[] = "25";
+
+const char *nodeconf_hs_name(nodeconf_hs_param p)
+{
+    return (unsigned)p < NODECONF_HS_COUNT ? hs_params[p].name : "unknown";
+}
+
+/* Digits only (at most 10), then blanks: the value, or -1. */
+static int64_t controldata_value(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    int64_t v = 0;
+    size_t digits = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (++digits > 10)
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
+        i++;
+    return digits > 0 && i == n ? v : -1;
+}
+
+/* One line of pg_controldata's output into out; false if it makes the
+ * whole output untrustworthy. */
+static bool controldata_line(const char *line, size_t n, nodeconf_hs *out, bool seen[])
+{
+    if (n >= 7 && memcmp(line, "WARNING", 7) == 0)
+        return false; /* "Calculated CRC checksum does not match ...": garbage below */
+    for (int p = 0; p < NODECONF_HS_COUNT; p++) {
+        size_t ln = strlen(hs_params[p].label);
+        if (n < ln || memcmp(line, hs_params[p].label, ln) != 0)
+            continue;
+        int64_t v = controldata_value(line + ln, n - ln);
+        if (seen[p] || v < hs_params[p].min || v > hs_params[p].max)
+            return false;
+        seen[p] = true;
+        out->v[p] = v;
+    }
+    return true;
+}
+
+bool nodeconf_controldata_parse(const char *text, size_t len, nodeconf_hs *out)
+{
+    memset(out, 0, sizeof *out);
+    bool seen[NODECONF_HS_COUNT] = {false};
+    if (!text || memchr(text, '\0', len))
+        return false;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && text[i] != '\n')
+            continue;
+        bool good = controldata_line(text + start, i - start, out, seen);
+        start = i + 1;
+        if (!good)
+            goto bad;
+    }
+    for (int p = 0; p < NODECONF_HS_COUNT; p++)
+        if (!seen[p])
+            goto bad; /* a truncated output */
+    return true;
+bad:
+    memset(out, 0, sizeof *out);
+    return false;
+}
+
+/* key's value in a sorted, unique list, or NULL. */
+static const char *setting_value(const spec_setting *list, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].key, key) == 0)
+            return list[i].value;
+    return NULL;
+}
+
+/* An integer as PostgreSQL's parse_int takes one without a unit (strtol,
+ * base 0, blanks around it), within p's range; else -1. */
+static int64_t configured_value(const char *s, int p)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 0);
+    if (errno != 0 || end == s)
+        return -1;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end || v < hs_params[p].min || v > hs_params[p].max)
+        return -1;
+    return v;
+}
+
+void nodeconf_hs_configured(const node_spec *spec, nodeconf_hs *out)
+{
+    for (int p = 0; p < NODECONF_HS_COUNT; p++) {
+        const char *name = hs_params[p].name;
+        /* rdsim.conf's order: settings, the parameters, the agent's own. */
+        const char *v = p == NODECONF_HS_MAX_WAL_SENDERS ? AGENT_MAX_WAL_SENDERS : NULL;
+        if (!v)
+            v = setting_value(spec->params, spec->nparams, name);
+        if (!v)
+            v = setting_value(spec->settings, spec->nsettings, name);
+        out->v[p] = v ? configured_value(v, p) : hs_params[p].def;
+    }
+}
+
+bool nodeconf_floor_compute(const nodeconf_hs *control, const node_spec *spec,
+                            nodeconf_hs *floor)
+{
+    nodeconf_hs have;
+    nodeconf_hs_configured(spec, &have);
+    bool any = false;
+    for (int p = 0; p < NODECONF_HS_COUNT; p++) {
+        /* An unknown configured value: PostgreSQL refuses it anyway. */
+        bool low = have.v[p] >= 0 && control->v[p] > have.v[p];
+        floor->v[p] = low ? control->v[p] : 0;
+        any = any || low;
+    }
+    return any;
+}
+
+char *nodeconf_render_floor(const nodeconf_hs *floor)
+{
+    sbuf b = {0};
+    sbuf_puts(&b, "# Written by rds-agent before each start: a hot standby's floor, the\n"
+                  "# control file's values above the configured ones (none for a primary).\n");
+    for (int p = 0; floor && p < NODECONF_HS_COUNT; p++) {
+        if (floor->v[p] <= 0)
+            continue;
+        char v[24];
+        snprintf(v, sizeof v, "%lld", (long long)floor->v[p]);
+        put_setting(&b, hs_params[p].name, v);
+    }
     return sbuf_take(&b);
 }
 

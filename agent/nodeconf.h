@@ -28,7 +28,8 @@
  * there are none; 'ANY 1 (...)' when the spec's sync_method is "any", a
  * Multi-AZ DB cluster's writer), and for a standby spec with an upstream and a replication
  * user, primary_conninfo (application_name = node_id) whose password comes
- * from <node_dir>/repl.pgpass, so the file holds no secret. Caller frees. */
+ * from <node_dir>/repl.pgpass, so the file holds no secret; last, the
+ * include of rdsim-floor.conf (nodeconf_render_floor). Caller frees. */
 char *nodeconf_render_conf(const char *node_dir, const char *node_id, const node_spec *spec);
 
 /* The contents of data/rdsim-params.conf: the spec's parameters (its DB
@@ -93,6 +94,61 @@ char *nodeconf_render_roles_sql(const node_spec *spec);
  * as in nodeconf_render_roles_sql; a standby takes no ALTER ROLE. Caller
  * frees. */
 char *nodeconf_render_slots_sql(const node_spec *spec);
+
+/* ---- the hot standby floor (issue 15) ------------------------------------
+ *
+ * PostgreSQL 15 refuses to start a hot standby whose max_connections,
+ * max_worker_processes, max_wal_senders, max_prepared_transactions or
+ * max_locks_per_transaction is lower than the value its control file
+ * recorded (the primary's, from its last XLOG_PARAMETER_CHANGE replayed or
+ * the base backup). A standby started after a parameter was lowered (a
+ * reset, a class scale-down) before it replayed its primary's change would
+ * crash-loop; the agent starts it with the control file's value instead
+ * (data/rdsim-floor.conf, included last by rdsim.conf) until the control
+ * file no longer needs it. */
+typedef enum {
+    NODECONF_HS_MAX_CONNECTIONS,
+    NODECONF_HS_MAX_WORKER_PROCESSES,
+    NODECONF_HS_MAX_WAL_SENDERS,
+    NODECONF_HS_MAX_PREPARED_XACTS,
+    NODECONF_HS_MAX_LOCKS_PER_XACT,
+    NODECONF_HS_COUNT
+} nodeconf_hs_param;
+
+/* One value per nodeconf_hs_param; -1 where unknown (configured values
+ * only), 0 where a floor has none. */
+typedef struct {
+    int64_t v[NODECONF_HS_COUNT];
+} nodeconf_hs;
+
+/* The PostgreSQL setting's name ("max_connections", ...). */
+const char *nodeconf_hs_name(nodeconf_hs_param p);
+
+/* Parses `pg_controldata` output (LC_ALL=C; stdout and stderr together)
+ * into the five "... setting:" values. Returns false (out zeroed) unless
+ * each of the five is there exactly once, as decimal digits within
+ * PostgreSQL's own range for that setting, and nothing says the file is
+ * untrustworthy (a "WARNING" line: a CRC mismatch) — a truncated, garbled
+ * or hostile output is "no floor", never a guess. */
+bool nodeconf_controldata_parse(const char *text, size_t len, nodeconf_hs *out);
+
+/* The value each of the five has when PostgreSQL reads rdsim.conf: the
+ * last of the spec's parameters (rdsim-params.conf), else its settings,
+ * else the agent's own (max_wal_senders 25), else PostgreSQL's default
+ * (initdb's max_connections 100 included). -1 for a value that is not an
+ * integer PostgreSQL would take (no floor is then computed for it). */
+void nodeconf_hs_configured(const node_spec *spec, nodeconf_hs *out);
+
+/* The floor a standby needs: floor->v[i] is control->v[i] where it is
+ * higher than the configured value (nodeconf_hs_configured), else 0.
+ * Returns true if any value needs a floor. */
+bool nodeconf_floor_compute(const nodeconf_hs *control, const node_spec *spec,
+                            nodeconf_hs *floor);
+
+/* data/rdsim-floor.conf: floor's non-zero values (a comment only when
+ * floor is NULL or all zero: a primary's, or a standby that needs none).
+ * Caller frees. */
+char *nodeconf_render_floor(const nodeconf_hs *floor);
 
 /* What <id>/initialized records about how the data directory was made. */
 typedef struct {

@@ -9,7 +9,9 @@
 # DescribeEngineDefaultClusterParameters, ResetDBClusterParameterGroup,
 # CopyDBClusterParameterGroup (parameters and its own Tags), a group in use
 # not deleted, ModifyDBCluster switching the group (pending-reboot, then
-# the new group's values), rdsctl's mirrors. One cluster.
+# the new group's values), rdsctl's mirrors, and a reset max_connections
+# that a reboot brings to all three members (the readers' hot standby
+# floor). One cluster.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -221,7 +223,35 @@ poll 60 show_all_is work_mem 4MB; ok $? "work_mem back to the default on all thr
 poll 10 members_are pending-reboot; ok $? "max_connections' reset waits for a reboot"
 is "$(show_all max_connections)" "150 150 150" "until then the members keep 150"
 
-# ---- 8. cleanup -----------------------------------------------------------------------
+# ---- 8. the reset applied by a reboot: the readers too -------------------------------
+# The readers' control files recorded the writer's 150, and PostgreSQL 15
+# refuses a hot standby configured with less. A reader that starts before
+# it replayed the writer's parameter change runs on the agent's floor (the
+# control file's 150), then restarts once to 112 when its control file
+# says 112 (agent/nodeconf.h "hot standby floor"). All three end at the
+# group's value, as RebootDBCluster promises.
+
+quorum() { psql_at "$1" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'quorum'"; }
+quorum_is() { [ "$(quorum "$1")" = "$2" ]; }
+awsrds reboot-db-cluster --db-cluster-identifier $C >/dev/null
+ok $? "RebootDBCluster after the reset"
+poll 150 cl_status_is available; ok $? "available after the reboot"
+# db.t3.micro: LEAST({DBInstanceClassMemory/9531392},5000) = 112.
+poll 180 show_all_is max_connections 112
+ok $? "max_connections back to the class default on all three: $(show_all max_connections)"
+poll 60 members_are in-sync; ok $? "in-sync after the reboot"
+writer=$(cl '.DBClusterMembers[] | select(.IsClusterWriter) | .DBInstanceIdentifier')
+waddr=$(member_addr "$writer")
+poll 30 quorum_is "$waddr" 2; ok $? "both readers stream to the writer as quorum standbys: $(quorum "$waddr")"
+out=$(PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=5 timeout 60 "$PG_BIN/psql" -X -q -At \
+  "host=$waddr port=5432 user=$T_USER dbname=postgres" \
+  -c "CREATE TABLE hsfloor AS SELECT 42 AS x" -c "SELECT x FROM hsfloor" 2>&1)
+is "$out" 42 "a write on the writer commits (a synchronous reader acknowledged it)"
+diag "hot standby floors set/lifted: $(cat "$RDS_HOME"/logs/agent-*.log 2>/dev/null |
+  grep -c 'hot standby floor set')/$(cat "$RDS_HOME"/logs/agent-*.log 2>/dev/null |
+  grep -c 'hot standby floor no longer needed')"
+
+# ---- 9. cleanup -----------------------------------------------------------------------
 
 awsrds delete-db-cluster --db-cluster-identifier $C --skip-final-snapshot >/dev/null
 ok $? "DeleteDBCluster"

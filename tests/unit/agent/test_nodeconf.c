@@ -128,7 +128,10 @@ static void test_render_conf(void)
             continue;
         /* the node id is the directory's name in real use; "n" here */
         char *conf = nodeconf_render_conf(cases[i].node_dir, "n", &s);
-        is_str(conf, cases[i].want, cases[i].name);
+        /* Every rdsim.conf ends with the hot standby floor's include. */
+        char *want = xasprintf("%sinclude_if_exists = 'rdsim-floor.conf'\n", cases[i].want);
+        is_str(conf, want, cases[i].name);
+        free(want);
         ok(!strstr(conf, "secret"), "no password in rdsim.conf");
         free(conf);
         spec_free(&s);
@@ -705,6 +708,206 @@ static void test_network(void)
     ok(spec_set_network("127.0.0.0/8", "127.0.0.1/32"), "back to loopback");
 }
 
+/* ---- the hot standby floor ---------------------------------------------- */
+
+/* pg_controldata's output (PostgreSQL 15, LC_ALL=C), abridged around the
+ * lines that matter, with the five values given. */
+static char *controldata(const char *conns, const char *workers, const char *senders,
+                         const char *xacts, const char *locks)
+{
+    return xasprintf("pg_control version number:            1300\n"
+                     "Catalog version number:               202209061\n"
+                     "Database cluster state:               in archive recovery\n"
+                     "wal_level setting:                    replica\n"
+                     "wal_log_hints setting:                on\n"
+                     "max_connections setting:              %s\n"
+                     "max_worker_processes setting:         %s\n"
+                     "max_wal_senders setting:              %s\n"
+                     "max_prepared_xacts setting:           %s\n"
+                     "max_locks_per_xact setting:           %s\n"
+                     "track_commit_timestamp setting:       off\n"
+                     "Maximum data alignment:               8\n",
+                     conns, workers, senders, xacts, locks);
+}
+
+static void test_controldata_parse(void)
+{
+    nodeconf_hs hs;
+    char *t = controldata("150", "8", "25", "0", "64");
+    ok(nodeconf_controldata_parse(t, strlen(t), &hs), "pg_controldata output parses");
+    ok(hs.v[NODECONF_HS_MAX_CONNECTIONS] == 150 && hs.v[NODECONF_HS_MAX_WORKER_PROCESSES] == 8 &&
+           hs.v[NODECONF_HS_MAX_WAL_SENDERS] == 25 && hs.v[NODECONF_HS_MAX_PREPARED_XACTS] == 0 &&
+           hs.v[NODECONF_HS_MAX_LOCKS_PER_XACT] == 64,
+       "the five values");
+    /* Every truncation of a good output is refused, up to the last value's line. */
+    size_t last = (size_t)(strstr(t, "max_locks_per_xact") - t);
+    bool all = true;
+    for (size_t n = 0; n < last; n++) {
+        nodeconf_hs cut;
+        if (nodeconf_controldata_parse(t, n, &cut) || cut.v[0] != 0) {
+            diag("a cut at %zu parsed", n);
+            all = false;
+        }
+    }
+    ok(all, "every truncation before the last value: no floor");
+    nodeconf_hs cut;
+    ok(!nodeconf_controldata_parse(t, last + 30, &cut),
+       "cut inside the last value's blanks: no floor");
+    /* (A cut inside the last number leaves a smaller number: nothing in
+     * the text says so, but it is never higher than the real value, so
+     * it can only make a floor lower, never one that is not needed.) */
+    ok(!nodeconf_controldata_parse(NULL, 0, &cut), "no output at all");
+    char *nul = xstrdup(t);
+    nul[10] = '\0';
+    ok(!nodeconf_controldata_parse(nul, strlen(t), &cut), "a NUL byte: no floor");
+    free(nul);
+    free(t);
+
+    static const struct {
+        const char *name;
+        const char *v[5];
+    } bad[] = {
+        {"empty value", {"", "8", "10", "0", "64"}},
+        {"negative", {"-5", "8", "10", "0", "64"}},
+        {"not a number", {"lots", "8", "10", "0", "64"}},
+        {"trailing garbage", {"150x", "8", "10", "0", "64"}},
+        {"two numbers", {"150 151", "8", "10", "0", "64"}},
+        {"above MAX_BACKENDS", {"262144", "8", "10", "0", "64"}},
+        {"max_connections 0", {"0", "8", "10", "0", "64"}},
+        {"locks below 10", {"100", "8", "10", "0", "9"}},
+        {"eleven digits", {"100", "8", "10", "0", "99999999999"}},
+        {"hex", {"0x10", "8", "10", "0", "64"}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *b = controldata(bad[i].v[0], bad[i].v[1], bad[i].v[2], bad[i].v[3], bad[i].v[4]);
+        char *what = xasprintf("refused: %s", bad[i].name);
+        ok(!nodeconf_controldata_parse(b, strlen(b), &cut), what);
+        free(what);
+        free(b);
+    }
+    t = controldata("262143", "262143", "0", "262143", "2147483647");
+    ok(nodeconf_controldata_parse(t, strlen(t), &hs) &&
+           hs.v[NODECONF_HS_MAX_LOCKS_PER_XACT] == 2147483647,
+       "PostgreSQL's own limits are taken");
+    free(t);
+    t = controldata("150", "8", "25", "0", "64");
+    char *crc = xasprintf("WARNING: Calculated CRC checksum does not match value stored in "
+                          "file.\nEither the file is corrupt, or it has a different layout "
+                          "than this program\nis expecting.  The results below are "
+                          "untrustworthy.\n\n%s", t);
+    ok(!nodeconf_controldata_parse(crc, strlen(crc), &cut), "a CRC warning: no floor");
+    free(crc);
+    char *dup = xasprintf("%smax_connections setting:              9999\n", t);
+    ok(!nodeconf_controldata_parse(dup, strlen(dup), &cut), "a value given twice: no floor");
+    free(dup);
+    char *crlf = xasprintf("max_connections setting: 150\r\nmax_worker_processes setting: 8\r\n"
+                     "max_wal_senders setting: 25\r\nmax_prepared_xacts setting: 0\r\n"
+                     "max_locks_per_xact setting: 64");
+    ok(nodeconf_controldata_parse(crlf, strlen(crlf), &hs) &&
+           hs.v[NODECONF_HS_MAX_CONNECTIONS] == 150 && hs.v[NODECONF_HS_MAX_LOCKS_PER_XACT] == 64,
+       "CRLF lines and no final newline");
+    free(crlf);
+    free(t);
+    /* Hostile bytes: random garbage never parses and never crashes. */
+    unsigned seed = 12345;
+    bool none = true;
+    for (int round = 0; round < 2000; round++) {
+        char g[300];
+        size_t n = (size_t)(round % 300);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            g[i] = (char)(seed >> 16);
+        }
+        if (nodeconf_controldata_parse(g, n, &cut))
+            none = false;
+    }
+    ok(none, "random bytes: no floor");
+}
+
+static void test_floor(void)
+{
+    node_spec s;
+    nodeconf_hs have, control, floor;
+    ok(parse_spec("{" SPEC "}", &s), "a bare spec parses");
+    nodeconf_hs_configured(&s, &have);
+    ok(have.v[NODECONF_HS_MAX_CONNECTIONS] == 100 &&
+           have.v[NODECONF_HS_MAX_WORKER_PROCESSES] == 8 &&
+           have.v[NODECONF_HS_MAX_WAL_SENDERS] == 25 &&
+           have.v[NODECONF_HS_MAX_PREPARED_XACTS] == 0 &&
+           have.v[NODECONF_HS_MAX_LOCKS_PER_XACT] == 64,
+       "configured: PostgreSQL's defaults, the agent's max_wal_senders");
+    spec_free(&s);
+
+    /* db.t3.micro's class default in settings, the group's value in parameters. */
+    ok(parse_spec("{" SPEC ",\"role\":\"standby\",\"settings\":{\"max_connections\":\"112\","
+                  "\"max_worker_processes\":\"4\"},\"parameters\":{\"max_connections\":\"150\","
+                  "\"max_locks_per_transaction\":\" 128 \"}}",
+                  &s),
+       "a spec with settings and parameters parses");
+    nodeconf_hs_configured(&s, &have);
+    ok(have.v[NODECONF_HS_MAX_CONNECTIONS] == 150, "the parameter wins over the setting");
+    ok(have.v[NODECONF_HS_MAX_WORKER_PROCESSES] == 4, "a setting wins over the default");
+    ok(have.v[NODECONF_HS_MAX_LOCKS_PER_XACT] == 128, "blanks around a number, as PostgreSQL");
+    spec_free(&s);
+
+    ok(parse_spec("{" SPEC ",\"role\":\"standby\",\"settings\":{\"max_connections\":\"112\"}}",
+                  &s),
+       "the group reset: the class default only");
+    control = (nodeconf_hs){{150, 8, 25, 0, 64}};
+    ok(nodeconf_floor_compute(&control, &s, &floor), "control 150 > configured 112: a floor");
+    ok(floor.v[NODECONF_HS_MAX_CONNECTIONS] == 150 && floor.v[1] == 0 && floor.v[2] == 0 &&
+           floor.v[3] == 0 && floor.v[4] == 0,
+       "only max_connections is floored");
+    char *text = nodeconf_render_floor(&floor);
+    is_str(text,
+           "# Written by rds-agent before each start: a hot standby's floor, the\n"
+           "# control file's values above the configured ones (none for a primary).\n"
+           "max_connections = '150'\n",
+           "rdsim-floor.conf with the floor");
+    free(text);
+    control = (nodeconf_hs){{112, 8, 25, 0, 64}};
+    ok(!nodeconf_floor_compute(&control, &s, &floor), "the primary's change replayed: no floor");
+    control = (nodeconf_hs){{90, 8, 10, 0, 64}};
+    ok(!nodeconf_floor_compute(&control, &s, &floor), "lower values never floor");
+    control = (nodeconf_hs){{112, 16, 30, 5, 256}};
+    ok(nodeconf_floor_compute(&control, &s, &floor) && floor.v[0] == 0 && floor.v[1] == 16 &&
+           floor.v[2] == 30 && floor.v[3] == 5 && floor.v[4] == 256,
+       "each of the five on its own");
+    text = nodeconf_render_floor(&floor);
+    is_str(text,
+           "# Written by rds-agent before each start: a hot standby's floor, the\n"
+           "# control file's values above the configured ones (none for a primary).\n"
+           "max_worker_processes = '16'\n"
+           "max_wal_senders = '30'\n"
+           "max_prepared_transactions = '5'\n"
+           "max_locks_per_transaction = '256'\n",
+           "rdsim-floor.conf names PostgreSQL's settings");
+    free(text);
+    spec_free(&s);
+
+    ok(parse_spec("{" SPEC ",\"parameters\":{\"max_connections\":\"many\"}}", &s),
+       "a value PostgreSQL would refuse");
+    nodeconf_hs_configured(&s, &have);
+    ok(have.v[NODECONF_HS_MAX_CONNECTIONS] == -1, "configured: unknown");
+    control = (nodeconf_hs){{150, 8, 25, 0, 64}};
+    ok(!nodeconf_floor_compute(&control, &s, &floor), "an unknown value is never floored");
+    spec_free(&s);
+
+    text = nodeconf_render_floor(NULL);
+    ok(!strchr(text, '=') && text[0] == '#', "no floor: a comment only");
+    char *zero = nodeconf_render_floor(&(nodeconf_hs){{0}});
+    is_str(zero, text, "an all-zero floor is the same file");
+    free(zero);
+    free(text);
+    is_str(nodeconf_hs_name(NODECONF_HS_MAX_LOCKS_PER_XACT), "max_locks_per_transaction",
+           "the setting's name");
+    is_str(nodeconf_hs_name(NODECONF_HS_COUNT), "unknown", "out of range: unknown");
+    ok(nodeconf_reload_only("include_if_exists = 'rdsim-params.conf'\nport = '5432'\n",
+                            "include_if_exists = 'rdsim-params.conf'\nport = '5432'\n"
+                            "include_if_exists = 'rdsim-floor.conf'\n"),
+       "the floor's include added (an upgrade): a reload, no restart");
+}
+
 int main(void)
 {
     test_network();
@@ -717,5 +920,7 @@ int main(void)
     test_reload_only();
     test_secrets();
     test_marker();
+    test_controldata_parse();
+    test_floor();
     return done_testing();
 }
