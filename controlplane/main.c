@@ -54,6 +54,7 @@
 #include "lib/util.h"
 
 #define CRON_MS 100
+#define CRON_STATS_MS 10000
 #define DNS_NEG_TTL 5
 
 typedef struct {
@@ -169,12 +170,29 @@ static char *detect_pg_version(void)
     return xstrdup(ver);
 }
 
+/* Logs (debug) how many passes ran over the last CRON_STATS_MS, and by
+ * whom: the timer (and kicks) or a heartbeat; then starts a new count. */
+static void cron_stats(region *r)
+{
+    int64_t now = mono_ms();
+    if (r->pass_stats.since_ms == 0)
+        r->pass_stats.since_ms = now;
+    if (now - r->pass_stats.since_ms < CRON_STATS_MS)
+        return;
+    LOG_DEBUG("cron passes ms=%lld timer=%lld heartbeat=%lld",
+              (long long)(now - r->pass_stats.since_ms), (long long)r->pass_stats.timer,
+              (long long)r->pass_stats.heartbeat);
+    r->pass_stats.since_ms = now;
+    r->pass_stats.timer = r->pass_stats.heartbeat = 0;
+}
+
 /* Periodic work, one pass: probes, workflows, then the Multi-AZ monitor
  * (which may start failovers the next pass runs). Run by the cron event,
  * also made active by an API call, a telemetry post or an awaited probe,
  * and at once by a heartbeat before its reply (region.h's pass_hook). */
 static void cron_pass(region *r)
 {
+    cron_stats(r);
     health_tick(r->health);
     stopstart_tick(r);
     maint_tick(r);
@@ -217,7 +235,16 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    cron_pass(arg);
+    region *r = arg;
+    r->pass_stats.timer++;
+    cron_pass(r);
+}
+
+/* region.h's pass_hook: a heartbeat's pass, before its reply. */
+static void heartbeat_pass(region *r)
+{
+    r->pass_stats.heartbeat++;
+    cron_pass(r);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -501,7 +528,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     r->dns = dnssync_new();
     r->cw = cwcollect_new();
     r->node_telemetry_hook = cwcollect_node;
-    r->pass_hook = cron_pass;
+    r->pass_hook = heartbeat_pass;
     r->health = health_new(r, (health_config){.interval_ms = r->cfg.probe_interval_ms,
                                               .timeout_ms = r->cfg.probe_timeout_ms});
     if (!dnssync_apply(r))
