@@ -103,6 +103,8 @@ typedef struct region {
     struct {
         int64_t since_ms, timer, heartbeat;
     } pass_stats;
+    int64_t slow_pass_ms;      /* monotonic ms of the last pass that ran main.c's
+                                  once-a-second work (every_due) */
 } region;
 
 /* Limits shared by the actions that create instances. */
