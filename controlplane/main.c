@@ -54,6 +54,8 @@
 #include "lib/util.h"
 
 #define CRON_MS 100
+#define CRON_STATS_MS 10000
+#define CRON_SLOW_MS 1000 /* cron_pass's once-a-second work */
 #define DNS_NEG_TTL 5
 
 typedef struct {
@@ -169,17 +171,45 @@ static char *detect_pg_version(void)
     return xstrdup(ver);
 }
 
+/* Logs (debug) how many passes ran over the last CRON_STATS_MS, and by
+ * whom: the timer (and kicks) or a heartbeat; then starts a new count. */
+static void cron_stats(region *r)
+{
+    int64_t now = mono_ms();
+    if (r->pass_stats.since_ms == 0)
+        r->pass_stats.since_ms = now;
+    if (now - r->pass_stats.since_ms < CRON_STATS_MS)
+        return;
+    LOG_DEBUG("cron passes ms=%lld timer=%lld heartbeat=%lld",
+              (long long)(now - r->pass_stats.since_ms), (long long)r->pass_stats.timer,
+              (long long)r->pass_stats.heartbeat);
+    r->pass_stats.since_ms = now;
+    r->pass_stats.timer = r->pass_stats.heartbeat = 0;
+}
+
 /* Periodic work, one pass: probes, workflows, then the Multi-AZ monitor
  * (which may start failovers the next pass runs). Run by the cron event,
  * also made active by an API call, a telemetry post or an awaited probe,
  * and at once by a heartbeat before its reply (region.h's pass_hook). */
 static void cron_pass(region *r)
 {
+    cron_stats(r);
+    /* Work whose deadlines are whole seconds or more runs once a second,
+     * not at every one of the ~30 passes a second (issue 18): a
+     * maintenance window (maint_tick remembers up to when it looked, so
+     * none is missed), the 7-day restart of a stopped instance, alarms
+     * (evaluated at whole seconds), a lost primary's recovery, the
+     * CloudWatch Logs and Enhanced Monitoring exports. rdsim's own
+     * cadence: AWS states none finer for any of them. */
+    bool slow = every_due(&r->slow_pass_ms, mono_ms(), CRON_SLOW_MS);
     health_tick(r->health);
-    stopstart_tick(r);
-    maint_tick(r);
+    if (slow) {
+        stopstart_tick(r);
+        maint_tick(r);
+    }
     kmswatch_tick(r);
-    cwalarm_tick(r); /* before delivery_tick: its actions go out this pass */
+    if (slow)
+        cwalarm_tick(r); /* before delivery_tick: its actions go out this pass */
     workflow_run_all(r);
     if (ha_tick(r, r->health)) {
         dnssync_apply(r);
@@ -189,15 +219,17 @@ static void cron_pass(region *r)
         dnssync_apply(r);
         workflow_run_all(r);
     }
-    if (recovery_tick(r))
+    if (slow && recovery_tick(r))
         workflow_run_all(r);
     instwf_sweep(r);
     replica_tick(r);
     delivery_tick(r->delivery);
     snapshot_tick(r);
     autobackup_tick(r);
-    logexport_tick(r);
-    emexport_tick(r);
+    if (slow) {
+        logexport_tick(r);
+        emexport_tick(r);
+    }
     cwcollect_tick(r);
 }
 
@@ -217,7 +249,16 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    cron_pass(arg);
+    region *r = arg;
+    r->pass_stats.timer++;
+    cron_pass(r);
+}
+
+/* region.h's pass_hook: a heartbeat's pass, before its reply. */
+static void heartbeat_pass(region *r)
+{
+    r->pass_stats.heartbeat++;
+    cron_pass(r);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -501,7 +542,7 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
     r->dns = dnssync_new();
     r->cw = cwcollect_new();
     r->node_telemetry_hook = cwcollect_node;
-    r->pass_hook = cron_pass;
+    r->pass_hook = heartbeat_pass;
     r->health = health_new(r, (health_config){.interval_ms = r->cfg.probe_interval_ms,
                                               .timeout_ms = r->cfg.probe_timeout_ms});
     if (!dnssync_apply(r))

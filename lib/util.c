@@ -153,6 +153,14 @@ int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool every_due(int64_t *last_ms, int64_t now_ms, int64_t period_ms)
+{
+    if (*last_ms != 0 && now_ms - *last_ms < period_ms)
+        return false;
+    *last_ms = now_ms;
+    return true;
+}
+
 int64_t wall_ms(void)
 {
     struct timespec ts;

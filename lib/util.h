@@ -42,5 +42,9 @@ bool str_to_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 int64_t mono_ms(void);
 /* Wall-clock milliseconds since the epoch. */
 int64_t wall_ms(void);
+/* A periodic job's gate, on one clock (mono_ms): true, with *last_ms set
+ * to now_ms, when the job never ran (*last_ms 0) or period_ms or more
+ * have passed since *last_ms; false (nothing changed) otherwise. */
+bool every_due(int64_t *last_ms, int64_t now_ms, int64_t period_ms);
 
 #endif

@@ -25,6 +25,7 @@ typedef struct {
     int64_t pid;
     int nnodes;
     agent_node_report *nodes;
+    bool changed;           /* the last heartbeat said something new (agents_changed) */
 } agent_entry;
 
 /* Enough for 64 agents at 8 requests a second over the 120 s a nonce is
@@ -205,6 +206,35 @@ static bool agents_error(char **error, const char *why)
     return false;
 }
 
+/* The same report of one node: every field the controlplane reads
+ * (orphan_logged is ours, not the agent's). */
+static bool report_same(const agent_node_report *x, const agent_node_report *y)
+{
+    return strcmp(x->node_id, y->node_id) == 0 && x->state == y->state && x->pid == y->pid &&
+           x->restarts == y->restarts && x->generation == y->generation &&
+           x->has_role == y->has_role && (!x->has_role || x->role == y->role) &&
+           strcmp(x->error, y->error) == 0 && strcmp(x->parameters_id, y->parameters_id) == 0;
+}
+
+/* true when the node reports nw (n of them) differ from e's last ones in
+ * anything but their order. */
+static bool reports_differ(const agent_entry *e, const agent_node_report *nw, int n)
+{
+    if (n != e->nnodes)
+        return true;
+    for (int k = 0; k < n; k++) {
+        /* Agents send their nodes in a stable order: the same index first. */
+        if (report_same(&nw[k], &e->nodes[k]))
+            continue;
+        bool found = false;
+        for (int j = 0; j < n && !found; j++)
+            found = report_same(&nw[k], &e->nodes[j]);
+        if (!found)
+            return true;
+    }
+    return false;
+}
+
 bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS_ID_MAX],
                    char **error)
 {
@@ -260,6 +290,12 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
     cJSON_Delete(root);
 
     agent_entry *e = agents_find(a, id);
+    int64_t now = mono_ms();
+    /* New, back from silence (every caller's "alive" turned false), moved,
+     * or a node report not as before. */
+    bool changed = !e || now - e->last_seen_mono > r->cfg.agent_timeout_ms ||
+                   strcmp(e->az, az) != 0 || strcmp(e->addr_base, base) != 0 ||
+                   reports_differ(e, reports, nn);
     if (!e) {
         if (a->n == AGENTS_MAX && !agents_evict_stale(a, mono_ms())) {
             free(reports);
@@ -273,8 +309,9 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
     }
     snprintf(e->az, sizeof e->az, "%s", az);
     snprintf(e->addr_base, sizeof e->addr_base, "%s", base);
-    e->last_seen_mono = mono_ms();
+    e->last_seen_mono = now;
     e->seen_seq = ++a->seq;
+    e->changed = changed;
     for (int k = 0; k < nn; k++)
         for (int j = 0; j < e->nnodes; j++)
             if (strcmp(e->nodes[j].node_id, reports[k].node_id) == 0)
@@ -284,6 +321,12 @@ bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS
     e->nnodes = nn;
     memcpy(agent_id, e->id, sizeof e->id);
     return true;
+}
+
+bool agents_changed(const agents *a, const char *agent_id)
+{
+    const agent_entry *e = agents_find(a, agent_id);
+    return !e || e->changed;
 }
 
 const agent_node_report *agents_node_report(const agents *a, const char *agent_id,

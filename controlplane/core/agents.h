@@ -97,6 +97,16 @@ char *agents_error_json(const char *why);
 bool agents_record(region *r, const char *body, size_t len, char agent_id[AGENTS_ID_MAX],
                    char **error);
 
+/* true when the agent's last recorded heartbeat may change a decision:
+ * the agent is new, was silent longer than the region's agent timeout
+ * (agents_alive turned false meanwhile), moved AZ or address base, or
+ * reported any node differently from its previous heartbeat (a node
+ * added, gone, or with any field of agent_node_report changed; their
+ * order aside). Also true for an unknown agent. A heartbeat with
+ * nothing new only refreshes the agent's time (issue 18: such a one
+ * needs no pass of the cron, view/nodespec.h). */
+bool agents_changed(const agents *a, const char *agent_id);
+
 /* The last report of node_id from agent_id, or NULL when that agent's last
  * heartbeat did not mention it (or the agent is unknown). Borrowed until
  * the next heartbeat. */

@@ -98,6 +98,13 @@ typedef struct region {
      * heartbeat and answering it, so the reply carries what the report
      * decided; NULL in the unit tests. */
     void (*pass_hook)(struct region *r);
+    /* The cron's passes since stats_ms (monotonic), by what ran them; main
+     * logs them at debug level every CRON_STATS_MS (issue 18's idle cost). */
+    struct {
+        int64_t since_ms, timer, heartbeat;
+    } pass_stats;
+    int64_t slow_pass_ms;      /* monotonic ms of the last pass that ran main.c's
+                                  once-a-second work (every_due) */
 } region;
 
 /* Limits shared by the actions that create instances. */

@@ -225,12 +225,22 @@ char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32],
         *status = 400;
         return error;
     }
-    if (r->pass_hook)
+    /* Every step that waits on an agent waits for its report to change
+     * (a node stopped, promoted, fenced, gone); one that waits for time
+     * or a probe is the cron timer's (CRON_MS) or the probe's kick. So a
+     * heartbeat with nothing new runs no pass (issue 18: two thirds of
+     * them when idle), except while a cluster fails over on this agent,
+     * whose chain keeps every heartbeat's pass as before. */
+    bool hurry = cluster_agent_failing_over(r, agent_id);
+    if (r->pass_hook && (hurry || agents_changed(r->agents, id))) {
         r->pass_hook(r);
+        /* The pass may have started (or ended) a failover: the reply
+         * tells its interval after it. */
+        hurry = cluster_agent_failing_over(r, agent_id);
+    }
     cJSON *reply = cJSON_CreateObject();
-    cJSON_AddNumberToObject(reply, "interval_ms", cluster_agent_failing_over(r, agent_id)
-                                                      ? AGENTS_HEARTBEAT_HURRY_MS
-                                                      : AGENTS_HEARTBEAT_MS);
+    cJSON_AddNumberToObject(reply, "interval_ms",
+                            hurry ? AGENTS_HEARTBEAT_HURRY_MS : AGENTS_HEARTBEAT_MS);
     /* Kept for older agents; an agent never deletes a node on absence. */
     cJSON_AddBoolToObject(reply, "authoritative", true);
     cJSON *goals = nodespec_goals(r, agent_id, key);

@@ -27,7 +27,10 @@ typedef struct region region;
  * agents_record, then one pass of the cron (region.h's pass_hook, when
  * set) so that what this report decides — a crash failed over, a fence
  * confirmed, a promotion seen — is in this very reply rather than in the
- * agent's next one, then the reply. Its interval_ms is
+ * agent's next one, then the reply. The pass runs only when the report
+ * says something new (agents_changed) or the agent hosts a member of a
+ * cluster failing over: a report like the last one decides nothing the
+ * cron's own timer would not (issue 18). Its interval_ms is
  * AGENTS_HEARTBEAT_HURRY_MS while the agent hosts a member of a cluster
  * that is failing over (each of the failover's steps then reaches the
  * hosts within that), AGENTS_HEARTBEAT_MS otherwise. Returns the reply body (malloc'd, the

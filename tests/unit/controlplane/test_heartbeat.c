@@ -3,7 +3,8 @@
  * accepted (as before the enums) and matches no test; a malformed report
  * is a 400 that leaves the registry alone; the registry is bounded and a
  * full one forgets only an agent silent for the stale time (issue 13,
- * hole 6c). */
+ * hole 6c); a heartbeat runs the cron's pass only when its report says
+ * something new (issue 18). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,84 @@ static void test_bounded(void)
     agents_free(r.agents);
 }
 
+static int passes;
+static void count_pass(region *r)
+{
+    (void)r;
+    passes++;
+}
+
+/* One heartbeat of agent us-east-1a with nodes (a JSON array); true when
+ * it ran the cron's pass. */
+static bool beat_passed(region *r, const char *nodes)
+{
+    char *body = xasprintf("{\"agent_id\":\"us-east-1a\",\"az\":\"us-east-1a\","
+                           "\"addr_base\":\"127.0.1\",\"nodes\":%s}", nodes);
+    int before = passes;
+    beat(r, body);
+    free(body);
+    return passes > before;
+}
+
+/* Which heartbeats run a pass: a new agent, any field of a node report
+ * changed, a node added or gone, an agent back from silence; not a
+ * report like the last one, whatever its order. */
+static void test_pass_when_changed(region *r)
+{
+    r->pass_hook = count_pass;
+    r->cfg.agent_timeout_ms = 60000;
+    static const char a[] = "{\"node_id\":\"p1\",\"state\":\"running\",\"role\":\"primary\","
+                            "\"generation\":2,\"pid\":10,\"restarts\":0}";
+    static const char b[] = "{\"node_id\":\"p2\",\"state\":\"running\",\"role\":\"standby\","
+                            "\"generation\":1,\"pid\":11}";
+    char *ab = xasprintf("[%s,%s]", a, b), *ba = xasprintf("[%s,%s]", b, a);
+    static const struct {
+        const char *name, *nodes;
+        bool pass;
+    } cases[] = {
+        {"a new generation", "{\"node_id\":\"p1\",\"state\":\"running\",\"role\":\"primary\","
+                             "\"generation\":3,\"pid\":10}", true},
+        {"... then unchanged: no pass", "{\"node_id\":\"p1\",\"state\":\"running\","
+                                        "\"role\":\"primary\",\"generation\":3,\"pid\":10}", false},
+        {"a state changed", "{\"node_id\":\"p1\",\"state\":\"stopped\",\"role\":\"primary\","
+                            "\"generation\":3,\"pid\":10}", true},
+        {"a role changed", "{\"node_id\":\"p1\",\"state\":\"stopped\",\"role\":\"standby\","
+                           "\"generation\":3,\"pid\":10}", true},
+        {"a pid changed", "{\"node_id\":\"p1\",\"state\":\"stopped\",\"role\":\"standby\","
+                          "\"generation\":3,\"pid\":12}", true},
+        {"an error appeared", "{\"node_id\":\"p1\",\"state\":\"stopped\",\"role\":\"standby\","
+                              "\"generation\":3,\"pid\":12,\"error\":\"x\"}", true},
+        {"parameters_id changed", "{\"node_id\":\"p1\",\"state\":\"stopped\",\"role\":"
+                                  "\"standby\",\"generation\":3,\"pid\":12,\"error\":\"x\","
+                                  "\"parameters_id\":\"9\"}", true},
+    };
+    ok(beat_passed(r, ab), "a new agent's first heartbeat: a pass");
+    ok(!beat_passed(r, ab), "the same report again: no pass");
+    ok(!beat_passed(r, ba), "the same nodes in another order: no pass");
+    char *only_a = xasprintf("[%s]", a);
+    ok(beat_passed(r, only_a), "a node gone: a pass");
+    ok(beat_passed(r, ab), "a node added: a pass");
+    ok(beat_passed(r, "[]"), "every node gone: a pass");
+    ok(!beat_passed(r, "[]"), "still none: no pass");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *one = xasprintf("[%s]", cases[i].nodes);
+        ok(beat_passed(r, one) == cases[i].pass, cases[i].name);
+        free(one);
+    }
+    char *last = xasprintf("[%s]", cases[sizeof cases / sizeof cases[0] - 1].nodes);
+    r->cfg.agent_timeout_ms = 0; /* every gap between heartbeats is silence now */
+    usleep(2000);
+    ok(beat_passed(r, last), "the same report after the agent timeout: a pass");
+    ok(agents_changed(r->agents, "nobody"), "an unknown agent counts as changed");
+    r->cfg.agent_timeout_ms = 60000;
+    ok(!beat_passed(r, last), "and again within it: no pass");
+    r->pass_hook = NULL;
+    free(last);
+    free(only_a);
+    free(ab);
+    free(ba);
+}
+
 int main(void)
 {
     test_bounded();
@@ -108,6 +187,7 @@ int main(void)
                     "\"nodes\":[{\"node_id\":\"n1\","
                     "\"state\":\"a-state-name-far-too-long-for-any-agent\"}]}"),
            400, "a state name too long is a 400, as before");
+    test_pass_when_changed(&r);
 
     /* Authentication (agents_authenticate): key files by agent id. */
     char *keys = xasprintf("%s/keys", dir);

@@ -25,6 +25,16 @@ int main(void)
     ok(!str_to_int64("", 0, 35, &v), "empty refused");
     ok(!str_to_int64(" 1", 0, 35, &v), "leading space refused");
 
+    /* every_due: the cron's once-a-second work (issue 18). */
+    int64_t last = 0;
+    ok(every_due(&last, 5000, 1000) && last == 5000, "every_due: never ran, due now");
+    ok(!every_due(&last, 5999, 1000) && last == 5000, "every_due: within the period, not due");
+    ok(every_due(&last, 6000, 1000) && last == 6000, "every_due: a period later, due");
+    ok(!every_due(&last, 6000, 1000), "every_due: due once per period, not twice");
+    ok(every_due(&last, 9500, 1000) && last == 9500,
+       "every_due: late, due once and counted from now");
+    ok(!every_due(&last, 10000, 1000), "every_due: ... not again until a period after that");
+
     char buf[32];
     is_str(rclock_format(1790000000123, buf, sizeof buf), "2026-09-21T14:13:20.123Z",
            "time formats as ISO 8601 with ms");
