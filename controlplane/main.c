@@ -201,7 +201,8 @@ static void cron_pass(region *r)
      * (evaluated at whole seconds), a lost primary's recovery, the
      * CloudWatch Logs and Enhanced Monitoring exports. rdsim's own
      * cadence: AWS states none finer for any of them. */
-    bool slow = every_due(&r->slow_pass_ms, mono_ms(), CRON_SLOW_MS);
+    bool slow = every_due(&r->slow_pass_ms, mono_ms(), CRON_SLOW_MS) || r->slow_pass_now;
+    r->slow_pass_now = false;
     health_tick(r->health);
     if (slow) {
         stopstart_tick(r);

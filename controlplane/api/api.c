@@ -89,6 +89,7 @@ static void api_send(struct evhttp_request *req, int status, const char *ctype, 
 /* Schedules a workflow pass right away (the cron event, made active). */
 static void api_kick(region *r)
 {
+    r->slow_pass_now = true;
     if (r->cron)
         event_active(r->cron, EV_TIMEOUT, 1);
 }

@@ -105,6 +105,9 @@ typedef struct region {
     } pass_stats;
     int64_t slow_pass_ms;      /* monotonic ms of the last pass that ran main.c's
                                   once-a-second work (every_due) */
+    bool slow_pass_now;        /* an API change: the next pass runs that work too
+                                  (an export enabled starts before the next
+                                  statement, not up to a second later) */
 } region;
 
 /* Limits shared by the actions that create instances. */
