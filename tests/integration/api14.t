@@ -46,6 +46,9 @@ is "$(api 'Action=DescribeDBInstances&Version=2014-10-31&DBInstanceIdentifier=&M
   "200 -" "DescribeDBInstances with DBInstanceIdentifier=, MaxRecords=, Marker="
 is "$(api 'Action=CreateDBParameterGroup&Version=2014-10-31&DBParameterGroupName=&DBParameterGroupFamily=x&Description=d')" \
   "400 MissingParameter" "a required parameter given empty: MissingParameter"
+# Only an available instance gets as far as "what was asked": creating or
+# backing-up (its first backup), it is InvalidDBInstanceState first.
+poll 120 eval '[ "$(status_of tf)" = available ]'
 is "$(api 'Action=ModifyDBInstance&Version=2014-10-31&DBInstanceIdentifier=tf&BackupRetentionPeriod=')" \
   "400 InvalidParameterCombination" "ModifyDBInstance with only empty values: no modifications requested"
 poll 90 status_is tf available
