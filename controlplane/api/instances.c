@@ -590,18 +590,14 @@ bool instances_action_reboot(region *r, const params *p, cJSON *result, awserr *
             goto done;
         }
         char *src = replica_source_of(&in);
-        /* A replica's flip is ha.c's, which emits RDS-EVENT-0013 itself. */
-        if (src)
-            started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
-                      store_instance_update(r->st, &in) &&
-                      workflow_start(r, in.id, "replica_switchover", data);
-        else
-            started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
-                      ha_apply(in.id, &in.ha_state, HA_FAILING_OVER) &&
-                      events_emit(r, in.id, "RDS-EVENT-0013", NULL) &&
-                      store_instance_update(r->st, &in) &&
-                      workflow_start(r, in.id, "switchover", data);
+        bool replica = src != NULL;
         free(src);
+        /* A replica's flip is ha.c's, which emits RDS-EVENT-0013 itself. */
+        started = lifecycle_apply(in.id, &in.status, STATUS_REBOOTING) &&
+                  (replica || (ha_apply(in.id, &in.ha_state, HA_FAILING_OVER) &&
+                               events_emit(r, in.id, "RDS-EVENT-0013", NULL))) &&
+                  store_instance_update(r->st, &in) &&
+                  workflow_start(r, in.id, replica ? "replica_switchover" : "switchover", data);
     } else {
         cJSON *fe = cJSON_AddArrayToObject(data, "finish_events");
         cJSON_AddItemToArray(fe, cJSON_CreateString("RDS-EVENT-0006"));

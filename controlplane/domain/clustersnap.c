@@ -115,7 +115,9 @@ static char *api_id_from(const char *value)
     region_arn a;
     const char *sid = region_arn_parse(value, &a) ? region_arn_resource_id(&a, "cluster-snapshot:")
                                                   : value;
-    const char *rest = sid && strncasecmp(sid, CLUSTERSNAP_AUTO_PREFIX, 4) == 0 ? sid + 4 : sid;
+    size_t plen = sizeof CLUSTERSNAP_AUTO_PREFIX - 1;
+    const char *rest =
+        sid && strncasecmp(sid, CLUSTERSNAP_AUTO_PREFIX, plen) == 0 ? sid + plen : sid;
     if (!sid || strchr(rest, ':'))
         return xstrdup("");
     return str_lower(xstrdup(sid));
@@ -453,12 +455,17 @@ static bool auto_find_one(region *r, csnap *c, void *arg)
     return false;
 }
 
+static bool is_auto_id(const char *api_id)
+{
+    return strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, sizeof CLUSTERSNAP_AUTO_PREFIX - 1) == 0;
+}
+
 /* The automated snapshot api_id (lowercase) names, into *out (owned);
  * false (out empty) when it names none. */
 static bool auto_get(region *r, const char *api_id, csnap *out)
 {
     memset(out, 0, sizeof *out);
-    if (strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, 4) != 0)
+    if (!is_auto_id(api_id))
         return false;
     auto_find f = {.want = api_id};
     auto_each(r, NULL, auto_find_one, &f);
@@ -468,9 +475,9 @@ static bool auto_get(region *r, const char *api_id, csnap *out)
 
 char *clustersnap_object(region *r, const char *row_id)
 {
-    const char *api_id = row_id + strlen(SNAPROW_CLUSTER_PREFIX);
-    if (!snaprow_is_cluster(row_id) || strncmp(api_id, CLUSTERSNAP_AUTO_PREFIX, 4) != 0)
+    if (!snaprow_is_cluster(row_id) || !is_auto_id(row_id + strlen(SNAPROW_CLUSTER_PREFIX)))
         return snaprow_object(r, row_id);
+    const char *api_id = row_id + strlen(SNAPROW_CLUSTER_PREFIX);
     csnap c;
     char *obj = auto_get(r, api_id, &c) ? abstore_base_object(r, c.base_rid, c.base_id) : NULL;
     csnap_clear(&c);

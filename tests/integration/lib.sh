@@ -366,6 +366,21 @@ sql() {
   psql_at "$addr" "$2" "${3:-postgres}"
 }
 
+# drop_slot ADDR SLOT: the slot's walsender ended and the slot dropped on
+# the server at ADDR; true once it is gone (poll it: the walsender may
+# take its slot back before the drop).
+drop_slot() {
+  admin_psql "$1" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$2'" >/dev/null &&
+    ! admin_psql "$1" "SELECT slot_name FROM pg_replication_slots" | grep -qx "$2"
+}
+
+# switch_wal_away ADDR: 20 WAL segments switched (the agent's wal_keep_size
+# is 16) and a checkpoint, so a standby without a slot loses its WAL.
+switch_wal_away() {
+  admin_psql "$1" "SELECT pg_logical_emit_message(false, 'rdsim', 'x'), pg_switch_wal() FROM generate_series(1, 20)" >/dev/null &&
+    admin_psql "$1" "CHECKPOINT" >/dev/null
+}
+
 # admin_psql ADDR SQL: as rdsadmin, the region operator's login (what no
 # master user may do: pg_switch_wal, ALTER SYSTEM): over the node's unix
 # socket as the pg OS user (peer authentication), as the agent connects.

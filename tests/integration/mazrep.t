@@ -145,20 +145,15 @@ n52=$(rs_events "$M52") n53=$(rs_events "$M53")
 old_sb=$(sb_pm)
 srcaddr=$(addr_of src)
 srcagent=$(agent_pid "$(describe src .AvailabilityZone)")
-drop_rs_s() {
-  admin_psql "$srcaddr" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rdsrr_rs__s'" >/dev/null &&
-    ! admin_psql "$srcaddr" "SELECT slot_name FROM pg_replication_slots" | grep -qx rdsrr_rs__s
-}
 kill -STOP "$srcagent"
 admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin NOLOGIN" >/dev/null
-poll 10 drop_rs_s
+poll 10 drop_slot "$srcaddr" rdsrr_rs__s
 ok $? "rs's standby slot rdsrr_rs__s dropped on src"
 # 20 segments switched away (wal_keep_size is 16) and a checkpoint; the
 # other replicas' slots may still hold them, so the loss is awaited while
 # the standby cannot log in at all (its login and slot kept away by the
 # paused agent; src itself answers its probes meanwhile, so no failover).
-admin_psql "$srcaddr" "SELECT pg_logical_emit_message(false, 'rdsim', 'x'), pg_switch_wal() FROM generate_series(1, 20)" >/dev/null &&
-  admin_psql "$srcaddr" "CHECKPOINT" >/dev/null
+switch_wal_away "$srcaddr"
 ok $? "20 WAL segments switched and a checkpoint on src"
 poll 60 eval '[ "$(rs_events "$M52")" -gt "$n52" ]'
 ok $? "RDS-EVENT-0052 on rs: its standby is lost"

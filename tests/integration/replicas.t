@@ -146,17 +146,11 @@ r1pid=$(postmaster_pid r1)
 # while the WAL r1 needs is switched away (the agent paused, not killed).
 srcaddr=$(addr_of src)
 srcagent=$(agent_pid "$(rdescribe src .AvailabilityZone)")
-drop_r1_slot() {
-  admin_psql "$srcaddr" "SELECT pg_terminate_backend(active_pid, 5000) IS NOT NULL, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'rdsrr_r1'" &&
-    no_slot src rdsrr_r1
-}
 kill -STOP "$srcagent"
 admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin NOLOGIN" >/dev/null
-poll 10 drop_r1_slot
+poll 10 drop_slot "$srcaddr" rdsrr_r1
 ok $? "r1's slot dropped on src"
-# 20 segments (wal_keep_size is 16) and a checkpoint that removes them.
-admin_psql "$srcaddr" "SELECT pg_logical_emit_message(false, 'rdsim', 'x'), pg_switch_wal() FROM generate_series(1, 20)" >/dev/null &&
-  admin_psql "$srcaddr" "CHECKPOINT" >/dev/null
+switch_wal_away "$srcaddr"
 ok $? "20 WAL segments switched and a checkpoint on src"
 admin_psql "$srcaddr" "ALTER ROLE rdsrepladmin LOGIN" >/dev/null
 kill -CONT "$srcagent"
