@@ -64,6 +64,7 @@ typedef struct {
     int api_port;
     const char *dns_addr;
     int dns_port;
+    int gateway_dns_port; /* with --agent-addr: 53 unless given */
     const char *azs;
     const char *port_file;
     const char *agent_keys; /* NULL: DIR/agent-keys */
@@ -79,6 +80,7 @@ typedef struct {
     api *a;
     api *agent_api; /* --agent-addr's listener, or NULL */
     dns_server *dns;
+    dns_server *gateway_dns; /* --agent-addr's DNS on port 53, or NULL */
     pisampler *pi; /* Performance Insights' one-second sampler */
     struct event *sigint, *sigterm, *sigchld;
 } cp_wiring;
@@ -121,6 +123,9 @@ static void usage(FILE *f)
             "                        (127.0.0.0/24)\n"
             "  --agent-addr ADDR     also serve the API on ADDR (same port) and tell agents\n"
             "                        to reach it (and KMS) there: namespace mode's gateway\n"
+            "  --gateway-dns-port N  with --agent-addr, also answer DNS on ADDR:N, for\n"
+            "                        clients in namespaces whose resolv.conf names ADDR\n"
+            "                        (53; 0: not)\n"
             "  --aws-dir DIR         where the access keys go: DIR/credentials, DIR/config\n"
             "                        (profile rdsim) and DIR/agent.env (default HOME/aws)\n"
             "  --certs-dir DIR       where the CA bundle goes: DIR/global-bundle.pem\n"
@@ -326,6 +331,7 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         {"vpc-cidr", required_argument, 0, 'V'},
         {"region-cidr", required_argument, 0, 'Q'},
         {"agent-addr", required_argument, 0, 'B'},
+        {"gateway-dns-port", required_argument, 0, 'g'},
         {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
     };
     int64_t v;
@@ -363,6 +369,10 @@ static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
         case 'D':
             if (!parse_int_opt("--dns-port", optarg, 0, 65535, &v)) return 2;
             o->dns_port = (int)v;
+            break;
+        case 'g':
+            if (!parse_int_opt("--gateway-dns-port", optarg, 0, 65535, &v)) return 2;
+            o->gateway_dns_port = (int)v;
             break;
         case 't':
             if (!parse_int_opt("--dns-ttl", optarg, 0, 86400, &cfg->dns_ttl_s)) return 2;
@@ -564,6 +574,15 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
         w->agent_api = api_start(r, r->cfg.agent_addr, api_port, &again);
         if (!w->agent_api)
             return false;
+        /* And the region's DNS there on the RFC port: a client namespace's
+         * resolv.conf cannot name another port, and real runtimes (the
+         * JVM, glibc, psycopg2) read nothing else (README "Network modes"). */
+        if (o->gateway_dns_port > 0) {
+            w->gateway_dns = dns_server_new(r->base, r->zone, r->cfg.agent_addr,
+                                            (uint16_t)o->gateway_dns_port);
+            if (!w->gateway_dns)
+                return false;
+        }
     }
     w->pi = pisampler_new(r);
     r->cron = event_new(r->base, -1, EV_PERSIST, on_cron, r);
@@ -605,6 +624,8 @@ static void cp_close(region *r, cp_wiring *w)
     api_stop(w->a);
     if (w->dns)
         dns_server_free(w->dns);
+    if (w->gateway_dns)
+        dns_server_free(w->gateway_dns);
     delivery_free(r->delivery);
     health_free(r->health);
     cwcollect_free(r->cw);
@@ -633,7 +654,7 @@ int main(int argc, char **argv)
 {
     log_set_ident("controlplane");
     cp_opts o = {.api_addr = "127.0.0.1", .api_port = 8780, .dns_addr = "127.0.0.1",
-                 .dns_port = 8753, .log_max_mib = 64};
+                 .dns_port = 8753, .gateway_dns_port = 53, .log_max_mib = 64};
     region r = {0};
     r.cfg = (region_config){.name = "us-east-1", .dns_suffix = "rds.internal", .dns_ttl_s = 5,
                             .node_ttl_s = 60, .create_timeout_ms = 300000,

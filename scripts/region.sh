@@ -10,6 +10,10 @@
 #                              namespace mode: take the AZ host's link to the
 #                              region bridge down / up again (the partition
 #                              primitive; README "Network modes")
+#   scripts/region.sh client CMD [ARG...]
+#                              namespace mode: run CMD on the clients' host
+#                              (rdsim-<hash>-cl, P.0.5), whose resolv.conf
+#                              names the region's DNS at P.0.1:53
 #
 # Environment (defaults): RDS_HOME (./run), RDS_API_PORT (8780; 0 picks a
 # free port), RDS_DNS_PORT (8753; 0 likewise), RDS_REGION (us-east-1),
@@ -47,7 +51,8 @@
 # routed on the machine's own network):
 #   P.0.0/24   the region's link network on the bridge: the root namespace's
 #              end P.0.1 (the controlplane's address for agents, the source
-#              of its probes and backups), host n's end P.0.(10+n);
+#              of its probes and backups; the API and DNS on port 53 there),
+#              the clients' host P.0.5, host n's end P.0.(10+n);
 #   P.n.0/24   AZ n's node addresses, local inside host n's namespace only
 #              (a `local` route on its lo), routed via P.0.(10+n) from the
 #              root namespace and from the other hosts.
@@ -94,6 +99,7 @@ azs=("${region}a" "${region}b" "${region}c")
 
 nshash=$(printf %s "$home" | sha256sum | cut -c1-8)
 ns_sw=rdsim-$nshash-sw
+ns_cl=rdsim-$nshash-cl
 root_if=rdsr$nshash
 netns_marks=/run/rdsim-netns
 ns_of() { echo "rdsim-$nshash-$1"; }
@@ -119,6 +125,7 @@ ns_delete() {
   local pid
   for pid in $(ip netns pids "$1" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   ip netns del "$1" 2>/dev/null || true
+  rm -rf "/etc/netns/$1"
 }
 
 # netns_sweep: a crashed run's namespaces (their home is gone) are removed
@@ -163,6 +170,7 @@ netns_up() {
   ip -n "$ns_sw" link set uplink up
   ip addr replace "$p.0.1/24" dev "$root_if"
   ip link set "$root_if" up
+  client_ns_up "$p"
   i=1
   for az in "${azs[@]}"; do
     ns=$(ns_of "$az")
@@ -188,8 +196,48 @@ netns_up() {
   done
 }
 
+# client_ns_up P: the clients' host, rdsim-<hash>-cl at P.0.5 on the bridge:
+# a machine in the VPC that is neither the controlplane nor a DB host, so a
+# partition can cut a host from the controlplane and keep it reachable from
+# clients (the chaos harness's writers, the lab's runtimes run here). Its
+# resolv.conf (ip netns exec mounts /etc/netns/NS/*) names the region's DNS
+# on the gateway, port 53; the API is at the gateway too (signed requests).
+client_ns_up() {
+  local p=$1 j=1
+  ns_exists "$ns_cl" || ip netns add "$ns_cl"
+  ip -n "$ns_cl" link set lo up
+  if ! ip -n "$ns_sw" link show c0 >/dev/null 2>&1; then
+    ip -n "$ns_cl" link del eth0 2>/dev/null || true
+    ip -n "$ns_sw" link add c0 type veth peer name eth0 netns "$ns_cl"
+  fi
+  ip -n "$ns_sw" link set c0 master br0
+  ip -n "$ns_sw" link set c0 up
+  ip -n "$ns_cl" addr replace "$p.0.5/24" dev eth0
+  ip -n "$ns_cl" link set eth0 up
+  for _ in "${azs[@]}"; do
+    ip -n "$ns_cl" route replace "$p.$j.0/24" via "$p.0.$((10 + j))" dev eth0
+    j=$((j + 1))
+  done
+  mkdir -p "/etc/netns/$ns_cl"
+  printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$p.0.1" >"/etc/netns/$ns_cl/resolv.conf"
+}
+
+# client CMD...: CMD on the clients' host, with rdsctl pointed at the
+# gateway (its name resolution is the region's DNS, through resolv.conf).
+client() {
+  [ "$mode" = netns ] || { echo "region: client needs namespace mode (RDSIM_NET=netns)" >&2; exit 2; }
+  ns_exists "$ns_cl" || { echo "region: the region's network is not up" >&2; exit 1; }
+  [ $# -gt 0 ] || { echo "usage: $0 client CMD [ARG...]" >&2; exit 2; }
+  local port
+  port=$(sed -n 's/^RDS_API_PORT=\([0-9]*\)$/\1/p' "$home/region.env" 2>/dev/null)
+  [ -n "$port" ] || { echo "region: the region is not up ($home/region.env)" >&2; exit 1; }
+  exec ip netns exec "$ns_cl" env RDSCTL_ENDPOINT="http://$(block).0.1:$port" \
+    RDS_DNS_SERVER="$(block).0.1" RDS_DNS_PORT=53 "$@"
+}
+
 netns_down() {
   local az
+  ns_delete "$ns_cl"
   for az in "${azs[@]}"; do ns_delete "$(ns_of "$az")"; done
   ns_delete "$ns_sw"
   ip link del "$root_if" 2>/dev/null || true
@@ -446,6 +494,7 @@ RDS_DNS_PORT=$dns_port
 RDS_REGION=$region
 RDS_NET=$net
 RDS_NETMODE=$mode
+$(if [ "$mode" = netns ]; then printf 'RDS_GATEWAY=%s\nRDS_CLIENT_NS=%s\n' "$(block).0.1" "$ns_cl"; fi)
 export AWS_SHARED_CREDENTIALS_FILE=$home/aws/credentials
 export AWS_CONFIG_FILE=$home/aws/config
 export AWS_PROFILE=rdsim
@@ -519,6 +568,7 @@ status() {
       echo "  host $az: namespace $(ns_of "$az"), nodes $(block).$i.0/24, $st"
       i=$((i + 1))
     done
+    echo "  clients: namespace $ns_cl at $(block).0.5, DNS $(block).0.1:53 (region.sh client CMD)"
   else
     echo "network: loopback (hosts 127.$net.N; RDSIM_NET=netns for namespaces)"
   fi
@@ -530,7 +580,8 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
+  client) shift; client "$@" ;;
   netcut) netlink "${2:-}" down ;;
   netheal) netlink "${2:-}" up ;;
-  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ|client CMD..." >&2; exit 2 ;;
 esac

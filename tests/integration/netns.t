@@ -97,9 +97,30 @@ code=$(from_ns curl -s -m 5 -o /dev/null -w '%{http_code}' \
 like "$code" '^4[0-9][0-9]$' "an unsigned API call through the gateway is refused ($code)"
 is "$(status_of ib)" available "and changed nothing"
 from_ns dig +time=1 +tries=1 @"$P.0.1" -p "$RDS_DNS_PORT" "$(endpoint_of ia)" >/dev/null 2>&1
-isnt $? 0 "the DNS server is not reachable from a host namespace (loopback only)"
-gw=$(ss -Hltun | awk '{ print $5 }' | grep -F "$P." | sort -u | tr '\n' ' ')
-is "$gw" "$P.0.1:$RDS_API_PORT " "the gateway has one listener: the API port"
+isnt $? 0 "the DNS server's own port is not reachable from a host namespace (loopback only)"
+gw=$(ss -Hltn | awk '{ print $4 }' | grep -F "$P." | sort -t: -k2n | tr '\n' ' ')
+is "$gw" "$P.0.1:53 $P.0.1:$RDS_API_PORT " "the gateway listens on TCP for the API port and DNS (53) only"
+gwu=$(ss -Hlun | awk '{ print $4 }' | grep -F "$P." | sort -u | tr '\n' ' ')
+is "$gwu" "$P.0.1:53 " "and on UDP for DNS (53) only"
+
+# ---- the clients' host: resolv.conf names the gateway's DNS ---------------------
+CL=rdsim-$H-cl
+like "$(ip netns list)" "$CL" "the clients' namespace exists"
+like "$("$ROOT/scripts/region.sh" status)" "clients: namespace $CL at $P\.0\.5, DNS $P\.0\.1:53" \
+  "status shows the clients' host"
+client() { "$ROOT/scripts/region.sh" client "$@"; }
+is "$(client getent ahostsv4 "$(endpoint_of ia)" | awk 'NR == 1 { print $1 }')" "$A" \
+  "glibc on the clients' host resolves ia's endpoint through resolv.conf"
+is "$(client dig +short @"$P.0.1" "$(endpoint_of ib)" | tail -1)" "$B" "dig @$P.0.1 port 53 answers too"
+is "$(client env PGPASSWORD="$T_PASS" PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -XAtq \
+  "host=$(endpoint_of ia) user=$T_USER dbname=postgres" -c 'select inet_client_addr()')" \
+  "$P.0.5" "psql on the clients' host reaches ia by name, from $P.0.5"
+is "$(client "$ROOT/bin/rdsctl" describe-db-instances --db-instance-identifier ib |
+  jq -r '.DBInstances[0].DBInstanceStatus')" available "rdsctl on the clients' host signs through the gateway"
+# Hostile packets at the gateway's DNS: garbage and a truncated header.
+client bash -c "printf '\\x00\\x01garbage' >/dev/udp/$P.0.1/53; printf '\\xff' >/dev/udp/$P.0.1/53" || true
+is "$(client dig +short +time=2 +tries=1 @"$P.0.1" "$(endpoint_of ib)" | tail -1)" "$B" \
+  "the gateway's DNS answers after hostile packets"
 
 # ---- a crash: kill -9 of everything, then up again ----------------------------
 for p in $(cp_pid) $(agent_pid us-east-1a) $(agent_pid us-east-1b) $(agent_pid us-east-1c); do
@@ -134,6 +155,8 @@ routes=$(ip route | grep -F "$P." || true)
 is "$routes" "" "no route to the block is left"
 [ ! -e "/run/rdsim-netns/$H" ]
 ok $? "no marker is left"
+[ ! -e "/etc/netns/$CL" ]
+ok $? "no resolv.conf of the clients' host is left"
 procs=$(our_postgres)
 is "$procs" "" "no postgres of the region runs"
 
