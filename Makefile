@@ -63,6 +63,17 @@ $(B)/gen/liveassets.inc: scripts/embed-assets.sh $(LIVE_ASSETS)
 $(B)/controlplane/api/liveview.o: $(B)/gen/liveassets.inc
 $(B)/controlplane/api/liveview.o: CFLAGS += -I$(B)/gen
 
+# The DNS-caching lab's JVM lanes (lab/runtimes/, cli/labruntimes.h),
+# compiled against Debian's jars when javac and the jars are installed
+# (scripts/install-deps.sh); without them the lab leaves those lanes out.
+LAB_JARS := /usr/share/java/postgresql.jar /usr/share/java/HikariCP.jar
+ifneq ($(and $(shell command -v javac 2>/dev/null),$(wildcard $(LAB_JARS))),)
+all: $(B)/lab-java/LabJdbc.class
+endif
+$(B)/lab-java/LabJdbc.class: lab/runtimes/LabJdbc.java
+	@mkdir -p $(dir $@)
+	javac -nowarn -d $(dir $@) -cp $(subst $() $(),:,$(LAB_JARS)) $<
+
 # bin/ always holds the variant built last: the stamp forces a relink when
 # the variant changes.
 bin/.variant: FORCE
@@ -121,7 +132,7 @@ unit: $(TESTS)
 # file has started (TAP::Parser::Scheduler queues nested groups last), and
 # the chain is the longest path. The chain's output follows the parallel
 # run's. A new file is in the parallel group unless named in INTEGRATION_SEQ.
-INTEGRATION_SEQ := agent cluster multiaz pitr region lab demo_home security_dataloss \
+INTEGRATION_SEQ := agent cluster multiaz pitr region lab labrt demo_home security_dataloss \
                    security_flood security_sns security_telemetry
 INTEGRATION_FIRST := terraform awscli_everyday liveview api14 replicas iam mazrep clusterpg \
                      cloudwatch cluster_backup sns_sqs_attrs

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <glob.h>
+#include <libgen.h>
 #include <libpq-fe.h>
 #include <limits.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "cli/exitcode.h"
 #include "cli/labclients.h"
 #include "cli/labreaders.h"
+#include "cli/labruntimes.h"
 #include "cli/pgtls.h"
 #include "cli/labreport.h"
 #include "cli/stubres.h"
@@ -401,11 +404,38 @@ static bool lab_force_failover(lab_ctx *c)
     return ok;
 }
 
+static int lab_by_end(const void *x, const void *y)
+{
+    const lab_attempt *a = x, *b = y;
+    if (a->end_ms != b->end_ms)
+        return a->end_ms < b->end_ms ? -1 : 1;
+    return a->start_ms < b->start_ms ? -1 : a->start_ms > b->start_ms;
+}
+
+/* The models' and the real runtimes' attempts in one log, in order of
+ * completion (labclients.h's order; the runtimes' lines arrive late by
+ * their pipe's delay). */
+static size_t lab_log(labclients *l, labruntimes *rt, lab_attempt **out)
+{
+    lab_attempt *a, *b;
+    size_t n = labclients_attempts(l, &a);
+    size_t m = labruntimes_attempts(rt, &b);
+    if (m) {
+        a = xrealloc(a, (n + m) * sizeof *a);
+        memcpy(a + n, b, m * sizeof *b);
+        n += m;
+        qsort(a, n, sizeof *a, lab_by_end);
+    }
+    free(b);
+    *out = a;
+    return n;
+}
+
 /* Every present client has at least one write after since_ms. */
-static bool lab_all_wrote(labclients *l, unsigned present, int64_t since_ms)
+static bool lab_all_wrote(labclients *l, labruntimes *rt, unsigned present, int64_t since_ms)
 {
     lab_attempt *a;
-    size_t n = labclients_attempts(l, &a);
+    size_t n = lab_log(l, rt, &a);
     unsigned wrote = 0;
     for (size_t i = 0; i < n; i++)
         if (a[i].outcome == LAB_OK && a[i].end_ms >= since_ms && a[i].client < LAB_NCLIENTS)
@@ -420,6 +450,75 @@ static bool lab_write_file(const char *path, const char *text)
         return true;
     fprintf(stderr, "\nCannot write %s\n", path);
     return false;
+}
+
+static void lab_last_error(labclients *l, labruntimes *rt, lab_client_kind k, char *buf,
+                           size_t size)
+{
+    if (k >= LAB_NMODELS)
+        labruntimes_last_error(rt, k, buf, size);
+    else
+        labclients_last_error(l, k, buf, size);
+}
+
+/* The rdsim checkout this rdsctl was built in (bin/rdsctl's parent), and
+ * the variant's build directory (bin/.variant) holding lab-java/. */
+static bool lab_root(char *root, size_t cap, char **java_dir)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    char *dir = dirname(dirname(exe)); /* .../bin/rdsctl -> ... */
+    if (strlen(dir) >= cap)
+        return false;
+    memcpy(root, dir, strlen(dir) + 1);
+    char *stamp = xasprintf("%s/bin/.variant", root);
+    char variant[64];
+    if (!lab_file_line(stamp, 1, variant, sizeof variant) || strchr(variant, '/'))
+        snprintf(variant, sizeof variant, "default");
+    free(stamp);
+    *java_dir = xasprintf("%s/build/%s/lab-java", root, variant);
+    return true;
+}
+
+/* The real-runtime lanes (labruntimes.h) in namespace mode: adds those
+ * that started to *present. NULL (with a note) in loopback mode or when
+ * none could start; the models run either way. */
+static labruntimes *lab_start_runtimes(lab_ctx *c, int min_ttl, int64_t run, unsigned *present)
+{
+    char *env_path = xasprintf("%s/region.env", c->rds_home);
+    size_t len;
+    char *text = fs_read_all(env_path, LAB_PIDFILE_MAX, &len);
+    free(env_path);
+    char ns[80], gw[LABCLIENTS_ADDR_MAX], root[PATH_MAX];
+    bool netns = labruntimes_region_env(text, ns, sizeof ns, gw, sizeof gw);
+    free(text);
+    if (!netns) {
+        lab_say("note: the real-runtime lanes (JVM, HikariCP, psycopg2, glibc) need namespace "
+                "mode (RDSIM_NET=netns scripts/region.sh up): the models run alone");
+        return NULL;
+    }
+    char *java_dir = NULL;
+    if (!lab_root(root, sizeof root, &java_dir)) {
+        lab_say("note: cannot find rdsim's checkout from /proc/self/exe: no real runtimes");
+        return NULL;
+    }
+    char *work = xasprintf("%s/lab-rt", c->rds_home);
+    mkdir(work, 0755);
+    labruntimes_config rc = {.netns = ns, .root = root, .java_dir = java_dir, .work_dir = work,
+                             .endpoint = c->endpoint, .pg_port = c->port, .user = c->user,
+                             .password = c->password, .dbname = "postgres", .gateway = gw,
+                             .min_ttl = min_ttl, .run = run};
+    unsigned want = labruntimes_available(&rc, LABRUNTIMES_ALL), started = 0;
+    labruntimes *rt = want ? labruntimes_start(&rc, want, &started) : NULL;
+    *present |= started;
+    if (rt)
+        lab_say("real runtimes on the clients' host %s (DNS %s:53), stderr in %s", ns, gw, work);
+    free(work);
+    free(java_dir);
+    return rt;
 }
 
 /* ---- the command ---- */
@@ -439,6 +538,8 @@ const arg_spec lab_flags[] = {
     F_LINT("resolver-min-ttl", "Add a client behind a caching resolver that raises TTLs to "
                                "this minimum (e.g. 300)"),
     F_LSTR("dns-port", false, "The region's DNS port (default $RDS_DNS_PORT, else region.env)"),
+    {"no-runtimes", NULL, ARG_FLAG, NULL, NULL, false,
+     "Namespace mode: leave out the real-runtime lanes (JVM, HikariCP, psycopg2, glibc)"},
     {NULL, NULL, 0, NULL, NULL, false, NULL},
 };
 
@@ -452,10 +553,11 @@ static int lab_usage(const char *message)
 }
 
 /* One progress line: who has recovered so far. */
-static void lab_progress(labclients *l, unsigned present, const lab_timeline *t, int64_t now)
+static void lab_progress(labclients *l, labruntimes *rt, unsigned present, const lab_timeline *t,
+                         int64_t now)
 {
     lab_attempt *a;
-    size_t n = labclients_attempts(l, &a);
+    size_t n = lab_log(l, rt, &a);
     sbuf line = {0};
     sbuf_printf(&line, "  %+5.1f s:", (double)(now - labreport_failover_ms(t)) / 1000.0);
     for (int k = 0; k < LAB_NCLIENTS; k++) {
@@ -476,6 +578,8 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     (void)cmd;
     if (argc >= 1 && strcmp(argv[0], "reader-endpoint") == 0)
         return labreaders_run(ctx, argc, argv);
+    if (argc >= 1 && strcmp(argv[0], "runtime-glibc") == 0) /* a lane, labruntimes.h */
+        return labruntimes_glibc_main(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "dns-caching") != 0)
         return lab_usage(argc < 1 ? "the following arguments are required: lab name "
                                     "(dns-caching, reader-endpoint)"
@@ -485,6 +589,7 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     sbuf err = {0};
     lab_ctx c = {.api = {.endpoint = ctx->endpoint, .debug = ctx->debug, .timeout_s = 10}};
     labclients *l = NULL;
+    labruntimes *rt = NULL;
     lab_attempt *log = NULL;
     size_t nlog = 0;
     bool ran = false;
@@ -564,6 +669,8 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     l = labclients_start(&lc);
     if (!l)
         goto restore;
+    if (!query_get(&opts, "no-runtimes"))
+        rt = lab_start_runtimes(&c, (int)min_ttl, lc.run, &present);
     t.start_ms = wall_ms();
     int64_t start_mono = mono_ms();
     int64_t end_mono = start_mono + duration_s * 1000;
@@ -583,15 +690,15 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     if (warmup > duration_s * 1000 / 2)
         warmup = duration_s * 1000 / 2 > LAB_WARMUP_MS ? duration_s * 1000 / 2 : LAB_WARMUP_MS;
     while (!lab_interrupted && mono_ms() < end_mono &&
-           !(mono_ms() - start_mono >= warmup && lab_all_wrote(l, present, 0))) {
+           !(mono_ms() - start_mono >= warmup && lab_all_wrote(l, rt, present, 0))) {
         if (mono_ms() - start_mono > LAB_FIRST_WRITE_TIMEOUT_MS)
             break;
         lab_sleep_ms(LAB_POLL_MS);
     }
-    if (!lab_all_wrote(l, present, 0) || lab_interrupted) {
+    if (!lab_all_wrote(l, rt, present, 0) || lab_interrupted) {
         for (int k = 0; k < LAB_NCLIENTS; k++) {
             char e[LABCLIENTS_ERROR_MAX];
-            labclients_last_error(l, (lab_client_kind)k, e, sizeof e);
+            lab_last_error(l, rt, (lab_client_kind)k, e, sizeof e);
             if ((present & (1u << k)) && e[0])
                 fprintf(stderr, "  %s: %s\n", labreport_client_name((lab_client_kind)k), e);
         }
@@ -623,7 +730,7 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
         if (!t.dns_flip_ms)
             labclients_dns_flip(l, t.old_addr, &t.dns_flip_ms, &t.new_addr);
         free(log);
-        nlog = labclients_attempts(l, &log);
+        nlog = lab_log(l, rt, &log);
         if (!tail_end && labreport_all_recovered(log, nlog, present, &t)) {
             lab_say("every client has written on the new primary");
             tail_end = now + LAB_TAIL_MS;
@@ -631,7 +738,7 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
         if ((tail_end && now >= tail_end) || now >= end_mono)
             break;
         if (labreport_failover_ms(&t) && now >= next_progress) {
-            lab_progress(l, present, &t, wall_ms());
+            lab_progress(l, rt, present, &t, wall_ms());
             next_progress = now + 5000;
         }
         lab_sleep_ms(LAB_POLL_MS);
@@ -644,11 +751,15 @@ int lab_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
 
 stop:
     labclients_stop(l);
+    labruntimes_stop(rt);
     t.end_ms = wall_ms();
     if (!t.dns_flip_ms)
         labclients_dns_flip(l, t.old_addr, &t.dns_flip_ms, &t.new_addr);
     free(log);
-    nlog = labclients_attempts(l, &log);
+    nlog = lab_log(l, rt, &log);
+    if (labruntimes_garbage(rt))
+        lab_say("note: %llu lines from the real runtimes were not attempts (ignored)",
+                (unsigned long long)labruntimes_garbage(rt));
     if (!ran || (forced && !t.reboot_ms)) {
         rc = CLI_EXIT_FAILURE; /* the run did not get to the failover */
         goto restore;
@@ -661,7 +772,7 @@ stop:
     sbuf_free(&out);
     for (int k = 0; k < LAB_NCLIENTS; k++) {
         char e[LABCLIENTS_ERROR_MAX];
-        labclients_last_error(l, (lab_client_kind)k, e, sizeof e);
+        lab_last_error(l, rt, (lab_client_kind)k, e, sizeof e);
         if ((present & (1u << k)) && e[0])
             lab_say("%s: last error: %s", labreport_client_name((lab_client_kind)k), e);
     }
@@ -696,6 +807,7 @@ restore:
     sigaction(SIGTERM, &old_term, NULL);
 done:
     labclients_free(l);
+    labruntimes_free(rt);
     free(log);
     free(c.user);
     free(c.rds_home);

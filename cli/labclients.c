@@ -57,7 +57,7 @@ int64_t labclients_cache_expiry(lab_client_kind k, int64_t now, uint32_t ttl_s, 
     case LAB_TTL:
     case LAB_POOL:
     case LAB_MULTIHOST:
-    case LAB_NCLIENTS:
+    default: /* the real runtimes: their own caches, not modelled here */
         break;
     }
     return now + (int64_t)ttl_s * 1000;
@@ -73,7 +73,9 @@ lab_outcome labclients_classify(const char *sqlstate, const char *message)
          * reason nothing was writable). */
         if (strstr(message, "session is read-only") || strstr(message, "hot standby mode"))
             return LAB_READONLY;
-        if (strstr(message, "Connection refused"))
+        /* libpq, glibc; the JDBC driver says "Connection to H:P refused." */
+        if (strstr(message, "Connection refused") ||
+            (strstr(message, "Connection to ") && strstr(message, " refused")))
             return LAB_REFUSED;
         if (strstr(message, "timed out") || strstr(message, "timeout expired"))
             return LAB_TIMEOUT;
@@ -575,7 +577,7 @@ static void *lc_main(void *arg)
 
 labclients *labclients_start(const labclients_config *cfg)
 {
-    unsigned valid = (1u << LAB_NCLIENTS) - 1;
+    unsigned valid = (1u << LAB_NMODELS) - 1; /* the real runtimes are labruntimes.h's */
     if (!cfg->present || (cfg->present & ~valid) ||
         ((cfg->present & (1u << LAB_MULTIHOST)) && (!cfg->nodes[0] || !cfg->nodes[1]))) {
         LOG_ERROR("lab: bad client set present=%#x", cfg->present);

@@ -27,7 +27,8 @@
 
 struct cJSON;
 
-/* The client models, in lane order. */
+/* The client models, in lane order, then the real runtimes
+ * (cli/labruntimes.h, namespace mode only). */
 typedef enum {
     LAB_TTL,       /* honours the TTL (c-ares), reconnects on error */
     LAB_CACHE30,   /* caches 30 s whatever the TTL (JVM default) */
@@ -36,6 +37,13 @@ typedef enum {
     LAB_STICKY,    /* reconnects on error to its last resolved address */
     LAB_MULTIHOST, /* libpq host list, target_session_attrs=read-write */
     LAB_MINTTL,    /* behind a caching resolver that raises short TTLs */
+    LAB_NMODELS,   /* the C models above, the real runtimes below */
+    LAB_RT_JVM = LAB_NMODELS, /* OpenJDK + JDBC, default cache (30 s) */
+    LAB_RT_JVM_TTL,           /* the same, networkaddress.cache.ttl as AWS advises */
+    LAB_RT_HIKARI,            /* HikariCP over the driver */
+    LAB_RT_PSYCOPG2,          /* Python psycopg2 (libpq, getaddrinfo per connect) */
+    LAB_RT_GLIBC,             /* getaddrinfo, no cache */
+    LAB_RT_GLIBC_DNSMASQ,     /* getaddrinfo behind dnsmasq on the clients' host */
     LAB_NCLIENTS,
 } lab_client_kind;
 
@@ -80,6 +88,8 @@ typedef struct {
     int64_t wrong_node;
     int64_t failed_after_recovery; /* failures after its first write on the new primary */
     int64_t recovered_ms;          /* first write on the new primary; 0: never */
+    int64_t first_attempt_ms;      /* its first attempt's start; 0: none */
+    int64_t first_ok_ms;           /* its first write's end; 0: none */
     double recovery_s;             /* from the failover instant; NAN: never */
 } lab_summary;
 
@@ -87,6 +97,9 @@ typedef struct {
 const char *labreport_client_name(lab_client_kind k);
 /* One line on how the model behaves. */
 const char *labreport_client_help(lab_client_kind k);
+/* For a real runtime, the model it is compared with (docs/lab.md); -1 for
+ * a model. */
+int labreport_client_model(lab_client_kind k);
 /* "ok", "refused", "read-only", "timeout", "other". */
 const char *labreport_outcome_name(lab_outcome o);
 

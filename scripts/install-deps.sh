@@ -12,6 +12,10 @@ PKGS=(
   openssl # tests/integration/tls.t reads the bundle and the served certificates
   clang libclang-rt-14-dev python3
   python3-cryptography # tests/integration/fake_controlplane.py seals as lib/agentmac does
+  # the DNS-caching lab's real runtimes (cli/labruntimes.h, namespace mode): JVM lanes
+  # (javac, JDBC, HikariCP), Python's psycopg2, dnsmasq as the clients' caching resolver
+  openjdk-17-jdk-headless libpostgresql-jdbc-java libhikaricp-java libslf4j-java
+  python3-psycopg2 dnsmasq-base
   chromium # liveview.t renders the live view headless: ~110 MB to download, ~350 MB installed
 )
 
