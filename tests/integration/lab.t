@@ -64,6 +64,14 @@ rc=$?
 sed 's/^/#   /' "$RDS_HOME/lab.out"
 is "$rc" 0 "rdsctl lab dns-caching --duration 40: exit 0" || sed 's/^/#   /' "$RDS_HOME/lab.err"
 
+# The real-runtime lanes need namespace mode (labrt.t); in loopback mode the
+# lab says so and runs the models alone.
+if [ "${RDS_NETMODE:-loopback}" != netns ]; then
+  like "$(cat "$RDS_HOME/lab.err")" "need namespace mode" \
+    "loopback mode: the lab says the real runtimes need namespace mode"
+  is "$(jq '[.Clients[] | select(.Runtime)] | length' "$J")" 0 "... and runs none"
+fi
+
 clients="ttl cache-30s cache-forever pool sticky-address multi-host"
 is "$(jq -r '[.Clients[] | select(.Runtime | not) | .Client] | join(" ")' "$J")" "$clients" "the JSON has one row per client model (the real runtimes: labrt.t)"
 for c in $clients; do
