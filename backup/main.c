@@ -56,6 +56,7 @@
 #include "backup/basebackup.h"
 #include "backup/common.h"
 #include "backup/pitr.h"
+#include "backup/sealpipe.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/kmsclient.h"
@@ -116,10 +117,18 @@ static int cmd_snapshot(const opts *o)
     basebackup_result bb = {0};
     char why[512] = "";
     int code = EXIT_OK;
+    /* Sealing on its own thread (backup/sealpipe.h); where it cannot
+     * start, on this one as before. */
+    sealpipe *sp = ss.w ? sealpipe_start(ss.w) : NULL;
+    bool got = ss.w && basebackup_run(o->host, o->port, o->user, 0,
+                                      sp ? sealpipe_write : seal_write, sp ? (void *)sp : &ss,
+                                      &bb, why, sizeof why);
+    if (sp)
+        ss.st = sealpipe_finish(sp, got);
     if (!ss.w)
         code = failf(status_exit(ss.st), "cannot seal the backup",
                      kc.error[0] ? kc.error : envelope_status_name(ss.st));
-    else if (!basebackup_run(o->host, o->port, o->user, 0, seal_write, &ss, &bb, why, sizeof why))
+    else if (!got || ss.st != ENVELOPE_OK)
         code = ss.st != ENVELOPE_OK
                    ? failf(status_exit(ss.st), "cannot seal the backup",
                            envelope_status_name(ss.st))
