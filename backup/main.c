@@ -90,9 +90,10 @@ static bool seal_write(void *ctx, const void *buf, size_t len)
 }
 
 /* One pass, one process: the server's tar (backup/basebackup.c) is sealed
- * chunk by chunk as it arrives — each payload byte copied once into the
- * chunk, hashed or encrypted there — and written to FILE.tmp.<pid> with
- * its writeback started as it goes; fsync and rename once at the end. A
+ * chunk by chunk as it arrives — each payload byte copied once into a
+ * chunk-sized block, hashed or encrypted there by the sealing thread
+ * (backup/sealpipe.h) — and written to FILE.tmp.<pid> with its writeback
+ * started as it goes; fsync and rename once at the end. A
  * run cut short leaves only the tmp file, without its final chunk, which
  * the next run (remove_stale) deletes and no reader accepts. */
 static int cmd_snapshot(const opts *o)
