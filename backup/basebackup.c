@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <libpq-fe.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -115,12 +116,24 @@ static bool fail(char *why, size_t why_len, const char *what, const char *detail
 /* Reads what the server sent, waiting at most idle_ms for it (invariant 3). */
 static bool await_input(PGconn *conn, int idle_ms, char *why, size_t why_len)
 {
-    /* Records TLS read ahead (tls_read_ahead) are in OpenSSL, not in the
-     * socket: polling for them would wait for data already here. */
+    /* A whole TLS record read ahead (tls_read_ahead) is in OpenSSL, not in
+     * the socket: polling for it would wait for data already here — at
+     * the stream's end, for ever. Part of a record is not enough: reading
+     * again would spin until the rest came, with no deadline (a server
+     * stopped mid-record kept a core busy). SSL_peek tells them apart: it
+     * opens a whole record without taking its bytes, and on a part (the
+     * socket is non-blocking) fails with WANT_READ, so the poll below
+     * waits for the rest. */
     SSL *ssl = PQsslStruct(conn, "OpenSSL");
-    if (ssl && SSL_has_pending(ssl))
-        return PQconsumeInput(conn) ||
-               fail(why, why_len, "the base backup failed", PQerrorMessage(conn));
+    if (ssl && SSL_has_pending(ssl)) {
+        char c;
+        ERR_clear_error();
+        bool whole = SSL_peek(ssl, &c, 1) > 0;
+        ERR_clear_error();
+        if (whole)
+            return PQconsumeInput(conn) ||
+                   fail(why, why_len, "the base backup failed", PQerrorMessage(conn));
+    }
     for (;;) {
         struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
         int r = poll(&pfd, 1, idle_ms);
