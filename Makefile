@@ -87,7 +87,7 @@ bin/rds-agent: $(B)/agent/main.o $(LIBAG) $(LIBRDSIM) bin/.variant
 bin/rdsctl: $(B)/cli/main.o $(LIBCLI) $(LIBRDSIM) bin/.variant
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 bin/rds-backup: $(B)/backup/main.o $(LIBBK) $(LIBRDSIM) bin/.variant
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+	$(CC) $(LDFLAGS) -pthread -o $@ $(filter %.o %.a,$^) $(LDLIBS)
 # The PAM module of IAM database logins (pam/README.md): loaded by
 # PostgreSQL backends, so position-independent, linked to libpam only and
 # never sanitized (no sanitizer runtime in a postgres process).
@@ -114,7 +114,7 @@ $(B)/tests/cli/%: $(B)/tests/unit/cli/%.o $(LIBCLI) $(LIBRDSIM)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/backup/%: $(B)/tests/unit/backup/%.o $(LIBBK) $(LIBRDSIM)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 
 deps:
 	@scripts/install-deps.sh

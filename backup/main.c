@@ -56,6 +56,7 @@
 #include "backup/basebackup.h"
 #include "backup/common.h"
 #include "backup/pitr.h"
+#include "backup/sealpipe.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/kmsclient.h"
@@ -89,9 +90,10 @@ static bool seal_write(void *ctx, const void *buf, size_t len)
 }
 
 /* One pass, one process: the server's tar (backup/basebackup.c) is sealed
- * chunk by chunk as it arrives — each payload byte copied once into the
- * chunk, hashed or encrypted there — and written to FILE.tmp.<pid> with
- * its writeback started as it goes; fsync and rename once at the end. A
+ * chunk by chunk as it arrives — each payload byte copied once into a
+ * chunk-sized block, hashed or encrypted there by the sealing thread
+ * (backup/sealpipe.h) — and written to FILE.tmp.<pid> with its writeback
+ * started as it goes; fsync and rename once at the end. A
  * run cut short leaves only the tmp file, without its final chunk, which
  * the next run (remove_stale) deletes and no reader accepts. */
 static int cmd_snapshot(const opts *o)
@@ -116,10 +118,18 @@ static int cmd_snapshot(const opts *o)
     basebackup_result bb = {0};
     char why[512] = "";
     int code = EXIT_OK;
+    /* Sealing on its own thread (backup/sealpipe.h); where it cannot
+     * start, on this one as before. */
+    sealpipe *sp = ss.w ? sealpipe_start(ss.w) : NULL;
+    bool got = ss.w && basebackup_run(o->host, o->port, o->user, 0,
+                                      sp ? sealpipe_write : seal_write, sp ? (void *)sp : &ss,
+                                      &bb, why, sizeof why);
+    if (sp)
+        ss.st = sealpipe_finish(sp, got);
     if (!ss.w)
         code = failf(status_exit(ss.st), "cannot seal the backup",
                      kc.error[0] ? kc.error : envelope_status_name(ss.st));
-    else if (!basebackup_run(o->host, o->port, o->user, 0, seal_write, &ss, &bb, why, sizeof why))
+    else if (!got || ss.st != ENVELOPE_OK)
         code = ss.st != ENVELOPE_OK
                    ? failf(status_exit(ss.st), "cannot seal the backup",
                            envelope_status_name(ss.st))

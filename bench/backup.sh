@@ -43,6 +43,16 @@ snap_is() {
   [ "$(rdsctl describe-db-snapshots --db-snapshot-identifier "$1" | jq -r '.DBSnapshots[0].Status')" = "$2" ]
 }
 
+# settle: a CHECKPOINT on both instances, so that no measured backup's
+# own fast checkpoint flushes what pgbench -i, autovacuum or an earlier
+# run left dirty. Without it the encrypted instance's snapshot paid for
+# all of its pgbench -i data (its first checkpoint) while the plain one
+# found its instance just checkpointed by the baseline before it.
+settle() {
+  admin_psql "$addr" CHECKPOINT >/dev/null && admin_psql "$eaddr" CHECKPOINT >/dev/null ||
+    bail "CHECKPOINT"
+}
+
 # disk_mbs MIB: MB/s of a sequential write + fsync of MIB MiB on this disk.
 disk_mbs() {
   local f=$RDS_HOME/disk.probe t0 t
@@ -62,6 +72,7 @@ for scale in $SCALES; do
   declare -a base=() rd=() rde=()
   bytes=0
   for n in $(seq "$RUNS"); do
+    settle
     t0=$(now_s)
     PGPASSWORD=$T_PASS "$PG_BIN/pg_basebackup" -h "$addr" -U "$T_USER" -D - -Ft -X fetch \
       --checkpoint=fast >"$RDS_HOME/plain.tar" || bail "pg_basebackup"
@@ -71,6 +82,7 @@ for scale in $SCALES; do
     rm -f "$RDS_HOME/plain.tar"
     for i in plain enc; do
       id="$i-$scale-$n"
+      settle
       t0=$(now_s)
       rdsctl create-db-snapshot --db-snapshot-identifier "$id" --db-instance-identifier $i >/dev/null
       poll 900 snap_is "$id" available || bail "snapshot $id"

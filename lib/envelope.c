@@ -169,6 +169,7 @@ struct envelope_writer {
     uint8_t *buf;           /* out's body: pending payload, sealed in place */
     size_t fill;
     envelope_status failed; /* sticky */
+    bool final_sent;        /* put_chunk sent the final chunk: finish adds the trailer */
     bool finished;
 };
 
@@ -282,21 +283,23 @@ done:
  * made the kernel's copy read it back from memory, nearly 3x its cost. */
 #define ENV_SEND_PIECE (128 * 1024)
 
-/* Seals and sends the pending payload as chunk w->index, piece by piece:
- * the payload was gathered in place (w->buf is out's body), is encrypted
- * in place or hashed where it lies, and each piece goes to the sink right
- * after — no copy of the payload here. The prefix goes with the first
- * piece, the tag (stored right after the body) with the last. */
-static envelope_status writer_emit(envelope_writer *w, bool final)
+/* Seals body (len bytes) as chunk w->index and sends it, piece by piece:
+ * the payload is encrypted in place or hashed where it lies, and each
+ * piece goes to the sink right after — no copy of the payload here. When
+ * body is w->buf (the payload gathered by envelope_writer_write) the
+ * prefix goes with the first piece and the tag (stored right after the
+ * body) with the last; a caller's chunk (envelope_writer_put_chunk) has
+ * no room around it, so its prefix and tag go on their own. */
+static envelope_status writer_emit(envelope_writer *w, uint8_t *body, uint32_t len, bool final)
 {
     uint8_t flags = final ? ENV_FLAG_FINAL : 0;
-    uint32_t len = (uint32_t)w->fill;
+    bool own = body == w->buf;
     uint8_t aad[ENV_AAD_LEN];
     chunk_aad(w->header_hash, w->index, flags, len, aad);
     w->out[0] = flags;
     put_u32(w->out + 1, len);
-    uint8_t *body = w->buf;
-    uint8_t *tag = body + len;
+    uint8_t ext_tag[ENVELOPE_DIGEST_LEN];
+    uint8_t *tag = own ? body + len : ext_tag;
     size_t tag_len = w->encrypted ? ENV_TAG_LEN : ENVELOPE_DIGEST_LEN;
     bool good;
     if (w->encrypted) {
@@ -309,6 +312,8 @@ static envelope_status writer_emit(envelope_writer *w, bool final)
         good = EVP_DigestInit_ex(w->chunk_md, EVP_sha256(), NULL) == 1 &&
                EVP_DigestUpdate(w->chunk_md, aad, sizeof aad) == 1;
     }
+    if (!own && !w->sink(w->sink_ctx, w->out, ENV_PREFIX_LEN))
+        return ENVELOPE_IO;
     size_t off = 0;
     do {
         size_t n = len - off < ENV_SEND_PIECE ? len - off : ENV_SEND_PIECE;
@@ -329,29 +334,47 @@ static envelope_status writer_emit(envelope_writer *w, bool final)
             LOG_ERROR("envelope: sealing failed chunk=%llu", (unsigned long long)w->index);
             return ENVELOPE_IO;
         }
-        const uint8_t *from = off == 0 ? w->out : body + off;
-        size_t send = n + (off == 0 ? ENV_PREFIX_LEN : 0) + (last ? tag_len : 0);
+        const uint8_t *from = own && off == 0 ? w->out : body + off;
+        size_t send = n + (own && off == 0 ? ENV_PREFIX_LEN : 0) + (own && last ? tag_len : 0);
         if (!w->sink(w->sink_ctx, from, send))
             return ENVELOPE_IO;
         off += n;
     } while (off < len);
+    if (!own && !w->sink(w->sink_ctx, tag, tag_len))
+        return ENVELOPE_IO;
     if (EVP_DigestUpdate(w->trailer, tag, tag_len) != 1)
         return ENVELOPE_IO;
     w->index++;
     w->fill = 0;
+    w->final_sent = final;
     return ENVELOPE_OK;
+}
+
+envelope_status envelope_writer_put_chunk(envelope_writer *w, void *data, size_t len, bool final)
+{
+    if (w->failed || w->finished || w->final_sent)
+        return w->failed ? w->failed : ENVELOPE_IO;
+    /* An empty chunk only as the whole of an empty object (the format). */
+    if (w->fill != 0 || len > w->chunk_size || (!final && len != w->chunk_size) ||
+        (len == 0 && w->index != 0)) {
+        LOG_ERROR("envelope: put_chunk misused fill=%zu len=%zu final=%d", w->fill, len,
+                  (int)final);
+        return w->failed = ENVELOPE_IO;
+    }
+    envelope_status st = writer_emit(w, data, (uint32_t)len, final);
+    return st == ENVELOPE_OK ? st : (w->failed = st);
 }
 
 envelope_status envelope_writer_write(envelope_writer *w, const void *data, size_t len)
 {
-    if (w->failed || w->finished)
+    if (w->failed || w->finished || w->final_sent)
         return w->failed ? w->failed : ENVELOPE_IO;
     const uint8_t *p = data;
     while (len > 0) {
         /* A full chunk is sent only once more payload follows it, so that
          * the last chunk, full or not, is the one finish marks final. */
         if (w->fill == w->chunk_size) {
-            envelope_status st = writer_emit(w, false);
+            envelope_status st = writer_emit(w, w->buf, (uint32_t)w->fill, false);
             if (st != ENVELOPE_OK)
                 return w->failed = st;
         }
@@ -370,7 +393,8 @@ envelope_status envelope_writer_finish(envelope_writer *w, uint8_t digest_out[EN
 {
     if (w->failed || w->finished)
         return w->failed ? w->failed : ENVELOPE_IO;
-    envelope_status st = writer_emit(w, true);
+    envelope_status st = w->final_sent ? ENVELOPE_OK
+                                       : writer_emit(w, w->buf, (uint32_t)w->fill, true);
     if (st != ENVELOPE_OK)
         return w->failed = st;
     uint8_t digest[ENVELOPE_DIGEST_LEN];

@@ -107,7 +107,18 @@ envelope_writer *envelope_writer_new(const envelope_opts *opts, envelope_sink_fn
                                      void *sink_ctx, envelope_status *st);
 /* Appends payload bytes; whole chunks go to the sink as they fill. */
 envelope_status envelope_writer_write(envelope_writer *w, const void *data, size_t len);
-/* Writes the final chunk and the trailer. digest_out (may be NULL) gets
+/* Seals data (len bytes) as the object's next chunk straight from the
+ * caller's buffer, without copying it into the writer's: a whole chunk
+ * (len == the chunk size) unless final, at most one chunk if final (and
+ * empty only as the first, the whole of an empty object). The
+ * writer encrypts in place, so data is left as ciphertext (encrypted
+ * mode) — the caller's bytes are consumed. Only with nothing pending from
+ * envelope_writer_write (else ENVELOPE_IO, as for a wrong len); after a
+ * final chunk only finish (which then adds the trailer) and free. A
+ * caller that does not know a full chunk is the last holds it back until
+ * more data or the end comes, as envelope_writer_write does. */
+envelope_status envelope_writer_put_chunk(envelope_writer *w, void *data, size_t len, bool final);
+/* Writes the final chunk (unless put_chunk did) and the trailer. digest_out (may be NULL) gets
  * the trailer, the object's fingerprint, worth recording in a catalog to
  * detect a whole file replaced. After finish only free is allowed. */
 envelope_status envelope_writer_finish(envelope_writer *w,
