@@ -1,4 +1,5 @@
-/* Walks the Multi-AZ state table and the promotion rule. */
+/* Walks the Multi-AZ state table, the promotion rule, and ha_judge (what a
+ * healthy instance's pass does about what it sees). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,5 +50,29 @@ int main(void)
                  cases[i].sync ? "sync" : "not sync");
         ok(ha_promotion_allowed(cases[i].ha, cases[i].sync) == cases[i].allowed, name);
     }
+
+    /* ha_judge: pl primary lost, prd its agent reported it down, pa it
+     * answers, sl standby lost, sa it answers, sr it is ready. */
+    static const struct {
+        const char *name;
+        ha_view v;
+        ha_verdict want;
+    } judge[] = {
+        {"all well: keep", {false, false, true, false, true, true}, HA_KEEP},
+        {"primary cut off from the controlplane and the standby: failover",
+         {true, false, false, false, true, true}, HA_FAILOVER},
+        {"controlplane cut off from every host (both silent): hold",
+         {true, false, false, false, false, false}, HA_HOLD},
+        {"primary silent, standby answers but not ready: restart",
+         {true, false, false, false, true, false}, HA_RESTART},
+        {"primary reported down by its agent, standby silent: restart",
+         {true, true, false, false, false, false}, HA_RESTART},
+        {"standby lost, primary answers: relax sync", {false, false, true, true, false, false},
+         HA_STANDBY_GONE},
+        {"standby lost, primary's probe failing too: hold",
+         {false, false, false, true, false, false}, HA_HOLD},
+    };
+    for (size_t i = 0; i < sizeof judge / sizeof judge[0]; i++)
+        ok(ha_judge(&judge[i].v) == judge[i].want, judge[i].name);
     return done_testing();
 }
