@@ -27,6 +27,12 @@
  *    caching and records each change of the answer (when the endpoint
  *    flipped).
  *
+ * With netns set, the thread enters that network namespace (setns, which
+ * moves this thread alone) before it opens any socket: in namespace mode
+ * the harness's clients live on the clients' host, so a partition can cut
+ * a DB host from the controlplane while they still reach it; the caller's
+ * thread (API calls, checks) stays where it is.
+ *
  * The thread shares with the caller only the logs below, under one mutex;
  * the query functions may be called from the caller's thread while the
  * workload runs. */
@@ -58,6 +64,8 @@ typedef struct {
     int writers;            /* 1..WORKLOAD_MAX_WRITERS */
     int interval_ms;        /* pause between one writer's inserts (0: none) */
     int64_t run;            /* the run's key in rdsim_chaos */
+    const char *netns;      /* a network namespace file (/run/netns/NAME) the
+                             * clients run in, or NULL: the caller's */
 } workload_config;
 
 /* One acknowledged insert. writer is -1 for a probe. Times are wall-clock
@@ -75,7 +83,8 @@ typedef struct {
 extern const char workload_create_sql[];
 
 /* Starts the thread. cfg's strings are copied. Returns NULL (logged) if
- * the thread could not start or cfg is invalid. */
+ * the thread could not start, could not enter cfg->netns, or cfg is
+ * invalid. */
 workload *workload_start(const workload_config *cfg);
 
 /* Stops the writers and joins the thread; in-flight inserts are abandoned
