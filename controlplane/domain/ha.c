@@ -372,7 +372,7 @@ ha_verdict ha_judge(const ha_view *v)
 {
     if (v->primary_lost) {
         if (v->standby_ready)
-            return HA_FAILOVER;
+            return v->primary_failed_seen || v->primary_reported_down ? HA_FAILOVER : HA_HOLD;
         /* Silence all round (no agent reported a crash, no probe answers):
          * the controlplane may be the one cut off. */
         if (!v->primary_reported_down && !v->standby_answers)
@@ -420,6 +420,10 @@ static void ha_healthy(ha_ctx *c)
     };
     v.standby_lost = !v.primary_lost &&
                      (node_lost(c, s) || not_streaming_ms(c, s) > 2 * r->cfg.detect_ms);
+    const node_health *ph = health_get(c->h, p->id), *sh = health_get(c->h, s->id);
+    int64_t s_back = sh ? sh->up_since_ms : 0;
+    v.primary_failed_seen = ph && sh && s_back &&
+                            (s_back <= ph->first_fail_ms || ph->last_fail_started_ms >= s_back);
     switch (ha_judge(&v)) {
     case HA_KEEP:
         break;
@@ -450,6 +454,10 @@ static void ha_healthy(ha_ctx *c)
         }
         break;
     case HA_HOLD:
+        /* The primary is probed again from now on, so that a standby back
+         * from the same silence is judged on a fresh answer. */
+        if (v.primary_lost && v.standby_ready && s_back)
+            health_probe_after(c->h, p->id, s_back);
         /* Logged at debug: it repeats on every pass of the outage. */
         LOG_DEBUG("no node answers, holding instance=%s primary=%s standby=%s", c->in->id, p->id,
                   s->id);

@@ -66,7 +66,11 @@ bool ha_promotion_allowed(ha_state at_loss, bool standby_sync);
  *                    it decides could reach either host. It changes nothing:
  *                    synchronous replication stays on (so the standby stays
  *                    promotable, invariant 2) and it judges again once
- *                    either node answers. */
+ *                    either node answers. Also when the standby answers
+ *                    again after such a silence but the primary has not been
+ *                    probed since: its failure may be only the controlplane's
+ *                    own outage (a heal reaches the standby's probe first),
+ *                    so it is probed again before anything is promoted. */
 typedef enum { HA_KEEP, HA_FAILOVER, HA_RESTART, HA_STANDBY_GONE, HA_HOLD } ha_verdict;
 typedef struct {
     bool primary_lost;          /* ha_node_lost */
@@ -75,6 +79,10 @@ typedef struct {
     bool standby_lost;          /* ha_node_lost, or not streaming for 2 x detect_ms */
     bool standby_answers;
     bool standby_ready;         /* ha_node_ready */
+    bool primary_failed_seen;   /* the primary's failure is seen from where the
+                                 * standby answers: it began while the standby
+                                 * answered, or a probe of it started after the
+                                 * standby answered again failed */
 } ha_view;
 ha_verdict ha_judge(const ha_view *v);
 
