@@ -624,6 +624,31 @@ void workload_free(workload *w)
     free(w);
 }
 
+void workload_gap(workload *w, int64_t from_ms, int64_t to_ms, int64_t *start, int64_t *end)
+{
+    *start = *end = from_ms;
+    int64_t prev = from_ms;
+    pthread_mutex_lock(&w->mu);
+    /* The log is in order of arrival, so client_ms ascends. */
+    for (size_t i = 0; i < w->nacks; i++) {
+        const workload_ack *a = &w->acks[i];
+        if (a->writer < 0 || a->client_ms < from_ms)
+            continue;
+        if (a->client_ms > to_ms)
+            break;
+        if (a->client_ms - prev > *end - *start) {
+            *start = prev;
+            *end = a->client_ms;
+        }
+        prev = a->client_ms;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (to_ms - prev > *end - *start) {
+        *start = prev;
+        *end = to_ms;
+    }
+}
+
 void workload_set_probes(workload *w, const char *const *addrs, int n)
 {
     if (n > WORKLOAD_MAX_PROBES)

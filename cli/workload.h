@@ -112,6 +112,12 @@ typedef struct {
 
 void workload_window_get(workload *w, uint32_t old_addr, int64_t from_ms, workload_window *out);
 
+/* The longest pause in the writers' acknowledgements (any writer, by the
+ * time each arrived) within [from_ms, to_ms], both ends counting as acks:
+ * the client-observed downtime of a fault that moves no endpoint. Sets
+ * *start and *end (wall ms) to where it began and ended. */
+void workload_gap(workload *w, int64_t from_ms, int64_t to_ms, int64_t *start, int64_t *end);
+
 /* The acknowledged inserts (writers' and probes'), in order of arrival,
  * and the count of the writers' inserts sent but not acknowledged (an
  * error, a lost connection, no reply in time: failed or of unknown
