@@ -50,6 +50,11 @@ blackholes() {
 }
 is "$(blackholes)" "" "no blackhole route is left after unpartition"
 like "$(ip -n "$NS_B" route)" "$P\.1\.0/24 via $P\.0\.11 " "host b routes to host a again"
+# The agent whose heartbeat failed at the cut heartbeats again (its request
+# had stayed in flight for good, libevent never completing it).
+hb_back() { grep 'heartbeat' "$RDS_HOME/logs/agent-us-east-1a.log" | tail -1 | grep -q 'heartbeat ok'; }
+poll 20 hb_back
+ok $? "host a's agent heartbeats again after the heal"
 
 # ---- the instance --------------------------------------------------------------
 out=$(create_instance nf --multi-az --dns-ttl 1)
