@@ -345,9 +345,8 @@ static void hb_send(evutil_socket_t fd, short what, void *arg)
     free(reports);
     heartbeat_auth_request(&a->hb_auth, a->key, a->az, HEARTBEAT_PATH, body, strlen(body),
                            wall_ms());
-    /* total_s: a request libevent never completes (a connect that failed
-     * at once, on a host cut off by a blackhole route) would leave the
-     * heartbeat in flight for good, and the agent silent after the heal. */
+    /* total_s: whatever libevent does, the heartbeat never stays in flight
+     * for good (the agent would be silent until restarted). */
     httpc_opts opts = {.method = "POST", .content_type = "application/json",
                        .accept = "application/json", .body = body, .body_len = strlen(body),
                        .timeout_s = HEARTBEAT_TIMEOUT_S, .total_s = HEARTBEAT_TIMEOUT_S + 1,
