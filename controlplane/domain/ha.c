@@ -380,7 +380,7 @@ ha_verdict ha_judge(const ha_view *v)
         return HA_RESTART;
     }
     if (v->standby_lost)
-        return v->primary_answers ? HA_STANDBY_GONE : HA_HOLD;
+        return v->primary_answers && v->standby_failed_seen ? HA_STANDBY_GONE : HA_HOLD;
     return HA_KEEP;
 }
 
@@ -418,12 +418,15 @@ static void ha_healthy(ha_ctx *c)
         .standby_answers = probe_up(c, s),
         .standby_ready = standby_ready(c, s),
     };
-    v.standby_lost = !v.primary_lost &&
-                     (node_lost(c, s) || not_streaming_ms(c, s) > 2 * r->cfg.detect_ms);
+    bool s_stuck = !v.primary_lost && not_streaming_ms(c, s) > 2 * r->cfg.detect_ms;
+    v.standby_lost = !v.primary_lost && (node_lost(c, s) || s_stuck);
     const node_health *ph = health_get(c->h, p->id), *sh = health_get(c->h, s->id);
-    int64_t s_back = sh ? sh->up_since_ms : 0;
+    int64_t s_back = sh ? sh->up_since_ms : 0, p_back = ph ? ph->up_since_ms : 0;
     v.primary_failed_seen = ph && sh && s_back &&
                             (s_back <= ph->first_fail_ms || ph->last_fail_started_ms >= s_back);
+    v.standby_failed_seen = s_stuck || reported_down(c, s) ||
+                            (ph && sh && p_back &&
+                             (p_back <= sh->first_fail_ms || sh->last_fail_started_ms >= p_back));
     switch (ha_judge(&v)) {
     case HA_KEEP:
         break;
@@ -458,6 +461,8 @@ static void ha_healthy(ha_ctx *c)
          * from the same silence is judged on a fresh answer. */
         if (v.primary_lost && v.standby_ready && s_back)
             health_probe_after(c->h, p->id, s_back);
+        if (v.standby_lost && v.primary_answers && p_back)
+            health_probe_after(c->h, s->id, p_back);
         /* Logged at debug: it repeats on every pass of the outage. */
         LOG_DEBUG("no node answers, holding instance=%s primary=%s standby=%s", c->in->id, p->id,
                   s->id);

@@ -70,7 +70,10 @@ bool ha_promotion_allowed(ha_state at_loss, bool standby_sync);
  *                    again after such a silence but the primary has not been
  *                    probed since: its failure may be only the controlplane's
  *                    own outage (a heal reaches the standby's probe first),
- *                    so it is probed again before anything is promoted. */
+ *                    so it is probed again before anything is promoted; and
+ *                    the mirror case, the primary back first and the
+ *                    standby's failure dating from the same silence: it is
+ *                    probed again before sync is relaxed. */
 typedef enum { HA_KEEP, HA_FAILOVER, HA_RESTART, HA_STANDBY_GONE, HA_HOLD } ha_verdict;
 typedef struct {
     bool primary_lost;          /* ha_node_lost */
@@ -83,6 +86,9 @@ typedef struct {
                                  * standby answers: it began while the standby
                                  * answered, or a probe of it started after the
                                  * standby answered again failed */
+    bool standby_failed_seen;   /* the same of the standby, from where the
+                                 * primary answers (or it answers but does
+                                 * not stream, or its agent reports it down) */
 } ha_view;
 ha_verdict ha_judge(const ha_view *v);
 

@@ -52,30 +52,33 @@ int main(void)
     }
 
     /* ha_judge: pl primary lost, prd its agent reported it down, pa it
-     * answers, sl standby lost, sa it answers, sr it is ready, seen the
-     * primary's failure seen while the standby answers. */
+     * answers, sl standby lost, sa it answers, sr it is ready, then the
+     * primary's failure seen while the standby answers, and the standby's
+     * while the primary answers. */
     static const struct {
         const char *name;
         ha_view v;
         ha_verdict want;
     } judge[] = {
-        {"all well: keep", {false, false, true, false, true, true, false}, HA_KEEP},
+        {"all well: keep", {false, false, true, false, true, true, false, true}, HA_KEEP},
         {"primary cut off from the controlplane and the standby: failover",
-         {true, false, false, false, true, true, true}, HA_FAILOVER},
+         {true, false, false, false, true, true, true, true}, HA_FAILOVER},
         {"controlplane healed, standby answers first, primary not probed since: hold",
-         {true, false, false, false, true, true, false}, HA_HOLD},
+         {true, false, false, false, true, true, false, true}, HA_HOLD},
         {"primary's agent reports it down, standby ready: failover at once",
-         {true, true, false, false, true, true, false}, HA_FAILOVER},
+         {true, true, false, false, true, true, false, true}, HA_FAILOVER},
         {"controlplane cut off from every host (both silent): hold",
-         {true, false, false, false, false, false, false}, HA_HOLD},
+         {true, false, false, false, false, false, false, true}, HA_HOLD},
         {"primary silent, standby answers but not ready: restart",
-         {true, false, false, false, true, false, false}, HA_RESTART},
+         {true, false, false, false, true, false, false, true}, HA_RESTART},
         {"primary reported down by its agent, standby silent: restart",
-         {true, true, false, false, false, false, false}, HA_RESTART},
-        {"standby lost, primary answers: relax sync", {false, false, true, true, false, false, false},
+         {true, true, false, false, false, false, false, true}, HA_RESTART},
+        {"standby lost, primary answers: relax sync", {false, false, true, true, false, false, false, true},
          HA_STANDBY_GONE},
+        {"controlplane healed, primary answers first, standby not probed since: hold",
+         {false, false, true, true, false, false, false, false}, HA_HOLD},
         {"standby lost, primary's probe failing too: hold",
-         {false, false, false, true, false, false, false}, HA_HOLD},
+         {false, false, false, true, false, false, false, true}, HA_HOLD},
     };
     for (size_t i = 0; i < sizeof judge / sizeof judge[0]; i++)
         ok(ha_judge(&judge[i].v) == judge[i].want, judge[i].name);
