@@ -371,13 +371,12 @@ static void ha_building(ha_ctx *c)
 ha_verdict ha_judge(const ha_view *v)
 {
     if (v->primary_lost) {
-        if (v->standby_ready)
-            return v->primary_failed_seen || v->primary_reported_down ? HA_FAILOVER : HA_HOLD;
-        /* Silence all round (no agent reported a crash, no probe answers):
-         * the controlplane may be the one cut off. */
-        if (!v->primary_reported_down && !v->standby_answers)
+        /* Silence all round (no agent reported a crash, and the standby does
+         * not answer, or answers only since the primary went silent): the
+         * controlplane may be the one cut off. */
+        if (!v->primary_reported_down && !(v->standby_answers && v->primary_failed_seen))
             return HA_HOLD;
-        return HA_RESTART;
+        return v->standby_ready ? HA_FAILOVER : HA_RESTART;
     }
     if (v->standby_lost)
         return v->primary_answers && v->standby_failed_seen ? HA_STANDBY_GONE : HA_HOLD;

@@ -82,6 +82,8 @@ is "$(kind_all partition-primary .FailedOver)" true "partition-primary failed ov
 is "$(kind_all az-outage .FailedOver)" true "az-outage failed over"
 is "$(kind_all partition-controlplane '.FailedOver | not')" true \
   "partition-controlplane: no failover while the controlplane was cut off"
+is "$(kind_all partition-controlplane '.DetectionSeconds == null and .RecoverySeconds == null')" \
+  true "partition-controlplane: no Multi-AZ event either (sync never relaxed, before or after the heal)"
 is "$(kind_all partition-standby '.FailedOver | not')" true "partition-standby: no failover"
 is "$(kind_all partition-relaxed '.FailedOver | not')" true \
   "partition-relaxed: no failover with sync relaxed (nothing promotable)"
