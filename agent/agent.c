@@ -345,9 +345,12 @@ static void hb_send(evutil_socket_t fd, short what, void *arg)
     free(reports);
     heartbeat_auth_request(&a->hb_auth, a->key, a->az, HEARTBEAT_PATH, body, strlen(body),
                            wall_ms());
+    /* total_s: whatever libevent does, the heartbeat never stays in flight
+     * for good (the agent would be silent until restarted). */
     httpc_opts opts = {.method = "POST", .content_type = "application/json",
                        .accept = "application/json", .body = body, .body_len = strlen(body),
-                       .timeout_s = HEARTBEAT_TIMEOUT_S, .headers = a->hb_auth.headers};
+                       .timeout_s = HEARTBEAT_TIMEOUT_S, .total_s = HEARTBEAT_TIMEOUT_S + 1,
+                       .headers = a->hb_auth.headers};
     if (httpc_request_h(a->base, a->url, &opts, hb_done, a))
         a->hb_in_flight = true;
     else

@@ -57,8 +57,9 @@ extern char **environ;
  * and still resumes what it stopped and restarts what it killed. */
 static volatile sig_atomic_t chaos_interrupted;
 
-static const char *const chaos_kind_names[CHAOS_NKINDS] = {"crash", "host", "hang", "cpkill",
-                                                           "forced"};
+static const char *const chaos_kind_names[CHAOS_NKINDS] = {
+    "crash", "host", "hang", "cpkill", "forced", "partition-primary", "partition-standby",
+    "partition-controlplane", "az-outage", "flap", "partition-relaxed"};
 
 /* The Multi-AZ events, matched by message as DescribeEvents shows them. */
 enum { EV_0013, EV_0049, EV_0052, EV_0053, EV_N };
@@ -86,6 +87,11 @@ const char *chaos_kind_name(chaos_kind k)
     return k >= 0 && k < CHAOS_NKINDS ? chaos_kind_names[k] : "?";
 }
 
+bool chaos_kind_netns(chaos_kind k)
+{
+    return k >= 0 && k < CHAOS_NKINDS && (CHAOS_NETWORK_KINDS & (1u << k));
+}
+
 bool chaos_parse_kinds(const char *list, unsigned *mask, sbuf *err)
 {
     *mask = 0;
@@ -97,8 +103,11 @@ bool chaos_parse_kinds(const char *list, unsigned *mask, sbuf *err)
             if (n == strlen(chaos_kind_names[k]) && strncmp(p, chaos_kind_names[k], n) == 0)
                 found = k;
         if (found < 0) {
-            sbuf_printf(err, "argument --kinds: unknown fault kind '%.*s' (choose from crash, "
-                             "host, hang, cpkill, forced)", (int)(n > 40 ? 40 : n), p);
+            sbuf_printf(err, "argument --kinds: unknown fault kind '%.*s' (choose from",
+                        (int)(n > 40 ? 40 : n), p);
+            for (int k = 0; k < CHAOS_NKINDS; k++)
+                sbuf_printf(err, "%s %s", k ? "," : "", chaos_kind_names[k]);
+            sbuf_printf(err, ")");
             return false;
         }
         *mask |= 1u << found;
@@ -199,6 +208,12 @@ typedef struct {
     pid_t hung[PTREE_MAX]; /* the hung server's children, to resume even once the
                             * postmaster is gone (they are reparented then) */
     int nhung;
+    /* Network faults. */
+    char net_target[64];    /* what was cut: an AZ, or "controlplane" */
+    char net_target2[64];   /* partition-relaxed: the primary's AZ, cut second */
+    bool net_cut, net_cut2; /* cut now (to heal on any exit) */
+    int64_t t_heal;         /* wall ms of the heal (0: not healed) */
+    int64_t gap_start, gap_end; /* longest pause in the writers' acks */
     char error[256];
 } chaos_fault;
 
@@ -217,6 +232,9 @@ typedef struct {
     int port;
     int64_t timeout_ms;
     int64_t clock_offset_ms; /* region clock - wall clock */
+    bool netns;              /* the region runs in namespace mode */
+    char gateway[WORKLOAD_ADDR_MAX]; /* its RDS_GATEWAY (DNS on port 53 there) */
+    char client_ns[128];     /* its RDS_CLIENT_NS */
     workload *wl;
 } chaos_ctx;
 
@@ -573,15 +591,15 @@ static bool chaos_resolve(chaos_ctx *c, char *addr, size_t cap)
            STUBRES_ADDRESS;
 }
 
-/* Runs `region.sh up` and waits for it; the region's processes it starts
- * live on (they are the region, not ours). */
-static bool chaos_region_up(chaos_ctx *c)
+/* Runs `region.sh VERB [ARG]` and waits for it; the region's processes
+ * `up` starts live on (they are the region, not ours). */
+static bool chaos_region_run(chaos_ctx *c, const char *verb, const char *arg)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {(char *)"bash", c->region_sh, (char *)"up", NULL};
+    char *argv[] = {(char *)"bash", c->region_sh, (char *)verb, (char *)arg, NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, "/bin/bash", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -593,10 +611,42 @@ static bool chaos_region_up(chaos_ctx *c)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        chaos_say("%s up failed", c->region_sh);
+        chaos_say("%s %s %s failed", c->region_sh, verb, arg ? arg : "");
         return false;
     }
     return true;
+}
+
+static bool chaos_region_up(chaos_ctx *c)
+{
+    return chaos_region_run(c, "up", NULL);
+}
+
+/* The network mode region.env records (RDS_NETMODE, RDS_GATEWAY,
+ * RDS_CLIENT_NS): c->netns, c->gateway, c->client_ns. A home without it
+ * (loopback, or an older region) is loopback. */
+static void chaos_read_netmode(chaos_ctx *c)
+{
+    char *path = xasprintf("%s/region.env", c->rds_home);
+    size_t len;
+    char *text = fs_read_all(path, 65536, &len);
+    free(path);
+    bool netns = false;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strcmp(line, "RDS_NETMODE=netns") == 0)
+            netns = true;
+        else if (strncmp(line, "RDS_GATEWAY=", 12) == 0 && strlen(line + 12) < sizeof c->gateway)
+            memcpy(c->gateway, line + 12, strlen(line + 12) + 1);
+        else if (strncmp(line, "RDS_CLIENT_NS=", 14) == 0 &&
+                 strlen(line + 14) < sizeof c->client_ns && !strchr(line + 14, '/'))
+            memcpy(c->client_ns, line + 14, strlen(line + 14) + 1);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    c->netns = netns && c->gateway[0] && c->client_ns[0];
 }
 
 /* ---- one fault ---- */
@@ -636,6 +686,8 @@ static bool chaos_find_primary(chaos_ctx *c, chaos_fault *f, chaos_node *primary
     }
     return true;
 }
+
+static bool chaos_net_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p);
 
 static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
 {
@@ -677,6 +729,13 @@ static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
         query_free(&params);
         return ok;
     }
+    case CHAOS_PARTITION_PRIMARY:
+    case CHAOS_PARTITION_STANDBY:
+    case CHAOS_PARTITION_CP:
+    case CHAOS_AZ_OUTAGE:
+    case CHAOS_FLAP:
+    case CHAOS_PARTITION_RELAXED:
+        return chaos_net_inject(c, f, p);
     case CHAOS_NKINDS:
         break;
     }
@@ -757,6 +816,180 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
         chaos_region_up(c);
 }
 
+/* ---- network faults (namespace mode) ----
+ * Each kind is a row: what region.sh cuts and heals, on which host, and
+ * when the harness heals it. Kinds that need another primitive (a delay,
+ * a loss rate) are rows with their own verbs. */
+
+#define CHAOS_FLAP_MS 300        /* a flap's link down: far below detection (3 probes, 1 s) */
+#define CHAOS_NET_HOLD_MS 4000   /* a fault that must not fail over stays this long */
+#define CHAOS_NET_QUIET_MS 3000  /* after its heal, no failover may start this long */
+
+typedef enum { NET_PRIMARY_AZ, NET_STANDBY_AZ, NET_CONTROLPLANE } chaos_net_target;
+typedef enum {
+    NET_HEAL_AT_FAILOVER, /* RDS-EVENT-0049: the host comes back as `host` does */
+    NET_HEAL_AT_RELAXED,  /* RDS-EVENT-0052: sync relaxed, the primary writable */
+    NET_HEAL_AT_HOLD,     /* after CHAOS_NET_HOLD_MS */
+    NET_HEAL_AT_ONCE,     /* the cut lasted CHAOS_FLAP_MS, inside the injection */
+} chaos_heal_at;
+typedef enum { NET_EXPECT_FAILOVER, NET_EXPECT_NONE, NET_EXPECT_EITHER } chaos_expect;
+
+typedef struct {
+    chaos_kind kind;
+    const char *cut, *heal;     /* region.sh verbs, the target their argument */
+    chaos_net_target target;
+    chaos_heal_at heal_at;
+    chaos_expect expect;
+    bool standby_first;         /* partition the standby until 0052, then the target */
+} chaos_netfault;
+
+static const chaos_netfault chaos_netfaults[] = {
+    {CHAOS_PARTITION_PRIMARY, "partition", "unpartition", NET_PRIMARY_AZ, NET_HEAL_AT_FAILOVER,
+     NET_EXPECT_FAILOVER, false},
+    {CHAOS_PARTITION_STANDBY, "partition", "unpartition", NET_STANDBY_AZ, NET_HEAL_AT_RELAXED,
+     NET_EXPECT_NONE, false},
+    {CHAOS_PARTITION_CP, "netcut", "netheal", NET_CONTROLPLANE, NET_HEAL_AT_HOLD, NET_EXPECT_NONE,
+     false},
+    {CHAOS_AZ_OUTAGE, "netcut", "netheal", NET_PRIMARY_AZ, NET_HEAL_AT_FAILOVER,
+     NET_EXPECT_FAILOVER, false},
+    {CHAOS_FLAP, "netcut", "netheal", NET_PRIMARY_AZ, NET_HEAL_AT_ONCE, NET_EXPECT_EITHER, false},
+    {CHAOS_PARTITION_RELAXED, "partition", "unpartition", NET_PRIMARY_AZ, NET_HEAL_AT_HOLD,
+     NET_EXPECT_NONE, true},
+};
+
+static const chaos_netfault *chaos_netfault_of(chaos_kind k)
+{
+    for (size_t i = 0; i < sizeof chaos_netfaults / sizeof chaos_netfaults[0]; i++)
+        if (chaos_netfaults[i].kind == k)
+            return &chaos_netfaults[i];
+    return NULL;
+}
+
+/* The AZ of the instance's other node (the standby), or false. */
+static bool chaos_standby_az(chaos_ctx *c, const chaos_node *p, char *az, size_t cap)
+{
+    chaos_node nodes[16];
+    int n = chaos_list_nodes(c, nodes, 16);
+    for (int i = 0; i < n; i++)
+        if (strcmp(nodes[i].addr, p->addr) != 0 && strcmp(nodes[i].az, p->az) != 0 &&
+            strlen(nodes[i].az) < cap) {
+            memcpy(az, nodes[i].az, strlen(nodes[i].az) + 1);
+            return true;
+        }
+    return false;
+}
+
+static void chaos_net_heal(chaos_ctx *c, chaos_fault *f, const chaos_netfault *nf)
+{
+    if (f->net_cut2 && chaos_region_run(c, nf->heal, f->net_target2))
+        f->net_cut2 = false;
+    if (f->net_cut && chaos_region_run(c, nf->heal, f->net_target))
+        f->net_cut = false;
+    if (!f->t_heal)
+        f->t_heal = wall_ms();
+    chaos_say("  healed (%s %s%s%s)", nf->heal, f->net_target, f->net_target2[0] ? ", " : "",
+              f->net_target2);
+}
+
+static bool chaos_net_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
+{
+    const chaos_netfault *nf = chaos_netfault_of(f->kind);
+    const char *target = p->az;
+    char standby[64];
+    if (nf->target == NET_CONTROLPLANE)
+        target = "controlplane";
+    if (nf->target == NET_STANDBY_AZ || nf->standby_first) {
+        if (!chaos_standby_az(c, p, standby, sizeof standby)) {
+            snprintf(f->error, sizeof f->error, "no standby node in another AZ to cut");
+            return false;
+        }
+        if (nf->standby_first)
+            snprintf(f->net_target2, sizeof f->net_target2, "%s", target);
+        target = standby;
+    }
+    snprintf(f->net_target, sizeof f->net_target, "%s", target);
+    f->t_fault = wall_ms();
+    if (!chaos_region_run(c, nf->cut, f->net_target)) {
+        snprintf(f->error, sizeof f->error, "region.sh %s %s failed", nf->cut, f->net_target);
+        return false;
+    }
+    f->net_cut = true;
+    chaos_say("  cut (%s %s)", nf->cut, f->net_target);
+    if (nf->heal_at == NET_HEAL_AT_ONCE) {
+        chaos_sleep_ms(CHAOS_FLAP_MS); /* the fault itself: a link down this long */
+        chaos_net_heal(c, f, nf);
+    }
+    return true;
+}
+
+/* Follows a network fault: heals it when its row says, then waits for the
+ * instance to be whole again — RDS-EVENT-0053 after a failover or a
+ * relaxed sync, else available with no failover started for
+ * CHAOS_NET_QUIET_MS after the heal. A failover a NET_EXPECT_NONE kind
+ * must not cause fails the fault (after the recovery, so the region is
+ * left whole). Always heals, also on a timeout. */
+static void chaos_follow_net(chaos_ctx *c, chaos_fault *f)
+{
+    const chaos_netfault *nf = chaos_netfault_of(f->kind);
+    int64_t deadline = mono_ms() + c->timeout_ms;
+    int64_t hold_until = mono_ms() + CHAOS_NET_HOLD_MS, quiet_until = 0;
+    bool second_cut = !nf->standby_first;
+    if (f->t_heal)
+        quiet_until = mono_ms() + CHAOS_NET_QUIET_MS;
+    while (mono_ms() < deadline && !chaos_interrupted) {
+        chaos_seen seen;
+        if (chaos_events(c, f->t_fault, &seen))
+            for (int k = 0; k < EV_N; k++)
+                if (seen.first[k] && !f->t_ev[k])
+                    f->t_ev[k] = seen.first[k];
+        if (!second_cut && f->t_ev[EV_0052]) {
+            /* The standby is lost and sync relaxed: now the primary too. */
+            if (!chaos_region_run(c, nf->cut, f->net_target2)) {
+                snprintf(f->error, sizeof f->error, "region.sh %s %s failed", nf->cut,
+                         f->net_target2);
+                break;
+            }
+            f->net_cut2 = second_cut = true;
+            chaos_say("  sync relaxed; cut (%s %s) too", nf->cut, f->net_target2);
+            hold_until = mono_ms() + CHAOS_NET_HOLD_MS;
+        }
+        if (!f->t_heal && second_cut) {
+            bool heal = f->t_ev[EV_0049] != 0; /* failed over: always bring the host back */
+            if (nf->heal_at == NET_HEAL_AT_RELAXED)
+                heal |= f->t_ev[EV_0052] != 0;
+            else if (nf->heal_at == NET_HEAL_AT_HOLD)
+                heal |= mono_ms() >= hold_until;
+            if (heal) {
+                chaos_net_heal(c, f, nf);
+                quiet_until = mono_ms() + CHAOS_NET_QUIET_MS;
+            }
+        }
+        if (f->t_heal) {
+            bool evented = f->t_ev[EV_0013] || f->t_ev[EV_0052];
+            bool settled = evented ? f->t_ev[EV_0053] != 0 : mono_ms() >= quiet_until;
+            chaos_instance in;
+            char why[200];
+            if (settled && chaos_describe(c, &in, why, sizeof why) &&
+                strcmp(in.status, "available") == 0 && in.multi_az) {
+                memcpy(f->new_az, in.az, sizeof f->new_az);
+                f->recovered = true;
+                break;
+            }
+        }
+        chaos_sleep_ms(CHAOS_POLL_MS);
+    }
+    if (f->net_cut || f->net_cut2)
+        chaos_net_heal(c, f, nf);
+    if (!f->recovered && !f->error[0])
+        snprintf(f->error, sizeof f->error, "%s", chaos_interrupted ? "interrupted"
+                 : "did not recover in time after the heal");
+    if (f->recovered && nf->expect == NET_EXPECT_NONE && f->t_ev[EV_0013]) {
+        f->recovered = false;
+        snprintf(f->error, sizeof f->error, "failed over (RDS-EVENT-0013), which %s must not cause",
+                 chaos_kind_name(f->kind));
+    }
+}
+
 /* Waits (bounded) until writers acknowledge writes after from_ms; false
  * if they do not. */
 static bool chaos_wait_writes(chaos_ctx *c, int64_t from_ms, uint32_t old_addr, bool new_node,
@@ -811,6 +1044,14 @@ static chaos_times chaos_times_of(const chaos_fault *f)
         .downtime = chaos_secs(w->last_old_ms, w->first_new_ms),
         .recovery = chaos_secs(f->t_fault, f->t_ev[EV_0053]),
     };
+    if (chaos_kind_netns(f->kind) && !f->t_ev[EV_0013]) {
+        /* Nothing moved: detection is the standby judged lost (0052) if it
+         * was, and the clients' downtime their longest pause. */
+        t.detect = chaos_secs(f->t_fault, f->t_ev[EV_0052]);
+        t.writable = chaos_secs(f->t_fault, f->gap_end);
+        t.first_write = t.writable;
+        t.downtime = chaos_secs(f->gap_start, f->gap_end);
+    }
     return t;
 }
 
@@ -824,7 +1065,7 @@ static void chaos_fmt_secs(double v, char *buf, size_t cap)
 
 static void chaos_print_table(const chaos_fault *faults, int n)
 {
-    printf("%-3s %-7s %-27s %8s %8s %8s %8s %8s %8s  %s\n", "#", "kind", "primary (old -> new AZ)",
+    printf("%-3s %-22s %-27s %8s %8s %8s %8s %8s %8s  %s\n", "#", "kind", "primary (old -> new AZ)",
            "detect", "writable", "dns", "client", "downtime", "recovery", "result");
     for (int i = 0; i < n; i++) {
         const chaos_fault *f = &faults[i];
@@ -837,7 +1078,7 @@ static void chaos_print_table(const chaos_fault *faults, int n)
         chaos_fmt_secs(t.first_write, c[3], sizeof c[3]);
         chaos_fmt_secs(t.downtime, c[4], sizeof c[4]);
         chaos_fmt_secs(t.recovery, c[5], sizeof c[5]);
-        printf("%-3d %-7s %-27s %8s %8s %8s %8s %8s %8s  %s\n", f->index, chaos_kind_name(f->kind),
+        printf("%-3d %-22s %-27s %8s %8s %8s %8s %8s %8s  %s\n", f->index, chaos_kind_name(f->kind),
                move, c[0], c[1], c[2], c[3], c[4], c[5], f->recovered ? "ok" : f->error);
     }
     printf("(seconds from the fault; downtime: last write acknowledged by the old primary to the "
@@ -877,6 +1118,12 @@ static cJSON *chaos_fault_json(const chaos_fault *f)
     chaos_add_secs(o, "RecoverySeconds", t.recovery);
     chaos_add_secs(o, "StandbyReplayingSeconds", f->standby_s);
     cJSON_AddNumberToObject(o, "FencedAcks", (double)f->fenced);
+    cJSON_AddBoolToObject(o, "FailedOver", f->t_ev[EV_0013] != 0);
+    if (chaos_kind_netns(f->kind)) {
+        cJSON_AddStringToObject(o, "Cut", f->net_target);
+        chaos_add_secs(o, "HealedSeconds", chaos_secs(f->t_fault, f->t_heal));
+        cJSON_AddBoolToObject(o, "Healed", f->t_heal != 0 && !f->net_cut && !f->net_cut2);
+    }
     cJSON_AddBoolToObject(o, "Recovered", f->recovered);
     if (f->error[0] && !f->recovered)
         cJSON_AddStringToObject(o, "Error", f->error);
@@ -1108,7 +1355,8 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     int64_t nfaults, seed, nwriters, interval;
     int injected = 0;
     bool all_recovered = true;
-    unsigned mask = CHAOS_ALL_KINDS;
+    unsigned mask = CHAOS_PROCESS_KINDS;
+    char *netns_path = NULL;
     if (args_parse(chaos_flags, argc, argv, &params, &opts, &err) != ARGS_OK ||
         !args_opt_int(&opts, "faults", 1, CHAOS_MAX_FAULTS, CHAOS_DEFAULT_FAULTS, &nfaults, &err) ||
         !args_opt_int(&opts, "seed", 0, INT64_MAX, wall_ms() % 1000000, &seed, &err) ||
@@ -1147,6 +1395,20 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
     if (!dnslookup_resolve_port(query_get(&opts, "dns-port"), getenv("RDS_DNS_PORT"), c.rds_home,
                                 &c.dns_port, &err)) {
         rc = chaos_usage(err.data);
+        goto done;
+    }
+
+    chaos_read_netmode(&c);
+    if ((mask & CHAOS_NETWORK_KINDS) && !c.netns) {
+        fprintf(stderr, "\nThe network fault kinds need a region in namespace mode "
+                        "(RDSIM_NET=netns scripts/region.sh up); %s/region.env says loopback\n",
+                c.rds_home);
+        rc = CLI_EXIT_FAILURE;
+        goto done;
+    }
+    if ((mask & CHAOS_NETWORK_KINDS) && c.cluster) {
+        rc = chaos_usage("the network fault kinds take --db-instance-identifier (a Multi-AZ DB "
+                         "cluster's are not supported yet)");
         goto done;
     }
 
@@ -1207,12 +1469,21 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
                           .password = c.password, .dbname = "postgres",
                           .sslrootcert = c.bundle, .writers = (int)nwriters,
                           .interval_ms = (int)interval, .run = run};
+    if (c.netns) {
+        /* The writers are clients on the clients' host, resolving through
+         * the gateway's DNS as its resolv.conf says: a partition that cuts
+         * a DB host from the controlplane leaves it reachable to them. */
+        netns_path = xasprintf("/run/netns/%s", c.client_ns);
+        wc.netns = netns_path;
+        wc.dns_server = c.gateway;
+        wc.dns_port = 53;
+    }
     c.wl = workload_start(&wc);
     if (!c.wl)
         goto restore;
-    chaos_say("chaos: %s, %lld faults, seed %lld, %lld writers through %s (DNS 127.0.0.1:%d)",
+    chaos_say("chaos: %s, %lld faults, seed %lld, %lld writers through %s (DNS %s:%d%s%s)",
               c.id, (long long)nfaults, (long long)seed, (long long)nwriters, c.endpoint,
-              c.dns_port);
+              wc.dns_server, wc.dns_port, c.netns ? ", from " : "", c.netns ? c.client_ns : "");
     workload_window win;
     if (!chaos_wait_writes(&c, run, 0, false, &win)) {
         char e[200];
@@ -1259,17 +1530,24 @@ int chaos_run(const cli_ctx *ctx, const command *cmd, int argc, char **argv)
             all_recovered = false;
             break;
         }
-        chaos_follow(&c, f, &primary);
+        if (chaos_kind_netns(f->kind))
+            chaos_follow_net(&c, f);
+        else
+            chaos_follow(&c, f, &primary);
         workload_set_probes(c.wl, NULL, 0);
         if (f->recovered && !chaos_check_standby(&c, f, run))
             f->recovered = false;
-        /* The writers reach the new primary once their TTL runs out. */
-        if (f->recovered && !chaos_wait_writes(&c, f->t_fault, f->old_addr_n, true, &f->win)) {
+        /* The writers reach the new primary once their TTL runs out; after
+         * a fault that moved nothing, they write again after the heal. */
+        bool moved = f->kind == CHAOS_FORCED || !chaos_kind_netns(f->kind) || f->t_ev[EV_0013];
+        if (f->recovered && !chaos_wait_writes(&c, moved ? f->t_fault : f->t_heal,
+                                               moved ? f->old_addr_n : 0, moved, &f->win)) {
             f->recovered = false;
-            snprintf(f->error, sizeof f->error, "recovered, but the writers never reached the new "
-                                                "primary");
+            snprintf(f->error, sizeof f->error, "recovered, but the writers never reached %s",
+                     moved ? "the new primary" : "the primary again after the heal");
         }
         workload_window_get(c.wl, f->old_addr_n, f->t_fault, &f->win);
+        workload_gap(c.wl, f->t_fault, wall_ms(), &f->gap_start, &f->gap_end);
         chaos_times tm = chaos_times_of(f);
         if (f->recovered)
             chaos_say("  recovered: detected %.2fs, writable %.2fs, DNS %.2fs, client downtime "
@@ -1405,6 +1683,7 @@ done:
     free(c.rds_home);
     free(c.bundle);
     free(c.region_sh);
+    free(netns_path);
     query_free(&params);
     query_free(&opts);
     sbuf_free(&err);

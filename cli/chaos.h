@@ -26,6 +26,24 @@
  *           as soon as RDS-EVENT-0013 (failover started) appears, then
  *           `scripts/region.sh up`: the failover must still converge;
  *   forced  reboot-db-instance --force-failover.
+ * Network faults (namespace mode only, RDSIM_NET=netns; the writers then
+ * run on the clients' host and resolve through the gateway's DNS):
+ *   partition-primary    the primary's host cut from the controlplane and
+ *                        the standby's host (region.sh partition), clients
+ *                        still reaching it; healed after the failover;
+ *   partition-standby    the standby's host cut likewise; healed once sync
+ *                        is relaxed (RDS-EVENT-0052); no failover;
+ *   partition-controlplane  the root namespace cut from every host (the
+ *                        bridge's uplink down) for a hold; no failover;
+ *   az-outage            the primary's AZ host off the bridge (netcut);
+ *                        healed after the failover;
+ *   flap                 the primary's host off the bridge for 300 ms, far
+ *                        below detection; no failover expected (one that
+ *                        happens must be clean);
+ *   partition-relaxed    partition-standby until sync is relaxed, then the
+ *                        primary partitioned too for a hold: no failover
+ *                        (nothing is promotable), the primary keeps
+ *                        acknowledging; both healed.
  * After each fault the harness waits (--timeout-per-fault) for
  * RDS-EVENT-0053 (standby synchronous again) newer than the fault with the
  * instance available and Multi-AZ, then goes on.
@@ -61,10 +79,23 @@ typedef enum {
     CHAOS_HANG,
     CHAOS_CPKILL,
     CHAOS_FORCED,
+    /* Network faults: namespace mode only (chaos_kind_netns). */
+    CHAOS_PARTITION_PRIMARY,
+    CHAOS_PARTITION_STANDBY,
+    CHAOS_PARTITION_CP,
+    CHAOS_AZ_OUTAGE,
+    CHAOS_FLAP,
+    CHAOS_PARTITION_RELAXED,
     CHAOS_NKINDS,
 } chaos_kind;
 
 #define CHAOS_ALL_KINDS ((1u << CHAOS_NKINDS) - 1)
+/* The default --kinds: the kinds that work in both network modes. */
+#define CHAOS_PROCESS_KINDS ((1u << CHAOS_PARTITION_PRIMARY) - 1)
+#define CHAOS_NETWORK_KINDS (CHAOS_ALL_KINDS & ~CHAOS_PROCESS_KINDS)
+
+/* true for a kind that cuts the network (needs namespace mode). */
+bool chaos_kind_netns(chaos_kind k);
 #define CHAOS_MAX_FAULTS 10000
 
 /* "crash", "host", ... */

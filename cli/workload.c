@@ -14,13 +14,17 @@
 #include "cli/workload.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/pgtls.h"
 #include "cli/stubres.h"
@@ -69,6 +73,10 @@ struct workload {
     pthread_t thread;
     bool started;
     atomic_bool stop;
+    int netns_fd;       /* cfg.netns opened by the caller, -1 if none */
+    pthread_mutex_t ready_mu; /* the thread says whether it entered netns */
+    pthread_cond_t ready_cv;
+    int ready;          /* 0 not yet, 1 entered (or none asked), -1 failed */
 
     pthread_mutex_t mu; /* guards everything down to the thread-only part */
     workload_ack *acks;
@@ -474,10 +482,29 @@ static void wl_sync_probes(workload *w)
     w->nprobes = n;
 }
 
+/* Enters w's network namespace (this thread only) and tells the caller
+ * how it went; false if it could not. */
+static bool wl_enter_netns(workload *w)
+{
+    int rc = 1;
+    if (w->netns_fd >= 0 && setns(w->netns_fd, CLONE_NEWNET) != 0) {
+        LOG_ERROR("workload: cannot enter the network namespace %s: %s", w->cfg.netns,
+                  strerror(errno));
+        rc = -1;
+    }
+    pthread_mutex_lock(&w->ready_mu);
+    w->ready = rc;
+    pthread_cond_signal(&w->ready_cv);
+    pthread_mutex_unlock(&w->ready_mu);
+    return rc > 0;
+}
+
 static void *wl_main(void *arg)
 {
     workload *w = arg;
     int nw = w->cfg.writers;
+    if (!wl_enter_netns(w))
+        return NULL;
     for (int i = 0; i < nw; i++)
         wl_client_init(w, &w->writers[i], i, NULL);
     stubres_open(&w->watch, w->cfg.dns_server, w->cfg.dns_port, w->cfg.endpoint);
@@ -533,14 +560,36 @@ workload *workload_start(const workload_config *cfg)
     w->cfg.password = xstrdup(cfg->password);
     w->cfg.dbname = xstrdup(cfg->dbname);
     w->cfg.sslrootcert = cfg->sslrootcert ? xstrdup(cfg->sslrootcert) : NULL;
+    w->cfg.netns = cfg->netns ? xstrdup(cfg->netns) : NULL;
+    w->netns_fd = -1;
     atomic_init(&w->stop, false);
     pthread_mutex_init(&w->mu, NULL);
+    pthread_mutex_init(&w->ready_mu, NULL);
+    pthread_cond_init(&w->ready_cv, NULL);
+    if (cfg->netns) {
+        w->netns_fd = open(cfg->netns, O_RDONLY | O_CLOEXEC);
+        if (w->netns_fd < 0) {
+            LOG_ERROR("workload: cannot open the network namespace %s: %s", cfg->netns,
+                      strerror(errno));
+            workload_free(w);
+            return NULL;
+        }
+    }
     if (pthread_create(&w->thread, NULL, wl_main, w) != 0) {
         LOG_ERROR("workload: cannot start the writers' thread");
         workload_free(w);
         return NULL;
     }
     w->started = true;
+    pthread_mutex_lock(&w->ready_mu);
+    while (w->ready == 0)
+        pthread_cond_wait(&w->ready_cv, &w->ready_mu);
+    int ready = w->ready;
+    pthread_mutex_unlock(&w->ready_mu);
+    if (ready < 0) {
+        workload_free(w);
+        return NULL;
+    }
     return w;
 }
 
@@ -559,6 +608,11 @@ void workload_free(workload *w)
         return;
     workload_stop(w);
     pthread_mutex_destroy(&w->mu);
+    pthread_mutex_destroy(&w->ready_mu);
+    pthread_cond_destroy(&w->ready_cv);
+    if (w->netns_fd >= 0)
+        close(w->netns_fd);
+    free((char *)w->cfg.netns);
     free((char *)w->cfg.endpoint);
     free((char *)w->cfg.dns_server);
     free((char *)w->cfg.user);
@@ -568,6 +622,31 @@ void workload_free(workload *w)
     free(w->acks);
     free(w->changes);
     free(w);
+}
+
+void workload_gap(workload *w, int64_t from_ms, int64_t to_ms, int64_t *start, int64_t *end)
+{
+    *start = *end = from_ms;
+    int64_t prev = from_ms;
+    pthread_mutex_lock(&w->mu);
+    /* The log is in order of arrival, so client_ms ascends. */
+    for (size_t i = 0; i < w->nacks; i++) {
+        const workload_ack *a = &w->acks[i];
+        if (a->writer < 0 || a->client_ms < from_ms)
+            continue;
+        if (a->client_ms > to_ms)
+            break;
+        if (a->client_ms - prev > *end - *start) {
+            *start = prev;
+            *end = a->client_ms;
+        }
+        prev = a->client_ms;
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (to_ms - prev > *end - *start) {
+        *start = prev;
+        *end = to_ms;
+    }
 }
 
 void workload_set_probes(workload *w, const char *const *addrs, int n)

@@ -27,6 +27,12 @@
  *    caching and records each change of the answer (when the endpoint
  *    flipped).
  *
+ * With netns set, the thread enters that network namespace (setns, which
+ * moves this thread alone) before it opens any socket: in namespace mode
+ * the harness's clients live on the clients' host, so a partition can cut
+ * a DB host from the controlplane while they still reach it; the caller's
+ * thread (API calls, checks) stays where it is.
+ *
  * The thread shares with the caller only the logs below, under one mutex;
  * the query functions may be called from the caller's thread while the
  * workload runs. */
@@ -58,6 +64,8 @@ typedef struct {
     int writers;            /* 1..WORKLOAD_MAX_WRITERS */
     int interval_ms;        /* pause between one writer's inserts (0: none) */
     int64_t run;            /* the run's key in rdsim_chaos */
+    const char *netns;      /* a network namespace file (/run/netns/NAME) the
+                             * clients run in, or NULL: the caller's */
 } workload_config;
 
 /* One acknowledged insert. writer is -1 for a probe. Times are wall-clock
@@ -75,7 +83,8 @@ typedef struct {
 extern const char workload_create_sql[];
 
 /* Starts the thread. cfg's strings are copied. Returns NULL (logged) if
- * the thread could not start or cfg is invalid. */
+ * the thread could not start, could not enter cfg->netns, or cfg is
+ * invalid. */
 workload *workload_start(const workload_config *cfg);
 
 /* Stops the writers and joins the thread; in-flight inserts are abandoned
@@ -102,6 +111,12 @@ typedef struct {
 } workload_window;
 
 void workload_window_get(workload *w, uint32_t old_addr, int64_t from_ms, workload_window *out);
+
+/* The longest pause in the writers' acknowledgements (any writer, by the
+ * time each arrived) within [from_ms, to_ms], both ends counting as acks:
+ * the client-observed downtime of a fault that moves no endpoint. Sets
+ * *start and *end (wall ms) to where it began and ended. */
+void workload_gap(workload *w, int64_t from_ms, int64_t to_ms, int64_t *start, int64_t *end);
 
 /* The acknowledged inserts (writers' and probes'), in order of arrival,
  * and the count of the writers' inserts sent but not acknowledged (an

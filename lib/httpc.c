@@ -20,6 +20,8 @@ typedef struct {
     struct event_base *base;
     struct evhttp_connection *conn;
     struct event *deadline; /* total_s, or NULL */
+    bool starting;          /* inside evhttp_make_request */
+    bool failed_early;      /* it failed the request before returning */
 } httpc_call;
 
 /* The connection is freed here, on a later turn of the loop: never inside
@@ -32,9 +34,31 @@ static void httpc_free_conn(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(arg);
 }
 
+/* The caller hears, on this later turn, of a request libevent failed
+ * inside evhttp_make_request (httpc_start). */
+static void httpc_fail_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    httpc_call *call = arg;
+    if (call->cb_h)
+        call->cb_h(0, "", 0, NULL, call->arg);
+    else
+        call->cb(0, "", 0, call->arg);
+    evhttp_connection_free(call->conn);
+    free(call);
+}
+
 static void httpc_done(struct evhttp_request *req, void *arg)
 {
     httpc_call *call = arg;
+    /* libevent runs this at once when the connect fails inside
+     * evhttp_make_request (and returns 0): the caller has not yet heard
+     * that its request started, so it must not hear that it ended. */
+    if (call->starting) {
+        call->failed_early = true;
+        return;
+    }
     if (call->deadline)
         event_free(call->deadline);
     int status = req ? evhttp_request_get_response_code(req) : 0;
@@ -159,7 +183,18 @@ static bool httpc_start(struct event_base *base, const char *url, const httpc_op
     enum evhttp_cmd_type cmd =
         (opts->method && strcmp(opts->method, "GET") == 0) ? EVHTTP_REQ_GET : EVHTTP_REQ_POST;
     /* On failure evhttp_make_request frees req and calls nothing. */
-    if (evhttp_make_request(conn, req, cmd, target) != 0) {
+    call->starting = true;
+    int started = evhttp_make_request(conn, req, cmd, target);
+    call->starting = false;
+    if (started == 0 && call->failed_early) {
+        const struct timeval now = {0, 0};
+        if (event_base_once(base, -1, EV_TIMEOUT, httpc_fail_later, call, &now) != 0)
+            LOG_ERROR("cannot schedule a failed HTTP request's report url=%s", url);
+        free(target);
+        evhttp_uri_free(uri);
+        return true;
+    }
+    if (started != 0) {
         free(call);
         evhttp_connection_free(conn);
         free(target);

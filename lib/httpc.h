@@ -49,7 +49,10 @@ typedef struct {
  * https is TLS (libevent's OpenSSL bufferevent, SNI set) WITHOUT
  * certificate verification: it is for local receivers with self-signed
  * certificates, not for talking to the internet. Returns false (cb is not
- * called) for another scheme or a malformed URL. */
+ * called) for another scheme or a malformed URL. On true, cb is called
+ * exactly once, and never before httpc_request has returned (a connect the
+ * kernel refuses at once, e.g. on a blackhole route, is reported on a later
+ * turn of the loop), so a caller may mark the request in flight after. */
 bool httpc_request(struct event_base *base, const char *url, const httpc_opts *opts,
                    httpc_cb cb, void *arg);
 

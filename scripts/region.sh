@@ -9,7 +9,15 @@
 #   scripts/region.sh netcut AZ / netheal AZ
 #                              namespace mode: take the AZ host's link to the
 #                              region bridge down / up again (the partition
-#                              primitive; README "Network modes")
+#                              primitive; README "Network modes"); AZ
+#                              `controlplane` is the root namespace's link
+#                              (the bridge's uplink port): every host and
+#                              the clients lose the controlplane and its DNS
+#   scripts/region.sh partition AZ / unpartition AZ
+#                              namespace mode: cut the AZ host from the
+#                              controlplane and from the other hosts, by
+#                              blackhole routes on both sides, while the
+#                              clients' host still reaches it
 #   scripts/region.sh client CMD [ARG...]
 #                              namespace mode: run CMD on the clients' host
 #                              (rdsim-<hash>-cl, P.0.5), whose resolv.conf
@@ -254,14 +262,59 @@ az_index() {
   return 1
 }
 
-# netlink AZ up|down: the host's port on the region bridge.
+# netlink AZ up|down: the host's port on the region bridge (AZ
+# `controlplane`: the root namespace's, uplink).
 netlink() {
   [ "$mode" = netns ] || { echo "region: netcut/netheal need namespace mode (RDSIM_NET=netns)" >&2; exit 2; }
-  local i
-  i=$(az_index "${1:-}") || { echo "region: unknown AZ ${1:-} (one of ${azs[*]})" >&2; exit 2; }
   ns_exists "$ns_sw" || { echo "region: the region's network is not up" >&2; exit 1; }
+  if [ "${1:-}" = controlplane ]; then
+    ip -n "$ns_sw" link set uplink "$2"
+    echo "region: controlplane link $2"
+    return 0
+  fi
+  local i
+  i=$(az_index "${1:-}") || { echo "region: unknown AZ ${1:-} (one of ${azs[*]} or controlplane)" >&2; exit 2; }
   ip -n "$ns_sw" link set "h$i" "$2"
   echo "region: ${azs[$((i - 1))]} link $2"
+}
+
+# partition AZ on|off: host i cut from the gateway (the controlplane, its
+# probes, the DNS) and from every other host, by blackhole routes in its
+# namespace and the mirror routes in the others' (a blackhole for a
+# locally sent packet fails the send; nothing answers, nothing is
+# rejected on the wire). The clients' host (P.0.5) still reaches it: the
+# split-brain case. `off` puts back the routes netns_up made. Idempotent.
+partition() {
+  [ "$mode" = netns ] || { echo "region: partition needs namespace mode (RDSIM_NET=netns)" >&2; exit 2; }
+  local i j p ns other az
+  i=$(az_index "${1:-}") || { echo "region: unknown AZ ${1:-} (one of ${azs[*]})" >&2; exit 2; }
+  ns_exists "$ns_sw" || { echo "region: the region's network is not up" >&2; exit 1; }
+  p=$(block)
+  ns=$(ns_of "${azs[$((i - 1))]}")
+  if [ "$2" = on ]; then
+    ip -n "$ns" route replace blackhole "$p.0.1/32"
+  else
+    ip -n "$ns" route del blackhole "$p.0.1/32" 2>/dev/null || true
+  fi
+  j=1
+  for az in "${azs[@]}"; do
+    if [ $j != $i ]; then
+      other=$(ns_of "$az")
+      if [ "$2" = on ]; then
+        ip -n "$ns" route replace blackhole "$p.0.$((10 + j))/32"
+        ip -n "$ns" route replace blackhole "$p.$j.0/24"
+        ip -n "$other" route replace blackhole "$p.0.$((10 + i))/32"
+        ip -n "$other" route replace blackhole "$p.$i.0/24"
+      else
+        ip -n "$ns" route del blackhole "$p.0.$((10 + j))/32" 2>/dev/null || true
+        ip -n "$ns" route replace "$p.$j.0/24" via "$p.0.$((10 + j))" dev eth0
+        ip -n "$other" route del blackhole "$p.0.$((10 + i))/32" 2>/dev/null || true
+        ip -n "$other" route replace "$p.$i.0/24" via "$p.0.$((10 + i))" dev eth0
+      fi
+    fi
+    j=$((j + 1))
+  done
+  echo "region: ${azs[$((i - 1))]} partition $2"
 }
 
 # A process that exists and is not a zombie: a killed process stays a
@@ -583,5 +636,7 @@ case "${1:-}" in
   client) shift; client "$@" ;;
   netcut) netlink "${2:-}" down ;;
   netheal) netlink "${2:-}" up ;;
-  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ|client CMD..." >&2; exit 2 ;;
+  partition) partition "${2:-}" on ;;
+  unpartition) partition "${2:-}" off ;;
+  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ|partition AZ|unpartition AZ|client CMD..." >&2; exit 2 ;;
 esac

@@ -152,6 +152,8 @@ static void probe_count_fail(probe *p, const char *why)
         p->view.first_fail_ms = now;
     p->view.fails++;
     p->view.up = false;
+    p->view.up_since_ms = 0;
+    p->view.last_fail_started_ms = p->started_ms ? p->started_ms : now;
     p->view.norecv_since_ms = 0;
     p->view.recv_pid = 0;
     p->view.recv_since_ms = 0;
@@ -361,6 +363,8 @@ static void probe_connect_step(probe *p)
             probe_close(p);
             event_del(p->timer);
             int64_t now = mono_ms();
+            if (!p->view.up_since_ms)
+                p->view.up_since_ms = now;
             p->view.known = p->view.up = true;
             p->view.fails = 0;
             p->view.first_fail_ms = 0;
@@ -416,6 +420,8 @@ static void probe_query_step(probe *p, short what)
     int64_t now = mono_ms();
     if (p->view.fails > 0)
         LOG_INFO("probe recovered node=%s after_fails=%d", p->node_id, p->view.fails);
+    if (!p->view.up_since_ms)
+        p->view.up_since_ms = now;
     p->view.known = p->view.up = true;
     p->view.fails = 0;
     p->view.first_fail_ms = 0;

@@ -47,6 +47,11 @@ typedef struct {
                                  * started connecting: what it says of the server
                                  * was true at some moment after this one */
     int64_t first_fail_ms;/* monotonic ms of the first failure of the current run */
+    int64_t last_fail_started_ms; /* monotonic ms at which the latest failed probe
+                                   * started (0: none yet) */
+    int64_t up_since_ms;  /* monotonic ms of the first answer of the current run of
+                           * answers (0 while failing): a node silent for a while
+                           * and back says what it saw only from here on */
     bool in_recovery;     /* a standby (pg_is_in_recovery) */
     char lsn[32];         /* current (primary) or flushed-or-replayed, the greater
                            * (standby) WAL LSN */

@@ -368,6 +368,36 @@ static void ha_building(ha_ctx *c)
     }
 }
 
+ha_verdict ha_judge(const ha_view *v)
+{
+    if (v->primary_lost) {
+        /* Silence all round (no agent reported a crash, and the standby does
+         * not answer, or answers only since the primary went silent): the
+         * controlplane may be the one cut off. */
+        if (!v->primary_reported_down && !(v->standby_answers && v->primary_failed_seen))
+            return HA_HOLD;
+        return v->standby_ready ? HA_FAILOVER : HA_RESTART;
+    }
+    if (v->standby_lost)
+        return v->primary_answers && v->standby_failed_seen ? HA_STANDBY_GONE : HA_HOLD;
+    return HA_KEEP;
+}
+
+static void ha_start_failover(ha_ctx *c)
+{
+    store_node *p = c->primary, *s = c->standby;
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "old", p->id);
+    cJSON_AddStringToObject(data, "new", s->id);
+    if (ha_apply(c->in->id, &c->in->ha_state, HA_FAILING_OVER) &&
+        events_emit(c->r, c->in->id, "RDS-EVENT-0013", NULL) &&
+        workflow_start(c->r, c->in->id, "failover", data)) {
+        LOG_INFO("failover started instance=%s old=%s new=%s", c->in->id, p->id, s->id);
+        c->changed = true;
+    }
+    cJSON_Delete(data);
+}
+
 static void ha_healthy(ha_ctx *c)
 {
     region *r = c->r;
@@ -377,19 +407,34 @@ static void ha_healthy(ha_ctx *c)
             c->changed = true;
         return;
     }
-    if (node_lost(c, p)) {
-        if (standby_ready(c, s) && ha_promotion_allowed(c->in->ha_state, true)) {
-            cJSON *data = cJSON_CreateObject();
-            cJSON_AddStringToObject(data, "old", p->id);
-            cJSON_AddStringToObject(data, "new", s->id);
-            if (ha_apply(c->in->id, &c->in->ha_state, HA_FAILING_OVER) &&
-                events_emit(r, c->in->id, "RDS-EVENT-0013", NULL) &&
-                workflow_start(r, c->in->id, "failover", data)) {
-                LOG_INFO("failover started instance=%s old=%s new=%s", c->in->id, p->id, s->id);
-                c->changed = true;
-            }
-            cJSON_Delete(data);
-        } else if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
+    /* A standby that answers but stopped streaming blocks every commit:
+     * the same as a lost one. (Only while the primary answers its probes,
+     * so that a primary loss, which also stops the stream, is a failover.) */
+    ha_view v = {
+        .primary_lost = node_lost(c, p),
+        .primary_reported_down = reported_down(c, p),
+        .primary_answers = probe_up(c, p),
+        .standby_answers = probe_up(c, s),
+        .standby_ready = standby_ready(c, s),
+    };
+    bool s_stuck = !v.primary_lost && not_streaming_ms(c, s) > 2 * r->cfg.detect_ms;
+    v.standby_lost = !v.primary_lost && (node_lost(c, s) || s_stuck);
+    const node_health *ph = health_get(c->h, p->id), *sh = health_get(c->h, s->id);
+    int64_t s_back = sh ? sh->up_since_ms : 0, p_back = ph ? ph->up_since_ms : 0;
+    v.primary_failed_seen = ph && sh && s_back &&
+                            (s_back <= ph->first_fail_ms || ph->last_fail_started_ms >= s_back);
+    v.standby_failed_seen = s_stuck || reported_down(c, s) ||
+                            (ph && sh && p_back &&
+                             (p_back <= sh->first_fail_ms || sh->last_fail_started_ms >= p_back));
+    switch (ha_judge(&v)) {
+    case HA_KEEP:
+        break;
+    case HA_FAILOVER:
+        if (ha_promotion_allowed(c->in->ha_state, true))
+            ha_start_failover(c);
+        break;
+    case HA_RESTART:
+        if (ha_apply(c->in->id, &c->in->ha_state, HA_STANDBY_LOST)) {
             /* Nothing can be promoted: the primary's own host must bring it
              * back, so its agent restarts it again. */
             LOG_WARN("primary lost but standby not ready instance=%s primary=%s standby=%s",
@@ -398,12 +443,8 @@ static void ha_healthy(ha_ctx *c)
             set_supervise(c, p, SUPERVISE_RESTART);
             c->changed = true;
         }
-        return;
-    }
-    /* A standby that answers but stopped streaming blocks every commit:
-     * the same as a lost one. (Only while the primary answers its probes,
-     * so that a primary loss, which also stops the stream, is a failover.) */
-    if (node_lost(c, s) || not_streaming_ms(c, s) > 2 * r->cfg.detect_ms) {
+        break;
+    case HA_STANDBY_GONE:
         /* Keep the primary writable: relax synchronous replication while no
          * standby is healthy (pg_auto_failover's wait_primary). Failover is
          * off until a standby is synchronous again. */
@@ -413,6 +454,18 @@ static void ha_healthy(ha_ctx *c)
             events_emit(r, c->in->id, "RDS-EVENT-0052", NULL);
             c->changed = true;
         }
+        break;
+    case HA_HOLD:
+        /* The primary is probed again from now on, so that a standby back
+         * from the same silence is judged on a fresh answer. */
+        if (v.primary_lost && v.standby_ready && s_back)
+            health_probe_after(c->h, p->id, s_back);
+        if (v.standby_lost && v.primary_answers && p_back)
+            health_probe_after(c->h, s->id, p_back);
+        /* Logged at debug: it repeats on every pass of the outage. */
+        LOG_DEBUG("no node answers, holding instance=%s primary=%s standby=%s", c->in->id, p->id,
+                  s->id);
+        break;
     }
 }
 

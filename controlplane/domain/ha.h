@@ -51,6 +51,47 @@ bool ha_apply(const char *instance_id, ha_state *state, ha_state to);
  * primary was lost, and the primary last reported the standby as sync. */
 bool ha_promotion_allowed(ha_state at_loss, bool standby_sync);
 
+/* What a `healthy` instance's pass does about what it sees (ha_healthy's
+ * decision, pure so that tests can walk it):
+ *   HA_KEEP          nothing is lost;
+ *   HA_FAILOVER      the primary is lost and the standby is ready: promote;
+ *   HA_RESTART       the primary is lost, the standby not ready but not
+ *                    silent either (or the primary's own agent reported it
+ *                    down): relax sync, the primary's host restarts it;
+ *   HA_STANDBY_GONE  the standby is lost (or stopped streaming) while the
+ *                    primary answers: relax sync to keep it writable (0052);
+ *   HA_HOLD          both nodes are silent at once: from here the
+ *                    controlplane cannot tell its own isolation (a network
+ *                    partition around it) from a double failure, and nothing
+ *                    it decides could reach either host. It changes nothing:
+ *                    synchronous replication stays on (so the standby stays
+ *                    promotable, invariant 2) and it judges again once
+ *                    either node answers. Also when the standby answers
+ *                    again after such a silence but the primary has not been
+ *                    probed since: its failure may be only the controlplane's
+ *                    own outage (a heal reaches the standby's probe first),
+ *                    so it is probed again before anything is promoted; and
+ *                    the mirror case, the primary back first and the
+ *                    standby's failure dating from the same silence: it is
+ *                    probed again before sync is relaxed. */
+typedef enum { HA_KEEP, HA_FAILOVER, HA_RESTART, HA_STANDBY_GONE, HA_HOLD } ha_verdict;
+typedef struct {
+    bool primary_lost;          /* ha_node_lost */
+    bool primary_reported_down; /* its live agent says it is down */
+    bool primary_answers;       /* our last probe of it answered, no failure since */
+    bool standby_lost;          /* ha_node_lost, or not streaming for 2 x detect_ms */
+    bool standby_answers;
+    bool standby_ready;         /* ha_node_ready */
+    bool primary_failed_seen;   /* the primary's failure is seen from where the
+                                 * standby answers: it began while the standby
+                                 * answered, or a probe of it started after the
+                                 * standby answered again failed */
+    bool standby_failed_seen;   /* the same of the standby, from where the
+                                 * primary answers (or it answers but does
+                                 * not stream, or its agent reports it down) */
+} ha_view;
+ha_verdict ha_judge(const ha_view *v);
+
 /* The failure detector ha_tick uses, for any node (Multi-AZ DB clusters'
  * writers too, clusterwf.h): its agent reports it down at its current
  * generation, or our probes failed for detect_ms (3 in a row), or its

@@ -20,7 +20,7 @@ static void test_kinds(void)
     } cases[] = {
         {"crash", true, 1u << CHAOS_CRASH},
         {"host,hang", true, (1u << CHAOS_HOST) | (1u << CHAOS_HANG)},
-        {"crash,host,hang,cpkill,forced", true, CHAOS_ALL_KINDS},
+        {"crash,host,hang,cpkill,forced", true, CHAOS_PROCESS_KINDS},
         {"forced,forced", true, 1u << CHAOS_FORCED},
         {"", false, 0},
         {"crash,", false, 0},
@@ -45,14 +45,30 @@ static void test_kinds(void)
            "every kind's name parses to itself");
         sbuf_free(&err);
     }
+    /* The network kinds: named, namespace mode only, never in the default. */
+    unsigned mask;
+    sbuf err = {0};
+    ok(chaos_parse_kinds("partition-primary,partition-standby,partition-controlplane,az-outage,"
+                         "flap,partition-relaxed", &mask, &err) && mask == CHAOS_NETWORK_KINDS,
+       "the six network kinds parse");
+    ok(!(CHAOS_PROCESS_KINDS & CHAOS_NETWORK_KINDS), "the default kinds cut no network");
+    bool netns_ok = true;
+    for (int k = 0; k < CHAOS_NKINDS; k++)
+        netns_ok &= chaos_kind_netns((chaos_kind)k) == (k >= CHAOS_PARTITION_PRIMARY);
+    ok(netns_ok, "exactly the network kinds need namespace mode");
+    sbuf_free(&err);
+    ok(!chaos_parse_kinds("partition", &mask, &err) && strstr(err.data, "partition-primary"),
+       "an unknown kind's error lists the network kinds");
+    sbuf_free(&err);
 }
 
 static void test_plan(void)
 {
-    chaos_kind a[40], b[40], c[40];
-    chaos_plan(CHAOS_ALL_KINDS, 40, 1, a);
-    chaos_plan(CHAOS_ALL_KINDS, 40, 1, b);
-    chaos_plan(CHAOS_ALL_KINDS, 40, 2, c);
+    enum { N = 8 * CHAOS_NKINDS };
+    chaos_kind a[N], b[N], c[N];
+    chaos_plan(CHAOS_ALL_KINDS, N, 1, a);
+    chaos_plan(CHAOS_ALL_KINDS, N, 1, b);
+    chaos_plan(CHAOS_ALL_KINDS, N, 2, c);
     ok(memcmp(a, b, sizeof a) == 0, "the same seed gives the same order");
     ok(memcmp(a, c, sizeof a) != 0, "another seed gives another order");
     bool rounds_ok = true;
@@ -62,7 +78,7 @@ static void test_plan(void)
             seen |= 1u << a[r * CHAOS_NKINDS + j];
         rounds_ok &= seen == CHAOS_ALL_KINDS;
     }
-    ok(rounds_ok, "each round of 5 holds every kind once");
+    ok(rounds_ok, "each round holds every kind once");
     chaos_kind d[7];
     chaos_plan(1u << CHAOS_HOST, 7, 99, d);
     bool all_host = true;

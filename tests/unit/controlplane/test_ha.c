@@ -1,4 +1,5 @@
-/* Walks the Multi-AZ state table and the promotion rule. */
+/* Walks the Multi-AZ state table, the promotion rule, and ha_judge (what a
+ * healthy instance's pass does about what it sees). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,5 +50,39 @@ int main(void)
                  cases[i].sync ? "sync" : "not sync");
         ok(ha_promotion_allowed(cases[i].ha, cases[i].sync) == cases[i].allowed, name);
     }
+
+    /* ha_judge: pl primary lost, prd its agent reported it down, pa it
+     * answers, sl standby lost, sa it answers, sr it is ready, then the
+     * primary's failure seen while the standby answers, and the standby's
+     * while the primary answers. */
+    static const struct {
+        const char *name;
+        ha_view v;
+        ha_verdict want;
+    } judge[] = {
+        {"all well: keep", {false, false, true, false, true, true, false, true}, HA_KEEP},
+        {"primary cut off from the controlplane and the standby: failover",
+         {true, false, false, false, true, true, true, true}, HA_FAILOVER},
+        {"controlplane healed, standby answers first, primary not probed since: hold",
+         {true, false, false, false, true, true, false, true}, HA_HOLD},
+        {"primary's agent reports it down, standby ready: failover at once",
+         {true, true, false, false, true, true, false, true}, HA_FAILOVER},
+        {"controlplane cut off from every host (both silent): hold",
+         {true, false, false, false, false, false, false, true}, HA_HOLD},
+        {"primary silent, standby answers but not ready: restart",
+         {true, false, false, false, true, false, true, true}, HA_RESTART},
+        {"controlplane healed, standby answers first, its agent not yet heard: hold",
+         {true, false, false, false, true, false, false, true}, HA_HOLD},
+        {"primary reported down by its agent, standby silent: restart",
+         {true, true, false, false, false, false, false, true}, HA_RESTART},
+        {"standby lost, primary answers: relax sync", {false, false, true, true, false, false, false, true},
+         HA_STANDBY_GONE},
+        {"controlplane healed, primary answers first, standby not probed since: hold",
+         {false, false, true, true, false, false, false, false}, HA_HOLD},
+        {"standby lost, primary's probe failing too: hold",
+         {false, false, false, true, false, false, false, true}, HA_HOLD},
+    };
+    for (size_t i = 0; i < sizeof judge / sizeof judge[0]; i++)
+        ok(ha_judge(&judge[i].v) == judge[i].want, judge[i].name);
     return done_testing();
 }
