@@ -335,8 +335,24 @@ netshape_apply() {
   sw_ipt -A "$c" -m comment --comment "rdsim-delay=$ms" -j NFQUEUE --queue-num "$n" --queue-bypass
   ip netns exec "$ns_sw" setsid "$here/scripts/netdelay.py" "$n" "$ms" \
     </dev/null >>"$home/logs/netdelay.log" 2>&1 &
-  echo $! >"$pf"
+  local pid=$!
+  echo "$pid" >"$pf"
+  # Until the delayer has bound its queue, --queue-bypass lets packets
+  # through at once: return only when the delay is in effect.
+  wait_for 10 queue_bound_or_dead "$n" "$pid"
+  queue_bound "$n" || {
+    echo "region: the delayer did not bind queue $n (see $home/logs/netdelay.log): not delayed" >&2
+    exit 1
+  }
 }
+
+# queue_bound N: a process holds nfnetlink queue N in the bridge's namespace.
+queue_bound() {
+  # shellcheck disable=SC2016 # awk's own $1
+  ip netns exec "$ns_sw" awk -v q="$1" '$1 == q { f = 1 } END { exit !f }' \
+    /proc/net/netfilter/nfnetlink_queue
+}
+queue_bound_or_dead() { queue_bound "$1" || ! running "$2"; }
 
 # netshape AZ delay|loss|clear [VALUE]
 netshape() {
@@ -346,10 +362,10 @@ netshape() {
   pct=$(netshape_get "$i" loss)
   case $what in
     delay)
-      [[ $val =~ ^[0-9]+$ ]] && [ "$val" -le 60000 ] || { echo "region: netdelay AZ MS (0..60000)" >&2; exit 2; }
+      if ! [[ $val =~ ^[0-9]{1,5}$ ]] || ((10#$val > 60000)); then echo "region: netdelay AZ MS (0..60000)" >&2; exit 2; fi
       ms=$((10#$val)) ;;
     loss)
-      [[ $val =~ ^[0-9]+$ ]] && [ "$val" -le 100 ] || { echo "region: netloss AZ PERCENT (0..100)" >&2; exit 2; }
+      if ! [[ $val =~ ^[0-9]{1,3}$ ]] || ((10#$val > 100)); then echo "region: netloss AZ PERCENT (0..100)" >&2; exit 2; fi
       pct=$((10#$val)) ;;
     clear) ms=0 pct=0 ;;
   esac

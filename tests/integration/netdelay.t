@@ -74,7 +74,7 @@ poll 10 gone "$dpid"
 ok $? "netclear stopped the delayer"
 
 # Bad input: usage errors (exit 2), nothing changed.
-for args in "netdelay us-east-1c abc" "netdelay us-east-1c -5" "netdelay zz 5" \
+for args in "netdelay us-east-1c abc" "netdelay us-east-1c -5" "netdelay us-east-1c 99999999999999999999" "netdelay zz 5" \
   "netloss us-east-1c 101" "netloss us-east-1c" "netclear nowhere"; do
   # shellcheck disable=SC2086 # the words are the arguments
   region $args >/dev/null 2>&1
@@ -160,12 +160,20 @@ az=$(describe maz .AvailabilityZone)
 poll 60 write_ok maz
 ok $? "writes commit again"
 
-# A dead link: 100 % loss on the primary's host fails over.
-sync_standby() {
-  [ "$(psql_at "$(resolve "$(endpoint_of maz)")" "SELECT string_agg(sync_state, ',') FROM pg_stat_replication WHERE application_name <> 'rdsim_archiver'")" = sync ]
+# A dead link: 100 % loss on the primary's host fails over. Only from a
+# healthy Multi-AZ state: a standby that pg_stat_replication shows as sync
+# but that the controlplane has not yet seen streaming on 3 probes in a row
+# (ha.c's HA_SYNC_STREAK) may not be promoted, and a primary lost before
+# then is left to its own host (no failover, by design). Whether the lossy
+# link failed over or cost the standby (0052), RDS-EVENT-0053 is the last
+# Multi-AZ event once failover is possible again.
+ha_recovered() {
+  rdsctl describe-events --source-identifier maz --source-type db-instance --duration 60 |
+    jq -e '[.Events[] | select(.Message | startswith("Multi-AZ instance"))] | last |
+      .Message | startswith("Multi-AZ instance recovery completed")' >/dev/null
 }
-poll 120 sync_standby
-ok $? "the standby is synchronous again before the next fault"
+poll 120 ha_recovered
+ok $? "Multi-AZ is healthy again before the next fault (RDS-EVENT-0053 is the last)"
 since=$(iso_now)
 check "netloss $az 100 (the primary's host: a dead link)" region netloss "$az" 100
 poll 60 event_since maz "Multi-AZ instance failover started" "$since"
