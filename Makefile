@@ -132,7 +132,7 @@ unit: $(TESTS)
 # file has started (TAP::Parser::Scheduler queues nested groups last), and
 # the chain is the longest path. The chain's output follows the parallel
 # run's. A new file is in the parallel group unless named in INTEGRATION_SEQ.
-INTEGRATION_SEQ := agent cluster multiaz netfault pitr region lab labrt demo_home security_dataloss \
+INTEGRATION_SEQ := agent cluster multiaz netfault netdelay pitr region lab labrt demo_home security_dataloss \
                    security_flood security_sns security_telemetry
 INTEGRATION_FIRST := terraform awscli_everyday liveview api14 replicas iam mazrep clusterpg \
                      cloudwatch cluster_backup sns_sqs_attrs

@@ -9,6 +9,7 @@ PKGS=(
   libpam0g-dev # pam/pam_rdsim_iam.so, IAM database authentication
   postgresql-15 postgresql-client-15
   sqlite3 jq bats dnsutils curl procps psmisc iproute2 perl
+  iptables # region.sh netdelay/netloss: statistic drops and NFQUEUE on the region bridge (no sch_netem here)
   openssl # tests/integration/tls.t reads the bundle and the served certificates
   clang libclang-rt-14-dev python3
   python3-cryptography # tests/integration/fake_controlplane.py seals as lib/agentmac does

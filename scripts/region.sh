@@ -18,6 +18,11 @@
 #                              controlplane and from the other hosts, by
 #                              blackhole routes on both sides, while the
 #                              clients' host still reaches it
+#   scripts/region.sh netdelay AZ MS / netloss AZ PERCENT / netclear AZ
+#                              namespace mode: delay (MS each way) or drop
+#                              (PERCENT of the packets each way) on the AZ
+#                              host's link; netclear removes both (a cut
+#                              link stays cut: that is netheal's)
 #   scripts/region.sh client CMD [ARG...]
 #                              namespace mode: run CMD on the clients' host
 #                              (rdsim-<hash>-cl, P.0.5), whose resolv.conf
@@ -298,7 +303,7 @@ partition() {
   fi
   j=1
   for az in "${azs[@]}"; do
-    if [ $j != $i ]; then
+    if [ "$j" != "$i" ]; then
       other=$(ns_of "$az")
       if [ "$2" = on ]; then
         ip -n "$ns" route replace blackhole "$p.0.$((10 + j))/32"
@@ -315,6 +320,124 @@ partition() {
     j=$((j + 1))
   done
   echo "region: ${azs[$((i - 1))]} partition $2"
+}
+
+# ---- latency and loss (README "Network modes", scripts/README.md) -----------
+# The kernel here has no sch_netem, so a host's link is shaped in the
+# bridge's namespace: br_netfilter passes every bridged IPv4 packet through
+# that namespace's iptables FORWARD chain, where the packets into and out
+# of port hN jump to the chain RDSIM-hN. Loss is a `statistic` match that
+# drops (PERCENT % of the packets in each direction, like netem on both
+# ends of a cable: a ping round trip then loses 1-(1-p)^2); delay is an
+# NFQUEUE (queue N) that scripts/netdelay.py, running in that namespace,
+# releases MS ms later (in each direction: a round trip grows by 2*MS).
+# Shaping in the bridge rather than on the host's own eth0 matters: a
+# packet held at a host's OUTPUT hook still belongs to its socket, and TCP
+# Small Queues then lets ~2 packets per delay through (measured: 57 kB/s
+# at 50 ms); past the veth it is orphaned and only the delay remains.
+# The rules carry their own settings (comments), so status reads them back;
+# deleting the namespace (down) deletes rules and delayer alike.
+netshape_chain() { echo "RDSIM-h$1"; }
+netdelay_pidfile() { echo "$home/netdelay-$1.pid"; }
+sw_ipt() { ip netns exec "$ns_sw" iptables -w "$@"; }
+
+# netshape_prepare AZ: sets $i to the AZ's index; the chain exists and the
+# host's two directions jump to it.
+netshape_prepare() {
+  [ "$mode" = netns ] || { echo "region: netdelay/netloss/netclear need namespace mode (RDSIM_NET=netns)" >&2; exit 2; }
+  i=$(az_index "${1:-}") || { echo "region: unknown AZ ${1:-} (one of ${azs[*]})" >&2; exit 2; }
+  ns_exists "$ns_sw" || { echo "region: the region's network is not up" >&2; exit 1; }
+  command -v iptables >/dev/null || { echo "region: netdelay/netloss need iptables (scripts/install-deps.sh)" >&2; exit 1; }
+  ip netns exec "$ns_sw" sysctl -qw net.bridge.bridge-nf-call-iptables=1 || {
+    echo "region: this kernel does not pass bridged packets to iptables (br_netfilter)" >&2; exit 1; }
+  local c
+  c=$(netshape_chain "$i")
+  sw_ipt -n -L "$c" >/dev/null 2>&1 || sw_ipt -N "$c"
+  sw_ipt -C FORWARD -m physdev --physdev-in "h$i" -j "$c" 2>/dev/null ||
+    sw_ipt -A FORWARD -m physdev --physdev-in "h$i" -j "$c"
+  sw_ipt -C FORWARD -m physdev --physdev-out "h$i" --physdev-is-bridged -j "$c" 2>/dev/null ||
+    sw_ipt -A FORWARD -m physdev --physdev-out "h$i" --physdev-is-bridged -j "$c"
+}
+
+# netshape_get I delay|loss: the setting the chain's rules carry, 0 if none.
+netshape_get() {
+  local v
+  v=$(sw_ipt -S "$(netshape_chain "$1")" 2>/dev/null | sed -n "s/.*--comment \"\{0,1\}rdsim-$2=\([0-9]*\).*/\1/p" | head -1)
+  echo "${v:-0}"
+}
+
+# netshape_apply I DELAY_MS LOSS_PCT: the chain holds exactly these (loss
+# first: a dropped packet is never delayed); the delayer runs iff DELAY_MS > 0.
+netshape_apply() {
+  local n=$1 ms=$2 pct=$3 c pf
+  c=$(netshape_chain "$n")
+  pf=$(netdelay_pidfile "${azs[$((n - 1))]}")
+  stop_pid "$pf"
+  sw_ipt -F "$c"
+  if [ "$pct" -gt 0 ]; then
+    if [ "$pct" -ge 100 ]; then
+      sw_ipt -A "$c" -m comment --comment "rdsim-loss=$pct" -j DROP
+    else
+      sw_ipt -A "$c" -m comment --comment "rdsim-loss=$pct" -m statistic --mode random \
+        --probability "$(printf '0.%02d' "$pct")" -j DROP
+    fi
+  fi
+  [ "$ms" -gt 0 ] || return 0
+  # --queue-bypass: with no delayer bound, packets pass at once (fail open;
+  # netdelay.py invariant 2), never a silent cut.
+  sw_ipt -A "$c" -m comment --comment "rdsim-delay=$ms" -j NFQUEUE --queue-num "$n" --queue-bypass
+  ip netns exec "$ns_sw" setsid "$here/scripts/netdelay.py" "$n" "$ms" \
+    </dev/null >>"$home/logs/netdelay.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$pf"
+  # Until the delayer has bound its queue, --queue-bypass lets packets
+  # through at once: return only when the delay is in effect.
+  wait_for 10 queue_bound_or_dead "$n" "$pid"
+  queue_bound "$n" || {
+    echo "region: the delayer did not bind queue $n (see $home/logs/netdelay.log): not delayed" >&2
+    exit 1
+  }
+}
+
+# queue_bound N: a process holds nfnetlink queue N in the bridge's namespace.
+queue_bound() {
+  # shellcheck disable=SC2016 # awk's own $1
+  ip netns exec "$ns_sw" awk -v q="$1" '$1 == q { f = 1 } END { exit !f }' \
+    /proc/net/netfilter/nfnetlink_queue
+}
+queue_bound_or_dead() { queue_bound "$1" || ! running "$2"; }
+
+# netshape AZ delay|loss|clear [VALUE]
+netshape() {
+  local i what=$2 val=${3:-} ms pct
+  netshape_prepare "$1"
+  ms=$(netshape_get "$i" delay)
+  pct=$(netshape_get "$i" loss)
+  case $what in
+    delay)
+      if ! [[ $val =~ ^[0-9]{1,5}$ ]] || ((10#$val > 60000)); then echo "region: netdelay AZ MS (0..60000)" >&2; exit 2; fi
+      ms=$((10#$val)) ;;
+    loss)
+      if ! [[ $val =~ ^[0-9]{1,3}$ ]] || ((10#$val > 100)); then echo "region: netloss AZ PERCENT (0..100)" >&2; exit 2; fi
+      pct=$((10#$val)) ;;
+    clear) ms=0 pct=0 ;;
+  esac
+  mkdir -p "$home/logs"
+  netshape_apply "$i" "$ms" "$pct"
+  echo "region: ${azs[$((i - 1))]} link delay ${ms} ms, loss ${pct} %"
+}
+
+# netshape_status I AZ: ", delay N ms, loss P %" when shaped, else nothing.
+netshape_status() {
+  local ms pct out=
+  ms=$(netshape_get "$1" delay)
+  pct=$(netshape_get "$1" loss)
+  if [ "$ms" -gt 0 ]; then
+    out=", delay $ms ms"
+    alive "$(netdelay_pidfile "$2")" || out="$out (delayer not running: not delayed)"
+  fi
+  [ "$pct" -gt 0 ] && out="$out, loss $pct %"
+  echo "$out"
 }
 
 # A process that exists and is not a zombie: a killed process stays a
@@ -593,6 +716,7 @@ down() {
   # Whatever mode the home is in now: a namespace left by an earlier
   # namespace-mode run goes too.
   if [ "$(id -u)" = 0 ]; then netns_down; fi
+  rm -f "$home"/netdelay-*.pid
   rm -f "$home/region.env"
   echo "region down"
 }
@@ -618,6 +742,7 @@ status() {
       if ns_exists "$(ns_of "$az")"; then
         st=$(ip -n "$ns_sw" -o link show "h$i" 2>/dev/null | grep -q 'state UP\|,UP' && echo "link up" || echo "link down")
       fi
+      ns_exists "$ns_sw" && st="$st$(netshape_status "$i" "$az")"
       echo "  host $az: namespace $(ns_of "$az"), nodes $(block).$i.0/24, $st"
       i=$((i + 1))
     done
@@ -638,5 +763,8 @@ case "${1:-}" in
   netheal) netlink "${2:-}" up ;;
   partition) partition "${2:-}" on ;;
   unpartition) partition "${2:-}" off ;;
-  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ|partition AZ|unpartition AZ|client CMD..." >&2; exit 2 ;;
+  netdelay) netshape "${2:-}" delay "${3:-}" ;;
+  netloss) netshape "${2:-}" loss "${3:-}" ;;
+  netclear) netshape "${2:-}" clear ;;
+  *) echo "usage: $0 up|down|status|netcut AZ|netheal AZ|partition AZ|unpartition AZ|netdelay AZ MS|netloss AZ PERCENT|netclear AZ|client CMD..." >&2; exit 2 ;;
 esac

@@ -200,6 +200,22 @@ static void probe_arm_timeout(probe *p)
     event_add(p->timer, &tv);
 }
 
+int64_t health_connect_wait_ms(int64_t started_ms, int64_t now_ms, int64_t timeout_ms)
+{
+    int64_t left = started_ms + HEALTH_CONNECT_ROUNDS * timeout_ms - now_ms;
+    if (left <= 0)
+        return 0;
+    return left < timeout_ms ? left : timeout_ms;
+}
+
+/* A fresh connect's step: re-armed at each round trip (health.h). */
+static void probe_arm_connect_timeout(probe *p)
+{
+    int64_t ms = health_connect_wait_ms(p->conn_ms, mono_ms(), p->h->cfg.timeout_ms);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_add(p->timer, &tv);
+}
+
 /* The cron, now: someone waits for a probe's outcome. */
 static void health_kick(health *h)
 {
@@ -343,9 +359,11 @@ static void probe_connect_step(probe *p)
     switch (PQconnectPoll(p->conn)) {
     case PGRES_POLLING_READING:
         probe_arm(p, EV_READ);
+        probe_arm_connect_timeout(p);
         break;
     case PGRES_POLLING_WRITING:
         probe_arm(p, EV_WRITE);
+        probe_arm_connect_timeout(p);
         break;
     case PGRES_POLLING_OK:
         p->state = PROBE_READY;

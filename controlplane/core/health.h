@@ -128,6 +128,20 @@ void health_view_update(node_health *v, const char *in_recovery, const char *lsn
 typedef enum { HEALTH_REUSE, HEALTH_CONNECT } health_plan;
 health_plan health_probe_plan(bool kept_ok, int64_t conn_age_ms);
 
+/* How long (ms) a fresh connect may wait for its next step (pure;
+ * unit-tested), from when it started (started_ms) and now: timeout_ms
+ * bounds each round trip of a connect, not the whole login, whose TCP
+ * handshake and three SCRAM exchanges are four round trips. A whole
+ * connect under a timeout made a slow link (100 ms each way: 800 ms to
+ * log in) look dead and failed over a healthy primary; each step under it
+ * still sees a dead host or a hung postmaster (no answer at all) as soon
+ * as before. The whole connect is capped at HEALTH_CONNECT_ROUNDS
+ * timeouts (a server that answers a byte at a time must still fail); 0
+ * when the cap has passed. rdsim's own choice: RDS does not document its
+ * probes. */
+#define HEALTH_CONNECT_ROUNDS 4
+int64_t health_connect_wait_ms(int64_t started_ms, int64_t now_ms, int64_t timeout_ms);
+
 /* What a failed probe step leads to (pure; unit-tested): RETRY a fresh
  * connect at once, not counted, when the step ran on a connection kept
  * from an earlier probe and did not time out (the connection alone may

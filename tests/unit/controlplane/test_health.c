@@ -91,6 +91,27 @@ static void probe_plan(void)
     ok(HEALTH_FRESH_MS <= 2000, "a hung postmaster alone is seen within 2 s of fresh connects");
 }
 
+/* A fresh connect's timeout bounds each round trip, the whole login
+ * capped at HEALTH_CONNECT_ROUNDS timeouts (a slow link is not a dead one). */
+static void connect_wait(void)
+{
+    static const struct {
+        const char *name;
+        int64_t started, now, want;
+    } cases[] = {
+        {"just started: one timeout", 1000, 1000, 500},
+        {"a step later, 100 ms each way: a full timeout again", 1000, 1200, 500},
+        {"third round trip at 800 ms: still a full timeout", 1000, 1800, 500},
+        {"near the cap: what is left", 1000, 2800, 200},
+        {"at the cap: none left", 1000, 3000, 0},
+        {"past the cap: none left", 1000, 9000, 0},
+        {"clock went back: at most one timeout", 1000, 500, 500},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        is_int(health_connect_wait_ms(cases[i].started, cases[i].now, 500), cases[i].want,
+               cases[i].name);
+}
+
 /* A broken kept connection is retried once, uncounted; a fresh connect's
  * failure and every timeout count (ha.c's rules read those counts). */
 static void fail_action(void)
@@ -150,6 +171,7 @@ int main(void)
     standby_receiver();
     probe_plan();
     fail_action();
+    connect_wait();
     receiver_stall();
     return done_testing();
 }
