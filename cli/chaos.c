@@ -59,7 +59,7 @@ static volatile sig_atomic_t chaos_interrupted;
 
 static const char *const chaos_kind_names[CHAOS_NKINDS] = {
     "crash", "host", "hang", "cpkill", "forced", "partition-primary", "partition-standby",
-    "partition-controlplane", "az-outage", "flap", "partition-relaxed"};
+    "partition-controlplane", "az-outage", "flap", "partition-relaxed", "latency", "loss"};
 
 /* The Multi-AZ events, matched by message as DescribeEvents shows them. */
 enum { EV_0013, EV_0049, EV_0052, EV_0053, EV_N };
@@ -593,13 +593,13 @@ static bool chaos_resolve(chaos_ctx *c, char *addr, size_t cap)
 
 /* Runs `region.sh VERB [ARG]` and waits for it; the region's processes
  * `up` starts live on (they are the region, not ours). */
-static bool chaos_region_run(chaos_ctx *c, const char *verb, const char *arg)
+static bool chaos_region_run2(chaos_ctx *c, const char *verb, const char *arg, const char *arg2)
 {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {(char *)"bash", c->region_sh, (char *)verb, (char *)arg, NULL};
+    char *argv[] = {(char *)"bash", c->region_sh, (char *)verb, (char *)arg, (char *)arg2, NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, "/bin/bash", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -611,10 +611,16 @@ static bool chaos_region_run(chaos_ctx *c, const char *verb, const char *arg)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        chaos_say("%s %s %s failed", c->region_sh, verb, arg ? arg : "");
+        chaos_say("%s %s %s %s failed", c->region_sh, verb, arg ? arg : "", arg2 ? arg2 : "");
         return false;
     }
     return true;
+}
+
+/* region.sh VERB [ARG] */
+static bool chaos_region_run(chaos_ctx *c, const char *verb, const char *arg)
+{
+    return chaos_region_run2(c, verb, arg, NULL);
 }
 
 static bool chaos_region_up(chaos_ctx *c)
@@ -735,6 +741,8 @@ static bool chaos_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
     case CHAOS_AZ_OUTAGE:
     case CHAOS_FLAP:
     case CHAOS_PARTITION_RELAXED:
+    case CHAOS_LATENCY:
+    case CHAOS_LOSS:
         return chaos_net_inject(c, f, p);
     case CHAOS_NKINDS:
         break;
@@ -824,6 +832,7 @@ static void chaos_follow(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
 #define CHAOS_FLAP_MS 300        /* a flap's link down: far below detection (3 probes, 1 s) */
 #define CHAOS_NET_HOLD_MS 4000   /* a fault that must not fail over stays this long */
 #define CHAOS_NET_QUIET_MS 3000  /* after its heal, no failover may start this long */
+#define CHAOS_LATENCY_MS "100"   /* latency's delay each way: 2.5 round trips per probe timeout */
 
 typedef enum { NET_PRIMARY_AZ, NET_STANDBY_AZ, NET_CONTROLPLANE } chaos_net_target;
 typedef enum {
@@ -837,6 +846,7 @@ typedef enum { NET_EXPECT_FAILOVER, NET_EXPECT_NONE, NET_EXPECT_EITHER } chaos_e
 typedef struct {
     chaos_kind kind;
     const char *cut, *heal;     /* region.sh verbs, the target their argument */
+    const char *cut_arg;        /* the cut's second argument (ms, %), or NULL */
     chaos_net_target target;
     chaos_heal_at heal_at;
     chaos_expect expect;
@@ -844,17 +854,27 @@ typedef struct {
 } chaos_netfault;
 
 static const chaos_netfault chaos_netfaults[] = {
-    {CHAOS_PARTITION_PRIMARY, "partition", "unpartition", NET_PRIMARY_AZ, NET_HEAL_AT_FAILOVER,
-     NET_EXPECT_FAILOVER, false},
-    {CHAOS_PARTITION_STANDBY, "partition", "unpartition", NET_STANDBY_AZ, NET_HEAL_AT_RELAXED,
+    {CHAOS_PARTITION_PRIMARY, "partition", "unpartition", NULL, NET_PRIMARY_AZ,
+     NET_HEAL_AT_FAILOVER, NET_EXPECT_FAILOVER, false},
+    {CHAOS_PARTITION_STANDBY, "partition", "unpartition", NULL, NET_STANDBY_AZ,
+     NET_HEAL_AT_RELAXED, NET_EXPECT_NONE, false},
+    {CHAOS_PARTITION_CP, "netcut", "netheal", NULL, NET_CONTROLPLANE, NET_HEAL_AT_HOLD,
      NET_EXPECT_NONE, false},
-    {CHAOS_PARTITION_CP, "netcut", "netheal", NET_CONTROLPLANE, NET_HEAL_AT_HOLD, NET_EXPECT_NONE,
-     false},
-    {CHAOS_AZ_OUTAGE, "netcut", "netheal", NET_PRIMARY_AZ, NET_HEAL_AT_FAILOVER,
+    {CHAOS_AZ_OUTAGE, "netcut", "netheal", NULL, NET_PRIMARY_AZ, NET_HEAL_AT_FAILOVER,
      NET_EXPECT_FAILOVER, false},
-    {CHAOS_FLAP, "netcut", "netheal", NET_PRIMARY_AZ, NET_HEAL_AT_ONCE, NET_EXPECT_EITHER, false},
-    {CHAOS_PARTITION_RELAXED, "partition", "unpartition", NET_PRIMARY_AZ, NET_HEAL_AT_HOLD,
-     NET_EXPECT_NONE, true},
+    {CHAOS_FLAP, "netcut", "netheal", NULL, NET_PRIMARY_AZ, NET_HEAL_AT_ONCE, NET_EXPECT_EITHER,
+     false},
+    {CHAOS_PARTITION_RELAXED, "partition", "unpartition", NULL, NET_PRIMARY_AZ,
+     NET_HEAL_AT_HOLD, NET_EXPECT_NONE, true},
+    /* A slow link is not a dead one: 100 ms each way (a 200 ms round trip
+     * on every probe, every replication ack) for the hold, and no failover
+     * may follow. */
+    {CHAOS_LATENCY, "netdelay", "netclear", CHAOS_LATENCY_MS, NET_PRIMARY_AZ, NET_HEAL_AT_HOLD,
+     NET_EXPECT_NONE, false},
+    /* A link that loses everything is dead, though it is up: the probes
+     * must see it and fail over, as for az-outage. */
+    {CHAOS_LOSS, "netloss", "netclear", "100", NET_PRIMARY_AZ, NET_HEAL_AT_FAILOVER,
+     NET_EXPECT_FAILOVER, false},
 };
 
 static const chaos_netfault *chaos_netfault_of(chaos_kind k)
@@ -909,12 +929,13 @@ static bool chaos_net_inject(chaos_ctx *c, chaos_fault *f, const chaos_node *p)
     }
     snprintf(f->net_target, sizeof f->net_target, "%s", target);
     f->t_fault = wall_ms();
-    if (!chaos_region_run(c, nf->cut, f->net_target)) {
+    if (!chaos_region_run2(c, nf->cut, f->net_target, nf->cut_arg)) {
         snprintf(f->error, sizeof f->error, "region.sh %s %s failed", nf->cut, f->net_target);
         return false;
     }
     f->net_cut = true;
-    chaos_say("  cut (%s %s)", nf->cut, f->net_target);
+    chaos_say("  cut (%s %s%s%s)", nf->cut, f->net_target, nf->cut_arg ? " " : "",
+              nf->cut_arg ? nf->cut_arg : "");
     if (nf->heal_at == NET_HEAL_AT_ONCE) {
         chaos_sleep_ms(CHAOS_FLAP_MS); /* the fault itself: a link down this long */
         chaos_net_heal(c, f, nf);
@@ -944,7 +965,7 @@ static void chaos_follow_net(chaos_ctx *c, chaos_fault *f)
                     f->t_ev[k] = seen.first[k];
         if (!second_cut && f->t_ev[EV_0052]) {
             /* The standby is lost and sync relaxed: now the primary too. */
-            if (!chaos_region_run(c, nf->cut, f->net_target2)) {
+            if (!chaos_region_run2(c, nf->cut, f->net_target2, nf->cut_arg)) {
                 snprintf(f->error, sizeof f->error, "region.sh %s %s failed", nf->cut,
                          f->net_target2);
                 break;
@@ -1307,7 +1328,9 @@ const arg_spec chaos_flags[] = {
     F_LINT("faults", "Faults to inject, one after another (default 5)"),
     F_LINT("seed", "Seed of the fault order (default: from the clock; printed)"),
     F_LINT("writers", "Concurrent writers through the endpoint (default 4)"),
-    F_LSTR("kinds", false, "Fault kinds: crash,host,hang,cpkill,forced (default: all)"),
+    F_LSTR("kinds", false, "Fault kinds: crash,host,hang,cpkill,forced (the default); namespace "
+                           "mode also partition-primary,partition-standby,partition-controlplane,"
+                           "az-outage,flap,partition-relaxed,latency,loss"),
     F_LSTR("json", false, "Write the per-fault rows and totals to this file as JSON"),
     {"timeout-per-fault", NULL, ARG_SECONDS, NULL, NULL, false,
      "Give up on a fault not recovered after this many seconds (default 120)"},

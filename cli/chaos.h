@@ -86,6 +86,8 @@ typedef enum {
     CHAOS_AZ_OUTAGE,
     CHAOS_FLAP,
     CHAOS_PARTITION_RELAXED,
+    CHAOS_LATENCY,
+    CHAOS_LOSS,
     CHAOS_NKINDS,
 } chaos_kind;
 

@@ -63,23 +63,25 @@ poll 180 status_is nf available
 ok $? "nf becomes available" || bail "no Multi-AZ instance: the rest cannot run"
 
 # ---- the mix -------------------------------------------------------------------
-KINDS=partition-primary,partition-standby,partition-controlplane,az-outage,flap,partition-relaxed
+KINDS=partition-primary,partition-standby,partition-controlplane,az-outage,flap,partition-relaxed,latency,loss
 J=$RDS_HOME/chaos-net.json
-rdsctl chaos --db-instance-identifier nf --master-user-password "$T_PASS" --faults 7 --seed 17 \
+rdsctl chaos --db-instance-identifier nf --master-user-password "$T_PASS" --faults 9 --seed 17 \
   --kinds "$KINDS" --timeout-per-fault 90 --json "$J" 2>&1 | sed 's/^/#   /'
-ok "${PIPESTATUS[0]}" "rdsctl chaos --kinds $KINDS --faults 7: exit 0"
+ok "${PIPESTATUS[0]}" "rdsctl chaos --kinds $KINDS --faults 9: exit 0"
 
-is "$(jq -r '.Totals.FaultsInjected' "$J")" 7 "7 faults injected"
-is "$(jq -r '[.Faults[] | select(.Recovered)] | length' "$J")" 7 "every fault recovered"
-is "$(jq -r '[.Faults[] | select(.Healed and .HealedSeconds != null)] | length' "$J")" 7 \
+is "$(jq -r '.Totals.FaultsInjected' "$J")" 9 "9 faults injected"
+is "$(jq -r '[.Faults[] | select(.Recovered)] | length' "$J")" 9 "every fault recovered"
+is "$(jq -r '[.Faults[] | select(.Healed and .HealedSeconds != null)] | length' "$J")" 9 \
   "every fault was healed"
-is "$(jq -r '[.Faults[].Kind] | unique | length' "$J")" 6 "every network kind ran"
+is "$(jq -r '[.Faults[].Kind] | unique | length' "$J")" 8 "every network kind ran"
 is "$(jq -r '.Totals.MissingWrites' "$J")" 0 "no acknowledged write missing"
 is "$(jq -r '.Totals.FencedAcks' "$J")" 0 "no write acknowledged by a fenced node"
 like "$(jq -r '.Totals.AcknowledgedWrites' "$J")" '^[1-9][0-9]*$' "writes were acknowledged"
 kind_all() { jq -r --arg k "$1" "[.Faults[] | select(.Kind == \$k) | $2] | all" "$J"; }
 is "$(kind_all partition-primary .FailedOver)" true "partition-primary failed over"
 is "$(kind_all az-outage .FailedOver)" true "az-outage failed over"
+is "$(kind_all loss .FailedOver)" true "loss (100 %, the link up): failed over like a dead link"
+is "$(kind_all latency '.FailedOver | not')" true "latency (100 ms each way): no failover on a slow link"
 is "$(kind_all partition-controlplane '.FailedOver | not')" true \
   "partition-controlplane: no failover while the controlplane was cut off"
 is "$(kind_all partition-controlplane '.DetectionSeconds == null and .RecoverySeconds == null')" \
@@ -96,6 +98,9 @@ is "$(kind_all partition-relaxed '.ClientDowntimeSeconds != null')" true \
 is "$(blackholes)" "" "no blackhole route is left in any host"
 links=$(ip -n "rdsim-$H-sw" -o link show | grep -E '(uplink|h[0-9])@' | grep -c 'state DOWN' || true)
 is "$links" 0 "every bridge port is up"
+unlike_shaped() { ! "$ROOT/scripts/region.sh" status | grep -q 'delay\|loss'; }
+unlike_shaped
+ok $? "no link is left delayed or lossy"
 is "$(status_of nf)" available "nf is available at the end"
 
 check "region down" region_stop

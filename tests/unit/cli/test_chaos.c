@@ -49,8 +49,9 @@ static void test_kinds(void)
     unsigned mask;
     sbuf err = {0};
     ok(chaos_parse_kinds("partition-primary,partition-standby,partition-controlplane,az-outage,"
-                         "flap,partition-relaxed", &mask, &err) && mask == CHAOS_NETWORK_KINDS,
-       "the six network kinds parse");
+                         "flap,partition-relaxed,latency,loss", &mask, &err) &&
+           mask == CHAOS_NETWORK_KINDS,
+       "the eight network kinds parse");
     ok(!(CHAOS_PROCESS_KINDS & CHAOS_NETWORK_KINDS), "the default kinds cut no network");
     bool netns_ok = true;
     for (int k = 0; k < CHAOS_NKINDS; k++)
