@@ -300,43 +300,45 @@ static bool load_region_meta(region *r, uint32_t *serial)
     return true;
 }
 
+/* rds-controlplane's flags (usage() says what each means). */
+static const struct option cp_longopts[] = {
+    {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
+    {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
+    {"dns-port", required_argument, 0, 'D'},   {"region", required_argument, 0, 'r'},
+    {"azs", required_argument, 0, 'z'},        {"dns-suffix", required_argument, 0, 's'},
+    {"dns-ttl", required_argument, 0, 't'},    {"node-ttl", required_argument, 0, 'n'},
+    {"create-timeout", required_argument, 0, 'c'},
+    {"agent-timeout-ms", required_argument, 0, 'A'},
+    {"agent-keys", required_argument, 0, 'K'},
+    {"probe-interval-ms", required_argument, 0, 'I'},
+    {"delivery-retry-ms", required_argument, 0, 'Y'},
+    {"sns-dns-servers", required_argument, 0, 'N'},
+    {"sns-max-topics", required_argument, 0, 'O'},
+    {"sns-allow-own-endpoints", no_argument, 0, 'o'},
+    {"sns-max-subscriptions-per-topic", required_argument, 0, 'P'},
+    {"probe-timeout-ms", required_argument, 0, 'T'},
+    {"detect-ms", required_argument, 0, 'E'},
+    {"standby-replace-ms", required_argument, 0, 'R'},
+    {"standby-stream-timeout-ms", required_argument, 0, 'W'},
+    {"storage-unit-mib", required_argument, 0, 'U'},
+    {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
+    {"log-max-mib", required_argument, 0, 'L'},
+    {"aws-dir", required_argument, 0, 'G'},
+    {"certs-dir", required_argument, 0, 'C'},
+    {"vpc-cidr", required_argument, 0, 'V'},
+    {"region-cidr", required_argument, 0, 'Q'},
+    {"agent-addr", required_argument, 0, 'B'},
+    {"gateway-dns-port", required_argument, 0, 'g'},
+    {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
+};
+
 /* The flags over the defaults in *o and *cfg, then the AZ list. -1 to go
  * on, else the exit code (2: a bad flag, usage printed). */
 static int parse_flags(int argc, char **argv, cp_opts *o, region_config *cfg)
 {
-    static const struct option longopts[] = {
-        {"home", required_argument, 0, 'h'},       {"api-addr", required_argument, 0, 'a'},
-        {"api-port", required_argument, 0, 'p'},   {"dns-addr", required_argument, 0, 'd'},
-        {"dns-port", required_argument, 0, 'D'},   {"region", required_argument, 0, 'r'},
-        {"azs", required_argument, 0, 'z'},        {"dns-suffix", required_argument, 0, 's'},
-        {"dns-ttl", required_argument, 0, 't'},    {"node-ttl", required_argument, 0, 'n'},
-        {"create-timeout", required_argument, 0, 'c'},
-        {"agent-timeout-ms", required_argument, 0, 'A'},
-        {"agent-keys", required_argument, 0, 'K'},
-        {"probe-interval-ms", required_argument, 0, 'I'},
-        {"delivery-retry-ms", required_argument, 0, 'Y'},
-        {"sns-dns-servers", required_argument, 0, 'N'},
-        {"sns-max-topics", required_argument, 0, 'O'},
-        {"sns-allow-own-endpoints", no_argument, 0, 'o'},
-        {"sns-max-subscriptions-per-topic", required_argument, 0, 'P'},
-        {"probe-timeout-ms", required_argument, 0, 'T'},
-        {"detect-ms", required_argument, 0, 'E'},
-        {"standby-replace-ms", required_argument, 0, 'R'},
-        {"standby-stream-timeout-ms", required_argument, 0, 'W'},
-        {"storage-unit-mib", required_argument, 0, 'U'},
-        {"port-file", required_argument, 0, 'f'},  {"log-level", required_argument, 0, 'l'},
-        {"log-max-mib", required_argument, 0, 'L'},
-        {"aws-dir", required_argument, 0, 'G'},
-        {"certs-dir", required_argument, 0, 'C'},
-        {"vpc-cidr", required_argument, 0, 'V'},
-        {"region-cidr", required_argument, 0, 'Q'},
-        {"agent-addr", required_argument, 0, 'B'},
-        {"gateway-dns-port", required_argument, 0, 'g'},
-        {"help", no_argument, 0, '?'},             {0, 0, 0, 0},
-    };
     int64_t v;
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", cp_longopts, NULL)) != -1) {
         switch (c) {
         case 'h': o->home = optarg; break;
         case 'K': o->agent_keys = optarg; break;

@@ -281,14 +281,24 @@ static bool probe_up(const ha_ctx *c, const store_node *n)
     return v && v->up && v->fails == 0;
 }
 
-/* How long a standby that answers probes has not been streaming from its
- * primary (0 if it streams, or if we cannot tell). */
+int64_t ha_not_streaming_ms(const node_health *standby, const node_health *primary,
+                            bool primary_up, int64_t now)
+{
+    if (!standby || !primary || !standby->up || !standby->in_recovery ||
+        standby->norecv_since_ms == 0 || !primary_up)
+        return 0;
+    int64_t since = standby->norecv_since_ms;
+    if (standby->up_since_ms > since)
+        since = standby->up_since_ms;
+    if (primary->up_since_ms > since)
+        since = primary->up_since_ms;
+    return now - since;
+}
+
 static int64_t not_streaming_ms(const ha_ctx *c, const store_node *s)
 {
-    const node_health *v = health_get(c->h, s->id);
-    if (!v || !v->up || !v->in_recovery || v->norecv_since_ms == 0 || !probe_up(c, c->primary))
-        return 0;
-    return mono_ms() - v->norecv_since_ms;
+    return ha_not_streaming_ms(health_get(c->h, s->id), health_get(c->h, c->primary->id),
+                               probe_up(c, c->primary), mono_ms());
 }
 
 /* A standby its agent runs on the current goal, whose primary is up, but

@@ -32,6 +32,7 @@
 #include "controlplane/core/states.h"
 #include "controlplane/core/store.h"
 #include "controlplane/core/transition.h"
+#include "controlplane/core/health.h"
 
 typedef struct region region;
 typedef struct health health;
@@ -91,6 +92,16 @@ typedef struct {
                                  * not stream, or its agent reports it down) */
 } ha_view;
 ha_verdict ha_judge(const ha_view *v);
+
+/* How long a standby that answers probes has not been streaming from its
+ * primary (0 if it streams, or if we cannot tell: either node unprobed,
+ * the primary not answering). Counted only while both answer: a standby
+ * cannot stream from a primary it cannot reach, so the time either was cut
+ * off (a partition healed a moment ago) is not time it failed to follow —
+ * counting it rebuilt a standby about to reconnect (netdelay.t's heal).
+ * Pure: now is monotonic ms. */
+int64_t ha_not_streaming_ms(const node_health *standby, const node_health *primary,
+                            bool primary_up, int64_t now);
 
 /* The failure detector ha_tick uses, for any node (Multi-AZ DB clusters'
  * writers too, clusterwf.h): its agent reports it down at its current

@@ -84,5 +84,27 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof judge / sizeof judge[0]; i++)
         ok(ha_judge(&judge[i].v) == judge[i].want, judge[i].name);
+
+    /* Not streaming: counted only while both nodes answer. */
+    node_health sb = {.up = true, .in_recovery = true, .norecv_since_ms = 1000,
+                      .up_since_ms = 500};
+    node_health pr = {.up = true, .up_since_ms = 200};
+    is_int(ha_not_streaming_ms(&sb, &pr, true, 21000), 20000,
+           "both answered all along: not streaming since the receiver went");
+    pr.up_since_ms = 19000; /* the primary's host healed 2 s ago */
+    is_int(ha_not_streaming_ms(&sb, &pr, true, 21000), 2000,
+           "a partition healed 2 s ago: its 18 s cut off do not count");
+    pr.up_since_ms = 200;
+    sb.up_since_ms = 20500; /* the standby's host healed */
+    is_int(ha_not_streaming_ms(&sb, &pr, true, 21000), 500,
+           "the standby back 0.5 s ago: only that counts");
+    is_int(ha_not_streaming_ms(&sb, &pr, false, 21000), 0, "primary not answering: cannot tell");
+    sb.norecv_since_ms = 0;
+    is_int(ha_not_streaming_ms(&sb, &pr, true, 21000), 0, "streaming: 0");
+    sb.norecv_since_ms = 1000;
+    sb.in_recovery = false;
+    is_int(ha_not_streaming_ms(&sb, &pr, true, 21000), 0, "not a standby: 0");
+    ok(ha_not_streaming_ms(NULL, &pr, true, 21000) == 0 && ha_not_streaming_ms(&sb, NULL, true, 21000) == 0,
+       "never probed: 0");
     return done_testing();
 }
