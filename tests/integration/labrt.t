@@ -27,12 +27,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-probe_ns=rdsim-probe-t$$
-if [ "$(id -u)" != 0 ] || ! ip netns add "$probe_ns" 2>/dev/null; then
-  echo "1..0 # SKIP needs root and ip netns"
-  exit 0
-fi
-ip netns del "$probe_ns"
+need_netns
 
 LANE_S=8     # one lane attempt: connect timeout 2 s + query/socket timeout 3 s + pauses
 JVM_TTL=5    # LABRUNTIMES_JVM_TTL_S

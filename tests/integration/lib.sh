@@ -149,6 +149,17 @@ gone() { ! running "$1"; }
 
 rdsctl() { "$ROOT/bin/rdsctl" "$@"; }
 
+# need_netns: a test of namespace mode skips itself (TAP "1..0 # SKIP")
+# unless it runs as root where a network namespace can be made.
+need_netns() {
+  local probe=rdsim-probe-$$
+  if [ "$(id -u)" != 0 ] || ! ip netns add "$probe" 2>/dev/null; then
+    echo "1..0 # SKIP needs root and ip netns"
+    exit 0
+  fi
+  ip netns del "$probe"
+}
+
 # A 127.N network nobody listens on or has an agent for, so regions of
 # parallel tests (and other people's regions) never meet.
 free_net() {

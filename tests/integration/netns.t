@@ -13,12 +13,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-probe_ns=rdsim-probe-t$$
-if [ "$(id -u)" != 0 ] || ! ip netns add "$probe_ns" 2>/dev/null; then
-  echo "1..0 # SKIP needs root and ip netns"
-  exit 0
-fi
-ip netns del "$probe_ns"
+need_netns
 
 export RDSIM_NET=netns
 region_up || bail "the region did not start in namespace mode"
