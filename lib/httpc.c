@@ -36,17 +36,23 @@ static void httpc_free_conn(evutil_socket_t fd, short what, void *arg)
 
 /* The caller hears, on this later turn, of a request libevent failed
  * inside evhttp_make_request (httpc_start). */
-static void httpc_fail_later(evutil_socket_t fd, short what, void *arg)
+/* The caller hears of a transport failure and the call ends with its
+ * connection (and any pending request, which libevent frees silently). */
+static void httpc_abandon(httpc_call *call)
 {
-    (void)fd;
-    (void)what;
-    httpc_call *call = arg;
     if (call->cb_h)
         call->cb_h(0, "", 0, NULL, call->arg);
     else
         call->cb(0, "", 0, call->arg);
     evhttp_connection_free(call->conn);
     free(call);
+}
+
+static void httpc_fail_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    httpc_abandon(arg);
 }
 
 static void httpc_done(struct evhttp_request *req, void *arg)
@@ -93,12 +99,7 @@ static void httpc_deadline(evutil_socket_t fd, short what, void *arg)
     event_free(call->deadline);
     call->deadline = NULL;
     LOG_WARN("http request past its total deadline: abandoned");
-    if (call->cb_h)
-        call->cb_h(0, "", 0, NULL, call->arg);
-    else
-        call->cb(0, "", 0, call->arg);
-    evhttp_connection_free(call->conn);
-    free(call);
+    httpc_abandon(call);
 }
 
 /* A TLS bufferevent for host (SNI), or NULL. The SSL goes with the
