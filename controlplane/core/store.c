@@ -347,12 +347,7 @@ struct sqlite3 *store_sqlite(store *s)
 
 uint64_t store_generation(store *s)
 {
-    /* Another connection's commit (a file-level change SQLite noticed at
-     * its last read) counts as well: the region's own tools never write
-     * the store behind the controlplane, but nothing stale may survive it. */
-    unsigned int dv = 0;
-    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
-    return s->generation + ((uint64_t)dv << 40);
+    return s->generation;
 }
 
 bool store_in_transaction(store *s)

@@ -165,12 +165,14 @@ struct sqlite3 *store_sqlite(store *s);
 sqlite3_stmt *store_stmt_cached(store *s, const char *sql);
 void store_stmt_release(store *s, sqlite3_stmt *st);
 
-/* A number that changes whenever a row of a table of state (every table
- * but the observations: metrics, samples, events, logs, messages,
- * deliveries) may have changed, on every rollback, and on a commit of
- * another connection SQLite has noticed. Equal numbers mean whatever was
- * built from state tables between them is still what a fresh read would
- * build (view/nodespec.c's heartbeat replies). */
+/* A number that changes whenever this connection writes a row of a table
+ * of state (every table but the observations: metrics, samples, events,
+ * logs, messages, deliveries) or rolls a transaction back. Equal numbers
+ * mean whatever was built from state tables between them is still what a
+ * fresh read would build (view/nodespec.c's heartbeat replies). Another
+ * connection's commit is not counted: the controlplane is the store's one
+ * writer while it runs (the region's tools and tests write the file only
+ * while it is down). */
 uint64_t store_generation(store *s);
 /* Whether a transaction is open on the store's connection (what it reads
  * then may still be rolled back). */
