@@ -46,6 +46,7 @@ struct store {
     store_cached cache[STORE_STMT_CACHE];
     int ncache;
     uint64_t generation; /* store_generation */
+    bool bookkeeping;    /* a store_bookkeeping_keys write is under way */
 };
 
 #include "controlplane/core/store_migrations.inc"
@@ -261,16 +262,22 @@ static bool store_file_private(const char *path)
 }
 
 /* Tables of observations, not of state: samples, metrics, events, logs,
- * messages and their deliveries. They are written all the time while the
- * region is idle (telemetry every second per node) and no node's spec or
- * workflow decision reads them back as configuration, so a write to them
- * leaves store_generation as it is. Every other table counts: a table
- * missing here costs a rebuild, never a stale answer. */
+ * messages and their deliveries, and one periodic job's own bookkeeping
+ * (storage_state: when usage went low, which warnings were sent). They are
+ * written all the time while the region is idle (telemetry every second
+ * per node) and no node's spec or failover decision reads them, so a write
+ * to them leaves store_generation as it is. Every other table counts: a
+ * table missing here costs a rebuild, never a stale answer. */
 static const char *const store_observation_tables[] = {
     "cw_metrics",   "cw_points",      "cw_alarm_history", "cwl_events",   "em_samples",
     "storage_samples", "events",      "deliveries",       "log_chunks",   "log_files",
     "pi_keys",      "pi_samples",     "pi_sql",           "sns_messages", "sqs_messages",
+    "storage_state",
 };
+
+/* meta keys of the same kind: maintenance's "checked up to" mark, moved
+ * every second (domain/maint.c). */
+static const char *const store_bookkeeping_keys[] = {"maint:checked_at"};
 
 static bool store_observation_table(const char *table)
 {
@@ -292,7 +299,7 @@ static void store_on_update(void *arg, int op, const char *db, const char *table
     (void)db;
     (void)rowid;
     store *s = arg;
-    if (!store_observation_table(table))
+    if (!s->bookkeeping && !store_observation_table(table))
         s->generation++;
 }
 
@@ -391,7 +398,11 @@ bool store_meta_set(store *s, const char *key, const char *value)
         return false;
     bind_text(st, 1, key);
     bind_text(st, 2, value);
-    return store_step_done(s, st);
+    for (size_t i = 0; i < sizeof store_bookkeeping_keys / sizeof *store_bookkeeping_keys; i++)
+        s->bookkeeping |= strcmp(key, store_bookkeeping_keys[i]) == 0;
+    bool ok = store_step_done(s, st);
+    s->bookkeeping = false;
+    return ok;
 }
 
 /* ---- instances ---- */

@@ -313,6 +313,15 @@ static void test_generation(const char *dir)
     g = store_generation(s);
     ok(store_meta_set(s, "k", "v") && store_generation(s) != g, "gen: meta moves it");
     g = store_generation(s);
+    ok(store_meta_set(s, "maint:checked_at", "5") &&
+           exec_sql(s, "INSERT OR REPLACE INTO storage_state(instance_id, low_since_ms, "
+                       "last_change_ms, allocated_seen, warned_low, warned_max, warned_cap) "
+                       "VALUES('g1', 0, 0, 20, 0, 0, 0)") &&
+           store_generation(s) == g,
+       "gen: the jobs' bookkeeping (maintenance's mark, storage_state) leaves it");
+    ok(store_meta_set(s, "k", "w") && store_generation(s) != g,
+       "gen: ... and the next meta write moves it again");
+    g = store_generation(s);
     ok(store_begin(s) && store_in_transaction(s), "gen: in a transaction");
     store_rollback(s);
     ok(!store_in_transaction(s) && store_generation(s) != g, "gen: a rollback moves it");
