@@ -47,6 +47,7 @@ struct store {
     int ncache;
     uint64_t generation; /* store_generation */
     bool bookkeeping;    /* a store_bookkeeping_keys write is under way */
+    bool dirty;          /* generation moved since the last commit or rollback */
 };
 
 #include "controlplane/core/store_migrations.inc"
@@ -299,16 +300,30 @@ static void store_on_update(void *arg, int op, const char *db, const char *table
     (void)db;
     (void)rowid;
     store *s = arg;
-    if (!s->bookkeeping && !store_observation_table(table))
+    if (!s->bookkeeping && !store_observation_table(table)) {
         s->generation++;
+        s->dirty = true;
+    }
+}
+
+/* sqlite3_commit_hook: what the generation counted is kept. 0: go on. */
+static int store_on_commit(void *arg)
+{
+    store *s = arg;
+    s->dirty = false;
+    return 0;
 }
 
 /* A rolled-back transaction undoes rows the generation already counted;
- * counting the rollback too means nothing built in between is kept. */
+ * counting the rollback too means nothing built in between is kept. One
+ * that wrote no state row changes nothing (the cron's passes begin, find
+ * nothing to do and roll back, several times every 100 ms). */
 static void store_on_rollback(void *arg)
 {
     store *s = arg;
-    s->generation++;
+    if (s->dirty)
+        s->generation++;
+    s->dirty = false;
 }
 
 store *store_open(const char *path)
@@ -326,6 +341,7 @@ store *store_open(const char *path)
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_update_hook(s->db, store_on_update, s);
     sqlite3_rollback_hook(s->db, store_on_rollback, s);
+    sqlite3_commit_hook(s->db, store_on_commit, s);
     if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                        "PRAGMA foreign_keys=ON;") ||
         !store_migrate(s) || !store_verify_old_passwords(s)) {

@@ -168,8 +168,8 @@ void store_stmt_release(store *s, sqlite3_stmt *st);
 /* A number that changes whenever this connection writes a row of a table
  * of state (every table but the observations: metrics, samples, events,
  * logs, messages, deliveries, and the periodic jobs' bookkeeping:
- * storage_state and meta's "maint:checked_at") or rolls a transaction
- * back. Equal numbers
+ * storage_state and meta's "maint:checked_at") or rolls back a
+ * transaction that wrote one. Equal numbers
  * mean whatever was built from state tables between them is still what a
  * fresh read would build (view/nodespec.c's heartbeat replies). Another
  * connection's commit is not counted: the controlplane is the store's one

@@ -324,8 +324,20 @@ static void test_generation(const char *dir)
     g = store_generation(s);
     ok(store_begin(s) && store_in_transaction(s), "gen: in a transaction");
     store_rollback(s);
-    ok(!store_in_transaction(s) && store_generation(s) != g, "gen: a rollback moves it");
+    ok(!store_in_transaction(s) && store_generation(s) == g,
+       "gen: a rollback of a transaction that wrote nothing leaves it");
+    ok(store_begin(s) && store_meta_set(s, "k", "x"), "gen: a transaction writes");
     g = store_generation(s);
+    store_rollback(s);
+    ok(store_generation(s) != g, "gen: its rollback moves it again");
+    g = store_generation(s);
+    ok(store_begin(s) && store_meta_set(s, "k", "y") && store_commit(s) &&
+           store_generation(s) != g,
+       "gen: a committed transaction's write moves it");
+    g = store_generation(s);
+    ok(store_begin(s), "gen: begin after a commit");
+    store_rollback(s);
+    ok(store_generation(s) == g, "gen: an empty rollback after a commit leaves it");
     ok(store_node_delete(s, "none") && store_generation(s) == g,
        "gen: a delete that matched no row leaves it");
     store_instance_clear(&got);
