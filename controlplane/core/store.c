@@ -390,7 +390,7 @@ bool store_commit(store *s) { return store_run(s, "COMMIT"); }
 void store_rollback(store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
-        store_exec(s, "ROLLBACK");
+        store_run(s, "ROLLBACK"); /* cached: the cron's passes roll back often */
 }
 
 char *store_meta_get(store *s, const char *key)
