@@ -46,6 +46,7 @@
 #include "controlplane/core/principal.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/telemetry.h"
+#include "controlplane/view/nodespec.h"
 #include "controlplane/wf/workflow.h"
 #include "dns/server.h"
 #include "dns/zone.h"
@@ -632,6 +633,7 @@ static void cp_close(region *r, cp_wiring *w)
     health_free(r->health);
     cwcollect_free(r->cw);
     r->cw = NULL;
+    nodespec_cache_free(r);
     dnssync_free(r->dns);
     agents_free(r->agents);
     if (r->zone)

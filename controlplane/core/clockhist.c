@@ -115,7 +115,7 @@ int clockhist_load(store *st, rclock_step **out)
     char *legacy = store_meta_get(st, "clock_history");
     int n = rclock_history_parse(legacy, out);
     free(legacy);
-    sqlite3_stmt *q = sqlrow_prepare(st, "SELECT value FROM meta WHERE key >= '" STEP_PREFIX
+    sqlite3_stmt *q = sqlrow_cached(st, "SELECT value FROM meta WHERE key >= '" STEP_PREFIX
                                          "' AND key < '" STEP_PREFIX "~' ORDER BY key");
     int cap = n;
     while (q && sqlite3_step(q) == SQLITE_ROW) {
@@ -129,6 +129,6 @@ int clockhist_load(store *st, rclock_step **out)
         }
         (*out)[n++] = (rclock_step){.real_ms = a, .from = b, .to = c};
     }
-    sqlite3_finalize(q);
+    sqlrow_release(st, q);
     return n;
 }

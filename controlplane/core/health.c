@@ -95,6 +95,12 @@ struct health {
     health_config cfg;
     int n;
     probe *probes[HEALTH_MAX_NODES];
+    /* The probes are those of the node rows as of store_generation
+     * walked_gen (every node with its probe): until the store changes,
+     * a tick only starts the probes that are due (issue 18: reading every
+     * node row ten times a second was the cron's largest cost). */
+    bool walked;
+    uint64_t walked_gen;
 };
 
 static void probe_io(evutil_socket_t fd, short what, void *arg);
@@ -552,9 +558,25 @@ static probe *health_find(const health *h, const char *node_id)
     return NULL;
 }
 
+/* Starts every probe of a node meant to run that is due. */
+static void health_start_due(health *h, int64_t now)
+{
+    for (int i = 0; i < h->n; i++) {
+        probe *p = h->probes[i];
+        if (p->runs && (p->state == PROBE_IDLE || p->state == PROBE_READY) &&
+            now >= p->next_due_ms)
+            probe_start(p);
+    }
+}
+
 void health_tick(health *h)
 {
     region *r = h->r;
+    uint64_t gen = store_generation(r->st);
+    if (h->walked && h->walked_gen == gen && !store_in_transaction(r->st)) {
+        health_start_due(h, mono_ms());
+        return;
+    }
     store_node *nodes = NULL;
     int n = store_node_list(r->st, NULL, NULL, &nodes);
     if (n < 0)
@@ -562,14 +584,17 @@ void health_tick(health *h)
     for (int i = 0; i < h->n; i++)
         h->probes[i]->seen = false;
     int64_t now = mono_ms();
+    bool complete = true; /* every node has its probe: no need to walk again */
     for (int i = 0; i < n; i++) {
         store_node *nd = &nodes[i];
         probe *p = health_find(h, nd->id);
         if (!p && h->n < HEALTH_MAX_NODES) {
             store_instance in = {0};
             bool found = false;
-            if (!store_instance_get(r->st, nd->instance_id, &in, &found))
+            if (!store_instance_get(r->st, nd->instance_id, &in, &found)) {
+                complete = false;
                 continue;
+            }
             p = xcalloc(1, sizeof *p);
             p->h = h;
             snprintf(p->node_id, sizeof p->node_id, "%s", nd->id);
@@ -580,8 +605,10 @@ void health_tick(health *h)
             h->probes[h->n++] = p;
             store_instance_clear(&in);
         }
-        if (!p)
+        if (!p) {
+            complete = false;
             continue;
+        }
         p->seen = true;
         /* The address and port are fixed per node; refresh in case. */
         snprintf(p->addr, sizeof p->addr, "%s", nd->addr);
@@ -604,6 +631,10 @@ void health_tick(health *h)
             i++;
         }
     }
+    /* The walk itself writes nothing; a generation read before it still
+     * names the rows it saw. */
+    h->walked = complete && !store_in_transaction(r->st);
+    h->walked_gen = gen;
 }
 
 bool health_probe_after(health *h, const char *node_id, int64_t since_ms)

@@ -8,14 +8,12 @@
 #include "controlplane/core/store.h"
 #include "lib/log.h"
 
+/* Through the store's statement cache (issue 18: a node's spec reads its
+ * security groups here on every heartbeat); every statement goes back
+ * with store_stmt_release. */
 static sqlite3_stmt *prepare(store *s, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
-        LOG_ERROR("netstore: sql prepare failed err=\"%s\"", sqlite3_errmsg(store_sqlite(s)));
-        return NULL;
-    }
-    return st;
+    return store_stmt_cached(s, sql);
 }
 
 cJSON *netstore_get(store *s, const char *kind, const char *id, bool *found)
@@ -31,7 +29,7 @@ cJSON *netstore_get(store *s, const char *kind, const char *id, bool *found)
         doc = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
         *found = doc != NULL;
     }
-    sqlite3_finalize(st);
+    store_stmt_release(s, st);
     return doc;
 }
 
@@ -40,7 +38,7 @@ static bool step_done(store *s, sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         LOG_ERROR("netstore: sql step failed err=\"%s\"", sqlite3_errmsg(store_sqlite(s)));
-    sqlite3_finalize(st);
+    store_stmt_release(s, st);
     return rc == SQLITE_DONE;
 }
 
@@ -81,7 +79,7 @@ cJSON *netstore_list(store *s, const char *kind)
         if (doc)
             cJSON_AddItemToArray(arr, doc);
     }
-    sqlite3_finalize(st);
+    store_stmt_release(s, st);
     if (rc != SQLITE_DONE) {
         LOG_ERROR("netstore: sql list failed err=\"%s\"", sqlite3_errmsg(store_sqlite(s)));
         cJSON_Delete(arr);

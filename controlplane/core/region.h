@@ -87,6 +87,8 @@ typedef struct region {
     int dns_port;              /* where the DNS server listens (UDP and TCP), once started */
     const struct wf_kind *const *wf_kinds; /* the workflow kinds main registered (workflow.h) */
     struct cwcollect *cw;      /* CloudWatch's collector (obs/cwcollect.h), NULL: none */
+    struct nodespec_cache *spec_cache; /* heartbeat replies kept (view/nodespec.h), NULL:
+                                          none yet */
     /* Called by domain/telemetry.c for each node entry of an agent's
      * telemetry, in its transaction (main sets it to cwcollect_node: the
      * layer above domain/ cannot be called from it directly). */

@@ -35,6 +35,25 @@ bool sqlrow_run(sqlite3_stmt *st)
     return rc == SQLITE_DONE;
 }
 
+sqlite3_stmt *sqlrow_cached(store *s, const char *sql)
+{
+    return store_stmt_cached(s, sql);
+}
+
+void sqlrow_release(store *s, sqlite3_stmt *st)
+{
+    store_stmt_release(s, st);
+}
+
+bool sqlrow_run_release(store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        LOG_ERROR("sql step failed rc=%d err=\"%s\"", rc, sqlite3_errmsg(sqlite3_db_handle(st)));
+    store_stmt_release(s, st);
+    return rc == SQLITE_DONE;
+}
+
 char *sqlrow_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);

@@ -18,6 +18,17 @@ sqlite3_stmt *sqlrow_prepare(store *s, const char *sql);
 void sqlrow_bind_text(sqlite3_stmt *st, int i, const char *v);
 /* Steps a statement that returns no rows and finalizes it; true on DONE. */
 bool sqlrow_run(sqlite3_stmt *st);
+/* The hot paths' form (issue 18): a statement from the store's cache
+ * (store.h store_stmt_cached), prepared once and reused; NULL on failure
+ * (logged). Give it back with sqlrow_release (or sqlrow_run_release for a
+ * statement that returns no rows), never sqlite3_finalize or sqlrow_run.
+ * sql must be the same text for the same statement (a constant, or a
+ * table name of the caller's): each distinct text takes a cache slot. */
+sqlite3_stmt *sqlrow_cached(store *s, const char *sql);
+void sqlrow_release(store *s, sqlite3_stmt *st);
+/* Steps a cached statement that returns no rows and releases it; true on
+ * DONE. */
+bool sqlrow_run_release(store *s, sqlite3_stmt *st);
 /* A copy of column i of the current row, NULL for SQL NULL. */
 char *sqlrow_text(sqlite3_stmt *st, int i);
 /* Rows the last INSERT/UPDATE/DELETE changed. */

@@ -29,11 +29,14 @@
  * of its own, finalized by store_finish; a cached statement is reset and
  * its bindings cleared when it is given back, so no read transaction stays
  * open between two calls. Every statement of this file is given back with
- * store_finish, never sqlite3_finalize. */
-#define STORE_STMT_CACHE 64
+ * store_finish, never sqlite3_finalize; other modules reach the same cache
+ * through store_stmt_cached/store_stmt_release (sqlrow.h). The cache is
+ * looked up by a hash of the SQL text first, then the text itself. */
+#define STORE_STMT_CACHE 128
 
 typedef struct {
     char *sql;
+    uint32_t hash;
     sqlite3_stmt *st;
     bool busy;
 } store_cached;
@@ -42,6 +45,9 @@ struct store {
     sqlite3 *db;
     store_cached cache[STORE_STMT_CACHE];
     int ncache;
+    uint64_t generation; /* store_generation */
+    bool bookkeeping;    /* a store_bookkeeping_keys write is under way */
+    bool dirty;          /* generation moved since the last commit or rollback */
 };
 
 #include "controlplane/core/store_migrations.inc"
@@ -60,15 +66,24 @@ static bool store_exec(store *s, const char *sql)
     return true;
 }
 
+static uint32_t sql_hash(const char *sql)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 /* A statement for sql: the cached one when it is free, else a new one
  * (cached when there is room). NULL on failure (logged). Give it back with
  * store_finish. */
 static sqlite3_stmt *store_prepare(store *s, const char *sql)
 {
     store_cached *free_slot = NULL;
+    uint32_t h = sql_hash(sql);
     for (int i = 0; i < s->ncache; i++) {
         store_cached *c = &s->cache[i];
-        if (strcmp(c->sql, sql) != 0)
+        if (c->hash != h || strcmp(c->sql, sql) != 0)
             continue;
         if (!c->busy) {
             c->busy = true;
@@ -83,7 +98,7 @@ static sqlite3_stmt *store_prepare(store *s, const char *sql)
         return NULL;
     }
     if (!free_slot && s->ncache < STORE_STMT_CACHE)
-        s->cache[s->ncache++] = (store_cached){xstrdup(sql), st, true};
+        s->cache[s->ncache++] = (store_cached){xstrdup(sql), h, st, true};
     return st;
 }
 
@@ -103,6 +118,16 @@ static void store_finish(store *s, sqlite3_stmt *st)
         }
     }
     sqlite3_finalize(st);
+}
+
+sqlite3_stmt *store_stmt_cached(store *s, const char *sql)
+{
+    return store_prepare(s, sql);
+}
+
+void store_stmt_release(store *s, sqlite3_stmt *st)
+{
+    store_finish(s, st);
 }
 
 /* Steps a statement that returns no rows and gives it back. */
@@ -237,6 +262,70 @@ static bool store_file_private(const char *path)
     return true;
 }
 
+/* Tables of observations, not of state: samples, metrics, events, logs,
+ * messages and their deliveries, and one periodic job's own bookkeeping
+ * (storage_state: when usage went low, which warnings were sent). They are
+ * written all the time while the region is idle (telemetry every second
+ * per node) and no node's spec or failover decision reads them, so a write
+ * to them leaves store_generation as it is. Every other table counts: a
+ * table missing here costs a rebuild, never a stale answer. */
+static const char *const store_observation_tables[] = {
+    "cw_metrics",   "cw_points",      "cw_alarm_history", "cwl_events",   "em_samples",
+    "storage_samples", "events",      "deliveries",       "log_chunks",   "log_files",
+    "pi_keys",      "pi_samples",     "pi_sql",           "sns_messages", "sqs_messages",
+    "storage_state",
+};
+
+/* meta keys of the same kind: maintenance's "checked up to" mark, moved
+ * every second (domain/maint.c). */
+static const char *const store_bookkeeping_keys[] = {"maint:checked_at"};
+
+static bool store_observation_table(const char *table)
+{
+    for (size_t i = 0; i < sizeof store_observation_tables / sizeof *store_observation_tables;
+         i++)
+        if (strcmp(table, store_observation_tables[i]) == 0)
+            return true;
+    return false;
+}
+
+/* sqlite3_update_hook: one call per row inserted, updated or deleted in a
+ * rowid table (the two WITHOUT ROWID tables, pi_samples and cw_points, are
+ * observations; no statement of ours empties a whole table, which SQLite's
+ * truncate optimisation would do without calling the hook). */
+static void store_on_update(void *arg, int op, const char *db, const char *table,
+                            sqlite3_int64 rowid)
+{
+    (void)op;
+    (void)db;
+    (void)rowid;
+    store *s = arg;
+    if (!s->bookkeeping && !store_observation_table(table)) {
+        s->generation++;
+        s->dirty = true;
+    }
+}
+
+/* sqlite3_commit_hook: what the generation counted is kept. 0: go on. */
+static int store_on_commit(void *arg)
+{
+    store *s = arg;
+    s->dirty = false;
+    return 0;
+}
+
+/* A rolled-back transaction undoes rows the generation already counted;
+ * counting the rollback too means nothing built in between is kept. One
+ * that wrote no state row changes nothing (the cron's passes begin, find
+ * nothing to do and roll back, several times every 100 ms). */
+static void store_on_rollback(void *arg)
+{
+    store *s = arg;
+    if (s->dirty)
+        s->generation++;
+    s->dirty = false;
+}
+
 store *store_open(const char *path)
 {
     if (strcmp(path, ":memory:") != 0 && !store_file_private(path))
@@ -250,6 +339,9 @@ store *store_open(const char *path)
         return NULL;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_update_hook(s->db, store_on_update, s);
+    sqlite3_rollback_hook(s->db, store_on_rollback, s);
+    sqlite3_commit_hook(s->db, store_on_commit, s);
     if (!store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                        "PRAGMA foreign_keys=ON;") ||
         !store_migrate(s) || !store_verify_old_passwords(s)) {
@@ -276,6 +368,16 @@ struct sqlite3 *store_sqlite(store *s)
     return s->db;
 }
 
+uint64_t store_generation(store *s)
+{
+    return s->generation;
+}
+
+bool store_in_transaction(store *s)
+{
+    return !sqlite3_get_autocommit(s->db);
+}
+
 /* Through the statement cache: sqlite3_exec would parse them each time. */
 static bool store_run(store *s, const char *sql)
 {
@@ -288,7 +390,7 @@ bool store_commit(store *s) { return store_run(s, "COMMIT"); }
 void store_rollback(store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
-        store_exec(s, "ROLLBACK");
+        store_run(s, "ROLLBACK"); /* cached: the cron's passes roll back often */
 }
 
 char *store_meta_get(store *s, const char *key)
@@ -312,7 +414,11 @@ bool store_meta_set(store *s, const char *key, const char *value)
         return false;
     bind_text(st, 1, key);
     bind_text(st, 2, value);
-    return store_step_done(s, st);
+    for (size_t i = 0; i < sizeof store_bookkeeping_keys / sizeof *store_bookkeeping_keys; i++)
+        s->bookkeeping |= strcmp(key, store_bookkeeping_keys[i]) == 0;
+    bool ok = store_step_done(s, st);
+    s->bookkeeping = false;
+    return ok;
 }
 
 /* ---- instances ---- */

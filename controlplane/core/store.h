@@ -149,10 +149,36 @@ typedef struct {
 } store_event;
 
 struct sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
 
 /* The store's connection, for a module that keeps tables of its own in the
  * same database and transactions (the KMS). Borrowed. */
 struct sqlite3 *store_sqlite(store *s);
+
+/* The store's statement cache (issue 18), for modules with tables of their
+ * own (sqlrow.h wraps it): a statement prepared for sql on first use and
+ * kept; NULL on failure (logged). Give it back with store_stmt_release,
+ * never sqlite3_finalize: it is reset and its bindings cleared there (a
+ * statement not kept, such as a second use of the same SQL while the first
+ * is still out, is finalized there instead). Every cached statement is
+ * finalized by store_close. NULL is a no-op for release. */
+sqlite3_stmt *store_stmt_cached(store *s, const char *sql);
+void store_stmt_release(store *s, sqlite3_stmt *st);
+
+/* A number that changes whenever this connection writes a row of a table
+ * of state (every table but the observations: metrics, samples, events,
+ * logs, messages, deliveries, and the periodic jobs' bookkeeping:
+ * storage_state and meta's "maint:checked_at") or rolls back a
+ * transaction that wrote one. Equal numbers
+ * mean whatever was built from state tables between them is still what a
+ * fresh read would build (view/nodespec.c's heartbeat replies). Another
+ * connection's commit is not counted: the controlplane is the store's one
+ * writer while it runs (the region's tools and tests write the file only
+ * while it is down). */
+uint64_t store_generation(store *s);
+/* Whether a transaction is open on the store's connection (what it reads
+ * then may still be rolled back). */
+bool store_in_transaction(store *s);
 
 /* Opens (creating and migrating) the store at path. NULL on failure. */
 store *store_open(const char *path);

@@ -77,13 +77,13 @@ static bool abstore_read(sqlite3_stmt *st, abstore_row *a)
 
 bool abstore_get(region *r, const char *rid, abstore_row *out)
 {
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT " AB_COLS " FROM ab_backups WHERE "
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT " AB_COLS " FROM ab_backups WHERE "
                                              "resource_id=?");
     if (!st)
         return false;
     sqlrow_bind_text(st, 1, rid);
     bool found = sqlite3_step(st) == SQLITE_ROW && abstore_read(st, out);
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     return found;
 }
 
@@ -180,7 +180,7 @@ void abstore_remove(region *r, const char *rid)
 
 int abstore_bases(region *r, const char *rid, abstore_base_status status, abstore_base **out)
 {
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT id, status, start_lsn, start_ms, end_ms,"
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT id, status, start_lsn, start_ms, end_ms,"
                                              " size_bytes FROM ab_bases WHERE resource_id=?1 AND"
                                              " status=?2 ORDER BY end_ms,"
                                              " start_ms");
@@ -200,7 +200,7 @@ int abstore_bases(region *r, const char *rid, abstore_base_status status, abstor
         b->end_ms = sqlite3_column_int64(st, 4);
         b->size_bytes = sqlite3_column_int64(st, 5);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     return n;
 }
 

@@ -578,7 +578,7 @@ bool autobackup_recover_record(region *r, const store_instance *in, int64_t *tar
 
 void autobackup_spec_restore(region *r, const char *instance_id, cJSON *spec)
 {
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT base_path, wal_dir, target_ms FROM "
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT base_path, wal_dir, target_ms FROM "
                                              "ab_restores WHERE instance_id=?");
     if (!st)
         return;
@@ -603,7 +603,7 @@ void autobackup_spec_restore(region *r, const char *instance_id, cJSON *spec)
         free(base);
         free(wal);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
 }
 
 void autobackup_forget_restore(region *r, const char *instance_id)

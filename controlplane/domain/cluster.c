@@ -212,7 +212,7 @@ bool cluster_delete(region *r, const char *id)
 static int ids_query(region *r, const char *sql, const char *arg, int limit, char ***ids)
 {
     *ids = NULL;
-    sqlite3_stmt *st = sqlrow_prepare(r->st, sql);
+    sqlite3_stmt *st = sqlrow_cached(r->st, sql);
     if (!st)
         return -1;
     sqlrow_bind_text(st, 1, arg ? arg : "");
@@ -222,7 +222,7 @@ static int ids_query(region *r, const char *sql, const char *arg, int limit, cha
         *ids = xrealloc(*ids, sizeof **ids * (size_t)(n + 1));
         (*ids)[n++] = sqlrow_text(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     if (rc != SQLITE_DONE) {
         cluster_ids_free(*ids, n);
         *ids = NULL;
@@ -245,7 +245,7 @@ int cluster_members(region *r, const char *cluster_id, char ***ids)
 
 bool cluster_agent_failing_over(region *r, const char *agent_id)
 {
-    sqlite3_stmt *st = sqlrow_prepare(r->st,
+    sqlite3_stmt *st = sqlrow_cached(r->st,
                                       "SELECT 1 FROM nodes n JOIN instances i ON i.id = "
                                       "n.instance_id JOIN db_clusters c ON c.id = i.cluster_id "
                                       "WHERE n.agent_id = ? AND c.status = ? LIMIT 1");
@@ -255,7 +255,7 @@ bool cluster_agent_failing_over(region *r, const char *agent_id)
         sqlrow_bind_text(st, 2, cluster_status_name(CLUSTER_FAILING_OVER));
         any = sqlite3_step(st) == SQLITE_ROW;
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     return any;
 }
 

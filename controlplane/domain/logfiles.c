@@ -18,22 +18,20 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+/* Through the store's statement cache (issue 18: these run for every
+ * node's telemetry, every second); every statement goes back with
+ * store_stmt_release (step_done does). */
 static sqlite3_stmt *prep(region *r, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_sqlite(r->st), sql, -1, &st, NULL) != SQLITE_OK) {
-        LOG_ERROR("sql prepare failed err=\"%s\"", sqlite3_errmsg(store_sqlite(r->st)));
-        return NULL;
-    }
-    return st;
+    return store_stmt_cached(r->st, sql);
 }
 
-static bool step_done(sqlite3_stmt *st)
+static bool step_done(region *r, sqlite3_stmt *st)
 {
     int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
     if (st && rc != SQLITE_DONE)
         LOG_ERROR("sql step failed rc=%d", rc);
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
     return rc == SQLITE_DONE;
 }
 
@@ -46,7 +44,7 @@ static int64_t held(region *r, const char *node_id, const char *name)
     sqlite3_bind_text(st, 1, node_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
     int64_t size = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
     return size;
 }
 
@@ -68,8 +66,8 @@ static bool drop_file(region *r, const char *node_id, const char *name)
         sqlite3_bind_text(b, 1, node_id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(b, 2, name, -1, SQLITE_TRANSIENT);
     }
-    bool ok = step_done(a);
-    return step_done(b) && ok;
+    bool ok = step_done(r, a);
+    return step_done(r, b) && ok;
 }
 
 static bool listed(const cJSON *files, const char *name)
@@ -110,7 +108,7 @@ static bool apply_listing(region *r, const char *node_id, const char *instance_i
         sqlite3_bind_text(st, 2, n->valuestring, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 3, instance_id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 4, (int64_t)m->valuedouble);
-        ok = step_done(st) && ok;
+        ok = step_done(r, st) && ok;
     }
     return ok;
 }
@@ -133,7 +131,7 @@ static bool append_chunk(region *r, const char *node_id, const cJSON *c)
     sqlite3_bind_text(st, 2, n->valuestring, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, size);
     sqlite3_bind_blob(st, 4, d->valuestring, (int)len, SQLITE_TRANSIENT);
-    if (!step_done(st))
+    if (!step_done(r, st))
         return false;
     st = prep(r, "UPDATE log_files SET size=size+?3 WHERE node_id=?1 AND name=?2");
     if (!st)
@@ -141,7 +139,7 @@ static bool append_chunk(region *r, const char *node_id, const cJSON *c)
     sqlite3_bind_text(st, 1, node_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, n->valuestring, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, (int64_t)len);
-    return step_done(st);
+    return step_done(r, st);
 }
 
 bool logfiles_ingest(region *r, const char *node_id, const char *instance_id,
@@ -166,7 +164,7 @@ cJSON *logfiles_sizes(region *r, const char *node_id)
     while (sqlite3_step(st) == SQLITE_ROW)
         cJSON_AddNumberToObject(o, (const char *)sqlite3_column_text(st, 0),
                                 (double)sqlite3_column_int64(st, 1));
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
     return o;
 }
 
@@ -174,8 +172,8 @@ bool logfiles_prune_orphans(region *r)
 {
     sqlite3_stmt *a = prep(r, "DELETE FROM log_chunks WHERE node_id NOT IN (SELECT id FROM nodes)");
     sqlite3_stmt *b = prep(r, "DELETE FROM log_files WHERE node_id NOT IN (SELECT id FROM nodes)");
-    bool ok = step_done(a);
-    return step_done(b) && ok;
+    bool ok = step_done(r, a);
+    return step_done(r, b) && ok;
 }
 
 /* ---- portions (pure) ------------------------------------------------------ */
@@ -324,7 +322,7 @@ bool logfiles_action_describe(region *r, const params *p, cJSON *result, awserr 
             n++;
         }
     }
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
     free(instance);
     free(node);
     return true;
@@ -357,7 +355,7 @@ char *logfiles_read(region *r, const char *node, const char *name, int64_t off, 
             if ((size_t)(hi - off) > *got)
                 *got = (size_t)(hi - off);
         }
-        sqlite3_finalize(st);
+        store_stmt_release(r->st, st);
     }
     buf[*got] = '\0';
     return buf;

@@ -16,22 +16,20 @@
 #include "lib/rclock.h"
 #include "lib/util.h"
 
+/* Through the store's statement cache (issue 18: these run for every
+ * node's telemetry, every second); every statement goes back with
+ * store_stmt_release (step_done does). */
 static sqlite3_stmt *prep(region *r, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_sqlite(r->st), sql, -1, &st, NULL) != SQLITE_OK) {
-        LOG_ERROR("sql prepare failed err=\"%s\"", sqlite3_errmsg(store_sqlite(r->st)));
-        return NULL;
-    }
-    return st;
+    return store_stmt_cached(r->st, sql);
 }
 
-static bool step_done(sqlite3_stmt *st)
+static bool step_done(region *r, sqlite3_stmt *st)
 {
     int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
     if (st && rc != SQLITE_DONE)
         LOG_ERROR("sql step failed rc=%d", rc);
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
     return rc == SQLITE_DONE;
 }
 
@@ -72,18 +70,18 @@ bool monitoring_record(region *r, const store_instance *in, cJSON *os)
         sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
     }
     free(text);
-    bool ok = step_done(st);
+    bool ok = step_done(r, st);
     st = prep(r, "DELETE FROM em_samples WHERE instance_id=?1 AND ts_ms < ?2");
     if (st) {
         sqlite3_bind_text(st, 1, in->id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, now - MONITORING_RETENTION_MS);
     }
-    return step_done(st) && ok;
+    return step_done(r, st) && ok;
 }
 
 bool monitoring_prune_orphans(region *r)
 {
-    return step_done(prep(r, "DELETE FROM em_samples WHERE instance_id NOT IN "
+    return step_done(r, prep(r, "DELETE FROM em_samples WHERE instance_id NOT IN "
                              "(SELECT id FROM instances)"));
 }
 
@@ -134,7 +132,7 @@ bool monitoring_action_describe(region *r, const params *p, cJSON *result, awser
             if (one)
                 cJSON_AddItemToArray(list, one);
         }
-        sqlite3_finalize(st);
+        store_stmt_release(r->st, st);
     }
     store_instance_clear(&in);
     return true;

@@ -145,7 +145,7 @@ bool pgroup_get(region *r, const char *name, pgroup_row *out)
 cJSON *pgroup_rows(region *r, const char *name)
 {
     cJSON *o = cJSON_CreateObject();
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT name, value, method FROM db_parameters "
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT name, value, method FROM db_parameters "
                                              "WHERE grp = ? ORDER BY name");
     if (!st)
         return o;
@@ -156,7 +156,7 @@ cJSON *pgroup_rows(region *r, const char *name)
         cJSON_AddStringToObject(row, "method", (const char *)sqlite3_column_text(st, 2));
         cJSON_AddItemToObject(o, (const char *)sqlite3_column_text(st, 0), row);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     return o;
 }
 

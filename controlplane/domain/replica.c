@@ -86,7 +86,7 @@ char *replica_source_of(const store_instance *in)
 int replica_list(region *r, const char *source_id, bool live_only, char ***ids)
 {
     *ids = NULL;
-    sqlite3_stmt *st = sqlrow_prepare(
+    sqlite3_stmt *st = sqlrow_cached(
         r->st, "SELECT id FROM instances WHERE json_valid(extra) AND "
                "json_extract(extra, '$." INSTEXTRA_REPLICA_SOURCE "') = ?1 AND "
                "(?2 = 0 OR status <> 'deleting') ORDER BY id");
@@ -102,7 +102,7 @@ int replica_list(region *r, const char *source_id, bool live_only, char ***ids)
         }
         (*ids)[n++] = sqlrow_text(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     if (rc != SQLITE_DONE) {
         LOG_ERROR("cannot list read replicas source=%s", source_id);
         replica_list_free(*ids, n);
@@ -641,7 +641,7 @@ static bool tick_one(region *r, store_instance *in)
 
 void replica_tick(region *r)
 {
-    sqlite3_stmt *st = sqlrow_prepare(
+    sqlite3_stmt *st = sqlrow_cached(
         r->st, "SELECT id FROM instances WHERE json_valid(extra) AND "
                "json_extract(extra, '$." INSTEXTRA_REPLICA_SOURCE "') IS NOT NULL AND "
                "status = 'available' ORDER BY id");
@@ -653,7 +653,7 @@ void replica_tick(region *r)
         ids = xrealloc(ids, (size_t)(n + 1) * sizeof *ids);
         ids[n++] = sqlrow_text(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     for (int i = 0; i < n; i++) {
         if (!store_begin(r->st))
             break;

@@ -211,7 +211,7 @@ void snapjob_tick(region *r)
     if (!job_reaper)
         job_reaper = reaper_new();
     reaper_poll(job_reaper);
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT " SNAPROW_COLS " FROM db_snapshots WHERE "
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT " SNAPROW_COLS " FROM db_snapshots WHERE "
                                              "status='creating' ORDER BY created_ms");
     if (!st)
         return;
@@ -225,7 +225,7 @@ void snapjob_tick(region *r)
         else
             n++;
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     for (int i = 0; i < n; i++) {
         start(r, &todo[i]);
         snaprow_clear(&todo[i]);

@@ -488,13 +488,13 @@ void snapshot_forget_restore(region *r, const char *instance_id)
 
 void snapshot_spec_restore(region *r, const char *instance_id, cJSON *spec)
 {
-    sqlite3_stmt *st = sqlrow_prepare(r->st, "SELECT snapshot_id FROM snapshot_restores WHERE "
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT snapshot_id FROM snapshot_restores WHERE "
                                              "instance_id=?");
     if (!st)
         return;
     sqlrow_bind_text(st, 1, instance_id);
     char *sid = sqlite3_step(st) == SQLITE_ROW ? sqlrow_text(st, 0) : NULL;
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     if (!sid)
         return;
     cJSON *o = cJSON_AddObjectToObject(spec, "restore");

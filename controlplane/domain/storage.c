@@ -81,22 +81,20 @@ void storage_decide(const storage_in *in, storage_out *out)
 
 /* ---- persistence ---------------------------------------------------------------- */
 
+/* Through the store's statement cache (issue 18: these run for every
+ * node's telemetry, every second); every statement goes back with
+ * store_stmt_release (step_done does). */
 static sqlite3_stmt *prep(region *r, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(store_sqlite(r->st), sql, -1, &st, NULL) != SQLITE_OK) {
-        LOG_ERROR("sql prepare failed err=\"%s\"", sqlite3_errmsg(store_sqlite(r->st)));
-        return NULL;
-    }
-    return st;
+    return store_stmt_cached(r->st, sql);
 }
 
-static bool step_done(sqlite3_stmt *st)
+static bool step_done(region *r, sqlite3_stmt *st)
 {
     int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
     if (st && rc != SQLITE_DONE)
         LOG_ERROR("sql step failed rc=%d", rc);
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
     return rc == SQLITE_DONE;
 }
 
@@ -118,7 +116,7 @@ static void state_load(region *r, const store_instance *in, storage_in *s, int64
         s->warned_max = sqlite3_column_int(st, 4);
         s->warned_cap = sqlite3_column_int(st, 5);
     }
-    sqlite3_finalize(st);
+    store_stmt_release(r->st, st);
 }
 
 static bool state_save(region *r, const char *id, const storage_out *o, int64_t last_change,
@@ -136,7 +134,7 @@ static bool state_save(region *r, const char *id, const storage_out *o, int64_t 
     sqlite3_bind_int(st, 5, o->warned_low);
     sqlite3_bind_int(st, 6, o->warned_max);
     sqlite3_bind_int(st, 7, o->warned_cap);
-    return step_done(st);
+    return step_done(r, st);
 }
 
 /* Records a usage sample (at most one a minute), prunes past the hour and
@@ -149,7 +147,7 @@ static int64_t growth_track(region *r, const char *id, int64_t now, int64_t used
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW)
             latest = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        store_stmt_release(r->st, st);
     }
     if (now - latest >= SAMPLE_EVERY_MS || now < latest) {
         st = prep(r, "INSERT INTO storage_samples(instance_id, ts_ms, used_bytes) VALUES(?1,?2,?3)");
@@ -157,7 +155,7 @@ static int64_t growth_track(region *r, const char *id, int64_t now, int64_t used
             sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int64(st, 2, now);
             sqlite3_bind_int64(st, 3, used);
-            step_done(st);
+            step_done(r, st);
         }
     }
     st = prep(r, "DELETE FROM storage_samples WHERE instance_id=?1 AND (ts_ms < ?2 OR ts_ms > ?3)");
@@ -165,7 +163,7 @@ static int64_t growth_track(region *r, const char *id, int64_t now, int64_t used
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, now - HOUR_MS);
         sqlite3_bind_int64(st, 3, now);
-        step_done(st);
+        step_done(r, st);
     }
     int64_t growth = 0;
     st = prep(r, "SELECT ts_ms, used_bytes FROM storage_samples WHERE instance_id=?1"
@@ -177,7 +175,7 @@ static int64_t growth_track(region *r, const char *id, int64_t now, int64_t used
             if (now - ts >= SAMPLE_EVERY_MS && used > old)
                 growth = (int64_t)((double)(used - old) * HOUR_MS / (double)(now - ts));
         }
-        sqlite3_finalize(st);
+        store_stmt_release(r->st, st);
     }
     return growth;
 }
@@ -266,9 +264,9 @@ bool storage_observe(region *r, store_instance *in, int64_t used_bytes, bool *ch
 
 bool storage_prune_orphans(region *r)
 {
-    bool ok = step_done(prep(r, "DELETE FROM storage_state WHERE instance_id NOT IN "
+    bool ok = step_done(r, prep(r, "DELETE FROM storage_state WHERE instance_id NOT IN "
                                 "(SELECT id FROM instances)"));
-    return step_done(prep(r, "DELETE FROM storage_samples WHERE instance_id NOT IN "
+    return step_done(r, prep(r, "DELETE FROM storage_samples WHERE instance_id NOT IN "
                              "(SELECT id FROM instances)")) && ok;
 }
 

@@ -559,7 +559,7 @@ void delivery_tick(delivery *d)
     }
     if (d->n >= DELIVERY_MAX_IN_FLIGHT)
         return;
-    sqlite3_stmt *st = sqlrow_prepare(
+    sqlite3_stmt *st = sqlrow_cached(
         d->r->st, "SELECT d.id, d.protocol, d.endpoint, d.subscription_arn, d.topic_arn, "
                   "d.message_id, d.body, m.subject, m.message, m.timestamp_ms, "
                   "(SELECT value FROM sns_attributes a WHERE a.arn=d.subscription_arn "
@@ -605,7 +605,7 @@ void delivery_tick(delivery *d)
             rows[n].body = xstrdup("");
         n++;
     }
-    sqlite3_finalize(st);
+    sqlrow_release(d->r->st, st);
     for (int i = 0; i < n; i++) {
         if (d->n < DELIVERY_MAX_IN_FLIGHT)
             delivery_start(d, &rows[i]);

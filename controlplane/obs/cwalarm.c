@@ -308,7 +308,7 @@ static bool cwa_evaluate_alarm(region *r, const char *name, int64_t now_ms)
 void cwalarm_tick(region *r)
 {
     int64_t now_ms = region_now_ms(r);
-    sqlite3_stmt *st = sqlrow_prepare(
+    sqlite3_stmt *st = sqlrow_cached(
         r->st, "SELECT name FROM cw_alarms WHERE next_eval_s <= ?1 ORDER BY name LIMIT ?2");
     if (!st)
         return;
@@ -320,16 +320,16 @@ void cwalarm_tick(region *r)
         names = xrealloc(names, (n + 1) * sizeof *names);
         names[n++] = sqlrow_text(st, 0);
     }
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     for (size_t i = 0; i < n; i++) {
         if (names[i] && !cwa_evaluate_alarm(r, names[i], now_ms))
             LOG_WARN("cloudwatch alarm=%.255s evaluation failed; retried next pass", names[i]);
         free(names[i]);
     }
     free(names);
-    if (n > 0 && (st = sqlrow_prepare(r->st, "DELETE FROM cw_alarm_history WHERE ts_ms < ?1"))) {
+    if (n > 0 && (st = sqlrow_cached(r->st, "DELETE FROM cw_alarm_history WHERE ts_ms < ?1"))) {
         sqlite3_bind_int64(st, 1, now_ms - CWALARM_HISTORY_KEEP_S * 1000);
-        sqlrow_run(st);
+        sqlrow_run_release(r->st, st);
     }
 }
 

@@ -89,7 +89,7 @@ char *cwstore_dims_canon(const cJSON *dims, const char *what, awserr *err)
 static bool cw_metric_id(store *s, const char *ns, const char *name, const char *dims,
                          int64_t ts_s, int64_t *id)
 {
-    sqlite3_stmt *st = sqlrow_prepare(
+    sqlite3_stmt *st = sqlrow_cached(
         s, "INSERT INTO cw_metrics(namespace, name, dims, last_s) VALUES(?1,?2,?3,?4)"
            " ON CONFLICT(namespace, name, dims) DO UPDATE SET last_s = max(last_s, ?4)");
     if (!st)
@@ -98,9 +98,9 @@ static bool cw_metric_id(store *s, const char *ns, const char *name, const char 
     sqlrow_bind_text(st, 2, name);
     sqlrow_bind_text(st, 3, dims);
     sqlite3_bind_int64(st, 4, ts_s);
-    if (!sqlrow_run(st))
+    if (!sqlrow_run_release(s, st))
         return false;
-    st = sqlrow_prepare(s, "SELECT id FROM cw_metrics WHERE namespace=?1 AND name=?2 AND dims=?3");
+    st = sqlrow_cached(s, "SELECT id FROM cw_metrics WHERE namespace=?1 AND name=?2 AND dims=?3");
     if (!st)
         return false;
     sqlrow_bind_text(st, 1, ns);
@@ -109,7 +109,7 @@ static bool cw_metric_id(store *s, const char *ns, const char *name, const char 
     bool ok = sqlite3_step(st) == SQLITE_ROW;
     if (ok)
         *id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    sqlrow_release(s, st);
     return ok;
 }
 
@@ -121,7 +121,7 @@ bool cwstore_put(store *s, const char *ns, const char *name, const char *dims,
         return false;
     for (int i = 0; i < 3; i++) {
         int64_t b = ts_s - ((ts_s % cw_res[i]) + cw_res[i]) % cw_res[i];
-        sqlite3_stmt *st = sqlrow_prepare(
+        sqlite3_stmt *st = sqlrow_cached(
             s, "INSERT INTO cw_points(metric, res, unit, ts, n, sum, min, max)"
                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(metric, res, ts, unit) DO UPDATE"
                " SET n = n + ?5, sum = sum + ?6, min = min(min, ?7), max = max(max, ?8)");
@@ -135,7 +135,7 @@ bool cwstore_put(store *s, const char *ns, const char *name, const char *dims,
         sqlite3_bind_double(st, 6, v->sum);
         sqlite3_bind_double(st, 7, v->min);
         sqlite3_bind_double(st, 8, v->max);
-        if (!sqlrow_run(st))
+        if (!sqlrow_run_release(s, st))
             return false;
     }
     return true;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "controlplane/obs/cwlstore.h"
 #include "controlplane/obs/logline.h"
@@ -20,12 +21,12 @@
 
 static bool has_work(region *r)
 {
-    sqlite3_stmt *st = cwl_prep(r, "SELECT EXISTS (SELECT 1 FROM instances i LEFT JOIN"
+    sqlite3_stmt *st = sqlrow_cached(r->st, "SELECT EXISTS (SELECT 1 FROM instances i LEFT JOIN"
                                    " cwl_em_export e ON e.instance_id = i.id WHERE EXISTS"
                                    " (SELECT 1 FROM em_samples s WHERE s.instance_id = i.id"
                                    " AND s.ts_ms > coalesce(e.last_ts, -1)))");
     bool work = st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     return work;
 }
 

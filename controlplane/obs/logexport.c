@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/logfiles.h"
 #include "controlplane/obs/cwlstore.h"
@@ -193,7 +194,7 @@ static pending_file *pending(region *r, size_t *n)
  * idle region commits nothing ten times a second). */
 static bool has_work(region *r, int64_t now)
 {
-    sqlite3_stmt *st = cwl_prep(r,
+    sqlite3_stmt *st = sqlrow_cached(r->st,
         "SELECT EXISTS (SELECT 1 FROM instances i LEFT JOIN cwl_export_primary p"
         "  ON p.instance_id = i.id WHERE i.id IN (" ENABLED_SQL ") AND (p.instance_id IS NULL"
         "  OR coalesce(p.node_id, '') <> coalesce(i.primary_node, '')))"
@@ -207,7 +208,7 @@ static bool has_work(region *r, int64_t now)
         return false;
     sqlite3_bind_int64(st, 1, now);
     bool work = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
-    sqlite3_finalize(st);
+    sqlrow_release(r->st, st);
     return work;
 }
 

@@ -449,7 +449,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t now_s = rclock_now_ms(r->clock_offset_ms) / 1000;
     for (int i = 0; i < s->n; i++)
         s->conns[i]->seen = false;
-    sqlite3_stmt *q = sqlrow_prepare(
+    sqlite3_stmt *q = sqlrow_cached(
         r->st, "SELECT id, resource_id, primary_node, coalesce(json_extract(extra, '$."
                INSTEXTRA_PI_RETENTION "'), 7) FROM instances WHERE primary_node IS NOT NULL"
                " AND json_valid(extra) AND json_extract(extra, '$." INSTEXTRA_PI_ENABLED
@@ -464,7 +464,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                 rows[n][k] = sqlrow_text(q, k);
             ret[n++] = sqlite3_column_int64(q, 3);
         }
-        sqlite3_finalize(q);
+        sqlrow_release(r->st, q);
         for (int i = 0; i < n; i++) {
             if (rows[i][0] && rows[i][1] && rows[i][2])
                 tick_instance(s, rows[i][0], rows[i][1], rows[i][2], ret[i], now_s);

@@ -194,9 +194,148 @@ static cJSON *nodespec_goals(region *r, const char *agent_id, const uint8_t *key
     return list;
 }
 
+/* ---- the reply cache (issue 18) ----------------------------------------------
+ *
+ * An idle agent's heartbeat, every AGENTS_HEARTBEAT_MS, used to rebuild
+ * every spec of its nodes from the store: a third of the controlplane's
+ * CPU. A spec is a function of the store's state tables, the agent's key
+ * and of nothing that moves by itself: the host's memory, the region's
+ * names and the parameter catalogue are fixed for the process, and a
+ * node's certificate (core/tlsca.h) is issued once per name set and then
+ * returned as it is. So each agent's printed goal list is kept with the
+ * store_generation it was built at and the key it was sealed under, and
+ * sent again while both are the same. Invariants:
+ *  1. A reply from the cache is the reply a fresh build would give, but
+ *     for the sealed secrets: those are the same plaintexts sealed once
+ *     (fresh IVs on each build, the agent opens either alike).
+ *  2. Nothing read while a transaction is open is kept: what it saw may
+ *     still be rolled back (store.h counts a rollback as a change too;
+ *     this is the belt to those braces).
+ *  3. At most AGENTS_MAX entries: one per agent the registry can hold.
+ *  4. An entry older than NODESPEC_CACHE_MAX_MS is built again whatever
+ *     the generation says (rdsim's own margin: a dependency this list
+ *     missed, or a hand edit of the store file, lasts that long at most;
+ *     an idle agent still costs one build per that time, not per beat). */
+#define NODESPEC_CACHE_MAX_MS 3000
+
+typedef struct {
+    char agent_id[AGENTS_ID_MAX];
+    uint8_t key[32];
+    uint64_t goals_gen;   /* store_generation the goals were built at */
+    int64_t goals_ms;     /* mono_ms they were built at */
+    char *goals;          /* the printed "nodes" array, NULL: none kept */
+    char **node_ids;      /* its node ids, for nodespec_orphans */
+    int nnodes;
+    uint64_t hurry_gen;   /* store_generation hurry was read at */
+    int64_t hurry_ms;     /* mono_ms it was read at */
+    bool hurry_known, hurry;
+} spec_entry;
+
+struct nodespec_cache {
+    spec_entry *e;
+    int n;
+};
+
+static void spec_entry_clear(spec_entry *e)
+{
+    free(e->goals);
+    for (int i = 0; i < e->nnodes; i++)
+        free(e->node_ids[i]);
+    free(e->node_ids);
+    e->goals = NULL;
+    e->node_ids = NULL;
+    e->nnodes = 0;
+}
+
+void nodespec_cache_free(region *r)
+{
+    nodespec_cache *c = r->spec_cache;
+    if (!c)
+        return;
+    for (int i = 0; i < c->n; i++)
+        spec_entry_clear(&c->e[i]);
+    free(c->e);
+    free(c);
+    r->spec_cache = NULL;
+}
+
+/* agent_id's entry, made when absent; a full cache drops its oldest. */
+static spec_entry *spec_entry_of(region *r, const char *agent_id)
+{
+    if (!r->spec_cache)
+        r->spec_cache = xcalloc(1, sizeof *r->spec_cache);
+    nodespec_cache *c = r->spec_cache;
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->e[i].agent_id, agent_id) == 0)
+            return &c->e[i];
+    if (c->n == AGENTS_MAX) {
+        spec_entry_clear(&c->e[0]);
+        memmove(&c->e[0], &c->e[1], (size_t)(c->n - 1) * sizeof c->e[0]);
+        c->n--;
+    } else {
+        c->e = xrealloc(c->e, (size_t)(c->n + 1) * sizeof c->e[0]);
+    }
+    spec_entry *e = &c->e[c->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->agent_id, sizeof e->agent_id, "%s", agent_id);
+    return e;
+}
+
+/* cluster_agent_failing_over, read again only when the store changed
+ * since the entry's answer (it reads state tables only) or the answer is
+ * older than NODESPEC_CACHE_MAX_MS. */
+static bool spec_hurry(region *r, spec_entry *e, const char *agent_id)
+{
+    uint64_t gen = store_generation(r->st);
+    int64_t now = mono_ms();
+    if (e->hurry_known && e->hurry_gen == gen && now - e->hurry_ms < NODESPEC_CACHE_MAX_MS)
+        return e->hurry;
+    bool hurry = cluster_agent_failing_over(r, agent_id);
+    if (!store_in_transaction(r->st)) {
+        e->hurry_known = true;
+        e->hurry_gen = gen;
+        e->hurry_ms = now;
+        e->hurry = hurry;
+    }
+    return hurry;
+}
+
+/* The printed goal list of agent_id (malloc'd, the caller's), from the
+ * cache when nothing it depends on changed (invariant 1), else built and
+ * kept; e's node ids are the list's either way. */
+static char *spec_goals(region *r, spec_entry *e, const char *agent_id, const uint8_t *key)
+{
+    uint64_t gen = store_generation(r->st);
+    int64_t now = mono_ms();
+    if (e->goals && e->goals_gen == gen && memcmp(e->key, key, sizeof e->key) == 0 &&
+        now - e->goals_ms < NODESPEC_CACHE_MAX_MS)
+        return xstrdup(e->goals);
+    cJSON *goals = nodespec_goals(r, agent_id, key);
+    char *out = cJSON_PrintUnformatted(goals);
+    spec_entry_clear(e);
+    int n = cJSON_GetArraySize(goals);
+    e->node_ids = xcalloc((size_t)(n > 0 ? n : 1), sizeof *e->node_ids);
+    const cJSON *g;
+    cJSON_ArrayForEach(g, goals) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(g, "node_id");
+        if (cJSON_IsString(id))
+            e->node_ids[e->nnodes++] = xstrdup(id->valuestring);
+    }
+    cJSON_Delete(goals);
+    /* Built at gen: a write during the build (none today) leaves the
+     * store ahead of it, and the next heartbeat builds again. */
+    if (!store_in_transaction(r->st)) {
+        e->goals = xstrdup(out);
+        e->goals_gen = gen;
+        e->goals_ms = now;
+        memcpy(e->key, key, sizeof e->key);
+    }
+    return out;
+}
+
 /* Logs, once per node, what the agent reports that has no row here: the
  * agent keeps such a node as it is (agent/README.md "Orphans"). */
-static void nodespec_orphans(region *r, const char *agent_id, const cJSON *goals)
+static void nodespec_orphans(region *r, const char *agent_id, const spec_entry *e)
 {
     int n = 0;
     const agent_node_report *reps = agents_node_reports(r->agents, agent_id, &n);
@@ -204,11 +343,8 @@ static void nodespec_orphans(region *r, const char *agent_id, const cJSON *goals
         if (reps[i].state == AGENT_NODE_ABSENT || reps[i].orphan_logged)
             continue;
         bool listed = false;
-        const cJSON *g;
-        cJSON_ArrayForEach(g, goals) {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(g, "node_id");
-            listed |= cJSON_IsString(id) && strcmp(id->valuestring, reps[i].node_id) == 0;
-        }
+        for (int k = 0; k < e->nnodes && !listed; k++)
+            listed = strcmp(e->node_ids[k], reps[i].node_id) == 0;
         if (!listed && agents_orphan_first(r->agents, agent_id, reps[i].node_id))
             LOG_WARN("orphan node: reported by its agent, unknown here; the agent keeps it "
                      "agent=%s node=%s state=%s", agent_id, reps[i].node_id,
@@ -225,27 +361,32 @@ char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32],
         *status = 400;
         return error;
     }
+    spec_entry *e = spec_entry_of(r, agent_id);
     /* Every step that waits on an agent waits for its report to change
      * (a node stopped, promoted, fenced, gone); one that waits for time
      * or a probe is the cron timer's (CRON_MS) or the probe's kick. So a
      * heartbeat with nothing new runs no pass (issue 18: two thirds of
      * them when idle), except while a cluster fails over on this agent,
      * whose chain keeps every heartbeat's pass as before. */
-    bool hurry = cluster_agent_failing_over(r, agent_id);
+    bool hurry = spec_hurry(r, e, agent_id);
     if (r->pass_hook && (hurry || agents_changed(r->agents, id))) {
         r->pass_hook(r);
         /* The pass may have started (or ended) a failover: the reply
-         * tells its interval after it. */
-        hurry = cluster_agent_failing_over(r, agent_id);
+         * tells its interval after it (read again only if the pass
+         * wrote anything). */
+        e = spec_entry_of(r, agent_id);
+        hurry = spec_hurry(r, e, agent_id);
     }
     cJSON *reply = cJSON_CreateObject();
     cJSON_AddNumberToObject(reply, "interval_ms",
                             hurry ? AGENTS_HEARTBEAT_HURRY_MS : AGENTS_HEARTBEAT_MS);
     /* Kept for older agents; an agent never deletes a node on absence. */
     cJSON_AddBoolToObject(reply, "authoritative", true);
-    cJSON *goals = nodespec_goals(r, agent_id, key);
-    nodespec_orphans(r, agent_id, goals);
-    cJSON_AddItemToObject(reply, "nodes", goals);
+    char *goals = spec_goals(r, e, agent_id, key);
+    nodespec_orphans(r, agent_id, e);
+    /* Printed as it was built: the same bytes as the tree would print. */
+    cJSON_AddRawToObject(reply, "nodes", goals);
+    free(goals);
     char *out = cJSON_PrintUnformatted(reply);
     cJSON_Delete(reply);
     *status = 200;

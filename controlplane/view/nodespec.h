@@ -21,13 +21,17 @@
 
 typedef struct cJSON cJSON;
 typedef struct region region;
+typedef struct nodespec_cache nodespec_cache;
 
 /* Handles one heartbeat body of agent_id, already authenticated with key
  * (core/agents.h: agents_authenticate, and the body's agent_id checked):
  * agents_record, then one pass of the cron (region.h's pass_hook, when
  * set) so that what this report decides — a crash failed over, a fence
  * confirmed, a promotion seen — is in this very reply rather than in the
- * agent's next one, then the reply. The pass runs only when the report
+ * agent's next one, then the reply. The reply's node list is kept per
+ * agent and sent again while the store's state tables (store_generation)
+ * and key are unchanged: the same bytes a fresh build gives, but for the
+ * sealed values (sealed once, not again with a fresh IV). The pass runs only when the report
  * says something new (agents_changed) or the agent hosts a member of a
  * cluster failing over: a report like the last one decides nothing the
  * cron's own timer would not (issue 18). Its interval_ms is
@@ -43,6 +47,11 @@ typedef struct region region;
  * logged once, never given a goal (the agent keeps it as it is). */
 char *nodespec_heartbeat(region *r, const char *agent_id, const uint8_t key[32], const char *body,
                          size_t len, int *status);
+
+/* Frees the heartbeat replies kept in r->spec_cache (nodespec_heartbeat
+ * makes it; main frees it before the store closes), and sets it NULL: the
+ * next heartbeat builds afresh. NULL-safe. */
+void nodespec_cache_free(region *r);
 
 /* The "settings" of node_id's spec (a new object): the system rows for
  * the class the node runs with (shared_buffers capped by host_bytes, see

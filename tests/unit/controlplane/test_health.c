@@ -1,10 +1,19 @@
 /* The probe's view: streaks of synchronous streaming per walsender, and a
- * standby's receiver runs (what ha.c's "in sync" and "stuck" rules read). */
+ * standby's receiver runs (what ha.c's "in sync" and "stuck" rules read);
+ * the tick's probes follow the node rows, also when it reads them only
+ * after the store changed (issue 18). */
+#include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "controlplane/core/health.h"
+#include "controlplane/core/region.h"
+#include "controlplane/core/store.h"
+#include "lib/fsutil.h"
 #include "lib/tap.h"
+#include "lib/util.h"
 
 static const health_replica *rep_of(const node_health *v, const char *name)
 {
@@ -165,8 +174,69 @@ static void receiver_stall(void)
     is_int(health_stall_update(&sb, &up, 100000), 0, "an unreadable LSN: no stall");
 }
 
+/* Whether the tick keeps a probe of node_id that may run (a wish for a
+ * probe is granted only to those). */
+static bool probed(health *h, const char *node_id)
+{
+    return health_probe_after(h, node_id, mono_ms());
+}
+
+/* health_tick reads the node rows again only when store_generation moved:
+ * a node added, stopped, started again, or gone is followed at the next
+ * tick; a tick with nothing changed keeps the probes as they are. The
+ * nodes' addresses have no server: no probe ever answers here. */
+static void tick_follows_rows(void)
+{
+    char dir[] = "/tmp/rdsim-health-XXXXXX";
+    ok(mkdtemp(dir) != NULL, "tick: temp dir");
+    char *path = xasprintf("%s/cp.db", dir);
+    region r = {.cfg = {.name = "us-east-1"}};
+    r.st = store_open(path);
+    r.base = event_base_new();
+    health *h = health_new(&r, (health_config){.interval_ms = 200, .timeout_ms = 1000});
+    store_instance in = {
+        .id = (char *)"h1", .resource_id = (char *)"db-H1", .status = STATUS_AVAILABLE,
+        .db_class = (char *)"db.t3.micro", .engine = (char *)"postgres",
+        .engine_version = (char *)"15.18", .master_username = (char *)"app", .port = 5432,
+        .allocated_storage = 20, .storage_type = (char *)"gp3",
+        .backup_window = (char *)"03:00-03:30", .maintenance_window = (char *)"mon:12:00-mon:12:30",
+        .dns_ttl = -1, .created_ms = 1};
+    store_node a = {.id = (char *)"h1-a", .instance_id = (char *)"h1",
+                    .agent_id = (char *)"us-east-1a", .role = ROLE_PRIMARY, .goal = GOAL_RUNNING,
+                    .addr = (char *)"127.0.0.1", .port = 1, .generation = 1};
+    ok(r.st && r.base && store_instance_insert(r.st, &in) && store_node_insert(r.st, &a),
+       "tick: an instance with one node");
+    health_tick(h);
+    ok(probed(h, "h1-a"), "tick: the node is probed");
+    health_tick(h);
+    ok(probed(h, "h1-a"), "tick: nothing changed: still probed");
+    a.goal = GOAL_STOPPED;
+    ok(store_node_update(r.st, &a), "tick: the node stopped");
+    health_tick(h);
+    ok(!probed(h, "h1-a"), "tick: ... no longer probed");
+    health_tick(h);
+    ok(!probed(h, "h1-a"), "tick: ... nor at the next tick");
+    a.goal = GOAL_RUNNING;
+    store_node b = a;
+    b.id = (char *)"h1-b";
+    b.addr = (char *)"127.0.0.2";
+    ok(store_node_update(r.st, &a) && store_node_insert(r.st, &b),
+       "tick: the node running again, a second one added");
+    health_tick(h);
+    ok(probed(h, "h1-a") && probed(h, "h1-b"), "tick: both probed");
+    ok(store_node_delete(r.st, "h1-a"), "tick: the first node's row deleted");
+    health_tick(h);
+    ok(!probed(h, "h1-a") && probed(h, "h1-b"), "tick: its probe forgotten, the other kept");
+    health_free(h);
+    event_base_free(r.base);
+    store_close(r.st);
+    fs_rm_rf(dir);
+    free(path);
+}
+
 int main(void)
 {
+    tick_follows_rows();
     primary_streaks();
     standby_receiver();
     probe_plan();

@@ -4,7 +4,10 @@
  * is a 400 that leaves the registry alone; the registry is bounded and a
  * full one forgets only an agent silent for the stale time (issue 13,
  * hole 6c); a heartbeat runs the cron's pass only when its report says
- * something new (issue 18). */
+ * something new (issue 18); a reply kept from an earlier heartbeat is the
+ * reply a fresh build gives, after every kind of change (issue 18). */
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 
 #include "controlplane/core/agents.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "controlplane/view/nodespec.h"
 #include "lib/agentmac.h"
@@ -152,6 +156,185 @@ static void test_pass_when_changed(region *r)
     free(ba);
 }
 
+/* ---- the reply cache ---------------------------------------------------------- */
+
+/* The reply to an empty report of us-east-1a under key (malloc'd). */
+static char *reply_of(region *r, const uint8_t key[32])
+{
+    static const char body[] = "{\"agent_id\":\"us-east-1a\",\"az\":\"us-east-1a\","
+                               "\"addr_base\":\"127.0.1\",\"nodes\":[]}";
+    int status = 0;
+    char *out = nodespec_heartbeat(r, "us-east-1a", key, body, strlen(body), &status);
+    return status == 200 ? out : (free(out), xstrdup("status not 200"));
+}
+
+/* Every sealed string under node (a spec) replaced by its plaintext, the
+ * label tried by the member's name (nodespec.h's labels). */
+static void open_sealed(cJSON *o, const char *node_id, const uint8_t key[32])
+{
+    cJSON *c;
+    cJSON_ArrayForEach(c, o) {
+        if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+            open_sealed(c, node_id, key);
+            continue;
+        }
+        if (!cJSON_IsString(c) || strncmp(c->valuestring, "v1:", 3) != 0)
+            continue;
+        static const char *const labels[] = {"replication", "master_password", "tls_key"};
+        char *plain = NULL;
+        for (size_t i = 0; i < 3 && !plain; i++) {
+            char label[128];
+            snprintf(label, sizeof label, "%s/%s", node_id, labels[i]);
+            plain = agentmac_open(key, label, c->valuestring);
+        }
+        cJSON_SetValuestring(c, plain ? plain : "does not open");
+        free(plain);
+    }
+}
+
+/* reply with its secrets opened (malloc'd): what the agent acts on. */
+static char *opened(const char *reply, const uint8_t key[32])
+{
+    cJSON *j = cJSON_Parse(reply);
+    cJSON *g;
+    cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(j, "nodes")) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(g, "node_id");
+        if (cJSON_IsString(id))
+            open_sealed(g, id->valuestring, key);
+    }
+    char *out = j ? cJSON_PrintUnformatted(j) : xstrdup("not JSON");
+    cJSON_Delete(j);
+    return out;
+}
+
+/* The reply now (kept or built), compared with a fresh build after
+ * forgetting every kept reply; both opened. True when equal; *was_out
+ * (malloc'd) is the opened reply, for the caller's next comparison. */
+static bool same_as_fresh(region *r, const uint8_t key[32], const char *name, char **was_out)
+{
+    char *now = reply_of(r, key);
+    nodespec_cache_free(r);
+    char *fresh = reply_of(r, key);
+    char *a = opened(now, key), *b = opened(fresh, key);
+    bool same = strcmp(a, b) == 0;
+    is_str(a, b, name);
+    free(now);
+    free(fresh);
+    free(b);
+    *was_out = a;
+    return same;
+}
+
+/* got and unwanted differ (both strings). */
+static void isnt_str(const char *got, const char *unwanted, const char *name)
+{
+    if (!ok(strcmp(got, unwanted) != 0, name))
+        diag("got '%s', which it must not be", got);
+}
+
+static bool exec_sql(region *r, const char *sql)
+{
+    return sqlite3_exec(store_sqlite(r->st), sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* A kept reply is sent again only while nothing it was built from
+ * changed: after each change below, the reply equals a fresh build and
+ * differs from the one before the change. */
+static void test_reply_cache(region *r)
+{
+    static const uint8_t key[32] = {7}, key2[32] = {8};
+    store_instance in = {
+        .id = (char *)"c1", .resource_id = (char *)"db-C1", .status = STATUS_AVAILABLE,
+        .db_class = (char *)"db.t3.micro", .engine = (char *)"postgres",
+        .engine_version = (char *)"15.18", .master_username = (char *)"app",
+        .master_verifier = (char *)"SCRAM-SHA-256$4096:x$y:z", .port = 5432,
+        .allocated_storage = 20, .storage_type = (char *)"gp3", .backup_retention = 1,
+        .backup_window = (char *)"03:00-03:30", .maintenance_window = (char *)"mon:12:00-mon:12:30",
+        .dns_ttl = -1, .created_ms = 1000, .multi_az = true, .primary_node = (char *)"c1-a",
+        .repl_password = (char *)"repl-secret", .ha_state = HA_NONE};
+    store_node a = {.id = (char *)"c1-a", .instance_id = (char *)"c1",
+                    .agent_id = (char *)"us-east-1a", .role = ROLE_PRIMARY, .goal = GOAL_RUNNING,
+                    .addr = (char *)"127.0.1.10", .port = 5432, .generation = 1,
+                    .sync_standbys = (char *)"[\"c1-b\"]"};
+    store_node b = {.id = (char *)"c1-b", .instance_id = (char *)"c1",
+                    .agent_id = (char *)"us-east-1a", .role = ROLE_STANDBY, .goal = GOAL_RUNNING,
+                    .addr = (char *)"127.0.1.11", .port = 5432, .generation = 1,
+                    .upstream = (char *)"c1-a", .sync_standbys = (char *)"[]"};
+    ok(store_instance_insert(r->st, &in) && store_node_insert(r->st, &a) &&
+           store_node_insert(r->st, &b),
+       "cache: an instance with a primary and a standby on us-east-1a");
+    nodespec_cache_free(r);
+    char *first = reply_of(r, key), *again = reply_of(r, key);
+    ok(strstr(first, "\"c1-b\"") && strstr(first, "password_sealed"),
+       "cache: the reply has both nodes and a sealed secret");
+    is_str(again, first, "cache: nothing changed: the same bytes again (kept, sealed once)");
+    nodespec_cache_free(r);
+    char *fresh = reply_of(r, key);
+    isnt_str(fresh, first, "cache: a fresh build seals anew (so the test tells them apart)");
+    char *o1 = opened(first, key), *o2 = opened(fresh, key), *was = NULL, *now = NULL;
+    is_str(o2, o1, "cache: ... and opened, it is the same reply");
+    free(first);
+    free(again);
+    free(fresh);
+    free(o2);
+    was = o1;
+
+    /* Each change: its name, what it does. */
+#define CHANGED(name)                                                                              \
+    do {                                                                                           \
+        same_as_fresh(r, key, "cache: " name ": the same as a fresh build", &now);                 \
+        isnt_str(now, was, "cache: " name ": the reply shows it");                                 \
+        free(was);                                                                                 \
+        was = now;                                                                                 \
+    } while (0)
+    in.status = STATUS_STORAGE_FULL;
+    ok(store_instance_update(r->st, &in), "cache: the instance storage-full");
+    CHANGED("an instance row");
+    b.generation = 2;
+    b.goal = GOAL_STOPPED;
+    ok(store_node_update(r->st, &b), "cache: the standby stopped");
+    CHANGED("a node row");
+    a.sync_standbys = (char *)"[]";
+    ok(store_node_update(r->st, &a), "cache: the primary's sync standbys emptied");
+    CHANGED("the primary's sync standbys");
+    ok(exec_sql(r, "INSERT INTO ab_restores(instance_id, base_path, wal_dir, target_ms) "
+                   "VALUES('c1', '/b', '/w', 1000)"),
+       "cache: a point-in-time restore row (a module's own table, plain SQL)");
+    CHANGED("a module's table");
+    /* A read mid-transaction is not kept: rolled back, the reply is the
+     * committed state's. */
+    ok(store_begin(r->st), "cache: begin");
+    in.status = STATUS_AVAILABLE;
+    store_instance_update(r->st, &in);
+    char *mid = reply_of(r, key), *mid_o = opened(mid, key);
+    isnt_str(mid_o, was, "cache: inside the transaction the reply shows its write");
+    store_rollback(r->st);
+    char *after = reply_of(r, key), *after_o = opened(after, key);
+    is_str(after_o, was, "cache: rolled back: the committed state again, not the kept read");
+    free(mid);
+    free(mid_o);
+    free(after);
+    free(after_o);
+    /* The key the secrets are sealed under. */
+    char *k1 = reply_of(r, key), *k2 = reply_of(r, key2), *k2o = opened(k2, key2);
+    char *k1o = opened(k1, key);
+    ok(strstr(k2o, "repl-secret") && strcmp(k2o, k1o) == 0,
+       "cache: a new agent key: sealed under it (opens with it), same reply");
+    free(k1);
+    free(k2);
+    free(k2o);
+    free(k1o);
+    ok(store_node_delete(r->st, "c1-b"), "cache: the standby's row deleted");
+    CHANGED("a node gone");
+    ok(store_instance_delete(r->st, "c1") && store_node_delete(r->st, "c1-a"),
+       "cache: the instance and its primary deleted");
+    CHANGED("every node gone");
+#undef CHANGED
+    free(was);
+    nodespec_cache_free(r);
+    ok(r->spec_cache == NULL, "cache: freed");
+}
+
 int main(void)
 {
     test_bounded();
@@ -188,6 +371,7 @@ int main(void)
                     "\"state\":\"a-state-name-far-too-long-for-any-agent\"}]}"),
            400, "a state name too long is a 400, as before");
     test_pass_when_changed(&r);
+    test_reply_cache(&r);
 
     /* Authentication (agents_authenticate): key files by agent id. */
     char *keys = xasprintf("%s/keys", dir);
@@ -253,6 +437,7 @@ int main(void)
     free(kf);
     free(keys);
 
+    nodespec_cache_free(&r);
     agents_free(r.agents);
     store_close(r.st);
     fs_rm_rf(dir);

@@ -269,6 +269,82 @@ static void test_stmt_cache(const char *dir)
     free(path);
 }
 
+/* Runs sql on s's connection directly (not through the store's API, as
+ * the modules with tables of their own do); true on success. */
+static bool exec_sql(store *s, const char *sql)
+{
+    return sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* Issue 18: store_generation moves on every write to a state table and on
+ * a rollback, and stays on a read and on a write to an observation table
+ * (metrics, events), which the idle region makes every second. */
+static void test_generation(const char *dir)
+{
+    char *path = xasprintf("%s/gen.db", dir);
+    store *s = store_open(path);
+    store_instance a = sample("g1");
+    ok(s && store_instance_insert(s, &a), "gen: an instance");
+    uint64_t g = store_generation(s);
+    store_instance got = {0};
+    bool found = false;
+    store_instance_get(s, "g1", &got, &found);
+    ok(store_generation(s) == g, "gen: a read leaves it");
+    got.status = STATUS_AVAILABLE;
+    ok(store_instance_update(s, &got) && store_generation(s) != g,
+       "gen: an instance row updated moves it");
+    g = store_generation(s);
+    ok(store_instance_update(s, &got) && store_generation(s) != g,
+       "gen: even an update to the same values (a row written)");
+    g = store_generation(s);
+    store_event ev = {.source_id = (char *)"g1", .source_type = (char *)"db-instance",
+                      .event_id = (char *)"RDS-EVENT-0001", .message = (char *)"m",
+                      .categories = (char *)"[]", .date_ms = 1,
+                      .source_arn = (char *)"arn:aws:rds:us-east-1:1:db:g1"};
+    ok(store_event_insert(s, &ev) &&
+           exec_sql(s, "INSERT INTO cw_metrics(namespace,name,dims,last_s) VALUES('A','B','',1)") &&
+           exec_sql(s, "INSERT INTO cw_points(metric,res,unit,ts,n,sum,min,max) "
+                       "VALUES(1,60,'None',0,1,1,1,1)") &&
+           store_generation(s) == g,
+       "gen: events and metrics (observations) leave it");
+    ok(exec_sql(s, "INSERT INTO network_objects(kind,id,doc) VALUES('sg','sg-1','{}')") &&
+           store_generation(s) != g,
+       "gen: a module's own state table (network_objects) moves it");
+    g = store_generation(s);
+    ok(store_meta_set(s, "k", "v") && store_generation(s) != g, "gen: meta moves it");
+    g = store_generation(s);
+    ok(store_meta_set(s, "maint:checked_at", "5") &&
+           exec_sql(s, "INSERT OR REPLACE INTO storage_state(instance_id, low_since_ms, "
+                       "last_change_ms, allocated_seen, warned_low, warned_max, warned_cap) "
+                       "VALUES('g1', 0, 0, 20, 0, 0, 0)") &&
+           store_generation(s) == g,
+       "gen: the jobs' bookkeeping (maintenance's mark, storage_state) leaves it");
+    ok(store_meta_set(s, "k", "w") && store_generation(s) != g,
+       "gen: ... and the next meta write moves it again");
+    g = store_generation(s);
+    ok(store_begin(s) && store_in_transaction(s), "gen: in a transaction");
+    store_rollback(s);
+    ok(!store_in_transaction(s) && store_generation(s) == g,
+       "gen: a rollback of a transaction that wrote nothing leaves it");
+    ok(store_begin(s) && store_meta_set(s, "k", "x"), "gen: a transaction writes");
+    g = store_generation(s);
+    store_rollback(s);
+    ok(store_generation(s) != g, "gen: its rollback moves it again");
+    g = store_generation(s);
+    ok(store_begin(s) && store_meta_set(s, "k", "y") && store_commit(s) &&
+           store_generation(s) != g,
+       "gen: a committed transaction's write moves it");
+    g = store_generation(s);
+    ok(store_begin(s), "gen: begin after a commit");
+    store_rollback(s);
+    ok(store_generation(s) == g, "gen: an empty rollback after a commit leaves it");
+    ok(store_node_delete(s, "none") && store_generation(s) == g,
+       "gen: a delete that matched no row leaves it");
+    store_instance_clear(&got);
+    store_close(s);
+    free(path);
+}
+
 /* Issue 12: a store written before schema 6 holds plaintext master
  * passwords; opening it leaves only verifiers. The file is 0600. */
 static void test_no_plaintext(const char *dir)
@@ -448,6 +524,7 @@ int main(void)
     test_delete_meta(dir);
     test_no_plaintext(dir);
     test_stmt_cache(dir);
+    test_generation(dir);
     fs_rm_rf(dir);
     free(path);
     return done_testing();
