@@ -31,6 +31,7 @@
 #include "controlplane/obs/pisampler.h"
 #include "controlplane/core/instsecret.h"
 #include "controlplane/core/kms.h"
+#include "controlplane/core/kmsseal.h"
 #include "controlplane/core/secrets.h"
 #include "controlplane/domain/mastersecret.h"
 #include "controlplane/domain/maint.h"
@@ -526,6 +527,14 @@ static bool cp_open(region *r, const cp_opts *o, cp_wiring *w)
                     .clock_offset_ms = &r->clock_offset_ms};
     r->secrets = secrets_open(store_sqlite(r->st), r->kms, &sc);
     secrets_set_rotator(r->secrets, mastersecret_rotate, r);
+    /* The restores' URL secret (core/restoretoken.h): made once, kept, so
+     * a URL in an agent's goal outlives a kill -9 of this process. The
+     * loader is the KMS master key's (32 random bytes, 0600, O_EXCL). */
+    char *rkey = xasprintf("%s/restore-url.key", o->home);
+    r->restore_key_ok = kmsseal_master_load(rkey, r->restore_key);
+    free(rkey);
+    if (!r->restore_key_ok)
+        return false;
     master = xasprintf("%s/kms-master.key", o->home);
     r->principals = principals_open(r->st, master, r->cfg.account);
     free(master);

@@ -14,6 +14,7 @@
 #include "controlplane/api/auth.h"
 #include "controlplane/api/iam.h"
 #include "controlplane/api/liveview.h"
+#include "controlplane/api/restoreobj.h"
 #include "controlplane/api/unknown.h"
 #include "controlplane/core/agents.h"
 #include "controlplane/domain/iamdblogin.h"
@@ -24,6 +25,7 @@
 #include "controlplane/core/secrets.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/restoretoken.h"
 #include "controlplane/core/tlsca.h"
 #include "controlplane/core/render.h"
 #include "controlplane/notify/sns.h"
@@ -612,6 +614,12 @@ static void api_request(struct evhttp_request *req, void *arg)
         api_telemetry(a, req);
     } else if (path && strcmp(path, "/agent/v1/iam-auth") == 0 && cmd == EVHTTP_REQ_POST) {
         api_iam_auth(a, req);
+    } else if (path && strncmp(path, RESTORETOKEN_PATH, strlen(RESTORETOKEN_PATH)) == 0 &&
+               cmd == EVHTTP_REQ_GET) {
+        /* A restore's objects, to its node's agent (api/restoreobj.h):
+         * the capability is in the path, not SigV4 nor the agent MAC (the
+         * agent's rds-backup child holds no agent key). */
+        restoreobj_serve(a->r, a->guard, req, path);
     } else if (path && strcmp(path, TLSCA_BUNDLE_PATH) == 0 && cmd == EVHTTP_REQ_GET) {
         /* The CA bundle, public like RDS's truststore (core/tlsca.h). */
         size_t len = 0;

@@ -84,6 +84,11 @@ typedef struct region {
     char *pg_major;            /* "15" */
     int64_t clock_offset_ms;   /* region clock = wall + offset (store meta) */
     int api_port;              /* where the API (and KMS) listens, once started */
+    /* The secret of restores' object URLs (core/restoretoken.h), loaded
+     * from <home>/restore-url.key by main; restore_key_ok false: none
+     * (the unit tests), goals then name paths. */
+    uint8_t restore_key[32];
+    bool restore_key_ok;
     int dns_port;              /* where the DNS server listens (UDP and TCP), once started */
     const struct wf_kind *const *wf_kinds; /* the workflow kinds main registered (workflow.h) */
     struct cwcollect *cw;      /* CloudWatch's collector (obs/cwcollect.h), NULL: none */

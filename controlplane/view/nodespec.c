@@ -18,6 +18,7 @@
 #include "controlplane/domain/paramgroup.h"
 #include "controlplane/domain/recovery.h"
 #include "controlplane/domain/replica.h"
+#include "controlplane/domain/restoresrc.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/net/instnet.h"
 #include "lib/agentmac.h"
@@ -165,6 +166,7 @@ static cJSON *nodespec_spec(region *r, const store_node *nd, const store_instanc
             cJSON_AddTrueToObject(spec, "initialized");
         snapshot_spec_restore(r, in->id, spec);
         autobackup_spec_restore(r, in->id, spec);
+        restoresrc_spec_urls(r, nd->id, spec);
     }
     return spec;
 }
