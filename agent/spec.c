@@ -431,6 +431,33 @@ bool spec_valid_restore_path(const char *s)
            !strstr(s, "//");
 }
 
+/* The controlplane's restore routes (issue 17 part 4): the same hosts as
+ * a KMS URL, a numeric port, then /agent/v1/restore/ and a path of
+ * [A-Za-z0-9/_.-] without "..", "//", a query or an escape. */
+bool spec_valid_restore_url(const char *s)
+{
+    static const char route[] = "/agent/v1/restore/";
+    if (!valid_kms_url(s) || !valid_text(s, SPEC_MAX_PATH))
+        return false;
+    const char *port = strchr(s + 7, ':') + 1;
+    size_t digits = strspn(port, "0123456789");
+    if (digits == 0 || digits > 5 || atol(port) > 65535)
+        return false;
+    const char *path = port + digits;
+    if (strncmp(path, route, sizeof route - 1) != 0 || strstr(path, "..") ||
+        strstr(path, "//"))
+        return false;
+    for (const char *p = path; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("/_.-", *p))
+            return false;
+    return true;
+}
+
+bool spec_valid_restore_source(const char *s)
+{
+    return spec_valid_restore_path(s) || spec_valid_restore_url(s);
+}
+
 bool spec_valid_restore_target(const char *s)
 {
     /* "2026-11-24 10:43:14.550+00": digits and the separators only. */
@@ -455,14 +482,14 @@ static bool parse_restore(const cJSON *obj, node_spec *out, char *err, size_t er
     bool bad = false;
     const char *path = get_string(rs, "path", &bad);
     const char *kms = get_string(rs, "kms", &bad);
-    if (bad || !spec_valid_restore_path(path))
+    if (bad || !spec_valid_restore_source(path))
         return fail(err, errlen, "invalid or missing", "restore.path");
     if (!valid_kms_url(kms) || !valid_text(kms, SPEC_MAX_PATH))
         return fail(err, errlen, "invalid or missing", "restore.kms");
     /* A point-in-time restore also names the WAL archive and the target. */
     const char *wal = get_string(rs, "wal", &bad);
     const char *target = get_string(rs, "target", &bad);
-    if (bad || (wal != NULL) != (target != NULL) || (wal && !spec_valid_restore_path(wal)))
+    if (bad || (wal != NULL) != (target != NULL) || (wal && !spec_valid_restore_source(wal)))
         return fail(err, errlen, "invalid", "restore.wal");
     if (target && !spec_valid_restore_target(target))
         return fail(err, errlen, "invalid", "restore.target");

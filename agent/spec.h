@@ -97,7 +97,8 @@ typedef struct node_spec {
     bool initialized;
     /* Restore from a snapshot (README "Snapshots"): a primary made from
      * this object by bin/rds-backup instead of initdb. Both or neither. */
-    char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH */
+    char *restore_path;     /* absolute, printable, no "..", at most SPEC_MAX_PATH; or a
+                             * URL of the controlplane's (spec_valid_restore_url) */
     char *restore_kms;      /* "http://127.x.x.x:port/...": the key service */
     char *restore_wal;      /* point in time: the WAL archive (a restore_path), or NULL */
     char *restore_target;   /* point in time: PostgreSQL's recovery_target_time, or NULL */
@@ -160,6 +161,12 @@ bool spec_valid_sql_name(const char *s);   /* [A-Za-z_][A-Za-z0-9_]{0,62} */
 bool spec_valid_setting_key(const char *s); /* syntax and not managed */
 bool spec_valid_node_id(const char *s);     /* [a-z0-9-]{1,80} */
 bool spec_valid_restore_path(const char *s); /* absolute, printable, no "..", no "//" */
+/* "http://ADDR:PORT/agent/v1/restore/..." with ADDR as a restore's KMS
+ * (127.x, or in the region's addresses), the rest [A-Za-z0-9/_.-] without
+ * ".." or "//": the controlplane's restore routes (controlplane/api/restoreobj.h). */
+bool spec_valid_restore_url(const char *s);
+/* A restore's path or wal: spec_valid_restore_path or spec_valid_restore_url. */
+bool spec_valid_restore_source(const char *s);
 bool spec_valid_restore_target(const char *s); /* "YYYY-MM-DD HH:MM:SS[.fff]+00" charset */
 /* One PEM block of the given label ("CERTIFICATE", "PRIVATE KEY") and
  * nothing else: base64 lines between its BEGIN and END lines, at most

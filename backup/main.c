@@ -14,6 +14,8 @@
  *       re-seals SRC: under --key-id if given, else under SRC's own key
  *       (plain stays plain).
  *   rds-backup restore --in FILE --data DIR [--kms URL] [--owner UID:GID]
+ *       (FILE, and --wal-dir below, may be a URL of the controlplane's
+ *       restore routes: streamed, backup/source.h)
  *       opens FILE into `tar -x` in DIR.restoring, and only once every
  *       chunk and the trailer verified, renames it to DIR; on any failure
  *       DIR.restoring is removed and DIR never appears. Run as root with
@@ -57,6 +59,7 @@
 #include "backup/common.h"
 #include "backup/pitr.h"
 #include "backup/sealpipe.h"
+#include "backup/source.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/kmsclient.h"
@@ -251,22 +254,30 @@ static int cmd_restore(const opts *o)
     long ou = -1, og = -1;
     if (o->owner && (sscanf(o->owner, "%ld:%ld", &ou, &og) != 2 || ou < 0 || og < 0))
         return failf(EXIT_USAGE, "--owner is UID:GID", o->owner);
-    int in = open(o->in, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return failf(EXIT_FAIL, "cannot open", o->in);
+    /* A file is opened before the drop (the store is root's); a URL
+     * (backup/source.h) is fetched after it, as the owner: the download
+     * needs no privilege. */
+    bool url = source_is_url(o->in);
+    source src = {.fd = -1, .pid = -1};
+    int opened = url ? EXIT_OK : source_open(o->in, &src);
+    if (opened != EXIT_OK)
+        return opened;
     /* The backup store is root's, the data directory the pg user's: from
      * here on this process is the owner (backup/common.h), so nothing the
      * pg user planted, nor any tar member (a symlink, a ../ path), can make
      * it write where the pg user could not. */
     bool as_owner = o->owner && geteuid() == 0;
     if (as_owner && !drop_to_owner((uid_t)ou, (gid_t)og)) {
-        close(in);
+        source_close(&src);
         return EXIT_FAIL;
     }
     if (fs_exists(o->data)) {
-        close(in);
+        source_close(&src);
         return failf(EXIT_FAIL, "the data directory already exists", o->data);
     }
+    if (url && (opened = source_open(o->in, &src)) != EXIT_OK)
+        return opened;
+    int in = src.fd;
     char *tmp = xasprintf("%s.restoring", o->data);
     fs_rm_rf(tmp);
     /* A point-in-time restore opens the WAL while tar extracts the base. */
@@ -288,7 +299,12 @@ static int cmd_restore(const opts *o)
         if (sink >= 0)
             close(sink);
         bool tar_ok = pid > 0 && wait_ok(pid);
-        if (st != ENVELOPE_OK)
+        /* A download cut short reads as a truncated object: its own
+         * failure (said by the downloader) is the one to report. */
+        int fetched = source_close(&src);
+        if (fetched != EXIT_OK)
+            code = fetched;
+        else if (st != ENVELOPE_OK)
             code = failf(status_exit(st), "the backup does not verify",
                          kc.error[0] ? kc.error : envelope_status_name(st));
         else if (!tar_ok)
@@ -305,7 +321,7 @@ static int cmd_restore(const opts *o)
         pitr_prefetch_abort(&pf, o->data);
     if (code != EXIT_OK)
         fs_rm_rf(tmp);
-    close(in);
+    source_close(&src);
     free(tmp);
     return code;
 }

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backup/source.h"
 #include "lib/envelope.h"
 #include "lib/fsutil.h"
 #include "lib/kmsclient.h"
@@ -77,11 +78,11 @@ static bool label_start_segno(const char *data, uint64_t *segno)
 static int open_object(const char *src, const char *dst, bool pad, const char *kms,
                        const owner_ids *own)
 {
-    store_access(true);
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    store_access(false);
-    if (in < 0)
-        return failf(EXIT_FAIL, "cannot open", src);
+    source in_src;
+    int opened = source_open(src, &in_src);
+    if (opened != EXIT_OK)
+        return opened;
+    int in = in_src.fd;
     char *tmp = xasprintf("%s.tmp", dst);
     int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
     kmsclient kc = {.endpoint = kms};
@@ -89,9 +90,10 @@ static int open_object(const char *src, const char *dst, bool pad, const char *k
                                  : envelope_open(envelope_source_fd, &in,
                                                  kms ? kmsclient_unwrap : NULL, &kc,
                                                  envelope_sink_fd, &out, NULL);
-    close(in);
-    int code = EXIT_OK;
-    if (st != ENVELOPE_OK)
+    int code = source_close(&in_src); /* a cut download: said by the downloader */
+    if (code != EXIT_OK)
+        ;
+    else if (st != ENVELOPE_OK)
         code = failf(status_exit(st), "an archived WAL file does not verify",
                      kc.error[0] ? kc.error : src);
     else if (pad && ftruncate(out, WAL_SEG_SIZE) != 0)
@@ -129,28 +131,85 @@ static int object_cmp(const void *x, const void *y)
  * order recovery asks for them: the history files (histories true), or
  * the segments from `first` on (false). Each appears whole (renamed into
  * place) and owned by the pg user. */
+/* The archive's object names: its directory's entries, or (a URL) the
+ * controlplane's listing {"objects": [...]}. NULL when unreadable (said);
+ * else a NULL-terminated array the caller frees with free_names. */
+static char **archive_names(const char *wal_dir)
+{
+    char **names = NULL;
+    size_t n = 0;
+    if (source_is_url(wal_dir)) {
+        char *url = xasprintf("%s/", wal_dir);
+        char *body = source_get(url, 16 * 1024 * 1024);
+        free(url);
+        cJSON *j = body ? cJSON_Parse(body) : NULL;
+        free(body);
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "objects");
+        if (!cJSON_IsArray(arr)) {
+            cJSON_Delete(j);
+            failf(EXIT_FAIL, "cannot read the WAL archive's listing", NULL);
+            return NULL;
+        }
+        const cJSON *it;
+        cJSON_ArrayForEach(it, arr) if (cJSON_IsString(it) && !strchr(it->valuestring, '/'))
+        {
+            names = xrealloc(names, (n + 2) * sizeof *names);
+            names[n++] = xstrdup(it->valuestring);
+        }
+        cJSON_Delete(j);
+    } else {
+        store_access(true);
+        DIR *d = opendir(wal_dir);
+        store_access(false);
+        if (!d) {
+            failf(EXIT_FAIL, "cannot read the WAL archive", wal_dir);
+            return NULL;
+        }
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            names = xrealloc(names, (n + 2) * sizeof *names);
+            names[n++] = xstrdup(e->d_name);
+        }
+        closedir(d);
+    }
+    names = xrealloc(names, (n + 1) * sizeof *names);
+    names[n] = NULL;
+    return names;
+}
+
+static void free_names(char **names)
+{
+    for (size_t i = 0; names && names[i]; i++)
+        free(names[i]);
+    free(names);
+}
+
+static bool has_name(char *const *names, const char *name)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 static int fetch_wal(const opts *o, uint64_t first, const char *waldir, bool histories,
                      const owner_ids *own)
 {
-    store_access(true);
-    DIR *d = opendir(o->wal_dir);
-    store_access(false);
-    if (!d)
-        return failf(EXIT_FAIL, "cannot read the WAL archive", o->wal_dir);
+    char **names = archive_names(o->wal_dir);
+    if (!names)
+        return EXIT_FAIL;
     wal_object *objs = NULL;
     int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
+    for (size_t i = 0; names[i]; i++) {
         wal_object w = {0};
-        w.kind = wal_file_parse(e->d_name, ".env", &w.tli, &w.segno);
-        if (w.kind == WAL_FILE_OTHER || strlen(e->d_name) >= sizeof w.name ||
+        w.kind = wal_file_parse(names[i], ".env", &w.tli, &w.segno);
+        if (w.kind == WAL_FILE_OTHER || strlen(names[i]) >= sizeof w.name ||
             histories != (w.kind == WAL_FILE_HISTORY) || (!histories && w.segno < first))
             continue;
-        snprintf(w.name, sizeof w.name, "%s", e->d_name);
+        snprintf(w.name, sizeof w.name, "%s", names[i]);
         objs = xrealloc(objs, (size_t)(n + 1) * sizeof *objs);
         objs[n++] = w;
     }
-    closedir(d);
     if (n > 1) /* qsort's array must not be NULL, even for 0 elements */
         qsort(objs, (size_t)n, sizeof *objs, object_cmp);
     int code = EXIT_OK;
@@ -159,10 +218,18 @@ static int fetch_wal(const opts *o, uint64_t first, const char *waldir, bool his
         snprintf(name, sizeof name, "%.*s", (int)(strlen(objs[i].name) - 4), objs[i].name);
         if (objs[i].kind == WAL_FILE_PARTIAL) {
             name[WAL_NAME_LEN] = '\0';
-            char *whole = xasprintf("%s/%s.env", o->wal_dir, name);
-            store_access(true);
-            bool have_whole = fs_exists(whole);
-            store_access(false);
+            /* A directory is asked now (a segment completed since the
+             * scan wins over its partial, as before); a URL's listing is
+             * the one taken above. */
+            char *whole = xasprintf("%s.env", name);
+            bool have_whole = has_name(names, whole);
+            if (!have_whole && !source_is_url(o->wal_dir)) {
+                char *path = xasprintf("%s/%s", o->wal_dir, whole);
+                store_access(true);
+                have_whole = fs_exists(path);
+                store_access(false);
+                free(path);
+            }
             free(whole);
             if (have_whole)
                 continue;
@@ -174,6 +241,7 @@ static int fetch_wal(const opts *o, uint64_t first, const char *waldir, bool his
         free(dst);
     }
     free(objs);
+    free_names(names);
     return code;
 }
 
@@ -299,6 +367,8 @@ static bool owner_parse(const opts *o, owner_ids *own)
  * which lies in the backup store beside it. */
 static bool info_start_segno(const char *in, uint64_t *segno)
 {
+    if (source_is_url(in))
+        return false; /* not served: the fetch starts from backup_label */
     char *path = xasprintf("%s.json", in);
     size_t len = 0;
     store_access(true);

@@ -22,6 +22,9 @@ typedef struct {
     struct event *deadline; /* total_s, or NULL */
     bool starting;          /* inside evhttp_make_request */
     bool failed_early;      /* it failed the request before returning */
+    bool (*on_body)(const char *data, size_t len, void *arg); /* httpc_opts.on_body */
+    void *body_arg;
+    bool body_failed;       /* on_body said stop */
 } httpc_call;
 
 /* The connection is freed here, on a later turn of the loop: never inside
@@ -55,6 +58,31 @@ static void httpc_fail_later(evutil_socket_t fd, short what, void *arg)
     httpc_abandon(arg);
 }
 
+/* Hands what the input buffer holds to on_body (a 2xx reply only). */
+static void httpc_body_pieces(httpc_call *call, struct evhttp_request *req)
+{
+    int status = evhttp_request_get_response_code(req);
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    if (status < 200 || status > 299 || call->body_failed) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    while (evbuffer_get_length(in) > 0 && !call->body_failed) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        if (!call->on_body(v.iov_base, v.iov_len, call->body_arg))
+            call->body_failed = true;
+        evbuffer_drain(in, v.iov_len);
+    }
+}
+
+/* libevent's piece of a body as it arrives (it drains the buffer after). */
+static void httpc_chunk(struct evhttp_request *req, void *arg)
+{
+    httpc_body_pieces(arg, req);
+}
+
 static void httpc_done(struct evhttp_request *req, void *arg)
 {
     httpc_call *call = arg;
@@ -68,6 +96,12 @@ static void httpc_done(struct evhttp_request *req, void *arg)
     if (call->deadline)
         event_free(call->deadline);
     int status = req ? evhttp_request_get_response_code(req) : 0;
+    /* libevent keeps a Content-Length body's last piece for here. */
+    if (req && status > 0 && call->on_body) {
+        httpc_body_pieces(call, req);
+        if (call->body_failed)
+            status = 0;
+    }
     sbuf body = {0};
     if (req && status > 0) {
         struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -167,7 +201,11 @@ static bool httpc_start(struct event_base *base, const char *url, const httpc_op
     call->arg = arg;
     call->base = base;
     call->conn = conn;
+    call->on_body = opts->on_body;
+    call->body_arg = opts->body_arg;
     struct evhttp_request *req = evhttp_request_new(httpc_done, call);
+    if (opts->on_body)
+        evhttp_request_set_chunked_cb(req, httpc_chunk);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     char hostport[300];
     snprintf(hostport, sizeof hostport, "%s:%d", host, port);

@@ -43,6 +43,14 @@ typedef struct {
                                * Host header and TLS's SNI): a caller that
                                * resolved the name itself, so libevent never
                                * runs a blocking getaddrinfo */
+    /* NULL: the reply body is collected and handed to the callback.
+     * Else the body of a 2xx reply is handed here piece by piece as it
+     * arrives (never held whole: a download of any size), and the
+     * callback's body is empty; returning false stops the pieces and
+     * ends the request as a transport failure (status 0). Another
+     * status's body is dropped. */
+    bool (*on_body)(const char *data, size_t len, void *arg);
+    void *body_arg;
 } httpc_opts;
 
 /* Starts a request to url ("http://host:port/path" or "https://...").

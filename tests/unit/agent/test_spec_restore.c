@@ -94,5 +94,47 @@ int main(void)
     ok(spec_valid_restore_path("/x/y.env"), "an absolute path is valid");
     ok(!spec_valid_restore_path("//x"), "a double slash is not");
     ok(!spec_valid_restore_path(NULL), "NULL is not");
+
+    /* Issue 17 part 4: the controlplane's restore routes, on the hosts a
+     * KMS URL may name, and nothing else. */
+    static const char tok[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char url[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:8780/agent/v1/restore/db1-1/%s/base", tok);
+    ok(spec_valid_restore_url(url) && spec_valid_restore_source(url), "a loopback base URL");
+    snprintf(url, sizeof url, "http://127.0.0.1:8780/agent/v1/restore/db1-1/%s/wal", tok);
+    ok(spec_valid_restore_url(url), "a WAL archive URL");
+    char extra[768];
+    snprintf(extra, sizeof extra,
+             ",\"restore\":{\"path\":\"http://127.0.0.1:1/agent/v1/restore/n/%s/base\","
+             "\"kms\":\"http://127.0.0.1:1/\",\"wal\":\"http://127.0.0.1:1/agent/v1/restore/n/%s/wal\","
+             "\"target\":\"2026-11-24 10:43:14.550+00\"}",
+             tok, tok);
+    ok(parse(extra, &s) && s.restore_wal && strncmp(s.restore_wal, "http://", 7) == 0,
+       "a goal with URLs parses");
+    spec_free(&s);
+    ok(!spec_valid_restore_url("http://127.0.0.1:8780/agent/v1/restore/n/t/../../etc/shadow"),
+       "a URL with .. is refused");
+    ok(!spec_valid_restore_url("http://10.9.9.9:8780/agent/v1/restore/n/t/base"),
+       "a host outside the region's addresses is refused");
+    ok(!spec_valid_restore_url("http://127.0.0.1:8780/other/n/t/base"),
+       "another route is refused");
+    ok(!spec_valid_restore_url("https://127.0.0.1:8780/agent/v1/restore/n/t/base"),
+       "another scheme is refused");
+    ok(!spec_valid_restore_url("http://127.0.0.1:8780/agent/v1/restore/n/t/base?x=1"),
+       "a query is refused");
+    ok(!spec_valid_restore_url("http://127.0.0.1:8780/agent/v1/restore/n/t/%2e%2e/base"),
+       "an escape is refused");
+    ok(!spec_valid_restore_url("http://127.0.0.1:99999/agent/v1/restore/n/t/base"),
+       "a port over 65535 is refused");
+    ok(!spec_valid_restore_url("http://127.0.0.1:/agent/v1/restore/n/t/base"),
+       "no port is refused");
+    ok(!spec_valid_restore_url("http://127.0.0.1@10.0.0.1:1/agent/v1/restore/n/t/base"),
+       "a user-info trick is refused");
+    ok(!spec_valid_restore_source("file:///etc/shadow"), "a file URL is neither");
+    ok(spec_set_network("100.64.0.0/16", "100.64.0.0/24"), "namespace mode's network");
+    ok(spec_valid_restore_url("http://100.64.0.1:8780/agent/v1/restore/n/t/base"),
+       "the controlplane's region address is accepted there");
+    ok(!spec_valid_restore_url("http://100.64.3.5:8780/agent/v1/restore/n/t/base"),
+       "a node's address is not");
     return done_testing();
 }
