@@ -169,6 +169,42 @@ poll 240 settled far3
 is "$(status_of far3)" available "the point-in-time restore is available"
 is "$(sql far3 'SELECT sum(v) FROM t')" 111 "with the marker (WAL replayed from the controlplane's archive)"
 
+# ---- the restore objects' routes under attack -----------------------------------
+# The goals name the objects as URLs of the controlplane's agents' door,
+# each with a capability for one node, one kind, one source
+# (controlplane/api/restoreobj.h). The agent keeps its goals in agent.json.
+goal_of() {
+  jq -r --arg i "$1" --arg m "$2" '[.. | objects | select(.instance_id? == $i) | .restore[$m]? // empty][0] // empty' \
+    "$REMOTE/home/agent.json"
+}
+rget() { ip netns exec "$NS_C" curl -s --path-as-is -m 20 -o "${2:-/dev/null}" -w '%{http_code}' "$1"; }
+base2=$(goal_of far2 path)
+like "$base2" "^http://$P\.0\.1:$RDS_API_PORT/agent/v1/restore/[A-Za-z0-9-]+/[0-9a-f]{64}/base\$" \
+  "far2's goal names its snapshot as a URL of the agents' door"
+wal3=$(goal_of far3 wal)
+like "$wal3" "/agent/v1/restore/[A-Za-z0-9-]+/[0-9a-f]{64}/wal\$" "far3's goal names its WAL archive as a URL"
+IFS=/ read -r _ _ hostport _ _ _ node2 tok2 _ <<<"$base2"
+IFS=/ read -r _ _ _ _ _ _ node3 tok3 _ <<<"$wal3"
+door="http://$hostport/agent/v1/restore"
+is "$(rget "$base2" "$REMOTE/got.env")" 200 "the agent's own URL is served"
+cmp -s "$REMOTE/got.env" "$RDS_HOME/backups/snapshots/far-s1/base.tar.env"
+ok $? "byte for byte the snapshot's object"
+is "$(rget "$wal3/" "$REMOTE/list.json")" 200 "far3's archive listing is served"
+jq -e '.objects | length > 0 and all(test("^[0-9A-F]+(\\.partial|\\.history)?\\.env$"))' "$REMOTE/list.json" >/dev/null
+ok $? "it lists WAL object names only"
+is "$(rget "$door/$node3/$tok2/base")" 403 "far2's token used for far3's node: 403"
+is "$(rget "$door/$node2/$tok2/wal/")" 403 "far2's base token used for the WAL: 403"
+forged="${tok2:0:63}$( [ "${tok2:63:1}" = 0 ] && echo 1 || echo 0)"
+is "$(rget "$door/$node2/$forged/base")" 403 "a forged token (last digit changed): 403"
+is "$(rget "$door/$node2/${tok2:0:40}/base")" 403 "a truncated token: 403"
+is "$(rget "$door/$node2/base")" 400 "no token: 400"
+is "$(rget "$wal3/../../../controlplane/kms-master.key")" 400 "a path traversal as a WAL name: 400"
+is "$(rget "$wal3/..%2f..%2f..%2fcontrolplane%2fkms-master.key")" 400 "an escaped traversal: 400"
+is "$(rget "$door/nosuchnode-1/$tok2/base")" 403 "a node that does not exist: 403"
+is "$(curl -s -m 20 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$RDS_API_PORT/agent/v1/restore/$node2/$tok2/base")" 404 \
+  "POST is not a route"
+is "$(status_of far2)/$(status_of far3)" "available/available" "and nothing changed"
+
 # ---- trust: the key is the machine's identity ----------------------------------
 # The same key claimed for another AZ: the controlplane finds the key by
 # agent id, so this agent's key does not sign for us-east-1a.
@@ -197,5 +233,6 @@ ok $? "the instances are deleted"
 no_remote_nodes() { ! ls "$REMOTE"/home/nodes/*/data/PG_VERSION >/dev/null 2>&1; }
 poll 60 no_remote_nodes
 ok $? "and their nodes removed from the other machine"
+is "$(rget "$base2")" 403 "far2's URL died with its restore"
 
 done_testing
