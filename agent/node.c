@@ -1329,14 +1329,17 @@ static void basebackup_spawn(node *n)
 /* The agents' KMS credentials for rds-backup restore children: the
  * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION lines of the
  * root-only file region.sh names in RDS_AGENT_CREDENTIALS (the principal
- * may only kms:Decrypt). Into env (capacity 4, NULL-terminated; the
+ * may only kms:Decrypt). Into env (capacity RESTORE_ENV_CAP, NULL-terminated,
+ * the last two left for restore_source; the
  * caller frees the strings); in the child's environment only, never argv
  * and never the agent's own (which PostgreSQL inherits). */
-static void restore_credentials(char *env[4])
+enum { RESTORE_ENV_CAP = 6 };
+
+static void restore_credentials(char *env[RESTORE_ENV_CAP])
 {
     static const char *const keys[] = {"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=",
                                        "AWS_REGION="};
-    memset(env, 0, 4 * sizeof *env);
+    memset(env, 0, RESTORE_ENV_CAP * sizeof *env);
     const char *path = getenv("RDS_AGENT_CREDENTIALS");
     size_t len = 0;
     char *text = path && *path ? fs_read_all(path, 4096, &len) : NULL;
@@ -1353,6 +1356,21 @@ static void restore_credentials(char *env[4])
     if (text)
         OPENSSL_cleanse(text, len);
     free(text);
+}
+
+/* A URL source goes into env (after restore_credentials' entries) as
+ * name=value: true; a path stays for argv: false. */
+static bool restore_source(char *env[RESTORE_ENV_CAP], const char *name, const char *src)
+{
+    if (strncmp(src, "http://", 7) != 0)
+        return false;
+    int n = 0;
+    while (env[n])
+        n++;
+    if (n >= RESTORE_ENV_CAP - 1)
+        return false; /* cannot happen: three credentials at most */
+    env[n] = xasprintf("%s%s", name, src);
+    return true;
 }
 
 /* A primary restored from a snapshot: bin/rds-backup (next to this
@@ -1374,23 +1392,32 @@ static void restore_spawn(node *n)
     char *prog = xasprintf("%s/rds-backup", self);
     const proc_user *u = n->env->user;
     char *owner = u && u->drop ? xasprintf("%ld:%ld", (long)u->uid, (long)u->gid) : NULL;
-    const char *argv[16] = {prog, "restore", "--in", n->spec.restore_path, "--data", n->data_dir,
-                            "--kms", n->spec.restore_kms};
-    int argc = 8;
+    char *env[RESTORE_ENV_CAP];
+    restore_credentials(env);
+    const char *argv[16] = {prog, "restore", "--data", n->data_dir, "--kms", n->spec.restore_kms};
+    int argc = 6;
+    /* A URL (the controlplane's restore routes) carries a capability:
+     * into the child's environment, not its argv, which ps shows. */
+    bool in_url = restore_source(env, "RDSIM_RESTORE_IN=", n->spec.restore_path);
+    if (!in_url) {
+        argv[argc++] = "--in";
+        argv[argc++] = n->spec.restore_path;
+    }
     if (owner) {
         argv[argc++] = "--owner";
         argv[argc++] = owner;
     }
     if (n->spec.restore_wal) { /* a point-in-time restore */
-        argv[argc++] = "--wal-dir";
-        argv[argc++] = n->spec.restore_wal;
+        if (!restore_source(env, "RDSIM_RESTORE_WAL=", n->spec.restore_wal)) {
+            argv[argc++] = "--wal-dir";
+            argv[argc++] = n->spec.restore_wal;
+        }
         argv[argc++] = "--target-time";
         argv[argc++] = n->spec.restore_target;
     }
     argv[argc] = NULL;
-    LOG_INFO("restore node_id=%s from=%s", n->id, n->spec.restore_path);
-    char *env[4];
-    restore_credentials(env);
+    LOG_INFO("restore node_id=%s from=%s", n->id,
+             in_url ? "the controlplane's restore route" : n->spec.restore_path);
     if (!job_spawn(n, JOB_RESTORE, argv, NULL, false, (const char *const *)env))
         fail(n, "cannot spawn rds-backup");
     for (int i = 0; env[i]; i++) {
@@ -1874,7 +1901,10 @@ static void data_lost_step(node *n)
         /* Only the controlplane's order: a restore in a spec that no longer
          * says initialized (domain/recovery.h), never an old PITR's leftover. */
         LOG_WARN("restoring a lost node node_id=%s from=%s target=%s", n->id,
-                 n->spec.restore_path, n->spec.restore_target ? n->spec.restore_target : "end");
+                 strncmp(n->spec.restore_path, "http://", 7) == 0
+                     ? "the controlplane's restore route"
+                     : n->spec.restore_path,
+                 n->spec.restore_target ? n->spec.restore_target : "end");
         if (marker_remove(n)) /* invariant 3: before the data is wiped */
             create_begin(n);
     }

@@ -15,7 +15,9 @@
  *       (plain stays plain).
  *   rds-backup restore --in FILE --data DIR [--kms URL] [--owner UID:GID]
  *       (FILE, and --wal-dir below, may be a URL of the controlplane's
- *       restore routes: streamed, backup/source.h)
+ *       restore routes: streamed, backup/source.h; either may instead be
+ *       given in the environment, RDSIM_RESTORE_IN and RDSIM_RESTORE_WAL,
+ *       which keeps a URL's token out of ps)
  *       opens FILE into `tar -x` in DIR.restoring, and only once every
  *       chunk and the trailer verified, renames it to DIR; on any failure
  *       DIR.restoring is removed and DIR never appears. Run as root with
@@ -65,6 +67,11 @@
 #include "lib/kmsclient.h"
 #include "lib/util.h"
 #include "lib/wal.h"
+
+static char *xstrdup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
 
 /* --info FILE: {"start_lsn", "end_lsn", "timeline"} of the backup just
  * taken, written atomically. */
@@ -369,8 +376,23 @@ int main(int argc, char **argv)
         return cmd_snapshot(&o);
     if (strcmp(argv[1], "copy") == 0)
         return cmd_copy(&o);
-    if (strcmp(argv[1], "restore") == 0)
-        return cmd_restore(&o);
+    if (strcmp(argv[1], "restore") == 0) {
+        /* A URL's capability token comes in the environment, out of ps
+         * (agent/node.c); taken and removed before any child is made, so
+         * neither tar nor the replay's postgres inherits it. */
+        char *in_env = xstrdup_or_null(getenv(RESTORE_ENV_IN));
+        char *wal_env = xstrdup_or_null(getenv(RESTORE_ENV_WAL));
+        unsetenv(RESTORE_ENV_IN);
+        unsetenv(RESTORE_ENV_WAL);
+        if (!o.in)
+            o.in = in_env;
+        if (!o.wal_dir)
+            o.wal_dir = wal_env;
+        int code = cmd_restore(&o);
+        free(in_env);
+        free(wal_env);
+        return code;
+    }
     if (strcmp(argv[1], "archive") == 0)
         return cmd_archive(&o);
     if (strcmp(argv[1], "open") == 0)

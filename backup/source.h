@@ -16,6 +16,11 @@
 
 #define SOURCE_IDLE_S 60
 
+/* restore's --in and --wal-dir when given in the environment instead
+ * (the agent does for URLs: a token is not for ps to show). */
+#define RESTORE_ENV_IN "RDSIM_RESTORE_IN"
+#define RESTORE_ENV_WAL "RDSIM_RESTORE_WAL"
+
 typedef struct {
     int fd;    /* read from here */
     pid_t pid; /* the downloader, or -1 for a file */

@@ -20,6 +20,7 @@
 #include "controlplane/core/kms.h"
 #include "controlplane/core/query.h"
 #include "controlplane/core/region.h"
+#include "controlplane/core/restoretoken.h"
 #include "controlplane/core/sqlrow.h"
 #include "controlplane/core/store.h"
 #include "controlplane/domain/cluster.h"
@@ -29,6 +30,7 @@
 #include "controlplane/domain/clusterpitr.h"
 #include "controlplane/domain/clustersnap.h"
 #include "controlplane/domain/paramgroup.h"
+#include "controlplane/domain/restoresrc.h"
 #include "controlplane/domain/snapshot.h"
 #include "controlplane/domain/snaprow.h"
 #include "controlplane/domain/wfkinds.h"
@@ -224,6 +226,33 @@ static void test_restore(void)
         cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "restore"), "path"));
     ok(path && strstr(path, "/snapshots/cluster:s1/base.tar.env"),
        "the writer's spec restores the snapshot's object");
+    /* Issue 17 part 4: paths in loopback mode; with --agent-addr, a URL
+     * of the agents' door whose token is that node's, kind's and path's. */
+    char *saved = xstrdup(path);
+    restoresrc_spec_urls(&R, "r1-instance-1-1", spec);
+    is_str(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "restore"), "path")),
+           saved, "no --agent-addr: the path stays");
+    R.cfg.agent_addr = "100.64.0.1";
+    R.api_port = 8780;
+    memset(R.restore_key, 3, sizeof R.restore_key);
+    R.restore_key_ok = true;
+    restoresrc_spec_urls(&R, "r1-instance-1-1", spec);
+    const char *url = cJSON_GetStringValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(spec, "restore"), "path"));
+    char tok[RESTORETOKEN_HEX + 1] = "";
+    const char *pre = "http://100.64.0.1:8780/agent/v1/restore/r1-instance-1-1/";
+    ok(url && strncmp(url, pre, strlen(pre)) == 0 && strlen(url) == strlen(pre) + 64 + 5 &&
+           strcmp(url + strlen(url) - 5, "/base") == 0,
+       "with --agent-addr: a URL of the agents' door");
+    if (url && strlen(url) == strlen(pre) + 64 + 5)
+        snprintf(tok, sizeof tok, "%.64s", url + strlen(pre));
+    ok(restoretoken_check(R.restore_key, "r1-instance-1-1", "base", saved, tok),
+       "its token is the node's, for the base, for that object");
+    ok(!restoretoken_check(R.restore_key, "r1-instance-2-1", "base", saved, tok),
+       "and not another node's");
+    R.cfg.agent_addr = NULL;
+    R.restore_key_ok = false;
+    free(saved);
     cJSON_Delete(spec);
     spec = cJSON_CreateObject();
     snapshot_spec_restore(&R, "r1-instance-2", spec);
