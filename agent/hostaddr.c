@@ -12,6 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "lib/cidr.h"
 #include "lib/log.h"
 
 bool hostaddr_is_local(const char *addr)
@@ -36,10 +37,11 @@ static void put_attr(uint8_t *msg, size_t *len, unsigned short type, const void 
     *len += RTA_SPACE(dlen);
 }
 
-size_t hostaddr_route_msg(void *buf, size_t cap, uint32_t addr_be, int ifindex, uint32_t seq)
+size_t hostaddr_route_msg(void *buf, size_t cap, uint32_t addr_be, uint32_t src_be, int ifindex,
+                          uint32_t seq)
 {
     size_t need = NLMSG_SPACE(sizeof(struct rtmsg)) + RTA_SPACE(sizeof addr_be) +
-                  RTA_SPACE(sizeof ifindex);
+                  RTA_SPACE(sizeof ifindex) + (src_be ? RTA_SPACE(sizeof src_be) : 0);
     if (cap < need)
         return 0;
     uint8_t *msg = buf;
@@ -54,6 +56,8 @@ size_t hostaddr_route_msg(void *buf, size_t cap, uint32_t addr_be, int ifindex, 
     size_t len = NLMSG_SPACE(sizeof rt);
     put_attr(msg, &len, RTA_DST, &addr_be, sizeof addr_be);
     put_attr(msg, &len, RTA_OIF, &ifindex, sizeof ifindex);
+    if (src_be)
+        put_attr(msg, &len, RTA_PREFSRC, &src_be, sizeof src_be);
     struct nlmsghdr h = {.nlmsg_len = (uint32_t)len,
                          .nlmsg_type = RTM_NEWROUTE,
                          .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
@@ -109,7 +113,28 @@ static int route_request(const void *msg, size_t len, uint32_t seq)
     return rc;
 }
 
-bool hostaddr_make_local(const char *addr)
+/* The address this host sends from toward region_cidr's first address
+ * (network order; 0 if none): the kernel's choice for a UDP connect, which
+ * sends nothing. */
+static uint32_t source_toward(const char *region_cidr)
+{
+    cidr c;
+    if (!region_cidr || !cidr_parse(region_cidr, &c))
+        return 0;
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+    to.sin_addr.s_addr = htonl(c.prefix == 32 ? c.addr : c.addr + 1);
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    bool ok = connect(fd, (struct sockaddr *)&to, sizeof to) == 0 &&
+              getsockname(fd, (struct sockaddr *)&me, &len) == 0;
+    close(fd);
+    return ok ? me.sin_addr.s_addr : 0;
+}
+
+bool hostaddr_make_local(const char *addr, const char *region_cidr)
 {
     struct in_addr a;
     if (!addr || inet_pton(AF_INET, addr, &a) != 1) {
@@ -121,7 +146,7 @@ bool hostaddr_make_local(const char *addr)
     unsigned lo = if_nametoindex("lo");
     uint8_t msg[256] __attribute__((aligned(4)));
     /* One request per fresh socket: any sequence number tells its answer. */
-    size_t len = hostaddr_route_msg(msg, sizeof msg, a.s_addr, (int)lo, 1);
+    size_t len = hostaddr_route_msg(msg, sizeof msg, a.s_addr, source_toward(region_cidr), (int)lo, 1);
     int rc = lo ? route_request(msg, len, 1) : -ENODEV;
     if (rc != 0) {
         LOG_ERROR("cannot make the node address local addr=%s err=%s", addr, strerror(-rc));

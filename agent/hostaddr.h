@@ -32,13 +32,21 @@ bool hostaddr_is_local(const char *addr);
 
 /* addr (dotted IPv4) local here: true when it already was or the route
  * was added; false (logged) when addr is not an IPv4 address or the
- * kernel refused (not root: then the start fails as it would anyway). */
-bool hostaddr_make_local(const char *addr);
+ * kernel refused (not root: then the start fails as it would anyway).
+ * The route's preferred source is the address this host sends from
+ * toward region_cidr (the agent's --region-addrs, its link address
+ * P.0.(10+n)): a connection from this host to a node on it (a replica
+ * of a replica here, pg_rewind) then comes from the region's own block,
+ * where pg_hba.conf lets the region's roles in, not from the node's own
+ * address (the kernel's choice for a local route without a source). */
+bool hostaddr_make_local(const char *addr, const char *region_cidr);
 
 /* Writes into buf an RTM_NEWROUTE request (create or replace) for
- * `local addr_be/32 dev ifindex table local scope host`, sequence seq.
- * Returns its length, or 0 when cap is too small. */
-size_t hostaddr_route_msg(void *buf, size_t cap, uint32_t addr_be, int ifindex, uint32_t seq);
+ * `local addr_be/32 dev ifindex table local scope host [src src_be]`
+ * (src_be 0: none), sequence seq. Returns its length, or 0 when cap is
+ * too small. */
+size_t hostaddr_route_msg(void *buf, size_t cap, uint32_t addr_be, uint32_t src_be, int ifindex,
+                          uint32_t seq);
 
 /* The kernel's answer to request seq: 0 for an acknowledgement, a
  * negative errno for a refusal, 1 when buf holds no answer to seq (read

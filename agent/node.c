@@ -930,7 +930,7 @@ static void postmaster_spawn(node *n)
         return; /* never start (and so never fill) an empty directory */
     /* A custom subnet's address is local nowhere until its host makes it
      * so (agent/hostaddr.h); postgres would not bind it. */
-    if (n->has_spec && !hostaddr_make_local(n->spec.addr)) {
+    if (n->has_spec && !hostaddr_make_local(n->spec.addr, spec_region_cidr())) {
         fail(n, "cannot make the node's address local");
         return;
     }

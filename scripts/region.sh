@@ -189,8 +189,6 @@ netns_up() {
     ns=$(ns_of "$az")
     ns_exists "$ns" || ip netns add "$ns"
     ip -n "$ns" link set lo up
-    # The host's node range is local here and nowhere else.
-    ip -n "$ns" route replace local "$p.$i.0/24" dev lo
     if ! ip -n "$ns_sw" link show "h$i" >/dev/null 2>&1; then
       ip -n "$ns" link del eth0 2>/dev/null || true
       ip -n "$ns_sw" link add "h$i" type veth peer name eth0 netns "$ns"
@@ -200,6 +198,11 @@ netns_up() {
     ip -n "$ns" addr replace "$p.0.$((10 + i))/24" dev eth0
     ip -n "$ns" link set eth0 up
     vpc_onlink "$ns" eth0
+    # The host's node range is local here and nowhere else. Its source is
+    # the host's link address: a connection from this host to a node on
+    # it (a replica of a replica, pg_rewind) comes from the region's own
+    # block, as from 127.0.0.1 on loopback, not from the node's address.
+    ip -n "$ns" route replace local "$p.$i.0/24" dev lo src "$p.0.$((10 + i))"
     ip route replace "$p.$i.0/24" via "$p.0.$((10 + i))" dev "$root_if"
     j=1
     for _ in "${azs[@]}"; do

@@ -37,7 +37,8 @@ static size_t put_err(size_t off, uint32_t seq, int err)
 static void test_request(void)
 {
     uint32_t a = htonl(0x64410165); /* 100.65.1.101 */
-    size_t len = hostaddr_route_msg(buf, sizeof buf, a, 1, 7);
+    uint32_t src = htonl(0x6441000b); /* 100.65.0.11 */
+    size_t len = hostaddr_route_msg(buf, sizeof buf, a, src, 1, 7);
     ok(len > 0, "the request fits");
     struct nlmsghdr h;
     memcpy(&h, buf, sizeof h);
@@ -52,7 +53,7 @@ static void test_request(void)
     ok(rt.rtm_family == AF_INET && rt.rtm_dst_len == 32 && rt.rtm_table == RT_TABLE_LOCAL &&
            rt.rtm_type == RTN_LOCAL && rt.rtm_scope == RT_SCOPE_HOST,
        "local /32 in the local table, host scope");
-    uint32_t dst = 0;
+    uint32_t dst = 0, pref = 0;
     int oif = 0;
     size_t off = NLMSG_SPACE(sizeof rt);
     while (off + sizeof(struct rtattr) <= len) {
@@ -62,10 +63,15 @@ static void test_request(void)
             memcpy(&dst, buf + off + RTA_LENGTH(0), sizeof dst);
         if (at.rta_type == RTA_OIF)
             memcpy(&oif, buf + off + RTA_LENGTH(0), sizeof oif);
+        if (at.rta_type == RTA_PREFSRC)
+            memcpy(&pref, buf + off + RTA_LENGTH(0), sizeof pref);
         off += RTA_ALIGN(at.rta_len);
     }
     ok(dst == a && oif == 1, "for the address, on the device given");
-    is_int(hostaddr_route_msg(buf, 16, a, 1, 7), 0, "a buffer too small: nothing written");
+    is_int(pref, src, "with the preferred source given");
+    size_t nosrc = hostaddr_route_msg(buf, sizeof buf, a, 0, 1, 7);
+    ok(nosrc > 0 && nosrc < len, "without a source: no RTA_PREFSRC");
+    is_int(hostaddr_route_msg(buf, 16, a, src, 1, 7), 0, "a buffer too small: nothing written");
 }
 
 static void test_ack(void)
@@ -112,8 +118,9 @@ static int in_new_netns(void)
     close(fd);
     if (hostaddr_is_local("100.64.200.7"))
         return 1; /* a fresh namespace has only 127.0.0.0/8 */
-    bool made = hostaddr_make_local("100.64.200.7") && hostaddr_is_local("100.64.200.7");
-    bool again = hostaddr_make_local("100.64.200.7");
+    bool made = hostaddr_make_local("100.64.200.7", "100.64.0.0/24") &&
+                hostaddr_is_local("100.64.200.7");
+    bool again = hostaddr_make_local("100.64.200.7", NULL);
     bool only = !hostaddr_is_local("100.64.200.8");
     return made && again && only ? 0 : 1;
 }
@@ -141,8 +148,8 @@ int main(void)
     ok(hostaddr_is_local("127.45.3.9"), "so is all of 127.0.0.0/8 (loopback mode)");
     ok(!hostaddr_is_local("192.0.2.77"), "TEST-NET-1 is not");
     ok(!hostaddr_is_local("not-an-address") && !hostaddr_is_local(NULL), "garbage is not");
-    ok(hostaddr_make_local("127.45.3.9"), "making a local address local changes nothing");
-    ok(!hostaddr_make_local("bogus"), "a non-address is refused");
+    ok(hostaddr_make_local("127.45.3.9", "127.0.0.1/32"), "making a local address local changes nothing");
+    ok(!hostaddr_make_local("bogus", "127.0.0.1/32"), "a non-address is refused");
     test_namespace();
     return done_testing();
 }
