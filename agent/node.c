@@ -66,6 +66,7 @@
  *     to its configured values. A promoted node keeps its floor until its
  *     next start: rdsim never restarts a writer on its own. */
 #include "agent/node.h"
+#include "agent/hostaddr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -927,6 +928,12 @@ static void postmaster_spawn(node *n)
 {
     if (data_lost_check(n))
         return; /* never start (and so never fill) an empty directory */
+    /* A custom subnet's address is local nowhere until its host makes it
+     * so (agent/hostaddr.h); postgres would not bind it. */
+    if (n->has_spec && !hostaddr_make_local(n->spec.addr, spec_region_cidr())) {
+        fail(n, "cannot make the node's address local");
+        return;
+    }
     if (!make_dirs(n) || !write_config(n)) {
         fail(n, "cannot write configuration");
         return;

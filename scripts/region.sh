@@ -156,6 +156,18 @@ netns_sweep() {
   done
 }
 
+# vpc_onlink NS DEV: the whole VPC on-link on NS's link to the bridge
+# (NS empty: the root namespace). A custom subnet's addresses (ec2
+# create-subnet) are made local on its AZ's host by the agent as it starts
+# a node there (agent/hostaddr.h), and a host answers ARP for its local
+# addresses (arp_ignore 0), so they need no route of their own anywhere:
+# nothing to add when a subnet is made, nothing lost by kill -9 or a
+# restart, and netcut cuts them with their host. The default subnets keep
+# their `via` routes, more specific.
+vpc_onlink() {
+  ip ${1:+-n "$1"} route replace "$(block).0.0/16" dev "$2" scope link
+}
+
 # netns_up: the bridge, one namespace per AZ host, the veths, addresses and
 # routes; idempotent (what exists is kept: a postgres may run inside).
 netns_up() {
@@ -183,14 +195,13 @@ netns_up() {
   ip -n "$ns_sw" link set uplink up
   ip addr replace "$p.0.1/24" dev "$root_if"
   ip link set "$root_if" up
+  vpc_onlink "" "$root_if"
   client_ns_up "$p"
   i=1
   for az in "${azs[@]}"; do
     ns=$(ns_of "$az")
     ns_exists "$ns" || ip netns add "$ns"
     ip -n "$ns" link set lo up
-    # The host's node range is local here and nowhere else.
-    ip -n "$ns" route replace local "$p.$i.0/24" dev lo
     if ! ip -n "$ns_sw" link show "h$i" >/dev/null 2>&1; then
       ip -n "$ns" link del eth0 2>/dev/null || true
       ip -n "$ns_sw" link add "h$i" type veth peer name eth0 netns "$ns"
@@ -199,6 +210,12 @@ netns_up() {
     ip -n "$ns_sw" link set "h$i" up
     ip -n "$ns" addr replace "$p.0.$((10 + i))/24" dev eth0
     ip -n "$ns" link set eth0 up
+    vpc_onlink "$ns" eth0
+    # The host's node range is local here and nowhere else. Its source is
+    # the host's link address: a connection from this host to a node on
+    # it (a replica of a replica, pg_rewind) comes from the region's own
+    # block, as from 127.0.0.1 on loopback, not from the node's address.
+    ip -n "$ns" route replace local "$p.$i.0/24" dev lo src "$p.0.$((10 + i))"
     ip route replace "$p.$i.0/24" via "$p.0.$((10 + i))" dev "$root_if"
     j=1
     for _ in "${azs[@]}"; do
@@ -227,6 +244,7 @@ client_ns_up() {
   ip -n "$ns_sw" link set c0 up
   ip -n "$ns_cl" addr replace "$p.0.5/24" dev eth0
   ip -n "$ns_cl" link set eth0 up
+  vpc_onlink "$ns_cl" eth0
   for _ in "${azs[@]}"; do
     ip -n "$ns_cl" route replace "$p.$j.0/24" via "$p.0.$((10 + j))" dev eth0
     j=$((j + 1))

@@ -60,7 +60,7 @@ check "iam1 available" poll 180 status_is iam1 available
 is "$(iam_flag iam1)" true "describe-db-instances: IAMDatabaseAuthenticationEnabled true"
 EP=$(endpoint_of iam1)
 addr=$(resolve "$EP")
-like "$addr" '^127\.' "iam1 resolves"
+like "$addr" "^$NODE_RE\\." "iam1 resolves ($addr)"
 RID=$(aws rds describe-db-instances --db-instance-identifier iam1 | jq -r '.DBInstances[0].DbiResourceId')
 
 check "a role granted rds_iam, and another" psql_at "$addr" \

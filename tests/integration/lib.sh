@@ -214,11 +214,38 @@ region_up() {
   fi
   NODE_RE=${NODE_NET//./\\.}
   NODE_DASH=${NODE_NET//./-}
+  # The VPC's block, the first two octets of the region's own block
+  # ($OWN_NET.0.0/24: no subnet may overlap it) and the address a client
+  # in this (the root) namespace arrives from: 127.0.0.0/8, 127.0 and
+  # 127.0.0.1 on loopback; in namespace mode P.0.0/16, P and the gateway
+  # P.0.1.
+  if [ "${RDS_NETMODE:-loopback}" = netns ]; then
+    VPC_CIDR="$NODE_NET.0.0/16" OWN_NET=$NODE_NET ROOT_SRC="$NODE_NET.0.1"
+  else
+    VPC_CIDR=127.0.0.0/8 OWN_NET=127.0 ROOT_SRC=127.0.0.1
+  fi
   T_KEY=$(aws_cred aws_access_key_id)
   T_SECRET=$(aws_cred aws_secret_access_key)
   export RDSCTL_WAIT_DELAY=0.1
   API="http://127.0.0.1:$RDS_API_PORT/"
   diag "region home $RDS_HOME (KEEP_RDS_HOME=1 keeps it)"
+}
+
+# from_addr SRC CMD...: CMD as a client that may bind the source address
+# SRC (a VPC address of no node: srcproxy.py, pgsource.py). On loopback
+# every 127.x is this machine's. In namespace mode SRC is added to the
+# clients' host (rdsim-<hash>-cl), which then answers ARP for it on the
+# region bridge where every namespace reaches the VPC on-link, and CMD
+# runs there: a client machine at SRC. SRC $ROOT_SRC (the gateway, this
+# namespace's own) runs CMD here.
+from_addr() {
+  local src=$1; shift
+  if [ "${RDS_NETMODE:-loopback}" = netns ] && [ "$src" != "$ROOT_SRC" ]; then
+    ip -n "$RDS_CLIENT_NS" addr replace "$src/32" dev lo || return 1
+    ip netns exec "$RDS_CLIENT_NS" "$@"
+  else
+    "$@"
+  fi
 }
 
 # aws_cred NAME: a value of the rdsim profile in the region's credentials file.

@@ -3,7 +3,8 @@
 # subnets through `rdsctl ec2` and the real `aws ec2`, DB subnet groups and
 # their rules, placement of a node in a subnet group's subnet, a security
 # group rule that really refuses a client address (a client bound to a
-# loopback source address, tests/integration/pgsource.py) and allows it
+# source address, tests/integration/pgsource.py; in namespace mode on the
+# clients' host, lib.sh from_addr) and allows it
 # after authorize — by a reload, the postmaster's pid unchanged — and the
 # PubliclyAccessible name appearing and disappearing in the DNS zone.
 # shellcheck source=tests/integration/lib.sh
@@ -14,13 +15,12 @@ VPC=vpc-00000000000000001
 DEFAULT_SG=sg-00000000000000001
 
 region_up || bail "the region did not start"
-ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, net 127.$RDS_NET)"
-N=$RDS_NET
+ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, nodes $NODE_NET, ${RDS_NETMODE:-loopback})"
 
 # code_of CMD...: the AWS error code a failing command printed.
 code_of() { "$@" 2>&1 >/dev/null | sed -n 's/.*An error occurred (\([^)]*\)).*/\1/p'; }
 # from SOURCE: what the instance's node says to a client from SOURCE.
-from() { "$PYTHON" "$ROOT/tests/integration/pgsource.py" "$1" "$NODE" 5432 "$T_USER" postgres; }
+from() { from_addr "$1" "$PYTHON" "$ROOT/tests/integration/pgsource.py" "$1" "$NODE" 5432 "$T_USER" postgres; }
 allowed_from() { [ "$(from "$1")" = allowed ]; }
 refused_from() { [[ $(from "$1") == "refused: no pg_hba.conf entry"* ]]; }
 have_aws() { command -v aws >/dev/null; }
@@ -34,24 +34,24 @@ awsec2() { aws --endpoint-url "$API" --output json ec2 "$@"; }
 
 out=$(rdsctl ec2 describe-security-groups --group-ids "$DEFAULT_SG")
 is "$(jqs "$out" '.SecurityGroups[0].GroupName + " " + .SecurityGroups[0].IpPermissions[0].IpRanges[0].CidrIp')" \
-  "default 127.0.0.0/8" "the VPC's default group allows the loopback"
+  "default $VPC_CIDR" "the VPC's default group allows the VPC ($VPC_CIDR)"
 out=$(rdsctl ec2 describe-subnets)
 is "$(jqs "$out" '[.Subnets[] | select(.DefaultForAz) | .AvailabilityZone + "=" + .CidrBlock] | join(" ")')" \
-  "us-east-1a=127.$N.1.0/24 us-east-1b=127.$N.2.0/24 us-east-1c=127.$N.3.0/24" \
+  "us-east-1a=$NODE_NET.1.0/24 us-east-1b=$NODE_NET.2.0/24 us-east-1c=$NODE_NET.3.0/24" \
   "each AZ has a default subnet: its agent's --addr-base"
 
 # ---- subnets and DB subnet groups ------------------------------------------------
 
-S1=$(rdsctl ec2 create-subnet --availability-zone us-east-1a --cidr-block "127.$N.101.0/24" |
+S1=$(rdsctl ec2 create-subnet --availability-zone us-east-1a --cidr-block "$NODE_NET.101.0/24" |
   jq -r .Subnet.SubnetId)
-S2=$(rdsctl ec2 create-subnet --availability-zone us-east-1b --cidr-block "127.$N.102.0/24" \
+S2=$(rdsctl ec2 create-subnet --availability-zone us-east-1b --cidr-block "$NODE_NET.102.0/24" \
   --vpc-id "$VPC" | jq -r .Subnet.SubnetId)
 like "$S1 $S2" '^subnet-[0-9a-f]{17} subnet-[0-9a-f]{17}$' "two subnets created"
-is "$(code_of rdsctl ec2 create-subnet --availability-zone us-east-1b --cidr-block "127.$N.102.128/25")" \
+is "$(code_of rdsctl ec2 create-subnet --availability-zone us-east-1b --cidr-block "$NODE_NET.102.128/25")" \
   InvalidSubnet.Conflict "an overlapping subnet is refused"
-is "$(code_of rdsctl ec2 create-subnet --availability-zone us-east-1a --cidr-block "127.0.0.0/20")" \
-  InvalidSubnet.Range "a subnet over the region's own 127.0.0.0/24 is refused"
-is "$(code_of rdsctl ec2 create-subnet --availability-zone us-east-1a --cidr-block "127.$N.9.1/24")" \
+is "$(code_of rdsctl ec2 create-subnet --availability-zone us-east-1a --cidr-block "$OWN_NET.0.0/20")" \
+  InvalidSubnet.Range "a subnet over the region's own $OWN_NET.0.0/24 is refused"
+is "$(code_of rdsctl ec2 create-subnet --availability-zone us-east-1a --cidr-block "$NODE_NET.9.1/24")" \
   InvalidParameterValue "a block with host bits is not a subnet"
 is "$(code_of rdsctl create-db-subnet-group --db-subnet-group-name one --db-subnet-group-description x \
   --subnet-ids "$S1")" DBSubnetGroupDoesNotCoverEnoughAZs "a group in one AZ is refused"
@@ -76,13 +76,13 @@ SG=$(rdsctl ec2 create-security-group --group-name clients --description "app cl
 like "$SG" '^sg-[0-9a-f]{17}$' "create-security-group"
 is "$(code_of rdsctl ec2 create-security-group --group-name clients --description again)" \
   InvalidGroup.Duplicate "a second group of that name is refused"
-check "authorize tcp 5432 from 127.$N.201.0/24" \
+check "authorize tcp 5432 from $NODE_NET.201.0/24" \
   rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-  --cidr "127.$N.201.0/24"
+  --cidr "$NODE_NET.201.0/24"
 is "$(code_of rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-  --cidr "127.$N.201.0/24")" InvalidPermission.Duplicate "the same rule twice is refused"
+  --cidr "$NODE_NET.201.0/24")" InvalidPermission.Duplicate "the same rule twice is refused"
 is "$(code_of rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-  --cidr "127.$N.201.0/33")" InvalidParameterValue "a malformed CIDR is refused"
+  --cidr "$NODE_NET.201.0/33")" InvalidParameterValue "a malformed CIDR is refused"
 is "$(code_of rdsctl ec2 describe-security-groups --group-ids sg-00000000000000bad)" \
   InvalidGroup.NotFound "an unknown group is not found"
 
@@ -104,12 +104,12 @@ out=$(rdsctl describe-db-instances --db-instance-identifier net1)
 is "$(jqs "$out" '.DBInstances[0].VpcSecurityGroups | map(.VpcSecurityGroupId + ":" + .Status) | join(",")')" \
   "$SG:active" "VpcSecurityGroups shown, active"
 NODE=$(resolve "$(endpoint_of net1)")
-like "$NODE" "^127\\.$N\\.102\\.[0-9]+$" "the node's address comes from the group's subnet in us-east-1b ($NODE)"
-like "$(sql net1 'select 1' 2>&1)" 'no pg_hba.conf entry for host "127\.0\.0\.1"' \
-  "psql from 127.0.0.1 (this host's loopback source) is refused: 127.0.0.1 is in no rule"
-is "$(PGPASSWORD=$T_PASS "$PYTHON" "$ROOT/tests/integration/srcproxy.py" "127.$N.201.9" "$NODE" 5432 -- \
+like "$NODE" "^$NODE_RE\\.102\\.[0-9]+$" "the node's address comes from the group's subnet in us-east-1b ($NODE)"
+like "$(sql net1 'select 1' 2>&1)" "no pg_hba.conf entry for host \"${ROOT_SRC//./\\.}\"" \
+  "psql from $ROOT_SRC (this namespace's source) is refused: $ROOT_SRC is in no rule"
+is "$(PGPASSWORD=$T_PASS from_addr "$NODE_NET.201.9" "$PYTHON" "$ROOT/tests/integration/srcproxy.py" "$NODE_NET.201.9" "$NODE" 5432 -- \
   "$PG_BIN/psql" -X -q -At "host=127.0.0.1 port={port} user=$T_USER dbname=postgres" -c 'select 1')" 1 \
-  "psql from 127.$N.201.9 (inside the rule) connects"
+  "psql from $NODE_NET.201.9 (inside the rule) connects"
 if have_aws; then
   out=$(aws --endpoint-url "$API" --output json rds describe-db-instances --db-instance-identifier net1)
   is "$(jqs "$out" '.DBInstances[0] | .DBSubnetGroup.DBSubnetGroupName + " " + (.DBSubnetGroup.Subnets | length | tostring) + " " + .VpcSecurityGroups[0].Status')" \
@@ -119,38 +119,38 @@ fi
 # ---- the rule really refuses, and allows after authorize, with a reload --------
 
 PID=$(postmaster_pid net1)
-check "a client from 127.$N.201.9 (inside the rule) gets past pg_hba.conf" allowed_from "127.$N.201.9"
-check "a client from 127.$N.203.9 (outside every rule) is refused by PostgreSQL" refused_from "127.$N.203.9"
+check "a client from $NODE_NET.201.9 (inside the rule) gets past pg_hba.conf" allowed_from "$NODE_NET.201.9"
+check "a client from $NODE_NET.203.9 (outside every rule) is refused by PostgreSQL" refused_from "$NODE_NET.203.9"
 if have_aws; then
-  check "aws ec2 authorize-security-group-ingress 127.$N.203.0/24" \
+  check "aws ec2 authorize-security-group-ingress $NODE_NET.203.0/24" \
     awsec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-    --cidr "127.$N.203.0/24"
+    --cidr "$NODE_NET.203.0/24"
 else
   rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-    --cidr "127.$N.203.0/24" >/dev/null
-  ok $? "authorize 127.$N.203.0/24 (no aws CLI here)"
+    --cidr "$NODE_NET.203.0/24" >/dev/null
+  ok $? "authorize $NODE_NET.203.0/24 (no aws CLI here)"
 fi
-poll 30 allowed_from "127.$N.203.9"
-ok $? "after authorize, the client from 127.$N.203.9 gets in"
-check "revoke 127.$N.201.0/24" rdsctl ec2 revoke-security-group-ingress --group-id "$SG" \
-  --protocol tcp --port 5432 --cidr "127.$N.201.0/24"
-poll 30 refused_from "127.$N.201.9"
-ok $? "after revoke, the client from 127.$N.201.9 is refused"
+poll 30 allowed_from "$NODE_NET.203.9"
+ok $? "after authorize, the client from $NODE_NET.203.9 gets in"
+check "revoke $NODE_NET.201.0/24" rdsctl ec2 revoke-security-group-ingress --group-id "$SG" \
+  --protocol tcp --port 5432 --cidr "$NODE_NET.201.0/24"
+poll 30 refused_from "$NODE_NET.201.9"
+ok $? "after revoke, the client from $NODE_NET.201.9 is refused"
 is "$(postmaster_pid net1)" "$PID" "no restart: the postmaster's pid is unchanged (reload)"
 is "$(status_of net1)" available "the instance stayed available"
 rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 6000-6100 \
-  --cidr "127.$N.204.0/24" >/dev/null &&
+  --cidr "$NODE_NET.204.0/24" >/dev/null &&
   rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-    --cidr "127.$N.205.0/24" >/dev/null
-ok $? "authorize 6000-6100 from 127.$N.204.0/24, then 5432 from 127.$N.205.0/24"
-poll 30 allowed_from "127.$N.205.9"
+    --cidr "$NODE_NET.205.0/24" >/dev/null
+ok $? "authorize 6000-6100 from $NODE_NET.204.0/24, then 5432 from $NODE_NET.205.0/24"
+poll 30 allowed_from "$NODE_NET.205.9"
 ok $? "the later rule is applied"
-check "the rule on another port does not open 5432" refused_from "127.$N.204.9"
+check "the rule on another port does not open 5432" refused_from "$NODE_NET.204.9"
 out=$(rdsctl modify-db-instance --db-instance-identifier net1 --vpc-security-group-ids "$DEFAULT_SG")
 is "$(jqs "$out" '.DBInstance.VpcSecurityGroups[0].VpcSecurityGroupId')" "$DEFAULT_SG" \
   "modify --vpc-security-group-ids: the default group"
-poll 30 allowed_from "127.$N.204.9"
-ok $? "the default group's loopback rule lets 127.$N.204.9 in"
+poll 30 allowed_from "$NODE_NET.204.9"
+ok $? "the default group's VPC rule lets $NODE_NET.204.9 in"
 
 # ---- PubliclyAccessible: a public name, without a restart ----------------------
 
@@ -177,7 +177,7 @@ create_instance net2 --multi-az --db-subnet-group-name web >/dev/null
 ok $? "create a Multi-AZ instance in the subnet group"
 poll 150 status_is net2 available && poll 30 two_nodes net2
 ok $? "net2 available with a primary and a standby"
-like "$(node_addrs net2)" "^127\.$N\.101\.[0-9]+ 127\.$N\.102\.[0-9]+ $" \
+like "$(node_addrs net2)" "^$NODE_RE\.101\.[0-9]+ $NODE_RE\.102\.[0-9]+ $" \
   "one node in each of the group's subnets: $(node_addrs net2)"
 rdsctl delete-db-instance --db-instance-identifier net2 --skip-final-snapshot >/dev/null
 ok $? "delete net2"
@@ -202,7 +202,7 @@ check "then the subnets go" rdsctl ec2 delete-subnet --subnet-id "$S1"
 if have_aws; then
   is "$(code_of awsec2 delete-security-group --group-id "$DEFAULT_SG")" CannotDelete \
     "aws ec2 reads our EC2 error document"
-  is "$(awsec2 describe-subnets --subnet-ids "$S2" | jq -r '.Subnets[0].CidrBlock')" "127.$N.102.0/24" \
+  is "$(awsec2 describe-subnets --subnet-ids "$S2" | jq -r '.Subnets[0].CidrBlock')" "$NODE_NET.102.0/24" \
     "aws ec2 describe-subnets reads our XML"
 fi
 

@@ -14,6 +14,9 @@
 # connections keep working: health probes (a primary host lost is failed
 # over), replication (synchronous standby, rebuilt after the loss),
 # a forced failover. The default group (127.0.0.0/8) changes nothing.
+# In namespace mode the same with the region's block P.0.0/24 for
+# 127.0.0.0/24: this namespace's source is the gateway P.0.1 (lib.sh
+# ROOT_SRC), the other sources are clients' host addresses (from_addr).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -21,23 +24,25 @@ PYTHON=$(command -v /usr/bin/python3 || command -v python3)
 DEFAULT_SG=sg-00000000000000001
 
 region_up || bail "the region did not start"
-ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, net 127.$RDS_NET)"
-N=$RDS_NET
-IN=127.$N.201.9   # inside the group's rule
-OUT=127.$N.203.9  # outside every rule
+ok 0 "region up (API $RDS_API_PORT, DNS $RDS_DNS_PORT, nodes $NODE_NET, ${RDS_NETMODE:-loopback})"
+IN=$NODE_NET.201.9   # inside the group's rule
+OUT=$NODE_NET.203.9  # outside every rule
+# Another address of the region's own block, not the region's source.
+OWN2=$OWN_NET.0.2
+LOCAL_RE=${ROOT_SRC//./\\.}
 
 # hba_from SOURCE ADDR USER: what pg_hba.conf says to USER from SOURCE
 # ("allowed" or "refused: ...", tests/integration/pgsource.py).
-hba_from() { "$PYTHON" "$ROOT/tests/integration/pgsource.py" "$1" "$2" 5432 "$3" postgres; }
+hba_from() { from_addr "$1" "$PYTHON" "$ROOT/tests/integration/pgsource.py" "$1" "$2" 5432 "$3" postgres; }
 refused_from() { [[ $(hba_from "$@") == refused:* ]]; }
 allowed_from() { [ "$(hba_from "$@")" = allowed ]; }
 # sql_from SOURCE ADDR SQL: psql as the master user, connecting from SOURCE.
 sql_from() {
-  PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=5 "$PYTHON" "$ROOT/tests/integration/srcproxy.py" \
+  PGPASSWORD=$T_PASS PGCONNECT_TIMEOUT=5 from_addr "$1" "$PYTHON" "$ROOT/tests/integration/srcproxy.py" \
     "$1" "$2" 5432 -- "$PG_BIN/psql" -X -q -At \
     "host=127.0.0.1 port={port} user=$T_USER dbname=postgres" -c "$3"
 }
-# psql as the master user from 127.0.0.1 (the kernel's loopback source):
+# psql as the master user from this namespace ($ROOT_SRC, the kernel's source):
 # the error text, or "connected".
 from_localhost() {
   local out
@@ -75,28 +80,28 @@ event_since() {
       'any(.Events[]; (.Message | startswith($m)) and .Date >= $t)' >/dev/null
 }
 
-# ---- a group that allows only 127.N.201.0/24, a Multi-AZ instance behind it ---
+# ---- a group that allows only one /24, a Multi-AZ instance behind it ---------
 
 SG=$(rdsctl ec2 create-security-group --group-name app --description "app tier" | jq -r .GroupId)
 like "$SG" '^sg-[0-9a-f]{17}$' "create-security-group"
-check "authorize tcp 5432 from 127.$N.201.0/24 only" \
+check "authorize tcp 5432 from $NODE_NET.201.0/24 only" \
   rdsctl ec2 authorize-security-group-ingress --group-id "$SG" --protocol tcp --port 5432 \
-  --cidr "127.$N.201.0/24"
+  --cidr "$NODE_NET.201.0/24"
 create_instance sg1 --multi-az --vpc-security-group-ids "$SG" >/dev/null
 ok $? "create a Multi-AZ instance in that group"
 poll 240 status_is sg1 available
-ok $? "sg1 available: the health probes (rdsadmin from 127.0.0.1) reach it" ||
+ok $? "sg1 available: the health probes (rdsadmin from $ROOT_SRC) reach it" ||
   bail "no instance: the rest cannot run"
 P=$(primary_addr sg1)
-like "$P" '^127\.' "the endpoint resolves ($P)"
+like "$P" "^$NODE_RE\\." "the endpoint resolves ($P)"
 
-# ---- the attack: the master user from 127.0.0.1 --------------------------------
+# ---- the attack: the master user from this host ($ROOT_SRC) ------------------
 
-like "$(from_localhost "$P")" 'no pg_hba.conf entry for host "127\.0\.0\.1", user "'"$T_USER"'"' \
-  "the master user from 127.0.0.1 is refused (it connected before: the security group bypassed)"
-check "... the same at pg_hba.conf for a raw client from 127.0.0.1" refused_from 127.0.0.1 "$P" "$T_USER"
-check "... and from 127.0.0.2 (another loopback source, outside the group)" \
-  refused_from 127.0.0.2 "$P" "$T_USER"
+like "$(from_localhost "$P")" "no pg_hba.conf entry for host \"$LOCAL_RE\", user \"$T_USER\"" \
+  "the master user from $ROOT_SRC is refused (it connected before: the security group bypassed)"
+check "... the same at pg_hba.conf for a raw client from $ROOT_SRC" refused_from "$ROOT_SRC" "$P" "$T_USER"
+check "... and from $OWN2 (another address of the region's block, outside the group)" \
+  refused_from "$OWN2" "$P" "$T_USER"
 check "a client from $OUT (outside every rule) is refused" refused_from "$OUT" "$P" "$T_USER"
 is "$(sql_from "$IN" "$P" "SELECT 'in'")" in "the master user from $IN (inside the rule) logs in"
 check "and writes a row" sql_from "$IN" "$P" "CREATE TABLE kept (k int PRIMARY KEY, v text); INSERT INTO kept VALUES (1, 'before')"
@@ -107,10 +112,10 @@ like "$(hba_from "$IN" "$P" rdsadmin)" '^refused: pg_hba.conf rejects connection
   "rdsadmin from $IN (inside the rule) is rejected"
 like "$(hba_from "$IN" "$P" rdsrepladmin)" '^refused: pg_hba.conf rejects connection' \
   "rdsrepladmin from $IN (inside the rule) is rejected"
-check "rdsadmin from 127.0.0.1 reaches its password check (the region's probes)" \
-  allowed_from 127.0.0.1 "$P" rdsadmin
-check "rdsrepladmin from 127.0.0.1 reaches its password check (the standby's stream)" \
-  allowed_from 127.0.0.1 "$P" rdsrepladmin
+check "rdsadmin from $ROOT_SRC reaches its password check (the region's probes)" \
+  allowed_from "$ROOT_SRC" "$P" rdsadmin
+check "rdsrepladmin from $ROOT_SRC reaches its password check (the standby's stream)" \
+  allowed_from "$ROOT_SRC" "$P" rdsrepladmin
 
 # ---- replication, health and failover still work ------------------------------
 
@@ -133,7 +138,7 @@ poll 10 row_is before
 ok $? "the row written before is there on the new primary"
 
 # The primary's host lost: only the health probes (rdsadmin from
-# 127.0.0.1) can see it, and they must fail it over.
+# $ROOT_SRC) can see it, and they must fail it over.
 ppf=$(pidfile_of_addr "$P2")
 p_az=$(basename "$(dirname "$(dirname "$(dirname "$(dirname "$ppf")")")")")
 ppm=$(head -1 "$ppf")
@@ -158,18 +163,18 @@ is "$(grep -c 'probe failed node=sg1-.*pg_hba' "$RDS_HOME"/logs/controlplane.log
 # ---- afterwards: the attacker still out, the data and the region intact ------
 
 P3=$(primary_addr sg1)
-like "$(from_localhost "$P3")" 'no pg_hba.conf entry' "the master user from 127.0.0.1 still refused after the failovers"
+like "$(from_localhost "$P3")" 'no pg_hba.conf entry' "the master user from $ROOT_SRC still refused after the failovers"
 check "rdsadmin from $IN still rejected" refused_from "$IN" "$P3" rdsadmin
 check "the API answers" api_alive
 is "$(sql_from "$IN" "$P3" "SELECT v FROM kept WHERE k = 1")" before "the row written before is still there"
 
-# ---- the default group: nothing changes (127.0.0.0/8) -------------------------
+# ---- the default group (the VPC): nothing changes -------------------------
 
 rdsctl modify-db-instance --db-instance-identifier sg1 --vpc-security-group-ids "$DEFAULT_SG" \
   --apply-immediately >/dev/null
 ok $? "modify to the VPC's default group"
 poll 30 localhost_connects "$P3"
-ok $? "with the default group the master user connects from 127.0.0.1 again"
+ok $? "with the default group the master user connects from $ROOT_SRC again"
 like "$(hba_from "$IN" "$P3" rdsadmin)" '^refused: pg_hba.conf rejects connection' \
   "rdsadmin from $IN still rejected under the default group"
 

@@ -54,7 +54,7 @@ plain() {
     "host=$1 port=5432 user=$T_USER dbname=postgres sslmode=disable" -c "SELECT 1"
 }
 p=$(resolve "$EP")
-like "$p" '^127\.' "the endpoint resolves through the region's DNS ($p)"
+like "$p" "^$NODE_RE\\." "the endpoint resolves through the region's DNS ($p)"
 is "$(vf "$EP" "$p" "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")" t \
   "psql sslmode=verify-full sslrootcert=global-bundle.pem through the endpoint: TLS on"
 check "verify-full by the node's address (as the lab and chaos clients dial)" vf "$p" "$p" "SELECT 1"
