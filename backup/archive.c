@@ -33,7 +33,9 @@
  * the primary no longer has the WAL the spool resumes from ("has already
  * been removed"), the spool is emptied and the status counts a gap: the
  * controlplane then takes a base backup, since no restore can cross it.
- * SIGTERM stops the loop and pg_receivewal. */
+ * SIGTERM stops the loop and pg_receivewal; SIGUSR1 ends the current
+ * sleep (the controlplane, once a base backup is done, so its end is
+ * sealed without waiting for an idle tick). */
 #include "backup/archive.h"
 
 #include <dirent.h>
@@ -65,12 +67,19 @@
 #define IDLE_MS 1000      /* between ticks once nothing moved */
 #define FLUSH_WAIT_MS 250 /* for pg_receivewal to flush a sampled position */
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, kicked;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stopping = 1;
+}
+
+/* SIGUSR1 (the controlplane, after a base backup): tick now. */
+static void on_kick(int sig)
+{
+    (void)sig;
+    kicked = 1;
 }
 
 static int64_t now_ms(void)
@@ -430,8 +439,9 @@ static bool tick(archiver *a)
 static void sleep_ms(int ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (!stopping && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    while (!stopping && !kicked && nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+    kicked = 0;
 }
 
 int cmd_archive(const opts *o)
@@ -450,6 +460,8 @@ int cmd_archive(const opts *o)
     struct sigaction sa = {.sa_handler = on_stop};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    struct sigaction ka = {.sa_handler = on_kick};
+    sigaction(SIGUSR1, &ka, NULL);
     archiver a = {.o = o, .receiver = -1};
     a.kc = (kmsclient){.endpoint = o->kms, .key_ref = o->key_id};
     a.conninfo = xasprintf("host=%s port=%s user=%s application_name=" APP_NAME

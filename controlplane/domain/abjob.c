@@ -32,6 +32,12 @@
 #define BASE_EVERY_MS (23LL * 3600 * 1000)
 #define BASE_RETRY_MS 30000
 #define TICK_MS 500
+/* Every cron pass (100 ms) instead while an instance is on its way to its
+ * first restorable time (created or restored, archiver just started,
+ * first base backup): a restored instance is `backing-up` until then
+ * (autobackup.c), so each 500 ms step there was a restore's wait. */
+#define HURRY_MS 0
+#define HURRY_FOR_MS 10000
 #define PRUNE_EVERY_MS 5000
 
 /* ---- the in-memory side: children and the archivers' reports ---- */
@@ -41,6 +47,7 @@ typedef struct {
     char *instance_id;
     char *arch_node;      /* the node the archiver streams from */
     pid_t arch_pid;
+    int64_t arch_started_ms; /* real */
     bool arch_stopping;
     char *base_id;        /* the base backup being taken */
     pid_t base_pid;
@@ -125,6 +132,7 @@ static void archiver_start(region *r, ab_state *s, const store_instance *in,
                           "--status", status, "--kms", kmsu, enc ? "--key-id" : NULL,
                           enc ? in->kms_key_id : NULL, NULL};
     s->arch_pid = spawn(r, argv, log, in);
+    s->arch_started_ms = rclock_now_ms(0);
     free(s->arch_node);
     s->arch_node = xstrdup(nd->id);
     s->arch_stopping = false;
@@ -273,6 +281,10 @@ static void base_done(region *r, ab_state *s, int status)
         unlink(obj);
         s->base_next_ms = rclock_now_ms(0) + BASE_RETRY_MS;
     }
+    /* The backup counts once the archive reaches its end: have the
+     * archiver seal now rather than at its next (idle, 1 s) tick. */
+    if (ok && s->arch_pid > 0 && !s->arch_stopping)
+        kill(s->arch_pid, SIGUSR1);
     unlink(infop);
     if (ok)
         unlink(logp);
@@ -368,8 +380,14 @@ static bool base_due(region *r, const abstore_row *a, const store_instance *in)
 }
 
 
+/* Set by a tick that found an instance close to its first restorable
+ * time (see HURRY_MS). */
+static bool hurry;
+
 static void tick_instance(region *r, const store_instance *in)
 {
+    if (in->backup_retention > 0 && in->status == STATUS_CREATING)
+        hurry = true; /* it archives the moment it is available */
     ab_state *s = state_get(in->resource_id, in->backup_retention > 0);
     if (!s)
         return;
@@ -420,6 +438,11 @@ static void tick_instance(region *r, const store_instance *in)
             base_start(r, s, in, &nd);
         store_node_clear(&nd);
     }
+    /* Bounded: an archiver that cannot reach its primary is not hurried
+     * for ever. */
+    if (s->arch_pid > 0 && s->restorable_ms == 0 &&
+        rclock_now_ms(0) - s->arch_started_ms < HURRY_FOR_MS)
+        hurry = true;
     abstore_row_clear(&a);
 }
 
@@ -532,9 +555,10 @@ void abjob_tick(region *r)
     if (job_reaper)
         reaper_poll(job_reaper);
     int64_t now = rclock_now_ms(0);
-    if (now - last_tick < TICK_MS)
+    if (now - last_tick < (hurry ? HURRY_MS : TICK_MS))
         return;
     last_tick = now;
+    hurry = false;
     if (!started) {
         /* A base backup a killed controlplane left half-made starts over. */
         sqlite3_stmt *st = sqlrow_prepare(r->st, "DELETE FROM ab_bases WHERE status='creating'");
