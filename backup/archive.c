@@ -446,6 +446,9 @@ static void sleep_ms(int ms)
 
 int cmd_archive(const opts *o)
 {
+    /* First: a kick that arrives early must not end it (SIGUSR1's default). */
+    struct sigaction ka = {.sa_handler = on_kick};
+    sigaction(SIGUSR1, &ka, NULL);
     if (!o->host || !o->port || !o->user || !o->spool || !o->out || !o->status ||
         (o->key_id && !o->kms))
         return failf(EXIT_USAGE, "archive needs --host --port --user --spool --out --status",
@@ -460,8 +463,6 @@ int cmd_archive(const opts *o)
     struct sigaction sa = {.sa_handler = on_stop};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    struct sigaction ka = {.sa_handler = on_kick};
-    sigaction(SIGUSR1, &ka, NULL);
     archiver a = {.o = o, .receiver = -1};
     a.kc = (kmsclient){.endpoint = o->kms, .key_ref = o->key_id};
     a.conninfo = xasprintf("host=%s port=%s user=%s application_name=" APP_NAME
