@@ -62,6 +62,7 @@ start_remote() {
     --vpc-cidr "$P.0.0/16" --region-addrs "$P.0.0/24" \
     </dev/null >>"$REMOTE/agent.log" 2>&1 &
   remote_pid=$!
+  disown "$remote_pid" # its kill -9 below is ours: no job notice from bash
 }
 start_remote
 agents_3() { scurl -sf "http://127.0.0.1:$RDS_API_PORT/healthz" | grep -q '"agents":3'; }
