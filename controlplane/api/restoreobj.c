@@ -20,21 +20,26 @@
 #include "lib/util.h"
 #include "lib/wal.h"
 
-static void send_error(struct evhttp_request *req, int status, const char *why)
+/* Sends o (freed here) as the JSON body of a reply. */
+static void send_json(struct evhttp_request *req, int status, const char *reason, cJSON *o)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", why);
     char *body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
                       "application/json");
     struct evbuffer *out = evbuffer_new();
     evbuffer_add(out, body, strlen(body));
-    evhttp_send_reply(req, status,
-                      status == 403 ? "Forbidden" : status == 404 ? "Not Found" : "Bad Request",
-                      out);
+    evhttp_send_reply(req, status, reason, out);
     evbuffer_free(out);
     free(body);
+}
+
+static void send_error(struct evhttp_request *req, int status, const char *why)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", why);
+    send_json(req, status,
+              status == 403 ? "Forbidden" : status == 404 ? "Not Found" : "Bad Request", o);
 }
 
 /* Copies the segment [s, s+n) into dst (cap bytes with the NUL). */
@@ -98,15 +103,7 @@ static void send_listing(struct evhttp_request *req, const char *dir)
         if (restoreobj_wal_name_ok(e->d_name))
             cJSON_AddItemToArray(arr, cJSON_CreateString(e->d_name));
     closedir(d);
-    char *body = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                      "application/json");
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, body, strlen(body));
-    evhttp_send_reply(req, 200, "OK", out);
-    evbuffer_free(out);
-    free(body);
+    send_json(req, 200, "OK", o);
 }
 
 /* One object, by sendfile; its connection a stream (lib/httpguard.h), so
